@@ -1,0 +1,145 @@
+// The AzureRM service connection as a real agent hands it to a task:
+//   ENDPOINT_URL_<id>              ARM base URL
+//   ENDPOINT_AUTH_<id>             {"scheme": ..., "parameters": {...}} (task-lib keeps it in its vault)
+//   ENDPOINT_DATA_<id>_<KEY>       subscriptionId, environment, activeDirectoryAuthority,
+//                                  activeDirectoryServiceEndpointResourceId, scopeLevel, and for the
+//                                  "Machine Learning Workspace" scope resourceGroupName, mlWorkspaceName, mlWorkspaceLocation.
+import * as task from 'azure-pipelines-task-lib/task';
+import { InputError } from './errors';
+import { requireString } from './inputs';
+import { setSecret } from './outputs';
+import { quietly } from './quiet';
+
+export type AzureRmAuth =
+  | { scheme: 'ServicePrincipal'; clientId: string; secret?: string; certificatePem?: string }
+  | { scheme: 'WorkloadIdentityFederation'; clientId: string; idToken?: string }
+  | { scheme: 'ManagedServiceIdentity'; clientId?: string };
+
+export interface AzureRmConnection {
+  id: string;
+  armUrl: string; // ends with '/'
+  subscriptionId: string;
+  tenantId: string;
+  authorityHost: string; // e.g. https://login.microsoftonline.com/
+  audience: string; // e.g. https://management.core.windows.net/
+  environment: string;
+  scopeLevel?: 'Subscription' | 'ResourceGroup' | 'AzureMLWorkspace' | string;
+  resourceGroup?: string;
+  workspace?: string;
+  workspaceLocation?: string;
+  auth: AzureRmAuth;
+  oidc?: { requestUri: string; accessToken: string };
+}
+
+const withSlash = (u: string) => (u.endsWith('/') ? u : u + '/');
+
+function data(id: string, key: string): string | undefined {
+  const v = task.getEndpointDataParameter(id, key, true);
+  return v && v.trim() ? v.trim() : undefined;
+}
+
+function param(params: Record<string, string> | undefined, key: string): string | undefined {
+  if (!params) return undefined;
+  const k = Object.keys(params).find((p) => p.toLowerCase() === key.toLowerCase());
+  const v = k === undefined ? undefined : params[k];
+  return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+}
+
+/** The job's access token (System.AccessToken), from the SystemVssConnection endpoint or the secret variable. */
+export function getJobAccessToken(): string | undefined {
+  const token = quietly(() => {
+    const auth = task.getEndpointAuthorization('SystemVssConnection', true);
+    return param(auth?.parameters, 'AccessToken') ?? (task.getVariable('System.AccessToken') || undefined);
+  });
+  if (token) setSecret(token);
+  return token;
+}
+
+/** Reads the AzureRM service connection named by input `inputName`; every secret found is masked with task.setsecret. */
+export function getAzureRmConnection(inputName: string): AzureRmConnection {
+  const id = requireString(inputName);
+  const bad = (problem: string) => new InputError(inputName, `service connection '${id}' ${problem}`);
+
+  const authz = quietly(() => task.getEndpointAuthorization(id, true));
+  if (!authz) throw bad('was not found, or this pipeline is not authorized to use it');
+  const params = authz.parameters ?? {};
+  const schemeRaw = (authz.scheme ?? '').trim();
+
+  const tenantId = param(params, 'tenantid');
+  const clientId = param(params, 'serviceprincipalid');
+  let auth: AzureRmAuth;
+  let oidc: AzureRmConnection['oidc'];
+  switch (schemeRaw.toLowerCase()) {
+    case 'serviceprincipal': {
+      if (!clientId) throw bad('has no service principal id');
+      const type = (param(params, 'authenticationType') ?? 'spnKey').toLowerCase();
+      if (type === 'spncertificate') {
+        const pem = param(params, 'servicePrincipalCertificate');
+        if (!pem) throw bad('uses certificate authentication but has no certificate');
+        setSecret(pem);
+        auth = { scheme: 'ServicePrincipal', clientId, certificatePem: pem };
+      } else if (type === 'spnkey') {
+        const secret = param(params, 'serviceprincipalkey');
+        if (!secret) throw bad('has no service principal key');
+        setSecret(secret);
+        auth = { scheme: 'ServicePrincipal', clientId, secret };
+      } else {
+        throw bad(`has an unsupported authentication type '${param(params, 'authenticationType')}' (expected spnKey or spnCertificate)`);
+      }
+      break;
+    }
+    case 'workloadidentityfederation': {
+      if (!clientId) throw bad('has no service principal id');
+      const idToken = param(params, 'idToken');
+      if (idToken) setSecret(idToken);
+      const requestUri = task.getVariable('System.OidcRequestUri') || undefined;
+      const accessToken = getJobAccessToken();
+      if (requestUri && accessToken) oidc = { requestUri, accessToken };
+      if (!oidc && !idToken) {
+        throw bad(
+          'uses workload identity federation, but the job has neither System.OidcRequestUri with an access token nor an idToken ' +
+            '(allow scripts to access the OAuth token, or use an agent that supports OIDC)',
+        );
+      }
+      auth = { scheme: 'WorkloadIdentityFederation', clientId, idToken };
+      break;
+    }
+    case 'managedserviceidentity': {
+      auth = { scheme: 'ManagedServiceIdentity', clientId: data(id, 'msiclientId') ?? clientId };
+      break;
+    }
+    case '':
+      throw bad('has no authorization scheme');
+    default:
+      throw bad(`uses the unsupported authorization scheme '${schemeRaw}' (expected ServicePrincipal, WorkloadIdentityFederation or ManagedServiceIdentity)`);
+  }
+
+  if (!tenantId && auth.scheme !== 'ManagedServiceIdentity') throw bad('has no tenant id');
+  const subscriptionId = data(id, 'subscriptionId');
+  if (!subscriptionId) throw bad('has no subscription id (management-group scoped connections are not supported)');
+
+  const armUrl = withSlash(task.getEndpointUrl(id, true)?.trim() || 'https://management.azure.com/');
+  const authorityHost = withSlash(data(id, 'activeDirectoryAuthority') ?? data(id, 'environmentAuthorityUrl') ?? 'https://login.microsoftonline.com/');
+  const audience = withSlash(data(id, 'activeDirectoryServiceEndpointResourceId') ?? armUrl);
+
+  const conn: AzureRmConnection = {
+    id,
+    armUrl,
+    subscriptionId,
+    tenantId: tenantId ?? '',
+    authorityHost,
+    audience,
+    environment: data(id, 'environment') ?? 'AzureCloud',
+    auth,
+  };
+  const scopeLevel = data(id, 'scopeLevel');
+  if (scopeLevel) conn.scopeLevel = scopeLevel;
+  const rg = data(id, 'resourceGroupName');
+  if (rg) conn.resourceGroup = rg;
+  const ws = data(id, 'mlWorkspaceName');
+  if (ws) conn.workspace = ws;
+  const loc = data(id, 'mlWorkspaceLocation');
+  if (loc) conn.workspaceLocation = loc;
+  if (oidc) conn.oidc = oidc;
+  return conn;
+}

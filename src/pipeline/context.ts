@@ -1,0 +1,89 @@
+// What the agent tells a task about the run it is part of (public SYSTEM_*, BUILD_*, RELEASE_* variables).
+import * as task from 'azure-pipelines-task-lib/task';
+import { getJobAccessToken } from './connection';
+
+export interface PipelineContext {
+  collectionUri?: string;
+  teamProject?: string;
+  teamProjectId?: string;
+  accessToken?: string;
+  hostType?: string; // build | release | deployment
+  definitionName?: string;
+  buildId?: string;
+  buildNumber?: string;
+  buildUrl?: string;
+  repository?: string;
+  repositoryUri?: string;
+  commit?: string;
+  branch?: string;
+  requestedFor?: string;
+  reason?: string;
+  releaseId?: string;
+  releaseName?: string;
+  releaseUrl?: string;
+  releaseDefinitionName?: string;
+  stageName?: string;
+  attempt?: string;
+  planId?: string;
+  jobId?: string;
+}
+
+export function getVariable(name: string): string | undefined {
+  const v = task.getVariable(name);
+  return v === undefined || v === null || v === '' ? undefined : v;
+}
+
+export function getPipelineContext(): PipelineContext {
+  const v = getVariable;
+  const withSlash = (u?: string) => (u === undefined ? undefined : u.endsWith('/') ? u : u + '/');
+  const ctx: PipelineContext = {
+    collectionUri: withSlash(v('System.TeamFoundationCollectionUri') ?? v('System.CollectionUri')),
+    teamProject: v('System.TeamProject'),
+    teamProjectId: v('System.TeamProjectId'),
+    accessToken: getJobAccessToken(),
+    hostType: v('System.HostType'),
+    definitionName: v('Build.DefinitionName'),
+    buildId: v('Build.BuildId'),
+    buildNumber: v('Build.BuildNumber'),
+    repository: v('Build.Repository.Name'),
+    repositoryUri: v('Build.Repository.Uri'),
+    commit: v('Build.SourceVersion'),
+    branch: v('Build.SourceBranch'),
+    requestedFor: v('Build.RequestedFor'),
+    reason: v('Build.Reason'),
+    releaseId: v('Release.ReleaseId'),
+    releaseName: v('Release.ReleaseName'),
+    releaseUrl: v('Release.ReleaseWebUrl'),
+    releaseDefinitionName: v('Release.DefinitionName'),
+    stageName: v('Release.EnvironmentName') ?? v('System.StageDisplayName') ?? v('System.StageName'),
+    attempt: v('System.JobAttempt'),
+    planId: v('System.PlanId'),
+    jobId: v('System.JobId'),
+  };
+  const project = ctx.teamProject ?? ctx.teamProjectId;
+  if (ctx.collectionUri && project && ctx.buildId) {
+    ctx.buildUrl = `${ctx.collectionUri}${encodeURIComponent(project)}/_build/results?buildId=${encodeURIComponent(ctx.buildId)}`;
+  }
+  for (const k of Object.keys(ctx) as Array<keyof PipelineContext>) if (ctx[k] === undefined) delete ctx[k];
+  return ctx;
+}
+
+/** Lineage tags (`azdo.*`) for the Azure resources a task creates; only values that are present. */
+export function lineageTags(ctx: PipelineContext): Record<string, string> {
+  const tags: Record<string, string> = {};
+  const put = (k: string, val: string | undefined) => {
+    if (val !== undefined && val !== '') tags[`azdo.${k}`] = val;
+  };
+  put('pipeline', ctx.definitionName ?? ctx.releaseDefinitionName);
+  put('buildId', ctx.buildId);
+  put('buildUrl', ctx.buildUrl);
+  put('repository', ctx.repository);
+  put('commit', ctx.commit);
+  put('branch', ctx.branch);
+  put('requestedFor', ctx.requestedFor);
+  put('reason', ctx.reason);
+  put('release', ctx.releaseName);
+  put('releaseUrl', ctx.releaseUrl);
+  put('stage', ctx.stageName);
+  return tags;
+}

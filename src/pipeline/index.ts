@@ -1,0 +1,9 @@
+// The agent contract: everything a task learns from, or tells, the Azure Pipelines agent goes through here.
+export { UserError, InputError, CancelledError } from './errors';
+export { getString, requireString, getBool, getInt, getNumber, getEnum, getList, getKeyValues, parseKeyValues, getPath } from './inputs';
+export type { AzureRmConnection, AzureRmAuth } from './connection';
+export { getAzureRmConnection, getJobAccessToken } from './connection';
+export type { PipelineContext } from './context';
+export { getVariable, getPipelineContext, lineageTags } from './context';
+export { setOutput, setSecret, uploadSummary, progress, info, warning, debug, error, section, updateReleaseName, addBuildTag } from './outputs';
+export { runTask, describeError } from './run';

@@ -1,0 +1,74 @@
+// Output variables, secrets, summaries, progress and log lines, as logging commands the agent understands.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as task from 'azure-pipelines-task-lib/task';
+
+const masked = new Set<string>();
+
+/**
+ * Masks a secret in the job log (##vso[task.setsecret]). A multi-line secret (a PEM) is masked line by line,
+ * as the agent refuses multi-line secrets.
+ */
+export function setSecret(value: string): void {
+  if (!value) return;
+  for (const line of value.split(/\r?\n/)) {
+    const v = line.trim();
+    if (v.length < 4 || masked.has(v) || /^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(v)) continue;
+    masked.add(v);
+    task.setSecret(v);
+  }
+}
+
+/** Sets an output variable (isOutput=true), readable by later steps as `<stepName>.<name>`. */
+export function setOutput(name: string, value: string, opts: { secret?: boolean } = {}): void {
+  if (opts.secret) setSecret(value);
+  task.setVariable(name, value, !!opts.secret, true);
+}
+
+/** Writes `markdown` to `<Agent.TempDirectory>/<name>.md` and attaches it to the run summary (tab title = name). */
+export function uploadSummary(name: string, markdown: string): void {
+  const dir = task.getVariable('Agent.TempDirectory') || os.tmpdir();
+  fs.mkdirSync(dir, { recursive: true });
+  const safe = name.replace(/[\\/:*?"<>|\r\n]+/g, '_').trim() || 'summary';
+  const file = path.join(dir, `${safe}.md`);
+  fs.writeFileSync(file, markdown, 'utf8');
+  task.uploadSummary(file);
+}
+
+/** `##vso[task.setprogress value=N;]text` */
+export function progress(percent: number, text = ''): void {
+  const p = Math.max(0, Math.min(100, Math.round(Number.isFinite(percent) ? percent : 0)));
+  task.setProgress(p, text);
+}
+
+export function info(msg: string): void {
+  console.log(msg);
+}
+
+export function warning(msg: string): void {
+  task.warning(msg);
+}
+
+export function debug(msg: string): void {
+  task.debug(msg);
+}
+
+/** Reported as a task issue of type error (does not end the task). */
+export function error(msg: string): void {
+  task.error(msg);
+}
+
+export function section(title: string): void {
+  console.log(`##[section]${title}`);
+}
+
+/** `##vso[release.updatereleasename]name` */
+export function updateReleaseName(name: string): void {
+  task.updateReleaseName(name);
+}
+
+/** `##vso[build.addbuildtag]tag` */
+export function addBuildTag(tag: string): void {
+  task.addBuildTag(tag);
+}
