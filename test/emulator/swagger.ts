@@ -1,0 +1,519 @@
+/**
+ * Request validator for the Azure ML emulator: rejects what the official swagger (2022-10-01 mfe.json +
+ * machineLearningServices.json, plus 2025-12-01 registries.json at its own api-version) rejects.
+ *
+ * Swagger 2.0 schemas are converted to JSON Schema (draft-07, ajv) with ARM/AutoRest semantics:
+ *  - polymorphism: a reference to a type that has subtypes (`discriminator` + subtypes `allOf` it with
+ *    `x-ms-discriminator-value`) validates against the subtype chosen by the discriminator value (ajv's
+ *    `discriminator` keyword over a `oneOf` keyed by `const`); an `allOf` reference to the base means "the
+ *    base's own properties" (`<name>~self`), so subtype chains do not recurse.
+ *  - `readOnly` properties: never required, and their values are not checked (ARM ignores them in requests,
+ *    and GET → edit → PUT round trips send them back).
+ *  - `additionalProperties: false` on models is ignored (ARM ignores unknown properties, and fields newer
+ *    than 2022-10-01 are sent through raw REST); `additionalProperties: <schema>` (maps) is honoured.
+ *  - `x-nullable: true` → null allowed; elsewhere null is a type error.
+ *  - enums: the value set is strict; string comparison is case-insensitive (the service's JSON enum reader
+ *    is; azure-ai-ml sends e.g. sweep `goal` as "maximize"). Discriminator values are matched exactly
+ *    (case-sensitive): the CLI always sends the REST model's constant.
+ *  - formats: date-time (offset optional, like .NET), uuid, uri, int32/int64/float/double, and ISO 8601
+ *    `duration` (PT5M, P1DT2H, PT0.5S).
+ * Compiled lazily per operation and cached.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+
+export interface ValidationResult { operationId: string; errors: string[] }
+export interface OperationMatch { operationId: string; pathTemplate: string; params: Record<string, string> }
+
+type Json = any; // swagger documents are untyped JSON
+
+/** Where the spec copies live: `<repo>/../shared/specs/azureml`. */
+export const SPEC_DIR = path.resolve(__dirname, '../../../shared/specs/azureml');
+
+const SPEC_FILES: Array<{ doc: string; file: string; operations: boolean }> = [
+  { doc: 'mfe', file: '2022-10-01/mfe.json', operations: true },
+  { doc: 'machineLearningServices', file: '2022-10-01/machineLearningServices.json', operations: true },
+  { doc: 'registries', file: '2025-12-01/registries.json', operations: true },
+  { doc: 'types', file: 'common-types/v3/types.json', operations: false },
+  { doc: 'managedidentity', file: 'common-types/v3/managedidentity.json', operations: false },
+];
+
+const MAX_MESSAGES = 10;
+const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head'];
+
+interface Param { name: string; in: string; required?: boolean; type?: string; format?: string; pattern?: string; enum?: unknown[]; minLength?: number; maxLength?: number; minimum?: number; maximum?: number; schema?: Json }
+interface Operation {
+  operationId: string; method: string; pathTemplate: string; apiVersion: string; doc: string;
+  regex: RegExp; paramNames: string[]; literalCount: number;
+  params: Param[]; body?: Param;
+}
+
+export interface Spec {
+  operations: Operation[];
+  byId: Map<string, Operation>;
+  definitions: Record<string, Json>; // converted JSON Schema definitions, keyed `<doc>.<Name>` and `<doc>.<Name>~self`
+  ajv: Ajv;
+  loadMs: number;
+}
+
+let spec: Spec | undefined;
+const compiled = new Map<string, ValidateFunction>();
+
+// ---------------------------------------------------------------------------------------------- loading
+
+/** Loads and converts the swagger files (once; cached). */
+export function loadSpec(): Spec {
+  if (spec) return spec;
+  const t0 = performance.now();
+  const docs = new Map<string, Json>();
+  for (const f of SPEC_FILES) {
+    const p = path.join(SPEC_DIR, f.file);
+    if (!fs.existsSync(p)) { if (f.doc === 'registries') continue; throw new Error(`swagger: missing spec file ${p}`); }
+    docs.set(f.doc, JSON.parse(fs.readFileSync(p, 'utf8')));
+  }
+  // Known gap in the common-types copy: SkuTier is inline under Sku.tier.
+  const types = docs.get('types');
+  if (types && !types.definitions.SkuTier) types.definitions.SkuTier = { ...types.definitions.Sku.properties.tier };
+  const conv = new Converter(docs);
+  const definitions = conv.convertAll();
+  const ajv = new Ajv({ allErrors: true, strict: false, discriminator: true, unicodeRegExp: false, verbose: true, validateSchema: false });
+  addFormats(ajv);
+  addExtraFormats(ajv);
+  ajv.addKeyword({
+    keyword: 'x-enum-ci', schemaType: 'array', errors: true,
+    validate: function enumCi(this: unknown, allowed: unknown[], data: unknown) {
+      const self = enumCi as unknown as { errors?: Partial<ErrorObject>[] };
+      if (data === null || data === undefined) return true;
+      const ok = typeof data === 'string'
+        ? allowed.some((a) => typeof a === 'string' && a.toLowerCase() === data.toLowerCase())
+        : typeof allowed[0] !== 'string' ? allowed.includes(data) : true; // non-strings: the `type` keyword reports
+      if (!ok) self.errors = [{ keyword: 'enum', message: `must be one of ${allowed.join(', ')}`, params: { allowedValues: allowed } }];
+      return ok;
+    },
+  });
+  ajv.addSchema({ $id: 'swagger', definitions }, 'swagger');
+  const operations: Operation[] = [];
+  for (const f of SPEC_FILES) {
+    const d = docs.get(f.doc);
+    if (!f.operations || !d) continue;
+    operations.push(...conv.operations(f.doc, d));
+  }
+  const byId = new Map<string, Operation>();
+  for (const o of operations) if (!byId.has(o.operationId)) byId.set(o.operationId, o);
+  spec = { operations, byId, definitions, ajv, loadMs: performance.now() - t0 };
+  return spec;
+}
+
+function addExtraFormats(ajv: Ajv): void {
+  // .NET reads date-times without an offset too.
+  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => /^\d{4}-[01]\d-[0-3]\d[Tt ][0-2]\d:[0-5]\d(:[0-5]\d(\.\d+)?)?([Zz]|[+-][0-2]\d(:?[0-5]\d)?)?$/.test(s) && !Number.isNaN(Date.parse(s.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'))) });
+  // ISO 8601 duration (XmlConvert.ToTimeSpan): optional sign, fractional seconds, weeks.
+  const n = '\\d+(?:[.,]\\d+)?';
+  const dur = new RegExp(`^-?P(?!$)(?:${n}Y)?(?:${n}M)?(?:${n}W)?(?:${n}D)?(?:T(?=\\d)(?:${n}H)?(?:${n}M)?(?:${n}S)?)?$`);
+  ajv.addFormat('duration', { type: 'string', validate: (s: string) => dur.test(s) });
+  for (const f of ['arm-id', 'password', 'url', 'unixtime', 'base64url', 'file', 'char']) if (!ajv.formats[f]) ajv.addFormat(f, true);
+}
+
+// ---------------------------------------------------------------------------------------------- conversion
+
+class Converter {
+  /** parent key → child keys (direct allOf subtypes). */
+  private children = new Map<string, string[]>();
+  constructor(private docs: Map<string, Json>) {
+    for (const [doc, d] of docs) {
+      for (const [name, s] of Object.entries<Json>(d.definitions ?? {})) {
+        for (const a of s.allOf ?? []) {
+          if (!a.$ref) continue;
+          const parent = this.refKey(doc, a.$ref);
+          if (!parent) continue;
+          const list = this.children.get(parent) ?? [];
+          list.push(`${doc}.${name}`);
+          this.children.set(parent, list);
+        }
+      }
+    }
+  }
+
+  /** `<doc>.<Name>` for a `$ref` inside `doc`; undefined when it points outside what we hold. */
+  refKey(doc: string, ref: string): string | undefined {
+    const [file, pointer = ''] = ref.split('#');
+    const target = file ? path.basename(file, '.json') : doc;
+    const m = /^\/(definitions|parameters)\/(.+)$/.exec(pointer);
+    if (!m || !this.docs.has(target)) return undefined;
+    return `${target}.${m[2]}`;
+  }
+
+  private def(key: string): Json | undefined {
+    const i = key.indexOf('.');
+    return this.docs.get(key.slice(0, i))?.definitions?.[key.slice(i + 1)];
+  }
+
+  resolveParam(doc: string, p: Json): Param {
+    if (!p.$ref) return p;
+    const key = this.refKey(doc, p.$ref);
+    const i = key ? key.indexOf('.') : -1;
+    const r = key ? this.docs.get(key.slice(0, i))?.parameters?.[key.slice(i + 1)] : undefined;
+    if (!r) throw new Error(`swagger: unresolved parameter ${p.$ref} in ${doc}`);
+    // a parameter's body schema refs are relative to the file holding the parameter
+    return { ...r, schema: r.schema ? { ...r.schema, 'x-doc': key!.slice(0, i) } : undefined };
+  }
+
+  /** Discriminator property in force for `key` (own or inherited). */
+  private discriminatorOf(key: string, seen = new Set<string>()): string | undefined {
+    const s = this.def(key);
+    if (!s || seen.has(key)) return undefined;
+    seen.add(key);
+    if (s.discriminator) return s.discriminator;
+    const doc = key.slice(0, key.indexOf('.'));
+    for (const a of s.allOf ?? []) {
+      const pk = a.$ref ? this.refKey(doc, a.$ref) : undefined;
+      const d = pk ? this.discriminatorOf(pk, seen) : undefined;
+      if (d) return d;
+    }
+    return undefined;
+  }
+
+  private descendants(key: string): string[] {
+    const out: string[] = [];
+    const walk = (k: string) => { for (const c of this.children.get(k) ?? []) if (!out.includes(c)) { out.push(c); walk(c); } };
+    walk(key);
+    return out;
+  }
+
+  convertAll(): Record<string, Json> {
+    const out: Record<string, Json> = {};
+    for (const [doc, d] of this.docs) {
+      for (const [name, s] of Object.entries<Json>(d.definitions ?? {})) {
+        const key = `${doc}.${name}`;
+        out[`${key}~self`] = this.convert(doc, s);
+        out[key] = this.polymorphic(key) ?? { $ref: `#/definitions/${enc(key)}~self` };
+      }
+    }
+    return out;
+  }
+
+  /** Dispatch schema for a type with subtypes; undefined for a plain type. */
+  private polymorphic(key: string): Json | undefined {
+    const disc = this.discriminatorOf(key);
+    const subs = this.descendants(key);
+    if (!disc || subs.length === 0) return undefined;
+    const branches: Json[] = [];
+    const values: string[] = [];
+    for (const k of [key, ...subs]) {
+      const s = this.def(k);
+      const isBase = k === key;
+      let v: string | undefined = s?.['x-ms-discriminator-value'];
+      if (v === undefined && !isBase && this.discriminatorOf(k) === disc) v = k.slice(k.indexOf('.') + 1);
+      if (v === undefined || values.includes(v)) continue;
+      values.push(v);
+      branches.push({ properties: { [disc]: { const: v } }, allOf: [{ $ref: `#/definitions/${enc(k)}~self` }] });
+    }
+    return { type: 'object', required: [disc], discriminator: { propertyName: disc }, 'x-values': values, oneOf: branches };
+  }
+
+  /** Swagger schema → JSON Schema (draft-07). `self` = reference to a base type's own schema (allOf). */
+  convert(doc: string, s: Json, self = false): Json {
+    if (s === true || s === false || s == null || typeof s !== 'object') return s;
+    if (s['x-doc']) doc = s['x-doc'];
+    let out: Json;
+    if (s.$ref) {
+      const key = this.refKey(doc, s.$ref);
+      // Unknown external refs (registries.json → privatelinks.json, not copied) accept anything.
+      out = key && this.def(key) ? { $ref: `#/definitions/${enc(key)}${self ? '~self' : ''}` } : {};
+    } else {
+      out = {};
+      if (s.type !== undefined && s.type !== 'file') out.type = s.type;
+      for (const k of ['minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'uniqueItems', 'multipleOf', 'pattern', 'format', 'minProperties', 'maxProperties']) {
+        if (s[k] !== undefined) out[k] = s[k];
+      }
+      if (s.exclusiveMinimum === true && s.minimum !== undefined) { out.exclusiveMinimum = s.minimum; delete out.minimum; }
+      if (s.exclusiveMaximum === true && s.maximum !== undefined) { out.exclusiveMaximum = s.maximum; delete out.maximum; }
+      if (Array.isArray(s.enum)) {
+        if (s.enum.every((e: unknown) => typeof e === 'string')) out['x-enum-ci'] = s.enum;
+        else out.enum = s['x-nullable'] ? [...s.enum, null] : s.enum;
+      }
+      if (s.items) out.items = this.convert(doc, s.items);
+      if (s.additionalProperties && typeof s.additionalProperties === 'object') {
+        out.additionalProperties = this.convert(doc, s.additionalProperties);
+      }
+      if (s.properties) {
+        out.properties = {};
+        for (const [pn, ps] of Object.entries<Json>(s.properties)) {
+          out.properties[pn] = ps.readOnly ? {} : this.convert(doc, ps);
+        }
+      }
+      if (Array.isArray(s.required)) {
+        const req = s.required.filter((r: string) => !s.properties?.[r]?.readOnly);
+        if (req.length) out.required = req;
+      }
+      if (Array.isArray(s.allOf)) out.allOf = s.allOf.map((a: Json) => this.convert(doc, a, true));
+    }
+    if (s['x-nullable'] === true) {
+      if (typeof out.type === 'string' && !out.$ref) out.type = [out.type, 'null'];
+      else if (!out.$ref && out.type === undefined) { /* untyped: null already allowed */ }
+      else out = { anyOf: [{ type: 'null' }, out], 'x-nullable': true };
+    }
+    return out;
+  }
+
+  operations(doc: string, d: Json): Operation[] {
+    const ops: Operation[] = [];
+    const apiVersion: string = d.info?.version;
+    for (const [tpl, item] of Object.entries<Json>(d.paths ?? {})) {
+      const common: Json[] = item.parameters ?? [];
+      for (const method of METHODS) {
+        const op = item[method];
+        if (!op) continue;
+        const params = [...common, ...(op.parameters ?? [])].map((p) => this.resolveParam(doc, p));
+        const paramNames: string[] = [];
+        let literalCount = 0;
+        const rx = tpl.split('/').map((seg) => {
+          if (!seg) return '';
+          const pm = /^\{([^}]+)\}$/.exec(seg);
+          if (pm) { paramNames.push(pm[1]); return '([^/]+)'; }
+          literalCount++;
+          return seg.replace(/\{([^}]+)\}/g, (_m, n) => { paramNames.push(n); return '\u0000'; })
+            .replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\u0000/g, '([^/]+)');
+        }).join('/');
+        ops.push({
+          operationId: op.operationId, method: method.toUpperCase(), pathTemplate: tpl, apiVersion, doc,
+          regex: new RegExp(`^${rx}$`, 'i'), paramNames, literalCount,
+          params: params.filter((p) => p.in !== 'body'), body: params.find((p) => p.in === 'body'),
+        });
+      }
+    }
+    return ops;
+  }
+}
+
+/** Definition keys go into a JSON pointer: escape `~` and `/`. */
+function enc(key: string): string { return key.replace(/~/g, '~0').replace(/\//g, '~1'); }
+
+// ---------------------------------------------------------------------------------------------- matching
+
+function candidates(method: string, rawPath: string): Array<{ op: Operation; params: Record<string, string> }> {
+  const s = loadSpec();
+  let p = rawPath.split('?')[0];
+  if (/^https?:\/\//i.test(p)) p = new URL(p).pathname;
+  if (p.length > 1) p = p.replace(/\/+$/, '');
+  const m = method.toUpperCase();
+  const out: Array<{ op: Operation; params: Record<string, string> }> = [];
+  for (const op of s.operations) {
+    if (op.method !== m) continue;
+    const r = op.regex.exec(p);
+    if (!r) continue;
+    const params: Record<string, string> = {};
+    op.paramNames.forEach((n, i) => { params[n] = safeDecode(r[i + 1]); });
+    out.push({ op, params });
+  }
+  return out.sort((a, b) => b.op.literalCount - a.op.literalCount);
+}
+
+function safeDecode(s: string): string { try { return decodeURIComponent(s); } catch { return s; } }
+
+/** The swagger operation for a method + path (case-insensitive literal segments), or undefined. */
+export function findOperation(method: string, path: string): OperationMatch | undefined {
+  const c = candidates(method, path)[0];
+  return c && { operationId: c.op.operationId, pathTemplate: c.op.pathTemplate, params: c.params };
+}
+
+// ---------------------------------------------------------------------------------------------- validation
+
+/** Validates a request; undefined when no operation in the spec matches method + path. */
+export function validateRequest(method: string, path: string, query: URLSearchParams | Record<string, string>, body: unknown): ValidationResult | undefined {
+  const q = query instanceof URLSearchParams ? query : new URLSearchParams(query ?? {});
+  const cands = candidates(method, path);
+  if (cands.length === 0) return undefined;
+  const apiVersion = getQuery(q, 'api-version');
+  const best = cands.find((c) => c.op.apiVersion === apiVersion) ?? cands[0];
+  const { op, params } = best;
+  const errors: string[] = [];
+  for (const p of op.params) {
+    if (p.in === 'path') checkScalar(`path parameter '${p.name}'`, p, params[p.name], errors);
+    else if (p.in === 'query') {
+      const v = getQuery(q, p.name);
+      if (p.name === 'api-version') {
+        if (v === undefined || v === '') errors.push(`The api-version query parameter (?api-version=) is required for all requests.`);
+        else if (!cands.some((c) => c.op.apiVersion === v)) {
+          errors.push(`The api-version '${v}' is invalid. The supported versions are '${[...new Set(cands.map((c) => c.op.apiVersion))].join("','")}'.`);
+        }
+        continue;
+      }
+      if (v === undefined) { if (p.required) errors.push(`query parameter '${p.name}': required`); continue; }
+      checkScalar(`query parameter '${p.name}'`, p, v, errors);
+    }
+  }
+  if (op.body) {
+    if (body === undefined || body === null || body === '') {
+      if (op.body.required) errors.push(`body: required (${op.body.name})`);
+    } else {
+      errors.push(...validateBodyFor(op, body));
+    }
+  }
+  return { operationId: op.operationId, errors: dedupe(errors).slice(0, MAX_MESSAGES) };
+}
+
+function getQuery(q: URLSearchParams, name: string): string | undefined {
+  if (q.has(name)) return q.get(name) ?? undefined;
+  const lower = name.toLowerCase();
+  for (const [k, v] of q) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+function checkScalar(label: string, p: Param, v: string | undefined, errors: string[]): void {
+  if (v === undefined) { if (p.required) errors.push(`${label}: required`); return; }
+  if (p.type === 'integer' && !/^-?\d+$/.test(v)) errors.push(`${label}: '${v}' is not an integer`);
+  if (p.type === 'number' && Number.isNaN(Number(v))) errors.push(`${label}: '${v}' is not a number`);
+  if (p.type === 'boolean' && !/^(true|false)$/i.test(v)) errors.push(`${label}: '${v}' is not a boolean`);
+  if (p.minLength !== undefined && v.length < p.minLength) errors.push(`${label}: must not have fewer than ${p.minLength} characters`);
+  if (p.maxLength !== undefined && v.length > p.maxLength) errors.push(`${label}: '${v}' must not have more than ${p.maxLength} characters`);
+  if (p.pattern && !new RegExp(p.pattern).test(v)) errors.push(`${label}: '${v}' does not match pattern ${p.pattern}`);
+  if (p.enum && !p.enum.some((e) => String(e).toLowerCase() === v.toLowerCase())) errors.push(`${label}: '${v}' must be one of ${p.enum.join(', ')}`);
+  if (p.type === 'integer' && /^-?\d+$/.test(v)) {
+    const n = Number(v);
+    if (p.minimum !== undefined && n < p.minimum) errors.push(`${label}: must be >= ${p.minimum}`);
+    if (p.maximum !== undefined && n > p.maximum) errors.push(`${label}: must be <= ${p.maximum}`);
+  }
+}
+
+function validatorFor(op: Operation): ValidateFunction {
+  const cacheKey = `${op.doc}:${op.operationId}:${op.method}:${op.pathTemplate}`;
+  let v = compiled.get(cacheKey);
+  if (!v) {
+    v = loadSpec().ajv.compile(bodySchema(op));
+    compiled.set(cacheKey, v);
+  }
+  return v;
+}
+
+function bodySchema(op: Operation): Json {
+  const sch = op.body!.schema ?? {};
+  const doc = sch['x-doc'] ?? op.doc;
+  if (sch.$ref) {
+    const [file, pointer] = String(sch.$ref).split('#');
+    const target = file ? path.basename(file, '.json') : doc;
+    const name = pointer.replace(/^\/definitions\//, '');
+    return { $ref: `swagger#/definitions/${enc(`${target}.${name}`)}` };
+  }
+  // inline body schema (rare): convert with refs pointing into the shared definitions
+  return rebase(inlineConverter().convert(doc, sch));
+}
+
+let inlineConv: Converter | undefined;
+function inlineConverter(): Converter {
+  if (!inlineConv) {
+    const docs = new Map<string, Json>();
+    for (const f of SPEC_FILES) {
+      const p = path.join(SPEC_DIR, f.file);
+      if (fs.existsSync(p)) docs.set(f.doc, JSON.parse(fs.readFileSync(p, 'utf8')));
+    }
+    inlineConv = new Converter(docs);
+  }
+  return inlineConv;
+}
+
+/** Point local `#/definitions/...` refs of an inline schema at the shared `swagger` schema. */
+function rebase(s: Json): Json {
+  if (Array.isArray(s)) return s.map(rebase);
+  if (!s || typeof s !== 'object') return s;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(s)) out[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `swagger${v}` : rebase(v);
+  return out;
+}
+
+function validateBodyFor(op: Operation, body: unknown): string[] {
+  const v = validatorFor(op);
+  if (v(body)) return [];
+  return formatErrors(v.errors ?? [], body);
+}
+
+/** ajv errors → "<dotted.path>: <message>" lines, as the service words them. */
+function formatErrors(errs: ErrorObject[], body: unknown): string[] {
+  const out: string[] = [];
+  for (const e of errs) {
+    // noise from nullable wrappers and discriminator plumbing
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'if') continue;
+    if (e.keyword === 'type' && (e.params as { type?: string }).type === 'null') {
+      continue;
+    }
+    let p = pointerToPath(e.instancePath);
+    let msg = e.message ?? 'invalid';
+    switch (e.keyword) {
+      case 'required': p = join(p, (e.params as { missingProperty: string }).missingProperty); msg = 'required'; break;
+      case 'discriminator': {
+        const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
+        if (tagValue === undefined) continue; // the `required` error says it
+        p = join(p, tag);
+        const values: string[] = (e.parentSchema as Json)?.['x-values'] ?? [];
+        msg = typeof tagValue === 'string' ? `'${tagValue}' is not supported; must be one of ${values.join(', ')}` : 'must be string';
+        break;
+      }
+      case 'enum': msg = `${quote(valueAt(body, e.instancePath))}must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`; break;
+      case 'type': msg = `must be ${(e.params as { type: string | string[] }).type}`.replace(',null', ' or null'); break;
+      case 'pattern': msg = `${quote(valueAt(body, e.instancePath))}does not match pattern ${(e.params as { pattern: string }).pattern}`; break;
+      case 'format': msg = `${quote(valueAt(body, e.instancePath))}is not a valid ${(e.params as { format: string }).format}`; break;
+      default: break;
+    }
+    out.push(`${p || 'body'}: ${msg}`);
+  }
+  return dedupe(out);
+}
+
+function quote(v: unknown): string { return typeof v === 'string' ? `'${v.length > 80 ? v.slice(0, 77) + '...' : v}' ` : ''; }
+
+function valueAt(body: unknown, pointer: string): unknown {
+  let cur: Json = body;
+  for (const seg of pointer.split('/').slice(1)) {
+    if (cur == null || typeof cur !== 'object') return undefined;
+    cur = cur[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return cur;
+}
+
+function pointerToPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out = /^\d+$/.test(seg) ? `${out}[${seg}]` : join(out, seg);
+  }
+  return out;
+}
+
+function join(base: string, seg: string): string {
+  const s = /^[A-Za-z_$][\w$-]*$/.test(seg) ? seg : `['${seg}']`;
+  return !base ? (s.startsWith('[') ? s : s) : s.startsWith('[') ? base + s : `${base}.${s}`;
+}
+
+function dedupe(a: string[]): string[] { return [...new Set(a)]; }
+
+// ---------------------------------------------------------------------------------------------- helpers for tests
+
+/** Validates a request body against an operation's body schema, by operationId. Undefined op → throws. */
+export function validateBody(operationId: string, body: unknown): string[] {
+  const s = loadSpec();
+  const op = s.byId.get(operationId);
+  if (!op) throw new Error(`swagger: no operation '${operationId}'`);
+  if (!op.body) throw new Error(`swagger: operation '${operationId}' takes no body`);
+  if (body === undefined || body === null) return op.body.required ? ['body: required'] : [];
+  return validateBodyFor(op, body).slice(0, MAX_MESSAGES);
+}
+
+/** Throws (with every message) when `body` is not a valid request body for `operationId`. */
+export function assertValidBody(operationId: string, body: unknown): void {
+  const errors = validateBody(operationId, body);
+  if (errors.length) throw new Error(`${operationId}: request body rejected by the 2022-10-01 swagger:\n  ${errors.join('\n  ')}`);
+}
+
+/** Operation ids that take a request body (for tests that compile them all). */
+export function bodyOperationIds(doc?: string): string[] {
+  return loadSpec().operations.filter((o) => o.body && (!doc || o.doc === doc)).map((o) => o.operationId);
+}
+
+/** Forces compilation of an operation's body validator (throws if the schema does not compile). */
+export function compileOperation(operationId: string): void {
+  const op = loadSpec().byId.get(operationId);
+  if (!op) throw new Error(`swagger: no operation '${operationId}'`);
+  if (op.body) validatorFor(op);
+}
