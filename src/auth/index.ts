@@ -1,0 +1,116 @@
+// AzureRM service connection → TokenCredential (@azure/identity). Credentials live here and nowhere else.
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
+import {
+  ClientAssertionCredential,
+  ClientCertificateCredential,
+  ClientSecretCredential,
+  ManagedIdentityCredential,
+  type ClientSecretCredentialOptions,
+} from '@azure/identity';
+import type { AzureRmConnection } from '../pipeline/connection';
+import { UserError } from '../pipeline/errors';
+import { debug, setSecret } from '../pipeline/outputs';
+import { requestOidcToken } from '../devops/oidc';
+
+/** Entra ID authority hosts of the public and sovereign clouds; MSAL's instance discovery knows only these. */
+export const KNOWN_AUTHORITY_HOSTS: readonly string[] = [
+  'login.microsoftonline.com',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+  'login.microsoftonline.de',
+];
+
+export function isKnownAuthority(authorityHost: string): boolean {
+  try {
+    return KNOWN_AUTHORITY_HOSTS.includes(new URL(authorityHost).hostname.toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
+/** `${audience without trailing slash}/.default` */
+export function armScope(conn: AzureRmConnection): string {
+  return `${conn.audience.replace(/\/+$/, '')}/.default`;
+}
+
+/** Parts of a PEM bundle (certificate + private key), as the agent hands a certificate service connection. */
+export function parsePem(pem: string): { certificates: number; hasPrivateKey: boolean } {
+  const certificates = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).length;
+  const hasPrivateKey = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem);
+  return { certificates, hasPrivateKey };
+}
+
+/** The AADSTS line of an identity error (or its first line), for a one-line message. */
+export function authFailureDetail(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const aadsts = msg.match(/AADSTS\d+:[^\r\n]*/);
+  if (aadsts) return aadsts[0].trim();
+  const first = msg.split(/\r?\n/).map((l) => l.trim()).find(Boolean) ?? 'unknown error';
+  return first.replace(/^[A-Za-z]+Credential(?: authentication failed)?:\s*/, '');
+}
+
+/** Wraps a credential: masks every token it hands out, and turns token failures into a one-line UserError. */
+class ConnectionCredential implements TokenCredential {
+  constructor(private readonly conn: AzureRmConnection, private readonly inner: TokenCredential) {}
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    let token: AccessToken | null;
+    try {
+      token = await this.inner.getToken(scopes, options);
+    } catch (err) {
+      if (options?.abortSignal?.aborted) throw err;
+      if (err instanceof UserError) throw err;
+      if (err instanceof Error && err.stack) debug(err.stack);
+      throw new UserError(`Authentication failed for service connection '${this.conn.id}': ${authFailureDetail(err)}`, { cause: err });
+    }
+    if (token?.token) setSecret(token.token);
+    return token;
+  }
+}
+
+export function createCredential(conn: AzureRmConnection): TokenCredential {
+  const options: ClientSecretCredentialOptions = {
+    authorityHost: conn.authorityHost,
+    disableInstanceDiscovery: !isKnownAuthority(conn.authorityHost),
+  };
+  const auth = conn.auth;
+  let inner: TokenCredential;
+  switch (auth.scheme) {
+    case 'ServicePrincipal':
+      if (auth.certificatePem) {
+        const pem = parsePem(auth.certificatePem);
+        if (pem.certificates === 0 || !pem.hasPrivateKey) {
+          throw new UserError(
+            `Service connection '${conn.id}': the certificate must be a PEM containing both the certificate and its private key`,
+          );
+        }
+        inner = new ClientCertificateCredential(conn.tenantId, auth.clientId, { certificate: auth.certificatePem }, options);
+      } else if (auth.secret) {
+        inner = new ClientSecretCredential(conn.tenantId, auth.clientId, auth.secret, options);
+      } else {
+        throw new UserError(`Service connection '${conn.id}' has neither a service principal key nor a certificate`);
+      }
+      break;
+    case 'WorkloadIdentityFederation': {
+      const oidc = conn.oidc;
+      const idToken = auth.idToken;
+      if (!oidc && !idToken) {
+        throw new UserError(`Service connection '${conn.id}' uses workload identity federation but no OIDC token source is available`);
+      }
+      const getAssertion = async (): Promise<string> => {
+        if (!oidc) return idToken as string;
+        const token = await requestOidcToken({ requestUri: oidc.requestUri, accessToken: oidc.accessToken, serviceConnectionId: conn.id });
+        setSecret(token);
+        return token;
+      };
+      inner = new ClientAssertionCredential(conn.tenantId, auth.clientId, getAssertion, options);
+      break;
+    }
+    case 'ManagedServiceIdentity':
+      inner = auth.clientId ? new ManagedIdentityCredential({ clientId: auth.clientId }) : new ManagedIdentityCredential();
+      break;
+    default:
+      throw new UserError(`Service connection '${conn.id}' uses an unsupported authorization scheme`);
+  }
+  return new ConnectionCredential(conn, inner);
+}

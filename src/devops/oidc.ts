@@ -1,0 +1,51 @@
+// Azure DevOps OIDC token for a service connection (workload identity federation):
+//   POST $(System.OidcRequestUri)?api-version=7.1&serviceConnectionId=<id>, Bearer <job access token> → {"oidcToken": "..."}
+// Same call as azure-devops-node-api TaskApi.createOidcToken, addressed by the URI the agent hands the job.
+import { createHttpHeaders, createPipelineFromOptions, createPipelineRequest, createDefaultHttpClient } from '@azure/core-rest-pipeline';
+import type { AbortSignalLike } from '@azure/abort-controller';
+import { UserError } from '../pipeline/errors';
+
+const pipeline = createPipelineFromOptions({ retryOptions: { maxRetries: 3 } });
+const httpClient = createDefaultHttpClient();
+
+export function oidcTokenUrl(requestUri: string, serviceConnectionId: string): string {
+  const u = new URL(requestUri);
+  u.searchParams.set('api-version', '7.1');
+  u.searchParams.set('serviceConnectionId', serviceConnectionId);
+  return u.toString();
+}
+
+export async function requestOidcToken(opts: {
+  requestUri: string;
+  accessToken: string;
+  serviceConnectionId: string;
+  abortSignal?: AbortSignalLike;
+}): Promise<string> {
+  const request = createPipelineRequest({
+    url: oidcTokenUrl(opts.requestUri, opts.serviceConnectionId),
+    method: 'POST',
+    headers: createHttpHeaders({
+      authorization: `Bearer ${opts.accessToken}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    }),
+    body: '{}',
+    abortSignal: opts.abortSignal,
+  });
+  const res = await pipeline.sendRequest(httpClient, request);
+  let body: any;
+  try {
+    body = res.bodyAsText ? JSON.parse(res.bodyAsText) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (res.status < 200 || res.status >= 300) {
+    const detail = typeof body?.message === 'string' ? body.message : `HTTP ${res.status}`;
+    throw new UserError(`Azure DevOps refused an OIDC token for service connection '${opts.serviceConnectionId}': ${detail}`);
+  }
+  const token = body?.oidcToken;
+  if (typeof token !== 'string' || !token) {
+    throw new UserError(`Azure DevOps returned no OIDC token for service connection '${opts.serviceConnectionId}'`);
+  }
+  return token;
+}
