@@ -1,0 +1,70 @@
+// Shared by build.mjs, lint-manifest.mjs and package.mjs: where tasks live and how their entry is named.
+//
+// Convention
+//   tasks/<Name>V<major>/task.json      the task contract (Name = task.json "name", major = version.Major)
+//   tasks/<Name>V<major>/icon.png       32x32 PNG (Azure DevOps task icon size)
+//   tasks/<Name>V<major>/index.js       build output (esbuild bundle), never committed
+//   src/tasks/<entry>.entry.ts          bundle entry: strip a leading "AzureML" from Name, lower-camel the rest,
+//                                       append "V<major>" only for majors above 1:
+//     AzureMLModelRegisterV1 -> src/tasks/modelRegister.entry.ts
+//     AzureMLJobV1           -> src/tasks/job.entry.ts
+//     AzureMLReleaseTriggerV1-> src/tasks/releaseTrigger.entry.ts
+//     AzureMLJobV2           -> src/tasks/jobV2.entry.ts
+//   A folder under tasks/ without task.json (e.g. only its icon so far) is "pending": not built, not packaged.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const FOLDER_RE = /^([A-Za-z][A-Za-z0-9]*?)V(\d+)$/;
+
+/** Parses a task folder name: 'AzureMLJobV1' -> { name: 'AzureMLJob', major: 1 }, or undefined. */
+export function parseTaskFolder(folder) {
+  const m = FOLDER_RE.exec(folder);
+  return m ? { name: m[1], major: Number(m[2]) } : undefined;
+}
+
+/** Entry base name for a task folder ('AzureMLModelRegisterV1' -> 'modelRegister'), or undefined when the folder name is not <Name>V<n>. */
+export function entryBaseName(folder) {
+  const p = parseTaskFolder(folder);
+  if (!p) return undefined;
+  const rest = p.name.replace(/^AzureML(?=[A-Z])/, '');
+  const camel = rest.charAt(0).toLowerCase() + rest.slice(1);
+  return p.major > 1 ? `${camel}V${p.major}` : camel;
+}
+
+/** Repo-relative path of the entry source for a task folder. */
+export function entryPath(folder) {
+  const base = entryBaseName(folder);
+  return base ? `src/tasks/${base}.entry.ts` : undefined;
+}
+
+/** Every folder directly under tasks/ (sorted), with whether it has a task.json. */
+export function listTaskFolders(root = REPO_ROOT) {
+  const dir = path.join(root, 'tasks');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+    .map((folder) => ({ folder, dir: path.join(dir, folder), hasTaskJson: fs.existsSync(path.join(dir, folder, 'task.json')) }));
+}
+
+/** Width/height of a PNG from its IHDR chunk; undefined when the file is not a PNG. */
+export function pngSize(file) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(24);
+    if (fs.readSync(fd, b, 0, 24, 0) < 24) return undefined;
+    if (!b.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])) || b.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+    return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Formats a byte count for humans. */
+export function formatBytes(n) {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
+}
