@@ -78,7 +78,7 @@ export function loadSpec(): Spec {
   if (types && !types.definitions.SkuTier) types.definitions.SkuTier = { ...types.definitions.Sku.properties.tier };
   const conv = new Converter(docs);
   const definitions = conv.convertAll();
-  const ajv = new Ajv({ allErrors: true, strict: false, discriminator: true, unicodeRegExp: false, verbose: true, validateSchema: false });
+  const ajv = new Ajv({ allErrors: true, strict: false, discriminator: true, unicodeRegExp: false, verbose: true, validateSchema: false, inlineRefs: false });
   addFormats(ajv);
   addExtraFormats(ajv);
   ajv.addKeyword({
@@ -198,7 +198,8 @@ class Converter {
   private polymorphic(key: string): Json | undefined {
     const disc = this.discriminatorOf(key);
     const subs = this.descendants(key);
-    if (!disc || subs.length === 0) return undefined;
+    // a subtype referenced directly still dispatches: its discriminator must name it (or a descendant)
+    if (!disc || (subs.length === 0 && this.def(key)?.['x-ms-discriminator-value'] === undefined)) return undefined;
     const branches: Json[] = [];
     const values: string[] = [];
     for (const k of [key, ...subs]) {
