@@ -1,0 +1,69 @@
+// What every emulator module gets: `register(router, ctx)`.
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { KeyObject } from 'node:crypto';
+import type { Faults, RequestLogEntry, Router } from './http';
+import type { Lro } from './lro';
+import type { Store } from './store';
+
+export interface ValidationResult { operationId: string; errors: string[] }
+export type Validator = (method: string, path: string, query: URLSearchParams | Record<string, string>, body: unknown) => ValidationResult | undefined;
+
+/** a service principal registered in the emulated Entra ID */
+export interface AppRegistration {
+  clientId: string; displayName: string; objectId: string;
+  role: 'contributor' | 'reader';
+  secrets: string[];
+  /** PEM certificates whose keys may sign client assertions */
+  certificates: string[];
+  /** federated credentials: issuer + subject (subject may end with '*' = prefix) */
+  federated: Array<{ issuer: string; subject: string; audience: string }>;
+}
+
+export interface Ids {
+  tenantId: string; subscriptionId: string; resourceGroup: string; workspace: string; location: string;
+  clientId: string; readerClientId: string; orgName: string; projectId: string; projectName: string;
+}
+
+export interface AzuriteInfo {
+  port: number; account: string; key: string;
+  /** http://127.0.0.1:<port>/devstoreaccount1 (path-style, what Azurite's docs use) */
+  blobEndpoint: string;
+  /** the datastore's `endpoint` field: localhost:<port> (so https://{account}.blob.{endpoint} style URLs work) */
+  datastoreEndpoint: string;
+  /** default datastore container */
+  container: string;
+  blobServiceClient(): BlobServiceClient;
+  containerClient(name?: string): ContainerClient;
+}
+
+/** DevOps resource-location registry answered on OPTIONS {collection}/_apis/{area} (azure-devops-node-api discovery) */
+export interface DevopsLocation {
+  id: string; area: string; resourceName: string; routeTemplate: string;
+  resourceVersion: number; minVersion: string; maxVersion: string; releasedVersion: string;
+}
+
+export interface EmulatorContext {
+  store: Store;
+  /** swagger validation (test/emulator/swagger.ts); undefined result = no such operation in the spec */
+  validate: Validator;
+  armUrl: string; authorityHost: string; devopsUrl: string; collectionUri: string;
+  ids: Ids;
+  azurite: AzuriteInfo;
+  lro: Lro;
+  fastLro: boolean;
+  faults: Faults;
+  requests: RequestLogEntry[];
+  stateDir: string;
+  /** registered Entra apps (persisted) */
+  apps(): AppRegistration[];
+  /** sign an access token like Entra does (used by the token endpoint; handy for tests) */
+  issueAccessToken(app: AppRegistration, resource: string, lifetimeSec?: number, appidacr?: string): string;
+  /** the Entra signing public key (ARM verifies tokens with it) */
+  entraPublicKey: KeyObject;
+  /** issue an Azure DevOps OIDC token for a service connection (as the oidctoken endpoint does) */
+  issueOidcToken(serviceConnectionId: string, lifetimeSec?: number): string;
+  devops: { router: Router; locations: DevopsLocation[] };
+  arm: { router: Router };
+  /** run at stop() (modules register their cleanup here) */
+  onStop(fn: () => Promise<void> | void): void;
+}

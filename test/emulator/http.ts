@@ -1,0 +1,223 @@
+// Tiny HTTP(S) framework shared by every Azure-in-a-box module: a case-insensitive router (ARM paths are
+// case-insensitive), ARM-shaped errors, fault injection and a request log.
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+
+export interface Req {
+  method: string;
+  url: URL;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+  rawBody: Buffer;
+  params: Record<string, string>;
+  /** set by the host's pre-handler (ARM: the caller's identity from the bearer token) */
+  identity?: Identity;
+}
+export interface Identity { appId: string; tenantId: string; oid: string; role: 'contributor' | 'reader' | string; claims: Record<string, unknown> }
+export interface Res { status: number; headers?: Record<string, string>; body?: unknown /* JSON-serialised unless Buffer/string */ }
+export type Handler = (req: Req) => Promise<Res> | Res;
+/** Runs before routing; return a Res to answer immediately (e.g. 401), undefined to go on. */
+export type PreHandler = (req: Req, matched: boolean) => Promise<Res | undefined> | Res | undefined;
+
+/** Throw from any handler to answer with this response (handy from deep helpers). */
+export class HttpError extends Error {
+  constructor(public res: Res) {
+    super(typeof res.body === 'object' && res.body && 'error' in (res.body as any) ? String((res.body as any).error?.message) : `HTTP ${res.status}`);
+  }
+}
+
+/** ARM error body: {"error":{"code","message"}} */
+export function armError(status: number, code: string, message: string, extra?: { details?: unknown[]; headers?: Record<string, string> }): Res {
+  const error: Record<string, unknown> = { code, message };
+  if (extra?.details) error.details = extra.details;
+  return { status, headers: { 'x-ms-failure-cause': status >= 500 ? 'service' : 'gateway', ...(extra?.headers ?? {}) }, body: { error } };
+}
+/** throw armError(...) */
+export function fail(status: number, code: string, message: string, extra?: { details?: unknown[] }): never {
+  throw new HttpError(armError(status, code, message, extra));
+}
+
+interface Route { method: string; segments: string[]; wildcard: boolean; h: Handler; pattern: string }
+
+export class Router {
+  private routes: Route[] = [];
+  private pre: PreHandler[] = [];
+  /** fallback when nothing matches */
+  notFound: Handler = (req) => armError(404, 'NotFound', `No route for ${req.method} ${req.path}`);
+
+  /** pattern: '/subscriptions/:sub/resourceGroups/:rg/…/models/:name'; case-insensitive; a trailing '/*' matches the rest (params['*']). method '*' = any. */
+  add(method: string, pattern: string, h: Handler): void {
+    const segs = pattern.split('/').filter(Boolean);
+    const wildcard = segs[segs.length - 1] === '*';
+    if (wildcard) segs.pop();
+    this.routes.push({ method: method.toUpperCase(), segments: segs, wildcard, h, pattern });
+  }
+  /** add a pre-handler (auth, api-version, body validation …) run for every request on this host */
+  use(p: PreHandler): void { this.pre.push(p); }
+
+  match(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
+    const parts = path.split('/').filter(Boolean);
+    for (const r of this.routes) {
+      if (r.method !== '*' && r.method !== method.toUpperCase()) continue;
+      if (r.wildcard ? parts.length < r.segments.length : parts.length !== r.segments.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < r.segments.length; i++) {
+        const s = r.segments[i];
+        let p: string;
+        try { p = decodeURIComponent(parts[i]); } catch { p = parts[i]; }
+        if (s.startsWith(':')) params[s.slice(1)] = p;
+        else if (s.toLowerCase() !== p.toLowerCase()) { ok = false; break; }
+      }
+      if (!ok) continue;
+      if (r.wildcard) params['*'] = parts.slice(r.segments.length).join('/');
+      return { route: r, params };
+    }
+    return undefined;
+  }
+
+  async handle(req: Req): Promise<Res> {
+    const m = this.match(req.method, req.path);
+    try {
+      for (const p of this.pre) {
+        const r = await p(req, !!m);
+        if (r) return r;
+      }
+      if (!m) return await this.notFound(req);
+      req.params = m.params;
+      return await m.route.h(req);
+    } catch (e) {
+      if (e instanceof HttpError) return e.res;
+      return armError(500, 'InternalServerError', `Emulator error: ${(e as Error)?.stack ?? e}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- faults
+export type FaultKind = '429' | '500' | '503' | 'drop';
+export interface FaultConfig { rate?: number; kinds?: FaultKind[]; latencyMs?: number; pathFilter?: RegExp; hosts?: string[] }
+export class Faults {
+  cfg: FaultConfig = {};
+  /** how many faults were injected since the last reset, by kind */
+  injected: Record<string, number> = {};
+  set(cfg: FaultConfig): void { this.cfg = { ...cfg }; }
+  reset(): void { this.cfg = {}; this.injected = {}; }
+  /** decide for one request: undefined = no fault */
+  pick(host: string, path: string): FaultKind | undefined {
+    const c = this.cfg;
+    if (!c.rate || c.rate <= 0) return undefined;
+    if (c.hosts && !c.hosts.includes(host)) return undefined;
+    if (c.pathFilter && !c.pathFilter.test(path)) return undefined;
+    if (Math.random() >= c.rate) return undefined;
+    const kinds = c.kinds?.length ? c.kinds : (['429', '500', '503', 'drop'] as FaultKind[]);
+    const k = kinds[Math.floor(Math.random() * kinds.length)];
+    this.injected[k] = (this.injected[k] ?? 0) + 1;
+    return k;
+  }
+  latency(host: string, path: string): number {
+    const c = this.cfg;
+    if (!c.latencyMs) return 0;
+    if (c.hosts && !c.hosts.includes(host)) return 0;
+    if (c.pathFilter && !c.pathFilter.test(path)) return 0;
+    return c.latencyMs;
+  }
+}
+
+export interface RequestLogEntry { method: string; url: string; status: number; host: string; time: string }
+
+export interface ServerOptions {
+  name: string;
+  cert: string; key: string;
+  faults: Faults;
+  log: RequestLogEntry[];
+  /** name used in the log for a request (e.g. 'mlflow' for /mlflow/ paths on the ARM host) */
+  hostOf?: (path: string) => string;
+}
+
+export interface RunningServer { server: https.Server; port: number; url: string /* https://127.0.0.1:<port>/ */; close(): Promise<void> }
+
+function send(res: ServerResponse, r: Res): number {
+  const headers: Record<string, string> = { 'x-ms-request-id': randomUUID(), ...(r.headers ?? {}) };
+  let payload: Buffer | undefined;
+  if (r.body === undefined || r.body === null) payload = undefined;
+  else if (Buffer.isBuffer(r.body)) payload = r.body;
+  else if (typeof r.body === 'string') { payload = Buffer.from(r.body); headers['content-type'] ??= 'text/plain; charset=utf-8'; }
+  else { payload = Buffer.from(JSON.stringify(r.body)); headers['content-type'] ??= 'application/json; charset=utf-8'; }
+  if (payload) headers['content-length'] = String(payload.length);
+  else if (r.status !== 204 && r.status !== 304) headers['content-length'] = '0';
+  res.writeHead(r.status, headers);
+  res.end(payload);
+  return r.status;
+}
+
+/** Parse a request body: JSON (by content-type or by sniffing), form-urlencoded, else raw. */
+export function parseBody(raw: Buffer, contentType: string | undefined): any {
+  if (!raw.length) return undefined;
+  const ct = (contentType ?? '').toLowerCase();
+  const text = raw.toString('utf8');
+  if (ct.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
+  if (ct.includes('json') || /^\s*[[{]/.test(text)) {
+    try { return JSON.parse(text); } catch { return new InvalidJson(text); }
+  }
+  return text;
+}
+/** marker for a body that claimed to be JSON but did not parse */
+export class InvalidJson { constructor(public text: string) {} }
+
+export async function startServer(router: Router, o: ServerOptions): Promise<RunningServer> {
+  const sockets = new Set<Socket>();
+  const server = https.createServer({ cert: o.cert, key: o.key }, (req: IncomingMessage, res: ServerResponse) => {
+    void handleOne(req, res);
+  });
+  server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('tlsClientError', () => { /* clients that distrust the cert: not our problem */ });
+
+  async function handleOne(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const rawBody = Buffer.concat(chunks);
+    const url = new URL(req.url ?? '/', `https://${req.headers.host ?? '127.0.0.1'}`);
+    const host = o.hostOf ? o.hostOf(url.pathname) : o.name;
+    const entry: RequestLogEntry = { method: req.method ?? 'GET', url: url.pathname + url.search, status: 0, host, time: new Date().toISOString() };
+    o.log.push(entry);
+    const delay = o.faults.latency(host, url.pathname);
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+    const fault = o.faults.pick(host, url.pathname);
+    if (fault === 'drop') { entry.status = 0; req.socket.destroy(); return; }
+    if (fault) {
+      const st = Number(fault);
+      const r = st === 429
+        ? armError(429, 'TooManyRequests', 'Injected fault: too many requests, retry later.', { headers: { 'Retry-After': '1' } })
+        : armError(st, st === 503 ? 'ServiceUnavailable' : 'InternalServerError', `Injected fault: HTTP ${st}.`);
+      entry.status = send(res, r);
+      return;
+    }
+    const r: Req = {
+      method: (req.method ?? 'GET').toUpperCase(), url, path: url.pathname, query: url.searchParams,
+      headers: req.headers, rawBody, body: parseBody(rawBody, req.headers['content-type']), params: {},
+    };
+    const out = await router.handle(r);
+    if (res.destroyed) return;
+    entry.status = send(res, out);
+  }
+
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => resolve()); });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server, port, url: `https://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of sockets) s.destroy();
+    }),
+  };
+}
+
+/** header value as a single string */
+export function header(req: Req, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,251 @@
+// Azure-in-a-box: Entra ID, ARM (Azure ML resource provider), Azure DevOps and Azurite on loopback ports,
+// over HTTPS with a certificate issued at start by the test CA (see ca.ts for the trust design).
+//
+// Area modules are discovered at start: every `test/emulator/arm/*.ts` exporting `register(router, ctx)` is
+// registered on the ARM host (MLflow routes under /mlflow/ live there too), every `test/emulator/devops/*.ts`
+// on the Azure DevOps host. `register` may return `{ stop() }` or call ctx.onStop(fn).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { generateKeyPairSync, createPrivateKey, createPublicKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { ensureCa, issueServerCert, makeClientCertificate, DEFAULT_CA_DIR } from './ca';
+import type { AppRegistration, DevopsLocation, EmulatorContext, Ids } from './context';
+import { Faults, Router, startServer, type FaultConfig, type RequestLogEntry, type RunningServer } from './http';
+import { Store } from './store';
+import { Lro } from './lro';
+import { armPreHandler, wsId } from './armkit';
+import { registerEntra } from './entra';
+import { registerDevopsBase } from './devopskit';
+import { startAzurite, AZURITE_ACCOUNT, AZURITE_KEY, type RunningAzurite } from './azurite';
+import { signJwt, nowSec, jti } from './jwt';
+import { validateRequest } from './swagger';
+
+export type { EmulatorContext } from './context';
+export { Store } from './store';
+export { Router, armError, fail, HttpError } from './http';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const PRELOAD = path.join(here, 'resolve-localhost.cjs');
+
+export interface AzureInABox {
+  armUrl: string; authorityHost: string; devopsUrl: string;
+  collectionUri: string; projectId: string; projectName: string;
+  oidcRequestUri: string; systemAccessToken: string;
+  tenantId: string; subscriptionId: string; resourceGroup: string; workspace: string; location: string;
+  clientId: string; clientSecret: string; certificatePem: string;
+  /** a second service principal with the Reader role: reads work, writes get 403 AuthorizationFailed */
+  readerClientId: string; readerClientSecret: string;
+  audience: string;
+  caCertPath: string;
+  azurite: { port: number; account: string; key: string; blobEndpoint: string; container: string };
+  stateDir: string;
+  childEnv(): Record<string, string>;
+  faults: { set(cfg: FaultConfig): void; reset(): void; injected: Record<string, number> };
+  requests: RequestLogEntry[];
+  store: Store;
+  /** what the modules see (lro, validate, issueOidcToken …) */
+  ctx: EmulatorContext;
+  /** an Azure DevOps OIDC token for a service connection (what the endpoint's `idToken` or the OIDC endpoint gives) */
+  issueOidcToken(serviceConnectionId: string, lifetimeSec?: number): string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** state folder (kept across restarts); default: a new temporary folder */
+  stateDir?: string;
+  /** LROs finish at once and answer without Retry-After */
+  fastLro?: boolean;
+  /** folder of the long-lived test CA (default test/.output/ca) */
+  caDir?: string;
+}
+
+interface Identity {
+  tenantId: string; subscriptionId: string; resourceGroup: string; workspace: string; location: string;
+  clientId: string; clientSecret: string; clientCert: string; clientKey: string;
+  readerClientId: string; readerClientSecret: string;
+  entraKey: string; entraKid: string; devopsKey: string; devopsKid: string;
+  orgName: string; orgId: string; projectId: string; projectName: string; systemAccessToken: string;
+  planId: string; jobId: string; container: string;
+}
+
+const secret = () => randomBytes(30).toString('base64url').replace(/^/, 'Xy8Q~');
+
+async function loadIdentity(stateDir: string): Promise<Identity> {
+  const f = path.join(stateDir, 'identity.json');
+  if (fs.existsSync(f)) return JSON.parse(fs.readFileSync(f, 'utf8'));
+  const pem = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const clientId = randomUUID();
+  const cc = await makeClientCertificate(`azureml-pipelines-${clientId.slice(0, 8)}`);
+  const id: Identity = {
+    tenantId: randomUUID(), subscriptionId: randomUUID(), resourceGroup: 'rg-ml', workspace: 'mlw-test', location: 'eastus',
+    clientId, clientSecret: secret(), clientCert: cc.cert, clientKey: cc.key,
+    readerClientId: randomUUID(), readerClientSecret: secret(),
+    entraKey: pem(), entraKid: randomBytes(12).toString('base64url'), devopsKey: pem(), devopsKid: randomBytes(12).toString('base64url'),
+    orgName: 'org', orgId: randomUUID(), projectId: randomUUID(), projectName: 'ml-project',
+    systemAccessToken: randomBytes(40).toString('base64url'), planId: randomUUID(), jobId: randomUUID(),
+    container: `azureml-blobstore-${randomUUID()}`,
+  };
+  fs.mkdirSync(stateDir, { recursive: true });
+  fs.writeFileSync(f, JSON.stringify(id, null, 1), { mode: 0o600 });
+  return id;
+}
+
+/** every module file in dir that exports register() */
+async function discover(dir: string): Promise<Array<{ file: string; register: (r: Router, c: EmulatorContext) => unknown }>> {
+  if (!fs.existsSync(dir)) return [];
+  const out = [];
+  for (const f of fs.readdirSync(dir).filter((n) => /\.ts$/.test(n) && !n.endsWith('.d.ts') && !n.startsWith('_') && !n.endsWith('.test.ts')).sort()) {
+    const mod = await import(pathToFileURL(path.join(dir, f)).href);
+    const register = mod.register ?? mod.default?.register;
+    if (typeof register === 'function') out.push({ file: f, register });
+  }
+  return out;
+}
+
+export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureInABox> {
+  const stateDir = path.resolve(opts.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'azure-in-a-box-')));
+  fs.mkdirSync(stateDir, { recursive: true });
+  const ca = await ensureCa(opts.caDir ?? DEFAULT_CA_DIR);
+  const tls = await issueServerCert(ca);
+  fs.mkdirSync(path.join(stateDir, 'tls'), { recursive: true });
+  fs.writeFileSync(path.join(stateDir, 'tls', 'server.pem'), tls.cert);
+  fs.writeFileSync(path.join(stateDir, 'tls', 'server-key.pem'), tls.key, { mode: 0o600 });
+  fs.copyFileSync(ca.certPath, path.join(stateDir, 'tls', 'ca.pem'));
+
+  const idn = await loadIdentity(stateDir);
+  const store = new Store(stateDir);
+  const faults = new Faults();
+  const requests: RequestLogEntry[] = [];
+  const stops: Array<() => Promise<void> | void> = [];
+  const servers: RunningServer[] = [];
+
+  let azurite: RunningAzurite | undefined;
+  try {
+    azurite = await startAzurite(path.join(stateDir, 'azurite'));
+    const armRouter = new Router(), entraRouter = new Router(), devopsRouter = new Router();
+    const common = { cert: tls.cert, key: tls.key, faults, log: requests };
+    const arm = await startServer(armRouter, { ...common, name: 'arm', hostOf: (p) => (/^\/mlflow\//i.test(p) ? 'mlflow' : 'arm') });
+    const entra = await startServer(entraRouter, { ...common, name: 'entra' });
+    const devops = await startServer(devopsRouter, { ...common, name: 'devops' });
+    servers.push(arm, entra, devops);
+
+    const entraPrivate = createPrivateKey(idn.entraKey);
+    const devopsPrivate = createPrivateKey(idn.devopsKey);
+    const devopsIssuer = `https://vstoken.dev.azure.com/${idn.orgId}`;
+    const collectionUri = `${devops.url}${idn.orgName}/`;
+    const ids: Ids = {
+      tenantId: idn.tenantId, subscriptionId: idn.subscriptionId, resourceGroup: idn.resourceGroup, workspace: idn.workspace, location: idn.location,
+      clientId: idn.clientId, readerClientId: idn.readerClientId, orgName: idn.orgName, projectId: idn.projectId, projectName: idn.projectName,
+    };
+
+    // --- seed the directory and the subscription (idempotent; keeps what a previous run stored)
+    const apps: AppRegistration[] = [
+      {
+        clientId: idn.clientId, displayName: 'azureml-pipelines', objectId: store.get<AppRegistration>('apps', idn.clientId)?.objectId ?? randomUUID(), role: 'contributor',
+        secrets: [idn.clientSecret], certificates: [idn.clientCert],
+        federated: [{ issuer: devopsIssuer, subject: `sc://${idn.orgName}/${idn.projectName}/*`, audience: 'api://AzureADTokenExchange' }],
+      },
+      { clientId: idn.readerClientId, displayName: 'azureml-reader', objectId: store.get<AppRegistration>('apps', idn.readerClientId)?.objectId ?? randomUUID(), role: 'reader', secrets: [idn.readerClientSecret], certificates: [], federated: [] },
+    ];
+    for (const a of apps) if (!store.get('apps', a.clientId)) store.put('apps', a.clientId, a);
+    if (!store.get('subscriptions', idn.subscriptionId)) store.put('subscriptions', idn.subscriptionId, { subscriptionId: idn.subscriptionId, displayName: 'Azure-in-a-box', tenantId: idn.tenantId, state: 'Enabled' });
+    const rgId = `/subscriptions/${idn.subscriptionId}/resourceGroups/${idn.resourceGroup}`;
+    if (!store.get('resourceGroups', rgId)) store.put('resourceGroups', rgId, { id: rgId, name: idn.resourceGroup, location: idn.location });
+    const wid = wsId(idn.subscriptionId, idn.resourceGroup, idn.workspace);
+    if (!store.get('workspaces', wid)) {
+      store.put('workspaces', wid, {
+        id: wid, name: idn.workspace, location: idn.location, resourceGroup: idn.resourceGroup, subscriptionId: idn.subscriptionId,
+        body: { workspaceId: randomUUID(), friendlyName: idn.workspace, description: 'Azure-in-a-box workspace', createdAt: new Date().toISOString() },
+      });
+    }
+    if (!store.get('devopsTokens', 'system')) store.put('devopsTokens', 'system', { token: idn.systemAccessToken });
+
+    const blobEndpoint = `http://127.0.0.1:${azurite.port}/${AZURITE_ACCOUNT}`;
+    const cred = new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY);
+    const bsc = () => new BlobServiceClient(blobEndpoint, cred);
+    await bsc().getContainerClient(idn.container).createIfNotExists();
+
+    const armUrl = arm.url;
+    const ctx: EmulatorContext = {
+      store, validate: validateRequest, armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, ids,
+      azurite: {
+        port: azurite.port, account: AZURITE_ACCOUNT, key: AZURITE_KEY, blobEndpoint, datastoreEndpoint: `localhost:${azurite.port}`,
+        container: idn.container, blobServiceClient: bsc, containerClient: (name) => bsc().getContainerClient(name ?? idn.container),
+      },
+      lro: new Lro(store, armUrl, !!opts.fastLro, idn.location),
+      fastLro: !!opts.fastLro, faults, requests, stateDir,
+      apps: () => store.list<AppRegistration>('apps'),
+      entraPublicKey: createPublicKey(entraPrivate),
+      issueAccessToken: (app, resource, lifetimeSec = 3599, acr = '1') => {
+        const now = nowSec();
+        return signJwt({
+          aud: resource, iss: `https://sts.windows.net/${idn.tenantId}/`, iat: now, nbf: now - 5, exp: now + lifetimeSec,
+          aio: randomBytes(8).toString('base64url'), appid: app.clientId, appidacr: acr, idp: `https://sts.windows.net/${idn.tenantId}/`,
+          idtyp: 'app', oid: app.objectId, sub: app.objectId, tid: idn.tenantId, uti: jti(), ver: '1.0',
+        }, entraPrivate, { kid: idn.entraKid, x5t: idn.entraKid });
+      },
+      issueOidcToken: (sc, lifetimeSec = 600) => {
+        const now = nowSec();
+        const name = store.get<{ name: string }>('serviceConnections', sc)?.name ?? sc;
+        return signJwt({
+          jti: jti(), sub: `sc://${idn.orgName}/${idn.projectName}/${name}`, aud: 'api://AzureADTokenExchange', iss: devopsIssuer,
+          nbf: now - 5, iat: now, exp: now + lifetimeSec,
+        }, devopsPrivate, { kid: idn.devopsKid });
+      },
+      devops: { router: devopsRouter, locations: [] as DevopsLocation[] },
+      arm: { router: armRouter },
+      onStop: (fn) => { stops.push(fn); },
+    };
+
+    // --- hosts
+    registerEntra(entraRouter, ctx, { trustedIssuers: new Map<string, KeyObject>([[devopsIssuer, createPublicKey(devopsPrivate)]]), signingKid: idn.entraKid });
+    entraRouter.notFound = (req) => ({ status: 404, body: { error: 'not_found', error_description: `No Entra endpoint ${req.method} ${req.path}` } });
+    const audience = 'https://management.core.windows.net/';
+    armRouter.use(armPreHandler(ctx, audience));
+    ctx.lro.register(armRouter);
+    registerDevopsBase(devopsRouter, ctx);
+    for (const m of await discover(path.join(here, 'arm'))) {
+      const r = (await m.register(armRouter, ctx)) as { stop?: () => Promise<void> } | undefined;
+      if (r?.stop) stops.push(() => r.stop!());
+    }
+    for (const m of await discover(path.join(here, 'devops'))) {
+      const r = (await m.register(devopsRouter, ctx)) as { stop?: () => Promise<void> } | undefined;
+      if (r?.stop) stops.push(() => r.stop!());
+    }
+
+    const running = azurite;
+    let stopped = false;
+    const box: AzureInABox = {
+      armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, projectId: idn.projectId, projectName: idn.projectName,
+      oidcRequestUri: `${collectionUri}${idn.projectId}/_apis/distributedtask/hubs/build/plans/${idn.planId}/jobs/${idn.jobId}/oidctoken`,
+      systemAccessToken: idn.systemAccessToken,
+      tenantId: idn.tenantId, subscriptionId: idn.subscriptionId, resourceGroup: idn.resourceGroup, workspace: idn.workspace, location: idn.location,
+      clientId: idn.clientId, clientSecret: idn.clientSecret, certificatePem: `${idn.clientCert.trim()}\n${idn.clientKey.trim()}\n`,
+      readerClientId: idn.readerClientId, readerClientSecret: idn.readerClientSecret,
+      audience, caCertPath: ca.certPath,
+      azurite: { port: running.port, account: AZURITE_ACCOUNT, key: AZURITE_KEY, blobEndpoint, container: idn.container },
+      stateDir,
+      childEnv: () => ({ NODE_EXTRA_CA_CERTS: ca.certPath, NODE_OPTIONS: `--require ${JSON.stringify(PRELOAD)}` }),
+      faults: {
+        set: (c) => faults.set(c), reset: () => faults.reset(),
+        get injected() { return faults.injected; },
+      },
+      requests, store, ctx,
+      issueOidcToken: ctx.issueOidcToken,
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        for (const s of stops.reverse()) { try { await s(); } catch { /* best effort */ } }
+        await Promise.all(servers.map((s) => s.close()));
+        await running.stop();
+      },
+    };
+    return box;
+  } catch (e) {
+    await Promise.all(servers.map((s) => s.close()));
+    await azurite?.stop();
+    throw e;
+  }
+}
