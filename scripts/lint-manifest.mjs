@@ -36,6 +36,8 @@ const REQUIRED_HANDLERS = ['Node20_1', 'Node24'];
 const HANDLER_TARGET = 'index.js';
 const ALLOWED_CONNECTED_SERVICES = ['connectedService:AzureRM'];
 const MAX_FRIENDLY_NAME = 40;
+// beside the repository these scripts belong to (also used when --root points at a copy elsewhere)
+export const DEFAULT_SCHEMA = path.resolve(REPO_ROOT, '..', 'shared', 'specs', 'azure-devops', 'tasks.schema.json');
 const TASK_ICON_SIZE = 32;
 const EXTENSION_ICON_SIZE = 128;
 const TASK_CONTRIBUTION_TYPE = 'ms.vss-distributed-task.task';
@@ -266,7 +268,7 @@ function lintExtension(root, taskIds, findings) {
 }
 
 /** Runs every check; returns { findings: string[], notes: string[], tasks: number }. Throws when the schema is missing. */
-export function lintRepo(root = REPO_ROOT, schemaPath = path.resolve(root, '..', 'shared', 'specs', 'azure-devops', 'tasks.schema.json')) {
+export function lintRepo(root = REPO_ROOT, schemaPath = DEFAULT_SCHEMA) {
   const validate = loadSchemaValidator(schemaPath);
   const findings = [];
   const notes = [];

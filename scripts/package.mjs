@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// Packages the extension: lint → (build if a bundle is missing) → staging tree → tfx extension create (offline).
+//
+//   npm run package [-- --publisher <id>] [--version <x.y.z>] [--extension-id <id>] [--rebuild] [--out <dir>] [--root <repo>]
+//   env: EXTENSION_PUBLISHER, EXTENSION_VERSION, EXTENSION_ID (flags win)
+//
+// Output: dist/<publisher>.<extension-id>-<version>.vsix. The staging tree (dist/staging) holds only what ships:
+// vss-extension.json, content/icons it references, the `files` folders (without images/src, *.map, node_modules) and
+// for every task folder just task.json, index.js, icon.png (+ icon.svg when present). Task GUIDs are kept: tasks are
+// scoped to the extension, so a copy published under another publisher does not collide.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { REPO_ROOT, formatBytes, listTaskFolders } from './lib/tasks.mjs';
+import { lintRepo } from './lint-manifest.mjs';
+
+const TASK_FILES = ['task.json', 'index.js', 'icon.png', 'icon.svg'];
+const EXCLUDE = (rel) => /(^|\/)(node_modules|src)(\/|$)/.test(rel) || rel.endsWith('.map') || /(^|\/)\./.test(rel);
+
+function fail(msg) { console.error(`package: ${msg}`); process.exit(1); }
+
+function parseArgs(argv) {
+  const o = {
+    publisher: process.env.EXTENSION_PUBLISHER, version: process.env.EXTENSION_VERSION, id: process.env.EXTENSION_ID,
+    rebuild: false, out: undefined, root: REPO_ROOT,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => { const v = argv[++i]; if (v === undefined) fail(`${a} needs a value`); return v; };
+    if (a === '--publisher') o.publisher = val();
+    else if (a === '--version' || a === '--extension-version') o.version = val();
+    else if (a === '--extension-id' || a === '--id') o.id = val();
+    else if (a === '--rebuild') o.rebuild = true;
+    else if (a === '--out') o.out = path.resolve(val());
+    else if (a === '--root') o.root = path.resolve(val());
+    else fail(`unknown argument ${a}`);
+  }
+  o.out ??= path.join(o.root, 'dist');
+  if (o.publisher !== undefined && !/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(o.publisher)) fail(`--publisher "${o.publisher}" must be letters, digits and dashes`);
+  if (o.version !== undefined && !/^\d+\.\d+\.\d+$/.test(o.version)) fail(`--version "${o.version}" must be <major>.<minor>.<patch>`);
+  if (o.id !== undefined && !/^[A-Za-z0-9][A-Za-z0-9-_]*$/.test(o.id)) fail(`--extension-id "${o.id}" must be letters, digits, dashes and underscores`);
+  return o;
+}
+
+function copyTree(src, dst, relBase) {
+  const st = fs.statSync(src);
+  if (st.isDirectory()) {
+    for (const name of fs.readdirSync(src)) {
+      const rel = `${relBase}/${name}`;
+      if (EXCLUDE(rel)) continue;
+      copyTree(path.join(src, name), path.join(dst, name), rel);
+    }
+  } else {
+    fs.mkdirSync(path.dirname(dst), { recursive: true });
+    fs.copyFileSync(src, dst);
+  }
+}
+
+/** Names of the entries in a zip file (reads the central directory). */
+export function zipEntries(file) {
+  const b = fs.readFileSync(file);
+  let eocd = -1;
+  for (let i = b.length - 22; i >= Math.max(0, b.length - 65557); i--) if (b.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+  if (eocd < 0) throw new Error(`${file} is not a zip file`);
+  const count = b.readUInt16LE(eocd + 10);
+  let p = b.readUInt32LE(eocd + 16);
+  const names = [];
+  for (let n = 0; n < count; n++) {
+    if (b.readUInt32LE(p) !== 0x02014b50) throw new Error(`${file}: bad central directory`);
+    const nameLen = b.readUInt16LE(p + 28), extraLen = b.readUInt16LE(p + 30), commentLen = b.readUInt16LE(p + 32);
+    names.push(b.toString('utf8', p + 46, p + 46 + nameLen));
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return names;
+}
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const root = opts.root;
+
+  const lint = lintRepo(root);
+  if (lint.findings.length) {
+    for (const f of lint.findings) console.error(`error: ${f}`);
+    fail(`${lint.findings.length} manifest finding(s); fix them first (npm run lint:manifest)`);
+  }
+
+  const tasks = listTaskFolders(root).filter((t) => t.hasTaskJson);
+  const missing = tasks.filter((t) => !fs.existsSync(path.join(t.dir, 'index.js')));
+  if (opts.rebuild || missing.length) {
+    console.log(opts.rebuild ? 'package: rebuilding bundles' : `package: bundle missing for ${missing.map((t) => t.folder).join(', ')}; building`);
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), '--root', root], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) fail('build failed');
+  }
+
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'vss-extension.json'), 'utf8'));
+  const staging = path.join(opts.out, 'staging');
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(staging, { recursive: true });
+  fs.copyFileSync(path.join(root, 'vss-extension.json'), path.join(staging, 'vss-extension.json'));
+  const taskFolders = new Set(tasks.map((t) => `tasks/${t.folder}`));
+  const extra = [
+    ...Object.values(manifest.icons ?? {}),
+    ...Object.values(manifest.content ?? {}).map((c) => c?.path).filter(Boolean),
+  ];
+  for (const f of manifest.files ?? []) {
+    const rel = String(f.path).replace(/\\/g, '/').replace(/\/+$/, '');
+    if (taskFolders.has(rel) || rel === 'tasks') {
+      for (const t of tasks) {
+        if (rel !== 'tasks' && `tasks/${t.folder}` !== rel) continue;
+        for (const name of TASK_FILES) {
+          const src = path.join(t.dir, name);
+          if (fs.existsSync(src)) { fs.mkdirSync(path.join(staging, 'tasks', t.folder), { recursive: true }); fs.copyFileSync(src, path.join(staging, 'tasks', t.folder, name)); }
+        }
+        if (!fs.existsSync(path.join(staging, 'tasks', t.folder, 'index.js'))) fail(`tasks/${t.folder}/index.js is missing after the build`);
+      }
+    } else {
+      copyTree(path.join(root, rel), path.join(staging, rel), rel);
+    }
+  }
+  for (const rel of extra) {
+    const dst = path.join(staging, rel);
+    if (!fs.existsSync(dst)) { fs.mkdirSync(path.dirname(dst), { recursive: true }); fs.copyFileSync(path.join(root, rel), dst); }
+  }
+
+  fs.mkdirSync(opts.out, { recursive: true });
+  const tfx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tfx');
+  const args = ['extension', 'create', '--root', staging, '--manifest-globs', 'vss-extension.json', '--output-path', opts.out,
+    '--no-prompt', '--no-color', '--json'];
+  if (opts.publisher) args.push('--publisher', opts.publisher);
+  if (opts.id) args.push('--extension-id', opts.id);
+  if (opts.version) args.push('--override', JSON.stringify({ version: opts.version }));
+  const started = Date.now();
+  const r = spawnSync(tfx, args, { cwd: root, encoding: 'utf8', env: { ...process.env, TFX_TRACE: '' } });
+  if (r.status !== 0) {
+    process.stderr.write(r.stdout ?? ''); process.stderr.write(r.stderr ?? '');
+    fail(`tfx extension create failed (exit ${r.status})`);
+  }
+  let vsix;
+  try { vsix = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).path; } catch { /* fall back to the expected name */ }
+  const publisher = opts.publisher ?? manifest.publisher, id = opts.id ?? manifest.id, version = opts.version ?? manifest.version;
+  vsix ??= path.join(opts.out, `${publisher}.${id}-${version}.vsix`);
+  if (!fs.existsSync(vsix)) fail(`tfx reported success but ${vsix} does not exist`);
+  if (r.stderr?.trim()) process.stderr.write(r.stderr); // tfx warnings (task.json problems are caught by the linter first)
+
+  const entries = zipEntries(vsix);
+  for (const t of tasks) for (const name of ['task.json', 'index.js']) {
+    if (!entries.includes(`tasks/${t.folder}/${name}`)) fail(`${path.basename(vsix)} lacks tasks/${t.folder}/${name}`);
+  }
+  const stray = entries.filter((e) => e.endsWith('.map') || e.includes('node_modules/') || e.startsWith('images/src/'));
+  if (stray.length) fail(`${path.basename(vsix)} contains files that must not ship: ${stray.join(', ')}`);
+  console.log(`package: ${path.relative(root, vsix)}  ${formatBytes(fs.statSync(vsix).size)}  (${entries.length} entries, ${tasks.length} task(s), tfx ${Date.now() - started} ms)`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) main();

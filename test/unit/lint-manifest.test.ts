@@ -1,0 +1,157 @@
+// scripts/lint-manifest.mjs against a small, valid extension tree in a temp folder, then the same tree with one
+// defect seeded at a time; and against the real repository.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const LINT = path.join(ROOT, 'scripts', 'lint-manifest.mjs');
+const SCHEMA = path.resolve(ROOT, '..', 'shared', 'specs', 'azure-devops', 'tasks.schema.json');
+
+const REGISTER_ID = '6f1c2a0e-5b7d-4c1e-9a53-0d2b8e4f7a11';
+const DOWNLOAD_ID = '0b9e3d6c-2f4a-4e8b-8c1d-7a5f3e2b1c90';
+
+function taskJson(name: string, id: string, extra: Record<string, unknown> = {}) {
+  return {
+    id, name, friendlyName: `${name.replace('AzureML', 'Azure ML ')}`, description: `${name} description`,
+    helpMarkDown: 'See the README.', category: 'Deploy', author: 'test', version: { Major: 1, Minor: 0, Patch: 3 },
+    instanceNameFormat: 'Azure ML: $(modelName)',
+    groups: [{ name: 'advanced', displayName: 'Advanced', isExpanded: false }],
+    inputs: [
+      { name: 'connection', type: 'connectedService:AzureRM', label: 'Azure subscription', required: true, helpMarkDown: 'AzureRM service connection.' },
+      { name: 'modelName', type: 'string', label: 'Model name', required: true, helpMarkDown: 'Name of the model.' },
+      { name: 'source', type: 'pickList', label: 'Source', defaultValue: 'path', options: { path: 'Path', job: 'Job output' }, helpMarkDown: 'Where the model comes from.' },
+      { name: 'modelPath', type: 'filePath', label: 'Path', visibleRule: 'source = path', helpMarkDown: 'File or folder.' },
+      { name: 'tags', type: 'multiLine', label: 'Tags', groupName: 'advanced', visibleRule: 'source != job && modelName != ""', helpMarkDown: 'key=value lines.' },
+    ],
+    outputVariables: [
+      { name: 'modelName', description: 'The model name.' },
+      { name: 'modelVersion', description: 'The version.' },
+    ],
+    execution: { Node20_1: { target: 'index.js' }, Node24: { target: 'index.js' } },
+    ...extra,
+  };
+}
+
+const ENTRY_SOURCE = `import { setOutput } from '../pipeline';
+setOutput('modelName', 'm');
+setOutput("modelVersion", '1');
+for (const k of ['a']) setOutput(\`metric\${k}\`, '1'); // dynamic: not checked
+`;
+
+function writeJson(file: string, v: unknown) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(v, null, 2));
+}
+
+/** A valid two-task extension tree. */
+function makeTree(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lint-manifest-'));
+  for (const [folder, name, id, entry] of [
+    ['AzureMLModelRegisterV1', 'AzureMLModelRegister', REGISTER_ID, 'modelRegister'],
+    ['AzureMLModelDownloadV1', 'AzureMLModelDownload', DOWNLOAD_ID, 'modelDownload'],
+  ] as const) {
+    writeJson(path.join(dir, 'tasks', folder, 'task.json'), taskJson(name, id));
+    fs.copyFileSync(path.join(ROOT, 'tasks', folder, 'icon.png'), path.join(dir, 'tasks', folder, 'icon.png'));
+    fs.mkdirSync(path.join(dir, 'src', 'tasks'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'src', 'tasks', `${entry}.entry.ts`), ENTRY_SOURCE);
+  }
+  // a pending folder (icon only) is a note, not a finding
+  fs.mkdirSync(path.join(dir, 'tasks', 'AzureMLJobV1'));
+  fs.copyFileSync(path.join(ROOT, 'tasks', 'AzureMLJobV1', 'icon.png'), path.join(dir, 'tasks', 'AzureMLJobV1', 'icon.png'));
+  fs.mkdirSync(path.join(dir, 'images'));
+  fs.copyFileSync(path.join(ROOT, 'images', 'extension-icon.png'), path.join(dir, 'images', 'extension-icon.png'));
+  fs.writeFileSync(path.join(dir, 'overview.md'), '# Overview\n');
+  writeJson(path.join(dir, 'vss-extension.json'), {
+    manifestVersion: 1, id: 'azureml-mlops', publisher: 'p', version: '1.0.0', name: 'X',
+    targets: [{ id: 'Microsoft.VisualStudio.Services' }], icons: { default: 'images/extension-icon.png' },
+    content: { details: { path: 'overview.md' } },
+    files: [{ path: 'images', addressable: true }, { path: 'tasks/AzureMLModelRegisterV1' }, { path: 'tasks/AzureMLModelDownloadV1' }],
+    contributions: [
+      { id: 'register-task', type: 'ms.vss-distributed-task.task', targets: ['ms.vss-distributed-task.tasks'], properties: { name: 'tasks/AzureMLModelRegisterV1' } },
+      { id: 'download-task', type: 'ms.vss-distributed-task.task', targets: ['ms.vss-distributed-task.tasks'], properties: { name: 'tasks/AzureMLModelDownloadV1' } },
+      { id: 'model-artifact', type: 'ms.vss-releaseartifact.release-artifact-type', targets: ['ms.vss-releaseartifact.artifact-types'], properties: { name: 'AzureMLModel', downloadTaskId: DOWNLOAD_ID } },
+    ],
+  });
+  return dir;
+}
+
+function lint(root: string) {
+  const r = spawnSync(process.execPath, [LINT, '--root', root, '--schema', SCHEMA], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout + r.stderr, errors: r.stdout.split('\n').filter((l) => l.startsWith('error: ')) };
+}
+
+function edit(file: string, fn: (v: any) => void) {
+  const v = JSON.parse(fs.readFileSync(file, 'utf8'));
+  fn(v);
+  fs.writeFileSync(file, JSON.stringify(v, null, 2));
+}
+
+const REG = (dir: string) => path.join(dir, 'tasks', 'AzureMLModelRegisterV1', 'task.json');
+const DL = (dir: string) => path.join(dir, 'tasks', 'AzureMLModelDownloadV1', 'task.json');
+const EXT = (dir: string) => path.join(dir, 'vss-extension.json');
+
+test('a valid tree passes, with the icon-only folder reported as pending', () => {
+  const dir = makeTree();
+  const r = lint(dir);
+  assert.equal(r.code, 0, r.out);
+  assert.deepEqual(r.errors, []);
+  assert.match(r.out, /note: tasks\/AzureMLJobV1: no task\.json yet/);
+  assert.match(r.out, /2 task\(s\) \+ vss-extension\.json OK/);
+});
+
+const defects: Array<{ name: string; seed: (dir: string) => void; expect: RegExp }> = [
+  { name: 'duplicate task id', seed: (d) => edit(DL(d), (t) => { t.id = REGISTER_ID.toUpperCase(); }), expect: /task\.json: id 6f1c2a0e-5b7d-4c1e-9a53-0d2b8e4f7a11 is also used by tasks\/AzureMLModel(Register|Download)V1/i },
+  { name: 'malformed GUID', seed: (d) => edit(REG(d), (t) => { t.id = 'not-a-guid'; }), expect: /AzureMLModelRegisterV1\/task\.json: id "not-a-guid" is not a GUID/ },
+  { name: 'missing Node24 handler', seed: (d) => edit(REG(d), (t) => { delete t.execution.Node24; }), expect: /execution\.Node24 is missing/ },
+  { name: 'wrong handler target', seed: (d) => edit(REG(d), (t) => { t.execution.Node20_1.target = 'main.js'; }), expect: /execution\.Node20_1\.target must be "index\.js"/ },
+  { name: 'missing entry source', seed: (d) => fs.rmSync(path.join(d, 'src', 'tasks', 'modelRegister.entry.ts')), expect: /entry source src\/tasks\/modelRegister\.entry\.ts does not exist/ },
+  { name: 'friendlyName too long', seed: (d) => edit(REG(d), (t) => { t.friendlyName = 'Azure Machine Learning model registration task'; }), expect: /friendlyName ".*" is 46 characters \(max 40\)/ },
+  { name: 'non-integer version', seed: (d) => edit(REG(d), (t) => { t.version.Patch = 1.5; }), expect: /version\.Patch must be a non-negative integer/ },
+  { name: 'bad visibleRule reference', seed: (d) => edit(REG(d), (t) => { t.inputs[3].visibleRule = 'source = path || modelKind = mlflow'; }), expect: /input "modelPath" visibleRule refers to unknown input "modelKind"/ },
+  { name: 'unparseable visibleRule', seed: (d) => edit(REG(d), (t) => { t.inputs[3].visibleRule = 'source path'; }), expect: /input "modelPath" visibleRule: cannot parse clause "source path"/ },
+  { name: 'undeclared output', seed: (d) => fs.appendFileSync(path.join(d, 'src', 'tasks', 'modelRegister.entry.ts'), "setOutput('modelUri', 'x');\n"), expect: /output "modelUri" is set in src\/tasks\/modelRegister\.entry\.ts but not declared in outputVariables/ },
+  { name: 'output without description', seed: (d) => edit(REG(d), (t) => { delete t.outputVariables[1].description; }), expect: /output variable "modelVersion" has no description/ },
+  { name: 'input without helpMarkDown', seed: (d) => edit(REG(d), (t) => { delete t.inputs[1].helpMarkDown; }), expect: /input "modelName" has no helpMarkDown/ },
+  { name: 'unknown group', seed: (d) => edit(REG(d), (t) => { t.inputs[4].groupName = 'extras'; }), expect: /input "tags" refers to group "extras" which is not declared/ },
+  { name: 'other connectedService type', seed: (d) => edit(REG(d), (t) => { t.inputs[0].type = 'connectedService:Generic'; }), expect: /input "connection" has type connectedService:Generic/ },
+  { name: 'instanceNameFormat reference', seed: (d) => edit(REG(d), (t) => { t.instanceNameFormat = 'Register $(model)'; }), expect: /instanceNameFormat refers to unknown input "model"/ },
+  { name: 'schema violation', seed: (d) => edit(REG(d), (t) => { t.inputs[1].name = 'model-name'; t.outputVariables[0].name = 'model.name'; }), expect: /schema: \/inputs\/1\/name must match pattern/ },
+  { name: 'downloadTaskId pointing nowhere', seed: (d) => edit(EXT(d), (e) => { e.contributions[2].properties.downloadTaskId = '11111111-2222-3333-4444-555555555555'; }), expect: /contribution "model-artifact" downloadTaskId "11111111-2222-3333-4444-555555555555" is not the id of a packaged task/ },
+  { name: 'downloadTaskId of an unpackaged task', seed: (d) => edit(EXT(d), (e) => { e.files = e.files.filter((f: any) => f.path !== 'tasks/AzureMLModelDownloadV1'); }), expect: /downloadTaskId .* is not the id of a packaged task/ },
+  { name: 'duplicate contribution id', seed: (d) => edit(EXT(d), (e) => { e.contributions[1].id = 'register-task'; }), expect: /contribution "register-task" is declared twice/ },
+  { name: 'task folder without contribution', seed: (d) => edit(EXT(d), (e) => { e.contributions.splice(0, 1); }), expect: /tasks\/AzureMLModelRegisterV1 has a task\.json but no ms\.vss-distributed-task\.task contribution/ },
+  { name: 'task folder not in files', seed: (d) => edit(EXT(d), (e) => { e.files = e.files.filter((f: any) => f.path !== 'tasks/AzureMLModelRegisterV1'); }), expect: /contribution "register-task": tasks\/AzureMLModelRegisterV1 is not covered by any "files" entry/ },
+  { name: 'contribution to a missing folder', seed: (d) => edit(EXT(d), (e) => { e.contributions.push({ id: 'job-task', type: 'ms.vss-distributed-task.task', targets: ['ms.vss-distributed-task.tasks'], properties: { name: 'tasks/AzureMLJobV1' } }); }), expect: /contribution "job-task": tasks\/AzureMLJobV1\/task\.json does not exist/ },
+  { name: 'extension icon of the wrong size', seed: (d) => fs.copyFileSync(path.join(ROOT, 'tasks', 'AzureMLJobV1', 'icon.png'), path.join(d, 'images', 'extension-icon.png')), expect: /icons\.default images\/extension-icon\.png is 32x32 \(must be 128x128\)/ },
+  { name: 'task icon not a PNG', seed: (d) => fs.writeFileSync(path.join(d, 'tasks', 'AzureMLModelRegisterV1', 'icon.png'), '<svg/>'), expect: /tasks\/AzureMLModelRegisterV1\/icon\.png is not a PNG/ },
+  { name: 'missing overview', seed: (d) => fs.rmSync(path.join(d, 'overview.md')), expect: /content\.details "overview\.md" does not exist/ },
+  { name: 'name does not match folder', seed: (d) => edit(REG(d), (t) => { t.name = 'AzureMLRegister'; }), expect: /name "AzureMLRegister" does not match folder AzureMLModelRegisterV1/ },
+];
+
+for (const d of defects) {
+  test(`finds: ${d.name}`, () => {
+    const dir = makeTree();
+    d.seed(dir);
+    const r = lint(dir);
+    assert.equal(r.code, 1, `expected exit 1\n${r.out}`);
+    assert.ok(r.errors.some((l) => d.expect.test(l)), `expected a finding matching ${d.expect}\n${r.out}`);
+  });
+}
+
+test('a missing schema fails with a clear message', () => {
+  const dir = makeTree();
+  const r = spawnSync(process.execPath, [LINT, '--root', dir, '--schema', path.join(dir, 'nope.json')], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /task\.json schema not found at .*nope\.json/);
+});
+
+test('the real repository passes', () => {
+  const r = spawnSync(process.execPath, [LINT], { encoding: 'utf8', cwd: ROOT });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /vss-extension\.json OK/);
+});
