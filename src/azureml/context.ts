@@ -1,6 +1,9 @@
 // One Azure ML client per task run: the SDK client's pipeline (bearer auth for the connection's ARM
 // audience, retries honouring Retry-After) is also used for raw REST calls (arm.ts).
-import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
+import { AzureMachineLearningWorkspaces, type Workspace } from '@azure/arm-machinelearning';
+import { InputError } from '../pipeline';
+import { AzureError, mapAzureError } from './errors';
+import { studioHostFromDiscoveryUrl } from './workspace';
 import type { TokenCredential } from '@azure/core-auth';
 import type { WorkspaceRef } from './workspace';
 
@@ -26,4 +29,27 @@ export function createAzureMLContext(ws: WorkspaceRef, credential: TokenCredenti
     retryOptions: { maxRetries: 6, retryDelayInMs: 500, maxRetryDelayInMs: 16000 },
   });
   return { ws, client, credential, signal };
+}
+
+/**
+ * Read the workspace (the first call of most tasks: it proves the credential, the permission and the names).
+ * Unknown resource group / workspace → InputError naming the input. Refines the studio host from discoveryUrl.
+ */
+export async function getWorkspace(ctx: AzureMLContext): Promise<Workspace> {
+  const { resourceGroup, workspace, subscriptionId } = ctx.ws;
+  try {
+    const w = await ctx.client.workspaces.get(resourceGroup, workspace, { abortSignal: ctx.signal });
+    const host = studioHostFromDiscoveryUrl(w.discoveryUrl);
+    if (host) ctx.ws.studioHost = host;
+    return w;
+  } catch (err) {
+    const mapped = mapAzureError(err, `workspace '${workspace}'`);
+    if (mapped instanceof AzureError && mapped.statusCode === 404) {
+      if (/ResourceGroupNotFound/i.test(mapped.code ?? '')) {
+        throw new InputError('resourceGroup', `resource group '${resourceGroup}' was not found in subscription ${subscriptionId}`);
+      }
+      throw new InputError('workspace', `workspace '${workspace}' was not found in resource group '${resourceGroup}' (subscription ${subscriptionId})`);
+    }
+    throw mapped;
+  }
 }

@@ -2,6 +2,14 @@
 import { isRestError } from '@azure/core-rest-pipeline';
 import { UserError } from '../pipeline';
 
+/** A service refusal phrased for users, keeping the HTTP status and ARM code for callers that branch on them. */
+export class AzureError extends UserError {
+  constructor(message: string, readonly statusCode: number, readonly code?: string) {
+    super(message);
+    this.name = 'AzureError';
+  }
+}
+
 /** Keep the first line of a service message and cap its length: a pipeline log shows one clear line. */
 export function oneLine(text: string, max = 400): string {
   const first = String(text ?? '').replace(/\r/g, '').split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? '';
@@ -22,20 +30,20 @@ export function parseArmError(body: unknown): { code?: string; message?: string 
  * The one place that phrases service failures for users.
  * `what` says what we were touching ("model 'm' version 3", "workspace 'w'") and is used when the service's text is empty.
  */
-export function armFailure(status: number, code: string | undefined, message: string | undefined, what?: string): UserError {
+export function armFailure(status: number, code: string | undefined, message: string | undefined, what?: string): AzureError {
   const detail = oneLine([code, message].filter(Boolean).join(': ')) || `HTTP ${status}`;
   const on = what ? ` (${what})` : '';
   switch (status) {
     case 401:
-      return new UserError(`The service connection could not authenticate to Azure Resource Manager${on}: ${detail}`);
+      return new AzureError(`The service connection could not authenticate to Azure Resource Manager${on}: ${detail}`, status, code);
     case 403:
-      return new UserError(`The service connection's identity lacks permission${on}: ${detail}; grant it 'AzureML Data Scientist' on the workspace`);
+      return new AzureError(`The service connection's identity lacks permission${on}: ${detail}; grant it 'AzureML Data Scientist' on the workspace`, status, code);
     case 404:
-      return new UserError(`Not found${on}: ${detail}`);
+      return new AzureError(`Not found${on}: ${detail}`, status, code);
     case 409:
-      return new UserError(`Conflict${on}: ${detail}`);
+      return new AzureError(`Conflict${on}: ${detail}`, status, code);
     default:
-      return new UserError(`Azure request failed${on} with HTTP ${status}: ${detail}`);
+      return new AzureError(`Azure request failed${on} with HTTP ${status}: ${detail}`, status, code);
   }
 }
 
