@@ -22,6 +22,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv2019 from 'ajv/dist/2019';
 import addFormats from 'ajv-formats';
 
 export interface ValidationResult { operationId: string; errors: string[] }
@@ -55,6 +56,7 @@ export interface Spec {
   byId: Map<string, Operation>;
   definitions: Record<string, Json>; // converted JSON Schema definitions, keyed `<doc>.<Name>` and `<doc>.<Name>~self`
   ajv: Ajv;
+  converter: Converter;
   loadMs: number;
 }
 
@@ -77,8 +79,30 @@ export function loadSpec(): Spec {
   const types = docs.get('types');
   if (types && !types.definitions.SkuTier) types.definitions.SkuTier = { ...types.definitions.Sku.properties.tier };
   const conv = new Converter(docs);
-  const definitions = conv.convertAll();
-  const ajv = new Ajv({ allErrors: true, strict: false, discriminator: true, unicodeRegExp: false, verbose: true, validateSchema: false, inlineRefs: false });
+  const definitions = conv.convertAll(false);
+  const ajv = newAjv(new Ajv(AJV_OPTIONS), definitions);
+  const operations: Operation[] = [];
+  for (const f of SPEC_FILES) {
+    const d = docs.get(f.doc);
+    if (!f.operations || !d) continue;
+    operations.push(...conv.operations(f.doc, d));
+  }
+  const byId = new Map<string, Operation>();
+  for (const o of operations) if (!byId.has(o.operationId)) byId.set(o.operationId, o);
+  spec = { operations, byId, definitions, ajv, converter: conv, loadMs: performance.now() - t0 };
+  return spec;
+}
+
+const AJV_OPTIONS = { allErrors: true, strict: false, discriminator: true, unicodeRegExp: false, verbose: true, validateSchema: false, inlineRefs: false } as const;
+
+/** Second schema set for translator tests: unknown properties are errors (draft 2019-09 `unevaluatedProperties`). */
+let strictAjv: Ajv2019 | undefined;
+function getStrictAjv(): Ajv2019 {
+  if (!strictAjv) strictAjv = newAjv(new Ajv2019(AJV_OPTIONS), loadSpec().converter.convertAll(true));
+  return strictAjv;
+}
+
+function newAjv<A extends Ajv>(ajv: A, definitions: Record<string, Json>): A {
   addFormats(ajv);
   addExtraFormats(ajv);
   ajv.addKeyword({
@@ -94,16 +118,7 @@ export function loadSpec(): Spec {
     },
   });
   ajv.addSchema({ $id: 'swagger', definitions }, 'swagger');
-  const operations: Operation[] = [];
-  for (const f of SPEC_FILES) {
-    const d = docs.get(f.doc);
-    if (!f.operations || !d) continue;
-    operations.push(...conv.operations(f.doc, d));
-  }
-  const byId = new Map<string, Operation>();
-  for (const o of operations) if (!byId.has(o.operationId)) byId.set(o.operationId, o);
-  spec = { operations, byId, definitions, ajv, loadMs: performance.now() - t0 };
-  return spec;
+  return ajv;
 }
 
 function addExtraFormats(ajv: Ajv): void {
@@ -182,16 +197,43 @@ class Converter {
     return out;
   }
 
-  convertAll(): Record<string, Json> {
+  /** `strict`: unknown properties are errors (`unevaluatedProperties: false` where a model declares properties). */
+  convertAll(strict: boolean): Record<string, Json> {
+    this.strict = strict;
     const out: Record<string, Json> = {};
     for (const [doc, d] of this.docs) {
       for (const [name, s] of Object.entries<Json>(d.definitions ?? {})) {
         const key = `${doc}.${name}`;
-        out[`${key}~self`] = this.convert(doc, s);
-        out[key] = this.polymorphic(key) ?? { $ref: `#/definitions/${enc(key)}~self` };
+        out[`${key}~self`] = this.convert(doc, s, 'def');
+        const poly = this.polymorphic(key);
+        const view = poly ?? { $ref: `#/definitions/${enc(key)}~self` };
+        // (polymorphic views check unknown properties inside each branch: ajv's discriminator does not pass evaluated properties up)
+        if (strict && !poly && this.declaresProperties(key)) view.unevaluatedProperties = false;
+        out[key] = view;
       }
     }
+    this.strict = false;
     return out;
+  }
+
+  private strict = false;
+
+  convertInline(doc: string, s: Json, strict: boolean): Json {
+    this.strict = strict;
+    try { return this.convert(doc, s); } finally { this.strict = false; }
+  }
+
+  /** True when the model (or a model in its allOf chain) lists properties, i.e. it is not a free-form object. */
+  private declaresProperties(key: string, seen = new Set<string>()): boolean {
+    const s = this.def(key);
+    if (!s || seen.has(key)) return false;
+    seen.add(key);
+    if (s.properties && Object.keys(s.properties).length) return true;
+    const doc = key.slice(0, key.indexOf('.'));
+    return (s.allOf ?? []).some((a: Json) => {
+      const pk = a.$ref ? this.refKey(doc, a.$ref) : undefined;
+      return pk ? this.declaresProperties(pk, seen) : Boolean(a.properties);
+    });
   }
 
   /** Dispatch schema for a type with subtypes; undefined for a plain type. */
@@ -209,13 +251,20 @@ class Converter {
       if (v === undefined && !isBase && this.discriminatorOf(k) === disc) v = k.slice(k.indexOf('.') + 1);
       if (v === undefined || values.includes(v)) continue;
       values.push(v);
-      branches.push({ properties: { [disc]: { const: v } }, allOf: [{ $ref: `#/definitions/${enc(k)}~self` }] });
+      const branch: Json = { properties: { [disc]: { const: v } }, allOf: [{ $ref: `#/definitions/${enc(k)}~self` }] };
+      if (this.strict) branch.unevaluatedProperties = false;
+      branches.push(branch);
     }
     return { type: 'object', required: [disc], discriminator: { propertyName: disc }, 'x-values': values, oneOf: branches };
   }
 
-  /** Swagger schema → JSON Schema (draft-07). `self` = reference to a base type's own schema (allOf). */
-  convert(doc: string, s: Json, self = false): Json {
+  /**
+   * Swagger schema → JSON Schema. `at`: 'allOf' = the schema sits in an allOf chain (a `$ref` then means the base
+   * type's own schema); 'def' = a definition's own schema. In strict mode `unevaluatedProperties: false` is added
+   * only at 'value' level (inline objects); definitions get it on their view (see convertAll).
+   */
+  convert(doc: string, s: Json, at: 'value' | 'allOf' | 'def' = 'value'): Json {
+    const self = at === 'allOf';
     if (s === true || s === false || s == null || typeof s !== 'object') return s;
     if (s['x-doc']) doc = s['x-doc'];
     let out: Json;
@@ -249,7 +298,8 @@ class Converter {
         const req = s.required.filter((r: string) => !s.properties?.[r]?.readOnly);
         if (req.length) out.required = req;
       }
-      if (Array.isArray(s.allOf)) out.allOf = s.allOf.map((a: Json) => this.convert(doc, a, true));
+      if (Array.isArray(s.allOf)) out.allOf = s.allOf.map((a: Json) => this.convert(doc, a, 'allOf'));
+      if (this.strict && at === 'value' && s.properties && Object.keys(s.properties).length && !s.additionalProperties) out.unevaluatedProperties = false;
     }
     if (s['x-nullable'] === true) {
       if (typeof out.type === 'string' && !out.$ref) out.type = [out.type, 'null'];
@@ -379,17 +429,17 @@ function checkScalar(label: string, p: Param, v: string | undefined, errors: str
   }
 }
 
-function validatorFor(op: Operation): ValidateFunction {
-  const cacheKey = `${op.doc}:${op.operationId}:${op.method}:${op.pathTemplate}`;
+function validatorFor(op: Operation, strict = false): ValidateFunction {
+  const cacheKey = `${strict ? 'strict:' : ''}${op.doc}:${op.operationId}:${op.method}:${op.pathTemplate}`;
   let v = compiled.get(cacheKey);
   if (!v) {
-    v = loadSpec().ajv.compile(bodySchema(op));
+    v = (strict ? getStrictAjv() : loadSpec().ajv).compile(bodySchema(op, strict));
     compiled.set(cacheKey, v);
   }
   return v;
 }
 
-function bodySchema(op: Operation): Json {
+function bodySchema(op: Operation, strict: boolean): Json {
   const sch = op.body!.schema ?? {};
   const doc = sch['x-doc'] ?? op.doc;
   if (sch.$ref) {
@@ -399,20 +449,7 @@ function bodySchema(op: Operation): Json {
     return { $ref: `swagger#/definitions/${enc(`${target}.${name}`)}` };
   }
   // inline body schema (rare): convert with refs pointing into the shared definitions
-  return rebase(inlineConverter().convert(doc, sch));
-}
-
-let inlineConv: Converter | undefined;
-function inlineConverter(): Converter {
-  if (!inlineConv) {
-    const docs = new Map<string, Json>();
-    for (const f of SPEC_FILES) {
-      const p = path.join(SPEC_DIR, f.file);
-      if (fs.existsSync(p)) docs.set(f.doc, JSON.parse(fs.readFileSync(p, 'utf8')));
-    }
-    inlineConv = new Converter(docs);
-  }
-  return inlineConv;
+  return rebase(loadSpec().converter.convertInline(doc, sch, strict));
 }
 
 /** Point local `#/definitions/...` refs of an inline schema at the shared `swagger` schema. */
@@ -424,8 +461,8 @@ function rebase(s: Json): Json {
   return out;
 }
 
-function validateBodyFor(op: Operation, body: unknown): string[] {
-  const v = validatorFor(op);
+function validateBodyFor(op: Operation, body: unknown, strict = false): string[] {
+  const v = validatorFor(op, strict);
   if (v(body)) return [];
   return formatErrors(v.errors ?? [], body);
 }
@@ -443,6 +480,7 @@ function formatErrors(errs: ErrorObject[], body: unknown): string[] {
     let msg = e.message ?? 'invalid';
     switch (e.keyword) {
       case 'required': p = join(p, (e.params as { missingProperty: string }).missingProperty); msg = 'required'; break;
+      case 'unevaluatedProperties': p = join(p, (e.params as { unevaluatedProperty: string }).unevaluatedProperty); msg = 'unknown property (not in the 2022-10-01 swagger)'; break;
       case 'discriminator': {
         const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
         if (tagValue === undefined) continue; // the `required` error says it
@@ -491,19 +529,24 @@ function dedupe(a: string[]): string[] { return [...new Set(a)]; }
 
 // ---------------------------------------------------------------------------------------------- helpers for tests
 
-/** Validates a request body against an operation's body schema, by operationId. Undefined op → throws. */
-export function validateBody(operationId: string, body: unknown): string[] {
+export interface BodyCheckOptions {
+  /** Also report properties the swagger does not define (the service ignores them; a translator should not send them). */
+  noUnknownProperties?: boolean;
+}
+
+/** Validates a request body against an operation's body schema, by operationId. Unknown operationId → throws. */
+export function validateBody(operationId: string, body: unknown, opts: BodyCheckOptions = {}): string[] {
   const s = loadSpec();
   const op = s.byId.get(operationId);
   if (!op) throw new Error(`swagger: no operation '${operationId}'`);
   if (!op.body) throw new Error(`swagger: operation '${operationId}' takes no body`);
   if (body === undefined || body === null) return op.body.required ? ['body: required'] : [];
-  return validateBodyFor(op, body).slice(0, MAX_MESSAGES);
+  return validateBodyFor(op, body, opts.noUnknownProperties).slice(0, MAX_MESSAGES);
 }
 
 /** Throws (with every message) when `body` is not a valid request body for `operationId`. */
-export function assertValidBody(operationId: string, body: unknown): void {
-  const errors = validateBody(operationId, body);
+export function assertValidBody(operationId: string, body: unknown, opts: BodyCheckOptions = {}): void {
+  const errors = validateBody(operationId, body, opts);
   if (errors.length) throw new Error(`${operationId}: request body rejected by the 2022-10-01 swagger:\n  ${errors.join('\n  ')}`);
 }
 
@@ -513,8 +556,8 @@ export function bodyOperationIds(doc?: string): string[] {
 }
 
 /** Forces compilation of an operation's body validator (throws if the schema does not compile). */
-export function compileOperation(operationId: string): void {
+export function compileOperation(operationId: string, opts: BodyCheckOptions = {}): void {
   const op = loadSpec().byId.get(operationId);
   if (!op) throw new Error(`swagger: no operation '${operationId}'`);
-  if (op.body) validatorFor(op);
+  if (op.body) validatorFor(op, opts.noUnknownProperties);
 }

@@ -241,3 +241,20 @@ test('every operation with a body parameter compiles', () => {
   assert.ok(ids.includes('Compute_CreateOrUpdate') && ids.includes('Registries_CreateOrUpdate'));
   for (const id of ids) assert.doesNotThrow(() => compileOperation(id), id);
 });
+
+test('noUnknownProperties (translator tests) reports properties the swagger does not define, through subtypes too', () => {
+  const body = commandJob({ data: { jobInputType: 'uri_folder', uri: 'azureml:d:1', path: './data' } });
+  (body.properties as Record<string, unknown>).codeID = 'typo';
+  // the emulator, like ARM, ignores them
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body), []);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, { noUnknownProperties: true }).sort(), [
+    'properties.codeID: unknown property (not in the 2022-10-01 swagger)',
+    'properties.inputs.data.path: unknown property (not in the 2022-10-01 swagger)',
+  ]);
+  // free-form objects (componentSpec, searchSpace) and maps (tags, flavors) stay open
+  assertValidBody('ComponentVersions_CreateOrUpdate', { properties: { componentSpec: { name: 'x', inputs: { a: { type: 'uri_folder' } } }, tags: { k: 'v' } } }, { noUnknownProperties: true });
+  assertValidBody('ModelVersions_CreateOrUpdate', { properties: { modelUri: 'azureml://x', flavors: { python_function: { data: { loader_module: 'mlflow.sklearn' } } } } }, { noUnknownProperties: true });
+  // fields newer than 2022-10-01 show up here (so a translator test must expect them explicitly)
+  assert.deepEqual(validateBody('ModelVersions_CreateOrUpdate', { properties: { stage: 'Production' } }, { noUnknownProperties: true }),
+    ['properties.stage: unknown property (not in the 2022-10-01 swagger)']);
+});
