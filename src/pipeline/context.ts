@@ -1,6 +1,7 @@
 // What the agent tells a task about the run it is part of (public SYSTEM_*, BUILD_*, RELEASE_* variables).
 import * as task from 'azure-pipelines-task-lib/task';
 import { getJobAccessToken } from './connection';
+import { quietly } from './quiet';
 
 export interface PipelineContext {
   collectionUri?: string;
@@ -28,8 +29,14 @@ export interface PipelineContext {
   jobId?: string;
 }
 
+/**
+ * A pipeline variable (task.getVariable). task-lib logs every value it reads at debug level, secrets included;
+ * here the read is quiet and only a public variable's value is logged.
+ */
 export function getVariable(name: string): string | undefined {
-  const v = task.getVariable(name);
+  const v = quietly(() => task.getVariable(name));
+  const secret = v ? quietly(() => task.getVariables().some((x) => x.secret && x.name.toLowerCase() === name.toLowerCase())) : false;
+  task.debug(`${name}=${secret ? '***' : v}`);
   return v === undefined || v === null || v === '' ? undefined : v;
 }
 

@@ -65,11 +65,18 @@ export function runTask(main: (signal: AbortSignal) => Promise<void>): void {
     setTimeout(() => process.exit(code), 250).unref();
   };
 
+  // task-lib installs handlers that print a stack as an error issue (and rethrow rejections): ours replace them.
+  process.removeAllListeners('uncaughtException');
+  process.removeAllListeners('unhandledRejection');
   process.on('unhandledRejection', (reason) => {
     task.debug(`Unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
     finish(reason ?? new Error('Unhandled promise rejection'));
   });
-  process.on('uncaughtException', (err) => finish(err));
+  process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
+    if (err?.code === 'EPIPE') return; // the agent went away; nothing to report to
+    if (err?.stack) task.debug(`Uncaught exception: ${err.stack}`);
+    finish(err);
+  });
 
   let p: Promise<void>;
   try {
