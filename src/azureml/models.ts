@@ -12,9 +12,10 @@ export type { ModelVersion, ModelVersionProperties };
 export const ASSET_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
 /**
  * Version strings. The swagger gives no pattern; the service accepts integers and short strings.
- * We accept a positive integer, or 1-30 letters/digits/'.'/'-'/'_' starting with a letter or digit.
+ * We accept a positive integer (no leading zero), or 1-30 letters/digits/'.'/'-'/'_' starting with a letter or
+ * digit and not all digits (so '0' and '007' are refused rather than silently differing from 7).
  */
-export const VERSION_PATTERN = /^(?:[1-9][0-9]{0,9}|[a-zA-Z0-9][a-zA-Z0-9._-]{0,29})$/;
+export const VERSION_PATTERN = /^(?:[1-9][0-9]{0,9}|(?=[0-9]*[^0-9])[a-zA-Z0-9][a-zA-Z0-9._-]{0,29})$/;
 
 /** Property we set at registration to find the same content again (see findVersionByContent). */
 export const CONTENT_KEY_PROPERTY = 'azureml-devops.contentKey';

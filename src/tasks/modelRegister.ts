@@ -119,7 +119,7 @@ function checkKeyValues(input: 'tags' | 'properties', kv: Record<string, string>
   for (const [k, v] of Object.entries(kv)) {
     if (!k.trim()) throw new InputError(input, 'empty key');
     if (k.length > 256) throw new InputError(input, `key '${k.slice(0, 40)}…' is longer than 256 characters`);
-    if (/[\u0000-\u001f\u007f]/.test(k) || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v)) throw new InputError(input, `'${k}' contains control characters`);
+    if (/[\u0000-\u001f\u007f]/.test(k) || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v)) throw new InputError(input, `${JSON.stringify(k)} contains control characters`);
     if (v.length > 5000) throw new InputError(input, `value of '${k}' is longer than 5000 characters`);
   }
 }
