@@ -50,8 +50,8 @@ export function authFailureDetail(err: unknown): string {
 }
 
 /** Wraps a credential: masks every token it hands out, and turns token failures into a one-line UserError. */
-class ConnectionCredential implements TokenCredential {
-  constructor(private readonly conn: AzureRmConnection, private readonly inner: TokenCredential) {}
+export class ConnectionCredential implements TokenCredential {
+  constructor(readonly conn: AzureRmConnection, readonly inner: TokenCredential) {}
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
     let token: AccessToken | null;
@@ -66,6 +66,25 @@ class ConnectionCredential implements TokenCredential {
     if (token?.token) setSecret(token.token);
     return token;
   }
+}
+
+/**
+ * The client-assertion callback for workload identity federation: a fresh OIDC token from Azure DevOps on every call
+ * (tokens live ~10 minutes; MSAL calls back whenever it needs a new access token), or the endpoint's idToken when the
+ * job has no OIDC request URI.
+ */
+export function federatedAssertion(conn: AzureRmConnection): () => Promise<string> {
+  const oidc = conn.oidc;
+  const idToken = conn.auth.scheme === 'WorkloadIdentityFederation' ? conn.auth.idToken : undefined;
+  if (!oidc && !idToken) {
+    throw new UserError(`Service connection '${conn.id}' uses workload identity federation but no OIDC token source is available`);
+  }
+  return async () => {
+    if (!oidc) return idToken as string;
+    const token = await requestOidcToken({ requestUri: oidc.requestUri, accessToken: oidc.accessToken, serviceConnectionId: conn.id });
+    setSecret(token);
+    return token;
+  };
 }
 
 export function createCredential(conn: AzureRmConnection): TokenCredential {
@@ -92,18 +111,7 @@ export function createCredential(conn: AzureRmConnection): TokenCredential {
       }
       break;
     case 'WorkloadIdentityFederation': {
-      const oidc = conn.oidc;
-      const idToken = auth.idToken;
-      if (!oidc && !idToken) {
-        throw new UserError(`Service connection '${conn.id}' uses workload identity federation but no OIDC token source is available`);
-      }
-      const getAssertion = async (): Promise<string> => {
-        if (!oidc) return idToken as string;
-        const token = await requestOidcToken({ requestUri: oidc.requestUri, accessToken: oidc.accessToken, serviceConnectionId: conn.id });
-        setSecret(token);
-        return token;
-      };
-      inner = new ClientAssertionCredential(conn.tenantId, auth.clientId, getAssertion, options);
+      inner = new ClientAssertionCredential(conn.tenantId, auth.clientId, federatedAssertion(conn), options);
       break;
     }
     case 'ManagedServiceIdentity':
