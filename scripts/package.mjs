@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { inflateRawSync } from 'node:zlib';
 import { REPO_ROOT, formatBytes, listTaskFolders } from './lib/tasks.mjs';
 import { lintRepo } from './lint-manifest.mjs';
 
@@ -58,6 +59,20 @@ function copyTree(src, dst, relBase) {
 
 /** Names of the entries in a zip file (reads the central directory). */
 export function zipEntries(file) {
+  return zipDirectory(file).map((e) => e.name);
+}
+
+/** Contents of one entry of a zip file (stored or deflated). */
+export function zipRead(file, name) {
+  const e = zipDirectory(file).find((x) => x.name === name);
+  if (!e) throw new Error(`${file} has no entry ${name}`);
+  const b = fs.readFileSync(file);
+  const start = e.offset + 30 + b.readUInt16LE(e.offset + 26) + b.readUInt16LE(e.offset + 28);
+  const data = b.subarray(start, start + e.compressedSize);
+  return e.method === 0 ? Buffer.from(data) : inflateRawSync(data);
+}
+
+function zipDirectory(file) {
   const b = fs.readFileSync(file);
   let eocd = -1;
   for (let i = b.length - 22; i >= Math.max(0, b.length - 65557); i--) if (b.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
@@ -68,7 +83,7 @@ export function zipEntries(file) {
   for (let n = 0; n < count; n++) {
     if (b.readUInt32LE(p) !== 0x02014b50) throw new Error(`${file}: bad central directory`);
     const nameLen = b.readUInt16LE(p + 28), extraLen = b.readUInt16LE(p + 30), commentLen = b.readUInt16LE(p + 32);
-    names.push(b.toString('utf8', p + 46, p + 46 + nameLen));
+    names.push({ name: b.toString('utf8', p + 46, p + 46 + nameLen), method: b.readUInt16LE(p + 10), compressedSize: b.readUInt32LE(p + 20), offset: b.readUInt32LE(p + 42) });
     p += 46 + nameLen + extraLen + commentLen;
   }
   return names;
