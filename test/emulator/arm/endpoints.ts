@@ -34,6 +34,7 @@ import { armError, fail, HttpError, type Req, type Res, type Router } from '../h
 import { requireWorkspace, systemData, page } from '../armkit';
 import { ScoringHosts } from '../scoring';
 import { FrontDoor } from '../frontdoor';
+import { assetById } from './assets';
 
 export const KIND_ENDPOINTS = 'onlineEndpoints';
 export const KIND_DEPLOYMENTS = 'onlineDeployments';
@@ -183,6 +184,11 @@ export class OnlineEndpoints {
     this.root = path.join(ctx.stateDir, 'online-endpoints');
     this.hosts = new ScoringHosts({ logDir: path.join(this.root, 'logs') });
     this.frontDoor = new FrontDoor(this);
+    // the front door serves with the box's own server certificate (index.ts writes it to <stateDir>/tls)
+    const tlsDir = path.join(ctx.stateDir, 'tls');
+    if (fs.existsSync(path.join(tlsDir, 'server.pem'))) {
+      this.frontDoor.tls = async () => ({ cert: fs.readFileSync(path.join(tlsDir, 'server.pem'), 'utf8'), key: fs.readFileSync(path.join(tlsDir, 'server-key.pem'), 'utf8') });
+    }
     ctx.onStop(async () => { await this.frontDoor.stop(); await this.hosts.stopAll(); });
   }
 
@@ -465,29 +471,20 @@ export class OnlineEndpoints {
     return structuredClone(d.resource);
   }
 
-  /** resolve the ARM id of an asset version in the store ('<kind>' tried in order) */
-  private findAsset(kinds: string[], id: string): any {
-    for (const k of kinds) {
-      const v = this.ctx.store.get<any>(k, id);
-      if (v) return v;
-    }
-    return undefined;
-  }
-
   private modelOf(req: Req, model: string): { id: string; name: string; version: string; uri: string; workspaceId: string } {
     const m = /^(?:azureml:)?(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/models\/([^/]+)\/versions\/([^/]+))$/i.exec(model);
     if (!m) fail(400, 'BadArgument', `Model '${model}' is not a valid model version ARM id (/subscriptions/…/workspaces/<ws>/models/<name>/versions/<version>).`);
-    const v = this.findAsset(['modelVersions', 'models'], m[1]);
+    const v = assetById(this.ctx, m[1]);
     if (!v) fail(400, 'BadArgument', `Model ${m[3]}:${m[4]} does not exist in workspace ${m[2]} (${m[1]}).`);
     const uri = v.properties?.modelUri;
     if (!uri) fail(400, 'BadArgument', `Model ${m[3]}:${m[4]} has no modelUri.`);
-    return { id: m[1], name: v.name ?? m[3], version: m[4], uri, workspaceId: m[1].replace(/\/models\/.*$/i, '') };
+    return { id: m[1], name: m[3], version: m[4], uri, workspaceId: m[1].replace(/\/models\/.*$/i, '') };
   }
 
   private codeOf(codeId: string): { id: string; uri: string; workspaceId: string } {
     const m = /^(?:azureml:)?(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/codes\/([^/]+)\/versions\/([^/]+))$/i.exec(codeId);
     if (!m) fail(400, 'BadArgument', `codeConfiguration.codeId '${codeId}' is not a valid code version ARM id.`);
-    const v = this.findAsset(['codeVersions', 'codes'], m[1]);
+    const v = assetById(this.ctx, m[1]);
     if (!v) fail(400, 'BadArgument', `Code ${m[3]}:${m[4]} does not exist in workspace ${m[2]}.`);
     const uri = v.properties?.codeUri;
     if (!uri) fail(400, 'BadArgument', `Code ${m[3]}:${m[4]} has no codeUri.`);
@@ -498,9 +495,7 @@ export class OnlineEndpoints {
     if (!envId) return;
     const m = /^(?:azureml:)?(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/environments\/([^/]+)\/versions\/([^/]+))$/i.exec(envId);
     if (!m) return; // registries (azureml://registries/azureml/environments/…) and curated environments: accepted as they are
-    const kinds = ['environmentVersions', 'environments'];
-    if (!kinds.some((k) => this.ctx.store.keys(k).length > 0)) return; // nobody stores environments in this box
-    if (!this.findAsset(kinds, m[1])) fail(400, 'BadArgument', `Environment ${m[3]}:${m[4]} does not exist in workspace ${m[2]}.`);
+    if (!assetById(this.ctx, m[1])) fail(400, 'BadArgument', `Environment ${m[3]}:${m[4]} does not exist in workspace ${m[2]}.`);
   }
 
   private async putDeploymentHandler(req: Req): Promise<Res> {

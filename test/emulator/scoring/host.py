@@ -66,6 +66,7 @@ def make_handler(module, lock):
     class Handler(http.server.BaseHTTPRequestHandler):
         server_version = "azmlinfsrv/" + VERSION
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes: avoid the 40 ms delayed-ACK stall
 
         def log_message(self, fmt, *args):  # request log goes to the container log like the real server
             log("INFO", "%s %s" % (self.address_string(), fmt % args))
