@@ -25,7 +25,12 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import addFormats from 'ajv-formats';
 
-export interface ValidationResult { operationId: string; errors: string[] }
+export interface ValidationResult {
+  operationId: string;
+  errors: string[]; // empty = valid; "<dotted.path>: <problem>", at most 10
+  /** ARM-style error code for the first problem class found, when errors is not empty. */
+  code?: 'MissingApiVersionParameter' | 'InvalidApiVersionParameter' | 'InvalidPathParameter' | 'InvalidQueryParameter' | 'UserError';
+}
 export interface OperationMatch { operationId: string; pathTemplate: string; params: Record<string, string> }
 
 type Json = any; // swagger documents are untyped JSON
@@ -374,36 +379,48 @@ export function findOperation(method: string, path: string): OperationMatch | un
 
 /** Validates a request; undefined when no operation in the spec matches method + path. */
 export function validateRequest(method: string, path: string, query: URLSearchParams | Record<string, string>, body: unknown): ValidationResult | undefined {
-  const q = query instanceof URLSearchParams ? query : new URLSearchParams(query ?? {});
+  const q = new URLSearchParams(query instanceof URLSearchParams ? query : (query ?? {}));
+  const inPath = path.indexOf('?');
+  if (inPath >= 0) for (const [k, v] of new URLSearchParams(path.slice(inPath + 1))) if (!q.has(k)) q.set(k, v);
   const cands = candidates(method, path);
   if (cands.length === 0) return undefined;
   const apiVersion = getQuery(q, 'api-version');
   const best = cands.find((c) => c.op.apiVersion === apiVersion) ?? cands[0];
   const { op, params } = best;
   const errors: string[] = [];
+  let code: ValidationResult['code'];
+  const mark = (c: NonNullable<ValidationResult['code']>, before: number) => { if (!code && errors.length > before) code = c; };
+  for (const p of op.params.filter((x) => x.name === 'api-version')) {
+    const v = getQuery(q, p.name);
+    if (v === undefined || v === '') { errors.push(`The api-version query parameter (?api-version=) is required for all requests.`); code = 'MissingApiVersionParameter'; }
+    else if (!cands.some((c) => c.op.apiVersion === v)) {
+      errors.push(`The api-version '${v}' is invalid. The supported versions are '${[...new Set(cands.map((c) => c.op.apiVersion))].join("','")}'.`);
+      code = 'InvalidApiVersionParameter';
+    }
+  }
   for (const p of op.params) {
-    if (p.in === 'path') checkScalar(`path parameter '${p.name}'`, p, params[p.name], errors);
+    const before = errors.length;
+    if (p.in === 'path') { checkScalar(`path parameter '${p.name}'`, p, params[p.name], errors); mark('InvalidPathParameter', before); }
     else if (p.in === 'query') {
+      if (p.name === 'api-version') continue;
       const v = getQuery(q, p.name);
-      if (p.name === 'api-version') {
-        if (v === undefined || v === '') errors.push(`The api-version query parameter (?api-version=) is required for all requests.`);
-        else if (!cands.some((c) => c.op.apiVersion === v)) {
-          errors.push(`The api-version '${v}' is invalid. The supported versions are '${[...new Set(cands.map((c) => c.op.apiVersion))].join("','")}'.`);
-        }
-        continue;
-      }
-      if (v === undefined) { if (p.required) errors.push(`query parameter '${p.name}': required`); continue; }
-      checkScalar(`query parameter '${p.name}'`, p, v, errors);
+      if (v === undefined) { if (p.required) errors.push(`query parameter '${p.name}': required`); }
+      else checkScalar(`query parameter '${p.name}'`, p, v, errors);
+      mark('InvalidQueryParameter', before);
     }
   }
   if (op.body) {
+    const before = errors.length;
     if (body === undefined || body === null || body === '') {
       if (op.body.required) errors.push(`body: required (${op.body.name})`);
     } else {
       errors.push(...validateBodyFor(op, body));
     }
+    mark('UserError', before);
   }
-  return { operationId: op.operationId, errors: dedupe(errors).slice(0, MAX_MESSAGES) };
+  const out: ValidationResult = { operationId: op.operationId, errors: dedupe(errors).slice(0, MAX_MESSAGES) };
+  if (out.errors.length) out.code = code ?? 'UserError';
+  return out;
 }
 
 function getQuery(q: URLSearchParams, name: string): string | undefined {

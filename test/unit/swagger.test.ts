@@ -151,6 +151,7 @@ test('a path parameter that breaks its pattern fails (model name with a space)',
   const errors = errorsOf('PUT', `${WS}/models/my%20model/versions/1`, Q, { properties: {} });
   assert.equal(errors.length, 1);
   assert.match(errors[0], /^path parameter 'name': 'my model' does not match pattern \^\[a-zA-Z0-9\]/);
+  assert.equal(validateRequest('PUT', `${WS}/models/my%20model/versions/1`, Q, { properties: {} })?.code, 'InvalidPathParameter');
 });
 
 test('api-version missing or other than the spec version fails', () => {
@@ -159,6 +160,10 @@ test('api-version missing or other than the spec version fails', () => {
   assert.deepEqual(errorsOf('GET', url, new URLSearchParams('api-version=2023-04-01'), undefined),
     ["The api-version '2023-04-01' is invalid. The supported versions are '2022-10-01'."]);
   assert.deepEqual(errorsOf('GET', url, new URLSearchParams('api-version=2022-10-01'), undefined), []);
+  assert.equal(validateRequest('GET', url, {}, undefined)?.code, 'MissingApiVersionParameter');
+  assert.equal(validateRequest('GET', url, { 'api-version': '2021-01-01' }, undefined)?.code, 'InvalidApiVersionParameter');
+  // a query string left on the path counts too
+  assert.deepEqual(validateRequest('GET', `${url}?api-version=2022-10-01`, {}, undefined), { operationId: 'ModelVersions_Get', errors: [] });
 });
 
 test('unknown paths and methods match no operation', () => {
