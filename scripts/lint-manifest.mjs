@@ -69,7 +69,9 @@ function readJson(file, findings, label) {
   }
 }
 
+const validators = new Map();
 function loadSchemaValidator(schemaPath) {
+  if (validators.has(schemaPath)) return validators.get(schemaPath);
   if (!fs.existsSync(schemaPath)) {
     throw new Error(`task.json schema not found at ${schemaPath} (expected ../shared/specs/azure-devops/tasks.schema.json beside the repository; pass --schema <file>)`);
   }
@@ -78,7 +80,9 @@ function loadSchemaValidator(schemaPath) {
   const ajv = new AjvClass({ allErrors: true, strict: false, unicodeRegExp: false /* the official schema has \: escapes */ });
   try { const addFormats = require('ajv-formats'); (addFormats.default ?? addFormats)(ajv); } catch { /* formats optional */ }
   const schema = JSON.parse(fs.readFileSync(schemaPath, 'utf8'));
-  return ajv.compile(schema);
+  const validate = ajv.compile(schema);
+  validators.set(schemaPath, validate);
+  return validate;
 }
 
 /** Output names set with a literal first argument of setOutput(...) in the task's sources. */

@@ -1,6 +1,6 @@
 // scripts/lint-manifest.mjs against a small, valid extension tree in a temp folder, then the same tree with one
 // defect seeded at a time; and against the real repository.
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -80,10 +80,25 @@ function makeTree(): string {
   return dir;
 }
 
+type LintResult = { findings: string[]; notes: string[]; tasks: number };
+let lintRepo: (root: string, schema: string) => LintResult;
+before(async () => { ({ lintRepo } = await import(LINT) as { lintRepo: typeof lintRepo }); });
+
+/** In-process for speed (the CLI itself is exercised below): exit code and lines as the CLI would print them. */
 function lint(root: string) {
-  const r = spawnSync(process.execPath, [LINT, '--root', root, '--schema', SCHEMA], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout + r.stderr, errors: r.stdout.split('\n').filter((l) => l.startsWith('error: ')) };
+  const r = lintRepo(root, SCHEMA);
+  const lines = [...r.notes.map((n) => `note: ${n}`), ...r.findings.map((f) => `error: ${f}`)];
+  return { code: r.findings.length ? 1 : 0, out: lines.join('\n') + `\n${r.tasks} task(s) + vss-extension.json ${r.findings.length ? 'failed' : 'OK'}`, errors: r.findings.map((f) => `error: ${f}`) };
 }
+
+test('the CLI prints findings and exits 1 on a broken tree', () => {
+  const dir = makeTree();
+  edit(REG(dir), (t) => { delete t.execution.Node24; });
+  const r = spawnSync(process.execPath, [LINT, '--root', dir, '--schema', SCHEMA], { encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^error: tasks\/AzureMLModelRegisterV1\/task\.json: execution\.Node24 is missing/m);
+  assert.match(r.stdout, /lint-manifest: 1 finding\(s\) in 2 task\(s\)/);
+});
 
 function edit(file: string, fn: (v: any) => void) {
   const v = JSON.parse(fs.readFileSync(file, 'utf8'));
