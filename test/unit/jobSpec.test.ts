@@ -1,0 +1,319 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildComponentVersion, buildJobBody, JobSpecError, parseComponentYaml, parseJobYaml, planJob } from '../../src/azureml/jobSpec';
+import type { SpecResolver } from '../../src/azureml/jobSpec';
+import { pyFloatRepr, pyStr, secondsToIso } from '../../src/azureml/yamlSpec';
+import { validateBody } from '../emulator/swagger';
+
+const REPO = path.resolve(__dirname, '../..');
+const CORPUS = path.resolve(REPO, '../shared/corpus/azureml-examples/cli');
+const JOBS = path.join(CORPUS, 'jobs');
+const WS = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws';
+
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+/** Records every call; never touches the disk (corpus code folders are not included). */
+function fakeResolver() {
+  const log: Array<{ op: string; arg: unknown }> = [];
+  const components = new Map<string, unknown>();
+  const r: SpecResolver = {
+    wsPath: WS,
+    async uploadCode(p) { log.push({ op: 'uploadCode', arg: p }); return `${WS}/codes/${path.basename(p)}-code/versions/1`; },
+    async uploadLocalPath(p, t) { log.push({ op: 'uploadLocalPath', arg: [p, t] }); return `azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/datastores/workspaceblobstore/paths/LocalUpload/abc/${path.basename(p)}`; },
+    async ensureEnvironment(e) { log.push({ op: 'ensureEnvironment', arg: e }); return `${WS}/environments/${e.name ?? 'CliV2AnonymousEnvironment'}/versions/${e.version ?? 'h1'}`; },
+    async ensureComponent(c) { log.push({ op: 'ensureComponent', arg: c }); components.set(`${c.name}:${c.version}`, c.body); return `${WS}/components/${c.name}/versions/${c.version}`; },
+    async resolveAsset(kind, ref) { log.push({ op: 'resolveAsset', arg: [kind, ref] }); const m = /^azureml:([^:@]+)(?::(.+)|@(.+))?$/.exec(ref)!; return `${WS}/${kind}/${m[1]}/versions/${m[2] ?? '7'}`; },
+    async computeId(n) { log.push({ op: 'computeId', arg: n }); return `${WS}/computes/${n}`; },
+  };
+  return { r, log, components };
+}
+
+const jobFiles = walk(JOBS).filter((f) => /\.ya?ml$/.test(f)).sort();
+const isComponent = (f: string) => /Component\.schema\.json/.test(fs.readFileSync(f, 'utf8').split('\n')[0]);
+
+test('corpus: the jobs folder is there and has files', () => {
+  assert.ok(jobFiles.length >= 20, `expected the corpus under ${JOBS}, found ${jobFiles.length} files`);
+});
+
+for (const file of jobFiles) {
+  const rel = path.relative(CORPUS, file);
+  if (isComponent(file)) {
+    test(`corpus component ${rel}: refused as a job, valid as a component version`, async () => {
+      assert.throws(() => parseJobYaml(file), (e: unknown) => e instanceof JobSpecError && /component definition/.test(e.message) && e.message.includes(path.basename(file)));
+      const { r, log } = fakeResolver();
+      const { request } = await buildComponentVersion(parseComponentYaml(file), r);
+      assert.deepEqual(validateBody('ComponentVersions_CreateOrUpdate', request.body), []);
+      assert.equal(request.body.properties.componentSpec.type, 'command');
+      assert.match(String(request.body.properties.componentSpec.code), /^azureml:\/subscriptions\/.*\/codes\//);
+      assert.ok(log.some((c) => c.op === 'uploadCode'));
+    });
+    continue;
+  }
+  test(`corpus job ${rel}: parses unchanged, body valid for Jobs_CreateOrUpdate`, async () => {
+    const spec = parseJobYaml(file);
+    const { r, components } = fakeResolver();
+    const { body } = await buildJobBody(spec, r);
+    assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body), []);
+    for (const [id, c] of components) assert.deepEqual(validateBody('ComponentVersions_CreateOrUpdate', c), [], id);
+    const props = body.properties;
+    assert.ok(props.experimentName, 'experimentName set');
+    // every asset input keeps uri (and mode when the YAML gave one)
+    const inputs = (props.inputs ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [k, i] of Object.entries(inputs)) {
+      if (i.jobInputType === 'literal') assert.equal(typeof i.value, 'string', k);
+      else assert.ok(typeof i.uri === 'string' && i.uri.length > 0, `input ${k} keeps uri`);
+    }
+  });
+}
+
+const J = (p: string) => path.join(JOBS, p);
+
+test('hello-data-uri-folder: azureml:name@latest input keeps uri (ARM id) and mode', async () => {
+  const { r, log } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('basics/hello-data-uri-folder.yml')), r);
+  const i = (body.properties.inputs as any).sampledata;
+  assert.deepEqual(i, { jobInputType: 'uri_folder', uri: `azureml:${WS}/data/local-folder-example/versions/7`, mode: 'ReadOnlyMount' });
+  assert.deepEqual(log.find((c) => c.op === 'resolveAsset')!.arg, ['data', 'azureml:local-folder-example@latest']);
+  assert.equal(body.properties.environmentId, 'azureml://registries/azureml/environments/sklearn-1.5/labels/latest');
+  assert.equal(body.properties.codeId, `${WS}/codes/src-code/versions/1`);
+  assert.deepEqual(log.find((c) => c.op === 'uploadCode')!.arg, J('basics/src'));
+});
+
+test('hello-world-input: literal inputs become strings; inline image environment ensured', async () => {
+  const { r, log } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('basics/hello-world-input.yml')), r);
+  assert.deepEqual(body.properties.inputs, { hello_string: { jobInputType: 'literal', value: 'hello world' }, hello_number: { jobInputType: 'literal', value: '42' } });
+  const env = log.find((c) => c.op === 'ensureEnvironment')!.arg as any;
+  assert.equal(env.image, 'library/python:latest');
+  assert.equal(body.properties.jobType, 'Command');
+  assert.equal(body.properties.command, 'echo ${{inputs.hello_string}}\necho ${{inputs.hello_number}}\n');
+});
+
+test('hello-iris-file: https uri_file input keeps uri; no mode invented', async () => {
+  const { r } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('basics/hello-iris-file.yml')), r);
+  assert.deepEqual((body.properties.inputs as any).iris_csv, { jobInputType: 'uri_file', uri: 'https://azuremlexamples.blob.core.windows.net/datasets/iris.csv' });
+});
+
+test('hello-model-as-input: local mlflow_model path is uploaded and referenced', async () => {
+  const { r, log } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('basics/hello-model-as-input.yml')), r);
+  const up = log.find((c) => c.op === 'uploadLocalPath')!.arg as string[];
+  assert.equal(up[0], path.join(CORPUS, 'assets/model/mlflow-model'));
+  assert.equal(up[1], 'mlflow_model');
+  assert.match((body.properties.inputs as any).my_model.uri, /^azureml:\/\/.*\/LocalUpload\/abc\/mlflow-model$/);
+  assert.equal((body.properties.inputs as any).my_model.jobInputType, 'mlflow_model');
+});
+
+test('hello-model-as-output: custom_model output', async () => {
+  const { r } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('basics/hello-model-as-output.yml')), r);
+  assert.deepEqual((body.properties.outputs as any).output_folder, { jobOutputType: 'custom_model' });
+});
+
+test('hello-world-env-var: environment variables, experiment name defaults to the YAML folder', async () => {
+  const { r } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('basics/hello-world-env-var.yml')), r);
+  assert.deepEqual(body.properties.environmentVariables, { hello_env_var: 'hello world' });
+  assert.equal(body.properties.experimentName, 'basics');
+  const { body: b2 } = await buildJobBody(parseJobYaml(J('basics/hello-world-org.yml')), r);
+  assert.equal(b2.properties.experimentName, 'hello-world-example');
+  assert.deepEqual(b2.properties.tags, { hello: 'world' });
+  assert.equal(b2.properties.displayName, 'hello-world-example');
+});
+
+test('hello-iris-literal: an input named "type" is a literal', async () => {
+  const { r } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('basics/hello-iris-literal.yml')), r);
+  assert.deepEqual((body.properties.inputs as any).type, { jobInputType: 'literal', value: 'uri_file' });
+});
+
+test('sweep: searchSpace, sampling, objective, limits in REST form', async () => {
+  const { r, log } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('basics/hello-sweep.yml')), r);
+  const p = body.properties as any;
+  assert.equal(p.jobType, 'Sweep');
+  assert.deepEqual(p.searchSpace, { B: ['choice', [['hello', 'world', 'hello_world']]], C: ['uniform', [0.1, 1.0]] });
+  assert.deepEqual(p.samplingAlgorithm, { samplingAlgorithmType: 'Random' });
+  assert.deepEqual(p.objective, { goal: 'Minimize', primaryMetric: 'random_metric' });
+  assert.deepEqual(p.limits, { jobLimitsType: 'Sweep', maxTotalTrials: 4, maxConcurrentTrials: 2, timeout: 'PT1H' });
+  assert.equal(p.trial.environmentId, `${WS}/environments/AzureML-sklearn-1.5/versions/7`);
+  assert.deepEqual(log.find((c) => c.op === 'resolveAsset')!.arg, ['environments', 'azureml:AzureML-sklearn-1.5@latest']);
+  assert.deepEqual(p.inputs, { A: { jobInputType: 'literal', value: '0.5' } });
+  const { body: b2 } = await buildJobBody(parseJobYaml(J('single-step/scikit-learn/iris/job-sweep.yml')), r);
+  assert.deepEqual((b2.properties as any).searchSpace.coef0, ['uniform', [0.1, 1]]);
+  assert.equal((b2.properties as any).limits.timeout, 'PT2H');
+  assert.equal((b2.properties as any).computeId, `${WS}/computes/cpu-cluster`);
+});
+
+test('sweep: every distribution, object sampling algorithm and early termination', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-'));
+  const f = path.join(dir, 'sweep.yml');
+  fs.writeFileSync(f, `type: sweep
+trial:
+  command: python t.py --a \${{search_space.a}}
+  environment: azureml:env:3
+sampling_algorithm:
+  type: random
+  seed: 42
+  rule: sobol
+search_space:
+  a: {type: loguniform, min_value: -6, max_value: -1}
+  b: {type: normal, mu: 0, sigma: 1}
+  c: {type: qnormal, mu: 10, sigma: 2, q: 1}
+  d: {type: lognormal, mu: 0, sigma: 1}
+  e: {type: qlognormal, mu: 0, sigma: 1, q: 2}
+  f: {type: randint, upper: 10}
+  g: {type: quniform, min_value: 1, max_value: 9, q: 2}
+  h: {type: qloguniform, min_value: 1, max_value: 5, q: 1}
+  i: {type: choice, values: [1, 2.5, "x"]}
+objective: {goal: Maximize, primary_metric: acc}
+early_termination: {type: bandit, evaluation_interval: 2, delay_evaluation: 1, slack_factor: 0.1}
+limits: {max_total_trials: 10, trial_timeout: 90}
+compute: gpu
+`);
+  const { r } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(f), r);
+  const p = body.properties as any;
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body), []);
+  assert.deepEqual(p.samplingAlgorithm, { samplingAlgorithmType: 'Random', seed: 42, rule: 'Sobol' });
+  assert.deepEqual(p.searchSpace.a, ['loguniform', [-6, -1]]);
+  assert.deepEqual(p.searchSpace.c, ['qnormal', [10, 2, 1]]);
+  assert.deepEqual(p.searchSpace.f, ['randint', [10]]);
+  assert.deepEqual(p.searchSpace.h, ['qloguniform', [1, 5, 1]]);
+  assert.deepEqual(p.searchSpace.i, ['choice', [[1, 2.5, 'x']]]);
+  assert.deepEqual(p.earlyTermination, { policyType: 'Bandit', evaluationInterval: 2, delayEvaluation: 1, slackFactor: 0.1 });
+  assert.deepEqual(p.limits, { jobLimitsType: 'Sweep', maxTotalTrials: 10, trialTimeout: 'PT1M30S' });
+  assert.deepEqual(p.objective, { goal: 'Maximize', primaryMetric: 'acc' });
+  assert.equal(p.computeId, `${WS}/computes/gpu`);
+});
+
+test('pipeline: bindings, settings, anonymous components for inline steps', async () => {
+  const { r, components } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('basics/hello-pipeline-abc.yml')), r);
+  const p = body.properties as any;
+  assert.equal(p.jobType, 'Pipeline');
+  assert.deepEqual(p.settings, { default_compute: `${WS}/computes/cpu-cluster`, _source: 'YAML.JOB' });
+  assert.deepEqual(p.jobs.a.inputs.hello_string, { job_input_type: 'literal', value: '${{parent.inputs.hello_string_top_level_input}}' });
+  assert.deepEqual(p.jobs.c.inputs.world_input, { job_input_type: 'literal', value: '${{parent.jobs.b.outputs.world_output}}' });
+  assert.deepEqual(p.inputs, { hello_string_top_level_input: { jobInputType: 'literal', value: 'hello world' } });
+  assert.match(p.jobs.a.componentId, /\/components\/azureml_anonymous\/versions\/[0-9a-f]{32}$/);
+  const compA = components.get(p.jobs.a.componentId.split('/components/')[1].replace('/versions/', ':')) as any;
+  assert.equal(compA.properties.componentSpec.command, 'echo hello ${{inputs.hello_string}}');
+  assert.deepEqual(compA.properties.componentSpec.inputs, { hello_string: { type: 'string' } });
+  const compC = components.get(p.jobs.c.componentId.split('/components/')[1].replace('/versions/', ':')) as any;
+  assert.deepEqual(compC.properties.componentSpec.inputs, { world_input: { type: 'uri_folder' } });
+  const { body: b2 } = await buildJobBody(parseJobYaml(J('basics/hello-pipeline-settings.yml')), r);
+  assert.equal((b2.properties as any).settings.default_datastore, `${WS}/datastores/workspaceblobstore`);
+});
+
+test('pipeline with file components: component files loaded relative to the YAML, outputs bound to parent', async () => {
+  const { r, log, components } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('pipelines-with-components/basics/1a_e2e_local_components/pipeline.yml')), r);
+  const p = body.properties as any;
+  assert.deepEqual(p.jobs.train_job.outputs.model_output, { value: '${{parent.outputs.pipeline_job_trained_model}}', type: 'literal' });
+  assert.deepEqual(p.jobs.train_job.inputs.max_epocs, { job_input_type: 'literal', value: '${{parent.inputs.pipeline_job_training_max_epocs}}' });
+  assert.deepEqual(p.jobs.train_job.inputs.training_data.job_input_type, 'uri_folder');
+  assert.deepEqual(p.jobs.score_job.outputs.score_output, { job_output_type: 'uri_folder', mode: 'Upload' });
+  assert.deepEqual(p.outputs.pipeline_job_trained_model, { jobOutputType: 'uri_folder', mode: 'Upload' });
+  assert.deepEqual(p.inputs.pipeline_job_training_learning_rate, { jobInputType: 'literal', value: '1.8' });
+  const codes = log.filter((c) => c.op === 'uploadCode').map((c) => path.basename(c.arg as string)).sort();
+  assert.deepEqual(codes, ['eval_src', 'score_src', 'train_src']);
+  const uploads = log.filter((c) => c.op === 'uploadLocalPath').map((c) => (c.arg as string[])[0]);
+  assert.deepEqual([...new Set(uploads)], [J('pipelines-with-components/basics/1a_e2e_local_components/data')]);
+  const train = [...components.values()].map((c: any) => c.properties.componentSpec).find((s) => s.display_name === 'Train');
+  assert.equal(train.inputs.learning_rate.default, '0.01');
+  assert.equal(train._source, 'YAML.COMPONENT');
+});
+
+test('pipeline with an inline parallel step', async () => {
+  const { r, components } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('pipelines/iris-batch-prediction-using-parallel/pipeline.yml')), r);
+  const n = (body.properties as any).jobs.batch_prediction;
+  assert.equal(n.type, 'parallel');
+  assert.equal(n.mini_batch_size, '10kb');
+  assert.deepEqual(n.retry_settings, { max_retries: 2, timeout: 60 });
+  assert.deepEqual(n.inputs.input_data, { job_input_type: 'mltable', uri: 'azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/datastores/workspaceblobstore/paths/LocalUpload/abc/neural-iris-mltable', mode: 'Direct' });
+  const comp = [...components.values()][0] as any;
+  assert.equal(comp.properties.componentSpec.type, 'parallel');
+  assert.equal(comp.properties.componentSpec.task.entry_script, 'iris_prediction.py');
+  assert.match(comp.properties.componentSpec.task.environment, /^azureml:\/subscriptions\/.*\/environments\/prs-env\/versions\/1$/);
+});
+
+test('overrides: inputs, compute, environment variables, experiment, pipeline step inputs', async () => {
+  const { r } = fakeResolver();
+  const spec = parseJobYaml(J('single-step/scikit-learn/iris/job.yml'), {
+    overrides: ['inputs.C=0.1', 'compute=azureml:gpu', 'environment_variables.X=1', 'experiment_name=x', 'inputs.kernel=linear', 'tags.flag=true'],
+  });
+  const { body } = await buildJobBody(spec, r);
+  const p = body.properties as any;
+  assert.deepEqual(p.inputs.C, { jobInputType: 'literal', value: '0.1' });
+  assert.deepEqual(p.inputs.kernel, { jobInputType: 'literal', value: 'linear' });
+  assert.equal(p.computeId, `${WS}/computes/gpu`);
+  assert.deepEqual(p.environmentVariables, { X: '1' });
+  assert.equal(p.experimentName, 'x');
+  assert.equal(p.tags.flag, 'True');
+  const pipe = parseJobYaml(J('pipelines-with-components/basics/1a_e2e_local_components/pipeline.yml'), { overrides: ['jobs.train_job.inputs.max_epocs=5', 'settings.continue_on_step_failure=true'] });
+  const { body: pb } = await buildJobBody(pipe, r);
+  assert.deepEqual((pb.properties as any).jobs.train_job.inputs.max_epocs, { job_input_type: 'literal', value: '5' });
+  assert.equal((pb.properties as any).settings.continue_on_step_failure, true);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', pb), []);
+});
+
+test('overrides: bad syntax fails naming the override', () => {
+  const f = J('basics/hello-world.yml');
+  const bad = (o: string, re: RegExp) => assert.throws(() => parseJobYaml(f, { overrides: [o] }), (e: unknown) => e instanceof JobSpecError && e.message.includes(`'${o}'`) && re.test(e.message), o);
+  bad('inputs.learning_rate', /expected path=value/);
+  bad('=3', /path before '=' is empty/);
+  bad('inputs..x=3', /empty segment/);
+  bad('command.x=3', /'command' is the value .* not a mapping/);
+  bad('foo=1', /unknown key/);
+  bad('inputs.x=[1', /not valid YAML/);
+});
+
+test('bad YAML fails with a message naming file and line/key', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-'));
+  const write = (name: string, text: string) => { const f = path.join(dir, name); fs.writeFileSync(f, text); return f; };
+  const expectErr = (f: string, re: RegExp) => assert.throws(() => parseJobYaml(f), (e: unknown) => e instanceof JobSpecError && re.test(e.message) && e.message.includes(path.basename(f)), `${path.basename(f)} should fail with ${re}`);
+  expectErr(write('syntax.yml', 'command: echo\nenvironment: [unclosed\n'), /syntax\.yml:\d+: YAML syntax error/);
+  expectErr(write('type.yml', 'type: magic\ncommand: echo hi\nenvironment: azureml:e:1\n'), /type\.yml:1: 'type': unknown job type 'magic'/);
+  expectErr(write('nocmd.yml', 'environment: azureml:e:1\n'), /'command': a command job needs a 'command'/);
+  expectErr(write('noenv.yml', 'command: echo hi\n'), /'environment': a command job needs an 'environment'/);
+  expectErr(write('unknown.yml', 'command: echo hi\nenvironment: azureml:e:1\ncomptue: cpu\n'), /unknown\.yml:3: 'comptue': unknown key for a command job/);
+  expectErr(write('nested.yml', 'command: echo hi\nenvironment: azureml:e:1\ninputs:\n  a:\n    type: uri_file\n    path: x.csv\n    moed: download\n'), /nested\.yml:7: 'inputs\.a\.moed': unknown key for an input/);
+  expectErr(write('mode.yml', 'command: echo hi\nenvironment: azureml:e:1\ninputs:\n  a:\n    type: uri_file\n    path: x.csv\n    mode: sideways\n'), /'inputs\.a\.mode': unknown input mode 'sideways'/);
+  expectErr(write('ref.yml', 'command: echo ${{inputs.nope}}\nenvironment: azureml:e:1\n'), /no input 'nope'/);
+  expectErr(write('dup.yml', 'command: echo hi\ncommand: echo again\nenvironment: azureml:e:1\n'), /dup\.yml:\d+: YAML syntax error/);
+  expectErr(write('empty.yml', ''), /empty/);
+  expectErr(write('pipe.yml', 'type: pipeline\njobs:\n  a:\n    command: echo ${{inputs.x}}\n    environment: azureml:e:1\n    inputs:\n      x: ${{parent.inputs.missing}}\n'), /pipe\.yml:7: 'jobs\.a\.inputs\.x': .*'missing'/);
+  expectErr(write('comp.yml', 'type: pipeline\njobs:\n  a:\n    component: ./nowhere.yml\n'), /component file '\.\/nowhere\.yml' not found/);
+  assert.throws(() => parseJobYaml(path.join(dir, 'absent.yml')), /absent\.yml: file not found/);
+});
+
+test('planJob lists the resolver calls without making them', async () => {
+  const calls = await planJob(parseJobYaml(J('pipelines/nyc-taxi/pipeline.yml')), WS);
+  const ops = new Set(calls.map((c) => c.op));
+  assert.ok(ops.has('uploadCode') && ops.has('uploadLocalPath') && ops.has('ensureComponent') && ops.has('computeId'));
+  assert.equal(calls.filter((c) => c.op === 'computeId').length, 1, 'memoised: one lookup per compute');
+});
+
+test('literal formatting follows Python str() of PyYAML values', () => {
+  assert.equal(pyStr(1, '1.0'), '1.0');
+  assert.equal(pyStr(1, '1'), '1');
+  assert.equal(pyStr(0.1, '0.10'), '0.1');
+  assert.equal(pyStr(true, 'yes'), 'True');
+  assert.equal(pyStr(1000, '1e3'), '1e3');
+  assert.equal(pyFloatRepr(1e16), '1e+16');
+  assert.equal(pyFloatRepr(1.5e-5), '1.5e-05');
+  assert.equal(pyFloatRepr(123456.789), '123456.789');
+  assert.equal(pyFloatRepr(0.0001), '0.0001');
+  assert.equal(secondsToIso(3600), 'PT1H');
+  assert.equal(secondsToIso(90), 'PT1M30S');
+  assert.equal(secondsToIso(0.5), 'PT0.5S');
+  assert.equal(secondsToIso(90000), 'P1DT1H');
+});
