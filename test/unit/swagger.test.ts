@@ -194,6 +194,8 @@ test('an online endpoint PUT with a traffic map passes; read-only fields from a 
     properties: { ...ep.properties, provisioningState: 'Succeeded', scoringUri: 'https://ep1.westeurope.inference.ml.azure.com/score' },
   };
   assert.deepEqual(errorsOf('PUT', url, Q, roundTrip), []);
+  // read-only values are not checked at all (ARM ignores them): even an unknown provisioningState passes
+  assert.deepEqual(errorsOf('PUT', url, Q, { ...roundTrip, properties: { ...roundTrip.properties, provisioningState: 'NotAState', scoringUri: 42 } }), []);
   assert.deepEqual(errorsOf('PUT', url, Q, { ...ep, properties: { ...ep.properties, traffic: { blue: '90' } } }), ['properties.traffic.blue: must be integer']);
   assert.deepEqual(errorsOf('PUT', url, Q, { ...ep, properties: { ...ep.properties, authMode: 'Password' } }), ["properties.authMode: 'Password' must be one of AMLToken, Key, AADToken"]);
   assert.deepEqual(errorsOf('PUT', url, Q, { properties: ep.properties }), ['location: required']);
