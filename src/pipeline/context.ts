@@ -35,7 +35,8 @@ export interface PipelineContext {
  */
 export function getVariable(name: string): string | undefined {
   const v = quietly(() => task.getVariable(name));
-  const secret = v ? quietly(() => task.getVariables().some((x) => x.secret && x.name.toLowerCase() === name.toLowerCase())) : false;
+  const key = (n: string) => n.replace(/[. ]/g, '_').toUpperCase();
+  const secret = v ? quietly(() => task.getVariables().some((x) => x.secret && key(x.name) === key(name))) : false;
   task.debug(`${name}=${secret ? '***' : v}`);
   return v === undefined || v === null || v === '' ? undefined : v;
 }
