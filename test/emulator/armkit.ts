@@ -61,7 +61,9 @@ export function page<T>(ctx: EmulatorContext, req: Req, items: T[], defaultSize 
   if (skip + size < items.length) {
     const q = new URLSearchParams(req.query);
     q.set('$skip', String(skip + size));
-    out.nextLink = `${ctx.armUrl.replace(/\/$/, '')}${req.path}?${q.toString()}`;
+    // ARM style: '$' kept literal in names, values percent-encoded (clients re-append their own query params by name)
+    const qs = [...q].map(([k, v]) => `${encodeURIComponent(k).replace(/^%24/, '$')}=${encodeURIComponent(v)}`).join('&');
+    out.nextLink = `${ctx.armUrl.replace(/\/$/, '')}${req.path}?${qs}`;
   }
   return out;
 }

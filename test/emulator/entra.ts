@@ -87,7 +87,9 @@ export function registerEntra(router: Router, ctx: EmulatorContext, o: EntraOpti
     if (scope.length !== 1 || !scope[0].endsWith('/.default')) {
       return aadError(400, 'invalid_scope', 1002012, `The provided value for scope ${f.scope ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
     }
-    const resource = scope[0].slice(0, -'/.default'.length);
+    let resource = scope[0].slice(0, -'/.default'.length);
+    // Entra answers with the resource's registered identifier URI: ARM's carries a trailing slash
+    if (/^https:\/\/management\.(core\.windows\.net|azure\.com)$/i.test(resource)) resource += '/';
     const app = ctx.apps().find((a) => a.clientId.toLowerCase() === f.client_id.toLowerCase());
     if (!app) {
       return aadError(400, 'unauthorized_client', 700016, `Application with identifier '${f.client_id}' was not found in the directory '${ctx.ids.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);

@@ -99,20 +99,33 @@ export class Router {
 
 // ---------------------------------------------------------------- faults
 export type FaultKind = '429' | '500' | '503' | 'drop';
-export interface FaultConfig { rate?: number; kinds?: FaultKind[]; latencyMs?: number; pathFilter?: RegExp; hosts?: string[] }
+export interface FaultConfig {
+  /** probability (0..1) that a request gets a fault */
+  rate?: number;
+  kinds?: FaultKind[];
+  /** added to every matching request */
+  latencyMs?: number;
+  pathFilter?: RegExp;
+  /** only these hosts ('arm' | 'entra' | 'devops' | 'mlflow'); default all */
+  hosts?: string[];
+  /** never inject more than this many faults in a row (so a client with N retries is sure to get through when N ≥ this) */
+  maxConsecutive?: number;
+}
 export class Faults {
   cfg: FaultConfig = {};
   /** how many faults were injected since the last reset, by kind */
   injected: Record<string, number> = {};
-  set(cfg: FaultConfig): void { this.cfg = { ...cfg }; }
-  reset(): void { this.cfg = {}; this.injected = {}; }
+  private streak = 0;
+  set(cfg: FaultConfig): void { this.cfg = { ...cfg }; this.streak = 0; }
+  reset(): void { this.cfg = {}; this.injected = {}; this.streak = 0; }
   /** decide for one request: undefined = no fault */
   pick(host: string, path: string): FaultKind | undefined {
     const c = this.cfg;
     if (!c.rate || c.rate <= 0) return undefined;
     if (c.hosts && !c.hosts.includes(host)) return undefined;
     if (c.pathFilter && !c.pathFilter.test(path)) return undefined;
-    if (Math.random() >= c.rate) return undefined;
+    if (Math.random() >= c.rate || (c.maxConsecutive !== undefined && this.streak >= c.maxConsecutive)) { this.streak = 0; return undefined; }
+    this.streak++;
     const kinds = c.kinds?.length ? c.kinds : (['429', '500', '503', 'drop'] as FaultKind[]);
     const k = kinds[Math.floor(Math.random() * kinds.length)];
     this.injected[k] = (this.injected[k] ?? 0) + 1;
