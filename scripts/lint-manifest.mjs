@@ -21,7 +21,8 @@
 //   - every tasks/* folder with a task.json has exactly one ms.vss-distributed-task.task contribution whose
 //     properties.name is "tasks/<folder>" and is covered by a `files` entry; every task contribution's folder has a
 //     task.json; every `files` path exists
-//   - every release-artifact-type contribution's downloadTaskId is the id of a packaged task
+//   - every release-artifact-type contribution's downloadTaskId is the id of a packaged task, and each connectedService
+//     input of that task has an artifact inputDescriptor of the same id (the server feeds it the artifact's connection)
 //   - icons exist and are PNG, icons.default 128x128; content.*.path files exist
 // Folders under tasks/ without task.json (e.g. only an icon so far) are reported as pending notes, not findings.
 import fs from 'node:fs';
@@ -206,7 +207,7 @@ function coveredByFiles(files, rel) {
   });
 }
 
-function lintExtension(root, taskIds, findings) {
+function lintExtension(root, taskIds, taskJsons, findings) {
   const L = 'vss-extension.json';
   const file = path.join(root, L);
   if (!fs.existsSync(file)) { findings.push(`${L} is missing`); return; }
@@ -254,7 +255,16 @@ function lintExtension(root, taskIds, findings) {
     if (c?.type !== ARTIFACT_CONTRIBUTION_TYPE) continue;
     const d = c.properties?.downloadTaskId;
     if (d === undefined) continue;
-    if (!packagedIds.has(String(d).toLowerCase())) findings.push(`${L}: contribution "${c.id}" downloadTaskId ${JSON.stringify(d)} is not the id of a packaged task`);
+    if (!packagedIds.has(String(d).toLowerCase())) { findings.push(`${L}: contribution "${c.id}" downloadTaskId ${JSON.stringify(d)} is not the id of a packaged task`); continue; }
+    // the server runs the download task with the artifact's inputs, by name: its service connection must come from one
+    const folder = [...taskIds].find(([, id]) => String(id).toLowerCase() === String(d).toLowerCase())?.[0];
+    const task = folder ? taskJsons.get(folder) : undefined;
+    const descriptors = new Set((Array.isArray(c.properties?.inputDescriptors) ? c.properties.inputDescriptors : []).map((x) => x?.id));
+    for (const i of Array.isArray(task?.inputs) ? task.inputs : []) {
+      if (typeof i?.type === 'string' && i.type.startsWith('connectedService:') && !descriptors.has(i.name)) {
+        findings.push(`${L}: contribution "${c.id}": download task tasks/${folder} input "${i.name}" (${i.type}) has no artifact inputDescriptor of the same id to be fed from`);
+      }
+    }
   }
 
   const icons = ext.icons && typeof ext.icons === 'object' ? ext.icons : {};
@@ -277,6 +287,7 @@ export function lintRepo(root = REPO_ROOT, schemaPath = DEFAULT_SCHEMA) {
   const findings = [];
   const notes = [];
   const taskIds = new Map(); // folder -> id
+  const taskJsons = new Map(); // folder -> parsed task.json
   const seenIds = new Map(); // lower id -> folder
   let tasks = 0;
   for (const { folder, hasTaskJson } of listTaskFolders(root)) {
@@ -290,9 +301,10 @@ export function lintRepo(root = REPO_ROOT, schemaPath = DEFAULT_SCHEMA) {
       if (seenIds.has(k)) findings.push(`tasks/${folder}/task.json: id ${task.id} is also used by tasks/${seenIds.get(k)}`);
       else seenIds.set(k, folder);
       taskIds.set(folder, task.id);
+      taskJsons.set(folder, task);
     }
   }
-  lintExtension(root, taskIds, findings);
+  lintExtension(root, taskIds, taskJsons, findings);
   return { findings, notes, tasks };
 }
 

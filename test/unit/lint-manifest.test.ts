@@ -74,7 +74,7 @@ function makeTree(): string {
     contributions: [
       { id: 'register-task', type: 'ms.vss-distributed-task.task', targets: ['ms.vss-distributed-task.tasks'], properties: { name: 'tasks/AzureMLModelRegisterV1' } },
       { id: 'download-task', type: 'ms.vss-distributed-task.task', targets: ['ms.vss-distributed-task.tasks'], properties: { name: 'tasks/AzureMLModelDownloadV1' } },
-      { id: 'model-artifact', type: 'ms.vss-releaseartifact.release-artifact-type', targets: ['ms.vss-releaseartifact.artifact-types'], properties: { name: 'AzureMLModel', downloadTaskId: DOWNLOAD_ID } },
+      { id: 'model-artifact', type: 'ms.vss-releaseartifact.release-artifact-type', targets: ['ms.vss-releaseartifact.artifact-types'], properties: { name: 'AzureMLModel', downloadTaskId: DOWNLOAD_ID, inputDescriptors: [{ id: 'connection' }, { id: 'definition' }] } },
     ],
   });
   return dir;
@@ -138,6 +138,7 @@ const defects: Array<{ name: string; seed: (dir: string) => void; expect: RegExp
   { name: 'schema violation', seed: (d) => edit(REG(d), (t) => { t.inputs[1].name = 'model-name'; t.outputVariables[0].name = 'model.name'; }), expect: /schema: \/inputs\/1\/name must match pattern/ },
   { name: 'downloadTaskId pointing nowhere', seed: (d) => edit(EXT(d), (e) => { e.contributions[2].properties.downloadTaskId = '11111111-2222-3333-4444-555555555555'; }), expect: /contribution "model-artifact" downloadTaskId "11111111-2222-3333-4444-555555555555" is not the id of a packaged task/ },
   { name: 'downloadTaskId of an unpackaged task', seed: (d) => edit(EXT(d), (e) => { e.files = e.files.filter((f: any) => f.path !== 'tasks/AzureMLModelDownloadV1'); }), expect: /downloadTaskId .* is not the id of a packaged task/ },
+  { name: 'download task connection not fed by the artifact', seed: (d) => edit(EXT(d), (e) => { e.contributions[2].properties.inputDescriptors[0].id = 'azureSubscription'; }), expect: /download task tasks\/AzureMLModelDownloadV1 input "connection" \(connectedService:AzureRM\) has no artifact inputDescriptor of the same id/ },
   { name: 'duplicate contribution id', seed: (d) => edit(EXT(d), (e) => { e.contributions[1].id = 'register-task'; }), expect: /contribution "register-task" is declared twice/ },
   { name: 'task folder without contribution', seed: (d) => edit(EXT(d), (e) => { e.contributions.splice(0, 1); }), expect: /tasks\/AzureMLModelRegisterV1 has a task\.json but no ms\.vss-distributed-task\.task contribution/ },
   { name: 'task folder not in files', seed: (d) => edit(EXT(d), (e) => { e.files = e.files.filter((f: any) => f.path !== 'tasks/AzureMLModelRegisterV1'); }), expect: /contribution "register-task": tasks\/AzureMLModelRegisterV1 is not covered by any "files" entry/ },
