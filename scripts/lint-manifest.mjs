@@ -23,7 +23,8 @@
 //     task.json; every `files` path exists
 //   - every release-artifact-type contribution's downloadTaskId is the id of a packaged task, and each connectedService
 //     input of that task has an artifact inputDescriptor of the same id (the server feeds it the artifact's connection)
-//   - icons exist and are PNG, icons.default 128x128; content.*.path files exist
+//   - icons exist and are PNG, icons.default 128x128; content.*.path files exist, and the images they show exist and
+//     are covered by a `files` entry
 // Folders under tasks/ without task.json (e.g. only an icon so far) are reported as pending notes, not findings.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -277,7 +278,16 @@ function lintExtension(root, taskIds, taskJsons, findings) {
     else if (k === 'default' && (s.width !== EXTENSION_ICON_SIZE || s.height !== EXTENSION_ICON_SIZE)) findings.push(`${L}: icons.default ${rel} is ${s.width}x${s.height} (must be ${EXTENSION_ICON_SIZE}x${EXTENSION_ICON_SIZE})`);
   }
   for (const [k, v] of Object.entries(ext.content && typeof ext.content === 'object' ? ext.content : {})) {
-    if (typeof v?.path !== 'string' || !fs.existsSync(path.join(root, v.path))) findings.push(`${L}: content.${k} ${JSON.stringify(v?.path)} does not exist`);
+    if (typeof v?.path !== 'string' || !fs.existsSync(path.join(root, v.path))) { findings.push(`${L}: content.${k} ${JSON.stringify(v?.path)} does not exist`); continue; }
+    // images the page shows must exist and be packaged (the marketplace resolves them inside the vsix)
+    const md = fs.readFileSync(path.join(root, v.path), 'utf8');
+    const refs = [...md.matchAll(/!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g), ...md.matchAll(/<img\b[^>]*\bsrc\s*=\s*["']([^"']+)["']/gi)].map((m) => m[1]);
+    for (const ref of refs) {
+      if (/^[a-z][a-z0-9+.-]*:/i.test(ref) || ref.startsWith('#')) continue; // absolute URL
+      const rel = path.posix.normalize(path.posix.join(path.posix.dirname(v.path.replace(/\\/g, '/')), ref.split(/[?#]/)[0]));
+      if (!fs.existsSync(path.join(root, rel))) findings.push(`${L}: content.${k} ${v.path} shows ${ref}, which does not exist`);
+      else if (!coveredByFiles(files, rel)) findings.push(`${L}: content.${k} ${v.path} shows ${ref}, which no "files" entry packages`);
+    }
   }
 }
 

@@ -65,7 +65,7 @@ function makeTree(): string {
   fs.copyFileSync(path.join(ROOT, 'tasks', 'AzureMLJobV1', 'icon.png'), path.join(dir, 'tasks', 'AzureMLJobV1', 'icon.png'));
   fs.mkdirSync(path.join(dir, 'images'));
   fs.copyFileSync(path.join(ROOT, 'images', 'extension-icon.png'), path.join(dir, 'images', 'extension-icon.png'));
-  fs.writeFileSync(path.join(dir, 'overview.md'), '# Overview\n');
+  fs.writeFileSync(path.join(dir, 'overview.md'), '# Overview\n\n![Icon](images/extension-icon.png "icon") ![Badge](https://example.com/badge.svg)\n');
   writeJson(path.join(dir, 'vss-extension.json'), {
     manifestVersion: 1, id: 'azureml-mlops', publisher: 'p', version: '1.0.0', name: 'X',
     targets: [{ id: 'Microsoft.VisualStudio.Services' }], icons: { default: 'images/extension-icon.png' },
@@ -146,6 +146,8 @@ const defects: Array<{ name: string; seed: (dir: string) => void; expect: RegExp
   { name: 'extension icon of the wrong size', seed: (d) => fs.copyFileSync(path.join(ROOT, 'tasks', 'AzureMLJobV1', 'icon.png'), path.join(d, 'images', 'extension-icon.png')), expect: /icons\.default images\/extension-icon\.png is 32x32 \(must be 128x128\)/ },
   { name: 'task icon not a PNG', seed: (d) => fs.writeFileSync(path.join(d, 'tasks', 'AzureMLModelRegisterV1', 'icon.png'), '<svg/>'), expect: /tasks\/AzureMLModelRegisterV1\/icon\.png is not a PNG/ },
   { name: 'missing overview', seed: (d) => fs.rmSync(path.join(d, 'overview.md')), expect: /content\.details "overview\.md" does not exist/ },
+  { name: 'overview image missing', seed: (d) => fs.appendFileSync(path.join(d, 'overview.md'), '\n![Summary](images/summary.png)\n'), expect: /content\.details overview\.md shows images\/summary\.png, which does not exist/ },
+  { name: 'overview image not packaged', seed: (d) => { fs.mkdirSync(path.join(d, 'docs')); fs.copyFileSync(path.join(d, 'images', 'extension-icon.png'), path.join(d, 'docs', 'a.png')); fs.appendFileSync(path.join(d, 'overview.md'), '\n<img src="docs/a.png" width="400">\n'); }, expect: /shows docs\/a\.png, which no "files" entry packages/ },
   { name: 'name does not match folder', seed: (d) => edit(REG(d), (t) => { t.name = 'AzureMLRegister'; }), expect: /name "AzureMLRegister" does not match folder AzureMLModelRegisterV1/ },
 ];
 
