@@ -15,7 +15,9 @@ export { SpecError } from './yamlSpec';
 export type { AssetKind, InlineEnvironment, Ref } from './yamlSpec';
 
 /** Thrown for every problem in a job YAML or its overrides; message names file(:line) and key path. */
-export class JobSpecError extends SpecError {}
+export class JobSpecError extends SpecError {
+  override name = 'JobSpecError';
+}
 
 // ---------------------------------------------------------------------------------------------- resolver
 
@@ -1097,6 +1099,8 @@ async function buildNode(rec: Recorder, spec: PipelineJobSpec, node: PipelineNod
       for (const [k, o] of Object.entries(node.outputs)) outDefs[k] = { type: o.kind === 'asset' ? o.type : 'uri_folder' };
       comp.inputs = inDefs;
       comp.outputs = outDefs;
+      // a parallel component carries the run settings too (as azure-ai-ml's ParallelComponent does)
+      if (comp.parallel && node.parallel) comp.parallel.rest = { ...node.parallel, ...(node.resources ? { resources: snake(node.resources) } : {}) };
     } else {
       for (const k of Object.keys(node.inputs)) if (!(k in comp.inputs)) throw new JobSpecError(`${node.inputs[k].at}: step '${node.key}' sets input '${k}', which component ${comp.file ? path.basename(comp.file) : ''} does not define (it has: ${Object.keys(comp.inputs).join(', ') || 'none'})`);
       for (const k of Object.keys(node.outputs)) if (!(k in comp.outputs)) throw new JobSpecError(`${node.outputs[k].at}: step '${node.key}' sets output '${k}', which component ${comp.file ? path.basename(comp.file) : ''} does not define (it has: ${Object.keys(comp.outputs).join(', ') || 'none'})`);

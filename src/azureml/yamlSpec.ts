@@ -59,20 +59,22 @@ export class YamlSource {
     }
   }
 
-  /** 1-based line of the node at `p` (or of its nearest existing parent). */
+  /** 1-based line of the key at `p` (or of its nearest existing parent). */
   lineOf(p: KeyPath): number | undefined {
-    for (let n = p.length; n >= 0; n--) {
-      const node = this.node(p.slice(0, n));
-      if (node?.range) return this.lines.linePos(node.range[0]).line;
-      // for a key whose value is null the value node may have no range: try the key of the pair
-      const parent = n > 0 ? this.node(p.slice(0, n - 1)) : undefined;
+    for (let n = p.length; n > 0; n--) {
+      const parent = this.node(p.slice(0, n - 1));
+      const seg = p[n - 1];
       if (isMap(parent)) {
-        const pair = parent.items.find((it) => isScalar(it.key) && String(it.key.value) === String(p[n - 1]));
+        const pair = parent.items.find((it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === String(seg));
         const k = pair?.key as YamlNode | undefined;
         if (k?.range) return this.lines.linePos(k.range[0]).line;
+      } else if (isSeq(parent) && typeof seg === 'number') {
+        const item = parent.items[seg] as YamlNode | undefined;
+        if (item?.range) return this.lines.linePos(item.range[0]).line;
       }
     }
-    return undefined;
+    const root = this.doc.contents as YamlNode | null;
+    return root?.range ? this.lines.linePos(root.range[0]).line : undefined;
   }
 
   /** `file:line` (or the override that set the key). */
@@ -110,6 +112,7 @@ const PLACEHOLDER = /(?<!\$)\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
  */
 export function substitutePlaceholders(text: string, file: string, variables: Record<string, string> | undefined): string {
   const lc = new LineCounter();
+  lc.addNewLine(0);
   let pos = 0;
   for (;;) {
     const i = text.indexOf('\n', pos);
