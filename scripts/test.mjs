@@ -2,7 +2,7 @@
 // Runs the test suite: test/unit/*.test.ts then test/e2e/*.test.ts in ONE `node --test` run (one summary, so the
 // closing "# pass N / # fail N" lines CI reads are the last lines printed). `npm test` builds first.
 //
-//   node scripts/test.mjs [--unit|--e2e] [--concurrency N] [file-substring ...]
+//   node scripts/test.mjs [--unit|--e2e] [--concurrency N] [--spec] [file-substring ...]   (--spec: human reporter)
 //
 // Node 20's --test does not expand quoted globs, so the files are listed here. Before node starts, the emulator's
 // long-lived test CA is ensured (test/emulator/ca.ts prints its path) and exported as NODE_EXTRA_CA_CERTS: Node reads
@@ -42,11 +42,13 @@ function ensureTestCa(env) {
 function main(argv) {
   let groups = ['test/unit', 'test/e2e'];
   let concurrency = 2;
+  let reporter = 'tap'; // TAP even on a terminal, so the run always ends with "# pass N" / "# fail N"
   const filters = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--unit') groups = ['test/unit'];
     else if (argv[i] === '--e2e') groups = ['test/e2e'];
     else if (argv[i] === '--concurrency') concurrency = Number(argv[++i]);
+    else if (argv[i] === '--spec') reporter = 'spec';
     else filters.push(argv[i]);
   }
   let files = groups.flatMap(listTests);
@@ -56,7 +58,7 @@ function main(argv) {
   const env = { ...process.env };
   try { ensureTestCa(env); } catch (e) { console.error(`test: ${e.message}`); return Promise.resolve(1); }
 
-  const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files];
+  const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-reporter=${reporter}`, ...files];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: 'inherit' });
     const forward = (sig) => child.kill(sig);
