@@ -11,7 +11,7 @@ export class AzureError extends UserError {
 }
 
 /** Keep the first line of a service message and cap its length: a pipeline log shows one clear line. */
-export function oneLine(text: string, max = 400): string {
+export function oneLine(text: string, max = 700): string {
   const first = String(text ?? '').replace(/\r/g, '').split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? '';
   return first.length > max ? first.slice(0, max - 1) + '…' : first;
 }
