@@ -23,7 +23,6 @@
 // Status progression: NotStarted → Queued → Preparing → Running → Finalizing → Completed | Failed; cancel:
 // CancelRequested → Canceled (the process group gets SIGTERM, then SIGKILL after timing.killGraceMs).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BlobServiceClient } from '@azure/storage-blob';
@@ -46,7 +45,6 @@ export const DEFAULT_TIMING: JobTiming = { queueMs: 500, prepareMs: 500, prepari
 
 export const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
 export const JOBS_KIND = 'jobs';
-export const JOB_TOKENS_KIND = 'jobTokens';
 
 /** what the runner needs from the box (wired by arm/jobs.ts) */
 export interface RunnerDeps {
@@ -64,6 +62,8 @@ export interface RunnerDeps {
   mlflow: MlflowStore;
   /** look an asset version up: type 'models' | 'data' | 'codes' | 'components' | 'environments'; version 'latest' allowed */
   assetVersion(wsId: string, type: string, name: string, version: string): { id: string; properties: Record<string, any> } | undefined;
+  /** bearer token the job's processes get as MLFLOW_TRACKING_TOKEN (must be accepted by the MLflow routes) */
+  jobToken(jobId: string): string;
   /** look a version up by its ARM id */
   assetById(armId: string): { id: string; properties: Record<string, any> } | undefined;
   log?(msg: string): void;
@@ -591,7 +591,7 @@ export class JobRunner {
       MLFLOW_RUN_ID: job.name,
       MLFLOW_EXPERIMENT_ID: exp,
       MLFLOW_EXPERIMENT_NAME: job.properties.experimentName ?? 'Default',
-      MLFLOW_TRACKING_TOKEN: this.mintToken(job.id),
+      MLFLOW_TRACKING_TOKEN: this.deps.jobToken(job.id),
       SSL_CERT_FILE: this.deps.caCertPath,
       REQUESTS_CA_BUNDLE: this.deps.caCertPath,
       CURL_CA_BUNDLE: this.deps.caCertPath,
@@ -601,13 +601,6 @@ export class JobRunner {
     for (const [k, v] of Object.entries(outputs)) env[`AZURE_ML_OUTPUT_${k}`] = v;
     for (const [k, v] of Object.entries(s.environmentVariables ?? {})) if (v != null) env[k] = String(v);
     return env;
-  }
-
-  /** an opaque AML-style run token, accepted by the MLflow/history routes for this job's workspace */
-  private mintToken(jobId: string): string {
-    const token = `amlrun.${randomBytes(24).toString('base64url')}`;
-    this.deps.store.put(JOB_TOKENS_KIND, token, { jobId, wsId: wsIdOf(jobId), expires: Date.now() + 24 * 3600_000 });
-    return token;
   }
 
   private exec(command: string, cwd: string, env: Record<string, string>, log: LogBlob, h: Handle): Promise<number | null> {

@@ -1,0 +1,288 @@
+// Azure ML jobs (api-version 2022-10-01) + the MLflow tracking / run-history routes, driven by the local job runner
+// (test/emulator/jobrunner.ts: what is really executed is described there).
+//
+//   PUT    {ws}/jobs/:id            create (body validated against the swagger by the ARM pre-handler) → 201 + job
+//                                   (status NotStarted). An existing name: the same create-only properties → 200 (only
+//                                   description/tags/isArchived/properties change); different ones → 400 UserError
+//                                   "A job with this ID already exists …".
+//   GET    {ws}/jobs/:id            job with `status` and `services` {Studio, Tracking}; outputs get their uri once written
+//   GET    {ws}/jobs                list, newest first; jobType, tag (key or key=value), listViewType
+//                                   (ActiveOnly|ArchivedOnly|All); child jobs (sweep trials, pipeline steps) are not
+//                                   listed; paging by `$skipToken` with an absolute nextLink (page size $top or 20)
+//   DELETE {ws}/jobs/:id            LRO (202 + Azure-AsyncOperation/Location); a running job is canceled first
+//   POST   {ws}/jobs/:id/cancel     LRO (202 + Location); the operation finishes when the job is Canceled
+// Errors like the service: unknown compute → 400 UserError "Compute <name> not found in workspace <ws>.", unknown
+// code/environment/component version → 400 UserError, command referring to an undefined input → 400 UserError,
+// unknown job → 404 UserError.
+// Status timing (JobTiming in jobrunner.ts): FAST_TIMING with fastLro, else DEFAULT_TIMING; both can be overridden by
+// env AIB_JOB_TIMING='{"queueMs":…}' read at box start (test-side only).
+import path from 'node:path';
+import type { EmulatorContext } from '../context';
+import { fail, type Req, type Res, type Router } from '../http';
+import { RP, WS, childId, requireBody, requireWorkspace, systemData, type WorkspaceRecord } from '../armkit';
+import { JobRunner, FAST_TIMING, DEFAULT_TIMING, JOBS_KIND, TERMINAL, servicesFor, logBlobName, missingCommandInputs, wsIdOf, type JobResource, type JobTiming, type RunnerDeps } from '../jobrunner';
+import { MlflowStore, mlflowHttpsUri, mlflowTrackingUri, registerMlflow } from '../mlflow';
+import { assetById, assetVersion, KIND_COMPUTES } from './assets';
+
+/** the workspace's artifact container (real workspaces: `azureml` in the workspace storage account) */
+export const ARTIFACT_CONTAINER = 'azureml';
+
+const JOB_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_\-]{0,254}$/;
+/** create-only properties compared on a re-PUT */
+const MUTABLE = new Set(['description', 'tags', 'properties', 'isArchived', 'status', 'services']);
+
+interface DatastoreRecord { properties: { containerName?: string } }
+
+export function register(router: Router, ctx: EmulatorContext): { stop(): Promise<void> } {
+  const ml = new MlflowStore(ctx.store);
+  const timing: JobTiming = { ...(ctx.fastLro ? FAST_TIMING : DEFAULT_TIMING), ...parseTiming(process.env.AIB_JOB_TIMING) };
+  const blob = ctx.azurite.blobServiceClient();
+  seedArtifactStores(ctx);
+
+  const deps: RunnerDeps = {
+    store: ctx.store, blob, timing, mlflow: ml,
+    caCertPath: path.join(ctx.stateDir, 'tls', 'ca.pem'),
+    workRoot: path.join(ctx.stateDir, 'jobs'),
+    datastoreContainer: (wsId, name) => ctx.store.get<DatastoreRecord>('datastores', `${wsId}/datastores/${name}`)?.properties?.containerName,
+    artifactContainer: () => ARTIFACT_CONTAINER,
+    trackingUri: (wsId) => mlflowHttpsUri(ctx.armUrl, wsId),
+    assetVersion: (wsId, type, name, version) => assetVersion(ctx, wsId, type, name, version),
+    assetById: (id) => assetById(ctx, id),
+    // like the AML run token: a bearer token the tracking service accepts, here one for the box's contributor app
+    jobToken: () => {
+      const app = ctx.apps().find((a) => a.role === 'contributor');
+      if (!app) throw new Error('no contributor app registered in the box');
+      return ctx.issueAccessToken(app, 'https://management.core.windows.net/', 24 * 3600);
+    },
+    log: process.env.AIB_DEBUG ? (m) => process.stderr.write(`[jobs] ${m}\n`) : undefined,
+  };
+  const runner = new JobRunner(deps);
+  runner.recover();
+
+  registerMlflow(router, ctx, ml, {
+    workspaceExists: (wsId) => !!ctx.store.get('workspaces', wsId),
+    jobInfo: (wsId, runId) => {
+      const j = ctx.store.get<JobResource & { emulator?: any }>(JOBS_KIND, `${wsId}/jobs/${runId}`);
+      if (!j) return undefined;
+      return { status: j.properties.status, error: j.emulator?.error, startTime: j.emulator?.startTime, endTime: j.emulator?.endTime,
+        logBlob: { container: ARTIFACT_CONTAINER, name: logBlobName(j.name) } };
+    },
+  });
+
+  const view = (j: JobResource): JobResource => {
+    const { emulator: _e, ...rest } = j as JobResource & { emulator?: unknown };
+    const wsId = wsIdOf(j.id);
+    const out = structuredClone(rest) as JobResource;
+    out.properties.services = { ...servicesFor(j, j.name, mlflowTrackingUri(ctx.armUrl, wsId), ctx.ids.tenantId), ...(j.properties.services ?? {}) };
+    out.properties.outputs = { ...(out.properties.outputs ?? {}) };
+    if (String(j.properties.jobType).toLowerCase() !== 'pipeline') {
+      out.properties.outputs.default = { jobOutputType: 'uri_folder', mode: 'ReadWriteMount', uri: `azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.${j.name}`, description: null };
+    }
+    return out;
+  };
+
+  const jobId = (w: WorkspaceRecord, name: string) => childId(w, 'jobs', name);
+  const getJob = (req: Req): JobResource => {
+    const w = requireWorkspace(ctx, req);
+    const j = ctx.store.get<JobResource>(JOBS_KIND, jobId(w, req.params.id));
+    if (!j) fail(404, 'UserError', `Job ${req.params.id} not found in workspace ${w.name}.`);
+    return j;
+  };
+
+  router.add('PUT', `${WS}/jobs/:id`, (req): Res => {
+    const w = requireWorkspace(ctx, req);
+    const body = requireBody(req);
+    const name = req.params.id;
+    if (!JOB_NAME_RE.test(name)) fail(400, 'UserError', `Job name '${name}' is invalid: it must start with a letter or digit and contain only letters, digits, '-' and '_' (at most 255 characters).`);
+    const p: Record<string, any> = structuredClone(body.properties ?? {});
+    const id = jobId(w, name);
+    const old = ctx.store.get<JobResource>(JOBS_KIND, id);
+    if (old) {
+      const changed = Object.keys({ ...old.properties, ...p }).filter((k) => !MUTABLE.has(k) && k !== 'experimentName'
+        && JSON.stringify(p[k] ?? null) !== JSON.stringify(old.properties[k] ?? null));
+      if (changed.length) fail(400, 'UserError', `A job with this ID already exists: '${name}'. Its ${changed.join(', ')} cannot be changed; submit the job under a new name.`);
+      for (const k of ['description', 'tags', 'properties', 'isArchived']) if (k in p) old.properties[k] = p[k];
+      old.systemData = systemData(req, old.systemData as any);
+      ctx.store.put(JOBS_KIND, id, old);
+      return { status: 200, body: view(old) };
+    }
+    validateJob(ctx, w, p);
+    p.experimentName ??= 'Default';
+    p.status = 'NotStarted';
+    p.isArchived ??= false;
+    p.displayName ??= name;
+    p.tags ??= {};
+    p.properties ??= {};
+    const job: JobResource = { id, name, type: `${RP}/workspaces/jobs`, properties: p, systemData: systemData(req) };
+    ctx.store.put(JOBS_KIND, id, job);
+    runner.start(id);
+    return { status: 201, body: view(job) };
+  });
+
+  router.add('GET', `${WS}/jobs/:id`, (req) => ({ status: 200, body: view(getJob(req)) }));
+
+  router.add('GET', `${WS}/jobs`, (req) => {
+    const w = requireWorkspace(ctx, req);
+    const type = req.query.get('jobType')?.toLowerCase();
+    const tag = req.query.get('tag');
+    const lv = (req.query.get('listViewType') ?? 'ActiveOnly').toLowerCase();
+    let all = ctx.store.list<JobResource>(JOBS_KIND, childId(w, 'jobs') + '/')
+      .filter((j) => !j.properties.properties?.['azureml.parentRunId'])
+      .filter((j) => !type || String(j.properties.jobType).toLowerCase() === type)
+      .filter((j) => (lv === 'all' ? true : lv === 'archivedonly' ? !!j.properties.isArchived : !j.properties.isArchived));
+    if (tag) {
+      const i = tag.indexOf('=');
+      const k = i < 0 ? tag : tag.slice(0, i);
+      all = all.filter((j) => k in (j.properties.tags ?? {}) && (i < 0 || j.properties.tags[k] === tag.slice(i + 1)));
+    }
+    all.sort((a, b) => Date.parse(String(b.systemData?.createdAt)) - Date.parse(String(a.systemData?.createdAt)));
+    const skip = decodeSkipToken(req.query.get('$skipToken'));
+    const size = Math.max(1, Number(req.query.get('$top') ?? 20) || 20);
+    const value = all.slice(skip, skip + size).map(view);
+    const out: Record<string, unknown> = { value };
+    if (skip + size < all.length) {
+      const q = new URLSearchParams(req.query);
+      q.set('$skipToken', Buffer.from(JSON.stringify({ skip: skip + size })).toString('base64url'));
+      out.nextLink = `${ctx.armUrl.replace(/\/$/, '')}${req.path}?${q.toString().replace(/%24/g, '$')}`;
+    }
+    return { status: 200, body: out };
+  });
+
+  router.add('POST', `${WS}/jobs/:id/cancel`, (req) => {
+    const j = getJob(req);
+    if (TERMINAL.has(j.properties.status)) return ctx.lro.accepted(req, { work: () => undefined });
+    const op = ctx.lro.begin(req, { manual: true });
+    void runner.cancel(j.id).then(() => ctx.lro.complete(op.id, 'Succeeded'), (e) => ctx.lro.complete(op.id, 'Failed', { code: 'InternalServerError', message: String(e) }));
+    return { status: 202, headers: { Location: op.headers.Location, ...(op.headers['Retry-After'] ? { 'Retry-After': op.headers['Retry-After'] } : {}) } };
+  });
+
+  router.add('DELETE', `${WS}/jobs/:id`, (req) => {
+    const w = requireWorkspace(ctx, req);
+    const id = jobId(w, req.params.id);
+    const j = ctx.store.get<JobResource>(JOBS_KIND, id);
+    if (!j) return { status: 204 };
+    return ctx.lro.accepted(req, {
+      work: async () => {
+        await runner.cancel(id);
+        for (const k of ctx.store.keys(JOBS_KIND, childId(w, 'jobs') + '/')) {
+          const c = ctx.store.get<JobResource>(JOBS_KIND, k);
+          if (c?.properties.properties?.['azureml.parentRunId'] === j.name) ctx.store.delete(JOBS_KIND, k);
+        }
+        ctx.store.delete(JOBS_KIND, id);
+      },
+    });
+  });
+
+  return { stop: () => runner.stopAll() };
+}
+
+function parseTiming(s: string | undefined): Partial<JobTiming> {
+  if (!s) return {};
+  try { return JSON.parse(s) as Partial<JobTiming>; } catch { return {}; }
+}
+
+function decodeSkipToken(t: string | null): number {
+  if (!t) return 0;
+  try { return Math.max(0, Number(JSON.parse(Buffer.from(t, 'base64url').toString('utf8')).skip) || 0); } catch { fail(400, 'UserError', `Invalid $skipToken '${t}'.`); }
+}
+
+/** the workspace artifact store, as real workspaces have it (container `azureml`) */
+function seedArtifactStores(ctx: EmulatorContext): void {
+  for (const w of ctx.store.list<WorkspaceRecord>('workspaces')) {
+    const id = childId(w, 'datastores', 'workspaceartifactstore');
+    if (ctx.store.get('datastores', id)) continue;
+    const blobStore = ctx.store.get<any>('datastores', childId(w, 'datastores', 'workspaceblobstore'));
+    if (!blobStore) continue;
+    ctx.store.put('datastores', id, { ...structuredClone(blobStore), id, name: 'workspaceartifactstore',
+      properties: { ...structuredClone(blobStore.properties), isDefault: false, containerName: ARTIFACT_CONTAINER } });
+  }
+}
+
+// ---------------------------------------------------------------- submission checks (400 UserError like the service)
+function computeName(ctx: EmulatorContext, w: WorkspaceRecord, computeId: string, where: string): void {
+  const raw = String(computeId).replace(/^azureml:/i, '');
+  let name = raw;
+  if (raw.startsWith('/')) {
+    const m = /\/workspaces\/([^/]+)\/computes\/([^/]+)$/i.exec(raw);
+    if (!m) fail(400, 'UserError', `${where}: '${computeId}' is not a compute ARM id.`);
+    if (m[1].toLowerCase() !== w.name.toLowerCase()) fail(400, 'UserError', `${where}: compute ${m[2]} belongs to workspace ${m[1]}, not ${w.name}.`);
+    name = m[2];
+  }
+  const c = ctx.store.get<any>(KIND_COMPUTES, childId(w, 'computes', name));
+  if (!c) fail(400, 'UserError', `Compute ${name} not found in workspace ${w.name}.`);
+  if (c.properties?.provisioningState === 'Failed') fail(400, 'UserError', `Compute ${name} is in state Failed and cannot run jobs.`);
+}
+
+function checkInstanceType(ctx: EmulatorContext, w: WorkspaceRecord, computeId: string | undefined, resources: any, where: string): void {
+  const it = resources?.instanceType;
+  if (!it || !computeId) return;
+  const name = String(computeId).replace(/^azureml:/i, '').split('/').pop()!;
+  const c = ctx.store.get<any>(KIND_COMPUTES, childId(w, 'computes', name));
+  if (String(c?.properties?.computeType).toLowerCase() !== 'kubernetes') return;
+  const p = c.properties.properties ?? {};
+  const types = new Set(['defaultinstancetype', String(p.defaultInstanceType ?? 'defaultinstancetype'), ...Object.keys(p.instanceTypes ?? {})].map((s) => s.toLowerCase()));
+  if (!types.has(String(it).toLowerCase())) fail(400, 'UserError', `${where}: instance type ${it} is not defined on Kubernetes compute ${name} (known: ${[...types].join(', ')}).`);
+}
+
+function checkAssetRef(ctx: EmulatorContext, w: WorkspaceRecord, ref: string | undefined | null, kind: 'codes' | 'environments' | 'components', where: string): void {
+  if (!ref) return;
+  const r = String(ref).replace(/^azureml:/i, '');
+  if (/^\/\/registries\/|^azureml:\/\/registries\//i.test(String(ref)) || r.startsWith('//')) return; // registry assets
+  if (r.startsWith('/')) {
+    const m = new RegExp(`/workspaces/([^/]+)/${kind}/([^/]+)/versions/([^/]+)$`, 'i').exec(r);
+    if (!m) fail(400, 'UserError', `${where}: '${ref}' is not a ${kind.replace(/s$/, '')} version ARM id.`);
+    if (!assetById(ctx, r)) fail(400, 'UserError', `${where}: ${kind.replace(/s$/, '')} ${m[2]}:${m[3]} not found in workspace ${m[1]}.`);
+    return;
+  }
+  const m = /^([^:@/]+)(?::([^:@/]+)|@([^:@/]+))$/.exec(r);
+  if (m && !assetVersion(ctx, w.id, kind, m[1], m[2] ?? m[3])) fail(400, 'UserError', `${where}: ${kind.replace(/s$/, '')} ${m[1]}:${m[2] ?? m[3]} not found.`);
+}
+
+function checkInputs(inputs: Record<string, any> | undefined, where: string): void {
+  for (const [k, v] of Object.entries(inputs ?? {})) {
+    if (v == null) continue;
+    const t = String(v.jobInputType ?? v.job_input_type ?? '').toLowerCase();
+    if (t && t !== 'literal' && !v.uri) fail(400, 'UserError', `${where}: input '${k}' of type ${t} has no uri.`);
+  }
+}
+
+function validateJob(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string, any>): void {
+  const type = String(p.jobType ?? '').toLowerCase();
+  if (type === 'command') {
+    if (p.computeId) computeName(ctx, w, p.computeId, 'computeId');
+    checkInstanceType(ctx, w, p.computeId, p.resources, 'resources');
+    checkAssetRef(ctx, w, p.codeId, 'codes', 'codeId');
+    checkAssetRef(ctx, w, p.environmentId, 'environments', 'environmentId');
+    checkInputs(p.inputs, 'inputs');
+    const missing = missingCommandInputs(String(p.command ?? ''), p.inputs);
+    if (missing.length) fail(400, 'UserError', `The command refers to input(s) ${missing.map((m) => `'${m}'`).join(', ')} that the job does not define.`);
+  } else if (type === 'sweep') {
+    if (p.computeId) computeName(ctx, w, p.computeId, 'computeId');
+    checkAssetRef(ctx, w, p.trial?.codeId, 'codes', 'trial.codeId');
+    checkAssetRef(ctx, w, p.trial?.environmentId, 'environments', 'trial.environmentId');
+    checkInputs(p.inputs, 'inputs');
+    const missing = missingCommandInputs(String(p.trial?.command ?? ''), p.inputs);
+    if (missing.length) fail(400, 'UserError', `The trial command refers to input(s) ${missing.map((m) => `'${m}'`).join(', ')} that the sweep job does not define.`);
+    const space = p.searchSpace ?? {};
+    for (const m of String(p.trial?.command ?? '').matchAll(/\$\{\{\s*search_space\.([A-Za-z0-9_]+)\s*\}\}/g)) {
+      if (!(m[1] in space)) fail(400, 'UserError', `The trial command refers to search_space.${m[1]}, which the search space does not define.`);
+    }
+  } else if (type === 'pipeline') {
+    const def = p.settings?.default_compute ?? p.settings?.defaultCompute ?? p.computeId;
+    if (def) computeName(ctx, w, def, 'settings.default_compute');
+    checkInputs(p.inputs, 'inputs');
+    for (const [n, step] of Object.entries<any>(p.jobs ?? {})) {
+      if (!step || typeof step !== 'object') fail(400, 'UserError', `jobs.${n} must be an object.`);
+      const c = step.computeId ?? step.compute;
+      if (c) computeName(ctx, w, c, `jobs.${n}.compute`);
+      if (step.componentId) checkAssetRef(ctx, w, step.componentId, 'components', `jobs.${n}.componentId`);
+      if (step.codeId) checkAssetRef(ctx, w, step.codeId, 'codes', `jobs.${n}.codeId`);
+      for (const m of JSON.stringify(step.inputs ?? {}).matchAll(/\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.[A-Za-z0-9_]+\s*\}\}/g)) {
+        if (!(p.jobs ?? {})[m[1]]) fail(400, 'UserError', `jobs.${n}: input binds to unknown step '${m[1]}'.`);
+      }
+      for (const m of JSON.stringify(step.inputs ?? {}).matchAll(/\$\{\{\s*parent\.inputs\.([A-Za-z0-9_]+)\s*\}\}/g)) {
+        if (!(p.inputs ?? {})[m[1]]) fail(400, 'UserError', `jobs.${n}: input binds to pipeline input '${m[1]}', which the pipeline does not define.`);
+      }
+    }
+  }
+}
