@@ -4,9 +4,10 @@
  *
  * Swagger 2.0 schemas are converted to JSON Schema (draft-07, ajv) with ARM/AutoRest semantics:
  *  - polymorphism: a reference to a type that has subtypes (`discriminator` + subtypes `allOf` it with
- *    `x-ms-discriminator-value`) validates against the subtype chosen by the discriminator value (ajv's
- *    `discriminator` keyword over a `oneOf` keyed by `const`); an `allOf` reference to the base means "the
- *    base's own properties" (`<name>~self`), so subtype chains do not recurse.
+ *    `x-ms-discriminator-value`) validates against the subtype chosen by the discriminator value (custom
+ *    `x-dispatch` keyword; each subtype's validator is compiled on first use, so an operation compiles only
+ *    the subtypes its requests use — AutoML is never compiled for command jobs); an `allOf` reference to
+ *    the base means "the base's own properties" (`<name>~self`), so subtype chains do not recurse.
  *  - `readOnly` properties: never required, and their values are not checked (ARM ignores them in requests,
  *    and GET → edit → PUT round trips send them back).
  *  - `additionalProperties: false` on models is ignored (ARM ignores unknown properties, and fields newer
@@ -98,7 +99,7 @@ export function loadSpec(): Spec {
   return spec;
 }
 
-const AJV_OPTIONS = { allErrors: true, strict: false, discriminator: true, unicodeRegExp: false, verbose: true, validateSchema: false, inlineRefs: false } as const;
+const AJV_OPTIONS = { allErrors: true, strict: false, unicodeRegExp: false, verbose: true, validateSchema: false, inlineRefs: false } as const;
 
 /** Second schema set for translator tests: unknown properties are errors (draft 2019-09 `unevaluatedProperties`). */
 let strictAjv: Ajv2019 | undefined;
@@ -120,6 +121,26 @@ function newAjv<A extends Ajv>(ajv: A, definitions: Record<string, Json>): A {
         : typeof allowed[0] !== 'string' ? allowed.includes(data) : true; // non-strings: the `type` keyword reports
       if (!ok) self.errors = [{ keyword: 'enum', message: `must be one of ${allowed.join(', ')}`, params: { allowedValues: allowed } }];
       return ok;
+    },
+  });
+  ajv.addKeyword({
+    keyword: 'x-dispatch', schemaType: 'object', errors: true,
+    validate: function dispatch(this: unknown, sch: { prop: string; map: Record<string, string>; values: string[] }, data: unknown, _p: unknown, cxt?: { instancePath: string }) {
+      const self = dispatch as unknown as { errors?: Partial<ErrorObject>[] };
+      if (!data || typeof data !== 'object' || Array.isArray(data)) return true; // `type` reports
+      const tag = (data as Record<string, unknown>)[sch.prop];
+      if (tag === undefined) return true; // `required` reports
+      const base = cxt?.instancePath ?? '';
+      const target = typeof tag === 'string' && Object.hasOwn(sch.map, tag) ? sch.map[tag] : undefined;
+      if (!target) {
+        self.errors = [{ instancePath: base, keyword: 'discriminator', message: 'unknown discriminator value', params: { tag: sch.prop, tagValue: tag, values: sch.values } }];
+        return false;
+      }
+      const fn = ajv.getSchema(target);
+      if (!fn) throw new Error(`swagger: no schema ${target}`);
+      if (fn(data)) return true;
+      self.errors = (fn.errors ?? []).map((e) => ({ ...e, instancePath: base + e.instancePath }));
+      return false;
     },
   });
   ajv.addSchema({ $id: 'swagger', definitions }, 'swagger');
@@ -210,9 +231,10 @@ class Converter {
       for (const [name, s] of Object.entries<Json>(d.definitions ?? {})) {
         const key = `${doc}.${name}`;
         out[`${key}~self`] = this.convert(doc, s, 'def');
+        // a subtype as chosen by a discriminator (validated on its own: unknown properties are checked here in strict mode)
+        out[`${key}~branch`] = { $ref: `#/definitions/${enc(key)}~self`, ...(strict && this.declaresProperties(key) ? { unevaluatedProperties: false } : {}) };
         const poly = this.polymorphic(key);
         const view = poly ?? { $ref: `#/definitions/${enc(key)}~self` };
-        // (polymorphic views check unknown properties inside each branch: ajv's discriminator does not pass evaluated properties up)
         if (strict && !poly && this.declaresProperties(key)) view.unevaluatedProperties = false;
         out[key] = view;
       }
@@ -247,7 +269,7 @@ class Converter {
     const subs = this.descendants(key);
     // a subtype referenced directly still dispatches: its discriminator must name it (or a descendant)
     if (!disc || (subs.length === 0 && this.def(key)?.['x-ms-discriminator-value'] === undefined)) return undefined;
-    const branches: Json[] = [];
+    const map: Record<string, string> = {};
     const values: string[] = [];
     for (const k of [key, ...subs]) {
       const s = this.def(k);
@@ -256,11 +278,9 @@ class Converter {
       if (v === undefined && !isBase && this.discriminatorOf(k) === disc) v = k.slice(k.indexOf('.') + 1);
       if (v === undefined || values.includes(v)) continue;
       values.push(v);
-      const branch: Json = { properties: { [disc]: { const: v } }, allOf: [{ $ref: `#/definitions/${enc(k)}~self` }] };
-      if (this.strict) branch.unevaluatedProperties = false;
-      branches.push(branch);
+      map[v] = `swagger#/definitions/${enc(k)}~branch`;
     }
-    return { type: 'object', required: [disc], discriminator: { propertyName: disc }, 'x-values': values, oneOf: branches };
+    return { type: 'object', required: [disc], 'x-dispatch': { prop: disc, map, values } };
   }
 
   /**
@@ -502,7 +522,7 @@ function formatErrors(errs: ErrorObject[], body: unknown): string[] {
         const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
         if (tagValue === undefined) continue; // the `required` error says it
         p = join(p, tag);
-        const values: string[] = (e.parentSchema as Json)?.['x-values'] ?? [];
+        const values: string[] = (e.params as { values?: string[] }).values ?? [];
         msg = typeof tagValue === 'string' ? `'${tagValue}' is not supported; must be one of ${values.join(', ')}` : 'must be string';
         break;
       }
@@ -577,4 +597,19 @@ export function compileOperation(operationId: string, opts: BodyCheckOptions = {
   const op = loadSpec().byId.get(operationId);
   if (!op) throw new Error(`swagger: no operation '${operationId}'`);
   if (op.body) validatorFor(op, opts.noUnknownProperties);
+}
+
+/**
+ * Compiles every operation's body validator and every subtype a discriminator can dispatch to (those are
+ * otherwise compiled on first use); returns the number of subtypes. For tests: proves everything a request
+ * can reach compiles.
+ */
+export function compileAllDefinitions(opts: BodyCheckOptions = {}): number {
+  const s = loadSpec();
+  const ajv = opts.noUnknownProperties ? getStrictAjv() : s.ajv;
+  const targets = new Set<string>();
+  for (const d of Object.values<Json>(s.definitions)) for (const t of Object.values<string>(d['x-dispatch']?.map ?? {})) targets.add(t);
+  for (const op of s.operations) if (op.body) validatorFor(op, opts.noUnknownProperties);
+  for (const t of targets) if (!ajv.getSchema(t)) throw new Error(`swagger: ${t} did not compile`);
+  return targets.size;
 }

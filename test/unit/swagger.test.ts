@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
-  SPEC_DIR, loadSpec, validateRequest, findOperation, assertValidBody, validateBody, bodyOperationIds, compileOperation,
+  SPEC_DIR, loadSpec, compileAllDefinitions, validateRequest, findOperation, assertValidBody, validateBody, bodyOperationIds, compileOperation,
 } from '../emulator/swagger';
 
 const WS = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ws1';
@@ -247,6 +247,12 @@ test('every operation with a body parameter compiles', () => {
   const ids = bodyOperationIds();
   assert.ok(ids.includes('Compute_CreateOrUpdate') && ids.includes('Registries_CreateOrUpdate'));
   for (const id of ids) assert.doesNotThrow(() => compileOperation(id), id);
+});
+
+test('every subtype a discriminator can choose compiles (both modes)', () => {
+  const n = compileAllDefinitions();
+  assert.ok(n >= 90, `${n} subtypes`); // 26 discriminated hierarchies in the two 2022-10-01 files
+  assert.equal(compileAllDefinitions({ noUnknownProperties: true }), n);
 });
 
 test('noUnknownProperties (translator tests) reports properties the swagger does not define, through subtypes too', () => {
