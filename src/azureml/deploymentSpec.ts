@@ -113,16 +113,23 @@ export function parseAuthMode(value: string): AuthMode | undefined {
 
 const ENDPOINT_KEYS = ['name', 'description', 'tags', 'properties', 'auth_mode', 'compute', 'traffic', 'mirror_traffic', 'identity', 'public_network_access', 'kind', 'location', 'provisioning_state', 'scoring_uri', 'openapi_uri'];
 
+/** Loads an online endpoint/deployment file: overrides applied, batch and wrong-kind files refused, keys checked. */
+function loadOnlineYaml(file: string, opts: ParseDeployOptions, want: 'endpoint' | 'deployment'): { src: YamlSource; root: Record<string, unknown>; schema: string } {
+  const src = loadYaml(file, opts);
+  applyOverrides(src, opts.overrides);
+  const root = src.toJS() as Record<string, unknown>;
+  refuseBatch(src, root);
+  const schema = schemaKind(root);
+  const other = want === 'endpoint' ? 'deployment' : 'endpoint';
+  if (new RegExp(`${other}$`, 'i').test(schema)) throw src.error(['$schema'], `this is ${other === 'endpoint' ? 'an endpoint' : 'a deployment'} file (${schema}), not ${want === 'endpoint' ? 'an endpoint' : 'a deployment'} file`);
+  checkKeys(src, [], root, want === 'endpoint' ? ENDPOINT_KEYS : DEPLOYMENT_KEYS, `an online ${want}`);
+  return { src, root, schema };
+}
+
 /** Reads an `az ml online-endpoint` YAML file. */
 export function parseOnlineEndpointYaml(file: string, opts: ParseDeployOptions = {}): OnlineEndpointSpec {
   try {
-    const src = loadYaml(file, opts);
-    applyOverrides(src, opts.overrides);
-    const root = src.toJS() as Record<string, unknown>;
-    refuseBatch(src, root);
-    const k = schemaKind(root);
-    if (/Deployment$/i.test(k)) throw src.error(['$schema'], `this is a deployment file (${k}), not an endpoint file`);
-    checkKeys(src, [], root, ENDPOINT_KEYS, 'an online endpoint');
+    const { src, root, schema: k } = loadOnlineYaml(file, opts, 'endpoint');
     const warnings: string[] = [];
     const authText = optString(src, ['auth_mode'], root.auth_mode) ?? 'key';
     const authMode = parseAuthMode(authText);
@@ -202,14 +209,8 @@ const DEPLOYMENT_KEYS = [
 /** Reads an `az ml online-deployment` YAML file (managed or Kubernetes). */
 export function parseOnlineDeploymentYaml(file: string, opts: ParseDeployOptions = {}): OnlineDeploymentSpec {
   try {
-    const src = loadYaml(file, opts);
-    applyOverrides(src, opts.overrides);
-    const root = src.toJS() as Record<string, unknown>;
-    refuseBatch(src, root);
-    const k = schemaKind(root);
-    if (/Endpoint$/i.test(k)) throw src.error(['$schema'], `this is an endpoint file (${k}), not a deployment file`);
-    checkKeys(src, [], root, DEPLOYMENT_KEYS, 'an online deployment');
-    return parseDeploymentMap(src, root, k);
+    const { src, root, schema } = loadOnlineYaml(file, opts, 'deployment');
+    return parseDeploymentMap(src, root, schema);
   } catch (e) {
     return derr(e);
   }
