@@ -37,7 +37,7 @@ async function arm(method: string, p: string, body?: unknown): Promise<{ status:
 
 async function mlflow(method: 'GET' | 'POST', op: string, body?: Record<string, unknown>, auth = true): Promise<{ status: number; json: any }> {
   let url = `${trackingBase}/api/2.0/mlflow/${op}`;
-  if (method === 'GET' && body) url += '?' + new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)])).toString();
+  if (method === 'GET' && body) url += '?' + new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)])).toString();
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (auth) headers.authorization = `Bearer ${await token()}`;
   const r = await fetch(url, { method, headers, body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined });
