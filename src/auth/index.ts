@@ -87,11 +87,13 @@ export function federatedAssertion(conn: AzureRmConnection): () => Promise<strin
   };
 }
 
+/** Identity options from the connection: its authority host; no instance discovery for authorities MSAL cannot know. */
+export function credentialOptions(conn: AzureRmConnection): ClientSecretCredentialOptions {
+  return { authorityHost: conn.authorityHost, disableInstanceDiscovery: !isKnownAuthority(conn.authorityHost) };
+}
+
 export function createCredential(conn: AzureRmConnection): TokenCredential {
-  const options: ClientSecretCredentialOptions = {
-    authorityHost: conn.authorityHost,
-    disableInstanceDiscovery: !isKnownAuthority(conn.authorityHost),
-  };
+  const options = credentialOptions(conn);
   const auth = conn.auth;
   let inner: TokenCredential;
   switch (auth.scheme) {

@@ -31,6 +31,8 @@ export async function requestOidcToken(opts: {
     }),
     body: '{}',
     abortSignal: opts.abortSignal,
+    // The agent's own collection URI decides the scheme (Azure DevOps Server may be served over plain http).
+    allowInsecureConnection: new URL(opts.requestUri).protocol === 'http:',
   });
   const res = await pipeline.sendRequest(httpClient, request);
   let body: any;

@@ -14,7 +14,7 @@ export type AgentBox = Pick<
   AzureInABox,
   | 'armUrl' | 'authorityHost' | 'collectionUri' | 'projectId' | 'projectName' | 'oidcRequestUri' | 'systemAccessToken'
   | 'tenantId' | 'subscriptionId' | 'clientId' | 'clientSecret' | 'certificatePem' | 'audience' | 'childEnv'
-> & { azurite: { key: string } };
+> & { azurite: { key: string }; issueOidcToken?(serviceConnectionId: string): string; readerClientSecret?: string };
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const OUTPUT_DIR = path.join(REPO_ROOT, 'test', '.output');
@@ -254,6 +254,7 @@ export function boxSecrets(box: AgentBox): KnownSecret[] {
     { kind: 'client secret', value: box.clientSecret },
     { kind: 'storage account key', value: box.azurite.key },
     { kind: 'system access token', value: box.systemAccessToken },
+    { kind: 'reader client secret', value: box.readerClientSecret ?? '' },
   ];
   const key = box.certificatePem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----([\s\S]+?)-----END/);
   if (key) {
@@ -385,7 +386,7 @@ export async function agentEnv(task: string, opts: RunOptions, dirs: { temp: str
     BUILD_ARTIFACTSTAGINGDIRECTORY: path.join(dirs.work, 'a'),
   };
   if (scheme !== 'wif-idtoken') env.SYSTEM_OIDCREQUESTURI = box.oidcRequestUri;
-  const idToken = scheme === 'wif-idtoken' ? await fetchIdToken(box, connId) : undefined;
+  const idToken = scheme === 'wif-idtoken' ? (box.issueOidcToken?.(connId) ?? (await fetchIdToken(box, connId))) : undefined;
   Object.assign(env, connectionEnv(box, connId, scheme, opts.connectionData, { idToken }));
 
   const inputs = { ...opts.inputs };
