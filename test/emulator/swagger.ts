@@ -13,9 +13,10 @@
  *  - `additionalProperties: false` on models is ignored (ARM ignores unknown properties, and fields newer
  *    than 2022-10-01 are sent through raw REST); `additionalProperties: <schema>` (maps) is honoured.
  *  - `x-nullable: true` → null allowed; elsewhere null is a type error.
- *  - enums: the value set is strict; string comparison is case-insensitive (the service's JSON enum reader
- *    is; azure-ai-ml sends e.g. sweep `goal` as "maximize"). Discriminator values are matched exactly
- *    (case-sensitive): the CLI always sends the REST model's constant.
+ *  - enums: the value set is strict; string comparison is case-insensitive (a .NET string-enum reader is, and
+ *    the CLI's YAML spells several of these lower-case, e.g. sweep `goal: maximize`, so a lower-case value may
+ *    reach the wire). Discriminator values are matched exactly (case-sensitive): the SDKs always send the REST
+ *    model's constant, and an exact match catches translator slips like `jobType: "command"`.
  *  - formats: date-time (offset optional, like .NET), uuid, uri, int32/int64/float/double, and ISO 8601
  *    `duration` (PT5M, P1DT2H, PT0.5S).
  * Compiled lazily per operation and cached.

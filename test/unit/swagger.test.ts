@@ -67,6 +67,8 @@ test('an unknown jobType fails, naming the allowed values', () => {
   assert.match(errors[0], /^properties\.jobType: 'Spark' is not supported; must be one of /);
   for (const v of ['Command', 'Sweep', 'Pipeline', 'AutoML']) assert.ok(errors[0].includes(v), errors[0]);
   assert.deepEqual(errorsOf('PUT', `${WS}/jobs/job-1`, Q, { properties: { command: 'x' } }), ['properties.jobType: required']);
+  // discriminators match exactly
+  assert.match(errorsOf('PUT', `${WS}/jobs/job-1`, Q, { properties: { jobType: 'command', command: 'x', environmentId: ENV_ID } })[0], /^properties\.jobType: 'command' is not supported/);
 });
 
 test('command job field errors are reported with their paths', () => {
@@ -208,7 +210,7 @@ test('a nextLink-style GET (with $skip) has no body to validate', () => {
   assert.deepEqual(errorsOf('GET', `${WS}/models/m/versions`, { ...Q, listViewType: 'Everything' }, undefined), ["query parameter 'listViewType': 'Everything' must be one of ActiveOnly, ArchivedOnly, All"]);
 });
 
-test('enums: value set strict, case-insensitive (the CLI sends goal "maximize"); x-nullable allows null only where declared', () => {
+test('enums: value set strict, compared case-insensitively (goal "maximize"); x-nullable allows null only where declared', () => {
   const sweepObjective = (goal: string) => validateBody('Jobs_CreateOrUpdate', {
     properties: { jobType: 'Sweep', samplingAlgorithm: { samplingAlgorithmType: 'Grid' }, objective: { goal, primaryMetric: 'auc' }, searchSpace: {}, trial: { command: 'x', environmentId: ENV_ID } },
   });
