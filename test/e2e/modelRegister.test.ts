@@ -167,6 +167,25 @@ describe('behaviour', () => {
   });
 });
 
+describe('cancellation', () => {
+  test('SIGINT during the upload stops the task promptly; no model version is created', async () => {
+    const cwd = workdir({ 'big/README.md': 'large model' });
+    const fd = await import('node:fs');
+    const chunk = Buffer.alloc(8 * 1024 * 1024, 7);
+    const f = fd.openSync(path.join(cwd, 'big', 'weights.bin'), 'w');
+    for (let i = 0; i < 40; i++) { chunk[0] = i; fd.writeSync(f, chunk); } // 320 MiB, not compressible to nothing
+    fd.closeSync(f);
+    const r = await run({ modelName: 'e2e-cancel', modelPath: 'big' }, {
+      cwd, signalAfterMs: { signal: 'SIGINT', whenStdoutMatches: /task\.setprogress value=\d+;?\]Uploading model/ }, timeoutMs: 120_000,
+    });
+    assert.notEqual(r.result, 'Succeeded', explain(r));
+    assert.match(r.message ?? '', /[Cc]ancel/, explain(r));
+    assert.ok(!(r.message ?? '').includes('\n'));
+    assert.equal(versionsOf('e2e-cancel').length, 0);
+    assert.ok(!r.puts.some((p) => /\/models\//i.test(p)), r.puts.join('\n'));
+  });
+});
+
 describe('bad inputs: one clear line, no stack trace, nothing created', () => {
   const cwd = workdir({ 'model/model.json': '{"w":1}', 'other/model.json': '{"w":2}', 'empty/.keep-dir/.amlignore': '' });
   mkdirSync(path.join(cwd, 'emptyfolder'));
