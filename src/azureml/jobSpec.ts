@@ -717,7 +717,9 @@ function parseInputs(src: YamlSource, p: KeyPath, v: unknown, where: 'job' | 'pi
       out[k] = { kind: 'binding', value: pathText.trim(), at };
       continue;
     }
-    out[k] = { kind: 'asset', type: type as AssetIoType, ref: parseRef(pathText, src.baseDir), mode, description: optString(src, [...ip, 'description'], d.description), at };
+    // like az ml: a relative path with ':' or '@' is an asset reference (name:version, name@label) even without azureml:
+    const bare = /[:@]/.test(pathText) && !path.isAbsolute(pathText) && !/^file:/i.test(pathText);
+    out[k] = { kind: 'asset', type: type as AssetIoType, ref: parseRef(pathText, src.baseDir, { assetNamesWithoutPrefix: bare }), mode, description: optString(src, [...ip, 'description'], d.description), at };
   }
   return out;
 }
@@ -858,7 +860,11 @@ async function resolveEnvironment(rec: Recorder, e: EnvironmentSpec): Promise<st
   const r = e.ref;
   if (r.kind === 'arm') return r.id;
   if (r.kind === 'registry') return r.uri;
-  if (r.kind === 'asset') return rec.resolveAsset('environments', assetRefText(r));
+  if (r.kind === 'asset') {
+    // curated environments' short form is expanded by the service (az ml sends it as is)
+    if (/^AzureML-/.test(r.name)) return assetRefText(r);
+    return rec.resolveAsset('environments', assetRefText(r));
+  }
   throw new JobSpecError(`environment '${e.text}' cannot be resolved`);
 }
 
@@ -874,10 +880,14 @@ async function resolveCode(rec: Recorder, r: Ref | undefined): Promise<string | 
 async function inputUri(rec: Recorder, i: Extract<InputSpec, { kind: 'asset' }>): Promise<string> {
   const r = i.ref;
   switch (r.kind) {
-    case 'local': return rec.uploadLocalPath(r.path, i.type);
+    case 'local': {
+      const uri = await rec.uploadLocalPath(r.path, i.type);
+      return i.type === 'uri_folder' && !uri.endsWith('/') ? `${uri}/` : uri; // as az ml does for folders
+    }
     case 'uri': case 'registry': return r.uri;
-    case 'arm': return `azureml:${r.id}`;
-    case 'asset': return `azureml:${await rec.resolveAsset(i.type.endsWith('_model') ? 'models' : 'data', assetRefText(r))}`;
+    // az ml passes ARM ids through and turns name:version / name@label into the plain ARM id
+    case 'arm': return r.id;
+    case 'asset': return rec.resolveAsset(i.type.endsWith('_model') ? 'models' : 'data', assetRefText(r));
   }
 }
 

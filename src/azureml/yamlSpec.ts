@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, YAMLMap } from 'yaml';
-import type { Node as YamlNode } from 'yaml';
+import type { Node as YamlNode, Tags } from 'yaml';
 import { UserError } from '../pipeline/errors';
 
 /** A problem in a YAML spec (or an override of it). The message names the file (and line) and the key path. */
@@ -138,6 +138,21 @@ export interface LoadOptions {
   baseDir?: string;
 }
 
+// PyYAML's YAML 1.1 booleans: yes/no/true/false/on/off in three casings — not the single letters y/n (which the
+// `yaml` package's 1.1 schema would also turn into booleans, so an input named `n` would become the key "false").
+const PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const PY_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+const YAML_OPTIONS = {
+  version: '1.1' as const,
+  uniqueKeys: true,
+  customTags: (tags: Tags) => tags.map((t) => {
+    if (typeof t === 'object' && t.tag === 'tag:yaml.org,2002:bool' && 'test' in t && t.test instanceof RegExp) {
+      return { ...t, test: t.test.test('yes') ? PY_TRUE : PY_FALSE } as typeof t;
+    }
+    return t;
+  }),
+};
+
 /** Reads and parses a YAML file with YAML 1.1 rules (as PyYAML, which `az ml` uses). Syntax errors name file:line. */
 export function loadYaml(file: string, opts: LoadOptions = {}): YamlSource {
   const abs = path.resolve(file);
@@ -154,7 +169,7 @@ export function loadYaml(file: string, opts: LoadOptions = {}): YamlSource {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   text = substitutePlaceholders(text, shown, opts.variables);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { version: '1.1', uniqueKeys: true, prettyErrors: false, lineCounter: lines, keepSourceTokens: false });
+  const doc = parseDocument(text, { ...YAML_OPTIONS, prettyErrors: false, lineCounter: lines });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
@@ -183,7 +198,7 @@ export function applyOverrides(src: YamlSource, overrides: readonly string[] | u
     const segs = keyText.split('.');
     if (segs.some((s) => !s.trim())) throw new SpecError(`Override '${raw}': path '${keyText}' has an empty segment`);
     const keys = segs.map((s) => s.trim());
-    const vdoc = parseDocument(valueText === '' ? "''" : valueText, { version: '1.1', uniqueKeys: true });
+    const vdoc = parseDocument(valueText === '' ? "''" : valueText, YAML_OPTIONS);
     if (vdoc.errors.length) throw new SpecError(`Override '${raw}': value is not valid YAML: ${vdoc.errors[0].message.split('\n')[0]}`);
     // walk, creating maps; refuse to descend into a non-map
     let cur: unknown = src.doc.contents;

@@ -77,7 +77,7 @@ test('hello-data-uri-folder: azureml:name@latest input keeps uri (ARM id) and mo
   const { r, log } = fakeResolver();
   const { body } = await buildJobBody(parseJobYaml(J('basics/hello-data-uri-folder.yml')), r);
   const i = (body.properties.inputs as any).sampledata;
-  assert.deepEqual(i, { jobInputType: 'uri_folder', uri: `azureml:${WS}/data/local-folder-example/versions/7`, mode: 'ReadOnlyMount' });
+  assert.deepEqual(i, { jobInputType: 'uri_folder', uri: `${WS}/data/local-folder-example/versions/7`, mode: 'ReadOnlyMount' });
   assert.deepEqual(log.find((c) => c.op === 'resolveAsset')!.arg, ['data', 'azureml:local-folder-example@latest']);
   assert.equal(body.properties.environmentId, 'azureml://registries/azureml/environments/sklearn-1.5/labels/latest');
   assert.equal(body.properties.codeId, `${WS}/codes/src-code/versions/1`);
@@ -142,8 +142,9 @@ test('sweep: searchSpace, sampling, objective, limits in REST form', async () =>
   assert.deepEqual(p.samplingAlgorithm, { samplingAlgorithmType: 'Random' });
   assert.deepEqual(p.objective, { goal: 'Minimize', primaryMetric: 'random_metric' });
   assert.deepEqual(p.limits, { jobLimitsType: 'Sweep', maxTotalTrials: 4, maxConcurrentTrials: 2, timeout: 'PT1H' });
-  assert.equal(p.trial.environmentId, `${WS}/environments/AzureML-sklearn-1.5/versions/7`);
-  assert.deepEqual(log.find((c) => c.op === 'resolveAsset')!.arg, ['environments', 'azureml:AzureML-sklearn-1.5@latest']);
+  // curated environment short form goes to the service as written (az ml does the same)
+  assert.equal(p.trial.environmentId, 'azureml:AzureML-sklearn-1.5@latest');
+  assert.equal(log.filter((c) => c.op === 'resolveAsset').length, 0);
   assert.deepEqual(p.inputs, { A: { jobInputType: 'literal', value: '0.5' } });
   const { body: b2 } = await buildJobBody(parseJobYaml(J('single-step/scikit-learn/iris/job-sweep.yml')), r);
   assert.deepEqual((b2.properties as any).searchSpace.coef0, ['uniform', [0.1, 1]]);
@@ -316,4 +317,96 @@ test('literal formatting follows Python str() of PyYAML values', () => {
   assert.equal(secondsToIso(90), 'PT1M30S');
   assert.equal(secondsToIso(0.5), 'PT0.5S');
   assert.equal(secondsToIso(90000), 'P1DT1H');
+});
+
+test('command job: resources, distribution, limits, identity, services, every input/output kind', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-'));
+  const f = path.join(dir, 'full.yml');
+  fs.writeFileSync(f, `$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json
+type: command
+name: full_job_1
+command: python train.py --d \${{inputs.d}} --m \${{outputs.m}} --flag \${{inputs.flag}} [--opt \${{inputs.opt}}]
+code: ./src
+environment: azureml:my-env:2
+compute: /subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/computes/gpu
+inputs:
+  d: {type: uri_folder, path: ./data, mode: download}
+  f: {type: uri_file, path: my-data:3, mode: ro_mount}
+  t: {type: mltable, path: azureml://datastores/workspaceblobstore/paths/t/, mode: eval_mount}
+  cm: {type: custom_model, path: azureml:m@latest, mode: eval_download}
+  tm: {type: triton_model, path: azureml:tri:1, mode: direct}
+  rw: {type: uri_folder, path: wasbs://c@a.blob.core.windows.net/x, mode: rw_mount}
+  flag: true
+  lr: 1.0
+  n: {type: integer, default: 3}
+outputs:
+  m: {type: mlflow_model, mode: upload}
+  o: {type: uri_file, path: azureml://datastores/workspaceblobstore/paths/out/o.csv, mode: rw_mount}
+  tr: {type: triton_model}
+  tb: {type: mltable}
+resources: {instance_count: 2, instance_type: Standard_NC6, shm_size: 8g}
+distribution: {type: pytorch, process_count_per_instance: 4}
+limits: {timeout: 5400}
+identity: {type: managed, client_id: 11111111-2222-3333-4444-555555555555}
+services:
+  my_jupyter: {type: jupyter_lab}
+  my_ssh: {type: ssh, ssh_public_keys: ssh-rsa AAAA, nodes: all}
+`);
+  const { r, log } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(f), r);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body), []);
+  const p = body.properties as any;
+  assert.equal(p.computeId, '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/computes/gpu');
+  assert.ok(!log.some((c) => c.op === 'computeId'), 'an ARM id needs no lookup');
+  assert.match(p.inputs.d.uri, /\/data\/$/, 'uploaded folders end with /');
+  assert.equal(p.inputs.d.mode, 'Download');
+  assert.deepEqual(p.inputs.f, { jobInputType: 'uri_file', uri: `${WS}/data/my-data/versions/3`, mode: 'ReadOnlyMount' });
+  assert.deepEqual(p.inputs.cm, { jobInputType: 'custom_model', uri: `${WS}/models/m/versions/7`, mode: 'EvalDownload' });
+  assert.deepEqual(p.inputs.tm.mode, 'Direct');
+  assert.deepEqual(p.inputs.t.mode, 'EvalMount');
+  assert.deepEqual(p.inputs.rw.mode, 'ReadWriteMount');
+  assert.deepEqual(p.inputs.flag, { jobInputType: 'literal', value: 'True' });
+  assert.deepEqual(p.inputs.lr, { jobInputType: 'literal', value: '1.0' });
+  assert.deepEqual(p.inputs.n, { jobInputType: 'literal', value: '3' });
+  assert.deepEqual(p.outputs.m, { jobOutputType: 'mlflow_model', mode: 'Upload' });
+  assert.deepEqual(p.outputs.o, { jobOutputType: 'uri_file', uri: 'azureml://datastores/workspaceblobstore/paths/out/o.csv', mode: 'ReadWriteMount' });
+  assert.deepEqual(p.resources, { instanceCount: 2, instanceType: 'Standard_NC6', shmSize: '8g' });
+  assert.deepEqual(p.distribution, { distributionType: 'PyTorch', processCountPerInstance: 4 });
+  assert.deepEqual(p.limits, { jobLimitsType: 'Command', timeout: 'PT1H30M' });
+  assert.deepEqual(p.identity, { identityType: 'Managed', clientId: '11111111-2222-3333-4444-555555555555' });
+  assert.deepEqual(p.services.my_jupyter, { jobServiceType: 'JupyterLab' });
+  assert.deepEqual(p.services.my_ssh, { jobServiceType: 'SSH', properties: { sshPublicKeys: 'ssh-rsa AAAA' } });
+  assert.equal(p.environmentId, `${WS}/environments/my-env/versions/2`);
+  assert.equal(parseJobYaml(f).name, 'full_job_1');
+  // mpi / tensorflow distributions
+  for (const [d, want] of [['{type: mpi, process_count_per_instance: 2}', { distributionType: 'Mpi', processCountPerInstance: 2 }], ['{type: tensorflow, worker_count: 2, parameter_server_count: 1}', { distributionType: 'TensorFlow', workerCount: 2, parameterServerCount: 1 }]] as const) {
+    const b = await buildJobBody(parseJobYaml(f, { overrides: [`distribution=${d}`] }), r);
+    assert.deepEqual((b.body.properties as any).distribution, want);
+    assert.deepEqual(validateBody('Jobs_CreateOrUpdate', b.body), []);
+  }
+});
+
+test('unsupported constructs fail clearly', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-'));
+  const write = (name: string, text: string) => { const f = path.join(dir, name); fs.writeFileSync(f, text); return f; };
+  const base = 'command: echo hi\nenvironment: azureml:e:1\n';
+  assert.throws(() => parseJobYaml(write('od.yml', `${base}outputs:\n  o:\n    mode: direct\n`)), /'outputs\.o\.mode': output mode 'direct' is not available at api-version 2022-10-01/);
+  assert.throws(() => parseJobYaml(write('reg.yml', `${base}outputs:\n  o:\n    name: mymodel\n`)), /registering outputs as named assets/);
+  assert.throws(() => parseJobYaml(write('local.yml', `${base}compute: local\n`)), /local runs are not supported/);
+  assert.throws(() => parseJobYaml(write('automl.yml', 'type: automl\n')), /job type 'automl' is not supported by this task/);
+  assert.throws(() => parseJobYaml(write('node.yml', 'type: pipeline\njobs:\n  s:\n    type: sweep\n')), /pipeline step type 'sweep' is not supported/);
+  assert.throws(() => parseJobYaml(write('dist.yml', `${base}distribution:\n  type: horovod\n`)), /dist\.yml:4: 'distribution\.type': unknown distribution type 'horovod'/);
+  assert.throws(() => parseJobYaml(write('ss.yml', 'type: sweep\ntrial:\n  command: echo\n  environment: azureml:e:1\nsearch_space:\n  a: {type: gaussian}\nobjective: {goal: max, primary_metric: m}\nsampling_algorithm: random\n')), /'search_space\.a\.type': unknown distribution 'gaussian'/);
+  const qs = parseJobYaml(write('qs.yml', `${base}queue_settings:\n  job_tier: spot\n`));
+  assert.match(qs.warnings[0], /qs\.yml:3: 'queue_settings' is not part of api-version 2022-10-01/);
+});
+
+test('YAML 1.1 as PyYAML reads it: y/n stay strings, yes/on are booleans', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-'));
+  const f = path.join(dir, 'bools.yml');
+  fs.writeFileSync(f, 'command: echo\nenvironment: azureml:e:1\ninputs:\n  n: y\n  y: n\n  a: yes\n  b: off\n  c: 0.10\n  d: 1e3\n');
+  const { r } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(f), r);
+  const v = Object.fromEntries(Object.entries(body.properties.inputs as Record<string, { value: string }>).map(([k, x]) => [k, x.value]));
+  assert.deepEqual(v, { n: 'y', y: 'n', a: 'True', b: 'False', c: '0.1', d: '1e3' });
 });
