@@ -9,7 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, generateKeyPair, X509Certificate } from 'node:crypto';
+import { promisify } from 'node:util';
 import { generate } from 'selfsigned';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -17,6 +18,11 @@ export const REPO_ROOT = path.resolve(here, '..', '..');
 export const DEFAULT_CA_DIR = path.join(REPO_ROOT, 'test', '.output', 'ca');
 
 export interface CaFiles { certPath: string; keyPath: string; cert: string; key: string }
+
+/** RSA-2048 key pair as PEM (pkcs8/spki), generated off the main thread */
+export async function rsaKeyPair(): Promise<{ privateKey: string; publicKey: string }> {
+  return promisify(generateKeyPair)('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }) as Promise<{ privateKey: string; publicKey: string }>;
+}
 
 function years(n: number): Date { const d = new Date(); d.setFullYear(d.getFullYear() + n); return d; }
 function daysAgo(n: number): Date { return new Date(Date.now() - n * 86400_000); }
@@ -47,7 +53,7 @@ export async function ensureCa(dir = DEFAULT_CA_DIR): Promise<CaFiles> {
 /** A TLS server certificate for 127.0.0.1, localhost and *.localhost, signed by the CA. */
 export async function issueServerCert(ca: CaFiles): Promise<{ cert: string; key: string }> {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-    keySize: 2048, algorithm: 'sha256', notBeforeDate: daysAgo(1), notAfterDate: years(1),
+    keyPair: await rsaKeyPair(), algorithm: 'sha256', notBeforeDate: daysAgo(1), notAfterDate: years(1),
     ca: { key: ca.key, cert: ca.cert },
     extensions: [
       { name: 'basicConstraints', cA: false },
@@ -62,7 +68,7 @@ export async function issueServerCert(ca: CaFiles): Promise<{ cert: string; key:
 /** A self-signed client certificate for a service principal (what an AzureRM certificate connection holds). */
 export async function makeClientCertificate(cn: string): Promise<{ cert: string; key: string; thumbprint: string; thumbprintSha256: string }> {
   const pems = await generate([{ name: 'commonName', value: cn }], {
-    keySize: 2048, algorithm: 'sha256', notBeforeDate: daysAgo(1), notAfterDate: years(2),
+    keyPair: await rsaKeyPair(), algorithm: 'sha256', notBeforeDate: daysAgo(1), notAfterDate: years(2),
     extensions: [{ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true, keyEncipherment: true }, { name: 'extKeyUsage', clientAuth: true }],
   });
   const der = new X509Certificate(pems.cert).raw;

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { generateKeyPairSync, createPrivateKey, createPublicKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { ensureCa, issueServerCert, makeClientCertificate, DEFAULT_CA_DIR } from './ca';
+import { ensureCa, issueServerCert, makeClientCertificate, rsaKeyPair, DEFAULT_CA_DIR, type CaFiles } from './ca';
 import type { AppRegistration, DevopsLocation, EmulatorContext, Ids } from './context';
 import { Faults, Router, startServer, type FaultConfig, type RequestLogEntry, type RunningServer } from './http';
 import { Store } from './store';
@@ -75,14 +75,13 @@ const secret = () => randomBytes(30).toString('base64url').replace(/^/, 'Xy8Q~')
 async function loadIdentity(stateDir: string): Promise<Identity> {
   const f = path.join(stateDir, 'identity.json');
   if (fs.existsSync(f)) return JSON.parse(fs.readFileSync(f, 'utf8'));
-  const pem = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const clientId = randomUUID();
-  const cc = await makeClientCertificate(`azureml-pipelines-${clientId.slice(0, 8)}`);
+  const [cc, ek, dk] = await Promise.all([makeClientCertificate(`azureml-pipelines-${clientId.slice(0, 8)}`), rsaKeyPair(), rsaKeyPair()]);
   const id: Identity = {
     tenantId: randomUUID(), subscriptionId: randomUUID(), resourceGroup: 'rg-ml', workspace: 'mlw-test', location: 'eastus',
     clientId, clientSecret: secret(), clientCert: cc.cert, clientKey: cc.key,
     readerClientId: randomUUID(), readerClientSecret: secret(),
-    entraKey: pem(), entraKid: randomBytes(12).toString('base64url'), devopsKey: pem(), devopsKid: randomBytes(12).toString('base64url'),
+    entraKey: ek.privateKey, entraKid: randomBytes(12).toString('base64url'), devopsKey: dk.privateKey, devopsKid: randomBytes(12).toString('base64url'),
     orgName: 'org', orgId: randomUUID(), projectId: randomUUID(), projectName: 'ml-project',
     systemAccessToken: randomBytes(40).toString('base64url'), planId: randomUUID(), jobId: randomUUID(),
     container: `azureml-blobstore-${randomUUID()}`,
@@ -90,6 +89,27 @@ async function loadIdentity(stateDir: string): Promise<Identity> {
   fs.mkdirSync(stateDir, { recursive: true });
   fs.writeFileSync(f, JSON.stringify(id, null, 1), { mode: 0o600 });
   return id;
+}
+
+/** the server certificate of this state folder: reused while valid and issued by the current CA, else issued anew */
+async function serverCertFor(stateDir: string, ca: CaFiles): Promise<{ cert: string; key: string }> {
+  const dir = path.join(stateDir, 'tls');
+  const certPath = path.join(dir, 'server.pem'), keyPath = path.join(dir, 'server-key.pem');
+  fs.mkdirSync(dir, { recursive: true });
+  if (fs.existsSync(certPath) && fs.existsSync(keyPath)) {
+    try {
+      const cert = fs.readFileSync(certPath, 'utf8');
+      const x = new X509Certificate(cert);
+      if (x.checkIssued(new X509Certificate(ca.cert)) && x.verify(new X509Certificate(ca.cert).publicKey) && new Date(x.validTo).getTime() > Date.now() + 86400_000) {
+        return { cert, key: fs.readFileSync(keyPath, 'utf8') };
+      }
+    } catch { /* issue a new one */ }
+  }
+  const tls = await issueServerCert(ca);
+  fs.writeFileSync(keyPath, tls.key, { mode: 0o600 });
+  fs.writeFileSync(certPath, tls.cert);
+  fs.copyFileSync(ca.certPath, path.join(dir, 'ca.pem'));
+  return tls;
 }
 
 /** every module file in dir that exports register() */
@@ -107,23 +127,24 @@ async function discover(dir: string): Promise<Array<{ file: string; register: (r
 export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureInABox> {
   const stateDir = path.resolve(opts.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'azure-in-a-box-')));
   fs.mkdirSync(stateDir, { recursive: true });
-  const ca = await ensureCa(opts.caDir ?? DEFAULT_CA_DIR);
-  const tls = await issueServerCert(ca);
-  fs.mkdirSync(path.join(stateDir, 'tls'), { recursive: true });
-  fs.writeFileSync(path.join(stateDir, 'tls', 'server.pem'), tls.cert);
-  fs.writeFileSync(path.join(stateDir, 'tls', 'server-key.pem'), tls.key, { mode: 0o600 });
-  fs.copyFileSync(ca.certPath, path.join(stateDir, 'tls', 'ca.pem'));
-
-  const idn = await loadIdentity(stateDir);
+  // Azurite's start (a few seconds of module loading) overlaps the key/certificate work
+  const azuritePromise = startAzurite(path.join(stateDir, 'azurite'));
+  azuritePromise.catch(() => undefined); // awaited below; this only avoids an unhandled-rejection report meanwhile
+  let azurite: RunningAzurite | undefined;
   const store = new Store(stateDir);
   const faults = new Faults();
   const requests: RequestLogEntry[] = [];
   const stops: Array<() => Promise<void> | void> = [];
   const servers: RunningServer[] = [];
 
-  let azurite: RunningAzurite | undefined;
+  const t0 = Date.now();
+  const trace = (what: string) => { if (process.env.AZURE_IN_A_BOX_TRACE) console.error(`[azure-in-a-box] ${what} +${Date.now() - t0} ms`); };
   try {
-    azurite = await startAzurite(path.join(stateDir, 'azurite'));
+    const ca = await ensureCa(opts.caDir ?? DEFAULT_CA_DIR);
+    const [tls, idn] = await Promise.all([serverCertFor(stateDir, ca), loadIdentity(stateDir)]);
+    trace('certificates and identity');
+    azurite = await azuritePromise;
+    trace('azurite');
     const armRouter = new Router(), entraRouter = new Router(), devopsRouter = new Router();
     const common = { cert: tls.cert, key: tls.key, faults, log: requests };
     const arm = await startServer(armRouter, { ...common, name: 'arm', hostOf: (p) => (/^\/mlflow\//i.test(p) ? 'mlflow' : 'arm') });
@@ -209,6 +230,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
     for (const m of await discover(path.join(here, 'arm'))) {
       const r = (await m.register(armRouter, ctx)) as { stop?: () => Promise<void> } | undefined;
       if (r?.stop) stops.push(() => r.stop!());
+      trace(`arm/${m.file}`);
     }
     for (const m of await discover(path.join(here, 'devops'))) {
       const r = (await m.register(devopsRouter, ctx)) as { stop?: () => Promise<void> } | undefined;
@@ -245,7 +267,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
     return box;
   } catch (e) {
     await Promise.all(servers.map((s) => s.close()));
-    await azurite?.stop();
+    await (azurite ?? (await azuritePromise.catch(() => undefined)))?.stop();
     throw e;
   }
 }
