@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RestError, createHttpHeaders, type PipelineRequest } from '@azure/core-rest-pipeline';
 import type { AzureRmConnection } from '../../src/pipeline';
-import { InputError, UserError } from '../../src/pipeline';
+import { InputError } from '../../src/pipeline';
 import {
-  armRequest, listAll, mapAzureError, nextVersion, normalizeUri, contentKey, sameContent, studioUrl, studioHostFromDiscoveryUrl,
+  AzureError, armRequest, listAll, mapAzureError, nextVersion, normalizeUri, contentKey, sameContent, studioUrl, studioHostFromDiscoveryUrl,
   workspaceRef, wsPath, VERSION_PATTERN, ASSET_NAME_PATTERN, type AzureMLContext,
 } from '../../src/azureml';
 
@@ -59,7 +59,7 @@ test('armRequest: relative path on the connection ARM URL with api-version; ARM 
   assert.deepEqual(await armRequest(ctx, 'GET', '/subscriptions/s/x'), { ok: 1 });
   assert.equal(seen[0]!.url, 'https://arm.example/subscriptions/s/x?api-version=2022-10-01');
   await assert.rejects(armRequest(ctx, 'PUT', '/subscriptions/s/x', { a: 1 }), (e: any) =>
-    e instanceof UserError && /lacks permission: AuthorizationFailed: no$/.test(e.message.split(';')[0]) && e.statusCode === 403);
+    e instanceof AzureError && /lacks permission: AuthorizationFailed: no$/.test(e.message.split(";")[0]!) && e.statusCode === 403);
   assert.equal(seen[1]!.body, '{"a":1}');
 });
 
