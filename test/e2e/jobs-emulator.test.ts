@@ -232,6 +232,42 @@ describe('command jobs', () => {
     assert.equal((await mlflow('GET', 'runs/get', { run_id: name })).json.run.info.status, 'KILLED');
   });
 
+  test('inputs by asset reference (data asset, model version) and by job output are materialised', async () => {
+    // a model registered from the output of an earlier job: upload a folder, register it, then feed it to a job
+    const cc = blobs.getContainerClient(box.azurite.container);
+    await cc.getBlockBlobClient('models/ref-test/model.json').upload('{"w":1}', 7);
+    const mv = await arm('PUT', `${wsPath}/models/ref-model/versions/1`, { properties: { modelType: 'custom_model', modelUri: 'azureml://datastores/workspaceblobstore/paths/models/ref-test/' } });
+    assert.ok(mv.status === 200 || mv.status === 201, JSON.stringify(mv.json));
+    const name = `refs-${randomUUID().slice(0, 8)}`;
+    const body = commandJob('ls ${{inputs.d}}; cat ${{inputs.m}}/model.json; echo; echo "n=${{inputs.n}}"', {
+      inputs: {
+        d: { jobInputType: 'uri_folder', uri: 'azureml:local-folder-example:1' },
+        m: { jobInputType: 'custom_model', uri: 'azureml:ref-model:1' },
+        n: { jobInputType: 'literal', value: '3' },
+      },
+    });
+    assert.equal((await arm('PUT', `${wsPath}/jobs/${name}`, body)).status, 201);
+    const { job } = await waitJob(name);
+    assert.equal(job.properties.status, 'Completed');
+    const log = await blobText('azureml', `ExperimentRun/dcid.${name}/user_logs/std_log.txt`);
+    assert.match(log!, /sample\.csv/);
+    assert.match(log!, /\{"w":1\}/);
+    assert.match(log!, /n=3/);
+  });
+
+  test('limits.timeout: the job is canceled when it runs too long', async () => {
+    const name = `timeout-${randomUUID().slice(0, 8)}`;
+    const body = commandJob('sleep 30', { limits: { jobLimitsType: 'Command', timeout: 'PT1S' } });
+    const put = await arm('PUT', `${wsPath}/jobs/${name}`, body);
+    assert.equal(put.status, 201, JSON.stringify(put.json));
+    const t0 = Date.now();
+    const { job } = await waitJob(name, 15_000);
+    assert.equal(job.properties.status, 'Canceled');
+    assert.ok(Date.now() - t0 < 8000);
+    const h = await arm('GET', `https://${new URL(box.armUrl).host}/history/v1.0${wsArmId}/runs/${name}`);
+    assert.match(h.json.error.error.message, /exceeded its time limit/);
+  });
+
   test('unknown compute → 400 UserError naming the compute, nothing stored', async () => {
     const name = `nocompute-${randomUUID().slice(0, 8)}`;
     const r = await arm('PUT', `${wsPath}/jobs/${name}`, { properties: { ...trainJob('0.5').properties, computeId: `${wsArmId}/computes/no-such-cluster` } });

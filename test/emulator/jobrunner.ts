@@ -88,7 +88,7 @@ interface CommandSpec {
 class Canceled extends Error { constructor() { super('canceled'); } }
 class JobFailure extends Error {}
 
-interface Handle { canceled: boolean; children: Set<ChildProcess>; childJobs: Set<string>; onCancel: Array<() => void> }
+interface Handle { timedOut?: number; canceled: boolean; children: Set<ChildProcess>; childJobs: Set<string>; onCancel: Array<() => void> }
 
 // ---------------------------------------------------------------- ids and small helpers
 export function wsIdOf(jobId: string): string {
@@ -456,13 +456,19 @@ export class JobRunner {
       this.setStatus(jobId, 'Queued');
       await sleep(t.prepareMs); this.checkCancel(h);
       const type = String(job.properties.jobType).toLowerCase();
+      const limit = type === 'command' ? isoSeconds(job.properties.limits?.timeout) : undefined;
+      if (limit) {
+        const timer = setTimeout(() => { h.timedOut = limit; void this.cancel(jobId); }, limit * 1000);
+        timer.unref();
+        h.onCancel.push(() => { if (!h.timedOut) clearTimeout(timer); });
+      }
       if (type === 'command') await this.runCommandJob(job, h, undefined);
       else if (type === 'sweep') await this.runSweep(job, h);
       else if (type === 'pipeline') await this.runPipeline(job, h);
       else throw new JobFailure(`Job type ${job.properties.jobType} is not executed by the emulator.`);
       this.setStatus(jobId, 'Completed');
     } catch (e) {
-      if (e instanceof Canceled || h.canceled) this.setStatus(jobId, 'Canceled');
+      if (e instanceof Canceled || h.canceled) this.setStatus(jobId, 'Canceled', h.timedOut ? `The job exceeded its time limit (limits.timeout = ${h.timedOut} s) and was canceled.` : undefined);
       else this.setStatus(jobId, 'Failed', e instanceof JobFailure ? e.message : `Emulator error: ${(e as Error)?.stack ?? e}`);
     }
   }
@@ -860,6 +866,16 @@ function componentSpec(deps: RunnerDeps, wsId: string, componentId: string): Rec
   }
   if (!v) throw new JobFailure(`Component ${componentId} not found.`);
   return v.properties.componentSpec ?? {};
+}
+
+/** ISO 8601 duration (PT1H30M, P1D) or plain seconds → seconds */
+export function isoSeconds(v: unknown): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'number') return v > 0 ? v : undefined;
+  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(String(v));
+  if (!m) return Number(v) > 0 ? Number(v) : undefined;
+  const s = Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
+  return s > 0 ? s : undefined;
 }
 
 function firstFile(dir: string): string {

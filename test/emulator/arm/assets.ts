@@ -17,6 +17,8 @@
 // (properties.properties.namespace / instanceTypes / defaultInstanceType), ComputeInstance and the other swagger types.
 // Store kind 'computes' (read by arm/jobs.ts and arm/endpoints.ts). Seeded in every workspace: `cpu-cluster`
 // (AmlCompute) and `k8s-compute` (Kubernetes) — `cpu-cluster` is also the only compute the corpus jobs reference.
+// Also seeded for the corpus: the curated environment `AzureML-sklearn-1.5` (version 1, environmentType Curated) and the
+// data asset `local-folder-example` version 1.
 import type { EmulatorContext } from '../context';
 import { fail, type Req, type Res, type Router } from '../http';
 import { RP, WS, childId, compareVersions, matchesKv, page, requireBody, requireWorkspace, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
@@ -309,8 +311,35 @@ function seedCuratedEnvironments(ctx: EmulatorContext, w: WorkspaceRecord): void
   }
 }
 
-export function register(router: Router, ctx: EmulatorContext): void {
-  for (const w of ctx.store.list<WorkspaceRecord>('workspaces')) seedCuratedEnvironments(ctx, w);
+/**
+ * Data assets the corpus jobs name but do not create themselves: `local-folder-example` (cli/jobs/basics/
+ * hello-data-uri-folder.yml; azureml-examples creates it from cli/assets/data/local-folder.yml, not in our corpus).
+ * Seeded as version 1, a uri_folder with one small file in the default datastore.
+ */
+async function seedCorpusData(ctx: EmulatorContext, w: WorkspaceRecord): Promise<void> {
+  const name = 'local-folder-example';
+  const cid = childId(w, 'data', name);
+  const vid = `${cid}/versions/1`;
+  if (ctx.store.get(versionKind('data'), vid)) return;
+  const prefix = `LocalUpload/seed/${name}`;
+  const cc = ctx.azurite.containerClient();
+  await cc.createIfNotExists();
+  const text = 'sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n6.7,3.0,5.2,2.3,virginica\n';
+  await cc.getBlockBlobClient(`${prefix}/sample.csv`).upload(text, Buffer.byteLength(text));
+  const now = new Date().toISOString();
+  const sd: SystemData = { createdAt: now, createdBy: ctx.ids.clientId, createdByType: 'Application', lastModifiedAt: now, lastModifiedBy: ctx.ids.clientId, lastModifiedByType: 'Application' };
+  ctx.store.put(containerKind('data'), cid, { id: cid, name, type: `${RP}/workspaces/data`, systemData: sd,
+    properties: { description: 'Seeded by Azure-in-a-box for the corpus (hello-data-uri-folder.yml)', tags: {}, properties: {}, isArchived: false } });
+  ctx.store.put(versionKind('data'), vid, { id: vid, name: '1', type: `${RP}/workspaces/data/versions`, systemData: sd,
+    properties: { description: null, tags: {}, properties: {}, isAnonymous: false, isArchived: false, dataType: 'uri_folder',
+      dataUri: `azureml://subscriptions/${w.subscriptionId}/resourcegroups/${w.resourceGroup}/workspaces/${w.name}/datastores/workspaceblobstore/paths/${prefix}/` } });
+}
+
+export async function register(router: Router, ctx: EmulatorContext): Promise<void> {
+  for (const w of ctx.store.list<WorkspaceRecord>('workspaces')) {
+    seedCuratedEnvironments(ctx, w);
+    await seedCorpusData(ctx, w);
+  }
   for (const t of ASSET_TYPES) registerAssetType(router, ctx, t);
   registerComputes(router, ctx);
 }
