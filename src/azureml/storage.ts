@@ -113,7 +113,8 @@ async function hashDir(dir: string, rel: string, h: Hash, ignore: IgnoreRules, s
     if (ignore.isExcluded(childRel)) continue;
     h.update(Buffer.from(n, 'utf8'));
     const full = path.join(dir, n);
-    // symlinks: hash what they point to (stat follows links; azure-ai-ml resolves the link the same way)
+    // symlinks: hash what they point to (stat follows the link). azure-ai-ml means the same but resolves a relative
+    // link target against the process's cwd (Path(os.readlink(p))); we resolve it against the link's folder.
     const st = await statFollow(full);
     if (st?.isFile()) await hashFile(full, h, signal);
     else if (st?.isDirectory()) await hashDir(full, childRel, h, ignore, signal);
