@@ -3,7 +3,7 @@
 // environments, models, asset and compute lookups go through the injected resolver. Batch endpoints are refused.
 import path from 'node:path';
 import {
-  applyOverrides, assetRefText, checkKeys, computeRef, expectMap, isPlainObject, loadYaml, optBool, optDuration, optInt,
+  applyOverrides, assetRefText, checkKeys, computeRef, contentHash, expectMap, isPlainObject, loadYaml, optBool, optDuration, optInt,
   optMap, optString, optStringMap, parseInlineEnvironment, parseRef, reqString, SpecError, YamlSource,
 } from './yamlSpec';
 import type { InlineEnvironment, KeyPath, Ref } from './yamlSpec';
@@ -542,4 +542,18 @@ export async function buildOnlineDeploymentBody(spec: OnlineDeploymentSpec, opts
     properties: props,
   };
   return { name: spec.name, endpointName: endpointNameValue, body, calls, warnings: [...spec.warnings] };
+}
+
+/**
+ * Name, version and ModelVersions_CreateOrUpdate body for an inline deployment model, once its files are at `modelUri`
+ * (for a local path: the uploaded azureml:// URI). Without a name/version in the YAML: `<deployment>-model` (or
+ * `anonymous-model`) with a content-hash version, so reruns with the same files reuse it.
+ */
+export function inlineModelVersion(model: InlineModel, modelUri: string, opts: { deploymentName?: string } = {}): { name: string; version: string; body: { properties: Record<string, unknown> } } {
+  const props: Record<string, unknown> = { modelUri, modelType: model.type ?? 'custom_model' };
+  if (model.description !== undefined) props.description = model.description;
+  if (model.tags) props.tags = model.tags;
+  if (model.properties) props.properties = model.properties;
+  if (!model.name) props.isAnonymous = true;
+  return { name: model.name ?? (opts.deploymentName ? `${opts.deploymentName}-model` : 'anonymous-model'), version: model.version ?? contentHash(props), body: { properties: props } };
 }

@@ -2,10 +2,9 @@
 // Jobs_CreateOrUpdate body. Pure translation: files are never read here except the YAML files themselves (job and
 // file-referenced components); uploads, environments, components, asset and compute lookups go through the
 // injected SpecResolver. Bodies are built by hand because the SDK serializer drops job inputs' `uri`/`mode`.
-import crypto from 'node:crypto';
 import path from 'node:path';
 import {
-  applyOverrides, assetRefText, checkKeys, computeRef, describe, expectMap, isPlainObject, loadYaml, optBool, optDuration,
+  applyOverrides, assetRefText, checkKeys, computeRef, contentHash as hash, describe, expectMap, isPlainObject, loadYaml, optBool, optDuration,
   optInt, optMap, optNumber, optString, optStringMap, parseInlineEnvironment, parseRef, pyStr, reqString, SpecError,
   YamlSource,
 } from './yamlSpec';
@@ -995,9 +994,6 @@ export async function planJob(spec: JobSpec, wsPath: string): Promise<ResolverCa
   return (await buildJobBody(spec, fake)).calls;
 }
 
-function hash(s: string): string {
-  return crypto.createHash('sha256').update(s).digest('hex').slice(0, 32);
-}
 
 /** snake_case copy of a REST (camelCase) object, as azure-ai-ml puts node attributes in pipeline `jobs`. */
 function snake(o: Record<string, unknown> | undefined): Record<string, unknown> | undefined {

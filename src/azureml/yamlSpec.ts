@@ -1,6 +1,7 @@
 // Shared plumbing for reading `az ml` v2 YAML files (jobs, components, online endpoints/deployments):
 // loading with positions, `{{VAR}}` template placeholders, `--set`-style overrides, key checks,
 // Python-compatible literal formatting and ISO 8601 durations. Pure: no network, no Azure calls.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, YAMLMap } from 'yaml';
@@ -491,4 +492,19 @@ export function environmentVersionBody(env: InlineEnvironment, opts: { condaFile
   }
   if (opts.isAnonymous) props.isAnonymous = true;
   return { properties: props };
+}
+
+/** Short content hash (hex) for anonymous asset versions: same content → same version → idempotent reruns. */
+export function contentHash(value: unknown): string {
+  return crypto.createHash('sha256').update(typeof value === 'string' ? value : JSON.stringify(value)).digest('hex').slice(0, 32);
+}
+
+/**
+ * Name, version and EnvironmentVersions_CreateOrUpdate body for an inline environment: its own name/version when the
+ * YAML gives them, else the anonymous name `az ml` uses (CliV2AnonymousEnvironment) with a content-hash version.
+ */
+export function inlineEnvironmentVersion(env: InlineEnvironment, opts: { condaFileText?: string; buildContextUri?: string } = {}): { name: string; version: string; body: { properties: Record<string, unknown> } } {
+  const anonymous = !env.name;
+  const body = environmentVersionBody(env, { ...opts, isAnonymous: anonymous });
+  return { name: env.name ?? 'CliV2AnonymousEnvironment', version: env.version ?? contentHash(body), body };
 }

@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  buildOnlineDeploymentBody, buildOnlineEndpointBody, DeploymentSpecError, deploymentSpecFromInputs, parseOnlineDeploymentYaml,
-  parseOnlineEndpointYaml,
+  buildOnlineDeploymentBody, buildOnlineEndpointBody, DeploymentSpecError, deploymentSpecFromInputs, inlineModelVersion,
+  parseOnlineDeploymentYaml, parseOnlineEndpointYaml,
 } from '../../src/azureml/deploymentSpec';
 import type { DeploymentResolver } from '../../src/azureml/deploymentSpec';
-import { environmentVersionBody } from '../../src/azureml/yamlSpec';
+import { environmentVersionBody, inlineEnvironmentVersion } from '../../src/azureml/yamlSpec';
 import { validateBody } from '../emulator/swagger';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -211,4 +211,25 @@ test('deployment from task inputs produces the same kind of body', async () => {
   assert.equal(s3.model?.kind === 'inline' && s3.model.model.path, '/x/model');
   assert.throws(() => deploymentSpecFromInputs({ name: 'g', endpointName: 'ep', kind: 'Managed', model: 'm:1', codeDir: 'c', scoringScript: 's.py', baseDir: '/x' }), /Input 'environment': is required/);
   assert.throws(() => deploymentSpecFromInputs({ name: 'g', endpointName: 'ep', kind: 'Managed', model: 'm:1', resources: { requests: { cpu: '1' } }, baseDir: '/x' }), /Input 'resources'/);
+});
+
+test('inline model and environment versions: deterministic names/versions, valid bodies', async () => {
+  const { r, log } = fakeResolver();
+  await buildOnlineDeploymentBody(parseOnlineDeploymentYaml(path.join(ONLINE, 'managed/sample/blue-deployment.yml')), { location: LOCATION, resolver: r });
+  const model = log.find((c) => c.op === 'ensureModel')!.arg as any;
+  const mv = inlineModelVersion(model, 'azureml://datastores/workspaceblobstore/paths/LocalUpload/abc/model', { deploymentName: 'blue' });
+  assert.equal(mv.name, 'blue-model');
+  assert.match(mv.version, /^[0-9a-f]{32}$/);
+  assert.deepEqual(validateBody('ModelVersions_CreateOrUpdate', mv.body), []);
+  assert.equal(inlineModelVersion(model, 'azureml://datastores/workspaceblobstore/paths/LocalUpload/abc/model', { deploymentName: 'blue' }).version, mv.version, 'same content → same version');
+  assert.notEqual(inlineModelVersion(model, 'azureml://datastores/workspaceblobstore/paths/LocalUpload/def/model').version, mv.version);
+  const env = log.find((c) => c.op === 'ensureEnvironment')!.arg as any;
+  const conda = fs.readFileSync(env.condaFile, 'utf8');
+  const ev = inlineEnvironmentVersion(env, { condaFileText: conda });
+  assert.equal(ev.name, 'CliV2AnonymousEnvironment');
+  assert.equal((ev.body.properties as any).isAnonymous, true);
+  assert.equal((ev.body.properties as any).condaFile, conda);
+  assert.deepEqual(validateBody('EnvironmentVersions_CreateOrUpdate', ev.body), []);
+  assert.equal(inlineEnvironmentVersion(env, { condaFileText: conda }).version, ev.version);
+  assert.notEqual(inlineEnvironmentVersion(env, { condaFileText: conda + '\n# changed' }).version, ev.version);
 });
