@@ -41,13 +41,15 @@ function checkRange(name: string, n: number, min?: number, max?: number): number
   return n;
 }
 
+function absentNumber(name: string, opts: { default?: number; required?: boolean }): number | undefined {
+  if (opts.default !== undefined) return opts.default;
+  if (opts.required) throw new InputError(name, 'is required');
+  return undefined;
+}
+
 export function getInt(name: string, opts: { default?: number; min?: number; max?: number; required?: boolean } = {}): number | undefined {
   const v = raw(name);
-  if (v === undefined) {
-    if (opts.default !== undefined) return opts.default;
-    if (opts.required) throw new InputError(name, 'is required');
-    return undefined;
-  }
+  if (v === undefined) return absentNumber(name, opts);
   if (!/^[+-]?\d+$/.test(v)) throw new InputError(name, `"${v}" is not an integer`);
   const n = Number(v);
   if (!Number.isSafeInteger(n)) throw new InputError(name, `"${v}" is out of range`);
@@ -56,11 +58,7 @@ export function getInt(name: string, opts: { default?: number; min?: number; max
 
 export function getNumber(name: string, opts: { default?: number; min?: number; max?: number; required?: boolean } = {}): number | undefined {
   const v = raw(name);
-  if (v === undefined) {
-    if (opts.default !== undefined) return opts.default;
-    if (opts.required) throw new InputError(name, 'is required');
-    return undefined;
-  }
+  if (v === undefined) return absentNumber(name, opts);
   const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v) ? Number(v) : NaN;
   if (!Number.isFinite(n)) throw new InputError(name, `"${v}" is not a number`);
   return checkRange(name, n, opts.min, opts.max);
