@@ -418,6 +418,49 @@ describe('sweep and pipeline jobs', () => {
     assert.equal(c.json.properties.status, 'Completed');
   });
 
+  test('pipeline with component steps (azure-ai-ml REST shape): train → check, parent input and output bindings', async () => {
+    const env = 'azureml://registries/azureml/environments/sklearn-1.5/labels/latest';
+    const train = await arm('PUT', `${wsPath}/components/train-comp/versions/1`, { properties: { componentSpec: {
+      name: 'train-comp', version: '1', type: 'command', code: `azureml:${codeId}`, environment: env,
+      command: 'python train.py --data ${{inputs.training_data}} --lr ${{inputs.learning_rate}} --epochs 50 --model ${{outputs.model}}',
+      inputs: { training_data: { type: 'uri_file' }, learning_rate: { type: 'number', default: 0.3 } },
+      outputs: { model: { type: 'custom_model' } },
+    } } });
+    assert.equal(train.status, 201, JSON.stringify(train.json));
+    const check = await arm('PUT', `${wsPath}/components/check-comp/versions/1`, { properties: { componentSpec: {
+      name: 'check-comp', version: '1', type: 'command', environment: env,
+      command: 'python3 -c "import json,sys; m=json.load(open(sys.argv[1]+\'/model.json\')); print(\'model type\', m[\'type\'])" ${{inputs.model}}',
+      inputs: { model: { type: 'custom_model' } },
+    } } });
+    assert.equal(check.status, 201, JSON.stringify(check.json));
+    const name = `comp-${randomUUID().slice(0, 8)}`;
+    const body = {
+      properties: {
+        jobType: 'Pipeline', experimentName: 'jobs-emulator-components',
+        settings: { default_compute: `${wsArmId}/computes/cpu-cluster` },
+        inputs: { data: { jobInputType: 'uri_file', uri: dataUri } },
+        outputs: { trained: { jobOutputType: 'custom_model' } },
+        jobs: {
+          check: { name: 'check', type: 'command', componentId: check.json.id, _source: 'YAML.JOB',
+            inputs: { model: { job_input_type: 'literal', value: '${{parent.jobs.train.outputs.model}}' } } },
+          train: { name: 'train', type: 'command', componentId: train.json.id, _source: 'YAML.JOB', computeId: `${wsArmId}/computes/cpu-cluster`,
+            inputs: { training_data: { job_input_type: 'literal', value: '${{parent.inputs.data}}' } },
+            outputs: { model: { value: '${{parent.outputs.trained}}', type: 'literal' } } },
+        },
+      },
+    };
+    const put = await arm('PUT', `${wsPath}/jobs/${name}`, body);
+    assert.equal(put.status, 201, JSON.stringify(put.json));
+    const { job } = await waitJob(name, 60_000);
+    assert.equal(job.properties.status, 'Completed', JSON.stringify((await arm('GET', `https://${new URL(box.armUrl).host}/history/v1.0${wsArmId}/runs/${name}`)).json.error));
+    assert.match((await blobText('azureml', `ExperimentRun/dcid.${name}_check/user_logs/std_log.txt`))!, /model type logistic_regression/);
+    // the train step wrote to the pipeline's output location; its default learning rate came from the component
+    assert.ok(await blobText(box.azurite.container, `azureml/${name}/trained/model.json`));
+    const run = await mlflow('GET', 'runs/get', { run_id: `${name}_train` });
+    assert.equal(run.json.run.data.params.find((p: any) => p.key === 'learning_rate')?.value, '0.3');
+    assert.equal(job.properties.outputs.trained.uri, `azureml://datastores/workspaceblobstore/paths/azureml/${name}/trained/`);
+  });
+
   test('pipeline: a failing step fails the pipeline and later steps are Canceled', async () => {
     const name = `pipefail-${randomUUID().slice(0, 8)}`;
     const env = 'azureml://registries/azureml/environments/sklearn-1.5/labels/latest';
