@@ -387,6 +387,9 @@ describe('sweep and pipeline jobs', () => {
     assert.notEqual(losses[`${name}_0`], losses[`${name}_1`], 'the two learning rates should give different losses');
     assert.equal(job.properties.properties.best_child_run_id, best);
     assert.ok(await blobText(box.azurite.container, `azureml/${name}/model/model.json`), 'sweep output = best trial output');
+    const hist = await arm('GET', `https://${new URL(box.armUrl).host}/history/v1.0${wsArmId}/runs/${name}/children`);
+    assert.deepEqual(hist.json.value.map((r: any) => r.runId).sort(), [`${name}_0`, `${name}_1`]);
+    assert.equal((await arm('GET', `https://${new URL(box.armUrl).host}/history/v1.0${wsArmId}/runs/${name}`)).json.properties.best_child_run_id, best);
     const listed = (await arm('GET', `${wsPath}/jobs?jobType=Command&$top=100`)).json.value.map((j: any) => j.name);
     assert.ok(!listed.includes(`${name}_0`), 'trials are not listed as top-level jobs');
   });

@@ -12,8 +12,10 @@
 // runs/create, runs/get, runs/update, runs/delete, runs/set-tag, runs/delete-tag, runs/log-metric, runs/log-parameter,
 // runs/log-batch, runs/search (filter on attributes/tags/params/metrics with = != < <= > >= LIKE ILIKE, joined by AND;
 // order_by; page_token); metrics/get-history.
-// Run history (what azure-ai-ml uses to stream a job): GET /history/v1.0/<workspace id>/runs/<run>[/details] and
-// …/experiments/<name>/runs/<run>[/details]: status, error (for failed jobs), logFiles (SAS URLs to the log blobs).
+// Run history (what azure-ai-ml uses to stream a job): GET /history/v1.0/<workspace id>/runs/<run>[/details|/children]
+// (also under …/experiments/<name>/ and …/experimentids/<id>/): status, error {error:{code,message}} for failed and
+// timed-out jobs, properties (sweeps: best_child_run_id, score), logFiles (read-only SAS URLs to the log blobs),
+// children (sweep trials, pipeline steps).
 import { randomUUID } from 'node:crypto';
 import { BlobSASPermissions, generateBlobSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { EmulatorContext } from './context';
@@ -337,7 +339,7 @@ export interface MlflowRouteOptions {
   /** does the workspace exist? (404 otherwise) */
   workspaceExists(wsId: string): boolean;
   /** job status + error for run history (undefined: not a job) */
-  jobInfo?(wsId: string, runId: string): { status: string; error?: { code: string; message: string }; startTime?: string; endTime?: string; logBlob?: { container: string; name: string } } | undefined;
+  jobInfo?(wsId: string, runId: string): { status: string; error?: { code: string; message: string }; startTime?: string; endTime?: string; logBlob?: { container: string; name: string }; properties?: Record<string, string>; children?: string[] } | undefined;
 }
 
 /** Register MLflow (`/mlflow/v1.0|v2.0/<workspace id>/api/2.0/mlflow/...`) and run-history routes on the ARM router. */
@@ -437,31 +439,40 @@ export function registerMlflow(router: Router, ctx: EmulatorContext, ml: MlflowS
     return out;
   });
 
-  // run history: /history/v1.0/<workspace>/runs/<run>[/details] and …/experiments/<exp>/runs/<run>[/details]
-  const historyRoute = (pattern: string, details: boolean) => router.add('GET', pattern, (req) => {
-    const wsId = wsIdOfReq(req);
-    if (!opts.workspaceExists(wsId)) return { status: 404, body: { error: { code: 'UserError', message: `Workspace ${req.params.ws} not found.` } } };
-    const run = ml.getRun(wsId, req.params.run);
-    const job = opts.jobInfo?.(wsId, req.params.run);
-    if (!run && !job) return { status: 404, body: { error: { code: 'UserError', message: `Run ${req.params.run} was not found` } } };
+  // run history: /history/v1.0/<workspace>/runs/<run>[/details|/children] and …/experiments/<exp>/runs/<run>[…]
+  const runDto = (wsId: string, runId: string, details: boolean): Record<string, unknown> | undefined => {
+    const run = ml.getRun(wsId, runId);
+    const job = opts.jobInfo?.(wsId, runId);
+    if (!run && !job) return undefined;
     const exp = run ? ml.experimentById(wsId, run.info.experiment_id) : undefined;
     const body: Record<string, unknown> = {
-      runId: req.params.run, runUuid: req.params.run, status: job?.status ?? mlflowToRunStatus(run!.info.status),
+      runId, runUuid: runId, status: job?.status ?? mlflowToRunStatus(run!.info.status),
       experimentId: run?.info.experiment_id, experimentName: exp?.name, displayName: run?.info.run_name,
       parentRunId: run?.tags['mlflow.parentRunId'] ?? null,
       startTimeUtc: job?.startTime ?? (run ? new Date(run.info.start_time).toISOString() : null),
       endTimeUtc: job?.endTime ?? (run?.info.end_time ? new Date(run.info.end_time).toISOString() : null),
       error: job?.error ? { error: { code: job.error.code, message: job.error.message }, time: job.endTime } : null,
-      tags: run?.tags ?? {}, properties: {},
+      tags: run?.tags ?? {}, properties: job?.properties ?? {},
     };
     if (details) body.logFiles = job?.logBlob ? { 'user_logs/std_log.txt': sasUrl(ctx, job.logBlob.container, job.logBlob.name) } : {};
+    return body;
+  };
+  const historyRoute = (pattern: string, kind: 'run' | 'details' | 'children') => router.add('GET', pattern, (req) => {
+    const wsId = wsIdOfReq(req);
+    if (!opts.workspaceExists(wsId)) return { status: 404, body: { error: { code: 'UserError', message: `Workspace ${req.params.ws} not found.` } } };
+    const body = runDto(wsId, req.params.run, kind === 'details');
+    if (!body) return { status: 404, body: { error: { code: 'UserError', message: `Run ${req.params.run} was not found` } } };
+    if (kind === 'children') {
+      const kids = opts.jobInfo?.(wsId, req.params.run)?.children ?? [];
+      return { status: 200, body: { value: kids.map((k) => runDto(wsId, k, false)).filter(Boolean), continuationToken: null } };
+    }
     return { status: 200, body };
   });
-  for (const details of [false, true]) {
-    const tail = details ? '/details' : '';
-    historyRoute(`/history/v1.0${WSP}/runs/:run${tail}`, details);
-    historyRoute(`/history/v1.0${WSP}/experiments/:exp/runs/:run${tail}`, details);
-    historyRoute(`/history/v1.0${WSP}/experimentids/:exp/runs/:run${tail}`, details);
+  for (const kind of ['run', 'details', 'children'] as const) {
+    const tail = kind === 'run' ? '' : `/${kind}`;
+    historyRoute(`/history/v1.0${WSP}/runs/:run${tail}`, kind);
+    historyRoute(`/history/v1.0${WSP}/experiments/:exp/runs/:run${tail}`, kind);
+    historyRoute(`/history/v1.0${WSP}/experimentids/:exp/runs/:run${tail}`, kind);
   }
 }
 

@@ -64,8 +64,10 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     jobInfo: (wsId, runId) => {
       const j = ctx.store.get<JobResource & { emulator?: any }>(JOBS_KIND, `${wsId}/jobs/${runId}`);
       if (!j) return undefined;
+      const children = ctx.store.list<JobResource>(JOBS_KIND, `${wsId}/jobs/`)
+        .filter((c) => c.properties.properties?.['azureml.parentRunId'] === j.name).map((c) => c.name);
       return { status: j.properties.status, error: j.emulator?.error, startTime: j.emulator?.startTime, endTime: j.emulator?.endTime,
-        logBlob: { container: ARTIFACT_CONTAINER, name: logBlobName(j.name) } };
+        logBlob: { container: ARTIFACT_CONTAINER, name: logBlobName(j.name) }, properties: j.properties.properties ?? {}, children };
     },
   });
 
