@@ -184,7 +184,10 @@ export class InvalidJson { constructor(public text: string) {} }
 export async function startServer(router: Router, o: ServerOptions): Promise<RunningServer> {
   const sockets = new Set<Socket>();
   const server = https.createServer({ cert: o.cert, key: o.key }, (req: IncomingMessage, res: ServerResponse) => {
-    void handleOne(req, res);
+    handleOne(req, res).catch((e) => {
+      // a client that went away mid-request (aborted upload, cancelled task) must not take the emulator down
+      try { if (!res.headersSent && !res.destroyed) send(res, armError(500, 'InternalServerError', `Emulator error: ${(e as Error)?.message ?? e}`)); else res.destroy(); } catch { /* gone */ }
+    });
   });
   server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   server.on('tlsClientError', () => { /* clients that distrust the cert: not our problem */ });

@@ -96,6 +96,7 @@ async function serverCertFor(stateDir: string, ca: CaFiles): Promise<{ cert: str
   const dir = path.join(stateDir, 'tls');
   const certPath = path.join(dir, 'server.pem'), keyPath = path.join(dir, 'server-key.pem');
   fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(ca.certPath, path.join(dir, 'ca.pem')); // the CA, beside the server certificate (jobs hand it to their processes)
   if (fs.existsSync(certPath) && fs.existsSync(keyPath)) {
     try {
       const cert = fs.readFileSync(certPath, 'utf8');
@@ -108,7 +109,6 @@ async function serverCertFor(stateDir: string, ca: CaFiles): Promise<{ cert: str
   const tls = await issueServerCert(ca);
   fs.writeFileSync(keyPath, tls.key, { mode: 0o600 });
   fs.writeFileSync(certPath, tls.cert);
-  fs.copyFileSync(ca.certPath, path.join(dir, 'ca.pem'));
   return tls;
 }
 
