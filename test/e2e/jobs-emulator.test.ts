@@ -513,3 +513,34 @@ describe('assets and computes', () => {
     assert.equal(latest.json.value[0].name, '2');
   });
 });
+
+describe('restart', () => {
+  test('jobs, metrics and logs survive a restart of the box on the same state folder', async () => {
+    const stateDir = fs.mkdtempSync(path.join(box.stateDir, 'restart-'));
+    let b2 = await startAzureInABox({ fastLro: true, stateDir });
+    const c2 = new ClientSecretCredential(b2.tenantId, b2.clientId, b2.clientSecret, { authorityHost: b2.authorityHost, disableInstanceDiscovery: true });
+    const ws = `/subscriptions/${b2.subscriptionId}/resourceGroups/${b2.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${b2.workspace}`;
+    const call = async (b: AzureInABox, method: string, p: string, body?: unknown) => {
+      const r = await fetch(p.startsWith('https://') ? p : `${b.armUrl.replace(/\/$/, '')}${p}?${API}`, { method, headers: { authorization: `Bearer ${(await c2.getToken(SCOPE)).token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: r.status, json: (await r.json().catch(() => undefined)) as any };
+    };
+    try {
+      const body = { properties: { jobType: 'Command', command: 'python3 -c "print(6*7)"', environmentId: 'azureml://registries/azureml/environments/sklearn-1.5/labels/latest', computeId: `${ws}/computes/cpu-cluster` } };
+      assert.equal((await call(b2, 'PUT', `${ws}/jobs/survivor`, body)).status, 201);
+      for (let i = 0; ; i++) {
+        const s = (await call(b2, 'GET', `${ws}/jobs/survivor`)).json.properties.status;
+        if (s === 'Completed') break;
+        assert.ok(i < 400 && !['Failed', 'Canceled'].includes(s), s);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await b2.stop();
+      b2 = await startAzureInABox({ fastLro: true, stateDir });
+      const j = await call(b2, 'GET', `${ws}/jobs/survivor`);
+      assert.equal(j.json.properties.status, 'Completed');
+      const det = await call(b2, 'GET', `https://${new URL(b2.armUrl).host}/history/v1.0${ws}/runs/survivor/details`);
+      assert.equal((await (await fetch(det.json.logFiles['user_logs/std_log.txt'])).text()).trim(), '42');
+    } finally {
+      await b2.stop();
+    }
+  });
+});

@@ -749,7 +749,11 @@ export class JobRunner {
       const spec = this.stepSpec(job, n, steps[n]);
       specs.set(n, spec);
     }
-    for (const n of order) children.set(n, this.createChild(job, `${job.name}_${n}`, { ...this.stepProps(job, n, steps[n]) }));
+    for (const n of order) {
+      const sp = specs.get(n)!;
+      children.set(n, this.createChild(job, `${job.name}_${n}`, { ...this.stepProps(job, n, steps[n]), command: sp.command, codeId: sp.codeId ?? undefined,
+        environmentVariables: sp.environmentVariables }));
+    }
     let failed: string | undefined;
     for (const n of order) {
       const child = children.get(n)!;
