@@ -538,6 +538,11 @@ describe('restart', () => {
       b2 = await startAzureInABox({ fastLro: true, stateDir });
       const j = await call(b2, 'GET', `${ws}/jobs/survivor`);
       assert.equal(j.json.properties.status, 'Completed');
+      // the artifact store follows Azurite's new port, like workspaceblobstore
+      const art = await call(b2, 'GET', `${ws}/datastores/workspaceartifactstore`);
+      const blob = await call(b2, 'GET', `${ws}/datastores/workspaceblobstore`);
+      assert.equal(art.json.properties.containerName, 'azureml');
+      assert.equal(art.json.properties.endpoint, blob.json.properties.endpoint);
       const det = await call(b2, 'GET', `https://${new URL(b2.armUrl).host}/history/v1.0${ws}/runs/survivor/details`);
       assert.equal((await (await fetch(det.json.logFiles['user_logs/std_log.txt'])).text()).trim(), '42');
     } finally {

@@ -188,11 +188,13 @@ function decodeSkipToken(t: string | null): number {
   try { return Math.max(0, Number(JSON.parse(Buffer.from(t, 'base64url').toString('utf8')).skip) || 0); } catch { fail(400, 'UserError', `Invalid $skipToken '${t}'.`); }
 }
 
-/** the workspace artifact store, as real workspaces have it (container `azureml`) */
+/**
+ * The workspace artifact store, as real workspaces have it (container `azureml`), refreshed at every start from
+ * workspaceblobstore (same account; Azurite's port changes between starts). Runs after arm/datastores.ts (module order).
+ */
 function seedArtifactStores(ctx: EmulatorContext): void {
   for (const w of ctx.store.list<WorkspaceRecord>('workspaces')) {
     const id = childId(w, 'datastores', 'workspaceartifactstore');
-    if (ctx.store.get('datastores', id)) continue;
     const blobStore = ctx.store.get<any>('datastores', childId(w, 'datastores', 'workspaceblobstore'));
     if (!blobStore) continue;
     ctx.store.put('datastores', id, { ...structuredClone(blobStore), id, name: 'workspaceartifactstore',
