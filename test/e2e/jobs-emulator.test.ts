@@ -599,6 +599,49 @@ describe('corpus jobs are accepted by the emulator', () => {
       return r.json.id;
     },
   });
+  /** the same resolver, but local code folders and input files are really uploaded */
+  const uploadingResolver = (): SpecResolver => {
+    const base = resolver();
+    const cc = () => blobs.getContainerClient(box.azurite.container);
+    const ds = `azureml://subscriptions/${box.subscriptionId}/resourcegroups/${box.resourceGroup}/workspaces/${box.workspace}/datastores/workspaceblobstore/paths`;
+    const upload = async (p: string): Promise<string> => {
+      const prefix = `LocalUpload/${randomUUID().replace(/-/g, '')}/${path.basename(p)}`;
+      if (fs.statSync(p).isDirectory()) await uploadDir(cc(), p, prefix);
+      else await cc().getBlockBlobClient(prefix).uploadFile(p);
+      return `${ds}/${prefix}`;
+    };
+    return {
+      ...base,
+      async uploadCode(p) {
+        const r = await arm('PUT', `${wsPath}/codes/${randomUUID()}/versions/1`, { properties: { isAnonymous: true, codeUri: await upload(p) } });
+        assert.equal(r.status, 201, JSON.stringify(r.json));
+        return r.json.id;
+      },
+      uploadLocalPath: upload,
+    };
+  };
+
+  for (const [file, status, lr] of [['job.yml', 'Completed', '0.5'], ['job-fail.yml', 'Failed', '-1']] as const) {
+    test(`samples/training/${file} through the Job task's translator → ${status}`, async () => {
+      const spec = parseJobYaml(path.join(SAMPLE, file));
+      const { body } = await buildJobBody(spec, uploadingResolver());
+      assert.equal((body.properties.inputs as any).learning_rate.value, lr);
+      const name = `sample-${randomUUID().slice(0, 8)}`;
+      const put = await arm('PUT', `${wsPath}/jobs/${name}`, body);
+      assert.equal(put.status, 201, JSON.stringify(put.json));
+      const { job } = await waitJob(name, 60_000);
+      assert.equal(job.properties.status, status);
+      const run = await mlflow('GET', 'runs/get', { run_id: name });
+      if (status === 'Completed') {
+        assert.ok(run.json.run.data.metrics.find((m: any) => m.key === 'accuracy')?.value > 0.65);
+        assert.ok(await blobText(box.azurite.container, `azureml/${name}/model/model.json`));
+      } else {
+        const h = await arm('GET', `https://${new URL(box.armUrl).host}/history/v1.0${wsArmId}/runs/${name}`);
+        assert.match(h.json.error.error.message, /--lr must be a positive number/);
+      }
+    });
+  }
+
   for (const f of files) {
     test(f, async () => {
       const { body } = await buildJobBody(parseJobYaml(path.join(CORPUS, f)), resolver());
