@@ -406,7 +406,11 @@ export class JobRunner {
       for (const child of h.childJobs) void this.cancel(child);
       for (const f of h.onCancel) f();
     }
-    while (!TERMINAL.has(this.get(jobId)?.properties.status)) await sleep(50);
+    for (;;) {
+      const cur = this.get(jobId);
+      if (!cur || TERMINAL.has(cur.properties.status)) return;
+      await sleep(50);
+    }
   }
 
   /** cancel everything (box stop) */
