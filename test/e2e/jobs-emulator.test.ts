@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { ClientSecretCredential } from '@azure/identity';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import { startAzureInABox, type AzureInABox } from '../emulator/index';
+import { jobRunnerOf, jobStatusHistory } from '../emulator/arm/jobs';
 import { buildJobBody, parseJobYaml, type SpecResolver } from '../../src/azureml/jobSpec';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -143,6 +144,9 @@ describe('command jobs', () => {
     assert.deepEqual(seen.map((s) => order.indexOf(s)).filter((i) => i < 0), [], `unknown status in ${seen.join(',')}`);
     assert.deepEqual([...seen].sort((a, b) => order.indexOf(a) - order.indexOf(b)), seen, `out of order: ${seen.join(' → ')}`);
     assert.ok(seen.includes('Running'), seen.join(','));
+    const history = jobStatusHistory(box.ctx, job.id);
+    assert.deepEqual(history.map((h) => h.status), ['Queued', 'Preparing', 'Running', 'Finalizing', 'Completed']);
+    assert.ok(Date.parse(history[4].time) >= Date.parse(history[0].time));
 
     // metrics over MLflow REST (run id = job name)
     const run = await mlflow('GET', 'runs/get', { run_id: name });
@@ -254,6 +258,21 @@ describe('command jobs', () => {
     assert.match(log!, /sample\.csv/);
     assert.match(log!, /\{"w":1\}/);
     assert.match(log!, /n=3/);
+  });
+
+  test('timing is live-tunable: a longer queue time keeps the job Queued', async () => {
+    const t = jobRunnerOf(box.ctx)!.timing;
+    const before = t.prepareMs;
+    t.prepareMs = 1500;
+    try {
+      const name = `slow-${randomUUID().slice(0, 8)}`;
+      assert.equal((await arm('PUT', `${wsPath}/jobs/${name}`, commandJob('echo hi'))).status, 201);
+      await waitJob(name, 5000, (s) => s === 'Queued');
+      const t0 = Date.now();
+      await waitJob(name, 10_000, (s) => s === 'Preparing' || TERMINAL.has(s));
+      assert.ok(Date.now() - t0 > 1000, `left Queued after ${Date.now() - t0} ms`);
+      assert.equal((await waitJob(name)).job.properties.status, 'Completed');
+    } finally { t.prepareMs = before; }
   });
 
   test('limits.timeout: the job is canceled when it runs too long', async () => {

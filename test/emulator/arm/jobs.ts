@@ -14,8 +14,9 @@
 // Errors like the service: unknown compute → 400 UserError "Compute <name> not found in workspace <ws>.", unknown
 // code/environment/component version → 400 UserError, command referring to an undefined input → 400 UserError,
 // unknown job → 404 UserError.
-// Status timing (JobTiming in jobrunner.ts): FAST_TIMING with fastLro, else DEFAULT_TIMING; both can be overridden by
-// env AIB_JOB_TIMING='{"queueMs":…}' read at box start (test-side only).
+// Status timing (JobTiming in jobrunner.ts): FAST_TIMING with fastLro, else DEFAULT_TIMING; overridable by env
+// AIB_JOB_TIMING='{"queueMs":…}' read at box start (test-side only) or live through jobRunnerOf(box.ctx).timing.
+// jobStatusHistory(box.ctx, jobId) gives the time each status was reached (for the bench).
 import path from 'node:path';
 import type { EmulatorContext } from '../context';
 import { fail, type Req, type Res, type Router } from '../http';
@@ -32,6 +33,17 @@ const JOB_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_\-]{0,254}$/;
 const MUTABLE = new Set(['description', 'tags', 'properties', 'isArchived', 'status', 'services']);
 
 interface DatastoreRecord { properties: { containerName?: string } }
+
+const RUNNERS = new WeakMap<EmulatorContext, { runner: JobRunner; timing: JobTiming }>();
+/**
+ * The box's job runner and its live timing (tests and bench may change the fields, e.g.
+ * `jobRunnerOf(box.ctx)!.timing.queueMs = 2000`; the next status change uses them).
+ */
+export function jobRunnerOf(ctx: EmulatorContext): { runner: JobRunner; timing: JobTiming } | undefined { return RUNNERS.get(ctx); }
+/** when each status of a job was reached (ISO times): for measuring how fast a client notices a terminal state */
+export function jobStatusHistory(ctx: EmulatorContext, jobArmId: string): Array<{ status: string; time: string }> {
+  return (ctx.store.get<JobResource & { emulator?: { statusHistory?: Array<{ status: string; time: string }> } }>(JOBS_KIND, jobArmId)?.emulator?.statusHistory) ?? [];
+}
 
 export function register(router: Router, ctx: EmulatorContext): { stop(): Promise<void> } {
   const ml = new MlflowStore(ctx.store);
@@ -58,6 +70,7 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
   };
   const runner = new JobRunner(deps);
   runner.recover();
+  RUNNERS.set(ctx, { runner, timing });
 
   registerMlflow(router, ctx, ml, {
     workspaceExists: (wsId) => !!ctx.store.get('workspaces', wsId),
