@@ -605,6 +605,7 @@ export class JobRunner {
       SSL_CERT_FILE: this.deps.caCertPath,
       REQUESTS_CA_BUNDLE: this.deps.caCertPath,
       CURL_CA_BUNDLE: this.deps.caCertPath,
+      NODE_EXTRA_CA_CERTS: this.deps.caCertPath,
     };
     if (process.env.PYENV_ROOT) env.PYENV_ROOT = process.env.PYENV_ROOT;
     for (const [k, v] of Object.entries(inputs)) env[`AZURE_ML_INPUT_${k}`] = v;
