@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ClientSecretCredential } from '@azure/identity';
@@ -15,20 +16,28 @@ const FIX = path.resolve(import.meta.dirname, '..', 'fixtures', 'scoring');
 const API = 'api-version=2022-10-01';
 const SCOPE = 'https://management.core.windows.net/.default';
 
-let box: AzureInABox;
-let client: AzureMachineLearningWorkspaces;
-let cred: ClientSecretCredential;
-let rg: string, ws: string, wsPath: string;
-const ids: Record<string, string> = {};
+/** one box + SDK client + the uploaded model and scoring code */
+interface World {
+  box: AzureInABox; client: AzureMachineLearningWorkspaces; cred: ClientSecretCredential;
+  rg: string; ws: string; wsPath: string; ids: Record<string, string>;
+}
 
-async function arm(method: string, p: string, body?: unknown): Promise<{ status: number; headers: Headers; json: any }> {
-  const t = await cred.getToken(SCOPE);
-  const url = p.startsWith('https://') ? p : `${box.armUrl.replace(/\/$/, '')}${p}${p.includes('?') ? '&' : '?'}${API}`;
+async function armCall(w: World, method: string, p: string, body?: unknown): Promise<{ status: number; headers: Headers; json: any }> {
+  const t = await w.cred.getToken(SCOPE);
+  const url = p.startsWith('https://') ? p : `${w.box.armUrl.replace(/\/$/, '')}${p}${p.includes('?') ? '&' : '?'}${API}`;
   const r = await fetch(url, { method, headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await r.text();
   let json: any;
   try { json = text ? JSON.parse(text) : undefined; } catch { json = text; }
   return { status: r.status, headers: r.headers, json };
+}
+
+/** poll an Azure-AsyncOperation URL until it is terminal; returns the final status body */
+async function waitOp(w: World, op: string, timeoutMs = 30_000): Promise<any> {
+  const t0 = Date.now();
+  let st = await armCall(w, 'GET', op);
+  while (st.json.status === 'InProgress' && Date.now() - t0 < timeoutMs) { await new Promise((r) => setTimeout(r, 100)); st = await armCall(w, 'GET', op); }
+  return st.json;
 }
 
 async function score(uri: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json?: any }> {
@@ -39,33 +48,49 @@ async function score(uri: string, body: unknown, headers: Record<string, string>
   return { status: r.status, headers: r.headers, text, json };
 }
 
-async function uploadFolder(localDir: string, prefix: string): Promise<void> {
-  const bsc = new BlobServiceClient(box.azurite.blobEndpoint, new StorageSharedKeyCredential(box.azurite.account, box.azurite.key));
-  const cc = bsc.getContainerClient(box.azurite.container);
+async function uploadFolder(w: World, localDir: string, prefix: string): Promise<void> {
+  const bsc = new BlobServiceClient(w.box.azurite.blobEndpoint, new StorageSharedKeyCredential(w.box.azurite.account, w.box.azurite.key));
+  const cc = bsc.getContainerClient(w.box.azurite.container);
   for (const f of fs.readdirSync(localDir, { recursive: true }) as string[]) {
     const full = path.join(localDir, f);
     if (fs.statSync(full).isFile()) await cc.getBlockBlobClient(`${prefix}/${f.split(path.sep).join('/')}`).uploadFile(full);
   }
 }
 
-const dsUri = (p: string) => `azureml://subscriptions/${box.subscriptionId}/resourcegroups/${rg}/workspaces/${ws}/datastores/workspaceblobstore/paths/${p}`;
-
-/** a code version whose snapshot holds `files` (name → content) */
-async function codeVersion(name: string, files: Record<string, string>): Promise<string> {
-  const tmp = fs.mkdtempSync(path.join(box.stateDir, 'code-'));
+/** a code version whose snapshot (a folder `onlinescoring`) holds `files` (name → content); codeUri is the blob URL, as azure-ai-ml registers it */
+async function codeVersion(w: World, name: string, files: Record<string, string>): Promise<string> {
+  const tmp = fs.mkdtempSync(path.join(w.box.stateDir, 'code-'));
   const dir = path.join(tmp, 'onlinescoring');
   fs.mkdirSync(dir);
   for (const [f, c] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), c);
   const hash = randomUUID().replace(/-/g, '');
-  await uploadFolder(dir, `LocalUpload/${hash}/onlinescoring`);
-  const bsc = `${box.azurite.blobEndpoint}/${box.azurite.container}/LocalUpload/${hash}/onlinescoring`;
-  const v = await client.codeVersions.createOrUpdate(rg, ws, name, '1', { properties: { codeUri: bsc, isAnonymous: true } });
+  await uploadFolder(w, dir, `LocalUpload/${hash}/onlinescoring`);
+  const codeUri = `${w.box.azurite.blobEndpoint}/${w.box.azurite.container}/LocalUpload/${hash}/onlinescoring`;
+  const v = await w.client.codeVersions.createOrUpdate(w.rg, w.ws, name, '1', { properties: { codeUri, isAnonymous: true } });
   return v.id!;
 }
 
-function managedDeployment(model: string, code: string, env: Record<string, string> = {}) {
+async function makeWorld(opts: { fastLro: boolean; stateDir?: string; assets?: boolean }): Promise<World> {
+  const box = await startAzureInABox({ fastLro: opts.fastLro, stateDir: opts.stateDir });
+  const rg = box.resourceGroup, ws = box.workspace;
+  const cred = new ClientSecretCredential(box.tenantId, box.clientId, box.clientSecret, { authorityHost: box.authorityHost, disableInstanceDiscovery: true });
+  const client = new AzureMachineLearningWorkspaces(cred, box.subscriptionId, { endpoint: box.armUrl, $host: box.armUrl, credentialScopes: [SCOPE] } as any);
+  const w: World = { box, client, cred, rg, ws, ids: {}, wsPath: `/subscriptions/${box.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${ws}` };
+  if (opts.assets === false) return w;
+  // model: a folder `model/` holding model.json, uploaded the way azure-ai-ml does (LocalUpload/<hash>/<name>)
+  const mhash = randomUUID().replace(/-/g, '');
+  await uploadFolder(w, path.join(FIX, 'model'), `LocalUpload/${mhash}/model`);
+  const dsUri = `azureml://subscriptions/${box.subscriptionId}/resourcegroups/${rg}/workspaces/${ws}/datastores/workspaceblobstore/paths/LocalUpload/${mhash}/model`;
+  const mv = await client.modelVersions.createOrUpdate(rg, ws, 'linreg', '1', { properties: { modelUri: dsUri, modelType: 'custom_model' } });
+  w.ids.model = mv.id!;
+  w.ids.code = await codeVersion(w, 'score-ok', { 'score.py': fs.readFileSync(path.join(FIX, 'ok', 'score.py'), 'utf8') });
+  w.ids.crash = await codeVersion(w, 'score-crash', { 'score.py': fs.readFileSync(path.join(FIX, 'crash', 'score.py'), 'utf8') });
+  return w;
+}
+
+function managedDeployment(w: World, model: string, code: string, env: Record<string, string> = {}) {
   return {
-    location: box.location,
+    location: w.box.location,
     sku: { name: 'Default', capacity: 1 },
     properties: {
       endpointComputeType: 'Managed', instanceType: 'Standard_DS3_v2', model,
@@ -76,19 +101,14 @@ function managedDeployment(model: string, code: string, env: Record<string, stri
   } as any;
 }
 
+// the main world (fast LROs); the describe blocks below share it
+let W: World;
+let box: AzureInABox, client: AzureMachineLearningWorkspaces, rg: string, ws: string, wsPath: string, ids: Record<string, string>;
+const arm = (method: string, p: string, body?: unknown) => armCall(W, method, p, body);
+
 before(async () => {
-  box = await startAzureInABox({ fastLro: true });
-  rg = box.resourceGroup; ws = box.workspace;
-  wsPath = `/subscriptions/${box.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${ws}`;
-  cred = new ClientSecretCredential(box.tenantId, box.clientId, box.clientSecret, { authorityHost: box.authorityHost, disableInstanceDiscovery: true });
-  client = new AzureMachineLearningWorkspaces(cred, box.subscriptionId, { endpoint: box.armUrl, $host: box.armUrl, credentialScopes: [SCOPE] } as any);
-  // model: a folder `model/` holding model.json (uploaded the way azure-ai-ml does: LocalUpload/<hash>/<name>)
-  const mhash = randomUUID().replace(/-/g, '');
-  await uploadFolder(path.join(FIX, 'model'), `LocalUpload/${mhash}/model`);
-  const mv = await client.modelVersions.createOrUpdate(rg, ws, 'linreg', '1', { properties: { modelUri: dsUri(`LocalUpload/${mhash}/model`), modelType: 'custom_model' } });
-  ids.model = mv.id!;
-  ids.code = await codeVersion('score-ok', { 'score.py': fs.readFileSync(path.join(FIX, 'ok', 'score.py'), 'utf8') });
-  ids.crash = await codeVersion('score-crash', { 'score.py': fs.readFileSync(path.join(FIX, 'crash', 'score.py'), 'utf8') });
+  W = await makeWorld({ fastLro: true });
+  ({ box, client, rg, ws, wsPath, ids } = W);
 });
 
 after(async () => { await box?.stop(); });
@@ -120,7 +140,7 @@ describe('managed online endpoint', () => {
   });
 
   test('deployment blue: Creating → Succeeded, serves the model through the deployment header at 0 % traffic', async () => {
-    const d = await client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'ep-blue-green', 'blue', managedDeployment(ids.model, ids.code, { DEPLOYMENT_COLOR: 'blue' }), { updateIntervalInMs: 50 });
+    const d = await client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'ep-blue-green', 'blue', managedDeployment(W, ids.model, ids.code, { DEPLOYMENT_COLOR: 'blue' }), { updateIntervalInMs: 50 });
     assert.equal(d.properties.provisioningState, 'Succeeded');
     // no traffic yet: the service's 404
     const none = await score(uri, rows, { authorization: `Bearer ${keys.primaryKey}` });
@@ -150,7 +170,7 @@ describe('managed online endpoint', () => {
   });
 
   test('green at 0 %: reachable only with the header; 90/10 split is exact over 100 requests', async () => {
-    await client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'ep-blue-green', 'green', managedDeployment(ids.model, ids.code, { DEPLOYMENT_COLOR: 'green' }), { updateIntervalInMs: 50 });
+    await client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'ep-blue-green', 'green', managedDeployment(W, ids.model, ids.code, { DEPLOYMENT_COLOR: 'green' }), { updateIntervalInMs: 50 });
     const auth = { authorization: `Bearer ${keys.primaryKey}` };
     for (let i = 0; i < 5; i++) assert.equal((await score(uri, rows, auth)).headers.get('azureml-model-deployment'), 'blue');
     const g = await score(uri, rows, { ...auth, 'azureml-model-deployment': 'green' });
@@ -204,7 +224,7 @@ describe('managed online endpoint', () => {
 
   test('init() failure: deployment ends Failed (ResourceNotReady), container log via getLogs, live traffic untouched', async () => {
     await assert.rejects(
-      client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'ep-blue-green', 'red', managedDeployment(ids.model, ids.crash), { updateIntervalInMs: 50 }),
+      client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'ep-blue-green', 'red', managedDeployment(W, ids.model, ids.crash), { updateIntervalInMs: 50 }),
       (e: any) => { assert.match(String(e.message ?? e), /User container has crashed or terminated/); return true; },
     );
     const d = await client.onlineDeployments.get(rg, ws, 'ep-blue-green', 'red');
@@ -221,7 +241,7 @@ describe('managed online endpoint', () => {
   });
 
   test('missing scoring script: Failed with a clear log line', async () => {
-    const body = managedDeployment(ids.model, ids.code);
+    const body = managedDeployment(W, ids.model, ids.code);
     body.properties.codeConfiguration.scoringScript = 'nope/score.py';
     await assert.rejects(client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'ep-blue-green', 'nofile', body, { updateIntervalInMs: 50 }));
     const logs = await client.onlineDeployments.getLogs(rg, ws, 'ep-blue-green', 'nofile', {});
@@ -231,20 +251,37 @@ describe('managed online endpoint', () => {
   test('bad deployment requests are refused before anything is created', async () => {
     const count = () => box.store.list('onlineDeployments').length;
     const before = count();
-    const missingModel = managedDeployment(`${wsPath}/models/nosuch/versions/9`, ids.code);
+    const missingModel = managedDeployment(W, `${wsPath}/models/nosuch/versions/9`, ids.code);
     const r1 = await arm('PUT', `${wsPath}/onlineEndpoints/ep-blue-green/deployments/bad1`, missingModel);
     assert.equal(r1.status, 400);
     assert.match(r1.json.error.message, /Model nosuch:9 does not exist/);
-    const k8sOnManaged = managedDeployment(ids.model, ids.code);
+    const k8sOnManaged = managedDeployment(W, ids.model, ids.code);
     k8sOnManaged.properties.endpointComputeType = 'Kubernetes';
     const r2 = await arm('PUT', `${wsPath}/onlineEndpoints/ep-blue-green/deployments/bad2`, k8sOnManaged);
     assert.equal(r2.status, 400);
     assert.match(r2.json.error.message, /managed online endpoint/);
-    const badSku = managedDeployment(ids.model, ids.code);
+    const badSku = managedDeployment(W, ids.model, ids.code);
     badSku.properties.instanceType = 'huge';
     assert.equal((await arm('PUT', `${wsPath}/onlineEndpoints/ep-blue-green/deployments/bad3`, badSku)).status, 400);
-    assert.equal((await arm('PUT', `${wsPath}/onlineEndpoints/nosuch/deployments/bad4`, managedDeployment(ids.model, ids.code))).status, 404);
+    assert.equal((await arm('PUT', `${wsPath}/onlineEndpoints/nosuch/deployments/bad4`, managedDeployment(W, ids.model, ids.code))).status, 404);
     assert.equal(count(), before);
+  });
+
+  test('a failed update leaves the previous version serving (deployment Failed, its new container log in getLogs)', async () => {
+    await assert.rejects(client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'ep-blue-green', 'blue', managedDeployment(W, ids.model, ids.crash), { updateIntervalInMs: 50 }));
+    assert.equal((await client.onlineDeployments.get(rg, ws, 'ep-blue-green', 'blue')).properties.provisioningState, 'Failed');
+    const logs = await client.onlineDeployments.getLogs(rg, ws, 'ep-blue-green', 'blue', {});
+    assert.match(logs.content ?? '', /RuntimeError: cannot load model/);
+    const r = await score(uri, rows, { authorization: `Bearer ${keys.primaryKey}` });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.served_by, 'blue');
+    // fixing it: Updating → Succeeded
+    const put = await arm('PUT', `${wsPath}/onlineEndpoints/ep-blue-green/deployments/blue`, managedDeployment(W, ids.model, ids.code, { DEPLOYMENT_COLOR: 'blue' }));
+    assert.equal(put.status, 200);
+    assert.equal(put.json.properties.provisioningState, 'Updating');
+    assert.equal((await waitOp(W, put.headers.get('azure-asyncoperation')!)).status, 'Succeeded');
+    assert.equal((await client.onlineDeployments.get(rg, ws, 'ep-blue-green', 'blue')).properties.provisioningState, 'Succeeded');
+    assert.match((await client.onlineDeployments.getLogs(rg, ws, 'ep-blue-green', 'blue', {})).content ?? '', /Users's init has completed successfully/);
   });
 
   test('regenerateKeys (LRO): the old primary key stops working', async () => {
@@ -271,7 +308,7 @@ describe('managed online endpoint', () => {
 describe('AMLToken endpoint', () => {
   test('token action gives a bearer token the scoring URI accepts; listKeys is refused', async () => {
     await client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'ep-token', { location: box.location, properties: { authMode: 'AMLToken' } }, { updateIntervalInMs: 50 });
-    await client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'ep-token', 'only', managedDeployment(ids.model, ids.code), { updateIntervalInMs: 50 });
+    await client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'ep-token', 'only', managedDeployment(W, ids.model, ids.code), { updateIntervalInMs: 50 });
     const ep = await client.onlineEndpoints.get(rg, ws, 'ep-token');
     ep.properties.traffic = { only: 100 };
     await client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'ep-token', ep, { updateIntervalInMs: 50 });
@@ -292,9 +329,13 @@ describe('Kubernetes online endpoint', () => {
     const noCompute = await arm('PUT', `${wsPath}/onlineEndpoints/ep-k8s`, { location: box.location, properties: { authMode: 'Key', compute: `${wsPath}/computes/nosuch` } });
     assert.equal(noCompute.status, 400);
     assert.match(noCompute.json.error.message, /nosuch does not exist/);
+    const notK8s = await arm('PUT', `${wsPath}/onlineEndpoints/ep-k8s`, { location: box.location, properties: { authMode: 'Key', compute: `${wsPath}/computes/cpu-cluster` } });
+    assert.equal(notK8s.status, 400);
+    assert.match(notK8s.json.error.message, /cpu-cluster is of type AmlCompute/);
+    await assert.rejects(client.onlineEndpoints.get(rg, ws, 'ep-k8s'), (e: any) => e.statusCode === 404);
     await client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'ep-k8s', { location: box.location, properties: { authMode: 'Key', compute: k8s } }, { updateIntervalInMs: 50 });
     const dep = (instanceType?: string, type = 'Kubernetes') => {
-      const b = managedDeployment(ids.model, ids.code, { DEPLOYMENT_COLOR: 'k8s' });
+      const b = managedDeployment(W, ids.model, ids.code, { DEPLOYMENT_COLOR: 'k8s' });
       b.properties.endpointComputeType = type;
       if (instanceType === undefined) delete b.properties.instanceType; else b.properties.instanceType = instanceType;
       return b;
@@ -315,5 +356,53 @@ describe('Kubernetes online endpoint', () => {
     assert.equal(r.status, 200);
     assert.deepEqual(r.json.predictions, [2.5]);
     assert.equal(r.json.served_by, 'k8s');
+  });
+});
+
+describe('timing model and emulator restarts', () => {
+  test('without fastLro: Creating is observable, the operation reports InProgress with Retry-After; state and hosts survive a restart', async () => {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'endpoints-restart-'));
+    let w = await makeWorld({ fastLro: false, stateDir });
+    try {
+      const put = await armCall(w, 'PUT', `${w.wsPath}/onlineEndpoints/ep-slow`, { location: w.box.location, properties: { authMode: 'Key' } });
+      assert.equal(put.status, 201);
+      assert.equal(put.headers.get('retry-after'), '1');
+      const op = put.headers.get('azure-asyncoperation')!;
+      const st = await armCall(w, 'GET', op);
+      assert.equal(st.json.status, 'InProgress');
+      assert.equal((await w.client.onlineEndpoints.get(w.rg, w.ws, 'ep-slow')).properties.provisioningState, 'Creating');
+      const t0 = Date.now();
+      let s2 = st;
+      while (s2.json.status === 'InProgress' && Date.now() - t0 < 15_000) { await new Promise((r) => setTimeout(r, 200)); s2 = await armCall(w, 'GET', op); }
+      assert.equal(s2.json.status, 'Succeeded');
+      assert.ok(Date.now() - t0 >= 1000, 'endpoint creation took no time without fastLro');
+
+      const dput = await armCall(w, 'PUT', `${w.wsPath}/onlineEndpoints/ep-slow/deployments/blue`, managedDeployment(w, w.ids.model, w.ids.code, { DEPLOYMENT_COLOR: 'blue' }));
+      assert.equal(dput.status, 201);
+      assert.equal(dput.json.properties.provisioningState, 'Creating');
+      assert.equal((await w.client.onlineDeployments.get(w.rg, w.ws, 'ep-slow', 'blue')).properties.provisioningState, 'Creating');
+      const dst = await waitOp(w, dput.headers.get('azure-asyncoperation')!);
+      assert.equal(dst.status, 'Succeeded', `${JSON.stringify(dst)}\n${(await w.client.onlineDeployments.getLogs(w.rg, w.ws, 'ep-slow', 'blue', {})).content}`);
+      assert.equal((await w.client.onlineDeployments.get(w.rg, w.ws, 'ep-slow', 'blue')).properties.provisioningState, 'Succeeded');
+      const ep = await w.client.onlineEndpoints.get(w.rg, w.ws, 'ep-slow');
+      ep.properties.traffic = { blue: 100 };
+      await w.client.onlineEndpoints.beginCreateOrUpdateAndWait(w.rg, w.ws, 'ep-slow', ep, { updateIntervalInMs: 100 });
+      const keys = await w.client.onlineEndpoints.listKeys(w.rg, w.ws, 'ep-slow');
+      assert.equal((await score(ep.properties.scoringUri!, { data: [[1, 1, 1]] }, { authorization: `Bearer ${keys.primaryKey}` })).status, 200);
+
+      await w.box.stop();
+      w = await makeWorld({ fastLro: true, stateDir, assets: false });
+      const ep2 = await w.client.onlineEndpoints.get(w.rg, w.ws, 'ep-slow');
+      assert.equal(ep2.properties.provisioningState, 'Succeeded');
+      assert.deepEqual(ep2.properties.traffic, { blue: 100 });
+      const keys2 = await w.client.onlineEndpoints.listKeys(w.rg, w.ws, 'ep-slow');
+      assert.equal(keys2.primaryKey, keys.primaryKey);
+      const r = await score(ep2.properties.scoringUri!, { data: [[1, 1, 1]] }, { authorization: `Bearer ${keys2.primaryKey}` });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json.predictions, [6.5]);
+      assert.match((await w.client.onlineDeployments.getLogs(w.rg, w.ws, 'ep-slow', 'blue', {})).content ?? '', /container restarted/);
+    } finally {
+      await w.box.stop();
+    }
   });
 });

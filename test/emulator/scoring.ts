@@ -142,6 +142,17 @@ export class ScoringHosts {
     return { ok: false, reason: 'timeout', exitCode: st.exitCode, log: this.text(st) };
   }
 
+  /** A host that never started (e.g. the storage initializer failed): keeps its logs for getLogs. */
+  async recordFailure(key: string, lines: string[], storageInitializerLog: string[] = []): Promise<void> {
+    await this.stop(key);
+    const logFile = join(this.logDir, safeName(key) + '.log');
+    writeFileSync(logFile, '');
+    const st: HostState = { spec: { key, scriptPath: '' }, running: false, exitCode: null, log: [], partial: '', storageLog: [...storageInitializerLog], logFile };
+    this.hosts.set(key, st);
+    for (const l of lines) this.append(st, l + '\n');
+    this.saveStorageLog(key);
+  }
+
   isRunning(key: string): boolean {
     const st = this.hosts.get(key);
     return !!st && st.running && st.port !== undefined;

@@ -611,13 +611,14 @@ export class OnlineEndpoints {
     const storageLog: string[] = [];
     const slog = (l: string) => storageLog.push(`${new Date().toISOString()} | storage-initializer | ${l}`);
     const failWith = async (code: string, message: string, preamble: string[]): Promise<never> => {
-      // keep a (dead) host entry so getLogs has the story
-      await this.hosts.start({ key: hostKey, scriptPath: path.join(dir, '__missing__.py'), preamble: [...preamble, message], storageInitializerLog: storageLog, readyTimeoutMs: 100 }).catch(() => undefined);
-      this.hosts.saveStorageLog(hostKey);
+      // a host that never started: getLogs still has the story
+      await this.hosts.recordFailure(hostKey, [...preamble, message], storageLog);
       this.patchDeployment(id, (r) => { r.resource.properties.provisioningState = 'Failed'; r.lastHostKey = hostKey; });
       throw new HttpError(armError(400, code, message));
     };
     await this.delay(500);
+    const before = this.ctx.store.get<DeploymentRecord>(KIND_DEPLOYMENTS, id);
+    if (before?.lastHostKey && before.lastHostKey !== before.runtime?.hostKey) await this.hosts.stop(before.lastHostKey); // an earlier failed attempt
     this.patchDeployment(id, (r) => { r.lastHostKey = hostKey; });
     let modelDir: string | undefined;
     let appRoot = path.join(dir, 'app');
