@@ -323,6 +323,26 @@ describe('AMLToken endpoint', () => {
   });
 });
 
+describe('PATCH, list and skus', () => {
+  test('endpoint PATCH changes tags only (traffic in a PATCH → 400); deployment PATCH scales; list and skus', async () => {
+    const ep = await client.onlineEndpoints.beginUpdateAndWait(rg, ws, 'ep-token', { tags: { stage: 'staging' } }, { updateIntervalInMs: 50 });
+    assert.deepEqual(ep.tags, { stage: 'staging' });
+    assert.deepEqual((await client.onlineEndpoints.get(rg, ws, 'ep-token')).properties.traffic, { only: 100 });
+    const bad = await arm('PATCH', `${wsPath}/onlineEndpoints/ep-token`, { tags: {}, properties: { traffic: { only: 0 } } });
+    assert.equal(bad.status, 400);
+    const d = await client.onlineDeployments.beginUpdateAndWait(rg, ws, 'ep-token', 'only', { sku: { capacity: 3 } }, { updateIntervalInMs: 50 });
+    assert.equal(d.sku?.capacity, 3);
+    const list: string[] = [];
+    for await (const x of client.onlineDeployments.list(rg, ws, 'ep-token')) list.push(x.name!);
+    assert.deepEqual(list, ['only']);
+    const skus: any[] = [];
+    for await (const x of client.onlineDeployments.listSkus(rg, ws, 'ep-token', 'only')) skus.push(x);
+    assert.equal(skus[0].capacity.maximum, 20);
+    const logsBad = await arm('POST', `${wsPath}/onlineEndpoints/ep-token/deployments/only/getLogs`, { containerType: 'Sidecar' });
+    assert.equal(logsBad.status, 400);
+  });
+});
+
 describe('Kubernetes online endpoint', () => {
   test('needs a Kubernetes compute of the workspace and one of its instance types', async () => {
     const k8s = `${wsPath}/computes/k8s-compute`;
