@@ -9,7 +9,9 @@
 import { promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { minimatch } from 'minimatch';
 import {
   AnonymousCredential, BlobServiceClient, StorageSharedKeyCredential, type ContainerClient,
@@ -18,7 +20,8 @@ import type { AzureBlobDatastore } from '@azure/arm-machinelearning';
 import { UserError, setSecret } from '../pipeline';
 import type { AzureMLContext } from './context';
 import { azureCall, oneLine } from './errors';
-import type { WorkspaceRef } from './workspace';
+import { armGetOptional } from './arm';
+import { wsPath, type WorkspaceRef } from './workspace';
 
 export const WORKSPACE_BLOB_STORE = 'workspaceblobstore';
 export const ARTIFACT_ORIGIN = 'LocalUpload';
@@ -342,4 +345,220 @@ export async function uploadPreparedAsset(ctx: AzureMLContext, asset: PreparedAs
 export async function uploadLocalAsset(ctx: AzureMLContext, localPath: string, opts: UploadOptions = {}): Promise<UploadResult> {
   const asset = await prepareLocalAsset(localPath, ctx.signal);
   return uploadPreparedAsset(ctx, asset, opts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Download (model files of a datastore path or a job output), owned by AzureMLModelDownload@1
+
+/**
+ * Where a blob lands under destDir, or a reason to refuse it. `rel` is the blob name relative to the asset root
+ * (forward slashes). Refused: empty names, absolute paths ('/x', 'C:x', '\\\\server'), backslashes (a separator on
+ * Windows agents), '.' / '..' / empty segments, control characters — anything whose resolved path would not be
+ * strictly inside destDir. Pure: no I/O.
+ */
+export function safeBlobTarget(destDir: string, rel: string): { path: string } | { refused: string } {
+  if (!rel) return { refused: 'empty name' };
+  if (/[\u0000-\u001f\u007f]/.test(rel)) return { refused: 'control characters in the name' };
+  if (rel.includes('\\')) return { refused: 'backslash in the name' };
+  if (rel.startsWith('/') || /^[a-zA-Z]:/.test(rel)) return { refused: 'absolute path' };
+  const segs = rel.split('/');
+  if (segs.some((s) => s === '..')) return { refused: "'..' segment" };
+  if (segs.some((s) => s === '' || s === '.')) return { refused: "empty or '.' segment" };
+  const root = path.resolve(destDir);
+  const target = path.resolve(root, ...segs);
+  const r = path.relative(root, target);
+  if (!r || r.startsWith('..') || path.isAbsolute(r)) return { refused: 'resolves outside the download folder' };
+  return { path: target };
+}
+
+/** Datastore + path prefix of an azureml:// datastore URI (short or long form), or undefined. */
+export function parseDatastoreUri(uri: string): { datastore: string; path: string; workspace?: { subscriptionId: string; resourceGroup: string; workspace: string } } | undefined {
+  const m = /^azureml:\/\/(?:subscriptions\/([^/]+)\/resource[gG]roups\/([^/]+)\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/([^/]+)\/)?datastores\/([^/]+)\/paths\/(.*)$/i.exec(uri.trim());
+  if (!m) return undefined;
+  let p: string;
+  try { p = decodeURIComponent(m[5]!); } catch { p = m[5]!; }
+  return { datastore: m[4]!, path: p, ...(m[1] ? { workspace: { subscriptionId: m[1], resourceGroup: m[2]!, workspace: m[3]! } } : {}) };
+}
+
+/** azure-ai-ml's default location of a named job output without an explicit path. */
+export function defaultJobOutputUri(job: string, output: string): string {
+  return `azureml://datastores/${WORKSPACE_BLOB_STORE}/paths/azureml/${job}/${output}/`;
+}
+
+export interface DownloadOptions {
+  /** minimatch over the path relative to the asset root (default '**') */
+  pattern?: string;
+  onProgress?(bytes: number, total: number): void;
+  /** parallel files (default 8) */
+  concurrency?: number;
+  /** job lookup for azureml://jobs/<job>/outputs/<output> (default: GET …/jobs/<job> through ARM) */
+  getJob?(name: string): Promise<{ properties?: { outputs?: Record<string, { uri?: string | null } | null> } } | undefined>;
+}
+export interface DownloadResult {
+  /** absolute paths of the files written or already present (sorted) */
+  files: string[];
+  /** bytes transferred (0 for files already identical on disk) */
+  bytes: number;
+  totalBytes: number;
+  /** files already present with the same size and MD5: left as they are */
+  unchanged: number;
+  /** absolute path of the asset's top entry under destDir (folder, or the single file) */
+  root: string;
+  /** the datastore URI the files came from (job outputs resolved) */
+  resolvedUri: string;
+}
+
+interface PlannedBlob { blob: string; rel: string; target: string; size: number; md5?: string }
+
+async function md5OfFile(file: string, signal?: AbortSignal): Promise<string | undefined> {
+  const h = createHash('md5');
+  try { await hashFile(file, h, signal); } catch { return undefined; }
+  return h.digest('base64');
+}
+
+async function resolveToDatastore(ctx: AzureMLContext, uri: string, opts: DownloadOptions): Promise<string> {
+  let cur = uri.trim();
+  for (let depth = 0; depth < 4; depth++) {
+    const m = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)(?:\/paths\/(.*))?\/?$/i.exec(cur);
+    if (!m) return cur;
+    const [, job, output, sub] = m as unknown as [string, string, string, string | undefined];
+    const rec = opts.getJob
+      ? await opts.getJob(job)
+      : await armGetOptional<{ properties?: { outputs?: Record<string, { uri?: string | null } | null> } }>(
+        ctx, wsPath(ctx.ws, `/jobs/${encodeURIComponent(job)}`), { what: `job '${job}'` });
+    if (!rec) throw new UserError(`Job '${job}' of ${uri} was not found in workspace '${ctx.ws.workspace}'`);
+    const out = rec.properties?.outputs?.[output];
+    const base = out?.uri || (output === 'default' ? undefined : defaultJobOutputUri(job, output));
+    if (!base) throw new UserError(`Job '${job}' has no output '${output}' (${uri})`);
+    cur = sub ? `${base.replace(/\/+$/, '')}/${sub.replace(/^\/+/, '')}` : base;
+  }
+  throw new UserError(`${uri}: job outputs refer to each other too deeply`);
+}
+
+/**
+ * Download the files of an asset URI into destDir: azureml://[subscriptions/…/workspaces/<w>/]datastores/<ds>/paths/<p>
+ * or azureml://jobs/<job>/outputs/<output>[/paths/<p>] (resolved through the job's outputs, else azure-ai-ml's default
+ * azureml/<job>/<output>/ on workspaceblobstore). Layout as azure-ai-ml: a file lands at destDir/<file name>, a folder at
+ * destDir/<folder name>/<relative path>. Every blob name is checked with safeBlobTarget before anything is written
+ * (one unsafe name → UserError, nothing written). Files stream to a temporary sibling, are checked against the listed
+ * size and Content-MD5 (when the blob has one), then renamed into place; a file already present with the same size and
+ * MD5 is left alone (idempotent reruns).
+ */
+export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
+  const resolvedUri = await resolveToDatastore(ctx, uri, opts);
+  const parsed = parseDatastoreUri(resolvedUri);
+  if (!parsed) throw new UserError(`Cannot download ${uri}${resolvedUri !== uri ? ` (resolved to ${resolvedUri})` : ''}: only azureml:// datastore paths and job outputs are supported`);
+  if (parsed.workspace && (parsed.workspace.workspace.toLowerCase() !== ctx.ws.workspace.toLowerCase()
+    || parsed.workspace.resourceGroup.toLowerCase() !== ctx.ws.resourceGroup.toLowerCase()
+    || parsed.workspace.subscriptionId.toLowerCase() !== ctx.ws.subscriptionId.toLowerCase())) {
+    throw new UserError(`${uri} is in workspace '${parsed.workspace.workspace}' (resource group ${parsed.workspace.resourceGroup}), not in '${ctx.ws.workspace}'`);
+  }
+  const info = await getDatastoreInfo(ctx, parsed.datastore);
+  const container = await getContainerClient(ctx, info);
+  const prefix = parsed.path.replace(/^\/+/, '');
+  const trimmed = prefix.replace(/\/+$/, '');
+  const top = trimmed.split('/').pop() || info.containerName;
+  const root = path.resolve(destDir);
+
+  // list: the exact blob (a file asset) or everything under '<prefix>/' (a folder asset)
+  const listed: Array<{ name: string; size: number; md5?: string }> = [];
+  let isFile = false;
+  try {
+    if (trimmed && !prefix.endsWith('/')) {
+      for await (const b of container.listBlobsFlat({ prefix: trimmed, abortSignal: ctx.signal })) {
+        if (b.name === trimmed) { listed.push(blobEntry(b)); isFile = true; break; }
+      }
+    }
+    if (!isFile) {
+      for await (const b of container.listBlobsFlat({ prefix: trimmed ? `${trimmed}/` : '', abortSignal: ctx.signal })) listed.push(blobEntry(b));
+    }
+  } catch (err) {
+    throw storageError(err, info, `listing ${trimmed || '/'}`);
+  }
+  if (!listed.length) throw new UserError(`No files at ${resolvedUri} (datastore '${info.name}', container '${info.containerName}')`);
+
+  // plan: every name checked before the first write
+  const rootTarget = safeBlobTarget(root, top);
+  if ('refused' in rootTarget) throw new UserError(`Refusing to download ${uri}: its name '${top}' is unsafe (${rootTarget.refused})`);
+  const plan: PlannedBlob[] = [];
+  for (const b of listed) {
+    const rel = isFile ? top : `${top}/${b.name.slice(trimmed.length + (trimmed ? 1 : 0))}`;
+    const t = safeBlobTarget(root, rel);
+    if ('refused' in t) {
+      throw new UserError(`Refusing to download blob '${b.name}': it would be written outside the download folder ${root} (${t.refused}); nothing was downloaded`);
+    }
+    plan.push({ blob: b.name, rel: isFile ? '' : rel.slice(top.length + 1), target: t.path, size: b.size, md5: b.md5 });
+  }
+  const pattern = (opts.pattern ?? '').trim() || '**';
+  const selected = isFile ? plan.filter(() => minimatch(top, pattern, { dot: true }))
+    : plan.filter((p) => minimatch(p.rel, pattern, { dot: true }));
+  if (!selected.length) throw new UserError(`itemPattern '${pattern}' matches none of the ${plan.length} file(s) of ${uri}`);
+  // two blobs mapping to one file (e.g. 'a/b' as a blob and as a folder prefix) cannot both be written
+  const byTarget = new Map<string, string>();
+  for (const p of selected) {
+    const other = byTarget.get(p.target);
+    if (other) throw new UserError(`Blobs '${other}' and '${p.blob}' would both be written to ${p.target}`);
+    byTarget.set(p.target, p.blob);
+  }
+
+  const totalBytes = selected.reduce((s, p) => s + p.size, 0);
+  let done = 0;
+  let transferred = 0;
+  let unchanged = 0;
+  const report = () => opts.onProgress?.(done, totalBytes);
+  await fsp.mkdir(root, { recursive: true });
+  const realRoot = await fsp.realpath(root);
+  report();
+  await mapLimit(selected, opts.concurrency ?? 8, async (p) => {
+    const dir = path.dirname(p.target);
+    await fsp.mkdir(dir, { recursive: true });
+    // a symbolic link already inside destDir must not carry the write elsewhere
+    const realDir = await fsp.realpath(dir);
+    if (realDir !== realRoot && !realDir.startsWith(realRoot + path.sep)) {
+      throw new UserError(`Refusing to write ${p.target}: its folder resolves outside the download folder (symbolic link to ${realDir})`);
+    }
+    const existing = await fsp.lstat(p.target).catch(() => undefined);
+    if (existing?.isSymbolicLink()) throw new UserError(`Refusing to write ${p.target}: a symbolic link is in the way`);
+    if (existing?.isFile() && existing.size === p.size && (!p.md5 || (await md5OfFile(p.target, ctx.signal)) === p.md5)) {
+      unchanged++;
+      done += p.size;
+      report();
+      return;
+    }
+    const tmp = `${p.target}.part-${randomUUID().slice(0, 8)}`;
+    const h = createHash('md5');
+    let got = 0;
+    try {
+      const res = await container.getBlobClient(p.blob).download(0, undefined, { abortSignal: ctx.signal, maxRetryRequests: 5 });
+      if (!res.readableStreamBody) throw new UserError(`Storage returned no content for ${p.blob}`);
+      const body = res.readableStreamBody;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) { h.update(chunk); got += chunk.length; done += chunk.length; transferred += chunk.length; report(); cb(null, chunk); },
+      });
+      await pipeline(body, counter, createWriteStream(tmp, { flags: 'wx' }), { signal: ctx.signal });
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      if (err instanceof UserError) throw err;
+      throw storageError(err, info, `downloading ${p.blob}`);
+    }
+    const md5 = h.digest('base64');
+    if (got !== p.size) {
+      await fsp.rm(tmp, { force: true });
+      throw new UserError(`Downloaded '${p.blob}' is corrupt: ${got} bytes received, the blob has ${p.size}`);
+    }
+    if (p.md5 && md5 !== p.md5) {
+      await fsp.rm(tmp, { force: true });
+      throw new UserError(`Downloaded '${p.blob}' is corrupt: its MD5 ${Buffer.from(md5, 'base64').toString('hex')} differs from the blob's Content-MD5 ${Buffer.from(p.md5, 'base64').toString('hex')}`);
+    }
+    await fsp.rename(tmp, p.target);
+  });
+  return {
+    files: selected.map((p) => p.target).sort(), bytes: transferred, totalBytes, unchanged,
+    root: path.join(root, top), resolvedUri,
+  };
+}
+
+function blobEntry(b: { name: string; properties: { contentLength?: number; contentMD5?: Uint8Array } }): { name: string; size: number; md5?: string } {
+  const md5 = b.properties.contentMD5 && b.properties.contentMD5.length ? Buffer.from(b.properties.contentMD5).toString('base64') : undefined;
+  return { name: b.name, size: b.properties.contentLength ?? 0, md5 };
 }

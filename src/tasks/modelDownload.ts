@@ -1,0 +1,220 @@
+// AzureMLModelDownload@1: resolve a model version (given, latest, or latest carrying a tag) and optionally download
+// its files. Also the download task the "Azure ML model" release artifact injects: the server passes every artifact
+// input by id (connection, resourceGroup, workspace, definition, defaultVersionType, defaultVersionSpecific) plus
+// `version`, `downloadPath` and `itemPattern`.
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { ModelVersion } from '@azure/arm-machinelearning';
+import { InputError, UserError } from '../pipeline';
+import {
+  ASSET_NAME_PATTERN, VERSION_PATTERN, downloadAsset, getModelContainer, getModelVersion, listModelVersions, studioUrl,
+  type AzureMLContext, type DownloadResult, type WorkspaceRef,
+} from '../azureml';
+
+export const VERSION_SELECTORS = ['specific', 'latest', 'latestWithTag'] as const;
+export type VersionSelector = (typeof VERSION_SELECTORS)[number];
+/** defaultVersionType values of the release artifact */
+export const DEFAULT_VERSION_TYPES = ['latestType', 'selectDuringReleaseCreationType', 'specificVersionType'] as const;
+export const METADATA_FILE = 'model.json';
+
+export interface DownloadInputs {
+  /** model name (input `definition`, alias `modelName`) */
+  definition: string;
+  versionSelector: string;
+  version?: string;
+  /** latestWithTag: 'key' (tag present) or 'key=value' */
+  tag?: string;
+  /** artifact inputs, used only when `version` is blank */
+  defaultVersionType?: string;
+  defaultVersionSpecific?: string;
+  download: boolean;
+  /** absolute folder (required when download is true) */
+  downloadPath?: string;
+  itemPattern?: string;
+}
+
+export type Resolution =
+  | { kind: 'version'; version: string; from: 'version' | 'defaultVersionSpecific' }
+  | { kind: 'latest' }
+  | { kind: 'latestWithTag'; tag: { key: string; value?: string } };
+
+/** Check inputs and decide how the version is chosen (no I/O). */
+export function planResolution(inputs: DownloadInputs): { name: string; resolution: Resolution; pattern: string } {
+  const name = (inputs.definition ?? '').trim();
+  if (!name) throw new InputError('definition', 'is required (the model name)');
+  if (!ASSET_NAME_PATTERN.test(name)) throw new InputError('definition', `'${name}' is not a valid model name (1-255 letters, digits, '-' or '_', starting with a letter or digit)`);
+  const selector = (inputs.versionSelector ?? '').trim() || 'specific';
+  if (!(VERSION_SELECTORS as readonly string[]).includes(selector)) throw new InputError('versionSelector', `'${selector}' is not one of ${VERSION_SELECTORS.join(', ')}`);
+  const version = (inputs.version ?? '').trim();
+  const checkVersion = (input: 'version' | 'defaultVersionSpecific', v: string) => {
+    if (!VERSION_PATTERN.test(v)) throw new InputError(input, `'${v}' is not a valid model version`);
+  };
+  let resolution: Resolution;
+  if (selector === 'specific') {
+    if (version) {
+      checkVersion('version', version);
+      resolution = { kind: 'version', version, from: 'version' };
+    } else {
+      const dvt = (inputs.defaultVersionType ?? '').trim();
+      if (dvt && !(DEFAULT_VERSION_TYPES as readonly string[]).includes(dvt)) throw new InputError('defaultVersionType', `'${dvt}' is not one of ${DEFAULT_VERSION_TYPES.join(', ')}`);
+      if (dvt === 'latestType') resolution = { kind: 'latest' };
+      else if (dvt === 'specificVersionType') {
+        const s = (inputs.defaultVersionSpecific ?? '').trim();
+        if (!s) throw new InputError('defaultVersionSpecific', "is required when defaultVersionType is 'specificVersionType'");
+        checkVersion('defaultVersionSpecific', s);
+        resolution = { kind: 'version', version: s, from: 'defaultVersionSpecific' };
+      } else {
+        throw new InputError('version', "is required when versionSelector is 'specific' (or use versionSelector 'latest' / 'latestWithTag')");
+      }
+    }
+  } else {
+    if (version) throw new InputError('version', `must be empty when versionSelector is '${selector}' (got '${version}')`);
+    if (selector === 'latest') resolution = { kind: 'latest' };
+    else {
+      const t = (inputs.tag ?? '').trim();
+      if (!t) throw new InputError('tag', "is required when versionSelector is 'latestWithTag' (key or key=value)");
+      const i = t.indexOf('=');
+      const key = (i < 0 ? t : t.slice(0, i)).trim();
+      const value = i < 0 ? undefined : t.slice(i + 1).trim();
+      if (!key || /[,\u0000-\u001f]/.test(t)) throw new InputError('tag', `'${t}' is not a tag filter (key or key=value, one tag, no commas)`);
+      resolution = { kind: 'latestWithTag', tag: { key, value } };
+    }
+  }
+  const pattern = (inputs.itemPattern ?? '').trim() || '**';
+  if (inputs.download && !inputs.downloadPath) throw new InputError('downloadPath', 'is required when download is true');
+  return { name, resolution, pattern };
+}
+
+export interface DownloadOps {
+  ws: WorkspaceRef;
+  modelExists(name: string): Promise<boolean>;
+  getVersion(name: string, version: string): Promise<ModelVersion | undefined>;
+  latest(name: string, tag?: { key: string; value?: string }): Promise<ModelVersion | undefined>;
+  download(uri: string, dest: string, pattern: string, onProgress: (bytes: number, total: number) => void): Promise<DownloadResult>;
+}
+
+export function azureOps(ctx: AzureMLContext): DownloadOps {
+  return {
+    ws: ctx.ws,
+    modelExists: async (n) => (await getModelContainer(ctx, n)) !== undefined,
+    getVersion: (n, v) => getModelVersion(ctx, n, v),
+    latest: async (n, tag) => {
+      const tags = tag ? { [tag.key]: tag.value ?? '' } : undefined;
+      // the service filters; every candidate is re-checked here (newest first)
+      const vs = await listModelVersions(ctx, n, { orderBy: 'createdtime desc', tags, top: tag ? undefined : 1 });
+      return vs.find((v) => !tag || hasTag(v, tag));
+    },
+    download: (uri, dest, pattern, onProgress) => downloadAsset(ctx, uri, dest, { pattern, onProgress }),
+  };
+}
+
+function hasTag(v: ModelVersion, tag: { key: string; value?: string }): boolean {
+  const t = (v.properties?.tags ?? {}) as Record<string, string>;
+  return tag.key in t && (tag.value === undefined || tag.value === '' || t[tag.key] === tag.value);
+}
+
+export interface ModelMetadata {
+  name: string; version: string; id: string; armId?: string; uri: string; type: string;
+  description?: string; tags: Record<string, string>; properties: Record<string, string>;
+  jobName?: string; createdBy?: string; createdAt?: string; studioUrl: string;
+  workspace: { subscriptionId: string; resourceGroup: string; name: string };
+  files?: string[];
+}
+
+export interface DownloadTaskResult {
+  metadata: ModelMetadata;
+  /** absolute path of the model's files (folder or single file) when downloaded */
+  modelPath?: string;
+  metadataFile?: string;
+  download?: { files: number; bytes: number; totalBytes: number; unchanged: number };
+}
+
+export interface DownloadDeps {
+  ops: DownloadOps;
+  log: { info(m: string): void; warning(m: string): void; debug(m: string): void };
+  progress(percent: number, text?: string): void;
+}
+
+function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+export async function resolveAndDownload(inputs: DownloadInputs, deps: DownloadDeps): Promise<DownloadTaskResult> {
+  const { ops, log } = deps;
+  const { name, resolution, pattern } = planResolution(inputs);
+
+  // resolve
+  let mv: ModelVersion | undefined;
+  if (resolution.kind === 'version') {
+    mv = await ops.getVersion(name, resolution.version);
+    if (!mv) {
+      if (!(await ops.modelExists(name))) throw new InputError('definition', `model '${name}' was not found in workspace '${ops.ws.workspace}'`);
+      throw new InputError(resolution.from, `model '${name}' has no version '${resolution.version}' in workspace '${ops.ws.workspace}'`);
+    }
+  } else {
+    mv = await ops.latest(name, resolution.kind === 'latestWithTag' ? resolution.tag : undefined);
+    if (!mv) {
+      if (!(await ops.modelExists(name))) throw new InputError('definition', `model '${name}' was not found in workspace '${ops.ws.workspace}'`);
+      if (resolution.kind === 'latest') throw new InputError('definition', `model '${name}' has no (non-archived) versions`);
+      const t = resolution.tag;
+      throw new InputError('tag', `no version of model '${name}' carries tag ${t.value ? `${t.key}=${t.value}` : t.key}`);
+    }
+  }
+  const version = mv.name ?? (resolution.kind === 'version' ? resolution.version : '');
+  const p = mv.properties ?? ({} as NonNullable<ModelVersion['properties']>);
+  if (!p.modelUri) throw new UserError(`Model '${name}' version ${version} has no modelUri`);
+  log.info(`Model ${name}:${version} (${resolution.kind === 'version' ? 'requested version' : resolution.kind === 'latest' ? 'latest version' : `latest version tagged ${resolution.tag.key}${resolution.tag.value ? '=' + resolution.tag.value : ''}`}) → ${p.modelUri}`);
+
+  const sd = mv.systemData;
+  const metadata: ModelMetadata = {
+    name, version, id: `azureml:${name}:${version}`, armId: mv.id, uri: p.modelUri, type: p.modelType ?? 'custom_model',
+    ...(p.description ? { description: p.description } : {}),
+    tags: { ...((p.tags ?? {}) as Record<string, string>) }, properties: { ...((p.properties ?? {}) as Record<string, string>) },
+    ...(p.jobName ? { jobName: p.jobName } : {}),
+    ...(sd?.createdBy ? { createdBy: sd.createdBy } : {}),
+    ...(sd?.createdAt ? { createdAt: new Date(sd.createdAt as unknown as string).toISOString() } : {}),
+    studioUrl: studioUrl(ops.ws, 'model', name, version),
+    workspace: { subscriptionId: ops.ws.subscriptionId, resourceGroup: ops.ws.resourceGroup, name: ops.ws.workspace },
+  };
+  if (!inputs.download) {
+    log.info('download is false: model resolved, nothing downloaded.');
+    return { metadata };
+  }
+
+  // download
+  const dest = path.resolve(inputs.downloadPath!);
+  let lastPct = -1;
+  let lastAt = 0;
+  const res = await ops.download(p.modelUri, dest, pattern, (bytes, total) => {
+    const pct = total ? Math.floor((bytes * 100) / total) : 100;
+    const now = Date.now();
+    if (pct !== lastPct && (pct === 100 || now - lastAt > 1000 || pct - lastPct >= 10)) {
+      lastPct = pct; lastAt = now;
+      deps.progress(pct, `Downloading model: ${fmtBytes(bytes)} of ${fmtBytes(total)}`);
+    }
+  });
+  const metadataFile = path.join(dest, METADATA_FILE);
+  if (res.files.includes(metadataFile)) throw new UserError(`The model has a file named ${METADATA_FILE} at the top of ${dest}; it would clash with the metadata file`);
+  metadata.files = res.files.map((f) => path.relative(dest, f).split(path.sep).join('/'));
+  await fsp.writeFile(metadataFile, JSON.stringify(metadata, null, 2) + '\n');
+  log.info(`${res.files.length} file(s), ${fmtBytes(res.totalBytes)} in ${dest}` +
+    (res.unchanged ? ` (${res.unchanged} already present and identical, ${fmtBytes(res.bytes)} transferred)` : ''));
+  return { metadata, modelPath: res.root, metadataFile, download: { files: res.files.length, bytes: res.bytes, totalBytes: res.totalBytes, unchanged: res.unchanged } };
+}
+
+/** Markdown for the build summary tab. */
+export function downloadSummary(r: DownloadTaskResult): string {
+  const esc = (s: string) => s.replace(/[|`*_<>[\]]/g, (c) => `\\${c}`);
+  const m = r.metadata;
+  const lines = [
+    `### Azure ML model ${esc(m.name)}:${esc(m.version)}`, '',
+    '| | |', '|---|---|',
+    `| Model | [${esc(m.id)}](${m.studioUrl}) |`,
+    `| Files | \`${m.uri.replace(/`/g, '')}\` |`,
+  ];
+  if (r.download) lines.push(`| Downloaded | ${r.download.files} file(s), ${fmtBytes(r.download.totalBytes)} to \`${(r.modelPath ?? '').replace(/`/g, '')}\` |`);
+  return lines.join('\n') + '\n';
+}
