@@ -5,3 +5,6 @@ export * from './errors';
 export * from './arm';
 export * from './storage';
 export * from './models';
+export * from './jobs';
+export * from './mlflow';
+export * from './jobResolver';
