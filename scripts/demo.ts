@@ -49,7 +49,10 @@ export interface StepResult {
   ms: number;
   note?: string;
   outputs: Record<string, string>;
-  summaries: string[];
+  /** markdown summaries the step's tasks uploaded (title = the summary's file name, as Azure DevOps shows it) */
+  summaries: Array<{ title: string; task: string; markdown: string; file?: string }>;
+  /** the key log lines of each task run (what the pipeline log shows, without logging commands) */
+  logs: Array<{ task: string; lines: string[] }>;
   logFile?: string;
   /** extra facts of the step (release id, approvers, scoring answer …) */
   facts: Record<string, unknown>;
@@ -154,7 +157,11 @@ async function runTask(flow: Flow, res: StepResult, task: string, opts: Omit<Run
   printLog(flow, run);
   res.logFile = run.logFile;
   res.outputs = { ...res.outputs, ...run.outputs };
-  res.summaries.push(...run.summaries);
+  const titles = run.commands
+    .filter((x) => x.name === 'task.uploadsummary' || (x.name === 'task.addattachment' && /summary/i.test(x.props.type ?? '')))
+    .map((x) => path.basename(x.data.trim()).replace(/\.md$/i, ''));
+  run.summaries.forEach((markdown, i) => res.summaries.push({ title: titles[i] ?? task, task, markdown }));
+  res.logs.push({ task, lines: keyLogLines(run.stdout) });
   printKv(flow, 'output variables', run.outputs, run.secretOutputs);
   if (run.result !== 'Succeeded' && run.result !== 'SucceededWithIssues') {
     throw new StepFailed(`${task} ${run.result ?? 'failed'}: ${run.message ?? run.errors[0] ?? `exit code ${run.code}`}`);
@@ -219,7 +226,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const steps: StepResult[] = [];
   try {
     for (const [i, def] of STEPS.entries()) {
-      const res: StepResult = { id: def.id, title: def.title, task: def.task, status: 'ok', ms: 0, outputs: {}, summaries: [], facts: {} };
+      const res: StepResult = { id: def.id, title: def.title, task: def.task, status: 'ok', ms: 0, outputs: {}, summaries: [], logs: [], facts: {} };
       steps.push(res);
       print('');
       print(bold(`━━ ${i + 1}/${STEPS.length} ${def.title}${def.task ? `  ·  ${def.task}@1` : ''} ${'━'.repeat(Math.max(3, 100 - def.title.length - (def.task?.length ?? 0)))}`.slice(0, 118)));
@@ -243,7 +250,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         if (!(e instanceof StepFailed)) print(dim(String((e as Error).stack ?? e)));
         break; // later steps build on this one
       }
-      res.summaries.forEach((md, n) => fs.writeFileSync(path.join(outDir, `${String(i + 1).padStart(2, '0')}-${def.id}${n ? `-${n + 1}` : ''}.md`), md));
+      res.summaries.forEach((sm, n) => {
+        sm.file = `${String(i + 1).padStart(2, '0')}-${def.id}${n ? `-${n + 1}` : ''}.md`;
+        fs.writeFileSync(path.join(outDir, sm.file), sm.markdown);
+      });
     }
   } finally {
     if (!opts.box) await box.stop();
