@@ -1,0 +1,502 @@
+// AzureMLJob@1: submit an Azure ML job from `az ml job create -f` YAML (or attach to an existing one), wait for it
+// with a backing-off poll, stream its log, cancel it on timeout / pipeline cancel, report metrics.
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { InputError, UserError, lineageTags, type PipelineContext } from '../pipeline';
+import { getWorkspace, studioUrl, type AzureMLContext, type WorkspaceRef } from '../azureml';
+import { buildJobBody, parseJobYaml, JobSpecError, type JobSpec, type SpecResolver } from '../azureml/jobSpec';
+import {
+  JOB_NAME_PATTERN, JobLogReader, RUNNING_STATUSES, TERMINAL_STATUSES, cancelJob, createJob, getRunDetails, readJob,
+  type JobResource, type RunDetails,
+} from '../azureml/jobs';
+import { AzureAssetResolver } from '../azureml/jobResolver';
+import { MlflowClient, type RunSummary } from '../azureml/mlflow';
+
+export const MODES = ['submit', 'waitExisting'] as const;
+export type Mode = (typeof MODES)[number];
+
+export interface JobInputs {
+  mode: Mode;
+  /** job YAML (absolute or relative to cwd); submit mode */
+  jobFile?: string;
+  /** `path=value` lines */
+  overrides?: string[];
+  jobName?: string;
+  experimentName?: string;
+  displayName?: string;
+  wait: boolean;
+  streamLogs: boolean;
+  /** 0 = no limit */
+  timeoutMinutes: number;
+  cancelOnCancel: boolean;
+  tags?: Record<string, string>;
+}
+
+export interface Log { info(m: string): void; warning(m: string): void; debug(m: string): void }
+
+/** What waiting needs from Azure, injectable for unit tests. */
+export interface WaitOps {
+  readJob(name: string): Promise<{ job?: JobResource; retryAfterMs?: number }>;
+  cancelJob(name: string): Promise<{ status?: string; confirmed: boolean }>;
+  logReader(name: string): { readNew(flush?: boolean): Promise<string[]>; tail(n: number): Promise<string[]> };
+  runDetails(job: JobResource): Promise<RunDetails | undefined>;
+  runSummary(job: JobResource): Promise<RunSummary | undefined>;
+}
+
+export interface JobOps extends WaitOps {
+  ws: WorkspaceRef;
+  /** reads the workspace; returns its MLflow tracking URI */
+  checkWorkspace(): Promise<{ trackingUri?: string }>;
+  /** a resolver that only reads until `commit()` */
+  newResolver(): SpecResolver & { commit(onStep?: (what: string, i: number, n: number) => void): Promise<void>; pending: unknown[] };
+  createJob(name: string, body: { properties: Record<string, unknown> }): Promise<JobResource>;
+}
+
+export interface Clock { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> }
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
+    signal?.addEventListener('abort', done, { once: true });
+  }),
+};
+
+export interface JobDeps {
+  ops: JobOps;
+  log: Log;
+  progress(percent: number, text?: string): void;
+  context: PipelineContext;
+  cwd?: string;
+  signal?: AbortSignal;
+  clock?: Clock;
+}
+
+export interface JobResult {
+  jobName: string;
+  status: string;
+  studioUrl: string;
+  submitted: boolean;
+  /** existing job with the same definition (rerun) */
+  reused: boolean;
+  waited: boolean;
+  metrics: Record<string, number>;
+  params: Record<string, string>;
+  jobType?: string;
+  displayName?: string;
+  experimentName?: string;
+  durationMs?: number;
+  error?: string;
+  logTail?: string[];
+  /** set when the task must fail (after outputs and summary are written) */
+  failure?: string;
+  polls: number;
+}
+
+export function azureJobOps(ctx: AzureMLContext, log?: Log): JobOps {
+  let trackingUri: string | undefined;
+  let mlflow: MlflowClient | undefined;
+  return {
+    ws: ctx.ws,
+    checkWorkspace: async () => {
+      const w = await getWorkspace(ctx);
+      trackingUri = w.mlFlowTrackingUri ?? undefined;
+      return { trackingUri };
+    },
+    newResolver: () => new AzureAssetResolver(ctx, { errorPrefix: "Input 'jobFile': ", onProgress: (m) => log?.info(m) }),
+    createJob: (n, b) => createJob(ctx, n, b),
+    readJob: (n) => readJob(ctx, n),
+    cancelJob: (n) => cancelJob(ctx, n),
+    logReader: (n) => new JobLogReader(ctx, n),
+    runDetails: (job) => getRunDetails(ctx, job, trackingUri),
+    runSummary: async (job) => {
+      const uri = job.properties.services?.Tracking?.endpoint ?? trackingUri;
+      if (!uri) return undefined;
+      mlflow ??= new MlflowClient(ctx, uri);
+      return mlflow.runSummary(job.name);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- poll schedule
+
+export interface PollScheduleOptions { initialMs: number; factor: number; maxMs: number }
+export const DEFAULT_POLL: PollScheduleOptions = { initialMs: 1000, factor: 1.5, maxMs: 10_000 };
+
+/** Delays between status reads: starts fast, grows ×factor to a cap; `reset()` on every status change. */
+export class PollSchedule {
+  private cur: number;
+  constructor(readonly opts: PollScheduleOptions = DEFAULT_POLL) { this.cur = opts.initialMs; }
+  next(): number {
+    const d = this.cur;
+    this.cur = Math.min(this.opts.maxMs, this.cur * this.opts.factor);
+    return d;
+  }
+  reset(): void { this.cur = this.opts.initialMs; }
+}
+
+/** Number of reads the schedule makes in `durationMs` of one unchanged status (analytic, for the benchmark). */
+export function readsInDuration(durationMs: number, opts: PollScheduleOptions = DEFAULT_POLL): number {
+  const s = new PollSchedule(opts);
+  let t = 0, n = 0;
+  for (;;) {
+    t += s.next();
+    if (t > durationMs) return n;
+    n++;
+  }
+}
+
+const STATUS_PROGRESS: Record<string, number> = {
+  NotStarted: 0, Starting: 5, Provisioning: 10, Queued: 10, Preparing: 20, Running: 50, Finalizing: 90, CancelRequested: 95,
+  Completed: 100, Failed: 100, Canceled: 100, NotResponding: 100, Paused: 100,
+};
+
+/** Keep a job's log line from being read as an agent logging command (##vso[…], ##[…]). */
+export function neutralizeLogLine(line: string): string {
+  return /##(vso)?\[/i.test(line) ? line.replace(/##/g, '#\u200b#') : line;
+}
+
+// ---------------------------------------------------------------------------------------------- inputs
+
+export function validateInputs(i: JobInputs, cwd: string): { jobFile?: string; jobName?: string } {
+  if (!(MODES as readonly string[]).includes(i.mode)) throw new InputError('mode', `'${i.mode}' is not one of ${MODES.join(', ')}`);
+  if (!Number.isFinite(i.timeoutMinutes) || i.timeoutMinutes < 0) throw new InputError('timeoutMinutes', `must be 0 (no limit) or a positive number of minutes, got ${i.timeoutMinutes}`);
+  const jobName = i.jobName?.trim() || undefined;
+  if (jobName !== undefined && !JOB_NAME_PATTERN.test(jobName)) {
+    throw new InputError('jobName', `'${jobName}' is not a valid job name (1-255 letters, digits, '-' or '_', starting with a letter or digit)`);
+  }
+  for (const [k, v] of Object.entries(i.tags ?? {})) {
+    if (!k.trim()) throw new InputError('tags', 'empty key');
+    if (v.length > 5000) throw new InputError('tags', `value of '${k}' is longer than 5000 characters`);
+  }
+  for (const o of i.overrides ?? []) {
+    const t = o.trim();
+    if (!t) continue;
+    const eq = t.indexOf('=');
+    if (eq <= 0) throw new InputError('overrides', `'${t}' is not path=value (e.g. inputs.learning_rate=0.1)`);
+    if (t.slice(0, eq).split('.').some((s) => !s.trim())) throw new InputError('overrides', `'${t}': the path '${t.slice(0, eq).trim()}' has an empty segment`);
+  }
+  if (i.mode === 'waitExisting') {
+    if (!jobName) throw new InputError('jobName', 'is required in mode waitExisting (the name of the job to wait for)');
+    return { jobName };
+  }
+  const f = i.jobFile?.trim();
+  if (!f) throw new InputError('jobFile', 'is required in mode submit (an Azure ML job YAML file)');
+  return { jobFile: path.resolve(cwd, f), jobName };
+}
+
+function parseSpec(file: string, i: JobInputs): JobSpec {
+  try {
+    return parseJobYaml(file, { overrides: i.overrides });
+  } catch (e) {
+    if (e instanceof JobSpecError || e instanceof UserError) {
+      const msg = e.message;
+      if (/^Override '/.test(msg)) throw new InputError('overrides', msg.replace(/^Override /, ''));
+      throw new InputError('jobFile', msg);
+    }
+    throw e;
+  }
+}
+
+/** Default job name: `<pipeline>-<buildId>-<attempt>-<definition hash>` in a pipeline (same definition in the same attempt = same job), else random. */
+export function defaultJobName(ctx: PipelineContext, body: unknown): string {
+  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
+  const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 8);
+  const pipe = slug(ctx.definitionName ?? ctx.releaseDefinitionName ?? '');
+  const run = ctx.buildId ?? ctx.releaseId;
+  if (run) return [pipe || 'azdo', run, ctx.attempt && ctx.attempt !== '1' ? `a${ctx.attempt}` : '', hash].filter(Boolean).join('-');
+  return `job-${randomBytes(5).toString('hex')}`;
+}
+
+// ---------------------------------------------------------------------------------------------- comparison
+
+const MUTABLE_JOB_PROPS = new Set(['description', 'tags', 'properties', 'isArchived', 'status', 'services']);
+
+/** Keys of `mine` (a job body's properties) that an existing job does not carry identically ([] = same definition). */
+export function definitionDifferences(mine: Record<string, unknown>, theirs: Record<string, unknown>): string[] {
+  const same = (a: unknown, b: unknown): boolean => {
+    if (a === undefined || a === null) return true;
+    if (typeof a === 'string' && typeof b === 'string') return a === b || (/^(\/subscriptions\/|azureml:)/i.test(a) && a.toLowerCase() === b.toLowerCase());
+    if (typeof a !== 'object') return a === b || String(a) === String(b);
+    if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, k) => same(x, b[k]));
+    if (!b || typeof b !== 'object') return false;
+    return Object.entries(a as Record<string, unknown>).every(([k, v]) => same(v, (b as Record<string, unknown>)[k]));
+  };
+  return Object.keys(mine).filter((k) => !MUTABLE_JOB_PROPS.has(k) && !same(mine[k], theirs[k]));
+}
+
+// ---------------------------------------------------------------------------------------------- waiting
+
+export interface WaitOptions {
+  ops: WaitOps;
+  log: Log;
+  progress(percent: number, text?: string): void;
+  signal?: AbortSignal;
+  clock?: Clock;
+  streamLogs: boolean;
+  timeoutMs: number;
+  cancelOnCancel: boolean;
+  schedule?: PollScheduleOptions;
+  /** the job as last read (skips the first read when given) */
+  initial?: JobResource;
+}
+
+export interface WaitOutcome {
+  job: JobResource;
+  status: string;
+  polls: number;
+  /** when the terminal status was first seen (clock ms) */
+  noticedAt: number;
+  /** log lines printed (only kept: the last 30) */
+  lastLines: string[];
+  cancelled?: { reason: string; status?: string; confirmed: boolean };
+}
+
+/** Polls until the job is terminal; cancels it (and says so) on timeout or abort. */
+export async function waitForJob(name: string, o: WaitOptions): Promise<WaitOutcome> {
+  const clock = o.clock ?? realClock;
+  const sched = new PollSchedule(o.schedule);
+  const started = clock.now();
+  const deadline = o.timeoutMs > 0 ? started + o.timeoutMs : Infinity;
+  const reader = o.streamLogs ? o.ops.logReader(name) : undefined;
+  const lastLines: string[] = [];
+  let polls = 0;
+  let job = o.initial;
+  let retryAfterMs: number | undefined;
+  const print = (lines: string[]) => {
+    for (const l of lines) {
+      o.log.info(neutralizeLogLine(l));
+      lastLines.push(l);
+    }
+    if (lastLines.length > 30) lastLines.splice(0, lastLines.length - 30);
+  };
+  const stream = async (flush = false) => {
+    if (!reader) return;
+    try { print(await reader.readNew(flush)); } catch (e) {
+      if (o.signal?.aborted) throw e;
+      o.log.warning(`Log streaming: ${(e as Error).message}`);
+    }
+  };
+
+  const cancel = async (reason: string): Promise<WaitOutcome> => {
+    o.log.info(`Cancelling Azure ML job ${name} (${reason})…`);
+    const r = await o.ops.cancelJob(name);
+    o.log.info(`Cancelled Azure ML job ${name} (${reason})${r.status ? `: status ${r.status}` : ''}${r.confirmed ? '' : ' (cancellation requested, not yet confirmed)'}`);
+    const j = job ?? { id: '', name, properties: {} };
+    return { job: j, status: r.status ?? 'CancelRequested', polls, noticedAt: clock.now(), lastLines, cancelled: { reason, status: r.status, confirmed: r.confirmed } };
+  };
+  const abortReason = () => {
+    const r = o.signal?.reason as { signal?: string; message?: string } | undefined;
+    return `pipeline cancelled${r?.signal ? ` (${r.signal})` : ''}`;
+  };
+
+  let lastStatus = job?.properties.status;
+  if (lastStatus) o.progress(STATUS_PROGRESS[lastStatus] ?? 0, `Job ${name}: ${lastStatus}`);
+  for (;;) {
+    const status = job?.properties.status;
+    if (status && TERMINAL_STATUSES.has(status)) break;
+    if (job) {
+      const delay = Math.max(sched.next(), retryAfterMs ?? 0);
+      const until = Math.min(clock.now() + delay, deadline);
+      await clock.sleep(Math.max(0, until - clock.now()), o.signal);
+    }
+    if (o.signal?.aborted) {
+      if (!o.cancelOnCancel) {
+        throw new UserError(`Stopped waiting for Azure ML job ${name} (${abortReason()}); the job was NOT cancelled (cancelOnCancel is false)`);
+      }
+      return cancel(abortReason());
+    }
+    if (clock.now() >= deadline) return cancel(`timeout of ${Math.round(o.timeoutMs / 60000 * 100) / 100} minute(s) reached`);
+    let read;
+    try {
+      read = await o.ops.readJob(name);
+    } catch (e) {
+      if (o.signal?.aborted) continue; // handled at the top of the loop
+      throw e;
+    }
+    polls++;
+    retryAfterMs = read.retryAfterMs;
+    if (!read.job) throw new UserError(`Azure ML job ${name} no longer exists (deleted while waiting)`);
+    job = read.job;
+    const s = job.properties.status ?? 'Unknown';
+    if (s !== lastStatus) {
+      o.log.info(`${lastStatus ?? 'Submitted'} → ${s}`);
+      o.progress(STATUS_PROGRESS[s] ?? 50, `Job ${name}: ${s}`);
+      lastStatus = s;
+      sched.reset();
+    }
+    if (RUNNING_STATUSES.has(s)) {
+      try { await stream(); } catch (e) { if (!o.signal?.aborted) throw e; }
+    }
+  }
+  const noticedAt = clock.now();
+  await stream(true);
+  return { job: job!, status: job!.properties.status!, polls, noticedAt, lastLines };
+}
+
+// ---------------------------------------------------------------------------------------------- main
+
+export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResult> {
+  const { ops, log } = deps;
+  const clock = deps.clock ?? realClock;
+  const cwd = deps.cwd ?? process.cwd();
+  const started = clock.now();
+
+  // 1. everything without network
+  const v = validateInputs(inputs, cwd);
+  let spec: JobSpec | undefined;
+  if (inputs.mode === 'submit') {
+    try {
+      const st = await fsp.stat(v.jobFile!);
+      if (!st.isFile()) throw new Error();
+    } catch { throw new InputError('jobFile', `'${inputs.jobFile}' was not found (looked for ${v.jobFile})`); }
+    spec = parseSpec(v.jobFile!, inputs);
+    for (const w of spec.warnings) log.warning(w);
+    if (inputs.experimentName?.trim()) spec.experimentName = inputs.experimentName.trim();
+    if (inputs.displayName?.trim()) spec.displayName = inputs.displayName.trim();
+    spec.tags = { ...lineageTags(deps.context), ...(spec.tags ?? {}), ...(inputs.tags ?? {}) };
+  }
+
+  // 2. reads: workspace, references (compute, assets), local files hashed — nothing written
+  await ops.checkWorkspace();
+  let name: string;
+  let job: JobResource | undefined;
+  let submitted = false, reused = false;
+  if (spec) {
+    const resolver = ops.newResolver();
+    log.info(`Checking ${path.basename(v.jobFile!)} (${spec.type} job): compute, environments, assets, local files…`);
+    const built = await buildJobBody(spec, resolver);
+    for (const w of built.warnings) if (!spec.warnings.includes(w)) log.warning(w);
+    name = v.jobName ?? spec.name ?? defaultJobName(deps.context, built.body);
+    const existing = (await ops.readJob(name)).job;
+    if (existing) {
+      const diff = definitionDifferences(built.body.properties, existing.properties);
+      if (diff.length) {
+        throw new InputError('jobName', `job '${name}' already exists in workspace '${ops.ws.workspace}' with a different definition (${diff.join(', ')} differ); choose another job name`);
+      }
+      log.info(`Job ${name} already exists with the same definition (status ${existing.properties.status}): not submitting it again${inputs.wait ? '; waiting for it' : ''}.`);
+      job = existing;
+      reused = true;
+    } else {
+      // 3. writes: uploads, code/environment/component versions, then the job
+      await resolver.commit((what, i, n) => { log.debug(`(${i + 1}/${n}) ${what}`); deps.progress(Math.round((i / Math.max(1, n)) * 5), what); });
+      job = await ops.createJob(name, built.body);
+      submitted = true;
+      log.info(`Submitted ${spec.type} job ${name} (experiment ${spec.experimentName}).`);
+    }
+  } else {
+    name = v.jobName!;
+    job = (await ops.readJob(name)).job;
+    if (!job) throw new InputError('jobName', `job '${name}' was not found in workspace '${ops.ws.workspace}'`);
+    log.info(`Waiting for existing job ${name} (status ${job.properties.status}).`);
+  }
+  const link = job.properties.services?.Studio?.endpoint || studioUrl(ops.ws, 'job', name);
+  log.info(`Studio: ${link}`);
+
+  const result: JobResult = {
+    jobName: name, status: job.properties.status ?? 'Unknown', studioUrl: link, submitted, reused, waited: false,
+    metrics: {}, params: {}, jobType: job.properties.jobType, displayName: job.properties.displayName ?? undefined,
+    experimentName: job.properties.experimentName ?? undefined, polls: 0,
+  };
+  if (!inputs.wait) return result;
+
+  // 4. wait
+  const out = await waitForJob(name, {
+    ops, log, progress: deps.progress, signal: deps.signal, clock, streamLogs: inputs.streamLogs,
+    timeoutMs: inputs.timeoutMinutes * 60_000, cancelOnCancel: inputs.cancelOnCancel, initial: job,
+  });
+  result.waited = true;
+  result.status = out.status;
+  result.polls = out.polls;
+  job = out.job;
+  if (out.cancelled) {
+    result.failure = `Cancelled Azure ML job ${name} (${out.cancelled.reason})`;
+    result.durationMs = clock.now() - started;
+    return result;
+  }
+  const details = await ops.runDetails(job).catch((e) => { log.debug(`run history: ${(e as Error).message}`); return undefined; });
+  if (details?.startTimeUtc && details.endTimeUtc) result.durationMs = Date.parse(details.endTimeUtc) - Date.parse(details.startTimeUtc);
+  else result.durationMs = clock.now() - started;
+  try {
+    let s = await ops.runSummary(job);
+    const best = s?.tags?.best_child_run_id;
+    if (s && !Object.keys(s.metrics).length && best) {
+      const child = await ops.runSummary({ ...job, name: best });
+      if (child) { log.info(`Metrics of the best trial ${best}.`); s = { ...child, params: { ...s.params, ...child.params } }; }
+    }
+    if (s) { result.metrics = s.metrics; result.params = s.params; }
+  } catch (e) {
+    if (deps.signal?.aborted) throw e;
+    log.warning(`Could not read the job's metrics: ${(e as Error).message}`);
+  }
+  if (out.status === 'Completed') {
+    log.info(`Job ${name} completed.`);
+    return result;
+  }
+  if (out.status === 'Failed') {
+    result.error = details?.error?.message ? `${details.error.code ? `${details.error.code}: ` : ''}${details.error.message}` : undefined;
+    let tail = out.lastLines;
+    if (!inputs.streamLogs || !tail.length) tail = await ops.logReader(name).tail(30).catch(() => []);
+    result.logTail = tail;
+    if (!inputs.streamLogs && tail.length) {
+      log.info(`Last ${tail.length} line(s) of the job's log:`);
+      for (const l of tail) log.info(neutralizeLogLine(l));
+    }
+    if (result.error) log.info(`Error: ${result.error}`);
+    result.failure = `Azure ML job ${name} failed${result.error ? `: ${result.error.split('\n')[0]}` : ''}`;
+    return result;
+  }
+  result.failure = `Azure ML job ${name} ended with status ${out.status}`;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------- summary
+
+/** Output variable name for a metric: `metric.<name>` with characters a variable name cannot hold replaced by '_'. */
+export function metricVariable(name: string): string {
+  return `metric.${name.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
+function fmtDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function jobSummary(r: JobResult, ws: WorkspaceRef): string {
+  const esc = (s: string) => String(s).replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+  const icon = r.status === 'Completed' ? '✅' : r.status === 'Failed' ? '❌' : r.status === 'Canceled' || r.status === 'CancelRequested' ? '⛔' : 'ℹ️';
+  const lines = [
+    `### ${icon} Azure ML job ${esc(r.jobName)}: ${esc(r.status)}`,
+    '',
+    '| | |', '|---|---|',
+    `| Job | [${esc(r.jobName)}](${r.studioUrl}) |`,
+    `| Status | ${esc(r.status)} |`,
+  ];
+  if (r.jobType) lines.push(`| Type | ${esc(r.jobType)} |`);
+  if (r.experimentName) lines.push(`| Experiment | ${esc(r.experimentName)} |`);
+  if (r.durationMs !== undefined && r.waited) lines.push(`| Duration | ${fmtDuration(r.durationMs)} |`);
+  lines.push(`| Workspace | [${esc(ws.workspace)}](${studioUrl(ws, 'workspace')}) (resource group ${esc(ws.resourceGroup)}) |`);
+  if (r.reused) lines.push('| Submission | existing job with the same definition (not submitted again) |');
+  if (r.failure) lines.push(`| Result | ${esc(r.failure)} |`);
+  const metrics = Object.entries(r.metrics);
+  if (metrics.length) {
+    lines.push('', '#### Metrics', '', '| Metric | Value |', '|---|---:|');
+    for (const [k, val] of metrics.sort(([a], [b]) => a.localeCompare(b))) lines.push(`| ${esc(k)} | ${Number.isInteger(val) ? val : Number(val.toPrecision(6))} |`);
+  }
+  const params = Object.entries(r.params);
+  if (params.length) {
+    lines.push('', '#### Parameters', '', '| Parameter | Value |', '|---|---|');
+    for (const [k, val] of params.sort(([a], [b]) => a.localeCompare(b))) lines.push(`| ${esc(k)} | ${esc(val.length > 200 ? val.slice(0, 199) + '…' : val)} |`);
+  }
+  if (r.error || r.logTail?.length) {
+    lines.push('', '#### Error', '');
+    if (r.error) lines.push(esc(r.error), '');
+    if (r.logTail?.length) lines.push('```', ...r.logTail.map((l) => l.replace(/```/g, "'''")), '```');
+  }
+  return lines.join('\n') + '\n';
+}
