@@ -1,5 +1,5 @@
 // Classic releases and YAML pipeline runs for model versions, through azure-devops-node-api (ReleaseApi, PipelinesApi).
-import { ApprovalStatus, ApprovalType, ReleaseExpands, ReleaseReason, type Release, type ReleaseApproval, type ReleaseDefinition } from 'azure-devops-node-api/interfaces/ReleaseInterfaces';
+import { ApprovalStatus, ApprovalType, ReleaseDefinitionExpands, ReleaseExpands, ReleaseReason, type Release, type ReleaseApproval, type ReleaseDefinition } from 'azure-devops-node-api/interfaces/ReleaseInterfaces';
 import type { Run } from 'azure-devops-node-api/interfaces/PipelinesInterfaces';
 import { InputError, UserError } from '../pipeline';
 import { devopsCall, type DevOpsConnection } from './client';
@@ -36,7 +36,7 @@ export async function findReleaseDefinition(conn: DevOpsConnection, nameOrId: st
   let id: number | undefined = /^[0-9]+$/.test(key) ? Number(key) : undefined;
   if (id === undefined) {
     const list = await devopsCall(conn, `list release pipelines named '${key}'`, () =>
-      api.getReleaseDefinitions(conn.project, key, ReleaseExpands.None, undefined, undefined, 100, undefined, undefined, undefined, true), { grant: GRANT_VIEW(key) });
+      api.getReleaseDefinitions(conn.project, key, ReleaseDefinitionExpands.None, undefined, undefined, 100, undefined, undefined, undefined, true), { grant: GRANT_VIEW(key) });
     const hits = (list ?? []).filter((d) => (d.name ?? '').toLowerCase() === key.toLowerCase());
     if (!hits.length) throw new InputError(input, `no release pipeline named '${key}' in project '${conn.project}'`);
     if (hits.length > 1) throw new InputError(input, `${hits.length} release pipelines are named '${key}' (${hits.map((d) => `${d.path ?? ''}\\${d.name} id ${d.id}`).join(', ')}): give the id`);

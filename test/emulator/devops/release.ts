@@ -349,7 +349,7 @@ function createRelease(ctx: EmulatorContext, d: DefinitionRecord, b: any): Relea
   const pinned: ReleaseRecord['artifacts'] = [];
   for (const g of given) {
     const a = d.artifacts.find((x) => x.alias.toLowerCase() === String(g?.alias ?? '').toLowerCase());
-    if (!a) invalid(`VS402962: Artifact with alias '${g?.alias}' is not found in the release pipeline '${d.name}'. Provide a valid alias and try again.`);
+    if (!a) return invalid(`VS402962: Artifact with alias '${g?.alias}' is not found in the release pipeline '${d.name}'. Provide a valid alias and try again.`);
     const ir = g.instanceReference;
     if (!ir || typeof ir !== 'object' || typeof ir.id !== 'string' || !ir.id.trim()) invalid(`Artifact '${a.alias}': instanceReference.id (the artifact version) is required.`);
     if (ir.name !== undefined && typeof ir.name !== 'string') invalid(`Artifact '${a.alias}': instanceReference.name must be a string.`);
@@ -359,7 +359,7 @@ function createRelease(ctx: EmulatorContext, d: DefinitionRecord, b: any): Relea
     if (pinned.some((p) => p.alias === a.alias)) continue;
     // not given: its default version ('latestType' for ours) — the newest model version in the emulated workspace
     const latest = latestModelVersion(ctx, a.definitionReference.definition?.id);
-    if (!latest) invalid(`Latest version information could not be loaded for artifact ${a.alias}. This could be due to inaccessible artifact source or no version is available.`);
+    if (!latest) return invalid(`Latest version information could not be loaded for artifact ${a.alias}. This could be due to inaccessible artifact source or no version is available.`);
     pinned.push({ ...a, definitionReference: { ...a.definitionReference, version: { id: latest, name: latest } } });
   }
   const now = new Date().toISOString();
