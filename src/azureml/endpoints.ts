@@ -1,0 +1,252 @@
+// Online endpoints and deployments (managed and Kubernetes), api-version 2022-10-01.
+// Control plane: the SDK's operations with its pollers (Azure-AsyncOperation, Retry-After honoured; our
+// interval applies only when the service sends no Retry-After). Traffic changes are GET → edit `traffic` → PUT,
+// because PATCH takes only tags/identity. Data plane (scoring) through core-rest-pipeline's HTTP client.
+import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
+import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
+import { UserError, setSecret } from '../pipeline';
+import type { AzureMLContext } from './context';
+import { AzureError, mapAzureError, oneLine, statusOf } from './errors';
+
+/** Poll interval when the service gives no Retry-After (Azure ML sends one; the SDK lets it win). */
+export const LRO_POLL_MS = 1000;
+
+export type EndpointKind = 'Managed' | 'Kubernetes';
+
+/** What the deploy task needs to know about an endpoint. */
+export interface EndpointInfo {
+  name: string;
+  kind: EndpointKind;
+  authMode: string;
+  /** ARM id of the Kubernetes compute (Kubernetes endpoints) */
+  compute?: string;
+  traffic: Record<string, number>;
+  provisioningState?: string;
+  scoringUri?: string;
+  description?: string;
+  tags: Record<string, string>;
+  location?: string;
+}
+
+export interface DeploymentInfo {
+  name: string;
+  kind: EndpointKind;
+  provisioningState?: string;
+  model?: string;
+  codeId?: string;
+  scoringScript?: string;
+  environmentId?: string;
+  instanceType?: string;
+  instanceCount?: number;
+  environmentVariables?: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+export function endpointInfo(e: OnlineEndpoint): EndpointInfo {
+  const p = e.properties;
+  return {
+    name: e.name ?? '',
+    kind: p.compute ? 'Kubernetes' : 'Managed',
+    authMode: p.authMode,
+    compute: p.compute ?? undefined,
+    traffic: { ...(p.traffic ?? {}) },
+    provisioningState: p.provisioningState,
+    scoringUri: p.scoringUri ?? undefined,
+    description: p.description ?? undefined,
+    tags: { ...(e.tags ?? {}) },
+    location: e.location,
+  };
+}
+
+export function deploymentInfo(d: OnlineDeployment): DeploymentInfo {
+  const p = d.properties;
+  return {
+    name: d.name ?? '',
+    kind: p.endpointComputeType === 'Kubernetes' ? 'Kubernetes' : 'Managed',
+    provisioningState: p.provisioningState,
+    model: p.model ?? undefined,
+    codeId: p.codeConfiguration?.codeId ?? undefined,
+    scoringScript: p.codeConfiguration?.scoringScript,
+    environmentId: p.environmentId ?? undefined,
+    instanceType: p.instanceType ?? undefined,
+    instanceCount: d.sku?.capacity,
+    environmentVariables: p.environmentVariables ? Object.fromEntries(Object.entries(p.environmentVariables).map(([k, v]) => [k, v ?? ''])) : undefined,
+    tags: { ...(d.tags ?? {}) },
+  };
+}
+
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
+  if (signal?.aborted) return reject(signal.reason);
+  const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+  const onAbort = () => { clearTimeout(t); reject(signal!.reason); };
+  signal?.addEventListener('abort', onAbort, { once: true });
+});
+
+/** `The long-running operation has failed. <code>. <message>` (core-lro) → one user line. */
+function lroError(err: unknown, what: string): unknown {
+  const e = err as Error;
+  if (e instanceof Error && /^The long-running operation has failed/.test(e.message)) {
+    const detail = e.message.replace(/^The long-running operation has failed\.?\s*/, '');
+    return new AzureError(`${what} failed: ${oneLine(detail) || 'the operation failed'}`, 400, /^([A-Za-z]+)\./.exec(detail)?.[1]);
+  }
+  return mapAzureError(err, what);
+}
+
+const opts = (ctx: AzureMLContext, signal?: AbortSignal) => ({ abortSignal: signal ?? ctx.signal, updateIntervalInMs: LRO_POLL_MS });
+
+export async function getEndpoint(ctx: AzureMLContext, name: string, signal?: AbortSignal): Promise<OnlineEndpoint | undefined> {
+  try {
+    return await ctx.client.onlineEndpoints.get(ctx.ws.resourceGroup, ctx.ws.workspace, name, { abortSignal: signal ?? ctx.signal });
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw mapAzureError(err, `online endpoint '${name}'`);
+  }
+}
+
+/**
+ * PUT an endpoint and wait for it. A 409 (another operation in progress on the endpoint) is retried for up to
+ * `conflictWaitMs`, as the service asks ("retry when it has finished").
+ */
+export async function putEndpoint(ctx: AzureMLContext, name: string, body: OnlineEndpoint, o: { signal?: AbortSignal; conflictWaitMs?: number } = {}): Promise<OnlineEndpoint> {
+  const until = Date.now() + (o.conflictWaitMs ?? 120_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.client.onlineEndpoints.beginCreateOrUpdateAndWait(ctx.ws.resourceGroup, ctx.ws.workspace, name, body, opts(ctx, o.signal));
+    } catch (err) {
+      if (statusOf(err) === 409 && Date.now() < until) { await sleep(Math.min(1000 * attempt, 5000), o.signal ?? ctx.signal); continue; }
+      throw lroError(err, `online endpoint '${name}'`);
+    }
+  }
+}
+
+/**
+ * Change an endpoint: GET → `edit` the full resource → PUT (PATCH only takes tags/identity). Used for traffic
+ * (as `az ml online-endpoint update --traffic` does) and for auth mode / description / tags.
+ */
+export async function updateEndpoint(ctx: AzureMLContext, name: string, edit: (body: OnlineEndpoint) => void, o: { signal?: AbortSignal } = {}): Promise<OnlineEndpoint> {
+  const cur = await getEndpoint(ctx, name, o.signal);
+  if (!cur) throw new UserError(`Online endpoint '${name}' no longer exists`);
+  const body: OnlineEndpoint = {
+    location: cur.location,
+    tags: cur.tags,
+    identity: cur.identity?.type ? { type: cur.identity.type, userAssignedIdentities: cur.identity.userAssignedIdentities } : undefined,
+    kind: cur.kind,
+    properties: {
+      authMode: cur.properties.authMode,
+      description: cur.properties.description,
+      properties: cur.properties.properties,
+      compute: cur.properties.compute,
+      publicNetworkAccess: cur.properties.publicNetworkAccess,
+      traffic: cur.properties.traffic,
+    },
+  };
+  edit(body);
+  return putEndpoint(ctx, name, body, { signal: o.signal });
+}
+
+/** Set an endpoint's traffic (deployments absent from `traffic` get 0); returns the traffic the service reports. */
+export async function setTraffic(ctx: AzureMLContext, name: string, traffic: Record<string, number>, o: { signal?: AbortSignal } = {}): Promise<Record<string, number>> {
+  const after = await updateEndpoint(ctx, name, (b) => { b.properties.traffic = { ...traffic }; }, o);
+  return { ...(after.properties.traffic ?? {}) };
+}
+
+export async function listDeployments(ctx: AzureMLContext, endpoint: string, signal?: AbortSignal): Promise<OnlineDeployment[]> {
+  const out: OnlineDeployment[] = [];
+  try {
+    for await (const d of ctx.client.onlineDeployments.list(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, { abortSignal: signal ?? ctx.signal })) out.push(d);
+  } catch (err) {
+    if (statusOf(err) === 404) return out;
+    throw mapAzureError(err, `deployments of online endpoint '${endpoint}'`);
+  }
+  return out;
+}
+
+export async function getDeployment(ctx: AzureMLContext, endpoint: string, name: string, signal?: AbortSignal): Promise<OnlineDeployment | undefined> {
+  try {
+    return await ctx.client.onlineDeployments.get(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, { abortSignal: signal ?? ctx.signal });
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw mapAzureError(err, `deployment '${name}' of online endpoint '${endpoint}'`);
+  }
+}
+
+export async function putDeployment(ctx: AzureMLContext, endpoint: string, name: string, body: OnlineDeployment, signal?: AbortSignal): Promise<OnlineDeployment> {
+  try {
+    return await ctx.client.onlineDeployments.beginCreateOrUpdateAndWait(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, body, opts(ctx, signal));
+  } catch (err) {
+    throw lroError(err, `deployment '${name}' of online endpoint '${endpoint}'`);
+  }
+}
+
+export async function deleteDeployment(ctx: AzureMLContext, endpoint: string, name: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await ctx.client.onlineDeployments.beginDeleteAndWait(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, opts(ctx, signal));
+  } catch (err) {
+    throw lroError(err, `deleting deployment '${name}' of online endpoint '${endpoint}'`);
+  }
+}
+
+/** Container log tail of a deployment ('' when the service has none). */
+export async function getDeploymentLogs(ctx: AzureMLContext, endpoint: string, name: string, o: { tail?: number; containerType?: 'InferenceServer' | 'StorageInitializer'; signal?: AbortSignal } = {}): Promise<string> {
+  try {
+    const r = await ctx.client.onlineDeployments.getLogs(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name,
+      { tail: o.tail ?? 100, containerType: o.containerType ?? 'InferenceServer' }, { abortSignal: o.signal ?? ctx.signal });
+    return r.content ?? '';
+  } catch (err) {
+    throw mapAzureError(err, `logs of deployment '${name}'`);
+  }
+}
+
+/** Primary key of a key-auth endpoint, masked before it is returned. */
+export async function endpointKeys(ctx: AzureMLContext, endpoint: string, signal?: AbortSignal): Promise<{ primaryKey: string; secondaryKey?: string }> {
+  let k;
+  try {
+    k = await ctx.client.onlineEndpoints.listKeys(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, { abortSignal: signal ?? ctx.signal });
+  } catch (err) {
+    throw mapAzureError(err, `keys of online endpoint '${endpoint}'`);
+  }
+  if (k.primaryKey) setSecret(k.primaryKey);
+  if (k.secondaryKey) setSecret(k.secondaryKey);
+  if (!k.primaryKey) throw new UserError(`Online endpoint '${endpoint}' returned no key`);
+  return { primaryKey: k.primaryKey, secondaryKey: k.secondaryKey ?? undefined };
+}
+
+/** An AML token for an aml_token endpoint, masked before it is returned. */
+export async function endpointToken(ctx: AzureMLContext, endpoint: string, signal?: AbortSignal): Promise<string> {
+  let t;
+  try {
+    t = await ctx.client.onlineEndpoints.getToken(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, { abortSignal: signal ?? ctx.signal });
+  } catch (err) {
+    throw mapAzureError(err, `token of online endpoint '${endpoint}'`);
+  }
+  if (!t.accessToken) throw new UserError(`Online endpoint '${endpoint}' returned no token`);
+  setSecret(t.accessToken);
+  return t.accessToken;
+}
+
+// ------------------------------------------------------------------------------------------------ data plane
+
+export interface ScoreResult { status: number; body: string; ms: number; servedBy?: string; error?: string }
+
+let httpClient: HttpClient | undefined;
+
+/**
+ * One scoring request (no retries: the smoke test measures what a client sees). `deployment` sets the
+ * `azureml-model-deployment` header (route to that deployment whatever its traffic). Network errors and timeouts
+ * come back as status 0 with `error`.
+ */
+export async function scoreOnce(uri: string, body: string, o: { credential: string; deployment?: string; timeoutMs?: number; contentType?: string; signal?: AbortSignal }): Promise<ScoreResult> {
+  httpClient ??= createDefaultHttpClient();
+  const headers = createHttpHeaders({ authorization: `Bearer ${o.credential}`, 'content-type': o.contentType ?? 'application/json', accept: 'application/json' });
+  if (o.deployment) headers.set('azureml-model-deployment', o.deployment);
+  const req = createPipelineRequest({ url: uri, method: 'POST', body, headers, timeout: o.timeoutMs ?? 30_000, abortSignal: o.signal });
+  const t0 = performance.now();
+  try {
+    const res = await httpClient.sendRequest(req);
+    const ms = performance.now() - t0;
+    return { status: res.status, body: res.bodyAsText ?? '', ms, servedBy: res.headers.get('azureml-model-deployment') ?? undefined };
+  } catch (err) {
+    if (o.signal?.aborted) throw o.signal.reason ?? err;
+    return { status: 0, body: '', ms: performance.now() - t0, error: oneLine((err as Error)?.message ?? String(err)) };
+  }
+}

@@ -1,0 +1,74 @@
+// Agent entry of AzureMLModelDeploy@1: inputs → deployModel → outputs + summary.
+import {
+  debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getPipelineContext, getString, getVariable, info,
+  progress, runTask, section, setOutput, uploadSummary, warning,
+} from '../pipeline';
+import { createCredential } from '../auth';
+import { createAzureMLContext, workspaceRef } from '../azureml';
+import { azureDeployOps, deployModel, deploySummary, modelFromRelease, parseExpectedResponse, parseTrafficSteps, type DeployInputs } from './modelDeploy';
+
+runTask(async (signal) => {
+  // read and check every input before any network call
+  const conn = getAzureRmConnection('connection');
+  const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
+  const model = getString('model');
+  const alias = getString('modelArtifactAlias');
+  const inputs: DeployInputs = {
+    endpointName: getString('endpointName'),
+    endpointType: getEnum('endpointType', ['managed', 'kubernetes'] as const, 'managed'),
+    compute: getString('compute'),
+    authMode: getEnum('authMode', ['key', 'aml_token'] as const, 'key'),
+    endpointDescription: getString('endpointDescription'),
+    endpointFile: getString('endpointFile'),
+    deploymentFile: getString('deploymentFile'),
+    yamlVariables: getKeyValues('yamlVariables'),
+    deploymentName: getString('deploymentName'),
+    model,
+    releaseModel: model ? undefined : modelFromRelease(getVariable, alias),
+    environment: getString('environment'),
+    condaFile: getString('condaFile'),
+    codePath: getString('codePath'),
+    scoringScript: getString('scoringScript'),
+    instanceType: getString('instanceType'),
+    instanceCount: getInt('instanceCount', { min: 1, max: 20 }),
+    resourceRequests: getKeyValues('resourceRequests'),
+    resourceLimits: getKeyValues('resourceLimits'),
+    livenessProbe: getKeyValues('livenessProbe'),
+    readinessProbe: getKeyValues('readinessProbe'),
+    maxConcurrentRequestsPerInstance: getInt('maxConcurrentRequestsPerInstance', { min: 1 }),
+    requestTimeoutMs: getInt('requestTimeoutMs', { min: 1 }),
+    environmentVariables: getKeyValues('environmentVariables'),
+    tags: getKeyValues('tags'),
+    sampleRequestFile: getString('sampleRequestFile'),
+    expectedResponse: getString('expectedResponse'),
+    smokeRequests: getInt('smokeRequests', { default: 20, min: 1, max: 1000 }),
+    maxP95Ms: getInt('maxP95Ms', { min: 1 }),
+    trafficSteps: getString('trafficSteps'),
+    healthCheckRequests: getInt('healthCheckRequests', { default: 5, min: 0, max: 1000 }),
+    stepWaitSeconds: getInt('stepWaitSeconds', { default: 0, min: 0, max: 3600 }),
+    deleteOldDeployment: getBool('deleteOldDeployment', false),
+    logTail: getInt('logTail', { default: 100, min: 1, max: 10000 }),
+    reportDir: getVariable('Agent.TempDirectory'),
+  };
+  parseTrafficSteps(inputs.trafficSteps);
+  parseExpectedResponse(inputs.expectedResponse);
+  if (alias && model) warning(`Input 'modelArtifactAlias' is ignored: the model input is set (${model}).`);
+  if (!model && inputs.releaseModel) info(`Model from release artifact '${inputs.releaseModel.alias}': ${inputs.releaseModel.name}:${inputs.releaseModel.version}`);
+
+  const ctx = createAzureMLContext(ws, createCredential(conn), signal);
+  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const result = await deployModel(inputs, {
+    ops: azureDeployOps(ctx), log: { info, warning, debug, section }, progress, context: getPipelineContext(), signal,
+    // governance: wired by the release-governance entry (src/devops) — approvals become deployment tags
+  });
+
+  setOutput('endpointName', result.endpointName);
+  setOutput('deploymentName', result.deploymentName);
+  if (result.scoringUri) setOutput('scoringUri', result.scoringUri);
+  if (result.endpointKey) setOutput('endpointKey', result.endpointKey, { secret: true });
+  if (result.modelId) setOutput('modelId', result.modelId);
+  setOutput('trafficBefore', JSON.stringify(result.trafficBefore));
+  setOutput('trafficAfter', JSON.stringify(result.trafficAfter));
+  if (result.reportFile) setOutput('deploymentReport', result.reportFile);
+  uploadSummary('Azure ML deployment', deploySummary(result));
+});

@@ -1,0 +1,924 @@
+// AzureMLModelDeploy@1: deploy a model to a managed or Kubernetes online endpoint with a safe rollout.
+//
+//  1. Everything local is checked first (traffic steps, sample request, expected response, YAML files, scoring code),
+//     then everything remote is read (workspace, endpoint, compute + instance types, deployments, model / code /
+//     environment references — the deployment body is built completely in the resolver's checking phase).
+//     A bad input fails here: nothing has been created.
+//  2. Rerun with the same model: the deployment exists with the same spec and already has 100 % → nothing changes.
+//  3. Endpoint created if missing (updated only when auth mode / description / tags differ); uploads and asset
+//     versions written; the new deployment created beside the live one with 0 % traffic.
+//  4. Smoke test straight at the new deployment (`azureml-model-deployment` header): N requests, every answer checked
+//     against the expected response, latency profile (p50/p95), optional p95 gate.
+//  5. Traffic moves in steps; after each step a health check (requests through the endpoint without the header +
+//     the deployment's provisioningState).
+//  6. Any failure or cancellation: traffic goes back to exactly the map saved before the first change (GET → PUT, with a
+//     fresh, non-aborted signal) and the new deployment's container log tail is printed.
+//  7. Optionally the deployments that lost all their traffic are deleted; the governance hook is told.
+import { promises as fsp, statSync } from 'node:fs';
+import * as path from 'node:path';
+import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
+import { InputError, UserError, lineageTags, type PipelineContext } from '../pipeline';
+import {
+  armGetOptional, getWorkspace, studioUrl, wsPath, type AzureMLContext, type WorkspaceRef,
+} from '../azureml';
+import {
+  deleteDeployment, deploymentInfo, endpointInfo, endpointKeys, endpointToken, getDeployment, getDeploymentLogs, getEndpoint,
+  listDeployments, putDeployment, putEndpoint, scoreOnce, setTraffic, updateEndpoint,
+  type DeploymentInfo, type EndpointInfo, type EndpointKind, type ScoreResult,
+} from '../azureml/endpoints';
+import {
+  DeploymentSpecError, buildOnlineDeploymentBody, buildOnlineEndpointBody, deploymentSpecFromInputs, parseAuthMode,
+  parseOnlineDeploymentYaml, parseOnlineEndpointYaml,
+  type DeploymentResolver, type OnlineDeploymentSpec, type OnlineEndpointSpec, type ProbeInput,
+} from '../azureml/deploymentSpec';
+import { AzureDeploymentResolver } from '../azureml/deploymentResolver';
+
+// ---------------------------------------------------------------------------------------------------------- types
+
+export interface Approval { approver: string; approvedOn: string; comments?: string }
+export interface DeployedInfo {
+  endpointName: string; deploymentName: string; modelId?: string; scoringUri?: string;
+  trafficBefore: Record<string, number>; trafficAfter: Record<string, number>; smoke?: LatencyProfile; unchanged: boolean;
+}
+/** Hook for the release governance (src/devops): approvals recorded as deployment tags; told after a success. */
+export interface Governance {
+  approvals(): Promise<Approval[]>;
+  onDeployed?(info: DeployedInfo): Promise<void>;
+}
+
+export interface DeployInputs {
+  endpointName?: string;
+  endpointType: 'managed' | 'kubernetes';
+  /** attached Kubernetes compute (name, azureml:name or ARM id) */
+  compute?: string;
+  authMode: 'key' | 'aml_token';
+  endpointDescription?: string;
+  endpointFile?: string;
+  deploymentFile?: string;
+  /** values for `{{NAME}}` placeholders in the YAML files */
+  yamlVariables?: Record<string, string>;
+  deploymentName?: string;
+  /** explicit model: azureml:name:version, name:version, azureml:name@latest, name (latest), ARM id, local path */
+  model?: string;
+  /** the release's model artifact (DefinitionName / BuildNumber), used when no model is given */
+  releaseModel?: { alias: string; name: string; version: string };
+  environment?: string;
+  condaFile?: string;
+  codePath?: string;
+  scoringScript?: string;
+  instanceType?: string;
+  instanceCount?: number;
+  resourceRequests?: Record<string, string>;
+  resourceLimits?: Record<string, string>;
+  livenessProbe?: Record<string, string>;
+  readinessProbe?: Record<string, string>;
+  maxConcurrentRequestsPerInstance?: number;
+  requestTimeoutMs?: number;
+  environmentVariables?: Record<string, string>;
+  tags?: Record<string, string>;
+  sampleRequestFile?: string;
+  expectedResponse?: string;
+  smokeRequests?: number;
+  maxP95Ms?: number;
+  trafficSteps?: string;
+  healthCheckRequests?: number;
+  stepWaitSeconds?: number;
+  deleteOldDeployment?: boolean;
+  logTail?: number;
+  /** where the JSON deployment report goes (Agent.TempDirectory) */
+  reportDir?: string;
+}
+
+export interface ComputeInfo { id: string; name: string; computeType: string; instanceTypes: string[]; defaultInstanceType?: string }
+
+export interface PlanningResolver extends DeploymentResolver { pendingWrites: string[]; commit(): Promise<void> }
+
+/** Everything deployModel does against Azure, injectable for unit tests. */
+export interface DeployOps {
+  ws: WorkspaceRef;
+  location(): Promise<string>;
+  getCompute(name: string): Promise<ComputeInfo | undefined>;
+  getEndpoint(name: string, signal?: AbortSignal): Promise<EndpointInfo | undefined>;
+  createEndpoint(name: string, body: Record<string, unknown>): Promise<EndpointInfo>;
+  updateEndpoint(name: string, change: { authMode?: string; description?: string; tags?: Record<string, string> }): Promise<EndpointInfo>;
+  listDeployments(endpoint: string): Promise<DeploymentInfo[]>;
+  getDeployment(endpoint: string, name: string): Promise<DeploymentInfo | undefined>;
+  putDeployment(endpoint: string, name: string, body: Record<string, unknown>): Promise<DeploymentInfo>;
+  deleteDeployment(endpoint: string, name: string): Promise<void>;
+  setTraffic(endpoint: string, traffic: Record<string, number>, signal?: AbortSignal): Promise<Record<string, number>>;
+  /** key (authMode Key) or AML token, masked */
+  credential(endpoint: string, authMode: string): Promise<string>;
+  logs(endpoint: string, deployment: string, tail: number, signal?: AbortSignal): Promise<string>;
+  score(uri: string, body: string, o: { credential: string; deployment?: string; contentType?: string; signal?: AbortSignal }): Promise<ScoreResult>;
+  resolver(opts: { deploymentName?: string; errorPrefix?: string }): PlanningResolver;
+}
+
+export interface DeployDeps {
+  ops: DeployOps;
+  log: { info(m: string): void; warning(m: string): void; debug(m: string): void; section?(t: string): void };
+  progress(percent: number, text?: string): void;
+  context: PipelineContext;
+  cwd?: string;
+  signal?: AbortSignal;
+  governance?: Governance;
+  /** abortable wait (tests pass a fast one) */
+  sleep?(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface LatencyProfile { requests: number; ok: number; errors: number; p50Ms?: number; p95Ms?: number; maxMs?: number; meanMs?: number; firstError?: string }
+
+export interface StepRecord { percent: number; traffic: Record<string, number>; health?: LatencyProfile; provisioningState?: string }
+
+export interface DeployResult {
+  endpointName: string;
+  deploymentName: string;
+  endpointKind: EndpointKind;
+  authMode: string;
+  scoringUri?: string;
+  /** key of a key-auth endpoint (already masked); the entry sets it as a secret output */
+  endpointKey?: string;
+  modelId?: string;
+  trafficBefore: Record<string, number>;
+  trafficAfter: Record<string, number>;
+  unchanged: boolean;
+  endpointCreated: boolean;
+  deploymentWritten: boolean;
+  smoke?: LatencyProfile;
+  steps: StepRecord[];
+  deleted: string[];
+  studioUrl: string;
+  reportFile?: string;
+  warnings: string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------- pure helpers
+
+/** `10,50,100` → [10, 50, 100]: whole percentages 1..100, strictly increasing, ending at 100 (empty → [100]). */
+export function parseTrafficSteps(text: string | undefined): number[] {
+  const parts = (text ?? '').split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
+  if (!parts.length) return [100];
+  const steps: number[] = [];
+  for (const p of parts) {
+    const t = p.replace(/%$/, '');
+    if (!/^\d+$/.test(t)) throw new InputError('trafficSteps', `'${p}' is not a whole percentage (use e.g. 10,50,100)`);
+    const n = Number(t);
+    if (n < 1 || n > 100) throw new InputError('trafficSteps', `${n} is not between 1 and 100`);
+    if (steps.length && n <= steps[steps.length - 1]!) throw new InputError('trafficSteps', `steps must increase: ${n} comes after ${steps[steps.length - 1]}`);
+    steps.push(n);
+  }
+  if (steps[steps.length - 1] !== 100) throw new InputError('trafficSteps', `the last step must be 100 (got ${steps.join(',')}); the rollout ends with all traffic on the new deployment`);
+  return steps;
+}
+
+/** Nearest-rank percentile (the smallest value with at least p % of the values ≤ it); undefined for no values. */
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (!values.length) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1];
+}
+
+export function latencyProfile(results: ReadonlyArray<{ ms: number; ok: boolean; error?: string }>): LatencyProfile {
+  const ms = results.map((r) => r.ms);
+  const round = (n: number | undefined) => (n === undefined ? undefined : Math.round(n * 10) / 10);
+  const bad = results.filter((r) => !r.ok);
+  return {
+    requests: results.length, ok: results.length - bad.length, errors: bad.length,
+    p50Ms: round(percentile(ms, 50)), p95Ms: round(percentile(ms, 95)), maxMs: round(ms.length ? Math.max(...ms) : undefined),
+    meanMs: round(ms.length ? ms.reduce((a, b) => a + b, 0) / ms.length : undefined),
+    ...(bad[0]?.error ? { firstError: bad[0].error } : {}),
+  };
+}
+
+/** Traffic with `pct` on `target` and the rest split over the other live deployments by their current weights. */
+export function stepTraffic(before: Record<string, number>, target: string, pct: number): Record<string, number> {
+  const others = Object.entries(before).filter(([k, v]) => k.toLowerCase() !== target.toLowerCase() && v > 0);
+  const out: Record<string, number> = {};
+  for (const [k] of Object.entries(before)) if (k.toLowerCase() !== target.toLowerCase()) out[k] = 0;
+  const sum = others.reduce((a, [, v]) => a + v, 0);
+  if (pct >= 100 || sum === 0) { out[target] = 100; return out; }
+  const remaining = 100 - pct;
+  const shares = others.map(([k, v]) => ({ k, exact: (v * remaining) / sum }));
+  let given = 0;
+  for (const s of shares) { out[s.k] = Math.floor(s.exact); given += out[s.k]!; }
+  // largest remainder, ties by name, so the map always sums to 100
+  const order = [...shares].sort((a, b) => (b.exact - Math.floor(b.exact)) - (a.exact - Math.floor(a.exact)) || a.k.localeCompare(b.k));
+  for (let i = 0; given < remaining; i++, given++) out[order[i % order.length]!.k]! += 1;
+  out[target] = pct;
+  return out;
+}
+
+/** True when two traffic maps route the same (absent = 0, names case-insensitive). */
+export function sameTraffic(a: Record<string, number>, b: Record<string, number>): boolean {
+  const norm = (m: Record<string, number>) => {
+    const o = new Map<string, number>();
+    for (const [k, v] of Object.entries(m)) if (v) o.set(k.toLowerCase(), v);
+    return o;
+  };
+  const x = norm(a), y = norm(b);
+  if (x.size !== y.size) return false;
+  for (const [k, v] of x) if (y.get(k) !== v) return false;
+  return true;
+}
+
+/**
+ * The traffic to PUT to get back to `saved`, or undefined when `current` already routes the same. Deployments that no
+ * longer exist cannot be named in a traffic map; their share is dropped (the rollback says so).
+ */
+export function rollbackTraffic(saved: Record<string, number>, current: Record<string, number>, existing: readonly string[]): { traffic: Record<string, number>; dropped: string[] } | undefined {
+  if (sameTraffic(saved, current)) return undefined;
+  const live = new Set(existing.map((n) => n.toLowerCase()));
+  const traffic: Record<string, number> = {};
+  const dropped: string[] = [];
+  for (const [k, v] of Object.entries(saved)) {
+    if (live.has(k.toLowerCase())) traffic[k] = v;
+    else if (v > 0) dropped.push(k);
+  }
+  // everything the saved map does not name goes back to 0
+  for (const k of Object.keys(current)) if (!(k in traffic) && live.has(k.toLowerCase())) traffic[k] = 0;
+  return { traffic, dropped };
+}
+
+const NAME_OK = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+
+/** `<model>-v<version>` as a deployment name: lower case, letters/digits/'-', starts with a letter, 3–32 characters. */
+export function defaultDeploymentName(model: string, version: string): string {
+  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  let v = clean(version) || '0';
+  if (v.length > 12) v = v.slice(0, 12).replace(/-$/, '');
+  let base = clean(model) || 'model';
+  if (!/^[a-z]/.test(base)) base = `m-${base}`;
+  const suffix = `-v${v}`;
+  base = base.slice(0, 32 - suffix.length).replace(/-+$/, '');
+  let name = `${base}${suffix}`;
+  if (name.length < 3) name = `${name}-d`;
+  return NAME_OK.test(name) ? name : name.replace(/[^a-z0-9]+$/, '').padEnd(3, '0');
+}
+
+/** `…/models/<name>/versions/<version>` → {name, version} */
+export function modelOfId(id: string | undefined): { name: string; version: string } | undefined {
+  const m = id ? /\/models\/([^/]+)\/versions\/([^/]+)$/i.exec(id) : null;
+  return m ? { name: decodeURIComponent(m[1]!), version: decodeURIComponent(m[2]!) } : undefined;
+}
+
+export type ResponseMatcher = { kind: 'substring' | 'json' | 'regex'; describe: string; check(body: string): string | undefined };
+
+function jsonSubset(expected: unknown, actual: unknown, at: string): string | undefined {
+  if (expected === null || typeof expected !== 'object') {
+    return Object.is(expected, actual) || (typeof expected === 'number' && typeof actual === 'number' && expected === actual)
+      ? undefined : `${at || '(root)'}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)?.slice(0, 80)}`;
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return `${at || '(root)'}: expected an array, got ${JSON.stringify(actual)?.slice(0, 80)}`;
+    if (actual.length !== expected.length) return `${at || '(root)'}: expected ${expected.length} item(s), got ${actual.length}`;
+    for (let i = 0; i < expected.length; i++) { const d = jsonSubset(expected[i], actual[i], `${at}[${i}]`); if (d) return d; }
+    return undefined;
+  }
+  if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return `${at || '(root)'}: expected an object, got ${JSON.stringify(actual)?.slice(0, 80)}`;
+  for (const [k, v] of Object.entries(expected)) {
+    if (!(k in (actual as object))) return `${at ? `${at}.` : ''}${k}: missing`;
+    const d = jsonSubset(v, (actual as Record<string, unknown>)[k], at ? `${at}.${k}` : k);
+    if (d) return d;
+  }
+  return undefined;
+}
+
+/**
+ * Expected response:
+ *  - `/pattern/flags` → regular expression tested against the body;
+ *  - starts with `{` or `[` → JSON, and the response must contain it (objects: every given key, recursively; arrays:
+ *    same length, item by item; numbers compared exactly);
+ *  - anything else → substring of the body.
+ */
+export function parseExpectedResponse(text: string | undefined): ResponseMatcher | undefined {
+  const t = (text ?? '').trim();
+  if (!t) return undefined;
+  const re = /^\/(.+)\/([dgimsuy]*)$/s.exec(t);
+  if (re) {
+    let rx: RegExp;
+    try { rx = new RegExp(re[1]!, re[2]!.replace('g', '')); } catch (e) { throw new InputError('expectedResponse', `not a valid regular expression: ${(e as Error).message}`); }
+    return { kind: 'regex', describe: `matches ${t}`, check: (b) => (rx.test(b) ? undefined : `response does not match ${t}`) };
+  }
+  if (t.startsWith('{') || t.startsWith('[')) {
+    let expected: unknown;
+    try { expected = JSON.parse(t); } catch (e) { throw new InputError('expectedResponse', `starts like JSON but is not valid JSON: ${(e as Error).message}`); }
+    return {
+      kind: 'json', describe: `contains JSON ${t.length > 60 ? t.slice(0, 57) + '…' : t}`,
+      check: (b) => {
+        let actual: unknown;
+        try { actual = JSON.parse(b); } catch { return 'response is not JSON'; }
+        // scoring servers often return a JSON string holding JSON
+        if (typeof actual === 'string') { try { actual = JSON.parse(actual); } catch { /* keep the string */ } }
+        const d = jsonSubset(expected, actual, '');
+        return d ? `response differs at ${d}` : undefined;
+      },
+    };
+  }
+  return { kind: 'substring', describe: `contains "${t}"`, check: (b) => (b.includes(t) ? undefined : `response does not contain "${t}"`) };
+}
+
+/** The release's model artifact from its variables (alias given, else the first artifact of the Azure ML model type). */
+export const MODEL_ARTIFACT_TYPES = ['AzureMLModel', 'azureml-model', 'azuremlmodel'];
+export function modelFromRelease(getVar: (name: string) => string | undefined, alias: string | undefined, aliases: readonly string[] = []): { alias: string; name: string; version: string } | undefined {
+  const read = (a: string) => {
+    const name = getVar(`Release.Artifacts.${a}.DefinitionName`);
+    const version = getVar(`Release.Artifacts.${a}.BuildNumber`);
+    return name && version ? { alias: a, name, version } : undefined;
+  };
+  if (alias) {
+    const r = read(alias);
+    if (!r) throw new InputError('modelArtifactAlias', `the release has no artifact '${alias}' with a model name and version (Release.Artifacts.${alias}.DefinitionName / .BuildNumber)`);
+    return r;
+  }
+  const isModelType = (a: string) => {
+    const t = (getVar(`Release.Artifacts.${a}.Type`) ?? '').toLowerCase().replace(/[^a-z]/g, '');
+    return t !== '' && (MODEL_ARTIFACT_TYPES.some((x) => x.toLowerCase().replace(/[^a-z]/g, '') === t) || /azureml.*model/.test(t));
+  };
+  const primary = getVar('Release.PrimaryArtifactSourceAlias');
+  const candidates = [...new Set([...aliases, ...(primary ? [primary] : [])])];
+  for (const a of candidates) if (isModelType(a)) { const r = read(a); if (r) return r; }
+  return undefined;
+}
+
+function probe(input: string, kv: Record<string, string> | undefined): ProbeInput | undefined {
+  if (!kv || !Object.keys(kv).length) return undefined;
+  const keys: Record<string, keyof ProbeInput> = {
+    initialdelay: 'initialDelaySeconds', initialdelayseconds: 'initialDelaySeconds', period: 'periodSeconds', periodseconds: 'periodSeconds',
+    timeout: 'timeoutSeconds', timeoutseconds: 'timeoutSeconds', failurethreshold: 'failureThreshold', successthreshold: 'successThreshold',
+  };
+  const out: ProbeInput = {};
+  for (const [k, v] of Object.entries(kv)) {
+    const key = keys[k.toLowerCase().replace(/[_-]/g, '')];
+    if (!key) throw new InputError(input, `unknown setting '${k}' (initialDelay, period, timeout, failureThreshold, successThreshold)`);
+    if (!/^\d+$/.test(v.trim())) throw new InputError(input, `${k}=${v}: expected a whole number${/threshold/i.test(key) ? '' : ' of seconds'}`);
+    out[key] = Number(v);
+  }
+  return out;
+}
+
+function quantities(input: string, kv: Record<string, string> | undefined): { cpu?: string; memory?: string; gpu?: string } | undefined {
+  if (!kv || !Object.keys(kv).length) return undefined;
+  const out: { cpu?: string; memory?: string; gpu?: string } = {};
+  for (const [k, v] of Object.entries(kv)) {
+    const key = k.toLowerCase() === 'nvidia.com/gpu' ? 'gpu' : k.toLowerCase();
+    if (key !== 'cpu' && key !== 'memory' && key !== 'gpu') throw new InputError(input, `unknown resource '${k}' (cpu, memory, gpu)`);
+    if (!/^\d+(\.\d+)?([KMGTPE]i?|m|k)?$/.test(v.trim())) throw new InputError(input, `${k}=${v} is not a Kubernetes quantity (e.g. 0.5, 100m, 512Mi, 2Gi)`);
+    out[key] = v.trim();
+  }
+  return out;
+}
+
+function fmtTraffic(t: Record<string, number>): string {
+  const e = Object.entries(t).filter(([, v]) => v > 0);
+  return e.length ? e.map(([k, v]) => `${k} ${v}%`).join(', ') : 'no traffic';
+}
+
+function inputErrorFromSpec(input: string, e: unknown): never {
+  if (e instanceof InputError) throw e;
+  if (e instanceof DeploymentSpecError || e instanceof UserError) {
+    const m = /^Input '([^']+)': (.*)$/s.exec(e.message);
+    if (m) throw new InputError(m[1]!, m[2]!);
+    throw new InputError(input, e.message);
+  }
+  throw e;
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
+  if (signal?.aborted) return reject(signal.reason);
+  const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+  const onAbort = () => { clearTimeout(t); reject(signal!.reason); };
+  signal?.addEventListener('abort', onAbort, { once: true });
+});
+
+// ---------------------------------------------------------------------------------------------------------- plan
+
+interface Plan {
+  endpointName: string;
+  endpointSpec: OnlineEndpointSpec;
+  deploymentSpec: OnlineDeploymentSpec;
+  nameFixed: boolean;             // deployment name from the input or the YAML
+  modelSource: 'input' | 'yaml' | 'release';
+  modelText?: string;
+  steps: number[];
+  sample?: { body: string; contentType: string; file: string };
+  matcher?: ResponseMatcher;
+  warnings: string[];
+}
+
+async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
+  const warnings: string[] = [];
+  const steps = parseTrafficSteps(i.trafficSteps);
+  const matcher = parseExpectedResponse(i.expectedResponse);
+  const abs = (p: string) => path.resolve(cwd, p);
+
+  // sample request
+  let sample: Plan['sample'];
+  if (i.sampleRequestFile) {
+    const f = abs(i.sampleRequestFile);
+    let body: string;
+    try { body = await fsp.readFile(f, 'utf8'); } catch { throw new InputError('sampleRequestFile', `'${i.sampleRequestFile}' was not found (looked for ${f})`); }
+    const looksJson = /\.json$/i.test(f) || /^\s*[{[]/.test(body);
+    if (looksJson) {
+      try { JSON.parse(body); } catch (e) { throw new InputError('sampleRequestFile', `'${i.sampleRequestFile}' is not valid JSON: ${(e as Error).message}`); }
+    }
+    sample = { body, contentType: looksJson ? 'application/json' : 'text/plain', file: f };
+  } else {
+    if (matcher) throw new InputError('expectedResponse', 'needs a sampleRequestFile to send');
+    if (i.maxP95Ms !== undefined) throw new InputError('maxP95Ms', 'needs a sampleRequestFile (the smoke test measures the latency)');
+    warnings.push('No sampleRequestFile: the smoke test and the scoring health checks are skipped; only provisioning states are checked.');
+  }
+
+  // endpoint
+  let endpointSpec: OnlineEndpointSpec;
+  if (i.endpointFile) {
+    try { endpointSpec = parseOnlineEndpointYaml(abs(i.endpointFile), { variables: i.yamlVariables }); } catch (e) { inputErrorFromSpec('endpointFile', e); }
+    if (i.endpointName && i.endpointName !== endpointSpec.name) endpointSpec.name = i.endpointName;
+    if (endpointSpec.traffic && Object.keys(endpointSpec.traffic).length) {
+      warnings.push(`${path.basename(endpointSpec.file ?? i.endpointFile)}: 'traffic' is ignored; the task moves traffic by trafficSteps`);
+      endpointSpec.traffic = undefined;
+    }
+    warnings.push(...endpointSpec.warnings);
+  } else {
+    const kind: EndpointKind = i.endpointType === 'kubernetes' ? 'Kubernetes' : 'Managed';
+    if (kind === 'Kubernetes' && !i.compute) throw new InputError('compute', 'is required for a Kubernetes online endpoint (the attached Kubernetes compute, e.g. k8s-compute)');
+    if (kind === 'Managed' && i.compute) throw new InputError('compute', "applies to Kubernetes endpoints only (set endpointType to 'kubernetes')");
+    const authMode = parseAuthMode(i.authMode);
+    if (!authMode || authMode === 'AADToken') throw new InputError('authMode', `'${i.authMode}' is not one of key, aml_token`);
+    endpointSpec = { name: i.endpointName ?? '', kind, authMode, compute: i.compute, description: i.endpointDescription, warnings: [] };
+  }
+
+  // deployment
+  let deploymentSpec: OnlineDeploymentSpec;
+  let modelSource: Plan['modelSource'];
+  let modelText: string | undefined;
+  let nameFixed = !!i.deploymentName;
+  const explicitModel = i.model ? normalizeModelInput(i.model, cwd) : undefined;
+  if (i.deploymentFile) {
+    for (const [k, v] of Object.entries({ environment: i.environment, codePath: i.codePath, scoringScript: i.scoringScript, condaFile: i.condaFile })) {
+      if (v) throw new InputError(k, 'cannot be combined with deploymentFile (set it in the YAML file)');
+    }
+    try { deploymentSpec = parseOnlineDeploymentYaml(abs(i.deploymentFile), { variables: i.yamlVariables }); } catch (e) { inputErrorFromSpec('deploymentFile', e); }
+    warnings.push(...deploymentSpec.warnings);
+    nameFixed = true;
+    if (i.deploymentName) deploymentSpec.name = i.deploymentName;
+    if (explicitModel) {
+      const tmp = deploymentSpecFromInputs({ name: 'placeholder', endpointName: 'placeholder', kind: deploymentSpec.kind, model: explicitModel, baseDir: cwd });
+      deploymentSpec.model = tmp.model; modelSource = 'input'; modelText = explicitModel;
+    } else if (deploymentSpec.model) {
+      modelSource = 'yaml';
+    } else if (i.releaseModel) {
+      deploymentSpec.model = { kind: 'ref', ref: { kind: 'asset', name: i.releaseModel.name, version: i.releaseModel.version, text: `azureml:${i.releaseModel.name}:${i.releaseModel.version}` }, text: `azureml:${i.releaseModel.name}:${i.releaseModel.version}` };
+      modelSource = 'release'; modelText = `azureml:${i.releaseModel.name}:${i.releaseModel.version}`;
+    } else {
+      throw new InputError('model', `the deployment file has no model and no model was given (input 'model', or an Azure ML model artifact in the release)`);
+    }
+    if (deploymentSpec.kind !== endpointSpec.kind) {
+      throw new InputError('deploymentFile', `is a ${deploymentSpec.kind.toLowerCase()} deployment but the endpoint is ${endpointSpec.kind === 'Kubernetes' ? 'a Kubernetes' : 'a managed'} online endpoint`);
+    }
+    if (deploymentSpec.code?.code.kind === 'local') await checkScoringCode('deploymentFile', deploymentSpec.code.code.path, deploymentSpec.code.scoringScript);
+    if (!endpointSpec.name && deploymentSpec.endpointName) endpointSpec.name = deploymentSpec.endpointName;
+  } else {
+    if (explicitModel) { modelSource = 'input'; modelText = explicitModel; } else if (i.releaseModel) {
+      modelSource = 'release'; modelText = `azureml:${i.releaseModel.name}:${i.releaseModel.version}`;
+    } else throw new InputError('model', 'is required: no model given and no Azure ML model artifact in this release (set modelArtifactAlias to pick one)');
+    if (i.scoringScript && !i.codePath) throw new InputError('codePath', 'is required when a scoring script is given');
+    if (i.codePath && !i.scoringScript) throw new InputError('scoringScript', 'is required when a scoring code folder is given');
+    if (i.codePath) await checkScoringCode('scoringScript', abs(i.codePath), i.scoringScript!);
+    let environment: string | { image: string; condaFile?: string } | undefined;
+    if (i.environment) {
+      const isImage = !/^azureml:/i.test(i.environment) && !i.environment.startsWith('/subscriptions/') && i.environment.includes('/');
+      if (isImage) environment = { image: i.environment, condaFile: i.condaFile };
+      else if (i.condaFile) throw new InputError('condaFile', 'applies only when environment is a container image (e.g. mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04)');
+      else environment = i.environment;
+    } else if (i.condaFile) throw new InputError('environment', 'a container image is required with condaFile');
+    if (environment && typeof environment === 'object' && environment.condaFile) {
+      try { await fsp.stat(abs(environment.condaFile)); } catch { throw new InputError('condaFile', `'${environment.condaFile}' was not found (looked for ${abs(environment.condaFile)})`); }
+    }
+    const kind = endpointSpec.kind;
+    const requests = quantities('resourceRequests', i.resourceRequests);
+    const limits = quantities('resourceLimits', i.resourceLimits);
+    if ((requests || limits) && kind !== 'Kubernetes') throw new InputError(requests ? 'resourceRequests' : 'resourceLimits', 'resource requests/limits apply to Kubernetes endpoints only');
+    try {
+      deploymentSpec = deploymentSpecFromInputs({
+        name: i.deploymentName ?? 'pending-name', endpointName: endpointSpec.name || 'pending-name', kind, model: modelText!,
+        environment, codeDir: i.codePath, scoringScript: i.scoringScript,
+        instanceType: i.instanceType ?? (kind === 'Managed' ? 'Standard_DS3_v2' : undefined), instanceCount: i.instanceCount,
+        resources: requests || limits ? { requests, limits } : undefined,
+        livenessProbe: probe('livenessProbe', i.livenessProbe), readinessProbe: probe('readinessProbe', i.readinessProbe),
+        requestSettings: i.maxConcurrentRequestsPerInstance !== undefined || i.requestTimeoutMs !== undefined
+          ? { maxConcurrentRequestsPerInstance: i.maxConcurrentRequestsPerInstance, requestTimeoutMs: i.requestTimeoutMs } : undefined,
+        environmentVariables: i.environmentVariables && Object.keys(i.environmentVariables).length ? i.environmentVariables : undefined,
+        baseDir: cwd,
+      });
+    } catch (e) { inputErrorFromSpec('model', e); }
+    if (deploymentSpec.model?.kind === 'inline' && deploymentSpec.model.model.local) {
+      try { await fsp.stat(deploymentSpec.model.model.path); } catch { throw new InputError('model', `'${i.model}' is neither a registered model reference nor an existing local path`); }
+    }
+  }
+  if (!endpointSpec.name) throw new InputError('endpointName', 'is required (or give an endpointFile / a deploymentFile with endpoint_name)');
+  if (!/^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/.test(endpointSpec.name)) {
+    throw new InputError('endpointName', `'${endpointSpec.name}' must be 3-32 characters: letters, digits and '-', starting with a letter and ending with a letter or digit`);
+  }
+  if (i.tags) deploymentSpec.tags = { ...(deploymentSpec.tags ?? {}), ...i.tags };
+  return { endpointName: endpointSpec.name, endpointSpec, deploymentSpec, nameFixed, modelSource: modelSource!, modelText, steps, sample, matcher, warnings };
+}
+
+/** Model input: a bare registered name means its latest version; `name:version` / azureml refs / ARM ids / paths pass. */
+function normalizeModelInput(text: string, cwd: string): string {
+  const t = text.trim();
+  if (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(t)) {
+    try { statSync(path.resolve(cwd, t)); return t; } catch { return `azureml:${t}@latest`; }
+  }
+  return t;
+}
+
+async function checkScoringCode(input: string, codeDir: string, script: string): Promise<void> {
+  let st;
+  try { st = await fsp.stat(codeDir); } catch { throw new InputError(input === 'deploymentFile' ? input : 'codePath', `scoring code folder '${codeDir}' was not found`); }
+  if (!st.isDirectory()) return; // a single-file code asset: the file is the script
+  const f = path.resolve(codeDir, script);
+  if (path.relative(codeDir, f).startsWith('..') || path.isAbsolute(script)) throw new InputError(input, `scoring script '${script}' must be a path inside the code folder`);
+  try { if (!(await fsp.stat(f)).isFile()) throw new Error(); } catch { throw new InputError(input, `scoring script '${script}' was not found in ${codeDir}`); }
+}
+
+/** Does an existing deployment already hold what we would PUT? (model, code, environment, instance type/count, variables) */
+export function sameDeployment(d: DeploymentInfo, body: Record<string, any>): boolean {
+  const p = body.properties ?? {};
+  const eq = (a?: string, b?: string) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
+  if (!eq(d.model, p.model)) return false;
+  if (!eq(d.codeId, p.codeConfiguration?.codeId) || (p.codeConfiguration && d.scoringScript !== p.codeConfiguration.scoringScript)) return false;
+  if (!eq(d.environmentId, p.environmentId)) return false;
+  if (p.instanceType !== undefined && !eq(d.instanceType, p.instanceType)) return false;
+  if ((body.sku?.capacity ?? 1) !== (d.instanceCount ?? 1)) return false;
+  const ev = (m?: Record<string, string>) => JSON.stringify(Object.entries(m ?? {}).sort());
+  return ev(d.environmentVariables) === ev(p.environmentVariables);
+}
+
+// ---------------------------------------------------------------------------------------------------------- main
+
+export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promise<DeployResult> {
+  const { ops, log } = deps;
+  const signal = deps.signal;
+  const sleep = deps.sleep ?? defaultSleep;
+  const cwd = deps.cwd ?? process.cwd();
+  const section = (t: string) => (log.section ?? log.info)(t);
+
+  // ---- 1. local checks
+  const plan = await localPlan(inputs, cwd);
+  for (const w of plan.warnings) log.warning(w);
+  const epName = plan.endpointName;
+  const smokeN = inputs.smokeRequests ?? 20;
+  const healthN = inputs.healthCheckRequests ?? 5;
+
+  // ---- 2. reads
+  section('Checking the workspace, endpoint and deployment');
+  const location = await ops.location();
+  const existingEp = await ops.getEndpoint(epName);
+  const spec = plan.endpointSpec;
+  let computeId: string | undefined;
+  if (existingEp) {
+    if (existingEp.kind !== spec.kind) {
+      throw new InputError(inputs.endpointFile ? 'endpointFile' : 'endpointType', `endpoint '${epName}' already exists as ${existingEp.kind === 'Kubernetes' ? 'a Kubernetes' : 'a managed'} online endpoint`);
+    }
+    if (spec.kind === 'Kubernetes') {
+      const want = (spec.compute ?? '').replace(/^azureml:/i, '').split('/').pop()!.toLowerCase();
+      const have = (existingEp.compute ?? '').split('/').pop()!.toLowerCase();
+      if (want && have && want !== have) throw new InputError(inputs.endpointFile ? 'endpointFile' : 'compute', `endpoint '${epName}' runs on compute '${have}', not '${want}' (the compute of an endpoint cannot change)`);
+    }
+  }
+  let compute: ComputeInfo | undefined;
+  if (spec.kind === 'Kubernetes') {
+    const cname = (spec.compute ?? existingEp?.compute ?? '').replace(/^azureml:/i, '').split('/').pop()!;
+    compute = await ops.getCompute(cname);
+    const input = inputs.endpointFile ? 'endpointFile' : 'compute';
+    if (!compute) throw new InputError(input, `compute '${cname}' was not found in workspace '${ops.ws.workspace}'`);
+    if (!/^kubernetes$/i.test(compute.computeType)) throw new InputError(input, `compute '${cname}' is ${compute.computeType}; a Kubernetes online endpoint needs an attached Kubernetes compute`);
+    computeId = compute.id;
+    const it = plan.deploymentSpec.instanceType;
+    if (it && !compute.instanceTypes.some((t) => t.toLowerCase() === it.toLowerCase())) {
+      throw new InputError(inputs.deploymentFile ? 'deploymentFile' : 'instanceType', `instance type '${it}' is not defined on compute '${cname}' (available: ${compute.instanceTypes.join(', ')})`);
+    }
+  }
+  const deployments = existingEp ? await ops.listDeployments(epName) : [];
+  const trafficBefore: Record<string, number> = { ...(existingEp?.traffic ?? {}) };
+  const approvals = deps.governance ? await deps.governance.approvals() : [];
+
+  // the deployment body, fully resolved (reads only)
+  const resolver = ops.resolver({ deploymentName: plan.nameFixed ? plan.deploymentSpec.name : undefined, errorPrefix: inputs.deploymentFile ? `Input 'deploymentFile': ` : '' });
+  let built;
+  try {
+    built = await buildOnlineDeploymentBody(plan.deploymentSpec, { location, resolver, endpointName: epName });
+  } catch (e) {
+    if (plan.modelSource !== 'yaml' && e instanceof UserError && /^model /.test(e.message)) throw new InputError(plan.modelSource === 'release' ? 'modelArtifactAlias' : 'model', e.message);
+    if (e instanceof UserError) throw e;
+    throw e;
+  }
+  for (const w of built.warnings) if (!plan.warnings.includes(w)) log.warning(w);
+  const body = built.body as Record<string, any>;
+  const modelId: string | undefined = typeof body.properties?.model === 'string' ? body.properties.model : undefined;
+  const model = modelOfId(modelId);
+  let depName = plan.deploymentSpec.name;
+  if (!plan.nameFixed) {
+    if (!model) throw new InputError('deploymentName', 'is required when the model is not a registered model version');
+    depName = defaultDeploymentName(model.name, model.version);
+  }
+  const modelLabel = model ? `${model.name}:${model.version}` : modelId ?? '(no model)';
+
+  // governance tags (your own tags win)
+  const ctxTags = lineageTags(deps.context);
+  const govTags: Record<string, string> = { ...ctxTags };
+  if (modelId) govTags['azureml-devops.modelId'] = model ? `azureml:${model.name}:${model.version}` : modelId;
+  if (deps.context.releaseId) govTags['azdo.releaseId'] = deps.context.releaseId;
+  if (approvals.length) {
+    govTags['azdo.approvedBy'] = approvals.map((a) => a.approver).join(', ').slice(0, 256);
+    govTags['azdo.approvedOn'] = approvals.map((a) => a.approvedOn).join(', ').slice(0, 256);
+    const comments = approvals.map((a) => a.comments).filter(Boolean).join(' | ');
+    if (comments) govTags['azdo.approvalComments'] = comments.slice(0, 256);
+  }
+  body.tags = { ...govTags, ...(body.tags ?? {}) };
+
+  const existingDep = deployments.find((d) => d.name.toLowerCase() === depName.toLowerCase());
+  const same = existingDep ? sameDeployment(existingDep, body) && existingDep.provisioningState === 'Succeeded' : false;
+  const liveShare = Object.entries(trafficBefore).find(([k]) => k.toLowerCase() === depName.toLowerCase())?.[1] ?? 0;
+  if (existingDep && !same && liveShare > 0) {
+    throw new InputError(inputs.deploymentFile && !inputs.deploymentName ? 'deploymentFile' : 'deploymentName',
+      `deployment '${existingDep.name}' is live with ${liveShare}% of the traffic and holds something else (${modelOfId(existingDep.model) ? `model ${modelOfId(existingDep.model)!.name}:${modelOfId(existingDep.model)!.version}` : 'another spec'}); a safe rollout creates the new deployment beside it — choose another deployment name${plan.nameFixed ? '' : ''}`);
+  }
+
+  // endpoint changes wanted?
+  const epChange: { authMode?: string; description?: string; tags?: Record<string, string> } = {};
+  if (existingEp) {
+    if (existingEp.authMode !== spec.authMode && (inputs.endpointFile || inputs.authMode)) epChange.authMode = spec.authMode;
+    if (spec.description !== undefined && spec.description !== (existingEp.description ?? undefined)) epChange.description = spec.description;
+    if (spec.tags && Object.entries(spec.tags).some(([k, v]) => existingEp.tags[k] !== v)) epChange.tags = { ...existingEp.tags, ...spec.tags };
+  }
+  const endpointNeedsChange = !existingEp || Object.keys(epChange).length > 0;
+  const authMode = epChange.authMode ?? existingEp?.authMode ?? spec.authMode;
+
+  const result: DeployResult = {
+    endpointName: epName, deploymentName: depName, endpointKind: spec.kind, authMode, modelId: model ? `azureml:${model.name}:${model.version}` : modelId, trafficBefore, trafficAfter: { ...trafficBefore },
+    unchanged: false, endpointCreated: false, deploymentWritten: false, steps: [], deleted: [], studioUrl: studioUrl(ops.ws, 'endpoint', epName),
+    scoringUri: existingEp?.scoringUri, warnings: plan.warnings,
+  };
+  log.info(`Endpoint ${epName} (${spec.kind.toLowerCase()}${computeId ? `, compute ${computeId.split('/').pop()}` : ''}): ${existingEp ? `exists, traffic ${fmtTraffic(trafficBefore)}` : 'will be created'}`);
+  log.info(`Deployment ${depName}: model ${modelLabel}${existingDep ? `, exists (${existingDep.provisioningState}${same ? ', same spec' : ', will be updated'})` : ', will be created'}`);
+
+  // ---- the idempotent rerun
+  if (same && liveShare === 100 && !endpointNeedsChange) {
+    log.info(`Deployment ${depName} of endpoint ${epName} is already serving model ${modelLabel} with 100% of the traffic: nothing to change.`);
+    result.unchanged = true;
+    if (authMode === 'Key') result.endpointKey = await ops.credential(epName, authMode);
+    result.reportFile = await writeReport(inputs, result, modelLabel);
+    if (deps.governance?.onDeployed) await deps.governance.onDeployed(deployedInfo(result));
+    return result;
+  }
+  signal?.throwIfAborted();
+
+  // ---- 3. writes, with a rollback on any failure
+  let deploymentStarted = false;
+  let trafficTouched = false;
+  try {
+    if (!existingEp) {
+      section(`Creating online endpoint ${epName}`);
+      const epBody = await buildOnlineEndpointBody({ ...spec, name: epName, traffic: undefined }, { location, resolver: { computeId: async () => computeId! } });
+      const created = await ops.createEndpoint(epName, epBody.body);
+      result.endpointCreated = true;
+      result.scoringUri = created.scoringUri;
+      log.info(`Endpoint ${epName} created (auth mode ${created.authMode}).`);
+    } else if (Object.keys(epChange).length) {
+      section(`Updating online endpoint ${epName}`);
+      const upd = await ops.updateEndpoint(epName, epChange);
+      result.scoringUri = upd.scoringUri ?? result.scoringUri;
+      log.info(`Endpoint ${epName} updated (${Object.keys(epChange).join(', ')}).`);
+    }
+    deps.progress(10, 'Endpoint ready');
+
+    if (same) {
+      log.info(`Deployment ${depName} already holds model ${modelLabel} (provisioning Succeeded): not redeployed.`);
+    } else {
+      section(`${existingDep ? 'Updating' : 'Creating'} deployment ${depName} (model ${modelLabel}) with 0% traffic`);
+      const pending = resolver.pendingWrites;
+      if (pending.length) log.info(`Writing ${pending.length} asset(s): ${pending.join('; ')}`);
+      await resolver.commit();
+      deploymentStarted = true;
+      const t0 = Date.now();
+      const d = await ops.putDeployment(epName, depName, body);
+      result.deploymentWritten = true;
+      log.info(`Deployment ${depName}: provisioning ${d.provisioningState ?? 'done'} in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
+      if (d.provisioningState && d.provisioningState !== 'Succeeded') throw new UserError(`Deployment ${depName} ended ${d.provisioningState}`);
+    }
+    deploymentStarted = true;
+    deps.progress(40, 'Deployment provisioned');
+    signal?.throwIfAborted();
+
+    const cred = plan.sample || authMode === 'Key' ? await ops.credential(epName, authMode) : undefined;
+    if (authMode === 'Key') result.endpointKey = cred;
+    if (!result.scoringUri) result.scoringUri = (await ops.getEndpoint(epName))?.scoringUri;
+
+    // ---- 4. smoke test
+    if (plan.sample && cred && result.scoringUri) {
+      section(`Smoke test: ${smokeN} request(s) to deployment ${depName} (azureml-model-deployment header)`);
+      const runs = await scoreMany(ops, result.scoringUri, plan.sample, cred, smokeN, depName, plan.matcher, signal);
+      result.smoke = latencyProfile(runs);
+      const s = result.smoke;
+      log.info(`Smoke test: ${s.ok}/${s.requests} OK, p50 ${s.p50Ms} ms, p95 ${s.p95Ms} ms, max ${s.maxMs} ms${plan.matcher ? ` (every answer ${plan.matcher.describe})` : ''}`);
+      if (s.errors) throw new UserError(`Smoke test of deployment ${depName} failed: ${s.errors} of ${s.requests} request(s) failed (first: ${s.firstError})`);
+      if (inputs.maxP95Ms !== undefined && (s.p95Ms ?? 0) > inputs.maxP95Ms) {
+        throw new UserError(`Smoke test of deployment ${depName} failed: p95 latency ${s.p95Ms} ms is above maxP95Ms ${inputs.maxP95Ms} ms`);
+      }
+    }
+    deps.progress(50, 'Smoke test passed');
+
+    // ---- 5. traffic steps
+    const livingOthers = Object.entries(trafficBefore).some(([k, v]) => v > 0 && k.toLowerCase() !== depName.toLowerCase());
+    const steps = livingOthers ? plan.steps : [100];
+    if (!livingOthers && plan.steps.length > 1) log.info(`No other deployment serves traffic on ${epName}: going straight to 100%.`);
+    for (let n = 0; n < steps.length; n++) {
+      signal?.throwIfAborted();
+      const pct = steps[n]!;
+      const target = stepTraffic(trafficBefore, depName, pct);
+      section(`Traffic step ${n + 1}/${steps.length}: ${depName} ${pct}% (${fmtTraffic(target)})`);
+      trafficTouched = true;
+      result.trafficAfter = await ops.setTraffic(epName, target);
+      const rec: StepRecord = { percent: pct, traffic: result.trafficAfter };
+      result.steps.push(rec);
+      // health check
+      const dep = await ops.getDeployment(epName, depName);
+      rec.provisioningState = dep?.provisioningState;
+      if (dep?.provisioningState !== 'Succeeded') throw new UserError(`Health check at ${pct}%: deployment ${depName} is ${dep?.provisioningState ?? 'gone'}`);
+      if (plan.sample && cred && result.scoringUri && healthN > 0) {
+        const runs = await scoreMany(ops, result.scoringUri, plan.sample, cred, healthN, undefined, plan.matcher, signal);
+        rec.health = latencyProfile(runs);
+        log.info(`Health check at ${pct}%: ${rec.health.ok}/${rec.health.requests} OK through the endpoint, p95 ${rec.health.p95Ms} ms, deployment Succeeded`);
+        if (rec.health.errors) throw new UserError(`Health check at ${pct}% failed: ${rec.health.errors} of ${rec.health.requests} request(s) through endpoint ${epName} failed (first: ${rec.health.firstError})`);
+      } else {
+        log.info(`Health check at ${pct}%: deployment ${depName} Succeeded`);
+      }
+      deps.progress(50 + Math.round((45 * (n + 1)) / steps.length), `Traffic ${pct}%`);
+      if (n < steps.length - 1 && (inputs.stepWaitSeconds ?? 0) > 0) {
+        log.info(`Waiting ${inputs.stepWaitSeconds} s before the next step…`);
+        await sleep(inputs.stepWaitSeconds! * 1000, signal);
+      }
+    }
+  } catch (err) {
+    const cancelled = !!signal?.aborted;
+    const why = cancelled ? 'Cancelled' : 'Failed';
+    section(`${why}: restoring the traffic of endpoint ${epName}`);
+    const restored = await restoreTraffic(ops, epName, trafficBefore, log, result.endpointCreated);
+    result.trafficAfter = restored ?? result.trafficAfter;
+    if (deploymentStarted && !cancelled) await printLogs(ops, epName, depName, inputs.logTail ?? 100, log);
+    const restoredText = restored ? `traffic restored to ${fmtTraffic(restored)}` : 'traffic could not be verified (see the log)';
+    if (cancelled) {
+      log.info(`Cancelled during the rollout of ${depName}: ${restoredText}.`);
+      throw signal!.reason ?? err;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new UserError(`${msg.replace(/\.$/, '')}; ${restoredText}`, { cause: err });
+  }
+
+  // ---- 7. after success
+  if (inputs.deleteOldDeployment) {
+    const old = Object.entries(trafficBefore).filter(([k, v]) => v > 0 && k.toLowerCase() !== depName.toLowerCase() && (result.trafficAfter[k] ?? 0) === 0).map(([k]) => k);
+    for (const k of old) {
+      section(`Deleting old deployment ${k}`);
+      try {
+        await ops.deleteDeployment(epName, k);
+        result.deleted.push(k);
+        log.info(`Deleted deployment ${k}.`);
+      } catch (e) {
+        log.warning(`Could not delete old deployment ${k}: ${(e as Error).message}`);
+      }
+    }
+  }
+  deps.progress(100, 'Deployed');
+  log.info(`Deployment ${depName} of endpoint ${epName} serves model ${modelLabel}: traffic ${fmtTraffic(result.trafficAfter)} (was ${fmtTraffic(trafficBefore)}).`);
+  result.reportFile = await writeReport(inputs, result, modelLabel);
+  if (deps.governance?.onDeployed) await deps.governance.onDeployed(deployedInfo(result));
+  return result;
+}
+
+function deployedInfo(r: DeployResult): DeployedInfo {
+  return { endpointName: r.endpointName, deploymentName: r.deploymentName, modelId: r.modelId, scoringUri: r.scoringUri, trafficBefore: r.trafficBefore, trafficAfter: r.trafficAfter, smoke: r.smoke, unchanged: r.unchanged };
+}
+
+async function scoreMany(ops: DeployOps, uri: string, sample: NonNullable<Plan['sample']>, credential: string, n: number, deployment: string | undefined, matcher: ResponseMatcher | undefined, signal?: AbortSignal) {
+  const out: Array<{ ms: number; ok: boolean; error?: string }> = [];
+  for (let i = 0; i < n; i++) {
+    signal?.throwIfAborted();
+    const r = await ops.score(uri, sample.body, { credential, deployment, contentType: sample.contentType, signal });
+    let error: string | undefined;
+    if (r.status !== 200) error = r.status ? `HTTP ${r.status}: ${r.body.replace(/\s+/g, ' ').slice(0, 200)}` : r.error ?? 'no answer';
+    else if (matcher) error = matcher.check(r.body);
+    out.push({ ms: r.ms, ok: !error, error });
+  }
+  return out;
+}
+
+/** GET → compare with the saved map → PUT the saved map (fresh signal: also after a cancellation). */
+async function restoreTraffic(ops: DeployOps, ep: string, saved: Record<string, number>, log: DeployDeps['log'], created: boolean): Promise<Record<string, number> | undefined> {
+  const fresh = () => AbortSignal.timeout(180_000);
+  try {
+    const cur = await ops.getEndpoint(ep, fresh());
+    if (!cur) { log.info(`Endpoint ${ep} does not exist: nothing to restore.`); return {}; }
+    const names = (await ops.listDeployments(ep)).map((d) => d.name);
+    const plan = rollbackTraffic(saved, cur.traffic, names);
+    if (!plan) {
+      log.info(`Traffic of ${ep} is unchanged: ${fmtTraffic(cur.traffic)}${created ? ' (endpoint created by this run)' : ''}.`);
+      return cur.traffic;
+    }
+    if (plan.dropped.length) log.warning(`Deployment(s) ${plan.dropped.join(', ')} no longer exist; their share cannot be restored.`);
+    const after = await ops.setTraffic(ep, plan.traffic, fresh());
+    log.info(`Traffic of ${ep} restored to ${fmtTraffic(after)}.`);
+    return after;
+  } catch (e) {
+    log.warning(`Restoring the traffic of ${ep} failed: ${(e as Error).message}. Set it back by hand to: ${fmtTraffic(saved)}.`);
+    return undefined;
+  }
+}
+
+async function printLogs(ops: DeployOps, ep: string, dep: string, tail: number, log: DeployDeps['log']): Promise<void> {
+  try {
+    const text = await ops.logs(ep, dep, tail, AbortSignal.timeout(60_000));
+    log.info(`----- container log of deployment ${dep} (last ${tail} lines) -----`);
+    for (const line of (text || '(empty)').replace(/\r/g, '').split('\n')) log.info(line);
+    log.info(`----- end of container log -----`);
+  } catch (e) {
+    log.warning(`Could not read the container log of ${dep}: ${(e as Error).message}`);
+  }
+}
+
+async function writeReport(inputs: DeployInputs, r: DeployResult, model: string): Promise<string | undefined> {
+  if (!inputs.reportDir) return undefined;
+  const report = {
+    endpoint: r.endpointName, deployment: r.deploymentName, endpointType: r.endpointKind.toLowerCase(), model, modelId: r.modelId,
+    scoringUri: r.scoringUri, studioUrl: r.studioUrl, unchanged: r.unchanged,
+    trafficBefore: r.trafficBefore, trafficAfter: r.trafficAfter,
+    smokeTest: r.smoke ?? null, steps: r.steps, deletedDeployments: r.deleted, finishedAt: new Date().toISOString(),
+  };
+  await fsp.mkdir(inputs.reportDir, { recursive: true });
+  const file = path.join(inputs.reportDir, `deployment-report-${r.endpointName}-${r.deploymentName}.json`);
+  await fsp.writeFile(file, JSON.stringify(report, null, 2) + '\n', 'utf8');
+  return file;
+}
+
+/** Markdown for the release summary. */
+export function deploySummary(r: DeployResult): string {
+  const esc = (s: string) => s.replace(/[|`*_<>[\]]/g, (c) => `\\${c}`);
+  const t = (m: Record<string, number>) => esc(fmtTraffic(m));
+  const lines = [
+    `### Azure ML deployment ${esc(r.endpointName)} / ${esc(r.deploymentName)}`, '',
+    r.unchanged ? `Already serving this model with 100% of the traffic: nothing changed.` : `Rolled out with ${r.steps.length} traffic step(s).`, '',
+    '| | |', '|---|---|',
+    `| Endpoint | [${esc(r.endpointName)}](${r.studioUrl}) (${r.endpointKind.toLowerCase()}${r.endpointCreated ? ', created' : ''}) |`,
+    `| Deployment | ${esc(r.deploymentName)} |`,
+    `| Model | ${esc(r.modelId ?? '-')} |`,
+    `| Traffic before | ${t(r.trafficBefore)} |`,
+    `| Traffic after | ${t(r.trafficAfter)} |`,
+  ];
+  if (r.scoringUri) lines.push(`| Scoring URI | ${esc(r.scoringUri)} |`);
+  if (r.smoke) {
+    const s = r.smoke;
+    lines.push(`| Smoke test | ${s.ok}/${s.requests} OK, p50 ${s.p50Ms} ms, p95 ${s.p95Ms} ms, max ${s.maxMs} ms |`);
+  }
+  if (r.deleted.length) lines.push(`| Deleted | ${esc(r.deleted.join(', '))} |`);
+  if (r.steps.length) {
+    lines.push('', '| Step | Traffic | Health check |', '|---|---|---|');
+    r.steps.forEach((s, i) => lines.push(`| ${i + 1}: ${s.percent}% | ${t(s.traffic)} | ${s.health ? `${s.health.ok}/${s.health.requests} OK, p95 ${s.health.p95Ms} ms` : s.provisioningState ?? ''} |`));
+  }
+  return lines.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------------------- Azure ops
+
+export function azureDeployOps(ctx: AzureMLContext): DeployOps {
+  let location: string | undefined;
+  return {
+    ws: ctx.ws,
+    location: async () => (location ??= (await getWorkspace(ctx)).location ?? 'eastus'),
+    getCompute: async (name) => {
+      const c = await armGetOptional<any>(ctx, wsPath(ctx.ws, `/computes/${encodeURIComponent(name)}`), { what: `compute '${name}'` });
+      if (!c) return undefined;
+      const p = c.properties?.properties ?? {};
+      const def = p.defaultInstanceType ?? (String(c.properties?.computeType).toLowerCase() === 'kubernetes' ? 'defaultinstancetype' : undefined);
+      const types = [...new Set([...(def ? [def] : []), ...Object.keys(p.instanceTypes ?? {})])];
+      return { id: c.id, name: c.name, computeType: c.properties?.computeType ?? 'unknown', instanceTypes: types, defaultInstanceType: def };
+    },
+    getEndpoint: async (name, signal) => { const e = await getEndpoint(ctx, name, signal); return e ? endpointInfo(e) : undefined; },
+    createEndpoint: async (name, body) => endpointInfo(await putEndpoint(ctx, name, body as unknown as OnlineEndpoint)),
+    updateEndpoint: async (name, ch) => endpointInfo(await updateEndpoint(ctx, name, (b) => {
+      if (ch.authMode) b.properties.authMode = ch.authMode;
+      if (ch.description !== undefined) b.properties.description = ch.description;
+      if (ch.tags) b.tags = ch.tags;
+    })),
+    listDeployments: async (ep) => (await listDeployments(ctx, ep)).map(deploymentInfo),
+    getDeployment: async (ep, name) => { const d = await getDeployment(ctx, ep, name); return d ? deploymentInfo(d) : undefined; },
+    putDeployment: async (ep, name, body) => deploymentInfo(await putDeployment(ctx, ep, name, body as unknown as OnlineDeployment)),
+    deleteDeployment: (ep, name) => deleteDeployment(ctx, ep, name),
+    setTraffic: (ep, t, signal) => setTraffic(ctx, ep, t, { signal }),
+    credential: async (ep, authMode) => (authMode === 'Key' ? (await endpointKeys(ctx, ep)).primaryKey : await endpointToken(ctx, ep)),
+    logs: (ep, dep, tail, signal) => getDeploymentLogs(ctx, ep, dep, { tail, signal }),
+    score: (uri, body, o) => scoreOnce(uri, body, o),
+    resolver: (o) => new AzureDeploymentResolver(ctx, o),
+  };
+}
+
