@@ -142,9 +142,16 @@ function printLog(flow: Flow, run: TaskRunWithLeaks): void {
 }
 
 function printKv(flow: Flow, title: string, kv: Record<string, string>, secret: string[] = []): void {
-  const keys = Object.keys(kv);
-  if (!keys.length) return;
+  // metric.* outputs (job metrics, evaluation per metric) on one line; empty values left out
+  const metrics = Object.keys(kv).filter((k) => k.startsWith('metric.') && kv[k] !== '');
+  const keys = Object.keys(kv).filter((k) => !k.startsWith('metric.') && kv[k] !== '');
+  if (!keys.length && !metrics.length) return;
   flow.print(`  ${cyan(title)}`);
+  if (metrics.length) {
+    const fmt = (v: string) => (/^-?\d+\.\d{5,}$/.test(v) ? Number(v).toFixed(4) : v);
+    flow.print(`    ${trim(metrics.map((k) => `${k.slice(7)}=${fmt(kv[k]!)}`).join('  '), 150)}`);
+  }
+  if (!keys.length) return;
   const w = Math.min(44, Math.max(...keys.map((k) => k.length)));
   for (const k of keys) flow.print(`    ${k.padEnd(w)}  ${secret.includes(k) ? '***' : trim(kv[k] ?? '', 110)}`);
 }
@@ -175,14 +182,40 @@ const wsInputs = (flow: Flow) => ({ resourceGroup: flow.box.resourceGroup, works
 // The steps
 
 const SAMPLES = path.join(REPO_ROOT, 'samples');
+const STAGING_ENDPOINT = 'diabetes-staging';
+const PROD_ENDPOINT = 'diabetes-prod';
 
 const STEPS: StepDef[] = [
   {
     id: 'train',
     title: 'Train: samples/training/job.yml on the local job runner',
     task: 'AzureMLJob',
-    async run() {
-      throw new StepFailed('not wired yet');
+    async run(flow, res) {
+      const run = await runTask(flow, res, 'AzureMLJob', {
+        // An explicit name (as `jobName: $(Build.DefinitionName)-$(Build.BuildId)` would give): the default name hashes the
+        // job definition, whose lineage tags carry the collection URL — stable in Azure DevOps, a new port at every box start.
+        inputs: { ...wsInputs(flow), jobFile: path.join(SAMPLES, 'training', 'job.yml'), jobName: 'azureml-ci-4242-train', tags: 'demo=npm run demo' },
+      });
+      flow.jobName = run.outputs.jobName;
+      flow.modelOutputUri = `azureml://jobs/${flow.jobName}/outputs/model`;
+      res.facts.reused = /already|reus/i.test(keyLogLines(run.stdout).join('\n'));
+    },
+  },
+  {
+    id: 'evaluate',
+    title: 'Evaluate the challenger against production',
+    task: 'AzureMLModelEvaluate',
+    async run(flow, res) {
+      if (!flow.jobName) throw new StepFailed('no training job to evaluate (train did not run)');
+      const run = await runTask(flow, res, 'AzureMLModelEvaluate', {
+        inputs: {
+          ...wsInputs(flow), candidateType: 'job', candidateJob: flow.jobName, baseline: 'endpoint', endpointName: PROD_ENDPOINT,
+          modelName: flow.modelName, metrics: 'accuracy higher\nf1 higher',
+        },
+      });
+      flow.isBetter = run.outputs.isBetter === 'true';
+      res.note = `verdict ${run.outputs.verdict ?? '?'}`;
+      if (!flow.isBetter) flow.print(`  ${yellow('not better than production: the CI pipeline would stop here (register/trigger are conditioned on isBetter)')}`);
     },
   },
   {
