@@ -1,0 +1,75 @@
+// Agent entry of AzureMLReleaseTrigger@1: inputs → runTrigger (Azure ML versions + Azure DevOps releases/runs) → outputs + summary.
+import {
+  getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getPipelineContext, getString, info, requireString, runTask, setOutput,
+  uploadSummary, warning, InputError,
+} from '../pipeline';
+import { createCredential } from '../auth';
+import { createAzureMLContext, getModelVersion, listModelVersions, workspaceRef } from '../azureml';
+import { createDevOpsConnection } from '../devops/client';
+import {
+  createModelRelease, findPipeline, findReleaseDefinition, findReleasesForVersion, findRunsWithParameters, pickModelArtifact, runPipelineWithParameters,
+} from '../devops/releases';
+import {
+  DEFAULT_TEMPLATE_PARAMETERS, MODES, TARGETS, expandParameters, runTrigger, triggerSummary, validateTriggerInputs, versionInfo,
+  type TriggerInputs, type TriggerTarget,
+} from './releaseTrigger';
+
+runTask(async (signal) => {
+  const mode = getEnum('mode', MODES, 'push');
+  const target = getEnum('target', TARGETS, 'release');
+  const tp = getKeyValues('templateParameters');
+  const inputs: TriggerInputs = {
+    mode, target,
+    modelName: requireString('modelName'),
+    modelVersion: mode === 'push' ? getString('modelVersion') : undefined,
+    releaseDefinition: target === 'release' ? getString('releaseDefinition') : undefined,
+    artifactAlias: target === 'release' ? getString('artifactAlias') : undefined,
+    pipeline: target === 'pipeline' ? getString('pipeline') : undefined,
+    templateParameters: Object.keys(tp).length ? tp : { ...DEFAULT_TEMPLATE_PARAMETERS },
+    tagFilter: getKeyValues('tagFilter'),
+    onlyNewest: getBool('onlyNewest', false),
+    maxVersions: getInt('maxVersions', { default: 50, min: 1, max: 1000 })!,
+    description: getString('description'),
+  };
+  validateTriggerInputs(inputs);
+  const conn = getAzureRmConnection('connection');
+  const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
+  const context = getPipelineContext();
+  const devops = createDevOpsConnection(context, signal);
+  const ctx = createAzureMLContext(ws, createCredential(conn), signal);
+
+  const resolveTarget = async (): Promise<TriggerTarget> => {
+    if (inputs.target === 'release') {
+      const def = await findReleaseDefinition(devops, inputs.releaseDefinition!);
+      const art = pickModelArtifact(def, inputs.artifactAlias, inputs.modelName);
+      if (art.model && art.model.toLowerCase() !== inputs.modelName.toLowerCase()) {
+        throw new InputError('modelName', `artifact '${art.alias}' of release pipeline '${def.name}' is model '${art.model}', not '${inputs.modelName}'`);
+      }
+      info(`Release pipeline '${def.name}' (id ${def.id}), model artifact '${art.alias}'`);
+      return {
+        kind: 'release', label: `release pipeline '${def.name}'`,
+        existing: (v) => findReleasesForVersion(devops, def, art, v),
+        create: (v, d) => createModelRelease(devops, def, art, v, d, inputs.mode === 'push' ? 'push' : 'schedule'),
+      };
+    }
+    const p = await findPipeline(devops, inputs.pipeline!);
+    info(`Pipeline '${p.name}' (id ${p.id})`);
+    return {
+      kind: 'pipeline', label: `pipeline '${p.name}'`,
+      existing: (v) => findRunsWithParameters(devops, p, expandParameters(inputs.templateParameters, inputs.modelName, v), v),
+      create: (v) => runPipelineWithParameters(devops, p, expandParameters(inputs.templateParameters, inputs.modelName, v), v),
+    };
+  };
+
+  const result = await runTrigger(inputs, {
+    listVersions: async (m, max) => (await listModelVersions(ctx, m, { orderBy: 'createdtime desc', top: max })).map(versionInfo),
+    getVersion: async (m, v) => { const mv = await getModelVersion(ctx, m, v); return mv ? versionInfo(mv) : undefined; },
+    target: resolveTarget, context, log: { info, warning },
+  });
+  const ids = result.created.map((c) => String(c.id));
+  const all = [...ids, ...result.skipped.filter((s) => s.existing).map((s) => String(s.existing!.id))];
+  setOutput(inputs.target === 'release' ? 'releaseIds' : 'runIds', ids.join(','));
+  setOutput(inputs.target === 'release' ? 'releaseId' : 'runId', all[0] ?? '');
+  setOutput('createdCount', String(ids.length));
+  uploadSummary('Azure ML release trigger', triggerSummary(inputs, result));
+});
