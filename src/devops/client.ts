@@ -8,8 +8,10 @@ import { UserError, type PipelineContext } from '../pipeline';
 
 export interface DevOpsConnection {
   collectionUri: string;
-  /** project name or id */
+  /** project id (or name) used in URLs */
   project: string;
+  /** project name, for messages */
+  projectName: string;
   release(): Promise<IReleaseApi>;
   pipelines(): Promise<IPipelinesApi>;
   signal?: AbortSignal;
@@ -28,7 +30,7 @@ export function createDevOpsConnection(ctx: PipelineContext, signal?: AbortSigna
   let rel: Promise<IReleaseApi> | undefined;
   let pip: Promise<IPipelinesApi> | undefined;
   return {
-    collectionUri: ctx.collectionUri, project, signal,
+    collectionUri: ctx.collectionUri, project, projectName: ctx.teamProject ?? project, signal,
     release: () => (rel ??= withRetry('Azure DevOps resource areas', () => web.getReleaseApi(), { signal }).catch((e) => { rel = undefined; throw e; })),
     pipelines: () => (pip ??= withRetry('Azure DevOps resource areas', () => web.getPipelinesApi(), { signal }).catch((e) => { pip = undefined; throw e; })),
   };
@@ -116,11 +118,11 @@ export function devopsError(err: unknown, what: string, grant?: string, project?
 }
 
 /** withRetry + devopsError */
-export async function devopsCall<T>(conn: Pick<DevOpsConnection, 'signal' | 'project'>, what: string, fn: () => Promise<T>, o: { grant?: string; beforeRetry?: () => Promise<T | undefined> } = {}): Promise<T> {
+export async function devopsCall<T>(conn: Pick<DevOpsConnection, 'signal' | 'projectName'>, what: string, fn: () => Promise<T>, o: { grant?: string; beforeRetry?: () => Promise<T | undefined> } = {}): Promise<T> {
   try {
     return await withRetry(what, fn, { signal: conn.signal, beforeRetry: o.beforeRetry });
   } catch (err) {
     if (conn.signal?.aborted) throw err;
-    throw devopsError(err, what, o.grant, conn.project);
+    throw devopsError(err, what, o.grant, conn.projectName);
   }
 }

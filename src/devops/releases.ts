@@ -38,12 +38,12 @@ export async function findReleaseDefinition(conn: DevOpsConnection, nameOrId: st
     const list = await devopsCall(conn, `list release pipelines named '${key}'`, () =>
       api.getReleaseDefinitions(conn.project, key, ReleaseDefinitionExpands.None, undefined, undefined, 100, undefined, undefined, undefined, true), { grant: GRANT_VIEW(key) });
     const hits = (list ?? []).filter((d) => (d.name ?? '').toLowerCase() === key.toLowerCase());
-    if (!hits.length) throw new InputError(input, `no release pipeline named '${key}' in project '${conn.project}'`);
+    if (!hits.length) throw new InputError(input, `no release pipeline named '${key}' in project '${conn.projectName}'`);
     if (hits.length > 1) throw new InputError(input, `${hits.length} release pipelines are named '${key}' (${hits.map((d) => `${d.path ?? ''}\\${d.name} id ${d.id}`).join(', ')}): give the id`);
     id = hits[0].id!;
   }
   const d = await devopsCall(conn, `read release pipeline ${key}`, () => api.getReleaseDefinition(conn.project, id!), { grant: GRANT_VIEW(key) });
-  if (!d) throw new InputError(input, `release pipeline ${key} was not found in project '${conn.project}'`);
+  if (!d) throw new InputError(input, `release pipeline ${key} was not found in project '${conn.projectName}'`);
   return toDefinition(d);
 }
 
@@ -55,6 +55,7 @@ export function pickModelArtifact(def: DefinitionInfo, alias?: string, modelName
     return a;
   }
   const ours = def.artifacts.filter((x) => x.type === MODEL_ARTIFACT_TYPE);
+  if (ours.length === 1) return ours[0];
   const byModel = modelName ? ours.filter((x) => !x.model || x.model.toLowerCase() === modelName.toLowerCase()) : ours;
   if (byModel.length === 1) return byModel[0];
   if (!ours.length) throw new InputError('releaseDefinition', `release pipeline '${def.name}' has no Azure ML model artifact (type ${MODEL_ARTIFACT_TYPE}); add one or name the artifact in 'artifactAlias'`);
@@ -102,15 +103,15 @@ export async function findPipeline(conn: DevOpsConnection, nameOrId: string, inp
   const grant = `View builds' on pipeline '${key}`;
   if (/^[0-9]+$/.test(key)) {
     const p = await devopsCall(conn, `read pipeline ${key}`, () => api.getPipeline(conn.project, Number(key)), { grant }).catch((e) => {
-      if (/\(HTTP 404\)/.test((e as Error).message)) throw new InputError(input, `pipeline ${key} was not found in project '${conn.project}'`);
+      if (/\(HTTP 404\)/.test((e as Error).message)) throw new InputError(input, `pipeline ${key} was not found in project '${conn.projectName}'`);
       throw e;
     });
-    if (!p) throw new InputError(input, `pipeline ${key} was not found in project '${conn.project}'`);
+    if (!p) throw new InputError(input, `pipeline ${key} was not found in project '${conn.projectName}'`);
     return { id: p.id!, name: p.name ?? key, webUrl: webUrlOf(p) };
   }
   const all = await devopsCall(conn, 'list pipelines', () => api.listPipelines(conn.project, undefined, 1000), { grant });
   const hits = (all ?? []).filter((p) => (p.name ?? '').toLowerCase() === key.toLowerCase());
-  if (!hits.length) throw new InputError(input, `no pipeline named '${key}' in project '${conn.project}'`);
+  if (!hits.length) throw new InputError(input, `no pipeline named '${key}' in project '${conn.projectName}'`);
   if (hits.length > 1) throw new InputError(input, `${hits.length} pipelines are named '${key}' (${hits.map((p) => `${p.folder ?? ''}\\${p.name} id ${p.id}`).join(', ')}): give the id`);
   return { id: hits[0].id!, name: hits[0].name!, webUrl: webUrlOf(hits[0]) };
 }
