@@ -101,7 +101,7 @@ export interface DeployOps {
   getEndpoint(name: string, signal?: AbortSignal): Promise<EndpointInfo | undefined>;
   createEndpoint(name: string, body: Record<string, unknown>): Promise<EndpointInfo>;
   updateEndpoint(name: string, change: { authMode?: string; description?: string; tags?: Record<string, string> }): Promise<EndpointInfo>;
-  listDeployments(endpoint: string): Promise<DeploymentInfo[]>;
+  listDeployments(endpoint: string, signal?: AbortSignal): Promise<DeploymentInfo[]>;
   getDeployment(endpoint: string, name: string): Promise<DeploymentInfo | undefined>;
   putDeployment(endpoint: string, name: string, body: Record<string, unknown>): Promise<DeploymentInfo>;
   deleteDeployment(endpoint: string, name: string): Promise<void>;
@@ -747,7 +747,7 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
       rec.provisioningState = dep?.provisioningState;
       if (dep?.provisioningState !== 'Succeeded') throw new UserError(`Health check at ${pct}%: deployment ${depName} is ${dep?.provisioningState ?? 'gone'}`);
       if (plan.sample && cred && result.scoringUri && healthN > 0) {
-        const runs = await scoreMany(ops, result.scoringUri, plan.sample, cred, healthN, undefined, plan.matcher, signal);
+        const runs = await scoreMany(ops, result.scoringUri, plan.sample, cred, healthN, undefined, plan.matcher, signal, depName);
         rec.health = latencyProfile(runs);
         log.info(`Health check at ${pct}%: ${rec.health.ok}/${rec.health.requests} OK through the endpoint, p95 ${rec.health.p95Ms} ms, deployment Succeeded`);
         if (rec.health.errors) throw new UserError(`Health check at ${pct}% failed: ${rec.health.errors} of ${rec.health.requests} request(s) through endpoint ${epName} failed (first: ${rec.health.firstError})`);
@@ -765,9 +765,10 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
     const why = cancelled ? 'Cancelled' : 'Failed';
     section(`${why}: restoring the traffic of endpoint ${epName}`);
     const restored = await restoreTraffic(ops, epName, trafficBefore, log, result.endpointCreated);
-    result.trafficAfter = restored ?? result.trafficAfter;
+    result.trafficAfter = restored?.traffic ?? result.trafficAfter;
     if (deploymentStarted && !cancelled) await printLogs(ops, epName, depName, inputs.logTail ?? 100, log);
-    const restoredText = restored ? `traffic restored to ${fmtTraffic(restored)}` : 'traffic could not be verified (see the log)';
+    const restoredText = !restored ? 'traffic could not be verified (see the log)'
+      : restored.changed ? `traffic restored to ${fmtTraffic(restored.traffic)}` : `traffic unchanged (${fmtTraffic(restored.traffic)})`;
     if (cancelled) {
       log.info(`Cancelled during the rollout of ${depName}: ${restoredText}.`);
       throw signal!.reason ?? err;
@@ -801,35 +802,36 @@ function deployedInfo(r: DeployResult): DeployedInfo {
   return { endpointName: r.endpointName, deploymentName: r.deploymentName, modelId: r.modelId, scoringUri: r.scoringUri, trafficBefore: r.trafficBefore, trafficAfter: r.trafficAfter, smoke: r.smoke, unchanged: r.unchanged };
 }
 
-async function scoreMany(ops: DeployOps, uri: string, sample: NonNullable<Plan['sample']>, credential: string, n: number, deployment: string | undefined, matcher: ResponseMatcher | undefined, signal?: AbortSignal) {
+async function scoreMany(ops: DeployOps, uri: string, sample: NonNullable<Plan['sample']>, credential: string, n: number, deployment: string | undefined, matcher: ResponseMatcher | undefined, signal?: AbortSignal, checkOnly?: string) {
   const out: Array<{ ms: number; ok: boolean; error?: string }> = [];
   for (let i = 0; i < n; i++) {
     signal?.throwIfAborted();
     const r = await ops.score(uri, sample.body, { credential, deployment, contentType: sample.contentType, signal });
     let error: string | undefined;
     if (r.status !== 200) error = r.status ? `HTTP ${r.status}: ${r.body.replace(/\s+/g, ' ').slice(0, 200)}` : r.error ?? 'no answer';
-    else if (matcher) error = matcher.check(r.body);
+    // through the endpoint the old deployment answers too: the expected response is the new deployment's contract
+    else if (matcher && (deployment || !checkOnly || !r.servedBy || r.servedBy.toLowerCase() === checkOnly.toLowerCase())) error = matcher.check(r.body);
     out.push({ ms: r.ms, ok: !error, error });
   }
   return out;
 }
 
 /** GET → compare with the saved map → PUT the saved map (fresh signal: also after a cancellation). */
-async function restoreTraffic(ops: DeployOps, ep: string, saved: Record<string, number>, log: DeployDeps['log'], created: boolean): Promise<Record<string, number> | undefined> {
+async function restoreTraffic(ops: DeployOps, ep: string, saved: Record<string, number>, log: DeployDeps['log'], created: boolean): Promise<{ traffic: Record<string, number>; changed: boolean } | undefined> {
   const fresh = () => AbortSignal.timeout(180_000);
   try {
     const cur = await ops.getEndpoint(ep, fresh());
-    if (!cur) { log.info(`Endpoint ${ep} does not exist: nothing to restore.`); return {}; }
-    const names = (await ops.listDeployments(ep)).map((d) => d.name);
+    if (!cur) { log.info(`Endpoint ${ep} does not exist: nothing to restore.`); return { traffic: {}, changed: false }; }
+    const names = (await ops.listDeployments(ep, fresh())).map((d) => d.name);
     const plan = rollbackTraffic(saved, cur.traffic, names);
     if (!plan) {
       log.info(`Traffic of ${ep} is unchanged: ${fmtTraffic(cur.traffic)}${created ? ' (endpoint created by this run)' : ''}.`);
-      return cur.traffic;
+      return { traffic: cur.traffic, changed: false };
     }
     if (plan.dropped.length) log.warning(`Deployment(s) ${plan.dropped.join(', ')} no longer exist; their share cannot be restored.`);
     const after = await ops.setTraffic(ep, plan.traffic, fresh());
     log.info(`Traffic of ${ep} restored to ${fmtTraffic(after)}.`);
-    return after;
+    return { traffic: after, changed: true };
   } catch (e) {
     log.warning(`Restoring the traffic of ${ep} failed: ${(e as Error).message}. Set it back by hand to: ${fmtTraffic(saved)}.`);
     return undefined;
@@ -910,7 +912,7 @@ export function azureDeployOps(ctx: AzureMLContext): DeployOps {
       if (ch.description !== undefined) b.properties.description = ch.description;
       if (ch.tags) b.tags = ch.tags;
     })),
-    listDeployments: async (ep) => (await listDeployments(ctx, ep)).map(deploymentInfo),
+    listDeployments: async (ep, signal) => (await listDeployments(ctx, ep, signal)).map(deploymentInfo),
     getDeployment: async (ep, name) => { const d = await getDeployment(ctx, ep, name); return d ? deploymentInfo(d) : undefined; },
     putDeployment: async (ep, name, body) => deploymentInfo(await putDeployment(ctx, ep, name, body as unknown as OnlineDeployment)),
     deleteDeployment: (ep, name) => deleteDeployment(ctx, ep, name),

@@ -1,0 +1,185 @@
+// AzureMLModelDeploy@1 end to end: the bundled task against Azure-in-a-box (one box, fast LROs). Models are registered
+// with the bundled AzureMLModelRegister task; every deployment really serves (scoring hosts running
+// test/fixtures/scoring/{ok,crash}/score.py); the box's request log proves what was (not) written.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { startAzureInABox, type AzureInABox } from '../emulator';
+import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
+
+const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'scoring');
+const ENV = 'azureml:AzureML-sklearn-1.5:1';
+let box: AzureInABox;
+let cwd: string;
+
+interface Stored { resource: { name: string; tags: Record<string, string>; properties: Record<string, any> } }
+const endpointOf = (name: string) => box.store.list<Stored>('onlineEndpoints').find((e) => e.resource.name === name)?.resource;
+const trafficOf = (name: string) => ({ ...(endpointOf(name)?.properties.traffic ?? {}) }) as Record<string, number>;
+const deploymentsOf = (ep: string) => box.store.list<Stored>('onlineDeployments').filter((d) => d.resource.properties && (d as any).resource.id.includes(`/onlineEndpoints/${ep}/`)).map((d) => d.resource);
+
+function explain(r: TaskRunWithLeaks): string {
+  return `result=${r.result} message=${r.message}\n--- stdout (tail)\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-40).join('\n')}\n--- stderr\n${r.stderr.slice(-2000)}`;
+}
+
+/** writes (PUT/PATCH/DELETE, and POSTs other than reads) a run made, optionally only those under one endpoint */
+function writesSince(from: number, endpoint?: string): string[] {
+  return box.requests.slice(from)
+    .filter((q) => q.method === 'PUT' || q.method === 'PATCH' || q.method === 'DELETE' || (q.method === 'POST' && !/\/(listKeys|token|getLogs|listSecrets)\b|\/oauth2\/|\/score$|_apis\//.test(q.url)))
+    .filter((q) => !endpoint || q.url.includes(`/onlineEndpoints/${endpoint}`))
+    .map((q) => `${q.method} ${q.url}`);
+}
+
+async function deploy(inputs: Record<string, string>, opts: Partial<RunOptions> = {}): Promise<TaskRunWithLeaks> {
+  return runBundledTask('AzureMLModelDeploy', {
+    box, scheme: 'secret', timeoutMs: 45_000, cwd, ...opts,
+    inputs: {
+      resourceGroup: box.resourceGroup, workspace: box.workspace, codePath: 'ok', scoringScript: 'score.py', environment: ENV,
+      sampleRequestFile: 'sample-request.json', smokeRequests: '5', healthCheckRequests: '3', ...inputs,
+    },
+  });
+}
+
+before(async () => {
+  box = await startAzureInABox({ fastLro: true });
+  cwd = mkdtempSync(path.join(tmpdir(), 'deploy-e2e-'));
+  cpSync(path.join(FIX, 'ok'), path.join(cwd, 'ok'), { recursive: true });
+  cpSync(path.join(FIX, 'crash'), path.join(cwd, 'crash'), { recursive: true });
+  cpSync(path.join(FIX, 'sample-request.json'), path.join(cwd, 'sample-request.json'));
+  // two versions of the fixture model: weights [1,2,3] + 0.5 → [6.5, 6.5]; v2 adds 1 to the bias → [7.5, 7.5]
+  mkdirSync(path.join(cwd, 'm1', 'model'), { recursive: true });
+  mkdirSync(path.join(cwd, 'm2', 'model'), { recursive: true });
+  writeFileSync(path.join(cwd, 'm1', 'model', 'model.json'), JSON.stringify({ weights: [1, 2, 3], bias: 0.5, version: 'v1' }));
+  writeFileSync(path.join(cwd, 'm2', 'model', 'model.json'), JSON.stringify({ weights: [1, 2, 3], bias: 1.5, version: 'v2' }));
+  const reg = (p: string, version: string) => runBundledTask('AzureMLModelRegister', {
+    box, scheme: 'secret', cwd, timeoutMs: 30_000,
+    inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, modelName: 'churn', modelPath: `${p}/model`, modelType: 'custom_model', version },
+  });
+  const [a, b] = await Promise.all([reg('m1', '1'), reg('m2', '2')]);
+  assert.equal(a.result, 'Succeeded', explain(a));
+  assert.equal(b.result, 'Succeeded', explain(b));
+});
+after(async () => { await box?.stop(); });
+
+// the managed and the Kubernetes scenarios use different endpoints and run side by side; the bad-input test runs alone
+describe('rollouts', { concurrency: true }, () => {
+  test('managed: deploy v1 (release artifact model), key secret, governance tags; rerun changes nothing; smoke-test and init failures roll back', async () => {
+    const from = box.requests.length;
+    const r = await deploy({ endpointName: 'ep-managed', expectedResponse: '{"predictions": [6.5, 6.5]}', trafficSteps: '10,50,100' }, {
+      variables: {
+        'Release.ReleaseId': '77', 'Release.ReleaseName': 'Release-77', 'Release.ReleaseWebUrl': 'https://dev.azure.com/org/proj/_releaseProgress?releaseId=77',
+        'Release.EnvironmentName': 'staging', 'Release.PrimaryArtifactSourceAlias': '_churn', 'Release.Artifacts._churn.Type': 'AzureMLModel',
+        'Release.Artifacts._churn.DefinitionName': 'churn', 'Release.Artifacts._churn.BuildNumber': '1', 'Release.DefinitionName': 'churn-cd',
+      },
+    });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(r.outputs.endpointName, 'ep-managed');
+    assert.equal(r.outputs.deploymentName, 'churn-v1');
+    assert.equal(r.outputs.modelId, 'azureml:churn:1');
+    assert.match(r.outputs.scoringUri ?? '', /\/endpoints\/ep-managed\/score$/);
+    assert.ok(r.secretOutputs.includes('endpointKey'), 'endpointKey is an issecret output');
+    const key = r.outputs.endpointKey!;
+    assert.ok(key.length >= 16);
+    // the key appears only on the setsecret / issecret lines (the runner's scanner checks every line too)
+    for (const line of r.stdout.split('\n')) if (line.includes(key)) assert.match(line, /##vso\[task\.(setsecret|setvariable variable=endpointKey;[^\]]*issecret=true)/i);
+    assert.deepEqual(JSON.parse(r.outputs.trafficAfter!), { 'churn-v1': 100 });
+    assert.deepEqual(JSON.parse(r.outputs.trafficBefore!), {});
+    assert.match(r.stdout, /going straight to 100%/);
+    assert.match(r.stdout, /Smoke test: 5\/5 OK, p50 [\d.]+ ms, p95 [\d.]+ ms/);
+    assert.deepEqual(trafficOf('ep-managed'), { 'churn-v1': 100 });
+    const [d] = deploymentsOf('ep-managed');
+    assert.equal(d!.tags['azureml-devops.modelId'], 'azureml:churn:1');
+    assert.equal(d!.tags['azdo.releaseId'], '77');
+    assert.equal(d!.tags['azdo.release'], 'Release-77');
+    assert.equal(d!.tags['azdo.stage'], 'staging');
+    assert.equal(d!.tags['azdo.requestedFor'], 'Ada Lovelace');
+    assert.match(d!.tags['azdo.buildUrl'] ?? '', /buildId=4242/);
+    assert.equal(d!.properties.codeConfiguration.scoringScript, 'score.py');
+    assert.match(r.outputs.deploymentReport ?? '', /deployment-report-ep-managed-churn-v1\.json$/);
+    const summary = r.summaries.join('\n');
+    assert.match(summary, /Traffic after \| churn-v1 100%/);
+    assert.match(summary, /Smoke test \| 5\/5 OK/);
+    assert.match(summary, /ml\.azure\.com\/endpoints\/realtime\/ep-managed\/detail/);
+    assert.ok(writesSince(from, 'ep-managed').some((w) => /^PUT .*\/deployments\/churn-v1/.test(w)));
+
+    // rerun: same model, already 100 % → no write at all
+    const mark = box.requests.length;
+    const again = await deploy({ endpointName: 'ep-managed', model: 'azureml:churn:1', trafficSteps: '10,50,100' });
+    assert.equal(again.result, 'Succeeded', explain(again));
+    assert.match(again.stdout, /already serving model churn:1 with 100% of the traffic: nothing to change/);
+    assert.deepEqual(writesSince(mark, 'ep-managed'), []);
+    assert.ok(again.secretOutputs.includes('endpointKey'));
+
+    // smoke-test failure (expected response mismatch): traffic unchanged, container log printed
+    const f = await deploy({ endpointName: 'ep-managed', model: 'churn:2', expectedResponse: '{"predictions": [6.5, 6.5]}', trafficSteps: '50,100' });
+    assert.equal(f.result, 'Failed', explain(f));
+    assert.match(f.message ?? '', /Smoke test of deployment churn-v2 failed: 5 of 5 request\(s\) failed \(first: response differs at predictions\[0\]: expected 6\.5, got 7\.5\); traffic unchanged \(churn-v1 100%\)/);
+    assert.match(f.stdout, /container log of deployment churn-v2/);
+    assert.deepEqual(trafficOf('ep-managed'), { 'churn-v1': 100 }, 'the traffic was never touched');
+
+    const c = await deploy({ endpointName: 'ep-managed', model: 'churn:2', deploymentName: 'crashy', codePath: 'crash', trafficSteps: '50,100' });
+    assert.equal(c.result, 'Failed', explain(c));
+    assert.match(c.message ?? '', /^deployment 'crashy' of online endpoint 'ep-managed' failed: ResourceNotReady\. User container has crashed or terminated.*; traffic unchanged \(churn-v1 100%\)$/);
+    assert.match(c.stdout, /RuntimeError: cannot load model/, 'the container log (init() traceback) is printed');
+    assert.match(c.stdout, /Traffic of ep-managed is unchanged: churn-v1 100%/);
+    assert.equal(trafficOf('ep-managed')['churn-v1'], 100);
+  });
+
+  test('kubernetes: v1, then blue/green 10,50,100 to v2 with the old deployment deleted; SIGINT mid-rollout restores traffic', async () => {
+    const k = { endpointName: 'ep-aks', endpointType: 'kubernetes', compute: 'k8s-compute', instanceType: 'cpu2', resourceRequests: 'cpu=0.5, memory=1Gi', resourceLimits: 'cpu=1, memory=2Gi' };
+    const r1 = await deploy({ ...k, model: 'azureml:churn:1', expectedResponse: '/"predictions": ?\\[6\\.5/' });
+    assert.equal(r1.result, 'Succeeded', explain(r1));
+    const d1 = deploymentsOf('ep-aks')[0]!;
+    assert.equal(d1.properties.endpointComputeType, 'Kubernetes');
+    assert.equal(d1.properties.instanceType, 'cpu2');
+    assert.deepEqual(d1.properties.containerResourceRequirements, { containerResourceRequests: { cpu: '0.5', memory: '1Gi' }, containerResourceLimits: { cpu: '1', memory: '2Gi' } });
+    assert.match(endpointOf('ep-aks')!.properties.compute, /\/computes\/k8s-compute$/);
+
+    // SIGINT during the rollout of v2: the traffic goes back to v1 100 %
+    const s = await deploy({ ...k, model: 'azureml:churn:2', trafficSteps: '10,50,100', stepWaitSeconds: '20' }, { signalAfterMs: { signal: 'SIGINT', whenStdoutMatches: /Health check at 10%/ } });
+    assert.equal(s.result, 'Failed', explain(s));
+    assert.match(s.message ?? '', /Cancelled/);
+    assert.match(s.stdout, /Cancelled during the rollout of churn-v2: traffic restored to churn-v1 100%/);
+    assert.deepEqual(trafficOf('ep-aks'), { 'churn-v1': 100, 'churn-v2': 0 });
+
+    // rerun: the existing churn-v2 (same spec) is reused, rolled out in steps, old deployment deleted
+    const r2 = await deploy({ ...k, model: 'azureml:churn:2', trafficSteps: '10,50,100', deleteOldDeployment: 'true', expectedResponse: '7.5' });
+    assert.equal(r2.result, 'Succeeded', explain(r2));
+    assert.match(r2.stdout, /already holds model churn:2 \(provisioning Succeeded\): not redeployed/);
+    const steps = [...r2.stdout.matchAll(/Traffic step (\d)\/3: churn-v2 (\d+)% \(([^)]*)\)/g)].map((m) => `${m[2]}:${m[3]}`);
+    assert.deepEqual(steps, ['10:churn-v1 90%, churn-v2 10%', '50:churn-v1 50%, churn-v2 50%', '100:churn-v2 100%']);
+    assert.equal((r2.stdout.match(/Health check at \d+%: 3\/3 OK/g) ?? []).length, 3);
+    assert.deepEqual(JSON.parse(r2.outputs.trafficBefore!), { 'churn-v1': 100, 'churn-v2': 0 });
+    assert.deepEqual(trafficOf('ep-aks'), { 'churn-v2': 100 });
+    assert.deepEqual(deploymentsOf('ep-aks').map((d) => d.name), ['churn-v2']);
+    assert.match(r2.summaries.join('\n'), /Deleted \| churn-v1/);
+  });
+});
+
+describe('bad inputs fail before anything is written', () => {
+  test('six bad inputs, one clear line each, no write', async () => {
+    const from = box.requests.length;
+    writeFileSync(path.join(cwd, 'bad.yml'), 'name: blue\nendpoint_name: ep-bad\nmodel: azureml:churn:1\n  instance_type: [\n');
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ endpointName: 'ep-bad1', model: 'churn:1', trafficSteps: '10,50' }, /^Input 'trafficSteps': the last step must be 100/],
+      [{ endpointName: 'ep-bad2', model: 'churn:1', endpointType: 'kubernetes', compute: 'nosuch-compute' }, /^Input 'compute': compute 'nosuch-compute' was not found/],
+      [{ endpointName: 'ep-bad3', model: 'churn:1', scoringScript: 'missing.py' }, /^Input 'scoringScript': scoring script 'missing.py' was not found/],
+      [{ endpointName: 'ep-bad4', deploymentFile: 'bad.yml', codePath: '', scoringScript: '', environment: '' }, /^Input 'deploymentFile': .*bad\.yml:\d+: YAML syntax error/],
+      [{ endpointName: 'ep-bad5', model: 'azureml:nosuch:3' }, /^Input 'model': model azureml:nosuch:3 not found in workspace/],
+      [{ endpointName: 'ep-bad6', model: 'churn:1', expectedResponse: '{"predictions": [6.5' }, /^Input 'expectedResponse': starts like JSON but is not valid JSON/],
+      [{ endpointName: 'ep-bad7', model: 'churn:1', endpointType: 'kubernetes', compute: 'k8s-compute', instanceType: 'gpu-huge' }, /^Input 'instanceType': instance type 'gpu-huge' is not defined on compute 'k8s-compute'/],
+    ];
+    const runs = await Promise.all(cases.map(([inputs]) => deploy(inputs)));
+    runs.forEach((r, i) => {
+      assert.equal(r.result, 'Failed', explain(r));
+      assert.match(r.message ?? '', cases[i]![1], explain(r));
+      assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at .+\(.*:\d+:\d+\)/, 'no stack trace');
+    });
+    assert.deepEqual(writesSince(from).filter((w) => !/\/mlflow\//.test(w)), []);
+    for (let i = 1; i <= 7; i++) assert.equal(endpointOf(`ep-bad${i}`), undefined);
+  });
+});
+
+
+
