@@ -47,6 +47,20 @@ export class AzureAssetResolver implements SpecResolver {
     this.pending.push({ what, run });
   }
 
+  /**
+   * PUT a content-addressed version; when another run created the same version meanwhile (the service may refuse
+   * the second PUT), the version that now exists is what we wanted.
+   */
+  private async putVersion(id: string, body: unknown, what: string): Promise<void> {
+    try {
+      await armRequest(this.ctx, 'PUT', id, body, { what });
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status !== 400 && status !== 409) throw err;
+      if (!(await armGetOptional(this.ctx, id, { what }))) throw err;
+    }
+  }
+
   private async get<T>(p: string, what: string): Promise<T | undefined> {
     this.reads++;
     return armGetOptional<T>(this.ctx, p, { what });
@@ -84,7 +98,7 @@ export class AzureAssetResolver implements SpecResolver {
     if (!existing) {
       this.queueUpload(asset, { name, version: '1' });
       this.queue(`code version ${name}:1`, async () => {
-        await armRequest(this.ctx, 'PUT', id, { properties: { codeUri, isAnonymous: true } }, { what: `code ${name}:1` });
+        await this.putVersion(id, { properties: { codeUri, isAnonymous: true } }, `code ${name}:1`);
       });
     }
     return id;
@@ -123,7 +137,7 @@ export class AzureAssetResolver implements SpecResolver {
     }
     if (buildAsset) this.queueUpload(buildAsset, { name: v.name, version: v.version });
     this.queue(`environment version ${v.name}:${v.version}`, async () => {
-      await armRequest(this.ctx, 'PUT', id, v.body, { what: `environment ${v.name}:${v.version}` });
+      await this.putVersion(id, v.body, `environment ${v.name}:${v.version}`);
     });
     return id;
   }
@@ -133,7 +147,7 @@ export class AzureAssetResolver implements SpecResolver {
     const existing = await this.get(id, `component ${c.name}:${c.version}`);
     if (!existing) {
       this.queue(`component version ${c.name}:${c.version}`, async () => {
-        await armRequest(this.ctx, 'PUT', id, c.body, { what: `component ${c.name}:${c.version}` });
+        await this.putVersion(id, c.body, `component ${c.name}:${c.version}`);
       });
     }
     return id;
