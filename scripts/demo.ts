@@ -23,6 +23,8 @@ import { parseArgs } from 'node:util';
 import { startAzureInABox, type AzureInABox } from '../test/emulator';
 import { ensureCa } from '../test/emulator/ca';
 import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../test/helpers/agent';
+import { boxEndpoint, evaluateBinding, injectedTaskInputs, loadArtifactType, type LinkedArtifact, type PickerValue } from '../test/helpers/artifactHarness';
+import { addReleaseDefinition, approve, listApprovals, listReleases, type ReleaseRecord } from '../test/emulator/devops/release';
 
 export interface DemoOptions {
   /** state folder of Azure-in-a-box (kept across runs); ignored when `box` is given */
@@ -87,7 +89,13 @@ interface Flow {
   modelVersion?: string;
   isBetter?: boolean;
   releaseId?: string;
+  release?: ReleaseRecord;
+  artifact?: { linked: LinkedArtifact; version: PickerValue };
   releaseVariables: Record<string, string>;
+  stagingDeployment?: string;
+  prodDeployment?: string;
+  prodScoringUri?: string;
+  prodKey?: string;
   cwd: string;
 }
 
@@ -185,7 +193,110 @@ const SAMPLES = path.join(REPO_ROOT, 'samples');
 const STAGING_ENDPOINT = 'diabetes-staging';
 const PROD_ENDPOINT = 'diabetes-prod';
 
+const RELEASE_DEFINITION_FILE = path.join(SAMPLES, 'release', 'model-cd.release.json');
+/** The service connection id the runner's agent environment uses (test/helpers/agent.ts: conn-<scheme>). */
+const CONNECTION_ID = 'conn-secret';
+const ENVIRONMENT_IMAGE = 'mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest';
+const SCORING = {
+  codePath: path.join(SAMPLES, 'scoring'), scoringScript: 'score.py', environment: ENVIRONMENT_IMAGE,
+  sampleRequestFile: path.join(SAMPLES, 'scoring', 'sample-request.json'), expectedResponse: '{"predictions": [1, 0]}',
+};
+const APPROVER = 'Grace Hopper';
+
+interface ReleaseDefinitionJson {
+  name: string;
+  artifacts: Array<{ alias: string; type: string; isPrimary?: boolean; definitionReference: Record<string, { id: string; name?: string }> }>;
+  environments: Array<{ name: string; rank: number; preDeployApprovals?: { approvals?: Array<{ isAutomated: boolean; approver?: { displayName: string } }> } }>;
+}
+
+/** samples/release/model-cd.release.json, imported into the emulated Azure DevOps project (idempotent by name). */
+function importReleaseDefinition(flow: Flow): ReleaseDefinitionJson {
+  const def = JSON.parse(fs.readFileSync(RELEASE_DEFINITION_FILE, 'utf8')) as ReleaseDefinitionJson;
+  const model = def.artifacts.find((a) => a.type === 'AzureMLModel')!;
+  addReleaseDefinition(flow.box.ctx, {
+    name: def.name, model: model.definitionReference.definition!.id, alias: model.alias,
+    // the sample's connection id is the one of its own project; here the box's service connection plays that part
+    connection: CONNECTION_ID,
+    environments: [...def.environments].sort((a, b) => a.rank - b.rank).map((e) => ({
+      name: e.name,
+      approvers: (e.preDeployApprovals?.approvals ?? []).filter((x) => !x.isAutomated && x.approver).map((x) => x.approver!.displayName),
+    })),
+  });
+  return def;
+}
+
+/** The variables a release deployment job gets (Release.*, the model artifact's Release.Artifacts.{alias}.*, Build.* of the primary artifact). */
+function releaseVariablesFor(flow: Flow, stage: string): Record<string, string> {
+  const r = flow.release!;
+  const { linked, version } = flow.artifact!;
+  const a = linked.alias;
+  const web = `${flow.box.collectionUri}${flow.box.projectName}/_releaseProgress?releaseId=${r.id}`;
+  const vars: Record<string, string> = {
+    'System.HostType': 'release',
+    'Release.ReleaseId': String(r.id),
+    'Release.ReleaseName': r.name,
+    'Release.ReleaseUri': `vstfs:///ReleaseManagement/Release/${r.id}`,
+    'Release.ReleaseWebUrl': web,
+    'Release.DefinitionId': String(r.definitionId),
+    'Release.DefinitionName': RELEASE_DEFINITION_NAME(flow),
+    'Release.EnvironmentName': stage,
+    'Release.AttemptNumber': '1',
+    'Release.RequestedFor': 'Project Collection Build Service',
+    'Release.Reason': 'ContinuousDeployment',
+    'Release.PrimaryArtifactSourceAlias': a,
+    [`Release.Artifacts.${a}.Type`]: 'AzureMLModel',
+    [`Release.Artifacts.${a}.Alias`]: a,
+    [`Release.Artifacts.${a}.DefinitionId`]: linked.inputs.definition!,
+    [`Release.Artifacts.${a}.DefinitionName`]: linked.inputs.definition!,
+    [`Release.Artifacts.${a}.BuildId`]: version.Value,
+    [`Release.Artifacts.${a}.BuildNumber`]: version.DisplayValue,
+    'Build.BuildId': version.Value,
+    'Build.BuildNumber': version.DisplayValue,
+    'Build.DefinitionName': linked.inputs.definition!,
+    'System.StageName': stage,
+  };
+  return vars;
+}
+const RELEASE_DEFINITION_NAME = (_flow: Flow) => (JSON.parse(fs.readFileSync(RELEASE_DEFINITION_FILE, 'utf8')) as { name: string }).name;
+
+function deployNote(run: TaskRunWithLeaks): string {
+  const before = run.outputs.trafficBefore ?? '';
+  const after = run.outputs.trafficAfter ?? '';
+  if (before && before === after && before !== '{}') return `already serving, no traffic change: ${after}`;
+  return `traffic ${before || '{}'} → ${after}`;
+}
+
 const STEPS: StepDef[] = [
+  {
+    id: 'baseline',
+    title: 'Production today: an older model on the AKS endpoint (first run only)',
+    needs: () => (['AzureMLJob', 'AzureMLModelRegister', 'AzureMLModelDeploy'].find((t) => !taskAvailable(t)) ?? undefined),
+    async run(flow, res) {
+      const existing = flow.box.store.list<{ name?: string; resource?: { name?: string } }>('onlineEndpoints')
+        .find((e) => (e.resource?.name ?? e.name) === PROD_ENDPOINT);
+      if (existing) {
+        res.note = `${PROD_ENDPOINT} already exists: nothing to set up`;
+        flow.print(`  ${dim(`endpoint ${PROD_ENDPOINT} exists (state kept from an earlier run)`)}`);
+        return;
+      }
+      flow.print(`  ${dim('an earlier CI run: short training (20 epochs), registered, deployed to the Kubernetes endpoint')}`);
+      const job = await runTask(flow, res, 'AzureMLJob', {
+        inputs: { ...wsInputs(flow), jobFile: path.join(SAMPLES, 'training', 'job.yml'), jobName: 'azureml-ci-4100-train', overrides: 'inputs.epochs=20\ninputs.learning_rate=0.05' },
+        variables: { 'Build.BuildId': '4100', 'Build.BuildNumber': '20261101.1' },
+      });
+      const reg = await runTask(flow, res, 'AzureMLModelRegister', {
+        inputs: { ...wsInputs(flow), modelName: flow.modelName, modelPath: `azureml://jobs/${job.outputs.jobName}/outputs/model`, modelType: 'custom_model', tags: 'evaluation=passed' },
+        variables: { 'Build.BuildId': '4100', 'Build.BuildNumber': '20261101.1' },
+      });
+      const dep = await runTask(flow, res, 'AzureMLModelDeploy', {
+        inputs: {
+          ...wsInputs(flow), endpointName: PROD_ENDPOINT, endpointType: 'kubernetes', compute: 'k8s-compute', authMode: 'key', instanceType: 'defaultinstancetype',
+          model: reg.outputs.modelId!, ...SCORING, smokeRequests: '3', trafficSteps: '100', healthCheckRequests: '2',
+        },
+      });
+      res.note = `production serves ${dep.outputs.modelId} (${dep.outputs.deploymentName})`;
+    },
+  },
   {
     id: 'train',
     title: 'Train: samples/training/job.yml on the local job runner',
@@ -210,7 +321,7 @@ const STEPS: StepDef[] = [
       const run = await runTask(flow, res, 'AzureMLModelEvaluate', {
         inputs: {
           ...wsInputs(flow), candidateType: 'job', candidateJob: flow.jobName, baseline: 'endpoint', endpointName: PROD_ENDPOINT,
-          modelName: flow.modelName, metrics: 'accuracy higher\nf1 higher',
+          modelName: flow.modelName, metrics: 'test_loss lower min_delta=0.01\naccuracy higher', allowEqual: 'true',
         },
       });
       flow.isBetter = run.outputs.isBetter === 'true';
@@ -230,6 +341,133 @@ const STEPS: StepDef[] = [
       });
       flow.modelVersion = run.outputs.modelVersion;
       res.facts.reused = /already holds this content/.test(run.stdout);
+      res.note = res.facts.reused ? `version ${flow.modelVersion} already holds this job's model: no new version` : `new version ${flow.modelVersion}`;
+    },
+  },
+  {
+    id: 'trigger',
+    title: 'Start the CD release for the new version (push)',
+    task: 'AzureMLReleaseTrigger',
+    async run(flow, res) {
+      if (!flow.modelVersion) throw new StepFailed('no model version to release (register did not run)');
+      const def = importReleaseDefinition(flow);
+      flow.print(`  ${dim(`release definition '${def.name}' (samples/release/model-cd.release.json) in project ${flow.box.projectName}: stages ${def.environments.map((e) => e.name).join(' → ')}`)}`);
+      const run = await runTask(flow, res, 'AzureMLReleaseTrigger', {
+        inputs: {
+          ...wsInputs(flow), mode: 'push', target: 'release', modelName: flow.modelName, modelVersion: flow.modelVersion,
+          releaseDefinition: def.name, tagFilter: 'evaluation=passed',
+        },
+      });
+      flow.releaseId = run.outputs.releaseId;
+      const release = listReleases(flow.box.ctx).find((r) => String(r.id) === flow.releaseId);
+      if (!release) throw new StepFailed(`release ${flow.releaseId} is not in the emulated Azure DevOps project`);
+      flow.release = release;
+      const art = release.artifacts.find((a) => a.type === 'AzureMLModel') ?? release.artifacts[0]!;
+      const ref = art.definitionReference;
+      const inputs: Record<string, string> = {};
+      for (const [k, v] of Object.entries(ref)) if (k !== 'version') inputs[k] = v.id;
+      flow.artifact = { linked: { alias: art.alias, inputs }, version: { Value: ref.version.id, DisplayValue: ref.version.name } };
+      res.facts.releaseId = release.id;
+      res.facts.releaseVersion = ref.version.id;
+      res.facts.created = Number(run.outputs.createdCount ?? '0');
+      res.note = res.facts.created ? `${release.name} created with ${flow.modelName} ${ref.version.name}` : `${release.name} already exists for ${flow.modelName} ${ref.version.name}: no new release`;
+      flow.print(`  ${cyan('release')}  ${release.name} (id ${release.id}) · artifact ${art.alias} = ${ref.definition?.id} version ${ref.version.name} · "${trim(release.description, 90)}"`);
+    },
+  },
+  {
+    id: 'download',
+    title: 'Release, stage staging: the model artifact (injected AzureMLModelDownload)',
+    task: 'AzureMLModelDownload',
+    async run(flow, res) {
+      if (!flow.release || !flow.artifact) throw new StepFailed('no release (trigger did not run)');
+      const type = loadArtifactType();
+      const endpoint = boxEndpoint(flow.box);
+      const offered = await evaluateBinding(type, 'versions', flow.artifact.linked.inputs, endpoint);
+      flow.print(`  ${dim(`artifact '${type.displayName}' version picker offers: ${offered.values.map((v) => v.DisplayValue).join(', ')} (newest first); the release pins ${flow.artifact.version.DisplayValue}`)}`);
+      flow.releaseVariables = releaseVariablesFor(flow, 'staging');
+      printKv(flow, 'release variables', Object.fromEntries(Object.entries(flow.releaseVariables).filter(([k]) => /^Release\.(Artifacts|ReleaseName|ReleaseId|EnvironmentName|DefinitionName)/.test(k))));
+      const downloadPath = path.join(flow.outDir, 'release-artifacts', flow.artifact.linked.alias);
+      const run = await runTask(flow, res, type.name === 'AzureMLModel' ? 'AzureMLModelDownload' : 'AzureMLModelDownload', {
+        inputs: injectedTaskInputs(flow.artifact.linked, flow.artifact.version, downloadPath),
+        variables: flow.releaseVariables,
+      });
+      res.note = `${run.outputs.modelId} → ${path.relative(REPO_ROOT, run.outputs.modelPath ?? downloadPath)}`;
+    },
+  },
+  {
+    id: 'deploy-staging',
+    title: 'Release, stage staging: deploy to the managed online endpoint',
+    task: 'AzureMLModelDeploy',
+    async run(flow, res) {
+      if (!flow.release) throw new StepFailed('no release (trigger did not run)');
+      const run = await runTask(flow, res, 'AzureMLModelDeploy', {
+        inputs: {
+          ...wsInputs(flow), endpointName: STAGING_ENDPOINT, endpointType: 'managed', authMode: 'key', instanceType: 'Standard_DS3_v2',
+          ...SCORING, smokeRequests: '5', trafficSteps: '100', healthCheckRequests: '3', deleteOldDeployment: 'true',
+        },
+        variables: releaseVariablesFor(flow, 'staging'),
+      });
+      flow.stagingDeployment = run.outputs.deploymentName;
+      res.note = deployNote(run);
+    },
+  },
+  {
+    id: 'approval',
+    title: 'Release, stage production: pre-deployment approval',
+    async run(flow, res) {
+      if (!flow.release) throw new StepFailed('no release (trigger did not run)');
+      const id = flow.release.id;
+      const all = listApprovals(flow.box.ctx, id).filter((a) => a.environmentName === 'production' && a.approvalType === 'preDeploy');
+      let decided = all.filter((a) => a.status === 'approved');
+      if (all.some((a) => a.status === 'pending')) {
+        flow.print(`  ${dim(`${flow.release.name} waits for approval of stage production by ${all.map((a) => a.approver.displayName).join(', ')}`)}`);
+        decided = approve(flow.box.ctx, id, 'production', APPROVER, `Staging smoke test passed; ${flow.modelName} ${flow.artifact?.version.DisplayValue} beats production.`);
+        res.note = `approved by ${APPROVER}`;
+      } else {
+        res.note = decided.length ? `already approved by ${decided.map((a) => a.approvedBy?.displayName).join(', ')}` : 'no approval configured';
+      }
+      for (const a of decided) flow.print(`  ${cyan('approval')}  ${a.approvalType} · ${a.environmentName} · ${a.status} by ${a.approvedBy?.displayName} at ${a.modifiedOn} · "${a.comments}"`);
+      res.facts.approvers = decided.map((a) => a.approvedBy?.displayName);
+    },
+  },
+  {
+    id: 'deploy-aks',
+    title: 'Release, stage production: deploy to AKS (Kubernetes endpoint, blue/green)',
+    task: 'AzureMLModelDeploy',
+    async run(flow, res) {
+      if (!flow.release) throw new StepFailed('no release (trigger did not run)');
+      const run = await runTask(flow, res, 'AzureMLModelDeploy', {
+        inputs: {
+          ...wsInputs(flow), endpointName: PROD_ENDPOINT, endpointType: 'kubernetes', compute: 'k8s-compute', authMode: 'key', instanceType: 'defaultinstancetype',
+          ...SCORING, smokeRequests: '5', trafficSteps: '10,50,100', healthCheckRequests: '5', stepWaitSeconds: '0',
+        },
+        variables: releaseVariablesFor(flow, 'production'),
+      });
+      flow.prodDeployment = run.outputs.deploymentName;
+      flow.prodScoringUri = run.outputs.scoringUri;
+      flow.prodKey = run.outputs.endpointKey;
+      res.note = deployNote(run);
+    },
+  },
+  {
+    id: 'score',
+    title: 'Score a request against production (front door, endpoint key)',
+    needs: () => (taskAvailable('AzureMLModelDeploy') ? undefined : 'AzureMLModelDeploy@1 (tasks/AzureMLModelDeployV1)'),
+    async run(flow, res) {
+      if (!flow.prodScoringUri || !flow.prodKey) throw new StepFailed('no production scoring URI/key (deploy-aks did not run)');
+      const body = fs.readFileSync(SCORING.sampleRequestFile, 'utf8');
+      const t = Date.now();
+      const r = await fetch(flow.prodScoringUri, { method: 'POST', headers: { authorization: `Bearer ${flow.prodKey}`, 'content-type': 'application/json' }, body });
+      const text = await r.text();
+      const servedBy = r.headers.get('azureml-model-deployment') ?? '';
+      flow.print(`  ${dim('│')} POST ${flow.prodScoringUri}  (Authorization: Bearer ***)`);
+      flow.print(`  ${dim('│')} request  ${trim(body.trim(), 140)}`);
+      flow.print(`  ${dim('│')} HTTP ${r.status} in ${Date.now() - t} ms · azureml-model-deployment: ${servedBy}`);
+      flow.print(`  ${dim('│')} response ${trim(text.trim(), 140)}`);
+      res.facts = { status: r.status, servedBy, response: text };
+      if (r.status !== 200) throw new StepFailed(`scoring answered HTTP ${r.status}: ${trim(text, 200)}`);
+      if (flow.prodDeployment && servedBy !== flow.prodDeployment) throw new StepFailed(`answered by ${servedBy}, expected the new deployment ${flow.prodDeployment}`);
+      res.note = `HTTP 200 from ${servedBy}`;
     },
   },
 ];

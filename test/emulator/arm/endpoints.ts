@@ -35,6 +35,7 @@ import { requireWorkspace, systemData, page } from '../armkit';
 import { ScoringHosts } from '../scoring';
 import { FrontDoor } from '../frontdoor';
 import { assetById } from './assets';
+import { defaultOutputUri, JOBS_KIND } from '../jobrunner';
 
 export const KIND_ENDPOINTS = 'onlineEndpoints';
 export const KIND_DEPLOYMENTS = 'onlineDeployments';
@@ -117,6 +118,17 @@ export function blobLocation(ctx: EmulatorContext, workspaceId: string, uri: str
   if (ds) return { container: datastoreContainer(ctx, workspaceId, ds[1]), prefix: decodeURIComponent(ds[2]) };
   const job = /^azureml:\/\/jobs\/([^/]+)\/outputs\/artifacts\/paths\/(.*)$/i.exec(uri);
   if (job) return { container: datastoreContainer(ctx, workspaceId, 'workspaceartifactstore'), prefix: `ExperimentRun/dcid.${job[1]}/${decodeURIComponent(job[2])}` };
+  // a named job output (a model registered from `azureml://jobs/<job>/outputs/<output>`): the output's own URI, else
+  // the default output location the job runner writes to (jobrunner.ts defaultOutputUri)
+  const out = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)(?:\/paths\/(.*))?\/?$/i.exec(uri);
+  if (out) {
+    const id = `${workspaceId}/jobs/${out[1]}`.toLowerCase();
+    const rec = ctx.store.list<any>(JOBS_KIND).find((j) => String(j.id ?? '').toLowerCase() === id);
+    if (!rec) throw new Error(`job '${out[1]}' of storage URI '${uri}' does not exist`);
+    const base = rec.properties?.outputs?.[out[2]]?.uri ?? defaultOutputUri(out[1], out[2]);
+    const loc = blobLocation(ctx, workspaceId, base);
+    return out[3] ? { container: loc.container, prefix: `${loc.prefix.replace(/\/+$/, '')}/${decodeURIComponent(out[3])}` } : loc;
+  }
   let u: URL;
   try { u = new URL(uri); } catch { throw new Error(`unsupported storage URI '${uri}'`); }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`unsupported storage URI '${uri}'`);
