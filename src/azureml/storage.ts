@@ -347,6 +347,14 @@ export async function uploadLocalAsset(ctx: AzureMLContext, localPath: string, o
   return uploadPreparedAsset(ctx, asset, opts);
 }
 
+/** Human-readable byte count for logs and progress (B, KiB, MiB, GiB). */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Download (model files of a datastore path or a job output), owned by AzureMLModelDownload@1
 

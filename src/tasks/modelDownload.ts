@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { ModelVersion } from '@azure/arm-machinelearning';
 import { InputError, UserError } from '../pipeline';
 import {
-  ASSET_NAME_PATTERN, VERSION_PATTERN, downloadAsset, getModelContainer, getModelVersion, listModelVersions, studioUrl,
+  ASSET_NAME_PATTERN, VERSION_PATTERN, downloadAsset, formatBytes as fmtBytes, getModelContainer, getModelVersion, listModelVersions, studioUrl,
   type AzureMLContext, type DownloadResult, type WorkspaceRef,
 } from '../azureml';
 
@@ -133,13 +133,6 @@ export interface DownloadDeps {
   ops: DownloadOps;
   log: { info(m: string): void; warning(m: string): void; debug(m: string): void };
   progress(percent: number, text?: string): void;
-}
-
-function fmtBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 export async function resolveAndDownload(inputs: DownloadInputs, deps: DownloadDeps): Promise<DownloadTaskResult> {

@@ -5,7 +5,7 @@ import type { ModelVersion, ModelVersionProperties } from '@azure/arm-machinelea
 import { InputError, UserError, lineageTags, type PipelineContext } from '../pipeline';
 import {
   ASSET_NAME_PATTERN, CONTENT_KEY_PROPERTY, VERSION_PATTERN, contentKey, createOrUpdateModelVersion, datastoreUri,
-  findVersionByContent, getModelVersion, getWorkspace, nextVersion, prepareLocalAsset, sameContent, studioUrl,
+  findVersionByContent, formatBytes, getModelVersion, getWorkspace, nextVersion, prepareLocalAsset, sameContent, studioUrl,
   uploadPreparedAsset, armGetOptional, wsPath, statusOf,
   type AzureMLContext, type PreparedAsset, type UploadResult, type WorkspaceRef,
 } from '../azureml';
@@ -167,12 +167,7 @@ async function checkLocal(src: { path: string }, modelType: ModelType, modelPath
   return asset;
 }
 
-function fmtBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
+const fmtBytes = formatBytes;
 
 // ---------------------------------------------------------------------------------------------
 
