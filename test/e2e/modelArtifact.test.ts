@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import {
-  boxEndpoint, downloadTaskJson, evaluateBinding, loadArtifactType, releaseVariables, releaseVersion, renderUrlBinding, runInjectedDownload,
+  boxEndpoint, downloadTaskJson, evaluateBinding, loadArtifactType, releaseVariables, releaseVersion, renderSourceId, renderUrlBinding, runInjectedDownload,
   type ArtifactType, type Endpoint, type LinkedArtifact,
 } from '../helpers/artifactHarness';
 import { arm, seedModelVersion, wsArmPath } from '../helpers/modelSeed';
@@ -46,6 +46,7 @@ describe('artifact contribution', () => {
     const taskInputs = new Set(task.inputs.map((i: { name: string }) => i.name));
     for (const d of type.inputDescriptors) assert.ok(taskInputs.has(d.id), `artifact input '${d.id}' is a task input`);
     for (const n of ['version', 'downloadPath', 'itemPattern']) assert.ok(taskInputs.has(n), `task has '${n}'`);
+    assert.equal(renderSourceId(type, artifact.inputs), `conn-secret:${box.resourceGroup}:${box.workspace}:${MODEL}`);
     assert.deepEqual(type.inputDescriptors.map((d) => d.id), ['connection', 'resourceGroup', 'workspace', 'definition', 'defaultVersionType', 'defaultVersionSpecific']);
     assert.deepEqual(type.inputDescriptors.find((d) => d.id === 'defaultVersionType')!.values!.possibleValues!.map((v) => v.value),
       ['latestType', 'selectDuringReleaseCreationType', 'specificVersionType']);

@@ -135,6 +135,11 @@ export function renderUrlBinding(type: ArtifactType, target: string, inputs: Rec
   return v.Url;
 }
 
+/** The artifact's sourceId in a release definition: uniqueSourceIdentifier rendered over the inputs. */
+export function renderSourceId(type: ArtifactType, inputs: Record<string, string>): string {
+  return render(type.uniqueSourceIdentifier, inputs);
+}
+
 /** The artifact as linked in a release definition: input values and their display values. */
 export interface LinkedArtifact { alias: string; inputs: Record<string, string>; display?: Record<string, string> }
 
