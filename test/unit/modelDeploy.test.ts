@@ -1,0 +1,372 @@
+// AzureMLModelDeploy@1 logic with injected fakes: traffic steps, percentiles, default names, rollback plans,
+// expected-response matching, the release artifact model, the rollout / rollback sequence, and every corpus
+// online deployment YAML going through the task's own parsing and planning.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { InputError } from '../../src/pipeline/errors';
+import {
+  defaultDeploymentName, deployModel, latencyProfile, modelFromRelease, parseExpectedResponse, parseTrafficSteps, percentile,
+  rollbackTraffic, sameTraffic, stepTraffic,
+  type ComputeInfo, type DeployInputs, type DeployOps, type Governance, type PlanningResolver,
+} from '../../src/tasks/modelDeploy';
+import type { DeploymentInfo, EndpointInfo, ScoreResult } from '../../src/azureml/endpoints';
+import { parseOnlineDeploymentYaml } from '../../src/azureml/deploymentSpec';
+
+const CORPUS = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'corpus', 'azureml-examples', 'cli', 'endpoints', 'online');
+
+describe('traffic steps', () => {
+  test('valid lists', () => {
+    assert.deepEqual(parseTrafficSteps('10,50,100'), [10, 50, 100]);
+    assert.deepEqual(parseTrafficSteps(' 25%; 100% '), [25, 100]);
+    assert.deepEqual(parseTrafficSteps('1\n100'), [1, 100]);
+    assert.deepEqual(parseTrafficSteps(''), [100]);
+    assert.deepEqual(parseTrafficSteps(undefined), [100]);
+  });
+  test('bad lists name the input', () => {
+    for (const [t, re] of [
+      ['10,50', /last step must be 100/], ['50,10,100', /must increase/], ['10,10,100', /must increase/], ['0,100', /not between 1 and 100/],
+      ['10,101', /not between 1 and 100/], ['ten,100', /not a whole percentage/], ['12.5,100', /not a whole percentage/],
+    ] as const) {
+      assert.throws(() => parseTrafficSteps(t), (e: unknown) => e instanceof InputError && e.input === 'trafficSteps' && re.test(e.message), t);
+    }
+  });
+});
+
+describe('latency', () => {
+  test('nearest-rank percentiles', () => {
+    const v = Array.from({ length: 20 }, (_, i) => 20 - i); // 20..1, unsorted on purpose
+    assert.equal(percentile(v, 50), 10);
+    assert.equal(percentile(v, 95), 19);
+    assert.equal(percentile(v, 100), 20);
+    assert.equal(percentile([7], 95), 7);
+    assert.equal(percentile([], 50), undefined);
+    assert.equal(percentile([1, 2, 3, 4], 50), 2);
+    assert.equal(percentile([1, 2, 3, 4], 75), 3);
+  });
+  test('profile counts errors and keeps the first one', () => {
+    const p = latencyProfile([{ ms: 10, ok: true }, { ms: 30, ok: false, error: 'HTTP 424' }, { ms: 20, ok: true }]);
+    assert.deepEqual(p, { requests: 3, ok: 2, errors: 1, p50Ms: 20, p95Ms: 30, maxMs: 30, meanMs: 20, firstError: 'HTTP 424' });
+  });
+});
+
+describe('traffic maps', () => {
+  test('steps split the rest by the current weights, always summing to 100', () => {
+    assert.deepEqual(stepTraffic({ blue: 100 }, 'green', 10), { blue: 90, green: 10 });
+    assert.deepEqual(stepTraffic({ blue: 100 }, 'green', 100), { blue: 0, green: 100 });
+    assert.deepEqual(stepTraffic({ a: 50, b: 50 }, 'c', 10), { a: 45, b: 45, c: 10 });
+    const odd = stepTraffic({ a: 33, b: 67, old: 0 }, 'n', 10);
+    assert.equal(Object.values(odd).reduce((x, y) => x + y, 0), 100);
+    assert.deepEqual(odd, { a: 30, b: 60, old: 0, n: 10 });
+    assert.deepEqual(stepTraffic({}, 'n', 10), { n: 100 }, 'nothing else serving: straight to 100');
+    assert.deepEqual(stepTraffic({ n: 0, blue: 100 }, 'n', 50), { n: 50, blue: 50 });
+  });
+  test('rollback plan: back to the saved map, nothing when already there', () => {
+    assert.equal(rollbackTraffic({ blue: 100 }, { blue: 100, green: 0 }, ['blue', 'green']), undefined);
+    assert.deepEqual(rollbackTraffic({ blue: 100 }, { blue: 50, green: 50 }, ['blue', 'green']), { traffic: { blue: 100, green: 0 }, dropped: [] });
+    assert.deepEqual(rollbackTraffic({}, { green: 100 }, ['green']), { traffic: { green: 0 }, dropped: [] });
+    assert.deepEqual(rollbackTraffic({ blue: 70, red: 30 }, { green: 100 }, ['green', 'red']), { traffic: { red: 30, green: 0 }, dropped: ['blue'] });
+    assert.ok(sameTraffic({ Blue: 100, x: 0 }, { blue: 100 }));
+    assert.ok(!sameTraffic({ blue: 90, green: 10 }, { blue: 100 }));
+  });
+});
+
+test('default deployment names: <model>-v<version>, 3-32 chars, letter first', () => {
+  assert.equal(defaultDeploymentName('churn', '1'), 'churn-v1');
+  assert.equal(defaultDeploymentName('Credit_Default.Model', '12'), 'credit-default-model-v12');
+  assert.equal(defaultDeploymentName('2024-model', '3'), 'm-2024-model-v3');
+  const long = defaultDeploymentName('a-very-long-model-name-that-goes-on-and-on', '123');
+  assert.ok(long.length <= 32 && long.endsWith('-v123'), long);
+  const v = defaultDeploymentName('m', '2024.11.22-rc1_build_77');
+  assert.match(v, /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/);
+  for (const n of [long, v, defaultDeploymentName('x', 'y'), defaultDeploymentName('__', '--')]) assert.match(n, /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, n);
+});
+
+describe('expected response', () => {
+  test('substring, regex and JSON subset', () => {
+    const s = parseExpectedResponse('6.5')!;
+    assert.equal(s.kind, 'substring');
+    assert.equal(s.check('{"predictions":[6.5]}'), undefined);
+    assert.match(s.check('{"predictions":[7.5]}')!, /does not contain "6\.5"/);
+    const r = parseExpectedResponse('/"predictions":\\s*\\[\\d/i')!;
+    assert.equal(r.kind, 'regex');
+    assert.equal(r.check('{"PREDICTIONS": [1]}'), undefined);
+    assert.ok(r.check('{"predictions": []}'));
+    const j = parseExpectedResponse('{"predictions": [6.5, 6.5], "meta": {"ok": true}}')!;
+    assert.equal(j.kind, 'json');
+    assert.equal(j.check('{"predictions":[6.5,6.5],"meta":{"ok":true,"extra":1},"other":2}'), undefined);
+    assert.equal(j.check(JSON.stringify(JSON.stringify({ predictions: [6.5, 6.5], meta: { ok: true } }))), undefined, 'JSON inside a JSON string');
+    assert.match(j.check('{"predictions":[6.5,7],"meta":{"ok":true}}')!, /predictions\[1\]: expected 6\.5, got 7/);
+    assert.match(j.check('{"predictions":[6.5,6.5]}')!, /meta: missing/);
+    assert.match(j.check('not json')!, /not JSON/);
+    assert.equal(parseExpectedResponse('  '), undefined);
+  });
+  test('bad JSON / regex are input errors', () => {
+    assert.throws(() => parseExpectedResponse('{"a": '), (e: unknown) => e instanceof InputError && e.input === 'expectedResponse' && /not valid JSON/.test(e.message));
+    assert.throws(() => parseExpectedResponse('/(unclosed/'), (e: unknown) => e instanceof InputError && /regular expression/.test(e.message));
+  });
+});
+
+test('model from the release artifact variables', () => {
+  const vars: Record<string, string> = {
+    'Release.Artifacts.churn.DefinitionName': 'churn', 'Release.Artifacts.churn.BuildNumber': '7', 'Release.Artifacts.churn.Type': 'AzureMLModel',
+    'Release.Artifacts.app.DefinitionName': 'app-ci', 'Release.Artifacts.app.BuildNumber': '20261122.1', 'Release.Artifacts.app.Type': 'Build',
+  };
+  const get = (n: string) => vars[n];
+  assert.deepEqual(modelFromRelease(get, 'churn'), { alias: 'churn', name: 'churn', version: '7' });
+  assert.throws(() => modelFromRelease(get, 'nope'), (e: unknown) => e instanceof InputError && e.input === 'modelArtifactAlias');
+  assert.equal(modelFromRelease(get, undefined), undefined, 'no alias and no primary alias');
+  assert.deepEqual(modelFromRelease((n) => (n === 'Release.PrimaryArtifactSourceAlias' ? 'churn' : get(n)), undefined), { alias: 'churn', name: 'churn', version: '7' });
+  assert.equal(modelFromRelease((n) => (n === 'Release.PrimaryArtifactSourceAlias' ? 'app' : get(n)), undefined), undefined, 'a build artifact is not a model');
+  assert.deepEqual(modelFromRelease(get, undefined, ['app', 'churn']), { alias: 'churn', name: 'churn', version: '7' });
+});
+
+// ------------------------------------------------------------------------------------------------ fake Azure
+
+const WS = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w';
+
+class FakeAzure implements DeployOps {
+  ws = { subscriptionId: 's', resourceGroup: 'rg', workspace: 'w', armUrl: 'https://arm.example/', scope: 'x/.default' };
+  endpoints = new Map<string, EndpointInfo>();
+  deployments = new Map<string, DeploymentInfo & { body?: any }>();
+  calls: string[] = [];
+  trafficHistory: Array<Record<string, number>> = [];
+  computes: Record<string, ComputeInfo> = { 'k8s-compute': { id: `${WS}/computes/k8s-compute`, name: 'k8s-compute', computeType: 'Kubernetes', instanceTypes: ['defaultinstancetype', 'cpu2'] } };
+  /** answers by deployment name */
+  answer: (dep: string) => ScoreResult = (dep) => ({ status: 200, body: JSON.stringify({ predictions: [6.5], dep }), ms: 5, servedBy: dep });
+  failTrafficAt?: number;
+  onSetTraffic?: (t: Record<string, number>) => void;
+  restoreSignals: Array<AbortSignal | undefined> = [];
+  routed = 0;
+  models = new Set(['churn:1', 'churn:2']);
+  async location() { return 'eastus'; }
+  async getCompute(n: string) { return this.computes[n]; }
+  async getEndpoint(n: string) { const e = this.endpoints.get(n); return e ? structuredClone(e) : undefined; }
+  async createEndpoint(n: string, body: any) {
+    this.calls.push(`create endpoint ${n}`);
+    const e: EndpointInfo = { name: n, kind: body.properties.compute ? 'Kubernetes' : 'Managed', authMode: body.properties.authMode, compute: body.properties.compute, traffic: {}, provisioningState: 'Succeeded', scoringUri: `https://${n}.score/score`, tags: body.tags ?? {} };
+    this.endpoints.set(n, e);
+    return structuredClone(e);
+  }
+  async updateEndpoint(n: string, ch: any) { this.calls.push(`update endpoint ${n}`); const e = this.endpoints.get(n)!; Object.assign(e, ch); return structuredClone(e); }
+  async listDeployments(ep: string) { return [...this.deployments.values()].filter((d) => (d as any).ep === ep).map((d) => structuredClone(d)); }
+  async getDeployment(ep: string, n: string) { const d = this.deployments.get(`${ep}/${n}`); return d ? structuredClone(d) : undefined; }
+  async putDeployment(ep: string, n: string, body: any) {
+    this.calls.push(`put deployment ${n}`);
+    const p = body.properties;
+    const d = { ep, name: n, kind: p.endpointComputeType, provisioningState: 'Succeeded', model: p.model, codeId: p.codeConfiguration?.codeId, scoringScript: p.codeConfiguration?.scoringScript, environmentId: p.environmentId, instanceType: p.instanceType, instanceCount: body.sku?.capacity, environmentVariables: p.environmentVariables, tags: body.tags ?? {}, body };
+    this.deployments.set(`${ep}/${n}`, d as any);
+    return structuredClone(d) as DeploymentInfo;
+  }
+  async deleteDeployment(ep: string, n: string) { this.calls.push(`delete deployment ${n}`); this.deployments.delete(`${ep}/${n}`); delete this.endpoints.get(ep)!.traffic[n]; }
+  async setTraffic(ep: string, t: Record<string, number>, signal?: AbortSignal) {
+    if (signal) this.restoreSignals.push(signal);
+    this.calls.push(`traffic ${JSON.stringify(t)}`);
+    this.trafficHistory.push({ ...t });
+    if (this.failTrafficAt !== undefined && this.trafficHistory.length === this.failTrafficAt) throw new Error('Conflict (endpoint busy)');
+    this.endpoints.get(ep)!.traffic = { ...t };
+    this.onSetTraffic?.(t);
+    return { ...t };
+  }
+  async credential() { return 'fake-key-123456'; }
+  async logs(_ep: string, dep: string) { return `log line of ${dep}\nTraceback: boom`; }
+  async score(_uri: string, _body: string, o: { deployment?: string }) {
+    let dep = o.deployment;
+    if (!dep) { const t = [...Object.entries(this.endpoints.values().next().value!.traffic)].filter(([, v]) => v > 0); dep = t[this.routed++ % t.length]![0]; }
+    return this.answer(dep);
+  }
+  resolver(): PlanningResolver {
+    const self = this;
+    return {
+      wsPath: WS, pendingWrites: [],
+      async uploadCode(p: string) { return `${WS}/codes/${path.basename(p)}-hash/versions/1`; },
+      async ensureEnvironment(e) { return `${WS}/environments/${e.name ?? 'CliV2AnonymousEnvironment'}/versions/h`; },
+      async resolveAsset(kind, ref) {
+        const [n, v] = ref.replace(/^azureml:/, '').split(/[:@]/);
+        if (kind === 'models' && !self.models.has(`${n}:${v === 'latest' ? '2' : v}`)) throw new (await import('../../src/pipeline/errors')).UserError(`model ${ref} not found in workspace 'w'`);
+        return `${WS}/${kind}/${n}/versions/${v === 'latest' ? '2' : v}`;
+      },
+      async computeId(n) { return `${WS}/computes/${n}`; },
+      async ensureModel(m) { return `${WS}/models/${m.name ?? 'anonymous-model'}/versions/${m.version ?? '1'}`; },
+      async commit() { self.calls.push('commit assets'); },
+    };
+  }
+}
+
+function world(): { cwd: string } {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'deploy-unit-'));
+  mkdirSync(path.join(cwd, 'code'));
+  writeFileSync(path.join(cwd, 'code', 'score.py'), 'def init(): pass\ndef run(d): return d\n');
+  writeFileSync(path.join(cwd, 'req.json'), '{"data": [[1, 2, 3]]}');
+  return { cwd };
+}
+
+const log = () => { const lines: string[] = []; return { lines, log: { info: (m: string) => lines.push(m), warning: (m: string) => lines.push(`WARN ${m}`), debug: () => undefined } }; };
+
+function base(extra: Partial<DeployInputs> = {}): DeployInputs {
+  return { endpointName: 'ep1', endpointType: 'managed', authMode: 'key', model: 'azureml:churn:2', environment: 'azureml:env:1', codePath: 'code', scoringScript: 'score.py', sampleRequestFile: 'req.json', smokeRequests: 4, healthCheckRequests: 2, ...extra };
+}
+
+async function withLive(az: FakeAzure) {
+  az.endpoints.set('ep1', { name: 'ep1', kind: 'Managed', authMode: 'Key', traffic: { 'churn-v1': 100 }, provisioningState: 'Succeeded', scoringUri: 'https://ep/score', tags: {} });
+  await az.putDeployment('ep1', 'churn-v1', { properties: { endpointComputeType: 'Managed', model: `${WS}/models/churn/versions/1` }, sku: { capacity: 1 } });
+  az.calls = [];
+}
+
+describe('rollout with fakes', () => {
+  test('new endpoint: created, deployment at 0 %, smoke test, straight to 100 %, governance tags + hook', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); const l = log();
+    const deployed: unknown[] = [];
+    const governance: Governance = { approvals: async () => [{ approver: 'Grace Hopper', approvedOn: '2026-11-22T08:00:00Z', comments: 'ship it' }], onDeployed: async (i) => { deployed.push(i); } };
+    const r = await deployModel(base({ trafficSteps: '10,50,100' }), { ops: az, log: l.log, progress: () => undefined, context: { releaseId: '9', releaseName: 'Release-9', stageName: 'prod' }, cwd, governance });
+    assert.deepEqual(az.calls, ['create endpoint ep1', 'commit assets', 'put deployment churn-v2', 'traffic {"churn-v2":100}']);
+    assert.equal(r.deploymentName, 'churn-v2');
+    assert.deepEqual(r.trafficAfter, { 'churn-v2': 100 });
+    assert.equal(r.smoke?.requests, 4);
+    assert.equal(r.endpointKey, 'fake-key-123456');
+    const tags = az.deployments.get('ep1/churn-v2')!.tags;
+    assert.equal(tags['azdo.approvedBy'], 'Grace Hopper');
+    assert.equal(tags['azdo.approvedOn'], '2026-11-22T08:00:00Z');
+    assert.equal(tags['azdo.approvalComments'], 'ship it');
+    assert.equal(tags['azureml-devops.modelId'], 'azureml:churn:2');
+    assert.equal(tags['azdo.stage'], 'prod');
+    assert.equal(deployed.length, 1);
+  });
+
+  test('blue/green steps over a live deployment, old one deleted', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az);
+    const r = await deployModel(base({ trafficSteps: '10,50,100', deleteOldDeployment: true }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd });
+    assert.deepEqual(az.trafficHistory, [{ 'churn-v1': 90, 'churn-v2': 10 }, { 'churn-v1': 50, 'churn-v2': 50 }, { 'churn-v1': 0, 'churn-v2': 100 }]);
+    assert.deepEqual(r.deleted, ['churn-v1']);
+    assert.equal(r.steps.length, 3);
+    assert.ok(r.steps.every((s) => s.health?.errors === 0));
+  });
+
+  test('smoke-test failure: no traffic change at all, logs printed', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
+    az.answer = (dep) => (dep === 'churn-v2' ? { status: 424, body: '{"error":"bad"}', ms: 3 } : { status: 200, body: '{}', ms: 3, servedBy: dep });
+    await assert.rejects(deployModel(base({ trafficSteps: '10,100' }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd }),
+      /Smoke test of deployment churn-v2 failed: 4 of 4 request\(s\) failed \(first: HTTP 424: \{"error":"bad"\}\); traffic unchanged \(churn-v1 100%\)/);
+    assert.deepEqual(az.trafficHistory, []);
+    assert.ok(l.lines.includes('Traceback: boom'));
+  });
+
+  test('p95 gate', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az);
+    az.answer = (dep) => ({ status: 200, body: '{}', ms: dep === 'churn-v2' ? 900 : 5, servedBy: dep });
+    await assert.rejects(deployModel(base({ maxP95Ms: 500 }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd }), /p95 latency 900 ms is above maxP95Ms 500 ms/);
+    assert.deepEqual(az.trafficHistory, []);
+  });
+
+  test('health failure at the second step: traffic goes back to exactly the saved map', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az);
+    az.onSetTraffic = (t) => { if (t['churn-v2'] === 50) az.answer = (dep) => ({ status: dep === 'churn-v2' ? 503 : 200, body: '{}', ms: 4, servedBy: dep }); };
+    await assert.rejects(deployModel(base({ trafficSteps: '10,50,100' }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd }), /Health check at 50% failed.*traffic restored to churn-v1 100%/);
+    assert.deepEqual(az.trafficHistory.at(-1), { 'churn-v1': 100, 'churn-v2': 0 });
+    assert.deepEqual(az.endpoints.get('ep1')!.traffic, { 'churn-v1': 100, 'churn-v2': 0 });
+  });
+
+  test('cancellation during a step wait restores the traffic with a signal that is not aborted', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
+    const ac = new AbortController();
+    az.onSetTraffic = (t) => { if (t['churn-v2'] === 10) setTimeout(() => ac.abort(new Error('Cancelled (SIGINT)')), 5); };
+    await assert.rejects(deployModel(base({ trafficSteps: '10,100', stepWaitSeconds: 30 }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd, signal: ac.signal }), /Cancelled \(SIGINT\)/);
+    assert.deepEqual(az.endpoints.get('ep1')!.traffic, { 'churn-v1': 100, 'churn-v2': 0 });
+    assert.ok(az.restoreSignals.length >= 1 && az.restoreSignals.every((s) => !s!.aborted));
+    assert.ok(l.lines.some((x) => /Cancelled during the rollout of churn-v2: traffic restored to churn-v1 100%/.test(x)));
+  });
+
+  test('rerun with the model already at 100 %: nothing written', async () => {
+    const az = new FakeAzure(); const { cwd } = world();
+    await deployModel(base(), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd });
+    az.calls = []; az.trafficHistory = [];
+    const l = log();
+    const r = await deployModel(base({ trafficSteps: '10,50,100' }), { ops: az, log: l.log, progress: () => undefined, context: { releaseName: 'another' }, cwd });
+    assert.equal(r.unchanged, true);
+    assert.deepEqual(az.calls, []);
+    assert.ok(l.lines.some((x) => /already serving model churn:2 with 100% of the traffic/.test(x)));
+  });
+
+  test('bad inputs: nothing called that writes', async () => {
+    const { cwd } = world();
+    writeFileSync(path.join(cwd, 'bad.json'), '{"data": ');
+    const cases: Array<[Partial<DeployInputs>, string, RegExp]> = [
+      [{ trafficSteps: '10,50' }, 'trafficSteps', /last step must be 100/],
+      [{ endpointType: 'kubernetes', compute: 'nope' }, 'compute', /compute 'nope' was not found/],
+      [{ endpointType: 'kubernetes' }, 'compute', /is required for a Kubernetes/],
+      [{ scoringScript: 'missing.py' }, 'scoringScript', /was not found/],
+      [{ codePath: 'nodir' }, 'codePath', /was not found/],
+      [{ model: 'azureml:nosuch:1' }, 'model', /not found/],
+      [{ model: undefined }, 'model', /is required/],
+      [{ sampleRequestFile: 'bad.json' }, 'sampleRequestFile', /not valid JSON/],
+      [{ sampleRequestFile: 'nofile.json' }, 'sampleRequestFile', /was not found/],
+      [{ expectedResponse: '[1,' }, 'expectedResponse', /not valid JSON/],
+      [{ endpointName: '1bad' }, 'endpointName', /must start with a letter|3-32 characters/],
+      [{ endpointType: 'kubernetes', compute: 'k8s-compute', instanceType: 'huge' }, 'instanceType', /not defined on compute/],
+      [{ resourceRequests: { cpu: '1' } }, 'resourceRequests', /Kubernetes endpoints only/],
+      [{ deploymentFile: 'nofile.yml', codePath: undefined, scoringScript: undefined, environment: undefined }, 'deploymentFile', /file not found/],
+      [{ livenessProbe: { period: 'often' } }, 'livenessProbe', /whole number/],
+    ];
+    for (const [extra, input, re] of cases) {
+      const az = new FakeAzure();
+      await assert.rejects(deployModel(base(extra), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd }),
+        (e: unknown) => e instanceof InputError && e.input === input && re.test(e.message), `${input}: ${JSON.stringify(extra)}`);
+      assert.deepEqual(az.calls, [], `${input}: nothing written`);
+    }
+  });
+
+  test('a live deployment with another model cannot be replaced in place', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az);
+    await assert.rejects(deployModel(base({ deploymentName: 'churn-v1' }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd }),
+      (e: unknown) => e instanceof InputError && e.input === 'deploymentName' && /is live with 100% of the traffic/.test(e.message));
+    assert.deepEqual(az.calls, []);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------ corpus
+
+function corpusFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const n of readdirSync(dir)) {
+    const f = path.join(dir, n);
+    if (statSync(f).isDirectory()) out.push(...corpusFiles(f));
+    else if (/\.ya?ml$/.test(n)) out.push(f);
+  }
+  return out;
+}
+
+describe('corpus: every online deployment YAML goes through the task (parsing, local checks, planning, rollout with fakes)', () => {
+  const files = existsSync(CORPUS) ? corpusFiles(CORPUS).filter((f) => /deployment/i.test(path.basename(f))) : [];
+  test('found the corpus deployment files', () => assert.ok(files.length >= 6, `${files.length} files under ${CORPUS}`));
+  for (const file of files) {
+    const rel = path.relative(CORPUS, file);
+    test(rel, async () => {
+      // a copy of the corpus with the code/model files the YAML names (the corpus does not ship them)
+      const root = mkdtempSync(path.join(tmpdir(), 'deploy-corpus-'));
+      cpSync(CORPUS, root, { recursive: true });
+      const copy = path.join(root, rel);
+      const vars = { ENDPOINT_NAME: 'my-endpoint', ACR_NAME: 'myacr' };
+      const spec = parseOnlineDeploymentYaml(copy, { variables: vars });
+      if (spec.code?.code.kind === 'local') { mkdirSync(spec.code.code.path, { recursive: true }); writeFileSync(path.join(spec.code.code.path, spec.code.scoringScript), 'def init(): pass\n'); }
+      if (spec.model?.kind === 'inline' && spec.model.model.local) { mkdirSync(spec.model.model.path, { recursive: true }); writeFileSync(path.join(spec.model.model.path, 'model.pkl'), 'x'); }
+      const az = new FakeAzure();
+      az.models.add('my-model:1');
+      az.computes.inferencecompute = { id: `${WS}/computes/inferencecompute`, name: 'inferencecompute', computeType: 'Kubernetes', instanceTypes: ['defaultinstancetype'] };
+      const k8s = spec.kind === 'Kubernetes';
+      const endpointFile = k8s ? path.join(root, 'kubernetes', 'kubernetes-endpoint.yml') : path.join(root, 'managed', 'sample', 'endpoint.yml');
+      const r = await deployModel({
+        endpointType: 'managed', authMode: 'key', endpointFile, deploymentFile: copy, yamlVariables: vars,
+        sampleRequestFile: path.join(root, 'model-1', 'sample-request.json'), smokeRequests: 2, healthCheckRequests: 1, trafficSteps: '100',
+      }, { ops: az, log: log().log, progress: () => undefined, context: {}, cwd: root });
+      assert.equal(r.deploymentName, spec.name);
+      assert.equal(r.endpointName, 'my-endpoint');
+      assert.equal(r.endpointKind, spec.kind);
+      const put = az.deployments.get(`my-endpoint/${spec.name}`)!.body;
+      assert.equal(put.properties.endpointComputeType, spec.kind);
+      assert.ok(put.properties.model, 'model resolved');
+      assert.deepEqual(r.trafficAfter, { [spec.name]: 100 });
+    });
+  }
+});
