@@ -50,7 +50,6 @@ function explain(r: TaskRunWithLeaks): string {
 }
 
 describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
-describe('submit and wait', { concurrency: true }, () => {
   test('job.yml: submitted with lineage tags, log streamed, Completed, metrics as outputs, summary; rerun not resubmitted', async () => {
     const r = await run({ jobFile: 'job.yml', jobName: 'e2e-train-1', overrides: 'inputs.epochs=120', tags: 'team=risk' });
     assert.equal(r.result, 'Succeeded', explain(r));
@@ -119,9 +118,7 @@ describe('submit and wait', { concurrency: true }, () => {
     assert.ok(Number.isFinite(Number(w.outputs['metric.accuracy'])), explain(w));
     assert.deepEqual(w.writes.filter((x) => /e2e-nowait-1/.test(x)), []);
   });
-});
 
-describe('cancellation', { concurrency: true }, () => {
   test('SIGINT while waiting cancels the Azure ML job (Canceled in the emulator within 5 s)', async () => {
     // SIGINT once the job's own log lines stream in (it is Running); the matcher records when the signal is sent
     let signalledAt = 0;
@@ -147,7 +144,6 @@ describe('cancellation', { concurrency: true }, () => {
     assert.match(r.message ?? '', /^Cancelled Azure ML job e2e-timeout-1 \(timeout of 0\.05 minute\(s\) reached\)/);
     assert.equal(jobOf('e2e-timeout-1')!.properties.status, 'Canceled');
   });
-});
 });
 
 describe('corpus', () => {

@@ -1,0 +1,238 @@
+// AzureMLJob@1 logic with injected fakes: poll schedule, wait state machine (status changes, log streaming, Retry-After,
+// timeout and abort → cancel), definition comparison, input validation, summary.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  PollSchedule, DEFAULT_POLL, readsInDuration, waitForJob, definitionDifferences, validateInputs, defaultJobName,
+  neutralizeLogLine, metricVariable, jobSummary, runJob, type Clock, type WaitOps, type JobOps, type JobResult,
+} from '../../src/tasks/job';
+import type { JobResource } from '../../src/azureml/jobs';
+import { InputError } from '../../src/pipeline';
+
+/** virtual time: sleep advances the clock instantly (or up to an abort) */
+function fakeClock(): Clock & { t: number; sleeps: number[] } {
+  const c = {
+    t: 0, sleeps: [] as number[],
+    now: () => c.t,
+    sleep: async (ms: number, signal?: AbortSignal) => { c.sleeps.push(ms); if (!signal?.aborted) c.t += ms; },
+  };
+  return c;
+}
+
+const job = (status: string, name = 'j1'): JobResource => ({ id: `/x/jobs/${name}`, name, properties: { status, jobType: 'Command' } });
+
+/** a job whose status follows a timeline (virtual ms → status) */
+function timelineOps(clock: { now(): number }, timeline: Array<[number, string]>, extra: Partial<WaitOps> = {}): WaitOps & { reads: number; cancels: number; logReads: number } {
+  const o = {
+    reads: 0, cancels: 0, logReads: 0,
+    readJob: async () => {
+      o.reads++;
+      let s = timeline[0]![1];
+      for (const [t, st] of timeline) if (clock.now() >= t) s = st;
+      return { job: job(s) };
+    },
+    cancelJob: async () => { o.cancels++; return { status: 'Canceled', confirmed: true }; },
+    logReader: () => ({ readNew: async () => { o.logReads++; return [`line ${o.logReads}`]; }, tail: async () => [] }),
+    runDetails: async () => undefined,
+    runSummary: async () => undefined,
+    ...extra,
+  };
+  return o;
+}
+
+const quiet = { info: () => {}, warning: () => {}, debug: () => {} };
+
+describe('poll schedule', () => {
+  test('1 s growing ×1.5 to a 10 s cap; reset starts fast again', () => {
+    const s = new PollSchedule();
+    const d = Array.from({ length: 8 }, () => s.next());
+    assert.deepEqual(d.map((x) => Math.round(x)), [1000, 1500, 2250, 3375, 5063, 7594, 10000, 10000]);
+    s.reset();
+    assert.equal(s.next(), 1000);
+  });
+
+  test('reads per job-hour: ~360 at the 10 s cap (the 15 s loop makes 240)', () => {
+    const n = readsInDuration(3600_000);
+    assert.ok(n > 355 && n < 365, String(n));
+    assert.equal(readsInDuration(3600_000, { initialMs: 15_000, factor: 1, maxMs: 15_000 }), 240);
+    assert.equal(readsInDuration(0), 0);
+  });
+});
+
+describe('waitForJob state machine', () => {
+  test('status changes reported, log read only from Running on, terminal noticed on the next poll', async () => {
+    const clock = fakeClock();
+    const ops = timelineOps(clock, [[0, 'Queued'], [2000, 'Preparing'], [4000, 'Running'], [30_000, 'Completed']]);
+    const lines: string[] = [];
+    const progress: number[] = [];
+    const out = await waitForJob('j1', { ops, log: { ...quiet, info: (m) => lines.push(m) }, progress: (p) => progress.push(p), clock, streamLogs: true, timeoutMs: 0, cancelOnCancel: true });
+    assert.equal(out.status, 'Completed');
+    assert.ok(lines.includes('Submitted → Queued') && lines.includes('Queued → Preparing') && lines.includes('Preparing → Running') && lines.includes('Running → Completed'), lines.join('\n'));
+    // the first log read happens after Running was seen; one read per poll while running + one final flush
+    const firstLog = lines.findIndex((l) => l.startsWith('line '));
+    assert.ok(firstLog > lines.indexOf('Preparing → Running'));
+    assert.equal(ops.logReads, lines.filter((l) => l.startsWith('line ')).length);
+    const delay = out.noticedAt - 30_000;
+    assert.ok(delay >= 0 && delay <= 10_000, `noticed ${delay} ms after completion`);
+    assert.deepEqual(progress.slice(-1), [100]);
+    assert.equal(ops.cancels, 0);
+  });
+
+  test('a short job is noticed within ~2 s: the schedule restarts at 1 s on every status change', async () => {
+    const clock = fakeClock();
+    const ops = timelineOps(clock, [[0, 'Queued'], [1500, 'Running'], [5000, 'Finalizing'], [5300, 'Completed']]);
+    const out = await waitForJob('j1', { ops, log: quiet, progress: () => {}, clock, streamLogs: false, timeoutMs: 0, cancelOnCancel: true });
+    assert.ok(out.noticedAt - 5300 <= 2000, `noticed ${out.noticedAt - 5300} ms late`);
+    assert.equal(ops.logReads, 0, 'streamLogs=false: no log reads');
+  });
+
+  test('Retry-After from the service stretches the next delay', async () => {
+    const clock = fakeClock();
+    let n = 0;
+    const ops = timelineOps(clock, [[0, 'Running']], {
+      readJob: async () => { n++; return { job: job(n >= 3 ? 'Completed' : 'Running'), retryAfterMs: n === 1 ? 7000 : undefined }; },
+    });
+    await waitForJob('j1', { ops, log: quiet, progress: () => {}, clock, streamLogs: false, timeoutMs: 0, cancelOnCancel: true });
+    assert.deepEqual(clock.sleeps, [7000, 1500], 'the delay after the read that carried Retry-After: 7 s instead of 1 s');
+  });
+
+  test('timeout cancels the job and says why', async () => {
+    const clock = fakeClock();
+    const ops = timelineOps(clock, [[0, 'Running']]);
+    const lines: string[] = [];
+    const out = await waitForJob('j1', { ops, log: { ...quiet, info: (m) => lines.push(m) }, progress: () => {}, clock, streamLogs: false, timeoutMs: 60_000, cancelOnCancel: true });
+    assert.equal(ops.cancels, 1);
+    assert.match(out.cancelled!.reason, /timeout of 1 minute/);
+    assert.ok(lines.some((l) => /^Cancelled Azure ML job j1 \(timeout of 1 minute\(s\) reached\): status Canceled$/.test(l)), lines.join('\n'));
+    assert.ok(clock.t >= 60_000 && clock.t < 61_000, String(clock.t));
+  });
+
+  test('abort (SIGINT) while sleeping cancels the job; with cancelOnCancel=false the job is left running', async () => {
+    for (const cancelOnCancel of [true, false]) {
+      const clock = fakeClock();
+      const ac = new AbortController();
+      const ops = timelineOps(clock, [[0, 'Running']], {});
+      const origRead = ops.readJob;
+      ops.readJob = async (n) => { if (ops.reads === 3) ac.abort({ signal: 'SIGINT' }); return origRead(n); };
+      const p = waitForJob('j1', { ops, log: quiet, progress: () => {}, clock, streamLogs: true, timeoutMs: 0, cancelOnCancel, signal: ac.signal });
+      if (cancelOnCancel) {
+        const out = await p;
+        assert.equal(out.cancelled!.reason, 'pipeline cancelled (SIGINT)');
+        assert.equal(ops.cancels, 1);
+      } else {
+        await assert.rejects(p, /Stopped waiting for Azure ML job j1 .*NOT cancelled/);
+        assert.equal(ops.cancels, 0);
+      }
+    }
+  });
+
+  test('a job deleted while waiting fails clearly', async () => {
+    const clock = fakeClock();
+    const ops = timelineOps(clock, [[0, 'Running']], { readJob: async () => ({ job: undefined }) });
+    await assert.rejects(waitForJob('j1', { ops, log: quiet, progress: () => {}, clock, streamLogs: false, timeoutMs: 0, cancelOnCancel: true }), /no longer exists/);
+  });
+});
+
+describe('helpers', () => {
+  test('definitionDifferences: server-added fields and mutable ones ignored, real changes named', () => {
+    const mine = { jobType: 'Command', command: 'python x.py', tags: { a: '1' }, inputs: { lr: { jobInputType: 'literal', value: '0.1' } }, computeId: '/subscriptions/S/x/computes/cpu' };
+    const theirs = { ...mine, tags: { a: '2' }, status: 'Running', services: {}, outputs: { default: {} }, computeId: '/subscriptions/s/x/computes/CPU', inputs: { lr: { jobInputType: 'literal', value: '0.1', description: null } } };
+    assert.deepEqual(definitionDifferences(mine, theirs), []);
+    assert.deepEqual(definitionDifferences({ ...mine, command: 'python y.py' }, theirs), ['command']);
+    assert.deepEqual(definitionDifferences({ ...mine, inputs: { lr: { jobInputType: 'literal', value: '0.2' } } }, theirs), ['inputs']);
+  });
+
+  test('validateInputs: every bad input names itself', () => {
+    const base = { mode: 'submit' as const, jobFile: 'job.yml', wait: true, streamLogs: true, timeoutMinutes: 0, cancelOnCancel: true };
+    const bad: Array<[Partial<typeof base> & Record<string, unknown>, RegExp]> = [
+      [{ timeoutMinutes: -1 }, /^Input 'timeoutMinutes'/],
+      [{ jobName: 'bad name' }, /^Input 'jobName'/],
+      [{ jobFile: '' }, /^Input 'jobFile': is required/],
+      [{ mode: 'waitExisting' }, /^Input 'jobName': is required in mode waitExisting/],
+      [{ overrides: ['novalue'] }, /^Input 'overrides': 'novalue' is not path=value/],
+      [{ overrides: ['a..b=1'] }, /^Input 'overrides': .*empty segment/],
+      [{ mode: 'other' as 'submit' }, /^Input 'mode'/],
+    ];
+    for (const [over, re] of bad) {
+      assert.throws(() => validateInputs({ ...base, ...over } as never, '/tmp'), (e: unknown) => e instanceof InputError && re.test((e as Error).message), JSON.stringify(over));
+    }
+    assert.deepEqual(validateInputs(base, '/w'), { jobFile: '/w/job.yml', jobName: undefined });
+  });
+
+  test('defaultJobName: stable per pipeline run + definition, random outside a pipeline', () => {
+    const ctx = { definitionName: 'My CI/Train', buildId: '42' };
+    const a = defaultJobName(ctx, { properties: { command: 'a' } });
+    assert.match(a, /^my-ci-train-42-[0-9a-f]{8}$/);
+    assert.equal(defaultJobName(ctx, { properties: { command: 'a' } }), a);
+    assert.notEqual(defaultJobName(ctx, { properties: { command: 'b' } }), a);
+    assert.match(defaultJobName({ ...ctx, attempt: '2' }, { properties: { command: 'a' } }), /^my-ci-train-42-a2-/);
+    const r = defaultJobName({}, {});
+    assert.match(r, /^job-[0-9a-f]{10}$/);
+    assert.notEqual(defaultJobName({}, {}), r);
+  });
+
+  test('log lines cannot issue agent commands; metric variable names', () => {
+    assert.equal(neutralizeLogLine('##vso[task.setvariable variable=x]1').startsWith('##vso['), false);
+    assert.equal(neutralizeLogLine('epoch 1 loss 0.3'), 'epoch 1 loss 0.3');
+    assert.equal(metricVariable('val/acc@1'), 'metric.val_acc_1');
+  });
+
+  test('summary: status, metrics and parameters tables, studio link, error with log tail', () => {
+    const r: JobResult = { jobName: 'j1', status: 'Failed', studioUrl: 'https://ml.azure.com/runs/j1?wsid=x', submitted: true, reused: false, waited: true,
+      metrics: { accuracy: 0.91234567, loss: 3 }, params: { lr: '0.5' }, durationMs: 65_000, error: 'UserError: boom', logTail: ['a', 'b'], failure: 'Azure ML job j1 failed', polls: 3 };
+    const md = jobSummary(r, { subscriptionId: 's', resourceGroup: 'rg', workspace: 'w', armUrl: 'https://x/', scope: 'y' });
+    assert.match(md, /Azure ML job j1: Failed/);
+    assert.match(md, /\| accuracy \| 0\.912346 \|/);
+    assert.match(md, /\| lr \| 0\.5 \|/);
+    assert.match(md, /\| Duration \| 1 min 5 s \|/);
+    assert.match(md, /\[j1\]\(https:\/\/ml\.azure\.com\/runs\/j1\?wsid=x\)/);
+    assert.match(md, /```\na\nb\n```/);
+  });
+});
+
+describe('runJob with fakes', () => {
+  function fakeOps(existing?: JobResource): JobOps & { created: number; committed: number } {
+    const clock = { now: () => 0 };
+    const o = {
+      ...timelineOps(clock, [[0, 'Completed']]),
+      created: 0, committed: 0,
+      ws: { subscriptionId: 's', resourceGroup: 'rg', workspace: 'w', armUrl: 'https://x/', scope: 'y' },
+      checkWorkspace: async () => ({}),
+      newResolver: () => ({
+        wsPath: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w',
+        pending: [], uploadCode: async () => 'code', uploadLocalPath: async () => 'azureml://x', ensureEnvironment: async () => 'env',
+        ensureComponent: async () => 'comp', resolveAsset: async () => 'asset', computeId: async (n: string) => `/c/${n}`,
+        commit: async () => { o.committed++; },
+      }),
+      createJob: async () => { o.created++; return job('NotStarted'); },
+      readJob: async () => (existing ? { job: existing } : o.created ? { job: job('Completed') } : { job: undefined }),
+      runSummary: async () => ({ runId: 'j1', metrics: { accuracy: 0.9 }, params: { lr: '1' }, tags: {} }),
+    };
+    return o as never;
+  }
+  const inputs = (dir: string) => ({ mode: 'submit' as const, jobFile: `${dir}/j.yml`, wait: true, streamLogs: false, timeoutMinutes: 0, cancelOnCancel: true, jobName: 'j1' });
+
+  test('submits once, reads metrics; the same definition again is not resubmitted; a different one is refused', async () => {
+    const fs = await import('node:fs');
+    const dir = fs.mkdtempSync(`${(await import('node:os')).tmpdir()}/jobunit-`);
+    fs.writeFileSync(`${dir}/j.yml`, 'command: echo hi\nenvironment: azureml://registries/azureml/environments/x/labels/latest\ncompute: azureml:cpu\n');
+    const ops = fakeOps();
+    const deps = { ops, log: quiet, progress: () => {}, context: { buildId: '1' }, clock: fakeClock() };
+    const r = await runJob(inputs(dir), deps);
+    assert.equal(r.status, 'Completed');
+    assert.equal(ops.created, 1);
+    assert.equal(ops.committed, 1);
+    assert.deepEqual(r.metrics, { accuracy: 0.9 });
+    assert.equal(r.failure, undefined);
+
+    const same = { ...job('Running'), properties: { status: 'Running', jobType: 'Command', command: 'echo hi', environmentId: 'azureml://registries/azureml/environments/x/labels/latest', computeId: '/c/cpu', experimentName: dir.split('/').pop() } };
+    const ops2 = fakeOps(same);
+    const r2 = await runJob({ ...inputs(dir), wait: false }, { ...deps, ops: ops2 });
+    assert.equal(r2.reused, true);
+    assert.equal(ops2.created + ops2.committed, 0);
+
+    const ops3 = fakeOps({ ...same, properties: { ...same.properties, command: 'echo other' } });
+    await assert.rejects(runJob(inputs(dir), { ...deps, ops: ops3 }), /^InputError: Input 'jobName': job 'j1' already exists in workspace 'w' with a different definition \(command differ\)/);
+    assert.equal(ops3.created + ops3.committed, 0);
+  });
+});
