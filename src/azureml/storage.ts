@@ -546,6 +546,7 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
       await pipeline(body, counter, createWriteStream(tmp, { flags: 'wx' }), { signal: ctx.signal });
     } catch (err) {
       await fsp.rm(tmp, { force: true });
+      if (ctx.signal?.aborted) throw ctx.signal.reason ?? err; // cancelled: say so, not "request aborted"
       if (err instanceof UserError) throw err;
       throw storageError(err, info, `downloading ${p.blob}`);
     }

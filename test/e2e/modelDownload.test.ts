@@ -33,6 +33,8 @@ before(async () => {
   await uploadFiles(box, 'seed/evil-model/1/model', { 'good.txt': 'good' });
   await plantRawBlob(box, 'seed/evil-model/1/model/../../../evil.txt', 'pwned');
   await seedModelVersion(box, 'evil-model', '1', {}, { modelUri: 'azureml://datastores/workspaceblobstore/paths/seed/evil-model/1/model' });
+  const big = Buffer.alloc(48 * 1024 * 1024, 7);
+  await seedModelVersion(box, 'big-model', '1', { 'part-1.bin': big, 'part-2.bin': big, 'part-3.bin': big });
   corruptPrefix = (await seedModelVersion(box, 'corrupt-model', '1', { 'ok.txt': 'fine', 'weights.bin': Buffer.alloc(4096, 'A') })).blobPrefix;
 });
 after(async () => { await box?.stop(); });
@@ -133,6 +135,21 @@ describe('refusals', { concurrency: true }, () => {
     assert.match(r.message!, /weights\.bin' is corrupt: its MD5 [0-9a-f]{32} differs from the blob's Content-MD5/);
     assert.ok(!listTree(dest).some((f) => f.includes('weights.bin')), `no corrupt file left: ${listTree(dest).join(', ')}`);
     assert.ok(!existsSync(path.join(dest, 'model.json')));
+  });
+
+  test('SIGINT mid-download: stops promptly, no partial or metadata file left', async () => {
+    const dest = tmp('dl-sigint-');
+    const r = await runBundledTask(TASK, {
+      box, scheme: 'secret', timeoutMs: 60_000,
+      inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, definition: 'big-model', version: '1', downloadPath: dest },
+      signalAfterMs: { signal: 'SIGINT', whenStdoutMatches: /task\.setprogress value=\d+;?\]Downloading model/ },
+    });
+    assert.equal(r.result, 'Failed', explain(r));
+    assert.equal(r.message, 'Cancelled (SIGINT)');
+    const left = listTree(dest);
+    assert.ok(!left.some((f) => /\.part-/.test(f)), `no partial files: ${left.join(', ')}`);
+    assert.ok(!left.includes('model.json'), 'no metadata for an incomplete download');
+    assert.ok(left.length < 3, `not everything was downloaded: ${left.join(', ')}`);
   });
 
   test('bad inputs fail with one line naming the input, before anything is downloaded (pure input checks: unit tests)', async () => {
