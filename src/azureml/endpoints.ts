@@ -75,7 +75,8 @@ export function deploymentInfo(d: OnlineDeployment): DeploymentInfo {
   };
 }
 
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
+/** setTimeout as a promise that an AbortSignal ends early (rejecting with the signal's reason). */
+export const abortableSleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
   if (signal?.aborted) return reject(signal.reason);
   const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
   const onAbort = () => { clearTimeout(t); reject(signal!.reason); };
@@ -113,7 +114,7 @@ export async function putEndpoint(ctx: AzureMLContext, name: string, body: Onlin
     try {
       return await ctx.client.onlineEndpoints.beginCreateOrUpdateAndWait(ctx.ws.resourceGroup, ctx.ws.workspace, name, body, opts(ctx, o.signal));
     } catch (err) {
-      if (statusOf(err) === 409 && Date.now() < until) { await sleep(Math.min(1000 * attempt, 5000), o.signal ?? ctx.signal); continue; }
+      if (statusOf(err) === 409 && Date.now() < until) { await abortableSleep(Math.min(1000 * attempt, 5000), o.signal ?? ctx.signal); continue; }
       throw lroError(err, `online endpoint '${name}'`);
     }
   }

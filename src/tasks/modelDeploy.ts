@@ -22,7 +22,7 @@ import {
   armGetOptional, getWorkspace, studioUrl, wsPath, type AzureMLContext, type WorkspaceRef,
 } from '../azureml';
 import {
-  deleteDeployment, deploymentInfo, endpointInfo, endpointKeys, endpointToken, getDeployment, getDeploymentLogs, getEndpoint,
+  abortableSleep, deleteDeployment, deploymentInfo, endpointInfo, endpointKeys, endpointToken, getDeployment, getDeploymentLogs, getEndpoint,
   listDeployments, putDeployment, putEndpoint, scoreOnce, setTraffic, updateEndpoint,
   type DeploymentInfo, type EndpointInfo, type EndpointKind, type ScoreResult,
 } from '../azureml/endpoints';
@@ -383,13 +383,6 @@ function inputErrorFromSpec(input: string, e: unknown): never {
   throw e;
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
-  if (signal?.aborted) return reject(signal.reason);
-  const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-  const onAbort = () => { clearTimeout(t); reject(signal!.reason); };
-  signal?.addEventListener('abort', onAbort, { once: true });
-});
-
 // ---------------------------------------------------------------------------------------------------------- plan
 
 interface Plan {
@@ -559,7 +552,7 @@ export function sameDeployment(d: DeploymentInfo, body: Record<string, any>): bo
 export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promise<DeployResult> {
   const { ops, log } = deps;
   const signal = deps.signal;
-  const sleep = deps.sleep ?? defaultSleep;
+  const sleep = deps.sleep ?? abortableSleep;
   const cwd = deps.cwd ?? process.cwd();
   const section = (t: string) => (log.section ?? log.info)(t);
 
