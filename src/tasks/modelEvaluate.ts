@@ -100,14 +100,14 @@ export function parseMetricRules(text: string, input = 'metrics'): MetricRule[] 
   return rules;
 }
 
-/** How the rule reads for approvers: "higher, ≥ +0.01 and ≥ +2%". */
+/** How the rule's threshold reads for approvers: "improve by ≥ +0.01 and improve by ≥ +2%", "strictly better". */
 export function requirementText(r: MetricRule, allowEqual: boolean): string {
   const parts: string[] = [];
   const sign = (n: number) => (n >= 0 ? `+${fmt(n)}` : fmt(n));
   if (r.minDelta !== undefined && r.minDelta !== 0) parts.push(`improve by ≥ ${sign(r.minDelta)}`);
   if (r.minRelative !== undefined && r.minRelative !== 0) parts.push(`improve by ≥ ${sign(r.minRelative)}%`);
   if (!parts.length) parts.push(allowEqual ? 'not worse' : 'strictly better');
-  return `${r.direction === 'higher' ? 'higher is better' : 'lower is better'}; ${parts.join(' and ')}`;
+  return parts.join(' and ');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ export function compareMetric(rule: MetricRule, candidate: number, baseline: num
     const passed = opts.missingBaselineMetric === 'pass';
     return { ...base, passed, reason: passed ? 'production has no value for this metric: not compared' : 'production has no value for this metric' };
   }
-  const delta = candidate - baseline;
+  const delta = Number((candidate - baseline).toPrecision(12)); // 0.2 - 0.25 → -0.05, not -0.04999999999999999
   const improvement = rule.direction === 'higher' ? delta : -delta;
   const equal = nearlyEqual(candidate, baseline);
   const relative = baseline !== 0 ? (improvement / Math.abs(baseline)) * 100 : undefined;
@@ -160,7 +160,7 @@ export function compareMetric(rule: MetricRule, candidate: number, baseline: num
   }
   if (hasRel) {
     const rel = equal ? 0 : relative ?? (improvement > 0 ? Infinity : improvement < 0 ? -Infinity : 0);
-    if (!atLeast(rel, rule.minRelative!)) { passed = false; reasons.push(`relative improvement ${fmtSigned(rel)}% < required ${fmtSigned(rule.minRelative!)}%`); }
+    if (!atLeast(rel, rule.minRelative!)) { passed = false; reasons.push(`relative improvement ${rel > 0 ? '+' : ''}${fmtPct(rel)}% < required ${fmtSigned(rule.minRelative!)}%`); }
   }
   if (!hasDelta && !hasRel) {
     if (equal) {
@@ -458,7 +458,13 @@ function fmt(n: number): string {
   const s = Math.abs(n) >= 1e-4 && Math.abs(n) < 1e7 ? String(Number(n.toPrecision(6))) : n.toPrecision(6);
   return s;
 }
+function fmtPct(n: number): string { return Number.isFinite(n) ? String(Number(n.toFixed(2))) : fmt(n); }
 function fmtSigned(n: number): string { return n > 0 ? `+${fmt(n)}` : fmt(n); }
+/** " (2.5% better)" / " (1% worse)" / "" — relative change in the metric's better direction */
+function relText(x: MetricResult): string {
+  if (x.relative === undefined || x.relative === 0 || !Number.isFinite(x.relative)) return '';
+  return ` (${fmtPct(Math.abs(x.relative))}% ${x.relative > 0 ? 'better' : 'worse'})`;
+}
 export { fmt as formatMetric };
 
 class Reader {
@@ -705,11 +711,11 @@ export async function evaluateModel(inputs: EvaluateInputs, deps: EvaluateDeps):
   evaluation.verdict = evaluation.isBetter ? 'better' : 'not-better';
   const failed = evaluation.results.filter((x) => !x.passed);
   evaluation.message = evaluation.isBetter
-    ? `The candidate ${candidate.label} is better than production ${prodSide.label} on ${rules.length === 1 ? 'the metric' : `all ${rules.length} metrics`}.`
+    ? `The candidate ${candidate.label} is better than production ${prodSide.label}: ${rules.length === 1 ? 'the metric rule passes' : `all ${rules.length} metric rules pass`}.`
     : `The candidate ${candidate.label} is not better than production ${prodSide.label}: ${failed.map((x) => `${x.name} (${x.reason})`).join(', ')}.`;
   for (const x of evaluation.results) {
     log.info(`  ${x.passed ? 'PASS' : 'FAIL'} ${x.name}: candidate ${fmt(x.candidate)}, production ${x.baseline === undefined ? '—' : fmt(x.baseline)}` +
-      `${x.delta === undefined ? '' : `, delta ${fmtSigned(x.delta)}`}${x.relative === undefined ? '' : ` (${fmtSigned(x.relative)}%)`} — ${x.reason}`);
+      `${x.delta === undefined ? '' : `, delta ${fmtSigned(x.delta)}${relText(x)}`} — ${x.reason}`);
   }
   log.info(evaluation.message);
   return evaluation;
@@ -758,10 +764,10 @@ export function evaluationSummary(e: Evaluation): string {
   const b = e.baseline.side;
   lines.push(`| What | ${sideRows(e.candidate).join('<br>')} | ${b ? sideRows(b).join('<br>') : `none: ${esc(e.baseline.why ?? '')}`} |`);
   lines.push(`| Metrics from | ${esc(e.candidate.metricsSource)} | ${b ? esc(b.metricsSource) : '—'} |`);
-  lines.push(`| Production is | ${esc(e.baseline.selector)} | |`, '');
+  lines.push('', `Production was looked up as: ${esc(e.baseline.selector)}.`, '');
   lines.push('| Metric | Direction | Candidate | Production | Delta | Requirement | Result |', '|---|---|---:|---:|---:|---|---|');
   for (const x of e.results) {
-    const d = x.delta === undefined ? '—' : `${fmtSigned(x.delta)}${x.relative === undefined ? '' : ` (${fmtSigned(x.relative)}%)`}`;
+    const d = x.delta === undefined ? '—' : `${fmtSigned(x.delta)}${relText(x)}`;
     lines.push(`| ${esc(x.name)} | ${x.direction === 'higher' ? '↑ higher' : '↓ lower'} | ${fmt(x.candidate)} | ${x.baseline === undefined ? '—' : fmt(x.baseline)} | ${d} | ${esc(x.requirement)} | ${x.passed ? '✅ pass' : '❌ fail'}: ${esc(x.reason)} |`);
   }
   if (e.warnings.length) {

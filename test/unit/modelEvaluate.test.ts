@@ -240,7 +240,7 @@ describe('evaluate', () => {
     assert.match(w.message, /not better than production model m:1: rmse \(improvement \+0\.01 < required \+0\.02\)/);
     const md = evaluationSummary(w);
     assert.match(md, /Not better than production/);
-    assert.match(md, /\| rmse \| ↓ lower \| 0\.39 \| 0\.4 \| -0\.01 \(\+2\.5%\) \| lower is better; improve by ≥ \+0\.02 \| ❌ fail/);
+    assert.match(md, /\| rmse \| ↓ lower \| 0\.39 \| 0\.4 \| -0\.01 \(2\.5% better\) \| improve by ≥ \+0\.02 \| ❌ fail/);
     assert.match(md, /\[worse\]\(https:\/\/ml\.azure\.com\/runs\/worse\?wsid=\/subscriptions\/sub1\/resourcegroups\/rg1\/workspaces\/ws1&tid=t1\)/);
     assert.match(md, /model \[m:1\]\(https:\/\/ml\.azure\.com\/model\/m:1\/details\?/);
   });
