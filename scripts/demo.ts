@@ -257,6 +257,18 @@ function releaseVariablesFor(flow: Flow, stage: string): Record<string, string> 
   };
   return vars;
 }
+
+/**
+ * A release job has no sources: the agent sets Build.SourceVersion, Build.Repository.* … only for Build/Git primary
+ * artifacts. The runner's build-job defaults are blanked so the tasks see what a release job gives them.
+ */
+const RELEASE_JOB_ENV: Record<string, string> = {
+  BUILD_SOURCEVERSION: '', BUILD_SOURCEBRANCH: '', BUILD_SOURCEBRANCHNAME: '', BUILD_REPOSITORY_NAME: '', BUILD_REPOSITORY_URI: '',
+  BUILD_REPOSITORY_PROVIDER: '', BUILD_REASON: '', BUILD_REQUESTEDFOR: '',
+};
+function releaseJob(flow: Flow, stage: string): Pick<RunOptions, 'variables' | 'env'> {
+  return { variables: releaseVariablesFor(flow, stage), env: RELEASE_JOB_ENV };
+}
 const RELEASE_DEFINITION_NAME = (_flow: Flow) => (JSON.parse(fs.readFileSync(RELEASE_DEFINITION_FILE, 'utf8')) as { name: string }).name;
 
 function deployNote(run: TaskRunWithLeaks): string {
@@ -389,7 +401,7 @@ const STEPS: StepDef[] = [
       const downloadPath = path.join(flow.outDir, 'release-artifacts', flow.artifact.linked.alias);
       const run = await runTask(flow, res, type.name === 'AzureMLModel' ? 'AzureMLModelDownload' : 'AzureMLModelDownload', {
         inputs: injectedTaskInputs(flow.artifact.linked, flow.artifact.version, downloadPath),
-        variables: flow.releaseVariables,
+        ...releaseJob(flow, 'staging'),
       });
       res.note = `${run.outputs.modelId} → ${path.relative(REPO_ROOT, run.outputs.modelPath ?? downloadPath)}`;
     },
@@ -405,7 +417,7 @@ const STEPS: StepDef[] = [
           ...wsInputs(flow), endpointName: STAGING_ENDPOINT, endpointType: 'managed', authMode: 'key', instanceType: 'Standard_DS3_v2',
           ...SCORING, smokeRequests: '5', trafficSteps: '100', healthCheckRequests: '3', deleteOldDeployment: 'true',
         },
-        variables: releaseVariablesFor(flow, 'staging'),
+        ...releaseJob(flow, 'staging'),
       });
       flow.stagingDeployment = run.outputs.deploymentName;
       res.note = deployNote(run);
@@ -441,7 +453,7 @@ const STEPS: StepDef[] = [
           ...wsInputs(flow), endpointName: PROD_ENDPOINT, endpointType: 'kubernetes', compute: 'k8s-compute', authMode: 'key', instanceType: 'defaultinstancetype',
           ...SCORING, smokeRequests: '5', trafficSteps: '10,50,100', healthCheckRequests: '5', stepWaitSeconds: '0',
         },
-        variables: releaseVariablesFor(flow, 'production'),
+        ...releaseJob(flow, 'production'),
       });
       flow.prodDeployment = run.outputs.deploymentName;
       flow.prodScoringUri = run.outputs.scoringUri;
@@ -481,6 +493,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const stateDir = path.resolve(opts.box?.stateDir ?? opts.stateDir);
   const outDir = path.resolve(opts.outDir ?? path.join(path.dirname(stateDir), `${path.basename(stateDir)}-output`));
   fs.mkdirSync(outDir, { recursive: true });
+  for (const f of fs.readdirSync(outDir)) if (/\.md$|^demo-run\.json$/.test(f)) fs.rmSync(path.join(outDir, f)); // this run's material only
 
   const firstRun = !fs.existsSync(path.join(stateDir, 'identity.json'));
   print(bold(`Azure-in-a-box: ${opts.box ? 'using the running box' : firstRun ? 'starting (new state folder)' : 'starting again (state kept: expect the idempotent path)'} — ${rel(stateDir)}`));
@@ -490,7 +503,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const cwd = path.join(outDir, 'agent-sources');
   fs.mkdirSync(cwd, { recursive: true });
   const flow: Flow = {
-    box, fast: !!opts.fast, print, maxLogLines: opts.maxLogLines ?? 10, outDir, cwd,
+    box, fast: !!opts.fast, print, maxLogLines: opts.maxLogLines ?? 14, outDir, cwd,
     modelName: 'diabetes-classifier', releaseVariables: {},
   };
 
