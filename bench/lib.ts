@@ -113,6 +113,15 @@ export async function spawnTimed(cmd: string, args: string[], opts: { env: NodeJ
   return { code, signal, stdout, stderr, wallMs, spawnedAt, maxRssBytes };
 }
 
+export const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' / ');
+
+/** A warning when other processes compete for the CPUs (every figure, ratios included, then moves). */
+export function loadWarning(): string | undefined {
+  const [one] = os.loadavg();
+  const n = os.cpus().length;
+  return one! > n ? `load average ${one!.toFixed(1)} on ${n} CPUs: other processes competed for the CPUs during this run; absolute figures and ratios are skewed` : undefined;
+}
+
 export function machineInfo(): Record<string, string | number> {
   const cpus = os.cpus();
   let commit = '';
@@ -127,6 +136,7 @@ export function machineInfo(): Record<string, string | number> {
     cpu: `${cpus.length} × ${cpus[0]?.model ?? '?'}`,
     memory: fmtBytes(os.totalmem()),
     disk,
+    'load at start (1/5/15 min)': loadavg(),
   };
 }
 

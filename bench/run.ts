@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GiB, MiB, REPO_ROOT, Report, WORK_DIR, fmtBytes, machineInfo } from './lib';
+import { GiB, MiB, REPO_ROOT, Report, WORK_DIR, fmtBytes, loadWarning, loadavg, machineInfo } from './lib';
 
 const SECTIONS = ['sizes', 'startup', 'upload', 'jobpoll'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -78,6 +78,26 @@ function markdown(report: Report, info: Record<string, string | number>, args: A
     ...rows,
     '',
     ...(report.notes.length ? ['## Notes', '', ...report.notes.map((n) => `- ${n}`), ''] : []),
+    '## Method (peers)',
+    '',
+    '- **sizes**: bundle = tasks/<Task>/index.js from `npm run build`. Unbundled = the task\'s own code compiled with esbuild `packages: \'external\'` (not minified) + node_modules',
+    '  with the production closure of the packages the bundle reads (esbuild metafile inputs → package folders → their dependencies in package-lock.json, i.e. what',
+    '  `npm install --omit=dev` would put beside the task), each package\'s folder on disk without its nested node_modules. "Files esbuild read" is the lower bound.',
+    '  The .vsix is built by scripts/package.mjs into bench/.work; the unbundled .vsix is an estimate: real .vsix − compressed bundles + deflate(level 6) of every',
+    '  unbundled file + zip headers (the estimator applied to the bundles is printed beside it as a check).',
+    '- **start-up**: spawn → first request logged by Azure-in-a-box (`box.requests[].time`; the first is the Entra discovery/token call), with the agent environment',
+    '  of test/helpers/agent.ts (incl. the emulator\'s NODE_OPTIONS preload), vs `node -e 0` spawn → exit with the same environment; peers: the shipped minified',
+    '  bundle, the same bundle not minified, and the unbundled build (packages required from node_modules). One warm-up each, then runs interleaved, medians.',
+    '  "load → fail on missing input": each bundle spawned without inputs (loads the whole bundle, fails on the first required input).',
+    '- **upload**: random data in bench/.work/data (deleted after). uploadPreparedAsset = src/azureml/storage.ts in-process (hash timed apart) with a',
+    '  credential to the box; register task = the bundled AzureMLModelRegister spawned like the agent (hash + ARM reads + upload + version PUT; upload phase =',
+    '  between its "md5" and "Uploaded" log lines); azcopy 10.32.2 = `azcopy copy <src> http://127.0.0.1:<azurite>/devstoreaccount1/<container>/<path>?<SAS>',
+    '  --from-to LocalBlob [--recursive]` against the same Azurite. Blobs are deleted between runs so nothing is skipped. Azurite CPU = its utime+stime over the wall time.',
+    '- **re-register**: the task again on the same files: same model name (reuses the version) and a new name (indicator blob says completed → no upload, new',
+    '  version). Bytes = everything the task sent to storage, counted by a TCP proxy put in front of Azurite for these runs only (the datastore record\'s endpoint',
+    '  is pointed at it). Peer: getObjectHash alone, in-process, warm page cache.',
+    '- **peak RSS**: `/usr/bin/time -v` "Maximum resident set size" of the register task during the big upload, vs `node -e 0` (and azcopy\'s).',
+    '',
   ].join('\n');
 }
 
@@ -92,9 +112,11 @@ async function main(): Promise<number> {
     runs: args.runs ?? (args.quick ? 5 : 10),
   };
   const info = machineInfo();
+  const busyAtStart = loadWarning();
   console.log(`# bench ${args.quick ? '(quick)' : '(full)'}  ${Object.values(info).join(' | ')}`);
   fs.mkdirSync(WORK_DIR, { recursive: true });
   const report = new Report();
+  if (busyAtStart) report.note(`at start: ${busyAtStart}`);
   const results: Record<string, unknown> = { machine: info, params };
 
   if (args.only.has('sizes')) {
@@ -137,6 +159,9 @@ async function main(): Promise<number> {
     }
   }
 
+  info['load at end (1/5/15 min)'] = loadavg();
+  const busy = loadWarning();
+  if (busy) report.note(busy);
   results.figures = report.figures;
   results.notes = report.notes;
   results.durationMs = Date.now() - started;
