@@ -192,10 +192,22 @@ export async function resolveAndDownload(inputs: DownloadInputs, deps: DownloadD
   const metadataFile = path.join(dest, METADATA_FILE);
   if (res.files.includes(metadataFile)) throw new UserError(`The model has a file named ${METADATA_FILE} at the top of ${dest}; it would clash with the metadata file`);
   metadata.files = res.files.map((f) => path.relative(dest, f).split(path.sep).join('/'));
+  const extra = await filesNotIn(res.root, new Set(res.files));
+  if (extra.length && pattern === '**') {
+    log.warning(`${extra.length} file(s) in ${res.root} are not part of ${name}:${version} (left from an earlier download?), e.g. ${path.relative(dest, extra[0]!)}; use an empty download folder`);
+  }
   await fsp.writeFile(metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   log.info(`${res.files.length} file(s), ${fmtBytes(res.totalBytes)} in ${dest}` +
     (res.unchanged ? ` (${res.unchanged} already present and identical, ${fmtBytes(res.bytes)} transferred)` : ''));
   return { metadata, modelPath: res.root, metadataFile, download: { files: res.files.length, bytes: res.bytes, totalBytes: res.totalBytes, unchanged: res.unchanged } };
+}
+
+/** Files under dir (recursively) that are not in `keep`; [] when dir is a file or absent. */
+async function filesNotIn(dir: string, keep: Set<string>): Promise<string[]> {
+  let entries;
+  try { entries = await fsp.readdir(dir, { recursive: true, withFileTypes: true }); } catch { return []; }
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+    .filter((f) => !keep.has(f)).sort();
 }
 
 /** Markdown for the build summary tab. */

@@ -3,7 +3,7 @@
 // variables, and the injected AzureMLModelDownload@1 run with the inputs the server would give it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
@@ -140,5 +140,14 @@ describe('release', () => {
     assert.equal(again.result, 'Succeeded', again.message);
     assert.match(again.stdout, /2 already present and identical, 0 B transferred/);
     assert.ok(existsSync(path.join(dest, 'model.json')));
+    assert.equal(again.warnings.length, 0, again.warnings.join('\n'));
+    // another version into the same folder: changed files replaced, a stray file reported (not deleted)
+    writeFileSync(path.join(dest, 'model', 'stale.txt'), 'old');
+    const other = await runInjectedDownload(box, type, artifact, { Value: '10', DisplayValue: '10' }, { downloadPath: dest });
+    assert.equal(other.result, 'Succeeded', other.message);
+    assert.equal(other.outputs.modelVersion, '10');
+    assert.equal(readFileSync(path.join(dest, 'model', 'weights.txt'), 'utf8'), 'weights of 10\n');
+    assert.equal(JSON.parse(readFileSync(path.join(dest, 'model.json'), 'utf8')).version, '10');
+    assert.ok(other.warnings.some((w) => w.includes('model/stale.txt') && w.includes('not part of churn-model:10')), other.warnings.join('\n'));
   });
 });
