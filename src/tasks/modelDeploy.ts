@@ -147,6 +147,7 @@ export interface DeployResult {
   steps: StepRecord[];
   deleted: string[];
   studioUrl: string;
+  modelStudioUrl?: string;
   reportFile?: string;
   warnings: string[];
 }
@@ -650,7 +651,7 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
 
   const result: DeployResult = {
     endpointName: epName, deploymentName: depName, endpointKind: spec.kind, authMode, modelId: model ? `azureml:${model.name}:${model.version}` : modelId, trafficBefore, trafficAfter: { ...trafficBefore },
-    unchanged: false, endpointCreated: false, deploymentWritten: false, steps: [], deleted: [], studioUrl: studioUrl(ops.ws, 'endpoint', epName),
+    unchanged: false, endpointCreated: false, deploymentWritten: false, steps: [], deleted: [], studioUrl: studioUrl(ops.ws, 'endpoint', epName), modelStudioUrl: model ? studioUrl(ops.ws, 'model', model.name, model.version) : undefined,
     scoringUri: existingEp?.scoringUri, warnings: plan.warnings,
   };
   log.info(`Endpoint ${epName} (${spec.kind.toLowerCase()}${computeId ? `, compute ${computeId.split('/').pop()}` : ''}): ${existingEp ? `exists, traffic ${fmtTraffic(trafficBefore)}` : 'will be created'}`);
@@ -866,7 +867,7 @@ export function deploySummary(r: DeployResult): string {
     '| | |', '|---|---|',
     `| Endpoint | [${esc(r.endpointName)}](${r.studioUrl}) (${r.endpointKind.toLowerCase()}${r.endpointCreated ? ', created' : ''}) |`,
     `| Deployment | ${esc(r.deploymentName)} |`,
-    `| Model | ${esc(r.modelId ?? '-')} |`,
+    r.modelStudioUrl ? `| Model | [${esc(r.modelId ?? '')}](${r.modelStudioUrl}) |` : `| Model | ${esc(r.modelId ?? '-')} |`,
     `| Traffic before | ${t(r.trafficBefore)} |`,
     `| Traffic after | ${t(r.trafficAfter)} |`,
   ];

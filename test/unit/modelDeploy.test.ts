@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { InputError } from '../../src/pipeline/errors';
 import {
-  defaultDeploymentName, deployModel, latencyProfile, modelFromRelease, parseExpectedResponse, parseTrafficSteps, percentile,
+  defaultDeploymentName, deployModel, deploySummary, latencyProfile, modelFromRelease, parseExpectedResponse, parseTrafficSteps, percentile,
   rollbackTraffic, sameTraffic, stepTraffic,
   type ComputeInfo, type DeployInputs, type DeployOps, type Governance, type PlanningResolver,
 } from '../../src/tasks/modelDeploy';
@@ -170,7 +170,7 @@ class FakeAzure implements DeployOps {
     this.onSetTraffic?.(t);
     return { ...t };
   }
-  async credential() { return 'fake-key-123456'; }
+  async credential(_ep: string, _mode: string) { return 'fake-key-123456'; }
   async logs(_ep: string, dep: string) { return `log line of ${dep}\nTraceback: boom`; }
   async score(_uri: string, _body: string, o: { deployment?: string }) {
     let dep = o.deployment;
@@ -287,6 +287,17 @@ describe('rollout with fakes', () => {
     assert.equal(r.unchanged, true);
     assert.deepEqual(az.calls, []);
     assert.ok(l.lines.some((x) => /already serving model churn:2 with 100% of the traffic/.test(x)));
+  });
+
+  test('aml_token endpoint: the smoke test uses a token, no key output', async () => {
+    const az = new FakeAzure(); const { cwd } = world();
+    const modes: string[] = [];
+    az.credential = async (_ep: string, mode: string) => { modes.push(mode); return 'aml-token-abcdef'; };
+    const r = await deployModel(base({ authMode: 'aml_token' }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd });
+    assert.deepEqual(modes, ['AMLToken']);
+    assert.equal(r.endpointKey, undefined);
+    assert.equal(az.endpoints.get('ep1')!.authMode, 'AMLToken');
+    assert.match(deploySummary(r), /\| Model \| \[azureml:churn:2\]\(https:\/\/ml\.azure\.com\/model\/churn:2\/details\?wsid=/);
   });
 
   test('bad inputs: nothing called that writes', async () => {
