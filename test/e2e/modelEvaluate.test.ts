@@ -33,7 +33,7 @@ const metrics: Record<string, Record<string, number>> = {};
 const jobs = { good: `train-good-${randomUUID().slice(0, 6)}`, weak: `train-weak-${randomUUID().slice(0, 6)}` };
 
 async function mlflowMetrics(run: string): Promise<Record<string, number>> {
-  const t = await cred.getToken(SCOPE);
+  const t = (await cred.getToken(SCOPE))!;
   const base = `${box.armUrl.replace(/\/$/, '')}/mlflow/v2.0/subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}`;
   const r = await fetch(`${base}/api/2.0/mlflow/runs/get?run_id=${run}`, { headers: { authorization: `Bearer ${t.token}` } });
   assert.equal(r.status, 200, await r.clone().text());
