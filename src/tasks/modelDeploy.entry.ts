@@ -1,10 +1,12 @@
 // Agent entry of AzureMLModelDeploy@1: inputs → deployModel → outputs + summary.
 import {
   debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getPipelineContext, getString, getVariable, info,
-  progress, runTask, section, setOutput, uploadSummary, warning,
+  progress, runTask, section, setOutput, updateReleaseName, uploadSummary, warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
+import { createReleaseGovernance, parseModelId } from '../devops/governance';
+import { buildModelCard, readEvaluationFile } from './modelCard';
 import { azureDeployOps, deployModel, deploySummary, modelFromRelease, parseExpectedResponse, parseTrafficSteps, type DeployInputs } from './modelDeploy';
 
 runTask(async (signal) => {
@@ -57,9 +59,13 @@ runTask(async (signal) => {
 
   const ctx = createAzureMLContext(ws, createCredential(conn), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const context = getPipelineContext();
+  // in a classic release: approvals → deployment tags, model version tagged deployed.<stage>, release name gets the model version
+  const governance = createReleaseGovernance({ context, environmentId: getVariable('Release.EnvironmentId'), azureml: ctx, log: { info, warning }, updateReleaseName, signal });
+  let approvals: Awaited<ReturnType<NonNullable<typeof governance>['approvals']>> = [];
   const result = await deployModel(inputs, {
-    ops: azureDeployOps(ctx), log: { info, warning, debug, section }, progress, context: getPipelineContext(), signal,
-    // governance: wired by the release-governance entry (src/devops) — approvals become deployment tags
+    ops: azureDeployOps(ctx), log: { info, warning, debug, section }, progress, context, signal,
+    governance: governance && { approvals: async () => (approvals = await governance.approvals()), onDeployed: (i) => governance.onDeployed(i) },
   });
 
   setOutput('endpointName', result.endpointName);
@@ -71,4 +77,10 @@ runTask(async (signal) => {
   setOutput('trafficAfter', JSON.stringify(result.trafficAfter));
   if (result.reportFile) setOutput('deploymentReport', result.reportFile);
   uploadSummary('Azure ML deployment', deploySummary(result));
+  const deployed = parseModelId(result.modelId);
+  if (governance && deployed) {
+    // the model card for approvers of the next stage (evaluation.json of the evaluate task when it is at hand)
+    const evaluation = readEvaluationFile([getString('evaluationFile'), getVariable('Agent.TempDirectory') && `${getVariable('Agent.TempDirectory')}/evaluation.json`], warning);
+    uploadSummary('Model card', await buildModelCard(ctx, { model: deployed, context, evaluation, approvals, deployment: result }));
+  }
 });

@@ -1,0 +1,116 @@
+// Model card for release approvers (uploaded as a summary by the deploy task when it runs in a release): the model
+// version, its lineage (build, commit, training job, data), metrics against production (from the evaluate task's
+// evaluation.json when there is one), the deployment's smoke-test latency, and links to Azure ML studio.
+import fs from 'node:fs';
+import type { ModelVersion } from '@azure/arm-machinelearning';
+import { armGetOptional, getModelVersion, studioUrl, wsPath, type AzureMLContext, type WorkspaceRef } from '../azureml';
+import type { PipelineContext } from '../pipeline';
+
+export interface CardEvaluation {
+  verdict?: string; message?: string; isBetter?: boolean;
+  candidate?: { id?: string; label?: string };
+  baseline?: { found?: boolean; side?: { id?: string; label?: string } };
+  results?: Array<{ name: string; direction?: string; candidate: number; baseline?: number; delta?: number; relative?: number; passed: boolean; reason?: string }>;
+}
+export interface CardSmoke { requests: number; ok: number; errors: number; p50Ms?: number; p95Ms?: number; maxMs?: number }
+export interface CardDeployment { endpointName: string; deploymentName: string; scoringUri?: string; trafficAfter?: Record<string, number>; smoke?: CardSmoke; unchanged?: boolean }
+export interface CardJob { name: string; displayName?: string; status?: string; inputs: Array<{ name: string; uri: string }> }
+
+export interface ModelCardData {
+  ws: WorkspaceRef;
+  model: { name: string; version: string };
+  version?: ModelVersion;
+  job?: CardJob;
+  evaluation?: CardEvaluation;
+  deployment?: CardDeployment;
+  context: PipelineContext;
+  approvals?: Array<{ approver: string; approvedOn: string; comments?: string }>;
+}
+
+const esc = (s: string) => String(s).replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+const num = (n: number | undefined, digits = 4) => (n === undefined || !Number.isFinite(n) ? '–' : Number(n.toPrecision(digits)).toString());
+const ms = (n?: number) => (n === undefined ? '–' : `${Math.round(n)} ms`);
+
+/** markdown of the card (pure) */
+export function modelCardMarkdown(d: ModelCardData): string {
+  const { model, ws, context: c } = d;
+  const p = d.version?.properties;
+  const tags = (p?.tags as Record<string, string>) ?? {};
+  const link = (text: string, url?: string) => (url ? `[${esc(text)}](${url})` : esc(text));
+  const out: string[] = [`### Model card: ${esc(model.name)}:${esc(model.version)}`, ''];
+  if (p?.description) out.push(esc(p.description), '');
+  out.push('| | |', '|---|---|');
+  out.push(`| Model | ${link(`azureml:${model.name}:${model.version}`, studioUrl(ws, 'model', model.name, model.version))} (${esc(p?.modelType ?? 'custom_model')}) |`);
+  if (d.version?.systemData?.createdAt) out.push(`| Registered | ${esc(new Date(d.version.systemData.createdAt as unknown as string).toISOString())}${d.version.systemData.createdBy ? ` by ${esc(d.version.systemData.createdBy)}` : ''} |`);
+  if (c.releaseName || c.stageName) out.push(`| Release | ${link(c.releaseName ?? c.releaseId ?? '', c.releaseUrl)}${c.stageName ? `, stage ${esc(c.stageName)}` : ''} |`);
+  out.push('', '#### Lineage', '', '| | |', '|---|---|');
+  const build = tags['azdo.buildUrl'] ? link(`${tags['azdo.pipeline'] ?? 'build'} ${tags['azdo.buildId'] ?? ''}`.trim(), tags['azdo.buildUrl']) : tags['azdo.pipeline'] ? esc(tags['azdo.pipeline']) : 'not registered by a pipeline';
+  out.push(`| Build | ${build} |`);
+  if (tags['azdo.repository'] || tags['azdo.commit']) out.push(`| Commit | ${esc(tags['azdo.repository'] ?? '')}${tags['azdo.commit'] ? ` \`${tags['azdo.commit'].slice(0, 12).replace(/`/g, '')}\`` : ''}${tags['azdo.branch'] ? ` (${esc(tags['azdo.branch'])})` : ''} |`);
+  if (tags['azdo.requestedFor']) out.push(`| Requested for | ${esc(tags['azdo.requestedFor'])} |`);
+  const jobName = d.job?.name ?? p?.jobName ?? undefined;
+  if (jobName) out.push(`| Training job | ${link(d.job?.displayName ? `${d.job.displayName} (${jobName})` : jobName, studioUrl(ws, 'job', jobName))}${d.job?.status ? `, ${esc(d.job.status)}` : ''} |`);
+  for (const i of d.job?.inputs ?? []) out.push(`| Data: ${esc(i.name)} | \`${i.uri.replace(/`/g, '')}\` |`);
+  if (p?.modelUri) out.push(`| Files | \`${p.modelUri.replace(/`/g, '')}\` |`);
+
+  out.push('', '#### Metrics vs production', '');
+  const e = d.evaluation;
+  if (e?.results?.length) {
+    out.push(`${esc(e.message ?? e.verdict ?? '')}${e.baseline?.side?.label ? ` Production: ${esc(e.baseline.side.label)}.` : ''}`.trim(), '');
+    out.push('| Metric | This model | Production | Change | |', '|---|---|---|---|---|');
+    for (const r of e.results) {
+      const rel = r.relative !== undefined && Number.isFinite(r.relative) ? ` (${r.relative >= 0 ? '+' : ''}${num(r.relative, 3)}%)` : '';
+      out.push(`| ${esc(r.name)}${r.direction ? ` (${r.direction} is better)` : ''} | ${num(r.candidate)} | ${num(r.baseline)} | ${r.delta === undefined ? '–' : `${r.delta >= 0 ? '+' : ''}${num(r.delta)}${rel}`} | ${r.passed ? '✅' : '❌'} ${esc(r.reason ?? '')} |`);
+    }
+  } else {
+    out.push('No evaluation available (run the evaluate task and pass its evaluation.json to see metrics against production).');
+  }
+
+  out.push('', '#### Deployment', '');
+  const dep = d.deployment;
+  if (dep) {
+    out.push('| | |', '|---|---|');
+    out.push(`| Endpoint | ${link(dep.endpointName, studioUrl(ws, 'endpoint', dep.endpointName))} / ${esc(dep.deploymentName)}${dep.unchanged ? ' (already serving, unchanged)' : ''} |`);
+    if (dep.trafficAfter) out.push(`| Traffic | ${esc(Object.entries(dep.trafficAfter).map(([k, v]) => `${k} ${v}%`).join(', ') || 'none')} |`);
+    if (dep.smoke) out.push(`| Smoke test | ${dep.smoke.ok}/${dep.smoke.requests} ok, p50 ${ms(dep.smoke.p50Ms)}, p95 ${ms(dep.smoke.p95Ms)}, max ${ms(dep.smoke.maxMs)} |`);
+  } else out.push('Not deployed yet.');
+
+  if (d.approvals?.length) {
+    out.push('', '#### Approvals', '', '| Approver | When | Comments |', '|---|---|---|');
+    for (const a of d.approvals) out.push(`| ${esc(a.approver)} | ${esc(a.approvedOn)} | ${esc(a.comments ?? '')} |`);
+  }
+  out.push('', `[Workspace in Azure ML studio](${studioUrl(ws, 'workspace')})`);
+  return out.join('\n') + '\n';
+}
+
+/** the training job's name, status and data inputs (uri inputs only); undefined when it is gone */
+export async function loadCardJob(ctx: AzureMLContext, jobName: string): Promise<CardJob | undefined> {
+  const j = await armGetOptional<{ properties?: { displayName?: string; status?: string; inputs?: Record<string, { uri?: string; jobInputType?: string }> } }>(
+    ctx, wsPath(ctx.ws, `/jobs/${encodeURIComponent(jobName)}`), { what: `job '${jobName}'` });
+  if (!j) return undefined;
+  const inputs = Object.entries(j.properties?.inputs ?? {}).filter(([, v]) => typeof v?.uri === 'string').map(([name, v]) => ({ name, uri: v.uri! }));
+  return { name: jobName, displayName: j.properties?.displayName, status: j.properties?.status, inputs };
+}
+
+/** gather and render (model version and job read from the workspace; a read failure leaves that part out) */
+export async function buildModelCard(ctx: AzureMLContext, d: Omit<ModelCardData, 'ws' | 'version' | 'job'>): Promise<string> {
+  const version = await getModelVersion(ctx, d.model.name, d.model.version).catch(() => undefined);
+  const jobName = version?.properties?.jobName ?? undefined;
+  const job = jobName ? await loadCardJob(ctx, jobName).catch(() => undefined) : undefined;
+  return modelCardMarkdown({ ...d, ws: ctx.ws, version, job });
+}
+
+/** the first readable evaluation.json among the candidates (blank entries skipped); a bad file is a warning */
+export function readEvaluationFile(candidates: Array<string | undefined | false>, warn: (m: string) => void): CardEvaluation | undefined {
+  for (const f of candidates) {
+    if (!f || !fs.existsSync(f)) continue;
+    try {
+      const e = JSON.parse(fs.readFileSync(f, 'utf8')) as CardEvaluation;
+      if (Array.isArray(e?.results)) return e;
+      warn(`${f} is not an evaluation of the evaluate task (no results): left out of the model card`);
+    } catch (err) {
+      warn(`${f} could not be read: ${(err as Error).message}`);
+    }
+  }
+  return undefined;
+}
