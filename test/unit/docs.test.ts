@@ -10,7 +10,7 @@ import { regenerateReadme, loadTasks, renderTask, cell } from '../../scripts/gen
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const README = path.join(ROOT, 'README.md');
-type TaskJson = { id: string; name: string; version: { Major: number }; inputs?: Array<{ name: string; aliases?: string[]; required?: boolean; defaultValue?: unknown; visibleRule?: string }> };
+type TaskJson = { id: string; name: string; version: { Major: number }; inputs?: Array<{ name: string; type?: string; options?: Record<string, string>; aliases?: string[]; required?: boolean; defaultValue?: unknown; visibleRule?: string }> };
 const tasks = loadTasks(ROOT) as Map<string, TaskJson>;
 
 test('README task sections match task.json (run npm run docs)', () => {
@@ -42,12 +42,22 @@ test('the generator renders every input and output of a task, escaping table syn
   assert.equal(cell('keep `<code>` as is'), 'keep `<code>` as is');
 });
 
+/** Inputs under template conditionals (`${{ if … }}:` / `${{ else }}:`) count as inputs of the step. */
+function flattenTemplateKeys(inputs: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(inputs)) {
+    if (/^\$\{\{.*\}\}$/.test(k.trim()) && v && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flattenTemplateKeys(v as Record<string, unknown>));
+    else out[k] = v;
+  }
+  return out;
+}
+
 /** `- task: Name@1` steps anywhere in a parsed YAML document. */
 function taskSteps(doc: unknown, out: Array<{ task: string; inputs: Record<string, unknown> }> = []): typeof out {
   if (Array.isArray(doc)) doc.forEach((d) => taskSteps(d, out));
   else if (doc && typeof doc === 'object') {
     const o = doc as Record<string, unknown>;
-    if (typeof o.task === 'string') out.push({ task: o.task, inputs: (o.inputs ?? {}) as Record<string, unknown> });
+    if (typeof o.task === 'string') out.push({ task: o.task, inputs: flattenTemplateKeys((o.inputs ?? {}) as Record<string, unknown>) });
     Object.values(o).forEach((v) => taskSteps(v, out));
   }
   return out;
@@ -62,6 +72,14 @@ function checkSteps(where: string, steps: ReturnType<typeof taskSteps>): string[
     if (!t) { problems.push(`${where}: ${s.task} is not a task of this extension (no tasks/${m[1]}V${m[2]}/task.json)`); continue; }
     const names = new Set((t.inputs ?? []).flatMap((i) => [i.name, ...(i.aliases ?? [])]));
     for (const k of Object.keys(s.inputs)) if (!names.has(k)) problems.push(`${where}: ${s.task} has no input '${k}'`);
+    for (const i of t.inputs ?? []) {
+      const key = [i.name, ...(i.aliases ?? [])].find((n) => n in s.inputs);
+      if (!key) continue;
+      const v = String(s.inputs[key]);
+      if (/\$\(|\$\{\{|\$\[/.test(v)) continue; // runtime / template values
+      if (i.options && (i.type === 'pickList' || i.type === 'radio') && !(v in i.options)) problems.push(`${where}: ${s.task} input '${key}' = '${v}' is not one of ${Object.keys(i.options).join(', ')}`);
+      if (i.type === 'boolean' && !/^(true|false)$/i.test(v)) problems.push(`${where}: ${s.task} input '${key}' = '${v}' is not true/false`);
+    }
     for (const i of t.inputs ?? []) {
       const given = [i.name, ...(i.aliases ?? [])].some((n) => n in s.inputs);
       if (i.required && !i.visibleRule && (i.defaultValue === undefined || i.defaultValue === '') && !given) problems.push(`${where}: ${s.task} lacks required input '${i.name}'`);
