@@ -299,7 +299,11 @@ export function validateInputs(i: EvaluateInputs): ValidInputs {
     candidate = { kind: 'model', ...parseModelRef('candidateModel', m) };
   } else if (i.candidateType === 'job') {
     const j = (i.candidateJob ?? '').trim();
-    if (!j) throw new InputError('candidateJob', 'is required when the candidate is a job (its name, e.g. $(train.jobName))');
+    if (!j) {
+      throw new InputError('candidateJob', (i.candidateModel ?? '').trim()
+        ? 'is required when candidateType is job; set candidateType to model to evaluate candidateModel'
+        : 'is required when the candidate is a job (its name, e.g. $(train.jobName))');
+    }
     if (!JOB_NAME.test(j)) throw new InputError('candidateJob', `'${j}' is not a job name (letters, digits, '-' and '_', starting with a letter or digit)`);
     candidate = { kind: 'job', job: j };
   } else {
@@ -419,7 +423,10 @@ export function modelOwnMetrics(v: ModelVersion): Record<string, number> {
   return out;
 }
 
-/** The job that produced a model version: jobName, property/tag azureml.jobName, or its azureml://jobs/<job>/outputs/… URI. */
+/**
+ * The job that produced a model version: jobName, property/tag azureml.jobName, or its URI
+ * (azureml://jobs/<job>/outputs/…, …/paths/ExperimentRun/dcid.<job>/…, runs:/<job>/…).
+ */
 export function modelJobName(v: ModelVersion): string | undefined {
   const p = v.properties;
   if (!p) return undefined;
@@ -431,7 +438,8 @@ export function modelJobName(v: ModelVersion): string | undefined {
   if (named) return named;
   const uri = p.modelUri ?? '';
   const m = /^azureml:\/\/(?:subscriptions\/[^/]+\/resource[gG]roups\/[^/]+\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/)?jobs\/([^/]+)\/outputs\//i.exec(uri)
-    ?? /\/paths\/ExperimentRun\/dcid\.([^/]+)(?:\/|$)/i.exec(uri);
+    ?? /\/paths\/ExperimentRun\/dcid\.([^/]+)(?:\/|$)/i.exec(uri)
+    ?? /^runs:\/([^/]+)\//i.exec(uri); // MLflow run URI: run id = job name
   return m?.[1];
 }
 
@@ -540,7 +548,8 @@ function unknownMetricError(rules: MetricRule[], side: Side): void {
   if (!missing.length) return;
   const avail = Object.keys(side.metrics).sort();
   throw new InputError('metrics', `${missing.map((m) => `'${m}'`).join(', ')} ${missing.length > 1 ? 'are not metrics' : 'is not a metric'} of the candidate ${side.label}; ` +
-    (avail.length ? `available: ${avail.join(', ')}` : 'it has no metrics'));
+    (avail.length ? `available: ${avail.join(', ')}` : 'it has no metrics') +
+    (/^pipeline$/i.test(side.job?.jobType ?? '') && !side.model ? ' (a pipeline job logs no metrics itself: give the name of the step job that does)' : ''));
 }
 
 interface Identity { models: Set<string>; jobs: Set<string> }

@@ -166,6 +166,7 @@ describe('inputs', () => {
 
   test('each bad input names itself', () => {
     assert.throws(() => validateInputs(base({})), inputErr('candidateJob', /is required/));
+    assert.throws(() => validateInputs(base({ candidateModel: 'm:1' })), inputErr('candidateJob', /set candidateType to model/));
     assert.throws(() => validateInputs(base({ candidateJob: 'bad name' })), inputErr('candidateJob', /not a job name/));
     assert.throws(() => validateInputs(base({ candidateType: 'model' })), inputErr('candidateModel', /is required/));
     assert.throws(() => validateInputs(base({ candidateJob: 'j1' })), inputErr('modelName', /required .* when the candidate is a job/));
@@ -200,6 +201,7 @@ describe('metric sources', () => {
     assert.equal(modelJobName(mv('m', '1', { modelUri: 'azureml://jobs/j3/outputs/model' })), 'j3');
     assert.equal(modelJobName(mv('m', '1', { modelUri: 'azureml://subscriptions/s/resourcegroups/r/workspaces/w/jobs/j4/outputs/model/paths/x' })), 'j4');
     assert.equal(modelJobName(mv('m', '1', { modelUri: 'azureml://datastores/workspaceartifactstore/paths/ExperimentRun/dcid.j5/outputs/model' })), 'j5');
+    assert.equal(modelJobName(mv('m', '1', { modelUri: 'runs:/j6/model' })), 'j6');
     assert.equal(modelJobName(mv('m', '1')), undefined);
   });
 
@@ -345,6 +347,8 @@ describe('evaluate', () => {
     await assert.rejects(evaluateModel(base({ candidateType: 'model', candidateModel: 'm:9' }), { ops: f, log: log() }), inputErr('candidateModel', /model 'm' version 9 was not found/));
     f.job('running', { accuracy: 0.9 }, { status: 'Running' });
     await assert.rejects(evaluateModel(base({ candidateJob: 'running', modelName: 'm' }), { ops: f, log: log() }), /Candidate job 'running' is Running; only a Completed job/);
+    f.job('pipe', {}, { jobType: 'Pipeline' });
+    await assert.rejects(evaluateModel(base({ candidateJob: 'pipe', modelName: 'm' }), { ops: f, log: log() }), inputErr('metrics', /it has no metrics \(a pipeline job logs no metrics itself/));
     f.model('m', mv('m', '1'));
     await assert.rejects(evaluateModel(base({ candidateType: 'model', candidateModel: 'm:1' }), { ops: f, log: log() }), inputErr('metrics', /it has no metrics/));
   });
