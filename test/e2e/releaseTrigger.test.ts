@@ -177,6 +177,51 @@ describe('AzureMLReleaseTrigger@1', { concurrency: true }, () => {
   });
 });
 
+describe('emulated Azure DevOps release REST (raw HTTP, as the service answers)', () => {
+  const call = async (method: string, url: string, body?: unknown, o: { token?: string | null; accept?: string } = {}) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: o.accept ?? 'application/json;api-version=7.2-preview.9' };
+    if (o.token !== null) headers.authorization = `Bearer ${o.token ?? box.systemAccessToken}`;
+    const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  test('resource areas point the Release area at its own host; releases are not served on the collection host', async () => {
+    const areas = await call('GET', `${box.collectionUri}_apis/ResourceAreas`);
+    const rel = areas.body.value.find((a: any) => a.id === 'efc2f575-36ef-48e9-b672-0c6fb4a48ac5');
+    assert.equal(rel.locationUrl, `${box.devopsUrl}vsrm/org/`);
+    const wrongHost = await call('POST', `${box.collectionUri}${box.projectName}/_apis/Release/releases`, { definitionId: 1 });
+    assert.equal(wrongHost.status, 404);
+  });
+  test('create-release validation, api-version rules, auth', async () => {
+    const def = addReleaseDefinition(box.ctx, { name: 'cd-raw', model: 'm-raw' });
+    const url = `${box.devopsUrl}vsrm/org/${box.projectId}/_apis/Release/releases`;
+    const art = (alias: string, instanceReference: unknown) => ({ definitionId: def.id, artifacts: [{ alias, instanceReference }] });
+    let r = await call('POST', url, art('_nope', { id: '1', name: '1' }));
+    assert.equal(r.status, 400);
+    assert.match(r.body.message, /alias '_nope' is not found in the release pipeline 'cd-raw'/);
+    r = await call('POST', url, art('_m-raw', { name: '1' }));
+    assert.equal(r.status, 400);
+    assert.match(r.body.message, /instanceReference\.id/);
+    r = await call('POST', url, { definitionId: 999, artifacts: [] });
+    assert.equal(r.status, 404);
+    r = await call('POST', url, art('_m-raw', { id: '1', name: '1' }), { accept: 'application/json' });
+    assert.equal(r.status, 400);
+    assert.match(r.body.message, /^No api-version was supplied for the POST request/);
+    r = await call('POST', url, art('_m-raw', { id: '1', name: '1' }), { accept: 'application/json;api-version=7.2' });
+    assert.match(r.body.message, /is under preview\. The -preview flag must be supplied/);
+    r = await call('POST', url, art('_m-raw', { id: '1', name: '1' }), { token: null });
+    assert.equal(r.status, 401);
+    assert.equal(listReleases(box.ctx, def.id).length, 0, 'nothing created by refused calls');
+    r = await call('POST', url, art('_m-raw', { id: '1', name: '1' }));
+    assert.equal(r.status, 200);
+    // approvals: the service's default statusFilter is pending
+    const ap = await call('GET', `${box.devopsUrl}vsrm/org/${box.projectId}/_apis/Release/approvals?releaseIdsFilter=${r.body.id}`);
+    assert.equal(ap.body.count, 1);
+    assert.equal(ap.body.value[0].status, 'pending');
+    assert.equal(ap.body.value[0].releaseEnvironment.name, 'production');
+  });
+});
+
 // after the concurrent cases: faults are box-wide
 describe('AzureMLReleaseTrigger@1 under faults', () => {
   test('transient Azure DevOps faults (429/500/503/dropped connections) are retried; still exactly one release', async () => {
