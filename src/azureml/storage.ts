@@ -478,7 +478,11 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
       }
     }
     if (!isFile) {
-      for await (const b of container.listBlobsFlat({ prefix: trimmed ? `${trimmed}/` : '', abortSignal: ctx.signal })) listed.push(blobEntry(b));
+      for await (const b of container.listBlobsFlat({ prefix: trimmed ? `${trimmed}/` : '', includeMetadata: true, abortSignal: ctx.signal })) {
+        // folder placeholders: ADLS Gen2 directories (hdi_isfolder) and empty 'x/' marker blobs some tools create
+        if (b.metadata?.hdi_isfolder === 'true' || (b.name.endsWith('/') && !b.properties.contentLength)) continue;
+        listed.push(blobEntry(b));
+      }
     }
   } catch (err) {
     throw storageError(err, info, `listing ${trimmed || '/'}`);

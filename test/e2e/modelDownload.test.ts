@@ -17,7 +17,12 @@ let corruptPrefix = '';
 
 before(async () => {
   box = await startAzureInABox({ fastLro: true });
-  await seedModelVersion(box, 'dl-model', '1', { 'weights.txt': 'one\n', 'conf/params.json': '{"v":1}', '.hidden': 'h1' });
+  await seedModelVersion(box, 'dl-model', '1', { 'weights.txt': 'one\n', 'conf/params.json': '{"v":1}', '.hidden': 'h1', 'conf/': '' });
+  // an ADLS Gen2-style directory placeholder (hdi_isfolder) beside the files: not a file to download
+  await containerClient(box).getBlockBlobClient('seed/dl-model/1/model/conf').upload('', 0, { metadata: { hdi_isfolder: 'true' } });
+  const seeded: string[] = [];
+  for await (const b of containerClient(box).listBlobsFlat({ prefix: 'seed/dl-model/1/' })) seeded.push(b.name);
+  assert.ok(seeded.includes('seed/dl-model/1/model/conf/') && seeded.includes('seed/dl-model/1/model/conf'), `placeholders planted: ${seeded.join(', ')}`);
   await seedModelVersion(box, 'dl-model', '2', { 'weights.txt': 'two\n', 'conf/params.json': '{"v":2}' }, { tags: { stage: 'prod' } });
   await seedModelVersion(box, 'dl-model', '3', { 'weights.txt': 'three\n', 'conf/params.json': '{"v":3}' }, { tags: { stage: 'dev' } });
   // every ARM write of this file happens here, so the tests (run concurrently) can assert the task writes nothing
