@@ -23,7 +23,7 @@ const job = (status: string, name = 'j1'): JobResource => ({ id: `/x/jobs/${name
 
 /** a job whose status follows a timeline (virtual ms → status) */
 function timelineOps(clock: { now(): number }, timeline: Array<[number, string]>, extra: Partial<WaitOps> = {}): WaitOps & { reads: number; cancels: number; logReads: number } {
-  const o = {
+  const o: WaitOps & { reads: number; cancels: number; logReads: number } = {
     reads: 0, cancels: 0, logReads: 0,
     readJob: async () => {
       o.reads++;
@@ -32,7 +32,7 @@ function timelineOps(clock: { now(): number }, timeline: Array<[number, string]>
       return { job: job(s) };
     },
     cancelJob: async () => { o.cancels++; return { status: 'Canceled', confirmed: true }; },
-    logReader: () => ({ readNew: async () => { o.logReads++; return [`line ${o.logReads}`]; }, tail: async () => [] }),
+    logReader: () => ({ readNew: async (): Promise<string[]> => { o.logReads++; return [`line ${o.logReads}`]; }, tail: async (): Promise<string[]> => [] }),
     runDetails: async () => undefined,
     runSummary: async () => undefined,
     ...extra,
@@ -143,7 +143,7 @@ describe('helpers', () => {
   });
 
   test('validateInputs: every bad input names itself', () => {
-    const base = { mode: 'submit' as const, jobFile: 'job.yml', wait: true, streamLogs: true, timeoutMinutes: 0, cancelOnCancel: true };
+    const base = { mode: 'submit' as 'submit' | 'waitExisting', jobFile: 'job.yml', wait: true, streamLogs: true, timeoutMinutes: 0, cancelOnCancel: true };
     const bad: Array<[Partial<typeof base> & Record<string, unknown>, RegExp]> = [
       [{ timeoutMinutes: -1 }, /^Input 'timeoutMinutes'/],
       [{ jobName: 'bad name' }, /^Input 'jobName'/],
