@@ -473,8 +473,13 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
   let isFile = false;
   try {
     if (trimmed && !prefix.endsWith('/')) {
-      for await (const b of container.listBlobsFlat({ prefix: trimmed, abortSignal: ctx.signal })) {
-        if (b.name === trimmed) { listed.push(blobEntry(b)); isFile = true; break; }
+      const props = await container.getBlobClient(trimmed).getProperties({ abortSignal: ctx.signal }).catch((err) => {
+        if (err?.statusCode === 404) return undefined;
+        throw err;
+      });
+      if (props && props.metadata?.hdi_isfolder !== 'true') {
+        listed.push(blobEntry({ name: trimmed, properties: { contentLength: props.contentLength, contentMD5: props.contentMD5 } }));
+        isFile = true;
       }
     }
     if (!isFile) {

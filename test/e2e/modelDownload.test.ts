@@ -34,6 +34,8 @@ before(async () => {
   });
   await uploadFiles(box, `azureml/${job}/model`, { 'model.pkl': 'pickle', 'MLmodel': 'flavors: {}' });
   await seedModelVersion(box, 'job-model', '1', {}, { modelUri: `azureml://jobs/${job}/outputs/model` });
+  await uploadFiles(box, 'seed/file-model/1', { 'clf.pkl': 'single file', 'clf.pkl.bak': 'other', 'clf.pkl/inner': 'not this' });
+  await seedModelVersion(box, 'file-model', '1', {}, { modelUri: 'azureml://datastores/workspaceblobstore/paths/seed/file-model/1/clf.pkl' });
   // 'model/../../../evil.txt' relative to a download folder root/a/b/dest would be root/a/evil.txt
   await uploadFiles(box, 'seed/evil-model/1/model', { 'good.txt': 'good' });
   await plantRawBlob(box, 'seed/evil-model/1/model/../../../evil.txt', 'pwned');
@@ -101,13 +103,23 @@ describe('resolve a model (YAML)', { concurrency: true }, () => {
     assert.ok(!existsSync(d.none), 'download=false creates nothing');
   });
 
-  test('job-output model: azureml://jobs/<job>/outputs/model resolves through the job (default output location)', async () => {
+  test('job-output model (azureml://jobs/<job>/outputs/model, default output location) and single-file model', async () => {
     const job = 'train-job-7';
     const dest = tmp('dl-job-');
-    const r = await run({ definition: 'job-model', version: '1', downloadPath: dest });
+    const fileDest = tmp('dl-file-');
+    const [r, f] = await Promise.all([
+      run({ definition: 'job-model', version: '1', downloadPath: dest }),
+      run({ definition: 'file-model', version: '1', downloadPath: fileDest }),
+    ]);
     assert.equal(r.result, 'Succeeded', explain(r));
     assert.equal(r.outputs.modelUri, `azureml://jobs/${job}/outputs/model`);
     assert.deepEqual(listTree(dest), ['model.json', 'model/MLmodel', 'model/model.pkl']);
+    assert.equal(readFileSync(path.join(dest, 'model', 'model.pkl'), 'utf8'), 'pickle');
+    // a file model lands as <downloadPath>/<file name>, even beside blobs sharing its name as a prefix
+    assert.equal(f.result, 'Succeeded', explain(f));
+    assert.equal(f.outputs.modelPath, path.join(fileDest, 'clf.pkl'));
+    assert.deepEqual(listTree(fileDest), ['clf.pkl', 'model.json']);
+    assert.equal(readFileSync(path.join(fileDest, 'clf.pkl'), 'utf8'), 'single file');
   });
 });
 
