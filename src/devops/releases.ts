@@ -121,26 +121,46 @@ function sameParams(run: Run, params: Record<string, string>): boolean {
   return Object.entries(params).every(([k, v]) => String(tp[k] ?? '') === v);
 }
 
+/** full recent runs per connection and pipeline (listRuns has no parameters: each run is read once per task run) */
+const runCache = new WeakMap<DevOpsConnection, Map<number, Promise<Run[]>>>();
+
+async function recentRuns(conn: DevOpsConnection, p: PipelineInfo, scan: number): Promise<Run[]> {
+  let perConn = runCache.get(conn);
+  if (!perConn) runCache.set(conn, (perConn = new Map()));
+  let runs = perConn.get(p.id);
+  if (!runs) {
+    const load = async () => {
+      const api = await conn.pipelines();
+      const grant = `View builds' on pipeline '${p.name}`;
+      const list = (await devopsCall(conn, `list runs of pipeline '${p.name}'`, () => api.listRuns(conn.project, p.id), { grant }) ?? [])
+        .sort((a, b) => (b.id ?? 0) - (a.id ?? 0)).slice(0, scan);
+      const out: Run[] = [];
+      for (let i = 0; i < list.length; i += 8) {
+        const full = await Promise.all(list.slice(i, i + 8).map((r) => devopsCall(conn, `read run ${r.id} of '${p.name}'`, () => api.getRun(conn.project, p.id, r.id!), { grant })));
+        for (const r of full) if (r) out.push(r);
+      }
+      return out;
+    };
+    runs = load();
+    runs.catch(() => perConn!.delete(p.id));
+    perConn.set(p.id, runs);
+  }
+  return runs;
+}
+
 /** recent runs (newest `scan`) of the pipeline started with these template parameters */
 export async function findRunsWithParameters(conn: DevOpsConnection, p: PipelineInfo, params: Record<string, string>, version: string, scan = 50): Promise<CreatedItem[]> {
-  const api = await conn.pipelines();
-  const grant = `View builds' on pipeline '${p.name}`;
-  const runs = (await devopsCall(conn, `list runs of pipeline '${p.name}'`, () => api.listRuns(conn.project, p.id), { grant }) ?? [])
-    .sort((a, b) => (b.id ?? 0) - (a.id ?? 0)).slice(0, scan);
-  const out: CreatedItem[] = [];
-  for (let i = 0; i < runs.length; i += 8) {
-    const full = await Promise.all(runs.slice(i, i + 8).map((r) => devopsCall(conn, `read run ${r.id} of '${p.name}'`, () => api.getRun(conn.project, p.id, r.id!), { grant })));
-    for (const r of full) if (r && sameParams(r, params)) out.push({ id: r.id!, name: r.name ?? String(r.id), webUrl: webUrlOf(r), version, existing: true });
-  }
-  return out;
+  return (await recentRuns(conn, p, scan)).filter((r) => sameParams(r, params))
+    .map((r) => ({ id: r.id!, name: r.name ?? String(r.id), webUrl: webUrlOf(r), version, existing: true }));
 }
 
 export async function runPipelineWithParameters(conn: DevOpsConnection, p: PipelineInfo, params: Record<string, string>, version: string): Promise<CreatedItem> {
   const api = await conn.pipelines();
   const r = await devopsCall(conn, `queue a run of pipeline '${p.name}'`, () => api.runPipeline({ templateParameters: params }, conn.project, p.id), {
     grant: `Queue builds' on pipeline '${p.name}`,
-    beforeRetry: async () => (await findRunsWithParameters(conn, p, params, version, 10))[0],
+    beforeRetry: async () => { runCache.get(conn)?.delete(p.id); return (await findRunsWithParameters(conn, p, params, version, 10))[0]; },
   });
+  (await runCache.get(conn)?.get(p.id)?.catch(() => undefined))?.unshift(r);
   return { id: r.id!, name: r.name ?? String(r.id), webUrl: webUrlOf(r), version, existing: false };
 }
 

@@ -164,7 +164,6 @@ describe('AzureMLReleaseTrigger@1', { concurrency: true }, () => {
       [{ mode: 'push', target: 'release', modelName: 'm-bad', modelVersion: '1', releaseDefinition: 'no-such-cd' }, /^Input 'releaseDefinition': no release pipeline named 'no-such-cd'/],
       [{ mode: 'push', target: 'release', modelName: 'm-bad', modelVersion: '1', releaseDefinition: 'cd-bad', artifactAlias: '_other' }, /^Input 'artifactAlias': release pipeline 'cd-bad' has no artifact '_other'/],
       [{ mode: 'push', target: 'release', modelName: 'm-other', modelVersion: '1', releaseDefinition: 'cd-bad' }, /^Input 'modelName': artifact '_m-bad' of release pipeline 'cd-bad' is model 'm-bad', not 'm-other'/],
-      [{ mode: 'sideways', target: 'release', modelName: 'm-bad', modelVersion: '1', releaseDefinition: 'cd-bad' }, /^Input 'mode'/],
       [{ mode: 'push', target: 'pipeline', modelName: 'm-bad', modelVersion: '1', pipeline: 'nope' }, /^Input 'pipeline': no pipeline named 'nope'/],
     ];
     const runs = await Promise.all(cases.map(([inputs]) => run(inputs)));
