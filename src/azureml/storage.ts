@@ -502,7 +502,7 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
     const rel = isFile ? top : `${top}/${b.name.slice(trimmed.length + (trimmed ? 1 : 0))}`;
     const t = safeBlobTarget(root, rel);
     if ('refused' in t) {
-      throw new UserError(`Refusing to download blob '${b.name}': it would be written outside the download folder ${root} (${t.refused}); nothing was downloaded`);
+      throw new UserError(`Refusing to download blob '${b.name}': unsafe file name (${t.refused}) that could be written outside the download folder ${root}; nothing was downloaded`);
     }
     plan.push({ blob: b.name, rel: isFile ? '' : rel.slice(top.length + 1), target: t.path, size: b.size, md5: b.md5 });
   }
