@@ -14,6 +14,18 @@
 // inverted sections and {{{.}}} (current item). No helpers (#if, #equals, extractUrlQueryParameter…).
 // Also: release variables the server derives from the artifact, and the injected download task (inputs rendered from
 // the artifact + version, downloadPath, itemPattern) run as the bundled task.
+//
+// Decisions recorded in the contribution (vss-extension.json, id azureml-model-artifact):
+//  - artifactType "Package": a registered model is a named, versioned, immutable package in a registry. Not "Build",
+//    because for Build the server uses its own build-artifact download instead of downloadTaskId.
+//  - paging: ARM's absolute nextLink is the callback context ({"nextLink": "…"}); the URL template renders it when
+//    present ({{#nextLink}}{{{.}}}{{/nextLink}}{{^nextLink}}<first page URL>{{/nextLink}}); callbackRequiredTemplate is
+//    "true" while a page has a nextLink. The harness refuses a rendered URL outside the endpoint's origin (the server
+//    would send the connection's credential there).
+//  - 2 MB: every page is bounded (versions $top=50, latest $top=1, models/workspaces/resource groups by the service's
+//    page size, ~1-3 KB per item); the harness fails any response above MAX_RESPONSE_BYTES.
+//  - studio links (artifactSourceDefinitionUrl/VersionUrl) are template-only bindings ({"Url": …}) on ml.azure.com
+//    (public cloud; sovereign-cloud studio hosts cannot be derived by a template without helpers).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mustache from 'mustache';
