@@ -407,6 +407,7 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
     ops, log, progress: deps.progress, signal: deps.signal, clock, streamLogs: inputs.streamLogs,
     timeoutMs: inputs.timeoutMinutes * 60_000, cancelOnCancel: inputs.cancelOnCancel, initial: job,
   });
+  log.debug(`Job ${name}: ${out.polls} status read(s) while waiting`);
   result.waited = true;
   result.status = out.status;
   result.polls = out.polls;

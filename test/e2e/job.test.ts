@@ -119,6 +119,22 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
     assert.deepEqual(w.writes.filter((x) => /e2e-nowait-1/.test(x)), []);
   });
 
+  test('429/500/503 on the job\'s own requests (30%): retried (Retry-After honoured), the job is submitted once and completes', async () => {
+    box.faults.set({ rate: 0.3, kinds: ['429', '500', '503'], pathFilter: /\/jobs\/e2e-faults-1/, maxConsecutive: 3 });
+    let r;
+    try {
+      r = await run({ jobFile: 'job.yml', jobName: 'e2e-faults-1', overrides: 'inputs.epochs=80', streamLogs: 'false' });
+    } finally {
+      box.faults.reset();
+    }
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(r.outputs.status, 'Completed');
+    const gets = box.requests.filter((q) => q.url.split('?')[0]!.endsWith('/jobs/e2e-faults-1'));
+    assert.ok(gets.some((q) => q.status === 429 || q.status >= 500), 'faults were injected on the job\'s requests');
+    assert.equal(gets.filter((q) => q.method === 'PUT' && q.status === 201).length, 1, 'created once');
+    assert.equal(jobStatusHistory(box.ctx, `${wsId}/jobs/e2e-faults-1`).filter((h) => h.status === 'Running').length, 1, 'ran once');
+  });
+
   test('SIGINT while waiting cancels the Azure ML job (Canceled in the emulator within 5 s)', async () => {
     // SIGINT once the job's own log lines stream in (it is Running); the matcher records when the signal is sent
     let signalledAt = 0;
