@@ -218,6 +218,14 @@ describe('emulated Azure DevOps release REST (raw HTTP, as the service answers)'
     assert.equal(ap.body.count, 1);
     assert.equal(ap.body.value[0].status, 'pending');
     assert.equal(ap.body.value[0].releaseEnvironment.name, 'production');
+    // updateReleaseResource: rename needs 'Manage releases'
+    const relUrl = `${url}/${r.body.id}`;
+    const denied = await call('PATCH', relUrl, { name: 'x' }, { token: addRestrictedJobToken(box.ctx, ['ManageReleases']) });
+    assert.equal(denied.status, 403);
+    assert.match(denied.body.message, /^VS402904: Access denied: User ml-project Build Service \(org\) does not have manage releases permission\. Contact your release manager\.$/);
+    const renamed = await call('PATCH', relUrl, { name: 'Release-1 (m-raw:1)', comment: 'model version' });
+    assert.equal(renamed.status, 200);
+    assert.equal(listReleases(box.ctx, def.id)[0]!.name, 'Release-1 (m-raw:1)');
   });
 });
 

@@ -272,31 +272,27 @@ export function register(router: Router, ctx: EmulatorContext): void {
     const r = getRelease(ctx, req.params.id);
     return { status: 200, body: releaseJson(ctx, r, 'full') };
   });
-  router.add('PATCH', `${base}/releases/:id`, (req) => {
+  // updateReleaseResource (PATCH ReleaseUpdateMetadata) and updateRelease (PUT Release): both need 'Manage releases'
+  const update = (apply: (r: ReleaseRecord, b: any) => void) => (req: Req): Res => {
     pre(req, 1);
     const r = getRelease(ctx, req.params.id);
     requirePermission(ctx, req, 'ManageReleases');
     const b = req.body ?? {};
     if (typeof b.name === 'string' && b.name.trim()) r.name = b.name.trim();
+    apply(r, b);
+    r.modifiedOn = new Date().toISOString();
+    ctx.store.put(RELEASES, String(r.id), r);
+    return { status: 200, body: releaseJson(ctx, r, 'full') };
+  };
+  router.add('PATCH', `${base}/releases/:id`, update((r, b) => {
     if (typeof b.keepForever === 'boolean') (r as any).keepForever = b.keepForever;
     if (b.status !== undefined && b.status !== null) r.status = statusName(b.status) ?? r.status;
-    r.modifiedOn = new Date().toISOString();
-    ctx.store.put(RELEASES, String(r.id), r);
-    return { status: 200, body: releaseJson(ctx, r, 'full') };
-  });
-  router.add('PUT', `${base}/releases/:id`, (req) => {
-    pre(req, 1);
-    const r = getRelease(ctx, req.params.id);
-    requirePermission(ctx, req, 'ManageReleases');
-    const b = req.body ?? {};
-    if (b.id !== undefined && Number(b.id) !== r.id) devopsFail(400, 'Microsoft.VisualStudio.Services.ReleaseManagement.Data.Exceptions.InvalidRequestException, Microsoft.VisualStudio.Services.ReleaseManagement2.Data', `Release id ${b.id} in the body does not match ${r.id} in the URL.`);
-    if (typeof b.name === 'string' && b.name.trim()) r.name = b.name.trim();
+  }));
+  router.add('PUT', `${base}/releases/:id`, update((r, b) => {
+    if (b.id !== undefined && Number(b.id) !== r.id) invalid(`Release id ${b.id} in the body does not match ${r.id} in the URL.`);
     if (typeof b.description === 'string') r.description = b.description;
     if (Array.isArray(b.tags)) r.tags = b.tags.map(String);
-    r.modifiedOn = new Date().toISOString();
-    ctx.store.put(RELEASES, String(r.id), r);
-    return { status: 200, body: releaseJson(ctx, r, 'full') };
-  });
+  }));
 
   // approvals
   router.add('GET', `${base}/approvals`, (req) => {
