@@ -24,7 +24,7 @@ import { startAzureInABox, type AzureInABox } from '../test/emulator';
 import { ensureCa } from '../test/emulator/ca';
 import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../test/helpers/agent';
 import { boxEndpoint, evaluateBinding, injectedTaskInputs, loadArtifactType, type LinkedArtifact, type PickerValue } from '../test/helpers/artifactHarness';
-import { addReleaseDefinition, approve, listApprovals, listReleases, type ReleaseRecord } from '../test/emulator/devops/release';
+import { addReleaseDefinition, approve, listApprovals, listReleases, RELEASES, type ReleaseRecord } from '../test/emulator/devops/release';
 
 export interface DemoOptions {
   /** state folder of Azure-in-a-box (kept across runs); ignored when `box` is given */
@@ -72,6 +72,12 @@ export interface DemoResult {
 }
 
 const TASK_DIR = (task: string) => path.join(REPO_ROOT, 'tasks', `${task}V1`);
+function taskHasInput(task: string, input: string): boolean {
+  try {
+    const t = JSON.parse(fs.readFileSync(path.join(TASK_DIR(task), 'task.json'), 'utf8')) as { inputs?: Array<{ name: string }> };
+    return (t.inputs ?? []).some((i) => i.name === input);
+  } catch { return false; }
+}
 export function taskAvailable(task: string): boolean {
   return fs.existsSync(path.join(TASK_DIR(task), 'task.json')) && fs.existsSync(path.join(TASK_DIR(task), 'index.js'));
 }
@@ -88,6 +94,8 @@ interface Flow {
   modelOutputUri?: string;
   modelVersion?: string;
   isBetter?: boolean;
+  /** evaluation.json of the evaluate step, kept as the CI run's published artifact */
+  evaluationFile?: string;
   releaseId?: string;
   release?: ReleaseRecord;
   artifact?: { linked: LinkedArtifact; version: PickerValue };
@@ -178,6 +186,16 @@ async function runTask(flow: Flow, res: StepResult, task: string, opts: Omit<Run
   run.summaries.forEach((markdown, i) => res.summaries.push({ title: titles[i] ?? task, task, markdown }));
   res.logs.push({ task, lines: keyLogLines(run.stdout) });
   printKv(flow, 'output variables', run.outputs, run.secretOutputs);
+  // what the agent does with ##vso[release.updatereleasename]: rename the release (in the emulated Azure DevOps)
+  const rename = run.commands.filter((x) => x.name === 'release.updatereleasename').pop();
+  if (rename && flow.release && rename.data.trim()) {
+    const rec = flow.box.store.get<ReleaseRecord>(RELEASES, String(flow.release.id));
+    if (rec && rec.name !== rename.data.trim()) {
+      flow.box.store.put(RELEASES, String(rec.id), { ...rec, name: rename.data.trim(), modifiedOn: new Date().toISOString() });
+      flow.print(`  ${cyan('release renamed')}  ${rec.name} → ${rename.data.trim()}`);
+    }
+    flow.release = { ...flow.release, name: rename.data.trim() };
+  }
   if (run.result !== 'Succeeded' && run.result !== 'SucceededWithIssues') {
     throw new StepFailed(`${task} ${run.result ?? 'failed'}: ${run.message ?? run.errors[0] ?? `exit code ${run.code}`}`);
   }
@@ -271,6 +289,23 @@ function releaseJob(flow: Flow, stage: string): Pick<RunOptions, 'variables' | '
 }
 const RELEASE_DEFINITION_NAME = (_flow: Flow) => (JSON.parse(fs.readFileSync(RELEASE_DEFINITION_FILE, 'utf8')) as { name: string }).name;
 
+/** evaluation.json for the model card, when the deploy task takes it */
+function evaluationInput(flow: Flow): Record<string, string> {
+  return flow.evaluationFile && taskHasInput('AzureMLModelDeploy', 'evaluationFile') ? { evaluationFile: flow.evaluationFile } : {};
+}
+
+/** What governance left on the Azure ML side (deployment tags, model version tags) and on the release (its name). */
+function printGovernance(flow: Flow, endpointName: string, deploymentName: string | undefined): void {
+  const dep = flow.box.store.list<{ resource: { id: string; name: string; tags?: Record<string, string> } }>('onlineDeployments')
+    .find((d) => d.resource.name === deploymentName && d.resource.id.includes(`/onlineEndpoints/${endpointName}/`));
+  const tags = Object.entries(dep?.resource.tags ?? {}).filter(([k]) => /^azdo\.(release$|stage|approv)/.test(k));
+  if (tags.length) flow.print(`  ${cyan('deployment tags')}  ${trim(tags.map(([k, v]) => `${k}=${v}`).join('  '), 200)}`);
+  const ver = flow.box.store.list<{ model: string; name: string; properties: { tags?: Record<string, string> } }>('modelVersions')
+    .find((v) => v.model === flow.modelName && v.name === flow.artifact?.version.Value);
+  const vt = Object.entries(ver?.properties.tags ?? {}).filter(([k]) => k.startsWith('deployed.'));
+  if (vt.length) flow.print(`  ${cyan('model version tags')}  ${vt.map(([k, v]) => `${k}=${v}`).join('  ')}`);
+}
+
 function deployNote(run: TaskRunWithLeaks): string {
   const before = run.outputs.trafficBefore ?? '';
   const after = run.outputs.trafficAfter ?? '';
@@ -330,12 +365,16 @@ const STEPS: StepDef[] = [
     task: 'AzureMLModelEvaluate',
     async run(flow, res) {
       if (!flow.jobName) throw new StepFailed('no training job to evaluate (train did not run)');
+      fs.mkdirSync(path.join(flow.outDir, 'ci-artifacts'), { recursive: true });
       const run = await runTask(flow, res, 'AzureMLModelEvaluate', {
         inputs: {
           ...wsInputs(flow), candidateType: 'job', candidateJob: flow.jobName, baseline: 'endpoint', endpointName: PROD_ENDPOINT,
           modelName: flow.modelName, metrics: 'test_loss lower min_delta=0.01\naccuracy higher', allowEqual: 'true',
         },
+        // evaluation.json goes to Agent.TempDirectory: keep it, as the CI pipeline publishes it for the release's model card
+        env: { AGENT_TEMPDIRECTORY: path.join(flow.outDir, 'ci-artifacts') },
       });
+      if (run.outputs.evaluationFile && fs.existsSync(run.outputs.evaluationFile)) flow.evaluationFile = run.outputs.evaluationFile;
       flow.isBetter = run.outputs.isBetter === 'true';
       res.note = `verdict ${run.outputs.verdict ?? '?'}`;
       if (!flow.isBetter) flow.print(`  ${yellow('not better than production: the CI pipeline would stop here (register/trigger are conditioned on isBetter)')}`);
@@ -415,11 +454,12 @@ const STEPS: StepDef[] = [
       const run = await runTask(flow, res, 'AzureMLModelDeploy', {
         inputs: {
           ...wsInputs(flow), endpointName: STAGING_ENDPOINT, endpointType: 'managed', authMode: 'key', instanceType: 'Standard_DS3_v2',
-          ...SCORING, smokeRequests: '5', trafficSteps: '100', healthCheckRequests: '3', deleteOldDeployment: 'true',
+          ...SCORING, smokeRequests: '5', trafficSteps: '100', healthCheckRequests: '3', deleteOldDeployment: 'true', ...evaluationInput(flow),
         },
         ...releaseJob(flow, 'staging'),
       });
       flow.stagingDeployment = run.outputs.deploymentName;
+      printGovernance(flow, STAGING_ENDPOINT, run.outputs.deploymentName);
       res.note = deployNote(run);
     },
   },
@@ -451,10 +491,11 @@ const STEPS: StepDef[] = [
       const run = await runTask(flow, res, 'AzureMLModelDeploy', {
         inputs: {
           ...wsInputs(flow), endpointName: PROD_ENDPOINT, endpointType: 'kubernetes', compute: 'k8s-compute', authMode: 'key', instanceType: 'defaultinstancetype',
-          ...SCORING, smokeRequests: '5', trafficSteps: '10,50,100', healthCheckRequests: '5', stepWaitSeconds: '0',
+          ...SCORING, smokeRequests: '5', trafficSteps: '10,50,100', healthCheckRequests: '5', stepWaitSeconds: '0', ...evaluationInput(flow),
         },
         ...releaseJob(flow, 'production'),
       });
+      printGovernance(flow, PROD_ENDPOINT, run.outputs.deploymentName);
       flow.prodDeployment = run.outputs.deploymentName;
       flow.prodScoringUri = run.outputs.scoringUri;
       flow.prodKey = run.outputs.endpointKey;

@@ -62,6 +62,13 @@ test('demo, first run: train → evaluate → register → release → staging �
   assert.equal(prodApprovals.length, 1);
   assert.equal(prodApprovals[0]!.status, 'approved');
   assert.equal(prodApprovals[0]!.approvedBy?.displayName, 'Grace Hopper');
+  // … and on the Azure ML side: the production deployment's tags, the model version's deployed.<stage> tag; the
+  // release is renamed with the model version (##vso[release.updatereleasename], applied as the agent does)
+  const prodDep = box.store.list<{ resource: { id: string; name: string; tags?: Record<string, string> } }>('onlineDeployments')
+    .find((d) => d.resource.id.includes('/onlineEndpoints/diabetes-prod/') && d.resource.name === first!.step('deploy-aks')!.outputs.deploymentName);
+  assert.match(prodDep?.resource.tags?.['azdo.approvedBy'] ?? '', /Grace Hopper/);
+  assert.match(versions().find((v) => v.name === '2')?.properties.tags['deployed.production'] ?? '', /Release-1/);
+  assert.match(listReleases(box.ctx)[0]!.name, /diabetes-classifier:2/);
 
   // staging serves v2; production moved from the baseline deployment to the new one and answers from it
   const newDep = first.step('deploy-aks')!.outputs.deploymentName!;
