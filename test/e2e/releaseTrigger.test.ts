@@ -124,7 +124,8 @@ describe('AzureMLReleaseTrigger@1', { concurrency: true }, () => {
   test('reconcile to a YAML pipeline run per new version', async () => {
     const p = addPipeline(box.ctx, { name: 'cd-yaml-rec', parameters: [{ name: 'modelName', type: 'string' }, { name: 'modelVersion', type: 'string' }] });
     await register('m-piperec', '1');
-    const inputs = { mode: 'reconcile', target: 'pipeline', modelName: 'm-piperec', pipeline: String(p.id) };
+    // templateParameters as the agent passes the task.json default
+    const inputs = { mode: 'reconcile', target: 'pipeline', modelName: 'm-piperec', pipeline: String(p.id), templateParameters: 'modelName={modelName}, modelVersion={modelVersion}' };
     assert.equal((await run(inputs)).result, 'Succeeded');
     await register('m-piperec', '2');
     await register('m-piperec', '3');
