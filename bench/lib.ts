@@ -71,6 +71,8 @@ export interface Spawned {
   spawnedAt: number;
   /** peak RSS in bytes from /usr/bin/time -v ("Maximum resident set size"), when measured */
   maxRssBytes?: number;
+  /** user + system CPU seconds of the command from /usr/bin/time -v, when measured (less sensitive to machine load than wall time) */
+  cpuSeconds?: number;
 }
 
 export const hasTimeBin = () => fs.existsSync(TIME_BIN);
@@ -103,14 +105,16 @@ export async function spawnTimed(cmd: string, args: string[], opts: { env: NodeJ
   const wallMs = performance.now() - t0;
   await new Promise<void>((r) => (child.stdout.readableEnded && child.stderr.readableEnded ? r() : child.on('close', () => r())));
   clearTimeout(timer);
-  let maxRssBytes: number | undefined;
+  let maxRssBytes: number | undefined, cpuSeconds: number | undefined;
   if (rssFile) {
     const text = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, 'utf8') : '';
     const m = /Maximum resident set size \(kbytes\):\s*(\d+)/.exec(text);
     if (m) maxRssBytes = Number(m[1]) * 1024;
+    const u = /User time \(seconds\):\s*([\d.]+)/.exec(text), sy = /System time \(seconds\):\s*([\d.]+)/.exec(text);
+    if (u && sy) cpuSeconds = Number(u[1]) + Number(sy[1]);
     fs.rmSync(rssFile, { force: true });
   }
-  return { code, signal, stdout, stderr, wallMs, spawnedAt, maxRssBytes };
+  return { code, signal, stdout, stderr, wallMs, spawnedAt, maxRssBytes, cpuSeconds };
 }
 
 export const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' / ');
