@@ -586,7 +586,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
   const ms = Date.now() - t0;
   const ok = steps.every((s) => s.status !== 'failed') && steps.length === STEPS.length;
-  fs.writeFileSync(path.join(outDir, 'demo-run.json'), JSON.stringify({ ok, ms, steps, releaseVariables: flow.releaseVariables }, null, 1));
+  fs.writeFileSync(path.join(outDir, 'demo-run.json'), JSON.stringify({ ok, ms, steps, releaseVariables: flow.releaseVariables, releaseName: flow.release?.name }, null, 1));
 
   print('');
   print(bold('━━ Summary ' + '━'.repeat(90)));

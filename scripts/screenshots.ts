@@ -4,7 +4,8 @@
 // way Azure DevOps shows them (summary markdown in a run's "Extensions" tab / a release's summary, the log viewer),
 // in headless Chromium, into images/screenshots/*.png.
 //
-// Needs chromium (apt-get install -y chromium). Not part of build or tests; the PNGs are committed.
+// Needs chromium and an emoji font (apt-get install -y chromium fonts-noto-color-emoji). Not part of build or tests;
+// the PNGs are committed.
 // The markdown renderer below covers what Azure DevOps renders in summaries (GFM subset: headings, paragraphs,
 // tables, lists, code, emphasis, links); the project has no markdown dependency and this is a dev-only tool.
 import fs from 'node:fs';
@@ -102,7 +103,7 @@ export function markdownToHtml(md: string): string {
 
 const CSS = `
 * { box-sizing: border-box; } #root { overflow: hidden; }
-body { margin: 0; background: #f8f8f8; font-family: "Segoe UI", "Liberation Sans", "DejaVu Sans", sans-serif; font-size: 14px; color: rgba(0,0,0,.9); }
+body { margin: 0; background: #f8f8f8; font-family: "Segoe UI", "Liberation Sans", "DejaVu Sans", "Noto Color Emoji", sans-serif; font-size: 14px; color: rgba(0,0,0,.9); }
 .top { height: 48px; background: #fff; border-bottom: 1px solid #eaeaea; display: flex; align-items: center; padding: 0 20px; gap: 10px; font-size: 14px; color: rgba(0,0,0,.55); }
 .top .logo { width: 22px; height: 22px; border-radius: 3px; background: linear-gradient(135deg,#0078d4,#2b88d8); }
 .top b { color: rgba(0,0,0,.9); font-weight: 600; }
@@ -206,35 +207,38 @@ export function screenshot(html: string, pngOut: string, width: number): { width
 // From the demo's capture to the marketplace pictures
 
 interface DemoStep { id: string; title: string; task?: string; status: string; ms: number; outputs: Record<string, string>; summaries: Array<{ title: string; task: string; markdown: string }>; logs: Array<{ task: string; lines: string[] }>; facts: Record<string, unknown> }
-interface DemoRun { ok: boolean; steps: DemoStep[]; releaseVariables: Record<string, string> }
+interface DemoRun { ok: boolean; steps: DemoStep[]; releaseVariables: Record<string, string>; releaseName?: string }
 
 /** The pictures to make from a demo run (only those whose material the run has). */
 export function shotsFrom(run: DemoRun, outDir: string): Shot[] {
   const step = (id: string) => run.steps.find((s) => s.id === id && s.status === 'ok');
+  const summary = (id: string, title: string) => step(id)?.summaries.filter((x) => x.title === title) ?? [];
   const shots: Shot[] = [];
   const rel = run.releaseVariables;
-  const releaseName = rel['Release.ReleaseName'] ?? 'Release-1';
-  const build = '20261122.3 · main · 3f78685 · Ada Lovelace';
+  const releaseName = run.releaseName ?? rel['Release.ReleaseName'] ?? 'Release-1';
+  const definition = rel['Release.DefinitionName'] ?? 'diabetes-classifier-cd';
+  const buildTitle = '#20261122.3 · azureml-ci';
+  const buildSub = 'Individual CI for Ada Lovelace · main · 3f78685';
 
-  // 1. the CI run's Extensions tab: evaluation + registration summaries
-  const ci = ['evaluate', 'register', 'trigger'].flatMap((id) => step(id)?.summaries ?? []);
-  if (ci.length) shots.push({ kind: 'summary', file: path.join(outDir, 'ci-run-summary.png'), frame: 'build', runTitle: `#${build.split(' ')[0]} azureml-ci`, runSub: `Individual CI for ${build}`, cards: ci });
-  // 2. the release summary approvers see: the model card (+ rollout) of the staging and production deployments
-  for (const [id, file, stage] of [['deploy-staging', 'release-model-card.png', 'staging'], ['deploy-aks', 'release-rollout-summary.png', 'production']] as const) {
-    const s = step(id);
-    if (s?.summaries.length) shots.push({ kind: 'summary', file: path.join(outDir, file), frame: 'release', runTitle: `${releaseName} · ${stage}`, runSub: `${rel['Release.DefinitionName'] ?? 'diabetes-classifier CD'} · model ${rel['Release.Artifacts._model.BuildNumber'] ?? ''}`.trim(), cards: s.summaries });
-  }
-  // 3. pipeline log excerpts: the training job streamed into the log, and the AKS blue/green rollout
-  for (const [id, file, runTitle, steps] of [
-    ['train', 'log-train.png', '#20261122.3 azureml-ci', ['Train', 'Evaluate', 'Register', 'Trigger release']],
-    ['deploy-aks', 'log-aks-rollout.png', `${releaseName} · production`, ['Download model', 'Deploy to AKS', 'Smoke test']],
-  ] as const) {
+  // 1. the CI run's Extensions tab: evaluation, registration, release trigger
+  const ci = [...summary('evaluate', 'Azure ML model evaluation'), ...summary('register', 'Azure ML model'), ...summary('trigger', 'Azure ML release trigger')];
+  if (ci.length) shots.push({ kind: 'summary', file: path.join(outDir, 'ci-run-summary.png'), frame: 'build', runTitle: buildTitle, runSub: buildSub, cards: ci });
+  // 2. the release summary approvers read before production: the model card written by the staging deployment
+  const card = summary('deploy-staging', 'Model card');
+  if (card.length) shots.push({ kind: 'summary', file: path.join(outDir, 'release-model-card.png'), frame: 'release', runTitle: `${releaseName}`, runSub: `${definition} · stage staging succeeded · production waits for approval`, cards: card });
+  // 3. the production rollout summary (blue/green steps) and its model card with the recorded approval
+  const prod = [...summary('deploy-aks', 'Azure ML deployment'), ...summary('deploy-aks', 'Model card').map((c) => ({ ...c, title: 'Model card (production)' }))];
+  if (prod.length) shots.push({ kind: 'summary', file: path.join(outDir, 'release-rollout-summary.png'), frame: 'release', runTitle: `${releaseName}`, runSub: `${definition} · stage production (approved) succeeded`, cards: prod });
+  // 4. pipeline log excerpts: the training job streamed into the CI log, and the AKS blue/green rollout
+  const logShot = (id: string, file: string, runTitle: string, runSub: string, steps: string[], current: string, max: number) => {
     const s = step(id);
     const log = s?.logs[s.logs.length - 1];
-    if (!s || !log) continue;
-    const current = id === 'train' ? 'Train' : 'Deploy to AKS';
-    shots.push({ kind: 'log', file: path.join(outDir, file), runTitle, runSub: s.title, steps: [...steps], current, lines: [`##[section]Starting: ${current}`, ...log.lines.slice(0, 40), `##[section]Finishing: ${current}`] });
-  }
+    if (!s || !log) return;
+    const lines = log.lines.length > max ? [...log.lines.slice(0, max - 8), '…', ...log.lines.slice(-7)] : log.lines;
+    shots.push({ kind: 'log', file: path.join(outDir, file), runTitle, runSub, steps, current, lines: [`##[section]Starting: ${current}`, ...lines, `##[section]Finishing: ${current}`] });
+  };
+  logShot('train', 'log-train.png', buildTitle, buildSub, ['Checkout contoso-ml', 'Train', 'Evaluate against production', 'Register the model', 'Start the CD release'], 'Train', 30);
+  logShot('deploy-aks', 'log-aks-rollout.png', `${releaseName}`, `${definition} · stage production`, ['Initialize job', 'Download artifact - _diabetes-classifier', 'Blue/green rollout to AKS', 'Finalize Job'], 'Blue/green rollout to AKS', 40);
   return shots;
 }
 
