@@ -4,8 +4,8 @@
 // way Azure DevOps shows them (summary markdown in a run's "Extensions" tab / a release's summary, the log viewer),
 // in headless Chromium, into images/screenshots/*.png.
 //
-// Needs chromium and an emoji font (apt-get install -y chromium fonts-noto-color-emoji). Not part of build or tests;
-// the PNGs are committed.
+// Needs chromium and an emoji font (apt-get install -y chromium fonts-noto-color-emoji; pngquant optional, for smaller
+// files). Not part of build or tests; the PNGs are committed.
 // The markdown renderer below covers what Azure DevOps renders in summaries (GFM subset: headings, paragraphs,
 // tables, lists, code, emphasis, links); the project has no markdown dependency and this is a dev-only tool.
 import fs from 'node:fs';
@@ -141,12 +141,12 @@ function page(body: string, width: number): string {
 }
 
 export interface SummaryShot { kind: 'summary'; file: string; frame: 'build' | 'release'; runTitle: string; runSub: string; cards: Array<{ title: string; markdown: string }>; width?: number }
-export interface LogShot { kind: 'log'; file: string; runTitle: string; runSub: string; steps: string[]; current: string; lines: string[]; width?: number }
+export interface LogShot { kind: 'log'; file: string; release?: boolean; runTitle: string; runSub: string; steps: string[]; current: string; lines: string[]; width?: number }
 export type Shot = SummaryShot | LogShot;
 
 export function renderShot(s: Shot): string {
   const width = s.width ?? 1100;
-  const top = `<div class="top"><div class="logo"></div><b>contoso</b> / ml-project / ${s.kind === 'summary' && s.frame === 'release' ? 'Releases' : 'Pipelines'}</div>`;
+  const top = `<div class="top"><div class="logo"></div><b>contoso</b> / ml-project / ${(s.kind === 'summary' ? s.frame === 'release' : s.release) ? 'Releases' : 'Pipelines'}</div>`;
   if (s.kind === 'summary') {
     const tabs = s.frame === 'release' ? ['Pipeline', 'Tasks', 'Variables', 'Logs', 'Tests', 'Summary'] : ['Summary', 'Tests', 'Extensions', 'Releases'];
     const on = s.frame === 'release' ? 'Summary' : 'Extensions';
@@ -197,6 +197,11 @@ export function screenshot(html: string, pngOut: string, width: number): { width
     fs.mkdirSync(path.dirname(pngOut), { recursive: true });
     const crop = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'png-crop.mjs'), shot, pngOut, String(width), String(h)], { encoding: 'utf8' });
     if (crop.status !== 0) throw new Error(`screenshots: crop failed: ${crop.stderr}`);
+    // smaller files for the .vsix: 8-bit palette PNG when pngquant is installed (apt-get install -y pngquant)
+    if (spawnSync('sh', ['-c', 'command -v pngquant'], { encoding: 'utf8' }).status === 0) {
+      const q = spawnSync('pngquant', ['--quality', '70-95', '--speed', '1', '--strip', '--force', '--output', pngOut, pngOut], { encoding: 'utf8' });
+      if (q.status !== 0 && q.status !== 99) throw new Error(`screenshots: pngquant failed (${q.status}): ${q.stderr}`);
+    }
     return { width, height: h };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -235,7 +240,7 @@ export function shotsFrom(run: DemoRun, outDir: string): Shot[] {
     const log = s?.logs[s.logs.length - 1];
     if (!s || !log) return;
     const lines = log.lines.length > max ? [...log.lines.slice(0, max - 8), '…', ...log.lines.slice(-7)] : log.lines;
-    shots.push({ kind: 'log', file: path.join(outDir, file), runTitle, runSub, steps, current, lines: [`##[section]Starting: ${current}`, ...lines, `##[section]Finishing: ${current}`] });
+    shots.push({ kind: 'log', file: path.join(outDir, file), release: id !== 'train', runTitle, runSub, steps, current, lines: [`##[section]Starting: ${current}`, ...lines, `##[section]Finishing: ${current}`] });
   };
   logShot('train', 'log-train.png', buildTitle, buildSub, ['Checkout contoso-ml', 'Train', 'Evaluate against production', 'Register the model', 'Start the CD release'], 'Train', 30);
   logShot('deploy-aks', 'log-aks-rollout.png', `${releaseName}`, `${definition} · stage production`, ['Initialize job', 'Download artifact - _diabetes-classifier', 'Blue/green rollout to AKS', 'Finalize Job'], 'Blue/green rollout to AKS', 40);
