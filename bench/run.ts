@@ -95,7 +95,7 @@ function markdown(report: Report, info: Record<string, string | number>, args: A
     '  --from-to LocalBlob [--recursive]` against the same Azurite. Blobs are deleted between runs so nothing is skipped. Azurite CPU = its utime+stime over the wall time.',
     '- **re-register**: the task again on the same files: same model name (reuses the version) and a new name (indicator blob says completed → no upload, new',
     '  version). Bytes = everything the task sent to storage, counted by a TCP proxy put in front of Azurite for these runs only (the datastore record\'s endpoint',
-    '  is pointed at it). Peer: getObjectHash alone, in-process, warm page cache.',
+    '  is pointed at it). Peer: getObjectHash alone (bench/hashOnly.ts bundled like the tasks, fresh process, timed around the call; median of 3 interleaved).',
     '- **peak RSS**: `/usr/bin/time -v` "Maximum resident set size" of the register task during the big upload, vs `node -e 0` (and azcopy\'s).',
     '',
   ].join('\n');
