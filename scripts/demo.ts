@@ -151,8 +151,23 @@ export function keyLogLines(stdout: string): string[] {
   return out;
 }
 
+/** Runs of training-progress lines (`epoch 15 loss …`) folded to their first and last line. */
+export function foldProgress(lines: string[]): string[] {
+  const out: string[] = [];
+  const isProgress = (l: string) => /^\s*(epoch|step|iter(ation)?)\s+\d+/i.test(l);
+  for (let i = 0; i < lines.length; i++) {
+    if (!isProgress(lines[i]!)) { out.push(lines[i]!); continue; }
+    let j = i;
+    while (j + 1 < lines.length && isProgress(lines[j + 1]!)) j++;
+    if (j - i >= 3) out.push(lines[i]!, `  … ${j - i - 1} more progress line(s) …`, lines[j]!);
+    else out.push(...lines.slice(i, j + 1));
+    i = j;
+  }
+  return out;
+}
+
 function printLog(flow: Flow, run: TaskRunWithLeaks): void {
-  const lines = keyLogLines(run.stdout);
+  const lines = foldProgress(keyLogLines(run.stdout));
   const shown = lines.length > flow.maxLogLines ? [...lines.slice(0, 3), `… ${lines.length - flow.maxLogLines + 1} more line(s) …`, ...lines.slice(-(flow.maxLogLines - 4))] : lines;
   for (const l of shown) flow.print(`  ${dim('│')} ${l.startsWith('##[error]') ? red(trim(l)) : l.startsWith('##[warning]') ? yellow(trim(l)) : trim(l)}`);
 }
@@ -284,8 +299,12 @@ const RELEASE_JOB_ENV: Record<string, string> = {
   BUILD_SOURCEVERSION: '', BUILD_SOURCEBRANCH: '', BUILD_SOURCEBRANCHNAME: '', BUILD_REPOSITORY_NAME: '', BUILD_REPOSITORY_URI: '',
   BUILD_REPOSITORY_PROVIDER: '', BUILD_REASON: '', BUILD_REQUESTEDFOR: '',
 };
-function releaseJob(flow: Flow, stage: string): Pick<RunOptions, 'variables' | 'env'> {
-  return { variables: releaseVariablesFor(flow, stage), env: RELEASE_JOB_ENV };
+function releaseJob(flow: Flow, stage: string, quiet = false): Pick<RunOptions, 'variables' | 'env'> {
+  const v = releaseVariablesFor(flow, stage);
+  const a = v['Release.PrimaryArtifactSourceAlias'];
+  if (!quiet) flow.print(`  ${cyan('release variables')}  Release.ReleaseName=${v['Release.ReleaseName']}  Release.EnvironmentName=${stage}  ` +
+    `Release.Artifacts.${a}.DefinitionName=${v[`Release.Artifacts.${a}.DefinitionName`]}  .BuildNumber=${v[`Release.Artifacts.${a}.BuildNumber`]}`);
+  return { variables: v, env: RELEASE_JOB_ENV };
 }
 const RELEASE_DEFINITION_NAME = (_flow: Flow) => (JSON.parse(fs.readFileSync(RELEASE_DEFINITION_FILE, 'utf8')) as { name: string }).name;
 
@@ -440,7 +459,7 @@ const STEPS: StepDef[] = [
       const downloadPath = path.join(flow.outDir, 'release-artifacts', flow.artifact.linked.alias);
       const run = await runTask(flow, res, type.name === 'AzureMLModel' ? 'AzureMLModelDownload' : 'AzureMLModelDownload', {
         inputs: injectedTaskInputs(flow.artifact.linked, flow.artifact.version, downloadPath),
-        ...releaseJob(flow, 'staging'),
+        ...releaseJob(flow, 'staging', true),
       });
       res.note = `${run.outputs.modelId} → ${path.relative(REPO_ROOT, run.outputs.modelPath ?? downloadPath)}`;
     },
