@@ -260,6 +260,11 @@ async function main(): Promise<number> {
     return 1;
   }
   const run = JSON.parse(fs.readFileSync(runFile, 'utf8')) as DemoRun;
+  // the pictures show a release happening: a run that took the idempotent path (nothing new) has nothing to show
+  if (run.steps.find((s) => s.id === 'register')?.facts.reused) {
+    console.error('screenshots: the last demo run took the idempotent path (no new model version): run npm run demo -- --fresh first');
+    return 1;
+  }
   const shots = shotsFrom(run, path.resolve(values.out!));
   if (!shots.length) { console.error('screenshots: the demo run has no summaries or logs to show'); return 1; }
   for (const s of shots) {
