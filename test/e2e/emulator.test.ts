@@ -244,7 +244,7 @@ function suite(): void {
     test('injected 429/503/500/dropped connections are survived by the SDK retry policy', async () => {
       const c = mlClient();
       await c.workspaces.get(...ws()); // token cached before faults
-      box.faults.set({ rate: 0.35, kinds: ['429', '503', '500', 'drop'], hosts: ['arm'], maxConsecutive: 2 });
+      box.faults.set({ rate: 0.35, kinds: ['429', '503', '500', 'drop'], hosts: ['arm'], maxConsecutive: 2, seed: 15 }); // seed 15: all four kinds within the first 12 requests
       try {
         for (let i = 0; i < 8; i++) {
           const v = await c.modelVersions.createOrUpdate(...ws(), 'faulty', String(i + 1), { properties: { modelUri: modelUri(i) } });

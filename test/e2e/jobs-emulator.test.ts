@@ -145,8 +145,8 @@ describe('command jobs', () => {
     assert.deepEqual([...seen].sort((a, b) => order.indexOf(a) - order.indexOf(b)), seen, `out of order: ${seen.join(' → ')}`);
     assert.ok(seen.includes('Running'), seen.join(','));
     const history = jobStatusHistory(box.ctx, job.id);
-    assert.deepEqual(history.map((h) => h.status), ['Queued', 'Preparing', 'Running', 'Finalizing', 'Completed']);
-    assert.ok(Date.parse(history[4].time) >= Date.parse(history[0].time));
+    assert.deepEqual(history.map((h) => h.status), ['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing', 'Completed']);
+    assert.ok(Date.parse(history[5].time) >= Date.parse(history[0].time));
 
     // metrics over MLflow REST (run id = job name)
     const run = await mlflow('GET', 'runs/get', { run_id: name });

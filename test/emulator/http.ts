@@ -110,24 +110,38 @@ export interface FaultConfig {
   hosts?: string[];
   /** never inject more than this many faults in a row (so a client with N retries is sure to get through when N ≥ this) */
   maxConsecutive?: number;
+  /** seed for the fault dice, so a test sees the same faults on every run (default: a random seed) */
+  seed?: number;
+}
+/** mulberry32: a small seeded PRNG, enough for fault dice */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 export class Faults {
   cfg: FaultConfig = {};
   /** how many faults were injected since the last reset, by kind */
   injected: Record<string, number> = {};
   private streak = 0;
-  set(cfg: FaultConfig): void { this.cfg = { ...cfg }; this.streak = 0; }
-  reset(): void { this.cfg = {}; this.injected = {}; this.streak = 0; }
+  private random: () => number = Math.random;
+  set(cfg: FaultConfig): void { this.cfg = { ...cfg }; this.streak = 0; this.random = cfg.seed === undefined ? Math.random : seeded(cfg.seed); }
+  reset(): void { this.cfg = {}; this.injected = {}; this.streak = 0; this.random = Math.random; }
   /** decide for one request: undefined = no fault */
   pick(host: string, path: string): FaultKind | undefined {
     const c = this.cfg;
     if (!c.rate || c.rate <= 0) return undefined;
     if (c.hosts && !c.hosts.includes(host)) return undefined;
     if (c.pathFilter && !c.pathFilter.test(path)) return undefined;
-    if (Math.random() >= c.rate || (c.maxConsecutive !== undefined && this.streak >= c.maxConsecutive)) { this.streak = 0; return undefined; }
+    if (this.random() >= c.rate || (c.maxConsecutive !== undefined && this.streak >= c.maxConsecutive)) { this.streak = 0; return undefined; }
     this.streak++;
     const kinds = c.kinds?.length ? c.kinds : (['429', '500', '503', 'drop'] as FaultKind[]);
-    const k = kinds[Math.floor(Math.random() * kinds.length)];
+    const k = kinds[Math.floor(this.random() * kinds.length)];
     this.injected[k] = (this.injected[k] ?? 0) + 1;
     return k;
   }

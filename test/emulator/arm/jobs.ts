@@ -129,6 +129,7 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     p.tags ??= {};
     p.properties ??= {};
     const job: JobResource = { id, name, type: `${RP}/workspaces/jobs`, properties: p, systemData: systemData(req) };
+    (job as JobResource & { emulator?: unknown }).emulator = { statusHistory: [{ status: 'NotStarted', time: new Date().toISOString() }] };
     ctx.store.put(JOBS_KIND, id, job);
     runner.start(id);
     return { status: 201, body: view(job) };
