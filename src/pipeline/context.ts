@@ -68,6 +68,12 @@ export function getPipelineContext(): PipelineContext {
     planId: v('System.PlanId'),
     jobId: v('System.JobId'),
   };
+  if (ctx.releaseId) {
+    // In a classic release the agent fills Build.* from the release's PRIMARY ARTIFACT (for our model artifact:
+    // Build.BuildId = model version, Build.DefinitionName = model name), not from a build: they are no lineage here.
+    for (const k of ['definitionName', 'buildId', 'buildNumber', 'repository', 'repositoryUri', 'commit', 'branch', 'reason'] as const) delete ctx[k];
+    ctx.requestedFor = v('Release.RequestedFor') ?? v('Release.Deployment.RequestedFor');
+  }
   const project = ctx.teamProject ?? ctx.teamProjectId;
   if (ctx.collectionUri && project && ctx.buildId) {
     ctx.buildUrl = `${ctx.collectionUri}${encodeURIComponent(project)}/_build/results?buildId=${encodeURIComponent(ctx.buildId)}`;

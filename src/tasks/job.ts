@@ -200,10 +200,15 @@ function parseSpec(file: string, i: JobInputs): JobSpec {
   }
 }
 
-/** Default job name: `<pipeline>-<buildId>-<attempt>-<definition hash>` in a pipeline (same definition in the same attempt = same job), else random. */
-export function defaultJobName(ctx: PipelineContext, body: unknown): string {
+/**
+ * Default job name: `<pipeline>-<buildId>-<attempt>-<definition hash>` in a pipeline (same definition in the same attempt
+ * = same job), else random. The hash leaves out what may change on an existing job (tags, description…), so a rerun
+ * whose lineage tags differ (e.g. another collection URL) finds the job it submitted before.
+ */
+export function defaultJobName(ctx: PipelineContext, body: { properties?: Record<string, unknown> }): string {
   const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
-  const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 8);
+  const definition = Object.entries(body.properties ?? {}).filter(([k]) => !MUTABLE_JOB_PROPS.has(k));
+  const hash = createHash('sha256').update(JSON.stringify(definition)).digest('hex').slice(0, 8);
   const pipe = slug(ctx.definitionName ?? ctx.releaseDefinitionName ?? '');
   const run = ctx.buildId ?? ctx.releaseId;
   if (run) return [pipe || 'azdo', run, ctx.attempt && ctx.attempt !== '1' ? `a${ctx.attempt}` : '', hash].filter(Boolean).join('-');

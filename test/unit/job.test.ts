@@ -165,6 +165,7 @@ describe('helpers', () => {
     assert.match(a, /^my-ci-train-42-[0-9a-f]{8}$/);
     assert.equal(defaultJobName(ctx, { properties: { command: 'a' } }), a);
     assert.notEqual(defaultJobName(ctx, { properties: { command: 'b' } }), a);
+    assert.equal(defaultJobName(ctx, { properties: { command: 'a', tags: { 'azdo.buildUrl': 'https://other/' }, description: 'd' } }), a, 'tags and description are not the definition');
     assert.match(defaultJobName({ ...ctx, attempt: '2' }, { properties: { command: 'a' } }), /^my-ci-train-42-a2-/);
     const r = defaultJobName({}, {});
     assert.match(r, /^job-[0-9a-f]{10}$/);

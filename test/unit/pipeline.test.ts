@@ -321,3 +321,25 @@ test('runTask: success sets Succeeded once and exits 0', async () => {
   assert.equal(r.code, 0);
   assert.equal(r.commands.filter((c) => c.name === 'task.complete').length, 1);
 });
+
+test('in a classic release, Build.* (filled from the primary artifact: model name/version) is not taken as lineage', async () => {
+  const { run } = await connection('secret', {
+    variables: {
+      'System.HostType': 'release', 'Release.ReleaseId': '12', 'Release.ReleaseName': 'Release-12', 'Release.DefinitionName': 'model-cd',
+      'Release.ReleaseWebUrl': 'https://dev.azure.com/org/p/_releaseProgress?releaseId=12', 'Release.EnvironmentName': 'staging',
+      'Release.RequestedFor': 'Grace Hopper', 'Build.DefinitionName': 'diabetes-classifier', 'Build.BuildId': '7', 'Build.BuildNumber': '7',
+    },
+  });
+  const ctx = JSON.parse(run.stdout.match(/^CONTEXT (.*)$/m)![1]);
+  assert.equal(ctx.buildId, undefined);
+  assert.equal(ctx.buildUrl, undefined);
+  assert.equal(ctx.requestedFor, 'Grace Hopper');
+  const tags = JSON.parse(run.stdout.match(/^TAGS (.*)$/m)![1]);
+  assert.deepEqual(tags, {
+    'azdo.pipeline': 'model-cd',
+    'azdo.requestedFor': 'Grace Hopper',
+    'azdo.release': 'Release-12',
+    'azdo.releaseUrl': 'https://dev.azure.com/org/p/_releaseProgress?releaseId=12',
+    'azdo.stage': 'staging',
+  });
+});
