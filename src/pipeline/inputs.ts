@@ -135,13 +135,17 @@ function truncate(s: string, max = 60): string {
  * A path on the agent, resolved to absolute (relative to the working directory the agent gives the task).
  * A filePath input left blank arrives as the repository root; that counts as "not supplied", as in task-lib's filePathSupplied.
  */
-export function getPath(name: string, opts: { required?: boolean; kind?: 'file' | 'dir' | 'any'; mustExist?: boolean } = {}): string | undefined {
+export function getPath(
+  name: string,
+  opts: { required?: boolean; kind?: 'file' | 'dir' | 'any'; mustExist?: boolean; /** the agent's root folder means blank (default: for files) */ rootIsBlank?: boolean } = {},
+): string | undefined {
   const v = raw(name);
   const kind = opts.kind ?? 'any';
   let resolved = v === undefined ? undefined : path.resolve(v);
-  if (resolved !== undefined) {
-    const root = task.getVariable('Build.SourcesDirectory') || task.getVariable('System.DefaultWorkingDirectory');
-    if (root && path.resolve(root) === resolved && kind === 'file') resolved = undefined;
+  if (resolved !== undefined && (opts.rootIsBlank ?? kind === 'file')) {
+    // the agent roots filePath inputs at the default working directory (sources in a build, artifacts in a release)
+    const roots = [task.getVariable('Build.SourcesDirectory'), task.getVariable('System.DefaultWorkingDirectory')].filter((r): r is string => !!r);
+    if (roots.some((r) => path.resolve(r) === resolved)) resolved = undefined;
   }
   if (resolved === undefined) {
     if (opts.required) throw new InputError(name, 'is required');

@@ -1,6 +1,6 @@
 // Agent entry of AzureMLJob@1: inputs → runJob → outputs (jobName, status, studioUrl, metric.<name>) + summary.
 import {
-  UserError, debug, getAzureRmConnection, getBool, getEnum, getKeyValues, getNumber, getPipelineContext, getString, info,
+  UserError, debug, getAzureRmConnection, getBool, getEnum, getKeyValues, getNumber, getPath, getPipelineContext, getString, info,
   progress, runTask, setOutput, uploadSummary, warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
@@ -13,7 +13,7 @@ runTask(async (signal) => {
   const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const inputs: JobInputs = {
     mode: getEnum('mode', MODES, 'submit'),
-    jobFile: getString('jobFile'),
+    jobFile: getPath('jobFile', { kind: 'file', mustExist: false }),
     overrides: (getString('overrides') ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean),
     jobName: getString('jobName'),
     experimentName: getString('experimentName'),

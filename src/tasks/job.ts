@@ -356,7 +356,7 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
     try {
       const st = await fsp.stat(v.jobFile!);
       if (!st.isFile()) throw new Error();
-    } catch { throw new InputError('jobFile', `'${inputs.jobFile}' was not found (looked for ${v.jobFile})`); }
+    } catch { throw new InputError('jobFile', `'${inputs.jobFile}' was not found${v.jobFile === inputs.jobFile ? '' : ` (looked for ${v.jobFile})`}`); }
     spec = parseSpec(v.jobFile!, inputs);
     for (const w of spec.warnings) log.warning(w);
     if (inputs.experimentName?.trim()) spec.experimentName = inputs.experimentName.trim();

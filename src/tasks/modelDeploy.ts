@@ -410,7 +410,7 @@ async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
   if (i.sampleRequestFile) {
     const f = abs(i.sampleRequestFile);
     let body: string;
-    try { body = await fsp.readFile(f, 'utf8'); } catch { throw new InputError('sampleRequestFile', `'${i.sampleRequestFile}' was not found (looked for ${f})`); }
+    try { body = await fsp.readFile(f, 'utf8'); } catch { throw new InputError('sampleRequestFile', `'${i.sampleRequestFile}' was not found${f === i.sampleRequestFile ? '' : ` (looked for ${f})`}`); }
     const looksJson = /\.json$/i.test(f) || /^\s*[{[]/.test(body);
     if (looksJson) {
       try { JSON.parse(body); } catch (e) { throw new InputError('sampleRequestFile', `'${i.sampleRequestFile}' is not valid JSON: ${(e as Error).message}`); }

@@ -219,7 +219,7 @@ describe('bad inputs: one clear line, nothing submitted', () => {
       ['unknown compute', { jobFile: 'job.yml', overrides: 'compute=azureml:gpu-nowhere' }, /^Input 'jobFile': compute 'gpu-nowhere' not found in workspace '[^']+' \(available: .*cpu-cluster/],
       ['missing code folder', { jobFile: 'nocode.yml' }, /^Input 'jobFile': code folder '.*does-not-exist' does not exist/],
       ['bad override syntax', { jobFile: 'job.yml', overrides: 'inputs.learning_rate' }, /^Input 'overrides': 'inputs\.learning_rate' is not path=value/],
-      ['missing jobFile', { jobFile: 'nope.yml' }, /^Input 'jobFile': 'nope\.yml' was not found/],
+      ['missing jobFile', { jobFile: 'nope.yml' }, /^Input 'jobFile': '\/.*\/nope\.yml' was not found$/], // the agent roots filePath inputs
       ['unknown environment', { jobFile: 'noenv.yml' }, /^Input 'jobFile': environment azureml:no-such-env:1 not found in workspace/],
       ['negative timeout', { jobFile: 'job.yml', timeoutMinutes: '-1' }, /^Input 'timeoutMinutes': must be 0/],
       ['bad job name', { jobFile: 'job.yml', jobName: 'bad name!' }, /^Input 'jobName': 'bad name!' is not a valid job name/],

@@ -70,7 +70,7 @@ describe('rollouts', { concurrency: true }, () => {
       variables: {
         'Release.ReleaseId': '77', 'Release.ReleaseName': 'Release-77', 'Release.ReleaseWebUrl': 'https://dev.azure.com/org/proj/_releaseProgress?releaseId=77',
         'Release.EnvironmentName': 'staging', 'Release.PrimaryArtifactSourceAlias': '_churn', 'Release.Artifacts._churn.Type': 'AzureMLModel',
-        'Release.Artifacts._churn.DefinitionName': 'churn', 'Release.Artifacts._churn.BuildNumber': '1', 'Release.DefinitionName': 'churn-cd',
+        'Release.Artifacts._churn.DefinitionName': 'churn', 'Release.Artifacts._churn.BuildNumber': '1', 'Release.DefinitionName': 'churn-cd', 'Release.RequestedFor': 'Grace Hopper',
       },
     });
     assert.equal(r.result, 'Succeeded', explain(r));
@@ -93,8 +93,8 @@ describe('rollouts', { concurrency: true }, () => {
     assert.equal(d!.tags['azdo.releaseId'], '77');
     assert.equal(d!.tags['azdo.release'], 'Release-77');
     assert.equal(d!.tags['azdo.stage'], 'staging');
-    assert.equal(d!.tags['azdo.requestedFor'], 'Ada Lovelace');
-    assert.match(d!.tags['azdo.buildUrl'] ?? '', /buildId=4242/);
+    assert.equal(d!.tags['azdo.requestedFor'], 'Grace Hopper', 'Release.RequestedFor, not the primary artifact\'s Build.RequestedFor');
+    assert.equal(d!.tags['azdo.buildUrl'], undefined, 'in a release Build.BuildId is the model version, not a build');
     assert.equal(d!.properties.codeConfiguration.scoringScript, 'score.py');
     assert.match(r.outputs.deploymentReport ?? '', /deployment-report-ep-managed-churn-v1\.json$/);
     const summary = r.summaries.join('\n');

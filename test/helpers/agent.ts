@@ -391,12 +391,30 @@ export async function agentEnv(task: string, opts: RunOptions, dirs: { temp: str
 
   const inputs = { ...opts.inputs };
   if (!('connection' in inputs)) inputs.connection = connId;
-  for (const [k, v] of Object.entries(inputs)) env[inputKey(k)] = v;
   for (const [k, v] of Object.entries(opts.variables ?? {})) env[varKey(k)] = v;
   for (const [k, v] of Object.entries(opts.secrets ?? {})) env[`SECRET_${varKey(k)}`] = v;
+  for (const [k, v] of Object.entries(agentInputs(task, inputs, env.SYSTEM_DEFAULTWORKINGDIRECTORY!))) env[inputKey(k)] = v;
   Object.assign(env, opts.env);
-  void task;
   return env;
+}
+
+/**
+ * What the agent's TaskRunner does to a step's inputs before the handler runs (azure-pipelines-agent,
+ * TaskRunner.cs): every input of task.json not given gets its `defaultValue` (or ''), and every `filePath` input is
+ * rooted by the job extension: blank → the default working directory (the sources folder in a build, the artifacts
+ * folder in a release), relative → joined to it. A task must therefore treat a blank filePath input arriving as that
+ * folder as "not supplied".
+ */
+export function agentInputs(task: string, given: Record<string, string>, root: string): Record<string, string> {
+  const file = path.join(REPO_ROOT, 'tasks', `${task}V1`, 'task.json');
+  if (!fs.existsSync(file)) return { ...given };
+  const def = JSON.parse(fs.readFileSync(file, 'utf8')) as { inputs?: Array<{ name: string; type: string; defaultValue?: string | number | boolean }> };
+  const out: Record<string, string> = { ...given };
+  for (const i of def.inputs ?? []) {
+    if (!(i.name in out)) out[i.name] = i.defaultValue === undefined ? '' : String(i.defaultValue).trim();
+    if (i.type === 'filePath') out[i.name] = out[i.name] === '' ? root : path.isAbsolute(out[i.name]!) ? path.resolve(out[i.name]!) : path.join(root, out[i.name]!);
+  }
+  return out;
 }
 
 /** Spawns `node tasks/<task>V1/index.js` with the agent's environment; parses the logging commands; scans for secrets. */
