@@ -72,12 +72,6 @@ export interface DemoResult {
 }
 
 const TASK_DIR = (task: string) => path.join(REPO_ROOT, 'tasks', `${task}V1`);
-function taskHasInput(task: string, input: string): boolean {
-  try {
-    const t = JSON.parse(fs.readFileSync(path.join(TASK_DIR(task), 'task.json'), 'utf8')) as { inputs?: Array<{ name: string }> };
-    return (t.inputs ?? []).some((i) => i.name === input);
-  } catch { return false; }
-}
 export function taskAvailable(task: string): boolean {
   return fs.existsSync(path.join(TASK_DIR(task), 'task.json')) && fs.existsSync(path.join(TASK_DIR(task), 'index.js'));
 }
@@ -308,11 +302,6 @@ function releaseJob(flow: Flow, stage: string, quiet = false): Pick<RunOptions, 
 }
 const RELEASE_DEFINITION_NAME = (_flow: Flow) => (JSON.parse(fs.readFileSync(RELEASE_DEFINITION_FILE, 'utf8')) as { name: string }).name;
 
-/** evaluation.json for the model card, when the deploy task takes it */
-function evaluationInput(flow: Flow): Record<string, string> {
-  return flow.evaluationFile && taskHasInput('AzureMLModelDeploy', 'evaluationFile') ? { evaluationFile: flow.evaluationFile } : {};
-}
-
 /** What governance left on the Azure ML side (deployment tags, model version tags) and on the release (its name). */
 function printGovernance(flow: Flow, endpointName: string, deploymentName: string | undefined): void {
   const dep = flow.box.store.list<{ resource: { id: string; name: string; tags?: Record<string, string> } }>('onlineDeployments')
@@ -407,7 +396,11 @@ const STEPS: StepDef[] = [
       const modelPath = flow.modelOutputUri ?? path.join(SAMPLES, 'model');
       if (!flow.modelOutputUri) flow.print(`  ${yellow('no job output (train skipped): registering samples/model from the agent instead')}`);
       const run = await runTask(flow, res, 'AzureMLModelRegister', {
-        inputs: { ...wsInputs(flow), modelName: flow.modelName, modelPath, modelType: 'custom_model', tags: 'evaluation=passed\nsample=diabetes-logreg' },
+        inputs: {
+          ...wsInputs(flow), modelName: flow.modelName, modelPath, modelType: 'custom_model', tags: 'evaluation=passed\nsample=diabetes-logreg',
+          // the evaluation travels with the version: the release (another agent) shows it on the model card
+          ...(flow.evaluationFile ? { evaluationFile: flow.evaluationFile } : {}),
+        },
       });
       flow.modelVersion = run.outputs.modelVersion;
       res.facts.reused = /already holds this content/.test(run.stdout);
@@ -473,7 +466,7 @@ const STEPS: StepDef[] = [
       const run = await runTask(flow, res, 'AzureMLModelDeploy', {
         inputs: {
           ...wsInputs(flow), endpointName: STAGING_ENDPOINT, endpointType: 'managed', authMode: 'key', instanceType: 'Standard_DS3_v2',
-          ...SCORING, smokeRequests: '5', trafficSteps: '100', healthCheckRequests: '3', deleteOldDeployment: 'true', ...evaluationInput(flow),
+          ...SCORING, smokeRequests: '5', trafficSteps: '100', healthCheckRequests: '3', deleteOldDeployment: 'true',
         },
         ...releaseJob(flow, 'staging'),
       });
@@ -510,7 +503,7 @@ const STEPS: StepDef[] = [
       const run = await runTask(flow, res, 'AzureMLModelDeploy', {
         inputs: {
           ...wsInputs(flow), endpointName: PROD_ENDPOINT, endpointType: 'kubernetes', compute: 'k8s-compute', authMode: 'key', instanceType: 'defaultinstancetype',
-          ...SCORING, smokeRequests: '5', trafficSteps: '10,50,100', healthCheckRequests: '5', stepWaitSeconds: '0', ...evaluationInput(flow),
+          ...SCORING, smokeRequests: '5', trafficSteps: '10,50,100', healthCheckRequests: '5', stepWaitSeconds: '0',
         },
         ...releaseJob(flow, 'production'),
       });

@@ -54,7 +54,7 @@ export function modelCardMarkdown(d: ModelCardData): string {
   if (p?.modelUri) out.push(`| Files | \`${p.modelUri.replace(/`/g, '')}\` |`);
 
   out.push('', '#### Metrics vs production', '');
-  const e = d.evaluation;
+  const e = d.evaluation ?? evaluationOfVersion(d.version);
   if (e?.results?.length) {
     out.push(`${esc(e.message ?? e.verdict ?? '')}${e.baseline?.side?.label ? ` Production: ${esc(e.baseline.side.label)}.` : ''}`.trim(), '');
     out.push('| Metric | This model | Production | Change | |', '|---|---|---|---|---|');
@@ -63,7 +63,7 @@ export function modelCardMarkdown(d: ModelCardData): string {
       out.push(`| ${esc(r.name)}${r.direction ? ` (${r.direction} is better)` : ''} | ${num(r.candidate)} | ${num(r.baseline)} | ${r.delta === undefined ? '–' : `${r.delta >= 0 ? '+' : ''}${num(r.delta)}${rel}`} | ${r.passed ? '✅' : '❌'} ${esc(r.reason ?? '')} |`);
     }
   } else {
-    out.push('No evaluation available (run the evaluate task and pass its evaluation.json to see metrics against production).');
+    out.push('No evaluation available (register the model with the evaluate task\'s evaluation.json, or give it to this task, to see metrics against production).');
   }
 
   out.push('', '#### Deployment', '');
@@ -100,17 +100,55 @@ export async function buildModelCard(ctx: AzureMLContext, d: Omit<ModelCardData,
   return modelCardMarkdown({ ...d, ws: ctx.ws, version, job });
 }
 
+/** evaluation.json of the evaluate task; throws an Error saying what is wrong with the file */
+export function parseEvaluationFile(f: string): CardEvaluation {
+  let e: CardEvaluation;
+  try {
+    e = JSON.parse(fs.readFileSync(f, 'utf8')) as CardEvaluation;
+  } catch (err) {
+    throw new Error(`${f} could not be read: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(e?.results)) throw new Error(`${f} is not an evaluation of the evaluate task (no results)`);
+  return e;
+}
+
 /** the first readable evaluation.json among the candidates (blank entries skipped); a bad file is a warning */
 export function readEvaluationFile(candidates: Array<string | undefined | false>, warn: (m: string) => void): CardEvaluation | undefined {
   for (const f of candidates) {
     if (!f || !fs.existsSync(f)) continue;
     try {
-      const e = JSON.parse(fs.readFileSync(f, 'utf8')) as CardEvaluation;
-      if (Array.isArray(e?.results)) return e;
-      warn(`${f} is not an evaluation of the evaluate task (no results): left out of the model card`);
+      return parseEvaluationFile(f);
     } catch (err) {
-      warn(`${f} could not be read: ${(err as Error).message}`);
+      warn(`${(err as Error).message}: left out of the model card`);
     }
   }
   return undefined;
+}
+
+/**
+ * Model version property holding the evaluation the version was registered with (register task, `evaluationFile`),
+ * so the model card of a release — on another agent, days later — still shows the metrics against production.
+ */
+export const EVALUATION_PROPERTY = 'azureml-devops.evaluation';
+
+/** the part of an evaluation the model card shows, as compact JSON for a model version property */
+export function evaluationProperty(e: CardEvaluation): string {
+  const label = (x?: { id?: string; label?: string }) => (x ? { id: x.id, label: x.label } : undefined);
+  return JSON.stringify({
+    verdict: e.verdict, message: e.message, isBetter: e.isBetter, candidate: label(e.candidate),
+    baseline: e.baseline && { found: e.baseline.found, side: label(e.baseline.side) },
+    results: (e.results ?? []).map((r) => ({ name: r.name, direction: r.direction, candidate: r.candidate, baseline: r.baseline, delta: r.delta, relative: r.relative, passed: r.passed, reason: r.reason })),
+  });
+}
+
+/** the evaluation recorded on a model version, if any (a malformed value counts as none) */
+export function evaluationOfVersion(v?: ModelVersion): CardEvaluation | undefined {
+  const raw = (v?.properties?.properties as Record<string, string> | undefined)?.[EVALUATION_PROPERTY];
+  if (!raw) return undefined;
+  try {
+    const e = JSON.parse(raw) as CardEvaluation;
+    return Array.isArray(e?.results) ? e : undefined;
+  } catch {
+    return undefined;
+  }
 }

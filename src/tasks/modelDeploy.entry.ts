@@ -1,6 +1,6 @@
 // Agent entry of AzureMLModelDeploy@1: inputs → deployModel → outputs + summary.
 import {
-  debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getPipelineContext, getString, getVariable, info,
+  debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getPath, getPipelineContext, getString, getVariable, info,
   progress, runTask, section, setOutput, updateReleaseName, uploadSummary, warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
@@ -21,15 +21,15 @@ runTask(async (signal) => {
     compute: getString('compute'),
     authMode: getEnum('authMode', ['key', 'aml_token'] as const, 'key'),
     endpointDescription: getString('endpointDescription'),
-    endpointFile: getString('endpointFile'),
-    deploymentFile: getString('deploymentFile'),
+    endpointFile: getPath('endpointFile', { kind: 'file', mustExist: false }),
+    deploymentFile: getPath('deploymentFile', { kind: 'file', mustExist: false }),
     yamlVariables: getKeyValues('yamlVariables'),
     deploymentName: getString('deploymentName'),
     model,
     releaseModel: model ? undefined : modelFromRelease(getVariable, alias),
     environment: getString('environment'),
-    condaFile: getString('condaFile'),
-    codePath: getString('codePath'),
+    condaFile: getPath('condaFile', { kind: 'file', mustExist: false }),
+    codePath: getPath('codePath', { kind: 'dir', mustExist: false, rootIsBlank: true }),
     scoringScript: getString('scoringScript'),
     instanceType: getString('instanceType'),
     instanceCount: getInt('instanceCount', { min: 1, max: 20 }),
@@ -41,7 +41,7 @@ runTask(async (signal) => {
     requestTimeoutMs: getInt('requestTimeoutMs', { min: 1 }),
     environmentVariables: getKeyValues('environmentVariables'),
     tags: getKeyValues('tags'),
-    sampleRequestFile: getString('sampleRequestFile'),
+    sampleRequestFile: getPath('sampleRequestFile', { kind: 'file', mustExist: false }),
     expectedResponse: getString('expectedResponse'),
     smokeRequests: getInt('smokeRequests', { default: 20, min: 1, max: 1000 }),
     maxP95Ms: getInt('maxP95Ms', { min: 1 }),
@@ -52,6 +52,7 @@ runTask(async (signal) => {
     logTail: getInt('logTail', { default: 100, min: 1, max: 10000 }),
     reportDir: getVariable('Agent.TempDirectory'),
   };
+  const evaluationFile = getPath('evaluationFile', { kind: 'file' });
   parseTrafficSteps(inputs.trafficSteps);
   parseExpectedResponse(inputs.expectedResponse);
   if (alias && model) warning(`Input 'modelArtifactAlias' is ignored: the model input is set (${model}).`);
@@ -79,8 +80,8 @@ runTask(async (signal) => {
   uploadSummary('Azure ML deployment', deploySummary(result));
   const deployed = parseModelId(result.modelId);
   if (governance && deployed) {
-    // the model card for approvers of the next stage (evaluation.json of the evaluate task when it is at hand)
-    const evaluation = readEvaluationFile([getString('evaluationFile'), getVariable('Agent.TempDirectory') && `${getVariable('Agent.TempDirectory')}/evaluation.json`], warning);
+    // the model card for approvers of the next stage (the evaluation: this task's evaluationFile, else the one recorded on the model version at registration)
+    const evaluation = readEvaluationFile([evaluationFile, getVariable('Agent.TempDirectory') && `${getVariable('Agent.TempDirectory')}/evaluation.json`], warning);
     uploadSummary('Model card', await buildModelCard(ctx, { model: deployed, context, evaluation, approvals, deployment: result }));
   }
 });

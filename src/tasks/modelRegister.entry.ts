@@ -1,11 +1,22 @@
 // Agent entry of AzureMLModelRegister@1: inputs → registerModel → outputs + summary.
 import {
-  debug, getAzureRmConnection, getBool, getKeyValues, getPipelineContext, getString, info, progress, requireString,
+  InputError, debug, getAzureRmConnection, getBool, getKeyValues, getPath, getPipelineContext, getString, info, progress, requireString,
   runTask, setOutput, uploadSummary, warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
 import { registerModel, registerSummary, validateInputs, type RegisterInputs } from './modelRegister';
+import { parseEvaluationFile } from './modelCard';
+
+function evaluationInput(): RegisterInputs['evaluation'] {
+  const f = getPath('evaluationFile', { kind: 'file' });
+  if (!f) return undefined;
+  try {
+    return parseEvaluationFile(f);
+  } catch (err) {
+    throw new InputError('evaluationFile', (err as Error).message);
+  }
+}
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -20,6 +31,7 @@ runTask(async (signal) => {
     tags: getKeyValues('tags'),
     properties: getKeyValues('properties'),
     lineageTags: getBool('lineageTags', true),
+    evaluation: evaluationInput(),
   };
   validateInputs(inputs);
 

@@ -9,6 +9,7 @@ import {
   uploadPreparedAsset, armGetOptional, wsPath, statusOf,
   type AzureMLContext, type PreparedAsset, type UploadResult, type WorkspaceRef,
 } from '../azureml';
+import { EVALUATION_PROPERTY, evaluationProperty, type CardEvaluation } from './modelCard';
 
 export const MODEL_TYPES = ['custom_model', 'mlflow_model', 'triton_model'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
@@ -25,6 +26,8 @@ export interface RegisterInputs {
   properties?: Record<string, string>;
   /** add azdo.* lineage tags (default true) */
   lineageTags?: boolean;
+  /** the evaluate task's evaluation.json, recorded on the new version for the release's model card */
+  evaluation?: CardEvaluation;
 }
 
 export interface RegisterResult {
@@ -140,6 +143,9 @@ export function validateInputs(inputs: RegisterInputs): { name: string; modelTyp
   }
   checkKeyValues('tags', inputs.tags ?? {});
   checkKeyValues('properties', inputs.properties ?? {});
+  if (inputs.properties && EVALUATION_PROPERTY in inputs.properties) {
+    throw new InputError('properties', `'${EVALUATION_PROPERTY}' is set by the task from the evaluationFile input and cannot be given`);
+  }
   if (inputs.properties && CONTENT_KEY_PROPERTY in inputs.properties) {
     throw new InputError('properties', `'${CONTENT_KEY_PROPERTY}' is set by the task and cannot be given`);
   }
@@ -244,7 +250,11 @@ export async function registerModel(inputs: RegisterInputs, deps: RegisterDeps):
     modelType,
     description: inputs.description?.trim() || undefined,
     tags,
-    properties: { ...(inputs.properties ?? {}), [CONTENT_KEY_PROPERTY]: key },
+    properties: {
+      ...(inputs.properties ?? {}),
+      ...(inputs.evaluation ? { [EVALUATION_PROPERTY]: evaluationProperty(inputs.evaluation) } : {}),
+      [CONTENT_KEY_PROPERTY]: key,
+    },
     ...(jobName ? { jobName } : {}),
   };
   let created: ModelVersion | undefined;

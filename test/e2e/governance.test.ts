@@ -38,10 +38,12 @@ after(async () => { await box?.stop(); });
 test('approvals recorded on the deployment, model version tagged deployed.<stage>, release renamed, model card', async () => {
   const reg = await runBundledTask('AzureMLModelRegister', {
     box, scheme: 'secret', cwd, timeoutMs: 30_000,
-    inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, modelName: SEED_MODEL, modelPath: 'm1/model', modelType: 'custom_model', tags: 'evaluation=passed' },
+    inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, modelName: SEED_MODEL, modelPath: 'm1/model', modelType: 'custom_model', tags: 'evaluation=passed', evaluationFile: 'evaluation.json' },
   });
   assert.equal(reg.result, 'Succeeded', explain(reg));
   const version = reg.outputs.modelVersion!;
+  const recorded = box.store.list<{ name: string; model: string; properties: { properties: Record<string, string> } }>('modelVersions').find((v) => v.model === SEED_MODEL && v.name === version)!;
+  assert.equal(JSON.parse(recorded.properties.properties['azureml-devops.evaluation']!).results[0].candidate, 0.91, 'evaluation recorded on the version');
 
   // CI: the trigger starts the release with this version
   const trig = await runBundledTask('AzureMLReleaseTrigger', {
@@ -64,7 +66,7 @@ test('approvals recorded on the deployment, model version tagged deployed.<stage
     inputs: {
       resourceGroup: box.resourceGroup, workspace: box.workspace, endpointName: 'ep-gov', codePath: 'ok', scoringScript: 'score.py',
       environment: 'azureml:AzureML-sklearn-1.5:1', sampleRequestFile: 'sample-request.json', smokeRequests: '3', healthCheckRequests: '1',
-      modelArtifactAlias: alias, evaluationFile: path.join(cwd, 'evaluation.json'),
+      modelArtifactAlias: alias, // no evaluationFile: the release agent has none; the card reads the version's
     },
     variables: {
       'System.HostType': 'release', 'Release.ReleaseId': String(rel!.id), 'Release.ReleaseName': rel!.name,
@@ -95,7 +97,7 @@ test('approvals recorded on the deployment, model version tagged deployed.<stage
   const rn = dep.commands.filter((c) => c.name === 'release.updatereleasename');
   assert.deepEqual(rn.map((c) => c.data), [`${rel!.name} (${SEED_MODEL}:${version})`]);
 
-  // the model card for approvers
+  // the model card for approvers (metrics vs production from the evaluation recorded on the version at registration)
   const card = dep.summaries.find((s) => s.startsWith('### Model card'));
   assert.ok(card, `model card summary (got ${dep.summaries.map((s) => s.split('\n')[0]).join(' / ')})`);
   assert.match(card!, new RegExp(`Model card: ${SEED_MODEL.replace(/-/g, '\\-')}:${version}`));

@@ -187,7 +187,7 @@ describe('cancellation', () => {
 });
 
 describe('bad inputs: one clear line, no stack trace, nothing created', () => {
-  const cwd = workdir({ 'model/model.json': '{"w":1}', 'other/model.json': '{"w":2}', 'empty/.keep-dir/.amlignore': '' });
+  const cwd = workdir({ 'model/model.json': '{"w":1}', 'other/model.json': '{"w":2}', 'empty/.keep-dir/.amlignore': '', 'not-an-evaluation.json': '{"accuracy": 0.9}' });
   mkdirSync(path.join(cwd, 'emptyfolder'));
   const wrongSecretAuth = () => JSON.stringify({ scheme: 'ServicePrincipal', parameters: { serviceprincipalid: box.clientId, tenantid: box.tenantId, authenticationType: 'spnKey', serviceprincipalkey: 'Wr0ng~secret-value-1234567890' } });
   const readerAuth = () => JSON.stringify({ scheme: 'ServicePrincipal', parameters: { serviceprincipalid: box.readerClientId, tenantid: box.tenantId, authenticationType: 'spnKey', serviceprincipalkey: box.readerClientSecret } });
@@ -199,6 +199,8 @@ describe('bad inputs: one clear line, no stack trace, nothing created', () => {
     { title: 'empty folder', inputs: { modelName: 'e2e-bad', modelPath: 'emptyfolder' }, expect: /Input 'modelPath': folder .* is empty/ },
     { title: 'bad tags syntax', inputs: { modelName: 'e2e-bad', modelPath: 'model', tags: 'team' }, expect: /Input 'tags'/ },
     { title: 'bad properties', inputs: { modelName: 'e2e-bad', modelPath: 'model', properties: '{"a": {"nested": 1}}' }, expect: /Input 'properties'/ },
+    { title: 'evaluation file missing', inputs: { modelName: 'e2e-bad', modelPath: 'model', evaluationFile: 'nope/evaluation.json' }, expect: /Input 'evaluationFile': path ".*nope\/evaluation\.json" does not exist/ },
+    { title: 'not an evaluation file', inputs: { modelName: 'e2e-bad', modelPath: 'model', evaluationFile: 'not-an-evaluation.json' }, expect: /Input 'evaluationFile': .*not an evaluation of the evaluate task/ },
     { title: 'invalid version', inputs: { modelName: 'e2e-bad', modelPath: 'model', version: 'v 1' }, expect: /Input 'version': 'v 1' is not a valid version/ },
     { title: 'bad modelType', inputs: { modelName: 'e2e-bad', modelPath: 'model', modelType: 'onnx' }, expect: /Input 'modelType'/ },
     { title: 'mlflow_model without MLmodel', inputs: { modelName: 'e2e-bad', modelPath: 'model', modelType: 'mlflow_model' }, expect: /Input 'modelPath': an mlflow_model folder must contain an 'MLmodel' file/ },
