@@ -2,7 +2,7 @@
 // Azure-in-a-box; the emulator's local runner really executes samples/training.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
@@ -169,42 +169,109 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
 });
 
 describe('corpus', () => {
-  test('every corpus job whose local files are present is accepted (wait=false)', async () => {
+  // Every job YAML of azureml-examples/cli/jobs through the bundled task (wait=false), unchanged. The corpus holds the
+  // YAML only: the local files it names (code folders, conda files, local data, component YAMLs) are stubbed in a copy,
+  // so the task's real resolver (hashing, upload, code/environment/component versions) runs on every file.
+  const DATA_EXT = /\.(csv|txt|json|parquet|tsv|pkl|yml|yaml)$/i;
+  const isLocal = (v: unknown): v is string => typeof v === 'string' && !!v.trim() && !/^(azureml:|https?:|wasbs?:|abfss?:|adl:|runs:|\$\{\{)/i.test(v.trim());
+  /** local paths a job/component YAML names: [kind, path relative to the file, data type] */
+  function localRefs(doc: unknown): Array<{ key: string; ref: string; type?: string }> {
+    const out: Array<{ key: string; ref: string; type?: string }> = [];
+    const walk = (n: unknown) => {
+      if (Array.isArray(n)) { n.forEach(walk); return; }
+      if (!n || typeof n !== 'object') return;
+      const o = n as Record<string, unknown>;
+      for (const key of ['code', 'conda_file', 'component', 'path']) {
+        const v = o[key];
+        if (isLocal(v)) out.push({ key, ref: v.trim().replace(/^file:/i, ''), type: typeof o.type === 'string' ? o.type : undefined });
+      }
+      Object.values(o).forEach(walk);
+    };
+    walk(doc);
+    return out;
+  }
+  /** creates a stub for every missing local path `file` names; returns what it created */
+  function stubLocals(file: string, parseYaml: (s: string) => unknown): string[] {
+    const made: string[] = [];
+    for (const { key, ref, type } of localRefs(parseYaml(readFileSync(file, 'utf8')))) {
+      const p = path.resolve(path.dirname(file), ref);
+      if (existsSync(p)) continue;
+      made.push(`${key}: ${ref}`);
+      if (key === 'code') {
+        mkdirSync(p, { recursive: true });
+        writeFileSync(path.join(p, 'main.py'), 'print("stub for the corpus test")\n');
+      } else if (key === 'conda_file') {
+        mkdirSync(path.dirname(p), { recursive: true });
+        writeFileSync(p, 'name: stub\nchannels: [conda-forge]\ndependencies:\n  - python=3.10\n  - pip\n');
+      } else if (key === 'component') {
+        mkdirSync(path.dirname(p), { recursive: true });
+        writeFileSync(p, [
+          '$schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json',
+          `name: ${path.basename(p).replace(/\.ya?ml$/, '').replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`,
+          'version: 1', 'type: command', 'command: echo stub',
+          'environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest', '',
+        ].join('\n'));
+        made.push(...stubLocals(p, parseYaml));
+      } else if (type === 'uri_file' || (type !== 'mltable' && DATA_EXT.test(p))) {
+        mkdirSync(path.dirname(p), { recursive: true });
+        writeFileSync(p, 'a,b\n1,2\n');
+      } else {
+        mkdirSync(p, { recursive: true });
+        writeFileSync(path.join(p, 'data.csv'), 'a,b\n1,2\n');
+        if (type === 'mltable') writeFileSync(path.join(p, 'MLTable'), 'paths:\n  - file: ./data.csv\ntransformations:\n  - read_delimited:\n      delimiter: ","\n');
+      }
+    }
+    return made;
+  }
+
+  test('every corpus job file is accepted through the real resolver, local files stubbed (wait=false)', async () => {
+    const { parse } = await import('yaml');
+    // a copy of cli/ (the jobs name ../../assets/…), so stubs never touch the shared corpus
+    const root = mkdtempSync(path.join(tmpdir(), 'corpus-'));
+    cpSync(path.dirname(CORPUS), root, { recursive: true });
+    const jobsDir = path.join(root, 'jobs');
     const files: string[] = [];
     const walk = (d: string) => { for (const f of readdirSync(d, { withFileTypes: true })) { const p = path.join(d, f.name); if (f.isDirectory()) walk(p); else if (/\.ya?ml$/.test(f.name)) files.push(p); } };
-    walk(CORPUS);
-    const jobsFiles = files.filter((f) => !/^(score|train|eval)\.yml$/.test(path.basename(f))); // component files of 1a_e2e
-    const needed = ['hello-world.yml', 'hello-pipeline.yml', 'hello-sweep.yml'];
-    for (const n of needed) assert.ok(jobsFiles.some((f) => path.basename(f) === n), n);
+    walk(jobsDir);
+    // component YAMLs are submitted through the pipeline that names them, not on their own
+    const components = new Set(files.flatMap((f) => localRefs(parse(readFileSync(f, 'utf8'))).filter((r) => r.key === 'component').map((r) => path.resolve(path.dirname(f), r.ref))));
+    const jobFiles = files.filter((f) => !components.has(f)).sort();
+    assert.ok(jobFiles.length >= 22, `job files: ${jobFiles.length}`);
+    // files naming a local path the corpus lacks (itself or through its components); the stubs go in after counting
+    const lacking = (f: string): boolean => localRefs(parse(readFileSync(f, 'utf8'))).some(({ key, ref }) => {
+      const p = path.resolve(path.dirname(f), ref);
+      return !existsSync(p) || (key === 'component' && lacking(p));
+    });
+    const incomplete = jobFiles.filter(lacking);
+    assert.ok(incomplete.length >= 10, `files lacking local paths: ${incomplete.map((f) => path.basename(f)).join(', ')}`);
+    for (const c of components) stubLocals(c, parse);
+    const stubs = new Map(jobFiles.map((f) => [f, stubLocals(f, parse)]));
+    assert.deepEqual(jobFiles.filter(lacking), [], 'every local path stubbed');
+
     const runs: Array<{ file: string; r: TaskRunWithLeaks & { writes: string[] } }> = [];
-    const eligible: string[] = [];
-    for (const file of jobsFiles) {
-      const text = (await import('node:fs')).readFileSync(file, 'utf8');
-      // local folders the file names (code:, path:, component:, conda_file:) must exist, except for hello-sweep, which we give a stub src
-      const locals = [...text.matchAll(/^\s*(?:code|path|component|conda_file):\s*["']?(\.{0,2}\/?[\w./-]+?)["']?\s*$/gm)].map((m) => m[1]!)
-        .filter((p) => !/^(azureml:|https?:|wasbs?:|abfss?:)/.test(p));
-      const missing = locals.filter((p) => !existsSync(path.resolve(path.dirname(file), p)));
-      if (missing.length && path.basename(file) !== 'hello-sweep.yml') continue;
-      eligible.push(file);
-    }
-    assert.ok(eligible.length >= 10, `eligible: ${eligible.map((f) => path.basename(f)).join(', ')}`);
     let next = 0;
     const one = async (file: string, i: number) => {
-      let jobFile = file;
-      if (path.basename(file) === 'hello-sweep.yml') {
-        const d = mkdtempSync(path.join(tmpdir(), 'corpus-sweep-'));
-        cpSync(file, path.join(d, 'hello-sweep.yml'));
-        mkdirSync(path.join(d, 'src'));
-        writeFileSync(path.join(d, 'src', 'main.py'), 'print("stub for the corpus test")\n');
-        jobFile = path.join(d, 'hello-sweep.yml');
-      }
-      runs.push({ file, r: await run({ jobFile, jobName: `corpus-${i}-${path.basename(file, '.yml').replace(/[^A-Za-z0-9_-]/g, '-')}`, wait: 'false' }) });
+      const jobName = `corpus-${i}-${path.basename(file).replace(/\.ya?ml$/, '').replace(/[^A-Za-z0-9_-]/g, '-')}`;
+      runs.push({ file, r: await run({ jobFile: file, jobName, wait: 'false' }, { cwd: path.dirname(file) }) });
     };
     // 4 at a time: 2 cores
-    await Promise.all(Array.from({ length: 4 }, async () => { while (next < eligible.length) { const i = next++; await one(eligible[i]!, i); } }));
-    const failed = runs.filter(({ r }) => r.result !== 'Succeeded').map(({ file, r }) => `${path.relative(CORPUS, file)}: ${r.message}`);
+    await Promise.all(Array.from({ length: 4 }, async () => { while (next < jobFiles.length) { const i = next++; await one(jobFiles[i]!, i); } }));
+    const rel = (f: string) => path.relative(jobsDir, f);
+    const failed = runs.filter(({ r }) => r.result !== 'Succeeded').map(({ file, r }) => `${rel(file)} (stubs: ${stubs.get(file)!.join(', ') || 'none'}): ${r.message}`);
     assert.deepEqual(failed, []);
-    for (const { r } of runs) assert.ok(jobOf(r.outputs.jobName!), r.outputs.jobName);
+    assert.equal(runs.length, jobFiles.length);
+    for (const { file, r } of runs) {
+      const j = jobOf(r.outputs.jobName!);
+      assert.ok(j, `${rel(file)}: ${r.outputs.jobName} not stored`);
+      // a job whose code folder was stubbed carries the code version the resolver created from it
+      const top = parse(readFileSync(file, 'utf8')) as Record<string, any>;
+      if (isLocal(top.code)) assert.match(j!.properties.codeId ?? '', /\/codes\/[0-9a-f]{32}\/versions\/1$/, rel(file));
+      if (isLocal(top.trial?.code)) assert.match(j!.properties.trial?.codeId ?? '', /\/codes\/[0-9a-f]{32}\/versions\/1$/, rel(file));
+    }
+    // the local components of 1a_e2e became component versions the pipeline's steps point at
+    const e2e = runs.find(({ file }) => /1a_e2e_local_components\/pipeline\.yml$/.test(file))!;
+    const steps = jobOf(e2e.r.outputs.jobName!)!.properties.jobs as Record<string, { componentId?: string }>;
+    for (const s of ['train_job', 'score_job', 'evaluate_job']) assert.match(steps[s]?.componentId ?? '', /\/components\/\w+\/versions\/\w+$/, s);
   });
 });
 
