@@ -26,10 +26,16 @@ export function setOutput(name: string, value: string, opts: { secret?: boolean 
   task.setVariable(name, value, !!opts.secret, true);
 }
 
-/** Writes `markdown` to `<Agent.TempDirectory>/<name>.md` and attaches it to the run summary (tab title = name). */
+/**
+ * Writes `markdown` to `<Agent.TempDirectory>/azureml-summary-XXXXXX/<name>.md` and attaches it to the run summary.
+ * The agent names the summary tab after the file name (Path.GetFileName of the path) and uploads the file later,
+ * from its queue: every summary gets a folder of its own, so two steps of one job (or two summaries of one step)
+ * with the same title never overwrite a file the agent has not uploaded yet.
+ */
 export function uploadSummary(name: string, markdown: string): void {
-  const dir = task.getVariable('Agent.TempDirectory') || os.tmpdir();
-  fs.mkdirSync(dir, { recursive: true });
+  const tmp = task.getVariable('Agent.TempDirectory') || os.tmpdir();
+  fs.mkdirSync(tmp, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(tmp, 'azureml-summary-'));
   const safe = name.replace(/[\\/:*?"<>|\r\n]+/g, '_').trim() || 'summary';
   const file = path.join(dir, `${safe}.md`);
   fs.writeFileSync(file, markdown, 'utf8');
