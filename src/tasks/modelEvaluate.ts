@@ -612,8 +612,10 @@ export async function evaluateModel(inputs: EvaluateInputs, deps: EvaluateDeps):
   let why: string | undefined;
   if (valid.baseline === 'endpoint') {
     const ep = await ops.getEndpoint(valid.endpointName!);
+    // a missing endpoint is an error, not a first model: a misspelled name would otherwise approve any candidate
     if (!ep) {
-      why = `online endpoint '${valid.endpointName}' does not exist in workspace '${ws.workspace}'`;
+      throw new InputError('endpointName', `online endpoint '${valid.endpointName}' does not exist in workspace '${ws.workspace}'; ` +
+        'create the endpoint first, or use baseline=latest/tag for a first model');
     } else {
       const ranked = Object.entries(ep.traffic ?? {}).filter(([, t]) => Number(t) > 0).sort((a, b) => Number(b[1]) - Number(a[1]) || a[0].localeCompare(b[0]));
       if (!ranked.length) {

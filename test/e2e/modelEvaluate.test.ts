@@ -100,6 +100,8 @@ before(async () => {
     const { resourceGroup: rg, workspace: ws } = box;
     const o = { updateIntervalInMs: 50 };
     await ctx.client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'eval-ep', { location: box.location, properties: { authMode: 'Key' } } as any, o);
+    // an endpoint created ahead of its first deployment: production is empty (first model)
+    await ctx.client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'eval-ep-empty', { location: box.location, properties: { authMode: 'Key' } } as any, o);
     const dep = (model: string) => ({ location: box.location, sku: { name: 'Default', capacity: 1 }, properties: {
       endpointComputeType: 'Managed', instanceType: 'Standard_DS3_v2', model,
       codeConfiguration: { codeId: code.id!, scoringScript: 'score.py' }, environmentId: 'azureml://registries/azureml/environments/sklearn-1.5/versions/1' } } as any);
@@ -160,7 +162,7 @@ describe('evaluate against the box', () => {
     const multiFail = 'test_loss lower\nf1 higher min_relative=1%';
     const multiFailExpected = lossBetter && ((g.f1! - w.f1!) / Math.abs(w.f1!)) * 100 >= 1;
     const armBefore = box.requests.length;
-    const [better, worse, equal, multi1, multi2, byModel, allowEqual, first, endpoint, already, failing] = await Promise.all([
+    const [better, worse, equal, multi1, multi2, byModel, allowEqual, first, endpoint, already, failing, emptyEp] = await Promise.all([
       run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'tag', modelName: 'diabetes', baselineTag: 'stage=production', metrics: 'test_loss lower' }),
       run({ candidateType: 'job', candidateJob: jobs.weak, baseline: 'latest', modelName: 'diabetes', metrics: 'test_loss lower' }),
       run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'tag', modelName: 'diabetes', metrics: 'accuracy higher' }),
@@ -172,6 +174,7 @@ describe('evaluate against the box', () => {
       run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'endpoint', endpointName: 'eval-ep', metrics: 'accuracy higher' }),
       run({ candidateType: 'model', candidateModel: 'served:1', baseline: 'endpoint', endpointName: 'eval-ep', metrics: 'accuracy higher' }),
       run({ candidateType: 'job', candidateJob: jobs.weak, baseline: 'latest', modelName: 'diabetes', metrics: 'test_loss lower', failWhenNotBetter: 'true' }),
+      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'endpoint', endpointName: 'eval-ep-empty', metrics: 'accuracy higher' }),
     ]);
 
     // better: good job vs diabetes:1 (stage=production, metrics of the weak job that produced it)
@@ -236,6 +239,11 @@ describe('evaluate against the box', () => {
     assert.equal(endpoint.outputs.baselineModelId, 'azureml:served:1');
     assert.equal(endpoint.outputs.isBetter, String(g.accuracy! > 0.55));
     assert.match(endpoint.summaries.join('\n'), /deployment blue \(70% of traffic\) on endpoint \[eval-ep\]/);
+    // an endpoint that exists but has no deployment taking traffic: first model
+    assert.equal(emptyEp.result, 'Succeeded', explain(emptyEp));
+    assert.equal(emptyEp.outputs.verdict, 'first-model');
+    assert.equal(emptyEp.outputs.isBetter, 'true');
+    assert.match(emptyEp.stdout, /No production model \(no deployment of online endpoint 'eval-ep-empty' takes traffic\)/);
     assert.equal(already.outputs.verdict, 'already-in-production', explain(already));
     assert.equal(already.outputs.isBetter, 'true');
 
@@ -245,7 +253,7 @@ describe('evaluate against the box', () => {
     assert.equal(failing.outputs.isBetter, 'false');
     assert.equal(failing.summaries.length, 1);
 
-    // evaluating changes nothing: only reads (and token requests) while the eleven tasks ran
+    // evaluating changes nothing: only reads (and token requests) while the twelve tasks ran
     const writes = box.requests.slice(armBefore).filter((q) => q.host === 'arm' && q.method !== 'GET' && !/\/api\/2\.0\/mlflow\//.test(q.url));
     assert.deepEqual(writes.map((q) => `${q.method} ${q.url}`), []);
   });
@@ -262,10 +270,15 @@ describe('evaluate against the box', () => {
     assert.equal(box.requests.length, n0, 'no request at all (not even a token)');
 
     const n1 = box.requests.length;
-    const [unknown, noJob] = await Promise.all([
+    const [unknown, noJob, typo] = await Promise.all([
       run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'tag', modelName: 'diabetes', metrics: 'accuracy higher\nauc higher' }),
       run({ candidateType: 'job', candidateJob: 'no-such-job', baseline: 'tag', modelName: 'diabetes', metrics: 'accuracy higher' }),
+      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'endpoint', endpointName: 'eval-epp', metrics: 'accuracy higher' }),
     ]);
+    // a misspelled endpoint is not "no production model": it fails, and says what to do for a real first model
+    assert.equal(typo.result, 'Failed', explain(typo));
+    assert.equal(typo.message, `Input 'endpointName': online endpoint 'eval-epp' does not exist in workspace '${box.workspace}'; create the endpoint first, or use baseline=latest/tag for a first model`);
+    assert.equal(typo.outputs.isBetter, undefined, 'no isBetter output');
     assert.equal(unknown.result, 'Failed', explain(unknown));
     assert.match(unknown.message ?? '', new RegExp(`^Input 'metrics': 'auc' is not a metric of the candidate job ${jobs.good}; available: (.+, )?accuracy, .*f1.*test_loss`));
     assert.doesNotMatch(unknown.stdout + unknown.stderr, /\n\s+at .*\.js:\d+/, 'no stack trace');

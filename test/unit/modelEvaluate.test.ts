@@ -255,7 +255,7 @@ describe('evaluate', () => {
     assert.equal((await evaluateModel(base({ candidateJob: 'a', modelName: 'm', allowEqual: true }), { ops: f, log: log() })).isBetter, true);
   });
 
-  test('first model: no versions, no tagged version, no endpoint, no traffic', async () => {
+  test('first model: no versions, no tagged version, an endpoint without traffic', async () => {
     const f = new Fake();
     f.job('j', { accuracy: 0.7 });
     const e = await evaluateModel(base({ candidateJob: 'j', modelName: 'nothing' }), { ops: f, log: log() });
@@ -266,12 +266,25 @@ describe('evaluate', () => {
     f.model('m', mv('m', '1', { tags: { stage: 'staging' } }));
     assert.equal((await evaluateModel(base({ candidateJob: 'j', modelName: 'm' }), { ops: f, log: log() })).verdict, 'first-model');
     assert.match((await evaluateModel(base({ candidateJob: 'j', modelName: 'none', baseline: 'latest' }), { ops: f, log: log() })).message, /model 'none' has no versions/);
-    const ep = await evaluateModel(base({ candidateJob: 'j', baseline: 'endpoint', endpointName: 'ep-missing' }), { ops: f, log: log() });
-    assert.equal(ep.verdict, 'first-model');
-    assert.match(ep.message, /online endpoint 'ep-missing' does not exist/);
     f.endpoints.set('ep0', { traffic: { blue: 0 }, deployments: { blue: 'azureml:m:1' } });
-    assert.match((await evaluateModel(base({ candidateJob: 'j', baseline: 'endpoint', endpointName: 'ep0' }), { ops: f, log: log() })).message, /no deployment of online endpoint 'ep0' takes traffic/);
+    const ep = await evaluateModel(base({ candidateJob: 'j', baseline: 'endpoint', endpointName: 'ep0' }), { ops: f, log: log() });
+    assert.equal(ep.verdict, 'first-model');
+    assert.equal(ep.isBetter, true);
+    assert.match(ep.message, /no deployment of online endpoint 'ep0' takes traffic/);
+    f.endpoints.set('ep-empty', { traffic: {}, deployments: {} });
+    assert.equal((await evaluateModel(base({ candidateJob: 'j', baseline: 'endpoint', endpointName: 'ep-empty' }), { ops: f, log: log() })).verdict, 'first-model');
     assert.match(evaluationSummary(e), /First model/);
+  });
+
+  test('a missing (e.g. misspelled) endpoint fails naming endpointName instead of approving a first model', async () => {
+    const f = new Fake();
+    f.job('j', { accuracy: 0.7 });
+    f.endpoints.set('ep-prod', { traffic: { blue: 100 }, deployments: { blue: 'azureml:m:1' } });
+    await assert.rejects(evaluateModel(base({ candidateJob: 'j', baseline: 'endpoint', endpointName: 'ep-prd' }), { ops: f, log: log() }), (e: Error) => {
+      assert.ok(e instanceof InputError, String(e));
+      assert.equal(e.message, "Input 'endpointName': online endpoint 'ep-prd' does not exist in workspace 'ws1'; create the endpoint first, or use baseline=latest/tag for a first model");
+      return true;
+    });
   });
 
   test('endpoint: the deployment with most traffic; its model metrics; already in production', async () => {
