@@ -25,7 +25,8 @@
 //     input of that task has an artifact inputDescriptor of the same id (the server feeds it the artifact's connection)
 //   - icons exist and are PNG, icons.default 128x128; content.*.path files exist, and the images they show exist and
 //     are covered by a `files` entry
-// Folders under tasks/ without task.json (e.g. only an icon so far) are reported as pending notes, not findings.
+// A folder under tasks/ without task.json is a finding: nothing would build or package it, so it is either a task
+// whose manifest was lost or a leftover to delete.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -301,7 +302,7 @@ export function lintRepo(root = REPO_ROOT, schemaPath = DEFAULT_SCHEMA) {
   const seenIds = new Map(); // lower id -> folder
   let tasks = 0;
   for (const { folder, hasTaskJson } of listTaskFolders(root)) {
-    if (!hasTaskJson) { notes.push(`tasks/${folder}: no task.json yet (pending: not built, not packaged)`); continue; }
+    if (!hasTaskJson) { findings.push(`tasks/${folder}: no task.json (a task folder must have one; without it the task is neither built nor packaged — add it or delete the folder)`); continue; }
     tasks++;
     const task = readJson(path.join(root, 'tasks', folder, 'task.json'), findings, `tasks/${folder}/task.json`);
     if (!task || typeof task !== 'object') continue;

@@ -1,21 +1,26 @@
 #!/usr/bin/env node
-// Packages the extension: lint → (build if a bundle is missing) → staging tree → tfx extension create (offline).
+// Packages the extension: lint → staging tree with every task bundled afresh → tfx extension create (offline).
 //
-//   npm run package [-- --publisher <id>] [--version <x.y.z>] [--extension-id <id>] [--rebuild] [--out <dir>] [--root <repo>]
+//   npm run package [-- --publisher <id>] [--version <x.y.z>] [--extension-id <id>] [--out <dir>] [--root <repo>]
 //   env: EXTENSION_PUBLISHER, EXTENSION_VERSION, EXTENSION_ID (flags win)
 //
 // Output: dist/<publisher>.<extension-id>-<version>.vsix. The staging tree (dist/staging) holds only what ships:
 // vss-extension.json, content/icons it references, the `files` folders (without images/src, *.map, node_modules) and
 // for every task folder just task.json, index.js, icon.png (+ icon.svg when present). Task GUIDs are kept: tasks are
 // scoped to the extension, so a copy published under another publisher does not collide.
+// Bundles: every package run bundles each task from the current sources (scripts/build.mjs's esbuild options, any
+// warning fatal) straight into the staging tree, so a stale tasks/*/index.js can never ship; the bundles in tasks/
+// are left as they are (tests may be running them). `--rebuild` is still accepted and changes nothing.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { inflateRawSync } from 'node:zlib';
 import { REPO_ROOT, formatBytes, listTaskFolders } from './lib/tasks.mjs';
 import { lintRepo } from './lint-manifest.mjs';
+import { bundleOptions } from './build.mjs';
+import * as esbuild from 'esbuild';
 
-const TASK_FILES = ['task.json', 'index.js', 'icon.png', 'icon.svg'];
+const TASK_FILES = ['task.json', 'icon.png', 'icon.svg']; // + index.js, bundled into the staging tree
 const EXCLUDE = (rel) => /(^|\/)(node_modules|src)(\/|$)/.test(rel) || rel.endsWith('.map') || /(^|\/)\./.test(rel);
 
 function fail(msg) { console.error(`package: ${msg}`); process.exit(1); }
@@ -89,7 +94,24 @@ function zipDirectory(file) {
   return names;
 }
 
-function main() {
+/** Bundles every task from the current sources into <staging>/tasks/<folder>/index.js (build.mjs's options). */
+async function bundleInto(root, tasks, staging) {
+  const started = Date.now();
+  const results = await Promise.all(tasks.map(async (t) => {
+    const outfile = path.join(staging, 'tasks', t.folder, 'index.js');
+    try {
+      const r = await esbuild.build({ ...bundleOptions(root, t.folder), outfile, metafile: false });
+      return r.warnings.length ? `${t.folder}: ${r.warnings.map((w) => w.text).join('; ')}` : undefined;
+    } catch (e) {
+      return `${t.folder}: ${(e.errors ?? [e]).map((x) => x.text ?? x.message).join('; ')}`;
+    }
+  }));
+  const failed = results.filter(Boolean);
+  if (failed.length) { for (const f of failed) console.error(`error: ${f}`); fail(`bundling failed for ${failed.length} task(s)`); }
+  console.log(`package: ${tasks.length} task bundle(s) built from the current sources in ${Date.now() - started} ms`);
+}
+
+async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const root = opts.root;
 
@@ -100,18 +122,12 @@ function main() {
   }
 
   const tasks = listTaskFolders(root).filter((t) => t.hasTaskJson);
-  const missing = tasks.filter((t) => !fs.existsSync(path.join(t.dir, 'index.js')));
-  if (opts.rebuild || missing.length) {
-    console.log(opts.rebuild ? 'package: rebuilding bundles' : `package: bundle missing for ${missing.map((t) => t.folder).join(', ')}; building`);
-    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), '--root', root], { cwd: root, stdio: 'inherit' });
-    if (r.status !== 0) fail('build failed');
-  }
-
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'vss-extension.json'), 'utf8'));
   const staging = path.join(opts.out, 'staging');
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { recursive: true });
   fs.copyFileSync(path.join(root, 'vss-extension.json'), path.join(staging, 'vss-extension.json'));
+  await bundleInto(root, tasks, staging);
   const taskFolders = new Set(tasks.map((t) => `tasks/${t.folder}`));
   const extra = [
     ...Object.values(manifest.icons ?? {}),
@@ -126,7 +142,7 @@ function main() {
           const src = path.join(t.dir, name);
           if (fs.existsSync(src)) { fs.mkdirSync(path.join(staging, 'tasks', t.folder), { recursive: true }); fs.copyFileSync(src, path.join(staging, 'tasks', t.folder, name)); }
         }
-        if (!fs.existsSync(path.join(staging, 'tasks', t.folder, 'index.js'))) fail(`tasks/${t.folder}/index.js is missing after the build`);
+        if (!fs.existsSync(path.join(staging, 'tasks', t.folder, 'index.js'))) fail(`tasks/${t.folder}/index.js is missing after bundling`);
       }
     } else {
       copyTree(path.join(root, rel), path.join(staging, rel), rel);
@@ -166,4 +182,4 @@ function main() {
   console.log(`package: ${path.relative(root, vsix)}  ${formatBytes(fs.statSync(vsix).size)}  (${entries.length} entries, ${tasks.length} task(s), tfx ${Date.now() - started} ms)`);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) main();
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) main().catch((e) => fail(e?.stack ?? String(e)));

@@ -60,9 +60,6 @@ function makeTree(): string {
     fs.mkdirSync(path.join(dir, 'src', 'tasks'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'src', 'tasks', `${entry}.entry.ts`), ENTRY_SOURCE);
   }
-  // a pending folder (icon only) is a note, not a finding
-  fs.mkdirSync(path.join(dir, 'tasks', 'AzureMLJobV1'));
-  fs.copyFileSync(path.join(ROOT, 'tasks', 'AzureMLJobV1', 'icon.png'), path.join(dir, 'tasks', 'AzureMLJobV1', 'icon.png'));
   fs.mkdirSync(path.join(dir, 'images'));
   fs.copyFileSync(path.join(ROOT, 'images', 'extension-icon.png'), path.join(dir, 'images', 'extension-icon.png'));
   fs.writeFileSync(path.join(dir, 'overview.md'), '# Overview\n\n![Icon](images/extension-icon.png "icon") ![Badge](https://example.com/badge.svg)\n');
@@ -110,12 +107,11 @@ const REG = (dir: string) => path.join(dir, 'tasks', 'AzureMLModelRegisterV1', '
 const DL = (dir: string) => path.join(dir, 'tasks', 'AzureMLModelDownloadV1', 'task.json');
 const EXT = (dir: string) => path.join(dir, 'vss-extension.json');
 
-test('a valid tree passes, with the icon-only folder reported as pending', () => {
+test('a valid tree passes', () => {
   const dir = makeTree();
   const r = lint(dir);
   assert.equal(r.code, 0, r.out);
   assert.deepEqual(r.errors, []);
-  assert.match(r.out, /note: tasks\/AzureMLJobV1: no task\.json yet/);
   assert.match(r.out, /2 task\(s\) \+ vss-extension\.json OK/);
 });
 
@@ -143,6 +139,7 @@ const defects: Array<{ name: string; seed: (dir: string) => void; expect: RegExp
   { name: 'task folder without contribution', seed: (d) => edit(EXT(d), (e) => { e.contributions.splice(0, 1); }), expect: /tasks\/AzureMLModelRegisterV1 has a task\.json but no ms\.vss-distributed-task\.task contribution/ },
   { name: 'task folder not in files', seed: (d) => edit(EXT(d), (e) => { e.files = e.files.filter((f: any) => f.path !== 'tasks/AzureMLModelRegisterV1'); }), expect: /contribution "register-task": tasks\/AzureMLModelRegisterV1 is not covered by any "files" entry/ },
   { name: 'contribution to a missing folder', seed: (d) => edit(EXT(d), (e) => { e.contributions.push({ id: 'job-task', type: 'ms.vss-distributed-task.task', targets: ['ms.vss-distributed-task.tasks'], properties: { name: 'tasks/AzureMLJobV1' } }); }), expect: /contribution "job-task": tasks\/AzureMLJobV1\/task\.json does not exist/ },
+  { name: 'task folder without task.json', seed: (d) => { fs.mkdirSync(path.join(d, 'tasks', 'AzureMLJobV1')); fs.copyFileSync(path.join(ROOT, 'tasks', 'AzureMLJobV1', 'icon.png'), path.join(d, 'tasks', 'AzureMLJobV1', 'icon.png')); }, expect: /^error: tasks\/AzureMLJobV1: no task\.json \(a task folder must have one/ },
   { name: 'extension icon of the wrong size', seed: (d) => fs.copyFileSync(path.join(ROOT, 'tasks', 'AzureMLJobV1', 'icon.png'), path.join(d, 'images', 'extension-icon.png')), expect: /icons\.default images\/extension-icon\.png is 32x32 \(must be 128x128\)/ },
   { name: 'task icon not a PNG', seed: (d) => fs.writeFileSync(path.join(d, 'tasks', 'AzureMLModelRegisterV1', 'icon.png'), '<svg/>'), expect: /tasks\/AzureMLModelRegisterV1\/icon\.png is not a PNG/ },
   { name: 'missing overview', seed: (d) => fs.rmSync(path.join(d, 'overview.md')), expect: /content\.details "overview\.md" does not exist/ },
