@@ -199,6 +199,25 @@ function suite(): void {
       await assert.rejects(c.modelVersions.get(...ws(), 'immutable', '1'), (e: any) => e.statusCode === 404);
     });
 
+    test('environment version: an identical re-PUT (osType left to the default) is 200; a changed one is 400', async () => {
+      const tok = (await secretCred().getToken(scope()))!.token;
+      const url = `${box.armUrl}subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}/environments/CliV2AnonymousEnvironment/versions/0123456789abcdef0123456789abcdef?api-version=2022-10-01`;
+      const put = (properties: Record<string, unknown>) => fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' }, body: JSON.stringify({ properties }) });
+      const body = { isAnonymous: true, image: 'mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest', condaFile: 'name: x\ndependencies: [python=3.11]\n' };
+      const first = await put(body);
+      assert.equal(first.status, 201, JSON.stringify(await first.clone().json()));
+      const stored = (await json(first)).properties;
+      assert.equal(stored.osType, 'Linux', 'the service fills in osType');
+      const again = await put(body);
+      assert.equal(again.status, 200, JSON.stringify(await again.clone().json()));
+      assert.deepEqual((await json(again)).properties, stored);
+      assert.equal((await put({ ...body, osType: 'Linux' })).status, 200, 'the default spelled out is the same content');
+      const windows = await put({ ...body, osType: 'Windows' });
+      assert.equal(windows.status, 400);
+      assert.match((await json(windows)).error.message, /already registered and cannot be changed \(property 'osType'\)/);
+      assert.equal((await put({ ...body, image: 'mcr.microsoft.com/azureml/other:1' })).status, 400);
+    });
+
     test('invalid body → 400 from the swagger validator; nothing stored', async () => {
       const c = mlClient();
       const url = `${box.armUrl}subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}/models/badbody/versions/1?api-version=2022-10-01`;

@@ -167,7 +167,9 @@ function registerAssetType(router: Router, ctx: EmulatorContext, type: (typeof A
       if (type === 'codes' && p.codeUri && old.properties.codeUri && normUri(p.codeUri) !== normUri(old.properties.codeUri)) {
         fail(400, 'UserError', 'Asset paths cannot be updated.');
       }
-      const changed = sameContent(type, old.properties, { ...p, environmentType: old.properties.environmentType });
+      // compare with the service's defaults applied to the new body too: an identical re-PUT that leaves osType/autoRebuild
+      // out (the stored version has them filled in) is the same content → 200, as the real service answers
+      const changed = sameContent(type, old.properties, { ...withServiceDefaults(type, p), environmentType: old.properties.environmentType });
       if (changed) fail(400, 'UserError', `${label} ${name} with version ${version} is already registered and cannot be changed (property '${changed}').`);
       old.properties = { ...old.properties, description: p.description ?? old.properties.description, tags: p.tags ?? old.properties.tags, isArchived: p.isArchived ?? old.properties.isArchived };
       old.systemData = systemData(req, old.systemData);
@@ -175,12 +177,8 @@ function registerAssetType(router: Router, ctx: EmulatorContext, type: (typeof A
       return { status: 200, body: old };
     }
     ensureContainer(req, w, name);
-    const props: Record<string, any> = { description: null, tags: {}, properties: {}, isAnonymous: false, isArchived: false, ...p };
-    if (type === 'environments') {
-      props.environmentType = 'UserCreated';
-      props.osType ??= 'Linux';
-      props.autoRebuild ??= 'Disabled';
-    }
+    const props: Record<string, any> = { description: null, tags: {}, properties: {}, isAnonymous: false, isArchived: false, ...withServiceDefaults(type, p) };
+    if (type === 'environments') props.environmentType = 'UserCreated';
     const rec: AssetResource = { id, name: version, type: `${RP}/workspaces/${type}/versions`, properties: JSON.parse(JSON.stringify(props)), systemData: systemData(req) };
     ctx.store.put(vKind, id, rec);
     return { status: 201, body: rec };
@@ -189,6 +187,12 @@ function registerAssetType(router: Router, ctx: EmulatorContext, type: (typeof A
     const w = requireWorkspace(ctx, req);
     return { status: ctx.store.delete(vKind, childId(w, type, req.params.name, 'versions', req.params.version)) ? 200 : 204 };
   });
+}
+
+/** what the service fills in on a new version when the body leaves it out */
+function withServiceDefaults(type: string, p: Record<string, any>): Record<string, any> {
+  if (type !== 'environments') return p;
+  return { ...p, osType: p.osType ?? 'Linux', autoRebuild: p.autoRebuild ?? 'Disabled' };
 }
 
 function normUri(u: string): string { return String(u).replace(/\/+$/, '').toLowerCase(); }
