@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import {
-  boxEndpoint, downloadTaskJson, evaluateBinding, loadArtifactType, releaseVariables, releaseVersion, renderSourceId, renderUrlBinding, runInjectedDownload,
+  agentEnvName, boxEndpoint, downloadTaskJson, evaluateBinding, loadArtifactType, releaseVariables, releaseVersion, renderSourceId, renderUrlBinding, runInjectedDownload,
   type ArtifactType, type Endpoint, type LinkedArtifact,
 } from '../helpers/artifactHarness';
 import { arm, seedModelVersion, wsArmPath } from '../helpers/modelSeed';
+import { agentEnv } from '../helpers/agent';
 
 const MODEL = 'churn-model';
 let box: AzureInABox;
@@ -96,12 +97,19 @@ describe('release', () => {
   test('variables: DefinitionName = model name, BuildNumber/BuildId = version (latest at release creation)', async () => {
     const v = await releaseVersion(type, artifact, endpoint);
     const vars = releaseVariables(type, artifact, v);
-    assert.equal(vars.RELEASE_ARTIFACTS__CHURN_MODEL_DEFINITIONNAME, MODEL);
-    assert.equal(vars.RELEASE_ARTIFACTS__CHURN_MODEL_DEFINITIONID, MODEL);
-    assert.equal(vars.RELEASE_ARTIFACTS__CHURN_MODEL_BUILDNUMBER, '3');
-    assert.equal(vars.RELEASE_ARTIFACTS__CHURN_MODEL_BUILDID, '3');
-    assert.equal(vars.RELEASE_ARTIFACTS__CHURN_MODEL_TYPE, type.name);
-    assert.equal(vars.BUILD_BUILDNUMBER, '3');
+    assert.equal(vars['Release.Artifacts._churn-model.DefinitionName'], MODEL);
+    assert.equal(vars['Release.Artifacts._churn-model.DefinitionId'], MODEL);
+    assert.equal(vars['Release.Artifacts._churn-model.BuildNumber'], '3');
+    assert.equal(vars['Release.Artifacts._churn-model.BuildId'], '3');
+    assert.equal(vars['Release.Artifacts._churn-model.Type'], type.name);
+    assert.equal(vars['Release.PrimaryArtifactSourceAlias'], '_churn-model');
+    assert.equal(vars['Build.BuildNumber'], '3');
+    // what the task's process gets: '.' and ' ' become '_', upper-cased, the alias's hyphen kept (as the agent does)
+    const env = await agentEnv('AzureMLModelDownload', { box, inputs: {}, variables: vars }, { temp: tmpdir(), work: tmpdir(), sources: tmpdir() });
+    assert.equal(env['RELEASE_ARTIFACTS__CHURN-MODEL_DEFINITIONNAME'], MODEL);
+    assert.equal(env['RELEASE_ARTIFACTS__CHURN-MODEL_BUILDNUMBER'], '3');
+    assert.equal(env.RELEASE_ARTIFACTS__CHURN_MODEL_DEFINITIONNAME, undefined);
+    assert.equal(agentEnvName('Release.Artifacts.my model.DefinitionName'), 'RELEASE_ARTIFACTS_MY_MODEL_DEFINITIONNAME');
   });
 
   test('specific and select-at-creation versions', async () => {
@@ -143,8 +151,12 @@ describe('release', () => {
     assert.equal(again.warnings.length, 0, again.warnings.join('\n'));
     // another version into the same folder: changed files replaced, a stray file reported (not deleted)
     writeFileSync(path.join(dest, 'model', 'stale.txt'), 'old');
-    const other = await runInjectedDownload(box, type, artifact, { Value: '10', DisplayValue: '10' }, { downloadPath: dest });
+    const other = await runInjectedDownload(box, type, artifact, { Value: '10', DisplayValue: '10' }, { downloadPath: dest, releaseId: '18', definitionName: 'churn-cd', environmentName: 'prod' });
     assert.equal(other.result, 'Succeeded', other.message);
+    assert.equal(other.variables['Release.ReleaseName'], 'Release-18');
+    assert.equal(other.variables['Release.DefinitionName'], 'churn-cd');
+    assert.equal(other.variables['Release.EnvironmentName'], 'prod');
+    assert.equal(other.variables['Release.Artifacts._churn-model.BuildNumber'], '10');
     assert.equal(other.outputs.modelVersion, '10');
     assert.equal(readFileSync(path.join(dest, 'model', 'weights.txt'), 'utf8'), 'weights of 10\n');
     assert.equal(JSON.parse(readFileSync(path.join(dest, 'model.json'), 'utf8')).version, '10');

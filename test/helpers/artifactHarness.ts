@@ -174,35 +174,38 @@ export async function releaseVersion(type: ArtifactType, a: LinkedArtifact, endp
   return hit;
 }
 
-const aliasKey = (alias: string) => alias.replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
-
 /**
- * Release variables the server sets for the artifact (as agent environment variables): Release.Artifacts.{alias}.*
- * (DefinitionName = display value of `definition`, DefinitionId = its value, BuildNumber = display value of the
- * version, BuildId = its value, Type = the artifact type's name, Alias) and, for the primary artifact,
- * Build.BuildNumber / Build.BuildId / Build.DefinitionName / Release.PrimaryArtifactSourceAlias.
+ * Release variables the server sets for the artifact, by their variable names (runBundledTask turns them into the
+ * environment the way the agent does — VarUtil.ConvertToEnvVariableFormat: '.' and ' ' → '_', upper-cased, anything
+ * else kept — so alias `_churn-model` gives RELEASE_ARTIFACTS__CHURN-MODEL_DEFINITIONNAME, hyphen and all):
+ * Release.Artifacts.{alias}.* (DefinitionName = display value of `definition`, DefinitionId = its value, BuildNumber =
+ * display value of the version, BuildId = its value, Type = the artifact type's name, Alias) and, for the primary
+ * artifact, Build.BuildNumber / Build.BuildId / Build.DefinitionName / Release.PrimaryArtifactSourceAlias.
  */
 export function releaseVariables(type: ArtifactType, a: LinkedArtifact, version: PickerValue, primary = true): Record<string, string> {
-  const k = `RELEASE_ARTIFACTS_${aliasKey(a.alias)}`;
+  const k = `Release.Artifacts.${a.alias}`;
   const defName = a.display?.definition ?? a.inputs.definition!;
   const vars: Record<string, string> = {
-    [`${k}_ALIAS`]: a.alias,
-    [`${k}_TYPE`]: type.name,
-    [`${k}_DEFINITIONID`]: a.inputs.definition!,
-    [`${k}_DEFINITIONNAME`]: defName,
-    [`${k}_BUILDID`]: version.Value,
-    [`${k}_BUILDNUMBER`]: version.DisplayValue,
+    [`${k}.Alias`]: a.alias,
+    [`${k}.Type`]: type.name,
+    [`${k}.DefinitionId`]: a.inputs.definition!,
+    [`${k}.DefinitionName`]: defName,
+    [`${k}.BuildId`]: version.Value,
+    [`${k}.BuildNumber`]: version.DisplayValue,
   };
   if (primary) {
     Object.assign(vars, {
-      RELEASE_PRIMARYARTIFACTSOURCEALIAS: a.alias,
-      BUILD_BUILDID: version.Value,
-      BUILD_BUILDNUMBER: version.DisplayValue,
-      BUILD_DEFINITIONNAME: defName,
+      'Release.PrimaryArtifactSourceAlias': a.alias,
+      'Build.BuildId': version.Value,
+      'Build.BuildNumber': version.DisplayValue,
+      'Build.DefinitionName': defName,
     });
   }
   return vars;
 }
+
+/** The environment variable the agent gives a task for a variable (VarUtil.ConvertToEnvVariableFormat). */
+export const agentEnvName = (variable: string): string => variable.replace(/[. ]/g, '_').toUpperCase();
 
 /** Inputs of the injected download task: every artifact input by id + version, downloadPath, itemPattern. */
 export function injectedTaskInputs(a: LinkedArtifact, version: PickerValue, downloadPath: string, itemPattern = '**'): Record<string, string> {
@@ -220,19 +223,23 @@ export function downloadTaskJson(type: ArtifactType, root = REPO_ROOT): { folder
   throw new Error(`no task with id ${type.downloadTaskId}`);
 }
 
+/** The release the injected download runs in (defaults: release 17 of definition model-cd, stage staging). */
+export interface ReleaseInfo { releaseId?: string; releaseName?: string; definitionName?: string; environmentName?: string }
+
 /** Runs the injected download task as the agent would in a release deploy job. */
 export async function runInjectedDownload(box: AzureInABox, type: ArtifactType, a: LinkedArtifact, version: PickerValue,
-  opts: { downloadPath: string; itemPattern?: string; releaseId?: string; extra?: Partial<RunOptions> }): Promise<TaskRunWithLeaks & { inputs: Record<string, string>; variables: Record<string, string> }> {
+  opts: { downloadPath: string; itemPattern?: string; extra?: Partial<RunOptions> } & ReleaseInfo): Promise<TaskRunWithLeaks & { inputs: Record<string, string>; variables: Record<string, string> }> {
   const { task } = downloadTaskJson(type);
   const inputs = injectedTaskInputs(a, version, opts.downloadPath, opts.itemPattern);
+  const releaseId = opts.releaseId ?? '17';
   const variables: Record<string, string> = {
     ...releaseVariables(type, a, version),
     'System.HostType': 'release',
-    'Release.ReleaseId': opts.releaseId ?? '17',
-    'Release.ReleaseName': 'Release-17',
-    'Release.DefinitionName': 'model-cd',
-    'Release.EnvironmentName': 'staging',
-    'Release.ReleaseWebUrl': `${box.collectionUri}${box.projectName}/_releaseProgress?releaseId=${opts.releaseId ?? '17'}`,
+    'Release.ReleaseId': releaseId,
+    'Release.ReleaseName': opts.releaseName ?? `Release-${releaseId}`,
+    'Release.DefinitionName': opts.definitionName ?? 'model-cd',
+    'Release.EnvironmentName': opts.environmentName ?? 'staging',
+    'Release.ReleaseWebUrl': `${box.collectionUri}${box.projectName}/_releaseProgress?releaseId=${releaseId}`,
   };
   const r = await runBundledTask(task.name, { box, inputs, variables, timeoutMs: 60_000, ...opts.extra });
   return Object.assign(r, { inputs, variables });
