@@ -39,6 +39,10 @@ export interface DeploymentInfo {
   instanceType?: string;
   instanceCount?: number;
   environmentVariables?: Record<string, string>;
+  /** as the service reports them (durations ISO 8601, service defaults filled in) */
+  livenessProbe?: Record<string, unknown>;
+  readinessProbe?: Record<string, unknown>;
+  requestSettings?: Record<string, unknown>;
   tags: Record<string, string>;
 }
 
@@ -71,6 +75,9 @@ export function deploymentInfo(d: OnlineDeployment): DeploymentInfo {
     instanceType: p.instanceType ?? undefined,
     instanceCount: d.sku?.capacity,
     environmentVariables: p.environmentVariables ? Object.fromEntries(Object.entries(p.environmentVariables).map(([k, v]) => [k, v ?? ''])) : undefined,
+    livenessProbe: p.livenessProbe ? { ...p.livenessProbe } : undefined,
+    readinessProbe: p.readinessProbe ? { ...p.readinessProbe } : undefined,
+    requestSettings: p.requestSettings ? { ...p.requestSettings } : undefined,
     tags: { ...(d.tags ?? {}) },
   };
 }
@@ -176,6 +183,15 @@ export async function putDeployment(ctx: AzureMLContext, endpoint: string, name:
     return await ctx.client.onlineDeployments.beginCreateOrUpdateAndWait(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, body, opts(ctx, signal));
   } catch (err) {
     throw lroError(err, `deployment '${name}' of online endpoint '${endpoint}'`);
+  }
+}
+
+/** Replace a deployment's tags only (ARM PATCH, PartialMinimalTrackedResourceWithSku: no redeployment). */
+export async function updateDeploymentTags(ctx: AzureMLContext, endpoint: string, name: string, tags: Record<string, string>, signal?: AbortSignal): Promise<OnlineDeployment> {
+  try {
+    return await ctx.client.onlineDeployments.beginUpdateAndWait(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, { tags }, opts(ctx, signal));
+  } catch (err) {
+    throw lroError(err, `tags of deployment '${name}' of online endpoint '${endpoint}'`);
   }
 }
 

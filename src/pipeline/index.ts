@@ -5,5 +5,7 @@ export type { AzureRmConnection, AzureRmAuth } from './connection';
 export { getAzureRmConnection, getJobAccessToken } from './connection';
 export type { PipelineContext } from './context';
 export { getVariable, getPipelineContext, lineageTags } from './context';
+export type { ReleaseArtifact } from './releaseArtifacts';
+export { releaseArtifacts } from './releaseArtifacts';
 export { setOutput, setSecret, uploadSummary, progress, info, warning, debug, error, section, updateReleaseName, addBuildTag } from './outputs';
 export { runTask, describeError } from './run';

@@ -1,7 +1,7 @@
 // Agent entry of AzureMLModelDeploy@1: inputs → deployModel → outputs + summary.
 import {
   debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getPath, getPipelineContext, getString, getVariable, info,
-  progress, runTask, section, setOutput, updateReleaseName, uploadSummary, warning,
+  progress, releaseArtifacts, runTask, section, setOutput, updateReleaseName, uploadSummary, warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
@@ -19,14 +19,14 @@ runTask(async (signal) => {
     endpointName: getString('endpointName'),
     endpointType: getEnum('endpointType', ['managed', 'kubernetes'] as const, 'managed'),
     compute: getString('compute'),
-    authMode: getEnum('authMode', ['key', 'aml_token'] as const, 'key'),
+    authMode: getString('authMode') === undefined ? undefined : getEnum('authMode', ['key', 'aml_token'] as const),
     endpointDescription: getString('endpointDescription'),
     endpointFile: getPath('endpointFile', { kind: 'file', mustExist: false }),
     deploymentFile: getPath('deploymentFile', { kind: 'file', mustExist: false }),
     yamlVariables: getKeyValues('yamlVariables'),
     deploymentName: getString('deploymentName'),
     model,
-    releaseModel: model ? undefined : modelFromRelease(getVariable, alias),
+    releaseModel: model ? undefined : modelFromRelease(getVariable, alias, releaseArtifacts()),
     environment: getString('environment'),
     condaFile: getPath('condaFile', { kind: 'file', mustExist: false }),
     codePath: getPath('codePath', { kind: 'dir', mustExist: false, rootIsBlank: true }),

@@ -4,8 +4,9 @@
 //     then everything remote is read (workspace, endpoint, compute + instance types, deployments, model / code /
 //     environment references — the deployment body is built completely in the resolver's checking phase).
 //     A bad input fails here: nothing has been created.
-//  2. Rerun with the same model: the deployment exists with the same spec and already has 100 % → nothing changes.
-//  3. Endpoint created if missing (updated only when auth mode / description / tags differ); uploads and asset
+//  2. Rerun with the same model: the deployment exists with the same spec (probes and request settings included) and
+//     already has 100 % → nothing changes; in another release / stage / approval only its governance tags are updated.
+//  3. Endpoint created if missing (updated only when description / tags differ; its auth mode is never changed); uploads and asset
 //     versions written; the new deployment created beside the live one with 0 % traffic.
 //  4. Smoke test straight at the new deployment (`azureml-model-deployment` header): N requests, every answer checked
 //     against the expected response, latency profile (p50/p95), optional p95 gate.
@@ -17,13 +18,13 @@
 import { promises as fsp, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
-import { InputError, UserError, lineageTags, type PipelineContext } from '../pipeline';
+import { InputError, UserError, lineageTags, type PipelineContext, type ReleaseArtifact } from '../pipeline';
 import {
   armGetOptional, getWorkspace, studioUrl, wsPath, type AzureMLContext, type WorkspaceRef,
 } from '../azureml';
 import {
   abortableSleep, deleteDeployment, deploymentInfo, endpointInfo, endpointKeys, endpointToken, getDeployment, getDeploymentLogs, getEndpoint,
-  listDeployments, putDeployment, putEndpoint, scoreOnce, setTraffic, updateEndpoint,
+  listDeployments, putDeployment, putEndpoint, scoreOnce, setTraffic, updateDeploymentTags, updateEndpoint,
   type DeploymentInfo, type EndpointInfo, type EndpointKind, type ScoreResult,
 } from '../azureml/endpoints';
 import {
@@ -51,7 +52,8 @@ export interface DeployInputs {
   endpointType: 'managed' | 'kubernetes';
   /** attached Kubernetes compute (name, azureml:name or ARM id) */
   compute?: string;
-  authMode: 'key' | 'aml_token';
+  /** blank: key for a new endpoint, an existing endpoint keeps its mode (it cannot change) */
+  authMode?: 'key' | 'aml_token';
   endpointDescription?: string;
   endpointFile?: string;
   deploymentFile?: string;
@@ -104,6 +106,8 @@ export interface DeployOps {
   listDeployments(endpoint: string, signal?: AbortSignal): Promise<DeploymentInfo[]>;
   getDeployment(endpoint: string, name: string): Promise<DeploymentInfo | undefined>;
   putDeployment(endpoint: string, name: string, body: Record<string, unknown>): Promise<DeploymentInfo>;
+  /** tags only (PATCH), no redeployment */
+  updateDeploymentTags(endpoint: string, name: string, tags: Record<string, string>): Promise<DeploymentInfo>;
   deleteDeployment(endpoint: string, name: string): Promise<void>;
   setTraffic(endpoint: string, traffic: Record<string, number>, signal?: AbortSignal): Promise<Record<string, number>>;
   /** key (authMode Key) or AML token, masked */
@@ -143,6 +147,8 @@ export interface DeployResult {
   unchanged: boolean;
   endpointCreated: boolean;
   deploymentWritten: boolean;
+  /** the governance tags of an unchanged deployment were brought up to date (PATCH) */
+  tagsUpdated: boolean;
   smoke?: LatencyProfile;
   steps: StepRecord[];
   deleted: string[];
@@ -318,9 +324,17 @@ export function parseExpectedResponse(text: string | undefined): ResponseMatcher
   return { kind: 'substring', describe: `contains "${t}"`, check: (b) => (b.includes(t) ? undefined : `response does not contain "${t}"`) };
 }
 
-/** The release's model artifact from its variables (alias given, else the first artifact of the Azure ML model type). */
+/**
+ * The release's model artifact: the alias given; else the one artifact of the Azure ML model type among the release's
+ * artifacts (the primary one is often the scoring code's repository); several → the alias must choose; when no
+ * artifact has a Type at all, the primary artifact.
+ */
 export const MODEL_ARTIFACT_TYPES = ['AzureMLModel', 'azureml-model', 'azuremlmodel'];
-export function modelFromRelease(getVar: (name: string) => string | undefined, alias: string | undefined, aliases: readonly string[] = []): { alias: string; name: string; version: string } | undefined {
+export function isModelArtifactType(type: string | undefined): boolean {
+  const t = (type ?? '').toLowerCase().replace(/[^a-z]/g, '');
+  return t !== '' && (MODEL_ARTIFACT_TYPES.some((x) => x.toLowerCase().replace(/[^a-z]/g, '') === t) || /azureml.*model/.test(t));
+}
+export function modelFromRelease(getVar: (name: string) => string | undefined, alias: string | undefined, artifacts: readonly ReleaseArtifact[] = []): { alias: string; name: string; version: string } | undefined {
   const read = (a: string) => {
     const name = getVar(`Release.Artifacts.${a}.DefinitionName`);
     const version = getVar(`Release.Artifacts.${a}.BuildNumber`);
@@ -331,13 +345,16 @@ export function modelFromRelease(getVar: (name: string) => string | undefined, a
     if (!r) throw new InputError('modelArtifactAlias', `the release has no artifact '${alias}' with a model name and version (Release.Artifacts.${alias}.DefinitionName / .BuildNumber)`);
     return r;
   }
-  const isModelType = (a: string) => {
-    const t = (getVar(`Release.Artifacts.${a}.Type`) ?? '').toLowerCase().replace(/[^a-z]/g, '');
-    return t !== '' && (MODEL_ARTIFACT_TYPES.some((x) => x.toLowerCase().replace(/[^a-z]/g, '') === t) || /azureml.*model/.test(t));
-  };
   const primary = getVar('Release.PrimaryArtifactSourceAlias');
-  const candidates = [...new Set([...aliases, ...(primary ? [primary] : [])])];
-  for (const a of candidates) if (isModelType(a)) { const r = read(a); if (r) return r; }
+  const list = [...artifacts];
+  if (primary && !list.some((a) => a.alias.toLowerCase() === primary.toLowerCase())) list.unshift({ alias: primary });
+  const typeOf = (a: ReleaseArtifact) => a.type ?? getVar(`Release.Artifacts.${a.alias}.Type`);
+  const models = list.filter((a) => isModelArtifactType(typeOf(a)));
+  if (models.length > 1) {
+    throw new InputError('modelArtifactAlias', `the release has ${models.length} Azure ML model artifacts (${models.map((a) => `'${a.alias}' = ${a.definitionName ?? getVar(`Release.Artifacts.${a.alias}.DefinitionName`) ?? '?'}:${a.buildNumber ?? getVar(`Release.Artifacts.${a.alias}.BuildNumber`) ?? '?'}`).join(', ')}): set modelArtifactAlias to the one to deploy`);
+  }
+  if (models.length === 1) return read(models[0]!.alias);
+  if (primary && !list.some((a) => typeOf(a))) return read(primary);
   return undefined;
 }
 
@@ -389,6 +406,8 @@ function inputErrorFromSpec(input: string, e: unknown): never {
 interface Plan {
   endpointName: string;
   endpointSpec: OnlineEndpointSpec;
+  /** authMode input given / auth_mode in the endpoint file (else an existing endpoint keeps its mode) */
+  authModeExplicit: boolean;
   deploymentSpec: OnlineDeploymentSpec;
   nameFixed: boolean;             // deployment name from the input or the YAML
   modelSource: 'input' | 'yaml' | 'release';
@@ -424,8 +443,11 @@ async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
 
   // endpoint
   let endpointSpec: OnlineEndpointSpec;
+  let authModeExplicit = false;
   if (i.endpointFile) {
     try { endpointSpec = parseOnlineEndpointYaml(abs(i.endpointFile), { variables: i.yamlVariables }); } catch (e) { inputErrorFromSpec('endpointFile', e); }
+    // the parser reads a missing auth_mode as key: only a file that says so asks for a mode
+    try { authModeExplicit = /^auth_mode\s*:/m.test(await fsp.readFile(abs(i.endpointFile), 'utf8')); } catch { authModeExplicit = true; }
     if (i.endpointName && i.endpointName !== endpointSpec.name) endpointSpec.name = i.endpointName;
     if (endpointSpec.traffic && Object.keys(endpointSpec.traffic).length) {
       warnings.push(`${path.basename(endpointSpec.file ?? i.endpointFile)}: 'traffic' is ignored; the task moves traffic by trafficSteps`);
@@ -436,9 +458,10 @@ async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
     const kind: EndpointKind = i.endpointType === 'kubernetes' ? 'Kubernetes' : 'Managed';
     if (kind === 'Kubernetes' && !i.compute) throw new InputError('compute', 'is required for a Kubernetes online endpoint (the attached Kubernetes compute, e.g. k8s-compute)');
     if (kind === 'Managed' && i.compute) throw new InputError('compute', "applies to Kubernetes endpoints only (set endpointType to 'kubernetes')");
-    const authMode = parseAuthMode(i.authMode);
+    const authMode = parseAuthMode(i.authMode ?? 'key');
     if (!authMode || authMode === 'AADToken') throw new InputError('authMode', `'${i.authMode}' is not one of key, aml_token`);
     endpointSpec = { name: i.endpointName ?? '', kind, authMode, compute: i.compute, description: i.endpointDescription, warnings: [] };
+    authModeExplicit = !!i.authMode;
   }
 
   // deployment
@@ -514,7 +537,7 @@ async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
     throw new InputError('endpointName', `'${endpointSpec.name}' must be 3-32 characters: letters, digits and '-', starting with a letter and ending with a letter or digit`);
   }
   if (i.tags) deploymentSpec.tags = { ...(deploymentSpec.tags ?? {}), ...i.tags };
-  return { endpointName: endpointSpec.name, endpointSpec, deploymentSpec, nameFixed, modelSource: modelSource!, modelText, steps, sample, matcher, warnings };
+  return { endpointName: endpointSpec.name, endpointSpec, authModeExplicit, deploymentSpec, nameFixed, modelSource: modelSource!, modelText, steps, sample, matcher, warnings };
 }
 
 /** Model input: a bare registered name means its latest version; `name:version` / azureml refs / ARM ids / paths pass. */
@@ -535,17 +558,75 @@ async function checkScoringCode(input: string, codeDir: string, script: string):
   try { if (!(await fsp.stat(f)).isFile()) throw new Error(); } catch { throw new InputError(input, `scoring script '${script}' was not found in ${codeDir}`); }
 }
 
-/** Does an existing deployment already hold what we would PUT? (model, code, environment, instance type/count, variables) */
-export function sameDeployment(d: DeploymentInfo, body: Record<string, any>): boolean {
+/** ISO 8601 duration (PT10S, PT0.5S, PT1M30S, P1DT2H) → milliseconds; undefined when it is not one */
+export function isoDurationMs(text: unknown): number | undefined {
+  if (typeof text === 'number') return text;
+  const m = typeof text === 'string' ? /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(text.trim()) : null;
+  if (!m || text === 'P' || /T$/i.test(String(text).trim())) return undefined;
+  const [d, h, min, sec] = m.slice(1).map((x) => Number(x ?? 0));
+  return Math.round((((d! * 24 + h!) * 60 + min!) * 60 + sec!) * 1000);
+}
+
+/** Azure ML's values for what a deployment body leaves out (az ml online-deployment reference). */
+const PROBE_DEFAULTS = { initialDelay: 10_000, period: 10_000, timeout: 2_000, failureThreshold: 30, successThreshold: 1 };
+const REQUEST_DEFAULTS = { requestTimeout: 5_000, maxConcurrentRequestsPerInstance: 1, maxQueueWait: 500 };
+
+function effective(defaults: Record<string, number>, given: Record<string, unknown> | undefined): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const [k, def] of Object.entries(defaults)) {
+    const v = given?.[k];
+    if (v === undefined || v === null) { out[k] = def; continue; }
+    const n = typeof v === 'number' ? v : /^(initialDelay|period|timeout|requestTimeout|maxQueueWait)$/.test(k) ? isoDurationMs(v) : Number(v);
+    out[k] = n === undefined || Number.isNaN(n) ? String(v) : n;
+  }
+  return out;
+}
+
+/**
+ * What differs between an existing deployment and the body we would PUT (empty: the same): model, code, environment,
+ * instance type/count, variables, probes and request settings (the service's defaults for what a side leaves out).
+ */
+export function deploymentDifferences(d: DeploymentInfo, body: Record<string, any>): string[] {
   const p = body.properties ?? {};
   const eq = (a?: string, b?: string) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
-  if (!eq(d.model, p.model)) return false;
-  if (!eq(d.codeId, p.codeConfiguration?.codeId) || (p.codeConfiguration && d.scoringScript !== p.codeConfiguration.scoringScript)) return false;
-  if (!eq(d.environmentId, p.environmentId)) return false;
-  if (p.instanceType !== undefined && !eq(d.instanceType, p.instanceType)) return false;
-  if ((body.sku?.capacity ?? 1) !== (d.instanceCount ?? 1)) return false;
+  const out: string[] = [];
+  if (!eq(d.model, p.model)) out.push('model');
+  if (!eq(d.codeId, p.codeConfiguration?.codeId) || (p.codeConfiguration && d.scoringScript !== p.codeConfiguration.scoringScript)) out.push('scoring code');
+  if (!eq(d.environmentId, p.environmentId)) out.push('environment');
+  if (p.instanceType !== undefined && !eq(d.instanceType, p.instanceType)) out.push('instance type');
+  if ((body.sku?.capacity ?? 1) !== (d.instanceCount ?? 1)) out.push('instance count');
   const ev = (m?: Record<string, string>) => JSON.stringify(Object.entries(m ?? {}).sort());
-  return ev(d.environmentVariables) === ev(p.environmentVariables);
+  if (ev(d.environmentVariables) !== ev(p.environmentVariables)) out.push('environment variables');
+  const settings: Array<[string, Record<string, number>, Record<string, unknown> | undefined, Record<string, unknown> | undefined]> = [
+    ['livenessProbe', PROBE_DEFAULTS, d.livenessProbe, p.livenessProbe],
+    ['readinessProbe', PROBE_DEFAULTS, d.readinessProbe, p.readinessProbe],
+    ['requestSettings', REQUEST_DEFAULTS, d.requestSettings, p.requestSettings],
+  ];
+  for (const [name, defaults, have, want] of settings) {
+    const a = effective(defaults, have), b = effective(defaults, want);
+    const changed = Object.keys(defaults).filter((k) => a[k] !== b[k]);
+    if (changed.length) out.push(`${name} (${changed.map((k) => `${k} ${a[k]} → ${b[k]}`).join(', ')})`);
+  }
+  return out;
+}
+
+/** Does an existing deployment already hold what we would PUT? */
+export function sameDeployment(d: DeploymentInfo, body: Record<string, any>): boolean {
+  return deploymentDifferences(d, body).length === 0;
+}
+
+/** the tags that say which release/stage/approval a deployment serves (`azdo.release` is left out: the release is renamed after its first deployment) */
+const GOVERNANCE_TAGS = ['azdo.releaseId', 'azdo.stage', 'azdo.approvedBy', 'azdo.approvedOn', 'azdo.approvalComments', 'azdo.requestedFor'];
+
+/**
+ * In a release, the tags an unchanged deployment must get when it was deployed by another release / stage / approval
+ * (the `azdo.*` tags are replaced as a whole, other tags kept), or undefined when its governance tags already match.
+ */
+export function governanceTagUpdate(existing: Record<string, string>, desired: Record<string, string>, inRelease: boolean): Record<string, string> | undefined {
+  if (!inRelease) return undefined;
+  if (!GOVERNANCE_TAGS.some((k) => (existing[k] ?? '') !== (desired[k] ?? ''))) return undefined;
+  const kept = Object.fromEntries(Object.entries(existing).filter(([k]) => !k.startsWith('azdo.')));
+  return { ...kept, ...desired };
 }
 
 // ---------------------------------------------------------------------------------------------------------- main
@@ -632,26 +713,42 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
   body.tags = { ...govTags, ...(body.tags ?? {}) };
 
   const existingDep = deployments.find((d) => d.name.toLowerCase() === depName.toLowerCase());
-  const same = existingDep ? sameDeployment(existingDep, body) && existingDep.provisioningState === 'Succeeded' : false;
+  const differences = existingDep ? deploymentDifferences(existingDep, body) : [];
+  const same = existingDep ? !differences.length && existingDep.provisioningState === 'Succeeded' : false;
   const liveShare = Object.entries(trafficBefore).find(([k]) => k.toLowerCase() === depName.toLowerCase())?.[1] ?? 0;
   if (existingDep && !same && liveShare > 0) {
     throw new InputError(inputs.deploymentFile && !inputs.deploymentName ? 'deploymentFile' : 'deploymentName',
-      `deployment '${existingDep.name}' is live with ${liveShare}% of the traffic and holds something else (${modelOfId(existingDep.model) ? `model ${modelOfId(existingDep.model)!.name}:${modelOfId(existingDep.model)!.version}` : 'another spec'}); a safe rollout creates the new deployment beside it — choose another deployment name${plan.nameFixed ? '' : ''}`);
+      `deployment '${existingDep.name}' is live with ${liveShare}% of the traffic and holds ${modelOfId(existingDep.model) ? `model ${modelOfId(existingDep.model)!.name}:${modelOfId(existingDep.model)!.version}` : 'another spec'}${differences.length ? ` with another ${differences.join(', ')}` : ` (provisioning ${existingDep.provisioningState})`}; a safe rollout creates the new deployment beside it — choose another deployment name`);
   }
 
   // endpoint changes wanted?
   const epChange: { authMode?: string; description?: string; tags?: Record<string, string> } = {};
   if (existingEp) {
-    if (existingEp.authMode !== spec.authMode && (inputs.endpointFile || inputs.authMode)) epChange.authMode = spec.authMode;
+    // the auth mode of an endpoint cannot change: a blank input keeps it, another explicit mode is refused
+    if (plan.authModeExplicit && existingEp.authMode && existingEp.authMode !== spec.authMode) {
+      const mode = (m: string) => (m === 'AMLToken' ? 'aml_token' : m === 'AADToken' ? 'aad_token' : m.toLowerCase());
+      throw new InputError(inputs.endpointFile ? 'endpointFile' : 'authMode',
+        `endpoint '${epName}' already exists with auth mode ${mode(existingEp.authMode)}, not ${mode(spec.authMode)} (the auth mode of an endpoint cannot be changed; leave authMode empty to keep it, or deploy to a new endpoint)`);
+    }
     if (spec.description !== undefined && spec.description !== (existingEp.description ?? undefined)) epChange.description = spec.description;
     if (spec.tags && Object.entries(spec.tags).some(([k, v]) => existingEp.tags[k] !== v)) epChange.tags = { ...existingEp.tags, ...spec.tags };
   }
   const endpointNeedsChange = !existingEp || Object.keys(epChange).length > 0;
-  const authMode = epChange.authMode ?? existingEp?.authMode ?? spec.authMode;
+  const authMode = existingEp?.authMode ?? spec.authMode;
+  // an unchanged deployment still records which release / stage / approval it now serves
+  const tagUpdate = same && existingDep ? governanceTagUpdate(existingDep.tags, body.tags, !!deps.context.releaseId) : undefined;
+  const updateTags = async () => {
+    if (!tagUpdate) return;
+    section(`Recording release ${deps.context.releaseName ?? deps.context.releaseId} (stage ${deps.context.stageName ?? '-'}) on deployment ${depName}`);
+    await ops.updateDeploymentTags(epName, depName, tagUpdate);
+    result.tagsUpdated = true;
+    const changed = Object.keys(tagUpdate).filter((k) => existingDep!.tags[k] !== tagUpdate[k]).concat(Object.keys(existingDep!.tags).filter((k) => !(k in tagUpdate)));
+    log.info(`Deployment ${depName} not redeployed; tags updated: ${changed.join(', ')}.`);
+  };
 
   const result: DeployResult = {
     endpointName: epName, deploymentName: depName, endpointKind: spec.kind, authMode, modelId: model ? `azureml:${model.name}:${model.version}` : modelId, trafficBefore, trafficAfter: { ...trafficBefore },
-    unchanged: false, endpointCreated: false, deploymentWritten: false, steps: [], deleted: [], studioUrl: studioUrl(ops.ws, 'endpoint', epName), modelStudioUrl: model ? studioUrl(ops.ws, 'model', model.name, model.version) : undefined,
+    unchanged: false, endpointCreated: false, deploymentWritten: false, tagsUpdated: false, steps: [], deleted: [], studioUrl: studioUrl(ops.ws, 'endpoint', epName), modelStudioUrl: model ? studioUrl(ops.ws, 'model', model.name, model.version) : undefined,
     scoringUri: existingEp?.scoringUri, warnings: plan.warnings,
   };
   log.info(`Endpoint ${epName} (${spec.kind.toLowerCase()}${computeId ? `, compute ${computeId.split('/').pop()}` : ''}): ${existingEp ? `exists, traffic ${fmtTraffic(trafficBefore)}` : 'will be created'}`);
@@ -659,8 +756,9 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
 
   // ---- the idempotent rerun
   if (same && liveShare === 100 && !endpointNeedsChange) {
-    log.info(`Deployment ${depName} of endpoint ${epName} is already serving model ${modelLabel} with 100% of the traffic: nothing to change.`);
+    log.info(`Deployment ${depName} of endpoint ${epName} is already serving model ${modelLabel} with 100% of the traffic: ${tagUpdate ? 'not redeployed, traffic unchanged' : 'nothing to change'}.`);
     result.unchanged = true;
+    await updateTags();
     if (authMode === 'Key') result.endpointKey = await ops.credential(epName, authMode);
     result.reportFile = await writeReport(inputs, result, modelLabel);
     if (deps.governance?.onDeployed) await deps.governance.onDeployed(deployedInfo(result));
@@ -689,6 +787,7 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
 
     if (same) {
       log.info(`Deployment ${depName} already holds model ${modelLabel} (provisioning Succeeded): not redeployed.`);
+      await updateTags();
     } else {
       section(`${existingDep ? 'Updating' : 'Creating'} deployment ${depName} (model ${modelLabel}) with 0% traffic`);
       const pending = resolver.pendingWrites;
@@ -863,7 +962,7 @@ export function deploySummary(r: DeployResult): string {
   const t = (m: Record<string, number>) => esc(fmtTraffic(m));
   const lines = [
     `### Azure ML deployment ${esc(r.endpointName)} / ${esc(r.deploymentName)}`, '',
-    r.unchanged ? `Already serving this model with 100% of the traffic: nothing changed.` : `Rolled out with ${r.steps.length} traffic step(s).`, '',
+    r.unchanged ? `Already serving this model with 100% of the traffic: ${r.tagsUpdated ? 'not redeployed; its release / approval tags were updated' : 'nothing changed'}.` : `Rolled out with ${r.steps.length} traffic step(s).`, '',
     '| | |', '|---|---|',
     `| Endpoint | [${esc(r.endpointName)}](${r.studioUrl}) (${r.endpointKind.toLowerCase()}${r.endpointCreated ? ', created' : ''}) |`,
     `| Deployment | ${esc(r.deploymentName)} |`,
@@ -909,6 +1008,7 @@ export function azureDeployOps(ctx: AzureMLContext): DeployOps {
     listDeployments: async (ep, signal) => (await listDeployments(ctx, ep, signal)).map(deploymentInfo),
     getDeployment: async (ep, name) => { const d = await getDeployment(ctx, ep, name); return d ? deploymentInfo(d) : undefined; },
     putDeployment: async (ep, name, body) => deploymentInfo(await putDeployment(ctx, ep, name, body as unknown as OnlineDeployment)),
+    updateDeploymentTags: async (ep, name, tags) => deploymentInfo(await updateDeploymentTags(ctx, ep, name, tags)),
     deleteDeployment: (ep, name) => deleteDeployment(ctx, ep, name),
     setTraffic: (ep, t, signal) => setTraffic(ctx, ep, t, { signal }),
     credential: async (ep, authMode) => (authMode === 'Key' ? (await endpointKeys(ctx, ep)).primaryKey : await endpointToken(ctx, ep)),

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import { REPO_ROOT, runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
-import { approve, getDefinition, listReleases, SEED_DEFINITION, SEED_MODEL } from '../emulator/devops/release';
+import { approve, getDefinition, listReleases, releaseHostUrl, SEED_DEFINITION, SEED_MODEL } from '../emulator/devops/release';
 
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'scoring');
 let box: AzureInABox;
@@ -121,4 +121,48 @@ test('approvals recorded on the deployment, model version tagged deployed.<stage
   });
   assert.equal(again.result, 'Succeeded', explain(again));
   assert.equal(again.commands.filter((c) => c.name === 'release.updatereleasename').length, 0);
+  const tagsOf = () => box.store.list<{ resource: { id: string; name: string; tags: Record<string, string> } }>('onlineDeployments').map((x) => x.resource).filter((x) => x.id.includes('/onlineEndpoints/ep-gov/'));
+  assert.deepEqual(tagsOf().map((x) => x.tags['azdo.approvedBy']), ['Alice Smith'], 'the rerun of the same release wrote nothing');
+
+  // release B of the same model version (created by hand in the web UI), production approved by Bob: the deployment
+  // already serves that model, so it is not redeployed — only its tags now say release B / Bob
+  const res = await fetch(`${releaseHostUrl(box.ctx)}${box.projectName}/_apis/release/releases?api-version=7.1`, {
+    method: 'POST', headers: { authorization: `Bearer ${box.systemAccessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ definitionId: def.id, description: 'redeploy', artifacts: [{ alias, instanceReference: { id: version, name: version } }] }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  const relB = (await res.json()) as { id: number; name: string; environments: Array<{ id: number; name: string }> };
+  approve(box.ctx, relB.id, 'production', 'Bob Jones', 'redeploy ok');
+  const prodB = relB.environments.find((e) => e.name === 'production')!;
+  const varsB = {
+    'System.HostType': 'release', 'Release.ReleaseId': String(relB.id), 'Release.ReleaseName': relB.name,
+    'Release.ReleaseWebUrl': `${box.collectionUri}${box.projectName}/_releaseProgress?releaseId=${relB.id}`,
+    'Release.DefinitionName': SEED_DEFINITION, 'Release.EnvironmentName': 'production', 'Release.EnvironmentId': String(prodB.id),
+    [`Release.Artifacts.${alias}.Type`]: 'AzureMLModel', [`Release.Artifacts.${alias}.DefinitionName`]: SEED_MODEL, [`Release.Artifacts.${alias}.BuildNumber`]: version,
+    'Release.PrimaryArtifactSourceAlias': alias,
+  };
+  const inputsB = {
+    resourceGroup: box.resourceGroup, workspace: box.workspace, endpointName: 'ep-gov', codePath: 'ok', scoringScript: 'score.py',
+    environment: 'azureml:AzureML-sklearn-1.5:1', sampleRequestFile: 'sample-request.json', smokeRequests: '3', healthCheckRequests: '1',
+  };
+  const trafficBefore = { ...(box.store.list<{ resource: { name: string; properties: { traffic: Record<string, number> } } }>('onlineEndpoints').find((e) => e.resource.name === 'ep-gov')!.resource.properties.traffic) };
+  const mark = box.requests.length;
+  const b = await runBundledTask('AzureMLModelDeploy', { box, scheme: 'secret', cwd, timeoutMs: 45_000, inputs: inputsB, variables: varsB });
+  assert.equal(b.result, 'Succeeded', explain(b));
+  assert.match(b.stdout, /not redeployed; tags updated: /);
+  const writes = box.requests.slice(mark).filter((q) => ['PUT', 'PATCH', 'DELETE'].includes(q.method) && q.url.includes('/onlineEndpoints/')).map((q) => `${q.method} ${new URL(q.url, 'https://x').pathname.replace(/^.*\/onlineEndpoints\//, '')}`);
+  assert.deepEqual(writes, [`PATCH ep-gov/deployments/${tagsOf()[0]!.name}`], 'one PATCH of the tags: no new deployment, no traffic change');
+  const [dB, ...more] = tagsOf();
+  assert.equal(more.length, 0);
+  assert.equal(dB!.tags['azdo.releaseId'], String(relB.id));
+  assert.equal(dB!.tags['azdo.release'], relB.name);
+  assert.equal(dB!.tags['azdo.approvedBy'], 'Bob Jones');
+  assert.equal(dB!.tags['azdo.approvalComments'], 'redeploy ok');
+  assert.equal(dB!.tags['azureml-devops.modelId'], `azureml:${SEED_MODEL}:${version}`);
+  assert.deepEqual(box.store.list<{ resource: { name: string; properties: { traffic: Record<string, number> } } }>('onlineEndpoints').find((e) => e.resource.name === 'ep-gov')!.resource.properties.traffic, trafficBefore);
+  // and a rerun of release B's stage writes nothing
+  const mark2 = box.requests.length;
+  const b2 = await runBundledTask('AzureMLModelDeploy', { box, scheme: 'secret', cwd, timeoutMs: 45_000, inputs: inputsB, variables: varsB });
+  assert.equal(b2.result, 'Succeeded', explain(b2));
+  assert.deepEqual(box.requests.slice(mark2).filter((q) => ['PUT', 'PATCH', 'DELETE'].includes(q.method) && q.url.includes('/onlineEndpoints/')).map((q) => q.url), []);
 });

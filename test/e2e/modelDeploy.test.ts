@@ -64,13 +64,16 @@ after(async () => { await box?.stop(); });
 
 // the managed and the Kubernetes scenarios use different endpoints and run side by side; the bad-input test runs alone
 describe('rollouts', { concurrency: true }, () => {
-  test('managed: deploy v1 (release artifact model), key secret, governance tags; rerun changes nothing; smoke-test and init failures roll back', async () => {
+  test('managed: deploy v1 (release model artifact beside a Git primary), key secret, governance tags; rerun changes nothing (new probe/request settings are a change); smoke-test and init failures roll back', async () => {
     const from = box.requests.length;
     const r = await deploy({ endpointName: 'ep-managed', expectedResponse: '{"predictions": [6.5, 6.5]}', trafficSteps: '10,50,100' }, {
       variables: {
         'Release.ReleaseId': '77', 'Release.ReleaseName': 'Release-77', 'Release.ReleaseWebUrl': 'https://dev.azure.com/org/proj/_releaseProgress?releaseId=77',
-        'Release.EnvironmentName': 'staging', 'Release.PrimaryArtifactSourceAlias': '_churn', 'Release.Artifacts._churn.Type': 'AzureMLModel',
-        'Release.Artifacts._churn.DefinitionName': 'churn', 'Release.Artifacts._churn.BuildNumber': '1', 'Release.DefinitionName': 'churn-cd', 'Release.RequestedFor': 'Grace Hopper',
+        // the primary artifact is the scoring code's repository; the model artifact comes second
+        'Release.EnvironmentName': 'staging', 'Release.PrimaryArtifactSourceAlias': '_repo', 'Release.Artifacts._repo.Type': 'Git',
+        'Release.Artifacts._repo.DefinitionName': 'scoring', 'Release.Artifacts._repo.BuildNumber': '4f2a9c1',
+        'Release.Artifacts._churn-model.Type': 'AzureMLModel', 'Release.Artifacts._churn-model.DefinitionName': 'churn', 'Release.Artifacts._churn-model.BuildNumber': '1',
+        'Release.DefinitionName': 'churn-cd', 'Release.RequestedFor': 'Grace Hopper',
       },
     });
     assert.equal(r.result, 'Succeeded', explain(r));
@@ -110,6 +113,16 @@ describe('rollouts', { concurrency: true }, () => {
     assert.match(again.stdout, /already serving model churn:1 with 100% of the traffic: nothing to change/);
     assert.deepEqual(writesSince(mark, 'ep-managed'), []);
     assert.ok(again.secretOutputs.includes('endpointKey'));
+    // the service's defaults spelt out are no change; another probe / request setting is (the live deployment cannot take it in place)
+    const [same, probe, timeout] = await Promise.all([
+      deploy({ endpointName: 'ep-managed', model: 'azureml:churn:1', livenessProbe: 'period=10, timeout=2', requestTimeoutMs: '5000', maxConcurrentRequestsPerInstance: '1' }),
+      deploy({ endpointName: 'ep-managed', model: 'azureml:churn:1', livenessProbe: 'period=5' }),
+      deploy({ endpointName: 'ep-managed', model: 'azureml:churn:1', requestTimeoutMs: '15000' }),
+    ]);
+    assert.match(same.stdout, /nothing to change/, explain(same));
+    assert.match(probe.message ?? '', /^Input 'deploymentName': deployment 'churn-v1' is live with 100% of the traffic and holds model churn:1 with another livenessProbe \(period 10000 → 5000\)/, explain(probe));
+    assert.match(timeout.message ?? '', /^Input 'deploymentName': .*with another requestSettings \(requestTimeout 5000 → 15000\)/, explain(timeout));
+    assert.deepEqual(writesSince(mark, 'ep-managed'), []);
 
     // smoke-test failure (expected response mismatch): traffic unchanged, container log printed
     const f = await deploy({ endpointName: 'ep-managed', model: 'churn:2', expectedResponse: '{"predictions": [6.5, 6.5]}', trafficSteps: '50,100' });
@@ -128,8 +141,14 @@ describe('rollouts', { concurrency: true }, () => {
 
   test('kubernetes: v1, then blue/green 10,50,100 to v2 with the old deployment deleted; SIGINT mid-rollout restores traffic', async () => {
     const k = { endpointName: 'ep-aks', endpointType: 'kubernetes', compute: 'k8s-compute', instanceType: 'cpu2', resourceRequests: 'cpu=0.5, memory=1Gi', resourceLimits: 'cpu=1, memory=2Gi' };
-    const r1 = await deploy({ ...k, model: 'azureml:churn:1', expectedResponse: '/"predictions": ?\\[6\\.5/' });
+    const r1 = await deploy({ ...k, model: 'azureml:churn:1', expectedResponse: '/"predictions": ?\\[6\\.5/', authMode: 'aml_token' });
     assert.equal(r1.result, 'Succeeded', explain(r1));
+    assert.equal(endpointOf('ep-aks')!.properties.authMode, 'AMLToken');
+    // an explicit other auth mode is refused before anything is written (the later runs leave authMode empty: kept)
+    const mark = box.requests.length;
+    const am = await deploy({ ...k, model: 'azureml:churn:2', authMode: 'key' });
+    assert.match(am.message ?? '', /^Input 'authMode': endpoint 'ep-aks' already exists with auth mode aml_token, not key/, explain(am));
+    assert.deepEqual(writesSince(mark, 'ep-aks'), []);
     const d1 = deploymentsOf('ep-aks')[0]!;
     assert.equal(d1.properties.endpointComputeType, 'Kubernetes');
     assert.equal(d1.properties.instanceType, 'cpu2');
@@ -153,6 +172,8 @@ describe('rollouts', { concurrency: true }, () => {
     assert.deepEqual(JSON.parse(r2.outputs.trafficBefore!), { 'churn-v1': 100, 'churn-v2': 0 });
     assert.deepEqual(trafficOf('ep-aks'), { 'churn-v2': 100 });
     assert.deepEqual(deploymentsOf('ep-aks').map((d) => d.name), ['churn-v2']);
+    assert.equal(endpointOf('ep-aks')!.properties.authMode, 'AMLToken', 'reruns without authMode kept the endpoint\'s mode');
+    assert.equal(r2.outputs.endpointKey, undefined);
     assert.match(r2.summaries.join('\n'), /Deleted \| churn-v1/);
   });
 });

@@ -3,12 +3,13 @@
 // online deployment YAML going through the task's own parsing and planning.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { InputError } from '../../src/pipeline/errors';
+import { releaseArtifacts } from '../../src/pipeline/releaseArtifacts';
 import {
-  defaultDeploymentName, deployModel, deploySummary, latencyProfile, modelFromRelease, parseExpectedResponse, parseTrafficSteps, percentile,
+  defaultDeploymentName, deployModel, deploySummary, isoDurationMs, latencyProfile, modelFromRelease, parseExpectedResponse, parseTrafficSteps, percentile,
   rollbackTraffic, sameTraffic, stepTraffic,
   type ComputeInfo, type DeployInputs, type DeployOps, type Governance, type PlanningResolver,
 } from '../../src/tasks/modelDeploy';
@@ -120,7 +121,39 @@ test('model from the release artifact variables', () => {
   assert.equal(modelFromRelease(get, undefined), undefined, 'no alias and no primary alias');
   assert.deepEqual(modelFromRelease((n) => (n === 'Release.PrimaryArtifactSourceAlias' ? 'churn' : get(n)), undefined), { alias: 'churn', name: 'churn', version: '7' });
   assert.equal(modelFromRelease((n) => (n === 'Release.PrimaryArtifactSourceAlias' ? 'app' : get(n)), undefined), undefined, 'a build artifact is not a model');
-  assert.deepEqual(modelFromRelease(get, undefined, ['app', 'churn']), { alias: 'churn', name: 'churn', version: '7' });
+  assert.deepEqual(modelFromRelease(get, undefined, [{ alias: 'app' }, { alias: 'churn' }]), { alias: 'churn', name: 'churn', version: '7' });
+});
+
+describe('release artifacts from the agent environment', () => {
+  // what the agent exports for a release whose primary artifact is the scoring code's Git repository
+  const env = {
+    RELEASE_PRIMARYARTIFACTSOURCEALIAS: '_scoring-repo',
+    'RELEASE_ARTIFACTS__SCORING-REPO_TYPE': 'Git', 'RELEASE_ARTIFACTS__SCORING-REPO_DEFINITIONNAME': 'scoring', 'RELEASE_ARTIFACTS__SCORING-REPO_BUILDNUMBER': '4f2a9c1',
+    'RELEASE_ARTIFACTS__SCORING-REPO_REPOSITORY_PROVIDER': 'TfsGit',
+    'RELEASE_ARTIFACTS_CHURN-MODEL_V2_TYPE': 'AzureMLModel', 'RELEASE_ARTIFACTS_CHURN-MODEL_V2_DEFINITIONNAME': 'churn', 'RELEASE_ARTIFACTS_CHURN-MODEL_V2_BUILDNUMBER': '7',
+    BUILD_BUILDNUMBER: '4f2a9c1', PATH: '/usr/bin',
+  } as Record<string, string>;
+  const getVar = (e: Record<string, string>) => (n: string) => e[n.replace(/[. ]/g, '_').toUpperCase()];
+  test('every artifact with its type, definition and version; the primary spelt as in the release', () => {
+    assert.deepEqual(releaseArtifacts(env), [
+      { alias: '_scoring-repo', type: 'Git', definitionName: 'scoring', buildNumber: '4f2a9c1' },
+      { alias: 'CHURN-MODEL_V2', type: 'AzureMLModel', definitionName: 'churn', buildNumber: '7' },
+    ]);
+    assert.deepEqual(releaseArtifacts({ PATH: '/bin' }), []);
+  });
+  test('the model artifact is found when the primary artifact is a Git repository', () => {
+    assert.deepEqual(modelFromRelease(getVar(env), undefined, releaseArtifacts(env)), { alias: 'CHURN-MODEL_V2', name: 'churn', version: '7' });
+  });
+  test('several model artifacts: modelArtifactAlias must choose, and they are listed', () => {
+    const two = { ...env, RELEASE_ARTIFACTS_FRAUD_TYPE: 'AzureMLModel', RELEASE_ARTIFACTS_FRAUD_DEFINITIONNAME: 'fraud', RELEASE_ARTIFACTS_FRAUD_BUILDNUMBER: '3' };
+    assert.throws(() => modelFromRelease(getVar(two), undefined, releaseArtifacts(two)),
+      (e: unknown) => e instanceof InputError && e.input === 'modelArtifactAlias' && /2 Azure ML model artifacts \('CHURN-MODEL_V2' = churn:7, 'FRAUD' = fraud:3\): set modelArtifactAlias/.test(e.message));
+    assert.deepEqual(modelFromRelease(getVar(two), 'fraud', releaseArtifacts(two)), { alias: 'fraud', name: 'fraud', version: '3' });
+  });
+  test('no Type anywhere: the primary artifact, as before', () => {
+    const untyped = Object.fromEntries(Object.entries(env).filter(([k]) => !k.endsWith('_TYPE')));
+    assert.deepEqual(modelFromRelease(getVar(untyped), undefined, releaseArtifacts(untyped)), { alias: '_scoring-repo', name: 'scoring', version: '4f2a9c1' });
+  });
 });
 
 // ------------------------------------------------------------------------------------------------ fake Azure
@@ -156,8 +189,14 @@ class FakeAzure implements DeployOps {
   async putDeployment(ep: string, n: string, body: any) {
     this.calls.push(`put deployment ${n}`);
     const p = body.properties;
-    const d = { ep, name: n, kind: p.endpointComputeType, provisioningState: 'Succeeded', model: p.model, codeId: p.codeConfiguration?.codeId, scoringScript: p.codeConfiguration?.scoringScript, environmentId: p.environmentId, instanceType: p.instanceType, instanceCount: body.sku?.capacity, environmentVariables: p.environmentVariables, tags: body.tags ?? {}, body };
+    const d = { ep, name: n, kind: p.endpointComputeType, provisioningState: 'Succeeded', model: p.model, codeId: p.codeConfiguration?.codeId, scoringScript: p.codeConfiguration?.scoringScript, environmentId: p.environmentId, instanceType: p.instanceType, instanceCount: body.sku?.capacity, environmentVariables: p.environmentVariables, livenessProbe: p.livenessProbe, readinessProbe: p.readinessProbe, requestSettings: p.requestSettings, tags: body.tags ?? {}, body };
     this.deployments.set(`${ep}/${n}`, d as any);
+    return structuredClone(d) as DeploymentInfo;
+  }
+  async updateDeploymentTags(ep: string, n: string, tags: Record<string, string>) {
+    this.calls.push(`patch tags ${n}`);
+    const d = this.deployments.get(`${ep}/${n}`)!;
+    d.tags = { ...tags };
     return structuredClone(d) as DeploymentInfo;
   }
   async deleteDeployment(ep: string, n: string) { this.calls.push(`delete deployment ${n}`); this.deployments.delete(`${ep}/${n}`); delete this.endpoints.get(ep)!.traffic[n]; }
@@ -333,6 +372,113 @@ describe('rollout with fakes', () => {
     await assert.rejects(deployModel(base({ deploymentName: 'churn-v1' }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd }),
       (e: unknown) => e instanceof InputError && e.input === 'deploymentName' && /is live with 100% of the traffic/.test(e.message));
     assert.deepEqual(az.calls, []);
+  });
+});
+
+describe('reruns: governance tags, settings, auth mode', () => {
+  const release = (id: string, approver?: string) => ({
+    context: { releaseId: id, releaseName: `Release-${id}`, releaseUrl: `https://dev.azure.com/o/p/_releaseProgress?releaseId=${id}`, stageName: 'production', requestedFor: 'Grace Hopper' },
+    governance: { approvals: async () => (approver ? [{ approver, approvedOn: `2026-11-2${id}T08:00:00Z`, comments: 'go' }] : []) } as Governance,
+  });
+
+  test('same model in another release: only the tags are updated (no redeployment, traffic unchanged); a rerun of that release writes nothing', async () => {
+    const az = new FakeAzure(); const { cwd } = world();
+    await deployModel(base({ tags: { team: 'risk' } }), { ops: az, log: log().log, progress: () => undefined, cwd, ...release('1', 'Alice') });
+    az.calls = []; az.trafficHistory = [];
+    const l = log();
+    const r = await deployModel(base({ tags: { team: 'risk' } }), { ops: az, log: l.log, progress: () => undefined, cwd, ...release('2', 'Bob') });
+    assert.deepEqual(az.calls, ['patch tags churn-v2']);
+    assert.equal(r.unchanged, true);
+    assert.equal(r.tagsUpdated, true);
+    const tags = az.deployments.get('ep1/churn-v2')!.tags;
+    assert.equal(tags['azdo.releaseId'], '2');
+    assert.equal(tags['azdo.release'], 'Release-2');
+    assert.equal(tags['azdo.approvedBy'], 'Bob');
+    assert.equal(tags['azdo.approvedOn'], '2026-11-22T08:00:00Z');
+    assert.equal(tags.team, 'risk');
+    assert.deepEqual(az.endpoints.get('ep1')!.traffic, { 'churn-v2': 100 });
+    assert.ok(l.lines.some((x) => /not redeployed; tags updated: .*azdo\.releaseId/.test(x)), l.lines.join('\n'));
+    assert.match(deploySummary(r), /release \/ approval tags were updated/);
+    // the same release and stage again (even renamed, as the governance renames it): nothing written
+    az.calls = [];
+    const again = release('2', 'Bob'); again.context.releaseName = 'Release-2 (churn:2)';
+    const r2 = await deployModel(base({ tags: { team: 'risk' } }), { ops: az, log: log().log, progress: () => undefined, cwd, ...again });
+    assert.deepEqual(az.calls, []);
+    assert.equal(r2.tagsUpdated, false);
+    // another release without approvals: the previous approver is not left on the deployment
+    await deployModel(base({ tags: { team: 'risk' } }), { ops: az, log: log().log, progress: () => undefined, cwd, ...release('3') });
+    assert.deepEqual(az.calls, ['patch tags churn-v2']);
+    assert.equal(az.deployments.get('ep1/churn-v2')!.tags['azdo.approvedBy'], undefined);
+    // outside a release: nothing written
+    az.calls = [];
+    await deployModel(base({ tags: { team: 'risk' } }), { ops: az, log: log().log, progress: () => undefined, cwd, context: {} });
+    assert.deepEqual(az.calls, []);
+  });
+
+  test('same model beside a live deployment in another release: tags updated, then the traffic steps', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az);
+    await az.putDeployment('ep1', 'churn-v2', { properties: { endpointComputeType: 'Managed', model: `${WS}/models/churn/versions/2`, codeConfiguration: { codeId: `${WS}/codes/code-hash/versions/1`, scoringScript: 'score.py' }, environmentId: `${WS}/environments/env/versions/1`, instanceType: 'Standard_DS3_v2' }, sku: { capacity: 1 }, tags: { 'azdo.releaseId': '1' } });
+    az.calls = [];
+    await deployModel(base(), { ops: az, log: log().log, progress: () => undefined, cwd, ...release('2', 'Bob') });
+    assert.deepEqual(az.calls, ['patch tags churn-v2', 'traffic {"churn-v1":0,"churn-v2":100}']);
+    assert.equal(az.deployments.get('ep1/churn-v2')!.tags['azdo.approvedBy'], 'Bob');
+  });
+
+  test('probes and request settings are part of the comparison (service defaults = not given)', async () => {
+    const az = new FakeAzure(); const { cwd } = world();
+    await deployModel(base(), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd });
+    az.calls = [];
+    // the service's defaults spelt out: still the same deployment
+    const same = await deployModel(base({ livenessProbe: { period: '10', failureThreshold: '30' }, readinessProbe: { timeout: '2' }, requestTimeoutMs: 5000, maxConcurrentRequestsPerInstance: 1 }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd });
+    assert.equal(same.unchanged, true);
+    assert.deepEqual(az.calls, []);
+    const cases: Array<[Partial<DeployInputs>, RegExp]> = [
+      [{ livenessProbe: { period: '5' } }, /with another livenessProbe \(period 10000 → 5000\)/],
+      [{ readinessProbe: { failureThreshold: '3' } }, /with another readinessProbe \(failureThreshold 30 → 3\)/],
+      [{ requestTimeoutMs: 10000 }, /with another requestSettings \(requestTimeout 5000 → 10000\)/],
+      [{ maxConcurrentRequestsPerInstance: 4 }, /with another requestSettings \(maxConcurrentRequestsPerInstance 1 → 4\)/],
+    ];
+    for (const [extra, re] of cases) {
+      await assert.rejects(deployModel(base(extra), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd }),
+        (e: unknown) => e instanceof InputError && e.input === 'deploymentName' && /is live with 100% of the traffic and holds model churn:2/.test(e.message) && re.test(e.message), JSON.stringify(extra));
+      assert.deepEqual(az.calls, [], 'nothing written');
+    }
+    // under another name the new settings are rolled out
+    await deployModel(base({ deploymentName: 'churn-v2-probe', livenessProbe: { period: '5' } }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd });
+    assert.equal(az.deployments.get('ep1/churn-v2-probe')!.livenessProbe!.period, 'PT5S');
+    assert.equal(isoDurationMs('PT0.5S'), 500);
+    assert.equal(isoDurationMs('PT1M30S'), 90_000);
+    assert.equal(isoDurationMs('P1DT1H'), 90_000_000);
+    assert.equal(isoDurationMs('PT'), undefined);
+    assert.equal(isoDurationMs('10s'), undefined);
+  });
+
+  test('auth mode: blank keeps an existing endpoint\'s mode; another explicit mode fails before anything is written', async () => {
+    const az = new FakeAzure(); const { cwd } = world();
+    const modes: string[] = [];
+    az.credential = async (_ep: string, mode: string) => { modes.push(mode); return 'aml-token-abcdef'; };
+    await deployModel(base({ authMode: 'aml_token' }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd });
+    az.calls = [];
+    const r = await deployModel(base({ authMode: undefined, model: 'azureml:churn:1' }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd });
+    assert.equal(az.endpoints.get('ep1')!.authMode, 'AMLToken');
+    assert.ok(!az.calls.some((c) => c.startsWith('update endpoint')), az.calls.join('; '));
+    assert.equal(r.endpointKey, undefined);
+    assert.ok(modes.every((m) => m === 'AMLToken'));
+    az.calls = [];
+    await assert.rejects(deployModel(base({ authMode: 'key', model: 'azureml:churn:1', deploymentName: 'other' }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd }),
+      (e: unknown) => e instanceof InputError && e.input === 'authMode' && /endpoint 'ep1' already exists with auth mode aml_token, not key \(the auth mode of an endpoint cannot be changed/.test(e.message));
+    assert.deepEqual(az.calls, []);
+    // a new endpoint without authMode: key
+    const fresh = new FakeAzure();
+    await deployModel(base({ authMode: undefined }), { ops: fresh, log: log().log, progress: () => undefined, context: {}, cwd });
+    assert.equal(fresh.endpoints.get('ep1')!.authMode, 'Key');
+  });
+
+  test('task.json: authMode has no default (blank = key for a new endpoint, the existing mode otherwise)', () => {
+    const task = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '..', '..', 'tasks', 'AzureMLModelDeployV1', 'task.json'), 'utf8'));
+    const input = task.inputs.find((i: { name: string }) => i.name === 'authMode');
+    assert.ok(!input.defaultValue, `defaultValue ${JSON.stringify(input.defaultValue)}`);
+    assert.equal(input.required, false);
   });
 });
 
