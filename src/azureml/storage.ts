@@ -97,16 +97,26 @@ export function codePointCompare(a: string, b: string): number {
   return A.length - B.length;
 }
 
-async function hashFile(file: string, h: Hash, signal?: AbortSignal): Promise<void> {
+/** Feed a file's bytes to h (and to `own`, the file's own MD5, when given: one read serves both). */
+async function hashFile(file: string, h: Hash, signal?: AbortSignal, own?: Hash): Promise<void> {
   const stream = createReadStream(file, { highWaterMark: CHUNK, signal });
-  for await (const chunk of stream) h.update(chunk as Buffer);
+  for await (const chunk of stream) { h.update(chunk as Buffer); own?.update(chunk as Buffer); }
+}
+
+/** absolute path → base64 MD5 of the file's content, filled while the object hash reads each file */
+export type FileMd5s = Map<string, string>;
+
+async function hashFileInto(file: string, h: Hash, signal: AbortSignal | undefined, md5s: FileMd5s | undefined): Promise<void> {
+  const own = md5s ? createHash('md5') : undefined;
+  await hashFile(file, h, signal, own);
+  if (own) md5s!.set(file, own.digest('base64'));
 }
 
 async function statFollow(p: string): Promise<Stats | undefined> {
   try { return await fsp.stat(p); } catch { return undefined; }
 }
 
-async function hashDir(dir: string, rel: string, h: Hash, ignore: IgnoreRules, signal?: AbortSignal): Promise<void> {
+async function hashDir(dir: string, rel: string, h: Hash, ignore: IgnoreRules, signal?: AbortSignal, md5s?: FileMd5s): Promise<void> {
   const names = await fsp.readdir(dir);
   // azure-ai-ml: sorted(iterdir(), key=lambda p: str(p).lower()) — children share the parent prefix
   const sorted = names.map((n) => ({ n, key: path.join(dir, n).toLowerCase() })).sort((a, b) => codePointCompare(a.key, b.key));
@@ -119,25 +129,29 @@ async function hashDir(dir: string, rel: string, h: Hash, ignore: IgnoreRules, s
     // symlinks: hash what they point to (stat follows the link). azure-ai-ml means the same but resolves a relative
     // link target against the process's cwd (Path(os.readlink(p))); we resolve it against the link's folder.
     const st = await statFollow(full);
-    if (st?.isFile()) await hashFile(full, h, signal);
-    else if (st?.isDirectory()) await hashDir(full, childRel, h, ignore, signal);
+    if (st?.isFile()) await hashFileInto(full, h, signal, md5s);
+    else if (st?.isDirectory()) await hashDir(full, childRel, h, ignore, signal, md5s);
   }
 }
 
-/** md5 hex of a file or folder, exactly as azure-ai-ml's get_object_hash. */
-export async function getObjectHash(p: string, ignore?: IgnoreRules, signal?: AbortSignal): Promise<string> {
+/**
+ * md5 hex of a file or folder, exactly as azure-ai-ml's get_object_hash. With `md5s`, each file's own MD5 (base64,
+ * the form of Content-MD5) is recorded there from the same read.
+ */
+export async function getObjectHash(p: string, ignore?: IgnoreRules, signal?: AbortSignal, md5s?: FileMd5s): Promise<string> {
   const h = createHash('md5');
   h.update(Buffer.from(HASH_SEED, 'utf8'));
   const st = await fsp.stat(p);
-  if (st.isDirectory()) await hashDir(p, '', h, ignore ?? IgnoreRules.none(p), signal);
-  else await hashFile(p, h, signal);
+  if (st.isDirectory()) await hashDir(p, '', h, ignore ?? IgnoreRules.none(p), signal, md5s);
+  else await hashFileInto(p, h, signal, md5s);
   return h.digest('hex');
 }
 
 // ---------------------------------------------------------------------------------------------
 // Local asset: what would be uploaded where
 
-export interface AssetFile { local: string; blob: string; size: number }
+/** md5: base64 MD5 of the content as it was hashed (set as the blob's Content-MD5 on upload) */
+export interface AssetFile { local: string; blob: string; size: number; md5?: string }
 export interface PreparedAsset {
   localPath: string;        // absolute
   name: string;             // basename of the file or folder
@@ -168,10 +182,11 @@ export async function prepareLocalAsset(localPath: string, signal?: AbortSignal)
   const st = await statFollow(abs);
   if (!st || (!st.isFile() && !st.isDirectory())) throw new UserError(`No such file or directory: ${abs}`);
   const name = path.basename(abs);
+  const md5s: FileMd5s = new Map();
   if (st.isFile()) {
-    const hash = await getObjectHash(abs, undefined, signal);
+    const hash = await getObjectHash(abs, undefined, signal, md5s);
     const remotePath = `${ARTIFACT_ORIGIN}/${hash}/${name}`;
-    return { localPath: abs, name, isDir: false, hash, remotePath, files: [{ local: abs, blob: remotePath, size: st.size }], totalBytes: st.size };
+    return { localPath: abs, name, isDir: false, hash, remotePath, files: [{ local: abs, blob: remotePath, size: st.size, md5: md5s.get(abs) }], totalBytes: st.size };
   }
   const ignore = await loadIgnoreRules(abs);
   const found: Array<{ local: string; rel: string; size: number }> = [];
@@ -179,11 +194,13 @@ export async function prepareLocalAsset(localPath: string, signal?: AbortSignal)
   if (!found.length) {
     throw new UserError(`Folder '${abs}' is empty${ignore.active ? ` (after applying ${path.basename(ignore.file!)})` : ''}`);
   }
-  const hash = await getObjectHash(abs, ignore, signal);
+  const hash = await getObjectHash(abs, ignore, signal, md5s);
   const remotePath = `${ARTIFACT_ORIGIN}/${hash}/${name}`;
   // azure-ai-ml sorts the (local, blob) pairs by local path; the first blob is the indicator
   found.sort((a, b) => codePointCompare(a.local, b.local));
-  const files = found.map((f) => ({ local: f.local, blob: `${remotePath}/${f.rel}`, size: f.size }));
+  const files: AssetFile[] = found.map((f) => ({ local: f.local, blob: `${remotePath}/${f.rel}`, size: f.size, md5: md5s.get(f.local) }));
+  // a file the walk found but the hash did not read (should not happen): its MD5 from a read of its own
+  for (const f of files) f.md5 ??= await md5OfFile(f.local, signal);
   return { localPath: abs, name, isDir: true, hash, remotePath, files, totalBytes: files.reduce((s, f) => s + f.size, 0), ignoreFile: ignore.file };
 }
 
@@ -311,9 +328,11 @@ export async function uploadPreparedAsset(ctx: AzureMLContext, asset: PreparedAs
   await mapLimit(asset.files, opts.concurrency ?? 8, async (f) => {
     const client = container.getBlockBlobClient(f.blob);
     try {
-      // uploadFile streams ranges of the file (fs read streams), never the whole file in memory
+      // uploadFile streams ranges of the file (fs read streams), never the whole file in memory. Content-MD5 from the
+      // hash pass: a single Put Blob would get one from the service, a block upload (above 256 MiB) would have none.
       await client.uploadFile(f.local, {
         abortSignal: ctx.signal,
+        ...(f.md5 ? { blobHTTPHeaders: { blobContentMD5: Buffer.from(f.md5, 'base64') } } : {}),
         concurrency: single ? 8 : 2,
         onProgress: (ev) => {
           const prev = perFile.get(f.blob) ?? 0;
@@ -410,6 +429,11 @@ export interface DownloadResult {
   totalBytes: number;
   /** files already present with the same size and MD5: left as they are */
   unchanged: number;
+  /**
+   * files whose blob has no Content-MD5 (typical of job outputs and of block uploads that did not set one): their
+   * content could only be checked by size (and, already on disk, they are downloaded again: size alone proves nothing)
+   */
+  sizeOnly: string[];
   /** absolute path of the asset's top entry under destDir (folder, or the single file) */
   root: string;
   /** the datastore URI the files came from (job outputs resolved) */
@@ -449,8 +473,8 @@ async function resolveToDatastore(ctx: AzureMLContext, uri: string, opts: Downlo
  * azureml/<job>/<output>/ on workspaceblobstore). Layout as azure-ai-ml: a file lands at destDir/<file name>, a folder at
  * destDir/<folder name>/<relative path>. Every blob name is checked with safeBlobTarget before anything is written
  * (one unsafe name → UserError, nothing written). Files stream to a temporary sibling, are checked against the listed
- * size and Content-MD5 (when the blob has one), then renamed into place; a file already present with the same size and
- * MD5 is left alone (idempotent reruns).
+ * size and Content-MD5 (when the blob has one: the others are reported in sizeOnly), then renamed into place; a file
+ * already present with the same size and MD5 is left alone (idempotent reruns).
  */
 export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
   const resolvedUri = await resolveToDatastore(ctx, uri, opts);
@@ -522,6 +546,7 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
   let done = 0;
   let transferred = 0;
   let unchanged = 0;
+  const sizeOnly: string[] = [];
   const report = () => opts.onProgress?.(done, totalBytes);
   await fsp.mkdir(root, { recursive: true });
   const realRoot = await fsp.realpath(root);
@@ -536,7 +561,10 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
     }
     const existing = await fsp.lstat(p.target).catch(() => undefined);
     if (existing?.isSymbolicLink()) throw new UserError(`Refusing to write ${p.target}: a symbolic link is in the way`);
-    if (existing?.isFile() && existing.size === p.size && (!p.md5 || (await md5OfFile(p.target, ctx.signal)) === p.md5)) {
+    if (!p.md5) sizeOnly.push(p.target);
+    // a file already there counts as the blob only when its MD5 matches: equal sizes alone are common (weights of
+    // the same architecture), so without a Content-MD5 the file is downloaded again
+    if (p.md5 && existing?.isFile() && existing.size === p.size && (await md5OfFile(p.target, ctx.signal)) === p.md5) {
       unchanged++;
       done += p.size;
       report();
@@ -571,7 +599,7 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
     await fsp.rename(tmp, p.target);
   });
   return {
-    files: selected.map((p) => p.target).sort(), bytes: transferred, totalBytes, unchanged,
+    files: selected.map((p) => p.target).sort(), bytes: transferred, totalBytes, unchanged, sizeOnly: sizeOnly.sort(),
     root: path.join(root, top), resolvedUri,
   };
 }

@@ -119,6 +119,8 @@ export interface ModelMetadata {
   jobName?: string; createdBy?: string; createdAt?: string; studioUrl: string;
   workspace: { subscriptionId: string; resourceGroup: string; name: string };
   files?: string[];
+  /** downloaded files whose blob had no Content-MD5: checked by size only */
+  filesWithoutMd5?: string[];
 }
 
 export interface DownloadTaskResult {
@@ -126,7 +128,7 @@ export interface DownloadTaskResult {
   /** absolute path of the model's files (folder or single file) when downloaded */
   modelPath?: string;
   metadataFile?: string;
-  download?: { files: number; bytes: number; totalBytes: number; unchanged: number };
+  download?: { files: number; bytes: number; totalBytes: number; unchanged: number; sizeOnly: number };
 }
 
 export interface DownloadDeps {
@@ -191,7 +193,12 @@ export async function resolveAndDownload(inputs: DownloadInputs, deps: DownloadD
   });
   const metadataFile = path.join(dest, METADATA_FILE);
   if (res.files.includes(metadataFile)) throw new UserError(`The model has a file named ${METADATA_FILE} at the top of ${dest}; it would clash with the metadata file`);
-  metadata.files = res.files.map((f) => path.relative(dest, f).split(path.sep).join('/'));
+  const rel = (f: string) => path.relative(dest, f).split(path.sep).join('/');
+  metadata.files = res.files.map(rel);
+  if (res.sizeOnly.length) {
+    metadata.filesWithoutMd5 = res.sizeOnly.map(rel);
+    log.warning(`${res.sizeOnly.length} of ${res.files.length} file(s) have no Content-MD5 in storage (usual for job outputs), so only their size was checked, e.g. ${metadata.filesWithoutMd5[0]}; they are listed in ${METADATA_FILE} (filesWithoutMd5)`);
+  }
   const extra = await filesNotIn(res.root, new Set(res.files));
   if (extra.length && pattern === '**') {
     log.warning(`${extra.length} file(s) in ${res.root} are not part of ${name}:${version} (left from an earlier download?), e.g. ${path.relative(dest, extra[0]!)}; use an empty download folder`);
@@ -199,7 +206,7 @@ export async function resolveAndDownload(inputs: DownloadInputs, deps: DownloadD
   await fsp.writeFile(metadataFile, JSON.stringify(metadata, null, 2) + '\n');
   log.info(`${res.files.length} file(s), ${fmtBytes(res.totalBytes)} in ${dest}` +
     (res.unchanged ? ` (${res.unchanged} already present and identical, ${fmtBytes(res.bytes)} transferred)` : ''));
-  return { metadata, modelPath: res.root, metadataFile, download: { files: res.files.length, bytes: res.bytes, totalBytes: res.totalBytes, unchanged: res.unchanged } };
+  return { metadata, modelPath: res.root, metadataFile, download: { files: res.files.length, bytes: res.bytes, totalBytes: res.totalBytes, unchanged: res.unchanged, sizeOnly: res.sizeOnly.length } };
 }
 
 /** Files under dir (recursively) that are not in `keep`; [] when dir is a file or absent. */
@@ -220,6 +227,9 @@ export function downloadSummary(r: DownloadTaskResult): string {
     `| Model | [${esc(m.id)}](${m.studioUrl}) |`,
     `| Files | \`${m.uri.replace(/`/g, '')}\` |`,
   ];
-  if (r.download) lines.push(`| Downloaded | ${r.download.files} file(s), ${fmtBytes(r.download.totalBytes)} to \`${(r.modelPath ?? '').replace(/`/g, '')}\` |`);
+  if (r.download) {
+    lines.push(`| Downloaded | ${r.download.files} file(s), ${fmtBytes(r.download.totalBytes)} to \`${(r.modelPath ?? '').replace(/`/g, '')}\` |`);
+    lines.push(`| Checked | ${r.download.sizeOnly ? `${r.download.files - r.download.sizeOnly} by MD5, ${r.download.sizeOnly} by size only (no Content-MD5 in storage)` : 'every file by size and MD5'} |`);
+  }
   return lines.join('\n') + '\n';
 }

@@ -43,11 +43,15 @@ export interface RegisterResult {
   tags: Record<string, string>;
 }
 
+/** What registerModel reads of a job (JobBase of the 2022-10-01 swagger). */
+export interface JobRecord { properties?: { status?: string | null; jobType?: string | null; outputs?: Record<string, unknown> | null } }
+
 /** Everything registerModel does against Azure, injectable for unit tests. */
 export interface RegisterOps {
   ws: WorkspaceRef;
   checkWorkspace(): Promise<void>;
-  jobExists(job: string): Promise<boolean>;
+  /** GET of the job: undefined when it does not exist */
+  getJob(job: string): Promise<JobRecord | undefined>;
   getVersion(name: string, version: string): Promise<ModelVersion | undefined>;
   findByContent(name: string, modelType: string, modelUri: string): Promise<ModelVersion | undefined>;
   nextVersion(name: string): Promise<string>;
@@ -70,7 +74,7 @@ export function azureOps(ctx: AzureMLContext): RegisterOps {
   return {
     ws: ctx.ws,
     checkWorkspace: async () => { await getWorkspace(ctx); },
-    jobExists: async (job) => (await armGetOptional(ctx, wsPath(ctx.ws, `/jobs/${encodeURIComponent(job)}`), { what: `job '${job}'` })) !== undefined,
+    getJob: (job) => armGetOptional<JobRecord>(ctx, wsPath(ctx.ws, `/jobs/${encodeURIComponent(job)}`), { what: `job '${job}'` }),
     getVersion: (n, v) => getModelVersion(ctx, n, v),
     findByContent: (n, t, u) => findVersionByContent(ctx, n, t, u),
     nextVersion: (n) => nextVersion(ctx, n),
@@ -84,7 +88,7 @@ export function azureOps(ctx: AzureMLContext): RegisterOps {
 
 export type ModelSource =
   | { kind: 'local'; path: string }
-  | { kind: 'uri'; uri: string; jobName?: string };
+  | { kind: 'uri'; uri: string; jobName?: string; outputName?: string };
 
 const JOB_NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
 const OUTPUT_NAME = /^[a-zA-Z0-9_][a-zA-Z0-9\-_]{0,254}$/;
@@ -108,7 +112,7 @@ export function parseModelSource(modelPath: string, cwd: string): ModelSource {
     if (!m || !JOB_NAME.test(m[1]!) || !OUTPUT_NAME.test(m[2]!)) {
       throw new InputError('modelPath', `'${p}' is not a job output reference: expected azureml://jobs/<job name>/outputs/<output name>[/paths/<path>]`);
     }
-    return { kind: 'uri', uri: p, jobName: m[1]! };
+    return { kind: 'uri', uri: p, jobName: m[1]!, outputName: m[2]! };
   }
   if (/^datastores\/[^/]+\/paths\/.+/i.test(rest)) return { kind: 'uri', uri: p };
   if (/^subscriptions\/[^/]+\/resource[gG]roups\/[^/]+\/(providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/datastores\/[^/]+\/paths\/.+/i.test(rest)) return { kind: 'uri', uri: p };
@@ -175,6 +179,36 @@ async function checkLocal(src: { path: string }, modelType: ModelType, modelPath
 
 const fmtBytes = formatBytes;
 
+/**
+ * The run's artifacts (what MLflow logged, e.g. azureml://jobs/<job>/outputs/artifacts/paths/model): the documented
+ * model path of a job, resolved by the service to the job's artifact store. It is not among the job's outputs.
+ */
+const ARTIFACTS_OUTPUT = 'artifacts';
+
+/**
+ * A model registered from azureml://jobs/<job>/outputs/<output> must point at files: the job must exist, have that
+ * output and have Completed. Outputs are the job's declared ones plus those the service adds: GET of a command or
+ * sweep job lists `default` (the run's artifact store, workspaceartifactstore ExperimentRun/dcid.<job>), so it passes
+ * as a listed output; `artifacts` is accepted for every job.
+ */
+async function checkJobOutput(ops: RegisterOps, job: string, output: string, modelPath: string): Promise<void> {
+  const rec = await ops.getJob(job);
+  if (!rec) throw new InputError('modelPath', `job '${job}' was not found in workspace '${ops.ws.workspace}'`);
+  const outputs = Object.keys(rec.properties?.outputs ?? {});
+  if (output !== ARTIFACTS_OUTPUT && !outputs.includes(output)) {
+    const near = outputs.find((o) => o.toLowerCase() === output.toLowerCase());
+    throw new InputError('modelPath', `job '${job}' has no output '${output}' (${modelPath})` +
+      (near ? `; did you mean '${near}'?` : `; its outputs: ${outputs.length ? outputs.map((o) => `'${o}'`).join(', ') : 'none'}`) +
+      ` (and '${ARTIFACTS_OUTPUT}' for the files it logged)`);
+  }
+  const status = rec.properties?.status ?? 'Unknown';
+  if (status !== 'Completed') {
+    const why = ['Failed', 'Canceled', 'CancelRequested', 'NotResponding'].includes(status)
+      ? 'its outputs may be missing or incomplete' : 'it has not finished, its outputs are not written yet';
+    throw new InputError('modelPath', `job '${job}' is ${status}, not Completed: ${why} (${modelPath}); register from a completed job`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export async function registerModel(inputs: RegisterInputs, deps: RegisterDeps): Promise<RegisterResult> {
@@ -200,9 +234,7 @@ export async function registerModel(inputs: RegisterInputs, deps: RegisterDeps):
 
   // 2. reads: workspace, job, existing versions (still no writes)
   await ops.checkWorkspace();
-  if (jobName && !(await ops.jobExists(jobName))) {
-    throw new InputError('modelPath', `job '${jobName}' was not found in workspace '${ops.ws.workspace}'`);
-  }
+  if (source.kind === 'uri' && source.jobName) await checkJobOutput(ops, source.jobName, source.outputName!, inputs.modelPath.trim());
 
   let version: string;
   const reuse = (v: ModelVersion, why: string): RegisterResult => {

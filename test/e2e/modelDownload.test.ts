@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
@@ -34,6 +34,22 @@ before(async () => {
   });
   await uploadFiles(box, `azureml/${job}/model`, { 'model.pkl': 'pickle', 'MLmodel': 'flavors: {}' });
   await seedModelVersion(box, 'job-model', '1', {}, { modelUri: `azureml://jobs/${job}/outputs/model` });
+  // a job output written the way jobs write big files: staged blocks + Put Block List, no Content-MD5 on the blob
+  const job8 = 'train-job-8';
+  const job8Id = wsArmPath(box, `/jobs/${job8}`);
+  box.store.put('jobs', job8Id, {
+    id: job8Id, name: job8, type: 'Microsoft.MachineLearningServices/workspaces/jobs',
+    properties: { jobType: 'Command', status: 'Completed', command: 'python train.py', environmentId: 'azureml:env:1', computeId: 'cpu', outputs: { model: { jobOutputType: 'uri_folder', mode: 'ReadWriteMount' } } },
+  });
+  await uploadFiles(box, `azureml/${job8}/model`, { 'MLmodel': 'flavors: {}' });
+  for (const [rel, text] of [['weights.bin', 'block weights'], ['conf/params.json', '{"v":8}']]) {
+    const bb = containerClient(box).getBlockBlobClient(`azureml/${job8}/model/${rel}`);
+    const id = Buffer.from('block-0').toString('base64');
+    await bb.stageBlock(id, Buffer.from(text!), Buffer.byteLength(text!));
+    await bb.commitBlockList([id]);
+    assert.equal((await bb.getProperties()).contentMD5, undefined, `${rel} has no Content-MD5`);
+  }
+  await seedModelVersion(box, 'nomd5-model', '1', {}, { modelUri: `azureml://jobs/${job8}/outputs/model` });
   await uploadFiles(box, 'seed/file-model/1', { 'clf.pkl': 'single file', 'clf.pkl.bak': 'other', 'clf.pkl/inner': 'not this' });
   await seedModelVersion(box, 'file-model', '1', {}, { modelUri: 'azureml://datastores/workspaceblobstore/paths/seed/file-model/1/clf.pkl' });
   // 'model/../../../evil.txt' relative to a download folder root/a/b/dest would be root/a/evil.txt
@@ -115,11 +131,30 @@ describe('resolve a model (YAML)', { concurrency: true }, () => {
     assert.equal(r.outputs.modelUri, `azureml://jobs/${job}/outputs/model`);
     assert.deepEqual(listTree(dest), ['model.json', 'model/MLmodel', 'model/model.pkl']);
     assert.equal(readFileSync(path.join(dest, 'model', 'model.pkl'), 'utf8'), 'pickle');
+    assert.deepEqual(r.warnings, [], 'every blob has a Content-MD5');
+    assert.equal(JSON.parse(readFileSync(path.join(dest, 'model.json'), 'utf8')).filesWithoutMd5, undefined);
     // a file model lands as <downloadPath>/<file name>, even beside blobs sharing its name as a prefix
     assert.equal(f.result, 'Succeeded', explain(f));
     assert.equal(f.outputs.modelPath, path.join(fileDest, 'clf.pkl'));
     assert.deepEqual(listTree(fileDest), ['clf.pkl', 'model.json']);
     assert.equal(readFileSync(path.join(fileDest, 'clf.pkl'), 'utf8'), 'single file');
+  });
+
+  test('blobs without Content-MD5: one warning with the count, listed in model.json; a rerun downloads them again', async () => {
+    const dest = tmp('dl-nomd5-');
+    const r = await run({ definition: 'nomd5-model', version: '1', downloadPath: dest });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.deepEqual(listTree(dest), ['model.json', 'model/MLmodel', 'model/conf/params.json', 'model/weights.bin']);
+    assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
+    assert.match(r.warnings[0]!, /^2 of 3 file\(s\) have no Content-MD5 in storage .*only their size was checked/);
+    assert.deepEqual(JSON.parse(readFileSync(path.join(dest, 'model.json'), 'utf8')).filesWithoutMd5, ['model/conf/params.json', 'model/weights.bin']);
+    assert.match(r.summaries.join('\n'), /\| Checked \| 1 by MD5, 2 by size only/);
+    // same size, other content: without an MD5 the file on disk cannot be trusted, so it is replaced
+    writeFileSync(path.join(dest, 'model', 'weights.bin'), 'BLOCK WEIGHTS');
+    const again = await run({ definition: 'nomd5-model', version: '1', downloadPath: dest });
+    assert.equal(again.result, 'Succeeded', explain(again));
+    assert.equal(readFileSync(path.join(dest, 'model', 'weights.bin'), 'utf8'), 'block weights');
+    assert.match(again.stdout, /\(1 already present and identical/);
   });
 });
 

@@ -2,18 +2,31 @@
 // environment against Azure-in-a-box (ARM + Entra + DevOps OIDC + Azurite), for each auth scheme.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import { REPO_ROOT, runBundledTask, type AuthScheme, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
+import { uploadFiles, wsArmPath } from '../helpers/modelSeed';
 
 const TASK = 'AzureMLModelRegister';
 const SAMPLE = path.join(REPO_ROOT, 'samples', 'model');
 let box: AzureInABox;
 
-before(async () => { box = await startAzureInABox({ fastLro: true }); });
+before(async () => {
+  box = await startAzureInABox({ fastLro: true });
+  // finished jobs, put straight into the emulator's store (no ARM request): one Completed with a `model` output, one Failed
+  for (const [job, status] of [['e2e-train-done', 'Completed'], ['e2e-train-failed', 'Failed']] as const) {
+    const id = wsArmPath(box, `/jobs/${job}`);
+    box.store.put('jobs', id, {
+      id, name: job, type: 'Microsoft.MachineLearningServices/workspaces/jobs',
+      properties: { jobType: 'Command', status, command: 'python train.py', environmentId: 'azureml:env:1', computeId: 'cpu', outputs: { model: { jobOutputType: 'mlflow_model', mode: 'ReadWriteMount' } } },
+    });
+  }
+  await uploadFiles(box, 'azureml/e2e-train-done/model', { MLmodel: 'flavors: {}', 'model.pkl': 'pickle' });
+});
 after(async () => { await box?.stop(); });
 
 interface StoredVersion { name: string; model: string; properties: { modelUri: string; modelType: string; tags: Record<string, string>; properties: Record<string, string>; jobName?: string } }
@@ -133,6 +146,44 @@ describe('behaviour', () => {
     assert.equal(r4.outputs.modelVersion, '11');
   });
 
+  test('from a Completed job: a declared output and the implicit `default` output register, with jobName', async () => {
+    const [named, dflt] = await Promise.all([
+      run({ modelName: 'e2e-from-job', modelPath: 'azureml://jobs/e2e-train-done/outputs/model', modelType: 'mlflow_model' }),
+      run({ modelName: 'e2e-from-job-default', modelPath: 'azureml://jobs/e2e-train-done/outputs/default' }),
+    ]);
+    for (const r of [named, dflt]) assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(named.outputs.modelUri, 'azureml://jobs/e2e-train-done/outputs/model');
+    assert.equal(versionsOf('e2e-from-job')[0]!.properties.jobName, 'e2e-train-done');
+    assert.equal(versionsOf('e2e-from-job-default')[0]!.properties.modelUri, 'azureml://jobs/e2e-train-done/outputs/default');
+  });
+
+  test('uploaded blobs carry Content-MD5, also a file above the 256 MiB single-shot limit (block upload)', async () => {
+    const cwd = workdir({ 'm/small.txt': 'small file' });
+    const fd = await import('node:fs');
+    const chunk = Buffer.alloc(8 * 1024 * 1024, 3);
+    const big = path.join(cwd, 'm', 'weights.bin');
+    const f = fd.openSync(big, 'w');
+    for (let i = 0; i < 32; i++) { chunk[0] = i; fd.writeSync(f, chunk); }
+    fd.writeSync(f, Buffer.from('tail beyond 256 MiB'));
+    fd.closeSync(f);
+    try {
+      const r = await run({ modelName: 'e2e-md5', modelPath: 'm' }, { cwd, timeoutMs: 120_000 });
+      assert.equal(r.result, 'Succeeded', explain(r));
+      const svc = new BlobServiceClient(box.azurite.blobEndpoint, new StorageSharedKeyCredential(box.azurite.account, box.azurite.key));
+      const prefix = r.outputs.modelUri!.replace(/^.*\/paths\//, '');
+      for (const rel of ['small.txt', 'weights.bin']) {
+        const local = path.join(cwd, 'm', rel);
+        const want = createHash('md5').update(fd.readFileSync(local)).digest('base64');
+        const props = await svc.getContainerClient(box.azurite.container).getBlobClient(`${prefix}/${rel}`).getProperties();
+        assert.equal(props.contentLength, fd.statSync(local).size, rel);
+        assert.ok(props.contentMD5, `${rel}: no Content-MD5 on the blob`);
+        assert.equal(Buffer.from(props.contentMD5!).toString('base64'), want, rel);
+      }
+    } finally {
+      fd.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   test('lineageTags=false records only the given tags', async () => {
     const cwd = workdir({ 'm/w.txt': 'no-lineage' });
     const r = await run({ modelName: 'e2e-nolineage', modelPath: 'm', tags: 'a=b', lineageTags: 'false' }, { cwd });
@@ -206,6 +257,14 @@ describe('bad inputs: one clear line, no stack trace, nothing created', () => {
     { title: 'mlflow_model without MLmodel', inputs: { modelName: 'e2e-bad', modelPath: 'model', modelType: 'mlflow_model' }, expect: /Input 'modelPath': an mlflow_model folder must contain an 'MLmodel' file/ },
     { title: 'bad job reference', inputs: { modelName: 'e2e-bad', modelPath: 'azureml://jobs/train-1/outputz/model' }, expect: /Input 'modelPath': .* is not a job output reference/ },
     { title: 'unknown job', inputs: { modelName: 'e2e-bad', modelPath: 'azureml://jobs/no-such-job-xyz/outputs/model' }, expect: /Input 'modelPath': job 'no-such-job-xyz' was not found/ },
+    {
+      title: 'job output that does not exist', inputs: { modelName: 'e2e-bad', modelPath: 'azureml://jobs/e2e-train-done/outputs/modle' },
+      expect: /^Input 'modelPath': job 'e2e-train-done' has no output 'modle' \(azureml:\/\/jobs\/e2e-train-done\/outputs\/modle\); its outputs: 'model', 'default'/,
+    },
+    {
+      title: 'output of a Failed job', inputs: { modelName: 'e2e-bad', modelPath: 'azureml://jobs/e2e-train-failed/outputs/model', modelType: 'mlflow_model' },
+      expect: /^Input 'modelPath': job 'e2e-train-failed' is Failed, not Completed: its outputs may be missing or incomplete/,
+    },
     { title: 'unsupported URI scheme', inputs: { modelName: 'e2e-bad', modelPath: 's3://bucket/model' }, expect: /Input 'modelPath': URI scheme 's3:\/\/' is not supported/ },
     { title: 'missing connection', inputs: { modelName: 'e2e-bad', modelPath: 'model', connection: '' }, expect: /Input 'connection'/ },
     { title: 'unknown workspace', inputs: { modelName: 'e2e-bad', modelPath: 'model', workspace: 'no-such-ws' }, expect: /Input 'workspace': workspace 'no-such-ws' was not found/ },

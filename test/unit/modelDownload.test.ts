@@ -118,7 +118,7 @@ function fakeOps(versions: Array<{ name: string; tags?: Record<string, string>; 
       const f = vs.find((v) => !tag || (tag.key in (v.tags ?? {}) && (!tag.value || v.tags![tag.key] === tag.value)));
       return f && mv(f);
     },
-    download: async (uri, dest) => { calls.push(`download ${uri} → ${dest}`); return { files: [], bytes: 0, totalBytes: 0, unchanged: 0, root: dest, resolvedUri: uri } as DownloadResult; },
+    download: async (uri, dest) => { calls.push(`download ${uri} → ${dest}`); return { files: [], bytes: 0, totalBytes: 0, unchanged: 0, sizeOnly: [], root: dest, resolvedUri: uri } as DownloadResult; },
   };
 }
 const deps = (ops: DownloadOps) => ({ ops, log: { info() {}, warning() {}, debug() {} }, progress() {} });

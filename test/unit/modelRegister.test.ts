@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { ModelVersion, ModelVersionProperties } from '@azure/arm-machinelearning';
-import { registerModel, type RegisterInputs, type RegisterOps } from '../../src/tasks/modelRegister';
+import { registerModel, type JobRecord, type RegisterInputs, type RegisterOps } from '../../src/tasks/modelRegister';
 import { InputError } from '../../src/pipeline';
 import { AzureError, CONTENT_KEY_PROPERTY, contentKey, type PreparedAsset } from '../../src/azureml';
 
@@ -17,10 +17,15 @@ class FakeAzure implements RegisterOps {
   versions = new Map<string, ModelVersion>(); // key name:version
   calls: string[] = [];
   uploads: PreparedAsset[] = [];
-  jobs = new Set<string>(['train-42']);
+  jobs = new Map<string, JobRecord>([
+    ['train-42', { properties: { jobType: 'Command', status: 'Completed', outputs: { model: { jobOutputType: 'mlflow_model' }, default: { jobOutputType: 'uri_folder', uri: 'azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.train-42' } } } }],
+    ['train-failed', { properties: { jobType: 'Command', status: 'Failed', outputs: { model: null, default: {} } } }],
+    ['train-running', { properties: { jobType: 'Command', status: 'Running', outputs: { model: {} } } }],
+    ['pipe-1', { properties: { jobType: 'Pipeline', status: 'Completed', outputs: {} } }],
+  ]);
   conflictOnce?: string;
   async checkWorkspace() { this.calls.push('checkWorkspace'); }
-  async jobExists(job: string) { this.calls.push(`jobExists ${job}`); return this.jobs.has(job); }
+  async getJob(job: string) { this.calls.push(`getJob ${job}`); return this.jobs.get(job); }
   async getVersion(name: string, version: string) { this.calls.push(`getVersion ${name}:${version}`); return this.versions.get(`${name}:${version}`); }
   async findByContent(name: string, modelType: string, modelUri: string) {
     this.calls.push(`findByContent ${name}`);
@@ -156,6 +161,34 @@ test('job output reference: no upload, jobName recorded, unknown job → InputEr
   await assert.rejects(registerModel(inputs({ modelPath: 'azureml://jobs/nope/outputs/model' }), deps(az2)),
     (e: any) => e instanceof InputError && e.input === 'modelPath' && /job 'nope' was not found/.test(e.message));
   assert.deepEqual(az2.writes(), []);
+});
+
+test('job output reference: the output must exist and the job must have Completed (nothing written otherwise)', async () => {
+  const cases: Array<[string, RegExp]> = [
+    ['azureml://jobs/train-42/outputs/modl', /^Input 'modelPath': job 'train-42' has no output 'modl' \(azureml:\/\/jobs\/train-42\/outputs\/modl\); its outputs: 'model', 'default'/],
+    ['azureml://jobs/train-42/outputs/Model', /has no output 'Model' .*; did you mean 'model'\?/],
+    ['azureml://jobs/pipe-1/outputs/default', /job 'pipe-1' has no output 'default' .*its outputs: none/],
+    ['azureml://jobs/train-failed/outputs/model', /^Input 'modelPath': job 'train-failed' is Failed, not Completed: its outputs may be missing or incomplete \(azureml:\/\/jobs\/train-failed\/outputs\/model\)/],
+    ['azureml://jobs/train-running/outputs/model/paths/sub', /job 'train-running' is Running, not Completed: it has not finished/],
+    ['azureml://jobs/train-failed/outputs/artifacts/paths/model', /job 'train-failed' is Failed/],
+  ];
+  for (const [modelPath, re] of cases) {
+    const az = new FakeAzure();
+    await assert.rejects(registerModel(inputs({ modelPath }), deps(az)), (e: any) => {
+      assert.ok(e instanceof InputError && e.input === 'modelPath', String(e?.stack));
+      assert.match(e.message, re);
+      assert.ok(!e.message.includes('\n'));
+      return true;
+    });
+    assert.deepEqual(az.writes(), [], modelPath);
+  }
+  // the implicit outputs: `default` (listed by the service on a command job) and `artifacts` (the run's logged files)
+  for (const modelPath of ['azureml://jobs/train-42/outputs/default', 'azureml://jobs/train-42/outputs/artifacts/paths/model']) {
+    const az = new FakeAzure();
+    const r = await registerModel(inputs({ modelPath }), deps(az));
+    assert.equal(r.modelUri, modelPath);
+    assert.equal(az.versions.get('churn:1')!.properties.jobName, 'train-42');
+  }
 });
 
 test('version race (409 on create with auto version) retries with the next version', async () => {
