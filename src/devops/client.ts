@@ -4,6 +4,7 @@
 import * as azdev from 'azure-devops-node-api';
 import type { IReleaseApi } from 'azure-devops-node-api/ReleaseApi';
 import type { IPipelinesApi } from 'azure-devops-node-api/PipelinesApi';
+import type { IBuildApi } from 'azure-devops-node-api/BuildApi';
 import { UserError, type PipelineContext } from '../pipeline';
 
 export interface DevOpsConnection {
@@ -14,6 +15,8 @@ export interface DevOpsConnection {
   projectName: string;
   release(): Promise<IReleaseApi>;
   pipelines(): Promise<IPipelinesApi>;
+  /** Build area (run tags, tag-filtered build lists); optional so narrow fakes need not provide it */
+  build?(): Promise<IBuildApi>;
   signal?: AbortSignal;
 }
 
@@ -29,10 +32,12 @@ export function createDevOpsConnection(ctx: PipelineContext, signal?: AbortSigna
   const web = new azdev.WebApi(ctx.collectionUri, azdev.getBearerHandler(ctx.accessToken), { socketTimeout: 60_000, allowRetries: false });
   let rel: Promise<IReleaseApi> | undefined;
   let pip: Promise<IPipelinesApi> | undefined;
+  let bld: Promise<IBuildApi> | undefined;
   return {
     collectionUri: ctx.collectionUri, project, projectName: ctx.teamProject ?? project, signal,
     release: () => (rel ??= withRetry('Azure DevOps resource areas', () => web.getReleaseApi(), { signal }).catch((e) => { rel = undefined; throw e; })),
     pipelines: () => (pip ??= withRetry('Azure DevOps resource areas', () => web.getPipelinesApi(), { signal }).catch((e) => { pip = undefined; throw e; })),
+    build: () => (bld ??= withRetry('Azure DevOps resource areas', () => web.getBuildApi(), { signal }).catch((e) => { bld = undefined; throw e; })),
   };
 }
 

@@ -9,7 +9,11 @@ export const MODEL_ARTIFACT_TYPE = 'AzureMLModel';
 
 export interface ModelArtifact { alias: string; type: string; sourceId: string; model?: string }
 export interface DefinitionInfo { id: number; name: string; artifacts: ModelArtifact[]; webUrl?: string }
-export interface CreatedItem { id: number; name: string; webUrl?: string; version: string; existing: boolean }
+export interface CreatedItem {
+  id: number; name: string; webUrl?: string; version: string; existing: boolean;
+  /** started, but something around it failed (e.g. the run could not be tagged): log as a warning */
+  warning?: string;
+}
 
 const GRANT_VIEW = (d: string) => `View releases' on release pipeline '${d}`;
 
@@ -148,20 +152,87 @@ async function recentRuns(conn: DevOpsConnection, p: PipelineInfo, scan: number)
   return runs;
 }
 
-/** recent runs (newest `scan`) of the pipeline started with these template parameters */
-export async function findRunsWithParameters(conn: DevOpsConnection, p: PipelineInfo, params: Record<string, string>, version: string, scan = 50): Promise<CreatedItem[]> {
-  return (await recentRuns(conn, p, scan)).filter((r) => sameParams(r, params))
-    .map((r) => ({ id: r.id!, name: r.name ?? String(r.id), webUrl: webUrlOf(r), version, existing: true }));
+/**
+ * The build tag put on every run this task starts: `azureml-model:<name>:<version>`. Builds - List with
+ * `definitions=<id>&tagFilters=<tag>` finds the run again exactly, however many runs the pipeline had since
+ * (Pipelines - Runs - List has no filter and leaves out the template parameters, so matching by parameters means
+ * reading runs one by one: affordable only for the newest few).
+ */
+export function modelRunTag(model: string, version: string): string {
+  return `azureml-model:${model}:${version}`;
 }
 
-export async function runPipelineWithParameters(conn: DevOpsConnection, p: PipelineInfo, params: Record<string, string>, version: string): Promise<CreatedItem> {
+async function buildApi(conn: DevOpsConnection) {
+  if (!conn.build) throw new UserError('Azure DevOps Build area is not available on this connection');
+  return conn.build();
+}
+
+/** ids of the pipeline's runs (= builds) carrying `tag`, newest first */
+async function taggedRunIds(conn: DevOpsConnection, p: PipelineInfo, tag: string): Promise<number[]> {
+  const api = await buildApi(conn);
+  const list = await devopsCall(conn, `list runs of pipeline '${p.name}' tagged '${tag}'`, () =>
+    api.getBuilds(conn.project, [p.id], undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined, [tag], undefined, 1000),
+  { grant: `View builds' on pipeline '${p.name}` });
+  return (list ?? [])
+    .filter((b) => (b.definition?.id === undefined || b.definition.id === p.id) && (b.tags ?? []).some((t) => t.toLowerCase() === tag.toLowerCase()))
+    .map((b) => b.id!).sort((a, b) => b - a);
+}
+
+/** add `tag` to run `runId`; the failure's one-line text when Azure DevOps refuses (the run exists either way) */
+async function tagRun(conn: DevOpsConnection, p: PipelineInfo, runId: number, tag: string): Promise<string | undefined> {
+  try {
+    const api = await buildApi(conn);
+    await devopsCall(conn, `tag run ${runId} of pipeline '${p.name}'`, () => api.addBuildTags([tag], conn.project, runId), { grant: `Edit build quality' on pipeline '${p.name}` });
+    return undefined;
+  } catch (err) {
+    if (conn.signal?.aborted) throw err;
+    return (err as Error)?.message ?? String(err);
+  }
+}
+
+/**
+ * Runs of the pipeline started for this model version with these template parameters. First the exact way: runs
+ * tagged {@link modelRunTag} (any age), parameters re-checked on each run. Then runs without the tag (started before
+ * the task tagged its runs, by hand, or when tagging was refused) among the newest `scan`; such a run gets the tag
+ * (best effort) so it stays findable once newer runs push it out of that window.
+ */
+export async function findRunsWithParameters(conn: DevOpsConnection, p: PipelineInfo, params: Record<string, string>, model: string, version: string, scan = 50): Promise<CreatedItem[]> {
+  const tag = modelRunTag(model, version);
   const api = await conn.pipelines();
-  const r = await devopsCall(conn, `queue a run of pipeline '${p.name}'`, () => api.runPipeline({ templateParameters: params }, conn.project, p.id), {
+  const grant = `View builds' on pipeline '${p.name}`;
+  const tagged: Run[] = [];
+  for (const id of await taggedRunIds(conn, p, tag)) {
+    const r = await devopsCall(conn, `read run ${id} of '${p.name}'`, () => api.getRun(conn.project, p.id, id), { grant });
+    if (r && sameParams(r, params)) tagged.push(r);
+  }
+  let found = tagged;
+  if (!found.length) {
+    found = (await recentRuns(conn, p, scan)).filter((r) => sameParams(r, params));
+    // only a run whose parameters name this version is this version's run for good
+    if (Object.values(params).some((v) => v.includes(version))) for (const r of found) await tagRun(conn, p, r.id!, tag);
+  }
+  return found.map((r) => ({ id: r.id!, name: r.name ?? String(r.id), webUrl: webUrlOf(r), version, existing: true }));
+}
+
+/** queue a run with these template parameters and tag it {@link modelRunTag} (a refused tag is a warning on the result) */
+export async function runPipelineWithParameters(conn: DevOpsConnection, p: PipelineInfo, params: Record<string, string>, model: string, version: string): Promise<CreatedItem> {
+  const api = await conn.pipelines();
+  const tag = modelRunTag(model, version);
+  const r: Run = await devopsCall(conn, `queue a run of pipeline '${p.name}'`, () => api.runPipeline({ templateParameters: params }, conn.project, p.id), {
     grant: `Queue builds' on pipeline '${p.name}`,
-    beforeRetry: async () => { runCache.get(conn)?.delete(p.id); return (await findRunsWithParameters(conn, p, params, version, 10))[0]; },
+    // a dropped answer may hide a run that was queued: look (the newest runs; it is not tagged yet) before trying again
+    beforeRetry: async () => {
+      runCache.get(conn)?.delete(p.id);
+      const retried = (await findRunsWithParameters(conn, p, params, model, version, 10))[0];
+      return retried ? ({ id: retried.id, name: retried.name, _links: retried.webUrl ? { web: { href: retried.webUrl } } : undefined } as Run) : undefined;
+    },
   });
   (await runCache.get(conn)?.get(p.id)?.catch(() => undefined))?.unshift(r);
-  return { id: r.id!, name: r.name ?? String(r.id), webUrl: webUrlOf(r), version, existing: false };
+  const refused = await tagRun(conn, p, r.id!, tag);
+  const warning = refused
+    ? `Run ${r.name ?? r.id} was started but could not be tagged '${tag}': ${refused} Until it is tagged, a rerun recognises this run only while it is among the newest runs of the pipeline.`
+    : undefined;
+  return { id: r.id!, name: r.name ?? String(r.id), webUrl: webUrlOf(r), version, existing: false, ...(warning ? { warning } : {}) };
 }
 
 // ------------------------------------------------------------------------------------------------ approvals (governance)

@@ -10,7 +10,7 @@ import {
   createModelRelease, findPipeline, findReleaseDefinition, findReleasesForVersion, findRunsWithParameters, pickModelArtifact, runPipelineWithParameters,
 } from '../devops/releases';
 import {
-  DEFAULT_TEMPLATE_PARAMETERS, MODES, TARGETS, expandParameters, runTrigger, triggerSummary, validateTriggerInputs, versionInfo,
+  DEFAULT_TEMPLATE_PARAMETERS, FIRST_RUN, MODES, TARGETS, expandParameters, runTrigger, triggerSummary, validateTriggerInputs, versionInfo,
   type TriggerInputs, type TriggerTarget,
 } from './releaseTrigger';
 
@@ -28,6 +28,7 @@ runTask(async (signal) => {
     templateParameters: Object.keys(tp).length ? tp : { ...DEFAULT_TEMPLATE_PARAMETERS },
     tagFilter: getKeyValues('tagFilter'),
     onlyNewest: getBool('onlyNewest', false),
+    firstRun: mode === 'reconcile' ? getEnum('firstRun', FIRST_RUN, 'newest') : undefined,
     maxVersions: getInt('maxVersions', { default: 50, min: 1, max: 1000 })!,
     description: getString('description'),
   };
@@ -36,7 +37,7 @@ runTask(async (signal) => {
   const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const context = getPipelineContext();
   const devops = createDevOpsConnection(context, signal);
-  const ctx = createAzureMLContext(ws, createCredential(conn), signal);
+  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
 
   const resolveTarget = async (): Promise<TriggerTarget> => {
     if (inputs.target === 'release') {
@@ -56,8 +57,8 @@ runTask(async (signal) => {
     info(`Pipeline '${p.name}' (id ${p.id})`);
     return {
       kind: 'pipeline', label: `pipeline '${p.name}'`,
-      existing: (v) => findRunsWithParameters(devops, p, expandParameters(inputs.templateParameters, inputs.modelName, v), v),
-      create: (v) => runPipelineWithParameters(devops, p, expandParameters(inputs.templateParameters, inputs.modelName, v), v),
+      existing: (v) => findRunsWithParameters(devops, p, expandParameters(inputs.templateParameters, inputs.modelName, v), inputs.modelName, v),
+      create: (v) => runPipelineWithParameters(devops, p, expandParameters(inputs.templateParameters, inputs.modelName, v), inputs.modelName, v),
     };
   };
 

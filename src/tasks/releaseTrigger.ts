@@ -9,8 +9,10 @@ import type { CreatedItem } from '../devops/releases';
 
 export const MODES = ['push', 'reconcile'] as const;
 export const TARGETS = ['release', 'pipeline'] as const;
+export const FIRST_RUN = ['newest', 'all'] as const;
 export type Mode = (typeof MODES)[number];
 export type TargetKind = (typeof TARGETS)[number];
+export type FirstRun = (typeof FIRST_RUN)[number];
 
 export interface TriggerInputs {
   mode: Mode;
@@ -26,6 +28,8 @@ export interface TriggerInputs {
   /** tag filter: name=value (value '*' or empty = tag present) */
   tagFilter: Record<string, string>;
   onlyNewest: boolean;
+  /** reconcile, when no version has a release/run yet: start only the newest matching version, or every matching one (of the newest maxVersions) */
+  firstRun?: FirstRun;
   /** reconcile: how many of the newest versions to look at */
   maxVersions: number;
   description?: string;
@@ -55,6 +59,7 @@ export function validateTriggerInputs(i: TriggerInputs): void {
     }
   }
   for (const k of Object.keys(i.tagFilter)) if (!k.trim()) throw new InputError('tagFilter', 'empty tag name');
+  if (i.firstRun !== undefined && !FIRST_RUN.includes(i.firstRun)) throw new InputError('firstRun', `'${i.firstRun}' is not one of: ${FIRST_RUN.join(', ')}`);
   if (!Number.isInteger(i.maxVersions) || i.maxVersions < 1 || i.maxVersions > 1000) throw new InputError('maxVersions', 'must be between 1 and 1000');
   if ((i.description ?? '').length > 2000) throw new InputError('description', 'is longer than 2000 characters');
 }
@@ -91,16 +96,17 @@ export interface ReconcilePlan {
   anchor?: string;
   /** versions newer than the anchor left out by the tag filter / archive / onlyNewest */
   filteredOut: string[];
-  /** no version has a release yet: only the newest matching one is released */
+  /** no version has a release yet (first run): only the newest matching version is released unless firstRun is 'all' */
   bootstrap: boolean;
 }
 
 /**
  * Walk versions newest → oldest asking `existing(version)` until one already has a release (the anchor). Every newer
  * version that matches the tag filter and is not archived gets one (or just the newest with onlyNewest). With no anchor
- * at all (first run), only the newest matching version is released, so enabling the schedule does not replay history.
+ * at all (first run), only the newest matching version is released, so enabling the schedule does not replay history
+ * (firstRun 'all': every matching version among those listed, oldest first).
  */
-export async function planReconcile(versions: VersionInfo[], existing: (v: string) => Promise<boolean>, o: { tagFilter: Record<string, string>; onlyNewest: boolean }): Promise<ReconcilePlan> {
+export async function planReconcile(versions: VersionInfo[], existing: (v: string) => Promise<boolean>, o: { tagFilter: Record<string, string>; onlyNewest: boolean; firstRun?: FirstRun }): Promise<ReconcilePlan> {
   const sorted = newestFirst(versions);
   const candidates: VersionInfo[] = [];
   const filteredOut: string[] = [];
@@ -112,7 +118,7 @@ export async function planReconcile(versions: VersionInfo[], existing: (v: strin
   }
   let create = candidates;
   const bootstrap = anchor === undefined && candidates.length > 0;
-  if (bootstrap || o.onlyNewest) {
+  if ((bootstrap && (o.firstRun ?? 'newest') === 'newest') || o.onlyNewest) {
     create = candidates.slice(0, 1);
     filteredOut.push(...candidates.slice(1).map((v) => v.version));
   }
@@ -173,6 +179,7 @@ export async function runTrigger(i: TriggerInputs, deps: TriggerDeps): Promise<T
     }
     const c = await target.create(v.version, describeFor(i, v, deps.context));
     log.info(`Started ${target.kind === 'release' ? 'release' : 'run'} ${c.name} (id ${c.id}) of ${target.label} for ${i.modelName}:${v.version}${c.webUrl ? `: ${c.webUrl}` : ''}`);
+    if (c.warning) log.warning(c.warning);
     result.created.push(c);
     return result;
   }
@@ -190,19 +197,24 @@ export async function runTrigger(i: TriggerInputs, deps: TriggerDeps): Promise<T
     const have = await target.existing(ver);
     seen.set(ver, have);
     return have.length > 0;
-  }, { tagFilter: i.tagFilter, onlyNewest: i.onlyNewest });
+  }, { tagFilter: i.tagFilter, onlyNewest: i.onlyNewest, firstRun: i.firstRun });
   if (plan.anchor) {
     const a = seen.get(plan.anchor)?.[0];
     log.info(`Newest version with a ${target.kind === 'release' ? 'release' : 'run'} of ${target.label}: ${plan.anchor}${a ? ` (${a.name})` : ''}.`);
   } else {
-    log.info(`No version of '${i.modelName}' has a ${target.kind === 'release' ? 'release' : 'run'} of ${target.label} yet${plan.create.length ? `: starting with the newest matching version only (${plan.create[0].version})` : ''}.`);
+    const start = !plan.create.length ? ''
+      : i.onlyNewest || (i.firstRun ?? 'newest') === 'newest' ? `: starting with the newest matching version only (${plan.create[plan.create.length - 1].version})`
+        : `: starting every matching version of the newest ${versions.length} (firstRun: all): ${plan.create.map((v) => v.version).join(', ')}`;
+    log.info(`No version of '${i.modelName}' has a ${target.kind === 'release' ? 'release' : 'run'} of ${target.label} yet${start}.`);
   }
   for (const v of plan.filteredOut) result.skipped.push({ version: v, why: 'filtered' });
-  if (plan.filteredOut.length) log.info(`Left out: ${plan.filteredOut.join(', ')} (tag filter ${fmtFilter(i.tagFilter)}, archived${i.onlyNewest || plan.bootstrap ? ', only the newest' : ''}).`);
+  const newestOnly = i.onlyNewest || (plan.bootstrap && (i.firstRun ?? 'newest') === 'newest');
+  if (plan.filteredOut.length) log.info(`Left out: ${plan.filteredOut.join(', ')} (tag filter ${fmtFilter(i.tagFilter)}, archived${newestOnly ? ', only the newest' : ''}).`);
   if (!plan.create.length) log.info('Every new version already has one: nothing new started.');
   for (const v of plan.create) {
     const c = await target.create(v.version, describeFor(i, v, deps.context));
     log.info(`Started ${target.kind === 'release' ? 'release' : 'run'} ${c.name} (id ${c.id}) of ${target.label} for ${i.modelName}:${v.version}${c.webUrl ? `: ${c.webUrl}` : ''}`);
+    if (c.warning) log.warning(c.warning);
     result.created.push(c);
   }
   return result;

@@ -8,7 +8,7 @@ import { startAzureInABox, type AzureInABox } from '../emulator';
 import { runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { addReleaseDefinition, addRestrictedJobToken, listReleases } from '../emulator/devops/release';
-import { addPipeline, listRuns } from '../emulator/devops/pipelines';
+import { addPipeline, addRun, listRuns } from '../emulator/devops/pipelines';
 
 const TASK = 'AzureMLReleaseTrigger';
 let box: AzureInABox;
@@ -132,6 +132,62 @@ describe('AzureMLReleaseTrigger@1', { concurrency: true }, () => {
     const r = await run(inputs);
     assert.equal(r.result, 'Succeeded', explain(r));
     assert.deepEqual(listRuns(box.ctx, p.id).map((x) => x.templateParameters.modelVersion).sort(), ['1', '2', '3']);
+  });
+
+  test('busy YAML pipeline: runs are tagged azureml-model:<name>:<version>; 60 newer runs later, push and reconcile reruns start nothing', async () => {
+    const p = addPipeline(box.ctx, { name: 'cd-yaml-busy', parameters: [{ name: 'modelName', type: 'string' }, { name: 'modelVersion', type: 'string' }] });
+    await register('m-busy', '1');
+    const push = { mode: 'push', target: 'pipeline', modelName: 'm-busy', modelVersion: '1', pipeline: 'cd-yaml-busy', templateParameters: 'modelName={modelName}, modelVersion={modelVersion}' };
+    const first = await run(push);
+    assert.equal(first.result, 'Succeeded', explain(first));
+    const [ours] = listRuns(box.ctx, p.id);
+    assert.deepEqual(ours!.tags, ['azureml-model:m-busy:1']);
+    // the pipeline keeps running: 60 runs newer than ours, other parameters (CI, people)
+    for (let i = 0; i < 60; i++) addRun(box.ctx, p.id, { modelName: 'other-model', modelVersion: String(i) });
+    assert.ok(listRuns(box.ctx, p.id).findIndex((r) => r.id === ours!.id) >= 60, 'our run is older than the newest 60');
+    const [again, rec] = await Promise.all([run(push), run({ ...push, mode: 'reconcile', modelVersion: '' })]);
+    assert.equal(again.result, 'Succeeded', explain(again));
+    assert.equal(again.outputs.createdCount, '0');
+    assert.equal(again.outputs.runId, String(ours!.id));
+    assert.equal(rec.result, 'Succeeded', explain(rec));
+    assert.equal(rec.outputs.createdCount, '0', explain(rec));
+    assert.equal(listRuns(box.ctx, p.id).filter((r) => r.templateParameters.modelName === 'm-busy').length, 1, 'no duplicate run');
+    // tagging refused ('Edit build quality' denied): the run is still started, a warning names the permission
+    await register('m-busy', '2');
+    const token = addRestrictedJobToken(box.ctx, ['EditBuildQuality']);
+    const env = { ENDPOINT_AUTH_SYSTEMVSSCONNECTION: JSON.stringify({ scheme: 'OAuth', parameters: { AccessToken: token } }), ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: token };
+    const untagged = await run({ ...push, modelVersion: '2' }, { env });
+    assert.equal(untagged.result, 'Succeeded', explain(untagged));
+    assert.equal(untagged.outputs.createdCount, '1');
+    assert.match(untagged.warnings.join('\n'), /could not be tagged 'azureml-model:m-busy:2': Permission missing to tag run \d+ of pipeline 'cd-yaml-busy': grant 'Edit build quality'/);
+    const run2 = listRuns(box.ctx, p.id).find((r) => r.templateParameters.modelVersion === '2' && r.templateParameters.modelName === 'm-busy')!;
+    assert.deepEqual(run2.tags ?? [], []);
+    // a rerun with the permission finds it among the newest runs and tags it, so it stays found
+    const healed = await run({ ...push, modelVersion: '2' });
+    assert.equal(healed.outputs.createdCount, '0', explain(healed));
+    assert.deepEqual(listRuns(box.ctx, p.id).find((r) => r.id === run2.id)!.tags, ['azureml-model:m-busy:2']);
+  });
+
+  test('reconcile firstRun=all: the first reconcile starts every matching version (oldest first); the default starts only the newest', async () => {
+    const all = addReleaseDefinition(box.ctx, { name: 'cd-first-all', model: 'm-first' });
+    const newest = addReleaseDefinition(box.ctx, { name: 'cd-first-newest', model: 'm-first' });
+    for (const [v, evaluation] of [['1', 'passed'], ['2', 'failed'], ['3', 'passed'], ['4', 'passed']]) await register('m-first', v!, { evaluation: evaluation! });
+    const base = { mode: 'reconcile', target: 'release', modelName: 'm-first', tagFilter: 'evaluation=passed' };
+    const [a, n] = await Promise.all([run({ ...base, releaseDefinition: 'cd-first-all', firstRun: 'all' }), run({ ...base, releaseDefinition: 'cd-first-newest' })]);
+    assert.equal(a.result, 'Succeeded', explain(a));
+    assert.deepEqual(versionsOf(all.id), ['1', '3', '4']);
+    const rel = listReleases(box.ctx, all.id);
+    const idOf = (v: string) => rel.find((x) => x.artifacts[0]!.definitionReference.version.id === v)!.id;
+    assert.ok(idOf('1') < idOf('3') && idOf('3') < idOf('4'), 'oldest first');
+    assert.match(a.stdout, /starting every matching version of the newest 4 \(firstRun: all\): 1, 3, 4/);
+    assert.equal(n.result, 'Succeeded', explain(n));
+    assert.deepEqual(versionsOf(newest.id), ['4'], 'default: newest only');
+    const again = await run({ ...base, releaseDefinition: 'cd-first-all', firstRun: 'all' });
+    assert.equal(again.outputs.createdCount, '0', explain(again));
+    const bad = await run({ ...base, releaseDefinition: 'cd-first-all', firstRun: 'everything' });
+    assert.equal(bad.result, 'Failed');
+    assert.match(bad.message ?? '', /^Input 'firstRun'/);
+    assert.deepEqual(versionsOf(all.id), ['1', '3', '4']);
   });
 
   test('missing permission: the error names the permission to grant; nothing created', async () => {

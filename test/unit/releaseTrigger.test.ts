@@ -9,7 +9,7 @@ import {
   type TriggerDeps, type TriggerInputs, type TriggerTarget, type VersionInfo,
 } from '../../src/tasks/releaseTrigger';
 import { devopsError, isTransient, withRetry } from '../../src/devops/client';
-import { MODEL_ARTIFACT_TYPE, pickModelArtifact } from '../../src/devops/releases';
+import { MODEL_ARTIFACT_TYPE, modelRunTag, pickModelArtifact } from '../../src/devops/releases';
 import { UserError } from '../../src/pipeline';
 
 const V = (version: string, t: number, tags: Record<string, string> = {}, archived = false): VersionInfo => ({ version, createdAt: t, tags, archived });
@@ -45,6 +45,26 @@ describe('planReconcile', () => {
     assert.equal(p.bootstrap, true);
     assert.equal(p.anchor, undefined);
     assert.deepEqual(p.create.map((v) => v.version), ['2']);
+  });
+
+  test("first run with firstRun 'all': every matching version, oldest first; onlyNewest still keeps one; later runs are unchanged", async () => {
+    const vs = [V('1', 1, { ok: 'y' }), V('2', 2), V('3', 3, { ok: 'y' }), V('4', 4, { ok: 'y' }, true), V('5', 5, { ok: 'y' })];
+    const all = await planReconcile(vs, has([]), { tagFilter: { ok: '*' }, onlyNewest: false, firstRun: 'all' });
+    assert.equal(all.bootstrap, true);
+    assert.deepEqual(all.create.map((v) => v.version), ['1', '3', '5']);
+    assert.deepEqual(all.filteredOut.sort(), ['2', '4']);
+    const newest = await planReconcile(vs, has([]), { tagFilter: { ok: '*' }, onlyNewest: false, firstRun: 'newest' });
+    assert.deepEqual(newest.create.map((v) => v.version), ['5']);
+    const one = await planReconcile(vs, has([]), { tagFilter: { ok: '*' }, onlyNewest: true, firstRun: 'all' });
+    assert.deepEqual(one.create.map((v) => v.version), ['5']);
+    const later = await planReconcile(vs, has(['3']), { tagFilter: { ok: '*' }, onlyNewest: false, firstRun: 'newest' });
+    assert.deepEqual(later.create.map((v) => v.version), ['5'], 'with an anchor firstRun does not matter');
+    const later2 = await planReconcile([...vs, V('6', 6, { ok: 'y' })], has(['3']), { tagFilter: { ok: '*' }, onlyNewest: false, firstRun: 'newest' });
+    assert.deepEqual(later2.create.map((v) => v.version), ['5', '6']);
+  });
+
+  test('the run tag names the model version', () => {
+    assert.equal(modelRunTag('credit-risk', '12'), 'azureml-model:credit-risk:12');
   });
 
   test('everything released: nothing to create', async () => {
@@ -88,6 +108,7 @@ describe('validateTriggerInputs (before any network call)', () => {
     [{ mode: 'reconcile' }, /^Input 'modelVersion': is only used in push mode/],
     [{ tagFilter: { ' ': 'x' } }, /^Input 'tagFilter': empty tag name/],
     [{ mode: 'reconcile', modelVersion: undefined, maxVersions: 0 }, /^Input 'maxVersions'/],
+    [{ mode: 'reconcile', modelVersion: undefined, firstRun: 'every' as never }, /^Input 'firstRun': 'every' is not one of: newest, all/],
   ];
   for (const [patch, re] of bad) {
     test(`${JSON.stringify(patch)} → ${re.source.slice(0, 40)}`, () => {

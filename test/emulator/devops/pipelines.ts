@@ -5,6 +5,12 @@
 //   runs       7859261e  {project}/_apis/{area}/{pipelineId}/{resource}/{runId}   runPipeline (POST) / getRun / listRuns
 // runPipeline validates templateParameters against the pipeline's declared parameters (unknown → 400, missing required → 400),
 // needs 'Queue builds' (403 TF215106 otherwise).
+// A run is a build of the same id (as on the service); the Build area (BuildApi, OPTIONS {collection}_apis/build) serves:
+//   builds     0cd358e1  {project}/_apis/{area}/{resource}/{buildId}                 getBuilds: definitions, tagFilters (all
+//                                                                                   tags, case-insensitive), $top, continuationToken
+//                                                                                   (x-ms-continuationtoken header), newest first
+//   tags       6e6114b2  {project}/_apis/{area}/builds/{buildId}/{resource}/{*tag}  addBuildTags (POST string[]; 'Edit build quality'),
+//                                                                                   getBuildTags
 import type { EmulatorContext, DevopsLocation } from '../context';
 import type { Req, Router } from '../http';
 import { requireJobToken } from '../devopskit';
@@ -20,6 +26,8 @@ export interface PipelineRecord {
 export interface RunRecord {
   id: number; pipelineId: number; name: string; state: 'inProgress' | 'completed' | 'canceling'; result?: string;
   createdDate: string; templateParameters: Record<string, string>; branch: string;
+  /** build tags (Build area) */
+  tags?: string[];
 }
 
 const LOC = { minVersion: '5.1', maxVersion: '7.2', releasedVersion: '7.1' };
@@ -28,7 +36,21 @@ const LOCATIONS: DevopsLocation[] = [
   { id: '7859261e-d2e9-4a68-b820-a5d84cc5bb3d', area: 'pipelines', resourceName: 'runs', routeTemplate: '{project}/_apis/{area}/{pipelineId}/{resource}/{runId}', resourceVersion: 1, ...LOC },
 ];
 
+const BUILD_LOC = { minVersion: '2.0', maxVersion: '7.2', releasedVersion: '7.1' };
+const BUILD_LOCATIONS: DevopsLocation[] = [
+  { id: '0cd358e1-9217-4d94-8269-1c1ee6f93dcf', area: 'build', resourceName: 'builds', routeTemplate: '{project}/_apis/{area}/{resource}/{buildId}', resourceVersion: 7, ...BUILD_LOC },
+  { id: '6e6114b2-8161-44c8-8f6c-c5505782427f', area: 'build', resourceName: 'tags', routeTemplate: '{project}/_apis/{area}/builds/{buildId}/{resource}/{*tag}', resourceVersion: 3, ...BUILD_LOC },
+];
+
 export const SEED_PIPELINE = 'model-cd-yaml';
+
+/** a run queued by someone else (a CI trigger, a person): what a busy pipeline has beside the task's runs */
+export function addRun(ctx: EmulatorContext, pipelineId: number, templateParameters: Record<string, string>, tags: string[] = []): RunRecord {
+  const id = nextId(ctx, 'run') + 100;
+  const r: RunRecord = { id, pipelineId, name: `ci.${id}`, state: 'completed', result: 'succeeded', createdDate: new Date().toISOString(), templateParameters, branch: 'refs/heads/main', tags };
+  ctx.store.put(RUNS, String(id), r);
+  return r;
+}
 
 export function addPipeline(ctx: EmulatorContext, o: { name: string; parameters?: PipelineRecord['parameters'] }): PipelineRecord {
   const existing = ctx.store.list<PipelineRecord>(PIPELINES).find((p) => p.name.toLowerCase() === o.name.toLowerCase());
@@ -44,7 +66,7 @@ export function listRuns(ctx: EmulatorContext, pipelineId?: number): RunRecord[]
 }
 
 export function register(router: Router, ctx: EmulatorContext): void {
-  ctx.devops.locations.push(...LOCATIONS);
+  ctx.devops.locations.push(...LOCATIONS, ...BUILD_LOCATIONS);
   addPipeline(ctx, {
     name: SEED_PIPELINE,
     parameters: [{ name: 'modelName', type: 'string' }, { name: 'modelVersion', type: 'string' }, { name: 'environment', type: 'string', default: 'staging', values: ['staging', 'production'] }],
@@ -129,5 +151,63 @@ export function register(router: Router, ctx: EmulatorContext): void {
     const r: RunRecord = { id, pipelineId: p.id, name: `${day}.${sameDay + 1}`, state: 'inProgress', createdDate: d.toISOString(), templateParameters: out, branch };
     ctx.store.put(RUNS, String(id), r);
     return { status: 200, body: runJson(r, p) };
+  });
+
+  // ---- Build area: runs seen as builds (tag filter) and their tags
+  const bpre = (req: Req, i: number) => {
+    checkProject(ctx, req.params.org, req.params.project);
+    requireJobToken(ctx, req);
+    checkApiVersion(req, BUILD_LOCATIONS[i]);
+  };
+  const buildJson = (r: RunRecord) => {
+    const p = getPipeline(String(r.pipelineId));
+    const url = `${ctx.collectionUri}${ctx.ids.projectId}/_apis/build/Builds/${r.id}`;
+    return {
+      _links: { self: { href: url }, web: { href: `${ctx.collectionUri}${encodeURIComponent(ctx.ids.projectName)}/_build/results?buildId=${r.id}` } },
+      tags: r.tags ?? [], id: r.id, buildNumber: r.name,
+      status: r.state === 'completed' ? 'completed' : 'inProgress', ...(r.result ? { result: r.result } : {}),
+      queueTime: r.createdDate, url,
+      definition: { id: p.id, name: p.name, path: p.folder, type: 'build', queueStatus: 'enabled', revision: p.revision, project: { id: ctx.ids.projectId, name: ctx.ids.projectName } },
+      project: { id: ctx.ids.projectId, name: ctx.ids.projectName }, sourceBranch: r.branch, reason: 'manual', priority: 'normal',
+    };
+  };
+  const getBuild = (id: string): RunRecord => ctx.store.get<RunRecord>(RUNS, String(Number(id)))
+    ?? devopsFail(404, 'Microsoft.TeamFoundation.Build.WebApi.BuildNotFoundException, Microsoft.TeamFoundation.Build2.WebApi', `The requested build ${id} could not be found.`);
+  const csv = (v: string | null) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  router.add('GET', '/:org/:project/_apis/build/builds', (req) => {
+    bpre(req, 0);
+    requirePermission(ctx, req, 'ViewBuilds');
+    const defs = csv(req.query.get('definitions')).map(Number);
+    const tags = csv(req.query.get('tagFilters')).map((t) => t.toLowerCase());
+    const top = Math.max(1, Math.min(5000, Number(req.query.get('$top') ?? 1000) || 1000));
+    // continuation token: the id to continue below (newest first)
+    const below = Number(req.query.get('continuationToken') ?? Infinity) || Infinity;
+    const all = listRuns(ctx)
+      .filter((r) => !defs.length || defs.includes(r.pipelineId))
+      .filter((r) => tags.every((t) => (r.tags ?? []).some((x) => x.toLowerCase() === t)))
+      .filter((r) => r.id < below);
+    const page = all.slice(0, top);
+    const more = all.length > top;
+    return { status: 200, ...(more ? { headers: { 'x-ms-continuationtoken': String(page[page.length - 1]!.id) } } : {}), body: { count: page.length, value: page.map(buildJson) } };
+  });
+  router.add('GET', '/:org/:project/_apis/build/builds/:buildId/tags', (req) => {
+    bpre(req, 1);
+    requirePermission(ctx, req, 'ViewBuilds');
+    const r = getBuild(req.params.buildId);
+    return { status: 200, body: { count: (r.tags ?? []).length, value: r.tags ?? [] } };
+  });
+  router.add('POST', '/:org/:project/_apis/build/builds/:buildId/tags', (req) => {
+    bpre(req, 1);
+    const r = getBuild(req.params.buildId);
+    requirePermission(ctx, req, 'EditBuildQuality', { pipelineId: r.pipelineId, pipelineName: getPipeline(String(r.pipelineId)).name });
+    const b = req.body;
+    if (!Array.isArray(b) || b.some((t) => typeof t !== 'string' || !t.trim())) {
+      devopsFail(400, 'System.ArgumentException, mscorlib', 'Value cannot be null or empty.\r\nParameter name: tags');
+    }
+    const tags = [...(r.tags ?? [])];
+    for (const t of b as string[]) if (!tags.some((x) => x.toLowerCase() === t.trim().toLowerCase())) tags.push(t.trim());
+    tags.sort((x, y) => x.localeCompare(y));
+    ctx.store.put(RUNS, String(r.id), { ...r, tags });
+    return { status: 200, body: { count: tags.length, value: tags } };
   });
 }

@@ -27,10 +27,10 @@ export const RELEASES = 'releases';
 export const APPROVALS = 'releaseApprovals';
 const COUNTERS = 'devopsCounters';
 
-export type Permission = 'ViewReleases' | 'CreateReleases' | 'ManageReleases' | 'ManageApprovals' | 'QueueBuilds' | 'ViewBuilds';
+export type Permission = 'ViewReleases' | 'CreateReleases' | 'ManageReleases' | 'ManageApprovals' | 'QueueBuilds' | 'ViewBuilds' | 'EditBuildQuality';
 const PERMISSION_TEXT: Record<Permission, string> = {
   ViewReleases: 'view releases', CreateReleases: 'create releases', ManageReleases: 'manage releases', ManageApprovals: 'manage approvals',
-  QueueBuilds: 'Queue builds', ViewBuilds: 'View builds',
+  QueueBuilds: 'Queue builds', ViewBuilds: 'View builds', EditBuildQuality: 'Edit build quality',
 };
 
 /** the artifact type name of our release-artifact contribution (read from vss-extension.json; 'AzureMLModel' when absent) */
@@ -67,7 +67,7 @@ export function tokenRecord(ctx: EmulatorContext, req: Req): { token: string; de
 export function requirePermission(ctx: EmulatorContext, req: Req, p: Permission, what?: { pipelineId?: number; pipelineName?: string }): void {
   const rec = tokenRecord(ctx, req);
   if (!rec.deny?.includes(p)) return;
-  if (p === 'QueueBuilds' || p === 'ViewBuilds') {
+  if (p === 'QueueBuilds' || p === 'ViewBuilds' || p === 'EditBuildQuality') {
     devopsFail(403, 'Microsoft.TeamFoundation.Build.WebApi.AccessDeniedException, Microsoft.TeamFoundation.Build2.WebApi',
       `TF215106: Access denied. ${buildServiceName(ctx)} needs ${PERMISSION_TEXT[p]} permissions for build pipeline ${what?.pipelineId}:${what?.pipelineName} in team project ${ctx.ids.projectName} to perform the action. For more information, contact the Azure DevOps administrator.`);
   }
