@@ -71,9 +71,9 @@ export class ConnectionCredential implements TokenCredential {
 /**
  * The client-assertion callback for workload identity federation: a fresh OIDC token from Azure DevOps on every call
  * (tokens live ~10 minutes; MSAL calls back whenever it needs a new access token), or the endpoint's idToken when the
- * job has no OIDC request URI.
+ * job has no OIDC request URI. `signal` (the task's cancellation) aborts a token request that hangs.
  */
-export function federatedAssertion(conn: AzureRmConnection): () => Promise<string> {
+export function federatedAssertion(conn: AzureRmConnection, signal?: AbortSignal): () => Promise<string> {
   const oidc = conn.oidc;
   const idToken = conn.auth.scheme === 'WorkloadIdentityFederation' ? conn.auth.idToken : undefined;
   if (!oidc && !idToken) {
@@ -81,7 +81,7 @@ export function federatedAssertion(conn: AzureRmConnection): () => Promise<strin
   }
   return async () => {
     if (!oidc) return idToken as string;
-    const token = await requestOidcToken({ requestUri: oidc.requestUri, accessToken: oidc.accessToken, serviceConnectionId: conn.id });
+    const token = await requestOidcToken({ requestUri: oidc.requestUri, accessToken: oidc.accessToken, serviceConnectionId: conn.id, abortSignal: signal });
     setSecret(token);
     return token;
   };
@@ -92,7 +92,8 @@ export function credentialOptions(conn: AzureRmConnection): ClientSecretCredenti
   return { authorityHost: conn.authorityHost, disableInstanceDiscovery: !isKnownAuthority(conn.authorityHost) };
 }
 
-export function createCredential(conn: AzureRmConnection): TokenCredential {
+/** `signal`: the task's cancellation, for requests the credential makes itself (the WIF OIDC token request) */
+export function createCredential(conn: AzureRmConnection, signal?: AbortSignal): TokenCredential {
   const options = credentialOptions(conn);
   const auth = conn.auth;
   let inner: TokenCredential;
@@ -113,7 +114,7 @@ export function createCredential(conn: AzureRmConnection): TokenCredential {
       }
       break;
     case 'WorkloadIdentityFederation': {
-      inner = new ClientAssertionCredential(conn.tenantId, auth.clientId, federatedAssertion(conn), options);
+      inner = new ClientAssertionCredential(conn.tenantId, auth.clientId, federatedAssertion(conn, signal), options);
       break;
     }
     case 'ManagedServiceIdentity':

@@ -8,8 +8,20 @@ import { UserError } from '../pipeline/errors';
 const pipeline = createPipelineFromOptions({ retryOptions: { maxRetries: 3 } });
 const httpClient = createDefaultHttpClient();
 
+/**
+ * The token request URL. Only https: the request carries the job access token, and a bearer token is never sent in
+ * clear (no allowInsecureConnection in shipped code) — an http System.OidcRequestUri is a clear UserError.
+ */
 export function oidcTokenUrl(requestUri: string, serviceConnectionId: string): string {
-  const u = new URL(requestUri);
+  let u: URL;
+  try {
+    u = new URL(requestUri);
+  } catch {
+    throw new UserError(`System.OidcRequestUri '${requestUri}' is not a valid URL: workload identity federation needs the OIDC request URI the agent gives the job`);
+  }
+  if (u.protocol !== 'https:') {
+    throw new UserError(`System.OidcRequestUri '${u.origin}${u.pathname}' is not https: workload identity federation would send the job access token in clear. The Azure DevOps collection must be served over https (Azure DevOps Server: give it an https public URL) to use a workload identity federation service connection.`);
+  }
   u.searchParams.set('api-version', '7.1');
   u.searchParams.set('serviceConnectionId', serviceConnectionId);
   return u.toString();
@@ -31,8 +43,6 @@ export async function requestOidcToken(opts: {
     }),
     body: '{}',
     abortSignal: opts.abortSignal,
-    // The agent's own collection URI decides the scheme (Azure DevOps Server may be served over plain http).
-    allowInsecureConnection: new URL(opts.requestUri).protocol === 'http:',
   });
   const res = await pipeline.sendRequest(httpClient, request);
   let body: any;

@@ -1,8 +1,9 @@
 // src/auth: credential per scheme, identity options, certificate PEM checks, the WIF assertion callback
-// (a fresh OIDC token per call, against a local HTTP server), and one-line authentication errors.
+// (a fresh OIDC token per call, against a local HTTPS server with a certificate from the test CA; http refused; the
+// task's AbortSignal stops a hanging token request), and one-line authentication errors.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
 import { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
@@ -11,6 +12,8 @@ import {
   armScope, authFailureDetail, ConnectionCredential, createCredential, credentialOptions, federatedAssertion, isKnownAuthority, parsePem,
 } from '../../src/auth';
 import { UserError, type AzureRmConnection } from '../../src/pipeline';
+import { oidcTokenUrl, requestOidcToken } from '../../src/devops/oidc';
+import { ensureCa, issueServerCert } from '../emulator/ca';
 
 function conn(auth: AzureRmConnection['auth'], over: Partial<AzureRmConnection> = {}): AzureRmConnection {
   return {
@@ -83,15 +86,17 @@ test('certificate PEM must carry the certificate and its private key', async () 
   }
 });
 
-// --- WIF assertion callback against a local OIDC endpoint -------------------------------------------------------
+// --- WIF assertion callback against a local OIDC endpoint (https; scripts/test.mjs trusts the test CA) -----------
 
 let issued = 0;
 const seen: Array<{ url: string; auth?: string; body: string }> = [];
-const server = http.createServer((req, res) => {
+let hanging = 0;
+const server = https.createServer((req, res) => {
   let body = '';
   req.on('data', (d) => (body += d));
   req.on('end', () => {
     seen.push({ url: req.url!, auth: req.headers.authorization, body });
+    if (req.url!.startsWith('/hang')) { hanging++; return; } // never answers
     if (req.headers.authorization !== 'Bearer job-token-123456') {
       res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'TF400813: The user is not authorized to access this resource.' }));
       return;
@@ -100,13 +105,17 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ oidcToken: `oidc-token-${issued}-abcdef` }));
   });
 });
-const listening = new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-after(() => server.close());
+const listening = (async () => {
+  const tls = await issueServerCert(await ensureCa());
+  server.setSecureContext({ cert: tls.cert, key: tls.key });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+})();
+after(() => { server.closeAllConnections(); server.close(); });
 
 test('WIF: every assertion callback fetches a fresh OIDC token with the job token', async () => {
   await listening;
   const port = (server.address() as AddressInfo).port;
-  const requestUri = `http://127.0.0.1:${port}/org/proj/_apis/distributedtask/hubs/build/plans/p1/jobs/j1/oidctoken`;
+  const requestUri = `https://127.0.0.1:${port}/org/proj/_apis/distributedtask/hubs/build/plans/p1/jobs/j1/oidctoken`;
   const c = conn({ scheme: 'WorkloadIdentityFederation', clientId: 'c' }, { id: 'sc-wif', oidc: { requestUri, accessToken: 'job-token-123456' } });
   const assertion = federatedAssertion(c);
   const before = issued;
@@ -127,7 +136,7 @@ test('WIF: every assertion callback fetches a fresh OIDC token with the job toke
 test('WIF: refused OIDC request → one-line UserError; idToken used when there is no request URI', async () => {
   await listening;
   const port = (server.address() as AddressInfo).port;
-  const requestUri = `http://127.0.0.1:${port}/oidctoken`;
+  const requestUri = `https://127.0.0.1:${port}/oidctoken`;
   const refused = federatedAssertion(conn({ scheme: 'WorkloadIdentityFederation', clientId: 'c' }, { oidc: { requestUri, accessToken: 'wrong' } }));
   await assert.rejects(refused(), (e: unknown) => {
     assert.ok(e instanceof UserError);
@@ -139,6 +148,47 @@ test('WIF: refused OIDC request → one-line UserError; idToken used when there 
   assert.equal(await fromIdToken(), 'endpoint-id-token');
   assert.equal(await fromIdToken(), 'endpoint-id-token');
   assert.equal(seen.length, n, 'no request for an idToken');
+});
+
+test('WIF: an http OIDC request URI is refused before any request (the job access token is never sent in clear)', async () => {
+  await listening;
+  const port = (server.address() as AddressInfo).port;
+  const n = seen.length;
+  const requestUri = `http://127.0.0.1:${port}/org/proj/_apis/distributedtask/hubs/build/plans/p1/jobs/j1/oidctoken`;
+  const assertion = federatedAssertion(conn({ scheme: 'WorkloadIdentityFederation', clientId: 'c' }, { oidc: { requestUri, accessToken: 'job-token-123456' } }));
+  const isHttpsError = (e: unknown) => e instanceof UserError && /^System\.OidcRequestUri 'http:\/\/127\.0\.0\.1:\d+\/org\/proj\/.*\/oidctoken' is not https: .*must be served over https/.test((e as Error).message)
+    && !(e as Error).message.includes('job-token');
+  await assert.rejects(assertion(), isHttpsError);
+  await assert.rejects(requestOidcToken({ requestUri, accessToken: 'job-token-123456', serviceConnectionId: 'sc' }), isHttpsError);
+  assert.throws(() => oidcTokenUrl('not a url', 'sc'), (e: unknown) => e instanceof UserError && /is not a valid URL/.test((e as Error).message));
+  assert.equal(seen.length, n, 'nothing was sent');
+});
+
+test("WIF: the task's AbortSignal stops a hanging OIDC token request", { timeout: 15_000 }, async () => {
+  await listening;
+  const port = (server.address() as AddressInfo).port;
+  const requestUri = `https://127.0.0.1:${port}/hang/oidctoken`;
+  const c = conn({ scheme: 'WorkloadIdentityFederation', clientId: 'c' }, { oidc: { requestUri, accessToken: 'job-token-123456' } });
+  // the assertion callback itself
+  const ac = new AbortController();
+  const h = hanging;
+  const started = Date.now();
+  const pending = federatedAssertion(c, ac.signal)();
+  while (hanging === h) await new Promise((r) => setTimeout(r, 10));
+  ac.abort();
+  await assert.rejects(pending, (e: unknown) => (e as Error).name === 'AbortError');
+  assert.ok(Date.now() - started < 5000, 'stopped promptly');
+  // and through the credential the task builds: createCredential(conn, signal) → ClientAssertionCredential → callback
+  const ac2 = new AbortController();
+  const h2 = hanging;
+  const cred = createCredential(c, ac2.signal);
+  const token = cred.getToken('https://management.core.windows.net/.default');
+  const settled = token.then(() => 'resolved', () => 'rejected');
+  while (hanging === h2) await new Promise((r) => setTimeout(r, 10));
+  ac2.abort();
+  const t0 = Date.now();
+  assert.equal(await settled, 'rejected');
+  assert.ok(Date.now() - t0 < 5000, 'stopped promptly');
 });
 
 // --- error mapping and token masking ----------------------------------------------------------------------------
