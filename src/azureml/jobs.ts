@@ -53,34 +53,43 @@ export async function createJob(ctx: AzureMLContext, name: string, body: { prope
 }
 
 /**
- * Request cancellation (POST …/cancel, a long-running operation) and follow the operation for at most `waitMs`.
- * Uses its own signal: call it after the task's signal was aborted.
+ * Request cancellation (POST …/cancel, a long-running operation) at once and follow it for at most `waitMs`; every
+ * request, the POST included, ends within `waitMs` + 2 s (on pipeline cancel the agent kills the task seconds later).
+ * Uses its own signal: call it after the task's signal was aborted. `confirmed` = a terminal status was seen.
  */
 export async function cancelJob(ctx: AzureMLContext, name: string, waitMs = 20_000): Promise<{ status?: string; confirmed: boolean }> {
-  const cctx: AzureMLContext = { ...ctx, signal: AbortSignal.timeout(waitMs + 10_000) };
+  const started = Date.now();
+  const cctx: AzureMLContext = { ...ctx, signal: AbortSignal.timeout(waitMs + 2_000) };
   const res = await armSend(cctx, 'POST', `${jobPath(cctx, name)}/cancel`);
   if (res.status >= 300) {
     const { code, message } = parseArmError(res.body);
     throw armFailure(res.status, code, message, `cancelling job '${name}'`);
   }
-  const deadline = Date.now() + waitMs;
+  const deadline = started + waitMs;
   const location = res.headers['location'] ?? res.headers['azure-asyncoperation'];
+  let status: string | undefined;
   let delay = 250;
-  while (Date.now() < deadline) {
-    const { job } = await readJob(cctx, name);
-    const status = job?.properties.status;
-    if (!job || (status && TERMINAL_STATUSES.has(status))) return { status, confirmed: true };
-    if (location) {
-      const op = await armSend<{ status?: string }>(cctx, 'GET', location);
-      if (op.status === 200 && /^(Succeeded|Failed|Canceled)$/i.test(String(op.body?.status ?? 'Succeeded')) && op.body?.status !== undefined) {
-        const again = await readJob(cctx, name);
-        return { status: again.job?.properties.status, confirmed: true };
+  try {
+    for (;;) {
+      const { job } = await readJob(cctx, name);
+      status = job?.properties.status;
+      if (!job || (status && TERMINAL_STATUSES.has(status))) return { status, confirmed: true };
+      if (location) {
+        const op = await armSend<{ status?: string }>(cctx, 'GET', location);
+        if (op.status === 200 && /^(Succeeded|Failed|Canceled)$/i.test(String(op.body?.status ?? 'Succeeded')) && op.body?.status !== undefined) {
+          const again = await readJob(cctx, name);
+          return { status: again.job?.properties.status, confirmed: true };
+        }
       }
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+      delay = Math.min(delay * 1.5, 2000);
     }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 1.5, 2000);
+  } catch (err) {
+    if (!cctx.signal?.aborted) throw err; // out of time: report what was last seen
   }
-  return { status: (await readJob(cctx, name)).job?.properties.status, confirmed: false };
+  return { status, confirmed: false };
 }
 
 // ---------------------------------------------------------------------------------------------- run history

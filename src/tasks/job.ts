@@ -38,7 +38,8 @@ export interface Log { info(m: string): void; warning(m: string): void; debug(m:
 /** What waiting needs from Azure, injectable for unit tests. */
 export interface WaitOps {
   readJob(name: string): Promise<{ job?: JobResource; retryAfterMs?: number }>;
-  cancelJob(name: string): Promise<{ status?: string; confirmed: boolean }>;
+  /** request cancellation at once, then wait at most `waitMs` for a terminal status */
+  cancelJob(name: string, waitMs: number): Promise<{ status?: string; confirmed: boolean }>;
   logReader(name: string): { readNew(flush?: boolean): Promise<string[]>; tail(n: number): Promise<string[]> };
   runDetails(job: JobResource): Promise<RunDetails | undefined>;
   runSummary(job: JobResource): Promise<RunSummary | undefined>;
@@ -108,7 +109,7 @@ export function azureJobOps(ctx: AzureMLContext, log?: Log): JobOps {
     newResolver: () => new AzureAssetResolver(ctx, { errorPrefix: "Input 'jobFile': ", onProgress: (m) => log?.info(m) }),
     createJob: (n, b) => createJob(ctx, n, b),
     readJob: (n) => readJob(ctx, n),
-    cancelJob: (n) => cancelJob(ctx, n),
+    cancelJob: (n, waitMs) => cancelJob(ctx, n, waitMs),
     logReader: (n) => new JobLogReader(ctx, n),
     runDetails: (job) => getRunDetails(ctx, job, trackingUri),
     runSummary: async (job) => {
@@ -122,20 +123,44 @@ export function azureJobOps(ctx: AzureMLContext, log?: Log): JobOps {
 
 // ---------------------------------------------------------------------------------------------- poll schedule
 
-export interface PollScheduleOptions { initialMs: number; factor: number; maxMs: number }
-export const DEFAULT_POLL: PollScheduleOptions = { initialMs: 1000, factor: 1.5, maxMs: 10_000 };
+export interface PollScheduleOptions {
+  initialMs: number;
+  factor: number;
+  maxMs: number;
+  /** after this long without a status change the cap rises to `idleMaxMs` (a long job costs fewer reads) */
+  idleAfterMs?: number;
+  idleMaxMs?: number;
+}
+/**
+ * 1 s ×1.5 → 10 s; after 10 min of one status → 20 s. A job-hour costs ~215 reads (a 15 s loop: 240); a status change
+ * is noticed within ~2 s early on, within 10 s for the first 10 min of a status, within 20 s after that.
+ */
+export const DEFAULT_POLL: PollScheduleOptions = { initialMs: 1000, factor: 1.5, maxMs: 10_000, idleAfterMs: 600_000, idleMaxMs: 20_000 };
 
-/** Delays between status reads: starts fast, grows ×factor to a cap; `reset()` on every status change. */
+/**
+ * Delays between status reads: starts fast, grows ×factor to a cap, and to a higher cap once the status has not
+ * changed for `idleAfterMs` (counted as the sum of the delays handed out); `reset()` on every status change.
+ */
 export class PollSchedule {
   private cur: number;
+  private since = 0;
   constructor(readonly opts: PollScheduleOptions = DEFAULT_POLL) { this.cur = opts.initialMs; }
   next(): number {
     const d = this.cur;
-    this.cur = Math.min(this.opts.maxMs, this.cur * this.opts.factor);
+    this.since += d;
+    const idle = this.opts.idleAfterMs !== undefined && this.opts.idleMaxMs !== undefined && this.since >= this.opts.idleAfterMs;
+    const cap = idle ? Math.max(this.opts.maxMs, this.opts.idleMaxMs!) : this.opts.maxMs;
+    this.cur = Math.min(cap, this.cur * this.opts.factor);
     return d;
   }
-  reset(): void { this.cur = this.opts.initialMs; }
+  reset(): void { this.cur = this.opts.initialMs; this.since = 0; }
 }
+
+/** How long the task waits for Canceled after requesting cancellation on pipeline cancel: the agent sends SIGINT,
+ *  then SIGTERM 7.5 s later and kills the process 2.5 s after that (azure-pipelines-agent ProcessInvoker). */
+export const CANCEL_WAIT_ON_SIGNAL_MS = 3000;
+/** …and on the task's own timeout (nothing kills the task then). */
+export const CANCEL_WAIT_ON_TIMEOUT_MS = 30_000;
 
 /** Number of reads the schedule makes in `durationMs` of one unchanged status (analytic, for the benchmark). */
 export function readsInDuration(durationMs: number, opts: PollScheduleOptions = DEFAULT_POLL): number {
@@ -285,10 +310,16 @@ export async function waitForJob(name: string, o: WaitOptions): Promise<WaitOutc
     }
   };
 
-  const cancel = async (reason: string): Promise<WaitOutcome> => {
+  const cancel = async (reason: string, waitMs: number): Promise<WaitOutcome> => {
     o.log.info(`Cancelling Azure ML job ${name} (${reason})…`);
-    const r = await o.ops.cancelJob(name);
-    o.log.info(`Cancelled Azure ML job ${name} (${reason})${r.status ? `: status ${r.status}` : ''}${r.confirmed ? '' : ' (cancellation requested, not yet confirmed)'}`);
+    let r: { status?: string; confirmed: boolean };
+    try {
+      r = await o.ops.cancelJob(name, waitMs);
+    } catch (e) {
+      throw new UserError(`Could not cancel Azure ML job ${name} (${reason}): ${(e as Error).message.split('\n')[0]}; it may still be running`);
+    }
+    if (r.confirmed) o.log.info(`Cancelled Azure ML job ${name} (${reason})${r.status ? `: status ${r.status}` : ''}`);
+    else o.log.info(`Azure ML job ${name}: cancellation requested (job status ${r.status ?? 'unknown'}); not waiting longer than ${Math.round(waitMs / 1000)} s for it (${reason})`);
     const j = job ?? { id: '', name, properties: {} };
     return { job: j, status: r.status ?? 'CancelRequested', polls, noticedAt: clock.now(), lastLines, cancelled: { reason, status: r.status, confirmed: r.confirmed } };
   };
@@ -311,9 +342,9 @@ export async function waitForJob(name: string, o: WaitOptions): Promise<WaitOutc
       if (!o.cancelOnCancel) {
         throw new UserError(`Stopped waiting for Azure ML job ${name} (${abortReason()}); the job was NOT cancelled (cancelOnCancel is false)`);
       }
-      return cancel(abortReason());
+      return cancel(abortReason(), CANCEL_WAIT_ON_SIGNAL_MS);
     }
-    if (clock.now() >= deadline) return cancel(`timeout of ${Math.round(o.timeoutMs / 60000 * 100) / 100} minute(s) reached`);
+    if (clock.now() >= deadline) return cancel(`timeout of ${Math.round(o.timeoutMs / 60000 * 100) / 100} minute(s) reached`, CANCEL_WAIT_ON_TIMEOUT_MS);
     let read;
     try {
       read = await o.ops.readJob(name);
@@ -418,7 +449,7 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
   result.polls = out.polls;
   job = out.job;
   if (out.cancelled) {
-    result.failure = `Cancelled Azure ML job ${name} (${out.cancelled.reason})`;
+    result.failure = `Cancelled Azure ML job ${name} (${out.cancelled.reason})${out.cancelled.confirmed ? '' : `: cancellation requested (job status ${out.cancelled.status ?? 'unknown'})`}`;
     result.durationMs = clock.now() - started;
     return result;
   }

@@ -126,7 +126,8 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
   });
 
   test('429/500/503 on every other request to the job: retried (Retry-After honoured), the job is submitted once and completes', async () => {
-    box.faults.set({ rate: 1, kinds: ['429', '500', '503'], pathFilter: /\/jobs\/e2e-faults-1/, maxConsecutive: 1 }); // every other request to this job fails
+    // every other request to this job fails; seed 2 draws 429, 503, 500, 503, … (a 429 first, whatever else happens)
+    box.faults.set({ rate: 1, kinds: ['429', '500', '503'], pathFilter: /\/jobs\/e2e-faults-1/, maxConsecutive: 1, seed: 2 });
     let r;
     try {
       r = await run({ jobFile: 'job.yml', jobName: 'e2e-faults-1', overrides: 'inputs.epochs=80', streamLogs: 'false' });
@@ -137,17 +138,37 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
     assert.equal(r.outputs.status, 'Completed');
     const gets = box.requests.filter((q) => q.url.split('?')[0]!.endsWith('/jobs/e2e-faults-1'));
     assert.ok(gets.some((q) => q.status === 429 || q.status >= 500), 'faults were injected on the job\'s requests');
+    // Retry-After honoured: the emulator's 429 says `Retry-After: 1`; the same request came again ≥ 1 s after the 429
+    // (a retry without it would come after the pipeline's exponential delay, 250-500 ms for the first retry)
+    const throttled = gets.filter((q) => q.status === 429);
+    assert.ok(throttled.length >= 1, 'a 429 was injected');
+    for (const t of throttled) {
+      const i = gets.indexOf(t);
+      const again = gets.slice(i + 1).find((q) => q.method === t.method && q.url === t.url);
+      assert.ok(again, `${t.method} after the 429 was retried`);
+      const gap = Date.parse(again!.time) - Date.parse(t.time);
+      assert.ok(gap >= 1000, `${t.method} retried ${gap} ms after its 429 (Retry-After: 1)`);
+    }
     assert.equal(gets.filter((q) => q.method === 'PUT' && q.status === 201).length, 1, 'created once');
     assert.equal(jobStatusHistory(box.ctx, `${wsId}/jobs/e2e-faults-1`).filter((h) => h.status === 'Running').length, 1, 'ran once');
   });
 
-  test('SIGINT while waiting cancels the Azure ML job (Canceled in the emulator within 5 s)', async () => {
+  test('SIGINT while waiting cancels the Azure ML job (Canceled in the emulator within 5 s, task ended before the agent\'s SIGTERM at 7.5 s)', async () => {
     // SIGINT once the job's own log lines stream in (it is Running); the matcher records when the signal is sent
     let signalledAt = 0;
     const running = /tick 3\b/;
     const matcher = { test: (s: string) => { const ok = running.test(s); if (ok && !signalledAt) signalledAt = Date.now(); return ok; } } as unknown as RegExp;
-    const r = await run({ jobFile: 'long.yml', jobName: 'e2e-sigint-1' }, { signalAfterMs: { signal: 'SIGINT', whenStdoutMatches: matcher } });
+    // as the agent does: SIGINT, SIGTERM 7.5 s later, kill 2.5 s after that (azure-pipelines-agent ProcessInvoker)
+    const r = await run({ jobFile: 'long.yml', jobName: 'e2e-sigint-1' }, {
+      signalAfterMs: { signal: 'SIGINT', whenStdoutMatches: matcher },
+      thenSignals: [{ signal: 'SIGTERM', afterMs: 7500 }, { signal: 'SIGKILL', afterMs: 10_000 }],
+    });
+    const endedAt = Date.now();
     assert.ok(signalledAt > 0, explain(r));
+    // the agent sends SIGTERM 7.5 s after SIGINT (and kills 2.5 s later): the task reported and exited before that
+    assert.equal(r.signal, null, 'exited on its own');
+    assert.doesNotMatch(r.stdout, /SIGTERM received/);
+    assert.ok(endedAt - signalledAt < 7500, `task ended ${endedAt - signalledAt} ms after SIGINT`);
     assert.equal(r.result, 'Failed', explain(r));
     assert.match(r.stdout, /tick \d+/, 'the job was running (its log streamed) when the signal came');
     assert.match(r.message ?? '', /^Cancelled Azure ML job e2e-sigint-1 \(pipeline cancelled \(SIGINT\)\)/);

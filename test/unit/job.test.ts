@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PollSchedule, DEFAULT_POLL, readsInDuration, waitForJob, definitionDifferences, validateInputs, defaultJobName,
+  PollSchedule, DEFAULT_POLL, readsInDuration, waitForJob, CANCEL_WAIT_ON_SIGNAL_MS, CANCEL_WAIT_ON_TIMEOUT_MS, definitionDifferences, validateInputs, defaultJobName,
   neutralizeLogLine, metricVariable, jobSummary, runJob, type Clock, type WaitOps, type JobOps, type JobResult,
 } from '../../src/tasks/job';
 import type { JobResource } from '../../src/azureml/jobs';
@@ -22,16 +22,16 @@ function fakeClock(): Clock & { t: number; sleeps: number[] } {
 const job = (status: string, name = 'j1'): JobResource => ({ id: `/x/jobs/${name}`, name, properties: { status, jobType: 'Command' } });
 
 /** a job whose status follows a timeline (virtual ms → status) */
-function timelineOps(clock: { now(): number }, timeline: Array<[number, string]>, extra: Partial<WaitOps> = {}): WaitOps & { reads: number; cancels: number; logReads: number } {
-  const o: WaitOps & { reads: number; cancels: number; logReads: number } = {
-    reads: 0, cancels: 0, logReads: 0,
+function timelineOps(clock: { now(): number }, timeline: Array<[number, string]>, extra: Partial<WaitOps> = {}): WaitOps & { reads: number; cancels: number; logReads: number; cancelWaits: number[] } {
+  const o: WaitOps & { reads: number; cancels: number; logReads: number; cancelWaits: number[] } = {
+    reads: 0, cancels: 0, logReads: 0, cancelWaits: [],
     readJob: async () => {
       o.reads++;
       let s = timeline[0]![1];
       for (const [t, st] of timeline) if (clock.now() >= t) s = st;
       return { job: job(s) };
     },
-    cancelJob: async () => { o.cancels++; return { status: 'Canceled', confirmed: true }; },
+    cancelJob: async (_n, waitMs) => { o.cancels++; o.cancelWaits.push(waitMs); return { status: 'Canceled', confirmed: true }; },
     logReader: () => ({ readNew: async (): Promise<string[]> => { o.logReads++; return [`line ${o.logReads}`]; }, tail: async (): Promise<string[]> => [] }),
     runDetails: async () => undefined,
     runSummary: async () => undefined,
@@ -51,10 +51,30 @@ describe('poll schedule', () => {
     assert.equal(s.next(), 1000);
   });
 
-  test('reads per job-hour: ~360 at the 10 s cap (the 15 s loop makes 240)', () => {
+  test('after 10 min of one status the cap rises to 20 s; a status change starts at 1 s again', () => {
+    const s = new PollSchedule();
+    let t = 0;
+    const at: Array<[number, number]> = [];
+    for (let i = 0; i < 80; i++) { const d = s.next(); at.push([t, d]); t += d; }
+    // while the status is younger than 10 min: never more than 10 s between reads
+    assert.ok(at.filter(([t0]) => t0 < 600_000).every(([, d]) => d <= 10_000));
+    // once it is older: 15 s, then 20 s, never more
+    const later = at.filter(([t0]) => t0 >= 600_000).map(([, d]) => d);
+    assert.deepEqual(later.slice(0, 2), [15_000, 20_000]);
+    assert.ok(later.slice(1).every((d) => d === 20_000), String(later));
+    s.reset();
+    assert.deepEqual([s.next(), s.next()], [1000, 1500]);
+  });
+
+  test('reads per job-hour: ~215, fewer than the 15 s loop (240); 363 with the 10 s cap alone', () => {
     const n = readsInDuration(3600_000);
-    assert.ok(n > 355 && n < 365, String(n));
+    assert.ok(n >= 205 && n <= 225, String(n));
+    assert.ok(n <= readsInDuration(3600_000, { initialMs: 15_000, factor: 1, maxMs: 15_000 }));
     assert.equal(readsInDuration(3600_000, { initialMs: 15_000, factor: 1, maxMs: 15_000 }), 240);
+    assert.equal(readsInDuration(3600_000, { initialMs: 1000, factor: 1.5, maxMs: 10_000 }), 363);
+    // the first 10 minutes keep the fast schedule (~63 reads); every later 10 minutes cost 30
+    assert.equal(readsInDuration(600_000), readsInDuration(600_000, { initialMs: 1000, factor: 1.5, maxMs: 10_000 }));
+    assert.ok(readsInDuration(2 * 3600_000) - readsInDuration(3600_000) === 180, String(readsInDuration(2 * 3600_000) - readsInDuration(3600_000)));
     assert.equal(readsInDuration(0), 0);
   });
 });
@@ -124,6 +144,37 @@ describe('waitForJob state machine', () => {
         assert.equal(ops.cancels, 0);
       }
     }
+  });
+
+  test('pipeline cancel: cancellation requested at once, Canceled awaited only a few seconds (the agent sends SIGTERM 7.5 s after SIGINT); timeout may wait longer', async () => {
+    const clock = fakeClock();
+    const ac = new AbortController();
+    const lines: string[] = [];
+    // the service has not confirmed within the wait: the task reports what it saw and returns
+    const ops = timelineOps(clock, [[0, 'Running']], {
+      cancelJob: async (_n, waitMs) => { ops.cancels++; ops.cancelWaits.push(waitMs); return { status: 'CancelRequested', confirmed: false }; },
+    });
+    const origRead = ops.readJob;
+    ops.readJob = async (n) => { if (ops.reads === 2) ac.abort({ signal: 'SIGINT' }); return origRead(n); };
+    const out = await waitForJob('j1', { ops, log: { ...quiet, info: (m) => lines.push(m) }, progress: () => {}, clock, streamLogs: false, timeoutMs: 0, cancelOnCancel: true, signal: ac.signal });
+    assert.equal(ops.cancels, 1);
+    assert.equal(ops.cancelWaits[0], CANCEL_WAIT_ON_SIGNAL_MS);
+    assert.ok(CANCEL_WAIT_ON_SIGNAL_MS + 2000 < 7500, 'the cancel request and its wait end before the agent sends SIGTERM');
+    assert.deepEqual(out.cancelled, { reason: 'pipeline cancelled (SIGINT)', status: 'CancelRequested', confirmed: false });
+    assert.ok(lines.some((l) => /^Azure ML job j1: cancellation requested \(job status CancelRequested\); not waiting longer than 3 s for it \(pipeline cancelled \(SIGINT\)\)$/.test(l)), lines.join('\n'));
+
+    const t = timelineOps(fakeClock(), [[0, 'Running']]);
+    const tc = fakeClock();
+    await waitForJob('j1', { ops: timelineOps(tc, [[0, 'Running']], { cancelJob: t.cancelJob }), log: quiet, progress: () => {}, clock: tc, streamLogs: false, timeoutMs: 60_000, cancelOnCancel: true });
+    assert.equal(t.cancelWaits[0], CANCEL_WAIT_ON_TIMEOUT_MS);
+    assert.ok(CANCEL_WAIT_ON_TIMEOUT_MS > CANCEL_WAIT_ON_SIGNAL_MS);
+  });
+
+  test('a failed cancel request is reported as such', async () => {
+    const clock = fakeClock();
+    const ops = timelineOps(clock, [[0, 'Running']], { cancelJob: async () => { throw new Error('HTTP 500: boom'); } });
+    await assert.rejects(waitForJob('j1', { ops, log: quiet, progress: () => {}, clock, streamLogs: false, timeoutMs: 60_000, cancelOnCancel: true }),
+      /^UserError: Could not cancel Azure ML job j1 \(timeout of 1 minute\(s\) reached\): HTTP 500: boom; it may still be running$/);
   });
 
   test('a job deleted while waiting fails clearly', async () => {
