@@ -407,6 +407,14 @@ export function parseDatastoreUri(uri: string): { datastore: string; path: strin
   return { datastore: m[4]!, path: p, ...(m[1] ? { workspace: { subscriptionId: m[1], resourceGroup: m[2]!, workspace: m[3]! } } : {}) };
 }
 
+/**
+ * azureml://jobs/<job>/outputs/artifacts/…: the files the run logged, in the workspace's artifact store (where the
+ * service's implicit `default` output of the job points too).
+ */
+export function jobArtifactsUri(job: string): string {
+  return `azureml://datastores/workspaceartifactstore/paths/ExperimentRun/dcid.${job}/`;
+}
+
 /** azure-ai-ml's default location of a named job output without an explicit path. */
 export function defaultJobOutputUri(job: string, output: string): string {
   return `azureml://datastores/${WORKSPACE_BLOB_STORE}/paths/azureml/${job}/${output}/`;
@@ -460,8 +468,10 @@ async function resolveToDatastore(ctx: AzureMLContext, uri: string, opts: Downlo
         ctx, wsPath(ctx.ws, `/jobs/${encodeURIComponent(job)}`), { what: `job '${job}'` });
     if (!rec) throw new UserError(`Job '${job}' of ${uri} was not found in workspace '${ctx.ws.workspace}'`);
     const out = rec.properties?.outputs?.[output];
-    const base = out?.uri || (output === 'default' ? undefined : defaultJobOutputUri(job, output));
+    let base = out?.uri || (output === 'default' ? undefined : output === 'artifacts' ? jobArtifactsUri(job) : defaultJobOutputUri(job, output));
     if (!base) throw new UserError(`Job '${job}' has no output '${output}' (${uri})`);
+    // the service lists `default` as azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.<job> (no /paths/)
+    base = base.replace(/^(azureml:\/\/datastores\/[^/]+\/)(?!paths\/)/i, '$1paths/');
     cur = sub ? `${base.replace(/\/+$/, '')}/${sub.replace(/^\/+/, '')}` : base;
   }
   throw new UserError(`${uri}: job outputs refer to each other too deeply`);

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import { runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
 import { containerClient, plantRawBlob, seedModelVersion, uploadFiles, wsArmPath } from '../helpers/modelSeed';
@@ -50,6 +51,15 @@ before(async () => {
     assert.equal((await bb.getProperties()).contentMD5, undefined, `${rel} has no Content-MD5`);
   }
   await seedModelVersion(box, 'nomd5-model', '1', {}, { modelUri: `azureml://jobs/${job8}/outputs/model` });
+  // what the run logged (MLflow): the artifact store (container `azureml`), ExperimentRun/dcid.<job>/…, reached through
+  // the implicit outputs `artifacts` and `default` (GET of the job lists `default` as …/workspaceartifactstore/ExperimentRun/dcid.<job>)
+  const artifacts = new BlobServiceClient(box.azurite.blobEndpoint, new StorageSharedKeyCredential(box.azurite.account, box.azurite.key)).getContainerClient('azureml');
+  await artifacts.createIfNotExists();
+  for (const [rel, text] of [['MLmodel', 'flavors: {sklearn: {}}'], ['model.pkl', 'logged pickle']]) {
+    await artifacts.getBlockBlobClient(`ExperimentRun/dcid.${job}/model/${rel}`).upload(text!, Buffer.byteLength(text!));
+  }
+  await seedModelVersion(box, 'artifacts-model', '1', {}, { modelUri: `azureml://jobs/${job}/outputs/artifacts/paths/model` });
+  await seedModelVersion(box, 'default-model', '1', {}, { modelUri: `azureml://jobs/${job}/outputs/default/paths/model/` });
   await uploadFiles(box, 'seed/file-model/1', { 'clf.pkl': 'single file', 'clf.pkl.bak': 'other', 'clf.pkl/inner': 'not this' });
   await seedModelVersion(box, 'file-model', '1', {}, { modelUri: 'azureml://datastores/workspaceblobstore/paths/seed/file-model/1/clf.pkl' });
   // 'model/../../../evil.txt' relative to a download folder root/a/b/dest would be root/a/evil.txt
@@ -138,6 +148,19 @@ describe('resolve a model (YAML)', { concurrency: true }, () => {
     assert.equal(f.outputs.modelPath, path.join(fileDest, 'clf.pkl'));
     assert.deepEqual(listTree(fileDest), ['clf.pkl', 'model.json']);
     assert.equal(readFileSync(path.join(fileDest, 'clf.pkl'), 'utf8'), 'single file');
+  });
+
+  test('models in the run\'s logged files: azureml://jobs/<job>/outputs/artifacts/paths/… and …/outputs/default/paths/…', async () => {
+    const d = { artifacts: tmp('dl-art-'), dflt: tmp('dl-default-') };
+    const [a, b] = await Promise.all([
+      run({ definition: 'artifacts-model', version: '1', downloadPath: d.artifacts }),
+      run({ definition: 'default-model', version: '1', downloadPath: d.dflt }),
+    ]);
+    for (const [r, dest] of [[a, d.artifacts], [b, d.dflt]] as const) {
+      assert.equal(r.result, 'Succeeded', explain(r));
+      assert.deepEqual(listTree(dest), ['model.json', 'model/MLmodel', 'model/model.pkl']);
+      assert.equal(readFileSync(path.join(dest, 'model', 'model.pkl'), 'utf8'), 'logged pickle');
+    }
   });
 
   test('blobs without Content-MD5: one warning with the count, listed in model.json; a rerun downloads them again', async () => {
