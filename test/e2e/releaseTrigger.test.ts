@@ -248,6 +248,30 @@ describe('emulated Azure DevOps release REST (raw HTTP, as the service answers)'
     const wrongHost = await call('POST', `${box.collectionUri}${box.projectName}/_apis/Release/releases`, { definitionId: 1 });
     assert.equal(wrongHost.status, 404);
   });
+  test('Build area: builds list by definition + tagFilters (all tags, any case) with $top/continuation; tags need Edit build quality', async () => {
+    const p = addPipeline(box.ctx, { name: 'cd-raw-builds' });
+    const runs = [addRun(box.ctx, p.id, {}, ['azureml-model:m:1']), addRun(box.ctx, p.id, {}, ['azureml-model:m:1', 'x']), addRun(box.ctx, p.id, {}), addRun(box.ctx, p.id, {}, ['Azureml-Model:M:1'])];
+    const base = `${box.collectionUri}${box.projectId}/_apis/build/builds`;
+    const accept = 'application/json;api-version=7.2-preview.7';
+    let r = await call('GET', `${base}?definitions=${p.id}&tagFilters=azureml-model:m:1`, undefined, { accept });
+    assert.deepEqual(r.body.value.map((b: any) => b.id), [runs[3]!.id, runs[1]!.id, runs[0]!.id]);
+    assert.equal(r.body.value[0].definition.id, p.id);
+    r = await call('GET', `${base}?definitions=${p.id}&tagFilters=azureml-model:m:1,x`, undefined, { accept });
+    assert.deepEqual(r.body.value.map((b: any) => b.id), [runs[1]!.id]);
+    const page1 = await fetch(`${base}?definitions=${p.id}&$top=3`, { headers: { authorization: `Bearer ${box.systemAccessToken}`, accept } });
+    const token = page1.headers.get('x-ms-continuationtoken');
+    assert.ok(token, 'continuation token when more remain');
+    assert.equal(((await page1.json()) as any).count, 3);
+    r = await call('GET', `${base}?definitions=${p.id}&$top=3&continuationToken=${token}`, undefined, { accept });
+    assert.deepEqual(r.body.value.map((b: any) => b.id), [runs[0]!.id]);
+    const tags = `${base}/${runs[2]!.id}/tags`;
+    const denied = await call('POST', tags, ['t'], { token: addRestrictedJobToken(box.ctx, ['EditBuildQuality']), accept: 'application/json;api-version=7.2-preview.3' });
+    assert.equal(denied.status, 403);
+    assert.match(denied.body.message, /^TF215106: Access denied\. .* needs Edit build quality permissions/);
+    r = await call('POST', tags, ['azureml-model:m:2'], { accept: 'application/json;api-version=7.2-preview.3' });
+    assert.deepEqual(r.body.value, ['azureml-model:m:2']);
+    assert.equal((await call('POST', `${base}/999999/tags`, ['t'], { accept: 'application/json;api-version=7.2-preview.3' })).status, 404);
+  });
   test('create-release validation, api-version rules, auth', async () => {
     const def = addReleaseDefinition(box.ctx, { name: 'cd-raw', model: 'm-raw' });
     const url = `${box.devopsUrl}vsrm/org/${box.projectId}/_apis/Release/releases`;
