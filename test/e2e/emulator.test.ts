@@ -7,6 +7,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import * as azdev from 'azure-devops-node-api';
 import { ensureCa, makeClientCertificate, DEFAULT_CA_DIR } from '../emulator/ca';
 import { startAzureInABox, type AzureInABox } from '../emulator/index';
+import { runBundledTask } from '../helpers/agent';
 
 const CA_PATH = path.join(DEFAULT_CA_DIR, 'ca.pem');
 // trusted when the file Node loaded at start contains the test CA (scripts/test.mjs may combine it with a caller's CAs)
@@ -131,13 +133,15 @@ function suite(): void {
       await assert.rejects(other.workspaces.get(...ws()), (e: any) => e.statusCode === 404 && e.code === 'SubscriptionNotFound');
     });
 
-    test('workspaceblobstore points at Azurite; listSecrets gives the account key', async () => {
+    test('workspaceblobstore points at Azurite (through the storage fault proxy); listSecrets gives the account key', async () => {
       const c = mlClient();
       const d = await c.datastores.get(...ws(), 'workspaceblobstore');
       const p = d.properties as any;
       assert.equal(p.datastoreType, 'AzureBlob');
       assert.equal(p.accountName, 'devstoreaccount1');
-      assert.equal(p.endpoint, `localhost:${box.azurite.port}`);
+      assert.equal(p.endpoint, `localhost:${box.azurite.proxyPort}`);
+      assert.equal(box.azurite.datastoreEndpoint, p.endpoint);
+      assert.notEqual(box.azurite.proxyPort, box.azurite.port);
       assert.equal(p.protocol, 'http');
       assert.equal(p.credentials.credentialsType, 'AccountKey');
       assert.equal(p.credentials.secrets, undefined, 'GET must not reveal secrets');
@@ -319,7 +323,7 @@ function suite(): void {
           console.log(JSON.stringify({ url, names }));
         })().catch((e) => { console.error(e.message); process.exit(1); });`;
       const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const p = spawn(process.execPath, ['-e', script, 'devstoreaccount1', `localhost:${box.azurite.port}`, box.azurite.key, box.azurite.container],
+        const p = spawn(process.execPath, ['-e', script, 'devstoreaccount1', box.azurite.datastoreEndpoint, box.azurite.key, box.azurite.container],
           { cwd: path.resolve(__dirname, '..', '..'), env: { ...process.env, ...box.childEnv() } });
         let stdout = '', stderr = '';
         p.stdout.on('data', (d) => (stdout += d)); p.stderr.on('data', (d) => (stderr += d));
@@ -327,11 +331,70 @@ function suite(): void {
       });
       assert.equal(out.code, 0, out.stderr);
       const r = JSON.parse(out.stdout.trim());
-      assert.equal(r.url, `http://devstoreaccount1.blob.localhost:${box.azurite.port}`);
+      assert.equal(r.url, `http://devstoreaccount1.blob.localhost:${box.azurite.proxyPort}`);
+      assert.ok(box.storageRequests.some((q) => q.method === 'PUT' && q.url.includes('/LocalUpload/probe/hello.txt') && q.status === 201), 'went through the proxy');
       assert.deepEqual(r.names, ['LocalUpload/probe/hello.txt']);
       // and the blob really is in Azurite's container (read back path-style, no preload needed)
       const txt = await box.ctx.azurite.containerClient().getBlobClient('LocalUpload/probe/hello.txt').downloadToBuffer();
       assert.equal(txt.toString(), 'hello');
+    });
+  });
+
+  describe('storage faults (the proxy in front of Azurite)', () => {
+    test('bundled register + download survive seeded 500/503/dropped connections on storage; the bytes come back identical', async () => {
+      // the shipped tasks against the datastore's endpoint (the proxy): their storage retry policy has to carry them
+      const src = fs.mkdtempSync(path.join(os.tmpdir(), 'storage-faults-src-'));
+      const bin = Buffer.alloc(1536 * 1024);
+      for (let i = 0, h = Buffer.from('seed'); i < bin.length; i += 32) { h = createHash('sha256').update(h).digest(); h.copy(bin, i); }
+      fs.mkdirSync(path.join(src, 'm', 'sub'), { recursive: true });
+      fs.writeFileSync(path.join(src, 'm', 'weights.bin'), bin);
+      fs.writeFileSync(path.join(src, 'm', 'sub', 'config.json'), '{"layers":3}\n');
+      const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'storage-faults-dst-'));
+      const common = { box, scheme: 'secret' as const, timeoutMs: 60_000 };
+      const wsIn = { resourceGroup: box.resourceGroup, workspace: box.workspace };
+      const before = box.storageRequests.length;
+      box.faults.set({ rate: 0.4, kinds: ['500', '503', 'drop'], hosts: ['storage'], maxConsecutive: 1, seed: 6 }); // seed 6: PUT 503, metadata PUT 500, GET drop, GET 500 — no request faulted twice (no 4 s back-off)
+      let reg, dl, injected: Record<string, number>;
+      try {
+        reg = await runBundledTask('AzureMLModelRegister', { ...common, cwd: src, inputs: { ...wsIn, modelName: 'storage-faults', modelPath: 'm', modelType: 'custom_model' } });
+        dl = await runBundledTask('AzureMLModelDownload', { ...common, inputs: { ...wsIn, definition: 'storage-faults', versionSelector: 'specific', version: '1', downloadPath: dest } });
+        injected = { ...box.faults.injected };
+      } finally { box.faults.reset(); }
+      const tail = (r: { stdout: string; stderr: string; message?: string }) => `${r.message}\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-15).join('\n')}\n${r.stderr.slice(-1500)}`;
+      assert.equal(reg.result, 'Succeeded', tail(reg));
+      assert.equal(reg.outputs.modelVersion, '1');
+      assert.equal(dl.result, 'Succeeded', tail(dl));
+      const seen = box.storageRequests.slice(before);
+      // seeded dice: the same faults every run, all three kinds, on both the upload and the download side
+      assert.ok(injected['500']! >= 1 && injected['503']! >= 1 && injected.drop! >= 1, `faults injected: ${JSON.stringify(injected)}`);
+      assert.ok(seen.some((q) => q.method === 'PUT' && (q.status >= 500 || q.status === 0)), 'an upload request was faulted');
+      assert.ok(seen.some((q) => q.method === 'GET' && (q.status >= 500 || q.status === 0)), 'a download request was faulted');
+      const got = path.join(dl.outputs.modelPath!);
+      assert.ok(fs.readFileSync(path.join(got, 'weights.bin')).equals(bin), 'weights.bin identical after the round trip');
+      assert.equal(fs.readFileSync(path.join(got, 'sub', 'config.json'), 'utf8'), '{"layers":3}\n');
+      // and what Azurite holds is the original too (read directly, not through the proxy)
+      const blobs: string[] = [];
+      for await (const b of box.ctx.azurite.containerClient().listBlobsFlat({ prefix: 'LocalUpload/' })) if (b.name.endsWith('/m/weights.bin')) blobs.push(b.name);
+      assert.equal(blobs.length, 1, blobs.join(', '));
+      assert.ok((await box.ctx.azurite.containerClient().getBlobClient(blobs[0]!).downloadToBuffer()).equals(bin));
+      fs.rmSync(src, { recursive: true, force: true });
+      fs.rmSync(dest, { recursive: true, force: true });
+    });
+
+    test('a faulted storage answer has the service shape: XML <Error>, x-ms-error-code; a drop resets the connection', async () => {
+      const url = `${box.azurite.clientBlobEndpoint}/${box.azurite.container}?restype=container`;
+      box.faults.set({ rate: 1, kinds: ['503'], hosts: ['storage'] });
+      let r: Response;
+      try { r = await fetch(url, { headers: { 'x-ms-version': '2025-01-05' } }); } finally { box.faults.reset(); }
+      assert.equal(r.status, 503);
+      assert.equal(r.headers.get('x-ms-error-code'), 'ServerBusy');
+      assert.equal(r.headers.get('x-ms-version'), '2025-01-05');
+      assert.match(r.headers.get('content-type') ?? '', /application\/xml/);
+      assert.match(await r.text(), /^<\?xml version="1\.0" encoding="utf-8"\?><Error><Code>ServerBusy<\/Code><Message>[^<]+RequestId:[0-9a-f-]{36}\nTime:[^<]+<\/Message><\/Error>$/);
+      box.faults.set({ rate: 1, kinds: ['drop'], hosts: ['storage'] });
+      try { await assert.rejects(fetch(url)); } finally { box.faults.reset(); }
+      box.faults.set({ rate: 1, kinds: ['500'], hosts: ['arm'] }); // other hosts' faults leave storage alone
+      try { assert.notEqual((await fetch(url)).status, 500); } finally { box.faults.reset(); }
     });
   });
 
@@ -346,7 +409,7 @@ function suite(): void {
       assert.equal((v.properties as any).modelUri, modelUri(23));
       assert.equal((await c.modelContainers.get(...ws(), 'paged-model')).properties.latestVersion, '23');
       const d = await c.datastores.get(...ws(), 'workspaceblobstore');
-      assert.equal((d.properties as any).endpoint, `localhost:${box.azurite.port}`);
+      assert.equal((d.properties as any).endpoint, `localhost:${box.azurite.proxyPort}`, 'refreshed to this start\'s proxy');
       const txt = await box.ctx.azurite.containerClient().getBlobClient('LocalUpload/probe/hello.txt').downloadToBuffer();
       assert.equal(txt.toString(), 'hello');
     });

@@ -3,7 +3,7 @@
 //   --fast-lro             LROs finish at once, no Retry-After
 //   --fault-rate <0..1>    probability of an injected fault per request (default 0 = off)
 //   --fault-kinds <list>   comma list of 429,500,503,drop (default all)
-//   --fault-hosts <list>   comma list of arm,entra,devops,mlflow (default all)
+//   --fault-hosts <list>   comma list of arm,entra,devops,mlflow,storage (default all)
 //   --latency <ms>         added latency per request
 //   --log                  print every request
 import path from 'node:path';
@@ -25,7 +25,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('usage: npm run emulator -- [--state dir] [--fast-lro] [--fault-rate 0.1] [--fault-kinds 429,500,503,drop] [--fault-hosts arm,entra,devops,mlflow] [--latency 50] [--log]');
+  console.log('usage: npm run emulator -- [--state dir] [--fast-lro] [--fault-rate 0.1] [--fault-kinds 429,500,503,drop] [--fault-hosts arm,entra,devops,mlflow,storage] [--latency 50] [--log]');
   process.exit(0);
 }
 
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     `  ARM / Azure ML   ${box.armUrl}`,
     `  Entra ID         ${box.authorityHost}   tenant ${box.tenantId}`,
     `  Azure DevOps     ${box.collectionUri}   project ${box.projectName} (${box.projectId})`,
-    `  Azurite (blob)   ${box.azurite.blobEndpoint}   container ${box.azurite.container}`,
+    `  Azurite (blob)   ${box.azurite.blobEndpoint}   container ${box.azurite.container}; clients use the fault proxy ${box.azurite.clientBlobEndpoint}`,
     `  subscription ${box.subscriptionId}  resource group ${box.resourceGroup}  workspace ${box.workspace}`,
     `  service principal ${box.clientId} (contributor); reader ${box.readerClientId}`,
     `  faults: ${rate ? `rate ${rate} kinds ${kinds?.join(',') ?? 'all'} hosts ${hosts?.join(',') ?? 'all'}` : 'off'}${latencyMs ? `, latency ${latencyMs} ms` : ''}`,

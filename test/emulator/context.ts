@@ -25,11 +25,18 @@ export interface Ids {
 }
 
 export interface AzuriteInfo {
+  /** Azurite's own blob port */
   port: number; account: string; key: string;
-  /** http://127.0.0.1:<port>/devstoreaccount1 (path-style, what Azurite's docs use) */
+  /** http://127.0.0.1:<port>/devstoreaccount1 (path-style, Azurite directly: the emulator's and tests' own reads and
+   *  writes, never faulted) */
   blobEndpoint: string;
-  /** the datastore's `endpoint` field: localhost:<port> (so https://{account}.blob.{endpoint} style URLs work) */
+  /** port of the fault-injecting proxy in front of Azurite (storageProxy.ts, fault host 'storage') */
+  proxyPort: number;
+  /** the datastore's `endpoint` field: localhost:<proxyPort> (so https://{account}.blob.{endpoint} style URLs work);
+   *  what clients get, through the proxy */
   datastoreEndpoint: string;
+  /** http://127.0.0.1:<proxyPort>/devstoreaccount1: base of the blob URLs handed to clients (SAS links), through the proxy */
+  clientBlobEndpoint: string;
   /** default datastore container */
   container: string;
   blobServiceClient(): BlobServiceClient;

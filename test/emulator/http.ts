@@ -106,7 +106,7 @@ export interface FaultConfig {
   /** added to every matching request */
   latencyMs?: number;
   pathFilter?: RegExp;
-  /** only these hosts ('arm' | 'entra' | 'devops' | 'mlflow'); default all */
+  /** only these hosts ('arm' | 'entra' | 'devops' | 'mlflow' | 'storage' — the proxy in front of Azurite); default all */
   hosts?: string[];
   /** never inject more than this many faults in a row (so a client with N retries is sure to get through when N ≥ this) */
   maxConsecutive?: number;

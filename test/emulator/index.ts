@@ -19,6 +19,7 @@ import { armPreHandler, wsId } from './armkit';
 import { registerEntra } from './entra';
 import { registerDevopsBase } from './devopskit';
 import { startAzurite, AZURITE_ACCOUNT, AZURITE_KEY, type RunningAzurite } from './azurite';
+import { startStorageProxy, type RunningStorageProxy } from './storageProxy';
 import { signJwt, nowSec, jti } from './jwt';
 import { validateRequest } from './swagger';
 
@@ -39,7 +40,11 @@ export interface AzureInABox {
   readerClientId: string; readerClientSecret: string;
   audience: string;
   caCertPath: string;
-  azurite: { port: number; account: string; key: string; blobEndpoint: string; container: string };
+  /** port/blobEndpoint: Azurite itself (tests' own seeding and reads, bench); proxyPort/datastoreEndpoint/clientBlobEndpoint:
+   *  the fault-injecting proxy in front of it that clients are handed (datastore endpoint, SAS links) */
+  azurite: { port: number; account: string; key: string; blobEndpoint: string; container: string; proxyPort: number; datastoreEndpoint: string; clientBlobEndpoint: string };
+  /** requests that went through the storage proxy (host 'storage'); kept apart from `requests` */
+  storageRequests: RequestLogEntry[];
   stateDir: string;
   childEnv(): Record<string, string>;
   faults: { set(cfg: FaultConfig): void; reset(): void; injected: Record<string, number> };
@@ -134,6 +139,8 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
   const store = new Store(stateDir);
   const faults = new Faults();
   const requests: RequestLogEntry[] = [];
+  const storageRequests: RequestLogEntry[] = [];
+  let storageProxy: RunningStorageProxy | undefined;
   const stops: Array<() => Promise<void> | void> = [];
   const servers: RunningServer[] = [];
 
@@ -144,6 +151,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
     const [tls, idn] = await Promise.all([serverCertFor(stateDir, ca), loadIdentity(stateDir)]);
     trace('certificates and identity');
     azurite = await azuritePromise;
+    storageProxy = await startStorageProxy(azurite.port, faults, storageRequests);
     trace('azurite');
     const armRouter = new Router(), entraRouter = new Router(), devopsRouter = new Router();
     const common = { cert: tls.cert, key: tls.key, faults, log: requests };
@@ -192,7 +200,8 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
     const ctx: EmulatorContext = {
       store, validate: validateRequest, armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, ids,
       azurite: {
-        port: azurite.port, account: AZURITE_ACCOUNT, key: AZURITE_KEY, blobEndpoint, datastoreEndpoint: `localhost:${azurite.port}`,
+        port: azurite.port, account: AZURITE_ACCOUNT, key: AZURITE_KEY, blobEndpoint,
+        proxyPort: storageProxy.port, datastoreEndpoint: `localhost:${storageProxy.port}`, clientBlobEndpoint: `http://127.0.0.1:${storageProxy.port}/${AZURITE_ACCOUNT}`,
         container: idn.container, blobServiceClient: bsc, containerClient: (name) => bsc().getContainerClient(name ?? idn.container),
       },
       lro: new Lro(store, armUrl, !!opts.fastLro, idn.location),
@@ -238,6 +247,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
     }
 
     const running = azurite;
+    const proxy = storageProxy;
     let stopped = false;
     const box: AzureInABox = {
       armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, projectId: idn.projectId, projectName: idn.projectName,
@@ -247,7 +257,11 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
       clientId: idn.clientId, clientSecret: idn.clientSecret, certificatePem: `${idn.clientCert.trim()}\n${idn.clientKey.trim()}\n`,
       readerClientId: idn.readerClientId, readerClientSecret: idn.readerClientSecret,
       audience, caCertPath: ca.certPath,
-      azurite: { port: running.port, account: AZURITE_ACCOUNT, key: AZURITE_KEY, blobEndpoint, container: idn.container },
+      azurite: {
+        port: running.port, account: AZURITE_ACCOUNT, key: AZURITE_KEY, blobEndpoint, container: idn.container,
+        proxyPort: proxy.port, datastoreEndpoint: ctx.azurite.datastoreEndpoint, clientBlobEndpoint: ctx.azurite.clientBlobEndpoint,
+      },
+      storageRequests,
       stateDir,
       childEnv: () => ({ NODE_EXTRA_CA_CERTS: ca.certPath, NODE_OPTIONS: `--require ${JSON.stringify(PRELOAD)}` }),
       faults: {
@@ -260,13 +274,13 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
         if (stopped) return;
         stopped = true;
         for (const s of stops.reverse()) { try { await s(); } catch { /* best effort */ } }
-        await Promise.all(servers.map((s) => s.close()));
+        await Promise.all([...servers.map((s) => s.close()), proxy.close()]);
         await running.stop();
       },
     };
     return box;
   } catch (e) {
-    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all([...servers.map((s) => s.close()), storageProxy?.close()]);
     await (azurite ?? (await azuritePromise.catch(() => undefined)))?.stop();
     throw e;
   }

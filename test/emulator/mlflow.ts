@@ -485,10 +485,10 @@ function mlflowToRunStatus(s: RunInfo['status']): string {
   return { RUNNING: 'Running', SCHEDULED: 'NotStarted', FINISHED: 'Completed', FAILED: 'Failed', KILLED: 'Canceled' }[s];
 }
 
-/** a read-only SAS URL (1 h) to a blob in Azurite, in the path-style form Azurite serves */
+/** a read-only SAS URL (1 h) to a blob in Azurite, in the path-style form Azurite serves, through the fault proxy (clients get it) */
 export function sasUrl(ctx: EmulatorContext, container: string, blob: string): string {
   const cred = new StorageSharedKeyCredential(ctx.azurite.account, ctx.azurite.key);
   const sas = generateBlobSASQueryParameters({ containerName: container, blobName: blob, permissions: BlobSASPermissions.parse('r'),
     startsOn: new Date(Date.now() - 300_000), expiresOn: new Date(Date.now() + 3600_000) }, cred).toString();
-  return `${ctx.azurite.blobEndpoint.replace(/\/+$/, '')}/${container}/${blob.split('/').map(encodeURIComponent).join('/')}?${sas}`;
+  return `${ctx.azurite.clientBlobEndpoint.replace(/\/+$/, '')}/${container}/${blob.split('/').map(encodeURIComponent).join('/')}?${sas}`;
 }

@@ -1,6 +1,7 @@
 // Datastores: `workspaceblobstore` (AzureBlob on Azurite, account key) seeded at start; GET, LIST, PUT, DELETE, listSecrets.
 // The blob store's fields are what azure-ai-ml builds the account URL from: {protocol}://{accountName}.blob.{endpoint}
-// → http://devstoreaccount1.blob.localhost:<azurite port> (resolved by resolve-localhost.cjs in the tests' children).
+// → http://devstoreaccount1.blob.localhost:<port> (resolved by resolve-localhost.cjs in the tests' children), where the
+// port is the fault-injecting proxy in front of Azurite (storageProxy.ts), so box.faults reach uploads/downloads too.
 import type { EmulatorContext } from '../context';
 import { fail, type Router } from '../http';
 import { RP, WS, childId, page, requireBody, requireWorkspace, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
