@@ -10,7 +10,7 @@
 //     AzureMLJobV1           -> src/tasks/job.entry.ts
 //     AzureMLReleaseTriggerV1-> src/tasks/releaseTrigger.entry.ts
 //     AzureMLJobV2           -> src/tasks/jobV2.entry.ts
-//   A folder under tasks/ without task.json (e.g. only its icon so far) is "pending": not built, not packaged.
+//   A folder under tasks/ without task.json is not built or packaged, and lint-manifest reports it as a finding.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

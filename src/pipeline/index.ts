@@ -7,5 +7,5 @@ export type { PipelineContext } from './context';
 export { getVariable, getPipelineContext, lineageTags } from './context';
 export type { ReleaseArtifact } from './releaseArtifacts';
 export { releaseArtifacts } from './releaseArtifacts';
-export { setOutput, setSecret, uploadSummary, progress, info, warning, debug, error, section, updateReleaseName, addBuildTag } from './outputs';
+export { setOutput, setSecret, uploadSummary, writeTempFile, progress, info, warning, debug, error, section, updateReleaseName, addBuildTag } from './outputs';
 export { runTask, describeError } from './run';

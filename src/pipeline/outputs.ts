@@ -33,13 +33,20 @@ export function setOutput(name: string, value: string, opts: { secret?: boolean 
  * with the same title never overwrite a file the agent has not uploaded yet.
  */
 export function uploadSummary(name: string, markdown: string): void {
+  const safe = name.replace(/[\\/:*?"<>|\r\n]+/g, '_').trim() || 'summary';
+  task.uploadSummary(writeTempFile('azureml-summary', `${safe}.md`, markdown));
+}
+
+/**
+ * Write a file for later steps or the agent into a folder of its own under Agent.TempDirectory (two steps of one
+ * job never overwrite each other's file; the file keeps its name). Returns the file's path.
+ */
+export function writeTempFile(prefix: string, fileName: string, content: string): string {
   const tmp = task.getVariable('Agent.TempDirectory') || os.tmpdir();
   fs.mkdirSync(tmp, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(tmp, 'azureml-summary-'));
-  const safe = name.replace(/[\\/:*?"<>|\r\n]+/g, '_').trim() || 'summary';
-  const file = path.join(dir, `${safe}.md`);
-  fs.writeFileSync(file, markdown, 'utf8');
-  task.uploadSummary(file);
+  const file = path.join(fs.mkdtempSync(path.join(tmp, `${prefix}-`)), fileName);
+  fs.writeFileSync(file, content, 'utf8');
+  return file;
 }
 
 /** `##vso[task.setprogress value=N;]text` */

@@ -26,7 +26,7 @@ runTask(async (signal) => {
   };
   validateInputs(inputs, process.cwd());
 
-  const ctx = createAzureMLContext(ws, createCredential(conn), signal);
+  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
   const log = { info, warning, debug };
   const result = await runJob(inputs, { ops: azureJobOps(ctx, log), log, progress, context: getPipelineContext(), signal });

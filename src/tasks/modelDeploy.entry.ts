@@ -58,7 +58,7 @@ runTask(async (signal) => {
   if (alias && model) warning(`Input 'modelArtifactAlias' is ignored: the model input is set (${model}).`);
   if (!model && inputs.releaseModel) info(`Model from release artifact '${inputs.releaseModel.alias}': ${inputs.releaseModel.name}:${inputs.releaseModel.version}`);
 
-  const ctx = createAzureMLContext(ws, createCredential(conn), signal);
+  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
   const context = getPipelineContext();
   // in a classic release: approvals → deployment tags, model version tagged deployed.<stage>, release name gets the model version
@@ -81,7 +81,7 @@ runTask(async (signal) => {
   const deployed = parseModelId(result.modelId);
   if (governance && deployed) {
     // the model card for approvers of the next stage (the evaluation: this task's evaluationFile, else the one recorded on the model version at registration)
-    const evaluation = readEvaluationFile([evaluationFile, getVariable('Agent.TempDirectory') && `${getVariable('Agent.TempDirectory')}/evaluation.json`], warning);
+    const evaluation = readEvaluationFile([evaluationFile], warning);
     uploadSummary('Model card', await buildModelCard(ctx, { model: deployed, context, evaluation, approvals, deployment: result }));
   }
 });

@@ -33,7 +33,7 @@ runTask(async (signal) => {
   };
   planResolution(inputs);
 
-  const ctx = createAzureMLContext(ws, createCredential(conn), signal);
+  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
   const r = await resolveAndDownload(inputs, { ops: azureOps(ctx), log: { info, warning, debug }, progress });
 

@@ -1,9 +1,6 @@
 // Agent entry of AzureMLModelEvaluate@1: inputs → evaluateModel → outputs, evaluation.json, summary, verdict.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import {
-  UserError, debug, getAzureRmConnection, getBool, getEnum, getString, getVariable, info, runTask, setOutput, uploadSummary, warning,
+  UserError, debug, getAzureRmConnection, getBool, getEnum, getString, info, runTask, setOutput, uploadSummary, warning, writeTempFile,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
@@ -30,15 +27,12 @@ runTask(async (signal) => {
   };
   const valid = validateInputs(inputs);
 
-  const ctx = createAzureMLContext(ws, createCredential(conn), signal);
+  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
   const e = await evaluateModel(inputs, { ops: azureOps(ctx), log: { info, warning, debug } });
 
-  // the evaluation for later steps (register task, model card)
-  const dir = getVariable('Agent.TempDirectory') || os.tmpdir();
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'evaluation.json');
-  fs.writeFileSync(file, JSON.stringify(e, null, 2) + '\n', 'utf8');
+  // the evaluation for later steps (register task's evaluationFile → the release's model card)
+  const file = writeTempFile('azureml-evaluation', 'evaluation.json', JSON.stringify(e, null, 2) + '\n');
 
   setOutput('isBetter', String(e.isBetter));
   setOutput('verdict', e.verdict);

@@ -35,7 +35,7 @@ runTask(async (signal) => {
   };
   validateInputs(inputs);
 
-  const ctx = createAzureMLContext(ws, createCredential(conn), signal);
+  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
   const result = await registerModel(inputs, { ctx, log: { info, warning, debug }, progress, context: getPipelineContext(), signal });
 

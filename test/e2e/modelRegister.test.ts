@@ -192,7 +192,7 @@ describe('behaviour', () => {
   });
 
   test('under 10% injected faults (429/500/503/drop) the registration succeeds with exactly one version', async (t) => {
-    // 10% of ARM/Entra requests fail; keep registering new models until several faults have really been injected
+    // 10% of requests to every host (ARM, Entra, storage) fail; keep registering new models until several faults have really been injected
     const injected = () => Object.values(box.faults.injected).reduce((a, b) => a + b, 0);
     const models: string[] = [];
     box.faults.set({ rate: 0.1, kinds: ['429', '500', '503', 'drop'], seed: 3 }); // seeded: the same faults every run
