@@ -23,6 +23,10 @@ import { azureCall, oneLine } from './errors';
 import { armGetOptional } from './arm';
 import { wsPath, type WorkspaceRef } from './workspace';
 
+
+/** files up to this size go in one Put Blob; larger ones in blocks of BLOCK_BYTES */
+const SINGLE_SHOT_BYTES = 32 * 1024 * 1024;
+const BLOCK_BYTES = 8 * 1024 * 1024;
 export const WORKSPACE_BLOB_STORE = 'workspaceblobstore';
 export const ARTIFACT_ORIGIN = 'LocalUpload';
 export const HASH_SEED = 'Initialize for october 2021 AML CLI version';
@@ -328,10 +332,13 @@ export async function uploadPreparedAsset(ctx: AzureMLContext, asset: PreparedAs
   await mapLimit(asset.files, opts.concurrency ?? 8, async (f) => {
     const client = container.getBlockBlobClient(f.blob);
     try {
-      // uploadFile streams ranges of the file (fs read streams), never the whole file in memory. Content-MD5 from the
-      // hash pass: a single Put Blob would get one from the service, a block upload (above 256 MiB) would have none.
+      // uploadFile streams ranges of the file (fs read streams), never the whole file in memory. Above 32 MiB it
+      // uploads 8 MiB blocks in parallel (as azcopy does), so a dropped connection retries one block, not the file.
+      // Content-MD5 from the hash pass: a single Put Blob would get one from the service, a block upload none.
       await client.uploadFile(f.local, {
         abortSignal: ctx.signal,
+        maxSingleShotSize: SINGLE_SHOT_BYTES,
+        blockSize: BLOCK_BYTES,
         ...(f.md5 ? { blobHTTPHeaders: { blobContentMD5: Buffer.from(f.md5, 'base64') } } : {}),
         concurrency: single ? 8 : 2,
         onProgress: (ev) => {

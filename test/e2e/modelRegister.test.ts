@@ -157,14 +157,14 @@ describe('behaviour', () => {
     assert.equal(versionsOf('e2e-from-job-default')[0]!.properties.modelUri, 'azureml://jobs/e2e-train-done/outputs/default');
   });
 
-  test('uploaded blobs carry Content-MD5, also a file above the 256 MiB single-shot limit (block upload)', async () => {
+  test('uploaded blobs carry Content-MD5, also a file above the 32 MiB single-shot limit (block upload)', async () => {
     const cwd = workdir({ 'm/small.txt': 'small file' });
     const fd = await import('node:fs');
     const chunk = Buffer.alloc(8 * 1024 * 1024, 3);
     const big = path.join(cwd, 'm', 'weights.bin');
     const f = fd.openSync(big, 'w');
-    for (let i = 0; i < 32; i++) { chunk[0] = i; fd.writeSync(f, chunk); }
-    fd.writeSync(f, Buffer.from('tail beyond 256 MiB'));
+    for (let i = 0; i < 5; i++) { chunk[0] = i; fd.writeSync(f, chunk); }
+    fd.writeSync(f, Buffer.from('tail beyond 32 MiB'));
     fd.closeSync(f);
     try {
       const r = await run({ modelName: 'e2e-md5', modelPath: 'm' }, { cwd, timeoutMs: 120_000 });
