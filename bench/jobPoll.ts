@@ -2,13 +2,15 @@
 //
 // (a) Notice delay: time between the job reaching its terminal status in the emulator (jobStatusHistory, the time the
 //     runner recorded it) and the watcher noticing it. Watchers, on the SAME job at the same time:
-//       - ours: waitForJob from src/tasks/job.ts (1 s ×1.5 → 10 s cap, reset on status change, log streaming on);
+//       - ours: waitForJob from src/tasks/job.ts (1 s ×1.5 → 10 s cap, 20 s after 10 min of one status, reset on
+//         status change, log streaming on);
 //       - the bash loop users write today: `while az ml job show … --query status; sleep 15`, simulated in-process
 //         (GET the job, terminal? stop : sleep 15 s), started at submission like ours.
 //     A short job (sleep 5) three times, a longer one (sleep 60; --quick: sleep 25) once, fast emulator timing.
 // (b) ARM reads per job-hour: analytic from the schedule (a job sitting in one status for an hour) and measured:
 //     job GETs each watcher made (its own counter, cross-checked with the emulator's request log), extrapolated
-//     to an hour as measured + (3600 s − run time) / steady interval. The bash loop: 3600 / 15 = 240.
+//     to an hour: ours as measured + the schedule's reads between run time and 3600 s (readsInDuration), the bash
+//     loop as measured + (3600 s − run time) / 15 s. The bash loop alone: 3600 / 15 = 240.
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { ClientSecretCredential } from '@azure/identity';
@@ -103,9 +105,9 @@ export async function runJobPollBench(opts: { quick?: boolean; report?: Report }
     const analyticBash = 3600_000 / BASH_INTERVAL_MS;
     report.add({ section: 'jobpoll', name: 'ARM reads per job-hour (analytic)', value: String(analyticOurs), peer: '15 s bash loop', peerValue: String(analyticBash), ratio: fmtRatio(ratio(analyticOurs, analyticBash)), note: `1 s ×${DEFAULT_POLL.factor} → ${DEFAULT_POLL.maxMs / 1000} s cap` });
     const lr = long[0]!;
-    const extrapolate = (r: RunResult, reads: number, steady: number) => reads + Math.max(0, 3600_000 - r.runMs) / steady;
-    const measuredOurs = Math.round(median(long.map((r) => extrapolate(r, r.ours.reads, DEFAULT_POLL.maxMs))));
-    const measuredBash = Math.round(median(long.map((r) => extrapolate(r, r.bash.reads, BASH_INTERVAL_MS))));
+    const rest = (r: RunResult) => Math.max(0, readsInDuration(3600_000, DEFAULT_POLL) - readsInDuration(r.runMs, DEFAULT_POLL));
+    const measuredOurs = Math.round(median(long.map((r) => r.ours.reads + rest(r))));
+    const measuredBash = Math.round(median(long.map((r) => r.bash.reads + Math.max(0, 3600_000 - r.runMs) / BASH_INTERVAL_MS)));
     report.add({ section: 'jobpoll', name: `ARM reads per job-hour (measured ${longS} s run, extrapolated)`, value: String(measuredOurs), peer: '15 s bash loop', peerValue: String(measuredBash), ratio: fmtRatio(ratio(measuredOurs, measuredBash)),
       note: `${lr.ours.reads} vs ${lr.bash.reads} job GETs in ${fmtMs(lr.runMs)}; + ${lr.ours.logReads} log-blob reads (storage, not ARM)` });
     report.add({ section: 'jobpoll', name: 'ARM reads per job-hour vs ARM read limit', value: `${((analyticOurs / 12_000) * 100).toFixed(1)} %`, note: 'of 12,000 reads/hour per principal and subscription' });
