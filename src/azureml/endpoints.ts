@@ -5,8 +5,11 @@
 import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
 import { createDefaultHttpClient, createHttpHeaders, createPipelineRequest, type HttpClient } from '@azure/core-rest-pipeline';
 import { UserError, setSecret } from '../pipeline';
+import { armSend } from './arm';
 import type { AzureMLContext } from './context';
-import { AzureError, mapAzureError, oneLine, statusOf } from './errors';
+import { AzureError, armFailure, mapAzureError, oneLine, parseArmError, statusOf } from './errors';
+import { parseRetryAfter } from './jobs';
+import { wsPath } from './workspace';
 
 /** Poll interval when the service gives no Retry-After (Azure ML sends one; the SDK lets it win). */
 export const LRO_POLL_MS = 1000;
@@ -156,6 +159,68 @@ export async function updateEndpoint(ctx: AzureMLContext, name: string, edit: (b
 export async function setTraffic(ctx: AzureMLContext, name: string, traffic: Record<string, number>, o: { signal?: AbortSignal } = {}): Promise<Record<string, number>> {
   const after = await updateEndpoint(ctx, name, (b) => { b.properties.traffic = { ...traffic }; }, o);
   return { ...(after.properties.traffic ?? {}) };
+}
+
+/** `mirrorTraffic` is not in 2022-10-01 (the SDK drops it): this call alone goes through raw REST at this version. */
+export const MIRROR_API_VERSION = '2023-04-01';
+
+/**
+ * Set an endpoint's `mirrorTraffic` (`{}` clears it): GET at 2023-04-01 → edit → PUT at 2023-04-01 through the
+ * client's own pipeline (auth, retries), then wait for the PUT's Azure-AsyncOperation (Retry-After honoured). The GET
+ * at the same version carries the endpoint's other properties as they are, so the PUT changes only the mirror. A 409
+ * (operation in progress) is retried like putEndpoint. Returns the mirror the service then reports; when the endpoint
+ * already mirrors exactly that, nothing is sent.
+ */
+export async function setMirrorTraffic(ctx: AzureMLContext, name: string, mirror: Record<string, number>, o: { signal?: AbortSignal; conflictWaitMs?: number } = {}): Promise<Record<string, number>> {
+  const c: AzureMLContext = { ...ctx, signal: o.signal ?? ctx.signal };
+  const what = `mirror traffic of online endpoint '${name}'`;
+  const url = wsPath(ctx.ws, `/onlineEndpoints/${encodeURIComponent(name)}`);
+  const opts = { apiVersion: MIRROR_API_VERSION };
+  const nonZero = (m: Record<string, number> | undefined) => Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => v > 0));
+  const same = (a: Record<string, number>, b: Record<string, number>) => JSON.stringify(Object.entries(nonZero(a)).map(([k, v]) => [k.toLowerCase(), v]).sort()) === JSON.stringify(Object.entries(nonZero(b)).map(([k, v]) => [k.toLowerCase(), v]).sort());
+  const until = Date.now() + (o.conflictWaitMs ?? 120_000);
+  for (let attempt = 1; ; attempt++) {
+    const cur = await armSend<any>(c, 'GET', url, undefined, opts);
+    if (cur.status === 404) throw new UserError(`Online endpoint '${name}' no longer exists`);
+    if (cur.status < 200 || cur.status >= 300) { const e = parseArmError(cur.body); throw armFailure(cur.status, e.code, e.message, what); }
+    const ep = cur.body ?? {};
+    const p = ep.properties ?? {};
+    if (same(p.mirrorTraffic ?? {}, mirror)) return { ...(p.mirrorTraffic ?? {}) };
+    const body: Record<string, unknown> = {
+      location: ep.location, tags: ep.tags, kind: ep.kind,
+      ...(ep.identity?.type ? { identity: { type: ep.identity.type, userAssignedIdentities: ep.identity.userAssignedIdentities } } : {}),
+      ...(ep.sku ? { sku: ep.sku } : {}),
+      properties: {
+        authMode: p.authMode, description: p.description, properties: p.properties, compute: p.compute,
+        publicNetworkAccess: p.publicNetworkAccess, traffic: p.traffic ?? {}, mirrorTraffic: { ...mirror },
+      },
+    };
+    const put = await armSend<any>(c, 'PUT', url, body, opts);
+    if (put.status === 409 && Date.now() < until) { await abortableSleep(Math.min(1000 * attempt, 5000), c.signal); continue; }
+    if (put.status < 200 || put.status >= 300) { const e = parseArmError(put.body); throw armFailure(put.status, e.code, e.message, what); }
+    const op = put.headers['azure-asyncoperation'];
+    if (op) await waitForOperation(c, op, what, parseRetryAfter(put.headers['retry-after']));
+    const after = await armSend<any>(c, 'GET', url, undefined, opts);
+    if (after.status < 200 || after.status >= 300) { const e = parseArmError(after.body); throw armFailure(after.status, e.code, e.message, what); }
+    return { ...(after.body?.properties?.mirrorTraffic ?? {}) };
+  }
+}
+
+/** Poll an Azure-AsyncOperation status URL until Succeeded (Failed/Canceled → AzureError with the operation's error). */
+async function waitForOperation(ctx: AzureMLContext, statusUrl: string, what: string, firstWaitMs?: number): Promise<void> {
+  let wait = firstWaitMs ?? 0;
+  for (;;) {
+    await abortableSleep(wait, ctx.signal);
+    const r = await armSend<any>(ctx, 'GET', statusUrl);
+    if (r.status < 200 || r.status >= 300) { const e = parseArmError(r.body); throw armFailure(r.status, e.code, e.message, what); }
+    const status = String(r.body?.status ?? '');
+    if (/^succeeded$/i.test(status)) return;
+    if (/^(failed|canceled|cancelled)$/i.test(status)) {
+      const e = r.body?.error ?? {};
+      throw new AzureError(`${what} failed: ${oneLine([e.code, e.message].filter(Boolean).join('. ')) || status}`, 400, e.code);
+    }
+    wait = parseRetryAfter(r.headers['retry-after']) ?? LRO_POLL_MS;
+  }
 }
 
 export async function listDeployments(ctx: AzureMLContext, endpoint: string, signal?: AbortSignal): Promise<OnlineDeployment[]> {

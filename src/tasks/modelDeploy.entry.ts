@@ -48,6 +48,8 @@ runTask(async (signal) => {
     trafficSteps: getString('trafficSteps'),
     healthCheckRequests: getInt('healthCheckRequests', { default: 5, min: 0, max: 1000 }),
     stepWaitSeconds: getInt('stepWaitSeconds', { default: 0, min: 0, max: 3600 }),
+    mirrorPercent: getInt('mirrorPercent', { default: 0, min: 0, max: 50 }),
+    mirrorSeconds: getInt('mirrorSeconds', { default: 60, min: 0, max: 3600 }),
     deleteOldDeployment: getBool('deleteOldDeployment', false),
     logTail: getInt('logTail', { default: 100, min: 1, max: 10000 }),
     reportDir: getVariable('Agent.TempDirectory'),

@@ -10,9 +10,14 @@
 //     versions written; the new deployment created beside the live one with 0 % traffic.
 //  4. Smoke test straight at the new deployment (`azureml-model-deployment` header): N requests, every answer checked
 //     against the expected response, latency profile (p50/p95), optional p95 gate.
+//  4b. Optional mirror stage (mirrorPercent > 0, managed endpoint with another live deployment): the endpoint's
+//     mirrorTraffic = {new: N} (api-version 2023-04-01, raw REST: the SDK drops the field), requests through the
+//     endpoint for mirrorSeconds so copies reach the new deployment (their answers are discarded by the service), then
+//     the new deployment is judged by what its container log shows for that window (getLogs: scoring exceptions and
+//     5xx answers fail the stage) and its provisioningState; mirrorTraffic is cleared again before the first step.
 //  5. Traffic moves in steps; after each step a health check (requests through the endpoint without the header +
 //     the deployment's provisioningState).
-//  6. Any failure or cancellation: traffic goes back to exactly the map saved before the first change (GET → PUT, with a
+//  6. Any failure or cancellation: a mirror that was set is cleared, traffic goes back to exactly the map saved before the first change (GET → PUT, with a
 //     fresh, non-aborted signal) and the new deployment's container log tail is printed.
 //  7. Optionally the deployments that lost all their traffic are deleted; the governance hook is told.
 import { promises as fsp, statSync } from 'node:fs';
@@ -24,7 +29,7 @@ import {
 } from '../azureml';
 import {
   abortableSleep, deleteDeployment, deploymentInfo, endpointInfo, endpointKeys, endpointToken, getDeployment, getDeploymentLogs, getEndpoint,
-  listDeployments, putDeployment, putEndpoint, scoreOnce, setTraffic, updateDeploymentTags, updateEndpoint,
+  listDeployments, putDeployment, putEndpoint, scoreOnce, setMirrorTraffic, setTraffic, updateDeploymentTags, updateEndpoint,
   type DeploymentInfo, type EndpointInfo, type EndpointKind, type ScoreResult,
 } from '../azureml/endpoints';
 import {
@@ -85,6 +90,10 @@ export interface DeployInputs {
   trafficSteps?: string;
   healthCheckRequests?: number;
   stepWaitSeconds?: number;
+  /** 0..50: % of the endpoint's traffic mirrored to the new deployment before the traffic steps (0 = no mirror stage) */
+  mirrorPercent?: number;
+  /** how long the mirror stage lasts (0..3600 s, default 60) */
+  mirrorSeconds?: number;
   deleteOldDeployment?: boolean;
   logTail?: number;
   /** where the JSON deployment report goes (Agent.TempDirectory) */
@@ -110,6 +119,8 @@ export interface DeployOps {
   updateDeploymentTags(endpoint: string, name: string, tags: Record<string, string>): Promise<DeploymentInfo>;
   deleteDeployment(endpoint: string, name: string): Promise<void>;
   setTraffic(endpoint: string, traffic: Record<string, number>, signal?: AbortSignal): Promise<Record<string, number>>;
+  /** endpoint mirrorTraffic (api-version 2023-04-01); `{}` clears it; returns what the service reports */
+  setMirrorTraffic(endpoint: string, mirror: Record<string, number>, signal?: AbortSignal): Promise<Record<string, number>>;
   /** key (authMode Key) or AML token, masked */
   credential(endpoint: string, authMode: string): Promise<string>;
   logs(endpoint: string, deployment: string, tail: number, signal?: AbortSignal): Promise<string>;
@@ -131,6 +142,16 @@ export interface DeployDeps {
 
 export interface LatencyProfile { requests: number; ok: number; errors: number; p50Ms?: number; p95Ms?: number; maxMs?: number; meanMs?: number; firstError?: string }
 
+/** What the mirror stage did and saw (the container log of the window is its verdict). */
+export interface MirrorRecord {
+  percent: number; seconds: number;
+  /** requests the task sent through the endpoint during the window (answered by the live deployment) */
+  endpoint?: LatencyProfile;
+  /** what the new deployment's container log shows for the window */
+  logged: MirrorLogVerdict;
+  skipped?: string;
+}
+
 export interface StepRecord { percent: number; traffic: Record<string, number>; health?: LatencyProfile; provisioningState?: string }
 
 export interface DeployResult {
@@ -150,6 +171,7 @@ export interface DeployResult {
   /** the governance tags of an unchanged deployment were brought up to date (PATCH) */
   tagsUpdated: boolean;
   smoke?: LatencyProfile;
+  mirror?: MirrorRecord;
   steps: StepRecord[];
   deleted: string[];
   studioUrl: string;
@@ -244,6 +266,65 @@ export function rollbackTraffic(saved: Record<string, number>, current: Record<s
   // everything the saved map does not name goes back to 0
   for (const k of Object.keys(current)) if (!(k in traffic) && live.has(k.toLowerCase())) traffic[k] = 0;
   return { traffic, dropped };
+}
+
+/** mirrorPercent / mirrorSeconds checked (0 = no mirror stage); a Kubernetes endpoint cannot mirror (Azure ML limitation). */
+export function checkMirrorInputs(percent: number | undefined, seconds: number | undefined, kind: EndpointKind): { percent: number; seconds: number } {
+  const p = percent ?? 0, sec = seconds ?? 60;
+  if (!Number.isInteger(p) || p < 0 || p > 50) throw new InputError('mirrorPercent', `${p} is not a whole percentage between 0 and 50 (Azure ML mirrors at most 50% of an endpoint's traffic)`);
+  if (!Number.isInteger(sec) || sec < 0 || sec > 3600) throw new InputError('mirrorSeconds', `${sec} is not a whole number of seconds between 0 and 3600`);
+  if (p > 0 && kind === 'Kubernetes') throw new InputError('mirrorPercent', 'mirrored traffic is not supported for Kubernetes online endpoints (Azure ML limitation); set it to 0');
+  return { percent: p, seconds: sec };
+}
+
+/**
+ * Requests the task sends through the endpoint during the mirror window: at least healthCheckRequests, and enough that
+ * about three copies are expected at the mirror percentage (20 % → 15), at most 300.
+ */
+export function mirrorRequestCount(percent: number, healthCheckRequests: number): number {
+  if (percent <= 0) return 0;
+  return Math.min(300, Math.max(healthCheckRequests, Math.ceil(300 / percent)));
+}
+
+/** Lines of `after` that `before` did not have (multiset difference: log tails overlap, timestamps make lines distinct). */
+export function newLogLines(before: string, after: string): string[] {
+  const seen = new Map<string, number>();
+  for (const l of before.replace(/\r/g, '').split('\n')) seen.set(l, (seen.get(l) ?? 0) + 1);
+  const out: string[] = [];
+  for (const l of after.replace(/\r/g, '').split('\n')) {
+    const n = seen.get(l) ?? 0;
+    if (n > 0) seen.set(l, n - 1); else if (l.trim()) out.push(l);
+  }
+  return out;
+}
+
+export interface MirrorLogVerdict { scoringRequests: number; errors: number; firstError?: string }
+
+/**
+ * What the Azure ML inference server's log says about a window: access lines `"POST /score …" <status>` (counted;
+ * 5xx = error) and `Encountered Exception` (the server's line for an exception in run(); counted as errors when the
+ * log has no access lines). firstError: the exception's last traceback line (`ValueError: …`) or the access line.
+ */
+export function judgeMirrorLog(lines: readonly string[]): MirrorLogVerdict {
+  let requests = 0, failedAccess = 0, exceptions = 0;
+  let firstError: string | undefined;
+  let inTrace = false;
+  for (const l of lines) {
+    const access = /"POST \/score[^"]*"\s+(\d{3})\b/.exec(l);
+    if (access) {
+      inTrace = false;
+      requests++;
+      if (Number(access[1]) >= 500) { failedAccess++; firstError ??= `HTTP ${access[1]} from the scoring server`; }
+      continue;
+    }
+    if (/Encountered Exception/i.test(l)) { exceptions++; inTrace = true; continue; }
+    if (inTrace && /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*/.test(l.trim())) {
+      if (!firstError || /^HTTP /.test(firstError)) firstError = l.trim().slice(0, 200);
+      inTrace = false;
+    }
+  }
+  const errors = requests ? failedAccess : exceptions;
+  return { scoringRequests: requests, errors, ...(errors && firstError ? { firstError } : {}) };
 }
 
 const NAME_OK = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
@@ -404,6 +485,7 @@ function inputErrorFromSpec(input: string, e: unknown): never {
 // ---------------------------------------------------------------------------------------------------------- plan
 
 interface Plan {
+  mirror: { percent: number; seconds: number };
   endpointName: string;
   endpointSpec: OnlineEndpointSpec;
   /** authMode input given / auth_mode in the endpoint file (else an existing endpoint keeps its mode) */
@@ -537,7 +619,8 @@ async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
     throw new InputError('endpointName', `'${endpointSpec.name}' must be 3-32 characters: letters, digits and '-', starting with a letter and ending with a letter or digit`);
   }
   if (i.tags) deploymentSpec.tags = { ...(deploymentSpec.tags ?? {}), ...i.tags };
-  return { endpointName: endpointSpec.name, endpointSpec, authModeExplicit, deploymentSpec, nameFixed, modelSource: modelSource!, modelText, steps, sample, matcher, warnings };
+  const mirror = checkMirrorInputs(i.mirrorPercent, i.mirrorSeconds, endpointSpec.kind);
+  return { mirror, endpointName: endpointSpec.name, endpointSpec, authModeExplicit, deploymentSpec, nameFixed, modelSource: modelSource!, modelText, steps, sample, matcher, warnings };
 }
 
 /** Model input: a bare registered name means its latest version; `name:version` / azureml refs / ARM ids / paths pass. */
@@ -769,6 +852,8 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
   // ---- 3. writes, with a rollback on any failure
   let deploymentStarted = false;
   let trafficTouched = false;
+  /** set before the mirror PUT is sent: from then on the rollback clears the endpoint's mirrorTraffic */
+  let mirrorTouched = false;
   try {
     if (!existingEp) {
       section(`Creating online endpoint ${epName}`);
@@ -821,9 +906,22 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
       }
     }
     deps.progress(50, 'Smoke test passed');
+    const livingOthers = Object.entries(trafficBefore).some(([k, v]) => v > 0 && k.toLowerCase() !== depName.toLowerCase());
+
+    // ---- 4b. mirror stage
+    if (plan.mirror.percent > 0) {
+      if (!livingOthers || liveShare > 0) {
+        const why = liveShare > 0 ? `deployment ${depName} already has ${liveShare}% of the live traffic (a deployment cannot get both)` : `no other deployment serves traffic on ${epName} (mirroring copies live traffic)`;
+        log.info(`Mirror stage skipped: ${why}.`);
+        result.mirror = { percent: plan.mirror.percent, seconds: plan.mirror.seconds, logged: { scoringRequests: 0, errors: 0 }, skipped: why };
+      } else {
+        mirrorTouched = true;
+        result.mirror = await mirrorStage({ ops, log, deps, section, sleep, signal, plan, epName, depName, cred, scoringUri: result.scoringUri, healthN, logTail: Math.max(inputs.logTail ?? 100, 1000) });
+        mirrorTouched = false;
+      }
+    }
 
     // ---- 5. traffic steps
-    const livingOthers = Object.entries(trafficBefore).some(([k, v]) => v > 0 && k.toLowerCase() !== depName.toLowerCase());
     const steps = livingOthers ? plan.steps : [100];
     if (!livingOthers && plan.steps.length > 1) log.info(`No other deployment serves traffic on ${epName}: going straight to 100%.`);
     for (let n = 0; n < steps.length; n++) {
@@ -857,11 +955,12 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
     const cancelled = !!signal?.aborted;
     const why = cancelled ? 'Cancelled' : 'Failed';
     section(`${why}: restoring the traffic of endpoint ${epName}`);
+    const mirrorCleared = mirrorTouched ? await clearMirror(ops, epName, log) : undefined;
     const restored = await restoreTraffic(ops, epName, trafficBefore, log, result.endpointCreated);
     result.trafficAfter = restored?.traffic ?? result.trafficAfter;
     if (deploymentStarted && !cancelled) await printLogs(ops, epName, depName, inputs.logTail ?? 100, log);
-    const restoredText = !restored ? 'traffic could not be verified (see the log)'
-      : restored.changed ? `traffic restored to ${fmtTraffic(restored.traffic)}` : `traffic unchanged (${fmtTraffic(restored.traffic)})`;
+    const restoredText = (mirrorCleared === undefined ? '' : mirrorCleared ? 'mirror traffic cleared, ' : 'mirror traffic NOT cleared (see the log), ') + (!restored ? 'traffic could not be verified (see the log)'
+      : restored.changed ? `traffic restored to ${fmtTraffic(restored.traffic)}` : `traffic unchanged (${fmtTraffic(restored.traffic)})`);
     if (cancelled) {
       log.info(`Cancelled during the rollout of ${depName}: ${restoredText}.`);
       throw signal!.reason ?? err;
@@ -931,6 +1030,86 @@ async function restoreTraffic(ops: DeployOps, ep: string, saved: Record<string, 
   }
 }
 
+interface MirrorStageArgs {
+  ops: DeployOps; log: DeployDeps['log']; deps: DeployDeps; section(t: string): void; sleep(ms: number, signal?: AbortSignal): Promise<void>; signal?: AbortSignal;
+  plan: Plan; epName: string; depName: string; cred?: string; scoringUri?: string; healthN: number; logTail: number;
+}
+
+/**
+ * Mirror N % of the endpoint's traffic to the new deployment for the window, send requests through the endpoint meanwhile
+ * (spread over the window), then judge the deployment by its container log for the window and its provisioningState.
+ * Clears the mirror when the deployment passes; on a failure the caller's rollback clears it.
+ */
+async function mirrorStage(a: MirrorStageArgs): Promise<MirrorRecord> {
+  const { ops, log, epName, depName, signal } = a;
+  const { percent, seconds } = a.plan.mirror;
+  a.section(`Mirror stage: ${percent}% of the traffic of ${epName} copied to ${depName} for ${seconds} s (its answers are discarded)`);
+  let before = '';
+  try { before = await ops.logs(epName, depName, a.logTail, signal); } catch (e) {
+    signal?.throwIfAborted();
+    log.warning(`Could not read the container log of ${depName} before the mirror window (${(e as Error).message}): the whole log tail is judged.`);
+  }
+  const set = await ops.setMirrorTraffic(epName, { [depName]: percent }, signal);
+  log.info(`Mirror traffic of ${epName}: ${fmtTraffic(set)} (live traffic unchanged).`);
+  a.deps.progress(52, `Mirroring ${percent}%`);
+
+  const rec: MirrorRecord = { percent, seconds, logged: { scoringRequests: 0, errors: 0 } };
+  const sample = a.plan.sample;
+  const n = sample && a.cred && a.scoringUri ? mirrorRequestCount(percent, a.healthN) : 0;
+  const windowMs = seconds * 1000;
+  const t0 = Date.now();
+  const runs: Array<{ ms: number; ok: boolean; error?: string }> = [];
+  if (n) log.info(`Sending ${n} request(s) through endpoint ${epName} over ${seconds} s (about ${Math.round((n * percent) / 100)} copies expected at ${depName}).`);
+  else log.info(`No sample request: the window carries only the endpoint's own traffic.`);
+  let reported = 0;
+  const report = () => {
+    const elapsed = Math.min(seconds, Math.round((Date.now() - t0) / 1000));
+    const quarter = seconds ? Math.floor((4 * elapsed) / seconds) : 4;
+    if (quarter > reported && quarter < 4) { reported = quarter; log.info(`Mirror stage: ${elapsed}/${seconds} s${n ? `, ${runs.length}/${n} request(s) sent` : ''}`); }
+    a.deps.progress(52 + Math.round((6 * elapsed) / Math.max(1, seconds)), `Mirroring ${percent}% (${elapsed}/${seconds} s)`);
+  };
+  for (let i = 0; i < n; i++) {
+    runs.push(...await scoreMany(ops, a.scoringUri!, sample!, a.cred!, 1, undefined, undefined, signal));
+    report();
+    const next = t0 + ((i + 1) * windowMs) / n;
+    if (next > Date.now()) await a.sleep(next - Date.now(), signal);
+  }
+  while (Date.now() < t0 + windowMs) { await a.sleep(Math.min(5000, t0 + windowMs - Date.now()), signal); report(); }
+  if (n) {
+    rec.endpoint = latencyProfile(runs);
+    log.info(`Mirror window: ${rec.endpoint.ok}/${rec.endpoint.requests} OK through the endpoint (answered by the live deployment), p95 ${rec.endpoint.p95Ms} ms`);
+    if (rec.endpoint.errors) throw new UserError(`Mirror stage: ${rec.endpoint.errors} of ${rec.endpoint.requests} request(s) through endpoint ${epName} failed (first: ${rec.endpoint.firstError})`);
+  }
+
+  // the verdict: the deployment's own state and what its container log shows for the window
+  const dep = await ops.getDeployment(epName, depName);
+  if (dep?.provisioningState !== 'Succeeded') throw new UserError(`Mirror stage: deployment ${depName} is ${dep?.provisioningState ?? 'gone'}`);
+  const after = await ops.logs(epName, depName, a.logTail, signal);
+  rec.logged = judgeMirrorLog(newLogLines(before, after));
+  const l = rec.logged;
+  if (l.errors) {
+    throw new UserError(`Mirror stage failed: deployment ${depName} logged ${l.errors} failed scoring request(s)${l.scoringRequests ? ` of ${l.scoringRequests}` : ''} on mirrored traffic in ${seconds} s (first: ${l.firstError ?? 'see its container log'})`);
+  }
+  if (!l.scoringRequests) log.warning(`The container log of ${depName} shows no scoring request in the mirror window (no copy arrived, or its server logs no access lines): nothing to judge beyond its provisioning state.`);
+  else log.info(`Mirror stage passed: deployment ${depName} logged ${l.scoringRequests} scoring request(s) in the window, none failed.`);
+  const cleared = await ops.setMirrorTraffic(epName, {}, signal);
+  log.info(`Mirror traffic of ${epName} cleared (${fmtTraffic(cleared)}).`);
+  a.deps.progress(60, 'Mirror stage passed');
+  return rec;
+}
+
+/** The rollback's half for the mirror: `{}` with a fresh signal (also after a cancellation); false when it failed. */
+async function clearMirror(ops: DeployOps, ep: string, log: DeployDeps['log']): Promise<boolean> {
+  try {
+    const m = await ops.setMirrorTraffic(ep, {}, AbortSignal.timeout(180_000));
+    log.info(`Mirror traffic of ${ep} cleared${Object.values(m).some((v) => v > 0) ? ` (the service still reports ${fmtTraffic(m)})` : ''}.`);
+    return !Object.values(m).some((v) => v > 0);
+  } catch (e) {
+    log.warning(`Clearing the mirror traffic of ${ep} failed: ${(e as Error).message}. Set it back by hand: az ml online-endpoint update --name ${ep} --mirror-traffic "" (or set every deployment's mirror traffic to 0).`);
+    return false;
+  }
+}
+
 async function printLogs(ops: DeployOps, ep: string, dep: string, tail: number, log: DeployDeps['log']): Promise<void> {
   try {
     const text = await ops.logs(ep, dep, tail, AbortSignal.timeout(60_000));
@@ -948,7 +1127,7 @@ async function writeReport(inputs: DeployInputs, r: DeployResult, model: string)
     endpoint: r.endpointName, deployment: r.deploymentName, endpointType: r.endpointKind.toLowerCase(), model, modelId: r.modelId,
     scoringUri: r.scoringUri, studioUrl: r.studioUrl, unchanged: r.unchanged,
     trafficBefore: r.trafficBefore, trafficAfter: r.trafficAfter,
-    smokeTest: r.smoke ?? null, steps: r.steps, deletedDeployments: r.deleted, finishedAt: new Date().toISOString(),
+    smokeTest: r.smoke ?? null, mirrorStage: r.mirror ?? null, steps: r.steps, deletedDeployments: r.deleted, finishedAt: new Date().toISOString(),
   };
   await fsp.mkdir(inputs.reportDir, { recursive: true });
   const file = path.join(inputs.reportDir, `deployment-report-${r.endpointName}-${r.deploymentName}.json`);
@@ -974,6 +1153,10 @@ export function deploySummary(r: DeployResult): string {
   if (r.smoke) {
     const s = r.smoke;
     lines.push(`| Smoke test | ${s.ok}/${s.requests} OK, p50 ${s.p50Ms} ms, p95 ${s.p95Ms} ms, max ${s.maxMs} ms |`);
+  }
+  if (r.mirror) {
+    const m = r.mirror;
+    lines.push(`| Mirror stage | ${m.skipped ? `${m.percent}% requested, skipped: ${esc(m.skipped)}` : `${m.percent}% of the traffic for ${m.seconds} s: ${m.logged.scoringRequests} mirrored request(s) in ${esc(r.deploymentName)}'s log, ${m.logged.errors} failed${m.endpoint ? `; ${m.endpoint.ok}/${m.endpoint.requests} OK through the endpoint` : ''}`} |`);
   }
   if (r.deleted.length) lines.push(`| Deleted | ${esc(r.deleted.join(', '))} |`);
   if (r.steps.length) {
@@ -1011,6 +1194,7 @@ export function azureDeployOps(ctx: AzureMLContext): DeployOps {
     updateDeploymentTags: async (ep, name, tags) => deploymentInfo(await updateDeploymentTags(ctx, ep, name, tags)),
     deleteDeployment: (ep, name) => deleteDeployment(ctx, ep, name),
     setTraffic: (ep, t, signal) => setTraffic(ctx, ep, t, { signal }),
+    setMirrorTraffic: (ep, m, signal) => setMirrorTraffic(ctx, ep, m, { signal }),
     credential: async (ep, authMode) => (authMode === 'Key' ? (await endpointKeys(ctx, ep)).primaryKey : await endpointToken(ctx, ep)),
     logs: (ep, dep, tail, signal) => getDeploymentLogs(ctx, ep, dep, { tail, signal }),
     score: (uri, body, o) => scoreOnce(uri, body, o),

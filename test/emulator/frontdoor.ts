@@ -12,8 +12,10 @@
 //    (404 if there is no such deployment); otherwise a deterministic weighted choice over `traffic`: request n
 //    of an endpoint falls in bucket (n·37 + 11) mod 100, so every 100 consecutive requests split exactly by the
 //    weights. No deployment with traffic > 0 → 404 "No valid deployments to route to…" (the service's text).
-//  - mirrorTraffic (api-version ≥ 2023-04-01 only; see arm/endpoints.ts): a copy of the request goes to the mirror
-//    deployment for its share of requests; its answer is dropped.
+//  - mirrorTraffic (api-version ≥ 2023-04-01 only; see arm/endpoints.ts): for its share of the requests routed by
+//    traffic (not those with the deployment header), a copy goes to the mirror deployment (bucketOf over a counter
+//    of its own); its answer is dropped, so a failing mirror shows only in its container log (getLogs) — and in
+//    the deployment record's `mirrored` counts, which tests read.
 //  - the scoring script's answer comes back as is with `azureml-model-deployment: <who served it>`; a non-200
 //    from the script's server → 424 with ms-azureml-model-error-statuscode / ms-azureml-model-error-reason;
 //    requestSettings.requestTimeout exceeded → 408; a deployment that is not running (Failed, Creating) → 503.
@@ -142,7 +144,8 @@ export class FrontDoor {
     this.mirrorCounters.set(ep.resource.id, n + 1);
     if (bucketOf(n) >= pct) return;
     const d = this.m.deploymentsOf(ep.resource.id).find((x) => String(x.resource.name).toLowerCase() === name.toLowerCase());
-    if (d) void this.forward(d, req, {}).catch(() => undefined);
+    // fire and forget: the client's answer never waits for the copy, and the copy's answer is dropped
+    if (d) void this.forward(d, req, {}).then((r) => this.m.recordMirrored(d, r.status), () => this.m.recordMirrored(d, 0));
   }
 
   private async forward(d: DeploymentRecord, req: Req, base: Record<string, string>): Promise<Res> {

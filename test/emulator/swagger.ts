@@ -398,6 +398,18 @@ export function findOperation(method: string, path: string): OperationMatch | un
 
 // ---------------------------------------------------------------------------------------------- validation
 
+/**
+ * Newer api-versions accepted for single operations, validated against the 2022-10-01 operation: the service
+ * takes them, and what they add is one field our specs do not have (ARM ignores unknown properties, so the
+ * rest of the body is still checked as 2022-10-01). Only where a client needs it:
+ *  - OnlineEndpoints_CreateOrUpdate @ 2023-04-01: `properties.mirrorTraffic` (the deploy task's mirror stage;
+ *    arm/endpoints.ts validates the field itself: ≤ 50 %, one deployment, not one with live traffic, not on a
+ *    Kubernetes endpoint).
+ */
+export const NEWER_API_VERSIONS: Record<string, string[]> = {
+  OnlineEndpoints_CreateOrUpdate: ['2023-04-01'],
+};
+
 /** Validates a request; undefined when no operation in the spec matches method + path. */
 export function validateRequest(method: string, path: string, query: URLSearchParams | Record<string, string>, body: unknown): ValidationResult | undefined {
   const q = new URLSearchParams(query instanceof URLSearchParams ? query : (query ?? {}));
@@ -414,7 +426,7 @@ export function validateRequest(method: string, path: string, query: URLSearchPa
   for (const p of op.params.filter((x) => x.name === 'api-version')) {
     const v = getQuery(q, p.name);
     if (v === undefined || v === '') { errors.push(`The api-version query parameter (?api-version=) is required for all requests.`); code = 'MissingApiVersionParameter'; }
-    else if (!cands.some((c) => c.op.apiVersion === v)) {
+    else if (!cands.some((c) => c.op.apiVersion === v) && !(NEWER_API_VERSIONS[op.operationId] ?? []).includes(v)) {
       errors.push(`The api-version '${v}' is invalid. The supported versions are '${[...new Set(cands.map((c) => c.op.apiVersion))].join("','")}'.`);
       code = 'InvalidApiVersionParameter';
     }

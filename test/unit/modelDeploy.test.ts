@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { InputError } from '../../src/pipeline/errors';
 import { releaseArtifacts } from '../../src/pipeline/releaseArtifacts';
 import {
+  checkMirrorInputs, judgeMirrorLog, mirrorRequestCount, newLogLines,
   defaultDeploymentName, deployModel, deploySummary, isoDurationMs, latencyProfile, modelFromRelease, parseExpectedResponse, parseTrafficSteps, percentile,
   rollbackTraffic, sameTraffic, stepTraffic,
   type ComputeInfo, type DeployInputs, type DeployOps, type Governance, type PlanningResolver,
@@ -209,11 +210,35 @@ class FakeAzure implements DeployOps {
     this.onSetTraffic?.(t);
     return { ...t };
   }
+  mirror: Record<string, number> = {};
+  mirrorHistory: Array<Record<string, number>> = [];
+  onSetMirror?: (m: Record<string, number>) => void;
+  /** container log lines per deployment (the fixed two lines come first) */
+  depLogs = new Map<string, string[]>();
+  async setMirrorTraffic(_ep: string, m: Record<string, number>, signal?: AbortSignal) {
+    if (signal) this.restoreSignals.push(signal);
+    this.calls.push(`mirror ${JSON.stringify(m)}`);
+    this.mirrorHistory.push({ ...m });
+    this.mirror = { ...m };
+    this.onSetMirror?.(m);
+    return { ...m };
+  }
   async credential(_ep: string, _mode: string) { return 'fake-key-123456'; }
-  async logs(_ep: string, dep: string) { return `log line of ${dep}\nTraceback: boom`; }
+  async logs(_ep: string, dep: string) { return [`log line of ${dep}`, 'Traceback: boom', ...(this.depLogs.get(dep) ?? [])].join('\n'); }
   async score(_uri: string, _body: string, o: { deployment?: string }) {
     let dep = o.deployment;
-    if (!dep) { const t = [...Object.entries(this.endpoints.values().next().value!.traffic)].filter(([, v]) => v > 0); dep = t[this.routed++ % t.length]![0]; }
+    if (!dep) {
+      const t = [...Object.entries(this.endpoints.values().next().value!.traffic)].filter(([, v]) => v > 0); dep = t[this.routed++ % t.length]![0];
+      // every request is copied (a fake with 100 % mirroring): the copy's answer goes only to its log
+      for (const [m, pct] of Object.entries(this.mirror)) {
+        if (!pct) continue;
+        const a = this.answer(m);
+        const lines = this.depLogs.get(m) ?? [];
+        if (a.status >= 500) lines.push(`2024-01-01 00:00:${String(lines.length).padStart(2, '0')} E [1] azmlinfsrv - Encountered Exception: Traceback (most recent call last):`, '  File "score.py", line 9, in run', 'KeyError: \'age\'');
+        lines.push(`2024-01-01 00:00:${String(lines.length).padStart(2, '0')} I [1] azmlinfsrv - 127.0.0.1 "POST /score HTTP/1.1" ${a.status} -`);
+        this.depLogs.set(m, lines);
+      }
+    }
     return this.answer(dep);
   }
   resolver(): PlanningResolver {
@@ -315,6 +340,52 @@ describe('rollout with fakes', () => {
     assert.deepEqual(az.endpoints.get('ep1')!.traffic, { 'churn-v1': 100, 'churn-v2': 0 });
     assert.ok(az.restoreSignals.length >= 1 && az.restoreSignals.every((s) => !s!.aborted));
     assert.ok(l.lines.some((x) => /Cancelled during the rollout of churn-v2: traffic restored to churn-v1 100%/.test(x)));
+  });
+
+  test('mirror stage: mirror {new: N} set after the smoke test, judged by the log of the window, cleared before the first step', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
+    const r = await deployModel(base({ trafficSteps: '50,100', mirrorPercent: 20, mirrorSeconds: 0 }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd, sleep: async () => undefined });
+    assert.deepEqual(az.mirrorHistory, [{ 'churn-v2': 20 }, {}]);
+    const order = az.calls.filter((c) => /^(mirror|traffic)/.test(c));
+    assert.deepEqual(order, ['mirror {"churn-v2":20}', 'mirror {}', 'traffic {"churn-v1":50,"churn-v2":50}', 'traffic {"churn-v1":0,"churn-v2":100}']);
+    assert.equal(r.mirror?.percent, 20);
+    assert.equal(r.mirror?.endpoint?.requests, 15, 'mirrorRequestCount(20, 2)');
+    assert.deepEqual(r.mirror?.logged, { scoringRequests: 15, errors: 0 });
+    assert.match(deploySummary(r), /\| Mirror stage \| 20% of the traffic for 0 s: 15 mirrored request\(s\) in churn-v2's log, 0 failed; 15\/15 OK through the endpoint \|/);
+  });
+
+  test('mirror stage failure: the log of the window shows scoring errors → mirror cleared, traffic never touched', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
+    // the smoke test (header) passes; copies that arrive by mirroring fail
+    az.onSetMirror = (m) => { if (m['churn-v2']) az.answer = (dep) => ({ status: dep === 'churn-v2' ? 500 : 200, body: '{}', ms: 4, servedBy: dep }); };
+    await assert.rejects(deployModel(base({ trafficSteps: '50,100', mirrorPercent: 50, mirrorSeconds: 0 }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd, sleep: async () => undefined }),
+      /^UserError: Mirror stage failed: deployment churn-v2 logged 6 failed scoring request\(s\) of 6 on mirrored traffic in 0 s \(first: KeyError: 'age'\); mirror traffic cleared, traffic unchanged \(churn-v1 100%\)$/);
+    assert.deepEqual(az.mirrorHistory, [{ 'churn-v2': 50 }, {}]);
+    assert.deepEqual(az.trafficHistory, []);
+    assert.ok(l.lines.some((x) => /container log of deployment churn-v2/.test(x)));
+  });
+
+  test('cancellation in the mirror window clears the mirror with a signal that is not aborted', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
+    const ac = new AbortController();
+    az.onSetMirror = (m) => { if (m['churn-v2']) setTimeout(() => ac.abort(new Error('Cancelled (SIGINT)')), 5); };
+    await assert.rejects(deployModel(base({ mirrorPercent: 10, mirrorSeconds: 30, healthCheckRequests: 0, sampleRequestFile: undefined }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd, signal: ac.signal }), /Cancelled \(SIGINT\)/);
+    assert.deepEqual(az.mirrorHistory, [{ 'churn-v2': 10 }, {}]);
+    // the mirror was set with the task's signal; the rollback clears it with a fresh one
+    assert.equal(az.restoreSignals[0], ac.signal);
+    assert.equal(az.restoreSignals.at(-1)!.aborted, false);
+    assert.ok(l.lines.some((x) => /Cancelled during the rollout of churn-v2: mirror traffic cleared, traffic unchanged \(churn-v1 100%\)/.test(x)), l.lines.join('\n'));
+  });
+
+  test('mirror stage skipped without a live deployment; Kubernetes refused before anything is read', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); const l = log();
+    const r = await deployModel(base({ mirrorPercent: 20 }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd });
+    assert.match(r.mirror?.skipped ?? '', /no other deployment serves traffic on ep1/);
+    assert.deepEqual(az.mirrorHistory, []);
+    const k = new FakeAzure();
+    await assert.rejects(deployModel(base({ endpointType: 'kubernetes', compute: 'k8s-compute', mirrorPercent: 10 }), { ops: k, log: log().log, progress: () => undefined, context: {}, cwd }),
+      (e: unknown) => e instanceof InputError && e.input === 'mirrorPercent' && /not supported for Kubernetes online endpoints/.test(e.message));
+    assert.deepEqual(k.calls, []);
   });
 
   test('rerun with the model already at 100 %: nothing written', async () => {
@@ -526,4 +597,42 @@ describe('corpus: every online deployment YAML goes through the task (parsing, l
       assert.deepEqual(r.trafficAfter, { [spec.name]: 100 });
     });
   }
+});
+
+describe('mirror stage helpers', () => {
+  test('inputs: 0..50 %, 0..3600 s, not on Kubernetes', () => {
+    assert.deepEqual(checkMirrorInputs(undefined, undefined, 'Managed'), { percent: 0, seconds: 60 });
+    assert.deepEqual(checkMirrorInputs(50, 0, 'Managed'), { percent: 50, seconds: 0 });
+    assert.deepEqual(checkMirrorInputs(0, 10, 'Kubernetes'), { percent: 0, seconds: 10 });
+    for (const [p, sec, kind, input] of [[80, 60, 'Managed', 'mirrorPercent'], [-1, 60, 'Managed', 'mirrorPercent'], [2.5, 60, 'Managed', 'mirrorPercent'], [10, 4000, 'Managed', 'mirrorSeconds'], [10, 60, 'Kubernetes', 'mirrorPercent']] as const) {
+      assert.throws(() => checkMirrorInputs(p, sec, kind), (e: unknown) => e instanceof InputError && e.input === input, `${p} ${sec} ${kind}`);
+    }
+  });
+  test('request count: about three copies expected, at least the health-check count, at most 300', () => {
+    assert.equal(mirrorRequestCount(20, 5), 15);
+    assert.equal(mirrorRequestCount(50, 5), 6);
+    assert.equal(mirrorRequestCount(50, 10), 10);
+    assert.equal(mirrorRequestCount(1, 5), 300);
+    assert.equal(mirrorRequestCount(0, 5), 0);
+  });
+  test('new log lines: the multiset difference of two overlapping tails', () => {
+    assert.deepEqual(newLogLines('a\nb\nc', 'b\nc\nd\ne'), ['d', 'e']);
+    assert.deepEqual(newLogLines('x\nx', 'x\nx\nx'), ['x']);
+    assert.deepEqual(newLogLines('', 'a\r\n\nb'), ['a', 'b']);
+    assert.deepEqual(newLogLines('a', 'a'), []);
+  });
+  test('log verdict: access lines counted (5xx = error), exceptions when there are no access lines', () => {
+    const lines = [
+      '2024-05-01 10:00:00,001 I [7] azmlinfsrv - 127.0.0.1 "POST /score HTTP/1.1" 200 -',
+      '2024-05-01 10:00:00,002 E [7] azmlinfsrv - Encountered Exception: Traceback (most recent call last):',
+      '  File "/var/azureml-app/score.py", line 30, in run',
+      'RuntimeError: feature store timed out',
+      '2024-05-01 10:00:00,003 I [7] azmlinfsrv - 127.0.0.1 "POST /score HTTP/1.1" 500 -',
+      '2024-05-01 10:00:00,004 I [7] azmlinfsrv - 127.0.0.1 "GET / HTTP/1.1" 200 -',
+    ];
+    assert.deepEqual(judgeMirrorLog(lines), { scoringRequests: 2, errors: 1, firstError: 'RuntimeError: feature store timed out' });
+    assert.deepEqual(judgeMirrorLog(lines.filter((l) => !/POST/.test(l))), { scoringRequests: 0, errors: 1, firstError: 'RuntimeError: feature store timed out' });
+    assert.deepEqual(judgeMirrorLog([lines[4]!]), { scoringRequests: 1, errors: 1, firstError: 'HTTP 500 from the scoring server' });
+    assert.deepEqual(judgeMirrorLog([lines[0]!, lines[5]!]), { scoringRequests: 1, errors: 0 });
+  });
 });

@@ -273,3 +273,17 @@ test('noUnknownProperties (translator tests) reports properties the swagger does
   assert.deepEqual(validateBody('ModelVersions_CreateOrUpdate', { properties: { stage: 'Production' } }, { noUnknownProperties: true }),
     ['properties.stage: unknown property (not in the 2022-10-01 swagger)']);
 });
+
+test('api-version 2023-04-01 only for the online endpoint PUT (mirrorTraffic); the body is still checked against 2022-10-01', () => {
+  const ep = `${WS}/onlineEndpoints/ep1`;
+  const v = { 'api-version': '2023-04-01' };
+  const ok = validateRequest('PUT', ep, v, { location: 'eastus', properties: { authMode: 'Key', traffic: { blue: 100 }, mirrorTraffic: { green: 20 } } });
+  assert.deepEqual(ok, { operationId: 'OnlineEndpoints_CreateOrUpdate', errors: [] });
+  const bad = validateRequest('PUT', ep, v, { location: 'eastus', properties: { authMode: 'Password', traffic: { blue: 'all' } } });
+  assert.equal(bad?.code, 'UserError');
+  assert.ok(bad!.errors.some((e) => /authMode/.test(e)) && bad!.errors.some((e) => /traffic/.test(e)), bad!.errors.join('; '));
+  // nowhere else
+  assert.equal(validateRequest('PUT', `${ep}/deployments/green`, v, { location: 'eastus', properties: { endpointComputeType: 'Managed' } })?.code, 'InvalidApiVersionParameter');
+  assert.equal(validateRequest('PATCH', ep, v, { tags: {} })?.code, 'InvalidApiVersionParameter');
+  assert.equal(validateRequest('PUT', ep, { 'api-version': '2024-04-01' }, { location: 'eastus', properties: { authMode: 'Key' } })?.code, 'InvalidApiVersionParameter');
+});

@@ -52,6 +52,8 @@ export interface EndpointRecord {
   keys: { primaryKey: string; secondaryKey: string };
   tokenSecret: string;                             // signs AML tokens of this endpoint
   busy?: string;                                   // operation id while Creating/Updating/Deleting
+  /** every mirrorTraffic a PUT at api-version ≥ 2023-04-01 set, in order (what the service was told; for tests) */
+  mirrorHistory?: Array<Record<string, number>>;
 }
 export interface DeploymentRuntime {
   hostKey: string;                                 // key in ScoringHosts
@@ -65,12 +67,16 @@ export interface DeploymentRecord {
   lastHostKey?: string;                            // host of the latest provisioning attempt (its log is what getLogs shows)
   generation: number;
   busy?: string;
+  /** copies of scoring requests the front door mirrored to this deployment, and how many got a non-200 answer */
+  mirrored?: { requests: number; failed: number };
 }
 
 // ------------------------------------------------------------------ helpers
 function wsId(p: Record<string, string>): string {
   return `/subscriptions/${p.sub}/resourceGroups/${p.rg}/providers/${PROVIDER}/workspaces/${p.ws}`;
 }
+/** mirrorTraffic is known from api-version 2023-04-01 (ISO dates compare as strings) */
+export function mirrorApi(apiVersion: string | undefined): boolean { return (apiVersion ?? '') >= '2023-04-01'; }
 function endpointId(p: Record<string, string>, name = p.ep): string { return `${wsId(p)}/onlineEndpoints/${name}`; }
 function deploymentId(p: Record<string, string>, name = p.dep): string { return `${endpointId(p)}/deployments/${name}`; }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -221,14 +227,20 @@ export class OnlineEndpoints {
     const r = this.endpointRecord(id);
     if (r) { fn(r); this.putEndpoint(r); }
   }
+  /** the front door's note of one mirrored copy and its (discarded) answer */
+  recordMirrored(d: DeploymentRecord, status: number): void {
+    this.patchDeployment(d.resource.id, (r) => { r.mirrored = { requests: (r.mirrored?.requests ?? 0) + 1, failed: (r.mirrored?.failed ?? 0) + (status === 200 ? 0 : 1) }; });
+  }
   private patchDeployment(id: string, fn: (r: DeploymentRecord) => void): void {
     const r = this.ctx.store.get<DeploymentRecord>(KIND_DEPLOYMENTS, id);
     if (r) { fn(r); this.putDeployment(r); }
   }
 
   /** the endpoint resource as the service returns it (scoring URIs follow the current front door port) */
-  async view(rec: EndpointRecord): Promise<any> {
+  async view(rec: EndpointRecord, apiVersion?: string): Promise<any> {
     const r = structuredClone(rec.resource);
+    // mirrorTraffic is a 2023-04-01 field: older api-versions do not show it
+    if (!mirrorApi(apiVersion)) delete r.properties.mirrorTraffic;
     const base = await this.frontDoor.baseUrl();
     r.properties.scoringUri = `${base}endpoints/${r.name}/score`;
     r.properties.swaggerUri = `${base}endpoints/${r.name}/swagger.json`;
@@ -262,10 +274,12 @@ export class OnlineEndpoints {
     return out;
   }
 
-  private validateMirror(epName: string, mirror: Record<string, unknown> | null | undefined, traffic: Record<string, number>, deployments: DeploymentRecord[]): Record<string, number> | undefined {
+  private validateMirror(epName: string, mirror: Record<string, unknown> | null | undefined, traffic: Record<string, number>, deployments: DeploymentRecord[], kubernetes: boolean): Record<string, number> | undefined {
     if (mirror === undefined || mirror === null) return undefined;
     const m = this.validateTraffic(epName, mirror, deployments, 'Mirror traffic');
     const nonZero = Object.entries(m).filter(([, v]) => v > 0);
+    // "Mirror traffic isn't currently supported for Kubernetes online endpoints" (how-to-safely-rollout-online-endpoints)
+    if (kubernetes && nonZero.length) fail(400, 'BadArgument', `Mirror traffic is not supported for Kubernetes online endpoints (endpoint ${epName}).`);
     if (nonZero.length > 1) fail(400, 'BadArgument', `Mirror traffic can be set for only one deployment; got ${nonZero.map(([k]) => k).join(', ')}.`);
     for (const [k, v] of nonZero) {
       if (v > 50) fail(400, 'BadArgument', `Mirror traffic for deployment ${k} cannot exceed 50 percent; got ${v}.`);
@@ -321,9 +335,18 @@ export class OnlineEndpoints {
     if (effectiveCompute) this.kubernetesCompute(req, effectiveCompute);
     const deployments = this.deploymentsOf(id);
     const traffic = this.validateTraffic(name, props.traffic, deployments);
-    // mirrorTraffic exists from api-version 2023-04-01; at older versions the service ignores the field
-    const mirrorSupported = (req.query.get('api-version') ?? '') >= '2023-04-01';
-    const mirror = mirrorSupported ? this.validateMirror(name, props.mirrorTraffic, traffic, deployments) : undefined;
+    // mirrorTraffic exists from api-version 2023-04-01 (the swagger pre-handler accepts that version for this
+    // operation and validates the rest of the body against 2022-10-01, see swagger.ts); at older versions the
+    // service ignores the field and the endpoint keeps its mirror
+    const mirrorSupported = mirrorApi(req.query.get('api-version') ?? undefined);
+    const mirror = mirrorSupported ? this.validateMirror(name, props.mirrorTraffic, traffic, deployments, !!effectiveCompute) : undefined;
+    if (!mirrorSupported) {
+      // the kept mirror still holds: a deployment cannot get live traffic while it is mirrored to
+      for (const [k, v] of Object.entries<number>(prev?.resource.properties.mirrorTraffic ?? {})) {
+        const live = Object.entries(traffic).find(([t]) => t.toLowerCase() === k.toLowerCase())?.[1] ?? 0;
+        if (v > 0 && live > 0) fail(400, 'BadArgument', `Deployment ${k} cannot receive both live traffic and mirror traffic.`);
+      }
+    }
 
     const location = ws.location ?? this.ctx.ids.location;
     const isNew = !prev;
@@ -355,6 +378,8 @@ export class OnlineEndpoints {
     };
     if (body.sku) resource.sku = body.sku;
     const rec: EndpointRecord = { resource, keys, tokenSecret: prev?.tokenSecret ?? randomBytes(32).toString('hex') };
+    const history = [...(prev?.mirrorHistory ?? []), ...(mirror !== undefined ? [mirror] : [])];
+    if (history.length) rec.mirrorHistory = history;
     const { id: opId, headers } = this.ctx.lro.begin(req, {
       durationMs: 0,
       work: async () => {
@@ -365,13 +390,13 @@ export class OnlineEndpoints {
     rec.busy = opId;
     rec.resource.properties.properties.AzureAsyncOperationUri = headers['Azure-AsyncOperation'];
     this.putEndpoint(rec);
-    return { status: isNew ? 201 : 200, headers: { 'Azure-AsyncOperation': headers['Azure-AsyncOperation'], ...(headers['Retry-After'] ? { 'Retry-After': headers['Retry-After'] } : {}) }, body: await this.view(rec) };
+    return { status: isNew ? 201 : 200, headers: { 'Azure-AsyncOperation': headers['Azure-AsyncOperation'], ...(headers['Retry-After'] ? { 'Retry-After': headers['Retry-After'] } : {}) }, body: await this.view(rec, req.query.get('api-version') ?? undefined) };
   }
 
   private async getEndpointHandler(req: Req): Promise<Res> {
     const rec = this.endpointRecord(endpointId(req.params));
     if (!rec) return this.endpointNotFound(req);
-    return { status: 200, body: await this.view(rec) };
+    return { status: 200, body: await this.view(rec, req.query.get('api-version') ?? undefined) };
   }
 
   private endpointNotFound(req: Req): Res {
@@ -381,7 +406,7 @@ export class OnlineEndpoints {
   private async listEndpointsHandler(req: Req): Promise<Res> {
     this.checkWorkspace(req);
     const all = this.ctx.store.list<EndpointRecord>(KIND_ENDPOINTS, wsId(req.params) + '/onlineEndpoints/');
-    let items = await Promise.all(all.map((r) => this.view(r)));
+    let items = await Promise.all(all.map((r) => this.view(r, req.query.get('api-version') ?? undefined)));
     const nameFilter = req.query.get('name');
     if (nameFilter) items = items.filter((e) => e.name === nameFilter);
     const computeType = req.query.get('computeType');
@@ -401,7 +426,7 @@ export class OnlineEndpoints {
     if (body.identity?.type) rec.resource.identity = { ...rec.resource.identity, ...body.identity };
     rec.resource.systemData = systemData(req, rec.resource.systemData);
     this.putEndpoint(rec);
-    const view = await this.view(rec);
+    const view = await this.view(rec, req.query.get('api-version') ?? undefined);
     return this.ctx.lro.accepted(req, { work: () => view });
   }
 
