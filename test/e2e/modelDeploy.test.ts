@@ -14,8 +14,10 @@ const ENV = 'azureml:AzureML-sklearn-1.5:1';
 let box: AzureInABox;
 let cwd: string;
 
-interface Stored { resource: { name: string; tags: Record<string, string>; properties: Record<string, any> } }
+interface Stored { resource: { name: string; tags: Record<string, string>; properties: Record<string, any> }; mirrorHistory?: Array<Record<string, number>>; mirrored?: { requests: number; failed: number } }
 const endpointOf = (name: string) => box.store.list<Stored>('onlineEndpoints').find((e) => e.resource.name === name)?.resource;
+const endpointRecordOf = (name: string) => box.store.list<Stored>('onlineEndpoints').find((e) => e.resource.name === name);
+const deploymentRecordOf = (ep: string, d: string) => box.store.list<Stored>('onlineDeployments').find((x) => (x as any).resource.id.includes(`/onlineEndpoints/${ep}/deployments/${d}`));
 const trafficOf = (name: string) => ({ ...(endpointOf(name)?.properties.traffic ?? {}) }) as Record<string, number>;
 const deploymentsOf = (ep: string) => box.store.list<Stored>('onlineDeployments').filter((d) => d.resource.properties && (d as any).resource.id.includes(`/onlineEndpoints/${ep}/`)).map((d) => d.resource);
 
@@ -46,6 +48,7 @@ before(async () => {
   cwd = mkdtempSync(path.join(tmpdir(), 'deploy-e2e-'));
   cpSync(path.join(FIX, 'ok'), path.join(cwd, 'ok'), { recursive: true });
   cpSync(path.join(FIX, 'crash'), path.join(cwd, 'crash'), { recursive: true });
+  cpSync(path.join(FIX, 'degrading'), path.join(cwd, 'degrading'), { recursive: true });
   cpSync(path.join(FIX, 'sample-request.json'), path.join(cwd, 'sample-request.json'));
   // two versions of the fixture model: weights [1,2,3] + 0.5 → [6.5, 6.5]; v2 adds 1 to the bias → [7.5, 7.5]
   mkdirSync(path.join(cwd, 'm1', 'model'), { recursive: true });
@@ -176,10 +179,44 @@ describe('rollouts', { concurrency: true }, () => {
     assert.equal(r2.outputs.endpointKey, undefined);
     assert.match(r2.summaries.join('\n'), /Deleted \| churn-v1/);
   });
+
+  test('managed blue/green with 20% mirrored: copies reach the new deployment, mirror set then cleared; a deployment that fails on mirrored requests rolls back', async () => {
+    const ep = 'ep-mirror';
+    const r1 = await deploy({ endpointName: ep, model: 'azureml:churn:1' });
+    assert.equal(r1.result, 'Succeeded', explain(r1));
+
+    const from = box.requests.length;
+    const r = await deploy({ endpointName: ep, model: 'azureml:churn:2', trafficSteps: '50,100', mirrorPercent: '20', mirrorSeconds: '1', expectedResponse: '7.5' });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.deepEqual(endpointRecordOf(ep)!.mirrorHistory, [{ 'churn-v2': 20 }, {}], 'the service was told {new: 20}, then {}');
+    assert.deepEqual(endpointRecordOf(ep)!.resource.properties.mirrorTraffic, {});
+    // the two mirror PUTs at 2023-04-01 come before the traffic steps (2022-10-01 through the SDK)
+    const puts = writesSince(from, ep).filter((w) => /^PUT .*\/onlineEndpoints\/ep-mirror\?/.test(w)).map((w) => /api-version=([\d-]+)/.exec(w)![1]);
+    assert.deepEqual(puts, ['2023-04-01', '2023-04-01', '2022-10-01', '2022-10-01']);
+    const copies = deploymentRecordOf(ep, 'churn-v2')!.mirrored!;
+    assert.ok(copies.requests >= 1 && copies.failed === 0, JSON.stringify(copies));
+    const logged = Number(/Mirror stage passed: deployment churn-v2 logged (\d+) scoring request\(s\) in the window, none failed/.exec(r.stdout)?.[1]);
+    assert.ok(logged >= 1 && logged <= copies.requests, `${logged} logged, ${copies.requests} mirrored\n${explain(r)}`);
+    assert.match(r.stdout, /Sending 15 request\(s\) through endpoint ep-mirror over 1 s/);
+    assert.deepEqual(trafficOf(ep), { 'churn-v1': 0, 'churn-v2': 100 });
+    assert.match(r.summaries.join('\n'), /\| Mirror stage \| 20% of the traffic for 1 s: \d+ mirrored request\(s\) in churn-v2's log, 0 failed; 15\/15 OK through the endpoint \|/);
+
+    // a deployment that passes its smoke test (5 requests) and fails every request after: the mirror stage catches it
+    const mark = box.requests.length;
+    const f = await deploy({ endpointName: ep, model: 'azureml:churn:1', deploymentName: 'degraded', codePath: 'degrading', environmentVariables: 'SMOKE_OK_REQUESTS=5', trafficSteps: '50,100', mirrorPercent: '50', mirrorSeconds: '1' });
+    assert.equal(f.result, 'Failed', explain(f));
+    assert.match(f.message ?? '', /^Mirror stage failed: deployment degraded logged \d+ failed scoring request\(s\) of \d+ on mirrored traffic in 1 s \(first: RuntimeError: feature store lookup timed out \(request \d+\)\); mirror traffic cleared, traffic unchanged \(churn-v2 100%\)$/, explain(f));
+    assert.match(f.stdout, /Smoke test: 5\/5 OK/);
+    assert.match(f.stdout, /container log of deployment degraded[\s\S]*RuntimeError: feature store lookup timed out/, 'the container log is printed');
+    assert.deepEqual(endpointRecordOf(ep)!.mirrorHistory, [{ 'churn-v2': 20 }, {}, { degraded: 50 }, {}]);
+    assert.ok(deploymentRecordOf(ep, 'degraded')!.mirrored!.failed >= 1);
+    assert.deepEqual(trafficOf(ep), { 'churn-v1': 0, 'churn-v2': 100 });
+    assert.deepEqual(writesSince(mark, ep).filter((w) => /onlineEndpoints\/ep-mirror\?api-version=2022-10-01/.test(w)), [], 'the live traffic was never written');
+  });
 });
 
 describe('bad inputs fail before anything is written', () => {
-  test('five bad inputs (unit tests cover more), one clear line each, no write', async () => {
+  test('seven bad inputs (unit tests cover more), one clear line each, no write', async () => {
     const from = box.requests.length;
     writeFileSync(path.join(cwd, 'bad.yml'), 'name: blue\nendpoint_name: ep-bad\nmodel: azureml:churn:1\n  instance_type: [\n');
     const cases: Array<[Record<string, string>, RegExp]> = [
@@ -188,6 +225,8 @@ describe('bad inputs fail before anything is written', () => {
       [{ endpointName: 'ep-bad4', deploymentFile: 'bad.yml', codePath: '', scoringScript: '', environment: '' }, /^Input 'deploymentFile': .*bad\.yml:\d+: YAML syntax error/],
       [{ endpointName: 'ep-bad5', model: 'azureml:nosuch:3' }, /^Input 'model': model azureml:nosuch:3 not found in workspace/],
       [{ endpointName: 'ep-bad3', model: 'churn:1', scoringScript: 'missing.py' }, /^Input 'scoringScript': scoring script 'missing.py' was not found/],
+      [{ endpointName: 'ep-bad6', model: 'churn:1', mirrorPercent: '80' }, /^Input 'mirrorPercent': 80 is greater than the maximum 50/],
+      [{ endpointName: 'ep-bad7', model: 'churn:1', endpointType: 'kubernetes', compute: 'k8s-compute', mirrorPercent: '10' }, /^Input 'mirrorPercent': mirrored traffic is not supported for Kubernetes online endpoints/],
     ];
     const runs = await Promise.all(cases.map(([inputs]) => deploy(inputs)));
     runs.forEach((r, i) => {
@@ -196,7 +235,7 @@ describe('bad inputs fail before anything is written', () => {
       assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at .+\(.*:\d+:\d+\)/, 'no stack trace');
     });
     assert.deepEqual(writesSince(from).filter((w) => !/\/mlflow\//.test(w)), []);
-    for (let i = 1; i <= 6; i++) assert.equal(endpointOf(`ep-bad${i}`), undefined);
+    for (let i = 1; i <= 7; i++) assert.equal(endpointOf(`ep-bad${i}`), undefined);
   });
 });
 
