@@ -113,8 +113,8 @@ export interface FaultConfig {
   /** seed for the fault dice, so a test sees the same faults on every run (default: a random seed) */
   seed?: number;
 }
-/** mulberry32: a small seeded PRNG, enough for fault dice */
-function seeded(seed: number): () => number {
+/** mulberry32: a small seeded PRNG (fault dice, sweep sampling) */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -130,7 +130,7 @@ export class Faults {
   injected: Record<string, number> = {};
   private streak = 0;
   private random: () => number = Math.random;
-  set(cfg: FaultConfig): void { this.cfg = { ...cfg }; this.streak = 0; this.random = cfg.seed === undefined ? Math.random : seeded(cfg.seed); }
+  set(cfg: FaultConfig): void { this.cfg = { ...cfg }; this.streak = 0; this.random = cfg.seed === undefined ? Math.random : seededRandom(cfg.seed); }
   reset(): void { this.cfg = {}; this.injected = {}; this.streak = 0; this.random = Math.random; }
   /** decide for one request: undefined = no fault */
   pick(host: string, path: string): FaultKind | undefined {

@@ -28,6 +28,7 @@ import path from 'node:path';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import type { Store } from './store';
 import type { MlflowStore } from './mlflow';
+import { seededRandom } from './http';
 
 export const MAX_SWEEP_TRIALS = 6;
 export const MAX_SWEEP_CONCURRENCY = 2;
@@ -257,17 +258,6 @@ export function missingCommandInputs(command: string, inputs: Record<string, unk
 }
 
 // ---------------------------------------------------------------- sweep sampling
-/** deterministic PRNG (mulberry32) */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Dist { type: string; values?: unknown[]; args: number[] }
 /** parse one search-space entry: REST/SDK dict form {type:'choice', values}/{type:'uniform', min_value, max_value}… or hyperdrive form ['choice', [[…]]] */
@@ -323,7 +313,7 @@ export function sampleSearchSpace(space: Record<string, any>, algorithm: any, n:
     }
     return out.slice(0, n);
   }
-  const r = rng(Number(algorithm?.seed ?? 42));
+  const r = seededRandom(Number(algorithm?.seed ?? 42));
   return Array.from({ length: n }, () => Object.fromEntries(dists.map(([k, d]) => [k, draw(d, r)])));
 }
 
