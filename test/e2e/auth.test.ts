@@ -51,3 +51,70 @@ test('WIF with a job token the OIDC endpoint refuses → one line', async () => 
   assert.equal(r.result, 'Failed');
   assert.match(r.message!, /^Authentication failed for service connection 'conn-wif': .*OIDC/);
 });
+
+// ManagedServiceIdentity: IMDS (169.254.169.254, what a VM / scale-set agent uses) is not reachable here. The agent's
+// host is emulated as an App Service-style one: the machine's IDENTITY_ENDPOINT + IDENTITY_HEADER (set by
+// runBundledTask for the msi schemes) point @azure/identity at Azure-in-a-box's loopback identity endpoint (protocol
+// 2019-08-01, see test/emulator/entra.ts). Nothing in src/ knows: the source is chosen from the machine's environment.
+for (const [scheme, who] of [['msi', 'system-assigned'], ['msi-user', 'user-assigned']] as const) {
+  test(`token for ARM with scheme ${scheme} (${who} identity of the agent's host)`, async () => {
+    const before = box.requests.length;
+    const r = await runBundledTask('AuthFixture', { box, scriptPath, scheme, inputs: { mode: 'token' } });
+    assert.equal(r.result, 'Succeeded', r.stdout + r.stderr);
+    const tok = JSON.parse(r.stdout.match(/^TOKEN (.*)$/m)![1]);
+    assert.equal(tok.ok, true);
+    assert.ok(tok.expiresOnTimestamp > Date.now() + 3600_000, 'expires_on (epoch seconds) understood');
+    const calls = box.requests.slice(before);
+    const mi = calls.filter((c) => c.host === 'identity');
+    assert.equal(mi.length, 1, JSON.stringify(calls));
+    const q = new URL(mi[0].url, 'http://x').searchParams;
+    assert.equal(mi[0].status, 200);
+    assert.equal(q.get('api-version'), '2019-08-01');
+    assert.equal(q.get('resource'), 'https://management.core.windows.net');
+    assert.equal(q.get('client_id'), scheme === 'msi-user' ? box.managedIdentity.userClientId : null);
+    assert.ok(!calls.some((c) => c.host === 'entra' || /oidctoken/.test(c.url)), 'no Entra or OIDC request');
+    assert.ok(r.commands.some((c) => c.name === 'task.setsecret'), 'the access token is masked');
+  });
+}
+
+test('the identity endpoint honours the App Service contract: header, api-version, identity selection', async () => {
+  const mi = box.managedIdentity;
+  const get = async (query: string, header: string | null = mi.header) => {
+    const res = await fetch(`${mi.endpoint}?${query}`, { headers: header === null ? {} : { 'X-IDENTITY-HEADER': header } });
+    return { status: res.status, body: (await res.json()) as Record<string, string> };
+  };
+  const arm = 'resource=https://management.core.windows.net&api-version=2019-08-01';
+  const sys = await get(arm);
+  assert.equal(sys.status, 200);
+  assert.equal(sys.body.client_id, mi.systemClientId);
+  assert.equal(sys.body.token_type, 'Bearer');
+  assert.equal(sys.body.resource, 'https://management.core.windows.net');
+  assert.match(sys.body.expires_on, /^\d{10}$/);
+  const claims = JSON.parse(Buffer.from(sys.body.access_token.split('.')[1], 'base64url').toString());
+  assert.equal(claims.appid, mi.systemClientId);
+  assert.equal(claims.aud, 'https://management.core.windows.net/');
+  assert.equal(claims.tid, box.tenantId);
+  // ARM accepts it as that identity
+  const sub = await fetch(`${box.armUrl}subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}?api-version=2022-10-01`, {
+    headers: { authorization: `Bearer ${sys.body.access_token}` },
+  });
+  assert.equal(sub.status, 200);
+  assert.equal((await get(`${arm}&client_id=${mi.userClientId}`)).body.client_id, mi.userClientId);
+  assert.equal((await get(`${arm}&mi_res_id=${encodeURIComponent(mi.userResourceId)}`)).body.client_id, mi.userClientId);
+  const unknown = await get(`${arm}&client_id=${box.clientId}`);
+  assert.equal(unknown.status, 400);
+  assert.equal(unknown.body.message, 'Unable to load the proper Managed Identity.');
+  assert.equal((await get(arm, 'not-the-header')).status, 401);
+  assert.equal((await get(arm, null)).status, 400);
+  assert.equal((await get('resource=https://management.core.windows.net&api-version=2018-02-01')).status, 400);
+  assert.equal((await get('api-version=2019-08-01')).status, 400);
+});
+
+test('msi with a client id the host has no identity for → one line naming the connection, no stack', async () => {
+  const r = await runBundledTask('AuthFixture', { box, scriptPath, scheme: 'msi', inputs: { mode: 'token' }, connectionData: { msiclientId: box.clientId } });
+  assert.equal(r.result, 'Failed');
+  assert.match(r.message!, /^Authentication failed for service connection 'conn-msi': .*Unable to load the proper Managed Identity\./);
+  assert.ok(!r.message!.includes('\n'));
+  assert.deepEqual(r.errors, [r.message]);
+  assert.ok(!/^\s+at /m.test(r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug]')).join('\n') + r.stderr));
+});

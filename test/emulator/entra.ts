@@ -1,8 +1,11 @@
 // Emulated Entra ID (v2 endpoints MSAL uses): openid-configuration, JWKS, and the token endpoint with
-// client_credentials by client secret, certificate-signed client assertion and federated (Azure DevOps OIDC) assertion.
+// client_credentials by client secret, certificate-signed client assertion and federated (Azure DevOps OIDC) assertion;
+// and the agent host's managed-identity endpoint (App Service protocol, see below).
 import { createHash, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { AppRegistration, EmulatorContext } from './context';
-import type { Req, Res, Router } from './http';
+import type { Req, RequestLogEntry, Res, Router } from './http';
 import { decodeJwt, jwk, nowSec, verifySignature } from './jwt';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -153,4 +156,95 @@ export function registerEntra(router: Router, ctx: EmulatorContext, o: EntraOpti
     }
     return undefined;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Managed identity of the agent's host. A real self-hosted agent with a ManagedServiceIdentity connection runs on an
+// Azure VM / scale set / AKS node whose identity endpoint is IMDS (http://169.254.169.254): not reachable here, and
+// not to be targeted. @azure/identity 4.13 (MSAL node 5.x) picks its source from the machine's environment, in this
+// order: Service Fabric (IDENTITY_ENDPOINT+IDENTITY_HEADER+IDENTITY_SERVER_THUMBPRINT), App Service
+// (IDENTITY_ENDPOINT+IDENTITY_HEADER), Machine Learning (MSI_ENDPOINT+MSI_SECRET), Cloud Shell (MSI_ENDPOINT),
+// Azure Arc (IDENTITY_ENDPOINT+IMDS_ENDPOINT, challenge file under a fixed system folder), else IMDS (identity handles
+// AKS token exchange itself when AZURE_FEDERATED_TOKEN_FILE is set). Emulated: the App Service / Functions source,
+// protocol 2019-08-01, the one whose whole contract fits on loopback: plain HTTP on 127.0.0.1 like the real
+// http://localhost:<port>/msi/token, GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=R[&client_id=…|
+// &principal_id=…|&mi_res_id=…] with header X-IDENTITY-HEADER = $IDENTITY_HEADER; answer {access_token, expires_on
+// (epoch seconds, a string), resource, token_type, client_id}; errors {statusCode, message, correlationId}
+// (e.g. 400 "Unable to load the proper Managed Identity." for an identity the host does not have).
+
+/** a managed identity attached to the agent's host: its service principal in the directory + its ARM resource id */
+export interface HostIdentity { app: AppRegistration; principalId: string; resourceId?: string; kind: 'SystemAssigned' | 'UserAssigned' }
+
+export interface IdentityEndpointOptions {
+  /** the secret App Service puts in IDENTITY_HEADER (rotated by the platform; here: per emulator start) */
+  header: string;
+  /** identities attached to the host: at most one SystemAssigned, any UserAssigned */
+  identities: () => HostIdentity[];
+  /** token lifetime, s (App Service hands out ~24 h tokens) */
+  lifetimeSec?: number;
+}
+
+export interface RunningIdentityEndpoint { port: number; /** IDENTITY_ENDPOINT */ endpoint: string; close(): Promise<void> }
+
+const IDENTITY_API_VERSION = '2019-08-01';
+
+/** the App Service identity endpoint's answer to one request (exported for unit tests of the contract) */
+export function identityEndpointAnswer(ctx: EmulatorContext, o: IdentityEndpointOptions, method: string, url: URL, headers: Record<string, string | string[] | undefined>): Res {
+  const err = (status: number, message: string): Res => ({ status, body: { statusCode: status, message, correlationId: randomUUID() } });
+  if (!/^\/msi\/token\/?$/i.test(url.pathname)) return err(404, `No identity endpoint ${url.pathname}.`);
+  if (method !== 'GET') return err(405, `The requested resource does not support http method '${method}'.`);
+  const given = headers['x-identity-header'];
+  if (given === undefined || given === '') return err(400, "The request is missing the 'X-IDENTITY-HEADER' header.");
+  if (given !== o.header) return err(401, "The 'X-IDENTITY-HEADER' header is invalid.");
+  const q = url.searchParams;
+  const apiVersion = q.get('api-version');
+  if (apiVersion !== IDENTITY_API_VERSION) return err(400, `The api-version '${apiVersion ?? ''}' is not supported; use '${IDENTITY_API_VERSION}'.`);
+  const requested = q.get('resource');
+  if (!requested) return err(400, "The 'resource' query parameter is required.");
+  const clientId = q.get('client_id'), principalId = q.get('principal_id'), miResId = q.get('mi_res_id');
+  if ([clientId, principalId, miResId].filter(Boolean).length > 1) return err(400, 'Only one of client_id, principal_id or mi_res_id may be given.');
+  const ids = o.identities();
+  const low = (s: string | null | undefined) => (s ?? '').toLowerCase();
+  const id = clientId ? ids.find((i) => low(i.app.clientId) === low(clientId))
+    : principalId ? ids.find((i) => low(i.principalId) === low(principalId))
+    : miResId ? ids.find((i) => low(i.resourceId) === low(miResId))
+    : ids.find((i) => i.kind === 'SystemAssigned');
+  if (!id) return err(400, 'Unable to load the proper Managed Identity.');
+  // Entra issues the token for the resource's registered identifier URI: ARM's carries a trailing slash
+  const aud = /^https:\/\/management\.(core\.windows\.net|azure\.com)$/i.test(requested) ? `${requested}/` : requested;
+  const lifetime = o.lifetimeSec ?? 86_399;
+  const accessToken = ctx.issueAccessToken(id.app, aud, lifetime, '2');
+  return {
+    status: 200,
+    body: { access_token: accessToken, expires_on: String(nowSec() + lifetime), resource: requested, token_type: 'Bearer', client_id: id.app.clientId },
+  };
+}
+
+/** starts the host's identity endpoint (plain HTTP on 127.0.0.1, as App Service's); requests are logged with host 'identity' */
+export async function startIdentityEndpoint(ctx: EmulatorContext, o: IdentityEndpointOptions): Promise<RunningIdentityEndpoint> {
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const entry: RequestLogEntry = { method: req.method ?? 'GET', url: url.pathname + url.search, status: 0, host: 'identity', time: new Date().toISOString() };
+    ctx.requests.push(entry);
+    req.resume();
+    req.on('end', () => {
+      const fault = ctx.faults.pick('identity', url.pathname);
+      if (fault === 'drop') { req.socket.destroy(); return; }
+      const out: Res = fault
+        ? { status: Number(fault), body: { statusCode: Number(fault), message: `Injected fault: HTTP ${fault}.`, correlationId: randomUUID() } }
+        : identityEndpointAnswer(ctx, o, (req.method ?? 'GET').toUpperCase(), url, req.headers);
+      entry.status = out.status;
+      const body = JSON.stringify(out.body);
+      res.writeHead(out.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...out.headers });
+      res.end(body);
+    });
+  });
+  server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => resolve()); });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port, endpoint: `http://127.0.0.1:${port}/msi/token`,
+    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of sockets) s.destroy(); }),
+  };
 }

@@ -16,7 +16,7 @@ import { Faults, Router, startServer, type FaultConfig, type RequestLogEntry, ty
 import { Store } from './store';
 import { Lro } from './lro';
 import { armPreHandler, wsId } from './armkit';
-import { registerEntra } from './entra';
+import { registerEntra, startIdentityEndpoint, type HostIdentity, type RunningIdentityEndpoint } from './entra';
 import { registerDevopsBase } from './devopskit';
 import { startAzurite, AZURITE_ACCOUNT, AZURITE_KEY, type RunningAzurite } from './azurite';
 import { startStorageProxy, type RunningStorageProxy } from './storageProxy';
@@ -40,6 +40,16 @@ export interface AzureInABox {
   readerClientId: string; readerClientSecret: string;
   audience: string;
   caCertPath: string;
+  /**
+   * The agent host's managed identities and its identity endpoint. IMDS (169.254.169.254), what an Azure VM / scale
+   * set agent uses, is not reachable here: the host is emulated as an App Service-style one (IDENTITY_ENDPOINT +
+   * IDENTITY_HEADER, protocol 2019-08-01, plain HTTP on loopback; see entra.ts). Both identities hold Contributor.
+   */
+  managedIdentity: {
+    /** IDENTITY_ENDPOINT / IDENTITY_HEADER: the machine's environment on such a host */
+    endpoint: string; header: string;
+    systemClientId: string; userClientId: string; userResourceId: string;
+  };
   /** port/blobEndpoint: Azurite itself (tests' own seeding and reads, bench); proxyPort/datastoreEndpoint/clientBlobEndpoint:
    *  the fault-injecting proxy in front of it that clients are handed (datastore endpoint, SAS links) */
   azurite: { port: number; account: string; key: string; blobEndpoint: string; container: string; proxyPort: number; datastoreEndpoint: string; clientBlobEndpoint: string };
@@ -73,13 +83,22 @@ interface Identity {
   entraKey: string; entraKid: string; devopsKey: string; devopsKid: string;
   orgName: string; orgId: string; projectId: string; projectName: string; systemAccessToken: string;
   planId: string; jobId: string; container: string;
+  /** the agent host's system-assigned and one user-assigned managed identity (client id = appid, principal id = oid) */
+  msiSystemClientId: string; msiSystemPrincipalId: string; msiUserClientId: string; msiUserPrincipalId: string;
 }
 
 const secret = () => randomBytes(30).toString('base64url').replace(/^/, 'Xy8Q~');
 
 async function loadIdentity(stateDir: string): Promise<Identity> {
   const f = path.join(stateDir, 'identity.json');
-  if (fs.existsSync(f)) return JSON.parse(fs.readFileSync(f, 'utf8'));
+  if (fs.existsSync(f)) {
+    const known = JSON.parse(fs.readFileSync(f, 'utf8')) as Identity;
+    if (known.msiSystemClientId) return known;
+    // a state folder from before the managed identities: add them, keep the rest
+    Object.assign(known, { msiSystemClientId: randomUUID(), msiSystemPrincipalId: randomUUID(), msiUserClientId: randomUUID(), msiUserPrincipalId: randomUUID() });
+    fs.writeFileSync(f, JSON.stringify(known, null, 1), { mode: 0o600 });
+    return known;
+  }
   const clientId = randomUUID();
   const [cc, ek, dk] = await Promise.all([makeClientCertificate(`azureml-pipelines-${clientId.slice(0, 8)}`), rsaKeyPair(), rsaKeyPair()]);
   const id: Identity = {
@@ -90,6 +109,7 @@ async function loadIdentity(stateDir: string): Promise<Identity> {
     orgName: 'org', orgId: randomUUID(), projectId: randomUUID(), projectName: 'ml-project',
     systemAccessToken: randomBytes(40).toString('base64url'), planId: randomUUID(), jobId: randomUUID(),
     container: `azureml-blobstore-${randomUUID()}`,
+    msiSystemClientId: randomUUID(), msiSystemPrincipalId: randomUUID(), msiUserClientId: randomUUID(), msiUserPrincipalId: randomUUID(),
   };
   fs.mkdirSync(stateDir, { recursive: true });
   fs.writeFileSync(f, JSON.stringify(id, null, 1), { mode: 0o600 });
@@ -141,6 +161,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
   const requests: RequestLogEntry[] = [];
   const storageRequests: RequestLogEntry[] = [];
   let storageProxy: RunningStorageProxy | undefined;
+  let identityEndpoint: RunningIdentityEndpoint | undefined;
   const stops: Array<() => Promise<void> | void> = [];
   const servers: RunningServer[] = [];
 
@@ -177,6 +198,9 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
         federated: [{ issuer: devopsIssuer, subject: `sc://${idn.orgName}/${idn.projectName}/*`, audience: 'api://AzureADTokenExchange' }],
       },
       { clientId: idn.readerClientId, displayName: 'azureml-reader', objectId: store.get<AppRegistration>('apps', idn.readerClientId)?.objectId ?? randomUUID(), role: 'reader', secrets: [idn.readerClientSecret], certificates: [], federated: [] },
+      // managed identities: service principals without credentials of their own (only the host's identity endpoint issues their tokens)
+      { clientId: idn.msiSystemClientId, displayName: 'azure-in-a-box-agent', objectId: idn.msiSystemPrincipalId, role: 'contributor', secrets: [], certificates: [], federated: [] },
+      { clientId: idn.msiUserClientId, displayName: 'id-azureml-pipelines', objectId: idn.msiUserPrincipalId, role: 'contributor', secrets: [], certificates: [], federated: [] },
     ];
     for (const a of apps) if (!store.get('apps', a.clientId)) store.put('apps', a.clientId, a);
     if (!store.get('subscriptions', idn.subscriptionId)) store.put('subscriptions', idn.subscriptionId, { subscriptionId: idn.subscriptionId, displayName: 'Azure-in-a-box', tenantId: idn.tenantId, state: 'Enabled' });
@@ -232,6 +256,17 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
     // --- hosts
     registerEntra(entraRouter, ctx, { trustedIssuers: new Map<string, KeyObject>([[devopsIssuer, createPublicKey(devopsPrivate)]]), signingKid: idn.entraKid });
     entraRouter.notFound = (req) => ({ status: 404, body: { error: 'not_found', error_description: `No Entra endpoint ${req.method} ${req.path}` } });
+    // the agent host's identity endpoint (App Service protocol; IMDS is not reachable here)
+    const msiUserResourceId = `/subscriptions/${idn.subscriptionId}/resourceGroups/${idn.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-azureml-pipelines`;
+    const identityHeader = randomBytes(24).toString('hex').toUpperCase();
+    const appOf = (clientId: string) => ctx.apps().find((a) => a.clientId === clientId);
+    identityEndpoint = await startIdentityEndpoint(ctx, {
+      header: identityHeader,
+      identities: () => [
+        { kind: 'SystemAssigned', principalId: idn.msiSystemPrincipalId, app: appOf(idn.msiSystemClientId) },
+        { kind: 'UserAssigned', principalId: idn.msiUserPrincipalId, resourceId: msiUserResourceId, app: appOf(idn.msiUserClientId) },
+      ].filter((i): i is HostIdentity => !!i.app),
+    });
     const audience = 'https://management.core.windows.net/';
     armRouter.use(armPreHandler(ctx, audience));
     ctx.lro.register(armRouter);
@@ -248,6 +283,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
 
     const running = azurite;
     const proxy = storageProxy;
+    const idEndpoint = identityEndpoint;
     let stopped = false;
     const box: AzureInABox = {
       armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, projectId: idn.projectId, projectName: idn.projectName,
@@ -257,6 +293,10 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
       clientId: idn.clientId, clientSecret: idn.clientSecret, certificatePem: `${idn.clientCert.trim()}\n${idn.clientKey.trim()}\n`,
       readerClientId: idn.readerClientId, readerClientSecret: idn.readerClientSecret,
       audience, caCertPath: ca.certPath,
+      managedIdentity: {
+        endpoint: idEndpoint.endpoint, header: identityHeader,
+        systemClientId: idn.msiSystemClientId, userClientId: idn.msiUserClientId, userResourceId: msiUserResourceId,
+      },
       azurite: {
         port: running.port, account: AZURITE_ACCOUNT, key: AZURITE_KEY, blobEndpoint, container: idn.container,
         proxyPort: proxy.port, datastoreEndpoint: ctx.azurite.datastoreEndpoint, clientBlobEndpoint: ctx.azurite.clientBlobEndpoint,
@@ -274,13 +314,13 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
         if (stopped) return;
         stopped = true;
         for (const s of stops.reverse()) { try { await s(); } catch { /* best effort */ } }
-        await Promise.all([...servers.map((s) => s.close()), proxy.close()]);
+        await Promise.all([...servers.map((s) => s.close()), proxy.close(), idEndpoint.close()]);
         await running.stop();
       },
     };
     return box;
   } catch (e) {
-    await Promise.all([...servers.map((s) => s.close()), storageProxy?.close()]);
+    await Promise.all([...servers.map((s) => s.close()), storageProxy?.close(), identityEndpoint?.close()]);
     await (azurite ?? (await azuritePromise.catch(() => undefined)))?.stop();
     throw e;
   }

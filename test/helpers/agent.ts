@@ -7,14 +7,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AzureInABox } from '../emulator';
 
-export type AuthScheme = 'secret' | 'certificate' | 'wif' | 'wif-idtoken';
+/**
+ * 'msi' / 'msi-user': a ManagedServiceIdentity connection (the agent host's system-assigned identity, or a user-assigned
+ * one named by the connection's msiclientId); the task also gets the host's identity-endpoint variables (managedIdentityHostEnv).
+ */
+export type AuthScheme = 'secret' | 'certificate' | 'wif' | 'wif-idtoken' | 'msi' | 'msi-user';
 
 /** What the helper needs from Azure-in-a-box (AzureInABox satisfies it; unit tests pass a fake). */
 export type AgentBox = Pick<
   AzureInABox,
   | 'armUrl' | 'authorityHost' | 'collectionUri' | 'projectId' | 'projectName' | 'oidcRequestUri' | 'systemAccessToken'
   | 'tenantId' | 'subscriptionId' | 'clientId' | 'clientSecret' | 'certificatePem' | 'audience' | 'childEnv'
-> & { azurite: { key: string }; issueOidcToken?(serviceConnectionId: string): string; readerClientSecret?: string };
+> & { azurite: { key: string }; issueOidcToken?(serviceConnectionId: string): string; readerClientSecret?: string; managedIdentity?: AzureInABox['managedIdentity'] };
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const OUTPUT_DIR = path.join(REPO_ROOT, 'test', '.output');
@@ -47,6 +51,16 @@ export function connectionEnv(
       if (!opts.idToken) throw new Error("connectionEnv: scheme 'wif-idtoken' needs opts.idToken (see fetchIdToken)");
       auth = { scheme: 'WorkloadIdentityFederation', parameters: { ...base, idToken: opts.idToken } };
       break;
+    case 'msi':
+    case 'msi-user':
+      // a "Managed identity" AzureRM connection: the authorization carries only the tenant; a user-assigned identity's
+      // client id is endpoint data `msiclientId` (azure-pipelines-tasks azure-arm-rest AzureRMEndpoint reads it there)
+      auth = { scheme: 'ManagedServiceIdentity', parameters: { tenantid: box.tenantId } };
+      if (scheme === 'msi-user') {
+        if (!box.managedIdentity) throw new Error("connectionEnv: scheme 'msi-user' needs a box with managedIdentity");
+        extraData = { msiclientId: box.managedIdentity.userClientId, ...extraData };
+      }
+      break;
     default:
       throw new Error(`connectionEnv: unknown scheme ${scheme as string}`);
   }
@@ -67,6 +81,16 @@ export function connectionEnv(
   };
   for (const [k, v] of Object.entries(data)) env[`ENDPOINT_DATA_${id}_${k.toUpperCase()}`] = v;
   return env;
+}
+
+/**
+ * The machine's environment on the agent's host that makes its managed identity reachable: what App Service / Functions
+ * set (IDENTITY_ENDPOINT + IDENTITY_HEADER). A VM / scale-set agent would use IMDS (169.254.169.254) instead, which is
+ * not reachable here; @azure/identity picks the source from these variables alone, so the task code path is the same.
+ */
+export function managedIdentityHostEnv(box: AgentBox): Record<string, string> {
+  if (!box.managedIdentity) throw new Error('managedIdentityHostEnv: the box has no managed identity endpoint');
+  return { IDENTITY_ENDPOINT: box.managedIdentity.endpoint, IDENTITY_HEADER: box.managedIdentity.header };
 }
 
 /** An OIDC token for service connection `id` from the emulator's OIDC endpoint (what a `idToken` parameter would hold). */
@@ -255,6 +279,7 @@ export function boxSecrets(box: AgentBox): KnownSecret[] {
     { kind: 'storage account key', value: box.azurite.key },
     { kind: 'system access token', value: box.systemAccessToken },
     { kind: 'reader client secret', value: box.readerClientSecret ?? '' },
+    { kind: 'identity endpoint header (IDENTITY_HEADER)', value: box.managedIdentity?.header ?? '' },
   ];
   const key = box.certificatePem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----([\s\S]+?)-----END/);
   if (key) {
@@ -386,6 +411,7 @@ export async function agentEnv(task: string, opts: RunOptions, dirs: { temp: str
     BUILD_ARTIFACTSTAGINGDIRECTORY: path.join(dirs.work, 'a'),
   };
   if (scheme !== 'wif-idtoken') env.SYSTEM_OIDCREQUESTURI = box.oidcRequestUri;
+  if (scheme === 'msi' || scheme === 'msi-user') Object.assign(env, managedIdentityHostEnv(box));
   const idToken = scheme === 'wif-idtoken' ? (box.issueOidcToken?.(connId) ?? (await fetchIdToken(box, connId))) : undefined;
   Object.assign(env, connectionEnv(box, connId, scheme, opts.connectionData, { idToken }));
 
