@@ -29,7 +29,7 @@ before(async () => {
 });
 after(async () => { await box?.stop(); });
 
-interface StoredVersion { name: string; model: string; properties: { modelUri: string; modelType: string; tags: Record<string, string>; properties: Record<string, string>; jobName?: string } }
+interface StoredVersion { name: string; model: string; systemData?: { createdBy: string }; properties: { modelUri: string; modelType: string; tags: Record<string, string>; properties: Record<string, string>; jobName?: string } }
 const versionsOf = (model: string) => box.store.list<StoredVersion>('modelVersions').filter((v) => v.model === model);
 
 function workdir(files: Record<string, string> = {}): string {
@@ -115,6 +115,29 @@ for (const scheme of ['secret', 'certificate', 'wif'] as AuthScheme[]) {
       assert.deepEqual(again.puts, []);
       assert.equal(versionsOf(fileModel).length, 1);
     });
+  });
+}
+
+// ManagedServiceIdentity: the agent host's identity. IMDS (169.254.169.254, a VM / scale-set agent's source) is not
+// reachable here; the host is emulated as an App Service-style one: runBundledTask gives the task the machine's
+// IDENTITY_ENDPOINT + IDENTITY_HEADER (Azure-in-a-box's loopback identity endpoint, protocol 2019-08-01), and
+// @azure/identity picks that source from them alone: no switch in shipped code. The upload/rerun paths are the
+// same for every scheme (covered above); here: the registration and who ARM saw.
+for (const [scheme, who] of [['msi', 'system-assigned'], ['msi-user', 'user-assigned']] as const) {
+  test(`register with a ${who} managed identity (${scheme}): ARM sees that identity`, async () => {
+    const cwd = workdir({ 'model/model.json': `{"w":"${scheme}"}` });
+    const before = box.requests.length;
+    const r = await run({ modelName: `e2e-${scheme}`, modelPath: 'model' }, { scheme, cwd });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(r.outputs.modelVersion, '1');
+    const clientId = scheme === 'msi' ? box.managedIdentity.systemClientId : box.managedIdentity.userClientId;
+    const calls = box.requests.slice(before);
+    const mi = calls.filter((c) => c.host === 'identity');
+    assert.ok(mi.length >= 1 && mi.every((c) => c.status === 200), JSON.stringify(mi));
+    assert.equal(new URL(mi[0].url, 'http://x').searchParams.get('client_id'), scheme === 'msi-user' ? clientId : null);
+    assert.ok(!calls.some((c) => c.host === 'entra' && /oauth2/.test(c.url)), 'no Entra token request');
+    const [v] = versionsOf(`e2e-${scheme}`);
+    assert.equal(v?.systemData?.createdBy, clientId, 'the version was written by the managed identity');
   });
 }
 
@@ -271,6 +294,12 @@ describe('bad inputs: one clear line, no stack trace, nothing created', () => {
     { title: 'unknown resource group', inputs: { modelName: 'e2e-bad', modelPath: 'model', resourceGroup: 'rg-missing' }, expect: /Input 'resourceGroup': resource group 'rg-missing' was not found/ },
     { title: 'missing workspace with a subscription-scoped connection', inputs: { modelName: 'e2e-bad', modelPath: 'model', workspace: '' }, expect: /Input 'workspace': required/ },
     { title: 'wrong client secret', inputs: { modelName: 'e2e-bad', modelPath: 'model' }, opts: () => ({ env: { 'ENDPOINT_AUTH_conn-secret': wrongSecretAuth() } }), expect: /AADSTS7000215|[Ii]nvalid client secret/ },
+    {
+      // the host's identity endpoint refuses the request (a stale IDENTITY_HEADER: 401), as on a misconfigured host
+      title: 'managed identity: the identity endpoint refuses the request', inputs: { modelName: 'e2e-bad', modelPath: 'model' },
+      opts: () => ({ scheme: 'msi', env: { IDENTITY_HEADER: 'stale-identity-header-0000' } }),
+      expect: /^Authentication failed for service connection 'conn-msi': .*X-IDENTITY-HEADER/,
+    },
     { title: '403 for a Reader identity', inputs: { modelName: 'e2e-bad', modelPath: 'model' }, opts: () => ({ env: { 'ENDPOINT_AUTH_conn-secret': readerAuth() } }), expect: /lacks permission.*AuthorizationFailed.*AzureML Data Scientist/ },
     {
       title: 'version conflict', inputs: { modelName: 'e2e-conflict', modelPath: 'other', version: '3' },
