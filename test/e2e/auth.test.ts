@@ -118,3 +118,19 @@ test('msi with a client id the host has no identity for → one line naming the 
   assert.deepEqual(r.errors, [r.message]);
   assert.ok(!/^\s+at /m.test(r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug]')).join('\n') + r.stderr));
 });
+
+test('msi with the identity endpoint not listening → one line naming the connection, no stack (after the client retries, ~5 s)', async () => {
+  // a loopback port that was just free: connection refused, like a host whose identity endpoint is down
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  const before = box.requests.length;
+  const r = await runBundledTask('AuthFixture', { box, scriptPath, scheme: 'msi', inputs: { mode: 'token' }, env: { IDENTITY_ENDPOINT: `http://127.0.0.1:${port}/msi/token` } });
+  assert.equal(r.result, 'Failed');
+  assert.match(r.message!, /^Authentication failed for service connection 'conn-msi': .*[Nn]etwork/);
+  assert.ok(!r.message!.includes('\n'));
+  assert.ok(!/^\s+at /m.test(r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug]')).join('\n') + r.stderr));
+  assert.ok(!box.requests.slice(before).some((c) => c.host === 'identity' || c.host === 'entra'));
+});
