@@ -10,6 +10,7 @@ import {
 import type { AzureRmConnection } from '../pipeline/connection';
 import { UserError } from '../pipeline/errors';
 import { debug, setSecret } from '../pipeline/outputs';
+import { proxyClientOptions } from '../pipeline/proxy';
 import { requestOidcToken } from '../devops/oidc';
 
 /** Entra ID authority hosts of the public and sovereign clouds; MSAL's instance discovery knows only these. */
@@ -81,15 +82,18 @@ export function federatedAssertion(conn: AzureRmConnection, signal?: AbortSignal
   }
   return async () => {
     if (!oidc) return idToken as string;
-    const token = await requestOidcToken({ requestUri: oidc.requestUri, accessToken: oidc.accessToken, serviceConnectionId: conn.id, abortSignal: signal });
+    const token = await requestOidcToken({ requestUri: oidc.requestUri, accessToken: oidc.accessToken, serviceConnectionId: conn.id, abortSignal: signal, proxy: conn.proxy });
     setSecret(token);
     return token;
   };
 }
 
-/** Identity options from the connection: its authority host; no instance discovery for authorities MSAL cannot know. */
+/**
+ * Identity options from the connection: its authority host; no instance discovery for authorities MSAL cannot know;
+ * the agent's proxy (token requests to the authority go through it unless bypassed).
+ */
 export function credentialOptions(conn: AzureRmConnection): ClientSecretCredentialOptions {
-  return { authorityHost: conn.authorityHost, disableInstanceDiscovery: !isKnownAuthority(conn.authorityHost) };
+  return { authorityHost: conn.authorityHost, disableInstanceDiscovery: !isKnownAuthority(conn.authorityHost), ...proxyClientOptions(conn.proxy) };
 }
 
 /** `signal`: the task's cancellation, for requests the credential makes itself (the WIF OIDC token request) */

@@ -1,7 +1,7 @@
 // One Azure ML client per task run: the SDK client's pipeline (bearer auth for the connection's ARM
 // audience, retries honouring Retry-After) is also used for raw REST calls (arm.ts).
 import { AzureMachineLearningWorkspaces, type Workspace } from '@azure/arm-machinelearning';
-import { InputError } from '../pipeline';
+import { InputError, proxyClientOptions, type AgentProxy } from '../pipeline';
 import { AzureError, mapAzureError } from './errors';
 import { studioHostFromDiscoveryUrl } from './workspace';
 import type { TokenCredential } from '@azure/core-auth';
@@ -12,6 +12,8 @@ export interface AzureMLContext {
   client: AzureMachineLearningWorkspaces;
   credential: TokenCredential;
   signal?: AbortSignal;
+  /** the agent's web proxy (ws.proxy): clients built beside the SDK client (storage, scoring) go through it too */
+  proxy?: AgentProxy;
 }
 
 export const USER_AGENT = 'azureml-devops-extension/1';
@@ -27,8 +29,10 @@ export function createAzureMLContext(ws: WorkspaceRef, credential: TokenCredenti
     credentialScopes: [ws.scope],
     userAgentOptions: { userAgentPrefix: USER_AGENT },
     retryOptions: { maxRetries: 6, retryDelayInMs: 500, maxRetryDelayInMs: 16000 },
+    // the agent's proxy, bypass list applied per request (ARM, async-operation URLs, the MLflow host)
+    ...proxyClientOptions(ws.proxy),
   });
-  return { ws, client, credential, signal };
+  return { ws, client, credential, signal, ...(ws.proxy ? { proxy: ws.proxy } : {}) };
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   AnonymousCredential, BlobServiceClient, StorageSharedKeyCredential, type ContainerClient,
 } from '@azure/storage-blob';
 import type { AzureBlobDatastore } from '@azure/arm-machinelearning';
-import { UserError, setSecret } from '../pipeline';
+import { UserError, proxyOptionsFor, setSecret } from '../pipeline';
 import type { AzureMLContext } from './context';
 import { azureCall, oneLine } from './errors';
 import { armGetOptional } from './arm';
@@ -245,25 +245,26 @@ export async function getDatastoreInfo(ctx: AzureMLContext, name = WORKSPACE_BLO
 
 /** Container client authenticated with the datastore's secret (account key or SAS, masked) or the task's identity. */
 export async function getContainerClient(ctx: AzureMLContext, info: DatastoreInfo): Promise<ContainerClient> {
-  const retryOptions = { maxTries: 6 };
+  // the agent's proxy unless the account URL is in its bypass list (one account per client: decided here)
+  const options = { retryOptions: { maxTries: 6 }, proxyOptions: proxyOptionsFor(ctx.proxy, info.accountUrl) };
   let service: BlobServiceClient;
   if (info.credentialsType === 'AccountKey' || info.credentialsType === 'Sas') {
     const secrets: any = await azureCall(`secrets of datastore '${info.name}'`, () =>
       ctx.client.datastores.listSecrets(ctx.ws.resourceGroup, ctx.ws.workspace, info.name, { abortSignal: ctx.signal }));
     if (secrets.secretsType === 'AccountKey' && secrets.key) {
       setSecret(secrets.key);
-      service = new BlobServiceClient(info.accountUrl, new StorageSharedKeyCredential(info.accountName, secrets.key), { retryOptions });
+      service = new BlobServiceClient(info.accountUrl, new StorageSharedKeyCredential(info.accountName, secrets.key), options);
     } else if (secrets.secretsType === 'Sas' && secrets.sasToken) {
       const sas = String(secrets.sasToken).replace(/^\?/, '');
       setSecret(sas);
       for (const part of sas.split('&')) if (part.startsWith('sig=')) setSecret(decodeURIComponent(part.slice(4)));
-      service = new BlobServiceClient(`${info.accountUrl}?${sas}`, new AnonymousCredential(), { retryOptions });
+      service = new BlobServiceClient(`${info.accountUrl}?${sas}`, new AnonymousCredential(), options);
     } else {
       throw new UserError(`Datastore '${info.name}' returned no usable secret (${secrets.secretsType})`);
     }
   } else {
     // identity-based datastore: the connection's identity needs Storage Blob Data Contributor
-    service = new BlobServiceClient(info.accountUrl, ctx.credential, { retryOptions });
+    service = new BlobServiceClient(info.accountUrl, ctx.credential, options);
   }
   return service.getContainerClient(info.containerName);
 }

@@ -1,5 +1,5 @@
 // Which workspace a task talks to, and how to name things in it (ARM paths, studio links).
-import type { AzureRmConnection } from '../pipeline';
+import type { AgentProxy, AzureRmConnection } from '../pipeline';
 import { InputError } from '../pipeline';
 import { armScope } from '../auth';
 
@@ -15,6 +15,8 @@ export interface WorkspaceRef {
   tenantId?: string;
   /** Studio host for links, e.g. ml.azure.com (see studioHostFor). */
   studioHost?: string;
+  /** the agent's web proxy, from the connection: every client of this workspace goes through it */
+  proxy?: AgentProxy;
 }
 
 // Azure resource-group rule: 1-90 of letters, digits, _ ( ) - . ; not ending with '.'
@@ -67,6 +69,7 @@ export function workspaceRef(conn: AzureRmConnection, resourceGroup?: string, wo
     scope: armScope(conn),
     tenantId: conn.tenantId,
     studioHost: studioHostFor(conn.environment),
+    ...(conn.proxy ? { proxy: conn.proxy } : {}),
   };
 }
 

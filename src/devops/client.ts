@@ -5,7 +5,7 @@ import * as azdev from 'azure-devops-node-api';
 import type { IReleaseApi } from 'azure-devops-node-api/ReleaseApi';
 import type { IPipelinesApi } from 'azure-devops-node-api/PipelinesApi';
 import type { IBuildApi } from 'azure-devops-node-api/BuildApi';
-import { UserError, type PipelineContext } from '../pipeline';
+import { UserError, devopsProxyOptions, type PipelineContext } from '../pipeline';
 
 export interface DevOpsConnection {
   collectionUri: string;
@@ -29,7 +29,8 @@ export function createDevOpsConnection(ctx: PipelineContext, signal?: AbortSigna
     throw new UserError('The job access token (System.AccessToken) is not available to the task: in a classic pipeline enable "Allow scripts to access the OAuth token" on the agent job; in YAML it is given to tasks by default (do not set it to an empty value)');
   }
   // socketTimeout: one hung request must not hold the job; retries are ours (withRetry), as the library retries only 502/503/504 reads
-  const web = new azdev.WebApi(ctx.collectionUri, azdev.getBearerHandler(ctx.accessToken), { socketTimeout: 60_000, allowRetries: false });
+  // proxy: the agent's (typed-rest-client applies its bypass regexes per request)
+  const web = new azdev.WebApi(ctx.collectionUri, azdev.getBearerHandler(ctx.accessToken), { socketTimeout: 60_000, allowRetries: false, proxy: devopsProxyOptions(ctx.proxy) });
   let rel: Promise<IReleaseApi> | undefined;
   let pip: Promise<IPipelinesApi> | undefined;
   let bld: Promise<IBuildApi> | undefined;

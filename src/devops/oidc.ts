@@ -1,12 +1,23 @@
 // Azure DevOps OIDC token for a service connection (workload identity federation):
 //   POST $(System.OidcRequestUri)?api-version=7.1&serviceConnectionId=<id>, Bearer <job access token> → {"oidcToken": "..."}
 // Same call as azure-devops-node-api TaskApi.createOidcToken, addressed by the URI the agent hands the job.
-import { createHttpHeaders, createPipelineFromOptions, createPipelineRequest, createDefaultHttpClient } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineFromOptions, createPipelineRequest, createDefaultHttpClient, type HttpClient, type Pipeline } from '@azure/core-rest-pipeline';
 import type { AbortSignalLike } from '@azure/abort-controller';
 import { UserError } from '../pipeline/errors';
+import { proxyClientOptions, type AgentProxy } from '../pipeline/proxy';
 
-const pipeline = createPipelineFromOptions({ retryOptions: { maxRetries: 3 } });
-const httpClient = createDefaultHttpClient();
+const senders = new Map<AgentProxy | undefined, { pipeline: Pipeline; httpClient: HttpClient }>();
+
+/** one pipeline per proxy setting (the agent's proxy, or none) */
+function senderFor(proxy: AgentProxy | undefined): { pipeline: Pipeline; httpClient: HttpClient } {
+  let s = senders.get(proxy);
+  if (!s) {
+    const { proxyOptions, httpClient } = proxyClientOptions(proxy);
+    s = { pipeline: createPipelineFromOptions({ retryOptions: { maxRetries: 3 }, proxyOptions }), httpClient: httpClient ?? createDefaultHttpClient() };
+    senders.set(proxy, s);
+  }
+  return s;
+}
 
 /**
  * The token request URL. Only https: the request carries the job access token, and a bearer token is never sent in
@@ -32,6 +43,8 @@ export async function requestOidcToken(opts: {
   accessToken: string;
   serviceConnectionId: string;
   abortSignal?: AbortSignalLike;
+  /** the agent's web proxy */
+  proxy?: AgentProxy;
 }): Promise<string> {
   const request = createPipelineRequest({
     url: oidcTokenUrl(opts.requestUri, opts.serviceConnectionId),
@@ -44,6 +57,7 @@ export async function requestOidcToken(opts: {
     body: '{}',
     abortSignal: opts.abortSignal,
   });
+  const { pipeline, httpClient } = senderFor(opts.proxy);
   const res = await pipeline.sendRequest(httpClient, request);
   let body: any;
   try {

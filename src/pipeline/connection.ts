@@ -9,6 +9,7 @@ import { InputError } from './errors';
 import { requireString } from './inputs';
 import { setSecret } from './outputs';
 import { quietly } from './quiet';
+import { getAgentProxy, type AgentProxy } from './proxy';
 
 export type AzureRmAuth =
   | { scheme: 'ServicePrincipal'; clientId: string; secret?: string; certificatePem?: string }
@@ -29,6 +30,8 @@ export interface AzureRmConnection {
   workspaceLocation?: string;
   auth: AzureRmAuth;
   oidc?: { requestUri: string; accessToken: string };
+  /** the agent's web proxy (Agent.ProxyUrl …), for every client built from this connection */
+  proxy?: AgentProxy;
 }
 
 const withSlash = (u: string) => (u.endsWith('/') ? u : u + '/');
@@ -141,5 +144,7 @@ export function getAzureRmConnection(inputName: string): AzureRmConnection {
   const loc = data(id, 'mlWorkspaceLocation');
   if (loc) conn.workspaceLocation = loc;
   if (oidc) conn.oidc = oidc;
+  const proxy = getAgentProxy();
+  if (proxy) conn.proxy = proxy;
   return conn;
 }

@@ -2,6 +2,7 @@
 import * as task from 'azure-pipelines-task-lib/task';
 import { getJobAccessToken } from './connection';
 import { quietly } from './quiet';
+import { getAgentProxy, type AgentProxy } from './proxy';
 
 export interface PipelineContext {
   collectionUri?: string;
@@ -27,6 +28,8 @@ export interface PipelineContext {
   attempt?: string;
   planId?: string;
   jobId?: string;
+  /** the agent's web proxy (Agent.ProxyUrl …), for the Azure DevOps client */
+  proxy?: AgentProxy;
 }
 
 /**
@@ -67,6 +70,7 @@ export function getPipelineContext(): PipelineContext {
     attempt: v('System.JobAttempt'),
     planId: v('System.PlanId'),
     jobId: v('System.JobId'),
+    proxy: getAgentProxy(),
   };
   if (ctx.releaseId) {
     // In a classic release the agent fills Build.* from the release's PRIMARY ARTIFACT (for our model artifact:

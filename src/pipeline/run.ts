@@ -1,6 +1,7 @@
 // Runs a task's main function the way the agent expects: cancellation via SIGINT/SIGTERM, one task.complete.
 import * as task from 'azure-pipelines-task-lib/task';
 import { CancelledError, UserError } from './errors';
+import { proxyFailureMessage } from './proxy';
 
 function oneLine(text: string, max = 2000): string {
   const s = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
@@ -54,7 +55,8 @@ export function runTask(main: (signal: AbortSignal) => Promise<void>): void {
       code = 1;
       const cause = err ?? controller.signal.reason;
       if (cause instanceof Error && !(cause instanceof UserError) && cause.stack) task.debug(cause.stack);
-      let message = describeError(cause);
+      // a proxy refusing the agent's credentials explains every failure after it (SDKs bury it under their own errors)
+      let message = (!controller.signal.aborted && proxyFailureMessage(cause)) || describeError(cause);
       if (controller.signal.aborted && !(cause instanceof CancelledError) && !/cancel/i.test(message)) {
         message = `${describeError(controller.signal.reason)}: ${message}`;
       }

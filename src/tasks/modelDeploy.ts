@@ -1197,7 +1197,7 @@ export function azureDeployOps(ctx: AzureMLContext): DeployOps {
     setMirrorTraffic: (ep, m, signal) => setMirrorTraffic(ctx, ep, m, { signal }),
     credential: async (ep, authMode) => (authMode === 'Key' ? (await endpointKeys(ctx, ep)).primaryKey : await endpointToken(ctx, ep)),
     logs: (ep, dep, tail, signal) => getDeploymentLogs(ctx, ep, dep, { tail, signal }),
-    score: (uri, body, o) => scoreOnce(uri, body, o),
+    score: (uri, body, o) => scoreOnce(uri, body, { ...o, proxy: ctx.proxy }),
     resolver: (o) => new AzureDeploymentResolver(ctx, o),
   };
 }

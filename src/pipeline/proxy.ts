@@ -1,0 +1,194 @@
+// The agent's web proxy. A self-hosted agent configured with --proxyurl (or a .proxy file) hands every task
+//   Agent.ProxyUrl, Agent.ProxyUsername, Agent.ProxyPassword (a secret variable) and Agent.ProxyBypassList
+//   (a JSON array of regular expressions, matched case-insensitively against the whole request URL — the rule of
+//   task-lib's getHttpProxyConfiguration(requestUrl) and of typed-rest-client under azure-devops-node-api).
+// It is read once (getAgentProxy) and honoured by every outbound client through ONE helper, proxyClientOptions():
+// core-rest-pipeline's proxyOptions (its proxyPolicy tunnels https with CONNECT) plus an HttpClient that sends a
+// request matching the bypass list direct — the per-request decision lives here and nowhere else.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import {
+  createDefaultHttpClient, createEmptyPipeline, proxyPolicy, type HttpClient, type PipelineRequest, type PipelineResponse,
+  type ProxySettings,
+} from '@azure/core-rest-pipeline';
+import * as task from 'azure-pipelines-task-lib/task';
+import { UserError } from './errors';
+import { setSecret } from './outputs';
+import { quietly } from './quiet';
+
+export interface AgentProxy {
+  /** the proxy's URL without credentials, for messages (e.g. http://proxy.contoso.com:8080) */
+  url: string;
+  /** scheme + host name, as core-rest-pipeline's ProxySettings.host wants it */
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  /** Agent.ProxyBypassList as given, and compiled ('i') */
+  bypassPatterns: string[];
+  bypass: RegExp[];
+}
+
+/** Parses the agent's proxy variables (exported for tests). Bad values → UserError naming the variable; the password never appears in a message. */
+export function parseAgentProxy(v: { url?: string | null; username?: string | null; password?: string | null; bypassList?: string | null }): AgentProxy | undefined {
+  const raw = (v.url ?? '').trim();
+  if (!raw) return undefined;
+  let u: URL;
+  try {
+    u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
+  } catch {
+    throw new UserError(`Agent.ProxyUrl '${raw.replace(/\/\/[^@/]*@/, '//***@')}' is not a valid URL (expected e.g. http://proxy.contoso.com:8080)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new UserError(`Agent.ProxyUrl '${u.protocol}//${u.host}' is not an http(s) proxy: only http and https proxies are supported`);
+  }
+  const username = (v.username ?? '').trim() || (u.username ? decodeURIComponent(u.username) : undefined);
+  const password = (v.password ?? '') || (u.password ? decodeURIComponent(u.password) : undefined);
+  let patterns: unknown;
+  try {
+    patterns = JSON.parse((v.bypassList ?? '').trim() || '[]');
+  } catch {
+    throw new UserError(`Agent.ProxyBypassList is not valid JSON: expected an array of regular expressions, e.g. ["\\\\.contoso\\\\.com"]`);
+  }
+  if (!Array.isArray(patterns) || patterns.some((p) => typeof p !== 'string')) {
+    throw new UserError('Agent.ProxyBypassList must be a JSON array of regular expressions (strings)');
+  }
+  const bypass = patterns.map((p: string) => {
+    try {
+      return new RegExp(p, 'i');
+    } catch (err) {
+      throw new UserError(`Agent.ProxyBypassList entry '${p}' is not a valid regular expression: ${(err as Error).message}`);
+    }
+  });
+  const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
+  return {
+    url: `${u.protocol}//${u.hostname}:${port}`,
+    host: `${u.protocol}//${u.hostname}`,
+    port,
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    bypassPatterns: patterns as string[],
+    bypass,
+  };
+}
+
+let cached: { proxy: AgentProxy | undefined } | undefined;
+
+/**
+ * The agent's proxy, read once per task run (the variables task-lib's getHttpProxyConfiguration reads; read quietly:
+ * task-lib's getVariable would print the password at debug level). The password is masked with task.setsecret
+ * (task-lib does not do it). Undefined when the agent has no proxy.
+ */
+export function getAgentProxy(): AgentProxy | undefined {
+  if (cached) return cached.proxy;
+  const read = (name: string) => quietly(() => task.getVariable(name));
+  const proxy = parseAgentProxy({ url: read('Agent.ProxyUrl'), username: read('Agent.ProxyUsername'), password: read('Agent.ProxyPassword'), bypassList: read('Agent.ProxyBypassList') });
+  if (proxy?.password) {
+    setSecret(proxy.password);
+    const encoded = encodeURIComponent(proxy.password);
+    if (encoded !== proxy.password) setSecret(encoded);
+  }
+  cached = { proxy };
+  if (proxy) {
+    task.debug(`Agent proxy ${proxy.url}${proxy.username ? ` (user ${proxy.username})` : ''}${proxy.bypass.length ? `, bypass list: ${proxy.bypassPatterns.join(' ')}` : ''}`);
+  }
+  return proxy;
+}
+
+/** for tests: forget the cached read */
+export function resetAgentProxy(): void {
+  cached = undefined;
+  lastRefusal = undefined;
+}
+
+/** true when `url` matches an entry of the bypass list (the request goes direct) */
+export function isProxyBypassed(proxy: AgentProxy, url: string): boolean {
+  return proxy.bypass.some((r) => r.test(url));
+}
+
+/** core-rest-pipeline ProxySettings of the proxy */
+export function proxySettings(proxy: AgentProxy): ProxySettings {
+  return { host: proxy.host, port: proxy.port, username: proxy.username, password: proxy.password };
+}
+
+// ------------------------------------------------------------------------------------------------ failures
+
+let lastRefusal: UserError | undefined;
+
+function refusal(proxy: AgentProxy, target?: string): UserError {
+  const to = target ? ` to ${target}` : '';
+  const hint = proxy.username
+    ? `check the proxy credentials the agent was configured with (Agent.ProxyUsername '${proxy.username}' / Agent.ProxyPassword)`
+    : 'the proxy requires authentication but the agent has no proxy credentials (configure the agent with --proxyusername and --proxypassword)';
+  return new UserError(`The agent's proxy ${proxy.url} refused the request${to} with 407 Proxy Authentication Required: ${hint}`);
+}
+
+/**
+ * The one-line explanation when a failure comes from the agent's proxy (407 from the proxy, seen by proxyClientOptions'
+ * client or reported by typed-rest-client's tunnel / an SDK's RestError), else undefined. SDKs wrap network errors
+ * (MSAL turns them into "network_error"), so a refusal seen during the run is remembered and wins.
+ */
+export function proxyFailureMessage(err: unknown): string | undefined {
+  if (lastRefusal) return lastRefusal.message;
+  const proxy = cached?.proxy;
+  if (!proxy) return undefined;
+  for (let e: any = err, i = 0; e && i < 5; e = e.cause, i++) {
+    if (e.statusCode === 407 || /tunneling socket could not be established, statusCode=407/i.test(String(e.message ?? ''))) return refusal(proxy).message;
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------------------------------------ clients
+
+const directAgents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+/**
+ * An HttpClient for core-rest-pipeline clients behind the proxy: a request matching the bypass list gets a direct
+ * agent (replacing the proxy agent the pipeline's proxyPolicy set); a 407 from the proxy becomes a one-line UserError
+ * naming the proxy.
+ */
+export function proxyAwareHttpClient(proxy: AgentProxy, inner: HttpClient = createDefaultHttpClient()): HttpClient {
+  return {
+    async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
+      if (isProxyBypassed(proxy, request.url)) {
+        request.agent = request.url.startsWith('https:') ? directAgents.https : directAgents.http;
+        return inner.sendRequest(request);
+      }
+      const res = await inner.sendRequest(request);
+      if (res.status === 407) {
+        lastRefusal = refusal(proxy, new URL(request.url).host);
+        throw lastRefusal;
+      }
+      return res;
+    },
+  };
+}
+
+/** What an Azure SDK client (ARM, identity, core-rest-pipeline pipelines) needs to honour the agent's proxy; {} without one. */
+export function proxyClientOptions(proxy: AgentProxy | undefined): { proxyOptions?: ProxySettings; httpClient?: HttpClient } {
+  if (!proxy) return {};
+  return { proxyOptions: proxySettings(proxy), httpClient: proxyAwareHttpClient(proxy) };
+}
+
+/**
+ * For a client bound to one host (a storage account): the ProxySettings for that URL, undefined when the URL is in the
+ * bypass list (or no proxy). The storage SDK takes no core HttpClient, so the decision is made once per account.
+ */
+export function proxyOptionsFor(proxy: AgentProxy | undefined, url: string): ProxySettings | undefined {
+  return proxy && !isProxyBypassed(proxy, url) ? proxySettings(proxy) : undefined;
+}
+
+/** A bare sender (no retries, no other policies) for raw requests outside an SDK client: through the proxy unless bypassed. */
+export function createProxiedSender(proxy: AgentProxy | undefined): { sendRequest(request: PipelineRequest): Promise<PipelineResponse> } {
+  const client = proxy ? proxyAwareHttpClient(proxy) : createDefaultHttpClient();
+  if (!proxy) return client;
+  const pipeline = createEmptyPipeline();
+  pipeline.addPolicy(proxyPolicy(proxySettings(proxy)));
+  return { sendRequest: (request) => pipeline.sendRequest(client, request) };
+}
+
+/** azure-devops-node-api (typed-rest-client) IRequestOptions.proxy; it applies the bypass regexes itself, per request. */
+export function devopsProxyOptions(proxy: AgentProxy | undefined): { proxyUrl: string; proxyUsername?: string; proxyPassword?: string; proxyBypassHosts?: string[] } | undefined {
+  if (!proxy) return undefined;
+  return { proxyUrl: proxy.url, proxyUsername: proxy.username, proxyPassword: proxy.username ? proxy.password ?? '' : proxy.password, proxyBypassHosts: proxy.bypassPatterns };
+}
