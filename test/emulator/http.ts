@@ -154,7 +154,11 @@ export class Faults {
   }
 }
 
-export interface RequestLogEntry { method: string; url: string; status: number; host: string; time: string }
+export interface RequestLogEntry {
+  method: string; url: string; status: number; host: string; time: string;
+  /** the client's port (which connection it came on: tests tell requests through a proxy from direct ones) */
+  remotePort?: number;
+}
 
 export interface ServerOptions {
   name: string;
@@ -212,7 +216,7 @@ export async function startServer(router: Router, o: ServerOptions): Promise<Run
     const rawBody = Buffer.concat(chunks);
     const url = new URL(req.url ?? '/', `https://${req.headers.host ?? '127.0.0.1'}`);
     const host = o.hostOf ? o.hostOf(url.pathname) : o.name;
-    const entry: RequestLogEntry = { method: req.method ?? 'GET', url: url.pathname + url.search, status: 0, host, time: new Date().toISOString() };
+    const entry: RequestLogEntry = { method: req.method ?? 'GET', url: url.pathname + url.search, status: 0, host, time: new Date().toISOString(), remotePort: req.socket.remotePort };
     o.log.push(entry);
     const delay = o.faults.latency(host, url.pathname);
     if (delay) await new Promise((r) => setTimeout(r, delay));

@@ -47,7 +47,7 @@ export async function startStorageProxy(upstreamPort: number, faults: Faults, lo
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const entry: RequestLogEntry = { method: req.method ?? 'GET', url: url.pathname + url.search, status: 0, host: STORAGE_HOST, time: new Date().toISOString() };
+    const entry: RequestLogEntry = { method: req.method ?? 'GET', url: url.pathname + url.search, status: 0, host: STORAGE_HOST, time: new Date().toISOString(), remotePort: req.socket.remotePort };
     log.push(entry);
     const delay = faults.latency(STORAGE_HOST, url.pathname);
     if (delay) await new Promise((r) => setTimeout(r, delay));
