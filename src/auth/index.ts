@@ -46,6 +46,12 @@ export function authFailureDetail(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   const aadsts = msg.match(/AADSTS\d+:[^\r\n]*/);
   if (aadsts) return aadsts[0].trim();
+  // MSAL (managed identity): "… Message : Error(s): … - Description: <what the endpoint said> - Correlation ID: …"
+  const described = msg.match(/Description:\s*(.+?)\s+-\s+(?:Correlation ID|Trace ID):/);
+  if (described) return `the managed identity endpoint answered: ${described[1]!.trim()}`;
+  if (/network_error|Network unreachable/i.test(msg)) {
+    return 'the managed identity endpoint of this agent machine could not be reached (network unreachable): the agent must run on an Azure host with a managed identity (VM, scale set, App Service, AKS)';
+  }
   const first = msg.split(/\r?\n/).map((l) => l.trim()).find(Boolean) ?? 'unknown error';
   return first.replace(/^[A-Za-z]+Credential(?: authentication failed)?:\s*/, '');
 }

@@ -213,6 +213,9 @@ test('token errors become one line with the AADSTS message; tokens are masked', 
     return true;
   });
   assert.equal(authFailureDetail(new Error('ManagedIdentityCredential: no managed identity endpoint found.\nmore')), 'no managed identity endpoint found.');
+  assert.equal(authFailureDetail(new Error('ManagedIdentityCredential: Authentication failed. Message : Error(s): Not Available - Timestamp: Not Available - Description: Unable to load the proper Managed Identity. - Correlation ID: 7c1 - Trace ID: Not Available')),
+    'the managed identity endpoint answered: Unable to load the proper Managed Identity.');
+  assert.match(authFailureDetail(new Error('ManagedIdentityCredential: Network unreachable. Message: network_error: See https://aka.ms/msal.js.errors#network_error')), /^the managed identity endpoint of this agent machine could not be reached/);
 
   const ok = new ConnectionCredential(c, { getToken: async () => ({ token: 'eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJ4In0.sig-abc', expiresOnTimestamp: Date.now() + 3600_000 }) });
   const { value, out } = await captureStdout(() => ok.getToken('s'));
