@@ -59,7 +59,8 @@ export function modelCardMarkdown(d: ModelCardData): string {
     out.push(`${esc(e.message ?? e.verdict ?? '')}${e.baseline?.side?.label ? ` Production: ${esc(e.baseline.side.label)}.` : ''}`.trim(), '');
     out.push('| Metric | This model | Production | Change | |', '|---|---|---|---|---|');
     for (const r of e.results) {
-      const rel = r.relative !== undefined && Number.isFinite(r.relative) ? ` (${r.relative >= 0 ? '+' : ''}${num(r.relative, 3)}%)` : '';
+      // relative = improvement in the metric's better direction (as in the evaluate task's summary)
+      const rel = r.relative !== undefined && Number.isFinite(r.relative) && r.relative !== 0 ? ` (${num(Math.abs(r.relative), 3)}% ${r.relative > 0 ? 'better' : 'worse'})` : '';
       out.push(`| ${esc(r.name)}${r.direction ? ` (${r.direction} is better)` : ''} | ${num(r.candidate)} | ${num(r.baseline)} | ${r.delta === undefined ? '–' : `${r.delta >= 0 ? '+' : ''}${num(r.delta)}${rel}`} | ${r.passed ? '✅' : '❌'} ${esc(r.reason ?? '')} |`);
     }
   } else {

@@ -101,7 +101,7 @@ test('approvals recorded on the deployment, model version tagged deployed.<stage
   const card = dep.summaries.find((s) => s.startsWith('### Model card'));
   assert.ok(card, `model card summary (got ${dep.summaries.map((s) => s.split('\n')[0]).join(' / ')})`);
   assert.match(card!, new RegExp(`Model card: ${SEED_MODEL.replace(/-/g, '\\-')}:${version}`));
-  assert.match(card!, /\| accuracy \(higher is better\) \| 0\.91 \| 0\.87 \| \+0\.04 \(\+4\.6%\) \| ✅/);
+  assert.match(card!, /\| accuracy \(higher is better\) \| 0\.91 \| 0\.87 \| \+0\.04 \(4\.6% better\) \| ✅/);
   assert.match(card!, /\| Build \| \[azureml-ci 4242\]\(https:\/\/.*buildId=4242\) \|/);
   assert.match(card!, /Smoke test \| 3\/3 ok, p50 \d+ ms/);
   assert.match(card!, /\| Alice Smith \| .* \| metrics reviewed, go \|/);

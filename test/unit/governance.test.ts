@@ -73,7 +73,7 @@ describe('model card', () => {
     assert.match(md, /\| Commit \| repo `abcdef123456` \|/);
     assert.match(md, /\| Training job \| \[train \(train-1\)\]\(https:\/\/ml\.azure\.com\/runs\/train-1\?wsid=.*\), Completed \|/);
     assert.match(md, /\| Data: training\\_data \| `azureml:churn-data:2` \|/);
-    assert.match(md, /\| auc \(higher is better\) \| 0\.9 \| 0\.85 \| \+0\.05 \(\+5\.88%\) \| ✅ better than production \|/);
+    assert.match(md, /\| auc \(higher is better\) \| 0\.9 \| 0\.85 \| \+0\.05 \(5\.88% better\) \| ✅ better than production \|/);
     assert.match(md, /\| latency \| 12 \| – \| – \| ❌ production has no value \|/);
     assert.match(md, /\| Smoke test \| 5\/5 ok, p50 10 ms, p95 21 ms, max 22 ms \|/);
     assert.match(md, /\| Bob \| 2026-11-22T08:00:00\.000Z \| go \|/);
