@@ -132,6 +132,15 @@ function truncate(s: string, max = 60): string {
 }
 
 /**
+ * True for the folder the agent roots filePath inputs at (the default working directory: sources in a build,
+ * artifacts in a release) — what a blank filePath input arrives as.
+ */
+export function isAgentRoot(p: string): boolean {
+  const roots = [task.getVariable('Build.SourcesDirectory'), task.getVariable('System.DefaultWorkingDirectory')].filter((r): r is string => !!r);
+  return roots.some((r) => path.resolve(r) === path.resolve(p));
+}
+
+/**
  * A path on the agent, resolved to absolute (relative to the working directory the agent gives the task).
  * A filePath input left blank arrives as the repository root; that counts as "not supplied", as in task-lib's filePathSupplied.
  */
@@ -142,11 +151,7 @@ export function getPath(
   const v = raw(name);
   const kind = opts.kind ?? 'any';
   let resolved = v === undefined ? undefined : path.resolve(v);
-  if (resolved !== undefined && (opts.rootIsBlank ?? kind === 'file')) {
-    // the agent roots filePath inputs at the default working directory (sources in a build, artifacts in a release)
-    const roots = [task.getVariable('Build.SourcesDirectory'), task.getVariable('System.DefaultWorkingDirectory')].filter((r): r is string => !!r);
-    if (roots.some((r) => path.resolve(r) === resolved)) resolved = undefined;
-  }
+  if (resolved !== undefined && (opts.rootIsBlank ?? kind === 'file') && isAgentRoot(resolved)) resolved = undefined;
   if (resolved === undefined) {
     if (opts.required) throw new InputError(name, 'is required');
     return undefined;

@@ -1,6 +1,6 @@
 // Agent entry of AzureMLModelDeploy@1: inputs → deployModel → outputs + summary.
 import {
-  debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getPath, getPipelineContext, getString, getVariable, info,
+  debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getPath, getPipelineContext, isAgentRoot, getString, getVariable, info,
   progress, releaseArtifacts, runTask, section, setOutput, updateReleaseName, uploadSummary, warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
@@ -14,6 +14,11 @@ runTask(async (signal) => {
   const conn = getAzureRmConnection('connection');
   const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const model = getString('model');
+  // a blank codePath arrives as the agent's root folder: that is "no code" unless a scoring script is given (score.py at
+  // the repository root is a real layout)
+  const scoringScript = getString('scoringScript');
+  const codeDir = getPath('codePath', { kind: 'dir', mustExist: false });
+  const codePath = codeDir && isAgentRoot(codeDir) && !scoringScript ? undefined : codeDir;
   const alias = getString('modelArtifactAlias');
   const inputs: DeployInputs = {
     endpointName: getString('endpointName'),
@@ -29,8 +34,8 @@ runTask(async (signal) => {
     releaseModel: model ? undefined : modelFromRelease(getVariable, alias, releaseArtifacts()),
     environment: getString('environment'),
     condaFile: getPath('condaFile', { kind: 'file', mustExist: false }),
-    codePath: getPath('codePath', { kind: 'dir', mustExist: false, rootIsBlank: true }),
-    scoringScript: getString('scoringScript'),
+    codePath,
+    scoringScript,
     instanceType: getString('instanceType'),
     instanceCount: getInt('instanceCount', { min: 1, max: 20 }),
     resourceRequests: getKeyValues('resourceRequests'),

@@ -215,6 +215,17 @@ describe('rollouts', { concurrency: true }, () => {
   });
 });
 
+describe('scoring code at the repository root', () => {
+  test('codePath left blank arrives as the agent\'s root folder: with a scoring script that folder is the code', async () => {
+    const r = await deploy({ endpointName: 'ep-root', model: 'azureml:churn:1', deploymentName: 'root-v1', codePath: '', sampleRequestFile: '../sample-request.json', trafficSteps: '100' },
+      { cwd: path.join(cwd, 'ok') });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    const d = deploymentsOf('ep-root')[0]!;
+    assert.equal(d.properties.codeConfiguration.scoringScript, 'score.py');
+    assert.match(d.properties.codeConfiguration.codeId, /\/codes\/[^/]+\/versions\//);
+  });
+});
+
 describe('bad inputs fail before anything is written', () => {
   test('seven bad inputs (unit tests cover more), one clear line each, no write', async () => {
     const from = box.requests.length;
