@@ -10,8 +10,9 @@ import {
 import type { AzureRmConnection } from '../pipeline/connection';
 import { UserError } from '../pipeline/errors';
 import { debug, setSecret } from '../pipeline/outputs';
-import { proxyClientOptions } from '../pipeline/proxy';
+import { proxyClientOptions } from './proxy';
 import { requestOidcToken } from '../devops/oidc';
+export { proxyClientOptions, proxyOptionsFor, proxiedSender, devopsProxyOptions, type Sender } from './proxy';
 
 /** Entra ID authority hosts of the public and sovereign clouds; MSAL's instance discovery knows only these. */
 export const KNOWN_AUTHORITY_HOSTS: readonly string[] = [

@@ -1,7 +1,8 @@
 // One Azure ML client per task run: the SDK client's pipeline (bearer auth for the connection's ARM
 // audience, retries honouring Retry-After) is also used for raw REST calls (arm.ts).
 import { AzureMachineLearningWorkspaces, type Workspace } from '@azure/arm-machinelearning';
-import { InputError, proxyClientOptions, type AgentProxy } from '../pipeline';
+import { InputError, type AgentProxy } from '../pipeline';
+import { proxyClientOptions } from '../auth';
 import { AzureError, mapAzureError } from './errors';
 import { studioHostFromDiscoveryUrl } from './workspace';
 import type { TokenCredential } from '@azure/core-auth';

@@ -4,7 +4,8 @@
 // because PATCH takes only tags/identity. Data plane (scoring) through core-rest-pipeline's HTTP client.
 import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
-import { UserError, createProxiedSender, setSecret, type AgentProxy } from '../pipeline';
+import { UserError, setSecret, type AgentProxy } from '../pipeline';
+import { proxiedSender } from '../auth';
 import { armSend } from './arm';
 import type { AzureMLContext } from './context';
 import { AzureError, armFailure, mapAzureError, oneLine, parseArmError, statusOf } from './errors';
@@ -310,16 +311,13 @@ export async function endpointToken(ctx: AzureMLContext, endpoint: string, signa
 
 export interface ScoreResult { status: number; body: string; ms: number; servedBy?: string; error?: string }
 
-const senders = new Map<AgentProxy | undefined, ReturnType<typeof createProxiedSender>>();
-
 /**
  * One scoring request (no retries: the smoke test measures what a client sees). `deployment` sets the
  * `azureml-model-deployment` header (route to that deployment whatever its traffic). Network errors and timeouts
  * come back as status 0 with `error`. `proxy`: the agent's web proxy (the scoring host is reached through it unless bypassed).
  */
 export async function scoreOnce(uri: string, body: string, o: { credential: string; deployment?: string; timeoutMs?: number; contentType?: string; signal?: AbortSignal; proxy?: AgentProxy }): Promise<ScoreResult> {
-  let httpClient = senders.get(o.proxy);
-  if (!httpClient) senders.set(o.proxy, (httpClient = createProxiedSender(o.proxy)));
+  const httpClient = proxiedSender(o.proxy, { retries: 0 });
   const headers = createHttpHeaders({ authorization: `Bearer ${o.credential}`, 'content-type': o.contentType ?? 'application/json', accept: 'application/json' });
   if (o.deployment) headers.set('azureml-model-deployment', o.deployment);
   const req = createPipelineRequest({ url: uri, method: 'POST', body, headers, timeout: o.timeoutMs ?? 30_000, abortSignal: o.signal });

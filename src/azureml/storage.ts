@@ -17,7 +17,8 @@ import {
   AnonymousCredential, BlobServiceClient, StorageSharedKeyCredential, type ContainerClient,
 } from '@azure/storage-blob';
 import type { AzureBlobDatastore } from '@azure/arm-machinelearning';
-import { UserError, proxyOptionsFor, setSecret } from '../pipeline';
+import { UserError, setSecret } from '../pipeline';
+import { proxyOptionsFor } from '../auth';
 import type { AzureMLContext } from './context';
 import { azureCall, oneLine } from './errors';
 import { armGetOptional } from './arm';

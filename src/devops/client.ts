@@ -5,7 +5,8 @@ import * as azdev from 'azure-devops-node-api';
 import type { IReleaseApi } from 'azure-devops-node-api/ReleaseApi';
 import type { IPipelinesApi } from 'azure-devops-node-api/PipelinesApi';
 import type { IBuildApi } from 'azure-devops-node-api/BuildApi';
-import { UserError, devopsProxyOptions, type PipelineContext } from '../pipeline';
+import { UserError, type PipelineContext } from '../pipeline';
+import { devopsProxyOptions } from '../auth/proxy';
 
 export interface DevOpsConnection {
   collectionUri: string;

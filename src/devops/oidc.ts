@@ -1,23 +1,11 @@
 // Azure DevOps OIDC token for a service connection (workload identity federation):
 //   POST $(System.OidcRequestUri)?api-version=7.1&serviceConnectionId=<id>, Bearer <job access token> → {"oidcToken": "..."}
 // Same call as azure-devops-node-api TaskApi.createOidcToken, addressed by the URI the agent hands the job.
-import { createHttpHeaders, createPipelineFromOptions, createPipelineRequest, createDefaultHttpClient, type HttpClient, type Pipeline } from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { AbortSignalLike } from '@azure/abort-controller';
 import { UserError } from '../pipeline/errors';
-import { proxyClientOptions, type AgentProxy } from '../pipeline/proxy';
-
-const senders = new Map<AgentProxy | undefined, { pipeline: Pipeline; httpClient: HttpClient }>();
-
-/** one pipeline per proxy setting (the agent's proxy, or none) */
-function senderFor(proxy: AgentProxy | undefined): { pipeline: Pipeline; httpClient: HttpClient } {
-  let s = senders.get(proxy);
-  if (!s) {
-    const { proxyOptions, httpClient } = proxyClientOptions(proxy);
-    s = { pipeline: createPipelineFromOptions({ retryOptions: { maxRetries: 3 }, proxyOptions }), httpClient: httpClient ?? createDefaultHttpClient() };
-    senders.set(proxy, s);
-  }
-  return s;
-}
+import type { AgentProxy } from '../pipeline/proxy';
+import { proxiedSender } from '../auth/proxy';
 
 /**
  * The token request URL. Only https: the request carries the job access token, and a bearer token is never sent in
@@ -57,8 +45,7 @@ export async function requestOidcToken(opts: {
     body: '{}',
     abortSignal: opts.abortSignal,
   });
-  const { pipeline, httpClient } = senderFor(opts.proxy);
-  const res = await pipeline.sendRequest(httpClient, request);
+  const res = await proxiedSender(opts.proxy, { retries: 3 }).sendRequest(request);
   let body: any;
   try {
     body = res.bodyAsText ? JSON.parse(res.bodyAsText) : undefined;

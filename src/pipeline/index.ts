@@ -2,7 +2,7 @@
 // loadGuard first: task-lib prints the agent's proxy password while it loads (see loadGuard.ts)
 import { releaseLoadGuard } from './loadGuard';
 export { UserError, InputError, CancelledError } from './errors';
-export { getString, requireString, getBool, getInt, getNumber, getEnum, getList, getKeyValues, parseKeyValues, getPath } from './inputs';
+export { getString, requireString, getBool, getInt, getNumber, getEnum, getList, getKeyValues, parseKeyValues, getPath, isAgentRoot } from './inputs';
 export type { AzureRmConnection, AzureRmAuth } from './connection';
 export { getAzureRmConnection, getJobAccessToken } from './connection';
 export type { PipelineContext } from './context';
@@ -12,6 +12,6 @@ export { releaseArtifacts } from './releaseArtifacts';
 export { setOutput, setSecret, uploadSummary, writeTempFile, progress, info, warning, debug, error, section, updateReleaseName, addBuildTag } from './outputs';
 export { runTask, describeError } from './run';
 export type { AgentProxy } from './proxy';
-export { getAgentProxy, isProxyBypassed, proxyClientOptions, proxyOptionsFor, createProxiedSender, devopsProxyOptions } from './proxy';
+export { getAgentProxy, isProxyBypassed } from './proxy';
 
 releaseLoadGuard();

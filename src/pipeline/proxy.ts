@@ -2,15 +2,8 @@
 //   Agent.ProxyUrl, Agent.ProxyUsername, Agent.ProxyPassword (a secret variable) and Agent.ProxyBypassList
 //   (a JSON array of regular expressions, matched case-insensitively against the whole request URL — the rule of
 //   task-lib's getHttpProxyConfiguration(requestUrl) and of typed-rest-client under azure-devops-node-api).
-// It is read once (getAgentProxy) and honoured by every outbound client through ONE helper, proxyClientOptions():
-// core-rest-pipeline's proxyOptions (its proxyPolicy tunnels https with CONNECT) plus an HttpClient that sends a
-// request matching the bypass list direct — the per-request decision lives here and nowhere else.
-import * as http from 'node:http';
-import * as https from 'node:https';
-import {
-  createDefaultHttpClient, createEmptyPipeline, proxyPolicy, type HttpClient, type PipelineRequest, type PipelineResponse,
-  type ProxySettings,
-} from '@azure/core-rest-pipeline';
+// It is read once here (getAgentProxy: the agent contract); the clients that honour it are built in
+// src/auth/proxy.ts (proxyClientOptions and friends), the bypass rule (isProxyBypassed) and the 407 message live here.
 import * as task from 'azure-pipelines-task-lib/task';
 import { UserError } from './errors';
 import { setSecret } from './outputs';
@@ -106,11 +99,6 @@ export function isProxyBypassed(proxy: AgentProxy, url: string): boolean {
   return proxy.bypass.some((r) => r.test(url));
 }
 
-/** core-rest-pipeline ProxySettings of the proxy */
-export function proxySettings(proxy: AgentProxy): ProxySettings {
-  return { host: proxy.host, port: proxy.port, username: proxy.username, password: proxy.password };
-}
-
 // ------------------------------------------------------------------------------------------------ failures
 
 let lastRefusal: UserError | undefined;
@@ -123,9 +111,15 @@ function refusal(proxy: AgentProxy, target?: string): UserError {
   return new UserError(`The agent's proxy ${proxy.url} refused the request${to} with 407 Proxy Authentication Required: ${hint}`);
 }
 
+/** A 407 seen by a client (src/auth/proxy.ts): the one-line error to throw, remembered for the task's failure message. */
+export function proxyRefused(proxy: AgentProxy, target: string): UserError {
+  lastRefusal = refusal(proxy, target);
+  return lastRefusal;
+}
+
 /**
- * The one-line explanation when a failure comes from the agent's proxy (407 from the proxy, seen by proxyClientOptions'
- * client or reported by typed-rest-client's tunnel / an SDK's RestError), else undefined. SDKs wrap network errors
+ * The one-line explanation when a failure comes from the agent's proxy (407 from the proxy, seen by a proxied client
+ * or reported by typed-rest-client's tunnel / an SDK's RestError), else undefined. SDKs wrap network errors
  * (MSAL turns them into "network_error"), so a refusal seen during the run is remembered and wins.
  */
 export function proxyFailureMessage(err: unknown): string | undefined {
@@ -136,59 +130,4 @@ export function proxyFailureMessage(err: unknown): string | undefined {
     if (e.statusCode === 407 || /tunneling socket could not be established, statusCode=407/i.test(String(e.message ?? ''))) return refusal(proxy).message;
   }
   return undefined;
-}
-
-// ------------------------------------------------------------------------------------------------ clients
-
-const directAgents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-
-/**
- * An HttpClient for core-rest-pipeline clients behind the proxy: a request matching the bypass list gets a direct
- * agent (replacing the proxy agent the pipeline's proxyPolicy set); a 407 from the proxy becomes a one-line UserError
- * naming the proxy.
- */
-export function proxyAwareHttpClient(proxy: AgentProxy, inner: HttpClient = createDefaultHttpClient()): HttpClient {
-  return {
-    async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
-      if (isProxyBypassed(proxy, request.url)) {
-        request.agent = request.url.startsWith('https:') ? directAgents.https : directAgents.http;
-        return inner.sendRequest(request);
-      }
-      const res = await inner.sendRequest(request);
-      if (res.status === 407) {
-        lastRefusal = refusal(proxy, new URL(request.url).host);
-        throw lastRefusal;
-      }
-      return res;
-    },
-  };
-}
-
-/** What an Azure SDK client (ARM, identity, core-rest-pipeline pipelines) needs to honour the agent's proxy; {} without one. */
-export function proxyClientOptions(proxy: AgentProxy | undefined): { proxyOptions?: ProxySettings; httpClient?: HttpClient } {
-  if (!proxy) return {};
-  return { proxyOptions: proxySettings(proxy), httpClient: proxyAwareHttpClient(proxy) };
-}
-
-/**
- * For a client bound to one host (a storage account): the ProxySettings for that URL, undefined when the URL is in the
- * bypass list (or no proxy). The storage SDK takes no core HttpClient, so the decision is made once per account.
- */
-export function proxyOptionsFor(proxy: AgentProxy | undefined, url: string): ProxySettings | undefined {
-  return proxy && !isProxyBypassed(proxy, url) ? proxySettings(proxy) : undefined;
-}
-
-/** A bare sender (no retries, no other policies) for raw requests outside an SDK client: through the proxy unless bypassed. */
-export function createProxiedSender(proxy: AgentProxy | undefined): { sendRequest(request: PipelineRequest): Promise<PipelineResponse> } {
-  const client = proxy ? proxyAwareHttpClient(proxy) : createDefaultHttpClient();
-  if (!proxy) return client;
-  const pipeline = createEmptyPipeline();
-  pipeline.addPolicy(proxyPolicy(proxySettings(proxy)));
-  return { sendRequest: (request) => pipeline.sendRequest(client, request) };
-}
-
-/** azure-devops-node-api (typed-rest-client) IRequestOptions.proxy; it applies the bypass regexes itself, per request. */
-export function devopsProxyOptions(proxy: AgentProxy | undefined): { proxyUrl: string; proxyUsername?: string; proxyPassword?: string; proxyBypassHosts?: string[] } | undefined {
-  if (!proxy) return undefined;
-  return { proxyUrl: proxy.url, proxyUsername: proxy.username, proxyPassword: proxy.username ? proxy.password ?? '' : proxy.password, proxyBypassHosts: proxy.bypassPatterns };
 }

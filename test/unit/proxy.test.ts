@@ -2,7 +2,8 @@
 // and the client options built from it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { devopsProxyOptions, isProxyBypassed, parseAgentProxy, proxyClientOptions, proxyOptionsFor } from '../../src/pipeline/proxy';
+import { isProxyBypassed, parseAgentProxy } from '../../src/pipeline/proxy';
+import { devopsProxyOptions, proxyClientOptions, proxyOptionsFor } from '../../src/auth/proxy';
 import { UserError } from '../../src/pipeline/errors';
 
 test('no Agent.ProxyUrl → no proxy, no client options', () => {
