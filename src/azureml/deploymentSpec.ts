@@ -40,6 +40,8 @@ export interface OnlineEndpointSpec {
   name: string;
   kind: 'Managed' | 'Kubernetes';
   authMode: AuthMode;
+  /** the file gives auth_mode (else authMode is the CLI's default, key) */
+  authModeGiven?: boolean;
   /** Kubernetes compute (`azureml:name`, name or ARM id). */
   compute?: string;
   description?: string;
@@ -131,7 +133,8 @@ export function parseOnlineEndpointYaml(file: string, opts: ParseDeployOptions =
   try {
     const { src, root, schema: k } = loadOnlineYaml(file, opts, 'endpoint');
     const warnings: string[] = [];
-    const authText = optString(src, ['auth_mode'], root.auth_mode) ?? 'key';
+    const authGiven = optString(src, ['auth_mode'], root.auth_mode);
+    const authText = authGiven ?? 'key';
     const authMode = parseAuthMode(authText);
     if (!authMode) throw src.error(['auth_mode'], `unknown auth_mode '${authText}' (key, aml_token, aad_token)`);
     const compute = optString(src, ['compute'], root.compute);
@@ -145,6 +148,7 @@ export function parseOnlineEndpointYaml(file: string, opts: ParseDeployOptions =
       name: endpointName(src, ['name'], reqString(src, ['name'], root.name, 'name')),
       kind,
       authMode,
+      authModeGiven: authGiven !== undefined,
       compute,
       description: optString(src, ['description'], root.description),
       tags: optStringMap(src, ['tags'], root.tags),

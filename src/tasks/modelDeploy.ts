@@ -529,7 +529,7 @@ async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
   if (i.endpointFile) {
     try { endpointSpec = parseOnlineEndpointYaml(abs(i.endpointFile), { variables: i.yamlVariables }); } catch (e) { inputErrorFromSpec('endpointFile', e); }
     // the parser reads a missing auth_mode as key: only a file that says so asks for a mode
-    try { authModeExplicit = /^auth_mode\s*:/m.test(await fsp.readFile(abs(i.endpointFile), 'utf8')); } catch { authModeExplicit = true; }
+    authModeExplicit = !!endpointSpec.authModeGiven;
     if (i.endpointName && i.endpointName !== endpointSpec.name) endpointSpec.name = i.endpointName;
     if (endpointSpec.traffic && Object.keys(endpointSpec.traffic).length) {
       warnings.push(`${path.basename(endpointSpec.file ?? i.endpointFile)}: 'traffic' is ignored; the task moves traffic by trafficSteps`);
