@@ -24,7 +24,6 @@ import { azureCall, oneLine } from './errors';
 import { armGetOptional } from './arm';
 import { wsPath, type WorkspaceRef } from './workspace';
 
-
 /** files up to this size go in one Put Blob; larger ones in blocks of BLOCK_BYTES */
 const SINGLE_SHOT_BYTES = 32 * 1024 * 1024;
 const BLOCK_BYTES = 8 * 1024 * 1024;
@@ -102,18 +101,14 @@ export function codePointCompare(a: string, b: string): number {
   return A.length - B.length;
 }
 
-/** Feed a file's bytes to h (and to `own`, the file's own MD5, when given: one read serves both). */
-async function hashFile(file: string, h: Hash, signal?: AbortSignal, own?: Hash): Promise<void> {
-  const stream = createReadStream(file, { highWaterMark: CHUNK, signal });
-  for await (const chunk of stream) { h.update(chunk as Buffer); own?.update(chunk as Buffer); }
-}
-
 /** absolute path → base64 MD5 of the file's content, filled while the object hash reads each file */
 export type FileMd5s = Map<string, string>;
 
-async function hashFileInto(file: string, h: Hash, signal: AbortSignal | undefined, md5s: FileMd5s | undefined): Promise<void> {
+/** Feed a file's bytes to h; with `md5s`, the file's own MD5 is recorded there from the same read. */
+async function hashFile(file: string, h: Hash, signal?: AbortSignal, md5s?: FileMd5s): Promise<void> {
   const own = md5s ? createHash('md5') : undefined;
-  await hashFile(file, h, signal, own);
+  const stream = createReadStream(file, { highWaterMark: CHUNK, signal });
+  for await (const chunk of stream) { h.update(chunk as Buffer); own?.update(chunk as Buffer); }
   if (own) md5s!.set(file, own.digest('base64'));
 }
 
@@ -134,7 +129,7 @@ async function hashDir(dir: string, rel: string, h: Hash, ignore: IgnoreRules, s
     // symlinks: hash what they point to (stat follows the link). azure-ai-ml means the same but resolves a relative
     // link target against the process's cwd (Path(os.readlink(p))); we resolve it against the link's folder.
     const st = await statFollow(full);
-    if (st?.isFile()) await hashFileInto(full, h, signal, md5s);
+    if (st?.isFile()) await hashFile(full, h, signal, md5s);
     else if (st?.isDirectory()) await hashDir(full, childRel, h, ignore, signal, md5s);
   }
 }
@@ -148,7 +143,7 @@ export async function getObjectHash(p: string, ignore?: IgnoreRules, signal?: Ab
   h.update(Buffer.from(HASH_SEED, 'utf8'));
   const st = await fsp.stat(p);
   if (st.isDirectory()) await hashDir(p, '', h, ignore ?? IgnoreRules.none(p), signal, md5s);
-  else await hashFileInto(p, h, signal, md5s);
+  else await hashFile(p, h, signal, md5s);
   return h.digest('hex');
 }
 
