@@ -6,7 +6,7 @@ import { InputError, UserError, lineageTags, type PipelineContext } from '../pip
 import {
   ASSET_NAME_PATTERN, CONTENT_KEY_PROPERTY, VERSION_PATTERN, contentKey, createOrUpdateModelVersion, datastoreUri,
   findVersionByContent, formatBytes, getModelVersion, getWorkspace, nextVersion, prepareLocalAsset, sameContent, studioUrl,
-  uploadPreparedAsset, armGetOptional, wsPath, statusOf,
+  uploadPreparedAsset, readJob, statusOf,
   type AzureMLContext, type PreparedAsset, type UploadResult, type WorkspaceRef,
 } from '../azureml';
 import { EVALUATION_PROPERTY, evaluationProperty, type CardEvaluation } from './modelCard';
@@ -74,7 +74,7 @@ export function azureOps(ctx: AzureMLContext): RegisterOps {
   return {
     ws: ctx.ws,
     checkWorkspace: async () => { await getWorkspace(ctx); },
-    getJob: (job) => armGetOptional<JobRecord>(ctx, wsPath(ctx.ws, `/jobs/${encodeURIComponent(job)}`), { what: `job '${job}'` }),
+    getJob: async (job) => (await readJob(ctx, job)).job,
     getVersion: (n, v) => getModelVersion(ctx, n, v),
     findByContent: (n, t, u) => findVersionByContent(ctx, n, t, u),
     nextVersion: (n) => nextVersion(ctx, n),
