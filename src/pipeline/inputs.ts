@@ -144,14 +144,12 @@ export function isAgentRoot(p: string): boolean {
  * A path on the agent, resolved to absolute (relative to the working directory the agent gives the task).
  * A filePath input left blank arrives as the repository root; that counts as "not supplied", as in task-lib's filePathSupplied.
  */
-export function getPath(
-  name: string,
-  opts: { required?: boolean; kind?: 'file' | 'dir' | 'any'; mustExist?: boolean; /** the agent's root folder means blank (default: for files) */ rootIsBlank?: boolean } = {},
-): string | undefined {
+export function getPath(name: string, opts: { required?: boolean; kind?: 'file' | 'dir' | 'any'; mustExist?: boolean } = {}): string | undefined {
   const v = raw(name);
   const kind = opts.kind ?? 'any';
   let resolved = v === undefined ? undefined : path.resolve(v);
-  if (resolved !== undefined && (opts.rootIsBlank ?? kind === 'file') && isAgentRoot(resolved)) resolved = undefined;
+  // a folder input may mean the root itself (the caller decides with isAgentRoot); a file input cannot
+  if (resolved !== undefined && kind === 'file' && isAgentRoot(resolved)) resolved = undefined;
   if (resolved === undefined) {
     if (opts.required) throw new InputError(name, 'is required');
     return undefined;
