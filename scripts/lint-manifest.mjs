@@ -3,7 +3,7 @@
 //
 //   node scripts/lint-manifest.mjs [--root <repo>] [--schema <tasks.schema.json>]
 //
-// task.json: the official schema (../shared/specs/azure-devops/tasks.schema.json, draft-04, via ajv-draft-04) plus
+// task.json: the official schema (test/fixtures/third-party/azure-pipelines-task-lib/tasks.schema.json, draft-04, via ajv-draft-04) plus
 //   - folder is <name>V<version.Major>; `id` a well-formed GUID, unique across tasks; version Major/Minor/Patch integers
 //   - execution has Node20_1 and Node24, both with target index.js, and the entry source the build bundles into it
 //     exists (src/tasks/<entry>.entry.ts, see scripts/lib/tasks.mjs); icon.png is a 32x32 PNG
@@ -40,7 +40,7 @@ const HANDLER_TARGET = 'index.js';
 const ALLOWED_CONNECTED_SERVICES = ['connectedService:AzureRM'];
 const MAX_FRIENDLY_NAME = 40;
 // beside the repository these scripts belong to (also used when --root points at a copy elsewhere)
-export const DEFAULT_SCHEMA = path.resolve(REPO_ROOT, '..', 'shared', 'specs', 'azure-devops', 'tasks.schema.json');
+export const DEFAULT_SCHEMA = path.resolve(REPO_ROOT, 'test', 'fixtures', 'third-party', 'azure-pipelines-task-lib', 'tasks.schema.json');
 const TASK_ICON_SIZE = 32;
 const EXTENSION_ICON_SIZE = 128;
 const TASK_CONTRIBUTION_TYPE = 'ms.vss-distributed-task.task';
@@ -76,7 +76,7 @@ const validators = new Map();
 function loadSchemaValidator(schemaPath) {
   if (validators.has(schemaPath)) return validators.get(schemaPath);
   if (!fs.existsSync(schemaPath)) {
-    throw new Error(`task.json schema not found at ${schemaPath} (expected ../shared/specs/azure-devops/tasks.schema.json beside the repository; pass --schema <file>)`);
+    throw new Error(`task.json schema not found at ${schemaPath} (the repository keeps a copy at test/fixtures/third-party/azure-pipelines-task-lib/tasks.schema.json; pass --schema <file>)`);
   }
   const Ajv04 = require('ajv-draft-04');
   const AjvClass = Ajv04.default ?? Ajv04;

@@ -10,7 +10,7 @@ import { jobRunnerOf, jobStatusHistory } from '../emulator/arm/jobs';
 import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
 
 const TASK = 'AzureMLJob';
-const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus', 'azureml-examples', 'cli', 'jobs');
+const CORPUS = path.resolve(REPO_ROOT, 'test', 'fixtures', 'third-party', 'azureml-examples', 'cli', 'jobs');
 let box: AzureInABox;
 let wsId: string;
 let samples: string; // a copy of samples/training as the agent's sources folder

@@ -575,7 +575,7 @@ describe('restart', () => {
 // part of the corpus, so code versions point at an empty location (those jobs then fail at Preparing, which is fine here);
 // the jobs that need no code really run: hello-world and hello-pipeline must complete.
 describe('corpus jobs are accepted by the emulator', () => {
-  const CORPUS = path.resolve(ROOT, '..', 'shared', 'corpus', 'azureml-examples', 'cli', 'jobs');
+  const CORPUS = path.resolve(ROOT, 'test', 'fixtures', 'third-party', 'azureml-examples', 'cli', 'jobs');
   const files = (fs.readdirSync(CORPUS, { recursive: true }) as string[]).filter((f) => /\.ya?ml$/.test(f)).sort()
     .filter((f) => !/Component\.schema\.json/.test(fs.readFileSync(path.join(CORPUS, f), 'utf8').split('\n')[0]));
   const resolver = (): SpecResolver => ({

@@ -37,8 +37,8 @@ export interface OperationMatch { operationId: string; pathTemplate: string; par
 
 type Json = any; // swagger documents are untyped JSON
 
-/** Where the spec copies live: `<repo>/../shared/specs/azureml`. */
-export const SPEC_DIR = path.resolve(__dirname, '../../../shared/specs/azureml');
+/** Where the spec copies live (provenance: test/fixtures/third-party/README.md). */
+export const SPEC_DIR = path.resolve(__dirname, '../fixtures/third-party/azure-rest-api-specs');
 
 const SPEC_FILES: Array<{ doc: string; file: string; operations: boolean }> = [
   { doc: 'mfe', file: '2022-10-01/mfe.json', operations: true },

@@ -12,7 +12,7 @@ import { environmentVersionBody, inlineEnvironmentVersion } from '../../src/azur
 import { validateBody } from '../emulator/swagger';
 
 const REPO = path.resolve(__dirname, '../..');
-const CORPUS = path.resolve(REPO, '../shared/corpus/azureml-examples/cli');
+const CORPUS = path.resolve(REPO, 'test/fixtures/third-party/azureml-examples/cli');
 const ONLINE = path.join(CORPUS, 'endpoints/online');
 const BATCH = path.join(CORPUS, 'endpoints/batch');
 const FOUNDATION = path.join(CORPUS, 'foundation-models');

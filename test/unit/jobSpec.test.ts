@@ -9,7 +9,7 @@ import { pyFloatRepr, pyStr, secondsToIso } from '../../src/azureml/yamlSpec';
 import { validateBody } from '../emulator/swagger';
 
 const REPO = path.resolve(__dirname, '../..');
-const CORPUS = path.resolve(REPO, '../shared/corpus/azureml-examples/cli');
+const CORPUS = path.resolve(REPO, 'test/fixtures/third-party/azureml-examples/cli');
 const JOBS = path.join(CORPUS, 'jobs');
 const WS = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws';
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LINT = path.join(ROOT, 'scripts', 'lint-manifest.mjs');
-const SCHEMA = path.resolve(ROOT, '..', 'shared', 'specs', 'azure-devops', 'tasks.schema.json');
+const SCHEMA = path.resolve(ROOT, 'test', 'fixtures', 'third-party', 'azure-pipelines-task-lib', 'tasks.schema.json');
 
 const REGISTER_ID = '6f1c2a0e-5b7d-4c1e-9a53-0d2b8e4f7a11';
 const DOWNLOAD_ID = '0b9e3d6c-2f4a-4e8b-8c1d-7a5f3e2b1c90';

@@ -17,7 +17,7 @@ import {
 import type { DeploymentInfo, EndpointInfo, ScoreResult } from '../../src/azureml/endpoints';
 import { parseOnlineDeploymentYaml } from '../../src/azureml/deploymentSpec';
 
-const CORPUS = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'corpus', 'azureml-examples', 'cli', 'endpoints', 'online');
+const CORPUS = path.resolve(import.meta.dirname, '..', 'fixtures', 'third-party', 'azureml-examples', 'cli', 'endpoints', 'online');
 
 describe('traffic steps', () => {
   test('valid lists', () => {

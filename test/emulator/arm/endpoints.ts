@@ -337,7 +337,7 @@ export class OnlineEndpoints {
     const traffic = this.validateTraffic(name, props.traffic, deployments);
     // mirrorTraffic exists from api-version 2023-04-01 (the swagger pre-handler accepts that version for this
     // operation and validates the rest of the body against 2022-10-01, see swagger.ts; no 2023-04-01 swagger is kept
-    // in shared/specs). The limits checked in validateMirror are the documented ones (safe-rollout article: one
+    // in test/fixtures/third-party). The limits checked in validateMirror are the documented ones (safe-rollout article: one
     // deployment, ≤ 50 %, not on Kubernetes endpoints, not both live and mirror traffic). ASSUMPTION, not from a
     // spec: a PUT at an older api-version (which has no mirrorTraffic field) leaves the endpoint's mirror as it was.
     const mirrorSupported = mirrorApi(req.query.get('api-version') ?? undefined);
