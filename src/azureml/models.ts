@@ -5,6 +5,7 @@ import type { ModelContainer, ModelVersion, ModelVersionProperties } from '@azur
 import { createHash } from 'node:crypto';
 import type { AzureMLContext } from './context';
 import { azureCall, mapAzureError, statusOf } from './errors';
+import { azuremlUriKey } from './normalize';
 
 export type { ModelVersion, ModelVersionProperties };
 
@@ -25,13 +26,8 @@ export function contentKey(modelType: string, modelUri: string): string {
   return createHash('md5').update(`${modelType}\n${normalizeUri(modelUri)}`).digest('hex');
 }
 
-/** Compare model URIs ignoring a trailing slash and the case of the fixed azureml:// segments. */
-export function normalizeUri(uri: string): string {
-  let u = uri.trim().replace(/\/+$/, '');
-  u = u.replace(/^azureml:\/\/subscriptions\/([^/]+)\/resource[gG]roups\/([^/]+)\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/([^/]+)\//i,
-    (_m, s, rg, w) => `azureml://subscriptions/${s.toLowerCase()}/resourcegroups/${rg.toLowerCase()}/workspaces/${w.toLowerCase()}/`);
-  return u;
-}
+/** Model URIs compared as the service rewrites them (normalize.ts datastore-uri-case); the content key depends on it. */
+export const normalizeUri = azuremlUriKey;
 
 function modelWhat(ctx: AzureMLContext, name: string, version?: string): string {
   return version ? `model '${name}' version ${version} in workspace '${ctx.ws.workspace}'` : `model '${name}' in workspace '${ctx.ws.workspace}'`;
