@@ -5,7 +5,7 @@ import type { ModelContainer, ModelVersion, ModelVersionProperties } from '@azur
 import { createHash } from 'node:crypto';
 import type { AzureMLContext } from './context';
 import { azureCall, mapAzureError, statusOf } from './errors';
-import { azuremlUriKey } from './normalize';
+import { azuremlUriKey, sameDatastoreUri } from './normalize';
 
 export type { ModelVersion, ModelVersionProperties };
 
@@ -121,12 +121,12 @@ export async function createOrUpdateModelVersion(ctx: AzureMLContext, name: stri
     ctx.client.modelVersions.createOrUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, name, version, { properties: props }, { abortSignal: ctx.signal }));
 }
 
-/** True when an existing version holds the same content (same type + same URI). */
+/** True when an existing version holds the same content (same type + same URI, as the service rewrites it: normalize.ts). */
 export function sameContent(v: ModelVersion, modelType: string, modelUri: string): boolean {
   const p = v.properties ?? ({} as ModelVersionProperties);
   if ((p.modelType ?? 'custom_model') !== modelType) return false;
   if (p.properties?.[CONTENT_KEY_PROPERTY] === contentKey(modelType, modelUri)) return true;
-  return !!p.modelUri && normalizeUri(p.modelUri) === normalizeUri(modelUri);
+  return !!p.modelUri && sameDatastoreUri(p.modelUri, modelUri);
 }
 
 /**

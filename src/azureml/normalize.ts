@@ -43,10 +43,19 @@ export function azuremlUriKey(uri: string): string {
   return u;
 }
 
-/** Same files? (datastore-uri-case) */
+/**
+ * RULE service-replicated: older services stored a model sent as `…/paths/LocalUpload/<md5>/<name>` under
+ * `…/paths/ServiceReplicated/<guid>/LocalUpload/<md5>/<name>` and read it back so (sdk model/e2etests/
+ * test_model.pyTestModeltest_crud_file.json: model version PUT and GET, api-version 2022-05-01, 2022-09-16). The
+ * `ServiceReplicated/<guid>/` segment names the service's copy of the same files and is not compared.
+ */
+const SERVICE_REPLICATED = /\/paths\/ServiceReplicated\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\//i;
+
+/** Same files? (datastore-uri-case, service-replicated) */
 export function sameDatastoreUri(a: string | undefined | null, b: string | undefined | null): boolean {
   if (!a || !b) return !a && !b;
-  return azuremlUriKey(a) === azuremlUriKey(b);
+  const key = (u: string) => azuremlUriKey(u).replace(SERVICE_REPLICATED, '/paths/');
+  return key(a) === key(b);
 }
 
 // ------------------------------------------------------------------------------------------------ asset references

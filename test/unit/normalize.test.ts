@@ -244,6 +244,43 @@ describe('model content: datastore-uri-case (register and the deploy task\'s inl
   });
 });
 
+const MODEL_2022 = path.join(SDK, 'model', 'e2etests', 'test_model.pyTestModeltest_crud_file.excerpt.json');
+
+describe('model content: service-replicated (2022: LocalUpload read back under ServiceReplicated/<guid>/)', () => {
+  const put = entry(MODEL_2022, 'PUT', /\/models\/test_978172339514\/versions\/3/);
+  const sent: string = put.RequestBody.properties.modelUri;
+  const read: string = put.ResponseBody.properties.modelUri;
+
+  test('the recorded version holds the files we sent: register and the inline model reuse it', async () => {
+    assert.match(sent, /\/paths\/LocalUpload\//);
+    assert.match(read, /\/paths\/ServiceReplicated\/789c3337-51e7-4958-8a75-17d8c1b38ea8\/LocalUpload\//);
+    assert.ok(sameDatastoreUri(sent, read));
+    assert.ok(sameContent(put.ResponseBody as ModelVersion, 'mlflow_model', sent), 'a version registered outside this extension (no content key) compares by URI');
+    let created = 0;
+    const ops: RegisterOps = {
+      ws: REC_WS, checkWorkspace: async () => {}, getJob: async () => undefined,
+      getVersion: async (n, v) => (n === 'test_978172339514' && v === '3' ? put.ResponseBody : undefined),
+      findByContent: async () => undefined, nextVersion: async () => '4',
+      upload: async () => { throw new Error('no upload expected'); },
+      create: async () => { created++; return put.ResponseBody; },
+    };
+    const r = await registerModel({ modelName: 'test_978172339514', modelPath: sent, modelType: 'mlflow_model', version: '3' }, { ops, log: quiet, progress: () => {}, context: {}, cwd: tmp('norm-reg-') });
+    assert.equal(r.reused, true);
+    assert.equal(created, 0);
+    const res = new AzureDeploymentResolver(fakeCtx([{ status: 200, body: put.ResponseBody }]));
+    assert.equal(await res.ensureModel({ name: 'test_978172339514', version: '3', path: sent, local: false, type: 'mlflow_model', source: 'deployment.yml' }), put.ResponseBody.id);
+    assert.deepEqual(res.pendingWrites, []);
+  });
+
+  test('other files are still other files', async () => {
+    assert.ok(!sameDatastoreUri(sent.replace('lightgbm_mlflow_model', 'xgb_model'), read));
+    assert.ok(!sameDatastoreUri(sent, read.replace('/ServiceReplicated/789c3337-51e7-4958-8a75-17d8c1b38ea8/', '/Other/789c3337-51e7-4958-8a75-17d8c1b38ea8/')));
+    assert.ok(!sameContent(put.ResponseBody as ModelVersion, 'mlflow_model', sent.replace('00000000000000000000000000000000', '11111111111111111111111111111111')));
+    const res = new AzureDeploymentResolver(fakeCtx([{ status: 200, body: put.ResponseBody }]));
+    await assert.rejects(res.ensureModel({ name: 'test_978172339514', version: '3', path: sent.replace('lightgbm_mlflow_model', 'xgb_model'), local: false, type: 'mlflow_model', source: 'deployment.yml' }), /already exists with other files/);
+  });
+});
+
 // ------------------------------------------------------------------------------------------------ deployments
 
 const DEP_2025 = path.join(ASSETS, 'online_services', 'e2etests', 'test_online_deployment.pyTestOnlineDeploymenttest_online_deployment.excerpt.json');
