@@ -200,7 +200,11 @@ export function userEnvironmentVariables(read: Record<string, string> | undefine
  * `maxConcurrentRequestsPerInstance: 1`; liveness and readiness probes `initialDelay PT10S, period PT10S, timeout PT2S,
  * failureThreshold 30, successThreshold 1` (sdk online_services/e2etests/test_online_deployment.pyTestOnlineDeploymenttest_online_deployment.json,
  * GET after provisioning, api-version 2022-02-01-preview, 2022-10-28; and the 2025-02-25 assets recording above).
- * The maxQueueWait default is 0, not the 500 ms the CLI documentation once gave.
+ *
+ * RULE max-queue-wait-unasked: `maxQueueWait` is "(Deprecated for Managed Online Endpoints) … Defaults to 500ms" in
+ * the API reference (learn.microsoft.com/javascript/api/@azure/arm-machinelearning/onlinerequestsettings), yet the
+ * service reads it back as `PT0S` when it was not sent (both recordings above). A deployment whose body leaves it out
+ * therefore does not compare it; one that sets it compares it with what the service reports.
  */
 export const PROBE_DEFAULTS: Record<string, number> = { initialDelay: 10_000, period: 10_000, timeout: 2_000, failureThreshold: 30, successThreshold: 1 };
 export const REQUEST_DEFAULTS: Record<string, number> = { requestTimeout: 5_000, maxConcurrentRequestsPerInstance: 1, maxQueueWait: 0 };
@@ -230,7 +234,7 @@ export function effectiveSettings(defaults: Record<string, number>, given: Recor
 /**
  * What differs between an existing deployment (as the service reports it) and the body we would PUT ([] = the same):
  * model, code, environment (asset-ref-short-long, arm-id-case), instance type / count, environment variables
- * (deployment-env-vars), probes and request settings (deployment-defaults).
+ * (deployment-env-vars), probes and request settings (deployment-defaults, max-queue-wait-unasked).
  */
 export function deploymentDifferences(d: DeploymentInfo, body: Record<string, any>, wsPath = ''): string[] {
   const p = body.properties ?? {};
@@ -250,7 +254,8 @@ export function deploymentDifferences(d: DeploymentInfo, body: Record<string, an
   ];
   for (const [name, defaults, have, want] of settings) {
     const a = effectiveSettings(defaults, have), b = effectiveSettings(defaults, want);
-    const changed = Object.keys(defaults).filter((k) => a[k] !== b[k]);
+    const asked = (k: string) => !(name === 'requestSettings' && k === 'maxQueueWait') || (want?.[k] !== undefined && want?.[k] !== null);
+    const changed = Object.keys(defaults).filter((k) => asked(k) && a[k] !== b[k]);
     if (changed.length) out.push(`${name} (${changed.map((k) => `${k} ${a[k]} → ${b[k]}`).join(', ')})`);
   }
   return out;

@@ -371,6 +371,15 @@ describe('deployment "nothing to change" (deployModel → deploymentDifferences)
       ['livenessProbe (period 10000 → 30000)']);
   });
 
+  test('max-queue-wait-unasked: the documented 500 ms default and the recorded PT0S both mean "not asked"; an explicit value is compared', () => {
+    const put = entry(DEP_2022, 'PUT', /\/deployments\/online-ept-10cd4ed17147449/);
+    const got = entry(DEP_2022, 'GET', /\/deployments\/online-ept-10cd4ed17147449/).ResponseBody;
+    const documented = { ...got, properties: { ...got.properties, requestSettings: { ...got.properties.requestSettings, maxQueueWait: 'PT0.5S' } } };
+    assert.deepEqual(deploymentDifferences(deploymentInfo(documented), put.RequestBody, REC_WS_PATH), []);
+    assert.deepEqual(deploymentDifferences(deploymentInfo(documented), { ...put.RequestBody, properties: { ...put.RequestBody.properties, requestSettings: { maxQueueWait: 'PT0S' } } }, REC_WS_PATH),
+      ['requestSettings (maxQueueWait 500 → 0)']);
+  });
+
   test('service-added variables are only ignored when the user did not set them', () => {
     const read = recorded.properties.environmentVariables;
     assert.deepEqual(userEnvironmentVariables(read, undefined), {});
