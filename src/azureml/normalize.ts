@@ -85,6 +85,8 @@ export function sameAssetRef(a: string, b: string, wsPath: string): boolean {
       if (low.startsWith(`${ws}/`) && m) return `asset:${m[1]!.toLowerCase()}:${m[2]}`;
       return low;
     }
+    // registry references name ARM resources (case-insensitive); datastore paths are blob paths (case-sensitive)
+    if (/^azureml:\/\/registries\//i.test(t)) return t.replace(/\/+$/, '').toLowerCase();
     if (/^azureml:\/\//i.test(t)) return azuremlUriKey(t);
     if (/^azureml:/i.test(t)) return t.toLowerCase();
     return t;

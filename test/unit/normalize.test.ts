@@ -394,6 +394,8 @@ describe('deployment "nothing to change" (deployModel → deploymentDifferences)
     assert.ok(!sameAssetRef('azureml:AzureML-sklearn-1.0-ubuntu20.04-py38-cpu:33', id, REC_WS_PATH.replace('00000/providers', 'other/providers')));
     assert.ok(!sameAssetRef('azureml:AzureML-sklearn-1.0-ubuntu20.04-py38-cpu:33', id.replace(/33$/, '3'), REC_WS_PATH));
     assert.ok(sameAssetRef(`azureml:${id}`, id.toUpperCase(), REC_WS_PATH));
+    assert.ok(sameAssetRef('azureml://registries/azureml/environments/AzureML-Minimal/versions/1', 'azureml://registries/AzureML/environments/azureml-minimal/versions/1', REC_WS_PATH));
+    assert.ok(!sameAssetRef('azureml://datastores/workspaceblobstore/paths/Data/a.csv', 'azureml://datastores/workspaceblobstore/paths/data/a.csv', REC_WS_PATH), 'blob paths keep their case');
   });
 });
 
