@@ -42,7 +42,9 @@ export function parseArmError(body: unknown): { code?: string; message?: string;
       if (details.length >= 5) return;
       const item = { code: str(d?.code), message: str(d?.message), target: str(d?.target) };
       const dup = details.some((x) => x.code === item.code && x.message === item.message && x.target === item.target);
-      if ((item.message || item.target) && !dup && !(item.message === summary && !item.target)) details.push(item);
+      // a detail the top message already quotes adds nothing (unless it names a field)
+      const quoted = !!item.message && !!summary && summary.includes(item.message) && !item.target;
+      if ((item.message || item.target) && !dup && !quoted) details.push(item);
       walk(d?.details, depth + 1);
     }
   };

@@ -428,5 +428,7 @@ describe('ARM error messages name the cause from error.details[]', () => {
     assert.equal(p.message, 'Request is invalid and/or missing fields. (cause: RequestInvalid: The field is not valid. [field properties.requestSettings.maxQueueWait]; Inner: PT-1S is not a duration)');
     assert.equal(parseArmError({ error: { code: 'AuthorizationFailed', message: 'no\nway' } }).message, 'no');
     assert.equal(parseArmError('plain text').message, 'plain text');
+    const quoted = parseArmError({ error: { code: 'BadRequest', message: "The request content is invalid for operation 'X': a is wrong", details: [{ code: 'InvalidRequestContent', message: 'a is wrong' }] } });
+    assert.equal(quoted.message, "The request content is invalid for operation 'X': a is wrong", 'a detail the message already quotes is not repeated');
   });
 });
