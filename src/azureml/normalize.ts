@@ -9,6 +9,18 @@
 // test/fixtures/third-party/README.md; test/unit/normalize.test.ts feeds each one to the task or to the comparison the
 // task uses. Paths below are relative to `python/sdk/ml/azure-ai-ml/tests/recordings/` of Azure/azure-sdk-assets
 // ("assets") or `sdk/ml/azure-ai-ml/tests/recordings/` of Azure/azure-sdk-for-python ("sdk").
+//
+// Rules (each is documented where it is implemented, with its recording):
+//   arm-id-case              ARM ids compare case-insensitively
+//   datastore-uri-case       azureml://subscriptions/…/resourcegroups/… reads back as …/resourceGroups/…
+//   service-replicated       2022: …/paths/LocalUpload/… reads back as …/paths/ServiceReplicated/<guid>/LocalUpload/…
+//   asset-ref-short-long     sweep trial.environmentId azureml:<name>:<version> reads back as the workspace ARM id
+//   conda-yaml-json          an environment's condaFile sent as YAML reads back as JSON text
+//   enum-case                sweep objective.goal maximize reads back Maximize
+//   service-filled-defaults  jobs: what the service adds (outputs.default, resources, queueSettings, …) is no difference
+//   deployment-env-vars      AZUREML_MODEL_DIR, AZUREML_ENTRY_SCRIPT, AML_APP_ROOT added to a deployment's variables
+//   deployment-defaults      requestSettings / probes left out read back with the service's defaults
+//   max-queue-wait-unasked   maxQueueWait (deprecated) is compared only when the deployment sets it
 import { parse as parseYaml } from 'yaml';
 import type { DeploymentInfo } from './endpoints';
 
