@@ -4,7 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { InputError, UserError, lineageTags, type PipelineContext } from '../pipeline';
-import { getWorkspace, studioUrl, type AzureMLContext, type WorkspaceRef } from '../azureml';
+import { getWorkspace, studioUrl, wsPath, type AzureMLContext, type WorkspaceRef } from '../azureml';
+import { MUTABLE_JOB_PROPS, jobDefinitionDifferences } from '../azureml/normalize';
 import { buildJobBody, parseJobYaml, JobSpecError, type JobSpec, type SpecResolver } from '../azureml/jobSpec';
 import {
   JOB_NAME_PATTERN, JobLogReader, RUNNING_STATUSES, TERMINAL_STATUSES, cancelJob, createJob, getRunDetails, readJob,
@@ -242,19 +243,13 @@ export function defaultJobName(ctx: PipelineContext, body: { properties?: Record
 
 // ---------------------------------------------------------------------------------------------- comparison
 
-const MUTABLE_JOB_PROPS = new Set(['description', 'tags', 'properties', 'isArchived', 'status', 'services']);
-
-/** Keys of `mine` (a job body's properties) that an existing job does not carry identically ([] = same definition). */
-export function definitionDifferences(mine: Record<string, unknown>, theirs: Record<string, unknown>): string[] {
-  const same = (a: unknown, b: unknown): boolean => {
-    if (a === undefined || a === null) return true;
-    if (typeof a === 'string' && typeof b === 'string') return a === b || (/^(\/subscriptions\/|azureml:)/i.test(a) && a.toLowerCase() === b.toLowerCase());
-    if (typeof a !== 'object') return a === b || String(a) === String(b);
-    if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, k) => same(x, b[k]));
-    if (!b || typeof b !== 'object') return false;
-    return Object.entries(a as Record<string, unknown>).every(([k, v]) => same(v, (b as Record<string, unknown>)[k]));
-  };
-  return Object.keys(mine).filter((k) => !MUTABLE_JOB_PROPS.has(k) && !same(mine[k], theirs[k]));
+/**
+ * Keys of `mine` (a job body's properties) that an existing job does not carry with the same meaning ([] = same
+ * definition), after the service's rewrites (azureml/normalize.ts owns the rules). `workspacePath`: the task's workspace, in
+ * which a short `azureml:<name>:<version>` names the same asset as its ARM id.
+ */
+export function definitionDifferences(mine: Record<string, unknown>, theirs: Record<string, unknown>, workspacePath = ''): string[] {
+  return jobDefinitionDifferences(mine, theirs, workspacePath);
 }
 
 // ---------------------------------------------------------------------------------------------- waiting
@@ -408,7 +403,7 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
     name = v.jobName ?? spec.name ?? defaultJobName(deps.context, built.body);
     const existing = (await ops.readJob(name)).job;
     if (existing) {
-      const diff = definitionDifferences(built.body.properties, existing.properties);
+      const diff = definitionDifferences(built.body.properties, existing.properties, wsPath(ops.ws));
       if (diff.length) {
         throw new InputError('jobName', `job '${name}' already exists in workspace '${ops.ws.workspace}' with a different definition (${diff.join(', ')} differ); choose another job name`);
       }
