@@ -9,7 +9,7 @@ import { proxiedSender } from '../auth';
 import { armSend } from './arm';
 import type { AzureMLContext } from './context';
 import { AzureError, armFailure, mapAzureError, oneLine, parseArmError, statusOf } from './errors';
-import { parseRetryAfter, waitForLro, type LroWaitOptions } from './poll';
+import { PollSchedule, parseRetryAfter, realClock, waitForLro, type LroWaitOptions } from './poll';
 import { wsPath } from './workspace';
 
 
@@ -141,16 +141,32 @@ export async function getEndpoint(ctx: AzureMLContext, name: string, signal?: Ab
 }
 
 /**
+ * Waits between retries of a PUT refused with 409 (another operation in progress on the endpoint): the shared
+ * schedule, Retry-After honoured; answers false once `conflictWaitMs` (default 2 min) has passed. Abort rejects.
+ */
+function conflictWaiter(o: LroWaitOptions & { conflictWaitMs?: number }, signal?: AbortSignal): (retryAfter?: string) => Promise<boolean> {
+  const clock = o.clock ?? realClock;
+  const until = clock.now() + (o.conflictWaitMs ?? 120_000);
+  const sched = new PollSchedule(o.schedule);
+  return async (retryAfter) => {
+    if (clock.now() >= until) return false;
+    await clock.sleep(sched.nextAfter(parseRetryAfter(retryAfter)), signal);
+    if (signal?.aborted) throw signal.reason ?? new Error('The operation was aborted');
+    return true;
+  };
+}
+
+/**
  * PUT an endpoint and wait for it. A 409 (another operation in progress on the endpoint) is retried for up to
- * `conflictWaitMs`, as the service asks ("retry when it has finished").
+ * `conflictWaitMs`, as the service asks ("retry when it has finished"), on the shared schedule (Retry-After honoured).
  */
 export async function putEndpoint(ctx: AzureMLContext, name: string, body: OnlineEndpoint, o: LroWaitOptions & { conflictWaitMs?: number } = {}): Promise<OnlineEndpoint> {
-  const until = Date.now() + (o.conflictWaitMs ?? 120_000);
-  for (let attempt = 1; ; attempt++) {
+  const conflict = conflictWaiter(o, o.signal ?? ctx.signal);
+  for (;;) {
     try {
       return await sdkLro(ctx, `online endpoint '${name}'`, (so) => ctx.client.onlineEndpoints.beginCreateOrUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, name, body, so), o);
     } catch (err) {
-      if (statusOf(err) === 409 && Date.now() < until) { await abortableSleep(Math.min(1000 * attempt, 5000), o.signal ?? ctx.signal); continue; }
+      if (statusOf(err) === 409 && await conflict((err as { response?: { headers?: { get?(n: string): string | undefined } } }).response?.headers?.get?.('retry-after'))) continue;
       throw lroError(err, `online endpoint '${name}'`);
     }
   }
@@ -204,8 +220,8 @@ export async function setMirrorTraffic(ctx: AzureMLContext, name: string, mirror
   const opts = { apiVersion: MIRROR_API_VERSION };
   const nonZero = (m: Record<string, number> | undefined) => Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => v > 0));
   const same = (a: Record<string, number>, b: Record<string, number>) => JSON.stringify(Object.entries(nonZero(a)).map(([k, v]) => [k.toLowerCase(), v]).sort()) === JSON.stringify(Object.entries(nonZero(b)).map(([k, v]) => [k.toLowerCase(), v]).sort());
-  const until = Date.now() + (o.conflictWaitMs ?? 120_000);
-  for (let attempt = 1; ; attempt++) {
+  const conflict = conflictWaiter(o, c.signal);
+  for (;;) {
     const cur = await armSend<any>(c, 'GET', url, undefined, opts);
     if (cur.status === 404) throw new UserError(`Online endpoint '${name}' no longer exists`);
     if (cur.status < 200 || cur.status >= 300) { const e = parseArmError(cur.body); throw armFailure(cur.status, e.code, e.message, what); }
@@ -222,7 +238,7 @@ export async function setMirrorTraffic(ctx: AzureMLContext, name: string, mirror
       },
     };
     const put = await armSend<any>(c, 'PUT', url, body, opts);
-    if (put.status === 409 && Date.now() < until) { await abortableSleep(Math.min(1000 * attempt, 5000), c.signal); continue; }
+    if (put.status === 409 && await conflict(put.headers['retry-after'])) continue;
     if (put.status < 200 || put.status >= 300) { const e = parseArmError(put.body); throw armFailure(put.status, e.code, e.message, what); }
     const op = put.headers['azure-asyncoperation'];
     if (op) await waitForOperation(c, op, what, put, o);

@@ -21,12 +21,17 @@ export interface FakeArmOptions {
   now(): number;
   /** the final status (default Succeeded) */
   outcome?: 'Succeeded' | 'Failed';
+  /** the first n PUTs are refused with 409 (another operation in progress), with this Retry-After (s) when given */
+  conflicts?: number;
+  conflictRetryAfterS?: number;
 }
 
 export interface FakeArm {
   httpClient: HttpClient;
   /** every request: method, path, time on `now()` */
   log: Array<{ method: string; path: string; at: number }>;
+  /** times of the PUTs */
+  puts(): number[];
   /** GETs (status and resource reads: what ARM counts against the read limit) */
   reads(): number;
   /** times of the status reads */
@@ -41,6 +46,7 @@ export function fakeArm(o: FakeArmOptions): FakeArm {
   const resources = new Map<string, Record<string, any>>();
   let lastDone: number | undefined;
   let n = 0;
+  let conflictsLeft = o.conflicts ?? 0;
   const json = (request: PipelineRequest, status: number, body: unknown, headers: Record<string, string> = {}) =>
     ({ status, request, headers: createHttpHeaders({ 'content-type': 'application/json', ...headers }), bodyAsText: body === undefined ? '' : JSON.stringify(body) });
   const ra = (): Record<string, string> => (o.retryAfterS === undefined ? {} : { 'retry-after': String(o.retryAfterS) });
@@ -58,6 +64,11 @@ export function fakeArm(o: FakeArmOptions): FakeArm {
         const r = resources.get(op.resource);
         if (r) r.properties.provisioningState = outcome;
         return json(request, 200, { id: url.pathname, status: outcome, ...(outcome === 'Failed' ? { error: { code: 'DeploymentFailed', message: 'The container crashed.' } } : {}) });
+      }
+      if (request.method === 'PUT' && conflictsLeft > 0) {
+        conflictsLeft--;
+        return json(request, 409, { error: { code: 'Conflict', message: 'Another operation is in progress on this endpoint; retry when it has finished.' } },
+          o.conflictRetryAfterS === undefined ? {} : { 'retry-after': String(o.conflictRetryAfterS) });
       }
       if (request.method === 'PUT') {
         const body = JSON.parse(String(request.body));
@@ -80,6 +91,7 @@ export function fakeArm(o: FakeArmOptions): FakeArm {
   return {
     httpClient, log,
     reads: () => log.filter((l) => l.method === 'GET').length,
+    puts: () => log.filter((l) => l.method === 'PUT').map((l) => l.at),
     statusReads: () => log.filter((l) => l.method === 'GET' && l.path.includes('/operationStatus/')).map((l) => l.at),
     doneAt: () => lastDone,
   };

@@ -138,6 +138,21 @@ describe('the SDK pollers and the raw mirror poll, driven by the shared schedule
     assert.ok(reads.every((t, i) => i === 0 || t - reads[i - 1]! >= 30_000));
   });
 
+  test('409 (another operation in progress) is retried on the schedule, Retry-After honoured, for at most conflictWaitMs', async () => {
+    let clock = virtualClock();
+    let arm = fakeArm({ durationMs: 1000, now: clock.now, conflicts: 2 });
+    await putEndpoint(fakeContext(arm.httpClient), 'ep', { location: 'westeurope', properties: { authMode: 'Key' } }, { clock });
+    assert.deepEqual(arm.puts(), [0, 1000, 2500]);
+    clock = virtualClock();
+    arm = fakeArm({ durationMs: 1000, now: clock.now, conflicts: 2, conflictRetryAfterS: 45 });
+    await putEndpoint(fakeContext(arm.httpClient), 'ep', { location: 'westeurope', properties: { authMode: 'Key' } }, { clock });
+    assert.deepEqual(arm.puts(), [0, 45_000, 90_000]);
+    clock = virtualClock();
+    arm = fakeArm({ durationMs: 1000, now: clock.now, conflicts: 100, conflictRetryAfterS: 45 });
+    await assert.rejects(putEndpoint(fakeContext(arm.httpClient), 'ep', { location: 'westeurope', properties: { authMode: 'Key' } }, { clock, conflictWaitMs: 120_000 }), /Conflict/);
+    assert.deepEqual(arm.puts(), [0, 45_000, 90_000, 135_000]);
+  });
+
   test('a failed operation surfaces as one line naming the deployment and the cause', async () => {
     const clock = virtualClock();
     const arm = fakeArm({ durationMs: 60_000, now: clock.now, outcome: 'Failed' });
