@@ -94,12 +94,17 @@ export interface LroWaitOptions {
   signal?: AbortSignal;
   clock?: Clock;
   schedule?: PollScheduleOptions;
-  /** called on the first status, on every status change, at most every `progressEveryMs` otherwise, and at the end */
+  /**
+   * called once the operation has run `progressQuietMs` (quick operations stay silent), then on every status change,
+   * at most every `progressEveryMs` otherwise, and at the end when anything was reported
+   */
   onProgress?(p: LroProgress): void;
   progressEveryMs?: number;
+  progressQuietMs?: number;
 }
 
 export const LRO_PROGRESS_EVERY_MS = 60_000;
+export const LRO_PROGRESS_QUIET_MS = 10_000;
 
 /** What one status read saw. */
 export interface LroRead { done: boolean; status: string; retryAfterMs?: number }
@@ -113,30 +118,30 @@ export async function waitForLro(what: string, first: LroRead, read: () => Promi
   const clock = o.clock ?? realClock;
   const sched = new PollSchedule(o.schedule);
   const every = o.progressEveryMs ?? LRO_PROGRESS_EVERY_MS;
+  const quiet = o.progressQuietMs ?? LRO_PROGRESS_QUIET_MS;
   const started = clock.now();
   let reads = 0;
   let cur = first;
   let lastStatus = first.status;
-  let lastReport = started;
+  let lastReport: number | undefined;
   const report = (done: boolean) => { lastReport = clock.now(); o.onProgress?.({ what, status: cur.status, elapsedMs: lastReport - started, reads, done }); };
   const aborted = () => { if (o.signal?.aborted) throw o.signal.reason ?? new Error('The operation was aborted'); };
-  if (!cur.done) report(false);
   while (!cur.done) {
     await clock.sleep(sched.nextAfter(cur.retryAfterMs), o.signal);
     aborted();
     cur = await read();
     reads++;
     if (cur.done) break;
-    if (cur.status !== lastStatus) {
-      // a change seen by a later read starts the schedule fast again; the first read only names the status in the
-      // operation's own vocabulary (a PUT body says Creating, its status resource InProgress)
-      if (reads > 1) sched.reset();
-      lastStatus = cur.status;
-      report(false);
-    }
-    else if (clock.now() - lastReport >= every) report(false);
+    const changed = cur.status !== lastStatus;
+    // a change seen by a later read starts the schedule fast again; the first read only names the status in the
+    // operation's own vocabulary (a PUT body says Creating, its status resource InProgress)
+    if (changed && reads > 1) sched.reset();
+    lastStatus = cur.status;
+    const elapsed = clock.now() - started;
+    if (elapsed < quiet) continue;
+    if (lastReport === undefined || changed || clock.now() - lastReport >= every) report(false);
   }
-  if (!first.done) report(true);
+  if (lastReport !== undefined) report(true);
   return { reads, elapsedMs: clock.now() - started };
 }
 

@@ -56,7 +56,7 @@ function fakeOperation(clock: { now(): number }, doneAt: number, retryAfterS?: n
 }
 
 describe('waitForLro on a virtual clock', () => {
-  test('no Retry-After (Azure ML deployments): 64 reads for 10 minutes, noticed within a poll interval, progress once a minute', async () => {
+  test('no Retry-After (Azure ML deployments): 64 reads for 10 minutes, noticed within a poll interval, progress after 10 s, then once a minute', async () => {
     const clock = virtualClock();
     const op = fakeOperation(clock, TEN_MIN);
     const progress: LroProgress[] = [];
@@ -64,13 +64,13 @@ describe('waitForLro on a virtual clock', () => {
     assert.equal(r.reads, 64);
     assert.equal(op.at.length, 64);
     assert.ok(r.elapsedMs >= TEN_MIN && r.elapsedMs - TEN_MIN <= DEFAULT_POLL.maxMs, `noticed ${r.elapsedMs - TEN_MIN} ms late`);
-    // reports: the first status, InProgress (a change), then at most one a minute, and the end
-    assert.equal(progress[0]!.status, 'Creating');
-    assert.equal(progress[1]!.status, 'InProgress');
+    // reports: none in the first 10 s, then the status (read at 13.2 s), then at most one a minute, and the end
+    assert.equal(progress[0]!.status, 'InProgress');
+    assert.equal(Math.round(progress[0]!.elapsedMs), 13_188);
     assert.ok(progress.at(-1)!.done);
-    const between = progress.slice(1, -1);
-    for (let i = 1; i < between.length; i++) assert.ok(between[i]!.elapsedMs - between[i - 1]!.elapsedMs >= 60_000);
-    assert.ok(progress.length >= 10 && progress.length <= 13, `${progress.length} progress reports`);
+    const running = progress.slice(0, -1);
+    for (let i = 1; i < running.length; i++) assert.ok(running[i]!.elapsedMs - running[i - 1]!.elapsedMs >= 60_000);
+    assert.ok(progress.length >= 10 && progress.length <= 12, `${progress.length} progress reports`);
   });
 
   test('Retry-After is honoured: never read sooner than the service asked (30 s → 20 reads in 10 minutes)', async () => {
@@ -99,6 +99,20 @@ describe('waitForLro on a virtual clock', () => {
     assert.equal(op.at.length, 4);
   });
 
+  test('a status change after the quiet period is reported at once; a quick operation reports nothing', async () => {
+    const clock = virtualClock();
+    const statuses = [...Array(7).fill('Creating'), 'Updating', 'Succeeded'];
+    let i = 0;
+    const progress: LroProgress[] = [];
+    await waitForLro('x', { done: false, status: 'Creating' }, async () => { const s = statuses[i++]!; return { done: s === 'Succeeded', status: s }; }, { clock, onProgress: (p) => progress.push(p) });
+    assert.deepEqual(progress.map((p) => [p.status, p.done]), [['Creating', false], ['Updating', false], ['Succeeded', true]]);
+    const quick: LroProgress[] = [];
+    i = 0;
+    const fast = ['InProgress', 'InProgress', 'Succeeded'];
+    await waitForLro('y', { done: false, status: 'InProgress' }, async () => { const s = fast[i++]!; return { done: s === 'Succeeded', status: s }; }, { clock: virtualClock(), onProgress: (p) => quick.push(p) });
+    assert.deepEqual(quick, []);
+  });
+
   test('an operation that is done at once is not polled and reports nothing', async () => {
     const progress: LroProgress[] = [];
     const r = await waitForLro('x', { done: true, status: 'Succeeded' }, async () => { throw new Error('must not read'); }, { clock: virtualClock(), onProgress: (p) => progress.push(p) });
@@ -121,6 +135,7 @@ describe('the SDK pollers and the raw mirror poll, driven by the shared schedule
     assert.equal(arm.reads(), 1 + 64 + 1, arm.log.map((l) => `${l.method} ${l.path}`).join('\n'));
     // the SDK's poller read the operation status we saw (its body's `status`) and reported it
     assert.equal(progress[0]!.status, 'InProgress');
+    assert.ok(progress[0]!.elapsedMs >= 10_000);
     assert.ok(progress.every((p) => p.status === 'InProgress' || (p.done && p.status === 'Succeeded')));
     assert.match(progress.at(-1)!.what, /deployment 'blue' of online endpoint 'ep'/);
     // no read closer than the schedule allows: gaps 1, 1.5, 2.25 … 10 s
