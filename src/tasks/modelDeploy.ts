@@ -32,6 +32,7 @@ import {
   listDeployments, putDeployment, putEndpoint, scoreOnce, setMirrorTraffic, setTraffic, updateDeploymentTags, updateEndpoint,
   type DeploymentInfo, type EndpointInfo, type EndpointKind, type ScoreResult,
 } from '../azureml/endpoints';
+import type { LroWaitOptions } from '../azureml/poll';
 import {
   DeploymentSpecError, buildOnlineDeploymentBody, buildOnlineEndpointBody, deploymentSpecFromInputs, parseAuthMode,
   parseOnlineDeploymentYaml, parseOnlineEndpointYaml,
@@ -1127,7 +1128,11 @@ export function deploySummary(r: DeployResult): string {
 
 // ---------------------------------------------------------------------------------------------------------- Azure ops
 
-export function azureDeployOps(ctx: AzureMLContext): DeployOps {
+/**
+ * `lro`: how endpoint/deployment operations are waited for (poll.ts: shared back-off schedule, Retry-After, progress
+ * through `onProgress` — the entry logs it; tests inject a clock).
+ */
+export function azureDeployOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): DeployOps {
   let location: string | undefined;
   return {
     ws: ctx.ws,
@@ -1141,19 +1146,19 @@ export function azureDeployOps(ctx: AzureMLContext): DeployOps {
       return { id: c.id, name: c.name, computeType: c.properties?.computeType ?? 'unknown', instanceTypes: types, defaultInstanceType: def };
     },
     getEndpoint: async (name, signal) => { const e = await getEndpoint(ctx, name, signal); return e ? endpointInfo(e) : undefined; },
-    createEndpoint: async (name, body) => endpointInfo(await putEndpoint(ctx, name, body as unknown as OnlineEndpoint)),
+    createEndpoint: async (name, body) => endpointInfo(await putEndpoint(ctx, name, body as unknown as OnlineEndpoint, lro)),
     updateEndpoint: async (name, ch) => endpointInfo(await updateEndpoint(ctx, name, (b) => {
       if (ch.authMode) b.properties.authMode = ch.authMode;
       if (ch.description !== undefined) b.properties.description = ch.description;
       if (ch.tags) b.tags = ch.tags;
-    })),
+    }, lro)),
     listDeployments: async (ep, signal) => (await listDeployments(ctx, ep, signal)).map(deploymentInfo),
     getDeployment: async (ep, name) => { const d = await getDeployment(ctx, ep, name); return d ? deploymentInfo(d) : undefined; },
-    putDeployment: async (ep, name, body) => deploymentInfo(await putDeployment(ctx, ep, name, body as unknown as OnlineDeployment)),
-    updateDeploymentTags: async (ep, name, tags) => deploymentInfo(await updateDeploymentTags(ctx, ep, name, tags)),
-    deleteDeployment: (ep, name) => deleteDeployment(ctx, ep, name),
-    setTraffic: (ep, t, signal) => setTraffic(ctx, ep, t, { signal }),
-    setMirrorTraffic: (ep, m, signal) => setMirrorTraffic(ctx, ep, m, { signal }),
+    putDeployment: async (ep, name, body) => deploymentInfo(await putDeployment(ctx, ep, name, body as unknown as OnlineDeployment, lro)),
+    updateDeploymentTags: async (ep, name, tags) => deploymentInfo(await updateDeploymentTags(ctx, ep, name, tags, lro)),
+    deleteDeployment: (ep, name) => deleteDeployment(ctx, ep, name, lro),
+    setTraffic: (ep, t, signal) => setTraffic(ctx, ep, t, { ...lro, signal }),
+    setMirrorTraffic: (ep, m, signal) => setMirrorTraffic(ctx, ep, m, { ...lro, signal }),
     credential: async (ep, authMode) => (authMode === 'Key' ? (await endpointKeys(ctx, ep)).primaryKey : await endpointToken(ctx, ep)),
     logs: (ep, dep, tail, signal) => getDeploymentLogs(ctx, ep, dep, { tail, signal }),
     score: (uri, body, o) => scoreOnce(uri, body, { ...o, proxy: ctx.proxy }),
