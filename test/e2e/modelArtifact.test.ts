@@ -156,7 +156,8 @@ describe('release editor', () => {
     assert.equal(ed.visible('defaultVersionSpecific'), false);
     assert.ok(ed.canAdd(), `Add is enabled (invalid: ${type.inputDescriptors.filter((d) => ed.visible(d.id) && ed.invalid(d.id)).map((d) => d.id).join(', ')})`);
     // what the editor asked the server for, in order (the model query is not followed by an automatic choice)
-    assert.deepEqual(ed.queries.map((q) => q.inputIds.join('+')), ['connection', 'resourceGroup', 'workspace', 'definition', 'workspace', 'definition', 'definition', 'defaultVersionSpecific']);
+    // ('' = the empty query fetchInitialInputsRecursively posts after the connection list)
+    assert.deepEqual(ed.queries.map((q) => q.inputIds.join('+')), ['connection', '', 'resourceGroup', 'workspace', 'definition', 'workspace', 'definition', 'definition', 'defaultVersionSpecific']);
     assert.ok(!ed.queries.some((q) => q.inputIds.includes('defaultVersionType')), 'defaultVersionType is never queried');
   });
 
@@ -192,6 +193,18 @@ describe('release editor', () => {
     // a model by its exact name (e.g. one created after the list was loaded); a partial name finds nothing
     assert.deepEqual((await ed.search('definition', 'other-297')).map((o) => o.value), ['other-297']);
     assert.deepEqual(await ed.search('definition', 'other-29'), []);
+  });
+
+  test('E5 as modelled: only a Build-type artifact\'s editor posts again for the next pages (at most 5)', async () => {
+    const asBuild = { ...type, name: 'Build' };
+    const ed = new ReleaseEditor(asBuild, new ArtifactServer(asBuild, [endpoint]));
+    await ed.open();
+    await ed.select('connection', endpoint.name);
+    await ed.select('resourceGroup', box.resourceGroup);
+    await ed.select('workspace', box.workspace);
+    await ed.select('definition', BIG);
+    await ed.select('defaultVersionType', 'Specific version');
+    assert.equal(ed.options('defaultVersionSpecific').length, BIG_VERSIONS, 'four pages of 500 followed');
   });
 
   test('every picker response stays under the server limit of 2,097,152 characters', async () => {

@@ -659,6 +659,44 @@ export class ReleaseEditor {
     const q: InputValuesQuery = { currentValues: {}, inputValues: [{ inputId: first }], resource: this.type.name };
     const out = await this.post(q);
     this.apply(out);
+    // fetchInitialInputsRecursively: the answer's DefaultValue is "" → no default index → the first input stays ""
+    // and the query for its dependents is posted with none of them (each needs the first input): an empty query
+    if (out.inputValues[0]?.possibleValues?.length && !/^definitions?$/i.test(first)) {
+      const next = this.dependentQuery(first, '');
+      await this.post(next);
+    }
+  }
+
+  /** InputDependencyManager.getInputValueQuery: the dependents of `id` that can be asked for, with the current values. */
+  private dependentQuery(id: string, display: string): InputValuesQuery {
+    const input = this.inputs.get(id)!;
+    const cleared = this.dependentsRecursive(id);
+    const currentValues: Record<string, string> = {};
+    const asked: string[] = [];
+    for (const dep of this.dependents(id)) {
+      const tmp: Record<string, string> = {};
+      let skip = false;
+      for (const parent of this.inputs.get(dep)!.d.dependencyInputIds ?? []) {
+        const p = this.inputs.get(parent);
+        const valid = p ? (p === input ? !!display : !this.invalid(parent)) : false;
+        if (p && valid && !cleared.includes(parent)) tmp[parent] = p === input ? this.valueFor(parent, display) : this.value(parent);
+        else { skip = true; break; }
+      }
+      if (skip) continue;
+      asked.push(dep);
+      for (const [k, v] of Object.entries(tmp)) if (!currentValues[k]) currentValues[k] = v;
+    }
+    return { currentValues, inputValues: asked.map((inputId) => ({ inputId })), resource: this.type.name };
+  }
+
+  /** _getCurrentValue: the value of the option shown as `display`, else `display` itself (or "" when limited to the options) */
+  private valueFor(id: string, display: string): string {
+    const i = this.inputs.get(id)!;
+    const pv = i.values?.possibleValues ?? [];
+    if (!pv.length) return display;
+    const hit = pv.find((v) => v.displayValue === display) ?? pv.find((v) => v.value === display);
+    if (!hit) return i.values?.isLimitedToPossibleValues ? '' : display;
+    return hit.value || (hit.displayValue ?? '');
   }
 
   private async post(q: InputValuesQuery): Promise<InputValuesQuery> {
@@ -695,23 +733,10 @@ export class ReleaseEditor {
     const cleared = this.dependentsRecursive(id);
     for (const c of cleared) { const ci = this.inputs.get(c)!; ci.display = ''; ci.values = null; }
     this.setVisibilities();
-    const currentValues: Record<string, string> = {};
-    const asked: string[] = [];
-    for (const dep of this.dependents(id)) {
-      const tmp: Record<string, string> = {};
-      let skip = false;
-      for (const parent of this.inputs.get(dep)!.d.dependencyInputIds ?? []) {
-        const p = this.inputs.get(parent);
-        const valid = p ? (p === input ? !!display : !this.invalid(parent)) : false;
-        if (p && valid && !cleared.includes(parent)) tmp[parent] = this.value(parent);
-        else { skip = true; break; }
-      }
-      if (skip) continue;
-      asked.push(dep);
-      for (const [k, v] of Object.entries(tmp)) if (!currentValues[k]) currentValues[k] = v;
-    }
-    if (!asked.length) return;
-    const out = await this.post({ currentValues, inputValues: asked.map((inputId) => ({ inputId })), resource: this.type.name });
+    const q = this.dependentQuery(id, display);
+    // _isIndependentInput: nothing to ask and no current values → no request
+    if (!q.inputValues.length && !Object.keys(q.currentValues).length) return;
+    const out = await this.post(q);
     this.apply(out);
     this.setVisibilities();
     const first = out.inputValues[0];
