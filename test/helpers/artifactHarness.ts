@@ -33,6 +33,23 @@
 //
 // mustache.js is not used any more: the server's engine differs from it in name lookup (no walk up the context stack),
 // sections over scalars, helpers, "True"/"False" and encoding, so the engine below is written after S1/S2.
+//
+// Decisions recorded in the contribution (vss-extension.json, id azureml-model-artifact), following the rules below:
+//  - artifactType "Package" (a registered model is a named, versioned, immutable package): not "Build", for which the
+//    server would use its own build-artifact download instead of downloadTaskId.
+//  - One page per picker (E5): the model list asks for count=500 (the server sorts it by name, A3); the version lists
+//    ask for $top=500, newest first ($orderBy=createdtime desc, kept in order, A3). ASSUMPTION: the service honours
+//    count/$top of 500 — the 2022-10-01 swagger states no maximum; 500 items stay far below the 2,097,152-character
+//    limit (D3; about 700 characters per version here). A service that returns fewer still pages by nextLink.
+//  - Searchable model and version pickers (E6): with `name` set, the model binding GETs …/models/{name} (exact,
+//    case-sensitive; a partial name is a 404 and finds nothing) and the version bindings filter with version={name}.
+//    ASSUMPTION: when the editor sends the search (per keystroke or on Enter) is not in the sources read.
+//  - Paging templates read the page (D6): callbackRequiredTemplate {{isTokenPresent response.nextLink}}, the context
+//    carries the whole nextLink (provider-agnostic: ARM resource groups page with $skiptoken, Azure ML with $skip),
+//    and endpointUrl writes {{{nextLink}}} inside {{#nextLink}} (a root name, T2/T3) — never {{{.}}}.
+//  - Links are bare URLs on ml.azure.com (A6); sovereign-cloud studio hosts are not derived.
+//  - No dependencyInputIds on defaultVersionType (E2/E3); visibleRule in properties (E7); connection as first-party
+//    types declare it (S7/S8).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JSONPath } from 'jsonpath-plus';
