@@ -11,7 +11,7 @@ import type { AzureRmConnection } from '../pipeline/connection';
 import { UserError } from '../pipeline/errors';
 import { debug, setSecret } from '../pipeline/outputs';
 import { proxyClientOptions } from './proxy';
-import { requestOidcToken } from '../devops/oidc';
+import { oidcRequestUri, requestOidcToken } from '../devops/oidc';
 export { proxyClientOptions, proxyOptionsFor, proxiedSender, devopsProxyOptions, type Sender } from './proxy';
 
 /** Entra ID authority hosts of the public and sovereign clouds; MSAL's instance discovery knows only these. */
@@ -79,7 +79,7 @@ export class ConnectionCredential implements TokenCredential {
 /**
  * The client-assertion callback for workload identity federation: a fresh OIDC token from Azure DevOps on every call
  * (tokens live ~10 minutes; MSAL calls back whenever it needs a new access token), or the endpoint's idToken when the
- * job has no OIDC request URI. `signal` (the task's cancellation) aborts a token request that hangs.
+ * job has neither an OIDC request URI nor its plan variables (see getAzureRmConnection). `signal` (the task's cancellation) aborts a token request that hangs.
  */
 export function federatedAssertion(conn: AzureRmConnection, signal?: AbortSignal): () => Promise<string> {
   const oidc = conn.oidc;
@@ -89,7 +89,7 @@ export function federatedAssertion(conn: AzureRmConnection, signal?: AbortSignal
   }
   return async () => {
     if (!oidc) return idToken as string;
-    const token = await requestOidcToken({ requestUri: oidc.requestUri, accessToken: oidc.accessToken, serviceConnectionId: conn.id, abortSignal: signal, proxy: conn.proxy });
+    const token = await requestOidcToken({ requestUri: oidcRequestUri(oidc), accessToken: oidc.accessToken, serviceConnectionId: conn.id, abortSignal: signal, proxy: conn.proxy });
     setSecret(token);
     return token;
   };

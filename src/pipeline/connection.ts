@@ -29,7 +29,11 @@ export interface AzureRmConnection {
   workspace?: string;
   workspaceLocation?: string;
   auth: AzureRmAuth;
-  oidc?: { requestUri: string; accessToken: string };
+  /**
+   * Where a workload identity federation connection gets fresh OIDC tokens: the URI the agent gives the job
+   * (System.OidcRequestUri), or, when the job has none, the job's plan (see getJobPlan), with the job access token.
+   */
+  oidc?: { requestUri?: string; plan?: JobPlan; accessToken: string };
   /** the agent's web proxy (Agent.ProxyUrl …), for every client built from this connection */
   proxy?: AgentProxy;
 }
@@ -46,6 +50,40 @@ function param(params: Record<string, string> | undefined, key: string): string 
   const k = Object.keys(params).find((p) => p.toLowerCase() === key.toLowerCase());
   const v = k === undefined ? undefined : params[k];
   return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+}
+
+/**
+ * The job's orchestration plan as the agent describes it: what the first-party azure-arm-rest package reads to ask
+ * Azure DevOps for an OIDC token when it builds the request itself
+ * (microsoft/azure-pipelines-tasks-common-packages, common-npm-packages/azure-arm-rest/azure-arm-common.ts
+ * getFederatedToken, commit 023a601d7a36449a41a5975269049029ffd112f6, and azCliUtility.ts getFederatedToken):
+ *   collection URI  System.CollectionUri, else System.TeamFoundationServerUri (azure-arm-rest's order; we also take
+ *                   System.TeamFoundationCollectionUri, the same value on a real agent, before the server URI, which
+ *                   in a classic release names the Release Management host, vsrm.dev.azure.com)
+ *   project         System.TeamProjectId (the route's scopeIdentifier is the project GUID)
+ *   hub             System.HostType: 'build' in a pipeline/build job, 'release' in a classic release agent job,
+ *                   'deployment' in a deployment-group job (Azure Pipelines predefined-variables page)
+ *   plan, job       System.PlanId, System.JobId
+ * undefined when any of them is missing.
+ */
+export function getJobPlan(): JobPlan | undefined {
+  const v = (name: string) => quietly(() => task.getVariable(name))?.trim() || undefined;
+  const collectionUri = v('System.CollectionUri') ?? v('System.TeamFoundationCollectionUri') ?? v('System.TeamFoundationServerUri');
+  const projectId = v('System.TeamProjectId');
+  const hub = v('System.HostType');
+  const planId = v('System.PlanId');
+  const jobId = v('System.JobId');
+  if (!collectionUri || !projectId || !hub || !planId || !jobId) return undefined;
+  return { collectionUri: withSlash(collectionUri), projectId, hub, planId, jobId };
+}
+
+export interface JobPlan {
+  /** ends with '/' */
+  collectionUri: string;
+  projectId: string;
+  hub: string;
+  planId: string;
+  jobId: string;
 }
 
 /** The job's access token (System.AccessToken), from the SystemVssConnection endpoint or the secret variable. */
@@ -95,12 +133,22 @@ export function getAzureRmConnection(inputName: string): AzureRmConnection {
       if (!clientId) throw bad('has no service principal id');
       const idToken = param(params, 'idToken');
       if (idToken) setSecret(idToken);
-      const requestUri = task.getVariable('System.OidcRequestUri') || undefined;
+      // Token sources, freshest first: System.OidcRequestUri (what @azure/identity's AzurePipelinesCredential uses);
+      // without it the job's plan, the way azure-arm-rest builds the request (getJobPlan); both need the job access
+      // token. Last, the endpoint's idToken (issued once, when the job started).
+      const requestUri = task.getVariable('System.OidcRequestUri')?.trim() || undefined;
       const accessToken = getJobAccessToken();
-      if (requestUri && accessToken) oidc = { requestUri, accessToken };
+      if (accessToken) {
+        if (requestUri) oidc = { requestUri, accessToken };
+        else {
+          const plan = getJobPlan();
+          if (plan) oidc = { plan, accessToken };
+        }
+      }
       if (!oidc && !idToken) {
         throw bad(
-          'uses workload identity federation, but the job has neither System.OidcRequestUri with an access token nor an idToken ' +
+          'uses workload identity federation, but the job has neither System.OidcRequestUri nor its plan variables ' +
+            '(System.CollectionUri, System.TeamProjectId, System.HostType, System.PlanId, System.JobId) with an access token, nor an idToken ' +
             '(allow scripts to access the OAuth token, or use an agent that supports OIDC)',
         );
       }

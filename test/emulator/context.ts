@@ -43,6 +43,9 @@ export interface AzuriteInfo {
   containerClient(name?: string): ContainerClient;
 }
 
+/** a job's orchestration plan: the hub it belongs to (System.HostType), its plan and job ids */
+export interface JobPlanInfo { hub: string; planId: string; jobId: string }
+
 /** DevOps resource-location registry answered on OPTIONS {collection}/_apis/{area} (azure-devops-node-api discovery) */
 export interface DevopsLocation {
   id: string; area: string; resourceName: string; routeTemplate: string;
@@ -69,7 +72,8 @@ export interface EmulatorContext {
   entraPublicKey: KeyObject;
   /** issue an Azure DevOps OIDC token for a service connection (as the oidctoken endpoint does) */
   issueOidcToken(serviceConnectionId: string, lifetimeSec?: number): string;
-  devops: { router: Router; locations: DevopsLocation[] };
+  /** locations: answered on OPTIONS; plans: the running jobs' orchestration plans, one hub each (build, release) */
+  devops: { router: Router; locations: DevopsLocation[]; plans: JobPlanInfo[] };
   arm: { router: Router };
   /** run at stop() (modules register their cleanup here) */
   onStop(fn: () => Promise<void> | void): void;

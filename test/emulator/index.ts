@@ -34,6 +34,8 @@ export interface AzureInABox {
   armUrl: string; authorityHost: string; devopsUrl: string;
   collectionUri: string; projectId: string; projectName: string;
   oidcRequestUri: string; systemAccessToken: string;
+  /** the jobs' plans the DevOps host knows: hub 'build' (the one oidcRequestUri names) and hub 'release' */
+  jobPlans: ReadonlyArray<{ hub: string; planId: string; jobId: string }>;
   tenantId: string; subscriptionId: string; resourceGroup: string; workspace: string; location: string;
   clientId: string; clientSecret: string; certificatePem: string;
   /** a second service principal with the Reader role: reads work, writes get 403 AuthorizationFailed */
@@ -248,7 +250,11 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
           nbf: now - 5, iat: now, exp: now + lifetimeSec,
         }, devopsPrivate, { kid: idn.devopsKid });
       },
-      devops: { router: devopsRouter, locations: [] as DevopsLocation[] },
+      // the build job's plan (persisted ids) and a classic release agent job's plan (hub 'release', per run)
+      devops: { router: devopsRouter, locations: [] as DevopsLocation[], plans: [
+        { hub: 'build', planId: idn.planId, jobId: idn.jobId },
+        { hub: 'release', planId: randomUUID(), jobId: randomUUID() },
+      ] },
       arm: { router: armRouter },
       onStop: (fn) => { stops.push(fn); },
     };
@@ -288,6 +294,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
     const box: AzureInABox = {
       armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, projectId: idn.projectId, projectName: idn.projectName,
       oidcRequestUri: `${collectionUri}${idn.projectId}/_apis/distributedtask/hubs/build/plans/${idn.planId}/jobs/${idn.jobId}/oidctoken`,
+      jobPlans: ctx.devops.plans,
       systemAccessToken: idn.systemAccessToken,
       tenantId: idn.tenantId, subscriptionId: idn.subscriptionId, resourceGroup: idn.resourceGroup, workspace: idn.workspace, location: idn.location,
       clientId: idn.clientId, clientSecret: idn.clientSecret, certificatePem: `${idn.clientCert.trim()}\n${idn.clientKey.trim()}\n`,

@@ -411,6 +411,11 @@ export async function agentEnv(task: string, opts: RunOptions, dirs: { temp: str
     BUILD_ARTIFACTSTAGINGDIRECTORY: path.join(dirs.work, 'a'),
   };
   if (scheme !== 'wif-idtoken') env.SYSTEM_OIDCREQUESTURI = box.oidcRequestUri;
+  else {
+    // the endpoint's idToken is the task's last token source (after System.OidcRequestUri and the job's plan, both
+    // of which need the job access token): a job that gives the task no access token
+    for (const k of Object.keys(env)) if (k.startsWith('ENDPOINT_AUTH_') && k.includes('SYSTEMVSSCONNECTION')) delete env[k];
+  }
   if (scheme === 'msi' || scheme === 'msi-user') Object.assign(env, managedIdentityHostEnv(box));
   const idToken = scheme === 'wif-idtoken' ? (box.issueOidcToken?.(connId) ?? (await fetchIdToken(box, connId))) : undefined;
   Object.assign(env, connectionEnv(box, connId, scheme, opts.connectionData, { idToken }));
