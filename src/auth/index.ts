@@ -30,9 +30,25 @@ export function isKnownAuthority(authorityHost: string): boolean {
   }
 }
 
-/** `${audience without trailing slash}/.default` */
+/**
+ * The ARM token scope: the connection's audience (activeDirectoryServiceEndpointResourceId) as given + "/.default",
+ * trailing slash kept: "https://management.core.windows.net/" → "https://management.core.windows.net//.default",
+ * for which Entra ID issues aud "https://management.core.windows.net/" (it takes everything before the scope's last
+ * slash as the resource). Sources:
+ * - azure-arm-rest ApplicationTokenCredentials.getMSALToken: scopes [activeDirectoryResourceId + "/.default"]
+ *   (microsoft/azure-pipelines-tasks-common-packages common-npm-packages/azure-arm-rest/azure-arm-common.ts,
+ *   commit 023a601d7a36449a41a5975269049029ffd112f6), e.g. "https://management.azure.com//.default" there;
+ * - Azure CLI resource_to_scopes: 'https://management.core.windows.net/' → 'https://management.core.windows.net//.default',
+ *   "We should not trim the trailing slash" (Azure/azure-cli src/azure-cli-core/azure/cli/core/auth/util.py, commit
+ *   036a34b6951ba19236e2d76c6f25bf2f3f8b68bd);
+ * - learn.microsoft.com msal-v1-app-scopes: "note the two slashes … the Azure Resource Manager API expects a slash in
+ *   its audience claim".
+ * (The Azure SDK management clients default to `${endpoint}/.default` with endpoint "https://management.azure.com",
+ * i.e. aud without the slash; ARM accepts both forms, see test/emulator/clouds.ts.) Managed identity:
+ * @azure/identity strips "/.default" and asks for resource "https://management.core.windows.net/".
+ */
 export function armScope(conn: AzureRmConnection): string {
-  return `${conn.audience.replace(/\/+$/, '')}/.default`;
+  return `${conn.audience}/.default`;
 }
 
 /** Parts of a PEM bundle (certificate + private key), as the agent hands a certificate service connection. */

@@ -22,7 +22,8 @@ export interface AzureRmConnection {
   subscriptionId: string;
   tenantId: string;
   authorityHost: string; // e.g. https://login.microsoftonline.com/
-  audience: string; // e.g. https://management.core.windows.net/
+  /** the ARM token audience exactly as the connection gives it, e.g. https://management.core.windows.net/ (see armScope) */
+  audience: string;
   environment: string;
   scopeLevel?: 'Subscription' | 'ResourceGroup' | 'AzureMLWorkspace' | string;
   resourceGroup?: string;
@@ -169,9 +170,14 @@ export function getAzureRmConnection(inputName: string): AzureRmConnection {
   const subscriptionId = data(id, 'subscriptionId');
   if (!subscriptionId) throw bad('has no subscription id (management-group scoped connections are not supported)');
 
-  const armUrl = withSlash(task.getEndpointUrl(id, true)?.trim() || 'https://management.azure.com/');
+  const rawUrl = task.getEndpointUrl(id, true)?.trim() || 'https://management.azure.com/';
+  const armUrl = withSlash(rawUrl);
   const authorityHost = withSlash(data(id, 'activeDirectoryAuthority') ?? data(id, 'environmentAuthorityUrl') ?? 'https://login.microsoftonline.com/');
-  const audience = withSlash(data(id, 'activeDirectoryServiceEndpointResourceId') ?? armUrl);
+  // The ARM audience, as given: no slash added or removed, since the scope is built from it verbatim (armScope) and an
+  // Azure Stack Hub audience has none ("https://management.<tenant>.onmicrosoft.com/<guid>"). Without it, the
+  // connection's URL, as azure-arm-rest does for every cloud but Azure Stack (AzureRMEndpoint.getEndpoint:
+  // activeDirectoryResourceID = endpoint.url; azure-arm-endpoint.ts, commit 44c8c3eb5d40446bfb084d31550ef1d135acc62f).
+  const audience = data(id, 'activeDirectoryServiceEndpointResourceId') ?? rawUrl;
 
   const conn: AzureRmConnection = {
     id,

@@ -112,7 +112,7 @@ for (const [scheme, who] of [['msi', 'system-assigned'], ['msi-user', 'user-assi
     const q = new URL(mi[0].url, 'http://x').searchParams;
     assert.equal(mi[0].status, 200);
     assert.equal(q.get('api-version'), '2019-08-01');
-    assert.equal(q.get('resource'), 'https://management.core.windows.net');
+    assert.equal(q.get('resource'), 'https://management.core.windows.net/', 'scope //.default → resource with its slash');
     assert.equal(q.get('client_id'), scheme === 'msi-user' ? box.managedIdentity.userClientId : null);
     assert.ok(!calls.some((c) => c.host === 'entra' || /oidctoken/.test(c.url)), 'no Entra or OIDC request');
     assert.ok(r.commands.some((c) => c.name === 'task.setsecret'), 'the access token is masked');
@@ -134,7 +134,7 @@ test('the identity endpoint honours the App Service contract: header, api-versio
   assert.match(sys.body.expires_on, /^\d{10}$/);
   const claims = JSON.parse(Buffer.from(sys.body.access_token.split('.')[1], 'base64url').toString());
   assert.equal(claims.appid, mi.systemClientId);
-  assert.equal(claims.aud, 'https://management.core.windows.net/');
+  assert.equal(claims.aud, 'https://management.core.windows.net', 'aud = the resource as given');
   assert.equal(claims.tid, box.tenantId);
   // ARM accepts it as that identity
   const sub = await fetch(`${box.armUrl}subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}?api-version=2022-10-01`, {

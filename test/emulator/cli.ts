@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     `#   or, workload identity federation: export ENDPOINT_AUTH_${id}=${q(wif)}`,
     `export ENDPOINT_DATA_${id}_SUBSCRIPTIONID=${box.subscriptionId}`,
     `export ENDPOINT_DATA_${id}_SUBSCRIPTIONNAME='Azure-in-a-box'`,
-    `export ENDPOINT_DATA_${id}_ENVIRONMENT=AzureCloud`,
+    `export ENDPOINT_DATA_${id}_ENVIRONMENT=${box.cloud.name}`,
     `export ENDPOINT_DATA_${id}_SCOPELEVEL=Subscription`,
     `export ENDPOINT_DATA_${id}_ACTIVEDIRECTORYAUTHORITY=${q(box.authorityHost)}`,
     `export ENDPOINT_DATA_${id}_ACTIVEDIRECTORYSERVICEENDPOINTRESOURCEID=${q(box.audience)}`,

@@ -1,4 +1,5 @@
 // What every emulator module gets: `register(router, ctx)`.
+import type { CloudProfile } from './clouds';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { KeyObject } from 'node:crypto';
 import type { Faults, RequestLogEntry, Router } from './http';
@@ -53,6 +54,8 @@ export interface DevopsLocation {
 }
 
 export interface EmulatorContext {
+  /** the cloud the box stands for (token audiences: test/emulator/clouds.ts); tests may switch it */
+  cloud: CloudProfile;
   store: Store;
   /** swagger validation (test/emulator/swagger.ts); undefined result = no such operation in the spec */
   validate: Validator;

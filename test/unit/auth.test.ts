@@ -40,9 +40,13 @@ async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; out: 
 
 const inner = (c: TokenCredential) => (c as ConnectionCredential).inner;
 
-test('armScope: audience without trailing slash + /.default', () => {
-  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' })), 'https://management.core.windows.net/.default');
-  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' }, { audience: 'https://management.usgovcloudapi.net' })), 'https://management.usgovcloudapi.net/.default');
+test('armScope: the audience as given + /.default, trailing slash kept (azure-arm-rest, Azure CLI resource_to_scopes)', () => {
+  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' })), 'https://management.core.windows.net//.default');
+  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' }, { audience: 'https://management.core.usgovcloudapi.net/' })), 'https://management.core.usgovcloudapi.net//.default');
+  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' }, { audience: 'https://management.core.chinacloudapi.cn/' })), 'https://management.core.chinacloudapi.cn//.default');
+  // an Azure Stack Hub audience has no trailing slash: none is added
+  const stack = 'https://management.contoso.onmicrosoft.com/3cc5febd-e4b7-4a85-a2ed-1d730e2f5928';
+  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' }, { audience: stack })), `${stack}/.default`);
 });
 
 test('identity options: authority host from the connection; instance discovery off for unknown authorities', () => {

@@ -178,7 +178,7 @@ test('connection: service principal with secret; the key is masked first', async
     authorityHost: box.authorityHost, audience: box.audience, environment: 'AzureCloud', scopeLevel: 'Subscription',
     auth: { scheme: 'ServicePrincipal', clientId: box.clientId, secret: `<${box.clientSecret.length} chars>` },
   });
-  assert.equal(scope, 'https://management.core.windows.net/.default');
+  assert.equal(scope, 'https://management.core.windows.net//.default');
   assert.ok(run.stdout.includes(`##vso[task.setsecret]${box.clientSecret}`));
 });
 
@@ -251,7 +251,7 @@ test('connection: Machine Learning Workspace scope gives resource group and work
   assert.equal(conn.workspaceLocation, 'westeurope');
   assert.equal(conn.environment, 'AzureUSGovernment');
   assert.equal(conn.authorityHost, 'https://login.microsoftonline.us/');
-  assert.equal(conn.audience, 'https://management.core.usgovcloudapi.net/');
+  assert.equal(conn.audience, 'https://management.core.usgovcloudapi.net', 'the audience as given: no slash added');
 });
 
 test('connection: missing, unknown scheme, missing key, missing subscription → one line naming the input', async () => {
