@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import { agentEnv, REPO_ROOT, runBundledTask } from '../helpers/agent';
+// @ts-expect-error -- plain ESM script without type declarations
 import { loadTasks } from '../../scripts/gen-readme.mjs';
 
 let box: AzureInABox;
@@ -37,7 +38,7 @@ test('the agent environment carries an aliased input under the input\'s own name
 
 for (const [folder, t] of tasks) {
   test(`${t.name}: azureSubscription names the connection the task reads`, async () => {
-    const extra = t.name === 'AzureMLReleaseTrigger' ? { modelName: 'm', modelVersion: '1', releaseDefinition: 'model-cd' } : {};
+    const extra: Record<string, string> = t.name === 'AzureMLReleaseTrigger' ? { modelName: 'm', modelVersion: '1', releaseDefinition: 'model-cd' } : {};
     const r = await runBundledTask(t.name, { box, inputs: { azureSubscription: 'no-such-connection', ...extra } });
     assert.equal(r.result, 'Failed', folder);
     assert.equal(r.message, "Input 'connection': service connection 'no-such-connection' was not found, or this pipeline is not authorized to use it");
