@@ -59,12 +59,14 @@ function param(params: Record<string, string> | undefined, key: string): string 
  * (microsoft/azure-pipelines-tasks-common-packages, common-npm-packages/azure-arm-rest/azure-arm-common.ts
  * getFederatedToken, commit 023a601d7a36449a41a5975269049029ffd112f6, and azCliUtility.ts getFederatedToken):
  *   collection URI  System.CollectionUri, else System.TeamFoundationServerUri (azure-arm-rest's order; we also take
- *                   System.TeamFoundationCollectionUri, the same value on a real agent, before the server URI, which
- *                   in a classic release names the Release Management host, vsrm.dev.azure.com)
+ *                   System.TeamFoundationCollectionUri, the same value on a real agent, before the server URI;
+ *                   ASSUMPTION: in a classic release the server URI may name the Release Management host)
  *   project         System.TeamProjectId (the route's scopeIdentifier is the project GUID)
- *   hub             System.HostType: 'build' in a pipeline/build job, 'release' in a classic release agent job,
- *                   'deployment' in a deployment-group job (Azure Pipelines predefined-variables page)
+ *   hub             System.HostType ('build' in a build; ASSUMPTION: 'release' in a classic release agent job)
  *   plan, job       System.PlanId, System.JobId
+ * The same five values Azure DevOps documents for calling a run's plan back: PlanUrl $(system.CollectionUri),
+ * ProjectId $(system.TeamProjectId), HubName $(system.HostType), PlanId $(system.PlanId), JobId $(system.JobId)
+ * (MicrosoftDocs/azure-devops-docs, "Invoke Azure Function / REST API Checks", Pass Pipeline Run Information).
  * undefined when any of them is missing.
  */
 export function getJobPlan(): JobPlan | undefined {
