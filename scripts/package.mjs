@@ -6,8 +6,11 @@
 //
 // Output: dist/<publisher>.<extension-id>-<version>.vsix. The staging tree (dist/staging) holds only what ships:
 // vss-extension.json, content/icons it references, the `files` folders (without images/src, *.map, node_modules) and
-// for every task folder just task.json, index.js, icon.png (+ icon.svg when present). Task GUIDs are kept: tasks are
-// scoped to the extension, so a copy published under another publisher does not collide.
+// for every task folder just task.json, index.js, icon.png (+ icon.svg when present).
+// Task ids: a copy under the home publisher/extension id (scripts/lib/taskIds.mjs HOME_IDENTITY) keeps the ids of
+// tasks/*/task.json; any other copy (a fork) gets its own ids, UUID v5 of publisher/extension/task name (see
+// taskIds.mjs), written into the staged task.json files and wherever the staged vss-extension.json names a task id
+// (the artifact type's downloadTaskId). The source files are never changed. Contribution ids stay as they are.
 // Bundles: every package run bundles each task from the current sources (scripts/build.mjs's esbuild options, any
 // warning fatal) straight into the staging tree, so a stale tasks/*/index.js can never ship; the bundles in tasks/
 // are left as they are (tests may be running them). `--rebuild` is still accepted and changes nothing.
@@ -18,6 +21,7 @@ import { inflateRawSync } from 'node:zlib';
 import { REPO_ROOT, formatBytes, listTaskFolders } from './lib/tasks.mjs';
 import { lintRepo } from './lint-manifest.mjs';
 import { bundleOptions } from './build.mjs';
+import { isHome, replaceTaskIds, taskIdMap } from './lib/taskIds.mjs';
 import * as esbuild from 'esbuild';
 
 const TASK_FILES = ['task.json', 'icon.png', 'icon.svg']; // + index.js, bundled into the staging tree
@@ -151,6 +155,22 @@ async function main() {
   for (const rel of extra) {
     const dst = path.join(staging, rel);
     if (!fs.existsSync(dst)) { fs.mkdirSync(path.dirname(dst), { recursive: true }); fs.copyFileSync(path.join(root, rel), dst); }
+  }
+
+  // task ids of this copy (see the header): staged task.json files and the staged manifest
+  const effPublisher = opts.publisher ?? manifest.publisher, effId = opts.id ?? manifest.id;
+  const defs = tasks.map((t) => ({ folder: t.folder, ...JSON.parse(fs.readFileSync(path.join(t.dir, 'task.json'), 'utf8')) }));
+  const ids = taskIdMap(defs, effPublisher, effId);
+  if (!isHome(effPublisher, effId)) {
+    for (const d of defs) {
+      const f = path.join(staging, 'tasks', d.folder, 'task.json');
+      const staged = JSON.parse(fs.readFileSync(f, 'utf8'));
+      staged.id = ids.get(String(d.id).toLowerCase());
+      fs.writeFileSync(f, JSON.stringify(staged, null, 2) + '\n');
+    }
+    const mf = path.join(staging, 'vss-extension.json');
+    fs.writeFileSync(mf, JSON.stringify(replaceTaskIds(JSON.parse(fs.readFileSync(mf, 'utf8')), ids), null, 2) + '\n');
+    console.log(`package: ${effPublisher}.${effId} is not the home identity: ${defs.length} task id(s) derived for this copy (${defs.map((d) => `${d.name} ${ids.get(String(d.id).toLowerCase())}`).join(', ')})`);
   }
 
   fs.mkdirSync(opts.out, { recursive: true });

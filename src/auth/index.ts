@@ -11,7 +11,7 @@ import type { AzureRmConnection } from '../pipeline/connection';
 import { UserError } from '../pipeline/errors';
 import { debug, setSecret } from '../pipeline/outputs';
 import { proxyClientOptions } from './proxy';
-import { requestOidcToken } from '../devops/oidc';
+import { oidcRequestUri, requestOidcToken } from '../devops/oidc';
 export { proxyClientOptions, proxyOptionsFor, proxiedSender, devopsProxyOptions, type Sender } from './proxy';
 
 /** Entra ID authority hosts of the public and sovereign clouds; MSAL's instance discovery knows only these. */
@@ -30,9 +30,25 @@ export function isKnownAuthority(authorityHost: string): boolean {
   }
 }
 
-/** `${audience without trailing slash}/.default` */
+/**
+ * The ARM token scope: the connection's audience (activeDirectoryServiceEndpointResourceId) as given + "/.default",
+ * trailing slash kept: "https://management.core.windows.net/" → "https://management.core.windows.net//.default",
+ * for which Entra ID issues aud "https://management.core.windows.net/" (it takes everything before the scope's last
+ * slash as the resource). Sources:
+ * - azure-arm-rest ApplicationTokenCredentials.getMSALToken: scopes [activeDirectoryResourceId + "/.default"]
+ *   (microsoft/azure-pipelines-tasks-common-packages common-npm-packages/azure-arm-rest/azure-arm-common.ts,
+ *   commit 023a601d7a36449a41a5975269049029ffd112f6), e.g. "https://management.azure.com//.default" there;
+ * - Azure CLI resource_to_scopes: 'https://management.core.windows.net/' → 'https://management.core.windows.net//.default',
+ *   "We should not trim the trailing slash" (Azure/azure-cli src/azure-cli-core/azure/cli/core/auth/util.py, commit
+ *   036a34b6951ba19236e2d76c6f25bf2f3f8b68bd);
+ * - learn.microsoft.com msal-v1-app-scopes: "note the two slashes … the Azure Resource Manager API expects a slash in
+ *   its audience claim".
+ * (The Azure SDK management clients default to `${endpoint}/.default` with endpoint "https://management.azure.com",
+ * i.e. aud without the slash; ARM accepts both forms, see test/emulator/clouds.ts.) Managed identity:
+ * @azure/identity strips "/.default" and asks for resource "https://management.core.windows.net/".
+ */
 export function armScope(conn: AzureRmConnection): string {
-  return `${conn.audience.replace(/\/+$/, '')}/.default`;
+  return `${conn.audience}/.default`;
 }
 
 /** Parts of a PEM bundle (certificate + private key), as the agent hands a certificate service connection. */
@@ -79,7 +95,7 @@ export class ConnectionCredential implements TokenCredential {
 /**
  * The client-assertion callback for workload identity federation: a fresh OIDC token from Azure DevOps on every call
  * (tokens live ~10 minutes; MSAL calls back whenever it needs a new access token), or the endpoint's idToken when the
- * job has no OIDC request URI. `signal` (the task's cancellation) aborts a token request that hangs.
+ * job has neither an OIDC request URI nor its plan variables (see getAzureRmConnection). `signal` (the task's cancellation) aborts a token request that hangs.
  */
 export function federatedAssertion(conn: AzureRmConnection, signal?: AbortSignal): () => Promise<string> {
   const oidc = conn.oidc;
@@ -89,7 +105,7 @@ export function federatedAssertion(conn: AzureRmConnection, signal?: AbortSignal
   }
   return async () => {
     if (!oidc) return idToken as string;
-    const token = await requestOidcToken({ requestUri: oidc.requestUri, accessToken: oidc.accessToken, serviceConnectionId: conn.id, abortSignal: signal, proxy: conn.proxy });
+    const token = await requestOidcToken({ requestUri: oidcRequestUri(oidc), accessToken: oidc.accessToken, serviceConnectionId: conn.id, abortSignal: signal, proxy: conn.proxy });
     setSecret(token);
     return token;
   };

@@ -9,7 +9,7 @@ export interface WorkspaceRef {
   workspace: string;
   /** ARM base URL from the service connection, always ending with '/'. */
   armUrl: string;
-  /** Token scope for ARM, e.g. https://management.core.windows.net/.default */
+  /** Token scope for ARM, e.g. https://management.core.windows.net//.default (armScope) */
   scope: string;
   /** Tenant of the service connection (studio links carry it as `tid`). */
   tenantId?: string;

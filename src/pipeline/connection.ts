@@ -22,14 +22,19 @@ export interface AzureRmConnection {
   subscriptionId: string;
   tenantId: string;
   authorityHost: string; // e.g. https://login.microsoftonline.com/
-  audience: string; // e.g. https://management.core.windows.net/
+  /** the ARM token audience exactly as the connection gives it, e.g. https://management.core.windows.net/ (see armScope) */
+  audience: string;
   environment: string;
   scopeLevel?: 'Subscription' | 'ResourceGroup' | 'AzureMLWorkspace' | string;
   resourceGroup?: string;
   workspace?: string;
   workspaceLocation?: string;
   auth: AzureRmAuth;
-  oidc?: { requestUri: string; accessToken: string };
+  /**
+   * Where a workload identity federation connection gets fresh OIDC tokens: the URI the agent gives the job
+   * (System.OidcRequestUri), or, when the job has none, the job's plan (see getJobPlan), with the job access token.
+   */
+  oidc?: { requestUri?: string; plan?: JobPlan; accessToken: string };
   /** the agent's web proxy (Agent.ProxyUrl …), for every client built from this connection */
   proxy?: AgentProxy;
 }
@@ -46,6 +51,42 @@ function param(params: Record<string, string> | undefined, key: string): string 
   const k = Object.keys(params).find((p) => p.toLowerCase() === key.toLowerCase());
   const v = k === undefined ? undefined : params[k];
   return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+}
+
+/**
+ * The job's orchestration plan as the agent describes it: what the first-party azure-arm-rest package reads to ask
+ * Azure DevOps for an OIDC token when it builds the request itself
+ * (microsoft/azure-pipelines-tasks-common-packages, common-npm-packages/azure-arm-rest/azure-arm-common.ts
+ * getFederatedToken, commit 023a601d7a36449a41a5975269049029ffd112f6, and azCliUtility.ts getFederatedToken):
+ *   collection URI  System.CollectionUri, else System.TeamFoundationServerUri (azure-arm-rest's order; we also take
+ *                   System.TeamFoundationCollectionUri, the same value on a real agent, before the server URI;
+ *                   ASSUMPTION: in a classic release the server URI may name the Release Management host)
+ *   project         System.TeamProjectId (the route's scopeIdentifier is the project GUID)
+ *   hub             System.HostType ('build' in a build; ASSUMPTION: 'release' in a classic release agent job)
+ *   plan, job       System.PlanId, System.JobId
+ * The same five values Azure DevOps documents for calling a run's plan back: PlanUrl $(system.CollectionUri),
+ * ProjectId $(system.TeamProjectId), HubName $(system.HostType), PlanId $(system.PlanId), JobId $(system.JobId)
+ * (MicrosoftDocs/azure-devops-docs, "Invoke Azure Function / REST API Checks", Pass Pipeline Run Information).
+ * undefined when any of them is missing.
+ */
+export function getJobPlan(): JobPlan | undefined {
+  const v = (name: string) => quietly(() => task.getVariable(name))?.trim() || undefined;
+  const collectionUri = v('System.CollectionUri') ?? v('System.TeamFoundationCollectionUri') ?? v('System.TeamFoundationServerUri');
+  const projectId = v('System.TeamProjectId');
+  const hub = v('System.HostType');
+  const planId = v('System.PlanId');
+  const jobId = v('System.JobId');
+  if (!collectionUri || !projectId || !hub || !planId || !jobId) return undefined;
+  return { collectionUri: withSlash(collectionUri), projectId, hub, planId, jobId };
+}
+
+export interface JobPlan {
+  /** ends with '/' */
+  collectionUri: string;
+  projectId: string;
+  hub: string;
+  planId: string;
+  jobId: string;
 }
 
 /** The job's access token (System.AccessToken), from the SystemVssConnection endpoint or the secret variable. */
@@ -95,12 +136,22 @@ export function getAzureRmConnection(inputName: string): AzureRmConnection {
       if (!clientId) throw bad('has no service principal id');
       const idToken = param(params, 'idToken');
       if (idToken) setSecret(idToken);
-      const requestUri = task.getVariable('System.OidcRequestUri') || undefined;
+      // Token sources, freshest first: System.OidcRequestUri (what @azure/identity's AzurePipelinesCredential uses);
+      // without it the job's plan, the way azure-arm-rest builds the request (getJobPlan); both need the job access
+      // token. Last, the endpoint's idToken (issued once, when the job started).
+      const requestUri = task.getVariable('System.OidcRequestUri')?.trim() || undefined;
       const accessToken = getJobAccessToken();
-      if (requestUri && accessToken) oidc = { requestUri, accessToken };
+      if (accessToken) {
+        if (requestUri) oidc = { requestUri, accessToken };
+        else {
+          const plan = getJobPlan();
+          if (plan) oidc = { plan, accessToken };
+        }
+      }
       if (!oidc && !idToken) {
         throw bad(
-          'uses workload identity federation, but the job has neither System.OidcRequestUri with an access token nor an idToken ' +
+          'uses workload identity federation, but the job has neither System.OidcRequestUri nor its plan variables ' +
+            '(System.CollectionUri, System.TeamProjectId, System.HostType, System.PlanId, System.JobId) with an access token, nor an idToken ' +
             '(allow scripts to access the OAuth token, or use an agent that supports OIDC)',
         );
       }
@@ -121,9 +172,14 @@ export function getAzureRmConnection(inputName: string): AzureRmConnection {
   const subscriptionId = data(id, 'subscriptionId');
   if (!subscriptionId) throw bad('has no subscription id (management-group scoped connections are not supported)');
 
-  const armUrl = withSlash(task.getEndpointUrl(id, true)?.trim() || 'https://management.azure.com/');
+  const rawUrl = task.getEndpointUrl(id, true)?.trim() || 'https://management.azure.com/';
+  const armUrl = withSlash(rawUrl);
   const authorityHost = withSlash(data(id, 'activeDirectoryAuthority') ?? data(id, 'environmentAuthorityUrl') ?? 'https://login.microsoftonline.com/');
-  const audience = withSlash(data(id, 'activeDirectoryServiceEndpointResourceId') ?? armUrl);
+  // The ARM audience, as given: no slash added or removed, since the scope is built from it verbatim (armScope) and an
+  // Azure Stack Hub audience has none ("https://management.<tenant>.onmicrosoft.com/<guid>"). Without it, the
+  // connection's URL, as azure-arm-rest does for every cloud but Azure Stack (AzureRMEndpoint.getEndpoint:
+  // activeDirectoryResourceID = endpoint.url; azure-arm-endpoint.ts, commit 44c8c3eb5d40446bfb084d31550ef1d135acc62f).
+  const audience = data(id, 'activeDirectoryServiceEndpointResourceId') ?? rawUrl;
 
   const conn: AzureRmConnection = {
     id,

@@ -3,8 +3,8 @@
 import { releaseLoadGuard } from './loadGuard';
 export { UserError, InputError, CancelledError } from './errors';
 export { getString, requireString, getBool, getInt, getNumber, getEnum, getList, getKeyValues, parseKeyValues, getPath, isAgentRoot } from './inputs';
-export type { AzureRmConnection, AzureRmAuth } from './connection';
-export { getAzureRmConnection, getJobAccessToken } from './connection';
+export type { AzureRmConnection, AzureRmAuth, JobPlan } from './connection';
+export { getAzureRmConnection, getJobAccessToken, getJobPlan } from './connection';
 export type { PipelineContext } from './context';
 export { getVariable, getPipelineContext, lineageTags } from './context';
 export type { ReleaseArtifact } from './releaseArtifacts';

@@ -33,6 +33,48 @@ for (const scheme of ['secret', 'certificate', 'wif', 'wif-idtoken'] as AuthSche
   });
 }
 
+// Workload identity federation in both kinds of job, with and without System.OidcRequestUri. Without it the task
+// builds the plan-scoped route from the job's variables the way azure-arm-rest does (src/devops/oidc.ts); the DevOps
+// host answers that route only for a plan of the hub named in it (test/emulator/devops/oidc.ts).
+for (const hub of ['build', 'release'] as const) {
+  for (const withUri of [true, false]) {
+    test(`WIF in a ${hub === 'build' ? 'build' : 'classic release'} job ${withUri ? 'with' : 'without'} System.OidcRequestUri`, async () => {
+      const plan = box.jobPlans.find((p) => p.hub === hub)!;
+      const route = `/${new URL(box.collectionUri).pathname.split('/').filter(Boolean).join('/')}/${box.projectId}/_apis/distributedtask/hubs/${hub}/plans/${plan.planId}/jobs/${plan.jobId}/oidctoken`;
+      const env: Record<string, string> = {
+        SYSTEM_HOSTTYPE: hub, SYSTEM_PLANID: plan.planId, SYSTEM_JOBID: plan.jobId,
+        SYSTEM_OIDCREQUESTURI: withUri ? `${box.collectionUri}${box.projectId}/_apis/distributedtask/hubs/${hub}/plans/${plan.planId}/jobs/${plan.jobId}/oidctoken` : '',
+      };
+      if (hub === 'release') Object.assign(env, { RELEASE_RELEASEID: '7', RELEASE_RELEASENAME: 'Release-7', RELEASE_ENVIRONMENTNAME: 'prod', SYSTEM_TEAMFOUNDATIONSERVERURI: 'https://vsrm.example.invalid/org/' });
+      const before = box.requests.length;
+      const r = await runBundledTask('AuthFixture', { box, scriptPath, scheme: 'wif', inputs: { mode: 'token' }, env });
+      assert.equal(r.result, 'Succeeded', r.stdout + r.stderr);
+      const oidcCalls = box.requests.slice(before).filter((c) => /oidctoken/.test(c.url));
+      assert.ok(oidcCalls.length >= 1, 'the OIDC endpoint was asked');
+      for (const c of oidcCalls) {
+        const u = new URL(c.url, box.collectionUri);
+        assert.equal(c.method, 'POST');
+        assert.equal(c.status, 200);
+        assert.equal(u.pathname, route);
+        assert.equal(u.searchParams.get('api-version'), '7.1');
+        assert.equal(u.searchParams.get('serviceConnectionId'), 'conn-wif');
+      }
+    });
+  }
+}
+
+test('WIF: the DevOps host refuses a plan under another hub (System.HostType must name the plan\'s hub)', async () => {
+  const plan = box.jobPlans.find((p) => p.hub === 'release')!;
+  const before = box.requests.length;
+  const r = await runBundledTask('AuthFixture', {
+    box, scriptPath, scheme: 'wif', inputs: { mode: 'token' },
+    env: { SYSTEM_HOSTTYPE: 'build', SYSTEM_PLANID: plan.planId, SYSTEM_JOBID: plan.jobId, SYSTEM_OIDCREQUESTURI: '' },
+  });
+  assert.equal(r.result, 'Failed');
+  assert.match(r.message!, /^Authentication failed for service connection 'conn-wif': .*Plan .* not found in hub build/);
+  assert.ok(box.requests.slice(before).some((c) => /\/hubs\/build\/plans\/.*\/oidctoken/.test(c.url) && c.status === 404));
+});
+
 test('wrong client secret → one line with the AADSTS code, no stack, no secret', async () => {
   const env = connectionEnv({ ...box, clientSecret: 'Wrong~Secret_value_0123456789' }, 'conn-bad', 'secret');
   const r = await runBundledTask('AuthFixture', { box, scriptPath, inputs: { mode: 'token', connection: 'conn-bad' }, env, secrets: { wrong: 'Wrong~Secret_value_0123456789' } });
@@ -70,7 +112,7 @@ for (const [scheme, who] of [['msi', 'system-assigned'], ['msi-user', 'user-assi
     const q = new URL(mi[0].url, 'http://x').searchParams;
     assert.equal(mi[0].status, 200);
     assert.equal(q.get('api-version'), '2019-08-01');
-    assert.equal(q.get('resource'), 'https://management.core.windows.net');
+    assert.equal(q.get('resource'), 'https://management.core.windows.net/', 'scope //.default → resource with its slash');
     assert.equal(q.get('client_id'), scheme === 'msi-user' ? box.managedIdentity.userClientId : null);
     assert.ok(!calls.some((c) => c.host === 'entra' || /oidctoken/.test(c.url)), 'no Entra or OIDC request');
     assert.ok(r.commands.some((c) => c.name === 'task.setsecret'), 'the access token is masked');
@@ -92,7 +134,7 @@ test('the identity endpoint honours the App Service contract: header, api-versio
   assert.match(sys.body.expires_on, /^\d{10}$/);
   const claims = JSON.parse(Buffer.from(sys.body.access_token.split('.')[1], 'base64url').toString());
   assert.equal(claims.appid, mi.systemClientId);
-  assert.equal(claims.aud, 'https://management.core.windows.net/');
+  assert.equal(claims.aud, 'https://management.core.windows.net', 'aud = the resource as given');
   assert.equal(claims.tid, box.tenantId);
   // ARM accepts it as that identity
   const sub = await fetch(`${box.armUrl}subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}?api-version=2022-10-01`, {

@@ -46,7 +46,7 @@ function suite(): void {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiab-e2e-'));
   let box: Box;
   const opts = () => ({ authorityHost: box.authorityHost, disableInstanceDiscovery: true });
-  const scope = () => `${box.audience}.default`;
+  const scope = () => `${box.audience}/.default`; // "https://management.core.windows.net//.default" (armScope)
   const secretCred = () => new ClientSecretCredential(box.tenantId, box.clientId, box.clientSecret, opts());
   const mlClient = (cred = secretCred()) => new AzureMachineLearningWorkspaces(cred, box.subscriptionId, { endpoint: box.armUrl, credentialScopes: [scope()] });
   const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
@@ -62,6 +62,9 @@ function suite(): void {
       assert.ok(t?.token);
       const c = claims(t.token);
       assert.equal(c.aud, box.audience);
+      // aud = everything before the scope's last slash (test/emulator/clouds.ts): without the double slash, no slash
+      assert.equal(claims((await secretCred().getToken('https://management.azure.com/.default'))!.token).aud, 'https://management.azure.com');
+      await assert.rejects(secretCred().getToken('https://graph.microsoft.com/.default'), /AADSTS500011/);
       assert.equal(c.tid, box.tenantId);
       assert.equal(c.appid, box.clientId);
       assert.ok(c.exp > Date.now() / 1000 + 3000);

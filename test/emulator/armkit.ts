@@ -88,10 +88,6 @@ export function compareVersions(a: string, b: string): number {
   return a.localeCompare(b);
 }
 
-const ALLOWED_AUDIENCES = (aud: string) => {
-  const base = aud.replace(/\/+$/, '');
-  return new Set([base, `${base}/`, 'https://management.azure.com', 'https://management.azure.com/']);
-};
 
 /** action name for a 403 message, e.g. Microsoft.MachineLearningServices/workspaces/models/versions/write */
 function actionOf(req: Req): string {
@@ -104,8 +100,7 @@ function actionOf(req: Req): string {
 }
 
 /** the ARM host's pre-handler: token → api-version → route exists → RBAC → swagger validation */
-export function armPreHandler(ctx: EmulatorContext, audience: string): PreHandler {
-  const allowed = ALLOWED_AUDIENCES(audience);
+export function armPreHandler(ctx: EmulatorContext): PreHandler {
   const unauth = (code: string, message: string): Res => armError(401, code, message, {
     headers: { 'WWW-Authenticate': `Bearer authorization_uri="${ctx.authorityHost}${ctx.ids.tenantId}", error="invalid_token", error_description="${message.replace(/"/g, "'")}"` },
   });
@@ -119,8 +114,10 @@ export function armPreHandler(ctx: EmulatorContext, audience: string): PreHandle
     if (!d || !verifySignature(d, ctx.entraPublicKey)) return unauth('InvalidAuthenticationToken', 'The access token is invalid.');
     const c = d.payload;
     if (typeof c.exp !== 'number' || c.exp < nowSec()) return unauth('ExpiredAuthenticationToken', 'The access token expiry UTC time is earlier than current UTC time.');
-    if (!allowed.has(String(c.aud))) {
-      return unauth('InvalidAuthenticationTokenAudience', `The access token has been obtained for wrong audience or resource '${c.aud}'. It should exactly match with one of the allowed audiences '${[...allowed].join("','")}'.`);
+    // exactly the cloud's ARM audiences, trailing slash and all (test/emulator/clouds.ts has the sources)
+    const allowed = ctx.cloud.armAudiences;
+    if (!allowed.includes(String(c.aud))) {
+      return unauth('InvalidAuthenticationTokenAudience', `The access token has been obtained for wrong audience or resource '${c.aud}'. It should exactly match with one of the allowed audiences '${allowed.join("','")}'.`);
     }
     if (c.tid !== ctx.ids.tenantId) return unauth('InvalidAuthenticationTokenTenant', `The access token is from the wrong issuer '${c.iss}'. It must match the tenant 'https://sts.windows.net/${ctx.ids.tenantId}/' associated with this subscription.`);
     const app = ctx.apps().find((a) => a.clientId === c.appid);

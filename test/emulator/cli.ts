@@ -6,9 +6,11 @@
 //   --fault-hosts <list>   comma list of arm,entra,devops,mlflow,storage (default all)
 //   --latency <ms>         added latency per request
 //   --log                  print every request
+//   --cloud <name>         the cloud the box stands for (clouds.ts: AzureCloud, AzureUSGovernment, AzureChinaCloud, AzureStack)
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAzureInABox } from './index';
+import { CLOUDS, type CloudName } from './clouds';
 import type { FaultKind } from './http';
 
 const { values } = parseArgs({
@@ -20,12 +22,13 @@ const { values } = parseArgs({
     'fault-hosts': { type: 'string' },
     latency: { type: 'string' },
     log: { type: 'boolean', default: false },
+    cloud: { type: 'string', default: 'AzureCloud' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
-  console.log('usage: npm run emulator -- [--state dir] [--fast-lro] [--fault-rate 0.1] [--fault-kinds 429,500,503,drop] [--fault-hosts arm,entra,devops,mlflow,storage] [--latency 50] [--log]');
+  console.log('usage: npm run emulator -- [--state dir] [--fast-lro] [--fault-rate 0.1] [--fault-kinds 429,500,503,drop] [--fault-hosts arm,entra,devops,mlflow,storage] [--latency 50] [--log] [--cloud AzureCloud|AzureUSGovernment|AzureChinaCloud|AzureStack]');
   process.exit(0);
 }
 
@@ -45,7 +48,8 @@ async function main(): Promise<void> {
   for (const k of kinds ?? []) if (!['429', '500', '503', 'drop'].includes(k)) { console.error(`--fault-kinds: unknown kind '${k}' (429, 500, 503, drop)`); process.exit(2); }
   const hosts = values['fault-hosts']?.split(',').map((s) => s.trim()).filter(Boolean);
 
-  const box = await startAzureInABox({ stateDir: path.resolve(values.state!), fastLro: values['fast-lro'] });
+  if (!(values.cloud! in CLOUDS)) { console.error(`--cloud: unknown cloud '${values.cloud}' (${Object.keys(CLOUDS).join(', ')})`); process.exit(2); }
+  const box = await startAzureInABox({ stateDir: path.resolve(values.state!), fastLro: values['fast-lro'], cloud: values.cloud as CloudName });
   if (rate || latencyMs) box.faults.set({ rate, kinds, hosts, latencyMs });
 
   const id = 'AZUREML';
@@ -71,7 +75,7 @@ async function main(): Promise<void> {
     `#   or, workload identity federation: export ENDPOINT_AUTH_${id}=${q(wif)}`,
     `export ENDPOINT_DATA_${id}_SUBSCRIPTIONID=${box.subscriptionId}`,
     `export ENDPOINT_DATA_${id}_SUBSCRIPTIONNAME='Azure-in-a-box'`,
-    `export ENDPOINT_DATA_${id}_ENVIRONMENT=AzureCloud`,
+    `export ENDPOINT_DATA_${id}_ENVIRONMENT=${box.cloud.name}`,
     `export ENDPOINT_DATA_${id}_SCOPELEVEL=Subscription`,
     `export ENDPOINT_DATA_${id}_ACTIVEDIRECTORYAUTHORITY=${q(box.authorityHost)}`,
     `export ENDPOINT_DATA_${id}_ACTIVEDIRECTORYSERVICEENDPOINTRESOURCEID=${q(box.audience)}`,

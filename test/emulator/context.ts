@@ -1,4 +1,5 @@
 // What every emulator module gets: `register(router, ctx)`.
+import type { CloudProfile } from './clouds';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { KeyObject } from 'node:crypto';
 import type { Faults, RequestLogEntry, Router } from './http';
@@ -43,6 +44,9 @@ export interface AzuriteInfo {
   containerClient(name?: string): ContainerClient;
 }
 
+/** a job's orchestration plan: the hub it belongs to (System.HostType), its plan and job ids */
+export interface JobPlanInfo { hub: string; planId: string; jobId: string }
+
 /** DevOps resource-location registry answered on OPTIONS {collection}/_apis/{area} (azure-devops-node-api discovery) */
 export interface DevopsLocation {
   id: string; area: string; resourceName: string; routeTemplate: string;
@@ -50,6 +54,8 @@ export interface DevopsLocation {
 }
 
 export interface EmulatorContext {
+  /** the cloud the box stands for (token audiences: test/emulator/clouds.ts); tests may switch it */
+  cloud: CloudProfile;
   store: Store;
   /** swagger validation (test/emulator/swagger.ts); undefined result = no such operation in the spec */
   validate: Validator;
@@ -69,7 +75,8 @@ export interface EmulatorContext {
   entraPublicKey: KeyObject;
   /** issue an Azure DevOps OIDC token for a service connection (as the oidctoken endpoint does) */
   issueOidcToken(serviceConnectionId: string, lifetimeSec?: number): string;
-  devops: { router: Router; locations: DevopsLocation[] };
+  /** locations: answered on OPTIONS; plans: the running jobs' orchestration plans, one hub each (build, release) */
+  devops: { router: Router; locations: DevopsLocation[]; plans: JobPlanInfo[] };
   arm: { router: Router };
   /** run at stop() (modules register their cleanup here) */
   onStop(fn: () => Promise<void> | void): void;

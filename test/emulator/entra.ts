@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { AppRegistration, EmulatorContext } from './context';
 import type { Req, RequestLogEntry, Res, Router } from './http';
 import { decodeJwt, jwk, nowSec, verifySignature } from './jwt';
+import { scopeResource } from './clouds';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -90,9 +91,10 @@ export function registerEntra(router: Router, ctx: EmulatorContext, o: EntraOpti
     if (scope.length !== 1 || !scope[0].endsWith('/.default')) {
       return aadError(400, 'invalid_scope', 1002012, `The provided value for scope ${f.scope ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
     }
-    let resource = scope[0].slice(0, -'/.default'.length);
-    // Entra answers with the resource's registered identifier URI: ARM's carries a trailing slash
-    if (/^https:\/\/management\.(core\.windows\.net|azure\.com)$/i.test(resource)) resource += '/';
+    // aud = the scope without its last segment, trailing slash kept or not as asked (test/emulator/clouds.ts);
+    // the directory knows ARM (this cloud's identifiers), nothing else the tasks ask for
+    const resource = scopeResource(scope[0]);
+    if (!ctx.cloud.armAudiences.includes(resource)) return unknownResource(resource);
     const app = ctx.apps().find((a) => a.clientId.toLowerCase() === f.client_id.toLowerCase());
     if (!app) {
       return aadError(400, 'unauthorized_client', 700016, `Application with identifier '${f.client_id}' was not found in the directory '${ctx.ids.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
@@ -115,6 +117,10 @@ export function registerEntra(router: Router, ctx: EmulatorContext, o: EntraOpti
     const lifetime = 3599;
     const accessToken = ctx.issueAccessToken(app, resource, lifetime, acr);
     return { status: 200, headers: { 'cache-control': 'no-store' }, body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken } };
+  }
+
+  function unknownResource(resource: string): Res {
+    return aadError(400, 'invalid_resource', 500011, `The resource principal named ${resource} was not found in the tenant named ${ctx.ids.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
   }
 
   function checkAssertion(app: AppRegistration, assertion: string): Res | undefined {
@@ -210,8 +216,12 @@ export function identityEndpointAnswer(ctx: EmulatorContext, o: IdentityEndpoint
     : miResId ? ids.find((i) => low(i.resourceId) === low(miResId))
     : ids.find((i) => i.kind === 'SystemAssigned');
   if (!id) return err(400, 'Unable to load the proper Managed Identity.');
-  // Entra issues the token for the resource's registered identifier URI: ARM's carries a trailing slash
-  const aud = /^https:\/\/management\.(core\.windows\.net|azure\.com)$/i.test(requested) ? `${requested}/` : requested;
+  // v1.0-style request: aud = the resource as given (test/emulator/clouds.ts); only ARM is known to the directory.
+  // ASSUMPTION: the endpoint's answer for an unknown resource (400 with Entra's AADSTS500011 text)
+  if (!ctx.cloud.armAudiences.includes(requested)) {
+    return err(400, `AADSTS500011: The resource principal named ${requested} was not found in the tenant named ${ctx.ids.tenantId}.`);
+  }
+  const aud = requested;
   const lifetime = o.lifetimeSec ?? 86_399;
   const accessToken = ctx.issueAccessToken(id.app, aud, lifetime, '2');
   return {

@@ -4,6 +4,7 @@
 // Area modules are discovered at start: every `test/emulator/arm/*.ts` exporting `register(router, ctx)` is
 // registered on the ARM host (MLflow routes under /mlflow/ live there too), every `test/emulator/devops/*.ts`
 // on the Azure DevOps host. `register` may return `{ stop() }` or call ctx.onStop(fn).
+import { CLOUDS, type CloudName, type CloudProfile } from './clouds';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,11 +35,18 @@ export interface AzureInABox {
   armUrl: string; authorityHost: string; devopsUrl: string;
   collectionUri: string; projectId: string; projectName: string;
   oidcRequestUri: string; systemAccessToken: string;
+  /** the jobs' plans the DevOps host knows: hub 'build' (the one oidcRequestUri names) and hub 'release' */
+  jobPlans: ReadonlyArray<{ hub: string; planId: string; jobId: string }>;
   tenantId: string; subscriptionId: string; resourceGroup: string; workspace: string; location: string;
   clientId: string; clientSecret: string; certificatePem: string;
   /** a second service principal with the Reader role: reads work, writes get 403 AuthorizationFailed */
   readerClientId: string; readerClientSecret: string;
-  audience: string;
+  /** the cloud's ARM token audience: what a real connection of that cloud holds in activeDirectoryServiceEndpointResourceId */
+  readonly audience: string;
+  /** the cloud the box stands for (test/emulator/clouds.ts) */
+  readonly cloud: CloudProfile;
+  /** stand for another cloud from now on: its Entra issues, and its ARM accepts, that cloud's ARM audiences only */
+  setCloud(name: CloudName): void;
   caCertPath: string;
   /**
    * The agent host's managed identities and its identity endpoint. IMDS (169.254.169.254), what an Azure VM / scale
@@ -74,6 +82,8 @@ export interface StartOptions {
   fastLro?: boolean;
   /** folder of the long-lived test CA (default test/.output/ca) */
   caDir?: string;
+  /** the Azure cloud the box stands for (its token audiences; test/emulator/clouds.ts); default AzureCloud */
+  cloud?: CloudName;
 }
 
 interface Identity {
@@ -222,6 +232,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
 
     const armUrl = arm.url;
     const ctx: EmulatorContext = {
+      cloud: CLOUDS[opts.cloud ?? 'AzureCloud'],
       store, validate: validateRequest, armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, ids,
       azurite: {
         port: azurite.port, account: AZURITE_ACCOUNT, key: AZURITE_KEY, blobEndpoint,
@@ -248,7 +259,11 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
           nbf: now - 5, iat: now, exp: now + lifetimeSec,
         }, devopsPrivate, { kid: idn.devopsKid });
       },
-      devops: { router: devopsRouter, locations: [] as DevopsLocation[] },
+      // the build job's plan (persisted ids) and a classic release agent job's plan (hub 'release', per run)
+      devops: { router: devopsRouter, locations: [] as DevopsLocation[], plans: [
+        { hub: 'build', planId: idn.planId, jobId: idn.jobId },
+        { hub: 'release', planId: randomUUID(), jobId: randomUUID() },
+      ] },
       arm: { router: armRouter },
       onStop: (fn) => { stops.push(fn); },
     };
@@ -267,8 +282,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
         { kind: 'UserAssigned', principalId: idn.msiUserPrincipalId, resourceId: msiUserResourceId, app: appOf(idn.msiUserClientId) },
       ].filter((i): i is HostIdentity => !!i.app),
     });
-    const audience = 'https://management.core.windows.net/';
-    armRouter.use(armPreHandler(ctx, audience));
+    armRouter.use(armPreHandler(ctx));
     ctx.lro.register(armRouter);
     registerDevopsBase(devopsRouter, ctx);
     for (const m of await discover(path.join(here, 'arm'))) {
@@ -288,11 +302,15 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
     const box: AzureInABox = {
       armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, projectId: idn.projectId, projectName: idn.projectName,
       oidcRequestUri: `${collectionUri}${idn.projectId}/_apis/distributedtask/hubs/build/plans/${idn.planId}/jobs/${idn.jobId}/oidctoken`,
+      jobPlans: ctx.devops.plans,
       systemAccessToken: idn.systemAccessToken,
       tenantId: idn.tenantId, subscriptionId: idn.subscriptionId, resourceGroup: idn.resourceGroup, workspace: idn.workspace, location: idn.location,
       clientId: idn.clientId, clientSecret: idn.clientSecret, certificatePem: `${idn.clientCert.trim()}\n${idn.clientKey.trim()}\n`,
       readerClientId: idn.readerClientId, readerClientSecret: idn.readerClientSecret,
-      audience, caCertPath: ca.certPath,
+      get audience() { return ctx.cloud.activeDirectoryServiceEndpointResourceId; },
+      get cloud() { return ctx.cloud; },
+      setCloud: (name) => { ctx.cloud = CLOUDS[name]; },
+      caCertPath: ca.certPath,
       managedIdentity: {
         endpoint: idEndpoint.endpoint, header: identityHeader,
         systemClientId: idn.msiSystemClientId, userClientId: idn.msiUserClientId, userResourceId: msiUserResourceId,

@@ -411,12 +411,17 @@ export async function agentEnv(task: string, opts: RunOptions, dirs: { temp: str
     BUILD_ARTIFACTSTAGINGDIRECTORY: path.join(dirs.work, 'a'),
   };
   if (scheme !== 'wif-idtoken') env.SYSTEM_OIDCREQUESTURI = box.oidcRequestUri;
+  else {
+    // the endpoint's idToken is the task's last token source (after System.OidcRequestUri and the job's plan, both
+    // of which need the job access token): a job that gives the task no access token
+    for (const k of Object.keys(env)) if (k.startsWith('ENDPOINT_AUTH_') && k.includes('SYSTEMVSSCONNECTION')) delete env[k];
+  }
   if (scheme === 'msi' || scheme === 'msi-user') Object.assign(env, managedIdentityHostEnv(box));
   const idToken = scheme === 'wif-idtoken' ? (box.issueOidcToken?.(connId) ?? (await fetchIdToken(box, connId))) : undefined;
   Object.assign(env, connectionEnv(box, connId, scheme, opts.connectionData, { idToken }));
 
   const inputs = { ...opts.inputs };
-  if (!('connection' in inputs)) inputs.connection = connId;
+  if (!('connection' in inputs) && !('azureSubscription' in inputs)) inputs.connection = connId;
   for (const [k, v] of Object.entries(opts.variables ?? {})) env[varKey(k)] = v;
   for (const [k, v] of Object.entries(opts.secrets ?? {})) env[`SECRET_${varKey(k)}`] = v;
   for (const [k, v] of Object.entries(agentInputs(task, inputs, env.SYSTEM_DEFAULTWORKINGDIRECTORY!))) env[inputKey(k)] = v;
@@ -425,7 +430,16 @@ export async function agentEnv(task: string, opts: RunOptions, dirs: { temp: str
 }
 
 /**
- * What the agent's TaskRunner does to a step's inputs before the handler runs (azure-pipelines-agent,
+ * What reaches the task for a step's inputs. Aliases first: a step may name an input by one of its task.json
+ * `aliases` (`azureSubscription:` for `connection`), and the task still receives it under the input's own name,
+ * INPUT_<NAME>: the agent merges the step's inputs by the keys it is sent, with no alias lookup (microsoft/
+ * azure-pipelines-agent src/Agent.Worker/TaskRunner.cs, commit 002f492f3598b1cba38efff7383d66702627ee6f, "Merge the
+ * instance inputs"), and task-lib reads INPUT_<NAME> only (azure-pipelines-task-lib 5.281.0 has no alias code), while
+ * first-party tasks declare an alias and read the primary name (microsoft/azure-pipelines-tasks Tasks/AzureCLIV2:
+ * input connectedServiceNameARM, aliases ["azureSubscription"], read with tl.getInput('connectedServiceNameARM')).
+ * So the alias is resolved to the name before the job reaches the agent. ASSUMPTION: by the server when it builds
+ * the job (its code is not public); a step giving both the name and an alias is not modelled.
+ * Then what the agent's TaskRunner does (azure-pipelines-agent,
  * TaskRunner.cs): every input of task.json not given gets its `defaultValue` (or ''), and every `filePath` input is
  * rooted by the job extension: blank → the default working directory (the sources folder in a build, the artifacts
  * folder in a release), relative → joined to it. A task must therefore treat a blank filePath input arriving as that
@@ -434,8 +448,16 @@ export async function agentEnv(task: string, opts: RunOptions, dirs: { temp: str
 export function agentInputs(task: string, given: Record<string, string>, root: string): Record<string, string> {
   const file = path.join(REPO_ROOT, 'tasks', `${task}V1`, 'task.json');
   if (!fs.existsSync(file)) return { ...given };
-  const def = JSON.parse(fs.readFileSync(file, 'utf8')) as { inputs?: Array<{ name: string; type: string; defaultValue?: string | number | boolean }> };
+  const def = JSON.parse(fs.readFileSync(file, 'utf8')) as { inputs?: Array<{ name: string; type: string; aliases?: string[]; defaultValue?: string | number | boolean }> };
   const out: Record<string, string> = { ...given };
+  for (const i of def.inputs ?? []) {
+    for (const a of i.aliases ?? []) {
+      if (a in out) {
+        if (!(i.name in out)) out[i.name] = out[a]!;
+        delete out[a];
+      }
+    }
+  }
   for (const i of def.inputs ?? []) {
     if (!(i.name in out)) out[i.name] = i.defaultValue === undefined ? '' : String(i.defaultValue).trim();
     if (i.type === 'filePath') out[i.name] = out[i.name] === '' ? root : path.isAbsolute(out[i.name]!) ? path.resolve(out[i.name]!) : path.join(root, out[i.name]!);

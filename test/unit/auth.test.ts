@@ -12,7 +12,7 @@ import {
   armScope, authFailureDetail, ConnectionCredential, createCredential, credentialOptions, federatedAssertion, isKnownAuthority, parsePem,
 } from '../../src/auth';
 import { UserError, type AzureRmConnection } from '../../src/pipeline';
-import { oidcTokenUrl, requestOidcToken } from '../../src/devops/oidc';
+import { oidcRequestUri, oidcTokenUrl, planOidcRequestUri, requestOidcToken } from '../../src/devops/oidc';
 import { ensureCa, issueServerCert } from '../emulator/ca';
 
 function conn(auth: AzureRmConnection['auth'], over: Partial<AzureRmConnection> = {}): AzureRmConnection {
@@ -40,9 +40,13 @@ async function captureStdout<T>(fn: () => Promise<T>): Promise<{ value: T; out: 
 
 const inner = (c: TokenCredential) => (c as ConnectionCredential).inner;
 
-test('armScope: audience without trailing slash + /.default', () => {
-  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' })), 'https://management.core.windows.net/.default');
-  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' }, { audience: 'https://management.usgovcloudapi.net' })), 'https://management.usgovcloudapi.net/.default');
+test('armScope: the audience as given + /.default, trailing slash kept (azure-arm-rest, Azure CLI resource_to_scopes)', () => {
+  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' })), 'https://management.core.windows.net//.default');
+  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' }, { audience: 'https://management.core.usgovcloudapi.net/' })), 'https://management.core.usgovcloudapi.net//.default');
+  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' }, { audience: 'https://management.core.chinacloudapi.cn/' })), 'https://management.core.chinacloudapi.cn//.default');
+  // an Azure Stack Hub audience has no trailing slash: none is added
+  const stack = 'https://management.contoso.onmicrosoft.com/3cc5febd-e4b7-4a85-a2ed-1d730e2f5928';
+  assert.equal(armScope(conn({ scheme: 'ManagedServiceIdentity' }, { audience: stack })), `${stack}/.default`);
 });
 
 test('identity options: authority host from the connection; instance discovery off for unknown authorities', () => {
@@ -228,4 +232,16 @@ test('token errors become one line with the AADSTS message; tokens are masked', 
   const abortErr = Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' });
   const aborted = new ConnectionCredential(c, { getToken: async () => { throw abortErr; } });
   await assert.rejects(aborted.getToken('s', { abortSignal: ac.signal }), (e: unknown) => e === abortErr);
+});
+
+test('OIDC request URI: System.OidcRequestUri as given, else the plan route azure-arm-rest addresses (project id, hub, plan, job)', () => {
+  const plan = { collectionUri: 'https://dev.azure.com/contoso/', projectId: '6f1c0c53-0000-4000-8000-00000000aaaa', hub: 'release', planId: 'p 1', jobId: 'j/1' };
+  assert.equal(planOidcRequestUri(plan), 'https://dev.azure.com/contoso/6f1c0c53-0000-4000-8000-00000000aaaa/_apis/distributedtask/hubs/release/plans/p%201/jobs/j%2F1/oidctoken');
+  assert.equal(planOidcRequestUri({ ...plan, collectionUri: 'https://tfs.contoso.local/tfs/DefaultCollection', planId: 'p', jobId: 'j' }),
+    'https://tfs.contoso.local/tfs/DefaultCollection/6f1c0c53-0000-4000-8000-00000000aaaa/_apis/distributedtask/hubs/release/plans/p/jobs/j/oidctoken');
+  assert.equal(oidcRequestUri({ requestUri: 'https://x/y/oidctoken', plan }), 'https://x/y/oidctoken');
+  assert.equal(oidcRequestUri({ plan }), planOidcRequestUri(plan));
+  assert.throws(() => oidcRequestUri({}), (e: unknown) => e instanceof UserError);
+  // the request then carries api-version 7.1 and the connection id, whichever way the URI was found
+  assert.equal(oidcTokenUrl(planOidcRequestUri({ ...plan, planId: 'p', jobId: 'j' }), 'sc-1'), 'https://dev.azure.com/contoso/6f1c0c53-0000-4000-8000-00000000aaaa/_apis/distributedtask/hubs/release/plans/p/jobs/j/oidctoken?api-version=7.1&serviceConnectionId=sc-1');
 });

@@ -20,7 +20,7 @@ test('workspaceRef: inputs win, connection scope data fills blanks, errors name 
   const ws = workspaceRef(conn({ resourceGroup: 'rg-c', workspace: 'ws-c' }), '', ' ');
   assert.equal(ws.resourceGroup, 'rg-c');
   assert.equal(ws.workspace, 'ws-c');
-  assert.equal(ws.scope, 'https://management.core.windows.net/.default');
+  assert.equal(ws.scope, 'https://management.core.windows.net//.default');
   assert.equal(workspaceRef(conn({ resourceGroup: 'rg-c', workspace: 'ws-c' }), 'rg-i', 'ws-i').workspace, 'ws-i');
   assert.throws(() => workspaceRef(conn(), '', 'ws'), (e: any) => e instanceof InputError && e.input === 'resourceGroup');
   assert.throws(() => workspaceRef(conn(), 'rg', ''), (e: any) => e instanceof InputError && e.input === 'workspace');

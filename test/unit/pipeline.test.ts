@@ -178,7 +178,7 @@ test('connection: service principal with secret; the key is masked first', async
     authorityHost: box.authorityHost, audience: box.audience, environment: 'AzureCloud', scopeLevel: 'Subscription',
     auth: { scheme: 'ServicePrincipal', clientId: box.clientId, secret: `<${box.clientSecret.length} chars>` },
   });
-  assert.equal(scope, 'https://management.core.windows.net/.default');
+  assert.equal(scope, 'https://management.core.windows.net//.default');
   assert.ok(run.stdout.includes(`##vso[task.setsecret]${box.clientSecret}`));
 });
 
@@ -198,26 +198,43 @@ test('connection: workload identity federation with OIDC request URI and job tok
   assert.deepEqual(conn.oidc, { requestUri: box.oidcRequestUri, accessToken: `<${box.systemAccessToken.length} chars>` });
 });
 
-test('connection: WIF with idToken and no OIDC request URI', async () => {
-  const idToken = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYyJ9.c2lnbmF0dXJl';
-  const { run, conn } = await connection('secret', {
-    inputs: { connection: 'conn-idt' },
-    env: { ...connectionEnv(box, 'conn-idt', 'wif-idtoken', undefined, { idToken }), SYSTEM_OIDCREQUESTURI: '' },
+test('connection: WIF without System.OidcRequestUri takes the job plan, the way azure-arm-rest builds the request', async () => {
+  const { conn } = await connection('wif', { env: { SYSTEM_OIDCREQUESTURI: '' } });
+  const m = /\/plans\/([^/]+)\/jobs\/([^/]+)\/oidctoken$/.exec(box.oidcRequestUri)!;
+  assert.deepEqual(conn.oidc, {
+    plan: { collectionUri: box.collectionUri, projectId: box.projectId, hub: 'build', planId: m[1], jobId: m[2] },
+    accessToken: `<${box.systemAccessToken.length} chars>`,
   });
+  // a classic release agent job: hub = System.HostType = release; the collection URI, not the vsrm server URI
+  const rel = await connection('wif', {
+    env: { SYSTEM_OIDCREQUESTURI: '', SYSTEM_HOSTTYPE: 'release', SYSTEM_TEAMFOUNDATIONSERVERURI: 'https://vsrm.dev.azure.com/org/', SYSTEM_PLANID: 'p-1', SYSTEM_JOBID: 'j-1' },
+  });
+  assert.deepEqual(rel.conn.oidc.plan, { collectionUri: box.collectionUri, projectId: box.projectId, hub: 'release', planId: 'p-1', jobId: 'j-1' });
+});
+
+test('connection: WIF with idToken, no OIDC request URI and no job access token', async () => {
+  const idToken = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYyJ9.c2lnbmF0dXJl';
+  const noJobToken = { ENDPOINT_AUTH_SYSTEMVSSCONNECTION: '', ENDPOINT_AUTH_SCHEME_SYSTEMVSSCONNECTION: '', ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: '' };
+  const { run, conn } = await connection('wif', { inputs: { connection: 'conn-idt' }, env: { ...connectionEnv(box, 'conn-idt', 'wif-idtoken', undefined, { idToken }), SYSTEM_OIDCREQUESTURI: '', ...noJobToken } });
   assert.equal(conn.auth.scheme, 'WorkloadIdentityFederation');
   assert.equal(conn.auth.idToken, `<${idToken.length} chars>`);
   assert.equal(conn.oidc, undefined);
   assert.ok(run.stdout.includes(`##vso[task.setsecret]${idToken}`));
+  // with the job access token, the job plan (fresh tokens) wins over the idToken
+  const withToken = await connection('wif', { inputs: { connection: 'conn-idt' }, env: { ...connectionEnv(box, 'conn-idt', 'wif-idtoken', undefined, { idToken }), SYSTEM_OIDCREQUESTURI: '' } });
+  assert.equal(withToken.conn.oidc.plan.hub, 'build');
 });
 
 test('connection: WIF without any token source is a one-line input error', async () => {
   const env = connectionEnv(box, 'conn-w', 'wif');
-  const { run } = await connection('secret', {
-    inputs: { connection: 'conn-w' },
-    env: { ...env, SYSTEM_OIDCREQUESTURI: '' },
-  });
-  assert.equal(run.result, 'Failed');
-  assert.match(run.message!, /^Input 'connection': service connection 'conn-w' uses workload identity federation, but the job has neither System\.OidcRequestUri/);
+  for (const missing of ['SYSTEM_PLANID', 'SYSTEM_JOBID', 'SYSTEM_HOSTTYPE', 'SYSTEM_TEAMPROJECTID']) {
+    const { run } = await connection('secret', {
+      inputs: { connection: 'conn-w' },
+      env: { ...env, SYSTEM_OIDCREQUESTURI: '', [missing]: '' },
+    });
+    assert.equal(run.result, 'Failed');
+    assert.match(run.message!, /^Input 'connection': service connection 'conn-w' uses workload identity federation, but the job has neither System\.OidcRequestUri nor its plan variables/);
+  }
 });
 
 test('connection: Machine Learning Workspace scope gives resource group and workspace; sovereign authority', async () => {
@@ -234,7 +251,7 @@ test('connection: Machine Learning Workspace scope gives resource group and work
   assert.equal(conn.workspaceLocation, 'westeurope');
   assert.equal(conn.environment, 'AzureUSGovernment');
   assert.equal(conn.authorityHost, 'https://login.microsoftonline.us/');
-  assert.equal(conn.audience, 'https://management.core.usgovcloudapi.net/');
+  assert.equal(conn.audience, 'https://management.core.usgovcloudapi.net', 'the audience as given: no slash added');
 });
 
 test('connection: missing, unknown scheme, missing key, missing subscription → one line naming the input', async () => {

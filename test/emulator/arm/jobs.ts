@@ -64,7 +64,7 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     jobToken: () => {
       const app = ctx.apps().find((a) => a.role === 'contributor');
       if (!app) throw new Error('no contributor app registered in the box');
-      return ctx.issueAccessToken(app, 'https://management.core.windows.net/', 24 * 3600);
+      return ctx.issueAccessToken(app, ctx.cloud.activeDirectoryServiceEndpointResourceId, 24 * 3600);
     },
     log: process.env.AIB_DEBUG ? (m) => process.stderr.write(`[jobs] ${m}\n`) : undefined,
   };
