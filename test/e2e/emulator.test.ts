@@ -228,8 +228,9 @@ function suite(): void {
       const res = await c.sendRequest(createPipelineRequest({ url, method: 'PUT', body: JSON.stringify({ properties: { modelUri: 42, isArchived: 'maybe' } }), headers: undefined }));
       assert.equal(res.status, 400);
       const err = JSON.parse(res.bodyAsText!).error;
-      assert.equal(err.code, 'BadRequest');
-      assert.match(err.message, /modelUri|isArchived/);
+      assert.equal(err.code, 'UserError');
+      assert.equal(err.message, 'Request is invalid and/or missing fields.');
+      assert.match(err.details.map((d: any) => d.message).join('\n'), /modelUri|isArchived/);
       await assert.rejects(c.modelContainers.get(...ws(), 'badbody'), (e: any) => e.statusCode === 404);
     });
 
@@ -282,7 +283,7 @@ function suite(): void {
       assert.ok(box.requests.some((r) => r.status === 429) || box.requests.some((r) => r.status >= 500) || box.requests.some((r) => r.status === 0));
     });
 
-    test('LRO helper: Azure-AsyncOperation goes InProgress → Succeeded, Location gives the result', async () => {
+    test('LRO helper: Azure-AsyncOperation goes Updating → Succeeded, Location gives the result', async () => {
       const route = '/subscriptions/:sub/resourceGroups/:rg/providers/Microsoft.MachineLearningServices/workspaces/:ws/lroProbe/:name';
       box.ctx.arm.router.add('POST', route, (req) => box.ctx.lro.accepted(req, { durationMs: 300, work: async () => ({ done: req.params.name }) }));
       box.ctx.arm.router.add('DELETE', route, (req) => box.ctx.lro.accepted(req, { work: () => { throw new Error('boom'); } }));
@@ -293,7 +294,7 @@ function suite(): void {
       assert.equal(r.status, 202);
       const status = r.headers.get('azure-asyncoperation')!, loc = r.headers.get('location')!;
       assert.ok(status.startsWith(box.armUrl) && loc.startsWith(box.armUrl));
-      assert.equal((await json(await fetch(status, { headers: h }))).status, 'InProgress');
+      assert.equal((await json(await fetch(status, { headers: h }))).status, 'Updating', 'the service reads Updating while it runs');
       assert.equal((await fetch(loc, { headers: h })).status, 202);
       await new Promise((res) => setTimeout(res, 400));
       assert.equal((await json(await fetch(status, { headers: h }))).status, 'Succeeded');

@@ -20,7 +20,7 @@
 //   `${{parent.jobs.<s>.outputs.<o>}}` bindings; `${{parent.inputs.x}}` and `${{parent.outputs.x}}` are resolved.
 //   The first failing step fails the pipeline and the steps not yet run are Canceled. Steps of other types
 //   (parallel, sweep, spark …) are not executed: the pipeline fails, naming them.
-// Status progression: NotStarted → Queued → Preparing → Running → Finalizing → Completed | Failed; cancel:
+// Status progression: Starting (what the PUT answers, arm/jobs.ts) → Queued → Preparing → Running → Finalizing → Completed | Failed; cancel:
 // CancelRequested → Canceled (the process group gets SIGTERM, then SIGKILL after timing.killGraceMs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,7 +34,7 @@ export const MAX_SWEEP_TRIALS = 6;
 export const MAX_SWEEP_CONCURRENCY = 2;
 
 export interface JobTiming {
-  /** NotStarted → Queued */ queueMs: number;
+  /** Starting → Queued */ queueMs: number;
   /** Queued → Preparing */ prepareMs: number;
   /** minimum time spent in Preparing (materialising takes what it takes) */ preparingMinMs: number;
   /** minimum time spent in Finalizing */ finalizeMs: number;

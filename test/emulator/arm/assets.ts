@@ -19,6 +19,7 @@
 // (AmlCompute) and `k8s-compute` (Kubernetes) — `cpu-cluster` is also the only compute the corpus jobs reference.
 // Also seeded for the corpus: the curated environment `AzureML-sklearn-1.5` (version 1, environmentType Curated) and the
 // data asset `local-folder-example` version 1.
+import YAML from 'yaml';
 import type { EmulatorContext } from '../context';
 import { fail, type Req, type Res, type Router } from '../http';
 import { RP, WS, childId, compareVersions, matchesKv, page, requireBody, requireWorkspace, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
@@ -189,10 +190,25 @@ function registerAssetType(router: Router, ctx: EmulatorContext, type: (typeof A
   });
 }
 
-/** what the service fills in on a new version when the body leaves it out */
+/**
+ * What the service fills in or rewrites on a version it stores. Environments: osType Linux and autoRebuild Disabled
+ * when left out, and a condaFile sent as YAML text is stored (and read back) as the same document in indented JSON
+ * text: online_services test_online_deployment_create.json (2025-02, environment version PUT at 2023-04-01-preview:
+ * request `"condaFile": "channels:\n- conda-forge\n…"`, response `"condaFile": "{\n  \"channels\": [\n    \"conda-forge\"\n …"`).
+ * ASSUMPTION: the rewrite is the same at api-version 2022-10-01; text that is not a YAML mapping is kept as sent.
+ */
 function withServiceDefaults(type: string, p: Record<string, any>): Record<string, any> {
   if (type !== 'environments') return p;
-  return { ...p, osType: p.osType ?? 'Linux', autoRebuild: p.autoRebuild ?? 'Disabled' };
+  const out: Record<string, any> = { ...p, osType: p.osType ?? 'Linux', autoRebuild: p.autoRebuild ?? 'Disabled' };
+  if (typeof p.condaFile === 'string') out.condaFile = condaFileAsJson(p.condaFile);
+  return out;
+}
+
+/** conda YAML (or JSON) text → the JSON text the service stores (2-space indent, key order kept) */
+export function condaFileAsJson(text: string): string {
+  let doc: unknown;
+  try { doc = YAML.parse(text); } catch { return text; }
+  return doc && typeof doc === 'object' && !Array.isArray(doc) ? JSON.stringify(doc, null, 2) : text;
 }
 
 function normUri(u: string): string { return String(u).replace(/\/+$/, '').toLowerCase(); }

@@ -44,6 +44,15 @@ function requireName(name: string, what: string): void {
 
 const sameUri = (a: unknown, b: unknown) => String(a ?? '').replace(/\/+$/, '') === String(b ?? '').replace(/\/+$/, '');
 
+/**
+ * The service stores a model version's long-form datastore URI with `resourceGroups` where the request said
+ * `resourcegroups`: online_services test_online_deployment_create.json (2025-02, model version PUT at
+ * 2023-08-01-preview: request `azureml://subscriptions/…/resourcegroups/00000/workspaces/…`, response `…/resourceGroups/00000/…`).
+ */
+export function serviceModelUri(uri: unknown): unknown {
+  return typeof uri === 'string' ? uri.replace(/^(azureml:\/\/subscriptions\/[^/]+\/)resourcegroups\//i, '$1resourceGroups/') : uri;
+}
+
 export function register(router: Router, ctx: EmulatorContext): void {
   seq = ctx.store.list<VersionRecord>(VERSIONS).reduce((m, v) => Math.max(m, v.seq ?? 0), 0);
 
@@ -126,7 +135,8 @@ export function register(router: Router, ctx: EmulatorContext): void {
     requireName(req.params.name, 'Model name');
     if (!/^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,49}$/.test(req.params.version)) fail(400, 'UserError', `Model version '${req.params.version}' is invalid.`);
     const body = requireBody(req);
-    const p: Record<string, any> = body.properties ?? {};
+    const p: Record<string, any> = { ...(body.properties ?? {}) };
+    if (p.modelUri !== undefined) p.modelUri = serviceModelUri(p.modelUri);
     let c = getContainer(w, req.params.name);
     const id = childId(w, 'models', c?.name ?? req.params.name, 'versions', req.params.version);
     const old = ctx.store.get<VersionRecord>(VERSIONS, id);
