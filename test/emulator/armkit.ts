@@ -40,6 +40,11 @@ export function systemData(req: Req, existing?: SystemData): SystemData {
   };
 }
 
+/** the request's own resource URL with its api-version: what the service puts in `Location` when it answers a PUT */
+export function selfUrl(armUrl: string, req: Req): string {
+  return `${armUrl.replace(/\/$/, '')}${req.path}?api-version=${encodeURIComponent(req.query.get('api-version') ?? '2022-10-01')}`;
+}
+
 /** JSON body or 400 */
 export function requireBody(req: Req): Record<string, any> {
   if (req.body instanceof InvalidJson || req.body === undefined || typeof req.body !== 'object' || Array.isArray(req.body)) {

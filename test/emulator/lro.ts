@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from './store';
 import { HttpError, armError, type Req, type Res, type Router } from './http';
+import { selfUrl } from './armkit';
 
 export type LroState = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
 export interface LroRecord {
@@ -59,8 +60,7 @@ export class Lro {
   /** headers every async answer carries (no Retry-After: the service sends none) */
   private headers(req: Req, id: string, location: 'resource' | 'result'): Record<string, string> {
     const u = this.urls(req, id);
-    const resourceUrl = `${this.armUrl.replace(/\/$/, '')}${req.path}?api-version=${encodeURIComponent(req.query.get('api-version') ?? '2022-10-01')}`;
-    return { 'Azure-AsyncOperation': u.status, Location: location === 'resource' ? resourceUrl : u.result, 'x-ms-async-operation-timeout': ASYNC_OPERATION_TIMEOUT };
+    return { 'Azure-AsyncOperation': u.status, Location: location === 'resource' ? selfUrl(this.armUrl, req) : u.result, 'x-ms-async-operation-timeout': ASYNC_OPERATION_TIMEOUT };
   }
 
   /** Start an operation; returns its id and the headers (Azure-AsyncOperation, Location, x-ms-async-operation-timeout). */

@@ -22,7 +22,7 @@
 import YAML from 'yaml';
 import type { EmulatorContext } from '../context';
 import { fail, type Req, type Res, type Router } from '../http';
-import { RP, WS, childId, compareVersions, matchesKv, page, requireBody, requireWorkspace, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
+import { RP, WS, childId, compareVersions, matchesKv, page, requireBody, requireWorkspace, selfUrl, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
 
 export const KIND_COMPUTES = 'computes';
 export const ASSET_TYPES = ['codes', 'environments', 'components', 'data'] as const;
@@ -182,7 +182,8 @@ function registerAssetType(router: Router, ctx: EmulatorContext, type: (typeof A
     if (type === 'environments') props.environmentType = 'UserCreated';
     const rec: AssetResource = { id, name: version, type: `${RP}/workspaces/${type}/versions`, properties: JSON.parse(JSON.stringify(props)), systemData: systemData(req) };
     ctx.store.put(vKind, id, rec);
-    return { status: 201, body: rec };
+    // 201 + Location = the version's URL (environment version PUT in online_services test_online_deployment_create.json)
+    return { status: 201, headers: { Location: selfUrl(ctx.armUrl, req) }, body: rec };
   });
   router.add('DELETE', `${base}/:name/versions/:version`, (req) => {
     const w = requireWorkspace(ctx, req);

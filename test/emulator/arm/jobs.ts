@@ -20,7 +20,7 @@
 import path from 'node:path';
 import type { EmulatorContext } from '../context';
 import { fail, type Req, type Res, type Router } from '../http';
-import { RP, WS, childId, requireBody, requireWorkspace, systemData, type WorkspaceRecord } from '../armkit';
+import { RP, WS, childId, requireBody, requireWorkspace, selfUrl, systemData, type WorkspaceRecord } from '../armkit';
 import { JobRunner, FAST_TIMING, DEFAULT_TIMING, JOBS_KIND, TERMINAL, servicesFor, logBlobName, missingCommandInputs, wsIdOf, type JobResource, type JobTiming, type RunnerDeps } from '../jobrunner';
 import { MlflowStore, mlflowHttpsUri, mlflowTrackingUri, registerMlflow } from '../mlflow';
 import { assetById, assetVersion, KIND_COMPUTES } from './assets';
@@ -137,7 +137,7 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     ctx.store.put(JOBS_KIND, id, job);
     runner.start(id);
     // 201 with Location = the job's own URL (both job recordings above)
-    return { status: 201, headers: { Location: `${ctx.armUrl.replace(/\/$/, '')}${req.path}?api-version=${encodeURIComponent(req.query.get('api-version') ?? '2022-10-01')}` }, body: view(job) };
+    return { status: 201, headers: { Location: selfUrl(ctx.armUrl, req) }, body: view(job) };
   });
 
   router.add('GET', `${WS}/jobs/:id`, (req) => ({ status: 200, body: view(getJob(req)) }));

@@ -2,7 +2,7 @@
 // absolute nextLink, tag/property filters, listViewType, latestVersion/nextVersion, path-change rejection.
 import type { EmulatorContext } from '../context';
 import { fail, type Req, type Router } from '../http';
-import { RP, WS, childId, compareVersions, matchesKv, page, requireBody, requireWorkspace, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
+import { RP, WS, childId, compareVersions, matchesKv, page, requireBody, requireWorkspace, selfUrl, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
 
 export const CONTAINERS = 'models';
 export const VERSIONS = 'modelVersions';
@@ -100,6 +100,11 @@ export function register(router: Router, ctx: EmulatorContext): void {
   // ---- versions
   router.add('GET', `${WS}/models/:name/versions`, (req) => {
     const w = requireWorkspace(ctx, req);
+    // versions of a model that does not exist: 404, not an empty list (model test_model.py test_crud_file.json, 2026-03,
+    // api 2023-08-01-preview: 404 UserError "The specified resource was not found." + details[0] ModelNotFound)
+    if (!getContainer(w, req.params.name)) {
+      fail(404, 'UserError', 'The specified resource was not found.', { details: [{ code: 'ModelNotFound', message: `Model container with name: ${req.params.name} not found.`, details: [], additionalInfo: [] }] });
+    }
     let vs = versionsOf(ctx, w, req.params.name).filter((v) => viewFilter(req, v.properties.isArchived));
     const ver = req.query.get('version');
     if (ver) vs = vs.filter((v) => v.name === ver);
@@ -175,7 +180,8 @@ export function register(router: Router, ctx: EmulatorContext): void {
       },
     };
     ctx.store.put(VERSIONS, id, rec);
-    return { status: 201, body: versionView(rec) };
+    // 201 + Location = the version's URL (test_crud_file.json above)
+    return { status: 201, headers: { Location: selfUrl(ctx.armUrl, req) }, body: versionView(rec) };
   });
 
   router.add('DELETE', `${WS}/models/:name/versions/:version`, (req) => {
