@@ -897,7 +897,11 @@ async function copyPrefix(deps: RunnerDeps, from: BlobLocation, to: BlobLocation
 /** `services` of a job as the service returns them: Tracking (the workspace's MLflow URI) and Studio */
 export function servicesFor(job: JobResource, name = job.name, trackingUri?: string, tenantId?: string): Record<string, any> {
   const wsId = wsIdOf(job.id);
-  const studio = `https://ml.azure.com/runs/${encodeURIComponent(name)}?wsid=${wsId}${tenantId ? `&tid=${tenantId}` : ''}`;
+  // the service's Studio link: wsid with lower-case `resourcegroups` and no providers segment, no tid (command_job
+  // test_command_job_invalid_datastore.json and sweep_job test_sweep_job_submit_minimal.json, 2026-03)
+  void tenantId;
+  const wsid = wsId.replace(/^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/[^/]+\/workspaces\/([^/]+)$/i, '/subscriptions/$1/resourcegroups/$2/workspaces/$3');
+  const studio = `https://ml.azure.com/runs/${encodeURIComponent(name)}?wsid=${wsid}`;
   const s: Record<string, any> = { Studio: { jobServiceType: 'Studio', endpoint: studio, status: null, errorMessage: null, properties: null, port: null } };
   if (trackingUri) s.Tracking = { jobServiceType: 'Tracking', endpoint: trackingUri, status: null, errorMessage: null, properties: null, port: null };
   return s;

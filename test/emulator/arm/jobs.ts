@@ -201,7 +201,8 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
 /**
  * What the service fills in or rewrites in a job it stores (applied to a re-PUT's body too, so that the same job sent
  * again compares equal). From Microsoft's SDK recordings (test/fixtures/third-party/azure-sdk-assets/):
- *  - command_job test_command_job_invalid_datastore.json (2026-03, api 2025-01-01-preview): `resources` filled in as
+ *  - command_job test_command_job_invalid_datastore.json (2026-03, api 2025-01-01-preview): `parameters: {}` added;
+ *    `resources` filled in as
  *    { instanceCount: 1, instanceType: null, properties: null, shmSize: '2g', dockerArgs: null }; `properties` gains
  *    `_azureml.ComputeTargetType: amlctrain` and `_azureml.ClusterName: <compute>` for an AmlCompute cluster; the
  *    command job's short `environmentId` (azureml:<name>:<version>) is kept as sent.
@@ -218,6 +219,7 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
 export function serviceJobRewrites(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string, any>): Record<string, any> {
   const type = String(p.jobType ?? '').toLowerCase();
   const resources = (r: any) => ({ instanceCount: 1, instanceType: null, properties: null, shmSize: '2g', dockerArgs: null, ...(r ?? {}) });
+  if (type === 'command') p.parameters ??= {};
   if (type === 'command' || type === 'sweep') {
     p.resources = resources(p.resources);
     const computeRaw = String(p.computeId ?? '').replace(/^azureml:/i, '');

@@ -175,7 +175,8 @@ export function register(router: Router, ctx: EmulatorContext): void {
       properties: {
         description: p.description ?? null, tags: p.tags ?? {}, properties: p.properties ?? {},
         isAnonymous: p.isAnonymous ?? false, isArchived: p.isArchived ?? false,
-        modelType: p.modelType ?? 'custom_model', modelUri: p.modelUri, jobName: p.jobName ?? null, flavors: p.flavors ?? null,
+        // flavors read back {} when none were sent (model version PUT in online_services test_online_deployment_create.json)
+        modelType: p.modelType ?? 'custom_model', modelUri: p.modelUri, jobName: p.jobName ?? null, flavors: p.flavors ?? {},
         ...Object.fromEntries(Object.entries(p).filter(([k]) => !['description', 'tags', 'properties', 'isAnonymous', 'isArchived', 'modelType', 'modelUri', 'jobName', 'flavors'].includes(k))),
       },
     };
