@@ -92,8 +92,8 @@ function norm(s: string): string {
   return s
     .replace(new RegExp(escapeRe(box.armUrl.replace(/\/$/, '')), 'g'), 'https://management.azure.com')
     .replace(new RegExp(escapeRe(box.subscriptionId), 'gi'), R_SUB)
-    .replace(new RegExp(`(resourcegroups/)${escapeRe(box.resourceGroup)}(?=[/?"]|$)`, 'gi'), '$100000')
-    .replace(new RegExp(`(workspaces/)${escapeRe(box.workspace)}(?=[/?"]|$)`, 'gi'), '$100000')
+    .replace(new RegExp(`(resourcegroups/)${escapeRe(box.resourceGroup)}(?=[/?"&]|$)`, 'gi'), '$100000')
+    .replace(new RegExp(`(workspaces/)${escapeRe(box.workspace)}(?=[/?"&]|$)`, 'gi'), '$100000')
     .replace(/https:\/\/Sanitized\.azure\.com/g, 'https://management.azure.com');
 }
 function shape(url: string | null): string | null {

@@ -407,7 +407,8 @@ function suite(): void {
       assert.equal(box.clientId, clientId);
       const c = mlClient();
       const v = await c.modelVersions.get(...ws(), 'paged-model', '23');
-      assert.equal((v.properties as any).modelUri, modelUri(23));
+      // stored as the service stores it: `resourcegroups` in the request reads back `resourceGroups` (arm/models.ts)
+      assert.equal((v.properties as any).modelUri, modelUri(23).replace('/resourcegroups/', '/resourceGroups/'));
       assert.equal((await c.modelContainers.get(...ws(), 'paged-model')).properties.latestVersion, '23');
       const d = await c.datastores.get(...ws(), 'workspaceblobstore');
       assert.equal((d.properties as any).endpoint, `localhost:${box.azurite.proxyPort}`, 'refreshed to this start\'s proxy');
