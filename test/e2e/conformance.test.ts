@@ -199,7 +199,7 @@ before(async () => {
 after(async () => { await box?.stop(); });
 
 describe('conformance with recorded Azure ML traffic', () => {
-  test('online endpoint + deployment create, environment, model, listSecrets, listKeys, delete (online_services test_online_deployment_create, 2025-02)', async () => {
+  test('online endpoint + deployment create, environment, model, listSecrets, listKeys, delete (online_services test_online_deployment_create + _update, 2025-02)', async () => {
     const E = load(`${REC}/online_services/e2etests/test_online_deployment.pyTestOnlineDeploymenttest_online_deployment_create.json`);
     const diffs: string[] = [];
     // 0 endpoint PUT → 201 Creating, LRO headers (replayed at 2023-04-01: the box's version that has mirrorTraffic, as the recorded preview does)
@@ -239,7 +239,15 @@ describe('conformance with recorded Azure ML traffic', () => {
     diffs.push(...compare('deployments', E[9], await arm('GET', replayPath(E[9]))));
     // 10 listKeys; 11 endpoint DELETE → 202 + LRO headers
     diffs.push(...compare('listKeys', E[10], await arm('POST', replayPath(E[10]))));
-    diffs.push(...compare('delete', E[11], await arm('DELETE', replayPath(E[11]))));
+    const del = await arm('DELETE', replayPath(E[11]));
+    diffs.push(...compare('delete', E[11], del));
+    // the delete's operation while it runs: the next recording of the suite polls it (test_online_deployment_update.json)
+    const [u] = load(`${REC}/online_services/e2etests/test_online_deployment.pyTestOnlineDeploymenttest_online_deployment_update.json`);
+    const delOp = del.headers.get('azure-asyncoperation');
+    if (delOp) {
+      diffs.push(...compare('deleteStatus', u, await arm('GET', delOp)));
+      await pollUntilDone(delOp);
+    }
     assert.deepEqual(diffs, []);
   });
 
