@@ -296,6 +296,19 @@ describe('conformance with recorded Azure ML traffic', () => {
     assert.deepEqual(diffs, []);
   });
 
+  test('data versions: a short datastore URI reads back in the long form, uri_folder with a trailing slash (dataset test_create_uri_folder / _uri_file, 2026-03)', async () => {
+    const diffs: string[] = [];
+    for (const [tag, file] of [['dataFolder', 'test_data.pyTestDatatest_create_uri_folder.json'], ['dataFile', 'test_data.pyTestDatatest_create_uri_file.json']]) {
+      const E = load(`${REC}/dataset/e2etests/${file}`);
+      diffs.push(...compare(tag, E[0], await arm('PUT', replayPath(E[0]), E[0].RequestBody)));
+      diffs.push(...compare(tag, E[1], await arm('GET', replayPath(E[1]))));
+      // the same body again is the same version: 200, not "already registered … cannot be changed"
+      const again = await arm('PUT', replayPath(E[0]), E[0].RequestBody);
+      if (again.status !== 200) diffs.push(`${tag}: re-PUT of the same body answered ${again.status} ${JSON.stringify(again.json)}`);
+    }
+    assert.deepEqual(diffs, []);
+  });
+
   test('a body the swagger refuses: 400 UserError "Request is invalid and/or missing fields." with the cause in details[]', async () => {
     const r = await arm('PUT', `${wsPath}/models/badbody/versions/1?api-version=${API}`, { properties: { modelUri: 42 } });
     assert.equal(r.status, 400);

@@ -170,7 +170,7 @@ function registerAssetType(router: Router, ctx: EmulatorContext, type: (typeof A
       }
       // compare with the service's defaults applied to the new body too: an identical re-PUT that leaves osType/autoRebuild
       // out (the stored version has them filled in) is the same content → 200, as the real service answers
-      const changed = sameContent(type, old.properties, { ...withServiceDefaults(type, p), environmentType: old.properties.environmentType });
+      const changed = sameContent(type, old.properties, { ...withServiceDefaults(type, p, w), environmentType: old.properties.environmentType });
       if (changed) fail(400, 'UserError', `${label} ${name} with version ${version} is already registered and cannot be changed (property '${changed}').`);
       old.properties = { ...old.properties, description: p.description ?? old.properties.description, tags: p.tags ?? old.properties.tags, isArchived: p.isArchived ?? old.properties.isArchived };
       old.systemData = systemData(req, old.systemData);
@@ -178,7 +178,7 @@ function registerAssetType(router: Router, ctx: EmulatorContext, type: (typeof A
       return { status: 200, body: old };
     }
     ensureContainer(req, w, name);
-    const props: Record<string, any> = { description: null, tags: {}, properties: {}, isAnonymous: false, isArchived: false, ...withServiceDefaults(type, p) };
+    const props: Record<string, any> = { description: null, tags: {}, properties: {}, isAnonymous: false, isArchived: false, ...withServiceDefaults(type, p, w) };
     if (type === 'environments') props.environmentType = 'UserCreated';
     const rec: AssetResource = { id, name: version, type: `${RP}/workspaces/${type}/versions`, properties: JSON.parse(JSON.stringify(props)), systemData: systemData(req) };
     ctx.store.put(vKind, id, rec);
@@ -198,11 +198,27 @@ function registerAssetType(router: Router, ctx: EmulatorContext, type: (typeof A
  * request `"condaFile": "channels:\n- conda-forge\n…"`, response `"condaFile": "{\n  \"channels\": [\n    \"conda-forge\"\n …"`).
  * ASSUMPTION: the rewrite is the same at api-version 2022-10-01; text that is not a YAML mapping is kept as sent.
  */
-function withServiceDefaults(type: string, p: Record<string, any>): Record<string, any> {
+function withServiceDefaults(type: string, p: Record<string, any>, w: WorkspaceRecord): Record<string, any> {
+  if (type === 'data') return typeof p.dataUri === 'string' ? { ...p, dataUri: serviceDataUri(p.dataUri, p.dataType, w) } : p;
   if (type !== 'environments') return p;
   const out: Record<string, any> = { ...p, osType: p.osType ?? 'Linux', autoRebuild: p.autoRebuild ?? 'Disabled' };
   if (typeof p.condaFile === 'string') out.condaFile = condaFileAsJson(p.condaFile);
   return out;
+}
+
+/**
+ * A data version's short datastore URI is stored in the long form, with a lower-case `resourcegroups` (unlike model
+ * versions, arm/models.ts), and a uri_folder's gains a trailing '/': dataset test_data.py test_create_uri_folder.json and
+ * test_create_uri_file.json (2026-03, api 2023-04-01-preview): `azureml://datastores/workspaceblobstore/paths/LocalUpload/…/tmp_folder`
+ * → `azureml://subscriptions/…/resourcegroups/…/workspaces/…/datastores/workspaceblobstore/paths/LocalUpload/…/tmp_folder/`.
+ * ASSUMPTIONS (not recorded): a long-form URI is kept as sent; mltable gets no trailing '/'.
+ */
+export function serviceDataUri(uri: string, dataType: unknown, w: WorkspaceRecord): string {
+  const m = /^azureml:\/\/datastores\/([^/]+)\/paths\/(.*)$/i.exec(uri);
+  if (!m) return uri;
+  let rest = m[2];
+  if (String(dataType).toLowerCase() === 'uri_folder' && !rest.endsWith('/')) rest += '/';
+  return `azureml://subscriptions/${w.subscriptionId}/resourcegroups/${w.resourceGroup}/workspaces/${w.name}/datastores/${m[1]}/paths/${rest}`;
 }
 
 /** conda YAML (or JSON) text → the JSON text the service stores (2-space indent, key order kept) */
