@@ -316,5 +316,11 @@ describe('conformance with recorded Azure ML traffic', () => {
     assert.equal(r.json.error.message, 'Request is invalid and/or missing fields.');
     assert.ok(Array.isArray(r.json.error.details) && r.json.error.details.length > 0 && r.json.error.details.every((d: any) => d.code === 'RequestInvalid'), JSON.stringify(r.json));
     assert.match(r.json.error.details[0].message, /modelUri/);
+    // a member api-version 2022-10-01 does not have is refused, not ignored (ASSUMPTION from issue 9, see swagger.ts)
+    const u = await arm('PUT', `${wsPath}/models/badbody/versions/1?api-version=${API}`, { properties: { modelUri: 'azureml://datastores/workspaceblobstore/paths/x', notAField: 1 } });
+    assert.equal(u.status, 400, JSON.stringify(u.json));
+    assert.equal(u.json.error.message, 'Request is invalid and/or missing fields.');
+    assert.match(u.json.error.details.map((d: any) => d.message).join('\n'), /properties\.notAField/);
+    assert.equal((await arm('GET', `${wsPath}/models/badbody?api-version=${API}`)).status, 404, 'nothing stored');
   });
 });

@@ -222,7 +222,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
 
     const armUrl = arm.url;
     const ctx: EmulatorContext = {
-      store, validate: validateRequest, armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, ids,
+      store, validate: (m, p, q, b) => validateRequest(m, p, q, b, { rejectUnknownMembers: true }), armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, ids,
       azurite: {
         port: azurite.port, account: AZURITE_ACCOUNT, key: AZURITE_KEY, blobEndpoint,
         proxyPort: storageProxy.port, datastoreEndpoint: `localhost:${storageProxy.port}`, clientBlobEndpoint: `http://127.0.0.1:${storageProxy.port}/${AZURITE_ACCOUNT}`,
