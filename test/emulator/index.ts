@@ -70,7 +70,7 @@ export interface AzureInABox {
 export interface StartOptions {
   /** state folder (kept across restarts); default: a new temporary folder */
   stateDir?: string;
-  /** LROs finish at once and answer without Retry-After */
+  /** LROs finish at once (no LRO answer carries Retry-After either way: the service sends none) */
   fastLro?: boolean;
   /** folder of the long-lived test CA (default test/.output/ca) */
   caDir?: string;
