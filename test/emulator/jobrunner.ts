@@ -20,7 +20,7 @@
 //   `${{parent.jobs.<s>.outputs.<o>}}` bindings; `${{parent.inputs.x}}` and `${{parent.outputs.x}}` are resolved.
 //   The first failing step fails the pipeline and the steps not yet run are Canceled. Steps of other types
 //   (parallel, sweep, spark …) are not executed: the pipeline fails, naming them.
-// Status progression: Starting (what the PUT answers, arm/jobs.ts) → Queued → Preparing → Running → Finalizing → Completed | Failed; cancel:
+// Status progression (a sweep parent: Running from its PUT on, then Completed | Failed): Starting (what the PUT answers, arm/jobs.ts) → Queued → Preparing → Running → Finalizing → Completed | Failed; cancel:
 // CancelRequested → Canceled (the process group gets SIGTERM, then SIGKILL after timing.killGraceMs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -446,10 +446,11 @@ export class JobRunner {
     const wsId = wsIdOf(jobId);
     this.deps.mlflow.ensureJobRun(wsId, job.name, job.properties.experimentName ?? 'Default', job.properties.displayName ?? job.name, job.properties.tags ?? {});
     try {
-      await sleep(t.queueMs); this.checkCancel(h);
-      this.setStatus(jobId, 'Queued');
-      await sleep(t.prepareMs); this.checkCancel(h);
       const type = String(job.properties.jobType).toLowerCase();
+      await sleep(t.queueMs); this.checkCancel(h);
+      // a sweep (HyperDrive parent) is Running from its PUT on (arm/jobs.ts); its trials queue, not the parent
+      if (type !== 'sweep') this.setStatus(jobId, 'Queued');
+      await sleep(t.prepareMs); this.checkCancel(h);
       const limit = type === 'command' ? isoSeconds(job.properties.limits?.timeout) : undefined;
       if (limit) {
         const timer = setTimeout(() => { h.timedOut = limit; void this.cancel(jobId); }, limit * 1000);
@@ -666,8 +667,7 @@ export class JobRunner {
     const n = Math.max(1, Math.min(Number(limits.maxTotalTrials ?? MAX_SWEEP_TRIALS), MAX_SWEEP_TRIALS));
     const conc = Math.max(1, Math.min(Number(limits.maxConcurrentTrials ?? n), MAX_SWEEP_CONCURRENCY));
     const sets = sampleSearchSpace(p.searchSpace, p.samplingAlgorithm, n);
-    this.setStatus(job.id, 'Preparing');
-    this.setStatus(job.id, 'Running');
+    if (this.get(job.id)?.properties.status !== 'Running') this.setStatus(job.id, 'Running');
     const trial = p.trial ?? {};
     const results: Array<{ name: string; status: string; metric?: number }> = [];
     let next = 0;

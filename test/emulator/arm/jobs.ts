@@ -124,16 +124,16 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     }
     validateJob(ctx, w, p);
     p.experimentName ??= 'Default';
-    // a command job reads `Starting` in the PUT's 201 (command_job test_command_job_invalid_datastore.json, 2026-03).
-    // The sweep in sweep_job test_sweep_job_submit_minimal.json (2026-03) reads `Running` at once; the box's runner
-    // walks every job through Starting → Queued → … (difference kept, see test/emulator/README.md).
-    p.status = 'Starting';
+    // a command job reads `Starting` in the PUT's 201 (command_job test_command_job_invalid_datastore.json, 2026-03),
+    // a sweep `Running` at once (sweep_job test_sweep_job_submit_minimal.json, 2026-03). ASSUMPTION: pipeline jobs
+    // start like command jobs (not recorded).
+    p.status = String(p.jobType).toLowerCase() === 'sweep' ? 'Running' : 'Starting';
     p.isArchived ??= false;
     p.displayName ??= name;
     p.tags ??= {};
     p.properties ??= {};
     const job: JobResource = { id, name, type: `${RP}/workspaces/jobs`, properties: p, systemData: systemData(req) };
-    (job as JobResource & { emulator?: unknown }).emulator = { statusHistory: [{ status: 'Starting', time: new Date().toISOString() }] };
+    (job as JobResource & { emulator?: unknown }).emulator = { statusHistory: [{ status: p.status, time: new Date().toISOString() }] };
     ctx.store.put(JOBS_KIND, id, job);
     runner.start(id);
     // 201 with Location = the job's own URL (both job recordings above)
