@@ -57,8 +57,16 @@ const IGNORED: Array<{ re: RegExp; why: string; tags?: RegExp }> = [
   { re: /properties\.properties\.azureml\.labels$/, why: 'a preview-version label property of anonymous environments' },
 ];
 
+/** KNOWN differences actually met (each must still be met: a KNOWN entry that no longer differs is stale) */
+const knownSeen = new Set<string>();
 /** differences the box keeps on purpose (path → reason); the test asserts they are still the only ones */
-const KNOWN: Record<string, string> = {};
+const KNOWN: Record<string, string> = {
+  // the 2022 service (api 2022-02-01-preview) filled a new deployment in differently from the 2025 one; the box follows 2025 (dep-create)
+  'deployment2022:properties.provisioningState': '2022: a new deployment read Updating in the PUT answer; 2025: Creating',
+  'deployment2022:properties.requestSettings.requestTimeout': '2022: PT0S; 2025: PT5S',
+  'deployment2022:properties.livenessProbe': '2022: null; 2025: the default probe',
+  'deployment2022:properties.readinessProbe': '2022: null; 2025: the default probe',
+};
 
 // --------------------------------------------------------------------------------------------- box and helpers
 let box: AzureInABox;
@@ -142,6 +150,7 @@ function compare(tag: string, e: Entry, res: { status: number; headers: Headers;
   const body = e.ResponseBody === 'null' ? null : e.ResponseBody;
   if (body !== null && body !== undefined) out.push(...diffBody(tag, body, res.json));
   const what = `${e.RequestMethod} …/${new URL(e.RequestUri).pathname.split('/').slice(-2).join('/')}`;
+  for (const d of out) if (`${tag}:${d.path}` in KNOWN) knownSeen.add(`${tag}:${d.path}`);
   return out.filter((d) => !(`${tag}:${d.path}` in KNOWN)).map((d) => `${tag} ${what}: ${d.path}: ${d.text}`);
 }
 
@@ -249,7 +258,7 @@ describe('conformance with recorded Azure ML traffic', () => {
     assert.deepEqual(diffs, []);
   });
 
-  test('online endpoint create in 2022: LRO headers and Updating (azure-sdk-for-python test_online_deployment, 2022-10)', async () => {
+  test('2022: endpoint and deployment PUT LRO headers, Updating, model resourceGroups (azure-sdk-for-python test_online_deployment, 2022-10)', async () => {
     const E = load('azure-sdk-for-python/sdk/ml/azure-ai-ml/tests/recordings/online_services/e2etests/test_online_deployment.pyTestOnlineDeploymenttest_online_deployment.json');
     const diffs: string[] = [];
     const put = await arm('PUT', replayPath(E[0]), { ...E[0].RequestBody, properties: { authMode: 'AMLToken', properties: {}, traffic: {} } });
@@ -259,7 +268,23 @@ describe('conformance with recorded Azure ML traffic', () => {
     diffs.push(...compare('status2022', E[1], await arm('GET', op)));
     diffs.push(...compare('status2022', E[2], await arm('GET', op)));
     await pollUntilDone(op);
+    // model version re-PUT at 2022-05-01: 200, resourcegroups → resourceGroups, flavors {}
+    await upload(path.join(SCORING, 'model'), 'LocalUpload/00000000000000000000000000000000/sklearn_regression_model.pkl');
+    const modelBody = { properties: { ...E[3].RequestBody.properties, modelUri: E[3].RequestBody.properties.modelUri.replace(`/subscriptions/${R_SUB}/resourcegroups/00000/workspaces/00000/`, `/subscriptions/${box.subscriptionId}/resourcegroups/${box.resourceGroup}/workspaces/${box.workspace}/`) } };
+    assert.equal((await arm('PUT', replayPath(E[3]), modelBody)).status, 201);
+    diffs.push(...compare('model2022', E[3], await arm('PUT', replayPath(E[3]), modelBody)));
+    // deployment PUT (its code, environment and the model above exist); `privateNetworkConnection` was a 2022-02-01-preview
+    // field, not in 2022-10-01, so the replay leaves it out
+    await seedCode('38b4fd9c-442f-42f8-8b87-601e5c35a88e', 'onlinescoring');
+    const env = await arm('PUT', `${wsPath}/environments/online-endpoint-mir-test/versions/3?api-version=${API}`, { properties: { image: 'mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest' } });
+    assert.equal(env.status, 201, JSON.stringify(env.json));
+    const { privateNetworkConnection: _p, ...depProps } = JSON.parse(JSON.stringify(E[4].RequestBody.properties).split(R_WS).join(wsPath));
+    const dput = await arm('PUT', replayPath(E[4]), { ...E[4].RequestBody, properties: depProps });
+    diffs.push(...compare('deployment2022', E[4], dput));
+    const dop = dput.headers.get('azure-asyncoperation');
+    if (dop) { diffs.push(...compare('status2022', E[5], await arm('GET', dop))); await pollUntilDone(dop, 90_000); }
     assert.deepEqual(diffs, []);
+    assert.deepEqual(Object.keys(KNOWN).filter((k) => !knownSeen.has(k)), [], 'KNOWN differences that no longer occur');
   });
 
   test('command job PUT: Starting, Location, resources and compute properties filled in (command_job test_command_job_invalid_datastore, 2026-03)', async () => {
