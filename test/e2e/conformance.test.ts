@@ -207,7 +207,7 @@ after(async () => { await box?.stop(); });
 
 describe('conformance with recorded Azure ML traffic', () => {
   test('online endpoint + deployment create, environment, model, listSecrets, listKeys, delete (online_services test_online_deployment_create + _update, 2025-02)', async () => {
-    const E = load(`${REC}/online_services/e2etests/test_online_deployment.pyTestOnlineDeploymenttest_online_deployment_create.json`);
+    const E = load(`${REC}/online_services/e2etests/test_online_deployment.pyTestOnlineDeploymenttest_online_deployment_create.replay.json`);
     const diffs: string[] = [];
     // 0 endpoint PUT → 201 Creating, LRO headers (replayed at 2023-04-01: the box's version that has mirrorTraffic, as the recorded preview does)
     const put = await arm('PUT', replayPath(E[0], '2023-04-01'), E[0].RequestBody);
@@ -248,8 +248,8 @@ describe('conformance with recorded Azure ML traffic', () => {
     diffs.push(...compare('listKeys', E[10], await arm('POST', replayPath(E[10]))));
     const del = await arm('DELETE', replayPath(E[11]));
     diffs.push(...compare('delete', E[11], del));
-    // the delete's operation while it runs: the next recording of the suite polls it (test_online_deployment_update.json)
-    const [u] = load(`${REC}/online_services/e2etests/test_online_deployment.pyTestOnlineDeploymenttest_online_deployment_update.json`);
+    // the delete's operation while it runs: the next recording of the suite polls it (test_online_deployment_update)
+    const [u] = load(`${REC}/online_services/e2etests/test_online_deployment.pyTestOnlineDeploymenttest_online_deployment_update.replay.json`);
     const delOp = del.headers.get('azure-asyncoperation');
     if (delOp) {
       diffs.push(...compare('deleteStatus', u, await arm('GET', delOp)));
@@ -259,7 +259,7 @@ describe('conformance with recorded Azure ML traffic', () => {
   });
 
   test('2022: endpoint and deployment PUT LRO headers, Updating, model resourceGroups (azure-sdk-for-python test_online_deployment, 2022-10)', async () => {
-    const E = load('azure-sdk-for-python/sdk/ml/azure-ai-ml/tests/recordings/online_services/e2etests/test_online_deployment.pyTestOnlineDeploymenttest_online_deployment.json');
+    const E = load('azure-sdk-for-python/sdk/ml/azure-ai-ml/tests/recordings/online_services/e2etests/test_online_deployment.pyTestOnlineDeploymenttest_online_deployment.replay.json');
     const diffs: string[] = [];
     const put = await arm('PUT', replayPath(E[0]), { ...E[0].RequestBody, properties: { authMode: 'AMLToken', properties: {}, traffic: {} } });
     // the recorded body echoes mirrorTraffic (a preview field then; not in 2022-10-01, so the box at 2022-10-01 leaves it out)
@@ -297,7 +297,7 @@ describe('conformance with recorded Azure ML traffic', () => {
   });
 
   test('sweep job PUT: trial environment as ARM id, goal, sampling rule, HyperDrive tags (sweep_job test_sweep_job_submit_minimal, 2026-03)', async () => {
-    const [e] = load(`${REC}/sweep_job/e2etests/test_sweep_job.pyTestSweepJobtest_sweep_job_submit_minimal.json`);
+    const [e] = load(`${REC}/sweep_job/e2etests/test_sweep_job.pyTestSweepJobtest_sweep_job_submit_minimal.replay.json`);
     await seedCompute('testCompute');
     seedEnvironment('AzureML-sklearn-1.0-ubuntu20.04-py38-cpu', '33');
     await seedCode('83eb68f5-8468-439d-89d0-626f504652e6', 'python');
@@ -308,7 +308,7 @@ describe('conformance with recorded Azure ML traffic', () => {
   });
 
   test('model versions: 404 for a model that does not exist, PUT 201 + Location with resourceGroups, GET, list (model test_crud_file, 2026-03)', async () => {
-    const E = load(`${REC}/model/e2etests/test_model.pyTestModeltest_crud_file.json`);
+    const E = load(`${REC}/model/e2etests/test_model.pyTestModeltest_crud_file.replay.json`);
     const diffs: string[] = [];
     diffs.push(...compare('modelList', E[0], await arm('GET', replayPath(E[0]))));
     const body = { properties: { ...E[1].RequestBody.properties, modelUri: E[1].RequestBody.properties.modelUri.replace(`/subscriptions/${R_SUB}/resourcegroups/00000/workspaces/00000/`, `/subscriptions/${box.subscriptionId}/resourcegroups/${box.resourceGroup}/workspaces/${box.workspace}/`) } };
@@ -320,7 +320,7 @@ describe('conformance with recorded Azure ML traffic', () => {
 
   test('data versions: a short datastore URI reads back in the long form, uri_folder with a trailing slash (dataset test_create_uri_folder / _uri_file, 2026-03)', async () => {
     const diffs: string[] = [];
-    for (const [tag, file] of [['dataFolder', 'test_data.pyTestDatatest_create_uri_folder.json'], ['dataFile', 'test_data.pyTestDatatest_create_uri_file.json']]) {
+    for (const [tag, file] of [['dataFolder', 'test_data.pyTestDatatest_create_uri_folder.replay.json'], ['dataFile', 'test_data.pyTestDatatest_create_uri_file.replay.json']]) {
       const E = load(`${REC}/dataset/e2etests/${file}`);
       diffs.push(...compare(tag, E[0], await arm('PUT', replayPath(E[0]), E[0].RequestBody)));
       diffs.push(...compare(tag, E[1], await arm('GET', replayPath(E[1]))));
