@@ -1,12 +1,13 @@
 // Benchmarks (`npm run bench` = build + `tsx bench/run.ts`; not part of `npm test`). Every figure is printed next to a
 // peer measured in the same run, with the ratio.
 //
-//   tsx bench/run.ts [--quick] [--only sizes,startup,upload,jobpoll] [--runs N] [--snapshot]
+//   tsx bench/run.ts [--quick] [--only sizes,startup,upload,jobpoll,lropoll] [--runs N] [--snapshot]
 //     --quick     256 MiB file, 500-file folder, fewer start-up runs (default: 1 GiB file, 2,000-file folder)
 //     --snapshot  also write bench/RESULTS.md (machine, date, commit, figures); results always go to bench/.work/results.json
 //
 // Sections: 1 sizes (bench/sizes.ts), 2 start-up (bench/startup.ts), 3–5 upload vs azcopy, re-register, peak RSS
-// (bench/upload.ts), 6 job polling (bench/jobPoll.ts, owned by the job task's author, run when present).
+// (bench/upload.ts), 6 job polling (bench/jobPoll.ts, owned by the job task's author, run when present), 7 long-running
+// operation polling: ARM reads per deployment, ours vs a fixed 1 s loop vs the SDK's default poller (bench/lroPoll.ts).
 // The process re-executes itself once with NODE_EXTRA_CA_CERTS = the emulator's test CA and the *.localhost preload
 // (Node reads NODE_EXTRA_CA_CERTS only at start), as scripts/test.mjs does for the tests.
 import { spawn } from 'node:child_process';
@@ -14,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GiB, MiB, REPO_ROOT, Report, WORK_DIR, fmtBytes, loadWarning, loadavg, machineInfo } from './lib';
 
-const SECTIONS = ['sizes', 'startup', 'upload', 'jobpoll'] as const;
+const SECTIONS = ['sizes', 'startup', 'upload', 'jobpoll', 'lropoll'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args { quick: boolean; only: Set<Section>; runs?: number; snapshot: boolean }
@@ -97,6 +98,10 @@ function markdown(report: Report, info: Record<string, string | number>, args: A
     '  version). Bytes = everything the task sent to storage, counted by a TCP proxy put in front of Azurite for these runs only (the datastore record\'s endpoint',
     '  is pointed at it). Peer: getObjectHash alone (bench/hashOnly.ts bundled like the tasks, fresh process, timed around the call; median of 3 interleaved).',
     '- **peak RSS**: `/usr/bin/time -v` "Maximum resident set size" of the register task during the big upload, vs `node -e 0` (and azcopy\'s).',
+    '- **lropoll**: a deployment PUT against a fake ARM behind the SDK\'s HttpClient (test/helpers/fakeArmLro.ts: 201 + Azure-AsyncOperation, no Retry-After,',
+    '  InProgress until 6 or 10 minutes have passed; every GET counted, the final resource GET included). Ours = putDeployment (src/azureml/endpoints.ts) on a',
+    '  virtual clock; peers = the SDK\'s own pollUntilDone with updateIntervalInMs 1000 (the task before) and without it (core-lro 2.7.2 LroEngine default',
+    '  POLL_INTERVAL_IN_MS = 2000, dist/commonjs/poller/constants.js) under node:test mock timers (100 ms ticks). Counts, not wall time: they do not depend on the machine.',
     '',
   ].join('\n');
 }
@@ -157,6 +162,12 @@ async function main(): Promise<number> {
         if (r !== undefined && !report.figures.some((f) => f.section === 'jobpoll')) console.log(JSON.stringify(r, null, 2));
       }
     }
+  }
+
+  if (args.only.has('lropoll')) {
+    console.log('\n## 7. Long-running operation polling (bench/lroPoll.ts)');
+    const { runLroPollBench } = await import('./lroPoll');
+    results.lroPoll = await runLroPollBench({ report });
   }
 
   info['load at end (1/5/15 min)'] = loadavg();

@@ -23,6 +23,19 @@
 //     task.json; every `files` path exists
 //   - every release-artifact-type contribution's downloadTaskId is the id of a packaged task, and each connectedService
 //     input of that task has an artifact inputDescriptor of the same id (the server feeds it the artifact's connection)
+//   - every release-artifact-type contribution's inputs and bindings as the release server and editor read them
+//     (lintArtifactType below; sources: the release editor's PipelineWorkflow/Scripts/Editor/Artifact/*.ts, the
+//     decompiled Azure DevOps Server 2022 assemblies github.com/mjwrona/decompiled @ 6cd51e1f…, and the first-party
+//     artifact types of microsoft/azure-pipelines-extensions and jfrog/jfrog-azure-devops-extension):
+//       A1 an input with dependencyInputIds has a dataSourceBinding (else the editor clears it and the server answers
+//          it with no values: a static combo such as defaultVersionType is emptied);
+//       A2 no top-level visibleRule (the server's InputDescriptor has none; the editor reads properties.visibleRule),
+//          and properties.visibleRule parses and names existing inputs;
+//       A3 callbackRequiredTemplate / callbackContextTemplate read the page as response.* (or headers.*), and no
+//          endpointUrl writes {{.}} / {{{.}}} (a section over a string does not make `.` the string);
+//       A4 artifactSourceDefinitionUrl / artifactSourceVersionUrl render a bare absolute URL (the server does
+//          new Uri(rendered); a JSON object silently loses the link);
+//       A5 the `connection` input has hasDynamicValueInformation true and validation.dataType "string".
 //   - icons exist and are PNG, icons.default 128x128; content.*.path files exist, and the images they show exist and
 //     are covered by a `files` entry
 // A folder under tasks/ without task.json is a finding: nothing would build or package it, so it is either a task
@@ -209,6 +222,57 @@ function coveredByFiles(files, rel) {
   });
 }
 
+const LINK_TARGETS = ['artifactsourcedefinitionurl', 'artifactsourceversionurl'];
+
+/** Rules A1–A5 for one release-artifact-type contribution (see the header). */
+export function lintArtifactType(c, findings, L = 'vss-extension.json') {
+  const C = `${L}: contribution "${c.id}"`;
+  const p = c.properties ?? {};
+  const inputs = Array.isArray(p.inputDescriptors) ? p.inputDescriptors : [];
+  const bindings = Array.isArray(p.dataSourceBindings) ? p.dataSourceBindings : [];
+  const ids = new Set(inputs.map((i) => i?.id));
+  const bound = new Set(bindings.map((b) => String(b?.target ?? '').toLowerCase()));
+  for (const i of inputs) {
+    const I = `${C} input "${i?.id}"`;
+    // A1 — InputDependencyManager.clearDependents/_fillQueryInputParams + CustomArtifact.GetPossibleValues (DataSourceBindingMissing)
+    if (Array.isArray(i.dependencyInputIds) && i.dependencyInputIds.length && !bound.has(String(i.id).toLowerCase())) {
+      findings.push(`${I} depends on ${i.dependencyInputIds.join(', ')} but has no dataSourceBinding: the release editor clears it when they change and the server answers it with no values${i.values?.possibleValues ? ' (its static values are lost)' : ''}; drop dependencyInputIds or add a binding`);
+    }
+    for (const d of Array.isArray(i.dependencyInputIds) ? i.dependencyInputIds : []) if (!ids.has(d)) findings.push(`${I} depends on unknown input "${d}"`);
+    // A2 — FormInput InputDescriptor has no VisibleRule; ArtifactInputBase.getVisibilityRule reads properties.visibleRule
+    if (i.visibleRule !== undefined) findings.push(`${I} has a top-level visibleRule, which the server drops: write it as "properties": { "visibleRule": ${JSON.stringify(i.visibleRule)} }`);
+    const rule = i.properties?.visibleRule;
+    if (rule !== undefined) {
+      const r = parseVisibleRule(String(rule));
+      if (r.error) findings.push(`${I} properties.visibleRule: ${r.error}`);
+      else for (const ref of r.refs) if (!ids.has(ref)) findings.push(`${I} properties.visibleRule refers to unknown input "${ref}"`);
+    }
+  }
+  // A5 — TeamCity, ExternalTfs, BitBucket (azure-pipelines-extensions) and JFrog all declare it so
+  const conn = inputs.find((i) => i?.id === 'connection');
+  if (conn && conn.hasDynamicValueInformation !== true) findings.push(`${C} input "connection" must have "hasDynamicValueInformation": true (as first-party artifact types declare it)`);
+  if (conn && conn.validation?.dataType !== 'string') findings.push(`${C} input "connection" must have validation.dataType "string" (got ${JSON.stringify(conn.validation?.dataType)})`);
+  for (const b of bindings) {
+    const B = `${C} dataSourceBinding "${b?.target}"`;
+    // A3 — ResponseSelector.ApplyCallbackRequiredTemplate / ApplyContextTemplate merge the page in as `response`
+    for (const k of ['callbackRequiredTemplate', 'callbackContextTemplate']) {
+      if (b?.[k] !== undefined && !/\{\{\{?\s*[#^]?\s*(?:[A-Za-z]+\s+)?(?:response|headers)\./.test(String(b[k]))) {
+        findings.push(`${B} ${k} does not read the page: the server evaluates it over { response: <body>, headers, … } merged with the request parameters, so write response.<field> (e.g. {{isTokenPresent response.nextLink}})`);
+      }
+    }
+    if (b?.endpointUrl !== undefined && /\{\{\{?\s*(?:\.|this)\s*\}/.test(String(b.endpointUrl))) {
+      findings.push(`${B} endpointUrl writes {{.}}: in the server's template engine a section over a string keeps the outer context, so {{.}} is not the string`);
+    }
+    // A4 — CustomArtifact.GetArtifactSourceUrl: new Uri(rendered resultTemplate), exceptions swallowed
+    if (LINK_TARGETS.includes(String(b?.target ?? '').toLowerCase())) {
+      const sample = String(b.resultTemplate ?? '').replace(/\{\{\{?[^}]*\}?\}\}/g, 'x').trim();
+      let ok = false;
+      try { ok = /^[a-z][a-z0-9+.-]*:\/\//i.test(sample) && !!new URL(sample); } catch { ok = false; }
+      if (!ok) findings.push(`${B} resultTemplate must render a bare absolute URL (the server does new Uri(rendered) and drops the link silently otherwise); got ${JSON.stringify(String(b.resultTemplate ?? '').slice(0, 60))}`);
+    }
+  }
+}
+
 function lintExtension(root, taskIds, taskJsons, findings) {
   const L = 'vss-extension.json';
   const file = path.join(root, L);
@@ -255,6 +319,7 @@ function lintExtension(root, taskIds, taskJsons, findings) {
   }
   for (const c of contributions) {
     if (c?.type !== ARTIFACT_CONTRIBUTION_TYPE) continue;
+    lintArtifactType(c, findings, L);
     const d = c.properties?.downloadTaskId;
     if (d === undefined) continue;
     if (!packagedIds.has(String(d).toLowerCase())) { findings.push(`${L}: contribution "${c.id}" downloadTaskId ${JSON.stringify(d)} is not the id of a packaged task`); continue; }

@@ -7,6 +7,7 @@ import { UserError } from '../pipeline';
 import type { AzureMLContext } from './context';
 import { armGetOptional, armRequest } from './arm';
 import { datastoreUri, prepareLocalAsset, uploadPreparedAsset } from './storage';
+import { sameDatastoreUri } from './normalize';
 import { AzureAssetResolver, type AssetResolverOptions } from './jobResolver';
 import { inlineModelVersion, type DeploymentResolver, type InlineModel } from './deploymentSpec';
 import type { AssetKind, InlineEnvironment } from './yamlSpec';
@@ -47,7 +48,8 @@ export class AzureDeploymentResolver implements DeploymentResolver {
     const id = `${this.wsPath}/models/${encodeURIComponent(v.name)}/versions/${encodeURIComponent(v.version)}`;
     const existing = await armGetOptional<{ id?: string; properties?: { modelUri?: string } }>(this.ctx, id, { what: `model ${v.name}:${v.version}` });
     if (existing) {
-      if (existing.properties?.modelUri && existing.properties.modelUri.replace(/\/+$/, '') !== modelUri.replace(/\/+$/, '')) {
+      // the service reads `resourcegroups` back as `resourceGroups` (normalize.ts datastore-uri-case)
+      if (existing.properties?.modelUri && !sameDatastoreUri(existing.properties.modelUri, modelUri)) {
         throw new UserError(`${prefix}model ${v.name}:${v.version} already exists with other files (${existing.properties.modelUri}); give the inline model another version (${model.source})`);
       }
       return existing.id ?? id;

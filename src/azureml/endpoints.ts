@@ -1,6 +1,6 @@
 // Online endpoints and deployments (managed and Kubernetes), api-version 2022-10-01.
-// Control plane: the SDK's operations with its pollers (Azure-AsyncOperation, Retry-After honoured; our
-// interval applies only when the service sends no Retry-After). Traffic changes are GET → edit `traffic` → PUT,
+// Control plane: the SDK's operations, their pollers driven by our own loop (poll.ts: back-off schedule, Retry-After
+// honoured when the service sends one — Azure ML sends none on endpoint/deployment PUTs — and progress reports). Traffic changes are GET → edit `traffic` → PUT,
 // because PATCH takes only tags/identity. Data plane (scoring) through core-rest-pipeline's HTTP client.
 import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
@@ -9,11 +9,9 @@ import { proxiedSender } from '../auth';
 import { armSend } from './arm';
 import type { AzureMLContext } from './context';
 import { AzureError, armFailure, mapAzureError, oneLine, parseArmError, statusOf } from './errors';
-import { parseRetryAfter } from './jobs';
+import { PollSchedule, parseRetryAfter, realClock, waitForLro, type LroWaitOptions } from './poll';
 import { wsPath } from './workspace';
 
-/** Poll interval when the service gives no Retry-After (Azure ML sends one; the SDK lets it win). */
-export const LRO_POLL_MS = 1000;
 
 export type EndpointKind = 'Managed' | 'Kubernetes';
 
@@ -104,7 +102,34 @@ function lroError(err: unknown, what: string): unknown {
   return mapAzureError(err, what);
 }
 
-const opts = (ctx: AzureMLContext, signal?: AbortSignal) => ({ abortSignal: signal ?? ctx.signal, updateIntervalInMs: LRO_POLL_MS });
+/** The part of an SDK poller (core-lro 2.x legacy PollerLike) our loop drives. */
+interface SdkPoller<T> { poll(o?: { abortSignal?: AbortSignal }): Promise<void>; isDone(): boolean; getResult(): T | undefined }
+/** What the SDK hands `onResponse` (core-client RawResponse, the members used here). */
+interface RawResponse { status: number; parsedBody?: unknown; headers: { get(name: string): string | undefined } }
+/** Options every SDK LRO call takes: the abort signal and a hook on every raw response (initial and polls). */
+interface SdkLroCallOptions { abortSignal?: AbortSignal; onResponse(raw: RawResponse): void }
+
+/** Status of an LRO response as core-lro reads it: the status resource's `status`, else the resource's provisioningState. */
+function lroStatusOf(raw: RawResponse): string {
+  const b = (raw.parsedBody ?? {}) as { status?: string; properties?: { provisioningState?: string }; provisioningState?: string };
+  return String(b.status ?? b.properties?.provisioningState ?? b.provisioningState ?? (raw.status === 202 ? 'InProgress' : raw.status < 300 ? 'Succeeded' : raw.status));
+}
+
+/**
+ * Run one SDK long-running operation: `begin` sends the initial request (the SDK's begin… method), then our loop
+ * (waitForLro) polls the SDK's poller on the shared schedule — not the SDK's fixed interval — with Retry-After honoured
+ * (read from every raw response) and progress reported. Failures surface as the poller's errors (lroError maps them).
+ */
+export async function sdkLro<T>(ctx: AzureMLContext, what: string, begin: (o: SdkLroCallOptions) => Promise<SdkPoller<T>>, o: LroWaitOptions = {}): Promise<T> {
+  const signal = o.signal ?? ctx.signal;
+  let status = 'Accepted';
+  let retryAfterMs: number | undefined;
+  const onResponse = (raw: RawResponse) => { status = lroStatusOf(raw); retryAfterMs = parseRetryAfter(raw.headers.get('retry-after')); };
+  const poller = await begin({ abortSignal: signal, onResponse });
+  const seen = () => ({ done: poller.isDone(), status, retryAfterMs });
+  await waitForLro(what, seen(), async () => { retryAfterMs = undefined; await poller.poll({ abortSignal: signal }); return seen(); }, { ...o, signal });
+  return poller.getResult() as T;
+}
 
 export async function getEndpoint(ctx: AzureMLContext, name: string, signal?: AbortSignal): Promise<OnlineEndpoint | undefined> {
   try {
@@ -116,16 +141,32 @@ export async function getEndpoint(ctx: AzureMLContext, name: string, signal?: Ab
 }
 
 /**
- * PUT an endpoint and wait for it. A 409 (another operation in progress on the endpoint) is retried for up to
- * `conflictWaitMs`, as the service asks ("retry when it has finished").
+ * Waits between retries of a PUT refused with 409 (another operation in progress on the endpoint): the shared
+ * schedule, Retry-After honoured; answers false once `conflictWaitMs` (default 2 min) has passed. Abort rejects.
  */
-export async function putEndpoint(ctx: AzureMLContext, name: string, body: OnlineEndpoint, o: { signal?: AbortSignal; conflictWaitMs?: number } = {}): Promise<OnlineEndpoint> {
-  const until = Date.now() + (o.conflictWaitMs ?? 120_000);
-  for (let attempt = 1; ; attempt++) {
+function conflictWaiter(o: LroWaitOptions & { conflictWaitMs?: number }, signal?: AbortSignal): (retryAfter?: string) => Promise<boolean> {
+  const clock = o.clock ?? realClock;
+  const until = clock.now() + (o.conflictWaitMs ?? 120_000);
+  const sched = new PollSchedule(o.schedule);
+  return async (retryAfter) => {
+    if (clock.now() >= until) return false;
+    await clock.sleep(sched.nextAfter(parseRetryAfter(retryAfter)), signal);
+    if (signal?.aborted) throw signal.reason ?? new Error('The operation was aborted');
+    return true;
+  };
+}
+
+/**
+ * PUT an endpoint and wait for it. A 409 (another operation in progress on the endpoint) is retried for up to
+ * `conflictWaitMs`, as the service asks ("retry when it has finished"), on the shared schedule (Retry-After honoured).
+ */
+export async function putEndpoint(ctx: AzureMLContext, name: string, body: OnlineEndpoint, o: LroWaitOptions & { conflictWaitMs?: number } = {}): Promise<OnlineEndpoint> {
+  const conflict = conflictWaiter(o, o.signal ?? ctx.signal);
+  for (;;) {
     try {
-      return await ctx.client.onlineEndpoints.beginCreateOrUpdateAndWait(ctx.ws.resourceGroup, ctx.ws.workspace, name, body, opts(ctx, o.signal));
+      return await sdkLro(ctx, `online endpoint '${name}'`, (so) => ctx.client.onlineEndpoints.beginCreateOrUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, name, body, so), o);
     } catch (err) {
-      if (statusOf(err) === 409 && Date.now() < until) { await abortableSleep(Math.min(1000 * attempt, 5000), o.signal ?? ctx.signal); continue; }
+      if (statusOf(err) === 409 && await conflict((err as { response?: { headers?: { get?(n: string): string | undefined } } }).response?.headers?.get?.('retry-after'))) continue;
       throw lroError(err, `online endpoint '${name}'`);
     }
   }
@@ -135,7 +176,7 @@ export async function putEndpoint(ctx: AzureMLContext, name: string, body: Onlin
  * Change an endpoint: GET → `edit` the full resource → PUT (PATCH only takes tags/identity). Used for traffic
  * (as `az ml online-endpoint update --traffic` does) and for auth mode / description / tags.
  */
-export async function updateEndpoint(ctx: AzureMLContext, name: string, edit: (body: OnlineEndpoint) => void, o: { signal?: AbortSignal } = {}): Promise<OnlineEndpoint> {
+export async function updateEndpoint(ctx: AzureMLContext, name: string, edit: (body: OnlineEndpoint) => void, o: LroWaitOptions = {}): Promise<OnlineEndpoint> {
   const cur = await getEndpoint(ctx, name, o.signal);
   if (!cur) throw new UserError(`Online endpoint '${name}' no longer exists`);
   const body: OnlineEndpoint = {
@@ -153,11 +194,11 @@ export async function updateEndpoint(ctx: AzureMLContext, name: string, edit: (b
     },
   };
   edit(body);
-  return putEndpoint(ctx, name, body, { signal: o.signal });
+  return putEndpoint(ctx, name, body, o);
 }
 
 /** Set an endpoint's traffic (deployments absent from `traffic` get 0); returns the traffic the service reports. */
-export async function setTraffic(ctx: AzureMLContext, name: string, traffic: Record<string, number>, o: { signal?: AbortSignal } = {}): Promise<Record<string, number>> {
+export async function setTraffic(ctx: AzureMLContext, name: string, traffic: Record<string, number>, o: LroWaitOptions = {}): Promise<Record<string, number>> {
   const after = await updateEndpoint(ctx, name, (b) => { b.properties.traffic = { ...traffic }; }, o);
   return { ...(after.properties.traffic ?? {}) };
 }
@@ -172,15 +213,15 @@ export const MIRROR_API_VERSION = '2023-04-01';
  * (operation in progress) is retried like putEndpoint. Returns the mirror the service then reports; when the endpoint
  * already mirrors exactly that, nothing is sent.
  */
-export async function setMirrorTraffic(ctx: AzureMLContext, name: string, mirror: Record<string, number>, o: { signal?: AbortSignal; conflictWaitMs?: number } = {}): Promise<Record<string, number>> {
+export async function setMirrorTraffic(ctx: AzureMLContext, name: string, mirror: Record<string, number>, o: LroWaitOptions & { conflictWaitMs?: number } = {}): Promise<Record<string, number>> {
   const c: AzureMLContext = { ...ctx, signal: o.signal ?? ctx.signal };
   const what = `mirror traffic of online endpoint '${name}'`;
   const url = wsPath(ctx.ws, `/onlineEndpoints/${encodeURIComponent(name)}`);
   const opts = { apiVersion: MIRROR_API_VERSION };
   const nonZero = (m: Record<string, number> | undefined) => Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => v > 0));
   const same = (a: Record<string, number>, b: Record<string, number>) => JSON.stringify(Object.entries(nonZero(a)).map(([k, v]) => [k.toLowerCase(), v]).sort()) === JSON.stringify(Object.entries(nonZero(b)).map(([k, v]) => [k.toLowerCase(), v]).sort());
-  const until = Date.now() + (o.conflictWaitMs ?? 120_000);
-  for (let attempt = 1; ; attempt++) {
+  const conflict = conflictWaiter(o, c.signal);
+  for (;;) {
     const cur = await armSend<any>(c, 'GET', url, undefined, opts);
     if (cur.status === 404) throw new UserError(`Online endpoint '${name}' no longer exists`);
     if (cur.status < 200 || cur.status >= 300) { const e = parseArmError(cur.body); throw armFailure(cur.status, e.code, e.message, what); }
@@ -197,31 +238,32 @@ export async function setMirrorTraffic(ctx: AzureMLContext, name: string, mirror
       },
     };
     const put = await armSend<any>(c, 'PUT', url, body, opts);
-    if (put.status === 409 && Date.now() < until) { await abortableSleep(Math.min(1000 * attempt, 5000), c.signal); continue; }
+    if (put.status === 409 && await conflict(put.headers['retry-after'])) continue;
     if (put.status < 200 || put.status >= 300) { const e = parseArmError(put.body); throw armFailure(put.status, e.code, e.message, what); }
     const op = put.headers['azure-asyncoperation'];
-    if (op) await waitForOperation(c, op, what, parseRetryAfter(put.headers['retry-after']));
+    if (op) await waitForOperation(c, op, what, put, o);
     const after = await armSend<any>(c, 'GET', url, undefined, opts);
     if (after.status < 200 || after.status >= 300) { const e = parseArmError(after.body); throw armFailure(after.status, e.code, e.message, what); }
     return { ...(after.body?.properties?.mirrorTraffic ?? {}) };
   }
 }
 
-/** Poll an Azure-AsyncOperation status URL until Succeeded (Failed/Canceled → AzureError with the operation's error). */
-async function waitForOperation(ctx: AzureMLContext, statusUrl: string, what: string, firstWaitMs?: number): Promise<void> {
-  let wait = firstWaitMs ?? 0;
-  for (;;) {
-    await abortableSleep(wait, ctx.signal);
+/**
+ * Poll an Azure-AsyncOperation status URL on the shared schedule until Succeeded (Retry-After honoured when sent;
+ * Failed/Canceled → AzureError with the operation's error). `put` is the initial response (its Retry-After counts).
+ */
+async function waitForOperation(ctx: AzureMLContext, statusUrl: string, what: string, put: { headers: Record<string, string> }, o: LroWaitOptions): Promise<void> {
+  const first = { done: false, status: 'Accepted', retryAfterMs: parseRetryAfter(put.headers['retry-after']) };
+  await waitForLro(what, first, async () => {
     const r = await armSend<any>(ctx, 'GET', statusUrl);
     if (r.status < 200 || r.status >= 300) { const e = parseArmError(r.body); throw armFailure(r.status, e.code, e.message, what); }
     const status = String(r.body?.status ?? '');
-    if (/^succeeded$/i.test(status)) return;
     if (/^(failed|canceled|cancelled)$/i.test(status)) {
       const e = r.body?.error ?? {};
       throw new AzureError(`${what} failed: ${oneLine([e.code, e.message].filter(Boolean).join('. ')) || status}`, 400, e.code);
     }
-    wait = parseRetryAfter(r.headers['retry-after']) ?? LRO_POLL_MS;
-  }
+    return { done: /^succeeded$/i.test(status), status, retryAfterMs: parseRetryAfter(r.headers['retry-after']) };
+  }, { ...o, signal: ctx.signal });
 }
 
 export async function listDeployments(ctx: AzureMLContext, endpoint: string, signal?: AbortSignal): Promise<OnlineDeployment[]> {
@@ -244,26 +286,28 @@ export async function getDeployment(ctx: AzureMLContext, endpoint: string, name:
   }
 }
 
-export async function putDeployment(ctx: AzureMLContext, endpoint: string, name: string, body: OnlineDeployment, signal?: AbortSignal): Promise<OnlineDeployment> {
+export async function putDeployment(ctx: AzureMLContext, endpoint: string, name: string, body: OnlineDeployment, o: LroWaitOptions = {}): Promise<OnlineDeployment> {
+  const what = `deployment '${name}' of online endpoint '${endpoint}'`;
   try {
-    return await ctx.client.onlineDeployments.beginCreateOrUpdateAndWait(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, body, opts(ctx, signal));
+    return await sdkLro(ctx, what, (so) => ctx.client.onlineDeployments.beginCreateOrUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, body, so), o);
   } catch (err) {
-    throw lroError(err, `deployment '${name}' of online endpoint '${endpoint}'`);
+    throw lroError(err, what);
   }
 }
 
 /** Replace a deployment's tags only (ARM PATCH, PartialMinimalTrackedResourceWithSku: no redeployment). */
-export async function updateDeploymentTags(ctx: AzureMLContext, endpoint: string, name: string, tags: Record<string, string>, signal?: AbortSignal): Promise<OnlineDeployment> {
+export async function updateDeploymentTags(ctx: AzureMLContext, endpoint: string, name: string, tags: Record<string, string>, o: LroWaitOptions = {}): Promise<OnlineDeployment> {
+  const what = `tags of deployment '${name}' of online endpoint '${endpoint}'`;
   try {
-    return await ctx.client.onlineDeployments.beginUpdateAndWait(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, { tags }, opts(ctx, signal));
+    return await sdkLro(ctx, what, (so) => ctx.client.onlineDeployments.beginUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, { tags }, so), o);
   } catch (err) {
-    throw lroError(err, `tags of deployment '${name}' of online endpoint '${endpoint}'`);
+    throw lroError(err, what);
   }
 }
 
-export async function deleteDeployment(ctx: AzureMLContext, endpoint: string, name: string, signal?: AbortSignal): Promise<void> {
+export async function deleteDeployment(ctx: AzureMLContext, endpoint: string, name: string, o: LroWaitOptions = {}): Promise<void> {
   try {
-    await ctx.client.onlineDeployments.beginDeleteAndWait(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, opts(ctx, signal));
+    await sdkLro(ctx, `deleting deployment '${name}' of online endpoint '${endpoint}'`, (so) => ctx.client.onlineDeployments.beginDelete(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, so), o);
   } catch (err) {
     throw lroError(err, `deleting deployment '${name}' of online endpoint '${endpoint}'`);
   }

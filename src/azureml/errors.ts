@@ -16,14 +16,44 @@ export function oneLine(text: string, max = 700): string {
   return first.length > max ? first.slice(0, max - 1) + '…' : first;
 }
 
-/** Parse an ARM error body `{"error":{"code","message"}}` (or a bare `{code,message}`). */
-export function parseArmError(body: unknown): { code?: string; message?: string } {
+export interface ArmErrorDetail { code?: string; message?: string; target?: string }
+
+/**
+ * Parse an ARM error body `{"error":{"code","message","target","details":[…]}}` (or a bare `{code,message}`).
+ * `message` names the cause: the service's top message is often generic ("The specified resource was not found.",
+ * "Request is invalid and/or missing fields.") and the reason is in `details[]` (ARM common-types ErrorDetail: code,
+ * message, target, nested details), as in the recorded 404 of a model listing (Azure/azure-sdk-assets
+ * python/sdk/ml/azure-ai-ml/tests/recordings/model/e2etests/test_model.pyTestModeltest_crud_file.json, api-version
+ * 2023-08-01-preview, kept in test/fixtures/third-party/azure-sdk-assets/). So the message is
+ * `<message> (cause: <detail code>: <detail message> [field <target>]; …)`; `summary` is the service's own message.
+ */
+export function parseArmError(body: unknown): { code?: string; message?: string; target?: string; details: ArmErrorDetail[]; summary?: string } {
   let b: any = body;
   if (typeof b === 'string') {
-    try { b = JSON.parse(b); } catch { return { message: b }; }
+    try { b = JSON.parse(b); } catch { return { message: b, summary: b, details: [] }; }
   }
   const e = b?.error ?? b;
-  return { code: typeof e?.code === 'string' ? e.code : undefined, message: typeof e?.message === 'string' ? e.message : undefined };
+  const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v : undefined);
+  const code = str(e?.code), summary = str(e?.message), target = str(e?.target);
+  const details: ArmErrorDetail[] = [];
+  const walk = (list: unknown, depth: number) => {
+    if (!Array.isArray(list) || depth > 3) return;
+    for (const d of list) {
+      if (details.length >= 5) return;
+      const item = { code: str(d?.code), message: str(d?.message), target: str(d?.target) };
+      const dup = details.some((x) => x.code === item.code && x.message === item.message && x.target === item.target);
+      // a detail the top message already quotes adds nothing (unless it names a field)
+      const quoted = !!item.message && !!summary && summary.includes(item.message) && !item.target;
+      if ((item.message || item.target) && !dup && !quoted) details.push(item);
+      walk(d?.details, depth + 1);
+    }
+  };
+  walk(e?.details, 0);
+  const field = (t?: string) => (t ? ` [field ${t}]` : '');
+  const causes = details.map((d) => oneLine(`${d.code ? `${d.code}: ` : ''}${d.message ?? ''}`.replace(/: $/, ''), 300) + field(d.target));
+  const head = summary !== undefined ? oneLine(summary, 400) + field(target) : target ? `invalid field ${target}` : undefined;
+  const message = causes.length ? `${head ? `${head} ` : ''}(cause: ${causes.join('; ')})` : head;
+  return { code, message, target, details, summary };
 }
 
 /**

@@ -14,6 +14,7 @@ import { armGetOptional, armRequest, listAll } from './arm';
 import { UserError } from '../pipeline';
 import { datastoreUri, prepareLocalAsset, uploadPreparedAsset, type PreparedAsset } from './storage';
 import { wsPath } from './workspace';
+import { environmentDifferences } from './normalize';
 import { inlineEnvironmentVersion, type AssetKind, type InlineEnvironment } from './yamlSpec';
 import type { ComponentVersionRequest, SpecResolver } from './jobSpec';
 
@@ -127,11 +128,10 @@ export class AzureAssetResolver implements SpecResolver {
     const id = `${this.wsPath}/environments/${v.name}/versions/${v.version}`;
     const existing = await this.get<{ properties?: Record<string, unknown> }>(id, `environment ${v.name}:${v.version}`);
     if (existing) {
-      const p = existing.properties ?? {};
-      for (const k of ['image', 'condaFile'] as const) {
-        if ((v.body.properties[k] ?? null) !== (p[k] ?? null)) {
-          throw this.err(`environment ${v.name}:${v.version} already exists with a different ${k}; give the inline environment another version (at ${env.source})`);
-        }
+      // the service rewrites what it stores (a YAML conda file reads back as JSON): compare meaning (normalize.ts)
+      const diff = environmentDifferences(v.body.properties, existing.properties ?? {});
+      if (diff.length) {
+        throw this.err(`environment ${v.name}:${v.version} already exists with a different ${diff.join(' and ')}; give the inline environment another version (at ${env.source})`);
       }
       return id;
     }

@@ -469,10 +469,12 @@ function parseNode(src: YamlSource, p: KeyPath, key: string, m: Record<string, u
     }
   } else {
     const par: Record<string, unknown> = {};
-    for (const k of ['input_data', 'mini_batch_size', 'logging_level', 'partition_keys']) {
+    for (const k of ['input_data', 'logging_level', 'partition_keys']) {
       const s = optString(src, [...p, k], m[k]);
       if (s !== undefined) par[k] = s;
     }
+    const mbs = miniBatchSize(src, [...p, 'mini_batch_size'], m.mini_batch_size);
+    if (mbs !== undefined) par.mini_batch_size = mbs;
     for (const k of ['max_concurrency_per_instance', 'mini_batch_error_threshold', 'error_threshold']) {
       const n = optInt(src, [...p, k], m[k], k === 'max_concurrency_per_instance' ? 1 : -1);
       if (n !== undefined) par[k] = n;
@@ -492,6 +494,19 @@ function parseNode(src: YamlSource, p: KeyPath, key: string, m: Record<string, u
     }
   }
   return node;
+}
+
+/**
+ * A parallel step's mini_batch_size as azure-ai-ml sends it: an integer — a number of files, or a size in bytes from
+ * `<n>kb|mb|gb` (azure-ai-ml 1.4.0 entities/_builders/parallel.py, Parallel.__init__: regex ^\d+([kKmMgG][bB])*$,
+ * units ×1024).
+ */
+export function miniBatchSize(src: YamlSource, p: KeyPath, v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  const m = typeof v === 'string' ? /^\s*(\d+)\s*(?:([kKmMgG])[bB])?\s*$/.exec(v) : null;
+  if (!m) throw src.error(p, `must be a number of files or a size such as 10kb, 10mb or 1gb (got ${describe(v)})`);
+  return Number(m[1]) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase()] ?? 1);
 }
 
 function parseParallelTask(src: YamlSource, p: KeyPath, v: unknown): NonNullable<ComponentSpec['parallel']> {
@@ -1075,26 +1090,31 @@ async function componentSpecBody(rec: Recorder, c: ComponentSpec): Promise<Recor
     const env = await resolveEnvironment(rec, c.parallel.environment);
     task.environment = env.startsWith('/subscriptions/') ? `azureml:${env}` : env;
     Object.assign(spec, c.parallel.rest, { task });
+    // the component carries mini_batch_size as text (azure-ai-ml's ParallelComponent), the node as an integer
+    if (typeof spec.mini_batch_size === 'number') spec.mini_batch_size = String(spec.mini_batch_size);
   }
   spec._source = c.file ? 'YAML.COMPONENT' : 'YAML.JOB';
   return spec;
 }
 
-async function ensureComponent(rec: Recorder, c: ComponentSpec): Promise<string> {
+async function ensureComponent(rec: Recorder, c: ComponentSpec): Promise<{ id: string; spec: Record<string, unknown> }> {
   const spec = await componentSpecBody(rec, c);
   // anonymous component, versioned by content (what `az ml` does for components defined in a pipeline job)
   const version = hash(JSON.stringify({ ...spec, name: undefined, version: undefined }));
   spec.name = 'azureml_anonymous';
   spec.version = version;
-  return rec.ensureComponent({
+  const id = await rec.ensureComponent({
     name: 'azureml_anonymous',
     version,
     body: { properties: stripUndef({ componentSpec: spec, description: c.description, tags: c.tags, isAnonymous: true }) },
   });
+  return { id, spec };
 }
 
 async function buildNode(rec: Recorder, spec: PipelineJobSpec, node: PipelineNodeSpec): Promise<Record<string, unknown>> {
   let componentId: string;
+  let inlineTask: Record<string, unknown> | undefined;
+  let source = 'YAML.JOB';
   if (node.component.kind === 'inline') {
     const comp = node.component.component;
     if (!comp.file && (comp.command || comp.parallel)) {
@@ -1111,7 +1131,13 @@ async function buildNode(rec: Recorder, spec: PipelineJobSpec, node: PipelineNod
       for (const k of Object.keys(node.inputs)) if (!(k in comp.inputs)) throw new JobSpecError(`${node.inputs[k].at}: step '${node.key}' sets input '${k}', which component ${comp.file ? path.basename(comp.file) : ''} does not define (it has: ${Object.keys(comp.inputs).join(', ') || 'none'})`);
       for (const k of Object.keys(node.outputs)) if (!(k in comp.outputs)) throw new JobSpecError(`${node.outputs[k].at}: step '${node.key}' sets output '${k}', which component ${comp.file ? path.basename(comp.file) : ''} does not define (it has: ${Object.keys(comp.outputs).join(', ') || 'none'})`);
     }
-    componentId = await ensureComponent(rec, comp);
+    const made = await ensureComponent(rec, comp);
+    componentId = made.id;
+    // an inline parallel step sends its task on the node too, code and environment resolved (azure-ai-ml 1.4.0
+    // Parallel._picked_fields_from_dict_to_rest_object includes 'task')
+    if (comp.parallel && !comp.file) inlineTask = made.spec.task as Record<string, unknown>;
+    // a step whose component comes from a file is YAML.COMPONENT (BaseNode._source = its component's _source)
+    if (comp.file) source = 'YAML.COMPONENT';
   } else {
     const r = node.component.ref;
     componentId = r.kind === 'arm' ? r.id : r.kind === 'registry' ? r.uri : r.kind === 'asset' ? await rec.resolveAsset('components', assetRefText(r)) : node.component.text;
@@ -1128,7 +1154,7 @@ async function buildNode(rec: Recorder, spec: PipelineJobSpec, node: PipelineNod
   if (computeId) rest.computeId = computeId;
   rest.inputs = await nodeInputs(rec, node.inputs);
   rest.outputs = nodeOutputs(node.outputs);
-  rest._source = 'YAML.JOB';
+  rest._source = source;
   rest.componentId = componentId;
   if (node.resources) rest.resources = snake(node.resources);
   if (node.distribution) rest.distribution = snake(node.distribution);
@@ -1136,6 +1162,7 @@ async function buildNode(rec: Recorder, spec: PipelineJobSpec, node: PipelineNod
   if (node.environmentVariables) rest.environment_variables = node.environmentVariables;
   if (node.identity) rest.identity = snake(node.identity);
   if (node.parallel) Object.assign(rest, node.parallel);
+  if (inlineTask) rest.task = inlineTask;
   return rest;
 }
 

@@ -8,6 +8,9 @@ import { getContainerClient, getDatastoreInfo } from './storage';
 import { wsPath } from './workspace';
 import { authorizedRequest, serviceBaseUrl } from './mlflow';
 import { UserError } from '../pipeline';
+import { PollSchedule, parseRetryAfter, type PollScheduleOptions } from './poll';
+
+export { parseRetryAfter } from './poll';
 
 export const JOB_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
 export const TERMINAL_STATUSES = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
@@ -39,18 +42,13 @@ export async function readJob(ctx: AzureMLContext, name: string): Promise<{ job?
   throw armFailure(res.status, code, message, `job '${name}'`);
 }
 
-export function parseRetryAfter(v: string | undefined): number | undefined {
-  if (!v) return undefined;
-  const s = Number(v);
-  if (Number.isFinite(s)) return Math.max(0, s * 1000);
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? Math.max(0, t - Date.now()) : undefined;
-}
-
 /** Create the job (Jobs_CreateOrUpdate with a body built by jobSpec.buildJobBody). */
 export async function createJob(ctx: AzureMLContext, name: string, body: { properties: Record<string, unknown> }): Promise<JobResource> {
   return armRequest<JobResource>(ctx, 'PUT', jobPath(ctx, name), body, { what: `job '${name}'` });
 }
+
+/** Status reads while following a cancellation (bounded by its short wait). */
+export const CANCEL_POLL: PollScheduleOptions = { initialMs: 250, factor: 1.5, maxMs: 2000 };
 
 /**
  * Request cancellation (POST …/cancel, a long-running operation) at once and follow it for at most `waitMs`; every
@@ -68,10 +66,11 @@ export async function cancelJob(ctx: AzureMLContext, name: string, waitMs = 20_0
   const deadline = started + waitMs;
   const location = res.headers['location'] ?? res.headers['azure-asyncoperation'];
   let status: string | undefined;
-  let delay = 250;
+  // the shared schedule, shortened: the agent kills a cancelled task seconds later (0.25 s ×1.5 → 2 s)
+  const sched = new PollSchedule(CANCEL_POLL);
   try {
     for (;;) {
-      const { job } = await readJob(cctx, name);
+      const { job, retryAfterMs } = await readJob(cctx, name);
       status = job?.properties.status;
       if (!job || (status && TERMINAL_STATUSES.has(status))) return { status, confirmed: true };
       if (location) {
@@ -83,8 +82,7 @@ export async function cancelJob(ctx: AzureMLContext, name: string, waitMs = 20_0
       }
       const left = deadline - Date.now();
       if (left <= 0) break;
-      await new Promise((r) => setTimeout(r, Math.min(delay, left)));
-      delay = Math.min(delay * 1.5, 2000);
+      await new Promise((r) => setTimeout(r, Math.min(sched.nextAfter(retryAfterMs), left)));
     }
   } catch (err) {
     if (!cctx.signal?.aborted) throw err; // out of time: report what was last seen

@@ -5,6 +5,7 @@ import type { ModelContainer, ModelVersion, ModelVersionProperties } from '@azur
 import { createHash } from 'node:crypto';
 import type { AzureMLContext } from './context';
 import { azureCall, mapAzureError, statusOf } from './errors';
+import { azuremlUriKey, sameDatastoreUri } from './normalize';
 
 export type { ModelVersion, ModelVersionProperties };
 
@@ -25,13 +26,8 @@ export function contentKey(modelType: string, modelUri: string): string {
   return createHash('md5').update(`${modelType}\n${normalizeUri(modelUri)}`).digest('hex');
 }
 
-/** Compare model URIs ignoring a trailing slash and the case of the fixed azureml:// segments. */
-export function normalizeUri(uri: string): string {
-  let u = uri.trim().replace(/\/+$/, '');
-  u = u.replace(/^azureml:\/\/subscriptions\/([^/]+)\/resource[gG]roups\/([^/]+)\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/([^/]+)\//i,
-    (_m, s, rg, w) => `azureml://subscriptions/${s.toLowerCase()}/resourcegroups/${rg.toLowerCase()}/workspaces/${w.toLowerCase()}/`);
-  return u;
-}
+/** Model URIs compared as the service rewrites them (normalize.ts datastore-uri-case); the content key depends on it. */
+export const normalizeUri = azuremlUriKey;
 
 function modelWhat(ctx: AzureMLContext, name: string, version?: string): string {
   return version ? `model '${name}' version ${version} in workspace '${ctx.ws.workspace}'` : `model '${name}' in workspace '${ctx.ws.workspace}'`;
@@ -125,12 +121,12 @@ export async function createOrUpdateModelVersion(ctx: AzureMLContext, name: stri
     ctx.client.modelVersions.createOrUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, name, version, { properties: props }, { abortSignal: ctx.signal }));
 }
 
-/** True when an existing version holds the same content (same type + same URI). */
+/** True when an existing version holds the same content (same type + same URI, as the service rewrites it: normalize.ts). */
 export function sameContent(v: ModelVersion, modelType: string, modelUri: string): boolean {
   const p = v.properties ?? ({} as ModelVersionProperties);
   if ((p.modelType ?? 'custom_model') !== modelType) return false;
   if (p.properties?.[CONTENT_KEY_PROPERTY] === contentKey(modelType, modelUri)) return true;
-  return !!p.modelUri && normalizeUri(p.modelUri) === normalizeUri(modelUri);
+  return !!p.modelUri && sameDatastoreUri(p.modelUri, modelUri);
 }
 
 /**

@@ -4,7 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { InputError, UserError, lineageTags, type PipelineContext } from '../pipeline';
-import { getWorkspace, studioUrl, type AzureMLContext, type WorkspaceRef } from '../azureml';
+import { getWorkspace, studioUrl, wsPath, type AzureMLContext, type WorkspaceRef } from '../azureml';
+import { MUTABLE_JOB_PROPS, jobDefinitionDifferences } from '../azureml/normalize';
 import { buildJobBody, parseJobYaml, JobSpecError, type JobSpec, type SpecResolver } from '../azureml/jobSpec';
 import {
   JOB_NAME_PATTERN, JobLogReader, RUNNING_STATUSES, TERMINAL_STATUSES, cancelJob, createJob, getRunDetails, readJob,
@@ -12,6 +13,10 @@ import {
 } from '../azureml/jobs';
 import { AzureAssetResolver } from '../azureml/jobResolver';
 import { MlflowClient, type RunSummary } from '../azureml/mlflow';
+import { PollSchedule, realClock, type Clock, type PollScheduleOptions } from '../azureml/poll';
+
+// the poll schedule is shared with every other status poll (src/azureml/poll.ts); re-exported for the job's tests and bench
+export { DEFAULT_POLL, PollSchedule, readsInDuration, realClock, type Clock, type PollScheduleOptions } from '../azureml/poll';
 
 export const MODES = ['submit', 'waitExisting'] as const;
 export type Mode = (typeof MODES)[number];
@@ -53,17 +58,6 @@ export interface JobOps extends WaitOps {
   newResolver(): SpecResolver & { commit(onStep?: (what: string, i: number, n: number) => void): Promise<void>; pending: unknown[] };
   createJob(name: string, body: { properties: Record<string, unknown> }): Promise<JobResource>;
 }
-
-export interface Clock { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> }
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) => new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
-    signal?.addEventListener('abort', done, { once: true });
-  }),
-};
 
 export interface JobDeps {
   ops: JobOps;
@@ -121,57 +115,11 @@ export function azureJobOps(ctx: AzureMLContext, log?: Log): JobOps {
   };
 }
 
-// ---------------------------------------------------------------------------------------------- poll schedule
-
-export interface PollScheduleOptions {
-  initialMs: number;
-  factor: number;
-  maxMs: number;
-  /** after this long without a status change the cap rises to `idleMaxMs` (a long job costs fewer reads) */
-  idleAfterMs?: number;
-  idleMaxMs?: number;
-}
-/**
- * 1 s ×1.5 → 10 s; after 10 min of one status → 20 s. A job-hour costs ~215 reads (a 15 s loop: 240); a status change
- * is noticed within ~2 s early on, within 10 s for the first 10 min of a status, within 20 s after that.
- */
-export const DEFAULT_POLL: PollScheduleOptions = { initialMs: 1000, factor: 1.5, maxMs: 10_000, idleAfterMs: 600_000, idleMaxMs: 20_000 };
-
-/**
- * Delays between status reads: starts fast, grows ×factor to a cap, and to a higher cap once the status has not
- * changed for `idleAfterMs` (counted as the sum of the delays handed out); `reset()` on every status change.
- */
-export class PollSchedule {
-  private cur: number;
-  private since = 0;
-  constructor(readonly opts: PollScheduleOptions = DEFAULT_POLL) { this.cur = opts.initialMs; }
-  next(): number {
-    const d = this.cur;
-    this.since += d;
-    const idle = this.opts.idleAfterMs !== undefined && this.opts.idleMaxMs !== undefined && this.since >= this.opts.idleAfterMs;
-    const cap = idle ? Math.max(this.opts.maxMs, this.opts.idleMaxMs!) : this.opts.maxMs;
-    this.cur = Math.min(cap, this.cur * this.opts.factor);
-    return d;
-  }
-  reset(): void { this.cur = this.opts.initialMs; this.since = 0; }
-}
-
 /** How long the task waits for Canceled after requesting cancellation on pipeline cancel: the agent sends SIGINT,
  *  then SIGTERM 7.5 s later and kills the process 2.5 s after that (azure-pipelines-agent ProcessInvoker). */
 export const CANCEL_WAIT_ON_SIGNAL_MS = 3000;
 /** …and on the task's own timeout (nothing kills the task then). */
 export const CANCEL_WAIT_ON_TIMEOUT_MS = 30_000;
-
-/** Number of reads the schedule makes in `durationMs` of one unchanged status (analytic, for the benchmark). */
-export function readsInDuration(durationMs: number, opts: PollScheduleOptions = DEFAULT_POLL): number {
-  const s = new PollSchedule(opts);
-  let t = 0, n = 0;
-  for (;;) {
-    t += s.next();
-    if (t > durationMs) return n;
-    n++;
-  }
-}
 
 const STATUS_PROGRESS: Record<string, number> = {
   NotStarted: 0, Starting: 5, Provisioning: 10, Queued: 10, Preparing: 20, Running: 50, Finalizing: 90, CancelRequested: 95,
@@ -242,19 +190,13 @@ export function defaultJobName(ctx: PipelineContext, body: { properties?: Record
 
 // ---------------------------------------------------------------------------------------------- comparison
 
-const MUTABLE_JOB_PROPS = new Set(['description', 'tags', 'properties', 'isArchived', 'status', 'services']);
-
-/** Keys of `mine` (a job body's properties) that an existing job does not carry identically ([] = same definition). */
-export function definitionDifferences(mine: Record<string, unknown>, theirs: Record<string, unknown>): string[] {
-  const same = (a: unknown, b: unknown): boolean => {
-    if (a === undefined || a === null) return true;
-    if (typeof a === 'string' && typeof b === 'string') return a === b || (/^(\/subscriptions\/|azureml:)/i.test(a) && a.toLowerCase() === b.toLowerCase());
-    if (typeof a !== 'object') return a === b || String(a) === String(b);
-    if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, k) => same(x, b[k]));
-    if (!b || typeof b !== 'object') return false;
-    return Object.entries(a as Record<string, unknown>).every(([k, v]) => same(v, (b as Record<string, unknown>)[k]));
-  };
-  return Object.keys(mine).filter((k) => !MUTABLE_JOB_PROPS.has(k) && !same(mine[k], theirs[k]));
+/**
+ * Keys of `mine` (a job body's properties) that an existing job does not carry with the same meaning ([] = same
+ * definition), after the service's rewrites (azureml/normalize.ts owns the rules). `workspacePath`: the task's workspace, in
+ * which a short `azureml:<name>:<version>` names the same asset as its ARM id.
+ */
+export function definitionDifferences(mine: Record<string, unknown>, theirs: Record<string, unknown>, workspacePath = ''): string[] {
+  return jobDefinitionDifferences(mine, theirs, workspacePath);
 }
 
 // ---------------------------------------------------------------------------------------------- waiting
@@ -334,7 +276,7 @@ export async function waitForJob(name: string, o: WaitOptions): Promise<WaitOutc
     const status = job?.properties.status;
     if (status && TERMINAL_STATUSES.has(status)) break;
     if (job) {
-      const delay = Math.max(sched.next(), retryAfterMs ?? 0);
+      const delay = sched.nextAfter(retryAfterMs);
       const until = Math.min(clock.now() + delay, deadline);
       await clock.sleep(Math.max(0, until - clock.now()), o.signal);
     }
@@ -408,7 +350,7 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
     name = v.jobName ?? spec.name ?? defaultJobName(deps.context, built.body);
     const existing = (await ops.readJob(name)).job;
     if (existing) {
-      const diff = definitionDifferences(built.body.properties, existing.properties);
+      const diff = definitionDifferences(built.body.properties, existing.properties, wsPath(ops.ws));
       if (diff.length) {
         throw new InputError('jobName', `job '${name}' already exists in workspace '${ops.ws.workspace}' with a different definition (${diff.join(', ')} differ); choose another job name`);
       }

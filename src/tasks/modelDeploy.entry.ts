@@ -5,6 +5,7 @@ import {
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
+import { lroProgressLine } from '../azureml/poll';
 import { createReleaseGovernance, parseModelId } from '../devops/governance';
 import { buildModelCard, readEvaluationFile } from './modelCard';
 import { azureDeployOps, deployModel, deploySummary, modelFromRelease, parseExpectedResponse, parseTrafficSteps, type DeployInputs } from './modelDeploy';
@@ -72,7 +73,7 @@ runTask(async (signal) => {
   const governance = createReleaseGovernance({ context, environmentId: getVariable('Release.EnvironmentId'), azureml: ctx, log: { info, warning }, updateReleaseName, signal });
   let approvals: Awaited<ReturnType<NonNullable<typeof governance>['approvals']>> = [];
   const result = await deployModel(inputs, {
-    ops: azureDeployOps(ctx), log: { info, warning, debug, section }, progress, context, signal,
+    ops: azureDeployOps(ctx, { onProgress: (p) => info(lroProgressLine(p)) }), log: { info, warning, debug, section }, progress, context, signal,
     governance: governance && { approvals: async () => (approvals = await governance.approvals()), onDeployed: (i) => governance.onDeployed(i) },
   });
 

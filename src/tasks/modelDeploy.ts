@@ -32,12 +32,14 @@ import {
   listDeployments, putDeployment, putEndpoint, scoreOnce, setMirrorTraffic, setTraffic, updateDeploymentTags, updateEndpoint,
   type DeploymentInfo, type EndpointInfo, type EndpointKind, type ScoreResult,
 } from '../azureml/endpoints';
+import type { LroWaitOptions } from '../azureml/poll';
 import {
   DeploymentSpecError, buildOnlineDeploymentBody, buildOnlineEndpointBody, deploymentSpecFromInputs, parseAuthMode,
   parseOnlineDeploymentYaml, parseOnlineEndpointYaml,
   type DeploymentResolver, type OnlineDeploymentSpec, type OnlineEndpointSpec, type ProbeInput,
 } from '../azureml/deploymentSpec';
 import { AzureDeploymentResolver } from '../azureml/deploymentResolver';
+import { deploymentDifferences as normalizedDeploymentDifferences, isoDurationMs } from '../azureml/normalize';
 
 // ---------------------------------------------------------------------------------------------------------- types
 
@@ -641,56 +643,14 @@ async function checkScoringCode(input: string, codeDir: string, script: string):
   try { if (!(await fsp.stat(f)).isFile()) throw new Error(); } catch { throw new InputError(input, `scoring script '${script}' was not found in ${codeDir}`); }
 }
 
-/** ISO 8601 duration (PT10S, PT0.5S, PT1M30S, P1DT2H) → milliseconds; undefined when it is not one */
-export function isoDurationMs(text: unknown): number | undefined {
-  if (typeof text === 'number') return text;
-  const m = typeof text === 'string' ? /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(text.trim()) : null;
-  if (!m || text === 'P' || /T$/i.test(String(text).trim())) return undefined;
-  const [d, h, min, sec] = m.slice(1).map((x) => Number(x ?? 0));
-  return Math.round((((d! * 24 + h!) * 60 + min!) * 60 + sec!) * 1000);
-}
-
-/** Azure ML's values for what a deployment body leaves out (az ml online-deployment reference). */
-const PROBE_DEFAULTS = { initialDelay: 10_000, period: 10_000, timeout: 2_000, failureThreshold: 30, successThreshold: 1 };
-const REQUEST_DEFAULTS = { requestTimeout: 5_000, maxConcurrentRequestsPerInstance: 1, maxQueueWait: 500 };
-
-function effective(defaults: Record<string, number>, given: Record<string, unknown> | undefined): Record<string, number | string> {
-  const out: Record<string, number | string> = {};
-  for (const [k, def] of Object.entries(defaults)) {
-    const v = given?.[k];
-    if (v === undefined || v === null) { out[k] = def; continue; }
-    const n = typeof v === 'number' ? v : /^(initialDelay|period|timeout|requestTimeout|maxQueueWait)$/.test(k) ? isoDurationMs(v) : Number(v);
-    out[k] = n === undefined || Number.isNaN(n) ? String(v) : n;
-  }
-  return out;
-}
+export { isoDurationMs };
 
 /**
- * What differs between an existing deployment and the body we would PUT (empty: the same): model, code, environment,
- * instance type/count, variables, probes and request settings (the service's defaults for what a side leaves out).
+ * What differs between an existing deployment and the body we would PUT (empty: the same), after the service's
+ * rewrites and defaults (azureml/normalize.ts owns the rules). `workspacePath`: the workspace of short asset references.
  */
-export function deploymentDifferences(d: DeploymentInfo, body: Record<string, any>): string[] {
-  const p = body.properties ?? {};
-  const eq = (a?: string, b?: string) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
-  const out: string[] = [];
-  if (!eq(d.model, p.model)) out.push('model');
-  if (!eq(d.codeId, p.codeConfiguration?.codeId) || (p.codeConfiguration && d.scoringScript !== p.codeConfiguration.scoringScript)) out.push('scoring code');
-  if (!eq(d.environmentId, p.environmentId)) out.push('environment');
-  if (p.instanceType !== undefined && !eq(d.instanceType, p.instanceType)) out.push('instance type');
-  if ((body.sku?.capacity ?? 1) !== (d.instanceCount ?? 1)) out.push('instance count');
-  const ev = (m?: Record<string, string>) => JSON.stringify(Object.entries(m ?? {}).sort());
-  if (ev(d.environmentVariables) !== ev(p.environmentVariables)) out.push('environment variables');
-  const settings: Array<[string, Record<string, number>, Record<string, unknown> | undefined, Record<string, unknown> | undefined]> = [
-    ['livenessProbe', PROBE_DEFAULTS, d.livenessProbe, p.livenessProbe],
-    ['readinessProbe', PROBE_DEFAULTS, d.readinessProbe, p.readinessProbe],
-    ['requestSettings', REQUEST_DEFAULTS, d.requestSettings, p.requestSettings],
-  ];
-  for (const [name, defaults, have, want] of settings) {
-    const a = effective(defaults, have), b = effective(defaults, want);
-    const changed = Object.keys(defaults).filter((k) => a[k] !== b[k]);
-    if (changed.length) out.push(`${name} (${changed.map((k) => `${k} ${a[k]} → ${b[k]}`).join(', ')})`);
-  }
-  return out;
+export function deploymentDifferences(d: DeploymentInfo, body: Record<string, any>, workspacePath = ''): string[] {
+  return normalizedDeploymentDifferences(d, body, workspacePath);
 }
 
 /** Does an existing deployment already hold what we would PUT? */
@@ -796,7 +756,7 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
   body.tags = { ...govTags, ...(body.tags ?? {}) };
 
   const existingDep = deployments.find((d) => d.name.toLowerCase() === depName.toLowerCase());
-  const differences = existingDep ? deploymentDifferences(existingDep, body) : [];
+  const differences = existingDep ? deploymentDifferences(existingDep, body, wsPath(ops.ws)) : [];
   const same = existingDep ? !differences.length && existingDep.provisioningState === 'Succeeded' : false;
   const liveShare = Object.entries(trafficBefore).find(([k]) => k.toLowerCase() === depName.toLowerCase())?.[1] ?? 0;
   if (existingDep && !same && liveShare > 0) {
@@ -1168,7 +1128,11 @@ export function deploySummary(r: DeployResult): string {
 
 // ---------------------------------------------------------------------------------------------------------- Azure ops
 
-export function azureDeployOps(ctx: AzureMLContext): DeployOps {
+/**
+ * `lro`: how endpoint/deployment operations are waited for (poll.ts: shared back-off schedule, Retry-After, progress
+ * through `onProgress` — the entry logs it; tests inject a clock).
+ */
+export function azureDeployOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): DeployOps {
   let location: string | undefined;
   return {
     ws: ctx.ws,
@@ -1182,19 +1146,19 @@ export function azureDeployOps(ctx: AzureMLContext): DeployOps {
       return { id: c.id, name: c.name, computeType: c.properties?.computeType ?? 'unknown', instanceTypes: types, defaultInstanceType: def };
     },
     getEndpoint: async (name, signal) => { const e = await getEndpoint(ctx, name, signal); return e ? endpointInfo(e) : undefined; },
-    createEndpoint: async (name, body) => endpointInfo(await putEndpoint(ctx, name, body as unknown as OnlineEndpoint)),
+    createEndpoint: async (name, body) => endpointInfo(await putEndpoint(ctx, name, body as unknown as OnlineEndpoint, lro)),
     updateEndpoint: async (name, ch) => endpointInfo(await updateEndpoint(ctx, name, (b) => {
       if (ch.authMode) b.properties.authMode = ch.authMode;
       if (ch.description !== undefined) b.properties.description = ch.description;
       if (ch.tags) b.tags = ch.tags;
-    })),
+    }, lro)),
     listDeployments: async (ep, signal) => (await listDeployments(ctx, ep, signal)).map(deploymentInfo),
     getDeployment: async (ep, name) => { const d = await getDeployment(ctx, ep, name); return d ? deploymentInfo(d) : undefined; },
-    putDeployment: async (ep, name, body) => deploymentInfo(await putDeployment(ctx, ep, name, body as unknown as OnlineDeployment)),
-    updateDeploymentTags: async (ep, name, tags) => deploymentInfo(await updateDeploymentTags(ctx, ep, name, tags)),
-    deleteDeployment: (ep, name) => deleteDeployment(ctx, ep, name),
-    setTraffic: (ep, t, signal) => setTraffic(ctx, ep, t, { signal }),
-    setMirrorTraffic: (ep, m, signal) => setMirrorTraffic(ctx, ep, m, { signal }),
+    putDeployment: async (ep, name, body) => deploymentInfo(await putDeployment(ctx, ep, name, body as unknown as OnlineDeployment, lro)),
+    updateDeploymentTags: async (ep, name, tags) => deploymentInfo(await updateDeploymentTags(ctx, ep, name, tags, lro)),
+    deleteDeployment: (ep, name) => deleteDeployment(ctx, ep, name, lro),
+    setTraffic: (ep, t, signal) => setTraffic(ctx, ep, t, { ...lro, signal }),
+    setMirrorTraffic: (ep, m, signal) => setMirrorTraffic(ctx, ep, m, { ...lro, signal }),
     credential: async (ep, authMode) => (authMode === 'Key' ? (await endpointKeys(ctx, ep)).primaryKey : await endpointToken(ctx, ep)),
     logs: (ep, dep, tail, signal) => getDeploymentLogs(ctx, ep, dep, { tail, signal }),
     score: (uri, body, o) => scoreOnce(uri, body, { ...o, proxy: ctx.proxy }),

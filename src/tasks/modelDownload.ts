@@ -1,7 +1,9 @@
 // AzureMLModelDownload@1: resolve a model version (given, latest, or latest carrying a tag) and optionally download
-// its files. Also the download task the "Azure ML model" release artifact injects: the server passes every artifact
-// input by id (connection, resourceGroup, workspace, definition, defaultVersionType, defaultVersionSpecific) plus
-// `version`, `downloadPath` and `itemPattern`.
+// its files. Also the download task the "Azure ML model" release artifact injects: the server passes the artifact's
+// inputs by id (connection, resourceGroup, workspace, definition) plus `version`, `downloadPath` and `itemPattern`.
+// A non-draft release's artifact data has defaultVersionType/defaultVersionSpecific stripped (Azure DevOps Server
+// 2022 ReleaseBuilderBase.PopulateArtifactData, see test/helpers/artifactHarness.ts), so the release's `version`
+// decides; the defaultVersion* fallback below serves callers that still pass them.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { ModelVersion } from '@azure/arm-machinelearning';

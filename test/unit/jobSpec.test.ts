@@ -230,6 +230,8 @@ test('pipeline with file components: component files loaded relative to the YAML
   const train = [...components.values()].map((c: any) => c.properties.componentSpec).find((s) => s.display_name === 'Train');
   assert.equal(train.inputs.learning_rate.default, '0.01');
   assert.equal(train._source, 'YAML.COMPONENT');
+  // a step whose component is a file is YAML.COMPONENT too (azure-ai-ml: the node's _source is its component's)
+  assert.equal((body.properties as any).jobs.train_job._source, 'YAML.COMPONENT');
 });
 
 test('pipeline with an inline parallel step', async () => {
@@ -237,13 +239,31 @@ test('pipeline with an inline parallel step', async () => {
   const { body } = await buildJobBody(parseJobYaml(J('pipelines/iris-batch-prediction-using-parallel/pipeline.yml')), r);
   const n = (body.properties as any).jobs.batch_prediction;
   assert.equal(n.type, 'parallel');
-  assert.equal(n.mini_batch_size, '10kb');
+  // azure-ai-ml converts "10kb" to bytes: the node an integer, the component its text (compare-azure-ai-ml, issue 9)
+  assert.equal(n.mini_batch_size, 10240);
   assert.deepEqual(n.retry_settings, { max_retries: 2, timeout: 60 });
   assert.deepEqual(n.inputs.input_data, { job_input_type: 'mltable', uri: 'azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/datastores/workspaceblobstore/paths/LocalUpload/abc/neural-iris-mltable', mode: 'Direct' });
   const comp = [...components.values()][0] as any;
   assert.equal(comp.properties.componentSpec.type, 'parallel');
   assert.equal(comp.properties.componentSpec.task.entry_script, 'iris_prediction.py');
   assert.match(comp.properties.componentSpec.task.environment, /^azureml:\/subscriptions\/.*\/environments\/prs-env\/versions\/1$/);
+  assert.equal(comp.properties.componentSpec.mini_batch_size, '10240');
+  // the inline step sends its task on the node as well, code and environment resolved (as azure-ai-ml's Parallel node)
+  assert.deepEqual(n.task, comp.properties.componentSpec.task);
+  assert.match(n.task.code, /^azureml:\/subscriptions\/.*\/codes\//);
+  assert.equal(n.task.append_row_to, '${{outputs.job_output_file}}');
+  assert.equal(n._source, 'YAML.JOB');
+});
+
+test('parallel mini_batch_size: files as a number, sizes kb/mb/gb in bytes; anything else names the key', async () => {
+  const { r } = fakeResolver();
+  const file = J('pipelines/iris-batch-prediction-using-parallel/pipeline.yml');
+  const size = async (v: string) => ((await buildJobBody(parseJobYaml(file, { overrides: [`jobs.batch_prediction.mini_batch_size=${v}`] }), r)).body.properties as any).jobs.batch_prediction.mini_batch_size;
+  assert.equal(await size('10'), 10);
+  assert.equal(await size('2MB'), 2 * 1024 * 1024);
+  assert.equal(await size('1gb'), 1024 ** 3);
+  assert.throws(() => parseJobYaml(file, { overrides: ['jobs.batch_prediction.mini_batch_size=10 files'] }),
+    (e: unknown) => e instanceof JobSpecError && /mini_batch_size/.test(e.message) && /10kb/.test(e.message));
 });
 
 test('overrides: inputs, compute, environment variables, experiment, pipeline step inputs', async () => {

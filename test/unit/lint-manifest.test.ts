@@ -48,6 +48,30 @@ function writeJson(file: string, v: unknown) {
   fs.writeFileSync(file, JSON.stringify(v, null, 2));
 }
 
+/** A valid artifact type, shaped like the first-party ones (TeamCity/ExternalTfs in microsoft/azure-pipelines-extensions). */
+const ARTIFACT_PROPERTIES = () => ({
+  name: 'AzureMLModel', downloadTaskId: DOWNLOAD_ID, endpointTypeId: 'azurerm', artifactType: 'Package',
+  inputDescriptors: [
+    { id: 'connection', inputMode: 'combo', hasDynamicValueInformation: true, validation: { isRequired: true, dataType: 'string' } },
+    { id: 'definition', inputMode: 'combo', hasDynamicValueInformation: true, dependencyInputIds: ['connection'], validation: { isRequired: true, dataType: 'string' } },
+    { id: 'defaultVersionType', inputMode: 'combo', hasDynamicValueInformation: false, validation: { isRequired: true, dataType: 'string' },
+      values: { defaultValue: 'latestType', isLimitedToPossibleValues: true, possibleValues: [{ value: 'latestType', displayValue: 'Latest' }, { value: 'specificVersionType', displayValue: 'Specific version' }] } },
+    { id: 'defaultVersionSpecific', inputMode: 'combo', hasDynamicValueInformation: true, dependencyInputIds: ['connection', 'definition', 'defaultVersionType'],
+      validation: { isRequired: true, dataType: 'string' }, properties: { visibleRule: 'defaultVersionType == specificVersionType' } },
+  ],
+  dataSourceBindings: [
+    { target: 'definition', endpointId: '{{connection}}', endpointUrl: '{{#nextLink}}{{{nextLink}}}{{/nextLink}}{{^nextLink}}{{{endpoint.url}}}models{{/nextLink}}', resultSelector: 'jsonpath:$.value[*]',
+      resultTemplate: '{ "Value": "{{{name}}}", "DisplayValue": "{{{name}}}" }', initialContextTemplate: '{"nextLink": ""}',
+      callbackContextTemplate: '{"nextLink": "{{{response.nextLink}}}"}', callbackRequiredTemplate: '{{isTokenPresent response.nextLink}}' },
+    { target: 'defaultVersionSpecific', endpointUrl: '{{{endpoint.url}}}models/{{{definition}}}/versions', resultSelector: 'jsonpath:$.value[*]', resultTemplate: '{ "Value": "{{{name}}}" }' },
+    { target: 'versions', endpointUrl: '{{{endpoint.url}}}models/{{{definition}}}/versions', resultSelector: 'jsonpath:$.value[*]', resultTemplate: '{ "Value": "{{{name}}}" }' },
+    { target: 'artifactSourceVersionUrl', resultTemplate: 'https://ml.azure.com/model/{{{definition}}}:{{{version}}}/details' },
+  ],
+});
+const ART = (e: any) => e.contributions[2].properties;
+const artInput = (e: any, id: string) => ART(e).inputDescriptors.find((i: any) => i.id === id);
+const artBinding = (e: any, t: string) => ART(e).dataSourceBindings.find((b: any) => b.target === t);
+
 /** A valid two-task extension tree. */
 function makeTree(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lint-manifest-'));
@@ -71,7 +95,7 @@ function makeTree(): string {
     contributions: [
       { id: 'register-task', type: 'ms.vss-distributed-task.task', targets: ['ms.vss-distributed-task.tasks'], properties: { name: 'tasks/AzureMLModelRegisterV1' } },
       { id: 'download-task', type: 'ms.vss-distributed-task.task', targets: ['ms.vss-distributed-task.tasks'], properties: { name: 'tasks/AzureMLModelDownloadV1' } },
-      { id: 'model-artifact', type: 'ms.vss-releaseartifact.release-artifact-type', targets: ['ms.vss-releaseartifact.artifact-types'], properties: { name: 'AzureMLModel', downloadTaskId: DOWNLOAD_ID, inputDescriptors: [{ id: 'connection' }, { id: 'definition' }] } },
+      { id: 'model-artifact', type: 'ms.vss-releaseartifact.release-artifact-type', targets: ['ms.vss-releaseartifact.artifact-types'], properties: ARTIFACT_PROPERTIES() },
     ],
   });
   return dir;
@@ -135,6 +159,25 @@ const defects: Array<{ name: string; seed: (dir: string) => void; expect: RegExp
   { name: 'downloadTaskId pointing nowhere', seed: (d) => edit(EXT(d), (e) => { e.contributions[2].properties.downloadTaskId = '11111111-2222-3333-4444-555555555555'; }), expect: /contribution "model-artifact" downloadTaskId "11111111-2222-3333-4444-555555555555" is not the id of a packaged task/ },
   { name: 'downloadTaskId of an unpackaged task', seed: (d) => edit(EXT(d), (e) => { e.files = e.files.filter((f: any) => f.path !== 'tasks/AzureMLModelDownloadV1'); }), expect: /downloadTaskId .* is not the id of a packaged task/ },
   { name: 'download task connection not fed by the artifact', seed: (d) => edit(EXT(d), (e) => { e.contributions[2].properties.inputDescriptors[0].id = 'azureSubscription'; }), expect: /download task tasks\/AzureMLModelDownloadV1 input "connection" \(connectedService:AzureRM\) has no artifact inputDescriptor of the same id/ },
+  // release-artifact-type rules A1–A5 (sources in scripts/lint-manifest.mjs)
+  { name: 'artifact: dependent input without a binding (A1)', seed: (d) => edit(EXT(d), (e) => { artInput(e, 'defaultVersionType').dependencyInputIds = ['connection', 'definition']; }),
+    expect: /contribution "model-artifact" input "defaultVersionType" depends on connection, definition but has no dataSourceBinding: .*static values are lost/ },
+  { name: 'artifact: top-level visibleRule (A2)', seed: (d) => edit(EXT(d), (e) => { const i = artInput(e, 'defaultVersionSpecific'); i.visibleRule = i.properties.visibleRule; delete i.properties; }),
+    expect: /input "defaultVersionSpecific" has a top-level visibleRule, which the server drops: write it as "properties": \{ "visibleRule": "defaultVersionType == specificVersionType" \}/ },
+  { name: 'artifact: properties.visibleRule naming an unknown input (A2)', seed: (d) => edit(EXT(d), (e) => { artInput(e, 'defaultVersionSpecific').properties.visibleRule = 'versionKind == specific'; }),
+    expect: /input "defaultVersionSpecific" properties\.visibleRule refers to unknown input "versionKind"/ },
+  { name: 'artifact: callbackRequiredTemplate not reading response.* (A3)', seed: (d) => edit(EXT(d), (e) => { artBinding(e, 'definition').callbackRequiredTemplate = '{{#nextLink}}true{{/nextLink}}'; }),
+    expect: /dataSourceBinding "definition" callbackRequiredTemplate does not read the page/ },
+  { name: 'artifact: callbackContextTemplate not reading response.* (A3)', seed: (d) => edit(EXT(d), (e) => { artBinding(e, 'definition').callbackContextTemplate = '{"nextLink": "{{{nextLink}}}"}'; }),
+    expect: /dataSourceBinding "definition" callbackContextTemplate does not read the page/ },
+  { name: 'artifact: endpointUrl writing {{.}} (A3)', seed: (d) => edit(EXT(d), (e) => { artBinding(e, 'definition').endpointUrl = '{{#nextLink}}{{{.}}}{{/nextLink}}{{^nextLink}}{{{endpoint.url}}}models{{/nextLink}}'; }),
+    expect: /dataSourceBinding "definition" endpointUrl writes \{\{\.\}\}/ },
+  { name: 'artifact: link binding rendering JSON (A4)', seed: (d) => edit(EXT(d), (e) => { artBinding(e, 'artifactSourceVersionUrl').resultTemplate = '{ "Url": "https://ml.azure.com/model/{{{definition}}}" }'; }),
+    expect: /dataSourceBinding "artifactSourceVersionUrl" resultTemplate must render a bare absolute URL/ },
+  { name: 'artifact: connection without dynamic values (A5)', seed: (d) => edit(EXT(d), (e) => { delete artInput(e, 'connection').hasDynamicValueInformation; }),
+    expect: /input "connection" must have "hasDynamicValueInformation": true/ },
+  { name: 'artifact: connection with dataType guid (A5)', seed: (d) => edit(EXT(d), (e) => { artInput(e, 'connection').validation.dataType = 'guid'; }),
+    expect: /input "connection" must have validation\.dataType "string" \(got "guid"\)/ },
   { name: 'duplicate contribution id', seed: (d) => edit(EXT(d), (e) => { e.contributions[1].id = 'register-task'; }), expect: /contribution "register-task" is declared twice/ },
   { name: 'task folder without contribution', seed: (d) => edit(EXT(d), (e) => { e.contributions.splice(0, 1); }), expect: /tasks\/AzureMLModelRegisterV1 has a task\.json but no ms\.vss-distributed-task\.task contribution/ },
   { name: 'task folder not in files', seed: (d) => edit(EXT(d), (e) => { e.files = e.files.filter((f: any) => f.path !== 'tasks/AzureMLModelRegisterV1'); }), expect: /contribution "register-task": tasks\/AzureMLModelRegisterV1 is not covered by any "files" entry/ },
