@@ -231,8 +231,9 @@ function suite(): void {
       const res = await c.sendRequest(createPipelineRequest({ url, method: 'PUT', body: JSON.stringify({ properties: { modelUri: 42, isArchived: 'maybe' } }), headers: undefined }));
       assert.equal(res.status, 400);
       const err = JSON.parse(res.bodyAsText!).error;
-      assert.equal(err.code, 'BadRequest');
-      assert.match(err.message, /modelUri|isArchived/);
+      assert.equal(err.code, 'UserError');
+      assert.equal(err.message, 'Request is invalid and/or missing fields.');
+      assert.match(err.details.map((d: any) => d.message).join('\n'), /modelUri|isArchived/);
       await assert.rejects(c.modelContainers.get(...ws(), 'badbody'), (e: any) => e.statusCode === 404);
     });
 
@@ -285,7 +286,7 @@ function suite(): void {
       assert.ok(box.requests.some((r) => r.status === 429) || box.requests.some((r) => r.status >= 500) || box.requests.some((r) => r.status === 0));
     });
 
-    test('LRO helper: Azure-AsyncOperation goes InProgress → Succeeded, Location gives the result', async () => {
+    test('LRO helper: Azure-AsyncOperation goes Updating → Succeeded, Location gives the result', async () => {
       const route = '/subscriptions/:sub/resourceGroups/:rg/providers/Microsoft.MachineLearningServices/workspaces/:ws/lroProbe/:name';
       box.ctx.arm.router.add('POST', route, (req) => box.ctx.lro.accepted(req, { durationMs: 300, work: async () => ({ done: req.params.name }) }));
       box.ctx.arm.router.add('DELETE', route, (req) => box.ctx.lro.accepted(req, { work: () => { throw new Error('boom'); } }));
@@ -296,7 +297,7 @@ function suite(): void {
       assert.equal(r.status, 202);
       const status = r.headers.get('azure-asyncoperation')!, loc = r.headers.get('location')!;
       assert.ok(status.startsWith(box.armUrl) && loc.startsWith(box.armUrl));
-      assert.equal((await json(await fetch(status, { headers: h }))).status, 'InProgress');
+      assert.equal((await json(await fetch(status, { headers: h }))).status, 'Updating', 'the service reads Updating while it runs');
       assert.equal((await fetch(loc, { headers: h })).status, 202);
       await new Promise((res) => setTimeout(res, 400));
       assert.equal((await json(await fetch(status, { headers: h }))).status, 'Succeeded');
@@ -409,7 +410,8 @@ function suite(): void {
       assert.equal(box.clientId, clientId);
       const c = mlClient();
       const v = await c.modelVersions.get(...ws(), 'paged-model', '23');
-      assert.equal((v.properties as any).modelUri, modelUri(23));
+      // stored as the service stores it: `resourcegroups` in the request reads back `resourceGroups` (arm/models.ts)
+      assert.equal((v.properties as any).modelUri, modelUri(23).replace('/resourcegroups/', '/resourceGroups/'));
       assert.equal((await c.modelContainers.get(...ws(), 'paged-model')).properties.latestVersion, '23');
       const d = await c.datastores.get(...ws(), 'workspaceblobstore');
       assert.equal((d.properties as any).endpoint, `localhost:${box.azurite.proxyPort}`, 'refreshed to this start\'s proxy');

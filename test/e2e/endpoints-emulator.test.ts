@@ -32,11 +32,14 @@ async function armCall(w: World, method: string, p: string, body?: unknown): Pro
   return { status: r.status, headers: r.headers, json };
 }
 
+/** terminal statuses of an operation (the service reads `Updating` while it runs) */
+const TERMINAL_OP = /^(Succeeded|Failed|Canceled)$/;
+
 /** poll an Azure-AsyncOperation URL until it is terminal; returns the final status body */
 async function waitOp(w: World, op: string, timeoutMs = 30_000): Promise<any> {
   const t0 = Date.now();
   let st = await armCall(w, 'GET', op);
-  while (st.json.status === 'InProgress' && Date.now() - t0 < timeoutMs) { await new Promise((r) => setTimeout(r, 100)); st = await armCall(w, 'GET', op); }
+  while (!TERMINAL_OP.test(st.json.status) && Date.now() - t0 < timeoutMs) { await new Promise((r) => setTimeout(r, 100)); st = await armCall(w, 'GET', op); }
   return st.json;
 }
 
@@ -126,7 +129,7 @@ describe('managed online endpoint', () => {
     const op = put.headers.get('azure-asyncoperation');
     assert.match(op ?? '', /mfeOperationsStatus/);
     let st = await arm('GET', op!);
-    for (let i = 0; i < 50 && st.json.status === 'InProgress'; i++) { await new Promise((r) => setTimeout(r, 50)); st = await arm('GET', op!); }
+    for (let i = 0; i < 50 && !TERMINAL_OP.test(st.json.status); i++) { await new Promise((r) => setTimeout(r, 50)); st = await arm('GET', op!); }
     assert.equal(st.json.status, 'Succeeded');
     const ep = await client.onlineEndpoints.get(rg, ws, 'ep-blue-green');
     assert.equal(ep.properties.provisioningState, 'Succeeded');
@@ -380,20 +383,22 @@ describe('Kubernetes online endpoint', () => {
 });
 
 describe('timing model and emulator restarts', () => {
-  test('without fastLro: Creating is observable, the operation reports InProgress with Retry-After; state and hosts survive a restart', async () => {
+  test('without fastLro: Creating is observable, the operation reports Updating without Retry-After (as the service); state and hosts survive a restart', async () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'endpoints-restart-'));
     let w = await makeWorld({ fastLro: false, stateDir });
     try {
       const put = await armCall(w, 'PUT', `${w.wsPath}/onlineEndpoints/ep-slow`, { location: w.box.location, properties: { authMode: 'Key' } });
       assert.equal(put.status, 201);
-      assert.equal(put.headers.get('retry-after'), '1');
+      assert.equal(put.headers.get('retry-after'), null, 'the service sends no Retry-After');
+      assert.equal(put.headers.get('x-ms-async-operation-timeout'), 'PT30M');
       const op = put.headers.get('azure-asyncoperation')!;
       const st = await armCall(w, 'GET', op);
-      assert.equal(st.json.status, 'InProgress');
+      assert.equal(st.json.status, 'Updating');
+      assert.equal(st.headers.get('retry-after'), null);
       assert.equal((await w.client.onlineEndpoints.get(w.rg, w.ws, 'ep-slow')).properties.provisioningState, 'Creating');
       const t0 = Date.now();
       let s2 = st;
-      while (s2.json.status === 'InProgress' && Date.now() - t0 < 15_000) { await new Promise((r) => setTimeout(r, 200)); s2 = await armCall(w, 'GET', op); }
+      while (!TERMINAL_OP.test(s2.json.status) && Date.now() - t0 < 15_000) { await new Promise((r) => setTimeout(r, 200)); s2 = await armCall(w, 'GET', op); }
       assert.equal(s2.json.status, 'Succeeded');
       assert.ok(Date.now() - t0 >= 1000, 'endpoint creation took no time without fastLro');
 

@@ -134,18 +134,18 @@ describe('command jobs', () => {
     const name = `train-${randomUUID().slice(0, 8)}`;
     const put = await arm('PUT', `${wsPath}/jobs/${name}`, trainJob('0.5'));
     assert.equal(put.status, 201, JSON.stringify(put.json));
-    assert.equal(put.json.properties.status, 'NotStarted');
+    assert.equal(put.json.properties.status, 'Starting', 'the service answers a new command job with Starting');
     assert.match(put.json.properties.services.Studio.endpoint, new RegExp(`/runs/${name}\\?wsid=`));
     assert.equal(put.json.properties.services.Tracking.endpoint, (await arm('GET', wsPath)).json.properties.mlFlowTrackingUri);
 
     const { job, seen } = await waitJob(name);
     assert.equal(job.properties.status, 'Completed', `statuses: ${seen.join(' → ')}`);
-    const order = ['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing', 'Completed'];
+    const order = ['Starting', 'Queued', 'Preparing', 'Running', 'Finalizing', 'Completed'];
     assert.deepEqual(seen.map((s) => order.indexOf(s)).filter((i) => i < 0), [], `unknown status in ${seen.join(',')}`);
     assert.deepEqual([...seen].sort((a, b) => order.indexOf(a) - order.indexOf(b)), seen, `out of order: ${seen.join(' → ')}`);
     assert.ok(seen.includes('Running'), seen.join(','));
     const history = jobStatusHistory(box.ctx, job.id);
-    assert.deepEqual(history.map((h) => h.status), ['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing', 'Completed']);
+    assert.deepEqual(history.map((h) => h.status), ['Starting', 'Queued', 'Preparing', 'Running', 'Finalizing', 'Completed']);
     assert.ok(Date.parse(history[5].time) >= Date.parse(history[0].time));
 
     // metrics over MLflow REST (run id = job name)

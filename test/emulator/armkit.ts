@@ -40,6 +40,11 @@ export function systemData(req: Req, existing?: SystemData): SystemData {
   };
 }
 
+/** the request's own resource URL with its api-version: what the service puts in `Location` when it answers a PUT */
+export function selfUrl(armUrl: string, req: Req): string {
+  return `${armUrl.replace(/\/$/, '')}${req.path}?api-version=${encodeURIComponent(req.query.get('api-version') ?? '2022-10-01')}`;
+}
+
 /** JSON body or 400 */
 export function requireBody(req: Req): Record<string, any> {
   if (req.body instanceof InvalidJson || req.body === undefined || typeof req.body !== 'object' || Array.isArray(req.body)) {
@@ -145,8 +150,14 @@ export function armPreHandler(ctx: EmulatorContext): PreHandler {
       }
       const v = ctx.validate(req.method, req.path, req.query, req.body);
       if (v && v.errors.length) {
-        return armError(400, 'BadRequest', `The request content is invalid for operation '${v.operationId}': ${v.errors.join('; ')}`, {
-          details: v.errors.map((message) => ({ code: 'InvalidRequestContent', message })),
+        // The service's shape for a body it refuses: code UserError, the fixed message "Request is invalid and/or
+        // missing fields." and the causes in details[] (code RequestInvalid). SOURCE: issue 9 (seen in Microsoft's SDK
+        // recordings; the exchange itself was not located for test/fixtures) and a body captured from the service in a
+        // public third-party test (getLogs with a bad containerType: details[0] = { code: 'RequestInvalid', message:
+        // 'The value provided is not a valid enum value. Field: containerType. …' }). ASSUMPTION: the wording of each
+        // detail is ours (the swagger validator's "<field>: <problem>").
+        return armError(400, 'UserError', 'Request is invalid and/or missing fields.', {
+          details: v.errors.map((message) => ({ code: 'RequestInvalid', message })),
         });
       }
     }

@@ -1,6 +1,6 @@
 // `npm run emulator [-- options]`: start Azure-in-a-box and keep it running until Ctrl-C.
 //   --state <dir>          state folder (default .azure-in-a-box/); kept across runs
-//   --fast-lro             LROs finish at once, no Retry-After
+//   --fast-lro             LROs finish at once
 //   --fault-rate <0..1>    probability of an injected fault per request (default 0 = off)
 //   --fault-kinds <list>   comma list of 429,500,503,drop (default all)
 //   --fault-hosts <list>   comma list of arm,entra,devops,mlflow,storage (default all)

@@ -78,7 +78,7 @@ export interface AzureInABox {
 export interface StartOptions {
   /** state folder (kept across restarts); default: a new temporary folder */
   stateDir?: string;
-  /** LROs finish at once and answer without Retry-After */
+  /** LROs finish at once (no LRO answer carries Retry-After either way: the service sends none) */
   fastLro?: boolean;
   /** folder of the long-lived test CA (default test/.output/ca) */
   caDir?: string;
@@ -233,7 +233,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
     const armUrl = arm.url;
     const ctx: EmulatorContext = {
       cloud: CLOUDS[opts.cloud ?? 'AzureCloud'],
-      store, validate: validateRequest, armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, ids,
+      store, validate: (m, p, q, b) => validateRequest(m, p, q, b, { rejectUnknownMembers: true }), armUrl, authorityHost: entra.url, devopsUrl: devops.url, collectionUri, ids,
       azurite: {
         port: azurite.port, account: AZURITE_ACCOUNT, key: AZURITE_KEY, blobEndpoint,
         proxyPort: storageProxy.port, datastoreEndpoint: `localhost:${storageProxy.port}`, clientBlobEndpoint: `http://127.0.0.1:${storageProxy.port}/${AZURITE_ACCOUNT}`,

@@ -20,7 +20,7 @@
 //   `${{parent.jobs.<s>.outputs.<o>}}` bindings; `${{parent.inputs.x}}` and `${{parent.outputs.x}}` are resolved.
 //   The first failing step fails the pipeline and the steps not yet run are Canceled. Steps of other types
 //   (parallel, sweep, spark …) are not executed: the pipeline fails, naming them.
-// Status progression: NotStarted → Queued → Preparing → Running → Finalizing → Completed | Failed; cancel:
+// Status progression (a sweep parent: Running from its PUT on, then Completed | Failed): Starting (what the PUT answers, arm/jobs.ts) → Queued → Preparing → Running → Finalizing → Completed | Failed; cancel:
 // CancelRequested → Canceled (the process group gets SIGTERM, then SIGKILL after timing.killGraceMs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,7 +34,7 @@ export const MAX_SWEEP_TRIALS = 6;
 export const MAX_SWEEP_CONCURRENCY = 2;
 
 export interface JobTiming {
-  /** NotStarted → Queued */ queueMs: number;
+  /** Starting → Queued */ queueMs: number;
   /** Queued → Preparing */ prepareMs: number;
   /** minimum time spent in Preparing (materialising takes what it takes) */ preparingMinMs: number;
   /** minimum time spent in Finalizing */ finalizeMs: number;
@@ -446,10 +446,11 @@ export class JobRunner {
     const wsId = wsIdOf(jobId);
     this.deps.mlflow.ensureJobRun(wsId, job.name, job.properties.experimentName ?? 'Default', job.properties.displayName ?? job.name, job.properties.tags ?? {});
     try {
-      await sleep(t.queueMs); this.checkCancel(h);
-      this.setStatus(jobId, 'Queued');
-      await sleep(t.prepareMs); this.checkCancel(h);
       const type = String(job.properties.jobType).toLowerCase();
+      await sleep(t.queueMs); this.checkCancel(h);
+      // a sweep (HyperDrive parent) is Running from its PUT on (arm/jobs.ts); its trials queue, not the parent
+      if (type !== 'sweep') this.setStatus(jobId, 'Queued');
+      await sleep(t.prepareMs); this.checkCancel(h);
       const limit = type === 'command' ? isoSeconds(job.properties.limits?.timeout) : undefined;
       if (limit) {
         const timer = setTimeout(() => { h.timedOut = limit; void this.cancel(jobId); }, limit * 1000);
@@ -666,8 +667,7 @@ export class JobRunner {
     const n = Math.max(1, Math.min(Number(limits.maxTotalTrials ?? MAX_SWEEP_TRIALS), MAX_SWEEP_TRIALS));
     const conc = Math.max(1, Math.min(Number(limits.maxConcurrentTrials ?? n), MAX_SWEEP_CONCURRENCY));
     const sets = sampleSearchSpace(p.searchSpace, p.samplingAlgorithm, n);
-    this.setStatus(job.id, 'Preparing');
-    this.setStatus(job.id, 'Running');
+    if (this.get(job.id)?.properties.status !== 'Running') this.setStatus(job.id, 'Running');
     const trial = p.trial ?? {};
     const results: Array<{ name: string; status: string; metric?: number }> = [];
     let next = 0;
@@ -897,7 +897,11 @@ async function copyPrefix(deps: RunnerDeps, from: BlobLocation, to: BlobLocation
 /** `services` of a job as the service returns them: Tracking (the workspace's MLflow URI) and Studio */
 export function servicesFor(job: JobResource, name = job.name, trackingUri?: string, tenantId?: string): Record<string, any> {
   const wsId = wsIdOf(job.id);
-  const studio = `https://ml.azure.com/runs/${encodeURIComponent(name)}?wsid=${wsId}${tenantId ? `&tid=${tenantId}` : ''}`;
+  // the service's Studio link: wsid with lower-case `resourcegroups` and no providers segment, no tid (command_job
+  // test_command_job_invalid_datastore.json and sweep_job test_sweep_job_submit_minimal.json, 2026-03)
+  void tenantId;
+  const wsid = wsId.replace(/^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/[^/]+\/workspaces\/([^/]+)$/i, '/subscriptions/$1/resourcegroups/$2/workspaces/$3');
+  const studio = `https://ml.azure.com/runs/${encodeURIComponent(name)}?wsid=${wsid}`;
   const s: Record<string, any> = { Studio: { jobServiceType: 'Studio', endpoint: studio, status: null, errorMessage: null, properties: null, port: null } };
   if (trackingUri) s.Tracking = { jobServiceType: 'Tracking', endpoint: trackingUri, status: null, errorMessage: null, properties: null, port: null };
   return s;

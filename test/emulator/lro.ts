@@ -1,14 +1,27 @@
 // Long-running operations the ARM way: `Azure-AsyncOperation` (status resource) + `Location` (result) headers.
 // Status: GET {armUrl}subscriptions/{sub}/providers/Microsoft.MachineLearningServices/locations/{loc}/mfeOperationsStatus/{id}
 // Result: GET {armUrl}subscriptions/{sub}/providers/Microsoft.MachineLearningServices/locations/{loc}/mfeOperationResults/{id}
+//
+// What the service does, from Microsoft's SDK recordings (test/fixtures/third-party/azure-sdk-assets/, see README there):
+//  - a long-running PUT (online endpoint / deployment) answers 201/200 with `Azure-AsyncOperation` (mfeOperationsStatus),
+//    `Location` = the resource's own URL, and `x-ms-async-operation-timeout: PT30M`; a DELETE answers 202 with
+//    `Azure-AsyncOperation`, `Location` = mfeOperationResults and the same timeout. No answer carries `Retry-After`,
+//    neither the PUT/DELETE nor the status reads (online_services test_online_deployment_create.json, 2025-02, and
+//    test_online_deployment.json, 2022-10).
+//  - the status resource reads `"status": "Updating"` while the operation runs, `"percentComplete": 0.0` (also once
+//    Succeeded) and, in 2025, `"endTime": "0001-01-01T00:00:00+00:00"` until it ends (the 2022 recording has no endTime).
+//    ASSUMPTION (no recording): the same running status for DELETE / POST operations and job cancel.
 import { randomUUID } from 'node:crypto';
 import type { Store } from './store';
 import { HttpError, armError, type Req, type Res, type Router } from './http';
+import { selfUrl } from './armkit';
 
 export type LroState = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
 export interface LroRecord {
   id: string; name: string; status: LroState; startTime: string; endTime?: string; percentComplete?: number;
   error?: { code: string; message: string };
+  /** what the status resource says while the operation runs (the service: 'Updating') */
+  runningStatus?: string;
   /** body answered by the Location (result) URL once Succeeded; undefined → 204 */
   result?: unknown;
   /** earliest time (ms) the operation may report a terminal state */
@@ -24,7 +37,14 @@ export interface LroBeginOptions {
   durationMs?: number;
   /** manual operations stay InProgress until complete(id, …) is called (e.g. jobs driven by a runner) */
   manual?: boolean;
+  /** `Location` header: the resource URL (PUT, as the service answers a create/update) instead of mfeOperationResults */
+  location?: 'resource' | 'result';
 }
+
+/** the service's `x-ms-async-operation-timeout` on every long-running answer (recordings above) */
+export const ASYNC_OPERATION_TIMEOUT = 'PT30M';
+/** endTime of a running operation in the 2025 recordings (.NET DateTimeOffset.MinValue) */
+const NOT_ENDED = '0001-01-01T00:00:00+00:00';
 
 export class Lro {
   private kind = 'operations';
@@ -37,19 +57,17 @@ export class Lro {
     return { status: `${base}/mfeOperationsStatus/${id}?api-version=${v}`, result: `${base}/mfeOperationResults/${id}?api-version=${v}` };
   }
 
-  /** headers every async answer carries */
-  private headers(req: Req, id: string): Record<string, string> {
+  /** headers every async answer carries (no Retry-After: the service sends none) */
+  private headers(req: Req, id: string, location: 'resource' | 'result'): Record<string, string> {
     const u = this.urls(req, id);
-    const h: Record<string, string> = { 'Azure-AsyncOperation': u.status, Location: u.result };
-    if (!this.fast) h['Retry-After'] = '1';
-    return h;
+    return { 'Azure-AsyncOperation': u.status, Location: location === 'resource' ? selfUrl(this.armUrl, req) : u.result, 'x-ms-async-operation-timeout': ASYNC_OPERATION_TIMEOUT };
   }
 
-  /** Start an operation; returns its id and the headers (Azure-AsyncOperation, Location, Retry-After unless fastLro). */
+  /** Start an operation; returns its id and the headers (Azure-AsyncOperation, Location, x-ms-async-operation-timeout). */
   begin(req: Req, opts: LroBeginOptions = {}): { id: string; headers: Record<string, string> } {
     const id = randomUUID();
     const duration = opts.durationMs ?? (this.fast ? 0 : 1500);
-    const rec: LroRecord = { id, name: id, status: 'InProgress', startTime: new Date().toISOString(), readyAt: Date.now() + duration };
+    const rec: LroRecord = { id, name: id, status: 'InProgress', runningStatus: 'Updating', startTime: new Date().toISOString(), readyAt: Date.now() + duration };
     this.store.put(this.kind, id, rec);
     if (!opts.manual) {
       void (async () => {
@@ -63,7 +81,7 @@ export class Lro {
         }
       })();
     }
-    return { id, headers: this.headers(req, id) };
+    return { id, headers: this.headers(req, id, opts.location ?? (req.method === 'PUT' ? 'resource' : 'result')) };
   }
 
   /** 202 Accepted with the LRO headers (typical answer for POST/DELETE) */
@@ -99,7 +117,6 @@ export class Lro {
       rec.error = rec.pending.error;
       rec.result = rec.pending.result;
       rec.endTime = new Date().toISOString();
-      rec.percentComplete = 100;
       delete rec.pending;
       this.store.put(this.kind, id, rec);
     }
@@ -112,16 +129,19 @@ export class Lro {
     router.add('GET', `${base}/mfeOperationsStatus/:id`, (req) => {
       const rec = this.get(req.params.id);
       if (!rec) return armError(404, 'ResourceNotFound', `Operation '${req.params.id}' was not found.`);
-      const body: Record<string, unknown> = { id: `${req.path}`, name: rec.name, status: rec.status, startTime: rec.startTime };
-      if (rec.endTime) body.endTime = rec.endTime;
-      if (rec.percentComplete !== undefined) body.percentComplete = rec.percentComplete;
+      // the recorded shape: status 'Updating' while running, endTime DateTimeOffset.MinValue until it ends, percentComplete 0.0
+      const running = rec.status === 'InProgress';
+      const body: Record<string, unknown> = {
+        id: `${req.path}`, name: rec.name, status: running ? (rec.runningStatus ?? 'Updating') : rec.status, startTime: rec.startTime,
+        endTime: rec.endTime ?? NOT_ENDED, percentComplete: rec.percentComplete ?? 0,
+      };
       if (rec.error) body.error = rec.error;
-      return { status: 200, headers: rec.status === 'InProgress' && !this.fast ? { 'Retry-After': '1' } : {}, body };
+      return { status: 200, body };
     });
     router.add('GET', `${base}/mfeOperationResults/:id`, (req) => {
       const rec = this.get(req.params.id);
       if (!rec) return armError(404, 'ResourceNotFound', `Operation '${req.params.id}' was not found.`);
-      if (rec.status === 'InProgress') return { status: 202, headers: { Location: this.urls(req, rec.id).result, ...(this.fast ? {} : { 'Retry-After': '1' }) } };
+      if (rec.status === 'InProgress') return { status: 202, headers: { Location: this.urls(req, rec.id).result } };
       if (rec.status === 'Failed' || rec.status === 'Canceled') return armError(400, rec.error?.code ?? 'OperationFailed', rec.error?.message ?? `Operation ${rec.status}.`);
       return rec.result === undefined ? { status: 204 } : { status: 200, body: rec.result };
     });

@@ -10,8 +10,11 @@
  *    the base means "the base's own properties" (`<name>~self`), so subtype chains do not recurse.
  *  - `readOnly` properties: never required, and their values are not checked (ARM ignores them in requests,
  *    and GET → edit → PUT round trips send them back).
- *  - `additionalProperties: false` on models is ignored (ARM ignores unknown properties, and fields newer
- *    than 2022-10-01 are sent through raw REST); `additionalProperties: <schema>` (maps) is honoured.
+ *  - unknown members: refused at api-version 2022-10-01 itself when the caller asks (`rejectUnknownMembers`, what
+ *    the box does: index.ts), accepted at a newer api-version that the box takes for one operation
+ *    (NEWER_API_VERSIONS: a newer version knows more fields). ASSUMPTION, from issue 9 ("unknown members are rejected,
+ *    not ignored", seen by its author in recorded traffic; the exchange itself was not located). Without the option
+ *    (unit tests), `additionalProperties: false` is ignored; `additionalProperties: <schema>` (maps) is always honoured.
  *  - `x-nullable: true` → null allowed; elsewhere null is a type error.
  *  - enums: the value set is strict; string comparison is case-insensitive (a .NET string-enum reader is, and
  *    the CLI's YAML spells several of these lower-case, e.g. sweep `goal: maximize`, so a lower-case value may
@@ -411,7 +414,7 @@ export const NEWER_API_VERSIONS: Record<string, string[]> = {
 };
 
 /** Validates a request; undefined when no operation in the spec matches method + path. */
-export function validateRequest(method: string, path: string, query: URLSearchParams | Record<string, string>, body: unknown): ValidationResult | undefined {
+export function validateRequest(method: string, path: string, query: URLSearchParams | Record<string, string>, body: unknown, opts: { rejectUnknownMembers?: boolean } = {}): ValidationResult | undefined {
   const q = new URLSearchParams(query instanceof URLSearchParams ? query : (query ?? {}));
   const inPath = path.indexOf('?');
   if (inPath >= 0) for (const [k, v] of new URLSearchParams(path.slice(inPath + 1))) if (!q.has(k)) q.set(k, v);
@@ -447,7 +450,8 @@ export function validateRequest(method: string, path: string, query: URLSearchPa
     if (body === undefined || body === null || body === '') {
       if (op.body.required) errors.push(`body: required (${op.body.name})`);
     } else {
-      errors.push(...validateBodyFor(op, body));
+      // unknown members are refused only at the spec's own api-version (a newer one may know them: NEWER_API_VERSIONS)
+      errors.push(...validateBodyFor(op, body, !!opts.rejectUnknownMembers && apiVersion === op.apiVersion));
     }
     mark('UserError', before);
   }

@@ -19,9 +19,10 @@
 // (AmlCompute) and `k8s-compute` (Kubernetes) — `cpu-cluster` is also the only compute the corpus jobs reference.
 // Also seeded for the corpus: the curated environment `AzureML-sklearn-1.5` (version 1, environmentType Curated) and the
 // data asset `local-folder-example` version 1.
+import YAML from 'yaml';
 import type { EmulatorContext } from '../context';
 import { fail, type Req, type Res, type Router } from '../http';
-import { RP, WS, childId, compareVersions, matchesKv, page, requireBody, requireWorkspace, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
+import { RP, WS, childId, compareVersions, matchesKv, page, requireBody, requireWorkspace, selfUrl, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
 
 export const KIND_COMPUTES = 'computes';
 export const ASSET_TYPES = ['codes', 'environments', 'components', 'data'] as const;
@@ -169,7 +170,7 @@ function registerAssetType(router: Router, ctx: EmulatorContext, type: (typeof A
       }
       // compare with the service's defaults applied to the new body too: an identical re-PUT that leaves osType/autoRebuild
       // out (the stored version has them filled in) is the same content → 200, as the real service answers
-      const changed = sameContent(type, old.properties, { ...withServiceDefaults(type, p), environmentType: old.properties.environmentType });
+      const changed = sameContent(type, old.properties, { ...withServiceDefaults(type, p, w), environmentType: old.properties.environmentType });
       if (changed) fail(400, 'UserError', `${label} ${name} with version ${version} is already registered and cannot be changed (property '${changed}').`);
       old.properties = { ...old.properties, description: p.description ?? old.properties.description, tags: p.tags ?? old.properties.tags, isArchived: p.isArchived ?? old.properties.isArchived };
       old.systemData = systemData(req, old.systemData);
@@ -177,11 +178,12 @@ function registerAssetType(router: Router, ctx: EmulatorContext, type: (typeof A
       return { status: 200, body: old };
     }
     ensureContainer(req, w, name);
-    const props: Record<string, any> = { description: null, tags: {}, properties: {}, isAnonymous: false, isArchived: false, ...withServiceDefaults(type, p) };
+    const props: Record<string, any> = { description: null, tags: {}, properties: {}, isAnonymous: false, isArchived: false, ...withServiceDefaults(type, p, w) };
     if (type === 'environments') props.environmentType = 'UserCreated';
     const rec: AssetResource = { id, name: version, type: `${RP}/workspaces/${type}/versions`, properties: JSON.parse(JSON.stringify(props)), systemData: systemData(req) };
     ctx.store.put(vKind, id, rec);
-    return { status: 201, body: rec };
+    // 201 + Location = the version's URL (environment version PUT in online_services test_online_deployment_create.json)
+    return { status: 201, headers: { Location: selfUrl(ctx.armUrl, req) }, body: rec };
   });
   router.add('DELETE', `${base}/:name/versions/:version`, (req) => {
     const w = requireWorkspace(ctx, req);
@@ -189,10 +191,41 @@ function registerAssetType(router: Router, ctx: EmulatorContext, type: (typeof A
   });
 }
 
-/** what the service fills in on a new version when the body leaves it out */
-function withServiceDefaults(type: string, p: Record<string, any>): Record<string, any> {
+/**
+ * What the service fills in or rewrites on a version it stores. Environments: osType Linux and autoRebuild Disabled
+ * when left out, and a condaFile sent as YAML text is stored (and read back) as the same document in indented JSON
+ * text: online_services test_online_deployment_create.json (2025-02, environment version PUT at 2023-04-01-preview:
+ * request `"condaFile": "channels:\n- conda-forge\n…"`, response `"condaFile": "{\n  \"channels\": [\n    \"conda-forge\"\n …"`).
+ * ASSUMPTION: the rewrite is the same at api-version 2022-10-01; text that is not a YAML mapping is kept as sent.
+ */
+function withServiceDefaults(type: string, p: Record<string, any>, w: WorkspaceRecord): Record<string, any> {
+  if (type === 'data') return typeof p.dataUri === 'string' ? { ...p, dataUri: serviceDataUri(p.dataUri, p.dataType, w) } : p;
   if (type !== 'environments') return p;
-  return { ...p, osType: p.osType ?? 'Linux', autoRebuild: p.autoRebuild ?? 'Disabled' };
+  const out: Record<string, any> = { ...p, osType: p.osType ?? 'Linux', autoRebuild: p.autoRebuild ?? 'Disabled' };
+  if (typeof p.condaFile === 'string') out.condaFile = condaFileAsJson(p.condaFile);
+  return out;
+}
+
+/**
+ * A data version's short datastore URI is stored in the long form, with a lower-case `resourcegroups` (unlike model
+ * versions, arm/models.ts), and a uri_folder's gains a trailing '/': dataset test_data.py test_create_uri_folder.json and
+ * test_create_uri_file.json (2026-03, api 2023-04-01-preview): `azureml://datastores/workspaceblobstore/paths/LocalUpload/…/tmp_folder`
+ * → `azureml://subscriptions/…/resourcegroups/…/workspaces/…/datastores/workspaceblobstore/paths/LocalUpload/…/tmp_folder/`.
+ * ASSUMPTIONS (not recorded): a long-form URI is kept as sent; mltable gets no trailing '/'.
+ */
+export function serviceDataUri(uri: string, dataType: unknown, w: WorkspaceRecord): string {
+  const m = /^azureml:\/\/datastores\/([^/]+)\/paths\/(.*)$/i.exec(uri);
+  if (!m) return uri;
+  let rest = m[2];
+  if (String(dataType).toLowerCase() === 'uri_folder' && !rest.endsWith('/')) rest += '/';
+  return `azureml://subscriptions/${w.subscriptionId}/resourcegroups/${w.resourceGroup}/workspaces/${w.name}/datastores/${m[1]}/paths/${rest}`;
+}
+
+/** conda YAML (or JSON) text → the JSON text the service stores (2-space indent, key order kept) */
+export function condaFileAsJson(text: string): string {
+  let doc: unknown;
+  try { doc = YAML.parse(text); } catch { return text; }
+  return doc && typeof doc === 'object' && !Array.isArray(doc) ? JSON.stringify(doc, null, 2) : text;
 }
 
 function normUri(u: string): string { return String(u).replace(/\/+$/, '').toLowerCase(); }

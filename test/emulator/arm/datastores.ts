@@ -72,7 +72,9 @@ export function register(router: Router, ctx: EmulatorContext): void {
     const d = ctx.store.get<DatastoreRecord>(KIND, childId(w, 'datastores', req.params.name));
     if (!d) fail(404, 'ResourceNotFound', `Datastore '${req.params.name}' was not found in workspace '${w.name}'.`);
     const secrets = d.properties.credentials?.secrets;
-    if (!secrets) fail(400, 'UserError', `Datastore '${d.name}' has no secrets (credentials type '${d.properties.credentials?.credentialsType ?? 'None'}').`);
+    // the service's answer for an identity-based datastore (credentialsType None): 400 UserError "No secrets for
+    // credentials of type None." with empty details (online_services test_online_deployment_create.json, 2025-02)
+    if (!secrets) fail(400, 'UserError', `No secrets for credentials of type ${d.properties.credentials?.credentialsType ?? 'None'}.`, { details: [] });
     return { status: 200, body: secrets };
   });
 }

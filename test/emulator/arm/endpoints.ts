@@ -104,6 +104,16 @@ export function durationMs(iso: string | undefined, def: number): number {
   return Math.round((((d * 24 + h) * 60 + mi) * 60 + s) * 1000);
 }
 
+/**
+ * systemData of online endpoints and deployments as the service returns it: createdAt, createdBy, lastModifiedAt only
+ * (no *ByType, no lastModifiedBy), in both recordings (online_services test_online_deployment.json 2022-10 and
+ * test_online_deployment_create.json 2025-02).
+ */
+function onlineSystemData(req: Req, existing?: { createdAt?: string; createdBy?: string }): { createdAt: string; createdBy: string; lastModifiedAt: string } {
+  const sd = systemData(req, existing as any);
+  return { createdAt: existing?.createdAt ?? sd.createdAt, createdBy: existing?.createdBy ?? sd.createdBy, lastModifiedAt: sd.lastModifiedAt };
+}
+
 function lowerKeys<T>(o: Record<string, T> | null | undefined): Map<string, [string, T]> {
   const m = new Map<string, [string, T]>();
   for (const [k, v] of Object.entries(o ?? {})) m.set(k.toLowerCase(), [k, v]);
@@ -192,6 +202,27 @@ async function downloadTo(ctx: EmulatorContext, loc: BlobLocation, destDir: stri
   return written;
 }
 
+/**
+ * What the service adds to a deployment's environmentVariables once it is provisioned (the PUT response still shows
+ * what was sent; the reads after Succeeded show these too): online_services test_online_deployment_create.json
+ * (2025-02): `AZUREML_MODEL_DIR: /var/azureml-app/azureml-models/<model>/<version>`, `AZUREML_ENTRY_SCRIPT: <scoringScript>`,
+ * `AML_APP_ROOT: /var/azureml-app/<code folder>` for a code folder `onlinescoring`.
+ * ASSUMPTIONS (no recording): without a model there is no AZUREML_MODEL_DIR, without code no AZUREML_ENTRY_SCRIPT /
+ * AML_APP_ROOT; a value the user set under one of these names is kept.
+ */
+function serviceEnvironmentVariables(a: { model?: { name: string; version: string }; code?: { uri: string }; props: any }, current: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (a.model) out.AZUREML_MODEL_DIR = `/var/azureml-app/azureml-models/${a.model.name}/${a.model.version}`;
+  const script = a.props.codeConfiguration?.scoringScript;
+  if (a.code && script) {
+    out.AZUREML_ENTRY_SCRIPT = String(script);
+    const folder = String(a.code.uri).replace(/\/+$/, '').split('/').pop() || 'app';
+    out.AML_APP_ROOT = `/var/azureml-app/${decodeURIComponent(folder)}`;
+  }
+  for (const k of Object.keys(current ?? {})) delete out[k];
+  return out;
+}
+
 // ------------------------------------------------------------------ the module
 export class OnlineEndpoints {
   readonly hosts: ScoringHosts;
@@ -241,9 +272,12 @@ export class OnlineEndpoints {
     const r = structuredClone(rec.resource);
     // mirrorTraffic is a 2023-04-01 field: older api-versions do not show it
     if (!mirrorApi(apiVersion)) delete r.properties.mirrorTraffic;
+    // scoringUri / swaggerUri are null until the first provisioning has succeeded (the create's 201 in both
+    // online_services recordings, 2022-10 and 2025-02)
     const base = await this.frontDoor.baseUrl();
-    r.properties.scoringUri = `${base}endpoints/${r.name}/score`;
-    r.properties.swaggerUri = `${base}endpoints/${r.name}/swagger.json`;
+    const provisioned = rec.resource.properties.provisioningState !== 'Creating';
+    r.properties.scoringUri = provisioned ? `${base}endpoints/${r.name}/score` : null;
+    r.properties.swaggerUri = provisioned ? `${base}endpoints/${r.name}/swagger.json` : null;
     r.properties.keys = null;
     return r;
   }
@@ -376,7 +410,7 @@ export class OnlineEndpoints {
         provisioningState: isNew ? 'Creating' : 'Updating',
         keys: null,
       },
-      systemData: systemData(req, prev?.resource.systemData),
+      systemData: onlineSystemData(req, prev?.resource.systemData),
     };
     if (body.sku) resource.sku = body.sku;
     const rec: EndpointRecord = { resource, keys, tokenSecret: prev?.tokenSecret ?? randomBytes(32).toString('hex') };
@@ -392,7 +426,8 @@ export class OnlineEndpoints {
     rec.busy = opId;
     rec.resource.properties.properties.AzureAsyncOperationUri = headers['Azure-AsyncOperation'];
     this.putEndpoint(rec);
-    return { status: isNew ? 201 : 200, headers: { 'Azure-AsyncOperation': headers['Azure-AsyncOperation'], ...(headers['Retry-After'] ? { 'Retry-After': headers['Retry-After'] } : {}) }, body: await this.view(rec, req.query.get('api-version') ?? undefined) };
+    // headers as recorded (lro.ts): Azure-AsyncOperation, Location = this endpoint's URL, x-ms-async-operation-timeout
+    return { status: isNew ? 201 : 200, headers, body: await this.view(rec, req.query.get('api-version') ?? undefined) };
   }
 
   private async getEndpointHandler(req: Req): Promise<Res> {
@@ -426,7 +461,7 @@ export class OnlineEndpoints {
     if (extra.length) fail(400, 'BadArgument', `Only tags and identity can be updated with PATCH; use PUT to change ${extra.join(', ')}.`);
     if (body.tags !== undefined) rec.resource.tags = body.tags ?? {};
     if (body.identity?.type) rec.resource.identity = { ...rec.resource.identity, ...body.identity };
-    rec.resource.systemData = systemData(req, rec.resource.systemData);
+    rec.resource.systemData = onlineSystemData(req, rec.resource.systemData);
     this.putEndpoint(rec);
     const view = await this.view(rec, req.query.get('api-version') ?? undefined);
     return this.ctx.lro.accepted(req, { work: () => view });
@@ -608,7 +643,9 @@ export class OnlineEndpoints {
         egressPublicNetworkAccess: props.egressPublicNetworkAccess ?? 'Enabled',
         livenessProbe: { failureThreshold: 30, successThreshold: 1, timeout: 'PT2S', period: 'PT10S', initialDelay: 'PT10S', ...(props.livenessProbe ?? {}) },
         readinessProbe: { failureThreshold: 30, successThreshold: 1, timeout: 'PT2S', period: 'PT10S', initialDelay: 'PT10S', ...(props.readinessProbe ?? {}) },
-        requestSettings: { requestTimeout: 'PT5S', maxConcurrentRequestsPerInstance: 1, maxQueueWait: 'PT0.5S', ...(props.requestSettings ?? {}) },
+        // the service fills requestSettings in as { maxQueueWait: 'PT0S', requestTimeout: 'PT5S', maxConcurrentRequestsPerInstance: 1 }
+        // (the PUT response and every read: online_services test_online_deployment_create.json, 2025-02)
+        requestSettings: { maxQueueWait: 'PT0S', requestTimeout: 'PT5S', maxConcurrentRequestsPerInstance: 1, ...(props.requestSettings ?? {}) },
         scaleSettings: props.scaleSettings ?? (type === 'Kubernetes'
           ? { scaleType: 'TargetUtilization', minInstances: 1, maxInstances: 1, pollingInterval: 'PT1S', targetUtilizationPercentage: 70 }
           : { scaleType: 'Default' }),
@@ -616,7 +653,7 @@ export class OnlineEndpoints {
         properties: { ...(prev?.resource.properties.properties ?? {}), ...(props.properties ?? {}) },
         provisioningState: isNew ? 'Creating' : 'Updating',
       },
-      systemData: systemData(req, prev?.resource.systemData),
+      systemData: onlineSystemData(req, prev?.resource.systemData),
     };
     const generation = (prev?.generation ?? 0) + 1;
     const rec: DeploymentRecord = { resource, runtime: prev?.runtime, lastHostKey: prev?.lastHostKey, generation };
@@ -634,7 +671,7 @@ export class OnlineEndpoints {
     rec.busy = opId;
     rec.resource.properties.properties.AzureAsyncOperationUri = headers['Azure-AsyncOperation'];
     this.putDeployment(rec);
-    return { status: isNew ? 201 : 200, headers: { 'Azure-AsyncOperation': headers['Azure-AsyncOperation'], ...(headers['Retry-After'] ? { 'Retry-After': headers['Retry-After'] } : {}) }, body: this.deploymentView(rec) };
+    return { status: isNew ? 201 : 200, headers, body: this.deploymentView(rec) };
   }
 
   /** storage initializer + inference server start; throws HttpError (→ operation Failed) on failure */
@@ -713,6 +750,7 @@ export class OnlineEndpoints {
     cur.runtime = { hostKey, scriptPath, modelDir, appRoot, env, generation };
     cur.lastHostKey = hostKey;
     cur.resource.properties.provisioningState = 'Succeeded';
+    cur.resource.properties.environmentVariables = { ...(cur.resource.properties.environmentVariables ?? {}), ...serviceEnvironmentVariables(a, cur.resource.properties.environmentVariables) };
     this.putDeployment(cur);
     if (old && old !== hostKey) await this.hosts.stop(old);
   }
@@ -799,7 +837,7 @@ export class OnlineEndpoints {
       if (!Number.isInteger(cap) || cap < 1 || cap > 20) fail(400, 'BadArgument', `Instance count (sku.capacity) must be between 1 and 20; got ${cap}.`);
       d.resource.sku = { ...(d.resource.sku ?? {}), ...body.sku, capacity: cap };
     }
-    d.resource.systemData = systemData(req, d.resource.systemData);
+    d.resource.systemData = onlineSystemData(req, d.resource.systemData);
     this.putDeployment(d);
     const view = this.deploymentView(d);
     return this.ctx.lro.accepted(req, { work: () => view });

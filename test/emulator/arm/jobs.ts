@@ -2,7 +2,7 @@
 // (test/emulator/jobrunner.ts: what is really executed is described there).
 //
 //   PUT    {ws}/jobs/:id            create (body validated against the swagger by the ARM pre-handler) → 201 + job
-//                                   (status NotStarted). An existing name: the same create-only properties → 200 (only
+//                                   (status Starting). An existing name: the same create-only properties → 200 (only
 //                                   description/tags/isArchived/properties change); different ones → 400 UserError
 //                                   "A job with this ID already exists …".
 //   GET    {ws}/jobs/:id            job with `status` and `services` {Studio, Tracking}; outputs get their uri once written
@@ -20,10 +20,11 @@
 import path from 'node:path';
 import type { EmulatorContext } from '../context';
 import { fail, type Req, type Res, type Router } from '../http';
-import { RP, WS, childId, requireBody, requireWorkspace, systemData, type WorkspaceRecord } from '../armkit';
+import { RP, WS, childId, requireBody, requireWorkspace, selfUrl, systemData, type WorkspaceRecord } from '../armkit';
 import { JobRunner, FAST_TIMING, DEFAULT_TIMING, JOBS_KIND, TERMINAL, servicesFor, logBlobName, missingCommandInputs, wsIdOf, type JobResource, type JobTiming, type RunnerDeps } from '../jobrunner';
 import { MlflowStore, mlflowHttpsUri, mlflowTrackingUri, registerMlflow } from '../mlflow';
 import { assetById, assetVersion, KIND_COMPUTES } from './assets';
+import { durationMs } from './endpoints';
 
 /** the workspace's artifact container (real workspaces: `azureml` in the workspace storage account) */
 export const ARTIFACT_CONTAINER = 'azureml';
@@ -109,7 +110,7 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     const body = requireBody(req);
     const name = req.params.id;
     if (!JOB_NAME_RE.test(name)) fail(400, 'UserError', `Job name '${name}' is invalid: it must start with a letter or digit and contain only letters, digits, '-' and '_' (at most 255 characters).`);
-    const p: Record<string, any> = structuredClone(body.properties ?? {});
+    const p: Record<string, any> = serviceJobRewrites(ctx, w, structuredClone(body.properties ?? {}));
     const id = jobId(w, name);
     const old = ctx.store.get<JobResource>(JOBS_KIND, id);
     if (old) {
@@ -123,16 +124,20 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     }
     validateJob(ctx, w, p);
     p.experimentName ??= 'Default';
-    p.status = 'NotStarted';
+    // a command job reads `Starting` in the PUT's 201 (command_job test_command_job_invalid_datastore.json, 2026-03),
+    // a sweep `Running` at once (sweep_job test_sweep_job_submit_minimal.json, 2026-03). ASSUMPTION: pipeline jobs
+    // start like command jobs (not recorded).
+    p.status = String(p.jobType).toLowerCase() === 'sweep' ? 'Running' : 'Starting';
     p.isArchived ??= false;
     p.displayName ??= name;
     p.tags ??= {};
     p.properties ??= {};
     const job: JobResource = { id, name, type: `${RP}/workspaces/jobs`, properties: p, systemData: systemData(req) };
-    (job as JobResource & { emulator?: unknown }).emulator = { statusHistory: [{ status: 'NotStarted', time: new Date().toISOString() }] };
+    (job as JobResource & { emulator?: unknown }).emulator = { statusHistory: [{ status: p.status, time: new Date().toISOString() }] };
     ctx.store.put(JOBS_KIND, id, job);
     runner.start(id);
-    return { status: 201, body: view(job) };
+    // 201 with Location = the job's own URL (both job recordings above)
+    return { status: 201, headers: { Location: selfUrl(ctx.armUrl, req) }, body: view(job) };
   });
 
   router.add('GET', `${WS}/jobs/:id`, (req) => ({ status: 200, body: view(getJob(req)) }));
@@ -169,7 +174,8 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     if (TERMINAL.has(j.properties.status)) return ctx.lro.accepted(req, { work: () => undefined });
     const op = ctx.lro.begin(req, { manual: true });
     void runner.cancel(j.id).then(() => ctx.lro.complete(op.id, 'Succeeded'), (e) => ctx.lro.complete(op.id, 'Failed', { code: 'InternalServerError', message: String(e) }));
-    return { status: 202, headers: { Location: op.headers.Location, ...(op.headers['Retry-After'] ? { 'Retry-After': op.headers['Retry-After'] } : {}) } };
+    // ASSUMPTION (no recording of job cancel): 202 with Location (mfeOperationResults) and the service's usual timeout header
+    return { status: 202, headers: { Location: op.headers.Location, 'x-ms-async-operation-timeout': op.headers['x-ms-async-operation-timeout'] } };
   });
 
   router.add('DELETE', `${WS}/jobs/:id`, (req) => {
@@ -190,6 +196,68 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
   });
 
   return { stop: () => runner.stopAll() };
+}
+
+/**
+ * What the service fills in or rewrites in a job it stores (applied to a re-PUT's body too, so that the same job sent
+ * again compares equal). From Microsoft's SDK recordings (test/fixtures/third-party/azure-sdk-assets/):
+ *  - command_job test_command_job_invalid_datastore.json (2026-03, api 2025-01-01-preview): `parameters: {}` added;
+ *    `resources` filled in as
+ *    { instanceCount: 1, instanceType: null, properties: null, shmSize: '2g', dockerArgs: null }; `properties` gains
+ *    `_azureml.ComputeTargetType: amlctrain` and `_azureml.ClusterName: <compute>` for an AmlCompute cluster; the
+ *    command job's short `environmentId` (azureml:<name>:<version>) is kept as sent.
+ *  - sweep_job test_sweep_job_submit_minimal.json (2026-03, api 2024-01-01-preview): `trial.environmentId` sent as
+ *    `azureml:<name>:<version>` reads back as the full ARM id `<workspace>/environments/<name>/versions/<version>`;
+ *    `objective.goal` `maximize` reads back `Maximize`; a Random `samplingAlgorithm` gains `rule: Random`, `seed: null`;
+ *    `trial.resources` and `resources` are filled in as above; `tags` gain the HyperDrive `_aml_system_*` entries and
+ *    `properties` the HyperDrive ones (runTemplate, azureml.runsource, platform, primary_metric_config, resume_from).
+ *    Not reproduced: `_aml_system_generator_config` / `_aml_system_platform_config` (long service-internal JSON),
+ *    ContentSnapshotId, user_agent.
+ * ASSUMPTIONS: ComputeTargetType/ClusterName only for AmlCompute (the only kind recorded); `azureml:<name>@<label>`
+ * trial environments are kept as sent (not recorded).
+ */
+export function serviceJobRewrites(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string, any>): Record<string, any> {
+  const type = String(p.jobType ?? '').toLowerCase();
+  const resources = (r: any) => ({ instanceCount: 1, instanceType: null, properties: null, shmSize: '2g', dockerArgs: null, ...(r ?? {}) });
+  if (type === 'command') p.parameters ??= {};
+  if (type === 'command' || type === 'sweep') {
+    p.resources = resources(p.resources);
+    const computeRaw = String(p.computeId ?? '').replace(/^azureml:/i, '');
+    const cname = computeRaw ? computeRaw.split('/').pop()! : '';
+    const compute = cname ? ctx.store.get<any>(KIND_COMPUTES, childId(w, 'computes', cname)) : undefined;
+    if (type === 'command' && String(compute?.properties?.computeType).toLowerCase() === 'amlcompute') {
+      p.properties = { ...(p.properties ?? {}), '_azureml.ComputeTargetType': 'amlctrain', '_azureml.ClusterName': cname };
+    }
+  }
+  if (type === 'sweep') {
+    if (p.trial && typeof p.trial === 'object') {
+      p.trial = { ...p.trial, resources: resources(p.trial.resources) };
+      const env = /^azureml:([^:@/]+):([^:@/]+)$/i.exec(String(p.trial.environmentId ?? ''));
+      if (env) p.trial.environmentId = childId(w, 'environments', env[1], 'versions', env[2]);
+    }
+    const goalSent = p.objective?.goal;
+    if (p.objective && typeof goalSent === 'string') p.objective = { ...p.objective, goal: /^max/i.test(goalSent) ? 'Maximize' : /^min/i.test(goalSent) ? 'Minimize' : goalSent };
+    if (p.samplingAlgorithm && String(p.samplingAlgorithm.samplingAlgorithmType).toLowerCase() === 'random') {
+      p.samplingAlgorithm = { rule: 'Random', seed: null, ...p.samplingAlgorithm };
+    }
+    const lim = p.limits ?? {};
+    const minutes = lim.timeout ? Math.round(durationMs(String(lim.timeout), 0) / 60_000) : undefined;
+    const metric = JSON.stringify({ name: p.objective?.primaryMetric, goal: String(goalSent ?? '').toLowerCase() });
+    p.tags = {
+      ...(p.tags ?? {}),
+      ...(lim.maxConcurrentTrials !== undefined ? { _aml_system_max_concurrent_jobs: String(lim.maxConcurrentTrials) } : {}),
+      ...(lim.maxTotalTrials !== undefined ? { _aml_system_max_total_jobs: String(lim.maxTotalTrials) } : {}),
+      ...(minutes !== undefined ? { _aml_system_max_duration_minutes: String(minutes) } : {}),
+      _aml_system_policy_config: JSON.stringify({ name: p.earlyTermination?.policyType ?? 'Default', properties: {} }),
+      _aml_system_primary_metric_config: metric,
+      _aml_system_resume_child_runs: 'null',
+      _aml_system_all_jobs_generated: 'false',
+      _aml_system_cancellation_requested: 'false',
+      _aml_system_samples_generated_count: '0',
+    };
+    p.properties = { ...(p.properties ?? {}), primary_metric_config: metric, resume_from: 'null', runTemplate: 'HyperDrive', 'azureml.runsource': 'hyperdrive', platform: 'AML' };
+  }
+  return p;
 }
 
 function parseTiming(s: string | undefined): Partial<JobTiming> {

@@ -2,7 +2,7 @@
 // absolute nextLink, tag/property filters, listViewType, latestVersion/nextVersion, path-change rejection.
 import type { EmulatorContext } from '../context';
 import { fail, type Req, type Router } from '../http';
-import { RP, WS, childId, compareVersions, matchesKv, page, requireBody, requireWorkspace, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
+import { RP, WS, childId, compareVersions, matchesKv, page, requireBody, requireWorkspace, selfUrl, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
 
 export const CONTAINERS = 'models';
 export const VERSIONS = 'modelVersions';
@@ -43,6 +43,15 @@ function requireName(name: string, what: string): void {
 }
 
 const sameUri = (a: unknown, b: unknown) => String(a ?? '').replace(/\/+$/, '') === String(b ?? '').replace(/\/+$/, '');
+
+/**
+ * The service stores a model version's long-form datastore URI with `resourceGroups` where the request said
+ * `resourcegroups`: online_services test_online_deployment_create.json (2025-02, model version PUT at
+ * 2023-08-01-preview: request `azureml://subscriptions/…/resourcegroups/00000/workspaces/…`, response `…/resourceGroups/00000/…`).
+ */
+export function serviceModelUri(uri: unknown): unknown {
+  return typeof uri === 'string' ? uri.replace(/^(azureml:\/\/subscriptions\/[^/]+\/)resourcegroups\//i, '$1resourceGroups/') : uri;
+}
 
 export function register(router: Router, ctx: EmulatorContext): void {
   seq = ctx.store.list<VersionRecord>(VERSIONS).reduce((m, v) => Math.max(m, v.seq ?? 0), 0);
@@ -91,6 +100,11 @@ export function register(router: Router, ctx: EmulatorContext): void {
   // ---- versions
   router.add('GET', `${WS}/models/:name/versions`, (req) => {
     const w = requireWorkspace(ctx, req);
+    // versions of a model that does not exist: 404, not an empty list (model test_model.py test_crud_file.json, 2026-03,
+    // api 2023-08-01-preview: 404 UserError "The specified resource was not found." + details[0] ModelNotFound)
+    if (!getContainer(w, req.params.name)) {
+      fail(404, 'UserError', 'The specified resource was not found.', { details: [{ code: 'ModelNotFound', message: `Model container with name: ${req.params.name} not found.`, details: [], additionalInfo: [] }] });
+    }
     let vs = versionsOf(ctx, w, req.params.name).filter((v) => viewFilter(req, v.properties.isArchived));
     const ver = req.query.get('version');
     if (ver) vs = vs.filter((v) => v.name === ver);
@@ -126,7 +140,8 @@ export function register(router: Router, ctx: EmulatorContext): void {
     requireName(req.params.name, 'Model name');
     if (!/^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,49}$/.test(req.params.version)) fail(400, 'UserError', `Model version '${req.params.version}' is invalid.`);
     const body = requireBody(req);
-    const p: Record<string, any> = body.properties ?? {};
+    const p: Record<string, any> = { ...(body.properties ?? {}) };
+    if (p.modelUri !== undefined) p.modelUri = serviceModelUri(p.modelUri);
     let c = getContainer(w, req.params.name);
     const id = childId(w, 'models', c?.name ?? req.params.name, 'versions', req.params.version);
     const old = ctx.store.get<VersionRecord>(VERSIONS, id);
@@ -160,12 +175,14 @@ export function register(router: Router, ctx: EmulatorContext): void {
       properties: {
         description: p.description ?? null, tags: p.tags ?? {}, properties: p.properties ?? {},
         isAnonymous: p.isAnonymous ?? false, isArchived: p.isArchived ?? false,
-        modelType: p.modelType ?? 'custom_model', modelUri: p.modelUri, jobName: p.jobName ?? null, flavors: p.flavors ?? null,
+        // flavors read back {} when none were sent (model version PUT in online_services test_online_deployment_create.json)
+        modelType: p.modelType ?? 'custom_model', modelUri: p.modelUri, jobName: p.jobName ?? null, flavors: p.flavors ?? {},
         ...Object.fromEntries(Object.entries(p).filter(([k]) => !['description', 'tags', 'properties', 'isAnonymous', 'isArchived', 'modelType', 'modelUri', 'jobName', 'flavors'].includes(k))),
       },
     };
     ctx.store.put(VERSIONS, id, rec);
-    return { status: 201, body: versionView(rec) };
+    // 201 + Location = the version's URL (test_crud_file.json above)
+    return { status: 201, headers: { Location: selfUrl(ctx.armUrl, req) }, body: versionView(rec) };
   });
 
   router.add('DELETE', `${WS}/models/:name/versions/:version`, (req) => {
