@@ -307,9 +307,11 @@ export async function registerModel(inputs: RegisterInputs, deps: RegisterDeps):
     }
   }
   const finalVersion = created?.name ?? version;
-  log.info(`Registered model '${name}' version ${finalVersion} (${modelType}) from ${modelUri}`);
+  // the service's own spelling of the URI (it stores `resourcegroups` as `resourceGroups`, see normalize.ts), as a reuse reports it
+  const storedUri = created?.properties?.modelUri ?? modelUri;
+  log.info(`Registered model '${name}' version ${finalVersion} (${modelType}) from ${storedUri}`);
   return {
-    name, version: finalVersion, id: `azureml:${name}:${finalVersion}`, modelUri, reused: false, upload,
+    name, version: finalVersion, id: `azureml:${name}:${finalVersion}`, modelUri: storedUri, reused: false, upload,
     studioUrl: studioUrl(ops.ws, 'model', name, finalVersion), tags,
   };
 }

@@ -232,11 +232,14 @@ describe('paging as the server evaluates it', () => {
     assert.equal(small.callbackRequired, false);
   });
 
-  test('unknown model: versions and latest are empty, not an error', async () => {
+  test('unknown model: the service answers 404 ModelNotFound, so the picker has no values and shows the error', async () => {
+    // Azure ML answers a versions list of a missing model with 404 UserError + details ModelNotFound (recorded, see
+    // test/emulator/README.md); the server answers the editor's query with no values and the call's error (A2).
     const inputs = { connection: endpoint.id, resourceGroup: box.resourceGroup, workspace: box.workspace, definition: 'no-such-model' };
-    const [versions, latest] = await Promise.all([callDataSource(bindingFor(type, 'versions')!, inputs, endpoint), callDataSource(bindingFor(type, 'latestVersion')!, inputs, endpoint)]);
-    assert.deepEqual(versions.values, []);
-    assert.deepEqual(latest.values, []);
+    await assert.rejects(callDataSource(bindingFor(type, 'latestVersion')!, inputs, endpoint), /HTTP 404[\s\S]*ModelNotFound/);
+    const answer = await server.getInputValues('defaultVersionSpecific', { ...inputs, defaultVersionType: 'specificVersionType' });
+    assert.deepEqual(answer.possibleValues, []);
+    assert.match(answer.error ?? '', /HTTP 404[\s\S]*ModelNotFound/);
   });
 });
 
