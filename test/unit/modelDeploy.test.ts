@@ -312,7 +312,7 @@ describe('rollout with fakes', () => {
     const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
     az.answer = (dep) => (dep === 'churn-v2' ? { status: 424, body: '{"error":"bad"}', ms: 3 } : { status: 200, body: '{}', ms: 3, servedBy: dep });
     await assert.rejects(deployModel(base({ trafficSteps: '10,100' }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd }),
-      /Smoke test of deployment churn-v2 failed: 4 of 4 request\(s\) failed \(first: HTTP 424: \{"error":"bad"\}\); traffic unchanged \(churn-v1 100%\)/);
+      /Smoke test of deployment churn-v2 failed: failure rate 100% \(4 of 4 conclusive probe\(s\)\) is above maxFailurePercent 0% \(first: HTTP 424: \{"error":"bad"\}\); traffic unchanged \(churn-v1 100%\)/);
     assert.deepEqual(az.trafficHistory, []);
     assert.ok(l.lines.includes('Traceback: boom'));
   });
