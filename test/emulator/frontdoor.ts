@@ -19,6 +19,15 @@
 //  - the scoring script's answer comes back as is with `azureml-model-deployment: <who served it>`; a non-200
 //    from the script's server → 424 with ms-azureml-model-error-statuscode / ms-azureml-model-error-reason;
 //    requestSettings.requestTimeout exceeded → 408; a deployment that is not running (Failed, Creating) → 503.
+//  - every answer of the front door carries `server: azureml-frontdoor` and `x-request-id`; a deployment's answer also
+//    `azureml-model-deployment: <deployment>` (a recorded managed endpoint answer: Azure/ai-agent-service-promptflow
+//    README.md, "Sample Response", HTTP/1.1 200 with those three headers).
+//  - faults (box.faults with hosts ['inference'], e.g. pathFilter /\/score$/) are answered by the front door itself,
+//    before any routing: 429 (Retry-After: 1 unless retryAfterSeconds says otherwise), 500, 503 or a dropped
+//    connection, with no `azureml-model-deployment` header — no deployment answered. ASSUMPTION: the real front door's
+//    own errors (throttling, "Azure Machine Learning-provisioned infrastructure is failing" 500, how-to-troubleshoot-
+//    online-endpoints "HTTP status codes") carry no `azureml-model-deployment`; no recording of one was found. Their
+//    bodies here are ARM-shaped ({"error":{"code","message"}}), also unverified.
 import { randomUUID } from 'node:crypto';
 import { Router, startServer, header, type Req, type Res, type RunningServer } from './http';
 import { ensureCa, issueServerCert } from './ca';
@@ -110,7 +119,7 @@ export class FrontDoor {
 
   private async score(req: Req): Promise<Res> {
     const requestId = header(req, 'x-ms-client-request-id') ?? randomUUID();
-    const base = { 'x-request-id': randomUUID(), 'x-ms-client-request-id': requestId };
+    const base = { server: 'azureml-frontdoor', 'x-request-id': randomUUID(), 'x-ms-client-request-id': requestId };
     const ep = this.m.endpointByName(req.params.ep);
     if (!ep || ep.resource.properties.provisioningState === 'Creating' || ep.resource.properties.provisioningState === 'Deleting') {
       return { status: 404, headers: base, body: { message: `Endpoint ${req.params.ep} not found.` } };
