@@ -949,7 +949,7 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
         const a = await probe(healthN, undefined, depName);
         rec.analysis = a;
         rec.health = a.latency;
-        log.info(`Health check at ${pct}% through endpoint ${epName}: ${describeAnalysis(a)}; deployment Succeeded`);
+        log.info(`Health check at ${pct}%: ${describeAnalysis(a)}; through endpoint ${epName}, deployment Succeeded`);
         const why = stepFailure(`Health check at ${pct}%`, a);
         if (why) throw new UserError(why);
       } else {

@@ -43,8 +43,8 @@ async function deploy(stage: Record<string, string>, inputs: Record<string, stri
   });
 }
 
-/** the verdict lines a run logged: `Smoke test: …` and `Health check at N% through endpoint …: …` */
-const verdicts = (r: TaskRunWithLeaks) => r.stdout.split('\n').filter((l) => /^(Smoke test: \d|Health check at \d+% through endpoint)/.test(l));
+/** the verdict lines a run logged: `Smoke test: 20/20 OK, …` and `Health check at N%: 5/5 OK, …` */
+const verdicts = (r: TaskRunWithLeaks) => r.stdout.split('\n').filter((l) => /^(Smoke test|Health check at \d+%): \d+\/\d+ OK, /.test(l));
 const inconclusiveOf = (lines: string[]) => lines.reduce((n, l) => n + Number(/, (\d+) inconclusive/.exec(l)?.[1] ?? 0), 0);
 
 before(async () => {

@@ -331,7 +331,7 @@ describe('rollout with fakes', () => {
     assert.ok(waits.includes(2000), `Retry-After honoured: ${waits}`);
     assert.ok(l.lines.some((x) => /^  probe \d\/4 attempt 1 inconclusive \(HTTP 429 \(Retry-After 2 s\)\): retrying in 2\.0 s$/.test(x)), l.lines.join('\n'));
     assert.ok(l.lines.some((x) => /^Smoke test: 4\/4 OK, p50 5 ms, p95 5 ms, max 5 ms; 4 probe\(s\), 7 request\(s\) sent: 4 passed, 0 failed, 3 inconclusive \(connection 2, throttled 1\) → PASSED: failure rate 0% ≤ maxFailurePercent 0%; 3 inconclusive attempt\(s\) retried/.test(x)), l.lines.join('\n'));
-    assert.ok(l.lines.some((x) => /^Health check at 50% through endpoint ep1: 2\/2 OK, .* → PASSED: /.test(x)));
+    assert.ok(l.lines.some((x) => /^Health check at 50%: 2\/2 OK, .* → PASSED: .*; through endpoint ep1, deployment Succeeded$/.test(x)));
     const md = deploySummary(r);
     assert.match(md, /\| Smoke test \| 4\/4 OK, p50 5 ms, p95 5 ms, max 5 ms; 4 probe\(s\), 7 request\(s\) sent: 4 passed, 0 failed, 3 inconclusive \(connection 2, throttled 1\) → PASSED: failure rate 0% ≤ maxFailurePercent 0%/);
     assert.match(md, /\| Step \| Traffic \| Health check \(probes\) \| Verdict \(rule\) \|/);
