@@ -900,7 +900,7 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
     /** n probes with the sample request: straight at `deployment` (header) or through the endpoint; judged by the plan's thresholds */
     const probe = (n: number, deployment: string | undefined, checkOnlyFrom: string | undefined) => runProbes(
       () => ops.score(result.scoringUri!, plan.sample!.body, { credential: cred!, deployment, contentType: plan.sample!.contentType, signal }), n,
-      { thresholds: plan.thresholds, matcher: plan.matcher, checkOnlyFrom, maxLatencyMs: plan.thresholds.maxLatencyMs, sleep, signal,
+      { thresholds: plan.thresholds, matcher: plan.matcher, checkOnlyFrom, maxLatencyMs: plan.thresholds.maxLatencyMs, kubernetes: spec.kind === 'Kubernetes', sleep, signal,
         onRetry: (e) => log.info(`  probe ${e.probe}/${n} attempt ${e.attempt} inconclusive (${e.detail}): retrying in ${(e.waitMs / 1000).toFixed(1)} s`) });
 
     // ---- 4. smoke test

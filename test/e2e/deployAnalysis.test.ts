@@ -3,8 +3,9 @@
 //  A. 10 % transient faults (429, 500, 503, dropped connection) on the scoring front door only: green 10 of 10 seeds,
 //     each rollout's log showing the inconclusive attempts it retried and PASSED verdicts.
 //  B. the same faults, and a deployment that really fails ~10 % of its requests (test/fixtures/scoring/flaky,
-//     random.Random(seed)): rolled back 10 of 10, each with a FAILED verdict decided by the failure-rate rule on
-//     424 model errors (not an inconclusive one), and the traffic exactly as before.
+//     random.Random(seed)): rolled back 10 of 10 in staging and, run on its own, 10 of 10 in production, each with a
+//     FAILED verdict decided by the failure-rate rule on the deployment's own answers (managed: 424 model error;
+//     Kubernetes: 502, an exception in run()), not an inconclusive one, and the live traffic exactly as before.
 // Probe counts are the task's defaults (20 smoke probes, 5 health-check probes per step); the demo's smaller counts
 // (5 and 3–5) cannot tell a 10 %-failing deployment from a good one reliably (0.9^8 ≈ 43 % of such staging runs see
 // no failure at all).
@@ -70,6 +71,30 @@ before(async () => {
 });
 after(async () => { await box?.stop(); });
 
+describe('the emulator\'s front door marks who answered', () => {
+  test('a deployment\'s answer carries azureml-model-deployment; the front door\'s own faults do not (429 with or without Retry-After)', async () => {
+    const ep = box.store.list<{ resource: { name: string; properties: Record<string, any> }; keys: { primaryKey: string } }>('onlineEndpoints').find((e) => e.resource.name === 'stg')!;
+    const score = () => fetch(ep.resource.properties.scoringUri, { method: 'POST', headers: { authorization: `Bearer ${ep.keys.primaryKey}`, 'content-type': 'application/json' }, body: '{"data": [[1, 1, 1], [0, 0, 2]]}' });
+    const served = await score();
+    assert.equal(served.status, 200);
+    assert.ok(served.headers.get('azureml-model-deployment'));
+    assert.equal(served.headers.get('server'), 'azureml-frontdoor');
+    try {
+      for (const [kinds, retryAfterSeconds, status, retryAfter] of [[['429'], undefined, 429, '1'], [['429'], null, 429, null], [['503'], undefined, 503, null], [['500'], undefined, 500, null]] as const) {
+        box.faults.set({ rate: 1, kinds: [...kinds], hosts: ['inference'], pathFilter: /\/score$/, retryAfterSeconds });
+        const r = await score();
+        assert.equal(r.status, status);
+        assert.equal(r.headers.get('azureml-model-deployment'), null, `${status}: no deployment answered`);
+        assert.equal(r.headers.get('retry-after'), retryAfter);
+      }
+      box.faults.set({ rate: 1, kinds: ['drop'], hosts: ['inference'], pathFilter: /\/score$/ });
+      await assert.rejects(score(), /fetch failed/);
+    } finally {
+      box.faults.reset();
+    }
+  });
+});
+
 describe('errors are not failures (issue 10 §4)', () => {
   test('A: 10 % transient faults on the scoring front door: staging then production green for 10 of 10 seeds', async () => {
     const green: number[] = [];
@@ -103,31 +128,31 @@ describe('errors are not failures (issue 10 §4)', () => {
     assert.ok(retried >= 10, `only ${retried} inconclusive attempts`);
   });
 
-  test('B: the same faults and a deployment that really fails ~10 % of its requests: rolled back 10 of 10 with a failed verdict', async () => {
-    const rolledBack: number[] = [];
+  test('B: the same faults and a deployment that really fails ~10 % of its requests: staging and production each roll it back, 10 of 10, with a failed verdict', async () => {
+    const rolledBack: Record<'staging' | 'production', number[]> = { staging: [], production: [] };
     for (const seed of SEEDS) {
-      const before = { stg: live(trafficOf('stg')), prod: live(trafficOf('prod')) };
-      box.faults.set({ ...FAULTS, seed });
-      const t0 = Date.now();
-      const bad = { model: 'azureml:churn:1', deploymentName: 'flaky', codePath: 'flaky', environmentVariables: `FAIL_PERCENT=10, FAIL_SEED=${seed}` };
-      const s = await deploy(STAGING, bad);
-      // a release stops at the first stage that fails; production runs only when staging let it through
-      const p = s.result === 'Succeeded' ? await deploy(PRODUCTION, bad) : undefined;
-      box.faults.reset();
-      const failed = p ?? s;
-      const where = p ? 'production' : 'staging';
-      console.log(`# B seed ${seed}: staging ${s.result}${p ? `, production ${p.result}` : ''}: ${failed.message}; ${Date.now() - t0} ms`);
-      assert.equal(failed.result, 'Failed', `seed ${seed}: the flaky deployment went through both stages\n${explain(failed)}`);
-      // the verdict: the failure-rate rule on the deployment's own 424 answers, not an inconclusive stop
-      assert.match(failed.message ?? '', /^(Smoke test of deployment flaky|Health check at \d+%) failed: failure rate [\d.]+% \(\d+ of \d+ conclusive probe\(s\)\) is above maxFailurePercent 0% \(first: HTTP 424 \(model answered 500 model_error\) from flaky: .*\); traffic (unchanged|restored to)/, explain(failed));
-      assert.match(failed.stdout, /→ FAILED: failure rate [\d.]+% \(\d+ of \d+ conclusive probe\(s\)\) is above maxFailurePercent 0%/);
-      assert.match(failed.stdout, /container log of deployment flaky[\s\S]*RuntimeError: feature lookup failed for this input/, 'the container log shows the model\'s exceptions');
-      assert.match(failed.summaries.join('\n'), /\*\*Rolled back\*\*: .*failed: failure rate/, 'a rolled-back run still has its summary');
-      // rolled back: the live traffic of both endpoints is what it was
-      assert.deepEqual({ stg: live(trafficOf('stg')), prod: live(trafficOf('prod')) }, before, `seed ${seed} (${where})`);
-      rolledBack.push(seed);
+      // a release would stop at staging; here each stage must catch the deployment on its own
+      for (const [where, stage, ep] of [['staging', STAGING, 'stg'], ['production', PRODUCTION, 'prod']] as const) {
+        const before = live(trafficOf(ep));
+        box.faults.set({ ...FAULTS, seed });
+        const t0 = Date.now();
+        const r = await deploy(stage, { model: 'azureml:churn:1', deploymentName: 'flaky', codePath: 'flaky', environmentVariables: `FAIL_PERCENT=10, FAIL_SEED=${seed}` });
+        box.faults.reset();
+        console.log(`# B seed ${seed} ${where}: ${r.result}: ${r.message}; ${Date.now() - t0} ms`);
+        assert.equal(r.result, 'Failed', `seed ${seed}: the flaky deployment went through ${where}\n${explain(r)}`);
+        // the verdict: the failure-rate rule on the deployment's own answers (managed: 424 model error; Kubernetes: 502
+        // exception in run()), not an inconclusive stop
+        const own = where === 'staging' ? 'HTTP 424 \\(model answered 500 model_error\\)' : 'HTTP 502 \\(exception in run\\(\\)\\)';
+        assert.match(r.message ?? '', new RegExp(`^(Smoke test of deployment flaky|Health check at \\d+%) failed: failure rate [\\d.]+% \\(\\d+ of \\d+ conclusive probe\\(s\\)\\) is above maxFailurePercent 0% \\(first: ${own} from flaky: .*\\); traffic (unchanged|restored to)`), explain(r));
+        assert.match(r.stdout, /→ FAILED: failure rate [\d.]+% \(\d+ of \d+ conclusive probe\(s\)\) is above maxFailurePercent 0%/);
+        assert.match(r.stdout, /container log of deployment flaky[\s\S]*RuntimeError: feature lookup failed for this input/, 'the container log shows the model\'s exceptions');
+        assert.match(r.summaries.join('\n'), /\*\*Rolled back\*\*: .*failed: failure rate/, 'a rolled-back run still has its summary');
+        assert.deepEqual(live(trafficOf(ep)), before, `seed ${seed} ${where}: the live traffic is what it was`);
+        rolledBack[where].push(seed);
+      }
     }
-    console.log(`# B: rolled back ${rolledBack.length} of ${SEEDS.length} (seeds ${rolledBack.join(',')})`);
-    assert.equal(rolledBack.length, 10);
+    console.log(`# B: rolled back in staging ${rolledBack.staging.length} of ${SEEDS.length}, in production ${rolledBack.production.length} of ${SEEDS.length}`);
+    assert.equal(rolledBack.staging.length, 10);
+    assert.equal(rolledBack.production.length, 10);
   });
 });

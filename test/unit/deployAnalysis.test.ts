@@ -41,6 +41,12 @@ describe('classifyProbe', () => {
     assert.deepEqual(classifyProbe(ok({ body: '{"predictions": [7.5]}' }), { matcher }), { outcome: 'failed', cause: 'wrong-answer', detail: 'response differs at predictions[0]: expected 6.5, got 7.5' });
     assert.deepEqual(classifyProbe(ok({ ms: 250 }), { maxLatencyMs: 200 }), { outcome: 'failed', cause: 'latency', detail: 'answered in 250 ms, above maxLatencyMs 200 ms' });
   });
+  test('Kubernetes endpoints: 502 is an exception in run(), 504 a timeout — the deployment\'s own answers, header or not', () => {
+    assert.deepEqual(classifyProbe({ status: 502, body: 'boom', ms: 3 }, { kubernetes: true }), { outcome: 'failed', cause: 'model-error', detail: 'HTTP 502 (exception in run()): boom' });
+    assert.deepEqual(classifyProbe({ status: 504, body: 'late', ms: 5000, servedBy: 'green' }, { kubernetes: true }), { outcome: 'failed', cause: 'timeout', detail: 'HTTP 504 from green: late' });
+    assert.equal(classifyProbe({ status: 503, body: 'spike', ms: 3 }, { kubernetes: true }).outcome, 'inconclusive', '503 = request spike: back off');
+    assert.equal(classifyProbe({ status: 502, body: 'x', ms: 3 }).outcome, 'inconclusive', 'managed: a 502 without the header is the front door\'s');
+  });
   test('passed; through the endpoint only the new deployment\'s answers are checked against the expected response', () => {
     assert.deepEqual(classifyProbe(ok(), { matcher, maxLatencyMs: 200 }), { outcome: 'passed' });
     assert.deepEqual(classifyProbe(ok({ body: '{"predictions": [1]}', servedBy: 'blue' }), { matcher, checkOnlyFrom: 'green' }), { outcome: 'passed' });

@@ -16,8 +16,9 @@
 //    (default 0: any answer that is the deployment's fault fails the step, as before) and `maxP95Ms` on the step's
 //    latency (p95: the task's existing gate); a step is one check, so one failed check rolls back.
 //
-// What the real front door answers (how-to-troubleshoot-online-endpoints, "HTTP status codes", MicrosoftDocs
-// azure-ai-docs articles/machine-learning/how-to-troubleshoot-online-endpoints.md):
+// What the real front door answers (https://learn.microsoft.com/azure/machine-learning/how-to-troubleshoot-online-endpoints#http-status-codes,
+// source MicrosoftDocs/azure-ai-docs articles/machine-learning/how-to-troubleshoot-online-endpoints.md, commit
+// a2d90a505f8cf12f4996d2ffe3be9d9ea8041dbd, "Common error codes for managed online endpoints"):
 //  - 200 OK: the model ran. The answer carries `azureml-model-deployment: <deployment>` (a recorded managed endpoint
 //    answer: Azure/ai-agent-service-promptflow README.md, "Sample Response": `server: azureml-frontdoor`,
 //    `azureml-model-deployment: blue19`).
@@ -28,10 +29,12 @@
 //  - 500 Internal server error: "Azure Machine Learning-provisioned infrastructure is failing" → not the model.
 //    ASSUMPTION (no recording of a front-door error): a 5xx that does not carry `azureml-model-deployment` is the front
 //    door's own (no deployment answered) → inconclusive; a 5xx that carries it came from the deployment → failed.
+//  - Kubernetes endpoints (same page, "Common error codes for Kubernetes online endpoints"): 502 = an exception or
+//    crash in run(), 504 = the request timed out → failed (the deployment's own answers), header or not.
 //  - a connection reset / client-side timeout: nothing was measured → inconclusive.
 //  - other 4xx (401 key, 404 no such deployment, 413 payload): retrying cannot help → failed.
 import type { ScoreResult } from '../../azureml/endpoints';
-import { InputError } from '../../pipeline';
+import { InputError } from '../../pipeline/errors';
 
 // ---------------------------------------------------------------------------------------------------------- latency
 
@@ -75,6 +78,8 @@ export interface ClassifyOptions {
   checkOnlyFrom?: string;
   /** an answer slower than this is a failed probe (cause latency) */
   maxLatencyMs?: number;
+  /** a Kubernetes endpoint: its router answers 502 for an exception in run() and 504 for a timeout */
+  kubernetes?: boolean;
 }
 
 const snippet = (body: string) => body.replace(/\s+/g, ' ').trim().slice(0, 200);
@@ -90,7 +95,8 @@ export function classifyProbe(r: ScoreResult, o: ClassifyOptions = {}): ProbeCla
     const model = r.modelStatus ? ` (model answered ${r.modelStatus}${r.modelErrorReason ? ` ${r.modelErrorReason}` : ''})` : '';
     return { outcome: 'failed', cause: 'model-error', detail: `HTTP 424${model}${by}: ${snippet(r.body)}` };
   }
-  if (r.status === 408) return { outcome: 'failed', cause: 'timeout', detail: `HTTP 408${by}: ${snippet(r.body)}` };
+  if (r.status === 408 || (o.kubernetes && r.status === 504)) return { outcome: 'failed', cause: 'timeout', detail: `HTTP ${r.status}${by}: ${snippet(r.body)}` };
+  if (o.kubernetes && r.status === 502) return { outcome: 'failed', cause: 'model-error', detail: `HTTP 502 (exception in run())${by}: ${snippet(r.body)}` };
   if (r.status >= 500) {
     if (r.servedBy) return { outcome: 'failed', cause: 'server-error', detail: `HTTP ${r.status}${by}: ${snippet(r.body)}` };
     return { outcome: 'inconclusive', cause: 'front-door', detail: `HTTP ${r.status} from the front door (no deployment answered): ${snippet(r.body)}`, ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) };
