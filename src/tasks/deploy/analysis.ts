@@ -18,7 +18,7 @@
 //
 // What the real front door answers (https://learn.microsoft.com/azure/machine-learning/how-to-troubleshoot-online-endpoints#http-status-codes,
 // source MicrosoftDocs/azure-ai-docs articles/machine-learning/how-to-troubleshoot-online-endpoints.md, commit
-// a2d90a505f8cf12f4996d2ffe3be9d9ea8041dbd, "Common error codes for managed online endpoints"):
+// 112100ce80671708ca6b2f7ea53c2f08d05706e6, "Common error codes for managed online endpoints"):
 //  - 200 OK: the model ran. The answer carries `azureml-model-deployment: <deployment>` (a recorded managed endpoint
 //    answer: Azure/ai-agent-service-promptflow README.md, "Sample Response": `server: azureml-frontdoor`,
 //    `azureml-model-deployment: blue19`).
