@@ -23,6 +23,8 @@ const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const FAULTS = { rate: 0.1, kinds: ['429', '500', '503', 'drop'] as Array<'429' | '500' | '503' | 'drop'>, hosts: ['inference'], pathFilter: /\/score$/ };
 let box: AzureInABox;
 let cwd: string;
+/** the staging endpoint's scoring URI and key, as the first deploy reported them */
+let staging: { uri: string; key: string };
 
 const STAGING = { endpointName: 'stg', endpointType: 'managed', authMode: 'key', instanceType: 'Standard_DS3_v2', trafficSteps: '100', deleteOldDeployment: 'true' };
 const PRODUCTION = { endpointName: 'prod', endpointType: 'kubernetes', compute: 'k8s-compute', authMode: 'key', instanceType: 'defaultinstancetype', trafficSteps: '10,50,100', stepWaitSeconds: '0', deleteOldDeployment: 'true' };
@@ -68,13 +70,13 @@ before(async () => {
   ]);
   assert.equal(s.result, 'Succeeded', explain(s));
   assert.equal(p.result, 'Succeeded', explain(p));
+  staging = { uri: s.outputs.scoringUri!, key: s.outputs.endpointKey! };
 });
 after(async () => { await box?.stop(); });
 
 describe('the emulator\'s front door marks who answered', () => {
   test('a deployment\'s answer carries azureml-model-deployment; the front door\'s own faults do not (429 with or without Retry-After)', async () => {
-    const ep = box.store.list<{ resource: { name: string; properties: Record<string, any> }; keys: { primaryKey: string } }>('onlineEndpoints').find((e) => e.resource.name === 'stg')!;
-    const score = () => fetch(ep.resource.properties.scoringUri, { method: 'POST', headers: { authorization: `Bearer ${ep.keys.primaryKey}`, 'content-type': 'application/json' }, body: '{"data": [[1, 1, 1], [0, 0, 2]]}' });
+    const score = () => fetch(staging.uri, { method: 'POST', headers: { authorization: `Bearer ${staging.key}`, 'content-type': 'application/json' }, body: '{"data": [[1, 1, 1], [0, 0, 2]]}' });
     const served = await score();
     assert.equal(served.status, 200);
     assert.ok(served.headers.get('azureml-model-deployment'));
