@@ -353,10 +353,21 @@ export async function endpointToken(ctx: AzureMLContext, endpoint: string, signa
 
 // ------------------------------------------------------------------------------------------------ data plane
 
-export interface ScoreResult { status: number; body: string; ms: number; servedBy?: string; error?: string }
+export interface ScoreResult {
+  status: number; body: string; ms: number;
+  /** the `azureml-model-deployment` response header: the deployment that answered (absent when the front door answered itself) */
+  servedBy?: string;
+  error?: string;
+  /** Retry-After (seconds or HTTP date) in ms, when the answer carries one */
+  retryAfterMs?: number;
+  /** a 424's `ms-azureml-model-error-statuscode` / `ms-azureml-model-error-reason`: what the model container answered */
+  modelStatus?: number;
+  modelErrorReason?: string;
+}
 
 /**
- * One scoring request (no retries: the smoke test measures what a client sees). `deployment` sets the
+ * One scoring request (no retries here: the deploy task's probe analysis decides what an answer means and what to
+ * retry, src/tasks/deploy/analysis.ts). `deployment` sets the
  * `azureml-model-deployment` header (route to that deployment whatever its traffic). Network errors and timeouts
  * come back as status 0 with `error`. `proxy`: the agent's web proxy (the scoring host is reached through it unless bypassed).
  */
@@ -369,7 +380,14 @@ export async function scoreOnce(uri: string, body: string, o: { credential: stri
   try {
     const res = await httpClient.sendRequest(req);
     const ms = performance.now() - t0;
-    return { status: res.status, body: res.bodyAsText ?? '', ms, servedBy: res.headers.get('azureml-model-deployment') ?? undefined };
+    const h = (n: string) => res.headers.get(n) ?? undefined;
+    const modelStatus = Number(h('ms-azureml-model-error-statuscode'));
+    return {
+      status: res.status, body: res.bodyAsText ?? '', ms, servedBy: h('azureml-model-deployment'),
+      ...(h('retry-after') !== undefined ? { retryAfterMs: parseRetryAfter(h('retry-after')) } : {}),
+      ...(Number.isInteger(modelStatus) && modelStatus > 0 ? { modelStatus } : {}),
+      ...(h('ms-azureml-model-error-reason') ? { modelErrorReason: h('ms-azureml-model-error-reason') } : {}),
+    };
   } catch (err) {
     if (o.signal?.aborted) throw o.signal.reason ?? err;
     return { status: 0, body: '', ms: performance.now() - t0, error: oneLine((err as Error)?.message ?? String(err)) };

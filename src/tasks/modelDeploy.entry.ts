@@ -1,6 +1,6 @@
 // Agent entry of AzureMLModelDeploy@1: inputs → deployModel → outputs + summary.
 import {
-  debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getPath, getPipelineContext, isAgentRoot, getString, getVariable, info,
+  debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getNumber, getPath, getPipelineContext, isAgentRoot, getString, getVariable, info,
   progress, releaseArtifacts, runTask, section, setOutput, updateReleaseName, uploadSummary, warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
@@ -8,7 +8,7 @@ import { createAzureMLContext, workspaceRef } from '../azureml';
 import { lroProgressLine } from '../azureml/poll';
 import { createReleaseGovernance, parseModelId } from '../devops/governance';
 import { buildModelCard, readEvaluationFile } from './modelCard';
-import { azureDeployOps, deployModel, deploySummary, modelFromRelease, parseExpectedResponse, parseTrafficSteps, type DeployInputs } from './modelDeploy';
+import { RolloutFailed, azureDeployOps, deployModel, deploySummary, modelFromRelease, parseExpectedResponse, parseTrafficSteps, type DeployInputs } from './modelDeploy';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -51,6 +51,9 @@ runTask(async (signal) => {
     expectedResponse: getString('expectedResponse'),
     smokeRequests: getInt('smokeRequests', { default: 20, min: 1, max: 1000 }),
     maxP95Ms: getInt('maxP95Ms', { min: 1 }),
+    maxFailurePercent: getNumber('maxFailurePercent', { default: 0, min: 0, max: 100 }),
+    maxLatencyMs: getInt('maxLatencyMs', { min: 1 }),
+    maxConsecutiveInconclusive: getInt('maxConsecutiveInconclusive', { default: 4, min: 0, max: 100 }),
     trafficSteps: getString('trafficSteps'),
     healthCheckRequests: getInt('healthCheckRequests', { default: 5, min: 0, max: 1000 }),
     stepWaitSeconds: getInt('stepWaitSeconds', { default: 0, min: 0, max: 3600 }),
@@ -75,6 +78,10 @@ runTask(async (signal) => {
   const result = await deployModel(inputs, {
     ops: azureDeployOps(ctx, { onProgress: (p) => info(lroProgressLine(p)) }), log: { info, warning, debug, section }, progress, context, signal,
     governance: governance && { approvals: async () => (approvals = await governance.approvals()), onDeployed: (i) => governance.onDeployed(i) },
+  }).catch((e: unknown) => {
+    // a rolled-back rollout still shows what each step measured and the rule that stopped it
+    if (e instanceof RolloutFailed) uploadSummary('Azure ML deployment', deploySummary(e.result));
+    throw e;
   });
 
   setOutput('endpointName', result.endpointName);

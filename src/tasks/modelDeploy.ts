@@ -8,15 +8,15 @@
 //     already has 100 % → nothing changes; in another release / stage / approval only its governance tags are updated.
 //  3. Endpoint created if missing (updated only when description / tags differ; its auth mode is never changed); uploads and asset
 //     versions written; the new deployment created beside the live one with 0 % traffic.
-//  4. Smoke test straight at the new deployment (`azureml-model-deployment` header): N requests, every answer checked
-//     against the expected response, latency profile (p50/p95), optional p95 gate.
+//  4. Smoke test straight at the new deployment (`azureml-model-deployment` header): N probes, each passed / failed /
+//     inconclusive (inconclusive ones retried with back-off), verdict by the thresholds — deploy/analysis.ts.
 //  4b. Optional mirror stage (mirrorPercent > 0, managed endpoint with another live deployment): the endpoint's
 //     mirrorTraffic = {new: N} (api-version 2023-04-01, raw REST: the SDK drops the field), requests through the
 //     endpoint for mirrorSeconds so copies reach the new deployment (their answers are discarded by the service), then
 //     the new deployment is judged by what its container log shows for that window (getLogs: scoring exceptions and
 //     5xx answers fail the stage) and its provisioningState; mirrorTraffic is cleared again before the first step.
-//  5. Traffic moves in steps; after each step a health check (requests through the endpoint without the header +
-//     the deployment's provisioningState).
+//  5. Traffic moves in steps; after each step a health check (probes through the endpoint without the header, judged
+//     like the smoke test, + the deployment's provisioningState).
 //  6. Any failure or cancellation: a mirror that was set is cleared, traffic goes back to exactly the map saved before the first change (GET → PUT, with a
 //     fresh, non-aborted signal) and the new deployment's container log tail is printed.
 //  7. Optionally the deployments that lost all their traffic are deleted; the governance hook is told.
@@ -40,6 +40,12 @@ import {
 } from '../azureml/deploymentSpec';
 import { AzureDeploymentResolver } from '../azureml/deploymentResolver';
 import { deploymentDifferences as normalizedDeploymentDifferences, isoDurationMs } from '../azureml/normalize';
+import {
+  analysisThresholds, describeAnalysis, describeCounts, runProbes, stepFailure,
+  type AnalysisThresholds, type LatencyProfile, type ProbeAnalysis,
+} from './deploy/analysis';
+
+export { latencyProfile, percentile, type LatencyProfile } from './deploy/analysis';
 
 // ---------------------------------------------------------------------------------------------------------- types
 
@@ -88,7 +94,14 @@ export interface DeployInputs {
   sampleRequestFile?: string;
   expectedResponse?: string;
   smokeRequests?: number;
+  /** per step (smoke test, each health check): fail when the p95 latency of its conclusive probes is above this */
   maxP95Ms?: number;
+  /** per step: fail when more than this share (%) of its conclusive probes failed (default 0) */
+  maxFailurePercent?: number;
+  /** a single answer slower than this (ms) is a failed probe */
+  maxLatencyMs?: number;
+  /** more inconclusive attempts in a row than this make a step inconclusive (default 4) */
+  maxConsecutiveInconclusive?: number;
   trafficSteps?: string;
   healthCheckRequests?: number;
   stepWaitSeconds?: number;
@@ -142,19 +155,19 @@ export interface DeployDeps {
   sleep?(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-export interface LatencyProfile { requests: number; ok: number; errors: number; p50Ms?: number; p95Ms?: number; maxMs?: number; meanMs?: number; firstError?: string }
-
 /** What the mirror stage did and saw (the container log of the window is its verdict). */
 export interface MirrorRecord {
   percent: number; seconds: number;
   /** requests the task sent through the endpoint during the window (answered by the live deployment) */
   endpoint?: LatencyProfile;
+  /** how those requests were judged (probe analysis) */
+  endpointAnalysis?: ProbeAnalysis;
   /** what the new deployment's container log shows for the window */
   logged: MirrorLogVerdict;
   skipped?: string;
 }
 
-export interface StepRecord { percent: number; traffic: Record<string, number>; health?: LatencyProfile; provisioningState?: string }
+export interface StepRecord { percent: number; traffic: Record<string, number>; health?: LatencyProfile; analysis?: ProbeAnalysis; provisioningState?: string }
 
 export interface DeployResult {
   endpointName: string;
@@ -173,6 +186,8 @@ export interface DeployResult {
   /** the governance tags of an unchanged deployment were brought up to date (PATCH) */
   tagsUpdated: boolean;
   smoke?: LatencyProfile;
+  /** the smoke test's probes, by outcome and cause, and its verdict */
+  smokeAnalysis?: ProbeAnalysis;
   mirror?: MirrorRecord;
   steps: StepRecord[];
   deleted: string[];
@@ -180,6 +195,13 @@ export interface DeployResult {
   modelStudioUrl?: string;
   reportFile?: string;
   warnings: string[];
+  /** set when the rollout failed: why, and what the rollback did */
+  failure?: string;
+}
+
+/** The rollout failed and was rolled back; `result` holds what was measured up to then (the entry writes its summary). */
+export class RolloutFailed extends UserError {
+  constructor(message: string, readonly result: DeployResult, options?: { cause?: unknown }) { super(message, options); }
 }
 
 // ---------------------------------------------------------------------------------------------------------- pure helpers
@@ -199,26 +221,6 @@ export function parseTrafficSteps(text: string | undefined): number[] {
   }
   if (steps[steps.length - 1] !== 100) throw new InputError('trafficSteps', `the last step must be 100 (got ${steps.join(',')}); the rollout ends with all traffic on the new deployment`);
   return steps;
-}
-
-/** Nearest-rank percentile (the smallest value with at least p % of the values ≤ it); undefined for no values. */
-export function percentile(values: readonly number[], p: number): number | undefined {
-  if (!values.length) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1];
-}
-
-export function latencyProfile(results: ReadonlyArray<{ ms: number; ok: boolean; error?: string }>): LatencyProfile {
-  const ms = results.map((r) => r.ms);
-  const round = (n: number | undefined) => (n === undefined ? undefined : Math.round(n * 10) / 10);
-  const bad = results.filter((r) => !r.ok);
-  return {
-    requests: results.length, ok: results.length - bad.length, errors: bad.length,
-    p50Ms: round(percentile(ms, 50)), p95Ms: round(percentile(ms, 95)), maxMs: round(ms.length ? Math.max(...ms) : undefined),
-    meanMs: round(ms.length ? ms.reduce((a, b) => a + b, 0) / ms.length : undefined),
-    ...(bad[0]?.error ? { firstError: bad[0].error } : {}),
-  };
 }
 
 /** Traffic with `pct` on `target` and the rest split over the other live deployments by their current weights. */
@@ -499,6 +501,7 @@ interface Plan {
   steps: number[];
   sample?: { body: string; contentType: string; file: string };
   matcher?: ResponseMatcher;
+  thresholds: AnalysisThresholds;
   warnings: string[];
 }
 
@@ -506,6 +509,7 @@ async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
   const warnings: string[] = [];
   const steps = parseTrafficSteps(i.trafficSteps);
   const matcher = parseExpectedResponse(i.expectedResponse);
+  const thresholds = analysisThresholds(i);
   const abs = (p: string) => path.resolve(cwd, p);
 
   // sample request
@@ -522,6 +526,7 @@ async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
   } else {
     if (matcher) throw new InputError('expectedResponse', 'needs a sampleRequestFile to send');
     if (i.maxP95Ms !== undefined) throw new InputError('maxP95Ms', 'needs a sampleRequestFile (the smoke test measures the latency)');
+    if (i.maxLatencyMs !== undefined) throw new InputError('maxLatencyMs', 'needs a sampleRequestFile (the probes measure the latency)');
     warnings.push('No sampleRequestFile: the smoke test and the scoring health checks are skipped; only provisioning states are checked.');
   }
 
@@ -622,7 +627,7 @@ async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
   }
   if (i.tags) deploymentSpec.tags = { ...(deploymentSpec.tags ?? {}), ...i.tags };
   const mirror = checkMirrorInputs(i.mirrorPercent, i.mirrorSeconds, endpointSpec.kind);
-  return { mirror, endpointName: endpointSpec.name, endpointSpec, authModeExplicit, deploymentSpec, nameFixed, modelSource: modelSource!, modelText, steps, sample, matcher, warnings };
+  return { mirror, endpointName: endpointSpec.name, endpointSpec, authModeExplicit, deploymentSpec, nameFixed, modelSource: modelSource!, modelText, steps, sample, matcher, thresholds, warnings };
 }
 
 /** Model input: a bare registered name means its latest version; `name:version` / azureml refs / ARM ids / paths pass. */
@@ -852,18 +857,21 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
     const cred = plan.sample || authMode === 'Key' ? await ops.credential(epName, authMode) : undefined;
     if (authMode === 'Key') result.endpointKey = cred;
     if (!result.scoringUri) result.scoringUri = (await ops.getEndpoint(epName))?.scoringUri;
+    /** n probes with the sample request: straight at `deployment` (header) or through the endpoint; judged by the plan's thresholds */
+    const probe = (n: number, deployment: string | undefined, checkOnlyFrom: string | undefined) => runProbes(
+      () => ops.score(result.scoringUri!, plan.sample!.body, { credential: cred!, deployment, contentType: plan.sample!.contentType, signal }), n,
+      { thresholds: plan.thresholds, matcher: plan.matcher, checkOnlyFrom, maxLatencyMs: plan.thresholds.maxLatencyMs, kubernetes: spec.kind === 'Kubernetes', sleep, signal,
+        onRetry: (e) => log.info(`  probe ${e.probe}/${n} attempt ${e.attempt} inconclusive (${e.detail}): retrying in ${(e.waitMs / 1000).toFixed(1)} s`) });
 
     // ---- 4. smoke test
     if (plan.sample && cred && result.scoringUri) {
-      section(`Smoke test: ${smokeN} request(s) to deployment ${depName} (azureml-model-deployment header)`);
-      const runs = await scoreMany(ops, result.scoringUri, plan.sample, cred, smokeN, depName, plan.matcher, signal);
-      result.smoke = latencyProfile(runs);
-      const s = result.smoke;
-      log.info(`Smoke test: ${s.ok}/${s.requests} OK, p50 ${s.p50Ms} ms, p95 ${s.p95Ms} ms, max ${s.maxMs} ms${plan.matcher ? ` (every answer ${plan.matcher.describe})` : ''}`);
-      if (s.errors) throw new UserError(`Smoke test of deployment ${depName} failed: ${s.errors} of ${s.requests} request(s) failed (first: ${s.firstError})`);
-      if (inputs.maxP95Ms !== undefined && (s.p95Ms ?? 0) > inputs.maxP95Ms) {
-        throw new UserError(`Smoke test of deployment ${depName} failed: p95 latency ${s.p95Ms} ms is above maxP95Ms ${inputs.maxP95Ms} ms`);
-      }
+      section(`Smoke test: ${smokeN} probe(s) to deployment ${depName} (azureml-model-deployment header)`);
+      const a = await probe(smokeN, depName, undefined);
+      result.smokeAnalysis = a;
+      result.smoke = a.latency;
+      log.info(`Smoke test: ${describeAnalysis(a)}${plan.matcher ? ` (every answer ${plan.matcher.describe})` : ''}`);
+      const why = stepFailure(`Smoke test of deployment ${depName}`, a);
+      if (why) throw new UserError(why);
     }
     deps.progress(50, 'Smoke test passed');
     const livingOthers = Object.entries(trafficBefore).some(([k, v]) => v > 0 && k.toLowerCase() !== depName.toLowerCase());
@@ -898,10 +906,12 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
       rec.provisioningState = dep?.provisioningState;
       if (dep?.provisioningState !== 'Succeeded') throw new UserError(`Health check at ${pct}%: deployment ${depName} is ${dep?.provisioningState ?? 'gone'}`);
       if (plan.sample && cred && result.scoringUri && healthN > 0) {
-        const runs = await scoreMany(ops, result.scoringUri, plan.sample, cred, healthN, undefined, plan.matcher, signal, depName);
-        rec.health = latencyProfile(runs);
-        log.info(`Health check at ${pct}%: ${rec.health.ok}/${rec.health.requests} OK through the endpoint, p95 ${rec.health.p95Ms} ms, deployment Succeeded`);
-        if (rec.health.errors) throw new UserError(`Health check at ${pct}% failed: ${rec.health.errors} of ${rec.health.requests} request(s) through endpoint ${epName} failed (first: ${rec.health.firstError})`);
+        const a = await probe(healthN, undefined, depName);
+        rec.analysis = a;
+        rec.health = a.latency;
+        log.info(`Health check at ${pct}%: ${describeAnalysis(a)}; through endpoint ${epName}, deployment Succeeded`);
+        const why = stepFailure(`Health check at ${pct}%`, a);
+        if (why) throw new UserError(why);
       } else {
         log.info(`Health check at ${pct}%: deployment ${depName} Succeeded`);
       }
@@ -926,7 +936,8 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
       throw signal!.reason ?? err;
     }
     const msg = err instanceof Error ? err.message : String(err);
-    throw new UserError(`${msg.replace(/\.$/, '')}; ${restoredText}`, { cause: err });
+    result.failure = `${msg.replace(/\.$/, '')}; ${restoredText}`;
+    throw new RolloutFailed(result.failure, result, { cause: err });
   }
 
   // ---- 7. after success
@@ -952,20 +963,6 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
 
 function deployedInfo(r: DeployResult): DeployedInfo {
   return { endpointName: r.endpointName, deploymentName: r.deploymentName, modelId: r.modelId, scoringUri: r.scoringUri, trafficBefore: r.trafficBefore, trafficAfter: r.trafficAfter, smoke: r.smoke, unchanged: r.unchanged };
-}
-
-async function scoreMany(ops: DeployOps, uri: string, sample: NonNullable<Plan['sample']>, credential: string, n: number, deployment: string | undefined, matcher: ResponseMatcher | undefined, signal?: AbortSignal, checkOnly?: string) {
-  const out: Array<{ ms: number; ok: boolean; error?: string }> = [];
-  for (let i = 0; i < n; i++) {
-    signal?.throwIfAborted();
-    const r = await ops.score(uri, sample.body, { credential, deployment, contentType: sample.contentType, signal });
-    let error: string | undefined;
-    if (r.status !== 200) error = r.status ? `HTTP ${r.status}: ${r.body.replace(/\s+/g, ' ').slice(0, 200)}` : r.error ?? 'no answer';
-    // through the endpoint the old deployment answers too: the expected response is the new deployment's contract
-    else if (matcher && (deployment || !checkOnly || !r.servedBy || r.servedBy.toLowerCase() === checkOnly.toLowerCase())) error = matcher.check(r.body);
-    out.push({ ms: r.ms, ok: !error, error });
-  }
-  return out;
 }
 
 /** GET → compare with the saved map → PUT the saved map (fresh signal: also after a cancellation). */
@@ -1018,27 +1015,38 @@ async function mirrorStage(a: MirrorStageArgs): Promise<MirrorRecord> {
   const n = sample && a.cred && a.scoringUri ? mirrorRequestCount(percent, a.healthN) : 0;
   const windowMs = seconds * 1000;
   const t0 = Date.now();
-  const runs: Array<{ ms: number; ok: boolean; error?: string }> = [];
+  let sentSoFar = 0;
   if (n) log.info(`Sending ${n} request(s) through endpoint ${epName} over ${seconds} s (about ${Math.round((n * percent) / 100)} copies expected at ${depName}).`);
   else log.info(`No sample request: the window carries only the endpoint's own traffic.`);
   let reported = 0;
   const report = () => {
     const elapsed = Math.min(seconds, Math.round((Date.now() - t0) / 1000));
     const quarter = seconds ? Math.floor((4 * elapsed) / seconds) : 4;
-    if (quarter > reported && quarter < 4) { reported = quarter; log.info(`Mirror stage: ${elapsed}/${seconds} s${n ? `, ${runs.length}/${n} request(s) sent` : ''}`); }
+    if (quarter > reported && quarter < 4) { reported = quarter; log.info(`Mirror stage: ${elapsed}/${seconds} s${n ? `, ${sentSoFar}/${n} request(s) sent` : ''}`); }
     a.deps.progress(52 + Math.round((6 * elapsed) / Math.max(1, seconds)), `Mirroring ${percent}% (${elapsed}/${seconds} s)`);
   };
-  for (let i = 0; i < n; i++) {
-    runs.push(...await scoreMany(ops, a.scoringUri!, sample!, a.cred!, 1, undefined, undefined, signal));
-    report();
-    const next = t0 + ((i + 1) * windowMs) / n;
-    if (next > Date.now()) await a.sleep(next - Date.now(), signal);
-  }
-  while (Date.now() < t0 + windowMs) { await a.sleep(Math.min(5000, t0 + windowMs - Date.now()), signal); report(); }
-  if (n) {
-    rec.endpoint = latencyProfile(runs);
-    log.info(`Mirror window: ${rec.endpoint.ok}/${rec.endpoint.requests} OK through the endpoint (answered by the live deployment), p95 ${rec.endpoint.p95Ms} ms`);
-    if (rec.endpoint.errors) throw new UserError(`Mirror stage: ${rec.endpoint.errors} of ${rec.endpoint.requests} request(s) through endpoint ${epName} failed (first: ${rec.endpoint.firstError})`);
+  // the live deployment answers these: judged like probes (inconclusive ones retried), without its latency or answer checks
+  const analysis = n ? await runProbes(() => ops.score(a.scoringUri!, sample!.body, { credential: a.cred!, contentType: sample!.contentType, signal }), n, {
+    thresholds: { ...a.plan.thresholds, maxP95Ms: undefined, maxLatencyMs: undefined }, sleep: a.sleep, signal,
+    beforeProbe: async (i) => {
+      sentSoFar = i;
+      if (i === 0) return;
+      report();
+      const next = t0 + (i * windowMs) / n;
+      if (next > Date.now()) await a.sleep(next - Date.now(), signal);
+    },
+    onRetry: (e) => log.info(`  request ${e.probe}/${n} attempt ${e.attempt} inconclusive (${e.detail}): retrying in ${(e.waitMs / 1000).toFixed(1)} s`),
+  }) : undefined;
+  sentSoFar = n;
+  if (n) report();
+  const last = t0 + windowMs;
+  while (Date.now() < last) { await a.sleep(Math.min(5000, last - Date.now()), signal); report(); }
+  if (analysis) {
+    rec.endpoint = analysis.latency;
+    rec.endpointAnalysis = analysis;
+    log.info(`Mirror window: ${describeAnalysis(analysis)} (through the endpoint, answered by the live deployment)`);
+    const why = stepFailure(`Mirror stage: the requests through endpoint ${epName}`, analysis);
+    if (why) throw new UserError(why);
   }
 
   // the verdict: the deployment's own state and what its container log shows for the window
@@ -1087,7 +1095,7 @@ async function writeReport(inputs: DeployInputs, r: DeployResult, model: string)
     endpoint: r.endpointName, deployment: r.deploymentName, endpointType: r.endpointKind.toLowerCase(), model, modelId: r.modelId,
     scoringUri: r.scoringUri, studioUrl: r.studioUrl, unchanged: r.unchanged,
     trafficBefore: r.trafficBefore, trafficAfter: r.trafficAfter,
-    smokeTest: r.smoke ?? null, mirrorStage: r.mirror ?? null, steps: r.steps, deletedDeployments: r.deleted, finishedAt: new Date().toISOString(),
+    smokeTest: r.smoke ?? null, smokeAnalysis: r.smokeAnalysis ?? null, mirrorStage: r.mirror ?? null, steps: r.steps, deletedDeployments: r.deleted, finishedAt: new Date().toISOString(),
   };
   await fsp.mkdir(inputs.reportDir, { recursive: true });
   const file = path.join(inputs.reportDir, `deployment-report-${r.endpointName}-${r.deploymentName}.json`);
@@ -1101,7 +1109,7 @@ export function deploySummary(r: DeployResult): string {
   const t = (m: Record<string, number>) => esc(fmtTraffic(m));
   const lines = [
     `### Azure ML deployment ${esc(r.endpointName)} / ${esc(r.deploymentName)}`, '',
-    r.unchanged ? `Already serving this model with 100% of the traffic: ${r.tagsUpdated ? 'not redeployed; its release / approval tags were updated' : 'nothing changed'}.` : `Rolled out with ${r.steps.length} traffic step(s).`, '',
+    r.failure ? `**Rolled back**: ${esc(r.failure)}` : r.unchanged ? `Already serving this model with 100% of the traffic: ${r.tagsUpdated ? 'not redeployed; its release / approval tags were updated' : 'nothing changed'}.` : `Rolled out with ${r.steps.length} traffic step(s).`, '',
     '| | |', '|---|---|',
     `| Endpoint | [${esc(r.endpointName)}](${r.studioUrl}) (${r.endpointKind.toLowerCase()}${r.endpointCreated ? ', created' : ''}) |`,
     `| Deployment | ${esc(r.deploymentName)} |`,
@@ -1110,7 +1118,8 @@ export function deploySummary(r: DeployResult): string {
     `| Traffic after | ${t(r.trafficAfter)} |`,
   ];
   if (r.scoringUri) lines.push(`| Scoring URI | ${esc(r.scoringUri)} |`);
-  if (r.smoke) {
+  if (r.smokeAnalysis) lines.push(`| Smoke test | ${esc(describeAnalysis(r.smokeAnalysis))} |`);
+  else if (r.smoke) {
     const s = r.smoke;
     lines.push(`| Smoke test | ${s.ok}/${s.requests} OK, p50 ${s.p50Ms} ms, p95 ${s.p95Ms} ms, max ${s.maxMs} ms |`);
   }
@@ -1120,8 +1129,13 @@ export function deploySummary(r: DeployResult): string {
   }
   if (r.deleted.length) lines.push(`| Deleted | ${esc(r.deleted.join(', '))} |`);
   if (r.steps.length) {
-    lines.push('', '| Step | Traffic | Health check |', '|---|---|---|');
-    r.steps.forEach((s, i) => lines.push(`| ${i + 1}: ${s.percent}% | ${t(s.traffic)} | ${s.health ? `${s.health.ok}/${s.health.requests} OK, p95 ${s.health.p95Ms} ms` : s.provisioningState ?? ''} |`));
+    lines.push('', '| Step | Traffic | Health check (probes) | Verdict (rule) |', '|---|---|---|---|');
+    r.steps.forEach((s, i) => {
+      const a = s.analysis;
+      const health = a ? `${a.passed}/${a.probes} OK, p95 ${a.latency.p95Ms ?? '-'} ms; ${describeCounts(a)}` : s.health ? `${s.health.ok}/${s.health.requests} OK, p95 ${s.health.p95Ms} ms` : s.provisioningState ?? '';
+      const verdict = a ? `${a.verdict.toUpperCase()}: ${a.rule}` : s.provisioningState ? `provisioning ${s.provisioningState}` : '';
+      lines.push(`| ${i + 1}: ${s.percent}% | ${t(s.traffic)} | ${esc(health)} | ${esc(verdict)} |`);
+    });
   }
   return lines.join('\n') + '\n';
 }

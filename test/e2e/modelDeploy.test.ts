@@ -130,7 +130,7 @@ describe('rollouts', { concurrency: true }, () => {
     // smoke-test failure (expected response mismatch): traffic unchanged, container log printed
     const f = await deploy({ endpointName: 'ep-managed', model: 'churn:2', expectedResponse: '{"predictions": [6.5, 6.5]}', trafficSteps: '50,100' });
     assert.equal(f.result, 'Failed', explain(f));
-    assert.match(f.message ?? '', /Smoke test of deployment churn-v2 failed: 5 of 5 request\(s\) failed \(first: response differs at predictions\[0\]: expected 6\.5, got 7\.5\); traffic unchanged \(churn-v1 100%\)/);
+    assert.match(f.message ?? '', /Smoke test of deployment churn-v2 failed: failure rate 100% \(5 of 5 conclusive probe\(s\)\) is above maxFailurePercent 0% \(first: response differs at predictions\[0\]: expected 6\.5, got 7\.5\); traffic unchanged \(churn-v1 100%\)/);
     assert.match(f.stdout, /container log of deployment churn-v2/);
     assert.deepEqual(trafficOf('ep-managed'), { 'churn-v1': 100 }, 'the traffic was never touched');
 

@@ -19,6 +19,20 @@
 //  - the scoring script's answer comes back as is with `azureml-model-deployment: <who served it>`; a non-200
 //    from the script's server → 424 with ms-azureml-model-error-statuscode / ms-azureml-model-error-reason;
 //    requestSettings.requestTimeout exceeded → 408; a deployment that is not running (Failed, Creating) → 503.
+//    Kubernetes endpoints answer as the doc's "Common error codes for Kubernetes online endpoints" table says
+//    (MicrosoftDocs/azure-ai-docs articles/machine-learning/how-to-troubleshoot-online-endpoints.md, commit
+//    112100ce80671708ca6b2f7ea53c2f08d05706e6): an exception in run() → 502, a request that times out → 504.
+//    ASSUMPTION: those keep the `azureml-model-deployment` header (no recording of a Kubernetes error answer).
+//  - every routed answer carries `server: azureml-frontdoor` and `x-request-id` (injected faults, answered by the shared
+//    fault layer in http.ts before routing, do not); a deployment's answer also
+//    `azureml-model-deployment: <deployment>` (a recorded managed endpoint answer: Azure/ai-agent-service-promptflow
+//    README.md, "Sample Response", HTTP/1.1 200 with those three headers).
+//  - faults (box.faults with hosts ['inference'], e.g. pathFilter /\/score$/) are answered by the front door itself,
+//    before any routing: 429 (Retry-After: 1 unless retryAfterSeconds says otherwise), 500, 503 or a dropped
+//    connection, with no `azureml-model-deployment` header — no deployment answered. ASSUMPTION: the real front door's
+//    own errors (throttling, "Azure Machine Learning-provisioned infrastructure is failing" 500, how-to-troubleshoot-
+//    online-endpoints "HTTP status codes") carry no `azureml-model-deployment`; no recording of one was found. Their
+//    bodies here are ARM-shaped ({"error":{"code","message"}}), also unverified.
 import { randomUUID } from 'node:crypto';
 import { Router, startServer, header, type Req, type Res, type RunningServer } from './http';
 import { ensureCa, issueServerCert } from './ca';
@@ -110,7 +124,7 @@ export class FrontDoor {
 
   private async score(req: Req): Promise<Res> {
     const requestId = header(req, 'x-ms-client-request-id') ?? randomUUID();
-    const base = { 'x-request-id': randomUUID(), 'x-ms-client-request-id': requestId };
+    const base = { server: 'azureml-frontdoor', 'x-request-id': randomUUID(), 'x-ms-client-request-id': requestId };
     const ep = this.m.endpointByName(req.params.ep);
     if (!ep || ep.resource.properties.provisioningState === 'Creating' || ep.resource.properties.provisioningState === 'Deleting') {
       return { status: 404, headers: base, body: { message: `Endpoint ${req.params.ep} not found.` } };
@@ -156,12 +170,14 @@ export class FrontDoor {
       return { status: 503, headers, body: { message: `Deployment ${name} is not ready (provisioningState ${d.resource.properties.provisioningState}); no healthy upstream.` } };
     }
     const timeout = durationMs(d.resource.properties.requestSettings?.requestTimeout, 5000);
+    const kubernetes = d.resource.properties.endpointComputeType === 'Kubernetes';
     const fwd: Record<string, string> = { 'content-type': header(req, 'content-type') ?? 'application/json', 'x-request-id': headers['x-request-id'] ?? randomUUID() };
     try {
       const r = await this.m.hosts.score(d.runtime!.hostKey, req.rawBody, fwd, timeout);
       if (r.status === 200) {
         return { status: 200, headers: { ...headers, 'content-type': r.headers['content-type'] ?? 'application/json' }, body: r.body };
       }
+      if (kubernetes) return { status: 502, headers: { ...headers, 'content-type': r.headers['content-type'] ?? 'application/json' }, body: r.body };
       return {
         status: 424,
         headers: { ...headers, 'ms-azureml-model-error-statuscode': String(r.status), 'ms-azureml-model-error-reason': 'model_error', 'content-type': r.headers['content-type'] ?? 'application/json' },
@@ -169,7 +185,7 @@ export class FrontDoor {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-        return { status: 408, headers, body: { message: `Request timed out after ${timeout} ms (requestSettings.requestTimeout of deployment ${name}).` } };
+        return { status: kubernetes ? 504 : 408, headers, body: { message: `Request timed out after ${timeout} ms (requestSettings.requestTimeout of deployment ${name}).` } };
       }
       return { status: 502, headers, body: { message: `Deployment ${name}: the scoring container did not answer (${(e as Error).message}).` } };
     }

@@ -106,12 +106,15 @@ export interface FaultConfig {
   /** added to every matching request */
   latencyMs?: number;
   pathFilter?: RegExp;
-  /** only these hosts ('arm' | 'entra' | 'devops' | 'mlflow' | 'storage' — the proxy in front of Azurite); default all */
+  /** only these hosts ('arm' | 'entra' | 'devops' | 'mlflow' | 'storage' — the proxy in front of Azurite — | 'inference' — the
+   *  online endpoints' scoring front door, frontdoor.ts); default all */
   hosts?: string[];
   /** never inject more than this many faults in a row (so a client with N retries is sure to get through when N ≥ this) */
   maxConsecutive?: number;
   /** seed for the fault dice, so a test sees the same faults on every run (default: a random seed) */
   seed?: number;
+  /** Retry-After (seconds) on an injected 429; null = none (default 1) */
+  retryAfterSeconds?: number | null;
 }
 /** mulberry32: a small seeded PRNG (fault dice, sweep sampling) */
 export function seededRandom(seed: number): () => number {
@@ -225,7 +228,7 @@ export async function startServer(router: Router, o: ServerOptions): Promise<Run
     if (fault) {
       const st = Number(fault);
       const r = st === 429
-        ? armError(429, 'TooManyRequests', 'Injected fault: too many requests, retry later.', { headers: { 'Retry-After': '1' } })
+        ? armError(429, 'TooManyRequests', 'Injected fault: too many requests, retry later.', { headers: o.faults.cfg.retryAfterSeconds === null ? {} : { 'Retry-After': String(o.faults.cfg.retryAfterSeconds ?? 1) } })
         : armError(st, st === 503 ? 'ServiceUnavailable' : 'InternalServerError', `Injected fault: HTTP ${st}.`);
       entry.status = send(res, r);
       return;

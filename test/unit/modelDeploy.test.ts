@@ -10,7 +10,7 @@ import { InputError } from '../../src/pipeline/errors';
 import { releaseArtifacts } from '../../src/pipeline/releaseArtifacts';
 import {
   checkMirrorInputs, judgeMirrorLog, mirrorRequestCount, newLogLines,
-  defaultDeploymentName, deployModel, deploySummary, isoDurationMs, latencyProfile, modelFromRelease, parseExpectedResponse, parseTrafficSteps, percentile,
+  RolloutFailed, defaultDeploymentName, deployModel, deploySummary, isoDurationMs, latencyProfile, modelFromRelease, parseExpectedResponse, parseTrafficSteps, percentile,
   rollbackTraffic, sameTraffic, stepTraffic,
   type ComputeInfo, type DeployInputs, type DeployOps, type Governance, type PlanningResolver,
 } from '../../src/tasks/modelDeploy';
@@ -312,9 +312,43 @@ describe('rollout with fakes', () => {
     const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
     az.answer = (dep) => (dep === 'churn-v2' ? { status: 424, body: '{"error":"bad"}', ms: 3 } : { status: 200, body: '{}', ms: 3, servedBy: dep });
     await assert.rejects(deployModel(base({ trafficSteps: '10,100' }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd }),
-      /Smoke test of deployment churn-v2 failed: 4 of 4 request\(s\) failed \(first: HTTP 424: \{"error":"bad"\}\); traffic unchanged \(churn-v1 100%\)/);
+      /Smoke test of deployment churn-v2 failed: failure rate 100% \(4 of 4 conclusive probe\(s\)\) is above maxFailurePercent 0% \(first: HTTP 424: \{"error":"bad"\}\); traffic unchanged \(churn-v1 100%\)/);
     assert.deepEqual(az.trafficHistory, []);
     assert.ok(l.lines.includes('Traceback: boom'));
+  });
+
+  test('transient errors are retried, not failures: the rollout goes on; log and summary give each step\'s counts and verdict', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
+    const real = az.score.bind(az);
+    let n = 0;
+    az.score = async (u, b, o) => (++n % 3 === 0 ? { status: 0, body: '', ms: 1, error: 'socket hang up' } : n % 5 === 0 ? { status: 429, body: '', ms: 1, retryAfterMs: 2000 } : real(u, b, o));
+    const waits: number[] = [];
+    const r = await deployModel(base({ trafficSteps: '50,100' }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd, sleep: async (ms) => { waits.push(ms); } });
+    assert.deepEqual(r.trafficAfter, { 'churn-v1': 0, 'churn-v2': 100 });
+    const a = r.smokeAnalysis!;
+    assert.deepEqual([a.probes, a.passed, a.failed, a.verdict], [4, 4, 0, 'passed']);
+    assert.deepEqual(a.inconclusiveBy, { connection: 2, throttled: 1 }, 'attempts 3 and 6 (drop) and 5 (429)');
+    assert.ok(waits.includes(2000), `Retry-After honoured: ${waits}`);
+    assert.ok(l.lines.some((x) => /^  probe \d\/4 attempt 1 inconclusive \(HTTP 429 \(Retry-After 2 s\)\): retrying in 2\.0 s$/.test(x)), l.lines.join('\n'));
+    assert.ok(l.lines.some((x) => /^Smoke test: 4\/4 OK, p50 5 ms, p95 5 ms, max 5 ms; 4 probe\(s\), 7 request\(s\) sent: 4 passed, 0 failed, 3 inconclusive \(connection 2, throttled 1\) → PASSED: failure rate 0% ≤ maxFailurePercent 0%; 3 inconclusive attempt\(s\) retried/.test(x)), l.lines.join('\n'));
+    assert.ok(l.lines.some((x) => /^Health check at 50%: 2\/2 OK, .* → PASSED: .*; through endpoint ep1, deployment Succeeded$/.test(x)));
+    const md = deploySummary(r);
+    assert.match(md, /\| Smoke test \| 4\/4 OK, p50 5 ms, p95 5 ms, max 5 ms; 4 probe\(s\), 7 request\(s\) sent: 4 passed, 0 failed, 3 inconclusive \(connection 2, throttled 1\) → PASSED: failure rate 0% ≤ maxFailurePercent 0%/);
+    assert.match(md, /\| Step \| Traffic \| Health check \(probes\) \| Verdict \(rule\) \|/);
+    assert.match(md, /\| 1: 50% \| churn-v1 50%, churn-v2 50% \| 2\/2 OK, p95 5 ms; 2 probe\(s\), \d request\(s\) sent: 2 passed, 0 failed, \d inconclusive[^|]*\| PASSED: failure rate 0% ≤ maxFailurePercent 0%[^|]*\|/);
+  });
+
+  test('a step that cannot be measured (too many inconclusive attempts in a row) rolls back as inconclusive, and the failed run keeps its analysis', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az);
+    const real = az.score.bind(az);
+    az.onSetTraffic = (t) => { if (t['churn-v2'] === 50) az.score = async () => ({ status: 503, body: '{"error":{"code":"ServiceUnavailable"}}', ms: 1 }); else az.score = real; };
+    const err = await deployModel(base({ trafficSteps: '50,100', maxConsecutiveInconclusive: 2 }), { ops: az, log: log().log, progress: () => undefined, context: {}, cwd, sleep: async () => undefined }).catch((e) => e);
+    assert.ok(err instanceof RolloutFailed, String(err));
+    assert.equal(err.message, 'Health check at 50% was inconclusive: 3 inconclusive attempt(s) in a row is above maxConsecutiveInconclusive 2 (could not measure; 0 of 2 probe(s) conclusive) (first: HTTP 503 from the front door (no deployment answered): {"error":{"code":"ServiceUnavailable"}}); traffic restored to churn-v1 100%');
+    assert.deepEqual(az.endpoints.get('ep1')!.traffic, { 'churn-v1': 100, 'churn-v2': 0 });
+    assert.equal(err.result.steps[0]!.analysis!.verdict, 'inconclusive');
+    assert.equal(err.result.smokeAnalysis!.verdict, 'passed');
+    assert.match(deploySummary(err.result), /^### Azure ML deployment ep1 \/ churn-v2\n\n\*\*Rolled back\*\*: Health check at 50% was inconclusive: .*\n[\s\S]*\| 1: 50% \| [^|]+ \| 0\/2 OK, p95 - ms; 2 probe\(s\), 3 request\(s\) sent: 0 passed, 0 failed, 3 inconclusive \(front-door 3\) \| INCONCLUSIVE: 3 inconclusive attempt\(s\) in a row/);
   });
 
   test('p95 gate', async () => {
