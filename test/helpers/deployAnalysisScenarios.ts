@@ -1,0 +1,168 @@
+// Shared by test/e2e/deployAnalysis*.test.ts (split in three files so the seeds run side by side, a box per file).
+// Issue 10 §4, first proof: the demo's staging (managed endpoint, straight to 100 %) and production (Kubernetes
+// endpoint, blue/green 10,50,100) deploys, run with the bundled AzureMLModelDeploy task against Azure-in-a-box:
+//  A. 10 % transient faults (429, 500, 503, dropped connection) on the scoring front door only: green 10 of 10 seeds,
+//     each rollout's log showing the inconclusive attempts it retried and PASSED verdicts.
+//  B. the same faults, and a deployment that really fails ~10 % of its requests (test/fixtures/scoring/flaky,
+//     random.Random(seed)): rolled back 10 of 10 in staging and, run on its own, 10 of 10 in production, each with a
+//     FAILED verdict decided by the failure-rate rule on the deployment's own answers (managed: 424 model error;
+//     Kubernetes: 502, an exception in run()), not an inconclusive one, and the live traffic exactly as before.
+// Probe counts are the task's defaults (20 smoke probes, 5 health-check probes per step); the demo's smaller counts
+// (5 and 3–5) cannot tell a 10 %-failing deployment from a good one reliably (0.9^8 ≈ 43 % of such staging runs see
+// no failure at all).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { startAzureInABox, type AzureInABox } from '../emulator';
+import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks } from './agent';
+
+const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'scoring');
+const ENV = 'azureml:AzureML-sklearn-1.5:1';
+const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const FAULTS = { rate: 0.1, kinds: ['429', '500', '503', 'drop'] as Array<'429' | '500' | '503' | 'drop'>, hosts: ['inference'], pathFilter: /\/score$/ };
+let box: AzureInABox;
+let cwd: string;
+/** the staging endpoint's scoring URI and key, as the first deploy reported them */
+let staging: { uri: string; key: string };
+
+const STAGING = { endpointName: 'stg', endpointType: 'managed', authMode: 'key', instanceType: 'Standard_DS3_v2', trafficSteps: '100', deleteOldDeployment: 'true' };
+const PRODUCTION = { endpointName: 'prod', endpointType: 'kubernetes', compute: 'k8s-compute', authMode: 'key', instanceType: 'defaultinstancetype', trafficSteps: '10,50,100', stepWaitSeconds: '0', deleteOldDeployment: 'true' };
+
+const trafficOf = (name: string) => ({ ...(box.store.list<{ resource: { name: string; properties: Record<string, any> } }>('onlineEndpoints').find((e) => e.resource.name === name)?.resource.properties.traffic ?? {}) }) as Record<string, number>;
+const live = (t: Record<string, number>) => Object.fromEntries(Object.entries(t).filter(([, v]) => v > 0));
+
+function explain(r: TaskRunWithLeaks): string {
+  return `result=${r.result} message=${r.message}\n--- stdout (tail)\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-40).join('\n')}\n--- stderr\n${r.stderr.slice(-2000)}`;
+}
+
+async function deploy(stage: Record<string, string>, inputs: Record<string, string>, opts: Partial<RunOptions> = {}): Promise<TaskRunWithLeaks> {
+  return runBundledTask('AzureMLModelDeploy', {
+    box, scheme: 'secret', timeoutMs: 120_000, cwd, ...opts,
+    inputs: {
+      resourceGroup: box.resourceGroup, workspace: box.workspace, codePath: 'ok', scoringScript: 'score.py', environment: ENV,
+      sampleRequestFile: 'sample-request.json', expectedResponse: '{"predictions": [6.5, 6.5]}', ...stage, ...inputs,
+    },
+  });
+}
+
+/** the verdict lines a run logged: `Smoke test: 20/20 OK, …` and `Health check at N%: 5/5 OK, …` */
+const verdicts = (r: TaskRunWithLeaks) => r.stdout.split('\n').filter((l) => /^(Smoke test|Health check at \d+%): \d+\/\d+ OK, /.test(l));
+const inconclusiveOf = (lines: string[]) => lines.reduce((n, l) => n + Number(/, (\d+) inconclusive/.exec(l)?.[1] ?? 0), 0);
+
+/** Starts the box (fast LRO), registers the model and deploys a first 'blue' to both endpoints; stops it after. */
+export function useScenarioBox(): void {
+before(async () => {
+  box = await startAzureInABox({ fastLro: true });
+  cwd = mkdtempSync(path.join(tmpdir(), 'deploy-analysis-e2e-'));
+  for (const d of ['ok', 'flaky']) cpSync(path.join(FIX, d), path.join(cwd, d), { recursive: true });
+  cpSync(path.join(FIX, 'sample-request.json'), path.join(cwd, 'sample-request.json'));
+  // weights [1,2,3] + 0.5 → [6.5, 6.5] for the sample request
+  mkdirSync(path.join(cwd, 'm1', 'model'), { recursive: true });
+  writeFileSync(path.join(cwd, 'm1', 'model', 'model.json'), JSON.stringify({ weights: [1, 2, 3], bias: 0.5, version: 'v1' }));
+  const reg = await runBundledTask('AzureMLModelRegister', {
+    box, scheme: 'secret', cwd, timeoutMs: 30_000,
+    inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, modelName: 'churn', modelPath: 'm1/model', modelType: 'custom_model', version: '1' },
+  });
+  assert.equal(reg.result, 'Succeeded', explain(reg));
+  // production and staging each serve a first deployment (no faults yet)
+  const [s, p] = await Promise.all([
+    deploy(STAGING, { model: 'azureml:churn:1', deploymentName: 'blue' }),
+    deploy(PRODUCTION, { model: 'azureml:churn:1', deploymentName: 'blue' }),
+  ]);
+  assert.equal(s.result, 'Succeeded', explain(s));
+  assert.equal(p.result, 'Succeeded', explain(p));
+  staging = { uri: s.outputs.scoringUri!, key: s.outputs.endpointKey! };
+});
+after(async () => { await box?.stop(); });
+}
+
+export function frontDoorSuite(): void {
+describe('the emulator\'s front door marks who answered', () => {
+  test('a deployment\'s answer carries azureml-model-deployment; the front door\'s own faults do not (429 with or without Retry-After)', async () => {
+    const score = () => fetch(staging.uri, { method: 'POST', headers: { authorization: `Bearer ${staging.key}`, 'content-type': 'application/json' }, body: '{"data": [[1, 1, 1], [0, 0, 2]]}' });
+    const served = await score();
+    assert.equal(served.status, 200);
+    assert.ok(served.headers.get('azureml-model-deployment'));
+    assert.equal(served.headers.get('server'), 'azureml-frontdoor');
+    try {
+      for (const [kinds, retryAfterSeconds, status, retryAfter] of [[['429'], undefined, 429, '1'], [['429'], null, 429, null], [['503'], undefined, 503, null], [['500'], undefined, 500, null]] as const) {
+        box.faults.set({ rate: 1, kinds: [...kinds], hosts: ['inference'], pathFilter: /\/score$/, retryAfterSeconds });
+        const r = await score();
+        assert.equal(r.status, status);
+        assert.equal(r.headers.get('azureml-model-deployment'), null, `${status}: no deployment answered`);
+        assert.equal(r.headers.get('retry-after'), retryAfter);
+      }
+      box.faults.set({ rate: 1, kinds: ['drop'], hosts: ['inference'], pathFilter: /\/score$/ });
+      await assert.rejects(score(), /fetch failed/);
+    } finally {
+      box.faults.reset();
+    }
+  });
+});
+}
+
+export function scenarioA(): void {
+  test('A: 10 % transient faults on the scoring front door: staging then production green for 10 of 10 seeds', async () => {
+    const green: number[] = [];
+    let retried = 0;
+    const injected: Record<string, number> = {};
+    for (const seed of SEEDS) {
+      box.faults.set({ ...FAULTS, seed });
+      const t0 = Date.now();
+      const name = `good-${seed}`;
+      const s = await deploy(STAGING, { model: 'azureml:churn:1', deploymentName: name });
+      const p = s.result === 'Succeeded' ? await deploy(PRODUCTION, { model: 'azureml:churn:1', deploymentName: name }) : undefined;
+      for (const [k, v] of Object.entries(box.faults.injected)) injected[k] = (injected[k] ?? 0) + v;
+      box.faults.reset();
+      const lines = [...verdicts(s), ...(p ? verdicts(p) : [])];
+      retried += inconclusiveOf(lines);
+      const ok = s.result === 'Succeeded' && p?.result === 'Succeeded';
+      if (ok) green.push(seed);
+      console.log(`# A seed ${seed}: staging ${s.result}, production ${p?.result ?? 'not run'}; ${inconclusiveOf(lines)} inconclusive attempt(s) retried; ${Date.now() - t0} ms`);
+      assert.ok(ok, `seed ${seed}\n${explain(p ?? s)}`);
+      // every step judged and passed: staging smoke + 1 step, production smoke + 3 steps
+      assert.equal(lines.length, 6, lines.join('\n'));
+      for (const l of lines) assert.match(l, /→ PASSED: failure rate 0% ≤ maxFailurePercent 0%/, l);
+      assert.deepEqual(live(trafficOf('stg')), { [name]: 100 });
+      assert.deepEqual(live(trafficOf('prod')), { [name]: 100 });
+      assert.match(p!.summaries.join('\n'), /\| 3: 100% \| [^|]+ \| 5\/5 OK, p95 [\d.]+ ms; 5 probe\(s\), \d+ request\(s\) sent: 5 passed, 0 failed, \d+ inconclusive[^|]*\| PASSED: /);
+    }
+    console.log(`# A: green ${green.length} of ${SEEDS.length} (seeds ${green.join(',')}); faults injected ${JSON.stringify(injected)}; inconclusive attempts retried ${retried}`);
+    assert.equal(green.length, 10);
+    // the test is not vacuous: every kind of fault reached the task and was retried
+    for (const k of ['429', '500', '503', 'drop']) assert.ok((injected[k] ?? 0) > 0, `no ${k} injected: ${JSON.stringify(injected)}`);
+    assert.ok(retried >= 10, `only ${retried} inconclusive attempts`);
+  });
+}
+
+/** B for one stage (each stage in a file of its own, so the two run side by side with a box each). */
+export function scenarioB(only: 'staging' | 'production'): void {
+  test(`B: the same faults and a deployment that really fails ~10 % of its requests: ${only} rolls it back, 10 of 10, with a failed verdict`, async () => {
+    const rolledBack: Record<'staging' | 'production', number[]> = { staging: [], production: [] };
+    for (const seed of SEEDS) {
+      // a release would stop at staging; here each stage must catch the deployment on its own
+      for (const [where, stage, ep] of ([['staging', STAGING, 'stg'], ['production', PRODUCTION, 'prod']] as const).filter(([w]) => w === only)) {
+        const before = live(trafficOf(ep));
+        box.faults.set({ ...FAULTS, seed });
+        const t0 = Date.now();
+        const r = await deploy(stage, { model: 'azureml:churn:1', deploymentName: 'flaky', codePath: 'flaky', environmentVariables: `FAIL_PERCENT=10, FAIL_SEED=${seed}` });
+        box.faults.reset();
+        console.log(`# B seed ${seed} ${where}: ${r.result}: ${r.message}; ${Date.now() - t0} ms`);
+        assert.equal(r.result, 'Failed', `seed ${seed}: the flaky deployment went through ${where}\n${explain(r)}`);
+        // the verdict: the failure-rate rule on the deployment's own answers (managed: 424 model error; Kubernetes: 502
+        // exception in run()), not an inconclusive stop
+        const own = where === 'staging' ? 'HTTP 424 \\(model answered 500 model_error\\)' : 'HTTP 502 \\(exception in run\\(\\)\\)';
+        assert.match(r.message ?? '', new RegExp(`^(Smoke test of deployment flaky|Health check at \\d+%) failed: failure rate [\\d.]+% \\(\\d+ of \\d+ conclusive probe\\(s\\)\\) is above maxFailurePercent 0% \\(first: ${own} from flaky: .*\\); traffic (unchanged|restored to)`), explain(r));
+        assert.match(r.stdout, /→ FAILED: failure rate [\d.]+% \(\d+ of \d+ conclusive probe\(s\)\) is above maxFailurePercent 0%/);
+        assert.match(r.stdout, /container log of deployment flaky[\s\S]*RuntimeError: feature lookup failed for this input/, 'the container log shows the model\'s exceptions');
+        assert.match(r.summaries.join('\n'), /\*\*Rolled back\*\*: .*failed: failure rate/, 'a rolled-back run still has its summary');
+        assert.deepEqual(live(trafficOf(ep)), before, `seed ${seed} ${where}: the live traffic is what it was`);
+        rolledBack[where].push(seed);
+      }
+    }
+    console.log(`# B: rolled back in ${only} ${rolledBack[only].length} of ${SEEDS.length}`);
+    assert.equal(rolledBack[only].length, 10);
+  });
+}
