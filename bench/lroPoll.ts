@@ -2,7 +2,7 @@
 //
 // ARM reads a deployment PUT costs while the service provisions it (6–10 minutes on Azure ML, no Retry-After: issue 9),
 // counted by a fake ARM behind the SDK's HttpClient (test/helpers/fakeArmLro.ts: 201 + Azure-AsyncOperation, status
-// InProgress until the operation's duration has passed, then Succeeded; every GET counted). Three pollers on the same
+// Updating (the recorded running status) until the operation's duration has passed, then Succeeded; every GET counted). Three pollers on the same
 // fake service:
 //   - ours: putDeployment (src/azureml/endpoints.ts) — the SDK's begin… call, then our loop on the shared schedule
 //     (src/azureml/poll.ts DEFAULT_POLL: 1 s ×1.5 → 10 s, 20 s after 10 min of one status), on a virtual clock;

@@ -99,7 +99,7 @@ function markdown(report: Report, info: Record<string, string | number>, args: A
     '  is pointed at it). Peer: getObjectHash alone (bench/hashOnly.ts bundled like the tasks, fresh process, timed around the call; median of 3 interleaved).',
     '- **peak RSS**: `/usr/bin/time -v` "Maximum resident set size" of the register task during the big upload, vs `node -e 0` (and azcopy\'s).',
     '- **lropoll**: a deployment PUT against a fake ARM behind the SDK\'s HttpClient (test/helpers/fakeArmLro.ts: 201 + Azure-AsyncOperation, no Retry-After,',
-    '  InProgress until 6 or 10 minutes have passed; every GET counted, the final resource GET included). Ours = putDeployment (src/azureml/endpoints.ts) on a',
+    '  Updating until 6 or 10 minutes have passed; every GET counted, the final resource GET included). Ours = putDeployment (src/azureml/endpoints.ts) on a',
     '  virtual clock; peers = the SDK\'s own pollUntilDone with updateIntervalInMs 1000 (the task before) and without it (core-lro 2.7.2 LroEngine default',
     '  POLL_INTERVAL_IN_MS = 2000, dist/commonjs/poller/constants.js) under node:test mock timers (100 ms ticks). Counts, not wall time: they do not depend on the machine.',
     '',

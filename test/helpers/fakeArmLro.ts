@@ -1,8 +1,8 @@
 // A fake ARM behind the SDK's HttpClient for long-running operations on a virtual clock: an online endpoint and a
 // deployment whose PUT answers 201 + Azure-AsyncOperation (Retry-After only when asked) and whose operation stays
-// InProgress until `durationMs` of the clock have passed. Counts every GET (status reads and resource reads).
+// Updating until `durationMs` of the clock have passed. Counts every GET (status reads and resource reads).
 // Used by test/unit/poll.test.ts and bench/lroPoll.ts; the service's behaviour it imitates (no Retry-After on
-// endpoint/deployment PUTs, status InProgress → Succeeded) is issue 9's account of the recordings.
+// endpoint/deployment PUTs, status Updating → Succeeded) is what the recordings show (test/emulator/README.md, LRO rows).
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { createHttpHeaders, type HttpClient, type PipelineRequest } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/core-auth';
@@ -15,7 +15,7 @@ export const ARM = 'https://management.example';
 export interface FakeArmOptions {
   /** how long every operation runs, on `now()` */
   durationMs: number;
-  /** seconds, sent on the PUT and on every InProgress status answer; none when undefined (Azure ML's way) */
+  /** seconds, sent on the PUT and on every running (Updating) status answer; none when undefined (Azure ML's way) */
   retryAfterS?: number;
   /** the clock the fake service runs on */
   now(): number;
@@ -58,7 +58,7 @@ export function fakeArm(o: FakeArmOptions): FakeArm {
       if (url.pathname.includes('/operationStatus/')) {
         const op = ops.get(url.pathname.split('/').pop()!);
         if (!op) return json(request, 404, { error: { code: 'NotFound', message: 'no such operation' } });
-        if (t - op.start < o.durationMs) return json(request, 200, { id: url.pathname, status: 'InProgress', startTime: new Date(op.start).toISOString() }, ra());
+        if (t - op.start < o.durationMs) return json(request, 200, { id: url.pathname, status: 'Updating', startTime: new Date(op.start).toISOString() }, ra());
         lastDone ??= op.start + o.durationMs;
         const outcome = o.outcome ?? 'Succeeded';
         const r = resources.get(op.resource);

@@ -134,9 +134,9 @@ describe('the SDK pollers and the raw mirror poll, driven by the shared schedule
     assert.equal(arm.statusReads().length, 1 + 64);
     assert.equal(arm.reads(), 1 + 64 + 1, arm.log.map((l) => `${l.method} ${l.path}`).join('\n'));
     // the SDK's poller read the operation status we saw (its body's `status`) and reported it
-    assert.equal(progress[0]!.status, 'InProgress');
+    assert.equal(progress[0]!.status, 'Updating');
     assert.ok(progress[0]!.elapsedMs >= 10_000);
-    assert.ok(progress.every((p) => p.status === 'InProgress' || (p.done && p.status === 'Succeeded')));
+    assert.ok(progress.every((p) => p.status === 'Updating' || (p.done && p.status === 'Succeeded')));
     assert.match(progress.at(-1)!.what, /deployment 'blue' of online endpoint 'ep'/);
     // no read closer than the schedule allows: gaps 1, 1.5, 2.25 … 10 s
     const gaps = arm.statusReads().slice(1).map((t, i, a) => t - (a[i - 1] ?? 0));
