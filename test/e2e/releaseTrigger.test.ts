@@ -51,6 +51,9 @@ describe('AzureMLReleaseTrigger@1', { concurrency: true }, () => {
     assert.equal(art.alias, '_m-push');
     assert.equal(art.type, 'AzureMLModel');
     assert.deepEqual(art.definitionReference.version, { id: '1', name: '1' });
+    // the definition's default-version inputs are not part of a created release (server rule R1, artifactHarness.ts)
+    assert.ok(def.artifacts[0]!.definitionReference.defaultVersionType, 'the definition has a default version type');
+    assert.equal(art.definitionReference.defaultVersionType, undefined);
     assert.match(rel!.description, /m-push:1, registered by build azureml-ci #20261122\.3 \(https:\/\/.*_build\/results\?buildId=4242\)/);
     assert.match(r.summaries.join('\n'), /Release-1/);
 

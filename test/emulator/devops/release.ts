@@ -340,6 +340,12 @@ const invalid = (msg: string): never => devopsFail(400, 'Microsoft.VisualStudio.
 
 /** createRelease semantics: validate the body against the definition, pin every artifact's version, queue approvals */
 function createRelease(ctx: EmulatorContext, d: DefinitionRecord, b: any): ReleaseRecord {
+  // A release keeps the artifact's source data with its version and — unless it is a draft — WITHOUT the default-version
+  // inputs (Azure DevOps Server 2022 ReleaseBuilderBase.PopulateArtifactData, decompiled: mjwrona/decompiled @ 6cd51e1f;
+  // rule R1 in test/helpers/artifactHarness.ts). ASSUMPTION: Azure DevOps Services does the same.
+  const DEFAULT_VERSION_INPUTS = ['defaultVersionType', 'defaultVersionBranch', 'defaultVersionTags', 'defaultVersionSpecific'];
+  const keep = (ref: DefinitionArtifact['definitionReference']) => (b.isDraft === true ? ref
+    : Object.fromEntries(Object.entries(ref).filter(([k]) => !DEFAULT_VERSION_INPUTS.includes(k))) as DefinitionArtifact['definitionReference']);
   const given = b.artifacts ?? [];
   if (!Array.isArray(given)) invalid('artifacts must be a list.');
   const pinned: ReleaseRecord['artifacts'] = [];
@@ -349,14 +355,14 @@ function createRelease(ctx: EmulatorContext, d: DefinitionRecord, b: any): Relea
     const ir = g.instanceReference;
     if (!ir || typeof ir !== 'object' || typeof ir.id !== 'string' || !ir.id.trim()) invalid(`Artifact '${a.alias}': instanceReference.id (the artifact version) is required.`);
     if (ir.name !== undefined && typeof ir.name !== 'string') invalid(`Artifact '${a.alias}': instanceReference.name must be a string.`);
-    pinned.push({ ...a, definitionReference: { ...a.definitionReference, version: { id: ir.id, name: ir.name ?? ir.id } } });
+    pinned.push({ ...a, definitionReference: { ...keep(a.definitionReference), version: { id: ir.id, name: ir.name ?? ir.id } } });
   }
   for (const a of d.artifacts) {
     if (pinned.some((p) => p.alias === a.alias)) continue;
     // not given: its default version ('latestType' for ours) — the newest model version in the emulated workspace
     const latest = latestModelVersion(ctx, a.definitionReference.definition?.id);
     if (!latest) return invalid(`Latest version information could not be loaded for artifact ${a.alias}. This could be due to inaccessible artifact source or no version is available.`);
-    pinned.push({ ...a, definitionReference: { ...a.definitionReference, version: { id: latest, name: latest } } });
+    pinned.push({ ...a, definitionReference: { ...keep(a.definitionReference), version: { id: latest, name: latest } } });
   }
   const now = new Date().toISOString();
   const id = nextId(ctx, 'release');
