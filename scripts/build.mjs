@@ -6,7 +6,7 @@
 //   node scripts/build.mjs [--task <Folder>]... [--metafile] [--root <repo>]
 //   --metafile writes esbuild's metafile to dist/meta/<Folder>.json (what went into the bundle, for size analysis)
 //
-// Trap (DESIGN.md §6): @azure/storage-blob uses import.meta.url, which esbuild leaves empty in CJS without a warning,
+// Trap (measured on Node 20 with esbuild 0.28): @azure/storage-blob uses import.meta.url, which esbuild leaves empty in CJS without a warning,
 // and the bundle then dies at load in createRequire. The define + banner below give it the bundle's own file URL.
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// Azure ML jobs (2022-10-01) over raw ARM REST (the SDK serializer drops job inputs' uri/mode, DESIGN.md §5):
+// Azure ML jobs (2022-10-01) over raw ARM REST (the SDK serializer drops job inputs' uri/mode: Azure/azure-sdk-for-js#29328):
 // create, get, cancel; the run-history error of a failed job; incremental reads of the job's log blob.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { AzureMLContext } from './context';

@@ -67,7 +67,7 @@ test('a command job the SDK serializes loses its uri_folder input uri, and the v
   assert.deepEqual(input, { jobInputType: 'uri_folder' }, 'SDK 2.1.1 drops uri and mode (pinned version)');
   assert.deepEqual(r?.errors, ['properties.inputs.training_data.uri: required']);
   assert.equal(r?.code, 'UserError');
-  // the same body, built by hand as DESIGN.md §5 prescribes, passes
+  // the same body, built by hand (the SDK drops uri/mode: Azure/azure-sdk-for-js#29328), passes
   const fixed = structuredClone(sent[0].body) as { properties: { inputs: Record<string, unknown> } };
   fixed.properties.inputs.training_data = { jobInputType: 'uri_folder', uri: 'azureml:credit-data:1', mode: 'ReadOnlyMount' };
   assert.deepEqual(validateRequest('PUT', sent[0].url.pathname, sent[0].url.searchParams, fixed)?.errors, []);
