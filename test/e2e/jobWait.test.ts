@@ -201,3 +201,21 @@ test('emulated ARM: the job PATCH is held to 2023-04-01-preview and to the docum
   assert.equal(missing.status, 404);
   await arm('POST', `${wsPath}/jobs/${name}/cancel`);
 });
+
+test('bad input fails at once, naming the problem in the task log: unknown job, unknown workspace, a connection that cannot get a token', async () => {
+  const noJob = await wait('no-such-job-1234').done;
+  assert.equal(noJob.result, 'failed');
+  assert.equal(noJob.reason, 'response');
+  assert.match(noJob.log.join('\n'), /Response Code: NotFound[\s\S]*Job no-such-job-1234 not found in workspace/);
+  const name = await submit('sleep 30');
+  const noWs = await runServerTask(box.ctx, { task: TASK, inputs: { connection: conn.id, resourceGroup: box.resourceGroup, workspace: 'no-such-ws', jobName: name }, connections: [conn], timeoutMs: 60_000 }).done;
+  assert.equal(noWs.result, 'failed');
+  assert.match(noWs.log.join('\n'), /Response Code: NotFound/);
+  const badSecret = { ...conn, clientSecret: 'wrong' };
+  const noToken = await runServerTask(box.ctx, { task: TASK, inputs: { connection: conn.id, resourceGroup: box.resourceGroup, workspace: box.workspace, jobName: name }, connections: [badSecret], timeoutMs: 60_000 }).done;
+  assert.equal(noToken.result, 'failed');
+  assert.match(noToken.log.join('\n'), /could not get a token/);
+  // nothing was armed on the job by the failed attempts
+  assert.equal((await arm('GET', `${wsPath}/jobs/${name}`)).json.properties.notificationSetting ?? null, null);
+  await arm('POST', `${wsPath}/jobs/${name}/cancel`);
+});
