@@ -197,6 +197,11 @@ test('emulated ARM: the job PATCH is held to 2023-04-01-preview and to the docum
   const removed = await arm('PATCH', `${wsPath}/jobs/${name}`, { properties: { notificationSetting: { webhooks: { w: null } } } }, '2023-04-01-preview');
   assert.equal(removed.status, 200);
   assert.equal(removed.json.properties.notificationSetting.webhooks, null);
+  // the spec's own example body (examples/Job/update.json) is accepted as it is
+  const example = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'third-party', 'azure-rest-api-specs', '2023-04-01-preview', 'examples', 'Job', 'update.json'), 'utf8'));
+  const ex = await arm('PATCH', `${wsPath}/jobs/${name}`, example.parameters.body, example.parameters['api-version']);
+  assert.equal(ex.status, 200, JSON.stringify(ex.json));
+  assert.deepEqual(ex.json.properties.notificationSetting.webhooks.string, { webhookType: 'AzureDevOps', eventType: 'string' });
   const missing = await arm('PATCH', `${wsPath}/jobs/no-such-job`, hook(), '2023-04-01-preview');
   assert.equal(missing.status, 404);
   await arm('POST', `${wsPath}/jobs/${name}/cancel`);
