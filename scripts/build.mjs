@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles every task into tasks/<Name>V<n>/index.js with esbuild (one self-contained CJS file per task, nothing
 // beside it at run time). Tasks are the folders under tasks/ that hold a task.json; the entry of each is
-// src/tasks/<entry>.entry.ts (naming rule in scripts/lib/tasks.mjs). `npm run build` runs lint:manifest and tsc first.
+// src/tasks/<entry>.entry.ts (naming rule in scripts/lib/tasks.mjs). Server (agentless) tasks are skipped: they have
+// no Node entry (isServerTask in scripts/lib/tasks.mjs). `npm run build` runs lint:manifest and tsc first.
 //
 //   node scripts/build.mjs [--task <Folder>]... [--metafile] [--root <repo>]
 //   --metafile writes esbuild's metafile to dist/meta/<Folder>.json (what went into the bundle, for size analysis)
@@ -11,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import { REPO_ROOT, entryPath, formatBytes, listTaskFolders } from './lib/tasks.mjs';
+import { REPO_ROOT, entryPath, formatBytes, isServerTask, listTaskFolders, readTaskJson } from './lib/tasks.mjs';
 
 const IMPORT_META_URL_BANNER = "const __import_meta_url=require('url').pathToFileURL(__filename).href;";
 
@@ -77,6 +78,8 @@ async function main(argv) {
   for (const { folder, hasTaskJson } of folders) {
     if (only.length && !only.includes(folder)) continue;
     if (!hasTaskJson) { console.log(`build: skip tasks/${folder} (no task.json yet)`); continue; }
+    // a server (agentless) task has no Node entry: nothing to bundle (scripts/lib/tasks.mjs isServerTask)
+    if (isServerTask(readTaskJson(path.join(root, 'tasks', folder)))) { console.log(`build: skip tasks/${folder} (server task: execution.HttpRequest, nothing to bundle)`); continue; }
     const entry = entryPath(folder);
     if (!entry) { console.error(`build: tasks/${folder}: folder name must be <Name>V<major>`); return 1; }
     if (!fs.existsSync(path.join(root, entry))) { console.error(`build: tasks/${folder}: entry ${entry} does not exist`); return 1; }

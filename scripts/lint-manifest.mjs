@@ -43,7 +43,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { REPO_ROOT, entryBaseName, entryPath, listTaskFolders, parseTaskFolder, pngSize } from './lib/tasks.mjs';
+import { REPO_ROOT, entryBaseName, entryPath, isServerTask, listTaskFolders, parseTaskFolder, pngSize } from './lib/tasks.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -127,7 +127,13 @@ function literalOutputNames(root, folder) {
 
 function lintTask(root, folder, task, validate, findings) {
   const L = `tasks/${folder}/task.json`;
-  if (!validate(task)) {
+  // Server tasks (scripts/lib/tasks.mjs isServerTask): the official schema's `execution` allows only agent handlers
+  // (additionalProperties: false, no HttpRequest), although Microsoft's own server tasks ship execution.HttpRequest.
+  // Narrow exception: for a server task, `execution` alone is left out of the schema check and checked by
+  // lintServerExecution below instead; every other member is validated against the schema as for any task.
+  const server = isServerTask(task);
+  const { execution: _exec, ...withoutExecution } = task ?? {};
+  if (!validate(server ? withoutExecution : task)) {
     for (const e of validate.errors ?? []) findings.push(`${L}: schema: ${e.instancePath || '/'} ${e.message}${e.params && Object.keys(e.params).length ? ' ' + JSON.stringify(e.params) : ''}`);
   }
   if (typeof task.id !== 'string' || !GUID_RE.test(task.id)) findings.push(`${L}: id ${JSON.stringify(task.id)} is not a GUID`);
@@ -149,12 +155,16 @@ function lintTask(root, folder, task, validate, findings) {
 
   // execution handlers and the entry the build turns into index.js
   const exec = task.execution ?? {};
-  for (const h of REQUIRED_HANDLERS) {
+  if (Array.isArray(task.runsOn) && task.runsOn.some((r) => r === 'Server' || r === 'ServerGate') && !server) {
+    findings.push(`${L}: runsOn ${JSON.stringify(task.runsOn)}: a server task runs only on Server/ServerGate and has exactly one handler, execution.HttpRequest`);
+  }
+  if (server) lintServerExecution(L, task, findings);
+  else for (const h of REQUIRED_HANDLERS) {
     if (!exec[h]) findings.push(`${L}: execution.${h} is missing (both ${REQUIRED_HANDLERS.join(' and ')} are required)`);
     else if (exec[h].target !== HANDLER_TARGET) findings.push(`${L}: execution.${h}.target must be "${HANDLER_TARGET}" (got ${JSON.stringify(exec[h].target)})`);
   }
   const entry = entryPath(folder);
-  if (entry && !fs.existsSync(path.join(root, entry))) findings.push(`${L}: entry source ${entry} does not exist (the build bundles it into tasks/${folder}/${HANDLER_TARGET})`);
+  if (!server && entry && !fs.existsSync(path.join(root, entry))) findings.push(`${L}: entry source ${entry} does not exist (the build bundles it into tasks/${folder}/${HANDLER_TARGET})`);
   const icon = path.join(root, 'tasks', folder, 'icon.png');
   if (!fs.existsSync(icon)) findings.push(`tasks/${folder}/icon.png is missing`);
   else {
@@ -212,6 +222,52 @@ function lintTask(root, folder, task, validate, findings) {
   }
   for (const [name, file] of literalOutputNames(root, folder)) {
     if (!outputNames.has(name)) findings.push(`${L}: output "${name}" is set in ${file} but not declared in outputVariables`);
+  }
+}
+
+// execution.HttpRequest as the server reads it. SOURCE: microsoft/azure-pipelines-tasks
+// docs/authoring/servertaskauthoring.md @ 008a81d201ffd23f898faea859ca812fa69822db: sections Execute, Cancel (all
+// Execute properties except WaitForCompletion and Expression), Events; Execute properties EndpointId, EndpointUrl,
+// Method, Body, Headers (JSON), WaitForCompletion (true|false), Expression; macros are task inputs, system variables,
+// user variables and endpoint variables. The field spellings are those of Tasks/InvokeRestApiV1/task.json
+// @ 116f76e626891a178937347da2556db5a7d55949 and Tasks/AzureMonitorV1/task.json @ 3cd663197f84551e316564ea38aa1fa836f07f9f.
+const HTTP_METHODS = ['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'PATCH'];
+const EXECUTE_KEYS = ['EndpointId', 'EndpointUrl', 'Method', 'Body', 'Headers', 'WaitForCompletion', 'Expression'];
+const CANCEL_KEYS = ['EndpointId', 'EndpointUrl', 'Method', 'Body', 'Headers'];
+
+/** the checks the schema cannot make for a server task's execution.HttpRequest (see above) */
+export function lintServerExecution(L, task, findings) {
+  const h = task.execution?.HttpRequest;
+  if (!h || typeof h !== 'object') { findings.push(`${L}: execution.HttpRequest must be an object`); return; }
+  for (const k of Object.keys(h)) if (!['Execute', 'Cancel', 'Events'].includes(k)) findings.push(`${L}: execution.HttpRequest.${k} is not a section the server reads (Execute, Cancel, Events)`);
+  if (!h.Execute) findings.push(`${L}: execution.HttpRequest.Execute is missing`);
+  const inputs = new Map((Array.isArray(task.inputs) ? task.inputs : []).map((i) => [i.name, i]));
+  for (const [section, keys] of [['Execute', EXECUTE_KEYS], ['Cancel', CANCEL_KEYS]]) {
+    const s = h[section];
+    if (s === undefined) continue;
+    const S = `${L}: execution.HttpRequest.${section}`;
+    for (const k of Object.keys(s)) if (!keys.includes(k)) findings.push(`${S}.${k} is not read by the server (${keys.join(', ')})`);
+    for (const [k, v] of Object.entries(s)) if (typeof v !== 'string') findings.push(`${S}.${k} must be a string`);
+    if (!s.EndpointUrl) findings.push(`${S}.EndpointUrl is missing`);
+    if (!HTTP_METHODS.includes(String(s.Method))) findings.push(`${S}.Method ${JSON.stringify(s.Method)} is not one of ${HTTP_METHODS.join(', ')}`);
+    if (section === 'Execute' && s.WaitForCompletion !== undefined && !['true', 'false'].includes(s.WaitForCompletion) && !/^\$\([^)]+\)$/.test(s.WaitForCompletion)) {
+      findings.push(`${S}.WaitForCompletion must be "true", "false" or one $(input)`);
+    }
+    if (s.EndpointId) {
+      const m = /^\$\(([^)]+)\)$/.exec(s.EndpointId);
+      if (!m || !String(inputs.get(m[1])?.type ?? '').startsWith('connectedService:')) findings.push(`${S}.EndpointId ${JSON.stringify(s.EndpointId)} must be $(<connectedService input>)`);
+    }
+    for (const k of ['Headers', 'Body']) {
+      if (!s[k]) continue;
+      // Headers are JSON (servertaskauthoring.md); a JSON Body must still be JSON with the macros in it (they sit in strings)
+      if (k === 'Headers' || /^\s*[{[]/.test(s[k])) { try { JSON.parse(s[k]); } catch (e) { findings.push(`${S}.${k} is not JSON: ${e.message}`); } }
+    }
+    for (const [k, v] of Object.entries(s)) {
+      for (const m of String(v).matchAll(/\$\(([^)]+)\)/g)) {
+        const n = m[1];
+        if (!inputs.has(n) && !/^(system|endpoint|build|release|agent)\./i.test(n)) findings.push(`${S}.${k} refers to $(${n}), which is neither an input nor a system/endpoint variable`);
+      }
+    }
   }
 }
 

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { inflateRawSync } from 'node:zlib';
-import { REPO_ROOT, formatBytes, listTaskFolders } from './lib/tasks.mjs';
+import { REPO_ROOT, formatBytes, isServerTask, listTaskFolders, readTaskJson } from './lib/tasks.mjs';
 import { lintRepo } from './lint-manifest.mjs';
 import { bundleOptions } from './build.mjs';
 import { isHome, replaceTaskIds, taskIdMap } from './lib/taskIds.mjs';
@@ -126,12 +126,15 @@ async function main() {
   }
 
   const tasks = listTaskFolders(root).filter((t) => t.hasTaskJson);
+  // server (agentless) tasks ship task.json + icon only: no Node entry, nothing bundled (scripts/lib/tasks.mjs isServerTask)
+  const server = new Set(tasks.filter((t) => isServerTask(readTaskJson(t.dir))).map((t) => t.folder));
+  const agentTasks = tasks.filter((t) => !server.has(t.folder));
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'vss-extension.json'), 'utf8'));
   const staging = path.join(opts.out, 'staging');
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging, { recursive: true });
   fs.copyFileSync(path.join(root, 'vss-extension.json'), path.join(staging, 'vss-extension.json'));
-  await bundleInto(root, tasks, staging);
+  await bundleInto(root, agentTasks, staging);
   const taskFolders = new Set(tasks.map((t) => `tasks/${t.folder}`));
   const extra = [
     ...Object.values(manifest.icons ?? {}),
@@ -146,7 +149,7 @@ async function main() {
           const src = path.join(t.dir, name);
           if (fs.existsSync(src)) { fs.mkdirSync(path.join(staging, 'tasks', t.folder), { recursive: true }); fs.copyFileSync(src, path.join(staging, 'tasks', t.folder, name)); }
         }
-        if (!fs.existsSync(path.join(staging, 'tasks', t.folder, 'index.js'))) fail(`tasks/${t.folder}/index.js is missing after bundling`);
+        if (!server.has(t.folder) && !fs.existsSync(path.join(staging, 'tasks', t.folder, 'index.js'))) fail(`tasks/${t.folder}/index.js is missing after bundling`);
       }
     } else {
       copyTree(path.join(root, rel), path.join(staging, rel), rel);
@@ -194,7 +197,7 @@ async function main() {
   if (r.stderr?.trim()) process.stderr.write(r.stderr); // tfx warnings (task.json problems are caught by the linter first)
 
   const entries = zipEntries(vsix);
-  for (const t of tasks) for (const name of ['task.json', 'index.js']) {
+  for (const t of tasks) for (const name of server.has(t.folder) ? ['task.json'] : ['task.json', 'index.js']) {
     if (!entries.includes(`tasks/${t.folder}/${name}`)) fail(`${path.basename(vsix)} lacks tasks/${t.folder}/${name}`);
   }
   const stray = entries.filter((e) => e.endsWith('.map') || e.includes('node_modules/') || e.startsWith('images/src/'));

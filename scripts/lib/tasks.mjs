@@ -68,3 +68,23 @@ export function pngSize(file) {
 export function formatBytes(n) {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 }
+
+// Server (agentless) tasks, issue 11. A task.json whose `runsOn` names only server kinds and whose `execution` is an
+// `HttpRequest` (no Node handler) runs on the Azure DevOps server, not on an agent: there is nothing to bundle, the
+// task folder ships task.json + icon.png only. SOURCE: microsoft/azure-pipelines-tasks docs/authoring/servertaskauthoring.md
+// @ 008a81d201ffd23f898faea859ca812fa69822db ("we don't support running [powershell/node handlers] on VSTS/TFS
+// server"; HttpRequest with Execute / Cancel / Events), and the first-party server tasks InvokeRestApiV1,
+// AzureFunctionV1, AzureMonitorV1 (Tasks/*/task.json: runsOn ["Server","ServerGate"], execution.HttpRequest only).
+export const SERVER_RUNS_ON = ['Server', 'ServerGate'];
+
+/** true for a server task (see above): runsOn only Server/ServerGate, execution has HttpRequest and no other handler */
+export function isServerTask(task) {
+  const runsOn = Array.isArray(task?.runsOn) ? task.runsOn : [];
+  const exec = task?.execution && typeof task.execution === 'object' ? Object.keys(task.execution) : [];
+  return runsOn.length > 0 && runsOn.every((r) => SERVER_RUNS_ON.includes(r)) && exec.length === 1 && exec[0] === 'HttpRequest';
+}
+
+/** the parsed task.json of a task folder, or undefined when it is missing or unreadable */
+export function readTaskJson(dir) {
+  try { return JSON.parse(fs.readFileSync(path.join(dir, 'task.json'), 'utf8').replace(/^\uFEFF/, '')); } catch { return undefined; }
+}

@@ -27,7 +27,11 @@ test('package: overridden publisher and version, tasks inside, no sources or map
   const entries = zipEntries(vsix);
   const tasks = fs.readdirSync(path.join(ROOT, 'tasks')).filter((f) => fs.existsSync(path.join(ROOT, 'tasks', f, 'task.json')));
   assert.ok(tasks.length > 0);
-  for (const t of tasks) for (const f of ['task.json', 'index.js', 'icon.png']) assert.ok(entries.includes(`tasks/${t}/${f}`), `tasks/${t}/${f} not in vsix: ${entries.join(', ')}`);
+  // a server (agentless) task ships task.json + icon.png and no bundle (runsOn Server, execution.HttpRequest)
+  const isServer = (t: string): boolean => Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, 'tasks', t, 'task.json'), 'utf8')).execution ?? {}).join() === 'HttpRequest';
+  assert.ok(tasks.includes('AzureMLJobWaitV1') && isServer('AzureMLJobWaitV1'), 'the agentless wait task is packaged');
+  for (const t of tasks) for (const f of isServer(t) ? ['task.json', 'icon.png'] : ['task.json', 'index.js', 'icon.png']) assert.ok(entries.includes(`tasks/${t}/${f}`), `tasks/${t}/${f} not in vsix: ${entries.join(', ')}`);
+  for (const t of tasks.filter(isServer)) assert.ok(!entries.includes(`tasks/${t}/index.js`), `server task ${t} must not ship a bundle`);
   assert.ok(entries.includes('images/extension-icon.png'));
   assert.ok(entries.includes(manifest.content.details.path));
   assert.deepEqual(entries.filter((e) => /\.map$|node_modules\/|^src\/|images\/src\/|\.ts$/.test(e)), []);
@@ -51,7 +55,7 @@ test('package: overridden publisher and version, tasks inside, no sources or map
   assert.equal(vso.contributions.find((c) => c.properties?.downloadTaskId)!.properties!.downloadTaskId, forkTaskId('contoso-ml', manifest.id, download.name));
   assert.deepEqual(vso.contributions.map((c) => c.id), manifest.contributions.map((c: { id: string }) => c.id));
   // the packaged bundle is byte-identical to the built one
-  for (const t of tasks) assert.ok(zipRead(vsix, `tasks/${t}/index.js`).equals(fs.readFileSync(path.join(ROOT, 'tasks', t, 'index.js'))), `tasks/${t}/index.js differs`);
+  for (const t of tasks.filter((x) => !isServer(x))) assert.ok(zipRead(vsix, `tasks/${t}/index.js`).equals(fs.readFileSync(path.join(ROOT, 'tasks', t, 'index.js'))), `tasks/${t}/index.js differs`);
   assert.ok(size < 1024 * 1024 * tasks.length, `vsix is ${size} bytes`);
   fs.rmSync(out, { recursive: true, force: true });
 });

@@ -170,6 +170,13 @@ export interface ServerOptions {
   log: RequestLogEntry[];
   /** name used in the log for a request (e.g. 'mlflow' for /mlflow/ paths on the ARM host) */
   hostOf?: (path: string) => string;
+  /**
+   * Read a request path that starts with several slashes as if it had one (the ARM host). SOURCE: Microsoft's server
+   * task Tasks/AzureMonitorV1/task.json (microsoft/azure-pipelines-tasks @ 3cd663197f84551e316564ea38aa1fa836f07f9f)
+   * calls `$(endpoint.url)/subscriptions/…`, and an AzureRM connection's URL ends with `/`, so ARM is sent
+   * `//subscriptions/…` by a shipped first-party task. ASSUMPTION: ARM normalises it (inferred from that task working).
+   */
+  collapseLeadingSlashes?: boolean;
 }
 
 export interface RunningServer { server: https.Server; port: number; url: string /* https://127.0.0.1:<port>/ */; close(): Promise<void> }
@@ -217,7 +224,9 @@ export async function startServer(router: Router, o: ServerOptions): Promise<Run
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const rawBody = Buffer.concat(chunks);
-    const url = new URL(req.url ?? '/', `https://${req.headers.host ?? '127.0.0.1'}`);
+    // an origin-form request target is a path even when it starts with '//' (RFC 9112 §3.2.1), not a network-path reference
+    const target = (req.url ?? '/').replace(/^\/{2,}/, o.collapseLeadingSlashes ? '/' : '/%2F');
+    const url = new URL(target, `https://${req.headers.host ?? '127.0.0.1'}`);
     const host = o.hostOf ? o.hostOf(url.pathname) : o.name;
     const entry: RequestLogEntry = { method: req.method ?? 'GET', url: url.pathname + url.search, status: 0, host, time: new Date().toISOString(), remotePort: req.socket.remotePort };
     o.log.push(entry);

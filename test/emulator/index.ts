@@ -186,7 +186,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
     trace('azurite');
     const armRouter = new Router(), entraRouter = new Router(), devopsRouter = new Router();
     const common = { cert: tls.cert, key: tls.key, faults, log: requests };
-    const arm = await startServer(armRouter, { ...common, name: 'arm', hostOf: (p) => (/^\/mlflow\//i.test(p) ? 'mlflow' : 'arm') });
+    const arm = await startServer(armRouter, { ...common, name: 'arm', collapseLeadingSlashes: true, hostOf: (p) => (/^\/mlflow\//i.test(p) ? 'mlflow' : 'arm') });
     const entra = await startServer(entraRouter, { ...common, name: 'entra' });
     const devops = await startServer(devopsRouter, { ...common, name: 'devops' });
     servers.push(arm, entra, devops);

@@ -68,6 +68,8 @@ export interface RunnerDeps {
   /** look a version up by its ARM id */
   assetById(armId: string): { id: string; properties: Record<string, any> } | undefined;
   log?(msg: string): void;
+  /** called after every status change, with the stored job (arm/jobs.ts: notification webhooks on a terminal status) */
+  onStatus?(job: JobResource, status: string): void;
 }
 
 export interface JobResource {
@@ -429,6 +431,7 @@ export class JobRunner {
     if (status === 'Completed') this.deps.mlflow.setRunStatus(wsId, job.name, 'FINISHED');
     if (status === 'Failed') this.deps.mlflow.setRunStatus(wsId, job.name, 'FAILED');
     if (status === 'Canceled') this.deps.mlflow.setRunStatus(wsId, job.name, 'KILLED');
+    this.deps.onStatus?.(job, status);
   }
 
   private kill(c: ChildProcess): void {

@@ -213,3 +213,45 @@ test('the real repository passes', () => {
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /vss-extension\.json OK/);
 });
+
+// Server (agentless) tasks, issue 11: the narrow exception for execution.HttpRequest (scripts/lint-manifest.mjs).
+const WAIT = (dir: string) => path.join(dir, 'tasks', 'AzureMLJobWaitV1', 'task.json');
+/** makeTree() + the real AzureMLJobWaitV1 (a server task: no entry source, no bundle) */
+function makeTreeWithServerTask(): string {
+  const dir = makeTree();
+  fs.mkdirSync(path.join(dir, 'tasks', 'AzureMLJobWaitV1'), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'tasks', 'AzureMLJobWaitV1', 'task.json'), WAIT(dir));
+  fs.copyFileSync(path.join(ROOT, 'tasks', 'AzureMLJobWaitV1', 'icon.png'), path.join(dir, 'tasks', 'AzureMLJobWaitV1', 'icon.png'));
+  edit(EXT(dir), (e) => {
+    e.files.push({ path: 'tasks/AzureMLJobWaitV1' });
+    e.contributions.push({ id: 'wait-task', type: 'ms.vss-distributed-task.task', targets: ['ms.vss-distributed-task.tasks'], properties: { name: 'tasks/AzureMLJobWaitV1' } });
+  });
+  return dir;
+}
+
+test('a server task (runsOn Server, execution.HttpRequest, no entry source) passes', () => {
+  const r = lint(makeTreeWithServerTask());
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /3 task\(s\) \+ vss-extension\.json OK/);
+});
+
+const serverDefects: Array<{ name: string; seed: (dir: string) => void; expect: RegExp }> = [
+  { name: 'an agent task with an HttpRequest handler is still refused by the schema', seed: (d) => edit(REG(d), (t) => { t.execution.HttpRequest = { Execute: { EndpointUrl: 'https://x', Method: 'GET' } }; }), expect: /AzureMLModelRegisterV1\/task\.json: schema: \/execution must NOT have additional properties/ },
+  { name: 'runsOn Server with a Node handler', seed: (d) => edit(WAIT(d), (t) => { t.execution.Node20_1 = { target: 'index.js' }; }), expect: /runsOn \["Server"\]: a server task runs only on Server\/ServerGate/ },
+  { name: 'the schema still applies to the rest of a server task', seed: (d) => edit(WAIT(d), (t) => { t.inputs[1].name = 'resource-group'; }), expect: /AzureMLJobWaitV1\/task\.json: schema: \/inputs\/1\/name must match pattern/ },
+  { name: 'an Execute property the server does not read', seed: (d) => edit(WAIT(d), (t) => { t.execution.HttpRequest.Execute.Timeout = '10'; }), expect: /Execute\.Timeout is not read by the server/ },
+  { name: 'WaitForCompletion in Cancel', seed: (d) => edit(WAIT(d), (t) => { t.execution.HttpRequest.Cancel.WaitForCompletion = 'true'; }), expect: /Cancel\.WaitForCompletion is not read by the server/ },
+  { name: 'a Body that is not JSON', seed: (d) => edit(WAIT(d), (t) => { t.execution.HttpRequest.Execute.Body = '{"properties": '; }), expect: /Execute\.Body is not JSON/ },
+  { name: 'a macro naming no input', seed: (d) => edit(WAIT(d), (t) => { t.execution.HttpRequest.Execute.EndpointUrl += '&x=$(jobname2)'; }), expect: /refers to \$\(jobname2\), which is neither an input nor a system\/endpoint variable/ },
+  { name: 'EndpointId not a connection input', seed: (d) => edit(WAIT(d), (t) => { t.execution.HttpRequest.Execute.EndpointId = '$(workspace)'; }), expect: /Execute\.EndpointId "\$\(workspace\)" must be \$\(<connectedService input>\)/ },
+  { name: 'an unknown HTTP method', seed: (d) => edit(WAIT(d), (t) => { t.execution.HttpRequest.Execute.Method = 'FETCH'; }), expect: /Execute\.Method "FETCH" is not one of/ },
+];
+for (const d of serverDefects) {
+  test(`finds (server task): ${d.name}`, () => {
+    const dir = makeTreeWithServerTask();
+    d.seed(dir);
+    const r = lint(dir);
+    assert.equal(r.code, 1, `expected exit 1\n${r.out}`);
+    assert.ok(r.errors.some((l) => d.expect.test(l)), `expected a finding matching ${d.expect}\n${r.out}`);
+  });
+}

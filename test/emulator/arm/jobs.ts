@@ -11,6 +11,9 @@
 //                                   listed; paging by `$skipToken` with an absolute nextLink (page size $top or 20)
 //   DELETE {ws}/jobs/:id            LRO (202 + Azure-AsyncOperation/Location); a running job is canceled first
 //   POST   {ws}/jobs/:id/cancel     LRO (202 + Location); the operation finishes when the job is Canceled
+//   PATCH  {ws}/jobs/:id            api-version 2023-04-01-preview only (Jobs_Update): notificationSetting.webhooks;
+//                                   AzureDevOps webhooks call the plan events API when the job ends (../jobWebhooks.ts
+//                                   has every rule and its source; issue 11, tasks/AzureMLJobWaitV1)
 // Errors like the service: unknown compute → 400 UserError "Compute <name> not found in workspace <ws>.", unknown
 // code/environment/component version → 400 UserError, command referring to an undefined input → 400 UserError,
 // unknown job → 404 UserError.
@@ -25,6 +28,7 @@ import { JobRunner, FAST_TIMING, DEFAULT_TIMING, JOBS_KIND, TERMINAL, servicesFo
 import { MlflowStore, mlflowHttpsUri, mlflowTrackingUri, registerMlflow } from '../mlflow';
 import { assetById, assetVersion, KIND_COMPUTES } from './assets';
 import { durationMs } from './endpoints';
+import { JOBS_PATCH_API_VERSION, fireRunTerminated, validateJobPatch, webhooksOf, type StoredWebhook } from '../jobWebhooks';
 
 /** the workspace's artifact container (real workspaces: `azureml` in the workspace storage account) */
 export const ARTIFACT_CONTAINER = 'azureml';
@@ -68,6 +72,14 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
       return ctx.issueAccessToken(app, ctx.cloud.activeDirectoryServiceEndpointResourceId, 24 * 3600);
     },
     log: process.env.AIB_DEBUG ? (m) => process.stderr.write(`[jobs] ${m}\n`) : undefined,
+    onStatus: (job, status) => {
+      const hooks = (job as JobResource & { emulator?: { webhooks?: Record<string, StoredWebhook> } }).emulator?.webhooks;
+      if (!TERMINAL.has(status) || !hooks || !Object.keys(hooks).length) return;
+      void fireRunTerminated(hooks, status, deps.caCertPath, deps.log).then(() => {
+        const cur = ctx.store.get<JobResource & { emulator?: any }>(JOBS_KIND, job.id);
+        if (cur?.emulator) { cur.emulator.webhooks = { ...(cur.emulator.webhooks ?? {}), ...hooks }; ctx.store.put(JOBS_KIND, job.id, cur); }
+      });
+    },
   };
   const runner = new JobRunner(deps);
   runner.recover();
@@ -167,6 +179,26 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
       out.nextLink = `${ctx.armUrl.replace(/\/$/, '')}${req.path}?${q.toString().replace(/%24/g, '$')}`;
     }
     return { status: 200, body: out };
+  });
+
+  // Jobs_Update (2023-04-01-preview): arm notification webhooks (rules and sources: ../jobWebhooks.ts)
+  router.add('PATCH', `${WS}/jobs/:id`, (req) => {
+    const v = req.query.get('api-version');
+    if (v !== JOBS_PATCH_API_VERSION) fail(400, 'InvalidApiVersionParameter', `The api-version '${v}' is invalid. The supported versions are '${JOBS_PATCH_API_VERSION}'.`);
+    const errors = validateJobPatch(req.body);
+    if (errors.length) fail(400, 'UserError', 'Request is invalid and/or missing fields.', { details: errors.map((message) => ({ code: 'RequestInvalid', message })) });
+    const j = getJob(req) as JobResource & { emulator?: { webhooks?: Record<string, StoredWebhook> } };
+    const emu = (j.emulator ??= {});
+    const stored = { ...(emu.webhooks ?? {}) };
+    for (const [name, h] of Object.entries(webhooksOf(req.body))) { if (h === null) delete stored[name]; else stored[name] = h; }
+    emu.webhooks = stored;
+    j.properties.notificationSetting = {
+      emailOn: j.properties.notificationSetting?.emailOn ?? null, emails: j.properties.notificationSetting?.emails ?? null,
+      webhooks: Object.keys(stored).length ? Object.fromEntries(Object.entries(stored).map(([k, h]) => [k, { webhookType: h.webhookType, eventType: h.eventType }])) : null,
+    };
+    j.systemData = systemData(req, j.systemData as any);
+    ctx.store.put(JOBS_KIND, j.id, j);
+    return { status: 200, body: view(j) };
   });
 
   router.add('POST', `${WS}/jobs/:id/cancel`, (req) => {

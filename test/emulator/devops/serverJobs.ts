@@ -1,0 +1,200 @@
+// Azure DevOps: server (agentless) jobs — a server task's `execution.HttpRequest` run the way the server runs it —
+// and the plan events API the called service answers on (issue 11, tasks/AzureMLJobWaitV1).
+//
+// runServerTask(ctx, { task, inputs, connections, timeoutMs }) plays the server for one task of a server job:
+// - a plan of its own (hub `build`): plan id, job id, timeline id, task instance id and a job access token, exposed to
+//   the task as the system variables a server job has. SOURCE for the names: the default `Headers` of
+//   microsoft/azure-pipelines-tasks Tasks/InvokeRestApiV1/task.json @ 116f76e626891a178937347da2556db5a7d55949 and
+//   Tasks/AzureFunctionV1/task.json @ 0ab134f0436bd491ad5ea22ea518e10607fe5391 (system.CollectionUri,
+//   system.TeamProjectId, system.HostType, system.PlanId, system.JobId, system.TimelineId, system.TaskInstanceId,
+//   system.AccessToken).
+// - Execute: `$(name)` macros from task inputs, system variables and endpoint variables (`endpoint.url` = the
+//   connection's URL), then `{{name}}` from the connection's data (`subscriptionId`) and the inputs. SOURCE:
+//   docs/authoring/servertaskauthoring.md @ 008a81d201ffd23f898faea859ca812fa69822db ("task inputs, system variables,
+//   user defined variables and endpoint variables"), Tasks/AzureMonitorV1/task.json @ 3cd663197f84551e316564ea38aa1fa836f07f9f
+//   (`$(endpoint.url)/subscriptions/{{subscriptionId}}/…`). ASSUMPTIONS: values are inserted as they are (no JSON
+//   escaping: Microsoft's documented body relies on plain substitution), an unknown macro is left as written, and
+//   mustache takes only plain `{{name}}` here (no helpers).
+// - Authentication from `EndpointId`: an AzureRM service-principal connection gets `Authorization: Bearer <token>`
+//   for the cloud's ARM audience from the box's Entra, for the connection's app and secret (a wrong secret fails the
+//   task, as the server cannot get a token). ASSUMPTION: the server's token request itself is not emulated.
+// - The response is logged as the server logs it ("<METHOD> <url>", "Response Code: <reason>", "Response: <body>";
+//   SOURCE: a server task log quoted in microsoft/azure-pipelines-task-lib issue #355, a WaitForCompletion "true"
+//   task). A non-2xx answer fails the task. ASSUMPTION (not documented for WaitForCompletion true).
+// - WaitForCompletion "true": the task waits for a TaskCompleted event on the plan events API; its `result` is the
+//   task's result. No event within the task's timeout → the task is canceled and the `Cancel` request (if the task has
+//   one) is sent. SOURCE: servertaskauthoring.md ("If task event not comes within task timeout, task will be
+//   canceled"; "Cancel: … what should happen when the task is canceled"). ASSUMPTION: that the Cancel request is also
+//   sent on a timeout, and the log wording of the timeout.
+// - cancel() = the pipeline is canceled: the Cancel request is sent, the task ends canceled (same source).
+//
+// POST /{org}/{project}/_apis/distributedtask/hubs/{hub}/plans/{planId}/events (distributedTask 7.1 `Events_Post`,
+// test/fixtures/third-party/vsts-rest-api-specs/distributedTask/7.1/task.json; body JobEvent {name, jobId} + for
+// TaskCompleted `taskId`, `result` as in httpExamples/events/POST_distributedtask_PostEvent_.json):
+// - the job access token, Basic (the spec's security scheme) or Bearer; anything else → 401 (requireJobToken).
+// - api-version required (2.0 … 7.2-preview); unknown plan (or hub) → 404; jobId not the plan's job → 404;
+//   TaskCompleted with a taskId that is not the waiting task → 404; result not a TaskResult → 400. ASSUMPTIONS: the
+//   exact codes and wording (not recorded); TaskAssigned/TaskStarted are accepted and only logged.
+// - 204 with no body (the httpExample's response). An event for a task that already ended changes nothing.
+import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { EmulatorContext } from '../context';
+import type { Req, Router } from '../http';
+import { devopsError, requireJobToken } from '../devopskit';
+import { httpsRequest } from '../jobWebhooks';
+import { requestedApiVersion, servesVersion } from './oidc';
+
+/** TaskResult values (Microsoft.TeamFoundation.DistributedTask.WebApi; the httpExample sends "succeeded") */
+export const TASK_RESULTS = ['succeeded', 'succeededWithIssues', 'failed', 'canceled', 'skipped', 'abandoned'];
+const EVENTS_LOCATION = { minVersion: '2.0', maxVersion: '7.2', releasedVersion: '7.1', resourceVersion: 1 };
+
+/** an AzureRM service connection (service principal with secret) as the server knows it */
+export interface ServerConnection { id: string; url: string; subscriptionId: string; tenantId: string; clientId: string; clientSecret: string }
+
+export interface ServerTaskResult {
+  result: 'succeeded' | 'succeededWithIssues' | 'failed' | 'canceled' | 'skipped' | 'abandoned';
+  /** how it ended: the callback event, the Execute response (WaitForCompletion false or a failed call), timeout, pipeline cancel */
+  reason: 'event' | 'response' | 'timeout' | 'canceled';
+  log: string[];
+}
+
+export interface ServerTaskRun {
+  hub: string; planId: string; jobId: string; timelineId: string; taskInstanceId: string; accessToken: string;
+  /** the Execute request as sent (URL, method, headers without Authorization, body) once sent */
+  sent: Promise<{ url: string; method: string; headers: Record<string, string>; body: string; status: number; response: string }>;
+  done: Promise<ServerTaskResult>;
+  /** the pipeline cancels the task */
+  cancel(): Promise<ServerTaskResult>;
+  log: string[];
+  /** events posted for this task (accepted ones) */
+  events: unknown[];
+}
+
+interface Running { run: ServerTaskRun; finish(r: Omit<ServerTaskResult, 'log'>): void; ended: boolean }
+const RUNNING = new WeakMap<EmulatorContext, Map<string, Running>>();
+const running = (ctx: EmulatorContext): Map<string, Running> => { let m = RUNNING.get(ctx); if (!m) RUNNING.set(ctx, (m = new Map())); return m; };
+
+/** `$(name)` macros: inputs, then variables (both case-insensitive); unknown ones stay as written */
+export function expandMacros(text: string, values: Record<string, string>): string {
+  const lower = new Map(Object.entries(values).map(([k, v]) => [k.toLowerCase(), v]));
+  return text.replace(/\$\(([^)]+)\)/g, (m, n: string) => lower.get(n.trim().toLowerCase()) ?? m);
+}
+/** plain `{{name}}` (and `{{{name}}}`) from a context; unknown ones become empty, as in mustache */
+export function expandMustache(text: string, values: Record<string, string>): string {
+  return text.replace(/\{\{\{?\s*([A-Za-z_][\w.]*)\s*\}?\}\}/g, (_m, n: string) => values[n] ?? '');
+}
+
+const REASON: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent', 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 500: 'InternalServerError' };
+
+export function runServerTask(ctx: EmulatorContext, o: {
+  task: any; inputs: Record<string, string>; connections: ServerConnection[]; timeoutMs: number; hub?: string;
+}): ServerTaskRun {
+  const exec = o.task?.execution?.HttpRequest;
+  if (!exec?.Execute) throw new Error('runServerTask: the task has no execution.HttpRequest.Execute');
+  const hub = o.hub ?? 'build';
+  const accessToken = randomBytes(40).toString('base64url');
+  ctx.store.put('devopsTokens', `server-${accessToken.slice(0, 12)}`, { token: accessToken });
+  const ids = { planId: randomUUID(), jobId: randomUUID(), timelineId: randomUUID(), taskInstanceId: randomUUID() };
+  const log: string[] = [];
+  const caPath = path.join(ctx.stateDir, 'tls', 'ca.pem');
+  const variables: Record<string, string> = {
+    'system.CollectionUri': ctx.collectionUri, 'system.TeamFoundationCollectionUri': ctx.collectionUri,
+    'system.TeamProjectId': ctx.ids.projectId, 'system.TeamProject': ctx.ids.projectName, 'system.HostType': hub,
+    'system.PlanId': ids.planId, 'system.JobId': ids.jobId, 'system.TimelineId': ids.timelineId,
+    'system.TaskInstanceId': ids.taskInstanceId, 'system.AccessToken': accessToken,
+  };
+  const inputs = new Map(Object.entries(o.inputs).map(([k, v]) => [k.toLowerCase(), v]));
+  // an input given by an alias counts as the input
+  for (const i of o.task.inputs ?? []) for (const a of i.aliases ?? []) if (inputs.has(a.toLowerCase()) && !inputs.has(i.name.toLowerCase())) inputs.set(i.name.toLowerCase(), inputs.get(a.toLowerCase())!);
+
+  const prepare = (section: any): { url: string; method: string; headers: Record<string, string>; body: string; conn?: ServerConnection } => {
+    const idMacro = /^\$\(([^)]+)\)$/.exec(String(section.EndpointId ?? ''));
+    const conn = idMacro ? o.connections.find((c) => c.id === inputs.get(idMacro[1].toLowerCase())) : undefined;
+    if (idMacro && !conn) throw new Error(`service connection ${inputs.get(idMacro[1].toLowerCase()) ?? '(none)'} not found`);
+    const values: Record<string, string> = { ...Object.fromEntries(inputs), ...variables, ...(conn ? { 'endpoint.url': conn.url } : {}) };
+    const mustache: Record<string, string> = { ...Object.fromEntries(inputs), ...(conn ? { subscriptionId: conn.subscriptionId, url: conn.url } : {}) };
+    const ev = (t: unknown): string => expandMustache(expandMacros(String(t ?? ''), values), mustache);
+    const headersText = ev(section.Headers);
+    return { url: ev(section.EndpointUrl), method: ev(section.Method).toUpperCase(), headers: headersText.trim() ? JSON.parse(headersText) : {}, body: ev(section.Body), conn };
+  };
+  const authFor = (conn: ServerConnection | undefined): Record<string, string> => {
+    if (!conn) return {};
+    const app = ctx.apps().find((a) => a.clientId === conn.clientId && a.secrets.includes(conn.clientSecret));
+    if (!app) throw new Error(`the service connection ${conn.id} could not get a token: AADSTS7000215: Invalid client secret provided.`);
+    return { authorization: `Bearer ${ctx.issueAccessToken(app, ctx.cloud.activeDirectoryServiceEndpointResourceId)}` };
+  };
+  const send = async (section: any) => {
+    const r = prepare(section);
+    const res = await httpsRequest(r.url, r.method, { ...r.headers, ...authFor(r.conn) }, r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body, caPath);
+    log.push(`${r.method} ${r.url}`, `Response Code: ${REASON[res.status] ?? res.status}`, `Response: ${res.text}`);
+    return { ...r, status: res.status, response: res.text };
+  };
+
+  let finish!: (r: Omit<ServerTaskResult, 'log'>) => void;
+  const done = new Promise<ServerTaskResult>((resolve) => { finish = (r) => { if (entry.ended) return; entry.ended = true; clearTimeout(timer); resolve({ ...r, log }); }; });
+  let sentResolve!: (v: Awaited<ServerTaskRun['sent']>) => void;
+  const sent = new Promise<Awaited<ServerTaskRun['sent']>>((r) => { sentResolve = r; });
+  const sendCancel = async (): Promise<void> => {
+    if (!exec.Cancel) return;
+    try { await send(exec.Cancel); } catch (e) { log.push(`Cancel request failed: ${(e as Error).message}`); }
+  };
+  const run: ServerTaskRun = {
+    hub, ...ids, accessToken, sent, done, log, events: [],
+    cancel: async () => { if (!entry.ended) { log.push('The task was canceled.'); await sendCancel(); finish({ result: 'canceled', reason: 'canceled' }); } return done; },
+  };
+  const entry: Running = { run, finish: (r) => finish(r), ended: false };
+  running(ctx).set(ids.planId.toLowerCase(), entry);
+  const timer = setTimeout(() => {
+    void (async () => {
+      if (entry.ended) return;
+      log.push(`The task has timed out after ${o.timeoutMs} ms without a completion event.`);
+      await sendCancel();
+      finish({ result: 'canceled', reason: 'timeout' });
+    })();
+  }, o.timeoutMs);
+
+  void (async () => {
+    try {
+      const r = await send(exec.Execute);
+      const { conn: _c, ...shown } = r;
+      sentResolve(shown);
+      if (r.status < 200 || r.status >= 300) { finish({ result: 'failed', reason: 'response' }); return; }
+      if (expandMacros(String(exec.Execute.WaitForCompletion ?? 'false'), Object.fromEntries(inputs)).trim().toLowerCase() !== 'true') finish({ result: 'succeeded', reason: 'response' });
+    } catch (e) {
+      log.push(`##[error]${(e as Error).message}`);
+      sentResolve({ url: '', method: '', headers: {}, body: '', status: 0, response: (e as Error).message });
+      finish({ result: 'failed', reason: 'response' });
+    }
+  })();
+  return run;
+}
+
+export function register(router: Router, ctx: EmulatorContext): void {
+  router.add('POST', '/:org/:project/_apis/distributedtask/hubs/:hub/plans/:planId/events', (req: Req) => {
+    requireJobToken(ctx, req);
+    const { org, project, hub, planId } = req.params;
+    if (org.toLowerCase() !== ctx.ids.orgName.toLowerCase()) return devopsError(404, 'TF200016', `The following project does not exist: ${org}.`);
+    if (project.toLowerCase() !== ctx.ids.projectId.toLowerCase()) return devopsError(404, 'TF200016', `The following project does not exist: ${project}.`);
+    const version = requestedApiVersion(req);
+    if (!version) return devopsError(400, 'VssVersionNotSpecifiedException', 'No api-version was supplied for the POST request. An api-version is required, for example "api-version=7.1".');
+    if (!servesVersion(version, EVENTS_LOCATION)) return devopsError(400, 'VssVersionOutOfRangeException', `The requested REST API version of ${version} is out of range for this server.`);
+    const e = running(ctx).get(planId.toLowerCase());
+    if (!e || e.run.hub.toLowerCase() !== hub.toLowerCase()) return devopsError(404, 'TaskOrchestrationPlanNotFoundException', `Plan ${planId} not found in hub ${hub}.`);
+    const b = (req.body ?? {}) as { name?: string; jobId?: string; taskId?: string; result?: string };
+    if (String(b.jobId ?? '').toLowerCase() !== e.run.jobId.toLowerCase()) return devopsError(404, 'TaskOrchestrationJobNotFoundException', `Job ${b.jobId} not found in plan ${planId}.`);
+    if (!['TaskAssigned', 'TaskStarted', 'TaskCompleted'].includes(String(b.name))) return devopsError(400, 'ArgumentException', `Event ${b.name} is not a job event this plan handles.`);
+    if (b.name === 'TaskCompleted') {
+      if (String(b.taskId ?? '').toLowerCase() !== e.run.taskInstanceId.toLowerCase()) return devopsError(404, 'TaskNotFoundException', `Task ${b.taskId} not found in job ${b.jobId}.`);
+      const result = TASK_RESULTS.find((r) => r.toLowerCase() === String(b.result ?? '').toLowerCase());
+      if (!result) return devopsError(400, 'ArgumentException', `Result ${b.result} is not a TaskResult.`);
+      if (e.ended) return { status: 204 };
+      e.run.events.push(b);
+      e.run.log.push(`TaskCompleted event: ${result}`);
+      e.finish({ result: result as ServerTaskResult['result'], reason: 'event' });
+    } else {
+      e.run.events.push(b);
+      e.run.log.push(`${b.name} event`);
+    }
+    return { status: 204 };
+  });
+}
