@@ -53,13 +53,25 @@ export function endpointResourceId(ctx: AzureMLContext, endpoint: string): strin
   return `${wsPath(ctx.ws)}/onlineEndpoints/${endpoint}`;
 }
 
+/**
+ * Status codes that are the deployment's failures in a managed endpoint's answers: every 5xx, 424 (the model container
+ * answered non-200: "Model error") and 408 (the model ran longer than the request timeout). Source: "Common error codes
+ * for managed online endpoints", MicrosoftDocs/azure-ai-docs articles/machine-learning/how-to-troubleshoot-online-endpoints.md,
+ * commit 112100ce80671708ca6b2f7ea53c2f08d05706e6 (the same table src/tasks/deploy/analysis.ts follows). A 5xx-only
+ * count would miss every model error of a managed endpoint: the front door turns them into 424.
+ */
+export function isErrorStatus(code: number): boolean { return code >= 500 || code === 424 || code === 408; }
+
 export interface EndpointHealth {
   /** requests answered in the window (deployment-scoped when a deployment was named) */
   requests: number;
-  /** requests per status code class ('2xx', '4xx', '5xx', …) */
+  /** requests per status code ('200', '424', '503', …) */
+  byStatus: Record<string, number>;
+  /** requests per status code class ('2xx', '4xx', '5xx') */
   byClass: Record<string, number>;
-  errors5xx: number;
-  /** 5xx share of the requests, % (undefined with no requests) */
+  /** requests that are the deployment's failures (isErrorStatus) */
+  errors: number;
+  /** errors' share of the requests, % (undefined with no requests) */
   errorPercent?: number;
   p95Ms?: number;
   p99Ms?: number;
@@ -73,7 +85,7 @@ export interface EndpointHealth {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-/** Reads the endpoint's (or one deployment's) request counts by status code class and p95/p99 latency for the window. */
+/** Reads the endpoint's (or one deployment's) request counts by status code and p95/p99 latency for the window. */
 export async function readEndpointHealth(ctx: AzureMLContext, endpoint: string, o: { deployment?: string; windowMinutes: number; now?: Date }): Promise<EndpointHealth> {
   const end = o.now ?? new Date();
   const start = new Date(end.getTime() - o.windowMinutes * 60_000);
@@ -82,21 +94,28 @@ export async function readEndpointHealth(ctx: AzureMLContext, endpoint: string, 
   const on = `endpoint '${endpoint}'${o.deployment ? ` deployment '${o.deployment}'` : ''}`;
   const counts = await queryMetrics(ctx, id, {
     metricnames: ['RequestsPerMinute'], start, end, interval: 'PT1M', aggregation: ['average'],
-    filter: [dep, "statusCodeClass eq '*'"].filter(Boolean).join(' and '),
+    filter: [dep, "statusCode eq '*'"].filter(Boolean).join(' and '),
   }, `Azure Monitor metric RequestsPerMinute of ${on}`);
-  const byClass: Record<string, number> = {};
+  const byStatus: Record<string, number> = {};
   const minutes = new Set<string>();
   for (const ts of counts.value[0]?.timeseries ?? []) {
-    const cls = ts.metadatavalues?.find((m) => m.name?.value?.toLowerCase() === 'statuscodeclass')?.value ?? 'unknown';
+    const code = ts.metadatavalues?.find((m) => m.name?.value?.toLowerCase() === 'statuscode')?.value ?? 'unknown';
     for (const p of ts.data ?? []) {
       if (typeof p.average !== 'number') continue;
-      byClass[cls] = (byClass[cls] ?? 0) + p.average;
+      byStatus[code] = (byStatus[code] ?? 0) + p.average;
       if (p.average > 0) minutes.add(p.timeStamp);
     }
   }
-  for (const k of Object.keys(byClass)) byClass[k] = Math.round(byClass[k]);
-  const requests = Object.values(byClass).reduce((a, b) => a + b, 0);
-  const errors5xx = byClass['5xx'] ?? 0;
+  const byClass: Record<string, number> = {};
+  let errors = 0;
+  for (const k of Object.keys(byStatus)) {
+    byStatus[k] = Math.round(byStatus[k]);
+    const n = Number(k);
+    const cls = Number.isInteger(n) ? `${Math.floor(n / 100)}xx` : k;
+    byClass[cls] = (byClass[cls] ?? 0) + byStatus[k];
+    if (Number.isInteger(n) && isErrorStatus(n)) errors += byStatus[k];
+  }
+  const requests = Object.values(byStatus).reduce((a, b) => a + b, 0);
   const lat = await queryMetrics(ctx, id, {
     metricnames: ['RequestLatency_P95', 'RequestLatency_P99'], start, end, interval: 'PT1M', aggregation: ['average'], ...(dep ? { filter: dep } : {}),
   }, `Azure Monitor metrics RequestLatency_P95, RequestLatency_P99 of ${on}`);
@@ -105,10 +124,10 @@ export async function readEndpointHealth(ctx: AzureMLContext, endpoint: string, 
       .flatMap((t) => t.data ?? []).map((p) => p.average).filter((v): v is number => typeof v === 'number');
     return vals.length ? round1(Math.max(...vals)) : undefined;
   };
+  const p95 = worst('RequestLatency_P95'), p99 = worst('RequestLatency_P99');
   return {
-    requests, byClass, errors5xx, ...(requests ? { errorPercent: round1((errors5xx / requests) * 100) } : {}),
-    ...(worst('RequestLatency_P95') !== undefined ? { p95Ms: worst('RequestLatency_P95') } : {}),
-    ...(worst('RequestLatency_P99') !== undefined ? { p99Ms: worst('RequestLatency_P99') } : {}),
+    requests, byStatus, byClass, errors, ...(requests ? { errorPercent: round1((errors / requests) * 100) } : {}),
+    ...(p95 !== undefined ? { p95Ms: p95 } : {}), ...(p99 !== undefined ? { p99Ms: p99 } : {}),
     activeMinutes: minutes.size, windowStart: start, windowEnd: end, reads: 2,
   };
 }

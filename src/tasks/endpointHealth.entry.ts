@@ -29,7 +29,7 @@ runTask(async (signal) => {
   info(`Verdict: ${r.judgement.verdict} (${r.judgement.rule})`);
   setOutput('verdict', r.judgement.verdict);
   setOutput('requests', String(h.requests));
-  setOutput('errors5xx', String(h.errors5xx));
+  setOutput('errors', String(h.errors));
   setOutput('errorPercent', h.errorPercent !== undefined ? String(h.errorPercent) : '');
   setOutput('p95Ms', h.p95Ms !== undefined ? String(h.p95Ms) : '');
   setOutput('p99Ms', h.p99Ms !== undefined ? String(h.p99Ms) : '');

@@ -1,5 +1,5 @@
 // AzureMLEndpointHealth@1: judge a managed online endpoint (or one of its deployments) by its own Azure Monitor metrics
-// over the last `windowMinutes`: requests by status code class, the 5xx share, p95/p99 latency. Passes or fails with
+// over the last `windowMinutes`: requests by status code, the error share, p95/p99 latency. Passes or fails with
 // the evidence in the log, the summary and output variables; changes nothing in Azure. Meant as the gate before a
 // production stage (classic release) or a deployment job (YAML): see the README section "A health gate for releases".
 //
@@ -7,7 +7,9 @@
 //  1. fewer than `minRequests` requests in the window → inconclusive, and the task FAILS: "could not measure" is not
 //     "healthy" (as the deploy task's analysis stops a rollout on an inconclusive step, src/tasks/deploy/analysis.ts).
 //     Raise traffic, widen `windowMinutes`, or set minRequests 0 to accept an idle endpoint.
-//  2. 5xx share > maxErrorPercent → failed.
+//  2. error share > maxErrorPercent → failed. Errors: every 5xx, 424 (model error) and 408 (request timeout), the
+//     deployment's failures of a managed endpoint (src/azureml/metrics.ts isErrorStatus, with its source); a 5xx-only
+//     count would miss model errors, which the front door answers as 424.
 //  3. p95 (worst minute) > maxP95Ms → failed;  4. p99 (worst minute) > maxP99Ms → failed.
 //  5. else passed.
 // Kubernetes (AKS/Arc) endpoints publish none of these metrics: the task fails and says the deploy task's probes judge them.
@@ -51,11 +53,11 @@ export function judgeHealth(h: EndpointHealth, i: HealthInputs): HealthJudgement
   }
   const pct = h.errorPercent ?? 0;
   if (h.requests > 0 && pct > i.maxErrorPercent) {
-    return { verdict: 'failed', rule: `5xx share ${pct} % (${h.errors5xx} of ${h.requests}) > maxErrorPercent ${i.maxErrorPercent} %` };
+    return { verdict: 'failed', rule: `error share ${pct} % (${h.errors} of ${h.requests} requests answered 5xx, 424 or 408) > maxErrorPercent ${i.maxErrorPercent} %` };
   }
   if (i.maxP95Ms !== undefined && h.p95Ms !== undefined && h.p95Ms > i.maxP95Ms) return { verdict: 'failed', rule: `p95 latency ${h.p95Ms} ms > maxP95Ms ${i.maxP95Ms} ms` };
   if (i.maxP99Ms !== undefined && h.p99Ms !== undefined && h.p99Ms > i.maxP99Ms) return { verdict: 'failed', rule: `p99 latency ${h.p99Ms} ms > maxP99Ms ${i.maxP99Ms} ms` };
-  const parts = [`5xx share ${pct} % ≤ ${i.maxErrorPercent} %`];
+  const parts = [`error share ${pct} % ≤ ${i.maxErrorPercent} %`];
   if (i.maxP95Ms !== undefined) parts.push(`p95 ${h.p95Ms ?? 'n/a'} ms ≤ ${i.maxP95Ms} ms`);
   if (i.maxP99Ms !== undefined) parts.push(`p99 ${h.p99Ms ?? 'n/a'} ms ≤ ${i.maxP99Ms} ms`);
   return { verdict: 'passed', rule: parts.join(', ') };
@@ -100,8 +102,8 @@ export async function checkEndpointHealth(raw: HealthInputs, ws: WorkspaceRef, o
 
 /** One line of evidence (log and failure message). */
 export function describeHealth(h: EndpointHealth): string {
-  const classes = Object.keys(h.byClass).sort().map((k) => `${k} ${h.byClass[k]}`).join(', ') || 'none';
-  return `requests ${h.requests} (${classes}); 5xx ${h.errors5xx}${h.errorPercent !== undefined ? ` = ${h.errorPercent} %` : ''}; ` +
+  const codes = Object.keys(h.byStatus).sort().map((k) => `${k}: ${h.byStatus[k]}`).join(', ') || 'none';
+  return `requests ${h.requests} (${codes}); errors (5xx, 424, 408) ${h.errors}${h.errorPercent !== undefined ? ` = ${h.errorPercent} %` : ''}; ` +
     `p95 ${h.p95Ms ?? 'n/a'} ms; p99 ${h.p99Ms ?? 'n/a'} ms; ${h.activeMinutes} minute(s) with traffic`;
 }
 
@@ -115,11 +117,12 @@ export function healthSummary(r: HealthResult): string {
     '| | value | limit |', '|---|---:|---:|',
     `| Window | ${h.windowStart.toISOString()} – ${h.windowEnd.toISOString()} | ${i.windowMinutes} min |`,
     `| Requests | ${h.requests} | ≥ ${i.minRequests} |`,
-    ...Object.keys(h.byClass).sort().map((k) => `| ${esc(k)} | ${h.byClass[k]} | |`),
-    `| 5xx share | ${h.errorPercent !== undefined ? `${h.errorPercent} %` : 'n/a'} | ≤ ${i.maxErrorPercent} % |`,
+    ...Object.keys(h.byStatus).sort().map((k) => `| status ${esc(k)} | ${h.byStatus[k]} | |`),
+    `| Errors (5xx, 424, 408) | ${h.errors} | |`,
+    `| Error share | ${h.errorPercent !== undefined ? `${h.errorPercent} %` : 'n/a'} | ≤ ${i.maxErrorPercent} % |`,
     `| p95 latency (worst minute) | ${h.p95Ms !== undefined ? `${h.p95Ms} ms` : 'n/a'} | ${i.maxP95Ms !== undefined ? `≤ ${i.maxP95Ms} ms` : ''} |`,
     `| p99 latency (worst minute) | ${h.p99Ms !== undefined ? `${h.p99Ms} ms` : 'n/a'} | ${i.maxP99Ms !== undefined ? `≤ ${i.maxP99Ms} ms` : ''} |`,
-    '', 'Source: Azure Monitor metrics RequestsPerMinute (by statusCodeClass), RequestLatency_P95, RequestLatency_P99.',
+    '', 'Source: Azure Monitor metrics RequestsPerMinute (split by statusCode), RequestLatency_P95, RequestLatency_P99.',
   ];
   return lines.join('\n') + '\n';
 }
