@@ -86,9 +86,9 @@ export interface EndpointHealth {
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /** Reads the endpoint's (or one deployment's) request counts by status code and p95/p99 latency for the window. */
-export async function readEndpointHealth(ctx: AzureMLContext, endpoint: string, o: { deployment?: string; windowMinutes: number; now?: Date }): Promise<EndpointHealth> {
+export async function readEndpointHealth(ctx: AzureMLContext, endpoint: string, o: { deployment?: string; windowMinutes?: number; since?: Date; now?: Date }): Promise<EndpointHealth> {
   const end = o.now ?? new Date();
-  const start = new Date(end.getTime() - o.windowMinutes * 60_000);
+  const start = o.since ?? new Date(end.getTime() - (o.windowMinutes ?? 15) * 60_000);
   const id = endpointResourceId(ctx, endpoint);
   const dep = o.deployment ? `deployment eq '${o.deployment}'` : undefined;
   const on = `endpoint '${endpoint}'${o.deployment ? ` deployment '${o.deployment}'` : ''}`;

@@ -118,6 +118,40 @@ describe('AzureMLEndpointHealth@1 against the box', () => {
     assert.equal(box.requests.filter((q) => /Microsoft\.Insights\/metrics/i.test(q.url)).length, before);
   });
 
+  test('the deploy task reads the new deployment\'s metrics during a traffic step and rolls back on them (no probes at all)', async () => {
+    // no sample request: no smoke test, no health-check probes; only the metrics can see the failures
+    const run = runBundledTask('AzureMLModelDeploy', {
+      box, scheme: 'secret', cwd, timeoutMs: 120_000,
+      inputs: {
+        resourceGroup: box.resourceGroup, workspace: box.workspace, endpointName: 'hok', deploymentName: 'green', model: 'azureml:churn:1', codePath: 'flaky',
+        scoringScript: 'score.py', environment: ENV, instanceType: 'Standard_DS3_v2', environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=3',
+        trafficSteps: '50,100', stepWaitSeconds: '15',
+      },
+    });
+    const trafficOf = () => box.store.list<{ resource: { name: string; properties: { traffic?: Record<string, number> } } }>('onlineEndpoints').find((e) => e.resource.name === 'hok')?.resource.properties.traffic ?? {};
+    const t0 = Date.now();
+    while (trafficOf().green !== 50) {
+      assert.ok(Date.now() - t0 < 100_000, 'the rollout never reached 50 %');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // 30 requests through the endpoint while the task waits: about half reach green, which fails ~30 % of them
+    const byDeployment: Record<string, Record<number, number>> = {};
+    for (let i = 0; i < 30; i++) {
+      const r = await fetch(endpoints.hok.uri, { method: 'POST', headers: { authorization: `Bearer ${endpoints.hok.key}`, 'content-type': 'application/json' }, body: SAMPLE });
+      await r.text();
+      const d = r.headers.get('azureml-model-deployment') ?? '?';
+      byDeployment[d] = { ...(byDeployment[d] ?? {}), [r.status]: (byDeployment[d]?.[r.status] ?? 0) + 1 };
+    }
+    const r = await run;
+    const green = byDeployment.green ?? {};
+    const greenN = Object.values(green).reduce((a, b) => a + b, 0);
+    assert.ok((green[424] ?? 0) > 0, `green failed none of its ${greenN} requests: ${JSON.stringify(byDeployment)}`);
+    assert.equal(r.result, 'Failed', explain(r));
+    assert.match(r.stdout, new RegExp(`Metrics at 50%: deployment green served ${greenN} request\\(s\\) \\(200: ${green[200] ?? 0}, 424: ${green[424]}\\), p95 [\\d.]+ ms, p99 [\\d.]+ ms → FAILED: error share [\\d.]+% \\(${green[424]} of ${greenN} request\\(s\\) answered 5xx, 424 or 408\\) is above maxFailurePercent 0%`), explain(r));
+    assert.match(r.message ?? '', /^Metrics at 50%: error share [\d.]+% \(\d+ of \d+ request\(s\) answered 5xx, 424 or 408\) is above maxFailurePercent 0%/, explain(r));
+    assert.deepEqual(Object.fromEntries(Object.entries(trafficOf()).filter(([, v]) => v > 0)), { blue: 100 }, 'traffic restored');
+  });
+
   test('bad inputs: one line naming the input, before any metrics read', async () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ endpointName: 'no-such-endpoint' }, /^Input 'endpointName': online endpoint 'no-such-endpoint' does not exist in workspace /],
