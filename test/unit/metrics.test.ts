@@ -144,3 +144,16 @@ describe('AzureMLEndpointHealth@1 verdict rules', () => {
     assert.match(s, /\| Error share \| 10 % \| ≤ 1 % \|/);
   });
 });
+
+describe('deploy task: a traffic step judged by the deployment\'s metrics (analysis.decideMetrics)', () => {
+  test('same thresholds as the probes; no data is inconclusive (the probes judge)', async () => {
+    const { decideMetrics, analysisThresholds } = await import('../../src/tasks/deploy/analysis');
+    const t = analysisThresholds({ maxFailurePercent: 0, maxP95Ms: 100 });
+    assert.equal(decideMetrics({ requests: 0, errors: 0 }, t).verdict, 'inconclusive');
+    const f = decideMetrics({ requests: 17, errors: 5, errorPercent: 29.4 }, t);
+    assert.equal(f.verdict, 'failed');
+    assert.match(f.rule, /^error share 29\.4% \(5 of 17 request\(s\) answered 5xx, 424 or 408\) is above maxFailurePercent 0%$/);
+    assert.match(decideMetrics({ requests: 10, errors: 0, p95Ms: 150 }, t).rule, /^p95 latency 150 ms \(worst minute\) is above maxP95Ms 100 ms$/);
+    assert.equal(decideMetrics({ requests: 10, errors: 1 }, analysisThresholds({ maxFailurePercent: 10 })).verdict, 'passed', '10 % at a 10 % limit');
+  });
+});
