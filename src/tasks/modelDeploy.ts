@@ -928,8 +928,13 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
         await sleep(inputs.stepWaitSeconds! * 1000, signal);
       }
       // the deployment's own metrics over the step (after the wait): every request it served, not only the probes
-      if (spec.kind === 'Managed' && ops.metrics) {
-        const m = await ops.metrics(epName, depName, stepStart, signal);
+      // a failed read (e.g. 403: the identity may deploy but not read metrics) does not stop the rollout: the probes judged
+      const m = spec.kind === 'Managed' && ops.metrics ? await ops.metrics(epName, depName, stepStart, signal).catch((e: unknown) => {
+        if (signal?.aborted) throw e;
+        log.warning(`Metrics at ${pct}%: could not read the deployment's Azure Monitor metrics (${(e as Error)?.message ?? e}); the step is judged by its probes`);
+        return undefined;
+      }) : undefined;
+      if (m) {
         const d = decideMetrics(m, plan.thresholds);
         rec.metrics = { ...m, ...d };
         const codes = Object.keys(m.byStatus).sort().map((k) => `${k}: ${m.byStatus[k]}`).join(', ') || 'none';
