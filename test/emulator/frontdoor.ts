@@ -33,6 +33,8 @@
 //    own errors (throttling, "Azure Machine Learning-provisioned infrastructure is failing" 500, how-to-troubleshoot-
 //    online-endpoints "HTTP status codes") carry no `azureml-model-deployment`; no recording of one was found. Their
 //    bodies here are ARM-shaped ({"error":{"code","message"}}), also unverified.
+//  - every answer of score() (after the fault layer) is recorded in `served` (endpoint, deployment, time, status, the
+//    model's status for a 424, latency): the ARM host's Azure Monitor Metrics API answers from it (monitor.ts).
 import { randomUUID } from 'node:crypto';
 import { Router, startServer, header, type Req, type Res, type RunningServer } from './http';
 import { ensureCa, issueServerCert } from './ca';
