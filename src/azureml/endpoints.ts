@@ -393,3 +393,6 @@ export async function scoreOnce(uri: string, body: string, o: { credential: stri
     return { status: 0, body: '', ms: performance.now() - t0, error: oneLine((err as Error)?.message ?? String(err)) };
   }
 }
+
+/** Online endpoint (and deployment) names: 3-32 characters, letters, digits and '-', starting with a letter, ending with a letter or digit. */
+export const ONLINE_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/;

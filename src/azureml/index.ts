@@ -8,3 +8,4 @@ export * from './models';
 export * from './jobs';
 export * from './mlflow';
 export * from './jobResolver';
+export * from './metrics';

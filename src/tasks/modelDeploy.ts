@@ -39,9 +39,10 @@ import {
   type DeploymentResolver, type OnlineDeploymentSpec, type OnlineEndpointSpec, type ProbeInput,
 } from '../azureml/deploymentSpec';
 import { AzureDeploymentResolver } from '../azureml/deploymentResolver';
+import { readEndpointHealth, type EndpointHealth } from '../azureml/metrics';
 import { deploymentDifferences as normalizedDeploymentDifferences, isoDurationMs } from '../azureml/normalize';
 import {
-  analysisThresholds, describeAnalysis, describeCounts, runProbes, stepFailure,
+  analysisThresholds, decideMetrics, describeAnalysis, describeCounts, runProbes, stepFailure, type Verdict,
   type AnalysisThresholds, type LatencyProfile, type ProbeAnalysis,
 } from './deploy/analysis';
 
@@ -141,6 +142,8 @@ export interface DeployOps {
   logs(endpoint: string, deployment: string, tail: number, signal?: AbortSignal): Promise<string>;
   score(uri: string, body: string, o: { credential: string; deployment?: string; contentType?: string; signal?: AbortSignal }): Promise<ScoreResult>;
   resolver(opts: { deploymentName?: string; errorPrefix?: string }): PlanningResolver;
+  /** the deployment's Azure Monitor metrics since a time (managed endpoints; src/azureml/metrics.ts) */
+  metrics?(endpoint: string, deployment: string, since: Date, signal?: AbortSignal): Promise<EndpointHealth>;
 }
 
 export interface DeployDeps {
@@ -167,7 +170,11 @@ export interface MirrorRecord {
   skipped?: string;
 }
 
-export interface StepRecord { percent: number; traffic: Record<string, number>; health?: LatencyProfile; analysis?: ProbeAnalysis; provisioningState?: string }
+export interface StepRecord {
+  percent: number; traffic: Record<string, number>; health?: LatencyProfile; analysis?: ProbeAnalysis; provisioningState?: string;
+  /** the deployment's own Azure Monitor metrics over the step (managed endpoints) and their verdict */
+  metrics?: EndpointHealth & { verdict: Verdict; rule: string };
+}
 
 export interface DeployResult {
   endpointName: string;
@@ -899,6 +906,7 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
       section(`Traffic step ${n + 1}/${steps.length}: ${depName} ${pct}% (${fmtTraffic(target)})`);
       trafficTouched = true;
       result.trafficAfter = await ops.setTraffic(epName, target);
+      const stepStart = new Date();
       const rec: StepRecord = { percent: pct, traffic: result.trafficAfter };
       result.steps.push(rec);
       // health check
@@ -915,11 +923,25 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
       } else {
         log.info(`Health check at ${pct}%: deployment ${depName} Succeeded`);
       }
-      deps.progress(50 + Math.round((45 * (n + 1)) / steps.length), `Traffic ${pct}%`);
       if (n < steps.length - 1 && (inputs.stepWaitSeconds ?? 0) > 0) {
         log.info(`Waiting ${inputs.stepWaitSeconds} s before the next step…`);
         await sleep(inputs.stepWaitSeconds! * 1000, signal);
       }
+      // the deployment's own metrics over the step (after the wait): every request it served, not only the probes
+      // a failed read (e.g. 403: the identity may deploy but not read metrics) does not stop the rollout: the probes judged
+      const m = spec.kind === 'Managed' && ops.metrics ? await ops.metrics(epName, depName, stepStart, signal).catch((e: unknown) => {
+        if (signal?.aborted) throw e;
+        log.warning(`Metrics at ${pct}%: could not read the deployment's Azure Monitor metrics (${(e as Error)?.message ?? e}); the step is judged by its probes`);
+        return undefined;
+      }) : undefined;
+      if (m) {
+        const d = decideMetrics(m, plan.thresholds);
+        rec.metrics = { ...m, ...d };
+        const codes = Object.keys(m.byStatus).sort().map((k) => `${k}: ${m.byStatus[k]}`).join(', ') || 'none';
+        log.info(`Metrics at ${pct}%: deployment ${depName} served ${m.requests} request(s) (${codes}), p95 ${m.p95Ms ?? 'n/a'} ms, p99 ${m.p99Ms ?? 'n/a'} ms → ${d.verdict.toUpperCase()}: ${d.rule}`);
+        if (d.verdict === 'failed') throw new UserError(`Metrics at ${pct}%: ${d.rule}`);
+      }
+      deps.progress(50 + Math.round((45 * (n + 1)) / steps.length), `Traffic ${pct}%`);
     }
   } catch (err) {
     const cancelled = !!signal?.aborted;
@@ -1133,7 +1155,8 @@ export function deploySummary(r: DeployResult): string {
     r.steps.forEach((s, i) => {
       const a = s.analysis;
       const health = a ? `${a.passed}/${a.probes} OK, p95 ${a.latency.p95Ms ?? '-'} ms; ${describeCounts(a)}` : s.health ? `${s.health.ok}/${s.health.requests} OK, p95 ${s.health.p95Ms} ms` : s.provisioningState ?? '';
-      const verdict = a ? `${a.verdict.toUpperCase()}: ${a.rule}` : s.provisioningState ? `provisioning ${s.provisioningState}` : '';
+      const verdict = (a ? `${a.verdict.toUpperCase()}: ${a.rule}` : s.provisioningState ? `provisioning ${s.provisioningState}` : '') +
+        (s.metrics ? `; metrics (${s.metrics.requests} request(s), ${s.metrics.errors} error(s)) ${s.metrics.verdict.toUpperCase()}: ${s.metrics.rule}` : '');
       lines.push(`| ${i + 1}: ${s.percent}% | ${t(s.traffic)} | ${esc(health)} | ${esc(verdict)} |`);
     });
   }
@@ -1160,6 +1183,7 @@ export function azureDeployOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): D
       return { id: c.id, name: c.name, computeType: c.properties?.computeType ?? 'unknown', instanceTypes: types, defaultInstanceType: def };
     },
     getEndpoint: async (name, signal) => { const e = await getEndpoint(ctx, name, signal); return e ? endpointInfo(e) : undefined; },
+    metrics: (ep, dep, since) => readEndpointHealth(ctx, ep, { deployment: dep, since }),
     createEndpoint: async (name, body) => endpointInfo(await putEndpoint(ctx, name, body as unknown as OnlineEndpoint, lro)),
     updateEndpoint: async (name, ch) => endpointInfo(await updateEndpoint(ctx, name, (b) => {
       if (ch.authMode) b.properties.authMode = ch.authMode;

@@ -33,11 +33,14 @@
 //    own errors (throttling, "Azure Machine Learning-provisioned infrastructure is failing" 500, how-to-troubleshoot-
 //    online-endpoints "HTTP status codes") carry no `azureml-model-deployment`; no recording of one was found. Their
 //    bodies here are ARM-shaped ({"error":{"code","message"}}), also unverified.
+//  - every answer of score() (after the fault layer) is recorded in `served` (endpoint, deployment, time, status, the
+//    model's status for a 424, latency): the ARM host's Azure Monitor Metrics API answers from it (monitor.ts).
 import { randomUUID } from 'node:crypto';
 import { Router, startServer, header, type Req, type Res, type RunningServer } from './http';
 import { ensureCa, issueServerCert } from './ca';
 import type { OnlineEndpoints, EndpointRecord, DeploymentRecord } from './arm/endpoints';
 import { durationMs, safeEqual } from './arm/endpoints';
+import type { ServedRecord } from './monitor';
 
 const NO_ROUTE = 'No valid deployments to route to. Please check that the endpoint has at least one deployment with positive weight values or use a deployment specific header to route. [https://docs.microsoft.com/en-us/azure/machine-learning/how-to-safely-rollout-managed-endpoints#deploy-a-new-model-but-send-it-no-traffic-yet]\nPlease check this guide to understand why this error code might have been returned \nhttps://docs.microsoft.com/en-us/azure/machine-learning/how-to-troubleshoot-online-endpoints#http-status-codes\n';
 
@@ -61,6 +64,12 @@ export class FrontDoor {
   private starting?: Promise<RunningServer>;
   private counters = new Map<string, number>();
   private mirrorCounters = new Map<string, number>();
+  /**
+   * What the front door really answered, one entry per scoring request that reached an endpoint (after the fault
+   * layer): endpoint, deployment, time, status code, latency. The Metrics API (monitor.ts) answers from it. Oldest
+   * entries are dropped past 100,000.
+   */
+  readonly served: ServedRecord[] = [];
   /** TLS material; defaults to a certificate issued by the test CA (the one the box's ARM host uses) */
   tls?: () => Promise<{ cert: string; key: string }>;
 
@@ -123,6 +132,23 @@ export class FrontDoor {
   }
 
   private async score(req: Req): Promise<Res> {
+    const t0 = performance.now();
+    const res = await this.route(req);
+    const ep = this.m.endpointByName(req.params.ep);
+    if (ep) {
+      const h = (n: string) => Object.entries(res.headers ?? {}).find(([k]) => k.toLowerCase() === n)?.[1];
+      const deployment = h('azureml-model-deployment');
+      const model = h('ms-azureml-model-error-statuscode');
+      this.served.push({
+        endpointId: String(ep.resource.id), ...(deployment ? { deployment } : {}), time: Date.now(), status: res.status,
+        ...(model ? { modelStatus: Number(model) } : {}), latencyMs: Math.round((performance.now() - t0) * 10) / 10,
+      });
+      if (this.served.length > 100_000) this.served.splice(0, this.served.length - 100_000);
+    }
+    return res;
+  }
+
+  private async route(req: Req): Promise<Res> {
     const requestId = header(req, 'x-ms-client-request-id') ?? randomUUID();
     const base = { server: 'azureml-frontdoor', 'x-request-id': randomUUID(), 'x-ms-client-request-id': requestId };
     const ep = this.m.endpointByName(req.params.ep);

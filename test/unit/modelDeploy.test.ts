@@ -308,6 +308,26 @@ describe('rollout with fakes', () => {
     assert.ok(r.steps.every((s) => s.health?.errors === 0));
   });
 
+  test('managed endpoint: each step reads the deployment\'s metrics and fails on them; a failed read only warns', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
+    const reads: string[] = [];
+    const h = (requests: number, errors: number) => ({ requests, byStatus: { 200: requests - errors, ...(errors ? { 424: errors } : {}) }, byClass: {}, errors, errorPercent: requests ? Math.round((errors / requests) * 1000) / 10 : undefined,
+      p95Ms: 12, p99Ms: 20, activeMinutes: 1, windowStart: new Date(), windowEnd: new Date(), reads: 2 });
+    // step 10 %: clean; step 50 %: 3 of 20 failed
+    (az as DeployOps).metrics = async (ep, dep) => { reads.push(`${ep}/${dep}`); return reads.length === 1 ? h(5, 0) : h(20, 3); };
+    await assert.rejects(deployModel(base({ trafficSteps: '10,50,100' }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd }),
+      /Error: Metrics at 50%: error share 15% \(3 of 20 request\(s\) answered 5xx, 424 or 408\) is above maxFailurePercent 0%; traffic restored to churn-v1 100%/);
+    assert.deepEqual(reads, ['ep1/churn-v2', 'ep1/churn-v2']);
+    assert.ok(l.lines.some((x) => /^Metrics at 10%: deployment churn-v2 served 5 request\(s\) \(200: 5\), p95 12 ms, p99 20 ms → PASSED/.test(x)), l.lines.join('\n'));
+    assert.deepEqual(Object.fromEntries(Object.entries(az.endpoints.get('ep1')!.traffic).filter(([, v]) => v > 0)), { 'churn-v1': 100 }, 'rolled back');
+    // a 403 on the metrics: warned, the rollout goes on
+    const az2 = new FakeAzure(); await withLive(az2); const l2 = log();
+    (az2 as DeployOps).metrics = async () => { throw new Error("The service connection's identity lacks permission (Azure Monitor metric RequestsPerMinute): AuthorizationFailed"); };
+    const r = await deployModel(base({ trafficSteps: '50,100' }), { ops: az2, log: l2.log, progress: () => undefined, context: {}, cwd });
+    assert.deepEqual(r.trafficAfter, { 'churn-v1': 0, 'churn-v2': 100 });
+    assert.equal(l2.lines.filter((x) => /^WARN Metrics at (50|100)%: could not read the deployment's Azure Monitor metrics \(.*AuthorizationFailed\); the step is judged by its probes$/.test(x)).length, 2);
+  });
+
   test('smoke-test failure: no traffic change at all, logs printed', async () => {
     const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
     az.answer = (dep) => (dep === 'churn-v2' ? { status: 424, body: '{"error":"bad"}', ms: 3 } : { status: 200, body: '{}', ms: 3, servedBy: dep });

@@ -283,3 +283,25 @@ export function stepFailure(what: string, a: ProbeAnalysis): string | undefined 
   if (a.verdict === 'inconclusive') return `${what} was inconclusive: ${a.rule} (first: ${a.firstInconclusive ?? 'no answer'})`;
   return `${what} failed: ${a.rule}${a.firstFailure ? ` (first: ${a.firstFailure})` : ''}`;
 }
+
+// ---------------------------------------------------------------------------------------------------------- metrics
+
+/** What a managed endpoint's Azure Monitor metrics say about one deployment over a window (src/azureml/metrics.ts). */
+export interface MetricsEvidence { requests: number; errors: number; errorPercent?: number; p95Ms?: number; p99Ms?: number }
+
+/**
+ * The verdict of a step from the deployment's own metrics, on the probes' thresholds: error share (5xx, 424, 408) over
+ * maxFailurePercent → failed; p95 (worst minute) over maxP95Ms → failed; no requests in the window → inconclusive
+ * (the metrics say nothing; the probes' verdict stands); else passed.
+ */
+export function decideMetrics(m: MetricsEvidence, t: AnalysisThresholds): { verdict: Verdict; rule: string } {
+  if (!m.requests) return { verdict: 'inconclusive', rule: 'no requests of the deployment in the window yet (Azure Monitor publishes with a delay): the metrics do not judge this step' };
+  const rate = m.errorPercent ?? (100 * m.errors) / m.requests;
+  if (rate > t.maxFailurePercent) {
+    return { verdict: 'failed', rule: `error share ${pct(rate)} (${m.errors} of ${m.requests} request(s) answered 5xx, 424 or 408) is above maxFailurePercent ${t.maxFailurePercent}%` };
+  }
+  if (t.maxP95Ms !== undefined && m.p95Ms !== undefined && m.p95Ms > t.maxP95Ms) {
+    return { verdict: 'failed', rule: `p95 latency ${m.p95Ms} ms (worst minute) is above maxP95Ms ${t.maxP95Ms} ms` };
+  }
+  return { verdict: 'passed', rule: `error share ${pct(rate)} ≤ maxFailurePercent ${t.maxFailurePercent}%${t.maxP95Ms !== undefined ? `, p95 ${m.p95Ms ?? 'n/a'} ms ≤ maxP95Ms ${t.maxP95Ms} ms` : ''}` };
+}

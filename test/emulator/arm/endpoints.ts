@@ -35,6 +35,7 @@ import { requireWorkspace, systemData, page } from '../armkit';
 import { ScoringHosts } from '../scoring';
 import { FrontDoor } from '../frontdoor';
 import { assetById } from './assets';
+import { answerMetrics } from '../monitor';
 import { defaultOutputUri, JOBS_KIND } from '../jobrunner';
 
 export const KIND_ENDPOINTS = 'onlineEndpoints';
@@ -885,6 +886,16 @@ export class OnlineEndpoints {
     router.add('DELETE', `${D}/:dep`, (r) => this.deleteDeploymentHandler(r));
     router.add('POST', `${D}/:dep/getLogs`, (r) => this.getLogsHandler(r));
     router.add('GET', `${D}/:dep/skus`, (r) => this.skusHandler(r));
+    // Azure Monitor metrics of an endpoint, from what the front door served (monitor.ts)
+    router.add('GET', `${E}/:ep/providers/Microsoft.Insights/metrics`, (r) => this.metricsHandler(r));
+  }
+
+  private metricsHandler(req: Req): Res {
+    const ep = this.endpointRecord(endpointId(req.params));
+    if (!ep) return this.endpointNotFound(req);
+    const kubernetes = !!ep.resource.properties.compute
+      || this.deploymentsOf(ep.resource.id).some((d) => d.resource.properties.endpointComputeType === 'Kubernetes');
+    return answerMetrics(req, String(ep.resource.id), { location: String(ep.resource.location ?? this.ctx.ids.location), kubernetes, served: this.frontDoor.served });
   }
 }
 
