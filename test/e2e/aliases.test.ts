@@ -11,13 +11,12 @@ import { startAzureInABox, type AzureInABox } from '../emulator';
 import { agentEnv, REPO_ROOT, runBundledTask } from '../helpers/agent';
 // @ts-expect-error -- plain ESM script without type declarations
 import { loadTasks } from '../../scripts/gen-readme.mjs';
-import { isServerTask } from '../../scripts/lib/tasks.mjs';
 
 let box: AzureInABox;
 before(async () => { box = await startAzureInABox(); });
 after(async () => { await box?.stop(); });
 
-const tasks = [...(loadTasks() as Map<string, { name: string; inputs: Array<{ name: string; type: string; aliases?: string[] }> }>)];
+const tasks = [...(loadTasks() as Map<string, { name: string; inputs: Array<{ name: string; type: string; aliases?: string[] }>; execution?: Record<string, unknown> }>)];
 
 test('every task: the AzureRM connection input is `connection` with the alias `azureSubscription`', () => {
   assert.ok(tasks.length >= 6);
@@ -38,7 +37,7 @@ test('the agent environment carries an aliased input under the input\'s own name
 });
 
 // server (agentless) tasks have no bundle to run: the server resolves their inputs (the first test checks their alias)
-for (const [folder, t] of tasks.filter(([, t]) => !isServerTask(t))) {
+for (const [folder, t] of tasks.filter(([, t]) => !t.execution?.HttpRequest)) {
   test(`${t.name}: azureSubscription names the connection the task reads`, async () => {
     const extra: Record<string, string> = t.name === 'AzureMLReleaseTrigger' ? { modelName: 'm', modelVersion: '1', releaseDefinition: 'model-cd' } : {};
     const r = await runBundledTask(t.name, { box, inputs: { azureSubscription: 'no-such-connection', ...extra } });
