@@ -41,7 +41,7 @@ function ensureTestCa(env) {
 
 function main(argv) {
   let groups = ['test/unit', 'test/e2e'];
-  // 3 files at once on 2 cores: the e2e files wait on emulator LROs, polls and child tasks. Measured 2026-12-02 on
+  // Files at once on 2 cores (the e2e files wait on emulator LROs, polls and child tasks). Measured 2026-12-02 on
   // 2 cores: 100 s at 2 → 89 s at 3; with one core kept busy by another process 127 s → 106 s, all passing.
   // 2026-12-04, 727 tests (deploy-analysis scenarios, conformance, clouds added): 4 files at once 4 min 18 s against
   // 4 min 33 s at 3 (both 727/727, quiet machine).
