@@ -7,13 +7,10 @@
 //  - `hk8s`   Kubernetes → the gate fails: no metrics for AKS/Arc endpoints
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
-import { REPO_ROOT, runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
+import { runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
+import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
 
-const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'scoring');
 const ENV = 'azureml:AzureML-sklearn-1.5:1';
 const SAMPLE = '{"data": [[1, 1, 1], [0, 0, 2]]}';
 let box: AzureInABox;
@@ -42,16 +39,7 @@ async function traffic(name: string, n: number): Promise<Record<number, number>>
 
 before(async () => {
   box = await startAzureInABox({ fastLro: true });
-  cwd = mkdtempSync(path.join(tmpdir(), 'endpoint-health-e2e-'));
-  for (const d of ['ok', 'flaky']) cpSync(path.join(FIX, d), path.join(cwd, d), { recursive: true });
-  cpSync(path.join(FIX, 'sample-request.json'), path.join(cwd, 'sample-request.json'));
-  mkdirSync(path.join(cwd, 'm1', 'model'), { recursive: true });
-  writeFileSync(path.join(cwd, 'm1', 'model', 'model.json'), JSON.stringify({ weights: [1, 2, 3], bias: 0.5, version: 'v1' }));
-  const reg = await runBundledTask('AzureMLModelRegister', {
-    box, scheme: 'secret', cwd, timeoutMs: 30_000,
-    inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, modelName: 'churn', modelPath: 'm1/model', modelType: 'custom_model', version: '1' },
-  });
-  assert.equal(reg.result, 'Succeeded', explain(reg));
+  cwd = await scoringWorkspace(box, 'endpoint-health-e2e-');
   const common = {
     resourceGroup: box.resourceGroup, workspace: box.workspace, model: 'azureml:churn:1', deploymentName: 'blue', scoringScript: 'score.py', environment: ENV,
     sampleRequestFile: 'sample-request.json', authMode: 'key', smokeRequests: '5', healthCheckRequests: '5', trafficSteps: '100',

@@ -51,14 +51,14 @@ async function deploy(stage: Record<string, string>, inputs: Record<string, stri
 const verdicts = (r: TaskRunWithLeaks) => r.stdout.split('\n').filter((l) => /^(Smoke test|Health check at \d+%): \d+\/\d+ OK, /.test(l));
 const inconclusiveOf = (lines: string[]) => lines.reduce((n, l) => n + Number(/, (\d+) inconclusive/.exec(l)?.[1] ?? 0), 0);
 
-/** Starts the box (fast LRO), registers the model and deploys a first 'blue' to both endpoints; stops it after. */
-export function useScenarioBox(): void {
-before(async () => {
-  box = await startAzureInABox({ fastLro: true });
-  cwd = mkdtempSync(path.join(tmpdir(), 'deploy-analysis-e2e-'));
+/**
+ * A working folder with the scoring code (ok/, flaky/), sample-request.json, and model churn:1 registered in the box
+ * (weights [1,2,3] + 0.5 → [6.5, 6.5] for the sample request). Shared by the deploy-analysis and endpoint-health e2e.
+ */
+export async function scoringWorkspace(box: AzureInABox, prefix: string): Promise<string> {
+  const cwd = mkdtempSync(path.join(tmpdir(), prefix));
   for (const d of ['ok', 'flaky']) cpSync(path.join(FIX, d), path.join(cwd, d), { recursive: true });
   cpSync(path.join(FIX, 'sample-request.json'), path.join(cwd, 'sample-request.json'));
-  // weights [1,2,3] + 0.5 → [6.5, 6.5] for the sample request
   mkdirSync(path.join(cwd, 'm1', 'model'), { recursive: true });
   writeFileSync(path.join(cwd, 'm1', 'model', 'model.json'), JSON.stringify({ weights: [1, 2, 3], bias: 0.5, version: 'v1' }));
   const reg = await runBundledTask('AzureMLModelRegister', {
@@ -66,6 +66,14 @@ before(async () => {
     inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, modelName: 'churn', modelPath: 'm1/model', modelType: 'custom_model', version: '1' },
   });
   assert.equal(reg.result, 'Succeeded', explain(reg));
+  return cwd;
+}
+
+/** Starts the box (fast LRO), registers the model and deploys a first 'blue' to both endpoints; stops it after. */
+export function useScenarioBox(): void {
+before(async () => {
+  box = await startAzureInABox({ fastLro: true });
+  cwd = await scoringWorkspace(box, 'deploy-analysis-e2e-');
   // production and staging each serve a first deployment (no faults yet)
   const [s, p] = await Promise.all([
     deploy(STAGING, { model: 'azureml:churn:1', deploymentName: 'blue' }),
