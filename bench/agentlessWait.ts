@@ -11,7 +11,6 @@
 // server's handling of the event (both emulated here at loopback speed).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { ClientSecretCredential } from '@azure/identity';
 import { createAzureMLContext, wsPath, type AzureMLContext, type WorkspaceRef } from '../src/azureml';
 import { createJob, TERMINAL_STATUSES } from '../src/azureml/jobs';
@@ -19,7 +18,7 @@ import { azureJobOps, waitForJob, type WaitOps } from '../src/tasks/job';
 import { startAzureInABox, type AzureInABox } from '../test/emulator';
 import { jobStatusHistory } from '../test/emulator/arm/jobs';
 import { runServerTask } from '../test/emulator/devops/serverJobs';
-import { Report, fmtMs, fmtRatio, median, ratio } from './lib';
+import { Report, fmtMs, fmtRatio, median, ratio, runStandalone } from './lib';
 
 const TASK = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'tasks', 'AzureMLJobWaitV1', 'task.json'), 'utf8'));
 const quiet = { info: () => {}, warning: () => {}, debug: () => {} };
@@ -77,21 +76,9 @@ export async function runAgentlessWaitBench(opts: { quick?: boolean; report?: Re
 
 // standalone: `tsx bench/agentlessWait.ts [--quick]` (re-executes itself once to trust the emulator's CA)
 if (require.main === module) {
-  (async () => {
-    if (!process.env.BENCH_CHILD) {
-      const { ensureCa } = await import('../test/emulator/ca');
-      const ca = await ensureCa();
-      const preload = path.join(__dirname, '..', 'test', 'emulator', 'resolve-localhost.cjs');
-      const env = { ...process.env, BENCH_CHILD: '1', NODE_EXTRA_CA_CERTS: ca.certPath, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(preload)}`.trim() };
-      const child = spawn(path.join(__dirname, '..', 'node_modules', '.bin', 'tsx'), [__filename, ...process.argv.slice(2)], { env, stdio: 'inherit' });
-      child.on('exit', (c) => process.exit(c ?? 1));
-      return;
-    }
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: any, ...rest: any[]) => (typeof chunk === 'string' && chunk.startsWith('##vso[') ? true : write(chunk, ...rest))) as typeof process.stdout.write;
+  runStandalone(__filename, async () => {
     console.log('## Agentless wait (bench/agentlessWait.ts)');
     const r = await runAgentlessWaitBench({ quick: process.argv.includes('--quick') });
     for (const x of r.runs) console.log(`  ${x.job}: agentless +${fmtMs(x.agentlessMs)} (${x.agentlessResult}, ${x.agentlessReads} GETs, ${x.patches} PATCH), poller +${fmtMs(x.pollMs)} with ${x.pollReads} GETs`);
-    process.exit(0);
-  })().catch((e) => { console.error(e); process.exit(1); });
+  });
 }

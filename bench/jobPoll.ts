@@ -11,15 +11,13 @@
 //     job GETs each watcher made (its own counter, cross-checked with the emulator's request log), extrapolated
 //     to an hour: ours as measured + the schedule's reads between run time and 3600 s (readsInDuration), the bash
 //     loop as measured + (3600 s − run time) / 15 s. The bash loop alone: 3600 / 15 = 240.
-import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import { ClientSecretCredential } from '@azure/identity';
 import { createAzureMLContext, wsPath, type AzureMLContext, type WorkspaceRef } from '../src/azureml';
 import { createJob, readJob, TERMINAL_STATUSES } from '../src/azureml/jobs';
 import { azureJobOps, waitForJob, readsInDuration, DEFAULT_POLL, type WaitOps } from '../src/tasks/job';
 import { startAzureInABox, type AzureInABox } from '../test/emulator';
 import { jobStatusHistory } from '../test/emulator/arm/jobs';
-import { Report, fmtMs, fmtRatio, median, ratio } from './lib';
+import { Report, fmtMs, fmtRatio, median, ratio, runStandalone } from './lib';
 
 const BASH_INTERVAL_MS = 15_000;
 const quiet = { info: () => {}, warning: () => {}, debug: () => {} };
@@ -120,22 +118,9 @@ export async function runJobPollBench(opts: { quick?: boolean; report?: Report }
 
 // standalone: `tsx bench/jobPoll.ts [--quick]` (re-executes itself once to trust the emulator's CA)
 if (require.main === module) {
-  (async () => {
-    if (!process.env.BENCH_CHILD) {
-      const { ensureCa } = await import('../test/emulator/ca');
-      const ca = await ensureCa();
-      const preload = path.join(__dirname, '..', 'test', 'emulator', 'resolve-localhost.cjs');
-      const env = { ...process.env, BENCH_CHILD: '1', NODE_EXTRA_CA_CERTS: ca.certPath, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(preload)}`.trim() };
-      const tsx = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
-      const child = spawn(tsx, [__filename, ...process.argv.slice(2)], { env, stdio: 'inherit' });
-      child.on('exit', (c) => process.exit(c ?? 1));
-      return;
-    }
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: any, ...rest: any[]) => (typeof chunk === 'string' && chunk.startsWith('##vso[') ? true : write(chunk, ...rest))) as typeof process.stdout.write;
+  runStandalone(__filename, async () => {
     console.log('## Job polling (bench/jobPoll.ts)');
     const r = await runJobPollBench({ quick: process.argv.includes('--quick') });
     for (const x of r.runs) console.log(`  ${x.job}: terminal after ${fmtMs(x.runMs)}; ours noticed +${fmtMs(x.ours.delayMs)} with ${x.ours.reads} GETs, bash loop +${fmtMs(x.bash.delayMs)} with ${x.bash.reads} GETs`);
-    process.exit(0);
-  })().catch((e) => { console.error(e); process.exit(1); });
+  });
 }

@@ -158,3 +158,26 @@ export class Report {
   }
   note(s: string): void { this.notes.push(s); console.log(`  note: ${s}`); }
 }
+
+/**
+ * Entry of a bench file run on its own (`tsx bench/<file>.ts [--quick]`): re-executes itself once with the emulator's
+ * CA trusted (Node reads NODE_EXTRA_CA_CERTS only at start) and *.localhost resolved, hides the tasks' ##vso lines, runs
+ * `body`, exits 0 (or 1 with the error).
+ */
+export function runStandalone(file: string, body: () => Promise<void>): void {
+  (async () => {
+    if (!process.env.BENCH_CHILD) {
+      const { ensureCa } = await import('../test/emulator/ca');
+      const ca = await ensureCa();
+      const preload = path.join(__dirname, '..', 'test', 'emulator', 'resolve-localhost.cjs');
+      const env = { ...process.env, BENCH_CHILD: '1', NODE_EXTRA_CA_CERTS: ca.certPath, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(preload)}`.trim() };
+      const child = spawn(path.join(__dirname, '..', 'node_modules', '.bin', 'tsx'), [file, ...process.argv.slice(2)], { env, stdio: 'inherit' });
+      child.on('exit', (c) => process.exit(c ?? 1));
+      return;
+    }
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: any, ...rest: any[]) => (typeof chunk === 'string' && chunk.startsWith('##vso[') ? true : write(chunk, ...rest))) as typeof process.stdout.write;
+    await body();
+    process.exit(0);
+  })().catch((e) => { console.error(e); process.exit(1); });
+}
