@@ -665,11 +665,6 @@ export function deploymentDifferences(d: DeploymentInfo, body: Record<string, an
   return normalizedDeploymentDifferences(d, body, workspacePath);
 }
 
-/** Does an existing deployment already hold what we would PUT? */
-export function sameDeployment(d: DeploymentInfo, body: Record<string, any>): boolean {
-  return deploymentDifferences(d, body).length === 0;
-}
-
 /** the tags that say which release/stage/approval a deployment serves (`azdo.release` is left out: the release is renamed after its first deployment) */
 const GOVERNANCE_TAGS = ['azdo.releaseId', 'azdo.stage', 'azdo.approvedBy', 'azdo.approvedOn', 'azdo.approvalComments', 'azdo.requestedFor'];
 
