@@ -58,7 +58,7 @@ function main(argv) {
   // Longest first, so a long file does not start last and end the run alone (files run CONCURRENCY at a time in list
   // order). Measured 2026-12-04 on 2 cores: the deploy-analysis scenarios (10 seeded deploy pairs / 10 rollbacks per
   // file) take 40–80 s each, far more than any other file.
-  const SLOW_FIRST = [/deployAnalysis-/];
+  const SLOW_FIRST = [/deployAnalysis-scenarios/, /demo/];
   const rank = (f) => { const i = SLOW_FIRST.findIndex((re) => re.test(f)); return i < 0 ? SLOW_FIRST.length : i; };
   let files = groups.flatMap(listTests).map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map((x) => x.f);
   if (filters.length) files = files.filter((f) => filters.some((s) => f.includes(s)));

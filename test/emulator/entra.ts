@@ -239,7 +239,7 @@ export async function startIdentityEndpoint(ctx: EmulatorContext, o: IdentityEnd
     ctx.requests.push(entry);
     req.resume();
     req.on('end', () => {
-      const fault = ctx.faults.pick('identity', url.pathname);
+      const fault = ctx.faults.pick('identity', url.pathname)?.kind;
       if (fault === 'drop') { req.socket.destroy(); return; }
       const out: Res = fault
         ? { status: Number(fault), body: { statusCode: Number(fault), message: `Injected fault: HTTP ${fault}.`, correlationId: randomUUID() } }

@@ -127,20 +127,18 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-export class Faults {
-  cfg: FaultConfig = {};
-  /** how many faults were injected since the last reset, by kind */
+/** One independent set of fault dice: its own config, seeded stream, streak and counts. */
+class FaultLane {
   injected: Record<string, number> = {};
   private streak = 0;
-  private random: () => number = Math.random;
-  set(cfg: FaultConfig): void { this.cfg = { ...cfg }; this.streak = 0; this.random = cfg.seed === undefined ? Math.random : seededRandom(cfg.seed); }
-  reset(): void { this.cfg = {}; this.injected = {}; this.streak = 0; this.random = Math.random; }
-  /** decide for one request: undefined = no fault */
-  pick(host: string, path: string): FaultKind | undefined {
+  private readonly random: () => number;
+  constructor(readonly cfg: FaultConfig) { this.random = cfg.seed === undefined ? Math.random : seededRandom(cfg.seed); }
+  matches(host: string, path: string): boolean {
+    return !(this.cfg.hosts && !this.cfg.hosts.includes(host)) && !(this.cfg.pathFilter && !this.cfg.pathFilter.test(path));
+  }
+  pick(): FaultKind | undefined {
     const c = this.cfg;
     if (!c.rate || c.rate <= 0) return undefined;
-    if (c.hosts && !c.hosts.includes(host)) return undefined;
-    if (c.pathFilter && !c.pathFilter.test(path)) return undefined;
     if (this.random() >= c.rate || (c.maxConsecutive !== undefined && this.streak >= c.maxConsecutive)) { this.streak = 0; return undefined; }
     this.streak++;
     const kinds = c.kinds?.length ? c.kinds : (['429', '500', '503', 'drop'] as FaultKind[]);
@@ -148,12 +146,38 @@ export class Faults {
     this.injected[k] = (this.injected[k] ?? 0) + 1;
     return k;
   }
+}
+/** What the dice decided for one request: the fault, and the Retry-After (seconds) an injected 429 carries (null = none). */
+export interface FaultPick { kind: FaultKind; retryAfterSeconds: number | null }
+/**
+ * The box's fault injection. `set(cfg)` replaces everything with one lane; `add(cfg)` adds a lane beside the others
+ * (a request is judged by the first lane whose hosts/pathFilter match it), so tests running side by side — e.g. one
+ * endpoint each — get their own seeded fault stream and counts.
+ */
+export class Faults {
+  private lanes: FaultLane[] = [];
+  /** how many faults were injected since the last reset, by kind, over all lanes */
+  get injected(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const l of this.lanes) for (const [k, v] of Object.entries(l.injected)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  }
+  set(cfg: FaultConfig): void { this.lanes = [new FaultLane({ ...cfg })]; }
+  /** add a lane; `remove()` takes it away again, `injected` is its own count */
+  add(cfg: FaultConfig): { readonly injected: Record<string, number>; remove(): void } {
+    const lane = new FaultLane({ ...cfg });
+    this.lanes.push(lane);
+    return { get injected() { return lane.injected; }, remove: () => { this.lanes = this.lanes.filter((l) => l !== lane); } };
+  }
+  reset(): void { this.lanes = []; }
+  /** decide for one request: undefined = no fault */
+  pick(host: string, path: string): FaultPick | undefined {
+    const lane = this.lanes.find((l) => l.matches(host, path));
+    const kind = lane?.pick();
+    return kind && { kind, retryAfterSeconds: lane!.cfg.retryAfterSeconds === null ? null : lane!.cfg.retryAfterSeconds ?? 1 };
+  }
   latency(host: string, path: string): number {
-    const c = this.cfg;
-    if (!c.latencyMs) return 0;
-    if (c.hosts && !c.hosts.includes(host)) return 0;
-    if (c.pathFilter && !c.pathFilter.test(path)) return 0;
-    return c.latencyMs;
+    return this.lanes.find((l) => l.matches(host, path))?.cfg.latencyMs ?? 0;
   }
 }
 
@@ -233,11 +257,11 @@ export async function startServer(router: Router, o: ServerOptions): Promise<Run
     const delay = o.faults.latency(host, url.pathname);
     if (delay) await new Promise((r) => setTimeout(r, delay));
     const fault = o.faults.pick(host, url.pathname);
-    if (fault === 'drop') { entry.status = 0; req.socket.destroy(); return; }
+    if (fault?.kind === 'drop') { entry.status = 0; req.socket.destroy(); return; }
     if (fault) {
-      const st = Number(fault);
+      const st = Number(fault.kind);
       const r = st === 429
-        ? armError(429, 'TooManyRequests', 'Injected fault: too many requests, retry later.', { headers: o.faults.cfg.retryAfterSeconds === null ? {} : { 'Retry-After': String(o.faults.cfg.retryAfterSeconds ?? 1) } })
+        ? armError(429, 'TooManyRequests', 'Injected fault: too many requests, retry later.', { headers: fault.retryAfterSeconds === null ? {} : { 'Retry-After': String(fault.retryAfterSeconds) } })
         : armError(st, st === 503 ? 'ServiceUnavailable' : 'InternalServerError', `Injected fault: HTTP ${st}.`);
       entry.status = send(res, r);
       return;

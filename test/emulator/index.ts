@@ -65,7 +65,7 @@ export interface AzureInABox {
   storageRequests: RequestLogEntry[];
   stateDir: string;
   childEnv(): Record<string, string>;
-  faults: { set(cfg: FaultConfig): void; reset(): void; injected: Record<string, number> };
+  faults: { set(cfg: FaultConfig): void; add(cfg: FaultConfig): { readonly injected: Record<string, number>; remove(): void }; reset(): void; injected: Record<string, number> };
   requests: RequestLogEntry[];
   store: Store;
   /** what the modules see (lro, validate, issueOidcToken …) */
@@ -323,7 +323,7 @@ export async function startAzureInABox(opts: StartOptions = {}): Promise<AzureIn
       stateDir,
       childEnv: () => ({ NODE_EXTRA_CA_CERTS: ca.certPath, NODE_OPTIONS: `--require ${JSON.stringify(PRELOAD)}` }),
       faults: {
-        set: (c) => faults.set(c), reset: () => faults.reset(),
+        set: (c) => faults.set(c), add: (c) => faults.add(c), reset: () => faults.reset(),
         get injected() { return faults.injected; },
       },
       requests, store, ctx,

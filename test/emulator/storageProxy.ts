@@ -51,7 +51,7 @@ export async function startStorageProxy(upstreamPort: number, faults: Faults, lo
     log.push(entry);
     const delay = faults.latency(STORAGE_HOST, url.pathname);
     if (delay) await new Promise((r) => setTimeout(r, delay));
-    const fault = faults.pick(STORAGE_HOST, url.pathname);
+    const fault = faults.pick(STORAGE_HOST, url.pathname)?.kind;
     if (fault === 'drop') { req.socket.destroy(); return; }
     if (fault) {
       req.resume();
