@@ -275,3 +275,24 @@ test('bad input fails at once, naming the problem in the task log: unknown job, 
   assert.equal((await arm('GET', `${wsPath}/jobs/${name}`)).json.properties.notificationSetting ?? null, null);
   await arm('POST', `${wsPath}/jobs/${name}/cancel`);
 });
+
+test('connection types: workload identity federation works through the server\'s own OIDC token; a managed identity cannot (no VM on the server)', async () => {
+  const name = await submit('sleep 30');
+  const entraBefore = box.requests.filter((r) => r.host === 'entra' && r.method === 'POST').length;
+  const wif: ServerConnection = { id: randomUUID(), url: box.armUrl, subscriptionId: box.subscriptionId, tenantId: box.tenantId, clientId: box.clientId, scheme: 'WorkloadIdentityFederation' };
+  const run = runServerTask(box.ctx, { task: TASK, inputs: { connection: wif.id, resourceGroup: box.resourceGroup, workspace: box.workspace, jobName: name }, connections: [wif], timeoutMs: 60_000 });
+  const sent = await run.sent;
+  assert.equal(sent.status, 200, sent.response);
+  assert.equal(box.requests.filter((r) => r.host === 'entra' && r.method === 'POST').length, entraBefore + 1, 'one token exchange at Entra ID');
+  // an app without a federated credential for the server's issuer, and a managed-identity connection: fail at once
+  const noFed: ServerConnection = { ...wif, id: randomUUID(), clientId: box.ctx.apps().find((a) => a.role === 'reader')!.clientId };
+  const r1 = await runServerTask(box.ctx, { task: TASK, inputs: { connection: noFed.id, resourceGroup: box.resourceGroup, workspace: box.workspace, jobName: name }, connections: [noFed], timeoutMs: 60_000 }).done;
+  assert.equal(r1.result, 'failed');
+  assert.match(r1.log.join('\n'), /could not get a token: AADSTS\d+/);
+  const msi: ServerConnection = { ...wif, id: randomUUID(), scheme: 'ManagedServiceIdentity' };
+  const r2 = await runServerTask(box.ctx, { task: TASK, inputs: { connection: msi.id, resourceGroup: box.resourceGroup, workspace: box.workspace, jobName: name }, connections: [msi], timeoutMs: 60_000 }).done;
+  assert.equal(r2.result, 'failed');
+  assert.match(r2.log.join('\n'), /could not get a token: Failed to obtain Json Web Token\./);
+  await run.cancel();
+  assert.equal(await until(name, (s) => s === 'Canceled'), 'Canceled');
+});

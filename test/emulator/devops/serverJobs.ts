@@ -16,9 +16,17 @@
 //   (`$(endpoint.url)/subscriptions/{{subscriptionId}}/…`). ASSUMPTIONS: values are inserted as they are (no JSON
 //   escaping: Microsoft's documented body relies on plain substitution), an unknown macro is left as written, and
 //   mustache takes only plain `{{name}}` here (no helpers).
-// - Authentication from `EndpointId`: an AzureRM service-principal connection gets `Authorization: Bearer <token>`
-//   for the cloud's ARM audience from the box's Entra, for the connection's app and secret (a wrong secret fails the
-//   task, as the server cannot get a token). ASSUMPTION: the server's token request itself is not emulated.
+// - Authentication from `EndpointId`: an AzureRM connection gets `Authorization: Bearer <token>` for the cloud's ARM
+//   audience. The server's authorizer per scheme (decompiled mjwrona/decompiled @ 6cd51e1f,
+//   source/Microsoft.Azure.DevOps.ServiceEndpoints.Sdk.Server/EndpointAuthorizerFactory.cs, GetAzureRmEndpointAuthorizer):
+//   ServicePrincipal → the app and secret (a wrong secret fails the task; ASSUMPTION: that token request is not
+//   emulated, the box's Entra mints the token in process); WorkloadIdentityFederation → the server issues its own
+//   OIDC token for the connection and exchanges it at Entra ID as a client assertion (AzureEndpointOidcFederation-
+//   Authorizer: IssueOidcToken, then the client-credentials grant with the assertion) — emulated over HTTP against the
+//   box's Entra, which checks the app's federated credential; ManagedServiceIdentity → AzureEndpointUserPrincipal-
+//   Authorizer, which needs an OAuth token stored in the connection: a connection to an agent VM's identity has none,
+//   so the task fails with "Failed to obtain Json Web Token." (ServiceEndpointSdkResources). ASSUMPTION: the
+//   HttpRequest handler (not in the decompiled set) authorizes EndpointId through this factory.
 // - The response is logged as the server logs it ("<METHOD> <url>", "Response Code: <reason>", "Response: <body>";
 //   SOURCE: a server task log quoted in microsoft/azure-pipelines-task-lib issue #355, a WaitForCompletion "true"
 //   task). A non-2xx answer fails the task. ASSUMPTION (not documented for WaitForCompletion true).
@@ -58,8 +66,12 @@ import { requestedApiVersion, servesVersion } from './oidc';
 export const TASK_RESULTS = ['succeeded', 'succeededWithIssues', 'failed', 'canceled', 'skipped', 'abandoned'];
 const EVENTS_LOCATION = { minVersion: '2.0', maxVersion: '7.2', releasedVersion: '7.1', resourceVersion: 1 };
 
-/** an AzureRM service connection (service principal with secret) as the server knows it */
-export interface ServerConnection { id: string; url: string; subscriptionId: string; tenantId: string; clientId: string; clientSecret: string }
+/** an AzureRM service connection as the server knows it: scheme ServicePrincipal (secret; the default),
+ *  WorkloadIdentityFederation, or ManagedServiceIdentity */
+export interface ServerConnection {
+  id: string; url: string; subscriptionId: string; tenantId: string; clientId: string; clientSecret?: string;
+  scheme?: 'ServicePrincipal' | 'WorkloadIdentityFederation' | 'ManagedServiceIdentity';
+}
 
 export interface ServerTaskResult {
   result: 'succeeded' | 'succeededWithIssues' | 'failed' | 'canceled' | 'skipped' | 'abandoned';
@@ -138,15 +150,32 @@ export function runServerTask(ctx: EmulatorContext, o: {
     const headersText = ev(section.Headers);
     return { url: ev(section.EndpointUrl), method: ev(section.Method).toUpperCase(), headers: headersText.trim() ? JSON.parse(headersText) : {}, body: ev(section.Body), conn };
   };
-  const authFor = (conn: ServerConnection | undefined): Record<string, string> => {
+  const authFor = async (conn: ServerConnection | undefined): Promise<Record<string, string>> => {
     if (!conn) return {};
-    const app = ctx.apps().find((a) => a.clientId === conn.clientId && a.secrets.includes(conn.clientSecret));
-    if (!app) throw new Error(`the service connection ${conn.id} could not get a token: AADSTS7000215: Invalid client secret provided.`);
-    return { authorization: `Bearer ${ctx.issueAccessToken(app, ctx.cloud.activeDirectoryServiceEndpointResourceId)}` };
+    const noToken = (why: string) => new Error(`the service connection ${conn.id} could not get a token: ${why}`);
+    const resource = ctx.cloud.activeDirectoryServiceEndpointResourceId;
+    if (conn.scheme === 'WorkloadIdentityFederation') {
+      // the server issues its own OIDC token for the connection and exchanges it at Entra ID (client assertion)
+      const form = new URLSearchParams({
+        grant_type: 'client_credentials', client_id: conn.clientId, scope: `${resource.replace(/\/$/, '')}/.default`,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: ctx.issueOidcToken(conn.id),
+      });
+      const r = await httpsRequest(`${ctx.authorityHost.replace(/\/$/, '')}/${conn.tenantId}/oauth2/v2.0/token`, 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, form.toString(), caPath);
+      let j: { access_token?: string; error_description?: string } = {};
+      try { j = JSON.parse(r.text); } catch { /* not JSON */ }
+      if (r.status !== 200 || !j.access_token) throw noToken(j.error_description?.split(/\r?\n/)[0] ?? `HTTP ${r.status}`);
+      return { authorization: `Bearer ${j.access_token}` };
+    }
+    // the server's ManagedServiceIdentity authorizer needs an OAuth token stored in the connection; a VM's identity is
+    // not reachable from the server (EndpointAuthorizerFactory → AzureEndpointUserPrincipalAuthorizer)
+    if (conn.scheme === 'ManagedServiceIdentity') throw noToken('Failed to obtain Json Web Token.');
+    const app = ctx.apps().find((a) => a.clientId === conn.clientId && conn.clientSecret !== undefined && a.secrets.includes(conn.clientSecret));
+    if (!app) throw noToken('AADSTS7000215: Invalid client secret provided.');
+    return { authorization: `Bearer ${ctx.issueAccessToken(app, resource)}` };
   };
   const send = async (section: any) => {
     const r = prepare(section);
-    const res = await httpsRequest(r.url, r.method, { ...r.headers, ...authFor(r.conn) }, r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body, caPath);
+    const res = await httpsRequest(r.url, r.method, { ...r.headers, ...(await authFor(r.conn)) }, r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body, caPath);
     log.push(`${r.method} ${r.url}`, `Response Code: ${REASON[res.status] ?? res.status}`, `Response: ${res.text}`);
     return { ...r, status: res.status, response: res.text };
   };
