@@ -173,6 +173,10 @@ test('mode PUT: AzureMLJob@1 (mode prepare) → the server creates the job with 
   assert.equal(res.result, 'succeeded', res.log.join('\n'));
   assert.equal(res.reason, 'event');
   assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+  // the step's log: the server's request and response lines, the response carrying the job's studio link
+  assert.match(res.log.join('\n'), new RegExp(`^PUT https:.*/jobs/${name}\\?api-version=2023-04-01-preview$`, 'm'));
+  assert.match(res.log.join('\n'), new RegExp(`ml\\.azure\\.com/runs/${name}`));
+  assert.ok(!res.log.join('\n').includes(run.accessToken), 'the access token is in the log');
   const job = (await arm('GET', `${wsPath}/jobs/${name}`)).json.properties;
   assert.equal(job.status, 'Completed');
   assert.equal(job.command, command, 'the command reached the service unchanged');
