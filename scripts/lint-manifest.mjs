@@ -249,7 +249,12 @@ export function lintServerExecution(L, task, findings) {
     for (const k of Object.keys(s)) if (!keys.includes(k)) findings.push(`${S}.${k} is not read by the server (${keys.join(', ')})`);
     for (const [k, v] of Object.entries(s)) if (typeof v !== 'string') findings.push(`${S}.${k} must be a string`);
     if (!s.EndpointUrl) findings.push(`${S}.EndpointUrl is missing`);
-    if (!HTTP_METHODS.includes(String(s.Method))) findings.push(`${S}.Method ${JSON.stringify(s.Method)} is not one of ${HTTP_METHODS.join(', ')}`);
+    // a Method may be one $(pickList input) whose every option is an HTTP method: InvokeRestApiV1's "Method": "$(method)"
+    const methodInput = /^\$\(([^)]+)\)$/.exec(String(s.Method));
+    const methodOptions = methodInput && inputs.get(methodInput[1])?.type === 'pickList' ? Object.keys(inputs.get(methodInput[1]).options ?? {}) : undefined;
+    if (methodOptions ? !methodOptions.length || methodOptions.some((o) => !HTTP_METHODS.includes(o)) : !HTTP_METHODS.includes(String(s.Method))) {
+      findings.push(`${S}.Method ${JSON.stringify(s.Method)} is not one of ${HTTP_METHODS.join(', ')} (or a $(pickList input) of only those)`);
+    }
     if (section === 'Execute' && s.WaitForCompletion !== undefined && !['true', 'false'].includes(s.WaitForCompletion) && !/^\$\([^)]+\)$/.test(s.WaitForCompletion)) {
       findings.push(`${S}.WaitForCompletion must be "true", "false" or one $(input)`);
     }
@@ -260,7 +265,9 @@ export function lintServerExecution(L, task, findings) {
     for (const k of ['Headers', 'Body']) {
       if (!s[k]) continue;
       // Headers are JSON (servertaskauthoring.md); a JSON Body must still be JSON with the macros in it (they sit in strings)
-      if (k === 'Headers' || /^\s*[{[]/.test(s[k])) { try { JSON.parse(s[k]); } catch (e) { findings.push(`${S}.${k} is not JSON: ${e.message}`); } }
+      // an input macro outside a string stands for JSON text (e.g. object members, AzureMLJobWait@1's $(jobDefinition)):
+      // the body must be JSON with it empty
+      if (k === 'Headers' || /^\s*[{[]/.test(s[k])) { try { JSON.parse(withoutBareMacros(s[k])); } catch (e) { findings.push(`${S}.${k} is not JSON: ${e.message}`); } }
     }
     for (const [k, v] of Object.entries(s)) {
       for (const m of String(v).matchAll(/\$\(([^)]+)\)/g)) {
@@ -269,6 +276,20 @@ export function lintServerExecution(L, task, findings) {
       }
     }
   }
+}
+
+/** JSON text with every $(…) that stands outside a string literal removed */
+export function withoutBareMacros(text) {
+  let out = '', inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) { out += c; if (c === '\\') { out += text[++i] ?? ''; } else if (c === '"') inString = false; continue; }
+    if (c === '"') { inString = true; out += c; continue; }
+    const m = /^\$\([^)]+\)/.exec(text.slice(i));
+    if (m) { i += m[0].length - 1; continue; }
+    out += c;
+  }
+  return out;
 }
 
 function coveredByFiles(files, rel) {

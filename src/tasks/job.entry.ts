@@ -34,6 +34,7 @@ runTask(async (signal) => {
   setOutput('jobName', result.jobName);
   setOutput('status', result.status);
   setOutput('studioUrl', result.studioUrl);
+  if (result.jobDefinition !== undefined) setOutput('jobDefinition', result.jobDefinition);
   for (const [k, v] of Object.entries(result.metrics)) setOutput(metricVariable(k), String(v));
   uploadSummary('Azure ML job', jobSummary(result, ws));
   if (result.failure) throw new UserError(result.failure);

@@ -18,7 +18,7 @@ import { PollSchedule, realClock, type Clock, type PollScheduleOptions } from '.
 // the poll schedule is shared with every other status poll (src/azureml/poll.ts); re-exported for the job's tests and bench
 export { DEFAULT_POLL, PollSchedule, readsInDuration, realClock, type Clock, type PollScheduleOptions } from '../azureml/poll';
 
-export const MODES = ['submit', 'waitExisting'] as const;
+export const MODES = ['submit', 'waitExisting', 'prepare'] as const;
 export type Mode = (typeof MODES)[number];
 
 export interface JobInputs {
@@ -87,6 +87,8 @@ export interface JobResult {
   logTail?: string[];
   /** set when the task must fail (after outputs and summary are written) */
   failure?: string;
+  /** mode prepare: the job's properties as members text for AzureMLJobWait@1 mode PUT (encodeJobDefinition) */
+  jobDefinition?: string;
   polls: number;
 }
 
@@ -156,7 +158,7 @@ export function validateInputs(i: JobInputs, cwd: string): { jobFile?: string; j
     return { jobName };
   }
   const f = i.jobFile?.trim();
-  if (!f) throw new InputError('jobFile', 'is required in mode submit (an Azure ML job YAML file)');
+  if (!f) throw new InputError('jobFile', `is required in mode ${i.mode} (an Azure ML job YAML file)`);
   return { jobFile: path.resolve(cwd, f), jobName };
 }
 
@@ -186,6 +188,25 @@ export function defaultJobName(ctx: PipelineContext, body: { properties?: Record
   const run = ctx.buildId ?? ctx.releaseId;
   if (run) return [pipe || 'azdo', run, ctx.attempt && ctx.attempt !== '1' ? `a${ctx.attempt}` : '', hash].filter(Boolean).join('-');
   return `job-${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * A job's properties as the members of a JSON object (`"jobType":"Command",…,`: no braces, a trailing comma) for the
+ * Body of AzureMLJobWait@1 mode PUT, `{"properties":{$(jobDefinition)"notificationSetting":…}}`. The server puts the
+ * value into the body as it is (InvokeRESTAPI@1 sends its `body` input the same way, `"Body": "$(body)"`) after
+ * expanding `$(…)` macros and `{{…}}` templates, so every `$`, `{` and `}` inside a string is written as a JSON \u
+ * escape: the service reads the same text (e.g. a command's `${{inputs.data}}`), and nothing in it is a macro.
+ */
+export function encodeJobDefinition(properties: Record<string, unknown>): string {
+  const str = (t: string) => JSON.stringify(t).replace(/[${}]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const enc = (v: unknown): string => {
+    if (typeof v === 'string') return str(v);
+    if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : enc(x))).join(',')}]`;
+    if (v && typeof v === 'object') return `{${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${str(k)}:${enc(x)}`).join(',')}}`;
+    return JSON.stringify(v) ?? 'null';
+  };
+  const members = enc(properties).slice(1, -1);
+  return members ? `${members},` : '';
 }
 
 // ---------------------------------------------------------------------------------------------- comparison
@@ -325,7 +346,7 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
   // 1. everything without network
   const v = validateInputs(inputs, cwd);
   let spec: JobSpec | undefined;
-  if (inputs.mode === 'submit') {
+  if (inputs.mode === 'submit' || inputs.mode === 'prepare') {
     try {
       const st = await fsp.stat(v.jobFile!);
       if (!st.isFile()) throw new Error();
@@ -354,9 +375,21 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
       if (diff.length) {
         throw new InputError('jobName', `job '${name}' already exists in workspace '${ops.ws.workspace}' with a different definition (${diff.join(', ')} differ); choose another job name`);
       }
-      log.info(`Job ${name} already exists with the same definition (status ${existing.properties.status}): not submitting it again${inputs.wait ? '; waiting for it' : ''}.`);
+      log.info(`Job ${name} already exists with the same definition (status ${existing.properties.status}): not submitting it again${inputs.mode === 'prepare' ? '' : inputs.wait ? '; waiting for it' : ''}.`);
+      if (inputs.mode === 'prepare') log.warning(`Job ${name} already exists: AzureMLJobWait@1 in mode PUT cannot create it again; wait for it with mode PATCH, or give this step another jobName`);
       job = existing;
       reused = true;
+    } else if (inputs.mode === 'prepare') {
+      // 3'. writes: uploads and asset versions only; AzureMLJobWait@1 (mode PUT) creates the job with its webhook
+      await resolver.commit((what, i, n) => { log.debug(`(${i + 1}/${n}) ${what}`); deps.progress(Math.round((i / Math.max(1, n)) * 5), what); });
+      const jobDefinition = encodeJobDefinition(built.body.properties);
+      const link = studioUrl(ops.ws, 'job', name);
+      log.info(`Prepared ${spec.type} job ${name} (experiment ${spec.experimentName}; ${jobDefinition.length} characters in output jobDefinition): AzureMLJobWait@1 in mode PUT creates it.`);
+      log.info(`Studio (once created): ${link}`);
+      return {
+        jobName: name, status: 'Prepared', studioUrl: link, submitted: false, reused: false, waited: false, metrics: {}, params: {},
+        jobType: String(built.body.properties.jobType ?? spec.type), experimentName: spec.experimentName, polls: 0, jobDefinition,
+      };
     } else {
       // 3. writes: uploads, code/environment/component versions, then the job
       await resolver.commit((what, i, n) => { log.debug(`(${i + 1}/${n}) ${what}`); deps.progress(Math.round((i / Math.max(1, n)) * 5), what); });
@@ -378,7 +411,7 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
     metrics: {}, params: {}, jobType: job.properties.jobType, displayName: job.properties.displayName ?? undefined,
     experimentName: job.properties.experimentName ?? undefined, polls: 0,
   };
-  if (!inputs.wait) return result;
+  if (!inputs.wait || inputs.mode === 'prepare') return result;
 
   // 4. wait
   const out = await waitForJob(name, {

@@ -6,11 +6,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startAzureInABox, type AzureInABox } from '../emulator/index';
 import { runServerTask, type ServerConnection, type ServerTaskRun } from '../emulator/devops/serverJobs';
 import { jobStatusHistory } from '../emulator/arm/jobs';
+import { REPO_ROOT, runBundledTask } from '../helpers/agent';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const TASK = JSON.parse(fs.readFileSync(path.join(ROOT, 'tasks', 'AzureMLJobWaitV1', 'task.json'), 'utf8'));
@@ -51,8 +53,8 @@ async function until(name: string, pred: (s: string) => boolean, ms = 60_000): P
 }
 const TERMINAL = (s: string) => ['Completed', 'Failed', 'Canceled'].includes(s);
 
-function wait(jobName: string, timeoutMs = 60_000): ServerTaskRun {
-  return runServerTask(box.ctx, { task: TASK, inputs: { azureSubscription: conn.id, resourceGroup: box.resourceGroup, workspace: box.workspace, jobName }, connections: [conn], timeoutMs });
+function wait(jobName: string, timeoutMs = 60_000, more: Record<string, string> = {}): ServerTaskRun {
+  return runServerTask(box.ctx, { task: TASK, inputs: { azureSubscription: conn.id, resourceGroup: box.resourceGroup, workspace: box.workspace, jobName, ...more }, connections: [conn], timeoutMs });
 }
 
 before(async () => {
@@ -72,10 +74,12 @@ test('completed job → the task succeeds on Azure ML\'s callback; the PATCH is 
   const u = new URL(sent.url);
   assert.equal(u.searchParams.get('api-version'), '2023-04-01-preview');
   assert.equal(u.pathname.replace(/^\/+/, '/'), `${wsPath}/jobs/${name}`);
-  const hooks = JSON.parse(sent.body).Properties.NotificationSetting.Webhooks;
-  const hook = hooks[`ADO_Webhook_${run.timelineId}`];
+  // mode PATCH (the default): the body is exactly the webhook (the empty jobDefinition input adds nothing)
+  const body = JSON.parse(sent.body);
+  assert.deepEqual(Object.keys(body.properties), ['notificationSetting']);
+  const hook = body.properties.notificationSetting.webhooks[`ADO_Webhook_${run.timelineId}`];
   assert.deepEqual(hook, {
-    WebhookType: 'AzureDevOps', EventType: 'RunTerminated', PlanUri: box.collectionUri, ProjectId: box.projectId, HubName: 'build',
+    webhookType: 'AzureDevOps', eventType: 'RunTerminated', PlanUri: box.collectionUri, ProjectId: box.projectId, HubName: 'build',
     PlanId: run.planId, JobId: run.jobId, TimelineId: run.timelineId, TaskInstanceId: run.taskInstanceId, AuthToken: run.accessToken,
   });
   // the job's view shows the webhook as the spec's Webhook, never the plan fields or the token
@@ -91,7 +95,8 @@ test('completed job → the task succeeds on Azure ML\'s callback; the PATCH is 
   // the task log: the server's request/response lines carry the job's studio link
   assert.match(res.log.join('\n'), /PATCH https:.*jobs\/wait-/);
   assert.match(res.log.join('\n'), /ml\.azure\.com\/runs\/wait-/);
-  assert.match(res.log.join('\n'), /TaskCompleted event: succeeded/);
+  // the final status is the task's timeline record (the server logs no line for the event)
+  assert.deepEqual(res.timeline, { result: 'succeeded' });
   const ended = jobStatusHistory(box.ctx, `${wsPath}/jobs/${name}`).find((h) => h.status === 'Completed')!;
   const delay = doneAt - Date.parse(ended.time);
   assert.ok(delay >= 0 && delay < 2000, `end-of-job notice took ${delay} ms`);
@@ -118,20 +123,69 @@ test('canceled job → the task ends canceled (Microsoft\'s documented mapping),
   assert.equal(res.reason, 'event');
 });
 
-test('a job that ended before the webhook was set: no callback (ASSUMPTION), the wait ends at its timeout, not later', async () => {
+test('mode PATCH, a job that ended before the webhook was set: no callback (ASSUMPTION), the wait FAILS at its timeout', async () => {
   const name = await submit('echo quick');
   assert.equal(await until(name, TERMINAL), 'Completed');
   const started = Date.now();
   const run = wait(name, 1500);
   assert.equal((await run.sent).status, 200);
   const res = await run.done;
-  assert.equal(res.result, 'canceled');
+  // the real server: timeout → Cancel request → Failed with its message (RunServerTask3.OnCancel, see serverJobs.ts)
+  assert.equal(res.result, 'failed');
   assert.equal(res.reason, 'timeout');
+  assert.match(res.timeline.message ?? '', /^The task timed out after running for 00:00:01\.5000000 minutes\./);
   assert.equal(run.events.length, 0);
   assert.ok(Date.now() - started < 5000);
   // the Cancel request went out and did no harm to a job that had already ended
   assert.match(res.log.join('\n'), /POST https:.*\/jobs\/wait-[0-9a-f]+\/cancel\?api-version=2022-10-01/);
   assert.equal(await statusOf(name), 'Completed');
+});
+
+test('mode PUT: AzureMLJob@1 (mode prepare) → the server creates the job with its webhook; a job that ends at once is still called back', async () => {
+  // the agent job: the bundled AzureMLJob@1 prepares a job that ends within a second of starting; its command has
+  // what the server's macro ($(…)) and template ({{…}}) expansion would eat if it were not escaped
+  const src = fs.mkdtempSync(path.join(os.tmpdir(), 'jobwait-put-'));
+  const command = 'echo "${{inputs.greeting}} $(echo from-a-subshell)"';
+  fs.writeFileSync(path.join(src, 'quick.yml'), [
+    '$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json',
+    `command: '${command}'`,
+    'inputs:', '  greeting: hello',
+    'environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest',
+    'compute: azureml:cpu-cluster', 'experiment_name: agentless-wait', '',
+  ].join('\n'));
+  const name = `put-${randomUUID().slice(0, 8)}`;
+  const prep = await runBundledTask('AzureMLJob', { box, scheme: 'secret', timeoutMs: 60_000, cwd: src,
+    inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, mode: 'prepare', jobFile: 'quick.yml', jobName: name } });
+  assert.equal(prep.result, 'Succeeded', prep.stdout.slice(-2000));
+  assert.equal(prep.outputs.jobName, name);
+  assert.equal(prep.outputs.status, 'Prepared');
+  assert.equal((await arm('GET', `${wsPath}/jobs/${name}`)).status, 404, 'mode prepare created the job');
+  const def = prep.outputs.jobDefinition!;
+  assert.ok(!def.includes('$(') && !def.includes('{{'), def);
+  // the agentless job: mode PUT
+  const started = Date.now();
+  const run = wait(name, 30_000, { mode: 'PUT', jobDefinition: def });
+  const sent = await run.sent;
+  assert.equal(sent.method, 'PUT');
+  assert.equal(sent.status, 201, sent.response);
+  assert.equal(new URL(sent.url).searchParams.get('api-version'), '2023-04-01-preview');
+  const res = await run.done;
+  assert.equal(res.result, 'succeeded', res.log.join('\n'));
+  assert.equal(res.reason, 'event');
+  assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+  // the step's log: the server's request and response lines, the response carrying the job's studio link
+  assert.match(res.log.join('\n'), new RegExp(`^PUT https:.*/jobs/${name}\\?api-version=2023-04-01-preview$`, 'm'));
+  assert.match(res.log.join('\n'), new RegExp(`ml\\.azure\\.com/runs/${name}`));
+  assert.ok(!res.log.join('\n').includes(run.accessToken), 'the access token is in the log');
+  const job = (await arm('GET', `${wsPath}/jobs/${name}`)).json.properties;
+  assert.equal(job.status, 'Completed');
+  assert.equal(job.command, command, 'the command reached the service unchanged');
+  assert.deepEqual(job.notificationSetting.webhooks[`ADO_Webhook_${run.timelineId}`], { webhookType: 'AzureDevOps', eventType: 'RunTerminated' });
+  assert.ok(!JSON.stringify(job).includes(run.accessToken));
+  // a second PUT (a rerun of the agentless job) cannot re-create the job: it fails at once instead of waiting
+  const again = await wait(name, 30_000, { mode: 'PUT', jobDefinition: def }).done;
+  assert.equal(again.result, 'failed');
+  assert.equal(again.reason, 'response');
 });
 
 test('lost callback (the events call never arrives) → the task times out and the Azure ML job is left as it ended', async () => {
@@ -142,8 +196,9 @@ test('lost callback (the events call never arrives) → the task times out and t
     assert.equal((await run.sent).status, 200);
     assert.equal(await until(name, TERMINAL), 'Completed');
     const res = await run.done;
-    assert.equal(res.result, 'canceled');
+    assert.equal(res.result, 'failed');
     assert.equal(res.reason, 'timeout');
+    assert.match(res.timeline.message ?? '', /timed out/);
     assert.ok((box.faults.injected.drop ?? 0) >= 1, 'the callback was not attempted');
   } finally { box.faults.reset(); }
 });
@@ -223,4 +278,25 @@ test('bad input fails at once, naming the problem in the task log: unknown job, 
   // nothing was armed on the job by the failed attempts
   assert.equal((await arm('GET', `${wsPath}/jobs/${name}`)).json.properties.notificationSetting ?? null, null);
   await arm('POST', `${wsPath}/jobs/${name}/cancel`);
+});
+
+test('connection types: workload identity federation works through the server\'s own OIDC token; a managed identity cannot (no VM on the server)', async () => {
+  const name = await submit('sleep 30');
+  const entraBefore = box.requests.filter((r) => r.host === 'entra' && r.method === 'POST').length;
+  const wif: ServerConnection = { id: randomUUID(), url: box.armUrl, subscriptionId: box.subscriptionId, tenantId: box.tenantId, clientId: box.clientId, scheme: 'WorkloadIdentityFederation' };
+  const run = runServerTask(box.ctx, { task: TASK, inputs: { connection: wif.id, resourceGroup: box.resourceGroup, workspace: box.workspace, jobName: name }, connections: [wif], timeoutMs: 60_000 });
+  const sent = await run.sent;
+  assert.equal(sent.status, 200, sent.response);
+  assert.equal(box.requests.filter((r) => r.host === 'entra' && r.method === 'POST').length, entraBefore + 1, 'one token exchange at Entra ID');
+  // an app without a federated credential for the server's issuer, and a managed-identity connection: fail at once
+  const noFed: ServerConnection = { ...wif, id: randomUUID(), clientId: box.ctx.apps().find((a) => a.role === 'reader')!.clientId };
+  const r1 = await runServerTask(box.ctx, { task: TASK, inputs: { connection: noFed.id, resourceGroup: box.resourceGroup, workspace: box.workspace, jobName: name }, connections: [noFed], timeoutMs: 60_000 }).done;
+  assert.equal(r1.result, 'failed');
+  assert.match(r1.log.join('\n'), /could not get a token: AADSTS\d+/);
+  const msi: ServerConnection = { ...wif, id: randomUUID(), scheme: 'ManagedServiceIdentity' };
+  const r2 = await runServerTask(box.ctx, { task: TASK, inputs: { connection: msi.id, resourceGroup: box.resourceGroup, workspace: box.workspace, jobName: name }, connections: [msi], timeoutMs: 60_000 }).done;
+  assert.equal(r2.result, 'failed');
+  assert.match(r2.log.join('\n'), /could not get a token: Failed to obtain Json Web Token\./);
+  await run.cancel();
+  assert.equal(await until(name, (s) => s === 'Canceled'), 'Canceled');
 });

@@ -28,9 +28,15 @@
 //   pipeline and verify": "AzureML Job Succeeded == … Task … Succeeded; Failed == Failed; Cancelled == Cancelled".
 //   ASSUMPTIONS: the api-version sent (the example's 2.0-preview.1), an empty user name, one attempt without retry,
 //   NotResponding/Paused (terminal in the box) → failed, and that Azure ML writes nothing to the plan's log/timeline.
-// - A webhook armed on a job that is already terminal is NOT called. ASSUMPTION: no source says either way; the
-//   notification is modelled as fired by the transition to a terminal state, and the pessimistic reading is the one
-//   that cannot hide a hang (README, AzureMLJobWait@1: the wait then ends at its timeout).
+// - A webhook armed on a job that is already terminal is NOT called. ASSUMPTION (worst case): no source says either
+//   way (no recording, doc or issue found); the notification is modelled as fired by the transition to a terminal
+//   state. This is the reading that exposes the hang of a wait armed too late; AzureMLJobWait@1 mode PUT avoids the
+//   window by creating the job with its webhook (below).
+// - The same webhooks at creation: PUT {ws}/jobs/{id} (`Jobs_CreateOrUpdate`) at 2023-04-01-preview, whose `JobBase`
+//   has `notificationSetting` (x-ms-mutability create/read; 2022-10-01 has no such member, so the box's strict
+//   2022-10-01 validation refuses it there), validated the same way (`validateNotificationSetting`) and armed before
+//   the job can start. ASSUMPTION: the service takes the documented plan fields at creation as it does on PATCH (the
+//   same `AzureDevOpsWebhook` model; no doc shows it).
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -103,6 +109,22 @@ export function validateJobPatch(body: unknown): string[] {
   if (body === undefined || body === null || body === '') return ['body: required (body)'];
   check(body, { $ref: '#/definitions/PartialJobBasePartialResource' }, 'body', errors);
   return errors.slice(0, 10);
+}
+
+/** errors of a job's `notificationSetting` (PUT at 2023-04-01-preview) against that spec (+ the plan fields), [] when valid */
+export function validateNotificationSetting(ns: unknown, at = 'properties.notificationSetting'): string[] {
+  const errors: string[] = [];
+  if (ns === undefined) return errors;
+  check(ns, { $ref: '#/definitions/NotificationSetting' }, at, errors);
+  return errors.slice(0, 10);
+}
+
+/** a notificationSetting as the job shows it: the spec's members, each webhook as the spec's `Webhook` only */
+export function notificationView(ns: Record<string, unknown> | null | undefined, hooks: Record<string, StoredWebhook>): Record<string, unknown> {
+  return {
+    emailOn: (ns && getCI(ns, 'emailOn')) ?? null, emails: (ns && getCI(ns, 'emails')) ?? null,
+    webhooks: Object.keys(hooks).length ? Object.fromEntries(Object.entries(hooks).map(([k, h]) => [k, { webhookType: h.webhookType, eventType: h.eventType }])) : null,
+  };
 }
 
 /** the webhooks of a valid Jobs_Update body (null = remove), member names normalised */

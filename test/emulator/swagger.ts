@@ -411,6 +411,9 @@ export function findOperation(method: string, path: string): OperationMatch | un
  */
 export const NEWER_API_VERSIONS: Record<string, string[]> = {
   OnlineEndpoints_CreateOrUpdate: ['2023-04-01'],
+  // a job created with notificationSetting (AzureMLJobWait@1 mode PUT): 2023-04-01-preview mfe.json has
+  // Jobs_CreateOrUpdate with JobBase.notificationSetting; arm/jobs.ts validates that member against that spec
+  Jobs_CreateOrUpdate: ['2023-04-01-preview'],
 };
 
 /** Validates a request; undefined when no operation in the spec matches method + path. */

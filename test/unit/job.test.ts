@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   PollSchedule, DEFAULT_POLL, readsInDuration, waitForJob, CANCEL_WAIT_ON_SIGNAL_MS, CANCEL_WAIT_ON_TIMEOUT_MS, definitionDifferences, validateInputs, defaultJobName,
-  neutralizeLogLine, metricVariable, jobSummary, runJob, type Clock, type WaitOps, type JobOps, type JobResult,
+  neutralizeLogLine, metricVariable, jobSummary, runJob, type Clock, type WaitOps, type JobOps, type JobResult, encodeJobDefinition,
 } from '../../src/tasks/job';
 import type { JobResource } from '../../src/azureml/jobs';
 import { InputError } from '../../src/pipeline';
@@ -287,4 +287,20 @@ describe('runJob with fakes', () => {
     await assert.rejects(runJob(inputs(dir), { ...deps, ops: ops3 }), /^InputError: Input 'jobName': job 'j1' already exists in workspace 'w' with a different definition \(command differ\)/);
     assert.equal(ops3.created + ops3.committed, 0);
   });
+});
+
+// mode prepare → AzureMLJobWait@1 mode PUT: the definition survives the server's body template (issue 11)
+test('encodeJobDefinition: JSON members the server can put into its body unchanged ($, {, } escaped in strings)', async () => {
+  const { expandMacros, expandMustache } = await import('../emulator/devops/serverJobs');
+  const props = {
+    jobType: 'Command', command: 'python train.py --data ${{inputs.data}} --n $(nproc) {{x}}', inputs: { data: { jobInputType: 'uri_file', uri: 'azureml://x' } },
+    'odd${key}': ['a\\$b', 1, true, null, { nested: '}}' }], environmentVariables: {},
+  };
+  const members = encodeJobDefinition(props);
+  assert.ok(members.endsWith(','));
+  for (const bad of ['$(', '${', '{{']) assert.ok(!members.includes(bad), `${bad} in ${members}`);
+  const template = '{"properties":{$(jobDefinition)"notificationSetting":null}}';
+  const sent = expandMustache(expandMacros(template, { jobDefinition: members, nproc: 'EXPANDED', x: 'EXPANDED' }), { x: 'EXPANDED', inputs: 'EXPANDED' });
+  assert.deepEqual(JSON.parse(sent).properties, { ...props, notificationSetting: null });
+  assert.equal(encodeJobDefinition({}), '');
 });

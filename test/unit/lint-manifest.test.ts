@@ -245,6 +245,9 @@ const serverDefects: Array<{ name: string; seed: (dir: string) => void; expect: 
   { name: 'a macro naming no input', seed: (d) => edit(WAIT(d), (t) => { t.execution.HttpRequest.Execute.EndpointUrl += '&x=$(jobname2)'; }), expect: /refers to \$\(jobname2\), which is neither an input nor a system\/endpoint variable/ },
   { name: 'EndpointId not a connection input', seed: (d) => edit(WAIT(d), (t) => { t.execution.HttpRequest.Execute.EndpointId = '$(workspace)'; }), expect: /Execute\.EndpointId "\$\(workspace\)" must be \$\(<connectedService input>\)/ },
   { name: 'an unknown HTTP method', seed: (d) => edit(WAIT(d), (t) => { t.execution.HttpRequest.Execute.Method = 'FETCH'; }), expect: /Execute\.Method "FETCH" is not one of/ },
+  { name: 'a $(pickList) Method with an option that is no HTTP method', seed: (d) => edit(WAIT(d), (t) => { t.inputs.find((i: any) => i.name === 'mode').options.FETCH = 'x'; }), expect: /Execute\.Method "\$\(mode\)" is not one of/ },
+  { name: 'a $(string input) Method', seed: (d) => edit(WAIT(d), (t) => { t.execution.HttpRequest.Execute.Method = '$(workspace)'; }), expect: /Execute\.Method "\$\(workspace\)" is not one of/ },
+  { name: 'a Body whose bare macro leaves broken JSON', seed: (d) => edit(WAIT(d), (t) => { t.execution.HttpRequest.Execute.Body = '{"properties":{$(jobDefinition),"x":1}}'; }), expect: /Execute\.Body is not JSON/ },
 ];
 for (const d of serverDefects) {
   test(`finds (server task): ${d.name}`, () => {

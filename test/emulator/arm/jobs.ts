@@ -11,6 +11,7 @@
 //                                   listed; paging by `$skipToken` with an absolute nextLink (page size $top or 20)
 //   DELETE {ws}/jobs/:id            LRO (202 + Azure-AsyncOperation/Location); a running job is canceled first
 //   POST   {ws}/jobs/:id/cancel     LRO (202 + Location); the operation finishes when the job is Canceled
+//   PUT    {ws}/jobs/:id            also at 2023-04-01-preview, with notificationSetting (webhooks armed at creation);
 //   PATCH  {ws}/jobs/:id            api-version 2023-04-01-preview only (Jobs_Update): notificationSetting.webhooks;
 //                                   AzureDevOps webhooks call the plan events API when the job ends (../jobWebhooks.ts
 //                                   has every rule and its source; issue 11, tasks/AzureMLJobWaitV1)
@@ -28,7 +29,7 @@ import { JobRunner, FAST_TIMING, DEFAULT_TIMING, JOBS_KIND, TERMINAL, servicesFo
 import { MlflowStore, mlflowHttpsUri, mlflowTrackingUri, registerMlflow } from '../mlflow';
 import { assetById, assetVersion, KIND_COMPUTES } from './assets';
 import { durationMs } from './endpoints';
-import { JOBS_PATCH_API_VERSION, fireRunTerminated, validateJobPatch, webhooksOf, type StoredWebhook } from '../jobWebhooks';
+import { JOBS_PATCH_API_VERSION, fireRunTerminated, notificationView, validateJobPatch, validateNotificationSetting, webhooksOf, type StoredWebhook } from '../jobWebhooks';
 
 /** the workspace's artifact container (real workspaces: `azureml` in the workspace storage account) */
 export const ARTIFACT_CONTAINER = 'azureml';
@@ -135,6 +136,17 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
       return { status: 200, body: view(old) };
     }
     validateJob(ctx, w, p);
+    // notificationSetting at creation (2023-04-01-preview): webhooks armed before the job can start (../jobWebhooks.ts)
+    let hooks: Record<string, StoredWebhook> | undefined;
+    const nsKey = Object.keys(p).find((k) => k.toLowerCase() === 'notificationsetting');
+    if (nsKey) {
+      const errors = validateNotificationSetting(p[nsKey]);
+      if (errors.length) fail(400, 'UserError', 'Request is invalid and/or missing fields.', { details: errors.map((message) => ({ code: 'RequestInvalid', message })) });
+      hooks = Object.fromEntries(Object.entries(webhooksOf({ properties: { notificationSetting: p[nsKey] } })).filter((e): e is [string, StoredWebhook] => e[1] !== null));
+      const ns = p[nsKey];
+      delete p[nsKey];
+      p.notificationSetting = ns === null ? null : notificationView(ns, hooks);
+    }
     p.experimentName ??= 'Default';
     // a command job reads `Starting` in the PUT's 201 (command_job test_command_job_invalid_datastore.json, 2026-03),
     // a sweep `Running` at once (sweep_job test_sweep_job_submit_minimal.json, 2026-03). ASSUMPTION: pipeline jobs
@@ -145,7 +157,7 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     p.tags ??= {};
     p.properties ??= {};
     const job: JobResource = { id, name, type: `${RP}/workspaces/jobs`, properties: p, systemData: systemData(req) };
-    (job as JobResource & { emulator?: unknown }).emulator = { statusHistory: [{ status: p.status, time: new Date().toISOString() }] };
+    (job as JobResource & { emulator?: unknown }).emulator = { statusHistory: [{ status: p.status, time: new Date().toISOString() }], ...(hooks && Object.keys(hooks).length ? { webhooks: hooks } : {}) };
     ctx.store.put(JOBS_KIND, id, job);
     runner.start(id);
     // 201 with Location = the job's own URL (both job recordings above)
@@ -192,10 +204,7 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     const stored = { ...(emu.webhooks ?? {}) };
     for (const [name, h] of Object.entries(webhooksOf(req.body))) { if (h === null) delete stored[name]; else stored[name] = h; }
     emu.webhooks = stored;
-    j.properties.notificationSetting = {
-      emailOn: j.properties.notificationSetting?.emailOn ?? null, emails: j.properties.notificationSetting?.emails ?? null,
-      webhooks: Object.keys(stored).length ? Object.fromEntries(Object.entries(stored).map(([k, h]) => [k, { webhookType: h.webhookType, eventType: h.eventType }])) : null,
-    };
+    j.properties.notificationSetting = notificationView(j.properties.notificationSetting, stored);
     j.systemData = systemData(req, j.systemData as any);
     ctx.store.put(JOBS_KIND, j.id, j);
     return { status: 200, body: view(j) };

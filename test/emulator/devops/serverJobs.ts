@@ -8,6 +8,7 @@
 //   Tasks/AzureFunctionV1/task.json @ 0ab134f0436bd491ad5ea22ea518e10607fe5391 (system.CollectionUri,
 //   system.TeamProjectId, system.HostType, system.PlanId, system.JobId, system.TimelineId, system.TaskInstanceId,
 //   system.AccessToken).
+// - Task inputs not given take their `defaultValue` or '' (decompiled TaskHub.SetDefaultInputValues, same commit).
 // - Execute: `$(name)` macros from task inputs, system variables and endpoint variables (`endpoint.url` = the
 //   connection's URL), then `{{name}}` from the connection's data (`subscriptionId`) and the inputs. SOURCE:
 //   docs/authoring/servertaskauthoring.md @ 008a81d201ffd23f898faea859ca812fa69822db ("task inputs, system variables,
@@ -15,18 +16,35 @@
 //   (`$(endpoint.url)/subscriptions/{{subscriptionId}}/…`). ASSUMPTIONS: values are inserted as they are (no JSON
 //   escaping: Microsoft's documented body relies on plain substitution), an unknown macro is left as written, and
 //   mustache takes only plain `{{name}}` here (no helpers).
-// - Authentication from `EndpointId`: an AzureRM service-principal connection gets `Authorization: Bearer <token>`
-//   for the cloud's ARM audience from the box's Entra, for the connection's app and secret (a wrong secret fails the
-//   task, as the server cannot get a token). ASSUMPTION: the server's token request itself is not emulated.
+// - Authentication from `EndpointId`: an AzureRM connection gets `Authorization: Bearer <token>` for the cloud's ARM
+//   audience. The server's authorizer per scheme (decompiled mjwrona/decompiled @ 6cd51e1f,
+//   source/Microsoft.Azure.DevOps.ServiceEndpoints.Sdk.Server/EndpointAuthorizerFactory.cs, GetAzureRmEndpointAuthorizer):
+//   ServicePrincipal → the app and secret (a wrong secret fails the task; ASSUMPTION: that token request is not
+//   emulated, the box's Entra mints the token in process); WorkloadIdentityFederation → the server issues its own
+//   OIDC token for the connection and exchanges it at Entra ID as a client assertion (AzureEndpointOidcFederation-
+//   Authorizer: IssueOidcToken, then the client-credentials grant with the assertion) — emulated over HTTP against the
+//   box's Entra, which checks the app's federated credential; ManagedServiceIdentity → AzureEndpointUserPrincipal-
+//   Authorizer, which needs an OAuth token stored in the connection: a connection to an agent VM's identity has none,
+//   so the task fails with "Failed to obtain Json Web Token." (ServiceEndpointSdkResources). ASSUMPTION: the
+//   HttpRequest handler (not in the decompiled set) authorizes EndpointId through this factory.
 // - The response is logged as the server logs it ("<METHOD> <url>", "Response Code: <reason>", "Response: <body>";
 //   SOURCE: a server task log quoted in microsoft/azure-pipelines-task-lib issue #355, a WaitForCompletion "true"
 //   task). A non-2xx answer fails the task. ASSUMPTION (not documented for WaitForCompletion true).
 // - WaitForCompletion "true": the task waits for a TaskCompleted event on the plan events API; its `result` is the
-//   task's result. No event within the task's timeout → the task is canceled and the `Cancel` request (if the task has
-//   one) is sent. SOURCE: servertaskauthoring.md ("If task event not comes within task timeout, task will be
-//   canceled"; "Cancel: … what should happen when the task is canceled"). ASSUMPTION: that the Cancel request is also
-//   sent on a timeout, and the log wording of the timeout.
-// - cancel() = the pipeline is canceled: the Cancel request is sent, the task ends canceled (same source).
+//   task's result. An event that arrives while the Execute request is still in flight is kept (the orchestration
+//   records events as they come and looks at them once it waits). No event within the task's timeout → the `Cancel`
+//   request (if the task has one) is sent and the task FAILS with the message "The task timed out after running for
+//   <timeout> minutes. …" on its timeline record — unless a TaskCompleted event arrived meanwhile, whose result then
+//   stands. SOURCE: the Azure DevOps Server 2022 orchestration, decompiled (mjwrona/decompiled @
+//   6cd51e1f, source/Microsoft.TeamFoundation.DistributedTask.Orchestration.Tasks/Orchestration/Tasks/RunServerTask3.cs:
+//   OnEvent, InvokeTaskHandler, OnCancel — `if (cancelType == TaskCanceledReasonType.Timeout) result.Result =
+//   TaskResult.Failed`; the message is Resources.resx `ServerTaskTimedOut` beside it). servertaskauthoring.md's
+//   "task will be canceled" describes the Cancel request, not the result.
+// - cancel() = the pipeline is canceled: the Cancel request is sent, the task ends canceled (RunServerTask3.OnCancel,
+//   reason Other), again unless a TaskCompleted event had arrived.
+// - The final result and that message belong to the task's timeline record (RunServerTask3 → Tracker.TaskCompleted
+//   with the JobResult), exposed here as `timeline`; the server writes no log line for the event. ASSUMPTION: that
+//   the HttpRequest handler (not in the decompiled set) adds none either; the log holds its request/response lines.
 //
 // POST /{org}/{project}/_apis/distributedtask/hubs/{hub}/plans/{planId}/events (distributedTask 7.1 `Events_Post`,
 // test/fixtures/third-party/vsts-rest-api-specs/distributedTask/7.1/task.json; body JobEvent {name, jobId} + for
@@ -48,13 +66,19 @@ import { requestedApiVersion, servesVersion } from './oidc';
 export const TASK_RESULTS = ['succeeded', 'succeededWithIssues', 'failed', 'canceled', 'skipped', 'abandoned'];
 const EVENTS_LOCATION = { minVersion: '2.0', maxVersion: '7.2', releasedVersion: '7.1', resourceVersion: 1 };
 
-/** an AzureRM service connection (service principal with secret) as the server knows it */
-export interface ServerConnection { id: string; url: string; subscriptionId: string; tenantId: string; clientId: string; clientSecret: string }
+/** an AzureRM service connection as the server knows it: scheme ServicePrincipal (secret; the default),
+ *  WorkloadIdentityFederation, or ManagedServiceIdentity */
+export interface ServerConnection {
+  id: string; url: string; subscriptionId: string; tenantId: string; clientId: string; clientSecret?: string;
+  scheme?: 'ServicePrincipal' | 'WorkloadIdentityFederation' | 'ManagedServiceIdentity';
+}
 
 export interface ServerTaskResult {
   result: 'succeeded' | 'succeededWithIssues' | 'failed' | 'canceled' | 'skipped' | 'abandoned';
   /** how it ended: the callback event, the Execute response (WaitForCompletion false or a failed call), timeout, pipeline cancel */
   reason: 'event' | 'response' | 'timeout' | 'canceled';
+  /** the task's timeline record as the server completes it: the result and the JobResult message (e.g. the timeout's) */
+  timeline: { result: ServerTaskResult['result']; message?: string };
   log: string[];
 }
 
@@ -70,7 +94,7 @@ export interface ServerTaskRun {
   events: unknown[];
 }
 
-interface Running { run: ServerTaskRun; finish(r: Omit<ServerTaskResult, 'log'>): void; ended: boolean }
+interface Running { run: ServerTaskRun; finish(r: Omit<ServerTaskResult, 'log' | 'timeline'> & { message?: string }): void; ended: boolean; completed?: ServerTaskResult['result'] }
 const RUNNING = new WeakMap<EmulatorContext, Map<string, Running>>();
 const running = (ctx: EmulatorContext): Map<string, Running> => { let m = RUNNING.get(ctx); if (!m) RUNNING.set(ctx, (m = new Map())); return m; };
 
@@ -82,6 +106,13 @@ export function expandMacros(text: string, values: Record<string, string>): stri
 /** plain `{{name}}` (and `{{{name}}}`) from a context; unknown ones become empty, as in mustache */
 export function expandMustache(text: string, values: Record<string, string>): string {
   return text.replace(/\{\{\{?\s*([A-Za-z_][\w.]*)\s*\}?\}\}/g, (_m, n: string) => values[n] ?? '');
+}
+
+/** a duration as .NET's TimeSpan.ToString() writes it ([d.]hh:mm:ss[.fffffff]), as the server's timeout message has it */
+export function timeSpan(ms: number): string {
+  const d = Math.floor(ms / 86_400_000), h = Math.floor(ms / 3_600_000) % 24, m = Math.floor(ms / 60_000) % 60, s = Math.floor(ms / 1000) % 60, f = ms % 1000;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d ? `${d}.` : ''}${p(h)}:${p(m)}:${p(s)}${f ? `.${String(f * 10_000).padStart(7, '0')}` : ''}`;
 }
 
 const REASON: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent', 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 500: 'InternalServerError' };
@@ -106,6 +137,8 @@ export function runServerTask(ctx: EmulatorContext, o: {
   const inputs = new Map(Object.entries(o.inputs).map(([k, v]) => [k.toLowerCase(), v]));
   // an input given by an alias counts as the input
   for (const i of o.task.inputs ?? []) for (const a of i.aliases ?? []) if (inputs.has(a.toLowerCase()) && !inputs.has(i.name.toLowerCase())) inputs.set(i.name.toLowerCase(), inputs.get(a.toLowerCase())!);
+  // every input not given takes its defaultValue, or '' (TaskHub.SetDefaultInputValues, decompiled TaskHub.cs)
+  for (const i of o.task.inputs ?? []) if (!inputs.has(String(i.name).toLowerCase())) inputs.set(String(i.name).toLowerCase(), String(i.defaultValue ?? '').trim());
 
   const prepare = (section: any): { url: string; method: string; headers: Record<string, string>; body: string; conn?: ServerConnection } => {
     const idMacro = /^\$\(([^)]+)\)$/.exec(String(section.EndpointId ?? ''));
@@ -117,21 +150,44 @@ export function runServerTask(ctx: EmulatorContext, o: {
     const headersText = ev(section.Headers);
     return { url: ev(section.EndpointUrl), method: ev(section.Method).toUpperCase(), headers: headersText.trim() ? JSON.parse(headersText) : {}, body: ev(section.Body), conn };
   };
-  const authFor = (conn: ServerConnection | undefined): Record<string, string> => {
+  const authFor = async (conn: ServerConnection | undefined): Promise<Record<string, string>> => {
     if (!conn) return {};
-    const app = ctx.apps().find((a) => a.clientId === conn.clientId && a.secrets.includes(conn.clientSecret));
-    if (!app) throw new Error(`the service connection ${conn.id} could not get a token: AADSTS7000215: Invalid client secret provided.`);
-    return { authorization: `Bearer ${ctx.issueAccessToken(app, ctx.cloud.activeDirectoryServiceEndpointResourceId)}` };
+    const noToken = (why: string) => new Error(`the service connection ${conn.id} could not get a token: ${why}`);
+    const resource = ctx.cloud.activeDirectoryServiceEndpointResourceId;
+    if (conn.scheme === 'WorkloadIdentityFederation') {
+      // the server issues its own OIDC token for the connection and exchanges it at Entra ID (client assertion)
+      const form = new URLSearchParams({
+        grant_type: 'client_credentials', client_id: conn.clientId, scope: `${resource.replace(/\/$/, '')}/.default`,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: ctx.issueOidcToken(conn.id),
+      });
+      const r = await httpsRequest(`${ctx.authorityHost.replace(/\/$/, '')}/${conn.tenantId}/oauth2/v2.0/token`, 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, form.toString(), caPath);
+      let j: { access_token?: string; error_description?: string } = {};
+      try { j = JSON.parse(r.text); } catch { /* not JSON */ }
+      if (r.status !== 200 || !j.access_token) throw noToken(j.error_description?.split(/\r?\n/)[0] ?? `HTTP ${r.status}`);
+      return { authorization: `Bearer ${j.access_token}` };
+    }
+    // the server's ManagedServiceIdentity authorizer needs an OAuth token stored in the connection; a VM's identity is
+    // not reachable from the server (EndpointAuthorizerFactory → AzureEndpointUserPrincipalAuthorizer)
+    if (conn.scheme === 'ManagedServiceIdentity') throw noToken('Failed to obtain Json Web Token.');
+    const app = ctx.apps().find((a) => a.clientId === conn.clientId && conn.clientSecret !== undefined && a.secrets.includes(conn.clientSecret));
+    if (!app) throw noToken('AADSTS7000215: Invalid client secret provided.');
+    return { authorization: `Bearer ${ctx.issueAccessToken(app, resource)}` };
   };
   const send = async (section: any) => {
     const r = prepare(section);
-    const res = await httpsRequest(r.url, r.method, { ...r.headers, ...authFor(r.conn) }, r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body, caPath);
+    const res = await httpsRequest(r.url, r.method, { ...r.headers, ...(await authFor(r.conn)) }, r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body, caPath);
     log.push(`${r.method} ${r.url}`, `Response Code: ${REASON[res.status] ?? res.status}`, `Response: ${res.text}`);
     return { ...r, status: res.status, response: res.text };
   };
 
-  let finish!: (r: Omit<ServerTaskResult, 'log'>) => void;
-  const done = new Promise<ServerTaskResult>((resolve) => { finish = (r) => { if (entry.ended) return; entry.ended = true; clearTimeout(timer); resolve({ ...r, log }); }; });
+  let finish!: Running['finish'];
+  const done = new Promise<ServerTaskResult>((resolve) => {
+    finish = ({ message, ...r }) => {
+      if (entry.ended) return;
+      entry.ended = true; clearTimeout(timer);
+      resolve({ ...r, timeline: { result: r.result, ...(message ? { message } : {}) }, log });
+    };
+  });
   let sentResolve!: (v: Awaited<ServerTaskRun['sent']>) => void;
   const sent = new Promise<Awaited<ServerTaskRun['sent']>>((r) => { sentResolve = r; });
   const sendCancel = async (): Promise<void> => {
@@ -140,16 +196,24 @@ export function runServerTask(ctx: EmulatorContext, o: {
   };
   const run: ServerTaskRun = {
     hub, ...ids, accessToken, sent, done, log, events: [],
-    cancel: async () => { if (!entry.ended) { log.push('The task was canceled.'); await sendCancel(); finish({ result: 'canceled', reason: 'canceled' }); } return done; },
+    cancel: async () => {
+      if (!entry.ended) {
+        await sendCancel();
+        // RunServerTask3.OnCancel: a TaskCompleted event that has arrived meanwhile decides the result
+        finish(entry.completed ? { result: entry.completed, reason: 'event' } : { result: 'canceled', reason: 'canceled' });
+      }
+      return done;
+    },
   };
   const entry: Running = { run, finish: (r) => finish(r), ended: false };
   running(ctx).set(ids.planId.toLowerCase(), entry);
   const timer = setTimeout(() => {
     void (async () => {
       if (entry.ended) return;
-      log.push(`The task has timed out after ${o.timeoutMs} ms without a completion event.`);
       await sendCancel();
-      finish({ result: 'canceled', reason: 'timeout' });
+      // RunServerTask3.OnCancel(TaskCanceledReasonType.Timeout): Failed, with Resources.ServerTaskTimedOut
+      if (entry.completed) finish({ result: entry.completed, reason: 'event' });
+      else finish({ result: 'failed', reason: 'timeout', message: `The task timed out after running for ${timeSpan(o.timeoutMs)} minutes. For more information, see https://go.microsoft.com/fwlink/?linkid=2077134` });
     })();
   }, o.timeoutMs);
 
@@ -187,13 +251,13 @@ export function register(router: Router, ctx: EmulatorContext): void {
       if (String(b.taskId ?? '').toLowerCase() !== e.run.taskInstanceId.toLowerCase()) return devopsError(404, 'TaskNotFoundException', `Task ${b.taskId} not found in job ${b.jobId}.`);
       const result = TASK_RESULTS.find((r) => r.toLowerCase() === String(b.result ?? '').toLowerCase());
       if (!result) return devopsError(400, 'ArgumentException', `Result ${b.result} is not a TaskResult.`);
-      if (e.ended) return { status: 204 };
+      if (e.ended || e.completed) return { status: 204 };
       e.run.events.push(b);
-      e.run.log.push(`TaskCompleted event: ${result}`);
-      e.finish({ result: result as ServerTaskResult['result'], reason: 'event' });
+      e.completed = result as ServerTaskResult['result'];
+      // the orchestration looks at the event once the Execute request has returned (RunServerTask3.InvokeTaskHandler)
+      void e.run.sent.then(() => e.finish({ result: e.completed!, reason: 'event' }));
     } else {
       e.run.events.push(b);
-      e.run.log.push(`${b.name} event`);
     }
     return { status: 204 };
   });
