@@ -16,6 +16,7 @@
 // the first step; what follows the last step's last probe or metrics read (tags, reads of the result) is "finish".
 // What this does NOT measure: the real service's latencies or its metrics ingestion delay (the box answers the
 // metrics API at once, from what its front door served).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../test/emulator';
 import type { RequestLogEntry } from '../test/emulator/http';
@@ -98,7 +99,9 @@ async function rollout(box: AzureInABox, cwd: string, endpoint: string, kind: 'm
 
 export async function runRolloutReadsBench(opts: { report?: Report } = {}): Promise<{ managed: RolloutCount; kubernetes: RolloutCount; faulted: RolloutCount[] }> {
   const report = opts.report ?? new Report();
-  const box = await startAzureInABox({ fastLro: true, stateDir: path.join(WORK_DIR, 'box-rollout') });
+  const stateDir = path.join(WORK_DIR, 'box-rollout');
+  fs.rmSync(stateDir, { recursive: true, force: true }); // a fresh box: endpoints of an earlier run would change the rollouts
+  const box = await startAzureInABox({ fastLro: true, stateDir });
   try {
     const cwd = await scoringWorkspace(box, 'bench-rollout-');
     const eps: Array<[string, 'managed' | 'kubernetes']> = [['rb-managed', 'managed'], ['rb-k8s', 'kubernetes'], ...FAULT_SEEDS.map((s) => [`rb-faults-${s}`, 'managed'] as [string, 'managed']) ];
@@ -135,6 +138,7 @@ export async function runRolloutReadsBench(opts: { report?: Report } = {}): Prom
     return { managed, kubernetes, faulted };
   } finally {
     await box.stop();
+    fs.rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
