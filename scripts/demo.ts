@@ -108,6 +108,8 @@ interface Flow {
   releaseVariables: Record<string, string>;
   stagingDeployment?: string;
   staging?: { uri: string; key: string };
+  /** the erroring endpoint's deploy, started in the background while staging deploys (its provisioning waits overlap) */
+  faultyDeploy?: Promise<TaskRunWithLeaks>;
   prodDeployment?: string;
   prodScoringUri?: string;
   prodKey?: string;
@@ -197,8 +199,11 @@ function printKv(flow: Flow, title: string, kv: Record<string, string>, secret: 
 // ---------------------------------------------------------------------------------------------------------------
 // Running a task like the agent
 
-async function runTask(flow: Flow, res: StepResult, task: string, opts: Omit<RunOptions, 'box'>, o: { mayFail?: boolean } = {}): Promise<TaskRunWithLeaks> {
-  const run = await runBundledTask(task, { box: flow.box, scheme: 'secret', timeoutMs: 180_000, cwd: flow.cwd, ...opts });
+const spawnTask = (flow: Flow, task: string, opts: Omit<RunOptions, 'box'>) => runBundledTask(task, { box: flow.box, scheme: 'secret', timeoutMs: 180_000, cwd: flow.cwd, ...opts });
+
+/** Runs a task like the agent (or takes a run started earlier, `o.started`) and shows what the pipeline would show. */
+async function runTask(flow: Flow, res: StepResult, task: string, opts: Omit<RunOptions, 'box'>, o: { mayFail?: boolean; started?: Promise<TaskRunWithLeaks> } = {}): Promise<TaskRunWithLeaks> {
+  const run = await (o.started ?? spawnTask(flow, task, opts));
   printLog(flow, run);
   res.logFile = run.logFile;
   res.outputs = { ...res.outputs, ...run.outputs };
@@ -340,6 +345,24 @@ function deployNote(run: TaskRunWithLeaks): string {
   const after = run.outputs.trafficAfter ?? '';
   if (before && before === after && before !== '{}') return `already serving, no traffic change: ${after}`;
   return `traffic ${before || '{}'} → ${after}`;
+}
+
+/** The erroring endpoint's deploy (see gate-errors), started once; a failure surfaces where it is awaited. */
+function faultyDeployOptions(flow: Flow): Omit<RunOptions, 'box'> {
+  return {
+    inputs: {
+      ...wsInputs(flow), endpointName: FAULTY_ENDPOINT, endpointType: 'managed', authMode: 'key', instanceType: 'Standard_DS3_v2', deploymentName: 'faulty',
+      model: `azureml:${flow.modelName}:${flow.artifact!.version.Value}`, codePath: FAULTY_CODE, scoringScript: 'score.py', environment: ENVIRONMENT_IMAGE,
+      environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=7', trafficSteps: '100',
+    },
+  };
+}
+function startFaultyDeploy(flow: Flow): Promise<TaskRunWithLeaks> {
+  if (!flow.faultyDeploy) {
+    flow.faultyDeploy = spawnTask(flow, 'AzureMLModelDeploy', faultyDeployOptions(flow));
+    flow.faultyDeploy.catch(() => { /* awaited (and reported) by gate-errors */ });
+  }
+  return flow.faultyDeploy;
 }
 
 /** The production stage's first task in samples/release/model-cd.release.json: the AzureMLEndpointHealth@1 gate. */
@@ -560,6 +583,7 @@ const STEPS: StepDef[] = [
     task: 'AzureMLModelDeploy',
     async run(flow, res) {
       if (!flow.release) throw new StepFailed('no release (trigger did not run)');
+      startFaultyDeploy(flow);
       const run = await runTask(flow, res, 'AzureMLModelDeploy', {
         inputs: {
           ...wsInputs(flow), endpointName: STAGING_ENDPOINT, endpointType: 'managed', authMode: 'key', instanceType: 'Standard_DS3_v2',
@@ -658,14 +682,8 @@ const STEPS: StepDef[] = [
       if (!flow.release || !flow.artifact) throw new StepFailed('no release (trigger did not run)');
       // a second managed endpoint whose deployment really fails ~30 % of its requests (test/fixtures/scoring/flaky: the
       // model raises, the front door answers 424) — no sample request, so the deploy task sends no probes of its own
-      flow.print(`  ${dim(`${FAULTY_ENDPOINT}: ${flow.modelName}:${flow.artifact.version.Value} served by test/fixtures/scoring/flaky (FAIL_PERCENT=30): a staging whose deployment fails`)}`);
-      const dep = await runTask(flow, res, 'AzureMLModelDeploy', {
-        inputs: {
-          ...wsInputs(flow), endpointName: FAULTY_ENDPOINT, endpointType: 'managed', authMode: 'key', instanceType: 'Standard_DS3_v2', deploymentName: 'faulty',
-          model: `azureml:${flow.modelName}:${flow.artifact.version.Value}`, codePath: FAULTY_CODE, scoringScript: 'score.py', environment: ENVIRONMENT_IMAGE,
-          environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=7', trafficSteps: '100',
-        },
-      });
+      flow.print(`  ${dim(`${FAULTY_ENDPOINT}: ${flow.modelName}:${flow.artifact.version.Value} served by test/fixtures/scoring/flaky (FAIL_PERCENT=30): a staging whose deployment fails (deployed in the background since deploy-staging)`)}`);
+      const dep = await runTask(flow, res, 'AzureMLModelDeploy', faultyDeployOptions(flow), { started: startFaultyDeploy(flow) });
       const sent = await scoreTimes(dep.outputs.scoringUri!, dep.outputs.endpointKey!, FAULTY_REQUEST, STAGING_TRAFFIC);
       flow.print(`  ${dim(`its traffic: ${STAGING_TRAFFIC} scoring requests → ${fmtStatuses(sent)}`)}`);
       const prodBefore = liveTraffic(flow, PROD_ENDPOINT);
@@ -739,6 +757,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       });
     }
   } finally {
+    // a background deploy still running (the flow stopped before gate-errors) ends before the box does
+    await flow.faultyDeploy?.catch(() => undefined);
     if (!opts.box) await box.stop();
   }
 
