@@ -366,15 +366,16 @@ function startFaultyDeploy(flow: Flow): Promise<TaskRunWithLeaks> {
 }
 
 /** The production stage's first task in samples/release/model-cd.release.json: the AzureMLEndpointHealth@1 gate. */
-function releaseGateTask(): { name: string; inputs: Record<string, string> } {
+function releaseGateTask(): { name: string; job: string; next?: string; inputs: Record<string, string> } {
   const healthId = (JSON.parse(fs.readFileSync(path.join(TASK_DIR('AzureMLEndpointHealth'), 'task.json'), 'utf8')) as { id: string }).id;
-  const def = JSON.parse(fs.readFileSync(RELEASE_DEFINITION_FILE, 'utf8')) as { environments: Array<{ name: string; deployPhases: Array<{ rank: number; workflowTasks: Array<{ taskId: string; name: string; enabled: boolean; inputs: Record<string, string> }> }> }> };
+  const def = JSON.parse(fs.readFileSync(RELEASE_DEFINITION_FILE, 'utf8')) as { environments: Array<{ name: string; deployPhases: Array<{ rank: number; name: string; workflowTasks: Array<{ taskId: string; name: string; enabled: boolean; inputs: Record<string, string> }> }> }> };
   const prod = def.environments.find((e) => e.name === 'production');
-  const first = [...(prod?.deployPhases ?? [])].sort((a, b) => a.rank - b.rank).flatMap((p) => p.workflowTasks.filter((t) => t.enabled))[0];
+  const phases = [...(prod?.deployPhases ?? [])].sort((a, b) => a.rank - b.rank);
+  const first = phases[0]?.workflowTasks.find((t) => t.enabled);
   if (!first || first.taskId !== healthId) throw new StepFailed('samples/release/model-cd.release.json: the production stage does not start with AzureMLEndpointHealth@1');
   // the sample's connection id belongs to its own project: the runner's agent environment supplies the box's connection
   const inputs = Object.fromEntries(Object.entries(first.inputs).filter(([k, v]) => v !== '' && k !== 'connection'));
-  return { name: first.name, inputs };
+  return { name: first.name, job: phases[0]!.name, next: phases[1]?.name, inputs };
 }
 
 /** n scoring requests through the front door; the statuses answered */
@@ -639,7 +640,7 @@ const STEPS: StepDef[] = [
       const sent = await scoreTimes(flow.staging.uri, flow.staging.key, fs.readFileSync(SCORING.sampleRequestFile, 'utf8'), STAGING_TRAFFIC);
       flow.print(`  ${dim(`staging traffic before the gate: ${STAGING_TRAFFIC} scoring requests → ${fmtStatuses(sent)}`)}`);
       const gate = releaseGateTask();
-      flow.print(`  ${dim(`production's first job (samples/release/model-cd.release.json, '${gate.name}'): ${Object.entries(gate.inputs).filter(([k, v]) => v && !['connection', 'resourceGroup', 'workspace'].includes(k)).map(([k, v]) => `${k}=${v}`).join(' ')}`)}`);
+      flow.print(`  ${dim(`production's first job '${gate.job}' (samples/release/model-cd.release.json), task '${gate.name}': ${Object.entries(gate.inputs).filter(([k, v]) => v && !['connection', 'resourceGroup', 'workspace'].includes(k)).map(([k, v]) => `${k}=${v}`).join(' ')}`)}`);
       const run = await runTask(flow, res, 'AzureMLEndpointHealth', { inputs: { ...gate.inputs, ...wsInputs(flow) }, ...releaseJob(flow, 'production', true) });
       res.facts = { verdict: run.outputs.verdict, requests: Number(run.outputs.requests), errors: Number(run.outputs.errors), sent };
       res.note = `${run.outputs.verdict}: ${run.outputs.requests} requests, ${run.outputs.errorPercent} % errors, p95 ${run.outputs.p95Ms} ms`;
@@ -701,10 +702,10 @@ const STEPS: StepDef[] = [
       flow.print(`  ${dim(`its traffic: ${STAGING_TRAFFIC} scoring requests → ${fmtStatuses(sent)}`)}`);
       const prodBefore = liveTraffic(flow, PROD_ENDPOINT);
       const gate = releaseGateTask();
-      flow.print(`  ${bold('production job, task 1')} ${gate.name} with endpointName=${FAULTY_ENDPOINT}`);
+      flow.print(`  ${bold(`production, job 1 '${gate.job}'`)}: ${gate.name}, with endpointName=${FAULTY_ENDPOINT}`);
       const run = await runTask(flow, res, 'AzureMLEndpointHealth', { inputs: { ...gate.inputs, ...wsInputs(flow), endpointName: FAULTY_ENDPOINT }, ...releaseJob(flow, 'production', true) }, { mayFail: true });
       const failed = run.result === 'Failed';
-      flow.print(`  ${bold('production job, task 2')} ${failed ? red('not run') : yellow('would run')}: Deploy to production (AzureMLModelDeploy, condition succeeded()) — ${failed ? 'the job, the stage and the release stop at the gate' : 'the gate let an erroring endpoint through'}`);
+      flow.print(`  ${bold(`production, job 2 '${gate.next ?? 'Deploy to production'}'`)} ${failed ? red('not run') : yellow('would run')}: condition succeeded() — ${failed ? 'the stage and the release stop at the gate; AzureMLModelDeploy never starts' : 'the gate let an erroring endpoint through'}`);
       const prodAfter = liveTraffic(flow, PROD_ENDPOINT);
       flow.print(`  ${cyan(PROD_ENDPOINT)}  traffic ${JSON.stringify(prodAfter)} (${JSON.stringify(prodAfter) === JSON.stringify(prodBefore) ? 'unchanged' : 'CHANGED'})`);
       res.facts = { faultyDeploy: deployNote(dep), result: run.result, message: run.message, verdict: run.outputs.verdict, requests: Number(run.outputs.requests), errors: Number(run.outputs.errors), errorPercent: run.outputs.errorPercent, sent, prodBefore, prodAfter };

@@ -113,7 +113,7 @@ test('demo, first run: submit → agentless wait → evaluate → register → r
   assert.equal(bad.requests, 20);
   assert.equal(bad.errors, bad.sent['424']);
   assert.match(bad.message, new RegExp(`^Endpoint health failed: error share [\\d.]+ % \\(${bad.errors} of 20 requests answered 5xx, 424 or 408\\) > maxErrorPercent 1 % \\[requests 20 \\(200: ${bad.sent['200']}, 424: ${bad.errors}\\)`));
-  assert.match(lines.join('\n'), /production job, task 2 not run: Deploy to production/);
+  assert.match(lines.join('\n'), /production, job 2 'Deploy to production' not run: condition succeeded\(\)/);
   assert.deepEqual(bad.prodAfter, { [newDep]: 100 });
   assert.deepEqual(bad.prodBefore, bad.prodAfter);
   assert.match(first.step('gate-errors')!.summaries.map((x) => x.markdown).join('\n'), /### Endpoint health diabetes-faulty: failed/);
