@@ -451,11 +451,12 @@ const STEPS: StepDef[] = [
       if (!flow.jobName) throw new StepFailed('no training job to wait for (submit did not run)');
       const jobPath = `${wsArmPath(flow.box)}/jobs/${flow.jobName}`;
       if (TERMINAL_STATUSES.has(flow.jobStatus ?? '')) {
-        // the job the submit step found had already ended: Azure ML calls a webhook only on the transition to a terminal
-        // state (test/emulator/jobWebhooks.ts), so the agentless job would wait for nothing. The pipeline skips it by
-        // condition on the Submit job's output, as the demo does here.
+        // the job the submit step found had already ended (a rerun): the box calls a webhook only on the transition to a
+        // terminal state (test/emulator/jobWebhooks.ts, an ASSUMPTION), so a wait armed now would wait for nothing. The
+        // demo skips it on the submit step's `status` output, as a condition on the agentless job could
+        // (`ne(dependencies.Submit.outputs['train.status'], 'Completed')`); samples/pipelines/agentless-wait.yml has none.
         res.facts = { skipped: true, status: flow.jobStatus };
-        flow.print(`  ${dim(`job ${flow.jobName} had already ended (${flow.jobStatus}, the submit step's status output): the agentless job's condition skips the wait`)}`);
+        flow.print(`  ${dim(`job ${flow.jobName} had already ended (${flow.jobStatus}, the submit step's status output): nothing to wait for, the wait is skipped`)}`);
         res.note = `nothing to wait for: ${flow.jobName} already ${flow.jobStatus}`;
         if (flow.jobStatus !== 'Completed') throw new StepFailed(`training job ${flow.jobName} ended ${flow.jobStatus}`);
         return;
