@@ -1,14 +1,16 @@
 // Benchmarks (`npm run bench` = build + `tsx bench/run.ts`; not part of `npm test`). Every figure is printed next to a
 // peer measured in the same run, with the ratio.
 //
-//   tsx bench/run.ts [--quick] [--only sizes,startup,upload,jobpoll,lropoll,agentless] [--runs N] [--snapshot]
+//   tsx bench/run.ts [--quick] [--only sizes,startup,upload,jobpoll,lropoll,agentless,rollout] [--runs N] [--snapshot]
 //     --quick     256 MiB file, 500-file folder, fewer start-up runs (default: 1 GiB file, 2,000-file folder)
 //     --snapshot  also write bench/RESULTS.md (machine, date, commit, figures); results always go to bench/.work/results.json
 //
 // Sections: 1 sizes (bench/sizes.ts), 2 start-up (bench/startup.ts), 3–5 upload vs azcopy, re-register, peak RSS
 // (bench/upload.ts), 6 job polling (bench/jobPoll.ts, owned by the job task's author, run when present), 7 long-running
 // operation polling: ARM reads per deployment, ours vs a fixed 1 s loop vs the SDK's default poller (bench/lroPoll.ts),
-// 8 agentless wait: AzureMLJobWait@1's end-of-job notice delay and ARM reads beside the agent task's poller (bench/agentlessWait.ts).
+// 8 agentless wait: AzureMLJobWait@1's end-of-job notice delay and ARM reads beside the agent task's poller (bench/agentlessWait.ts),
+// 9 rollout step cost: probes and ARM/metrics reads per step of a blue/green rollout, beside a Kubernetes endpoint (no
+// metrics) and the same rollout with 10 % transient front-door faults (bench/rolloutReads.ts).
 // The process re-executes itself once with NODE_EXTRA_CA_CERTS = the emulator's test CA and the *.localhost preload
 // (Node reads NODE_EXTRA_CA_CERTS only at start), as scripts/test.mjs does for the tests.
 import { spawn } from 'node:child_process';
@@ -16,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GiB, MiB, REPO_ROOT, Report, WORK_DIR, fmtBytes, loadWarning, loadavg, machineInfo } from './lib';
 
-const SECTIONS = ['sizes', 'startup', 'upload', 'jobpoll', 'lropoll', 'agentless'] as const;
+const SECTIONS = ['sizes', 'startup', 'upload', 'jobpoll', 'lropoll', 'agentless', 'rollout'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args { quick: boolean; only: Set<Section>; runs?: number; snapshot: boolean }
@@ -103,6 +105,11 @@ function markdown(report: Report, info: Record<string, string | number>, args: A
     '  Updating until 6 or 10 minutes have passed; every GET counted, the final resource GET included). Ours = putDeployment (src/azureml/endpoints.ts) on a',
     '  virtual clock; peers = the SDK\'s own pollUntilDone with updateIntervalInMs 1000 (the task before) and without it (core-lro 2.7.2 LroEngine default',
     '  POLL_INTERVAL_IN_MS = 2000, dist/commonjs/poller/constants.js) under node:test mock timers (100 ms ticks). Counts, not wall time: they do not depend on the machine.',
+    '- **rollout**: the bundled AzureMLModelDeploy spawned like the agent against Azure-in-a-box: `green` next to a live `blue` (trafficSteps 10,50,100, 5 smoke',
+    '  and 5 health-check probes per step, stepWaitSeconds 0) on a managed endpoint; peers in the same run: the same rollout on a Kubernetes endpoint (no Azure',
+    '  Monitor metrics there: probes only) and on managed endpoints with 10 % transient faults (429, 500, 503, dropped connection) on the front door\'s /score',
+    '  (seeds 1–3, median). Counted from the emulator\'s request log, cut per step at the endpoint GET + traffic PUT that open each step (bench/rolloutReads.ts',
+    '  cutRollout, unit-tested); the task\'s own "N request(s) sent" is checked against the front door\'s count. Counts, not wall time.',
     '',
   ].join('\n');
 }
@@ -175,6 +182,12 @@ async function main(): Promise<number> {
     console.log('\n## 8. Agentless wait (bench/agentlessWait.ts)');
     const { runAgentlessWaitBench } = await import('./agentlessWait');
     results.agentlessWait = await runAgentlessWaitBench({ quick: args.quick, report });
+  }
+
+  if (args.only.has('rollout')) {
+    console.log('\n## 9. Rollout step cost (bench/rolloutReads.ts)');
+    const { runRolloutReadsBench } = await import('./rolloutReads');
+    results.rolloutReads = await runRolloutReadsBench({ report });
   }
 
   info['load at end (1/5/15 min)'] = loadavg();

@@ -235,14 +235,16 @@ export function shotsFrom(run: DemoRun, outDir: string): Shot[] {
   const prod = [...summary('deploy-aks', 'Azure ML deployment'), ...summary('deploy-aks', 'Model card').map((c) => ({ ...c, title: 'Model card (production)' }))];
   if (prod.length) shots.push({ kind: 'summary', file: path.join(outDir, 'release-rollout-summary.png'), frame: 'release', runTitle: `${releaseName}`, runSub: `${definition} · stage production (approved) succeeded`, cards: prod });
   // 4. pipeline log excerpts: the training job streamed into the CI log, and the AKS blue/green rollout
-  const logShot = (id: string, file: string, runTitle: string, runSub: string, steps: string[], current: string, max: number) => {
+  const logShot = (id: string, file: string, runTitle: string, runSub: string, steps: string[], current: string, max: number, task?: string) => {
     const s = step(id);
-    const log = s?.logs[s.logs.length - 1];
+    const log = task ? s?.logs.find((l) => l.task === task) : s?.logs[s.logs.length - 1];
     if (!s || !log) return;
     const lines = log.lines.length > max ? [...log.lines.slice(0, max - 8), '…', ...log.lines.slice(-7)] : log.lines;
-    shots.push({ kind: 'log', file: path.join(outDir, file), release: id !== 'train', runTitle, runSub, steps, current, lines: [`##[section]Starting: ${current}`, ...lines, `##[section]Finishing: ${current}`] });
+    shots.push({ kind: 'log', file: path.join(outDir, file), release: !['train', 'baseline'].includes(id), runTitle, runSub, steps, current, lines: [`##[section]Starting: ${current}`, ...lines, `##[section]Finishing: ${current}`] });
   };
-  logShot('train', 'log-train.png', buildTitle, buildSub, ['Checkout contoso-ml', 'Train', 'Evaluate against production', 'Register the model', 'Start the CD release'], 'Train', 30);
+  // the demo's CI now submits without waiting (the agentless wait follows); the training streamed into an agent's log
+  // is the baseline step's AzureMLJob run (an earlier CI run that waited), on a fresh state
+  logShot('baseline', 'log-train.png', buildTitle, buildSub, ['Checkout contoso-ml', 'Train', 'Evaluate against production', 'Register the model', 'Start the CD release'], 'Train', 30, 'AzureMLJob');
   logShot('deploy-aks', 'log-aks-rollout.png', `${releaseName}`, `${definition} · stage production`, ['Initialize job', 'Download artifact - _diabetes-classifier', 'Blue/green rollout to AKS', 'Finalize Job'], 'Blue/green rollout to AKS', 40);
   return shots;
 }

@@ -1,5 +1,6 @@
-// `npm run demo` as a test: the flow of scripts/demo.ts (real bundled tasks with the agent's environment against one
-// Azure-in-a-box, fast timing) twice on the same state — the whole loop, then the idempotent path.
+// `npm run demo` as a test: the flow of scripts/demo.ts (real bundled tasks with the agent's environment, the agentless
+// AzureMLJobWait@1 run by the emulated server, against one Azure-in-a-box, fast timing) twice on the same state — the
+// whole loop, then the idempotent path.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -32,19 +33,35 @@ interface StoredVersion { name: string; model: string; properties: { modelUri: s
 const versions = () => box.store.list<StoredVersion>('modelVersions').filter((v) => v.model === MODEL);
 const endpoint = (name: string) => box.store.list<{ resource: { name: string; properties: { traffic?: Record<string, number> } } }>('onlineEndpoints').find((e) => e.resource.name === name);
 const traffic = (name: string) => Object.fromEntries(Object.entries(endpoint(name)?.resource.properties.traffic ?? {}).filter(([, w]) => w > 0));
+/** requests on the training job's ARM resource (path ends in /jobs/<name>), by method */
+const jobRequests = (name: string, method: string) => box.requests.filter((q) => q.host === 'arm' && q.method === method && q.url.split('?')[0]!.toLowerCase().endsWith(`/jobs/${name}`));
 
-test('demo, first run: train → evaluate → register → release → staging → approval → AKS blue/green → score', async () => {
+test('demo, first run: submit → agentless wait → evaluate → register → release → staging → approval → health gate → AKS blue/green → score → the gate failing on an erroring endpoint', async () => {
   first = await demo();
   assert.deepEqual(notOk(first), [], tail());
   assert.equal(first.ok, true);
-  assert.deepEqual(first.steps.map((s) => s.id), ['baseline', 'train', 'evaluate', 'register', 'trigger', 'download', 'deploy-staging', 'approval', 'deploy-aks', 'score']);
+  assert.deepEqual(first.steps.map((s) => s.id), ['baseline', 'submit', 'wait', 'evaluate', 'register', 'trigger', 'download', 'deploy-staging', 'approval', 'gate', 'deploy-aks', 'score', 'gate-errors']);
+
+  // the agent job submitted without waiting; the agentless job armed the webhook with one PATCH (the preview
+  // api-version), then read nothing: Azure ML's TaskCompleted event ended it, within 2 s of the job's end
+  const jobName = first.step('submit')!.outputs.jobName!;
+  assert.equal(first.step('submit')!.facts.reused, false);
+  assert.ok(!['Completed', 'Failed', 'Canceled'].includes(first.step('submit')!.outputs.status!), `submit waited: status ${first.step('submit')!.outputs.status}`);
+  const wait = first.step('wait')!.facts as { result: string; reason: string; status: string; noticeMs: number; armReadsWhileWaiting: number; events: number };
+  assert.deepEqual({ result: wait.result, reason: wait.reason, status: wait.status, armReadsWhileWaiting: wait.armReadsWhileWaiting, events: wait.events },
+    { result: 'succeeded', reason: 'event', status: 'Completed', armReadsWhileWaiting: 0, events: 1 }, tail());
+  assert.ok(wait.noticeMs >= 0 && wait.noticeMs < 2000, `notice ${wait.noticeMs} ms after the job ended`);
+  const patches = jobRequests(jobName, 'PATCH');
+  assert.equal(patches.length, 1);
+  assert.match(patches[0]!.url, /api-version=2023-04-01-preview/);
+  assert.match(lines.join('\n'), /TaskCompleted event: succeeded/);
 
   // the challenger beat production (the baseline deployed by the first step) and was registered from the job output
   assert.equal(first.step('evaluate')!.outputs.verdict, 'better', tail());
   const reg = first.step('register')!.outputs;
   assert.equal(reg.modelVersion, '2');
   const v2 = versions().find((v) => v.name === '2');
-  assert.equal(v2?.properties.modelUri, `azureml://jobs/${first.step('train')!.outputs.jobName}/outputs/model`);
+  assert.equal(v2?.properties.modelUri, `azureml://jobs/${jobName}/outputs/model`);
   assert.equal(versions().length, 2);
 
   // one release of the sample definition, pinned to that version
@@ -81,19 +98,45 @@ test('demo, first run: train → evaluate → register → release → staging �
   assert.equal(score.servedBy, newDep);
   assert.deepEqual(JSON.parse(score.response).predictions, [1, 0]);
 
+  // the health gate (production's first task in the sample release) passed on staging's own metrics, before deploy-aks
+  const gate = first.step('gate')!;
+  assert.equal(gate.outputs.verdict, 'passed', tail());
+  assert.ok(Number(gate.outputs.requests) >= 20, `staging requests in the window: ${gate.outputs.requests}`);
+  assert.equal(gate.outputs.errors, '0');
+  assert.match(gate.summaries.map((x) => x.markdown).join('\n'), /### Endpoint health diabetes-staging: passed/);
+  // … and failed on the endpoint that returns errors, with the evidence: exactly the 424s its traffic got; the
+  // production deploy did not run and production's traffic did not move
+  const bad = first.step('gate-errors')!.facts as { result: string; message: string; verdict: string; requests: number; errors: number; sent: Record<string, number>; prodBefore: unknown; prodAfter: unknown };
+  assert.equal(bad.result, 'Failed');
+  assert.equal(bad.verdict, 'failed');
+  assert.ok((bad.sent['424'] ?? 0) > 0 && (bad.sent['200'] ?? 0) > 0, JSON.stringify(bad.sent));
+  assert.equal(bad.requests, 20);
+  assert.equal(bad.errors, bad.sent['424']);
+  assert.match(bad.message, new RegExp(`^Endpoint health failed: error share [\\d.]+ % \\(${bad.errors} of 20 requests answered 5xx, 424 or 408\\) > maxErrorPercent 1 % \\[requests 20 \\(200: ${bad.sent['200']}, 424: ${bad.errors}\\)`));
+  assert.match(lines.join('\n'), /production, job 2 'Deploy to production' not run: condition succeeded\(\)/);
+  assert.deepEqual(bad.prodAfter, { [newDep]: 100 });
+  assert.deepEqual(bad.prodBefore, bad.prodAfter);
+  assert.match(first.step('gate-errors')!.summaries.map((x) => x.markdown).join('\n'), /### Endpoint health diabetes-faulty: failed/);
+
   // what a person reads: per-step timing and the closing pointers
   assert.match(lines.join('\n'), /✔ deploy-aks .* in \d+\.\d s/);
   assert.match(lines.join('\n'), /Where to look/);
 });
 
-test('demo, second run on the same state: no new version, no new release, no traffic change', async (t) => {
+test('demo, second run on the same state: nothing submitted or waited for, no new version, no new release, no traffic change', async (t) => {
   if (!first?.ok) return t.skip('first run failed');
-  const before = { versions: versions().length, releases: listReleases(box.ctx).length, staging: traffic('diabetes-staging'), prod: traffic('diabetes-prod') };
+  const jobName = first.step('submit')!.outputs.jobName!;
+  const before = { versions: versions().length, releases: listReleases(box.ctx).length, staging: traffic('diabetes-staging'), prod: traffic('diabetes-prod'), faulty: traffic('diabetes-faulty'), patches: jobRequests(jobName, 'PATCH').length, puts: jobRequests(jobName, 'PUT').length };
   lines.length = 0;
   const second = await demo();
   assert.deepEqual(notOk(second), [], tail());
   assert.match(second.step('baseline')!.note ?? '', /already exists/);
-  assert.equal(second.step('train')!.outputs.jobName, first.step('train')!.outputs.jobName);
+  assert.equal(second.step('submit')!.outputs.jobName, jobName);
+  assert.equal(second.step('submit')!.facts.reused, true);
+  assert.equal(second.step('submit')!.outputs.status, 'Completed');
+  assert.equal(second.step('wait')!.facts.skipped, true);
+  assert.equal(jobRequests(jobName, 'PUT').length, before.puts, 'the job was submitted again');
+  assert.equal(jobRequests(jobName, 'PATCH').length, before.patches, 'a webhook was armed on a job that had ended');
   assert.equal(second.step('evaluate')!.outputs.verdict, 'already-in-production');
   assert.equal(second.step('register')!.outputs.modelVersion, '2');
   assert.equal(versions().length, before.versions);
@@ -105,4 +148,10 @@ test('demo, second run on the same state: no new version, no new release, no tra
   assert.deepEqual(traffic('diabetes-staging'), before.staging);
   assert.deepEqual(traffic('diabetes-prod'), before.prod);
   assert.equal((second.step('score')!.facts as { servedBy: string }).servedBy, first.step('deploy-aks')!.outputs.deploymentName);
+  // the gate passes again on staging and fails again on the erroring endpoint (redeployed: nothing to change)
+  assert.equal(second.step('gate')!.outputs.verdict, 'passed');
+  assert.equal((second.step('gate-errors')!.facts as { verdict: string }).verdict, 'failed');
+  assert.match((second.step('gate-errors')!.facts as { faultyDeploy: string }).faultyDeploy, /already serving, no traffic change/);
+  assert.deepEqual(traffic('diabetes-faulty'), before.faulty);
 });
+

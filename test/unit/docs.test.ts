@@ -110,27 +110,73 @@ test('sample pipelines use only real task inputs, and give the required ones', (
   assert.deepEqual(problems, []);
 });
 
-test('classic release sample: tasks by id exist and use only their inputs', () => {
-  const dir = path.join(ROOT, 'samples', 'release');
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
-  const byId = new Map([...tasks.values()].map((t) => [t.id, t]));
+/**
+ * Classic definitions: release (`deployPhases[].workflowTasks[]`: taskId + inputs, phaseType agentBasedDeployment /
+ * runOnServer) and build (`process.phases[].steps[]`: task.id + inputs, target.type 1 agent / 2 server: actions/runner
+ * src/Sdk/BuildWebApi/Api/PhaseTargetType.cs). Every task of this extension exists, gets only its own inputs and runs in
+ * a job its task.json `runsOn` allows (a server task in an agent job, or an agent task in an agentless job, cannot run).
+ */
+function checkClassicDefinition(v: unknown, f: string): string[] {
+  const byId = new Map([...tasks.values()].map((t) => [t.id, t as TaskJson & { runsOn?: string[] }]));
   const problems: string[] = [];
-  const walk = (v: unknown, f: string): void => {
-    if (Array.isArray(v)) v.forEach((x) => walk(x, f));
-    else if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      if (typeof o.taskId === 'string' && o.inputs && typeof o.inputs === 'object') {
-        const t = byId.get(o.taskId);
-        if (t) {
-          const names = new Set((t.inputs ?? []).flatMap((i) => [i.name, ...(i.aliases ?? [])]));
-          for (const k of Object.keys(o.inputs)) if (!names.has(k)) problems.push(`${f}: task ${t.name} has no input '${k}'`);
-        } else if (!/^[0-9a-f-]{36}$/i.test(o.taskId)) problems.push(`${f}: taskId '${o.taskId}' is not a GUID`);
-      }
-      Object.values(o).forEach((x) => walk(x, f));
+  const check = (taskId: string, inputs: Record<string, unknown>, server: boolean | undefined): void => {
+    const t = byId.get(taskId);
+    if (!t) {
+      if (!/^[0-9a-f-]{36}$/i.test(taskId)) problems.push(`${f}: taskId '${taskId}' is not a GUID`);
+      return;
+    }
+    const names = new Set((t.inputs ?? []).flatMap((i) => [i.name, ...(i.aliases ?? [])]));
+    for (const k of Object.keys(inputs)) if (!names.has(k)) problems.push(`${f}: task ${t.name} has no input '${k}'`);
+    for (const i of t.inputs ?? []) {
+      if (i.required && !i.visibleRule && (i.defaultValue === undefined || i.defaultValue === '') && ![i.name, ...(i.aliases ?? [])].some((n) => n in inputs)) problems.push(`${f}: task ${t.name} lacks required input '${i.name}'`);
+    }
+    if (server !== undefined) {
+      const runsOnServer = (t.runsOn ?? ['Agent']).includes('Server');
+      if (server !== runsOnServer) problems.push(`${f}: task ${t.name} (runsOn ${(t.runsOn ?? ['Agent']).join(', ')}) is in an ${server ? 'agentless (server)' : 'agent'} job`);
     }
   };
-  for (const f of files) walk(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')), `samples/release/${f}`);
+  const walk = (x: unknown, server: boolean | undefined): void => {
+    if (Array.isArray(x)) { x.forEach((y) => walk(y, server)); return; }
+    if (!x || typeof x !== 'object') return;
+    const o = x as Record<string, any>;
+    let inServer = server;
+    if (typeof o.phaseType === 'string') inServer = o.phaseType === 'runOnServer';
+    if (o.target && typeof o.target === 'object' && typeof o.target.type === 'number' && Array.isArray(o.steps)) inServer = o.target.type === 2;
+    if (typeof o.taskId === 'string' && o.inputs && typeof o.inputs === 'object') check(o.taskId, o.inputs, inServer);
+    if (o.task && typeof o.task === 'object' && typeof o.task.id === 'string' && o.inputs && typeof o.inputs === 'object') check(o.task.id, o.inputs, inServer);
+    Object.values(o).forEach((y) => walk(y, inServer));
+  };
+  walk(v, undefined);
+  return problems;
+}
+
+test('classic release and build samples: tasks by id exist, use only their inputs, run in a job they can run in', () => {
+  const problems: string[] = [];
+  let files = 0;
+  for (const sub of ['release', 'build']) {
+    const dir = path.join(ROOT, 'samples', sub);
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => x.endsWith('.json')) : []) {
+      files++;
+      problems.push(...checkClassicDefinition(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')), `samples/${sub}/${f}`));
+    }
+  }
+  assert.ok(files >= 2, `expected the classic release and build samples, found ${files} file(s)`);
   assert.deepEqual(problems, []);
+});
+
+test('the classic sample check catches a server task in an agent job, an unknown input and a missing required one', () => {
+  const wait = [...tasks.values()].find((t) => t.name === 'AzureMLJobWait')!;
+  const job = [...tasks.values()].find((t) => t.name === 'AzureMLJob')!;
+  const def = { process: { phases: [
+    { target: { type: 1 }, steps: [{ task: { id: wait.id }, inputs: { connection: 'c', resourceGroup: 'r', workspace: 'w', jobName: 'j' } }] },
+    { target: { type: 2 }, steps: [{ task: { id: job.id }, inputs: { connection: 'c', nope: 'x' } }] },
+  ] } };
+  const problems = checkClassicDefinition(def, 'x.json');
+  assert.ok(problems.some((p) => /AzureMLJobWait \(runsOn Server\) is in an agent job/.test(p)), problems.join('\n'));
+  assert.ok(problems.some((p) => /AzureMLJob \(runsOn Agent.*\) is in an agentless \(server\) job/.test(p)), problems.join('\n'));
+  assert.ok(problems.some((p) => /AzureMLJob has no input 'nope'/.test(p)), problems.join('\n'));
+  const rel = { environments: [{ deployPhases: [{ phaseType: 'runOnServer', workflowTasks: [{ taskId: wait.id, inputs: { connection: 'c', resourceGroup: 'r', workspace: 'w' } }] }] }] };
+  assert.deepEqual(checkClassicDefinition(rel, 'r.json'), ["r.json: task AzureMLJobWait lacks required input 'jobName'"]);
 });
 
 test('overview.md images exist and ship in the extension', () => {
