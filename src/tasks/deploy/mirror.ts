@@ -5,7 +5,7 @@
 // stage) and its provisioningState; mirrorTraffic is cleared again before the first traffic step.
 import { InputError, UserError } from '../../pipeline/errors';
 import type { EndpointKind } from '../../azureml/endpoints';
-import { describeAnalysis, runProbes, stepFailure } from './analysis';
+import { describeAnalysis, runProbes, stepFailure, type ProbeAnalysis } from './analysis';
 import type { Plan } from './plan';
 import { fmtTraffic } from './traffic';
 import type { DeployDeps, DeployOps, MirrorRecord } from './types';
@@ -93,6 +93,29 @@ export async function mirrorStage(a: MirrorStageArgs): Promise<MirrorRecord> {
   a.deps.progress(52, `Mirroring ${percent}%`);
 
   const rec: MirrorRecord = { percent, seconds, logged: { scoringRequests: 0, errors: 0 } };
+  const analysis = await mirrorWindow(a);
+  if (analysis) {
+    rec.endpoint = analysis.latency;
+    rec.endpointAnalysis = analysis;
+    log.info(`Mirror window: ${describeAnalysis(analysis)} (through the endpoint, answered by the live deployment)`);
+    const why = stepFailure(`Mirror stage: the requests through endpoint ${epName}`, analysis);
+    if (why) throw new UserError(why);
+  }
+  rec.logged = await judgeMirroredDeployment(a, before);
+  const cleared = await ops.setMirrorTraffic(epName, {}, signal);
+  log.info(`Mirror traffic of ${epName} cleared (${fmtTraffic(cleared)}).`);
+  a.deps.progress(60, 'Mirror stage passed');
+  return rec;
+}
+
+/**
+ * The window: requests with the sample request through the endpoint, spread over it (the live deployment answers them:
+ * judged like probes, inconclusive ones retried, without its latency or answer checks), then the rest of the window
+ * waited out, with progress each quarter. Undefined when there is nothing to send.
+ */
+async function mirrorWindow(a: MirrorStageArgs): Promise<ProbeAnalysis | undefined> {
+  const { ops, log, epName, depName, signal } = a;
+  const { percent, seconds } = a.plan.mirror;
   const sample = a.plan.sample;
   const n = sample && a.cred && a.scoringUri ? mirrorRequestCount(percent, a.healthN) : 0;
   const windowMs = seconds * 1000;
@@ -107,7 +130,6 @@ export async function mirrorStage(a: MirrorStageArgs): Promise<MirrorRecord> {
     if (quarter > reported && quarter < 4) { reported = quarter; log.info(`Mirror stage: ${elapsed}/${seconds} s${n ? `, ${sentSoFar}/${n} request(s) sent` : ''}`); }
     a.deps.progress(52 + Math.round((6 * elapsed) / Math.max(1, seconds)), `Mirroring ${percent}% (${elapsed}/${seconds} s)`);
   };
-  // the live deployment answers these: judged like probes (inconclusive ones retried), without its latency or answer checks
   const analysis = n ? await runProbes(() => ops.score(a.scoringUri!, sample!.body, { credential: a.cred!, contentType: sample!.contentType, signal }), n, {
     thresholds: { ...a.plan.thresholds, maxP95Ms: undefined, maxLatencyMs: undefined }, sleep: a.sleep, signal,
     beforeProbe: async (i) => {
@@ -123,29 +145,22 @@ export async function mirrorStage(a: MirrorStageArgs): Promise<MirrorRecord> {
   if (n) report();
   const last = t0 + windowMs;
   while (Date.now() < last) { await a.sleep(Math.min(5000, last - Date.now()), signal); report(); }
-  if (analysis) {
-    rec.endpoint = analysis.latency;
-    rec.endpointAnalysis = analysis;
-    log.info(`Mirror window: ${describeAnalysis(analysis)} (through the endpoint, answered by the live deployment)`);
-    const why = stepFailure(`Mirror stage: the requests through endpoint ${epName}`, analysis);
-    if (why) throw new UserError(why);
-  }
+  return analysis;
+}
 
-  // the verdict: the deployment's own state and what its container log shows for the window
+/** The verdict: the deployment's own state and what its container log shows for the window (any failed request fails). */
+async function judgeMirroredDeployment(a: MirrorStageArgs, logBefore: string): Promise<MirrorLogVerdict> {
+  const { ops, log, epName, depName } = a;
   const dep = await ops.getDeployment(epName, depName);
   if (dep?.provisioningState !== 'Succeeded') throw new UserError(`Mirror stage: deployment ${depName} is ${dep?.provisioningState ?? 'gone'}`);
-  const after = await ops.logs(epName, depName, a.logTail, signal);
-  rec.logged = judgeMirrorLog(newLogLines(before, after));
-  const l = rec.logged;
+  const after = await ops.logs(epName, depName, a.logTail, a.signal);
+  const l = judgeMirrorLog(newLogLines(logBefore, after));
   if (l.errors) {
-    throw new UserError(`Mirror stage failed: deployment ${depName} logged ${l.errors} failed scoring request(s)${l.scoringRequests ? ` of ${l.scoringRequests}` : ''} on mirrored traffic in ${seconds} s (first: ${l.firstError ?? 'see its container log'})`);
+    throw new UserError(`Mirror stage failed: deployment ${depName} logged ${l.errors} failed scoring request(s)${l.scoringRequests ? ` of ${l.scoringRequests}` : ''} on mirrored traffic in ${a.plan.mirror.seconds} s (first: ${l.firstError ?? 'see its container log'})`);
   }
   if (!l.scoringRequests) log.warning(`The container log of ${depName} shows no scoring request in the mirror window (no copy arrived, or its server logs no access lines): nothing to judge beyond its provisioning state.`);
   else log.info(`Mirror stage passed: deployment ${depName} logged ${l.scoringRequests} scoring request(s) in the window, none failed.`);
-  const cleared = await ops.setMirrorTraffic(epName, {}, signal);
-  log.info(`Mirror traffic of ${epName} cleared (${fmtTraffic(cleared)}).`);
-  a.deps.progress(60, 'Mirror stage passed');
-  return rec;
+  return l;
 }
 
 /** The rollback's half for the mirror: `{}` with a fresh signal (also after a cancellation); false when it failed. */
