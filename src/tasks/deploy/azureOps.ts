@@ -29,7 +29,7 @@ export function azureDeployOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): D
       return { id: c.id, name: c.name, computeType: c.properties?.computeType ?? 'unknown', instanceTypes: types, defaultInstanceType: def };
     },
     getEndpoint: async (name, signal) => { const e = await getEndpoint(ctx, name, signal); return e ? endpointInfo(e) : undefined; },
-    metrics: (ep, dep, since) => readEndpointHealth(ctx, ep, { deployment: dep, since }),
+    metrics: (ep, dep, w) => readEndpointHealth(ctx, ep, { deployment: dep, since: w.since, ...(w.until ? { now: w.until } : {}) }),
     createEndpoint: async (name, body) => endpointInfo(await putEndpoint(ctx, name, body as unknown as OnlineEndpoint, lro)),
     updateEndpoint: async (name, ch) => endpointInfo(await updateEndpoint(ctx, name, (b) => {
       if (ch.authMode) b.properties.authMode = ch.authMode;

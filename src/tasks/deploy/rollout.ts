@@ -7,7 +7,10 @@ import { UserError } from '../../pipeline/errors';
 import { studioUrl } from '../../azureml';
 import { abortableSleep } from '../../azureml/endpoints';
 import { buildOnlineEndpointBody } from '../../azureml/deploymentSpec';
-import { decideMetrics, describeAnalysis, runProbes, stepFailure, type ProbeAnalysis } from './analysis';
+import type { EndpointHealth } from '../../azureml/metrics';
+import {
+  MIN_PRODUCTION_REQUESTS, decideMetrics, describeAnalysis, productionEvidence, runProbes, stepFailure, type ProbeAnalysis, type ProductionEvidence,
+} from './analysis';
 import type { Decision } from './decide';
 import { mirrorStage } from './mirror';
 import { sectionOf, type Observed } from './observe';
@@ -21,6 +24,8 @@ import type { DeployDeps, DeployInputs, DeployResult, StepRecord } from './types
 export interface Rollout {
   inputs: DeployInputs; deps: DeployDeps; plan: Plan; seen: Observed; d: Decision; result: DeployResult;
   touched: { deployment: boolean; mirror: boolean };
+  /** production's metrics in the last step window where it served enough to compare with (stepMetrics) */
+  production?: ProductionEvidence;
 }
 
 /** n probes with the sample request, straight at `deployment` (header) or through the endpoint (checking the body only of `checkOnlyFrom`'s answers) */
@@ -171,8 +176,7 @@ async function smokeTest(r: Rollout, probe: Probe): Promise<void> {
 
 /** another deployment serves live traffic on the endpoint (else there is nothing to mirror and no step but 100 %) */
 function othersLive(r: Rollout): boolean {
-  const dep = r.result.deploymentName.toLowerCase();
-  return Object.entries(r.seen.trafficBefore).some(([k, v]) => v > 0 && k.toLowerCase() !== dep);
+  return productionDeployments(r).length > 0;
 }
 
 async function mirror(r: Rollout, cred: string | undefined): Promise<void> {
@@ -199,6 +203,7 @@ async function trafficSteps(r: Rollout, probe: Probe | undefined): Promise<void>
   const live = othersLive(r);
   const steps = live ? plan.steps : [100];
   if (!live && plan.steps.length > 1) deps.log.info(`No other deployment serves traffic on ${result.endpointName}: going straight to 100%.`);
+  if (plan.endpointSpec.kind === 'Kubernetes') deps.log.info('Kubernetes (AKS/Arc) endpoints publish no Azure Monitor request metrics: each step is judged by its probes and provisioning state.');
   for (let n = 0; n < steps.length; n++) {
     deps.signal?.throwIfAborted();
     const since = await trafficStep(r, probe, steps[n]!, `${n + 1}/${steps.length}`);
@@ -244,25 +249,66 @@ async function trafficStep(r: Rollout, probe: Probe | undefined, pct: number, la
 }
 
 /**
- * Managed endpoints: the deployment's Azure Monitor metrics since the step began, judged on the probes' thresholds.
- * A failed read (e.g. 403: the identity may deploy but not read metrics) does not stop the rollout: the probes judged.
+ * Managed endpoints: the deployment's Azure Monitor metrics since the step began, judged on the probes' thresholds and
+ * against production — the deployments that served before the rollout — in the same window (analysis.ts
+ * decideMetrics: no worse than production). A failed read (e.g. 403: the identity may deploy but not read metrics) does
+ * not stop the rollout: the probes judged.
  */
 async function stepMetrics(r: Rollout, rec: StepRecord, since: Date): Promise<void> {
   const { deps, plan, result } = r;
   const { ops, log, signal } = deps;
   if (plan.endpointSpec.kind !== 'Managed' || !ops.metrics) return;
   const pct = rec.percent;
-  const m = await ops.metrics(result.endpointName, result.deploymentName, since, signal).catch((e: unknown) => {
+  const window = { since, until: new Date() };
+  const m = await ops.metrics(result.endpointName, result.deploymentName, window, signal).catch((e: unknown) => {
     if (signal?.aborted) throw e;
     log.warning(`Metrics at ${pct}%: could not read the deployment's Azure Monitor metrics (${(e as Error)?.message ?? e}); the step is judged by its probes`);
     return undefined;
   });
   if (!m) return;
-  const d = decideMetrics(m, plan.thresholds);
-  rec.metrics = { ...m, ...d };
-  const codes = Object.keys(m.byStatus).sort().map((k) => `${k}: ${m.byStatus[k]}`).join(', ') || 'none';
-  log.info(`Metrics at ${pct}%: deployment ${result.deploymentName} served ${m.requests} request(s) (${codes}), p95 ${m.p95Ms ?? 'n/a'} ms, p99 ${m.p99Ms ?? 'n/a'} ms → ${d.verdict.toUpperCase()}: ${d.rule}`);
+  const production = m.requests ? await productionMetrics(r, pct, window) : undefined;
+  const d = decideMetrics(m, plan.thresholds, production);
+  rec.metrics = { ...m, ...d, ...(production ? { production } : {}) };
+  log.info(`Metrics at ${pct}%: deployment ${result.deploymentName} served ${m.requests} request(s) (${statusCodes(m.byStatus)}), p95 ${m.p95Ms ?? 'n/a'} ms, p99 ${m.p99Ms ?? 'n/a'} ms → ${d.verdict.toUpperCase()}: ${d.rule}`);
   if (d.verdict === 'failed') throw new UserError(`Metrics at ${pct}%: ${d.rule}`);
+}
+
+const statusCodes = (byStatus: Record<string, number>) => Object.keys(byStatus).sort().map((k) => `${k}: ${byStatus[k]}`).join(', ') || 'none';
+
+/**
+ * Production's metrics for the step's window: the deployments that served traffic before the rollout, read one by one
+ * and taken together. Once the new deployment has 100 % production serves (almost) nothing in the window: the last
+ * window in which it served enough (an earlier step's) stands in. Undefined when there is no production or it cannot
+ * be read (a warning: the step is judged by the thresholds as set).
+ */
+async function productionMetrics(r: Rollout, pct: number, window: { since: Date; until: Date }): Promise<ProductionEvidence | undefined> {
+  const { deps, result } = r;
+  const { ops, log, signal } = deps;
+  const names = productionDeployments(r);
+  if (!names.length || !ops.metrics) return undefined;
+  try {
+    const parts: Array<EndpointHealth & { deployment: string }> = [];
+    for (const name of names) parts.push({ deployment: name, ...(await ops.metrics(result.endpointName, name, window, signal)) });
+    const same = productionEvidence(parts, 'the same window');
+    const byStatus: Record<string, number> = {};
+    for (const p of parts) for (const [k, v] of Object.entries(p.byStatus)) byStatus[k] = (byStatus[k] ?? 0) + v;
+    log.info(`Metrics at ${pct}%: production (${names.join(', ')}) served ${same.requests} request(s) (${statusCodes(byStatus)}), p95 ${same.p95Ms ?? 'n/a'} ms, p99 ${same.p99Ms ?? 'n/a'} ms in the same window`);
+    if (same.requests >= MIN_PRODUCTION_REQUESTS) {
+      r.production = { ...same, window: `the ${pct}% step's window` };
+      return same;
+    }
+    return r.production ?? same;
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    log.warning(`Metrics at ${pct}%: could not read production's Azure Monitor metrics (${(e as Error)?.message ?? e}); the deployment is judged by the thresholds as set`);
+    return undefined;
+  }
+}
+
+/** the deployments that served traffic before the rollout, other than the new one */
+function productionDeployments(r: Rollout): string[] {
+  const dep = r.result.deploymentName.toLowerCase();
+  return Object.entries(r.seen.trafficBefore).filter(([k, v]) => v > 0 && k.toLowerCase() !== dep).map(([k]) => k);
 }
 
 /** deleteOldDeployment: the deployments that lost all their traffic (a failed delete only warns). */

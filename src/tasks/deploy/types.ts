@@ -6,7 +6,7 @@ import type { WorkspaceRef } from '../../azureml';
 import type { DeploymentInfo, EndpointInfo, EndpointKind, ScoreResult } from '../../azureml/endpoints';
 import type { DeploymentResolver } from '../../azureml/deploymentSpec';
 import type { EndpointHealth } from '../../azureml/metrics';
-import type { LatencyProfile, ProbeAnalysis, Verdict } from './analysis';
+import type { LatencyProfile, ProbeAnalysis, ProductionEvidence, Verdict } from './analysis';
 import type { MirrorLogVerdict } from './mirror';
 
 export interface Approval { approver: string; approvedOn: string; comments?: string }
@@ -101,8 +101,8 @@ export interface DeployOps {
   logs(endpoint: string, deployment: string, tail: number, signal?: AbortSignal): Promise<string>;
   score(uri: string, body: string, o: { credential: string; deployment?: string; contentType?: string; signal?: AbortSignal }): Promise<ScoreResult>;
   resolver(opts: { deploymentName?: string; errorPrefix?: string }): PlanningResolver;
-  /** the deployment's Azure Monitor metrics since a time (managed endpoints; src/azureml/metrics.ts) */
-  metrics?(endpoint: string, deployment: string, since: Date, signal?: AbortSignal): Promise<EndpointHealth>;
+  /** the deployment's Azure Monitor metrics over a window (until: now when absent; managed endpoints; src/azureml/metrics.ts) */
+  metrics?(endpoint: string, deployment: string, window: { since: Date; until?: Date }, signal?: AbortSignal): Promise<EndpointHealth>;
 }
 
 export interface DeployDeps {
@@ -131,8 +131,11 @@ export interface MirrorRecord {
 
 export interface StepRecord {
   percent: number; traffic: Record<string, number>; health?: LatencyProfile; analysis?: ProbeAnalysis; provisioningState?: string;
-  /** the deployment's own Azure Monitor metrics over the step (managed endpoints) and their verdict */
-  metrics?: EndpointHealth & { verdict: Verdict; rule: string };
+  /**
+   * the deployment's own Azure Monitor metrics over the step (managed endpoints) and their verdict; `production`: the
+   * deployments that served before the rollout, in the window it was compared with (analysis.ts decideMetrics)
+   */
+  metrics?: EndpointHealth & { verdict: Verdict; rule: string; production?: ProductionEvidence };
 }
 
 export interface DeployResult {
