@@ -559,146 +559,165 @@ function isCandidate(id: Identity, name: string, version: string, v: ModelVersio
   return !!j && id.jobs.has(j);
 }
 
-/** Evaluate. Read-only; every input is checked before the first request. */
+/**
+ * Evaluate. Read-only; every input is checked before the first request. Observe (the candidate and its metrics, then
+ * what production is) → decide (no production: first model; production is the candidate: already in production;
+ * else compare) → the evaluation.
+ */
 export async function evaluateModel(inputs: EvaluateInputs, deps: EvaluateDeps): Promise<Evaluation> {
   const valid = validateInputs(inputs);
-  const { ops, log } = deps;
   const r = new Reader(deps);
-  const ws = ops.ws;
-  const { rules } = valid;
+  await deps.ops.checkWorkspace();
+  const { side: candidate, identity } = valid.candidate.kind === 'job' ? await candidateJob(r, valid.candidate.job) : await candidateModel(r, valid.candidate, valid.rules);
+  unknownMetricError(valid.rules, candidate);
+  deps.log.info(`Candidate: ${candidate.label} — ${candidate.metricsSource}`);
+  const found = valid.baseline === 'endpoint' ? await productionOfEndpoint(r, valid.endpointName!) : await productionOfModel(r, valid, identity);
+  const evaluation = newEvaluation(valid, candidate, found.prod, r, deps);
+  if (!found.prod) return firstModel(evaluation, valid, found.why!, deps.log);
+  if (valid.baseline === 'endpoint' && isCandidate(identity, found.prod.name, found.prod.version, found.prod.v)) return alreadyInProduction(evaluation, valid, found.prod, deps);
+  return compareWithProduction(evaluation, valid, found.prod, r, deps.log);
+}
 
-  await ops.checkWorkspace();
+/** the production model found: by the endpoint's main deployment, or by tag / latest version */
+interface Production { name: string; version: string; v: ModelVersion; endpoint?: Side['endpoint'] }
 
-  // ---- candidate
-  let candidate: Side;
-  const identity: Identity = { models: new Set(), jobs: new Set() };
-  if (valid.candidate.kind === 'job') {
-    const name = valid.candidate.job;
-    const job = await ops.getJob(name);
-    if (!job) throw new InputError('candidateJob', `job '${name}' was not found in workspace '${ws.workspace}'`);
-    if (job.status && job.status !== 'Completed') {
-      throw new UserError(`Candidate job '${name}' is ${job.status}; only a Completed job can be evaluated`);
-    }
-    const jm = await r.jobMetrics(job);
-    identity.jobs.add(name);
-    if (jm.bestChild) identity.jobs.add(jm.bestChild);
-    candidate = {
-      label: `job ${name}${jm.bestChild ? ` (best trial ${jm.bestChild})` : ''}`, id: name,
-      job: { name, displayName: job.displayName, jobType: job.jobType, status: job.status, studioUrl: studioUrl(ws, 'job', name), bestChildOf: undefined, createdBy: job.createdBy },
-      metrics: jm.metrics, metricsSource: jm.source,
-    };
-    unknownMetricError(rules, candidate);
-  } else {
-    const c = valid.candidate;
-    const { v, version } = await readCandidateModel(r, c);
-    const mm = await r.modelMetrics(v, c.name, version, rules);
-    identity.models.add(`${c.name}:${version}`);
-    if (mm.jobName) identity.jobs.add(mm.jobName);
-    candidate = {
-      label: `model ${c.name}:${version}`, id: `azureml:${c.name}:${version}`,
-      model: { name: c.name, version, studioUrl: studioUrl(ws, 'model', c.name, version), createdBy: ownerOf(v), createdAt: createdAt(v) },
-      ...(mm.jobName ? { job: { name: mm.jobName, studioUrl: studioUrl(ws, 'job', mm.jobName) } } : {}),
-      metrics: mm.metrics, metricsSource: mm.source,
-    };
-    unknownMetricError(rules, candidate);
+/** The candidate job (Completed) and its metrics (a sweep's best trial's). */
+async function candidateJob(r: Reader, name: string): Promise<{ side: Side; identity: Identity }> {
+  const ws = r.ops.ws;
+  const job = await r.ops.getJob(name);
+  if (!job) throw new InputError('candidateJob', `job '${name}' was not found in workspace '${ws.workspace}'`);
+  if (job.status && job.status !== 'Completed') {
+    throw new UserError(`Candidate job '${name}' is ${job.status}; only a Completed job can be evaluated`);
   }
-  log.info(`Candidate: ${candidate.label} — ${candidate.metricsSource}`);
+  const jm = await r.jobMetrics(job);
+  const identity: Identity = { models: new Set(), jobs: new Set([name, ...(jm.bestChild ? [jm.bestChild] : [])]) };
+  const side: Side = {
+    label: `job ${name}${jm.bestChild ? ` (best trial ${jm.bestChild})` : ''}`, id: name,
+    job: { name, displayName: job.displayName, jobType: job.jobType, status: job.status, studioUrl: studioUrl(ws, 'job', name), bestChildOf: undefined, createdBy: job.createdBy },
+    metrics: jm.metrics, metricsSource: jm.source,
+  };
+  return { side, identity };
+}
 
-  // ---- production
+/** The candidate model version and its metrics (its own, completed from the job that produced it). */
+async function candidateModel(r: Reader, c: { name: string; version?: string; latest?: boolean }, rules: MetricRule[]): Promise<{ side: Side; identity: Identity }> {
+  const ws = r.ops.ws;
+  const { v, version } = await readCandidateModel(r, c);
+  const mm = await r.modelMetrics(v, c.name, version, rules);
+  const identity: Identity = { models: new Set([`${c.name}:${version}`]), jobs: new Set(mm.jobName ? [mm.jobName] : []) };
+  const side: Side = {
+    label: `model ${c.name}:${version}`, id: `azureml:${c.name}:${version}`,
+    model: { name: c.name, version, studioUrl: studioUrl(ws, 'model', c.name, version), createdBy: ownerOf(v), createdAt: createdAt(v) },
+    ...(mm.jobName ? { job: { name: mm.jobName, studioUrl: studioUrl(ws, 'job', mm.jobName) } } : {}),
+    metrics: mm.metrics, metricsSource: mm.source,
+  };
+  return { side, identity };
+}
+
+/** Production = the model of the endpoint's deployment with the most traffic (ties: first by name, warned). */
+async function productionOfEndpoint(r: Reader, endpointName: string): Promise<{ prod?: Production; why?: string }> {
+  const { ops } = r;
+  const ws = ops.ws;
+  const ep = await ops.getEndpoint(endpointName);
+  // a missing endpoint is an error, not a first model: a misspelled name would otherwise approve any candidate
+  if (!ep) {
+    throw new InputError('endpointName', `online endpoint '${endpointName}' does not exist in workspace '${ws.workspace}'; ` +
+      'create the endpoint first, or use baseline=latest/tag for a first model');
+  }
+  const ranked = Object.entries(ep.traffic ?? {}).filter(([, t]) => Number(t) > 0).sort((a, b) => Number(b[1]) - Number(a[1]) || a[0].localeCompare(b[0]));
+  if (!ranked.length) return { why: `no deployment of online endpoint '${ep.name}' takes traffic` };
+  const [depName, traffic] = ranked[0]!;
+  if (ranked.length > 1 && Number(ranked[1]![1]) === Number(traffic)) {
+    r.warn(`Deployments ${ranked.filter((x) => Number(x[1]) === Number(traffic)).map((x) => x[0]).join(' and ')} take the same traffic (${traffic}%); using ${depName} (first by name)`);
+  }
+  const of = `Deployment '${depName}' of online endpoint '${ep.name}'`;
+  const dep = await ops.getDeployment(ep.name, depName);
+  if (!dep) throw new UserError(`${of} takes ${traffic}% of the traffic but was not found`);
+  if (!dep.model) throw new UserError(`${of} has no model`);
+  const ref = parseDeploymentModel(dep.model);
+  if (!ref) throw new UserError(`${of} serves '${dep.model}', which is not a model version of this workspace`);
+  if ('registry' in ref) throw new UserError(`${of} serves a registry model (${ref.registry}); its metrics cannot be read from the workspace`);
+  const v = await ops.getModelVersion(ref.name, ref.version);
+  if (!v) throw new UserError(`${of} serves model ${ref.name}:${ref.version}, which was not found in workspace '${ws.workspace}'`);
+  return { prod: { name: ref.name, version: ref.version, v, endpoint: { name: ep.name, deployment: depName, traffic: Number(traffic), studioUrl: studioUrl(ws, 'endpoint', ep.name) } } };
+}
+
+/** Production = the newest version of the model (with the tag, for baseline=tag) that is not archived and not the candidate. */
+async function productionOfModel(r: Reader, valid: ValidInputs, identity: Identity): Promise<{ prod?: Production; why?: string }> {
+  const name = valid.modelName!;
+  const tag = valid.tag;
+  const tagFilter = valid.baseline === 'tag' ? { [tag!.key]: tag!.value } : undefined;
+  const list = await r.ops.listModelVersions(name, { tags: tagFilter, top: 50 });
+  const fits = (v: ModelVersion) => {
+    if (v.properties?.isArchived) return false;
+    if (!tagFilter) return true;
+    const tags = (v.properties?.tags ?? {}) as Record<string, string>;
+    return tag!.key in tags && (tag!.value === '' || tags[tag!.key] === tag!.value);
+  };
+  let skipped = 0;
+  for (const v of list) {
+    if (!v.name || !fits(v)) continue;
+    if (isCandidate(identity, name, v.name, v)) { skipped++; continue; }
+    return { prod: { name, version: v.name, v } };
+  }
+  const why = list.length === 0 && !tagFilter ? `model '${name}' has no versions in workspace '${r.ops.ws.workspace}'`
+    : `no version of model '${name}'${tagFilter ? ` carries the tag ${tag!.value ? `${tag!.key}=${tag!.value}` : tag!.key}` : ''}${skipped ? ' other than the candidate' : ''}`;
+  return { why };
+}
+
+function newEvaluation(valid: ValidInputs, candidate: Side, prod: Production | undefined, r: Reader, deps: EvaluateDeps): Evaluation {
+  const ws = deps.ops.ws;
   const selector = valid.baseline === 'endpoint' ? `endpoint ${valid.endpointName}`
     : valid.baseline === 'tag' ? `model ${valid.modelName} tagged ${valid.tag!.value ? `${valid.tag!.key}=${valid.tag!.value}` : valid.tag!.key}`
       : `latest version of model ${valid.modelName}`;
-  let prod: { name: string; version: string; v: ModelVersion; endpoint?: Side['endpoint'] } | undefined;
-  let why: string | undefined;
-  if (valid.baseline === 'endpoint') {
-    const ep = await ops.getEndpoint(valid.endpointName!);
-    // a missing endpoint is an error, not a first model: a misspelled name would otherwise approve any candidate
-    if (!ep) {
-      throw new InputError('endpointName', `online endpoint '${valid.endpointName}' does not exist in workspace '${ws.workspace}'; ` +
-        'create the endpoint first, or use baseline=latest/tag for a first model');
-    } else {
-      const ranked = Object.entries(ep.traffic ?? {}).filter(([, t]) => Number(t) > 0).sort((a, b) => Number(b[1]) - Number(a[1]) || a[0].localeCompare(b[0]));
-      if (!ranked.length) {
-        why = `no deployment of online endpoint '${ep.name}' takes traffic`;
-      } else {
-        const [depName, traffic] = ranked[0]!;
-        if (ranked.length > 1 && Number(ranked[1]![1]) === Number(traffic)) {
-          r.warn(`Deployments ${ranked.filter((x) => Number(x[1]) === Number(traffic)).map((x) => x[0]).join(' and ')} take the same traffic (${traffic}%); using ${depName} (first by name)`);
-        }
-        const dep = await ops.getDeployment(ep.name, depName);
-        if (!dep) throw new UserError(`Deployment '${depName}' of online endpoint '${ep.name}' takes ${traffic}% of the traffic but was not found`);
-        if (!dep.model) throw new UserError(`Deployment '${depName}' of online endpoint '${ep.name}' has no model`);
-        const ref = parseDeploymentModel(dep.model);
-        if (!ref) throw new UserError(`Deployment '${depName}' of online endpoint '${ep.name}' serves '${dep.model}', which is not a model version of this workspace`);
-        if ('registry' in ref) throw new UserError(`Deployment '${depName}' of online endpoint '${ep.name}' serves a registry model (${ref.registry}); its metrics cannot be read from the workspace`);
-        const v = await ops.getModelVersion(ref.name, ref.version);
-        if (!v) throw new UserError(`Deployment '${depName}' of online endpoint '${ep.name}' serves model ${ref.name}:${ref.version}, which was not found in workspace '${ws.workspace}'`);
-        prod = { name: ref.name, version: ref.version, v, endpoint: { name: ep.name, deployment: depName, traffic: Number(traffic), studioUrl: studioUrl(ws, 'endpoint', ep.name) } };
-      }
-    }
-  } else {
-    const name = valid.modelName!;
-    const tagFilter = valid.baseline === 'tag' ? { [valid.tag!.key]: valid.tag!.value } : undefined;
-    const list = await ops.listModelVersions(name, { tags: tagFilter, top: 50 });
-    const fits = (v: ModelVersion) => {
-      if (v.properties?.isArchived) return false;
-      if (!tagFilter) return true;
-      const tags = (v.properties?.tags ?? {}) as Record<string, string>;
-      return valid.tag!.key in tags && (valid.tag!.value === '' || tags[valid.tag!.key] === valid.tag!.value);
-    };
-    let skipped = 0;
-    for (const v of list) {
-      if (!v.name || !fits(v)) continue;
-      if (isCandidate(identity, name, v.name, v)) { skipped++; continue; }
-      prod = { name, version: v.name, v };
-      break;
-    }
-    if (!prod) {
-      why = list.length === 0 && !tagFilter ? `model '${name}' has no versions in workspace '${ws.workspace}'`
-        : `no version of model '${name}'${tagFilter ? ` carries the tag ${valid.tag!.value ? `${valid.tag!.key}=${valid.tag!.value}` : valid.tag!.key}` : ''}${skipped ? ' other than the candidate' : ''}`;
-    }
-  }
-
-  const options = { allowEqual: valid.allowEqual, missingBaselineMetric: valid.missingBaselineMetric };
-  const evaluation: Evaluation = {
+  return {
     schema: 'azureml-devops/model-evaluation@1',
     evaluatedAt: (deps.now?.() ?? new Date()).toISOString(),
     workspace: { subscriptionId: ws.subscriptionId, resourceGroup: ws.resourceGroup, workspace: ws.workspace },
     isBetter: false, verdict: 'not-better', message: '', candidate,
     baseline: { mode: valid.baseline, selector, found: !!prod },
-    options,
-    rules: rules.map((x) => ({ name: x.name, direction: x.direction, minDelta: x.minDelta, minRelative: x.minRelative, text: x.text })),
+    options: { allowEqual: valid.allowEqual, missingBaselineMetric: valid.missingBaselineMetric },
+    rules: valid.rules.map((x) => ({ name: x.name, direction: x.direction, minDelta: x.minDelta, minRelative: x.minRelative, text: x.text })),
     results: [], warnings: r.warnings,
   };
+}
 
-  if (!prod) {
-    evaluation.baseline.why = why;
-    evaluation.isBetter = true;
-    evaluation.verdict = 'first-model';
-    evaluation.results = rules.map((x) => ({ name: x.name, direction: x.direction, requirement: requirementText(x, valid.allowEqual), candidate: candidate.metrics[x.name]!,
-      passed: true, reason: 'no production model to compare with' }));
-    evaluation.message = `No production model (${why}): the candidate ${candidate.label} is the first model and wins.`;
-    log.info(evaluation.message);
-    return evaluation;
-  }
+/** No production model: the candidate is the first model and wins. */
+function firstModel(e: Evaluation, valid: ValidInputs, why: string, log: EvaluateDeps['log']): Evaluation {
+  const c = e.candidate;
+  e.baseline.why = why;
+  e.isBetter = true;
+  e.verdict = 'first-model';
+  e.results = valid.rules.map((x) => ({ name: x.name, direction: x.direction, requirement: requirementText(x, valid.allowEqual), candidate: c.metrics[x.name]!,
+    passed: true, reason: 'no production model to compare with' }));
+  e.message = `No production model (${why}): the candidate ${c.label} is the first model and wins.`;
+  log.info(e.message);
+  return e;
+}
 
-  // the candidate itself is what production serves (a rerun after promotion)
-  if (valid.baseline === 'endpoint' && isCandidate(identity, prod.name, prod.version, prod.v)) {
-    const side: Side = {
-      label: `model ${prod.name}:${prod.version} (deployment ${prod.endpoint!.deployment} on endpoint ${prod.endpoint!.name}, ${prod.endpoint!.traffic}% of traffic)`,
-      id: `azureml:${prod.name}:${prod.version}`, model: { name: prod.name, version: prod.version, studioUrl: studioUrl(ws, 'model', prod.name, prod.version) },
-      endpoint: prod.endpoint, metrics: candidate.metrics, metricsSource: 'the candidate itself',
-    };
-    evaluation.baseline.side = side;
-    evaluation.isBetter = true;
-    evaluation.verdict = 'already-in-production';
-    evaluation.results = rules.map((x) => ({ name: x.name, direction: x.direction, requirement: requirementText(x, valid.allowEqual), candidate: candidate.metrics[x.name]!,
-      baseline: candidate.metrics[x.name], delta: 0, improvement: 0, relative: 0, passed: true, reason: 'the candidate is the production model' }));
-    evaluation.message = `The candidate ${candidate.label} is already the production model (${side.label}); nothing to compare.`;
-    log.info(evaluation.message);
-    return evaluation;
-  }
+/** The candidate itself is what production serves (a rerun after promotion): nothing to compare. */
+function alreadyInProduction(e: Evaluation, valid: ValidInputs, prod: Production, deps: EvaluateDeps): Evaluation {
+  const c = e.candidate;
+  const side: Side = {
+    label: `model ${prod.name}:${prod.version} (deployment ${prod.endpoint!.deployment} on endpoint ${prod.endpoint!.name}, ${prod.endpoint!.traffic}% of traffic)`,
+    id: `azureml:${prod.name}:${prod.version}`, model: { name: prod.name, version: prod.version, studioUrl: studioUrl(deps.ops.ws, 'model', prod.name, prod.version) },
+    endpoint: prod.endpoint, metrics: c.metrics, metricsSource: 'the candidate itself',
+  };
+  e.baseline.side = side;
+  e.isBetter = true;
+  e.verdict = 'already-in-production';
+  e.results = valid.rules.map((x) => ({ name: x.name, direction: x.direction, requirement: requirementText(x, valid.allowEqual), candidate: c.metrics[x.name]!,
+    baseline: c.metrics[x.name], delta: 0, improvement: 0, relative: 0, passed: true, reason: 'the candidate is the production model' }));
+  e.message = `The candidate ${c.label} is already the production model (${side.label}); nothing to compare.`;
+  deps.log.info(e.message);
+  return e;
+}
 
+/** Production's metrics, then every rule: better when all pass. */
+async function compareWithProduction(e: Evaluation, valid: ValidInputs, prod: Production, r: Reader, log: EvaluateDeps['log']): Promise<Evaluation> {
+  const ws = r.ops.ws;
+  const { rules } = valid;
+  const candidate = e.candidate;
   const pm = await r.modelMetrics(prod.v, prod.name, prod.version, rules);
   const prodSide: Side = {
     label: `model ${prod.name}:${prod.version}` + (prod.endpoint ? ` (deployment ${prod.endpoint.deployment} on endpoint ${prod.endpoint.name}, ${prod.endpoint.traffic}% of traffic)` : ''),
@@ -708,28 +727,27 @@ export async function evaluateModel(inputs: EvaluateInputs, deps: EvaluateDeps):
     ...(prod.endpoint ? { endpoint: prod.endpoint } : {}),
     metrics: pm.metrics, metricsSource: pm.source,
   };
-  evaluation.baseline.side = prodSide;
+  e.baseline.side = prodSide;
   log.info(`Production: ${prodSide.label} — ${prodSide.metricsSource}`);
-
-  evaluation.results = rules.map((x) => {
-    const res = compareMetric(x, candidate.metrics[x.name]!, prodSide.metrics[x.name], options);
+  e.results = rules.map((x) => {
+    const res = compareMetric(x, candidate.metrics[x.name]!, prodSide.metrics[x.name], e.options);
     if (res.baseline === undefined) {
       r.warn(`Production ${prodSide.label} has no value for metric '${x.name}': ${valid.missingBaselineMetric === 'pass' ? 'not compared (missingBaselineMetric=pass)' : 'counts as not better (missingBaselineMetric=fail)'}`);
     }
     return res;
   });
-  evaluation.isBetter = evaluation.results.every((x) => x.passed);
-  evaluation.verdict = evaluation.isBetter ? 'better' : 'not-better';
-  const failed = evaluation.results.filter((x) => !x.passed);
-  evaluation.message = evaluation.isBetter
+  e.isBetter = e.results.every((x) => x.passed);
+  e.verdict = e.isBetter ? 'better' : 'not-better';
+  const failed = e.results.filter((x) => !x.passed);
+  e.message = e.isBetter
     ? `The candidate ${candidate.label} is better than production ${prodSide.label}: ${rules.length === 1 ? 'the metric rule passes' : `all ${rules.length} metric rules pass`}.`
     : `The candidate ${candidate.label} is not better than production ${prodSide.label}: ${failed.map((x) => `${x.name} (${x.reason})`).join(', ')}.`;
-  for (const x of evaluation.results) {
+  for (const x of e.results) {
     log.info(`  ${x.passed ? 'PASS' : 'FAIL'} ${x.name}: candidate ${fmt(x.candidate)}, production ${x.baseline === undefined ? '—' : fmt(x.baseline)}` +
       `${x.delta === undefined ? '' : `, delta ${fmtSigned(x.delta)}${relText(x)}`} — ${x.reason}`);
   }
-  log.info(evaluation.message);
-  return evaluation;
+  log.info(e.message);
+  return e;
 }
 
 // ---------------------------------------------------------------------------------------------

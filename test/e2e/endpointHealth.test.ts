@@ -5,6 +5,8 @@
 //  - `hflaky` managed, test/fixtures/scoring/flaky, FAIL_PERCENT=30 (deployed with maxFailurePercent 100 so the deploy
 //             task lets it through) → its model errors come back as 424: the gate fails with the numbers
 //  - `hk8s`   Kubernetes → the gate fails: no metrics for AKS/Arc endpoints
+// and the deploy task's metrics judgement on them: a new deployment on `hok` clearly worse than production rolls back;
+// one on `hflaky` that fails as much as its production passes (no worse than production).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAzureInABox, type AzureInABox } from '../emulator';
@@ -35,6 +37,36 @@ async function traffic(name: string, n: number): Promise<Record<number, number>>
     out[r.status] = (out[r.status] ?? 0) + 1;
   }
   return out;
+}
+
+const total = (m: Record<number, number>) => Object.values(m).reduce((a, b) => a + b, 0);
+const trafficOf = (name: string) => box.store.list<{ resource: { name: string; properties: { traffic?: Record<string, number> } } }>('onlineEndpoints').find((e) => e.resource.name === name)?.resource.properties.traffic ?? {};
+
+/**
+ * The bundled deploy task rolls `deployment` out on `endpoint` in steps 50,100 without a sample request (only the metrics
+ * judge); once it has 50 %, n requests go through the endpoint while the task waits: who answered them, by status.
+ */
+async function rolloutWithTraffic(endpoint: string, deployment: string, inputs: Record<string, string>, n: number) {
+  const run = runBundledTask('AzureMLModelDeploy', {
+    box, scheme: 'secret', cwd, timeoutMs: 120_000,
+    inputs: {
+      resourceGroup: box.resourceGroup, workspace: box.workspace, endpointName: endpoint, deploymentName: deployment, model: 'azureml:churn:1',
+      scoringScript: 'score.py', environment: ENV, instanceType: 'Standard_DS3_v2', trafficSteps: '50,100', ...inputs,
+    },
+  });
+  const t0 = Date.now();
+  while (trafficOf(endpoint)[deployment] !== 50) {
+    assert.ok(Date.now() - t0 < 100_000, 'the rollout never reached 50 %');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const byDeployment: Record<string, Record<number, number>> = {};
+  for (let i = 0; i < n; i++) {
+    const r = await fetch(endpoints[endpoint].uri, { method: 'POST', headers: { authorization: `Bearer ${endpoints[endpoint].key}`, 'content-type': 'application/json' }, body: SAMPLE });
+    await r.text();
+    const d = r.headers.get('azureml-model-deployment') ?? '?';
+    byDeployment[d] = { ...(byDeployment[d] ?? {}), [r.status]: (byDeployment[d]?.[r.status] ?? 0) + 1 };
+  }
+  return { run, byDeployment };
 }
 
 before(async () => {
@@ -106,38 +138,36 @@ describe('AzureMLEndpointHealth@1 against the box', () => {
     assert.equal(box.requests.filter((q) => /Microsoft\.Insights\/metrics/i.test(q.url)).length, before);
   });
 
-  test('the deploy task reads the new deployment\'s metrics during a traffic step and rolls back on them (no probes at all)', async () => {
+  test('the deploy task reads the new deployment\'s metrics during a traffic step and rolls back on them (no probes at all): clearly worse than production', async () => {
     // no sample request: no smoke test, no health-check probes; only the metrics can see the failures
-    const run = runBundledTask('AzureMLModelDeploy', {
-      box, scheme: 'secret', cwd, timeoutMs: 120_000,
-      inputs: {
-        resourceGroup: box.resourceGroup, workspace: box.workspace, endpointName: 'hok', deploymentName: 'green', model: 'azureml:churn:1', codePath: 'flaky',
-        scoringScript: 'score.py', environment: ENV, instanceType: 'Standard_DS3_v2', environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=3',
-        trafficSteps: '50,100', stepWaitSeconds: '15',
-      },
-    });
-    const trafficOf = () => box.store.list<{ resource: { name: string; properties: { traffic?: Record<string, number> } } }>('onlineEndpoints').find((e) => e.resource.name === 'hok')?.resource.properties.traffic ?? {};
-    const t0 = Date.now();
-    while (trafficOf().green !== 50) {
-      assert.ok(Date.now() - t0 < 100_000, 'the rollout never reached 50 %');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    // 30 requests through the endpoint while the task waits: about half reach green, which fails ~30 % of them
-    const byDeployment: Record<string, Record<number, number>> = {};
-    for (let i = 0; i < 30; i++) {
-      const r = await fetch(endpoints.hok.uri, { method: 'POST', headers: { authorization: `Bearer ${endpoints.hok.key}`, 'content-type': 'application/json' }, body: SAMPLE });
-      await r.text();
-      const d = r.headers.get('azureml-model-deployment') ?? '?';
-      byDeployment[d] = { ...(byDeployment[d] ?? {}), [r.status]: (byDeployment[d]?.[r.status] ?? 0) + 1 };
-    }
+    const { run, byDeployment } = await rolloutWithTraffic('hok', 'green', { codePath: 'flaky', environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=3', stepWaitSeconds: '15' }, 30);
     const r = await run;
-    const green = byDeployment.green ?? {};
-    const greenN = Object.values(green).reduce((a, b) => a + b, 0);
+    const green = byDeployment.green ?? {}, blue = byDeployment.blue ?? {};
+    const greenN = total(green), blueN = total(blue);
     assert.ok((green[424] ?? 0) > 0, `green failed none of its ${greenN} requests: ${JSON.stringify(byDeployment)}`);
+    assert.deepEqual(blue, { 200: blueN }, 'production (blue) answered every request');
     assert.equal(r.result, 'Failed', explain(r));
-    assert.match(r.stdout, new RegExp(`Metrics at 50%: deployment green served ${greenN} request\\(s\\) \\(200: ${green[200] ?? 0}, 424: ${green[424]}\\), p95 [\\d.]+ ms, p99 [\\d.]+ ms → FAILED: error share [\\d.]+% \\(${green[424]} of ${greenN} request\\(s\\) answered 5xx, 424 or 408\\) is above maxFailurePercent 0%`), explain(r));
-    assert.match(r.message ?? '', /^Metrics at 50%: error share [\d.]+% \(\d+ of \d+ request\(s\) answered 5xx, 424 or 408\) is above maxFailurePercent 0%/, explain(r));
-    assert.deepEqual(Object.fromEntries(Object.entries(trafficOf()).filter(([, v]) => v > 0)), { blue: 100 }, 'traffic restored');
+    // production in the same window: the requests sent here that blue answered (nothing else reaches hok meanwhile)
+    assert.match(r.stdout, new RegExp(`Metrics at 50%: production \\(blue\\) served ${blueN} request\\(s\\) \\(200: ${blueN}\\), p95 [\\d.]+ ms, p99 [\\d.]+ ms in the same window`), explain(r));
+    assert.match(r.stdout, new RegExp(`Metrics at 50%: deployment green served ${greenN} request\\(s\\) \\(200: ${green[200] ?? 0}, 424: ${green[424]}\\), p95 [\\d.]+ ms, p99 [\\d.]+ ms → FAILED: error share [\\d.]+% \\(${green[424]} of ${greenN} request\\(s\\) answered 5xx, 424 or 408\\) is above production's 0% \\(blue: 0 of ${blueN} request\\(s\\), the same window\\) \\+ maxFailurePercent 0%`), explain(r));
+    assert.match(r.message ?? '', /^Metrics at 50%: error share [\d.]+% \(\d+ of \d+ request\(s\) answered 5xx, 424 or 408\) is above production's 0% \(blue: 0 of \d+ request\(s\), the same window\) \+ maxFailurePercent 0%/, explain(r));
+    assert.deepEqual(Object.fromEntries(Object.entries(trafficOf('hok')).filter(([, v]) => v > 0)), { blue: 100 }, 'traffic restored');
+  });
+
+  test('no worse than production: a production that itself fails ~30 % does not fail a new deployment that fails as much', async () => {
+    // hflaky's blue fails ~30 % of its requests (FAIL_PERCENT=30); green runs the same code and rate. maxFailurePercent 15:
+    // on its own green's share is above it (the rule before: rolled back), but it is within production's share + 15
+    const { run, byDeployment } = await rolloutWithTraffic('hflaky', 'green', { codePath: 'flaky', environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=11', stepWaitSeconds: '10', maxFailurePercent: '15' }, 40);
+    const r = await run;
+    const green = byDeployment.green ?? {}, blue = byDeployment.blue ?? {};
+    const share = (m: Record<number, number>) => Math.round((1000 * (m[424] ?? 0)) / total(m)) / 10;
+    assert.ok(total(blue) >= 10 && total(green) > 0, JSON.stringify(byDeployment));
+    assert.ok(share(green) > 15, `green's share ${share(green)}% must be above maxFailurePercent 15% for this test to decide anything: ${JSON.stringify(byDeployment)}`);
+    assert.ok(share(green) <= share(blue) + 15, `green ${share(green)}% vs blue ${share(blue)}%: ${JSON.stringify(byDeployment)}`);
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.match(r.stdout, new RegExp(`Metrics at 50%: deployment green served ${total(green)} request\\(s\\) \\(200: ${green[200] ?? 0}, 424: ${green[424]}\\), p95 [\\d.]+ ms, p99 [\\d.]+ ms → PASSED: no worse than production: error share ${share(green)}% ≤ production's ${share(blue)}% \\(blue: ${blue[424]} of ${total(blue)} request\\(s\\), the same window\\) \\+ maxFailurePercent 15%`), explain(r));
+    assert.match(r.summaries.join('\n'), /\| 1: 50% \| .* PASSED: no worse than production: error share/);
+    assert.deepEqual(Object.fromEntries(Object.entries(trafficOf('hflaky')).filter(([, v]) => v > 0)), { green: 100 });
   });
 
   test('bad inputs: one line naming the input, before any metrics read', async () => {

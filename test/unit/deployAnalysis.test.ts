@@ -1,12 +1,13 @@
 // The deploy task's rollout analysis (src/tasks/deploy/analysis.ts): how one scoring answer is classified, the
-// back-off between inconclusive attempts, and the rules that decide a step's verdict.
+// back-off between inconclusive attempts, the rules that decide a step's verdict, and the metrics' comparison with
+// production (no worse than production).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../../src/pipeline/errors';
 import type { ScoreResult } from '../../src/azureml/endpoints';
 import {
-  BACKOFF_MAX_MS, MAX_RETRY_AFTER_MS, analysisThresholds, backoffMs, classifyProbe, decideStep, describeAnalysis, latencyProfile, runProbes, stepFailure,
-  type AnalysisThresholds, type ProbeCounts,
+  BACKOFF_MAX_MS, MAX_RETRY_AFTER_MS, MIN_PRODUCTION_REQUESTS, P95_MARGIN_PERCENT, analysisThresholds, backoffMs, classifyProbe, decideMetrics, decideStep,
+  describeAnalysis, latencyProfile, p95Limit, productionEvidence, runProbes, stepFailure, type AnalysisThresholds, type ProbeCounts,
 } from '../../src/tasks/deploy/analysis';
 import { parseExpectedResponse } from '../../src/tasks/modelDeploy';
 
@@ -163,5 +164,72 @@ describe('thresholds from the inputs', () => {
     ] as const) {
       assert.throws(() => analysisThresholds(bad), (e: unknown) => e instanceof InputError && e.input === input, JSON.stringify(bad));
     }
+  });
+});
+
+describe('metrics: no worse than production (decideMetrics with production, productionEvidence, p95Limit)', () => {
+  const t0 = analysisThresholds({ maxFailurePercent: 0 });
+  const prod = (requests: number, errors: number, p95Ms?: number) => productionEvidence([{ deployment: 'blue', requests, errors, ...(p95Ms !== undefined ? { p95Ms } : {}) }], 'the same window');
+
+  test('the constants the README states', () => {
+    assert.equal(MIN_PRODUCTION_REQUESTS, 10);
+    assert.equal(P95_MARGIN_PERCENT, 20);
+  });
+
+  test('error share: production\'s share + maxFailurePercent is the limit', () => {
+    // production itself fails 30 %: a new deployment failing as much passes, even at maxFailurePercent 0
+    const same = decideMetrics({ requests: 20, errors: 6 }, t0, prod(20, 6));
+    assert.equal(same.verdict, 'passed');
+    assert.equal(same.rule, "no worse than production: error share 30% ≤ production's 30% (blue: 6 of 20 request(s), the same window) + maxFailurePercent 0%");
+    // one more failure than production's share allows
+    const worse = decideMetrics({ requests: 20, errors: 7 }, t0, prod(20, 6));
+    assert.equal(worse.verdict, 'failed');
+    assert.equal(worse.rule, "error share 35% (7 of 20 request(s) answered 5xx, 424 or 408) is above production's 30% (blue: 6 of 20 request(s), the same window) + maxFailurePercent 0%");
+    // the margin: 45 % = 30 % + 15 % passes exactly, 46 % fails
+    const t15 = analysisThresholds({ maxFailurePercent: 15 });
+    assert.equal(decideMetrics({ requests: 20, errors: 9 }, t15, prod(20, 6)).verdict, 'passed');
+    assert.equal(decideMetrics({ requests: 50, errors: 23 }, t15, prod(20, 6)).verdict, 'failed');
+    // a clean production with a failing new deployment: failed, and the rule names production's numbers
+    assert.match(decideMetrics({ requests: 17, errors: 5, errorPercent: 29.4 }, t0, prod(15, 0)).rule,
+      /^error share 29\.4% \(5 of 17 request\(s\) answered 5xx, 424 or 408\) is above production's 0% \(blue: 0 of 15 request\(s\), the same window\) \+ maxFailurePercent 0%$/);
+  });
+
+  test('production with too few requests is not compared (and the rule says so); none at all is the old rule', () => {
+    const few = decideMetrics({ requests: 20, errors: 6 }, t0, prod(MIN_PRODUCTION_REQUESTS - 1, 5));
+    assert.equal(few.verdict, 'failed');
+    assert.equal(few.rule, 'error share 30% (6 of 20 request(s) answered 5xx, 424 or 408) is above maxFailurePercent 0%; production (blue) served 9 request(s) in the same window, fewer than 10: not compared');
+    assert.equal(decideMetrics({ requests: 20, errors: 6 }, t0, prod(MIN_PRODUCTION_REQUESTS, 3)).verdict, 'passed', '10 requests are enough');
+    assert.deepEqual(decideMetrics({ requests: 20, errors: 6 }, t0, undefined), decideMetrics({ requests: 20, errors: 6 }, t0));
+    assert.equal(decideMetrics({ requests: 0, errors: 0 }, t0, prod(40, 0)).verdict, 'inconclusive', 'no requests of the new deployment: the metrics do not judge');
+  });
+
+  test('p95: maxP95Ms, raised to production\'s p95 + 20 % when that is higher (never lowered)', () => {
+    assert.deepEqual(p95Limit(500, undefined), { ms: 500, text: 'maxP95Ms 500 ms' });
+    assert.deepEqual(p95Limit(500, 900), { ms: 1080, text: "production's p95 900 ms + 20% = 1080 ms (above maxP95Ms 500 ms)" });
+    assert.deepEqual(p95Limit(500, 300), { ms: 500, text: "maxP95Ms 500 ms (production's p95 300 ms + 20% = 360 ms is lower)" });
+    assert.equal(p95Limit(100, 83.3).ms, 100);
+    assert.equal(p95Limit(100, 87.6).ms, 105.1);
+    const t = analysisThresholds({ maxFailurePercent: 0, maxP95Ms: 500 });
+    // a slow production (900 ms): a new deployment as slow passes, one clearly slower fails
+    const asSlow = decideMetrics({ requests: 20, errors: 0, p95Ms: 950 }, t, prod(20, 0, 900));
+    assert.equal(asSlow.verdict, 'passed');
+    assert.equal(asSlow.rule, "no worse than production: error share 0% ≤ production's 0% (blue: 0 of 20 request(s), the same window) + maxFailurePercent 0%, p95 950 ms ≤ production's p95 900 ms + 20% = 1080 ms (above maxP95Ms 500 ms)");
+    const slower = decideMetrics({ requests: 20, errors: 0, p95Ms: 1100 }, t, prod(20, 0, 900));
+    assert.equal(slower.verdict, 'failed');
+    assert.equal(slower.rule, "p95 latency 1100 ms (worst minute) is above production's p95 900 ms + 20% = 1080 ms (above maxP95Ms 500 ms)");
+    // a fast production does not tighten maxP95Ms
+    assert.equal(decideMetrics({ requests: 20, errors: 0, p95Ms: 480 }, t, prod(20, 0, 100)).verdict, 'passed');
+    assert.equal(decideMetrics({ requests: 20, errors: 0, p95Ms: 520 }, t, prod(20, 0, 100)).verdict, 'failed');
+    // without maxP95Ms there is no latency rule, as before
+    assert.equal(decideMetrics({ requests: 20, errors: 0, p95Ms: 5000 }, t0, prod(20, 0, 100)).verdict, 'passed');
+  });
+
+  test('several serving deployments are one production: counts summed, percentiles at their worst', () => {
+    const p = productionEvidence([
+      { deployment: 'blue', requests: 30, errors: 3, p95Ms: 40, p99Ms: 90 },
+      { deployment: 'green', requests: 10, errors: 0, p95Ms: 70 },
+    ], 'the same window');
+    assert.deepEqual(p, { deployments: ['blue', 'green'], window: 'the same window', requests: 40, errors: 3, errorPercent: 7.5, p95Ms: 70, p99Ms: 90 });
+    assert.deepEqual(productionEvidence([{ deployment: 'blue', requests: 0, errors: 0 }], 'the same window'), { deployments: ['blue'], window: 'the same window', requests: 0, errors: 0 });
   });
 });

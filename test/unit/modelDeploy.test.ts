@@ -308,24 +308,60 @@ describe('rollout with fakes', () => {
     assert.ok(r.steps.every((s) => s.health?.errors === 0));
   });
 
-  test('managed endpoint: each step reads the deployment\'s metrics and fails on them; a failed read only warns', async () => {
+  test('managed endpoint: each step reads the deployment\'s metrics and production\'s in the same window, and fails on them; a failed read only warns', async () => {
     const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
     const reads: string[] = [];
+    const windows: Array<{ since: Date; until?: Date }> = [];
     const h = (requests: number, errors: number) => ({ requests, byStatus: { 200: requests - errors, ...(errors ? { 424: errors } : {}) }, byClass: {}, errors, errorPercent: requests ? Math.round((errors / requests) * 1000) / 10 : undefined,
       p95Ms: 12, p99Ms: 20, activeMinutes: 1, windowStart: new Date(), windowEnd: new Date(), reads: 2 });
-    // step 10 %: clean; step 50 %: 3 of 20 failed
-    (az as DeployOps).metrics = async (ep, dep) => { reads.push(`${ep}/${dep}`); return reads.length === 1 ? h(5, 0) : h(20, 3); };
+    // new deployment, step 10 %: clean; step 50 %: 3 of 20 failed; production (churn-v1) clean: 20 requests per step
+    (az as DeployOps).metrics = async (ep, dep, w) => {
+      reads.push(`${ep}/${dep}`); windows.push(w);
+      return dep === 'churn-v1' ? h(20, 0) : reads.length === 1 ? h(5, 0) : h(20, 3);
+    };
     await assert.rejects(deployModel(base({ trafficSteps: '10,50,100' }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd }),
-      /Error: Metrics at 50%: error share 15% \(3 of 20 request\(s\) answered 5xx, 424 or 408\) is above maxFailurePercent 0%; traffic restored to churn-v1 100%/);
-    assert.deepEqual(reads, ['ep1/churn-v2', 'ep1/churn-v2']);
-    assert.ok(l.lines.some((x) => /^Metrics at 10%: deployment churn-v2 served 5 request\(s\) \(200: 5\), p95 12 ms, p99 20 ms → PASSED/.test(x)), l.lines.join('\n'));
+      /Error: Metrics at 50%: error share 15% \(3 of 20 request\(s\) answered 5xx, 424 or 408\) is above production's 0% \(churn-v1: 0 of 20 request\(s\), the same window\) \+ maxFailurePercent 0%; traffic restored to churn-v1 100%/);
+    assert.deepEqual(reads, ['ep1/churn-v2', 'ep1/churn-v1', 'ep1/churn-v2', 'ep1/churn-v1']);
+    for (const i of [0, 2]) {
+      assert.ok(windows[i]!.until instanceof Date && windows[i]!.since <= windows[i]!.until!, 'a closed window');
+      assert.deepEqual(windows[i + 1], windows[i], 'production is read for the same window');
+    }
+    assert.ok(windows[2]!.since >= windows[0]!.until!, 'each step its own window');
+    assert.ok(l.lines.includes('Metrics at 10%: production (churn-v1) served 20 request(s) (200: 20), p95 12 ms, p99 20 ms in the same window'), l.lines.join('\n'));
+    assert.ok(l.lines.some((x) => /^Metrics at 10%: deployment churn-v2 served 5 request\(s\) \(200: 5\), p95 12 ms, p99 20 ms → PASSED: no worse than production: error share 0% ≤ production's 0%/.test(x)), l.lines.join('\n'));
     assert.deepEqual(Object.fromEntries(Object.entries(az.endpoints.get('ep1')!.traffic).filter(([, v]) => v > 0)), { 'churn-v1': 100 }, 'rolled back');
-    // a 403 on the metrics: warned, the rollout goes on
+    // a 403 on the metrics: warned, the rollout goes on (production is not read when the deployment's own read failed)
     const az2 = new FakeAzure(); await withLive(az2); const l2 = log();
-    (az2 as DeployOps).metrics = async () => { throw new Error("The service connection's identity lacks permission (Azure Monitor metric RequestsPerMinute): AuthorizationFailed"); };
+    let reads2 = 0;
+    (az2 as DeployOps).metrics = async () => { reads2++; throw new Error("The service connection's identity lacks permission (Azure Monitor metric RequestsPerMinute): AuthorizationFailed"); };
     const r = await deployModel(base({ trafficSteps: '50,100' }), { ops: az2, log: l2.log, progress: () => undefined, context: {}, cwd });
     assert.deepEqual(r.trafficAfter, { 'churn-v1': 0, 'churn-v2': 100 });
+    assert.equal(reads2, 2);
     assert.equal(l2.lines.filter((x) => /^WARN Metrics at (50|100)%: could not read the deployment's Azure Monitor metrics \(.*AuthorizationFailed\); the step is judged by its probes$/.test(x)).length, 2);
+  });
+
+  test('no worse than production: an erroring production does not fail a new deployment that errs as much; at 100 % the last step\'s production window stands in', async () => {
+    const az = new FakeAzure(); const { cwd } = world(); await withLive(az); const l = log();
+    const h = (requests: number, errors: number) => ({ requests, byStatus: { 200: requests - errors, ...(errors ? { 424: errors } : {}) }, byClass: {}, errors, errorPercent: requests ? Math.round((errors / requests) * 1000) / 10 : undefined,
+      p95Ms: 12, p99Ms: 20, activeMinutes: 1, windowStart: new Date(), windowEnd: new Date(), reads: 2 });
+    let step = 0;
+    // 50 %: both fail 3 of 20; 100 %: the new one fails 6 of 40, production served only 2 requests in that window
+    (az as DeployOps).metrics = async (_ep, dep) => {
+      if (dep === 'churn-v2') step++;
+      return step === 1 ? h(20, 3) : dep === 'churn-v2' ? h(40, 6) : h(2, 0);
+    };
+    const r = await deployModel(base({ trafficSteps: '50,100' }), { ops: az, log: l.log, progress: () => undefined, context: {}, cwd });
+    assert.deepEqual(r.trafficAfter, { 'churn-v1': 0, 'churn-v2': 100 });
+    assert.equal(r.steps[0]!.metrics?.verdict, 'passed');
+    assert.equal(r.steps[0]!.metrics?.rule, "no worse than production: error share 15% ≤ production's 15% (churn-v1: 3 of 20 request(s), the same window) + maxFailurePercent 0%");
+    assert.equal(r.steps[1]!.metrics?.rule, "no worse than production: error share 15% ≤ production's 15% (churn-v1: 3 of 20 request(s), the 50% step's window) + maxFailurePercent 0%");
+    assert.deepEqual(r.steps[1]!.metrics?.production, { deployments: ['churn-v1'], window: "the 50% step's window", requests: 20, errors: 3, errorPercent: 15, p95Ms: 12, p99Ms: 20 });
+    assert.match(deploySummary(r), /\| 2: 100% \| .* metrics \(40 request\(s\), 6 error\(s\)\) PASSED: no worse than production: error share 15% ≤ production's 15% \(churn-v1: 3 of 20 request\(s\), the 50% step's window\)/);
+    // without production (no other deployment served) the thresholds apply as set: the same 15 % fails
+    const az2 = new FakeAzure();
+    (az2 as DeployOps).metrics = async () => h(20, 3);
+    await assert.rejects(deployModel(base({ trafficSteps: '50,100' }), { ops: az2, log: log().log, progress: () => undefined, context: {}, cwd }),
+      /Metrics at 100%: error share 15% \(3 of 20 request\(s\) answered 5xx, 424 or 408\) is above maxFailurePercent 0%;/);
   });
 
   test('smoke-test failure: no traffic change at all, logs printed', async () => {

@@ -290,18 +290,66 @@ export function stepFailure(what: string, a: ProbeAnalysis): string | undefined 
 export interface MetricsEvidence { requests: number; errors: number; errorPercent?: number; p95Ms?: number; p99Ms?: number }
 
 /**
- * The verdict of a step from the deployment's own metrics, on the probes' thresholds: error share (5xx, 424, 408) over
- * maxFailurePercent → failed; p95 (worst minute) over maxP95Ms → failed; no requests in the window → inconclusive
- * (the metrics say nothing; the probes' verdict stands); else passed.
+ * Production's metrics for a step: the deployments that served traffic before the rollout, summed (requests, errors)
+ * and at their worst (p95/p99), over a window.
  */
-export function decideMetrics(m: MetricsEvidence, t: AnalysisThresholds): { verdict: Verdict; rule: string } {
+export interface ProductionEvidence extends MetricsEvidence {
+  deployments: string[];
+  /** the window read: 'the same window', or an earlier step's (production serves nothing once the new one has 100 %) */
+  window: string;
+}
+
+/** Production is compared with only when it served at least this many requests in its window (fewer say too little). */
+export const MIN_PRODUCTION_REQUESTS = 10;
+/** The worst-minute p95 of the new deployment may be this much (%) above production's. */
+export const P95_MARGIN_PERCENT = 20;
+
+/** Several serving deployments as one production: requests and errors summed, latency percentiles at their worst. */
+export function productionEvidence(parts: ReadonlyArray<MetricsEvidence & { deployment: string }>, window: string): ProductionEvidence {
+  const requests = parts.reduce((a, p) => a + p.requests, 0);
+  const errors = parts.reduce((a, p) => a + p.errors, 0);
+  const worst = (k: 'p95Ms' | 'p99Ms') => { const v = parts.map((p) => p[k]).filter((x): x is number => x !== undefined); return v.length ? Math.max(...v) : undefined; };
+  const p95Ms = worst('p95Ms'), p99Ms = worst('p99Ms');
+  return {
+    deployments: parts.map((p) => p.deployment), window, requests, errors,
+    ...(requests ? { errorPercent: Math.round((1000 * errors) / requests) / 10 } : {}), ...(p95Ms !== undefined ? { p95Ms } : {}), ...(p99Ms !== undefined ? { p99Ms } : {}),
+  };
+}
+
+/**
+ * The verdict of a step from the deployment's own metrics. Its limits: the share of its requests answered 5xx, 424 or
+ * 408 at most maxFailurePercent, the worst minute's p95 at most maxP95Ms (when set). No worse than production: when
+ * the deployments that served before the rollout answered at least MIN_PRODUCTION_REQUESTS requests in the window,
+ * the error limit is production's share + maxFailurePercent, and the p95 limit the larger of maxP95Ms and production's
+ * p95 + P95_MARGIN_PERCENT % — a production that itself errs or is slow cannot fail a new deployment that does as well,
+ * and a new one clearly worse than production fails; the comparison only ever raises a limit. No requests of the new
+ * deployment in the window → inconclusive (the metrics say nothing; the probes' verdict stands).
+ */
+export function decideMetrics(m: MetricsEvidence, t: AnalysisThresholds, production?: ProductionEvidence): { verdict: Verdict; rule: string } {
   if (!m.requests) return { verdict: 'inconclusive', rule: 'no requests of the deployment in the window yet (Azure Monitor publishes with a delay): the metrics do not judge this step' };
+  const base = production && production.requests >= MIN_PRODUCTION_REQUESTS ? production : undefined;
+  const note = production && !base ? `; production (${production.deployments.join(', ')}) served ${production.requests} request(s) in ${production.window}, fewer than ${MIN_PRODUCTION_REQUESTS}: not compared` : '';
   const rate = m.errorPercent ?? (100 * m.errors) / m.requests;
-  if (rate > t.maxFailurePercent) {
-    return { verdict: 'failed', rule: `error share ${pct(rate)} (${m.errors} of ${m.requests} request(s) answered 5xx, 424 or 408) is above maxFailurePercent ${t.maxFailurePercent}%` };
+  const baseRate = base ? base.errorPercent ?? (100 * base.errors) / base.requests : 0;
+  const errorLimit = base
+    ? `production's ${pct(baseRate)} (${base.deployments.join(', ')}: ${base.errors} of ${base.requests} request(s), ${base.window}) + maxFailurePercent ${t.maxFailurePercent}%`
+    : `maxFailurePercent ${t.maxFailurePercent}%`;
+  if (rate > baseRate + t.maxFailurePercent + 1e-9) {
+    return { verdict: 'failed', rule: `error share ${pct(rate)} (${m.errors} of ${m.requests} request(s) answered 5xx, 424 or 408) is above ${errorLimit}${note}` };
   }
-  if (t.maxP95Ms !== undefined && m.p95Ms !== undefined && m.p95Ms > t.maxP95Ms) {
-    return { verdict: 'failed', rule: `p95 latency ${m.p95Ms} ms (worst minute) is above maxP95Ms ${t.maxP95Ms} ms` };
+  let latency = '';
+  if (t.maxP95Ms !== undefined) {
+    const l = p95Limit(t.maxP95Ms, base?.p95Ms);
+    if (m.p95Ms !== undefined && m.p95Ms > l.ms) return { verdict: 'failed', rule: `p95 latency ${m.p95Ms} ms (worst minute) is above ${l.text}${note}` };
+    latency = `, p95 ${m.p95Ms ?? 'n/a'} ms ≤ ${l.text}`;
   }
-  return { verdict: 'passed', rule: `error share ${pct(rate)} ≤ maxFailurePercent ${t.maxFailurePercent}%${t.maxP95Ms !== undefined ? `, p95 ${m.p95Ms ?? 'n/a'} ms ≤ maxP95Ms ${t.maxP95Ms} ms` : ''}` };
+  return { verdict: 'passed', rule: `${base ? 'no worse than production: ' : ''}error share ${pct(rate)} ≤ ${errorLimit}${latency}${note}` };
+}
+
+/** The p95 limit of a step: maxP95Ms, raised to production's p95 + P95_MARGIN_PERCENT % when that is higher. */
+export function p95Limit(maxP95Ms: number, productionP95Ms: number | undefined): { ms: number; text: string } {
+  if (productionP95Ms === undefined) return { ms: maxP95Ms, text: `maxP95Ms ${maxP95Ms} ms` };
+  const relative = Math.round(productionP95Ms * (100 + P95_MARGIN_PERCENT) / 10) / 10;
+  const prod = `production's p95 ${productionP95Ms} ms + ${P95_MARGIN_PERCENT}% = ${relative} ms`;
+  return relative > maxP95Ms ? { ms: relative, text: `${prod} (above maxP95Ms ${maxP95Ms} ms)` } : { ms: maxP95Ms, text: `maxP95Ms ${maxP95Ms} ms (${prod} is lower)` };
 }
