@@ -1,7 +1,7 @@
 // AzureMLEndpointHealth@1: judge a managed online endpoint (or one of its deployments) by its own Azure Monitor metrics
 // over the last `windowMinutes`: requests by status code, the error share, p95/p99 latency. Passes or fails with
 // the evidence in the log, the summary and output variables; changes nothing in Azure. Meant as the gate before a
-// production stage (classic release) or a deployment job (YAML): see the README section "A health gate for releases".
+// production stage (classic release) or a deployment job (YAML): see the README section "Gating a release on endpoint health".
 //
 // Verdict rules (first that applies):
 //  1. fewer than `minRequests` requests in the window → inconclusive, and the task FAILS: "could not measure" is not

@@ -8,6 +8,9 @@ import { createAzureMLContext, workspaceRef } from '../azureml';
 import { lroProgressLine } from '../azureml/poll';
 import { createReleaseGovernance, parseModelId } from '../devops/governance';
 import { buildModelCard, readEvaluationFile } from './modelCard';
+import { getMetricAlert, putMetricAlert } from '../azureml/alerts';
+import { endpointResourceId } from '../azureml/metrics';
+import { ALERT_RULE_CHOICES, alertRulesSummary, applyAlertRules, checkAlertInputs } from './deploy/alerts';
 import { RolloutFailed, azureDeployOps, deployModel, deploySummary, modelFromRelease, parseExpectedResponse, parseTrafficSteps, type DeployInputs } from './modelDeploy';
 
 runTask(async (signal) => {
@@ -64,6 +67,14 @@ runTask(async (signal) => {
     reportDir: getVariable('Agent.TempDirectory'),
   };
   const evaluationFile = getPath('evaluationFile', { kind: 'file' });
+  const alertInputs = checkAlertInputs({
+    alertRules: getEnum('alertRules', ALERT_RULE_CHOICES, 'none'),
+    alertMaxErrorsPerMinute: getNumber('alertMaxErrorsPerMinute', { default: 0, min: 0 })!,
+    alertMaxP95Ms: getInt('alertMaxP95Ms', { min: 1 }),
+    alertWindowMinutes: getInt('alertWindowMinutes', { default: 5 })!,
+    alertSeverity: getInt('alertSeverity', { default: 2 })!,
+    alertActionGroup: getString('alertActionGroup'),
+  }, { maxP95Ms: inputs.maxP95Ms, endpointType: inputs.endpointFile ? undefined : inputs.endpointType });
   parseTrafficSteps(inputs.trafficSteps);
   parseExpectedResponse(inputs.expectedResponse);
   if (alias && model) warning(`Input 'modelArtifactAlias' is ignored: the model input is set (${model}).`);
@@ -84,6 +95,15 @@ runTask(async (signal) => {
     throw e;
   });
 
+  // after a successful rollout (or an unchanged rerun): the endpoint's Azure Monitor alert rules (deploy/alerts.ts)
+  if (alertInputs && result.endpointKind === 'Kubernetes') warning(`No alert rules: endpoint ${result.endpointName} is a Kubernetes (AKS/Arc) endpoint, which publishes no Azure Monitor request metrics.`);
+  else if (alertInputs) {
+    section(`Azure Monitor alert rules on endpoint ${result.endpointName}`);
+    const rules = await applyAlertRules(alertInputs, { id: endpointResourceId(ctx, result.endpointName), name: result.endpointName },
+      { get: (n) => getMetricAlert(ctx, n), put: (n, b) => putMetricAlert(ctx, n, b) }, { info }, signal);
+    setOutput('alertRuleIds', rules.map((r) => r.id).filter(Boolean).join(','));
+    uploadSummary('Azure Monitor alert rules', alertRulesSummary(rules));
+  }
   setOutput('endpointName', result.endpointName);
   setOutput('deploymentName', result.deploymentName);
   if (result.scoringUri) setOutput('scoringUri', result.scoringUri);

@@ -67,7 +67,7 @@ export interface ServedRecord {
   latencyMs: number;
 }
 
-type Dim = 'deployment' | 'statusCode' | 'statusCodeClass' | 'modelStatusCode';
+export type Dim = 'deployment' | 'statusCode' | 'statusCodeClass' | 'modelStatusCode';
 interface MetricDef { localized: string; description: string; unit: 'Count' | 'MilliSeconds' | 'BytesPerSecond' | 'CountPerSecond'; dims: Dim[]; sample?: (rs: ServedRecord[]) => number }
 
 const pct = (p: number) => (rs: ServedRecord[]) => nearestRank(rs.map((r) => r.latencyMs), p);
@@ -91,7 +91,7 @@ function nearestRank(values: number[], p: number): number {
 const AGGREGATIONS = ['average', 'minimum', 'maximum', 'total', 'count'] as const;
 type Aggregation = (typeof AGGREGATIONS)[number];
 
-function dimValue(r: ServedRecord, d: Dim): string | undefined {
+export function dimValue(r: ServedRecord, d: Dim): string | undefined {
   switch (d) {
     case 'deployment': return r.deployment;
     case 'statusCode': return String(r.status);

@@ -47,6 +47,8 @@ const SPEC_FILES: Array<{ doc: string; file: string; operations: boolean }> = [
   { doc: 'mfe', file: '2022-10-01/mfe.json', operations: true },
   { doc: 'machineLearningServices', file: '2022-10-01/machineLearningServices.json', operations: true },
   { doc: 'registries', file: '2025-12-01/registries.json', operations: true },
+  // Azure Monitor metric alert rules (Microsoft.Insights/metricAlerts, api-version 2018-03-01): test/emulator/alerts.ts
+  { doc: 'metricAlert', file: 'specification/monitor/resource-manager/Microsoft.Insights/stable/2018-03-01/metricAlert_API.json', operations: true },
   { doc: 'types', file: 'common-types/v3/types.json', operations: false },
   { doc: 'managedidentity', file: 'common-types/v3/managedidentity.json', operations: false },
 ];
@@ -314,7 +316,10 @@ class Converter {
         else out.enum = s['x-nullable'] ? [...s.enum, null] : s.enum;
       }
       if (s.items) out.items = this.convert(doc, s.items);
-      if (s.additionalProperties && typeof s.additionalProperties === 'object') {
+      // A polymorphic base's `additionalProperties` schema (metricAlert_API.json MetricAlertCriteria, MultiMetricCriteria:
+      // `{type: object}`) stands for its subtypes' extra members in AutoRest; under JSON Schema `allOf` it would hold
+      // every subtype property to it (`threshold: must be object`), so it is not carried over for a discriminated base.
+      if (s.additionalProperties && typeof s.additionalProperties === 'object' && !s.discriminator) {
         out.additionalProperties = this.convert(doc, s.additionalProperties);
       }
       if (s.properties) {

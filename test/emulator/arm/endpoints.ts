@@ -35,7 +35,8 @@ import { requireWorkspace, systemData, page } from '../armkit';
 import { ScoringHosts } from '../scoring';
 import { FrontDoor } from '../frontdoor';
 import { assetById } from './assets';
-import { answerMetrics } from '../monitor';
+import { answerMetrics, type MetricsSource } from '../monitor';
+import { registerMetricAlerts } from '../alerts';
 import { defaultOutputUri, JOBS_KIND } from '../jobrunner';
 
 export const KIND_ENDPOINTS = 'onlineEndpoints';
@@ -888,14 +889,23 @@ export class OnlineEndpoints {
     router.add('GET', `${D}/:dep/skus`, (r) => this.skusHandler(r));
     // Azure Monitor metrics of an endpoint, from what the front door served (monitor.ts)
     router.add('GET', `${E}/:ep/providers/Microsoft.Insights/metrics`, (r) => this.metricsHandler(r));
+    // Azure Monitor metric alert rules on endpoints and the Alerts Management API, from the same record (alerts.ts)
+    registerMetricAlerts(router, this.ctx, { endpoint: (id) => this.metricsSource(id) });
+  }
+
+  /** what the endpoint's Azure Monitor metrics are made of (undefined: no such endpoint) */
+  metricsSource(id: string): MetricsSource | undefined {
+    const ep = this.endpointRecord(id);
+    if (!ep) return undefined;
+    const kubernetes = !!ep.resource.properties.compute
+      || this.deploymentsOf(ep.resource.id).some((d) => d.resource.properties.endpointComputeType === 'Kubernetes');
+    return { location: String(ep.resource.location ?? this.ctx.ids.location), kubernetes, served: this.frontDoor.served };
   }
 
   private metricsHandler(req: Req): Res {
-    const ep = this.endpointRecord(endpointId(req.params));
-    if (!ep) return this.endpointNotFound(req);
-    const kubernetes = !!ep.resource.properties.compute
-      || this.deploymentsOf(ep.resource.id).some((d) => d.resource.properties.endpointComputeType === 'Kubernetes');
-    return answerMetrics(req, String(ep.resource.id), { location: String(ep.resource.location ?? this.ctx.ids.location), kubernetes, served: this.frontDoor.served });
+    const src = this.metricsSource(endpointId(req.params));
+    if (!src) return this.endpointNotFound(req);
+    return answerMetrics(req, String(this.endpointRecord(endpointId(req.params))!.resource.id), src);
   }
 }
 
