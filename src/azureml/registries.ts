@@ -6,7 +6,7 @@
 // takes the AzureMLContext whose credential reaches the registry (`ctx.ws` only supplies the ARM host); the registry's
 // own subscription and resource group travel in RegistryRef.
 import { InputError, UserError } from '../pipeline';
-import type { AzureMLContext } from './context';
+import { getWorkspace, type AzureMLContext } from './context';
 import { armSend, listAll } from './arm';
 import { AzureError, armFailure, oneLine, parseArmError } from './errors';
 import { parseRetryAfter, waitForLro, type LroWaitOptions } from './poll';
@@ -220,4 +220,57 @@ export async function updateRegistryModelVersion(ctx: AzureMLContext, reg: Regis
   if (res.status < 200 || res.status >= 300) { const e = parseArmError(res.body); throw armFailure(res.status, e.code, e.message, what); }
   if (res.headers['azure-asyncoperation']) await waitForAccepted(ctx, { headers: { 'azure-asyncoperation': res.headers['azure-asyncoperation'] } }, what, o);
   return (await getRegistryModelVersion(ctx, reg, name, current.name)) ?? res.body;
+}
+
+/**
+ * Registry discovery (data plane): GET {region api host}/registrymanagement/v1.0/registries/{name}/discovery → the
+ * registry's subscription, resource group and regions from its name alone, whatever subscription it is in. The
+ * region api host is the workspace's discoveryUrl origin (…/discovery). Shape from Microsoft's SDK recordings
+ * (azure-sdk-assets rec/model/e2etests/test_model.pyTestModeltest_promote_model.json, 2024-04). undefined on 404.
+ */
+export async function discoverRegistry(ctx: AzureMLContext, name: string, apiBase: string): Promise<RegistryInfo | undefined> {
+  const url = `${apiBase.replace(/\/+$/, '')}/registrymanagement/v1.0/registries/${encodeURIComponent(name)}/discovery`;
+  const res = await armSend<any>(ctx, 'GET', url, undefined, { apiVersion: 'v1.0' });
+  if (res.status === 404) return undefined;
+  if (res.status === 403) throw noPermission(name, 'Microsoft.MachineLearningServices/registries/read', res.body);
+  if (res.status < 200 || res.status >= 300) { const e = parseArmError(res.body); throw armFailure(res.status, e.code, e.message, `registry '${name}'`); }
+  const b = res.body ?? {};
+  const sub = String(b.subscriptionId ?? ''), rg = String(b.resourceGroup ?? ''), reg = String(b.registryName ?? name);
+  const regions = ((b.regions ?? []) as string[]).map(regionKey).filter(Boolean);
+  return { id: registryPath({ subscriptionId: sub, resourceGroup: rg, name: reg }), subscriptionId: sub, resourceGroup: rg, name: reg, location: regionKey(b.primaryRegion), regions: regions.length ? regions : [regionKey(b.primaryRegion)] };
+}
+
+/**
+ * Before a workspace uses `azureml://registries/<r>/models/<m>/versions/<v>` (deploy): the registry exists, the
+ * workspace's region is one of its regions, the version exists. One InputError naming `input` for each, nothing written.
+ * The registry is found by discovery (any subscription) when the workspace reports its discoveryUrl, else among the
+ * connection subscription's registries.
+ */
+export async function checkRegistryModelForWorkspace(ctx: AzureMLContext, uri: string, workspace: { name: string; location?: string; discoveryUrl?: string }, input: string): Promise<{ registry: RegistryInfo; version: RegistryModelVersion }> {
+  const ref = parseRegistryModelUri(uri);
+  if (!ref || !ref.version) throw new InputError(input, `'${uri}' is not a registry model version (azureml://registries/<registry>/models/<name>/versions/<version>)`);
+  let reg: RegistryInfo | undefined;
+  let apiBase: string | undefined;
+  try { apiBase = workspace.discoveryUrl ? new URL(workspace.discoveryUrl).origin : undefined; } catch { apiBase = undefined; }
+  if (apiBase) {
+    reg = await discoverRegistry(ctx, ref.registry, apiBase);
+    if (!reg) throw new InputError(input, `registry '${ref.registry}' was not found`);
+  } else {
+    reg = await findRegistry(ctx, { subscriptionId: ctx.ws.subscriptionId, name: ref.registry }, input);
+  }
+  assertRegionSupported(workspace, reg, input);
+  const v = await getRegistryModelVersion(ctx, reg, ref.name, ref.version);
+  if (!v) throw new InputError(input, `model '${ref.name}' version ${ref.version} was not found in registry '${reg.name}'`);
+  return { registry: reg, version: v };
+}
+
+/**
+ * The deploy task's hook: when `model` names a registry version, read the workspace and check the registry, region and
+ * version before anything is written (checkRegistryModelForWorkspace). Other model references: nothing to do.
+ */
+export async function preflightRegistryModel(ctx: AzureMLContext, model: string | undefined, input: string, log: (m: string) => void): Promise<void> {
+  if (!model || !/^azureml:\/\/registries\//i.test(model.trim())) return;
+  const w = await getWorkspace(ctx);
+  const { registry } = await checkRegistryModelForWorkspace(ctx, model.trim(), { name: ctx.ws.workspace, location: w.location, discoveryUrl: w.discoveryUrl }, input);
+  log(`Model ${model.trim()}: registry '${registry.name}' (subscription ${registry.subscriptionId}, regions ${registry.regions.join(', ')}) serves workspace region ${regionKey(w.location)}`);
 }

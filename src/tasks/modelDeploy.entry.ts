@@ -8,6 +8,7 @@ import { createAzureMLContext, workspaceRef } from '../azureml';
 import { lroProgressLine } from '../azureml/poll';
 import { createReleaseGovernance, parseModelId } from '../devops/governance';
 import { buildModelCard, readEvaluationFile } from './modelCard';
+import { preflightRegistryModel } from '../azureml/registries';
 import { RolloutFailed, azureDeployOps, deployModel, deploySummary, modelFromRelease, parseExpectedResponse, parseTrafficSteps, type DeployInputs } from './modelDeploy';
 
 runTask(async (signal) => {
@@ -71,6 +72,7 @@ runTask(async (signal) => {
 
   const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  await preflightRegistryModel(ctx, model, 'model', info); // azureml://registries/…: registry, region, version checked before any write
   const context = getPipelineContext();
   // in a classic release: approvals → deployment tags, model version tagged deployed.<stage>, release name gets the model version
   const governance = createReleaseGovernance({ context, environmentId: getVariable('Release.EnvironmentId'), azureml: ctx, log: { info, warning }, updateReleaseName, signal });

@@ -197,6 +197,28 @@ export function register(router: Router, ctx: EmulatorContext): void {
     }
   };
 
+  // ---- registry discovery (data plane, on the region's api host: the workspace discoveryUrl's host, here the ARM host).
+  // Shape as recorded: rec/model/e2etests/test_model.pyTestModeltest_promote_model.json (2024-04, no query) and
+  // …test_create_get_download_model_registry.json (2024-05, `?api-version=v1.0`): GET
+  // https://eastus.api.azureml.ms/registrymanagement/v1.0/registries/testFeed/discovery → 200 {registryId, registryName,
+  // tenantId, primaryRegion, regions[], subscriptionId, resourceGroup, workspaceName: null,
+  // primaryRegionResourceProviderUri, registryFqdns: {<region>: {uri}}, intellectualPropertyPublisher: null}.
+  // ASSUMPTIONS: an unknown registry → 404 (not recorded); the recordings show no Authorization header (the recorder may
+  // have dropped it): the box takes the caller's ARM token like every other route of this host.
+  router.add('GET', '/registrymanagement/v1.0/registries/:reg/discovery', (req) => {
+    const r = registryByName(ctx, req.params.reg);
+    if (!r) fail(404, 'NotFound', `Registry ${req.params.reg} was not found.`);
+    const base = ctx.armUrl.replace(/\/$/, '');
+    return {
+      status: 200,
+      body: {
+        registryId: r.principalId, registryName: r.name, tenantId: ctx.ids.tenantId, primaryRegion: r.location, regions: r.regions,
+        subscriptionId: r.subscriptionId, resourceGroup: r.resourceGroup, workspaceName: null, primaryRegionResourceProviderUri: `${base}/`,
+        registryFqdns: Object.fromEntries(r.regions.map((g) => [g, { uri: base }])), intellectualPropertyPublisher: null,
+      },
+    };
+  });
+
   // ---- the registry resource
   router.add('GET', REG, (req) => ({ status: 200, body: registryBody(ctx, requireRegistry(req)) }));
   router.add('GET', `/subscriptions/:sub/resourceGroups/:rg/providers/${RP}/registries`, (req) => {

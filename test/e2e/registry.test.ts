@@ -1,6 +1,9 @@
-// AzureMLModelPromote@1 end to end: the bundled task against Azure-in-a-box's registries (test/emulator/arm/registries.ts):
-// publish server-side with lineage, a rerun that writes nothing, and one clear line (nothing written) for a registry in a
-// region the workspace is not in, a registry that does not exist, a missing model version and no permission on the registry.
+// The registry flow end to end, bundled tasks against Azure-in-a-box's registries (test/emulator/arm/registries.ts):
+// AzureMLModelPromote@1 publishes server-side with lineage, a rerun writes nothing, and one clear line (nothing written)
+// for a registry in a region the workspace is not in, a registry that does not exist, a missing model version and no
+// permission on the registry; AzureMLModelDeploy@1 deploys the registry version into a production workspace in another
+// subscription and resource group (the scoring host serves the files copied into the registry), and refuses a workspace
+// outside the registry's regions or a version the registry lacks before writing anything.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +13,8 @@ import { startAzureInABox, type AzureInABox } from '../emulator';
 import { addRegistry } from '../emulator/arm/registries';
 import { REPO_ROOT, connectionEnv, runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
 import { arm, seedModelVersion, wsArmPath } from '../helpers/modelSeed';
+import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
+import { addWorkspace } from '../emulator/arm/registries';
 
 const TASK = 'AzureMLModelPromote';
 let box: AzureInABox;
@@ -21,16 +26,19 @@ before(async () => {
   await addRegistry(box.ctx, { name: 'mlreg-west', location: 'westus' });
   await addRegistry(box.ctx, { name: 'mlreg-locked', location: 'eastus', deny: [box.clientId] });
   await addRegistry(box.ctx, { name: 'mlreg-prod', location: 'eastus', subscriptionId: otherSub, resourceGroup: 'rg-registry' });
-  await seedModelVersion(box, 'churn', '3', { MLmodel: 'flavors: {}', 'model.pkl': 'pickled' }, { tags: { 'azdo.buildId': '4242', 'eval.auc': '0.91' } });
+  addWorkspace(box.ctx, { name: 'mlw-prod', location: 'eastus', subscriptionId: otherSub, resourceGroup: 'rg-prod' });
+  addWorkspace(box.ctx, { name: 'mlw-europe', location: 'westeurope', subscriptionId: otherSub, resourceGroup: 'rg-prod' });
+  await seedModelVersion(box, 'fraud', '3', { MLmodel: 'flavors: {}', 'model.pkl': 'pickled' }, { tags: { 'azdo.buildId': '4242', 'eval.auc': '0.91' } });
   // the training job's link: jobName on the workspace version (PUT again with the same URI adds nothing else)
-  const v = await arm(box, 'GET', wsArmPath(box, '/models/churn/versions/3'));
-  box.store.put('modelVersions', v.id, { ...box.store.get<any>('modelVersions', v.id), properties: { ...v.properties, jobName: 'train-churn-7' } });
+  const v = await arm(box, 'GET', wsArmPath(box, '/models/fraud/versions/3'));
+  box.store.put('modelVersions', v.id, { ...box.store.get<any>('modelVersions', v.id), properties: { ...v.properties, jobName: 'train-fraud-7' } });
 });
 after(async () => { await box?.stop(); });
 
-async function run(inputs: Record<string, string>, opts: Partial<RunOptions> = {}): Promise<TaskRunWithLeaks & { writes: string[] }> {
+async function run(inputs: Record<string, string>, opts: Partial<RunOptions> & { task?: string } = {}): Promise<TaskRunWithLeaks & { writes: string[] }> {
   const from = box.requests.length;
-  const r = await runBundledTask(TASK, { box, scheme: 'secret', timeoutMs: 60_000, ...opts, inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, ...inputs } });
+  const { task = TASK, ...o } = opts;
+  const r = await runBundledTask(task, { box, scheme: 'secret', timeoutMs: 60_000, ...o, inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, ...inputs } });
   const writes = box.requests.slice(from).filter((q) => q.host === 'arm' && q.method !== 'GET').map((q) => `${q.method} ${q.url}`);
   return Object.assign(r, { writes });
 }
@@ -58,25 +66,25 @@ test('registry GET has the shape of the recorded answer (test_registry_operation
 
 describe('AzureMLModelPromote@1', () => {
   test('publishes server-side with lineage; a rerun writes nothing', async () => {
-    const r = await run({ modelName: 'churn', modelVersion: 'latest', registry: 'mlreg-shared' });
+    const r = await run({ modelName: 'fraud', modelVersion: 'latest', registry: 'mlreg-shared' });
     assert.equal(r.result, 'Succeeded', explain(r));
-    assert.equal(r.outputs.registryModelUri, 'azureml://registries/mlreg-shared/models/churn/versions/3');
+    assert.equal(r.outputs.registryModelUri, 'azureml://registries/mlreg-shared/models/fraud/versions/3');
     assert.equal(r.outputs.promoted, 'true');
-    assert.ok(r.writes.some((w) => /^POST .*\/workspaces\/[^/]+\/models\/churn\/versions\/3\/publish\?api-version=2024-04-01/.test(w)), r.writes.join('\n'));
+    assert.ok(r.writes.some((w) => /^POST .*\/workspaces\/[^/]+\/models\/fraud\/versions\/3\/publish\?api-version=2024-04-01/.test(w)), r.writes.join('\n'));
     const [v, ...more] = registryVersions('mlreg-shared');
     assert.equal(more.length, 0);
-    assert.equal(v.properties.jobName, 'train-churn-7');
+    assert.equal(v.properties.jobName, 'train-fraud-7');
     assert.equal(v.properties.tags['azdo.buildId'], '4242');
     assert.equal(v.properties.tags['eval.auc'], '0.91');
-    assert.equal(v.properties.properties['azureml-devops.sourceModel'].toLowerCase(), wsArmPath(box, '/models/churn/versions/3').toLowerCase());
+    assert.equal(v.properties.properties['azureml-devops.sourceModel'].toLowerCase(), wsArmPath(box, '/models/fraud/versions/3').toLowerCase());
     assert.equal(r.outputs.registryModelId, v.id);
     // the files were copied into the registry's own storage (server-side; the agent sent no blob request)
     const files: string[] = [];
     for await (const b of box.ctx.azurite.containerClient('registry-mlregshared').listBlobsFlat()) files.push(b.name);
-    assert.deepEqual(files.sort(), ['churn/3/model/MLmodel', 'churn/3/model/model.pkl']);
+    assert.deepEqual(files.sort(), ['fraud/3/model/MLmodel', 'fraud/3/model/model.pkl']);
     assert.equal(box.storageRequests.length, 0);
 
-    const again = await run({ modelName: 'churn', modelVersion: '3', registry: 'mlreg-shared', registryResourceGroup: box.resourceGroup });
+    const again = await run({ modelName: 'fraud', modelVersion: '3', registry: 'mlreg-shared', registryResourceGroup: box.resourceGroup });
     assert.equal(again.result, 'Succeeded', explain(again));
     assert.equal(again.outputs.promoted, 'false');
     assert.deepEqual(again.writes, []);
@@ -85,9 +93,9 @@ describe('AzureMLModelPromote@1', () => {
 
   test('registry in another subscription through its own connection, under another name and version', async () => {
     const env = connectionEnv(box, 'conn-registry', 'secret', { subscriptionId: otherSub });
-    const r = await run({ modelName: 'churn', modelVersion: '3', registry: 'mlreg-prod', registryConnection: 'conn-registry', destinationName: 'churn-prod', destinationVersion: '2026.12.1' }, { env });
+    const r = await run({ modelName: 'fraud', modelVersion: '3', registry: 'mlreg-prod', registryConnection: 'conn-registry', destinationName: 'fraud-prod', destinationVersion: '2026.12.1' }, { env });
     assert.equal(r.result, 'Succeeded', explain(r));
-    assert.equal(r.outputs.registryModelUri, 'azureml://registries/mlreg-prod/models/churn-prod/versions/2026.12.1');
+    assert.equal(r.outputs.registryModelUri, 'azureml://registries/mlreg-prod/models/fraud-prod/versions/2026.12.1');
     assert.match(r.outputs.registryModelId!, new RegExp(`^/subscriptions/${otherSub}/resourceGroups/rg-registry/`));
   });
 
@@ -95,16 +103,52 @@ describe('AzureMLModelPromote@1', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ registry: 'mlreg-west' }, /^Input 'registry': workspace '[^']+' is in region eastus, which is not one of registry 'mlreg-west''s regions \(westus\)/],
       [{ registry: 'mlreg-nope' }, /^Input 'registry': registry 'mlreg-nope' was not found in subscription /],
-      [{ registry: 'mlreg-shared', modelVersion: '9' }, /^Input 'modelVersion': model 'churn' version 9 was not found in workspace /],
+      [{ registry: 'mlreg-shared', modelVersion: '9' }, /^Input 'modelVersion': model 'fraud' version 9 was not found in workspace /],
       [{ registry: 'mlreg-locked' }, /^No permission on registry 'mlreg-locked': the connection's identity needs Microsoft\.MachineLearningServices\/registries\/assets\/read/],
     ];
     for (const [inputs, expected] of cases) {
-      const r = await run({ modelName: 'churn', modelVersion: '3', ...inputs });
+      const r = await run({ modelName: 'fraud', modelVersion: '3', ...inputs });
       assert.equal(r.result, 'Failed', explain(r));
       assert.match(r.message ?? '', expected, explain(r));
       assert.equal((r.message ?? '').split('\n').length, 1);
       assert.deepEqual(r.writes, [], `${JSON.stringify(inputs)} wrote:\n${r.writes.join('\n')}`);
     }
     assert.equal(registryVersions('mlreg-west').length + registryVersions('mlreg-locked').length, 0);
+  });
+});
+
+describe('AzureMLModelDeploy@1 from a registry', () => {
+  const deploy = (inputs: Record<string, string>, cwd: string) => run({
+    resourceGroup: 'rg-prod', workspace: 'mlw-prod', endpointName: 'reg-prod', deploymentName: 'blue', scoringScript: 'score.py', codePath: 'ok',
+    environment: 'azureml://registries/azureml/environments/sklearn-1.5/versions/1', instanceType: 'Standard_DS3_v2', sampleRequestFile: 'sample-request.json', authMode: 'key',
+    smokeRequests: '2', healthCheckRequests: '2', trafficSteps: '100', ...inputs,
+  }, { task: 'AzureMLModelDeploy', cwd, connectionData: { subscriptionId: otherSub }, timeoutMs: 120_000 });
+
+  test('dev → registry → production workspace in another subscription; bad registry references fail before any write', async () => {
+    const cwd = await scoringWorkspace(box, 'registry-e2e-'); // churn:1 registered in the dev workspace
+    const p = await run({ modelName: 'churn', modelVersion: '1', registry: 'mlreg-shared' });
+    assert.equal(p.result, 'Succeeded', explain(p));
+    const uri = p.outputs.registryModelUri!;
+
+    for (const [inputs, expected] of [
+      [{ workspace: 'mlw-europe' }, /^Input 'model': workspace 'mlw-europe' is in region westeurope, which is not one of registry 'mlreg-shared''s regions \(eastus, westus\)/],
+      [{ model: 'azureml://registries/mlreg-shared/models/churn/versions/8' }, /^Input 'model': model 'churn' version 8 was not found in registry 'mlreg-shared'/],
+      [{ model: 'azureml://registries/mlreg-gone/models/churn/versions/1' }, /^Input 'model': registry 'mlreg-gone' was not found/],
+    ] as Array<[Record<string, string>, RegExp]>) {
+      const bad = await deploy({ model: uri, ...inputs }, cwd);
+      assert.equal(bad.result, 'Failed', explain(bad));
+      assert.match(bad.message ?? '', expected, explain(bad));
+      assert.deepEqual(bad.writes, [], bad.writes.join('\n'));
+    }
+
+    const d = await deploy({ model: uri }, cwd);
+    assert.equal(d.result, 'Succeeded', explain(d));
+    assert.match(d.stdout, /Model azureml:\/\/registries\/mlreg-shared\/models\/churn\/versions\/1: registry 'mlreg-shared' \(subscription [^,]+, regions eastus, westus\) serves workspace region eastus/);
+    const dep = box.store.list<any>('onlineDeployments').find((x) => String(x.resource?.id ?? '').toLowerCase().includes('/workspaces/mlw-prod/onlineendpoints/reg-prod/deployments/blue'));
+    assert.equal(dep?.resource.properties.model, uri);
+    // the scoring host loaded the files copied into the registry (the sample model answers with its version tag)
+    const res = await fetch(d.outputs.scoringUri!, { method: 'POST', headers: { authorization: `Bearer ${d.outputs.endpointKey}`, 'content-type': 'application/json' }, body: '{"data": [[1, 1, 1]]}' });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.match(await res.text(), /v1/);
   });
 });
