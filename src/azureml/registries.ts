@@ -5,8 +5,9 @@
 // A registry may live in another subscription than the workspace and need another service connection: every function
 // takes the AzureMLContext whose credential reaches the registry (`ctx.ws` only supplies the ARM host); the registry's
 // own subscription and resource group travel in RegistryRef.
-import { InputError, UserError } from '../pipeline';
-import { getWorkspace, type AzureMLContext } from './context';
+import { InputError, UserError, type AzureRmConnection } from '../pipeline';
+import { armScope, createCredential } from '../auth';
+import { createAzureMLContext, getWorkspace, type AzureMLContext } from './context';
 import { armSend, listAll } from './arm';
 import { AzureError, armFailure, oneLine, parseArmError } from './errors';
 import { parseRetryAfter, waitForLro, type LroWaitOptions } from './poll';
@@ -273,4 +274,10 @@ export async function preflightRegistryModel(ctx: AzureMLContext, model: string 
   const w = await getWorkspace(ctx);
   const { registry } = await checkRegistryModelForWorkspace(ctx, model.trim(), { name: ctx.ws.workspace, location: w.location, discoveryUrl: w.discoveryUrl }, input);
   log(`Model ${model.trim()}: registry '${registry.name}' (subscription ${registry.subscriptionId}, regions ${registry.regions.join(', ')}) serves workspace region ${regionKey(w.location)}`);
+}
+
+/** A context for a connection that reaches a registry: only its ARM host, audience and credential matter (no workspace). */
+export function registryContext(conn: AzureRmConnection, signal?: AbortSignal): AzureMLContext {
+  const armUrl = conn.armUrl.endsWith('/') ? conn.armUrl : conn.armUrl + '/';
+  return createAzureMLContext({ subscriptionId: conn.subscriptionId, resourceGroup: '', workspace: '', armUrl, scope: armScope(conn), tenantId: conn.tenantId, ...(conn.proxy ? { proxy: conn.proxy } : {}) }, createCredential(conn, signal), signal);
 }

@@ -1,18 +1,12 @@
 // Agent entry of AzureMLModelPromote@1: inputs → promoteModel (publish into the registry, server-side) → outputs.
-import { getAzureRmConnection, getString, info, runTask, setOutput, uploadSummary, type AzureRmConnection } from '../pipeline';
-import { armScope, createCredential } from '../auth';
+import { getAzureRmConnection, getString, info, runTask, setOutput, uploadSummary } from '../pipeline';
+import { createCredential } from '../auth';
 import {
-  createAzureMLContext, getModelVersion, getWorkspace, latestVersion, workspaceRef, wsPath, type AzureMLContext,
+  createAzureMLContext, getModelVersion, getWorkspace, latestVersion, workspaceRef, wsPath,
 } from '../azureml';
 import { lroProgressLine } from '../azureml/poll';
-import { findRegistry, getRegistryModelVersion, publishModelVersion, updateRegistryModelVersion } from '../azureml/registries';
+import { findRegistry, getRegistryModelVersion, publishModelVersion, registryContext, updateRegistryModelVersion } from '../azureml/registries';
 import { checkPromoteInputs, promoteModel, promoteSummary, type PromoteOps } from './modelPromote';
-
-/** A context for the registry's connection: only its ARM host, audience and credential matter (no workspace). */
-function registryContext(conn: AzureRmConnection, signal: AbortSignal): AzureMLContext {
-  const armUrl = conn.armUrl.endsWith('/') ? conn.armUrl : conn.armUrl + '/';
-  return createAzureMLContext({ subscriptionId: conn.subscriptionId, resourceGroup: '', workspace: '', armUrl, scope: armScope(conn), tenantId: conn.tenantId, ...(conn.proxy ? { proxy: conn.proxy } : {}) }, createCredential(conn, signal), signal);
-}
 
 runTask(async (signal) => {
   // read and check every input before any network call

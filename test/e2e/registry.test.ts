@@ -106,14 +106,51 @@ describe('AzureMLModelPromote@1', () => {
       [{ registry: 'mlreg-shared', modelVersion: '9' }, /^Input 'modelVersion': model 'fraud' version 9 was not found in workspace /],
       [{ registry: 'mlreg-locked' }, /^No permission on registry 'mlreg-locked': the connection's identity needs Microsoft\.MachineLearningServices\/registries\/assets\/read/],
     ];
-    for (const [inputs, expected] of cases) {
-      const r = await run({ modelName: 'fraud', modelVersion: '3', ...inputs });
+    // in parallel (each is read-only); none may write anything
+    const from = box.requests.length;
+    const runs = await Promise.all(cases.map(([inputs]) => runBundledTask(TASK, { box, scheme: 'secret', timeoutMs: 60_000, inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, modelName: 'fraud', modelVersion: '3', ...inputs } })));
+    runs.forEach((r, i) => {
       assert.equal(r.result, 'Failed', explain(r));
-      assert.match(r.message ?? '', expected, explain(r));
+      assert.match(r.message ?? '', cases[i][1], explain(r));
       assert.equal((r.message ?? '').split('\n').length, 1);
-      assert.deepEqual(r.writes, [], `${JSON.stringify(inputs)} wrote:\n${r.writes.join('\n')}`);
-    }
+    });
+    assert.deepEqual(box.requests.slice(from).filter((q) => q.host === 'arm' && q.method !== 'GET').map((q) => `${q.method} ${q.url}`), []);
     assert.equal(registryVersions('mlreg-west').length + registryVersions('mlreg-locked').length, 0);
+  });
+});
+
+describe('AzureMLModelDownload@1 resolves registry versions', () => {
+  const resolve = (inputs: Record<string, string>) => run({ definition: 'fraud', registry: 'mlreg-shared', download: 'false', resourceGroup: '', workspace: '', ...inputs }, { task: 'AzureMLModelDownload' });
+  test('specific, latest, latest with a tag; bad inputs one line, before any call', async () => {
+    // a second, newer version in the registry without the tag (published from the workspace under version 4)
+    const p = await run({ modelName: 'fraud', modelVersion: '3', registry: 'mlreg-shared', destinationVersion: '4' });
+    assert.equal(p.result, 'Succeeded', explain(p));
+    await arm(box, 'PUT', `/subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/registries/mlreg-shared/models/fraud/versions/4?api-version=2024-04-01`,
+      { properties: { tags: { 'azdo.buildId': '4242' }, modelUri: registryVersions('mlreg-shared').find((v) => v.name === '4').properties.modelUri } });
+    // PUT replaces the tags: version 4 no longer carries eval.auc
+    const expectations: Array<[Record<string, string>, string]> = [
+      [{ versionSelector: 'specific', version: '3' }, '3'],
+      [{ versionSelector: 'latest' }, '4'],
+      [{ versionSelector: 'latestWithTag', tag: 'eval.auc=0.91' }, '3'],
+    ];
+    const good = await Promise.all(expectations.map(([inputs]) => resolve(inputs)));
+    good.forEach((r, i) => {
+      const version = expectations[i][1];
+      assert.equal(r.result, 'Succeeded', explain(r));
+      assert.equal(r.outputs.modelVersion, version, JSON.stringify(expectations[i][0]));
+      assert.equal(r.outputs.modelId, `azureml://registries/mlreg-shared/models/fraud/versions/${version}`);
+      assert.match(r.outputs.modelUri!, new RegExp(`/registry-mlregshared/fraud/${version}/model$`));
+    });
+    const bad: Array<[Record<string, string>, RegExp]> = [
+      [{ versionSelector: 'latestWithTag', tag: 'eval.auc=0.5' }, /^Input 'tag': no version of model 'fraud' carries tag eval\.auc=0\.5$/],
+      [{ versionSelector: 'specific', version: '7' }, /^Input 'version': model 'fraud' has no version '7' in registry 'mlreg-shared'$/],
+      [{ versionSelector: 'latest', download: 'true' }, /^Input 'download': must be false for a model in registry 'mlreg-shared'/],
+    ];
+    const failed = await Promise.all(bad.map(([inputs]) => resolve(inputs)));
+    failed.forEach((r, i) => {
+      assert.equal(r.result, 'Failed', explain(r));
+      assert.match(r.message ?? '', bad[i][1], explain(r));
+    });
   });
 });
 
@@ -130,16 +167,18 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
     assert.equal(p.result, 'Succeeded', explain(p));
     const uri = p.outputs.registryModelUri!;
 
-    for (const [inputs, expected] of [
+    const badCases: Array<[Record<string, string>, RegExp]> = [
       [{ workspace: 'mlw-europe' }, /^Input 'model': workspace 'mlw-europe' is in region westeurope, which is not one of registry 'mlreg-shared''s regions \(eastus, westus\)/],
       [{ model: 'azureml://registries/mlreg-shared/models/churn/versions/8' }, /^Input 'model': model 'churn' version 8 was not found in registry 'mlreg-shared'/],
       [{ model: 'azureml://registries/mlreg-gone/models/churn/versions/1' }, /^Input 'model': registry 'mlreg-gone' was not found/],
-    ] as Array<[Record<string, string>, RegExp]>) {
-      const bad = await deploy({ model: uri, ...inputs }, cwd);
-      assert.equal(bad.result, 'Failed', explain(bad));
-      assert.match(bad.message ?? '', expected, explain(bad));
-      assert.deepEqual(bad.writes, [], bad.writes.join('\n'));
-    }
+    ];
+    const from = box.requests.length;
+    const bad = await Promise.all(badCases.map(([inputs]) => deploy({ model: uri, ...inputs }, cwd)));
+    bad.forEach((r, i) => {
+      assert.equal(r.result, 'Failed', explain(r));
+      assert.match(r.message ?? '', badCases[i][1], explain(r));
+    });
+    assert.deepEqual(box.requests.slice(from).filter((q) => q.host === 'arm' && q.method !== 'GET').map((q) => `${q.method} ${q.url}`), []);
 
     const d = await deploy({ model: uri }, cwd);
     assert.equal(d.result, 'Succeeded', explain(d));
