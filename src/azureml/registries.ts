@@ -5,8 +5,10 @@
 // A registry may live in another subscription than the workspace and need another service connection: every function
 // takes the AzureMLContext whose credential reaches the registry (`ctx.ws` only supplies the ARM host); the registry's
 // own subscription and resource group travel in RegistryRef.
-import { InputError, UserError, type AzureRmConnection } from '../pipeline';
-import { armScope, createCredential } from '../auth';
+import { AnonymousCredential, BlockBlobClient } from '@azure/storage-blob';
+import { InputError, UserError, setSecret, type AzureRmConnection } from '../pipeline';
+import { armScope, createCredential, proxyOptionsFor } from '../auth';
+import type { PreparedAsset } from './storage';
 import { createAzureMLContext, getWorkspace, type AzureMLContext } from './context';
 import { armSend, listAll } from './arm';
 import { AzureError, armFailure, oneLine, parseArmError } from './errors';
@@ -130,10 +132,11 @@ export async function getRegistryModelVersion(ctx: AzureMLContext, reg: Registry
 }
 
 /** Versions of a registry model, newest first by default; [] when the model does not exist. */
-export async function listRegistryModelVersions(ctx: AzureMLContext, reg: RegistryRef, name: string, o: { orderBy?: string; top?: number; tags?: string } = {}): Promise<RegistryModelVersion[]> {
+export async function listRegistryModelVersions(ctx: AzureMLContext, reg: RegistryRef, name: string, o: { orderBy?: string; top?: number; tags?: string; properties?: string } = {}): Promise<RegistryModelVersion[]> {
   const q = new URLSearchParams({ $orderBy: o.orderBy ?? 'createdtime desc' });
   if (o.top) q.set('$top', String(o.top));
   if (o.tags) q.set('tags', o.tags);
+  if (o.properties) q.set('properties', o.properties);
   const path = registryPath(reg, `/models/${encodeURIComponent(name)}/versions`) + '?' + q.toString().replace(/%24/g, '$');
   try {
     return await listAll<RegistryModelVersion>(ctx, path, { apiVersion: REGISTRY_API_VERSION, what: `versions of model '${name}' in registry '${reg.name}'`, max: o.top });
@@ -280,4 +283,61 @@ export async function preflightRegistryModel(ctx: AzureMLContext, model: string 
 export function registryContext(conn: AzureRmConnection, signal?: AbortSignal): AzureMLContext {
   const armUrl = conn.armUrl.endsWith('/') ? conn.armUrl : conn.armUrl + '/';
   return createAzureMLContext({ subscriptionId: conn.subscriptionId, resourceGroup: '', workspace: '', armUrl, scope: armScope(conn), tenantId: conn.tenantId, ...(conn.proxy ? { proxy: conn.proxy } : {}) }, createCredential(conn, signal), signal);
+}
+
+// ---------------------------------------------------------------------------------------------- register into a registry
+
+/** RegistryModelVersions_CreateOrGetStartPendingUpload: a SAS to the registry's storage for this version's files. */
+export async function startPendingUpload(ctx: AzureMLContext, reg: RegistryRef, name: string, version: string): Promise<{ blobUri: string; sasUri: string }> {
+  const what = `upload location for model '${name}' version ${version} in registry '${reg.name}'`;
+  const res = await armSend<any>(ctx, 'POST', registryPath(reg, `/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/startPendingUpload`),
+    { pendingUploadType: 'TemporaryBlobReference' }, { apiVersion: REGISTRY_API_VERSION });
+  if (res.status === 403) throw noPermission(reg.name, 'Microsoft.MachineLearningServices/registries/assets/write', res.body);
+  if (res.status < 200 || res.status >= 300) { const e = parseArmError(res.body); throw armFailure(res.status, e.code, e.message, what); }
+  const ref = res.body?.blobReferenceForConsumption ?? {};
+  const sasUri = String(ref.credential?.sasUri ?? '');
+  const blobUri = String(ref.blobUri ?? '');
+  if (!sasUri || !blobUri) throw new UserError(`The ${what} came without a blob URI or SAS`);
+  const q = new URL(sasUri).search.replace(/^\?/, '');
+  setSecret(q);
+  for (const part of q.split('&')) if (part.startsWith('sig=')) setSecret(decodeURIComponent(part.slice(4)));
+  return { blobUri: blobUri.replace(/\/+$/, ''), sasUri };
+}
+
+/**
+ * Upload a prepared local asset under `<blobUri>/<asset name>/…` with the pending upload's SAS (one blob client per file,
+ * the SAS query appended); returns the files' URI (`<blobUri>/<asset name>`, no SAS) and the bytes sent.
+ */
+export async function uploadToRegistry(ctx: AzureMLContext, target: { blobUri: string; sasUri: string }, asset: PreparedAsset, onProgress?: (bytes: number, total: number) => void): Promise<{ uri: string; bytes: number }> {
+  const sas = new URL(target.sasUri).search;
+  const prefix = asset.remotePath.slice(0, asset.remotePath.length - asset.name.length); // LocalUpload/<hash>/
+  let done = 0;
+  for (const f of asset.files) {
+    const rel = f.blob.slice(prefix.length).split('/').map(encodeURIComponent).join('/');
+    const url = `${target.blobUri}/${rel}${sas}`;
+    const client = new BlockBlobClient(url, new AnonymousCredential(), { retryOptions: { maxTries: 6 }, proxyOptions: proxyOptionsFor(ctx.proxy, target.blobUri) });
+    let sent = 0;
+    try {
+      await client.uploadFile(f.local, {
+        abortSignal: ctx.signal,
+        ...(f.md5 ? { blobHTTPHeaders: { blobContentMD5: Buffer.from(f.md5, 'base64') } } : {}),
+        onProgress: (ev) => { done += ev.loadedBytes - sent; sent = ev.loadedBytes; onProgress?.(done, asset.totalBytes); },
+      });
+    } catch (err: any) {
+      if (err?.name === 'AbortError') throw err;
+      throw new UserError(`Uploading ${f.blob.slice(prefix.length)} to the registry's storage failed${err?.statusCode ? ` (HTTP ${err.statusCode})` : ''}: ${oneLine(err?.details?.message ?? err?.message ?? String(err))}`);
+    }
+    if (sent < f.size) { done += f.size - sent; onProgress?.(done, asset.totalBytes); }
+  }
+  return { uri: `${target.blobUri}/${encodeURIComponent(asset.name)}`, bytes: done };
+}
+
+/** PUT a registry model version (long-running: waits for it); returns the version as the service then reports it. */
+export async function createRegistryModelVersion(ctx: AzureMLContext, reg: RegistryRef, name: string, version: string, properties: Record<string, unknown>, o: LroWaitOptions = {}): Promise<RegistryModelVersion> {
+  const what = `model '${name}' version ${version} in registry '${reg.name}'`;
+  const res = await armSend<any>(ctx, 'PUT', registryPath(reg, `/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`), { properties }, { apiVersion: REGISTRY_API_VERSION });
+  if (res.status === 403) throw noPermission(reg.name, 'Microsoft.MachineLearningServices/registries/assets/write', res.body);
+  if (res.status < 200 || res.status >= 300) { const e = parseArmError(res.body); throw armFailure(res.status, e.code, e.message, what); }
+  if (res.headers['azure-asyncoperation']) await waitForAccepted(ctx, { headers: { 'azure-asyncoperation': res.headers['azure-asyncoperation'] } }, what, o);
+  return (await getRegistryModelVersion(ctx, reg, name, version)) ?? res.body;
 }

@@ -119,6 +119,34 @@ describe('AzureMLModelPromote@1', () => {
   });
 });
 
+describe('AzureMLModelRegister@1 straight into a registry', () => {
+  test('agent files → the registry\'s storage → a registry version; the same files again reuse it; a job output is refused', async () => {
+    const inputs = { modelName: 'ext-model', modelPath: path.join(REPO_ROOT, 'samples', 'model'), modelType: 'custom_model', registry: 'mlreg-shared', resourceGroup: '', workspace: '' };
+    const r = await run(inputs, { task: 'AzureMLModelRegister' });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(r.outputs.modelId, 'azureml://registries/mlreg-shared/models/ext-model/versions/1');
+    assert.ok(r.writes.some((w) => /^POST .*\/registries\/mlreg-shared\/models\/ext-model\/versions\/1\/startPendingUpload\?api-version=2024-04-01/.test(w)), r.writes.join('\n'));
+    const [v] = registryVersions('mlreg-shared').filter((x) => x.model === 'ext-model');
+    assert.equal(v.properties.modelUri, r.outputs.modelUri);
+    assert.match(v.properties.modelUri, /\/registry-mlregshared\/[0-9a-f-]{36}\/model$/);
+    assert.equal(v.properties.tags['azdo.buildId'], '4242'); // lineage tags of the registering build
+    // the files went through the storage proxy into the registry's container
+    const blobs: string[] = [];
+    for await (const b of box.ctx.azurite.containerClient('registry-mlregshared').listBlobsFlat({ prefix: v.properties.modelUri.split('/registry-mlregshared/')[1] })) blobs.push(b.name);
+    assert.ok(blobs.length >= 1 && box.storageRequests.some((q) => q.method === 'PUT'), `${blobs.join(', ')}`);
+
+    const again = await run(inputs, { task: 'AzureMLModelRegister' });
+    assert.equal(again.result, 'Succeeded', explain(again));
+    assert.equal(again.outputs.modelVersion, '1');
+    assert.deepEqual(again.writes, []);
+
+    const job = await run({ ...inputs, modelPath: 'azureml://jobs/train-1/outputs/model' }, { task: 'AzureMLModelRegister' });
+    assert.equal(job.result, 'Failed', explain(job));
+    assert.match(job.message ?? '', /^Input 'modelPath': must be a file or folder on the agent when registering into registry 'mlreg-shared'/);
+    assert.deepEqual(job.writes, []);
+  });
+});
+
 describe('AzureMLModelDownload@1 resolves registry versions', () => {
   const resolve = (inputs: Record<string, string>) => run({ definition: 'fraud', registry: 'mlreg-shared', download: 'false', resourceGroup: '', workspace: '', ...inputs }, { task: 'AzureMLModelDownload' });
   test('specific, latest, latest with a tag; bad inputs one line, before any call', async () => {
