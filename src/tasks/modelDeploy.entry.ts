@@ -11,6 +11,7 @@ import { buildModelCard, readEvaluationFile } from './modelCard';
 import { getMetricAlert, putMetricAlert } from '../azureml/alerts';
 import { endpointResourceId } from '../azureml/metrics';
 import { ALERT_RULE_CHOICES, alertRulesSummary, applyAlertRules, checkAlertInputs } from './deploy/alerts';
+import { preflightRegistryModel } from '../azureml/registries';
 import { RolloutFailed, azureDeployOps, deployModel, deploySummary, modelFromRelease, parseExpectedResponse, parseTrafficSteps, type DeployInputs } from './modelDeploy';
 
 runTask(async (signal) => {
@@ -82,6 +83,7 @@ runTask(async (signal) => {
 
   const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  await preflightRegistryModel(ctx, model, 'model', info); // azureml://registries/…: registry, region, version checked before any write
   const context = getPipelineContext();
   // in a classic release: approvals → deployment tags, model version tagged deployed.<stage>, release name gets the model version
   const governance = createReleaseGovernance({ context, environmentId: getVariable('Release.EnvironmentId'), azureml: ctx, log: { info, warning }, updateReleaseName, signal });

@@ -2,18 +2,23 @@
 // In a release (Release.ReleaseId set) it only sets output variables: no release name, no build tags, no summary.
 import * as path from 'node:path';
 import {
-  debug, getAzureRmConnection, getBool, getPath, getPipelineContext, getString, getVariable, info, progress, runTask,
+  InputError, debug, getAzureRmConnection, getBool, getPath, getPipelineContext, getString, getVariable, info, progress, runTask,
   setOutput, uploadSummary, warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
+import { findRegistry, registryContext } from '../azureml/registries';
+import { registryDownloadOps } from './registryModels';
 import { azureOps, downloadSummary, planResolution, resolveAndDownload, type DownloadInputs } from './modelDownload';
 
 runTask(async (signal) => {
   // read and check every input before any network call
   const conn = getAzureRmConnection('connection');
-  const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
+  // a registry model (issue 13): resolved in the registry, no workspace needed; files not downloadable (registryModels.ts)
+  const registry = getString('registry')?.trim();
+  const ws = registry ? undefined : workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const download = getBool('download', true);
+  if (registry && download) throw new InputError('download', `must be false for a model in registry '${registry}' (resolving registry versions is supported, downloading their files is not)`);
   const definition = getString('definition') ?? '';
   let downloadPath = download ? getPath('downloadPath', { mustExist: false }) : undefined;
   if (download && !downloadPath && definition.trim()) {
@@ -33,9 +38,18 @@ runTask(async (signal) => {
   };
   planResolution(inputs);
 
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
-  const r = await resolveAndDownload(inputs, { ops: azureOps(ctx), log: { info, warning, debug }, progress });
+  let ops;
+  if (ws) {
+    const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
+    info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+    ops = azureOps(ctx);
+  } else {
+    const ctx = registryContext(conn, signal);
+    const reg = await findRegistry(ctx, { subscriptionId: conn.subscriptionId, name: registry!, resourceGroup: getString('registryResourceGroup') });
+    info(`Registry ${reg.name} (resource group ${reg.resourceGroup}, subscription ${reg.subscriptionId}, regions ${reg.regions.join(', ')})`);
+    ops = registryDownloadOps(ctx, reg);
+  }
+  const r = await resolveAndDownload(inputs, { ops, log: { info, warning, debug }, progress });
 
   setOutput('modelName', r.metadata.name);
   setOutput('modelVersion', r.metadata.version);
@@ -43,5 +57,5 @@ runTask(async (signal) => {
   setOutput('modelUri', r.metadata.uri);
   setOutput('modelPath', r.modelPath ?? '');
   if (!getPipelineContext().releaseId) uploadSummary('Azure ML model', downloadSummary(r));
-  info(`Model ${r.metadata.id}: ${r.metadata.studioUrl}`);
+  info(r.metadata.studioUrl ? `Model ${r.metadata.id}: ${r.metadata.studioUrl}` : `Model ${r.metadata.id}`);
 });

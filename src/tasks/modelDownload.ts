@@ -89,6 +89,12 @@ export function planResolution(inputs: DownloadInputs): { name: string; resoluti
 
 export interface DownloadOps {
   ws: WorkspaceRef;
+  /** where the model lives, for messages: default `workspace '<ws>'` (a registry: `registry '<r>'`) */
+  scope?: string;
+  /** the model's reference in outputs: default `azureml:<name>:<version>` (a registry: its azureml://registries/… URI) */
+  idOf?(name: string, version: string): string;
+  /** studio link: default the workspace's model page ('' = none known, e.g. a registry) */
+  studioUrlOf?(name: string, version: string): string;
   modelExists(name: string): Promise<boolean>;
   getVersion(name: string, version: string): Promise<ModelVersion | undefined>;
   latest(name: string, tag?: { key: string; value?: string }): Promise<ModelVersion | undefined>;
@@ -142,19 +148,20 @@ export interface DownloadDeps {
 export async function resolveAndDownload(inputs: DownloadInputs, deps: DownloadDeps): Promise<DownloadTaskResult> {
   const { ops, log } = deps;
   const { name, resolution, pattern } = planResolution(inputs);
+  const where = ops.scope ?? `workspace '${ops.ws.workspace}'`;
 
   // resolve
   let mv: ModelVersion | undefined;
   if (resolution.kind === 'version') {
     mv = await ops.getVersion(name, resolution.version);
     if (!mv) {
-      if (!(await ops.modelExists(name))) throw new InputError('definition', `model '${name}' was not found in workspace '${ops.ws.workspace}'`);
-      throw new InputError(resolution.from, `model '${name}' has no version '${resolution.version}' in workspace '${ops.ws.workspace}'`);
+      if (!(await ops.modelExists(name))) throw new InputError('definition', `model '${name}' was not found in ${where}`);
+      throw new InputError(resolution.from, `model '${name}' has no version '${resolution.version}' in ${where}`);
     }
   } else {
     mv = await ops.latest(name, resolution.kind === 'latestWithTag' ? resolution.tag : undefined);
     if (!mv) {
-      if (!(await ops.modelExists(name))) throw new InputError('definition', `model '${name}' was not found in workspace '${ops.ws.workspace}'`);
+      if (!(await ops.modelExists(name))) throw new InputError('definition', `model '${name}' was not found in ${where}`);
       if (resolution.kind === 'latest') throw new InputError('definition', `model '${name}' has no (non-archived) versions`);
       const t = resolution.tag;
       throw new InputError('tag', `no version of model '${name}' carries tag ${t.value ? `${t.key}=${t.value}` : t.key}`);
@@ -167,13 +174,13 @@ export async function resolveAndDownload(inputs: DownloadInputs, deps: DownloadD
 
   const sd = mv.systemData;
   const metadata: ModelMetadata = {
-    name, version, id: `azureml:${name}:${version}`, armId: mv.id, uri: p.modelUri, type: p.modelType ?? 'custom_model',
+    name, version, id: ops.idOf?.(name, version) ?? `azureml:${name}:${version}`, armId: mv.id, uri: p.modelUri, type: p.modelType ?? 'custom_model',
     ...(p.description ? { description: p.description } : {}),
     tags: { ...((p.tags ?? {}) as Record<string, string>) }, properties: { ...((p.properties ?? {}) as Record<string, string>) },
     ...(p.jobName ? { jobName: p.jobName } : {}),
     ...(sd?.createdBy ? { createdBy: sd.createdBy } : {}),
     ...(sd?.createdAt ? { createdAt: new Date(sd.createdAt as unknown as string).toISOString() } : {}),
-    studioUrl: studioUrl(ops.ws, 'model', name, version),
+    studioUrl: ops.studioUrlOf ? ops.studioUrlOf(name, version) : studioUrl(ops.ws, 'model', name, version),
     workspace: { subscriptionId: ops.ws.subscriptionId, resourceGroup: ops.ws.resourceGroup, name: ops.ws.workspace },
   };
   if (!inputs.download) {
@@ -226,7 +233,7 @@ export function downloadSummary(r: DownloadTaskResult): string {
   const lines = [
     `### Azure ML model ${esc(m.name)}:${esc(m.version)}`, '',
     '| | |', '|---|---|',
-    `| Model | [${esc(m.id)}](${m.studioUrl}) |`,
+    m.studioUrl ? `| Model | [${esc(m.id)}](${m.studioUrl}) |` : `| Model | ${esc(m.id)} |`,
     `| Files | \`${m.uri.replace(/`/g, '')}\` |`,
   ];
   if (r.download) {

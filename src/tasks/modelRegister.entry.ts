@@ -5,7 +5,9 @@ import {
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
+import { findRegistry, registryContext, registryModelUri } from '../azureml/registries';
 import { registerModel, registerSummary, validateInputs, type RegisterInputs } from './modelRegister';
+import { registryRegisterOps } from './registryModels';
 import { parseEvaluationFile } from './modelCard';
 
 function evaluationInput(): RegisterInputs['evaluation'] {
@@ -21,7 +23,9 @@ function evaluationInput(): RegisterInputs['evaluation'] {
 runTask(async (signal) => {
   // read and check every input before any network call
   const conn = getAzureRmConnection('connection');
-  const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
+  // straight into a registry (issue 13): no workspace; files from the agent only (registryModels.ts)
+  const registry = getString('registry')?.trim();
+  const ws = registry ? undefined : workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const inputs: RegisterInputs = {
     modelName: requireString('modelName'),
     modelPath: requireString('modelPath'),
@@ -34,10 +38,28 @@ runTask(async (signal) => {
     evaluation: evaluationInput(),
   };
   validateInputs(inputs);
+  if (registry && /^[a-z][a-z0-9+.-]*:\/\//i.test(inputs.modelPath.trim())) {
+    throw new InputError('modelPath', `must be a file or folder on the agent when registering into registry '${registry}' (a workspace model or job output: register it in the workspace, then AzureMLModelPromote@1)`);
+  }
 
+  const deps = { log: { info, warning, debug }, progress, context: getPipelineContext(), signal };
+  if (!ws) {
+    const rctx = registryContext(conn, signal);
+    const reg = await findRegistry(rctx, { subscriptionId: conn.subscriptionId, name: registry!, resourceGroup: getString('registryResourceGroup') });
+    info(`Registry ${reg.name} (resource group ${reg.resourceGroup}, subscription ${reg.subscriptionId}, regions ${reg.regions.join(', ')})`);
+    const r = await registerModel(inputs, { ...deps, ops: registryRegisterOps(rctx, reg, info) });
+    const id = registryModelUri(reg.name, r.name, r.version);
+    setOutput('modelName', r.name);
+    setOutput('modelVersion', r.version);
+    setOutput('modelId', id);
+    setOutput('modelUri', r.modelUri);
+    uploadSummary('Azure ML model', registerSummary({ ...r, id, studioUrl: undefined }, { ...rctx.ws, workspace: `registry ${reg.name}`, resourceGroup: reg.resourceGroup }));
+    info(`Model ${id}`);
+    return;
+  }
   const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
-  const result = await registerModel(inputs, { ctx, log: { info, warning, debug }, progress, context: getPipelineContext(), signal });
+  const result = await registerModel(inputs, { ctx, ...deps });
 
   setOutput('modelName', result.name);
   setOutput('modelVersion', result.version);

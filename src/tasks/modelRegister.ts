@@ -325,7 +325,7 @@ export function registerSummary(r: RegisterResult, ws: WorkspaceRef): string {
     r.reused ? `Existing version ${esc(r.version)} already held this content: nothing uploaded, no new version.` : `Registered version ${esc(r.version)}.`,
     '',
     '| | |', '|---|---|',
-    `| Model | [${esc(r.id)}](${r.studioUrl}) |`,
+    r.studioUrl ? `| Model | [${esc(r.id)}](${r.studioUrl}) |` : `| Model | ${esc(r.id)} |`,
     `| Workspace | ${esc(ws.workspace)} (resource group ${esc(ws.resourceGroup)}) |`,
     `| Files | \`${r.modelUri.replace(/`/g, '')}\` |`,
   ];

@@ -1,6 +1,7 @@
 /**
  * Request validator for the Azure ML emulator: rejects what the official swagger (2022-10-01 mfe.json +
- * machineLearningServices.json, plus 2025-12-01 registries.json at its own api-version) rejects.
+ * machineLearningServices.json, plus 2025-12-01 registries.json at its own api-version, and the 2024-04-01 registry
+ * operations as a second, lazily loaded group: REGISTRY_SPEC_FILES) rejects.
  *
  * Swagger 2.0 schemas are converted to JSON Schema (draft-07, ajv) with ARM/AutoRest semantics:
  *  - polymorphism: a reference to a type that has subtypes (`discriminator` + subtypes `allOf` it with
@@ -53,6 +54,25 @@ const SPEC_FILES: Array<{ doc: string; file: string; operations: boolean }> = [
   { doc: 'managedidentity', file: 'common-types/v3/managedidentity.json', operations: false },
 ];
 
+/**
+ * 2024-04-01, for the registry operations only (registry model containers/versions, startPendingUpload, the registry
+ * resource, workspace model `publish`): a second group with its own converter and schema set, loaded on the first
+ * request that names a registry or a publish (about 0.5 s of conversion no other test pays). A doc name
+ * `<file>@<version>` keeps these apart from the 2022-10-01 files of the same name: a `$ref` into `x.json` from a
+ * `@2024-04-01` doc resolves to `x@2024-04-01` when that is loaded, else to the shared `x` (common types).
+ */
+const REGISTRY_SPEC_FILES: Array<{ doc: string; file: string; operations: boolean }> = [
+  { doc: 'mfe@2024-04-01', file: '2024-04-01/mfe.json', operations: true },
+  { doc: 'machineLearningServices@2024-04-01', file: '2024-04-01/machineLearningServices.json', operations: false },
+  { doc: 'registries@2024-04-01', file: '2024-04-01/registries.json', operations: true },
+  { doc: 'types', file: 'common-types/v3/types.json', operations: false },
+  { doc: 'managedidentity', file: 'common-types/v3/managedidentity.json', operations: false },
+];
+/** the operations the registry group serves (any other 2024-04-01 operation stays unknown to the box) */
+const REGISTRY_OPERATION = /^(Registr|ModelVersions_Publish$)/;
+/** paths that may belong to the registry group */
+const REGISTRY_PATH = /\/registries(\/|$)|\/publish$/i;
+
 const MAX_MESSAGES = 10;
 const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head'];
 
@@ -61,6 +81,8 @@ interface Operation {
   operationId: string; method: string; pathTemplate: string; apiVersion: string; doc: string;
   regex: RegExp; paramNames: string[]; literalCount: number;
   params: Param[]; body?: Param;
+  /** the group (schema set) the operation was loaded with */
+  group?: Spec;
 }
 
 export interface Spec {
@@ -79,12 +101,23 @@ const compiled = new Map<string, ValidateFunction>();
 
 /** Loads and converts the swagger files (once; cached). */
 export function loadSpec(): Spec {
-  if (spec) return spec;
+  if (!spec) spec = loadGroup(SPEC_FILES, () => true);
+  return spec;
+}
+
+let registrySpec: Spec | undefined;
+/** The 2024-04-01 registry group (REGISTRY_SPEC_FILES), loaded on first use. */
+export function loadRegistrySpec(): Spec {
+  if (!registrySpec) registrySpec = loadGroup(REGISTRY_SPEC_FILES, (o) => REGISTRY_OPERATION.test(o.operationId));
+  return registrySpec;
+}
+
+function loadGroup(files: Array<{ doc: string; file: string; operations: boolean }>, keep: (o: Operation) => boolean): Spec {
   const t0 = performance.now();
   const docs = new Map<string, Json>();
-  for (const f of SPEC_FILES) {
+  for (const f of files) {
     const p = path.join(SPEC_DIR, f.file);
-    if (!fs.existsSync(p)) { if (f.doc === 'registries') continue; throw new Error(`swagger: missing spec file ${p}`); }
+    if (!fs.existsSync(p)) { if (f.doc.startsWith('registries')) continue; throw new Error(`swagger: missing spec file ${p}`); }
     docs.set(f.doc, JSON.parse(fs.readFileSync(p, 'utf8')));
   }
   // Known gap in the common-types copy: SkuTier is inline under Sku.tier.
@@ -94,24 +127,26 @@ export function loadSpec(): Spec {
   const definitions = conv.convertAll(false);
   const ajv = newAjv(new Ajv(AJV_OPTIONS), definitions);
   const operations: Operation[] = [];
-  for (const f of SPEC_FILES) {
+  for (const f of files) {
     const d = docs.get(f.doc);
     if (!f.operations || !d) continue;
-    operations.push(...conv.operations(f.doc, d));
+    operations.push(...conv.operations(f.doc, d).filter(keep));
   }
   const byId = new Map<string, Operation>();
   for (const o of operations) if (!byId.has(o.operationId)) byId.set(o.operationId, o);
-  spec = { operations, byId, definitions, ajv, converter: conv, loadMs: performance.now() - t0 };
-  return spec;
+  const group: Spec = { operations, byId, definitions, ajv, converter: conv, loadMs: performance.now() - t0 };
+  for (const o of operations) o.group = group;
+  return group;
 }
 
 const AJV_OPTIONS = { allErrors: true, strict: false, unicodeRegExp: false, verbose: true, validateSchema: false, inlineRefs: false } as const;
 
 /** Second schema set for translator tests: unknown properties are errors (draft 2019-09 `unevaluatedProperties`). */
-let strictAjv: Ajv2019 | undefined;
-function getStrictAjv(): Ajv2019 {
-  if (!strictAjv) strictAjv = newAjv(new Ajv2019(AJV_OPTIONS), loadSpec().converter.convertAll(true));
-  return strictAjv;
+const strictAjvs = new Map<Spec, Ajv2019>();
+function getStrictAjv(group: Spec = loadSpec()): Ajv2019 {
+  let a = strictAjvs.get(group);
+  if (!a) { a = newAjv(new Ajv2019(AJV_OPTIONS), group.converter.convertAll(true)); strictAjvs.set(group, a); }
+  return a;
 }
 
 function newAjv<A extends Ajv>(ajv: A, definitions: Record<string, Json>): A {
@@ -168,6 +203,7 @@ function addExtraFormats(ajv: Ajv): void {
 class Converter {
   /** parent key → child keys (direct allOf subtypes). */
   private children = new Map<string, string[]>();
+  get docNames(): Map<string, Json> { return this.docs; }
   constructor(private docs: Map<string, Json>) {
     for (const [doc, d] of docs) {
       for (const [name, s] of Object.entries<Json>(d.definitions ?? {})) {
@@ -186,7 +222,7 @@ class Converter {
   /** `<doc>.<Name>` for a `$ref` inside `doc`; undefined when it points outside what we hold. */
   refKey(doc: string, ref: string): string | undefined {
     const [file, pointer = ''] = ref.split('#');
-    const target = file ? path.basename(file, '.json') : doc;
+    const target = file ? sameVersionDoc(this.docs, doc, path.basename(file, '.json')) : doc;
     const m = /^\/(definitions|parameters)\/(.+)$/.exec(pointer);
     if (!m || !this.docs.has(target)) return undefined;
     return `${target}.${m[2]}`;
@@ -373,6 +409,13 @@ class Converter {
   }
 }
 
+/** `x` referenced from doc `y@v`: `x@v` when loaded, else `x` (see SPEC_FILES). */
+function sameVersionDoc(docs: Map<string, unknown>, fromDoc: string, name: string): string {
+  const at = fromDoc.indexOf('@');
+  if (at >= 0 && docs.has(name + fromDoc.slice(at))) return name + fromDoc.slice(at);
+  return name;
+}
+
 /** Definition keys go into a JSON pointer: escape `~` and `/`. */
 function enc(key: string): string { return key.replace(/~/g, '~0').replace(/\//g, '~1'); }
 
@@ -385,7 +428,8 @@ function candidates(method: string, rawPath: string): Array<{ op: Operation; par
   if (p.length > 1) p = p.replace(/\/+$/, '');
   const m = method.toUpperCase();
   const out: Array<{ op: Operation; params: Record<string, string> }> = [];
-  for (const op of s.operations) {
+  const ops = REGISTRY_PATH.test(p) ? [...s.operations, ...loadRegistrySpec().operations] : s.operations;
+  for (const op of ops) {
     if (op.method !== m) continue;
     const r = op.regex.exec(p);
     if (!r) continue;
@@ -495,7 +539,7 @@ function validatorFor(op: Operation, strict = false): ValidateFunction {
   const cacheKey = `${strict ? 'strict:' : ''}${op.doc}:${op.operationId}:${op.method}:${op.pathTemplate}`;
   let v = compiled.get(cacheKey);
   if (!v) {
-    v = (strict ? getStrictAjv() : loadSpec().ajv).compile(bodySchema(op, strict));
+    v = (strict ? getStrictAjv(op.group) : (op.group ?? loadSpec()).ajv).compile(bodySchema(op, strict));
     compiled.set(cacheKey, v);
   }
   return v;
@@ -506,12 +550,12 @@ function bodySchema(op: Operation, strict: boolean): Json {
   const doc = sch['x-doc'] ?? op.doc;
   if (sch.$ref) {
     const [file, pointer] = String(sch.$ref).split('#');
-    const target = file ? path.basename(file, '.json') : doc;
+    const target = file ? sameVersionDoc((op.group ?? loadSpec()).converter.docNames, doc, path.basename(file, '.json')) : doc;
     const name = pointer.replace(/^\/definitions\//, '');
     return { $ref: `swagger#/definitions/${enc(`${target}.${name}`)}` };
   }
   // inline body schema (rare): convert with refs pointing into the shared definitions
-  return rebase(loadSpec().converter.convertInline(doc, sch, strict));
+  return rebase((op.group ?? loadSpec()).converter.convertInline(doc, sch, strict));
 }
 
 /** Point local `#/definitions/...` refs of an inline schema at the shared `swagger` schema. */
@@ -598,8 +642,7 @@ export interface BodyCheckOptions {
 
 /** Validates a request body against an operation's body schema, by operationId. Unknown operationId → throws. */
 export function validateBody(operationId: string, body: unknown, opts: BodyCheckOptions = {}): string[] {
-  const s = loadSpec();
-  const op = s.byId.get(operationId);
+  const op = loadSpec().byId.get(operationId) ?? (REGISTRY_OPERATION.test(operationId) ? loadRegistrySpec().byId.get(operationId) : undefined);
   if (!op) throw new Error(`swagger: no operation '${operationId}'`);
   if (!op.body) throw new Error(`swagger: operation '${operationId}' takes no body`);
   if (body === undefined || body === null) return op.body.required ? ['body: required'] : [];

@@ -26,6 +26,7 @@
 // must have endpointComputeType 'Kubernetes' and an instanceType among the compute's instance types
 // (properties.properties.instanceTypes keys + defaultInstanceType; 'defaultinstancetype' always exists, as the
 // Azure ML extension creates it); without instanceType the default instance type is used.
+import { registryModelVersion, regionKey } from './registries';
 import { randomBytes, randomUUID, timingSafeEqual, createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -120,6 +121,29 @@ function lowerKeys<T>(o: Record<string, T> | null | undefined): Map<string, [str
   const m = new Map<string, [string, T]>();
   for (const [k, v] of Object.entries(o ?? {})) m.set(k.toLowerCase(), [k, v]);
   return m;
+}
+
+/**
+ * A deployment's `model: azureml://registries/<r>/models/<m>/versions/<v>` (Microsoft Learn,
+ * how-to-share-models-pipelines-across-workspaces-with-registries.md: deploy.yml `model: azureml://registries/…`): the
+ * registry version's files (a blob URL in the registry's storage, arm/registries.ts). The workspace's region must be one
+ * of the registry's (same page: "provided the location of the workspace is one of the locations supported by the
+ * registry"). ASSUMPTIONS: the wording and codes of the refusals (400 BadArgument), `labels/latest` not accepted.
+ */
+function registryModelFor(ctx: EmulatorContext, req: Req, model: string): { id: string; name: string; version: string; uri: string; workspaceId: string } {
+  const m = /^azureml:\/\/registries\/([^/]+)\/models\/([^/]+)\/versions\/([^/]+)$/i.exec(model);
+  if (!m) fail(400, 'BadArgument', `Model '${model}' is not a registry model version (azureml://registries/<registry>/models/<name>/versions/<version>).`);
+  const wsIdOf = `/subscriptions/${req.params.sub}/resourceGroups/${req.params.rg}/providers/Microsoft.MachineLearningServices/workspaces/${req.params.ws}`;
+  const w = ctx.store.get<{ location: string; name: string }>('workspaces', wsIdOf);
+  const found = registryModelVersion(ctx, m[1], m[2], m[3]);
+  if (!found) fail(400, 'BadArgument', `Registry ${m[1]} was not found.`);
+  if (w && !found.reg.regions.includes(regionKey(w.location))) {
+    fail(400, 'BadArgument', `Workspace ${w.name} is in region ${w.location}, which registry ${found.reg.name} does not support (${found.reg.regions.join(', ')}).`);
+  }
+  if (!found.version) fail(400, 'BadArgument', `Model ${m[2]}:${m[3]} does not exist in registry ${found.reg.name}.`);
+  const uri = found.version.properties?.modelUri;
+  if (!uri) fail(400, 'BadArgument', `Model ${m[2]}:${m[3]} of registry ${found.reg.name} has no modelUri.`);
+  return { id: found.version.id, name: m[2], version: m[3], uri, workspaceId: wsIdOf };
 }
 
 // ------------------------------------------------------------------ storage (model / code download)
@@ -548,6 +572,7 @@ export class OnlineEndpoints {
   }
 
   private modelOf(req: Req, model: string): { id: string; name: string; version: string; uri: string; workspaceId: string } {
+    if (/^azureml:\/\/registries\//i.test(model)) return registryModelFor(this.ctx, req, model);
     const m = /^(?:azureml:)?(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/models\/([^/]+)\/versions\/([^/]+))$/i.exec(model);
     if (!m) fail(400, 'BadArgument', `Model '${model}' is not a valid model version ARM id (/subscriptions/…/workspaces/<ws>/models/<name>/versions/<version>).`);
     const v = assetById(this.ctx, m[1]);
