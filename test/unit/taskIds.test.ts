@@ -21,6 +21,7 @@ const FORK = { // contoso-ml.azureml-mlops, from Python's uuid5
   AzureMLModelDownload: 'effeaac4-b1c4-50fb-b041-765e5115067c', AzureMLModelEvaluate: '26aac313-1288-5a5c-a3a9-81375bf6237e',
   AzureMLModelRegister: '272e78a9-a69f-534f-b31b-73f1e601101b', AzureMLReleaseTrigger: 'c02a0421-8cb1-5253-acd0-6ca78565a45f',
   AzureMLEndpointHealth: '10fa785c-e49d-5ad5-b749-cbb017c780a9', AzureMLJobWait: '6adb2733-ba1c-508a-b1bc-999ab256ef0f',
+  AzureMLDriftCheck: '72cde549-de40-5aa0-a20f-00fe99744103',
 } as Record<string, string>;
 
 test('home identity keeps the task.json ids; publisher and extension id compare case-insensitively', () => {
