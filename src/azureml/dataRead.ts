@@ -39,8 +39,15 @@ export interface DataPlan {
 
 export interface DataVersion { id: string; name: string; properties: { dataUri: string; dataType: string } }
 
-/** azureml:<name>:<version> | azureml:<name>@latest (also without the azureml: prefix) → the data version. */
+/** azureml:<name>:<version> | azureml:<name>@latest (also without the azureml: prefix) | an ARM id → the data version. */
 export async function getDataVersion(ctx: AzureMLContext, ref: string, input: string): Promise<DataVersion> {
+  // an ARM id (a collection's dataId): read as it is
+  const arm = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/data\/([^/]+)\/versions\/([^/]+)$/i.exec(ref.replace(/^azureml:/i, ''));
+  if (arm) {
+    const v = await armGetOptional<DataVersion>(ctx, ref.replace(/^azureml:/i, ''), { what: `data asset ${arm[1]}:${arm[2]}` });
+    if (!v) throw new UserError(`${input}: data asset '${arm[1]}' version '${arm[2]}' (${ref}) does not exist`);
+    return v;
+  }
   const text = ref.replace(/^azureml:/i, '');
   const at = text.lastIndexOf('@'), colon = text.indexOf(':');
   const name = at > 0 ? text.slice(0, at) : colon > 0 ? text.slice(0, colon) : text;
@@ -210,20 +217,5 @@ export async function readBlobLines(container: ContainerClient, ds: DatastoreInf
   return bytes;
 }
 
-/** The api-version whose OnlineDeployment has `properties.dataCollector` (stable from 2024-04-01; 2022-10-01 lacks it). */
-export const DATA_COLLECTOR_API_VERSION = '2024-04-01';
 
-export interface DataCollectorProps {
-  collections?: Record<string, { dataCollectionMode?: string; dataId?: string | null; clientId?: string | null; samplingRate?: number } | null>;
-  requestLogging?: { captureHeaders?: string[] } | null;
-  rollingRate?: string | null;
-}
-
-/** GET the deployment at 2024-04-01 (raw REST: the SDK's 2022-10-01 drops dataCollector); exists false on 404. */
-export async function getDeploymentDataCollector(ctx: AzureMLContext, endpoint: string, deployment: string): Promise<{ exists: boolean; collector?: DataCollectorProps | null }> {
-  const d = await armGetOptional<{ properties?: { dataCollector?: DataCollectorProps | null } }>(ctx,
-    wsPath(ctx.ws, `/onlineEndpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(deployment)}`),
-    { apiVersion: DATA_COLLECTOR_API_VERSION, what: `deployment '${endpoint}/${deployment}'` });
-  if (!d) return { exists: false };
-  return { exists: true, collector: d.properties?.dataCollector ?? null };
-}
+export { DATA_COLLECTOR_API_VERSION, getDeploymentDataCollector } from './dataCollector';

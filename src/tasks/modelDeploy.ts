@@ -20,10 +20,12 @@
 //  6. Any failure or cancellation: a mirror that was set is cleared, traffic goes back to exactly the map saved before the first change (GET → PUT, with a
 //     fresh, non-aborted signal) and the new deployment's container log tail is printed.
 //  7. Optionally the deployments that lost all their traffic are deleted; the governance hook is told.
+import { applyDataCollectionInputs, attachDataCollector, dataCollectorChanges, putDeploymentFor, wantedDataCollector, type CollectorOps } from './deploy/dataCollector';
+import { ensureCollectionAsset, getDeploymentDataCollector, putDeploymentWithCollector } from '../azureml/dataCollector';
 import { promises as fsp, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
-import { InputError, UserError, lineageTags, type PipelineContext, type ReleaseArtifact } from '../pipeline';
+import { InputError, UserError, info, lineageTags, type PipelineContext, type ReleaseArtifact } from '../pipeline';
 import {
   armGetOptional, getWorkspace, studioUrl, wsPath, type AzureMLContext, type WorkspaceRef,
 } from '../azureml';
@@ -92,6 +94,9 @@ export interface DeployInputs {
   requestTimeoutMs?: number;
   environmentVariables?: Record<string, string>;
   tags?: Record<string, string>;
+  /** collections to enable (model_inputs, model_outputs, …) and their sampling rate: src/tasks/deploy/dataCollector.ts */
+  dataCollection?: string[];
+  dataCollectionSamplingRate?: number;
   sampleRequestFile?: string;
   expectedResponse?: string;
   smokeRequests?: number;
@@ -131,6 +136,8 @@ export interface DeployOps {
   listDeployments(endpoint: string, signal?: AbortSignal): Promise<DeploymentInfo[]>;
   getDeployment(endpoint: string, name: string): Promise<DeploymentInfo | undefined>;
   putDeployment(endpoint: string, name: string, body: Record<string, unknown>): Promise<DeploymentInfo>;
+  /** the deployment's dataCollector (api-version 2024-04-01); absent: the deployment is not compared on it */
+  getDataCollector?: CollectorOps['getDataCollector'];
   /** tags only (PATCH), no redeployment */
   updateDeploymentTags(endpoint: string, name: string, tags: Record<string, string>): Promise<DeploymentInfo>;
   deleteDeployment(endpoint: string, name: string): Promise<void>;
@@ -633,6 +640,7 @@ async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
     throw new InputError('endpointName', `'${endpointSpec.name}' must be 3-32 characters: letters, digits and '-', starting with a letter and ending with a letter or digit`);
   }
   if (i.tags) deploymentSpec.tags = { ...(deploymentSpec.tags ?? {}), ...i.tags };
+  applyDataCollectionInputs(deploymentSpec, i.dataCollection, i.dataCollectionSamplingRate);
   const mirror = checkMirrorInputs(i.mirrorPercent, i.mirrorSeconds, endpointSpec.kind);
   return { mirror, endpointName: endpointSpec.name, endpointSpec, authModeExplicit, deploymentSpec, nameFixed, modelSource: modelSource!, modelText, steps, sample, matcher, thresholds, warnings };
 }
@@ -761,9 +769,12 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
     if (comments) govTags['azdo.approvalComments'] = comments.slice(0, 256);
   }
   body.tags = { ...govTags, ...(body.tags ?? {}) };
+  const collector = wantedDataCollector(plan.deploymentSpec, wsPath(ops.ws), epName, depName);
+  if (collector) { attachDataCollector(body, collector); for (const l of collector.lines) log.info(l); }
 
   const existingDep = deployments.find((d) => d.name.toLowerCase() === depName.toLowerCase());
   const differences = existingDep ? deploymentDifferences(existingDep, body, wsPath(ops.ws)) : [];
+  if (existingDep && collector && ops.getDataCollector) differences.push(...await dataCollectorChanges({ getDataCollector: ops.getDataCollector }, epName, depName, collector));
   const same = existingDep ? !differences.length && existingDep.provisioningState === 'Succeeded' : false;
   const liveShare = Object.entries(trafficBefore).find(([k]) => k.toLowerCase() === depName.toLowerCase())?.[1] ?? 0;
   if (existingDep && !same && liveShare > 0) {
@@ -1187,7 +1198,12 @@ export function azureDeployOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): D
     }, lro)),
     listDeployments: async (ep, signal) => (await listDeployments(ctx, ep, signal)).map(deploymentInfo),
     getDeployment: async (ep, name) => { const d = await getDeployment(ctx, ep, name); return d ? deploymentInfo(d) : undefined; },
-    putDeployment: async (ep, name, body) => deploymentInfo(await putDeployment(ctx, ep, name, body as unknown as OnlineDeployment, lro)),
+    putDeployment: putDeploymentFor({
+      sdkPut: async (ep, name, body) => deploymentInfo(await putDeployment(ctx, ep, name, body as unknown as OnlineDeployment, lro)),
+      putWithCollector: async (ep, name, body) => deploymentInfo(await putDeploymentWithCollector(ctx, ep, name, body, lro)),
+      ensureAsset: (a) => ensureCollectionAsset(ctx, a), getDataCollector: (ep, name) => getDeploymentDataCollector(ctx, ep, name), info,
+    }),
+    getDataCollector: (ep, name) => getDeploymentDataCollector(ctx, ep, name),
     updateDeploymentTags: async (ep, name, tags) => deploymentInfo(await updateDeploymentTags(ctx, ep, name, tags, lro)),
     deleteDeployment: (ep, name) => deleteDeployment(ctx, ep, name, lro),
     setTraffic: (ep, t, signal) => setTraffic(ctx, ep, t, { ...lro, signal }),

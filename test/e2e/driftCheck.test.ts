@@ -3,12 +3,16 @@
 //  - reference: a folder with an MLTable file (read_delimited) over a CSV: age (decimal), income (decimal), region (text)
 //  - production "shifted": JSON Lines, age + 15 years and another region mix, income unchanged → drift in age, region
 //  - production "same": the reference rows again, as a registered data asset (uri_file) → no drift
+//  - collected data: AzureMLModelDeploy@1 deploys `dc` with dataCollection model_inputs,model_outputs (sent at
+//    api-version 2024-04-01) and `nodc` without; traffic through the front door lands in Azurite as the collector's
+//    JSON Lines; the drift check reads `dc`'s model_inputs over a window and names the shifted column.
 // The metric values themselves are checked against the reference implementation in test/unit/driftMetrics.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import { runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
-import { arm, longUri, uploadFiles, wsArmPath } from '../helpers/modelSeed';
+import { arm, containerClient, longUri, uploadFiles, wsArmPath } from '../helpers/modelSeed';
+import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
 
 let box: AzureInABox;
 const REGIONS = ['north', 'south', 'east', 'west'];
@@ -42,6 +46,73 @@ before(async () => {
   });
 });
 after(async () => { await box?.stop(); });
+
+const ENV = 'azureml:AzureML-sklearn-1.5:1';
+/** scoring rows (the `ok` script takes {"data": [[x0, x1, x2], …]}); shift moves column 2 */
+const scoringRows = (n: number, offset: number, shift: number) => Array.from({ length: n }, (_, k) => {
+  const i = k + offset;
+  return [((i * 7) % 20) / 2 + 0.25, ((i * 11) % 30) / 3 + 0.5, ((i * 13) % 25) / 5 + 0.1 + shift];
+});
+
+describe('collected production data: deploy with data collection, traffic, drift check', () => {
+  let cwd: string;
+  const ep: Record<string, { uri: string; key: string }> = {};
+  before(async () => {
+    cwd = await scoringWorkspace(box, 'drift-e2e-');
+    const common = {
+      resourceGroup: box.resourceGroup, workspace: box.workspace, model: 'azureml:churn:1', deploymentName: 'blue', scoringScript: 'score.py', environment: ENV,
+      codePath: 'ok', instanceType: 'Standard_DS3_v2', sampleRequestFile: 'sample-request.json', authMode: 'key', smokeRequests: '1', healthCheckRequests: '1', trafficSteps: '100',
+    };
+    const runs = await Promise.all([
+      runBundledTask('AzureMLModelDeploy', { box, scheme: 'secret', cwd, timeoutMs: 120_000, inputs: { ...common, endpointName: 'drift-dc', dataCollection: 'model_inputs, model_outputs' } }),
+      runBundledTask('AzureMLModelDeploy', { box, scheme: 'secret', cwd, timeoutMs: 120_000, inputs: { ...common, endpointName: 'drift-nodc' } }),
+    ]);
+    for (const [i, name] of ['drift-dc', 'drift-nodc'].entries()) {
+      assert.equal(runs[i]!.result, 'Succeeded', `${name}\n${explain(runs[i]!)}`);
+      ep[name] = { uri: runs[i]!.outputs.scoringUri!, key: runs[i]!.outputs.endpointKey! };
+    }
+    assert.match(runs[0]!.stdout, /Data collection 'model_inputs' \(sampling 1\): azureml:\/\/datastores\/workspaceblobstore\/paths\/modelDataCollector\/drift-dc\/blue\/model_inputs\/yyyy\/MM\/dd\/HH\/<instance>\.jsonl, data asset azureml:drift-dc-blue-model_inputs:1/);
+    assert.match(runs[0]!.stdout, /Data asset drift-dc-blue-model_inputs:1 for collection 'model_inputs' registered/);
+    // the reference: what the model was trained on, columns named as pandas names a list of lists' columns
+    const ref = scoringRows(300, 0, 0);
+    await uploadFiles(box, 'drift/scoring-train', { 'train.csv': ['0,1,2', ...ref.map((r) => r.join(','))].join('\n') + '\n' });
+  });
+
+  test('the deployment carries its collector at 2024-04-01 only; rerun with the same inputs changes nothing', async () => {
+    const p = wsArmPath(box, '/onlineEndpoints/drift-dc/deployments/blue');
+    const new_ = await arm(box, 'GET', `${p}?api-version=2024-04-01`);
+    assert.deepEqual(Object.keys(new_.properties.dataCollector.collections).sort(), ['model_inputs', 'model_outputs']);
+    assert.equal(new_.properties.dataCollector.collections.model_inputs.dataCollectionMode, 'Enabled');
+    assert.match(new_.properties.dataCollector.collections.model_inputs.dataId, /\/data\/drift-dc-blue-model_inputs\/versions\/1$/);
+    const old = await arm(box, 'GET', p);
+    assert.equal(old.properties.dataCollector, undefined, 'api-version 2022-10-01 does not show it');
+    const asset = await arm(box, 'GET', wsArmPath(box, '/data/drift-dc-blue-model_inputs/versions/1'));
+    assert.match(asset.properties.dataUri, /datastores\/workspaceblobstore\/paths\/modelDataCollector\/drift-dc\/blue\/model_inputs\/$/);
+  });
+
+  test('shifted traffic is collected and the check on the collected window names the shifted column', async () => {
+    for (let k = 0; k < 40; k++) {
+      const r = await fetch(ep['drift-dc']!.uri, { method: 'POST', headers: { authorization: `Bearer ${ep['drift-dc']!.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ data: scoringRows(5, k * 5, 4) }) });
+      assert.equal(r.status, 200, await r.text());
+    }
+    const blobs: string[] = [];
+    for await (const b of containerClient(box).listBlobsFlat({ prefix: 'modelDataCollector/drift-dc/blue/' })) blobs.push(b.name);
+    assert.ok(blobs.some((b) => /^modelDataCollector\/drift-dc\/blue\/model_inputs\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+\.jsonl$/.test(b)), blobs.join('\n'));
+    assert.ok(blobs.some((b) => b.startsWith('modelDataCollector/drift-dc/blue/model_outputs/')), blobs.join('\n'));
+    const r = await drift({ referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/scoring-train/train.csv', endpointName: 'drift-dc', deploymentName: 'blue', lookbackWindow: 'PT2H' });
+    assert.equal(r.result, 'Failed', explain(r));
+    assert.match(r.message ?? '', /^Drift detected in 1 of 3 feature\(s\): 2 NormalizedWassersteinDistance [\d.]+: retrain/);
+    assert.equal(r.outputs.driftedFeatures, '2');
+    // 200 shifted rows + the deploy task's smoke and health-check probes (the sample request: 2 rows each)
+    assert.match(r.stdout, /Read 300 reference row\(s\) and 204 production row\(s\) \(from 42 collector record\(s\)\)/);
+  });
+
+  test('a deployment without data collection: one line', async () => {
+    const r = await drift({ referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/scoring-train/train.csv', endpointName: 'drift-nodc', deploymentName: 'blue' });
+    assert.equal(r.result, 'Failed');
+    assert.match(r.message ?? '', /^Deployment 'drift-nodc\/blue' does not collect 'model_inputs' data \(it has no data collector\); enable data_collector\.collections\.model_inputs/);
+  });
+});
 
 describe('AzureMLDriftCheck@1 against the box', () => {
   test('shifted production data: fails naming the drifted features, outputs and summary carry the numbers', async () => {

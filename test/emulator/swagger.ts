@@ -408,9 +408,12 @@ export function findOperation(method: string, path: string): OperationMatch | un
  *  - OnlineEndpoints_CreateOrUpdate @ 2023-04-01: `properties.mirrorTraffic` (the deploy task's mirror stage;
  *    arm/endpoints.ts validates the field itself: ≤ 50 %, one deployment, not one with live traffic, not on a
  *    Kubernetes endpoint).
+ *  - OnlineDeployments_CreateOrUpdate @ 2024-04-01: `properties.dataCollector` (production data collection; validated
+ *    against the 2024-04-01 definitions by dataCollection.ts, called from arm/endpoints.ts).
  */
 export const NEWER_API_VERSIONS: Record<string, string[]> = {
   OnlineEndpoints_CreateOrUpdate: ['2023-04-01'],
+  OnlineDeployments_CreateOrUpdate: ['2024-04-01'],
 };
 
 /** Validates a request; undefined when no operation in the spec matches method + path. */
