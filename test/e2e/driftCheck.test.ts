@@ -78,7 +78,7 @@ describe('collected production data: deploy with data collection, traffic, drift
     await uploadFiles(box, 'drift/scoring-train', { 'train.csv': ['0,1,2', ...ref.map((r) => r.join(','))].join('\n') + '\n' });
   });
 
-  test('the deployment carries its collector at 2024-04-01 only; rerun with the same inputs changes nothing', async () => {
+  test('the deployment carries its collector at 2024-04-01 only; its data asset points at the collector folder', async () => {
     const p = wsArmPath(box, '/onlineEndpoints/drift-dc/deployments/blue');
     const new_ = await arm(box, 'GET', `${p}?api-version=2024-04-01`);
     assert.deepEqual(Object.keys(new_.properties.dataCollector.collections).sort(), ['model_inputs', 'model_outputs']);
@@ -105,6 +105,23 @@ describe('collected production data: deploy with data collection, traffic, drift
     assert.equal(r.outputs.driftedFeatures, '2');
     // 200 shifted rows + the deploy task's smoke and health-check probes (the sample request: 2 rows each)
     assert.match(r.stdout, /Read 300 reference row\(s\) and 204 production row\(s\) \(from 42 collector record\(s\)\)/);
+  });
+
+  test('rerun with the same inputs: not redeployed; another sampling rate on the live deployment: refused, nothing changed', async () => {
+    const common = {
+      resourceGroup: box.resourceGroup, workspace: box.workspace, model: 'azureml:churn:1', deploymentName: 'blue', scoringScript: 'score.py', environment: ENV,
+      codePath: 'ok', instanceType: 'Standard_DS3_v2', sampleRequestFile: 'sample-request.json', authMode: 'key', smokeRequests: '1', healthCheckRequests: '1', trafficSteps: '100',
+      endpointName: 'drift-dc', dataCollection: 'model_inputs, model_outputs',
+    };
+    const same = await runBundledTask('AzureMLModelDeploy', { box, scheme: 'secret', cwd, timeoutMs: 120_000, inputs: common });
+    assert.equal(same.result, 'Succeeded', explain(same));
+    assert.match(same.stdout, /Deployment blue: model churn:1, exists \(Succeeded, same spec\)/);
+    // another collector on the live deployment is a change like any other: the safe-rollout rule asks for a new deployment
+    const half = await runBundledTask('AzureMLModelDeploy', { box, scheme: 'secret', cwd, timeoutMs: 120_000, inputs: { ...common, dataCollectionSamplingRate: '0.5' } });
+    assert.equal(half.result, 'Failed', explain(half));
+    assert.match(half.message ?? '', /deployment 'blue' is live with 100% of the traffic and holds model churn:1 with another dataCollector\.collections\.model_inputs\.samplingRate: 1 → 0\.5/);
+    const d = await arm(box, 'GET', `${wsArmPath(box, '/onlineEndpoints/drift-dc/deployments/blue')}?api-version=2024-04-01`);
+    assert.equal(d.properties.dataCollector.collections.model_inputs.samplingRate, 1, 'nothing changed in Azure');
   });
 
   test('a deployment without data collection: one line', async () => {
