@@ -1,14 +1,15 @@
 // Benchmarks (`npm run bench` = build + `tsx bench/run.ts`; not part of `npm test`). Every figure is printed next to a
 // peer measured in the same run, with the ratio.
 //
-//   tsx bench/run.ts [--quick] [--only sizes,startup,upload,jobpoll,lropoll,agentless] [--runs N] [--snapshot]
+//   tsx bench/run.ts [--quick] [--only sizes,startup,upload,jobpoll,lropoll,agentless,drift] [--runs N] [--snapshot]
 //     --quick     256 MiB file, 500-file folder, fewer start-up runs (default: 1 GiB file, 2,000-file folder)
 //     --snapshot  also write bench/RESULTS.md (machine, date, commit, figures); results always go to bench/.work/results.json
 //
 // Sections: 1 sizes (bench/sizes.ts), 2 start-up (bench/startup.ts), 3–5 upload vs azcopy, re-register, peak RSS
 // (bench/upload.ts), 6 job polling (bench/jobPoll.ts, owned by the job task's author, run when present), 7 long-running
 // operation polling: ARM reads per deployment, ours vs a fixed 1 s loop vs the SDK's default poller (bench/lroPoll.ts),
-// 8 agentless wait: AzureMLJobWait@1's end-of-job notice delay and ARM reads beside the agent task's poller (bench/agentlessWait.ts).
+// 8 agentless wait: AzureMLJobWait@1's end-of-job notice delay and ARM reads beside the agent task's poller (bench/agentlessWait.ts),
+// 9 drift check on large JSONL: rows/s and peak RSS beside a plain streaming read of the same files (bench/drift.ts).
 // The process re-executes itself once with NODE_EXTRA_CA_CERTS = the emulator's test CA and the *.localhost preload
 // (Node reads NODE_EXTRA_CA_CERTS only at start), as scripts/test.mjs does for the tests.
 import { spawn } from 'node:child_process';
@@ -16,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GiB, MiB, REPO_ROOT, Report, WORK_DIR, fmtBytes, loadWarning, loadavg, machineInfo } from './lib';
 
-const SECTIONS = ['sizes', 'startup', 'upload', 'jobpoll', 'lropoll', 'agentless'] as const;
+const SECTIONS = ['sizes', 'startup', 'upload', 'jobpoll', 'lropoll', 'agentless', 'drift'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args { quick: boolean; only: Set<Section>; runs?: number; snapshot: boolean }
@@ -175,6 +176,12 @@ async function main(): Promise<number> {
     console.log('\n## 8. Agentless wait (bench/agentlessWait.ts)');
     const { runAgentlessWaitBench } = await import('./agentlessWait');
     results.agentlessWait = await runAgentlessWaitBench({ quick: args.quick, report });
+  }
+
+  if (args.only.has('drift')) {
+    console.log('\n## 9. Drift check on large data (bench/drift.ts)');
+    const { runDriftBench } = await import('./drift');
+    results.drift = await runDriftBench({ quick: args.quick, report, ...(args.runs ? { runs: args.runs } : {}) });
   }
 
   info['load at end (1/5/15 min)'] = loadavg();

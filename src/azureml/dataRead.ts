@@ -189,26 +189,32 @@ async function mltableFiles(container: ContainerClient, ds: DatastoreInfo, prefi
   return [...out.values()];
 }
 
+/** Lines of a byte stream (UTF-8, \n or \r\n; the last line without a newline too), chunk by chunk; returns the bytes read. */
+export async function streamLines(stream: AsyncIterable<Buffer>, onLine: (line: string) => void): Promise<number> {
+  const dec = new StringDecoder('utf8');
+  let rest = '', bytes = 0;
+  for await (const chunk of stream) {
+    bytes += chunk.length;
+    const text = rest + dec.write(chunk);
+    let start = 0, nl: number;
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      onLine(text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  rest += dec.end();
+  if (rest.length) onLine(rest.replace(/\r$/, ''));
+  return bytes;
+}
+
 /** Stream one blob's lines (UTF-8, \n or \r\n) to onLine; the last line without a newline too. */
 export async function readBlobLines(container: ContainerClient, ds: DatastoreInfo, blob: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
   let bytes = 0;
   try {
     const res = await container.getBlobClient(blob).download(0, undefined, { abortSignal: signal, maxRetryRequests: 5 });
     if (!res.readableStreamBody) throw new UserError(`Storage returned no content for ${blob}`);
-    const dec = new StringDecoder('utf8');
-    let rest = '';
-    for await (const chunk of res.readableStreamBody as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      const text = rest + dec.write(chunk);
-      let start = 0, nl: number;
-      while ((nl = text.indexOf('\n', start)) >= 0) {
-        onLine(text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl));
-        start = nl + 1;
-      }
-      rest = text.slice(start);
-    }
-    rest += dec.end();
-    if (rest.length) onLine(rest.replace(/\r$/, ''));
+    bytes = await streamLines(res.readableStreamBody as AsyncIterable<Buffer>, onLine);
   } catch (err) {
     if (signal?.aborted) throw signal.reason ?? err;
     if (err instanceof UserError) throw err;
