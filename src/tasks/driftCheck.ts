@@ -134,7 +134,14 @@ export function compareTables(ref: ColumnTable, prod: ColumnTable, i: DriftInput
   if (!np) throw new UserError(`No production row has a value in every compared feature (${names.join(', ')}): Azure ML drops rows with a missing value before comparing`);
   const features: FeatureResult[] = kinds.map((k) => {
     if (k.kind === 'numerical') {
-      const r = numericalMetric(i.numericalMetric, ref.numbers(k.feature, keepRef), prod.numbers(k.feature, keepProd));
+      let r: ReturnType<typeof numericalMetric>;
+      try {
+        r = numericalMetric(i.numericalMetric, ref.numbers(k.feature, keepRef), prod.numbers(k.feature, keepProd));
+      } catch (e) {
+        // the KS test's size limit (as the service refuses it): a clear line naming the input
+        if (e instanceof RangeError) throw new InputError('numericalMetric', e.message);
+        throw e;
+      }
       return { feature: k.feature, kind: k.kind, metric: r.metric, value: r.value, threshold: i.numericalThreshold,
         drifted: breaches(r.metric, r.value, i.numericalThreshold), histogram: r.histogram, ...(r.ksMethod ? { ksMethod: r.ksMethod } : {}) };
     }

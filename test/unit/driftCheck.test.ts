@@ -122,6 +122,9 @@ describe('compareTables: what the service compares', () => {
     assert.throws(() => compareTables(jsonl([{ a: 'x' }]), jsonl([{ c: 1 }]), INPUTS), /no column in common/);
     assert.throws(() => compareTables(jsonl([{ a: 1.5, b: null }]), jsonl([{ a: 1.5, b: 'x' }]), INPUTS), /No reference row has a value in every compared feature \(a, b\)/);
     assert.throws(() => compareTables(jsonl([{ 'a.b': 1 }]), jsonl([{ 'a.b': 1 }]), INPUTS), /'a\.b' .* has a dot/);
+    const big = jsonl(Array.from({ length: 10_000 }, (_, n) => ({ a: n + 0.5 })));
+    assert.throws(() => compareTables(big, jsonl([{ a: 1.5 }]), { ...INPUTS, numericalMetric: 'TwoSampleKolmogorovSmirnovTest' }),
+      (e: unknown) => e instanceof InputError && /^Input 'numericalMetric': TwoSampleKolmogorovSmirnovTest is refused at 10000 rows or more \(as Azure ML does\): reference has 10000, production 1$/.test(e.message));
   });
 });
 
