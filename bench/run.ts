@@ -1,7 +1,7 @@
 // Benchmarks (`npm run bench` = build + `tsx bench/run.ts`; not part of `npm test`). Every figure is printed next to a
 // peer measured in the same run, with the ratio.
 //
-//   tsx bench/run.ts [--quick] [--only sizes,startup,upload,jobpoll,lropoll,agentless,rollout] [--runs N] [--snapshot]
+//   tsx bench/run.ts [--quick] [--only sizes,startup,upload,jobpoll,lropoll,agentless,rollout,drift] [--runs N] [--snapshot]
 //     --quick     256 MiB file, 500-file folder, fewer start-up runs (default: 1 GiB file, 2,000-file folder)
 //     --snapshot  also write bench/RESULTS.md (machine, date, commit, figures); results always go to bench/.work/results.json
 //
@@ -10,7 +10,8 @@
 // operation polling: ARM reads per deployment, ours vs a fixed 1 s loop vs the SDK's default poller (bench/lroPoll.ts),
 // 8 agentless wait: AzureMLJobWait@1's end-of-job notice delay and ARM reads beside the agent task's poller (bench/agentlessWait.ts),
 // 9 rollout step cost: probes and ARM/metrics reads per step of a blue/green rollout, beside a Kubernetes endpoint (no
-// metrics) and the same rollout with 10 % transient front-door faults (bench/rolloutReads.ts).
+// metrics) and the same rollout with 10 % transient front-door faults (bench/rolloutReads.ts),
+// 10 drift check on large JSONL: rows/s and peak RSS beside a plain streaming read of the same files (bench/drift.ts).
 // The process re-executes itself once with NODE_EXTRA_CA_CERTS = the emulator's test CA and the *.localhost preload
 // (Node reads NODE_EXTRA_CA_CERTS only at start), as scripts/test.mjs does for the tests.
 import { spawn } from 'node:child_process';
@@ -18,7 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GiB, MiB, REPO_ROOT, Report, WORK_DIR, fmtBytes, loadWarning, loadavg, machineInfo } from './lib';
 
-const SECTIONS = ['sizes', 'startup', 'upload', 'jobpoll', 'lropoll', 'agentless', 'rollout'] as const;
+const SECTIONS = ['sizes', 'startup', 'upload', 'jobpoll', 'lropoll', 'agentless', 'rollout', 'drift'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args { quick: boolean; only: Set<Section>; runs?: number; snapshot: boolean }
@@ -188,6 +189,12 @@ async function main(): Promise<number> {
     console.log('\n## 9. Rollout step cost (bench/rolloutReads.ts)');
     const { runRolloutReadsBench } = await import('./rolloutReads');
     results.rolloutReads = await runRolloutReadsBench({ report });
+  }
+
+  if (args.only.has('drift')) {
+    console.log('\n## 10. Drift check on large data (bench/drift.ts)');
+    const { runDriftBench } = await import('./drift');
+    results.drift = await runDriftBench({ quick: args.quick, report, ...(args.runs ? { runs: args.runs } : {}) });
   }
 
   info['load at end (1/5/15 min)'] = loadavg();

@@ -1,6 +1,7 @@
 // `az ml online-endpoint` / `az ml online-deployment` YAML (managed and Kubernetes) — or the deploy task's inputs —
 // → Azure ML 2022-10-01 OnlineEndpoints_CreateOrUpdate / OnlineDeployments_CreateOrUpdate bodies. Pure: uploads,
 // environments, models, asset and compute lookups go through the injected resolver. Batch endpoints are refused.
+import { parseDataCollectorYaml, type DataCollectorSpec } from './dataCollector';
 import path from 'node:path';
 import {
   applyOverrides, assetRefText, checkKeys, computeRef, contentHash, expectMap, isPlainObject, loadYaml, optBool, optDuration, optInt,
@@ -79,6 +80,8 @@ export interface OnlineDeploymentSpec {
   readinessProbe?: Record<string, unknown>;
   scaleSettings?: Record<string, unknown>;
   containerResourceRequirements?: Record<string, unknown>;
+  /** data_collector (api-version 2024-04-01: not in the 2022-10-01 body buildOnlineDeploymentBody makes) */
+  dataCollector?: DataCollectorSpec;
   warnings: string[];
 }
 
@@ -222,7 +225,7 @@ export function parseOnlineDeploymentYaml(file: string, opts: ParseDeployOptions
 
 function parseDeploymentMap(src: YamlSource, root: Record<string, unknown>, schema: string): OnlineDeploymentSpec {
   const warnings: string[] = [];
-  for (const key of ['data_collector', 'startup_probe', 'instance_segment']) {
+  for (const key of ['startup_probe', 'instance_segment']) {
     if (root[key] !== undefined) warnings.push(`${src.where([key])}: '${key}' is not part of api-version 2022-10-01 and was ignored`);
   }
   const typeText = optString(src, ['type'], root.type);
@@ -246,6 +249,9 @@ function parseDeploymentMap(src: YamlSource, root: Record<string, unknown>, sche
     modelMountPath: optString(src, ['model_mount_path'], root.model_mount_path),
     warnings,
   };
+  // sent at api-version 2024-04-01 by the deploy task (src/tasks/deploy/dataCollector.ts)
+  const dataCollector = parseDataCollectorYaml(src, ['data_collector'], root.data_collector);
+  if (dataCollector) spec.dataCollector = dataCollector;
   const egress = optString(src, ['egress_public_network_access'], root.egress_public_network_access);
   if (egress !== undefined) {
     if (!/^(enabled|disabled)$/i.test(egress)) throw src.error(['egress_public_network_access'], `expected enabled or disabled, got '${egress}'`);

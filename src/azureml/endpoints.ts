@@ -252,7 +252,7 @@ export async function setMirrorTraffic(ctx: AzureMLContext, name: string, mirror
  * Poll an Azure-AsyncOperation status URL on the shared schedule until Succeeded (Retry-After honoured when sent;
  * Failed/Canceled → AzureError with the operation's error). `put` is the initial response (its Retry-After counts).
  */
-async function waitForOperation(ctx: AzureMLContext, statusUrl: string, what: string, put: { headers: Record<string, string> }, o: LroWaitOptions): Promise<void> {
+export async function waitForOperation(ctx: AzureMLContext, statusUrl: string, what: string, put: { headers: Record<string, string> }, o: LroWaitOptions): Promise<void> {
   const first = { done: false, status: 'Accepted', retryAfterMs: parseRetryAfter(put.headers['retry-after']) };
   await waitForLro(what, first, async () => {
     const r = await armSend<any>(ctx, 'GET', statusUrl);

@@ -265,7 +265,7 @@ export async function getContainerClient(ctx: AzureMLContext, info: DatastoreInf
   return service.getContainerClient(info.containerName);
 }
 
-function storageError(err: any, info: DatastoreInfo, what: string): unknown {
+export function storageError(err: any, info: DatastoreInfo, what: string): unknown {
   if (err?.name === 'AbortError') return err;
   const status = err?.statusCode;
   const code = err?.code ?? err?.details?.errorCode;

@@ -1,6 +1,6 @@
 // Agent entry of AzureMLModelDeploy@1: inputs → deployModel → outputs + summary.
 import {
-  debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getNumber, getPath, getPipelineContext, isAgentRoot, getString, getVariable, info,
+  debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getList, getNumber, getPath, getPipelineContext, isAgentRoot, getString, getVariable, info,
   progress, releaseArtifacts, runTask, section, setOutput, updateReleaseName, uploadSummary, warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
@@ -51,6 +51,8 @@ runTask(async (signal) => {
     requestTimeoutMs: getInt('requestTimeoutMs', { min: 1 }),
     environmentVariables: getKeyValues('environmentVariables'),
     tags: getKeyValues('tags'),
+    dataCollection: getList('dataCollection'),
+    dataCollectionSamplingRate: getNumber('dataCollectionSamplingRate'),
     sampleRequestFile: getPath('sampleRequestFile', { kind: 'file', mustExist: false }),
     expectedResponse: getString('expectedResponse'),
     smokeRequests: getInt('smokeRequests', { default: 20, min: 1, max: 1000 }),

@@ -24,6 +24,7 @@ import { observe } from './deploy/observe';
 import { localPlan } from './deploy/plan';
 import { keepServing, rollOut, startRollout } from './deploy/rollout';
 import type { DeployDeps, DeployInputs, DeployResult } from './deploy/types';
+import { observeDataCollector } from './deploy/dataCollector';
 
 export * from './deploy/types';
 export { latencyProfile, percentile, type LatencyProfile } from './deploy/analysis';
@@ -39,7 +40,8 @@ export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promi
   const plan = await localPlan(inputs, deps.cwd ?? process.cwd());
   for (const w of plan.warnings) deps.log.warning(w);
   const seen = await observe(plan, inputs, deps);
-  const decision = decide(plan, seen, inputs, deps.context, deps.ops.ws);
+  const collector = await observeDataCollector(plan, seen, deps);
+  const decision = decide(plan, seen, inputs, deps.context, deps.ops.ws, collector);
   const run = startRollout(inputs, deps, plan, seen, decision);
   return decision.kind === 'rollout' ? rollOut(run) : keepServing(run);
 }

@@ -33,6 +33,10 @@
 //    own errors (throttling, "Azure Machine Learning-provisioned infrastructure is failing" 500, how-to-troubleshoot-
 //    online-endpoints "HTTP status codes") carry no `azureml-model-deployment`; no recording of one was found. Their
 //    bodies here are ARM-shaped ({"error":{"code","message"}}), also unverified.
+//  - a deployment with a dataCollector (api-version 2024-04-01) that collects model_inputs / model_outputs (or request /
+//    response): every 200 answer it gives (mirrored copies included) is written to Azurite as the data collector's
+//    JSON Lines at the documented path, before the answer goes back (dataCollection.ts has the rules, sources and
+//    ASSUMPTIONs).
 //  - every answer of score() (after the fault layer) is recorded in `served` (endpoint, deployment, time, status, the
 //    model's status for a 424, latency): the ARM host's Azure Monitor Metrics API answers from it (monitor.ts).
 import { randomUUID } from 'node:crypto';
@@ -188,6 +192,14 @@ export class FrontDoor {
     if (d) void this.forward(d, req, {}).then((r) => this.m.recordMirrored(d, r.status), () => this.m.recordMirrored(d, 0));
   }
 
+  /** a deployment whose dataCollector collects: its request/answer go to Azurite (dataCollection.ts) */
+  private async collect(d: DeploymentRecord, req: Req, answer: unknown, requestId: string): Promise<void> {
+    if (!d.resource.properties.dataCollector) return;
+    const json = (v: unknown) => { try { return JSON.parse(Buffer.isBuffer(v) ? v.toString('utf8') : String(v)); } catch { return undefined; } };
+    const ep = String(d.resource.id).split('/onlineEndpoints/')[1]?.split('/')[0] ?? '';
+    await this.m.dataCollection.record(d, ep, json(req.rawBody), typeof answer === 'object' && answer !== null && !Buffer.isBuffer(answer) ? answer : json(answer), requestId);
+  }
+
   private async forward(d: DeploymentRecord, req: Req, base: Record<string, string>): Promise<Res> {
     const name = String(d.resource.name);
     const headers: Record<string, string> = { ...base, 'azureml-model-deployment': name };
@@ -201,6 +213,7 @@ export class FrontDoor {
     try {
       const r = await this.m.hosts.score(d.runtime!.hostKey, req.rawBody, fwd, timeout);
       if (r.status === 200) {
+        await this.collect(d, req, r.body, headers['x-request-id']!);
         return { status: 200, headers: { ...headers, 'content-type': r.headers['content-type'] ?? 'application/json' }, body: r.body };
       }
       if (kubernetes) return { status: 502, headers: { ...headers, 'content-type': r.headers['content-type'] ?? 'application/json' }, body: r.body };

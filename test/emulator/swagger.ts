@@ -457,12 +457,15 @@ export function findOperation(method: string, path: string): OperationMatch | un
  *  - OnlineEndpoints_CreateOrUpdate @ 2023-04-01: `properties.mirrorTraffic` (the deploy task's mirror stage;
  *    arm/endpoints.ts validates the field itself: ≤ 50 %, one deployment, not one with live traffic, not on a
  *    Kubernetes endpoint).
+ *  - OnlineDeployments_CreateOrUpdate @ 2024-04-01: `properties.dataCollector` (production data collection; validated
+ *    against the 2024-04-01 definitions by dataCollection.ts, called from arm/endpoints.ts).
  */
 export const NEWER_API_VERSIONS: Record<string, string[]> = {
   OnlineEndpoints_CreateOrUpdate: ['2023-04-01'],
   // a job created with notificationSetting (AzureMLJobWait@1 mode PUT): 2023-04-01-preview mfe.json has
   // Jobs_CreateOrUpdate with JobBase.notificationSetting; arm/jobs.ts validates that member against that spec
   Jobs_CreateOrUpdate: ['2023-04-01-preview'],
+  OnlineDeployments_CreateOrUpdate: ['2024-04-01'],
 };
 
 /** Validates a request; undefined when no operation in the spec matches method + path. */

@@ -183,8 +183,14 @@ test('bad deployment YAML fails naming file, line and key', () => {
   bad('syntax.yml', `${head}tags: {a: 1\n`, /syntax\.yml:\d+: YAML syntax error/);
   assert.throws(() => parseOnlineEndpointYaml(write('auth.yml', 'name: ep\nauth_mode: password\n')), /auth\.yml:2: 'auth_mode': unknown auth_mode 'password'/);
   assert.throws(() => parseOnlineEndpointYaml(write('traffic.yml', 'name: ep\ntraffic:\n  blue: 50\n  green: 20\n')), /add up to 70/);
-  const warn = parseOnlineDeploymentYaml(write('dc.yml', `${head}data_collector:\n  collections: {}\n`));
-  assert.match(warn.warnings[0], /dc\.yml:4: 'data_collector' is not part of api-version 2022-10-01 and was ignored/);
+  // data_collector is parsed (sent at api-version 2024-04-01: src/azureml/dataCollector.ts), bad ones name the line
+  bad('dc.yml', `${head}data_collector:\n  collections: {}\n`, /dc\.yml:5: 'data_collector\.collections': at least one collection is required/);
+  bad('dcrate.yml', `${head}data_collector:\n  rolling_rate: Weekly\n  collections:\n    model_inputs: {enabled: true}\n`, /'data_collector\.rolling_rate': expected one of Year, Month, Day, Hour, Minute, got 'Weekly'/);
+  const warn = parseOnlineDeploymentYaml(write('sp.yml', `${head}startup_probe:\n  period: 10\n`));
+  assert.match(warn.warnings[0], /sp\.yml:4: 'startup_probe' is not part of api-version 2022-10-01 and was ignored/);
+  const dc = parseOnlineDeploymentYaml(write('dc2.yml', `${head}data_collector:\n  sampling_rate: 0.5\n  collections:\n    model_inputs:\n      enabled: 'True'\n    model_outputs:\n      enabled: 'False'\n      data: {name: outs, path: azureml://datastores/workspaceblobstore/paths/x/outs, version: 2}\n`));
+  assert.deepEqual(dc.warnings, []);
+  assert.deepEqual(dc.dataCollector, { collections: { model_inputs: { enabled: true }, model_outputs: { enabled: false, data: { name: 'outs', path: 'azureml://datastores/workspaceblobstore/paths/x/outs', version: '2' } } }, samplingRate: 0.5 });
 });
 
 test('deployment from task inputs produces the same kind of body', async () => {

@@ -22,6 +22,7 @@ const FORK = { // contoso-ml.azureml-mlops, from Python's uuid5
   AzureMLModelRegister: '272e78a9-a69f-534f-b31b-73f1e601101b', AzureMLReleaseTrigger: 'c02a0421-8cb1-5253-acd0-6ca78565a45f',
   AzureMLEndpointHealth: '10fa785c-e49d-5ad5-b749-cbb017c780a9', AzureMLJobWait: '6adb2733-ba1c-508a-b1bc-999ab256ef0f',
   AzureMLModelPromote: '1f18231a-5877-5d62-83f7-f6ff5bec50d6',
+  AzureMLDriftCheck: '72cde549-de40-5aa0-a20f-00fe99744103',
 } as Record<string, string>;
 
 test('home identity keeps the task.json ids; publisher and extension id compare case-insensitively', () => {

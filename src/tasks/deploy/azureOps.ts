@@ -10,6 +10,9 @@ import type { LroWaitOptions } from '../../azureml/poll';
 import { AzureDeploymentResolver } from '../../azureml/deploymentResolver';
 import { readEndpointHealth } from '../../azureml/metrics';
 import type { DeployOps } from './types';
+import { putDeploymentFor } from './dataCollector';
+import { ensureCollectionAsset, getDeploymentDataCollector, putDeploymentWithCollector } from '../../azureml/dataCollector';
+import { info } from '../../pipeline';
 
 /**
  * `lro`: how endpoint/deployment operations are waited for (poll.ts: shared back-off schedule, Retry-After, progress
@@ -38,7 +41,12 @@ export function azureDeployOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): D
     }, lro)),
     listDeployments: async (ep, signal) => (await listDeployments(ctx, ep, signal)).map(deploymentInfo),
     getDeployment: async (ep, name) => { const d = await getDeployment(ctx, ep, name); return d ? deploymentInfo(d) : undefined; },
-    putDeployment: async (ep, name, body) => deploymentInfo(await putDeployment(ctx, ep, name, body as unknown as OnlineDeployment, lro)),
+    putDeployment: putDeploymentFor({
+      sdkPut: async (ep, name, body) => deploymentInfo(await putDeployment(ctx, ep, name, body as unknown as OnlineDeployment, lro)),
+      putWithCollector: async (ep, name, body) => deploymentInfo(await putDeploymentWithCollector(ctx, ep, name, body, lro)),
+      ensureAsset: (a) => ensureCollectionAsset(ctx, a), getDataCollector: (ep, name) => getDeploymentDataCollector(ctx, ep, name), info,
+    }),
+    getDataCollector: (ep, name) => getDeploymentDataCollector(ctx, ep, name),
     updateDeploymentTags: async (ep, name, tags) => deploymentInfo(await updateDeploymentTags(ctx, ep, name, tags, lro)),
     deleteDeployment: (ep, name) => deleteDeployment(ctx, ep, name, lro),
     setTraffic: (ep, t, signal) => setTraffic(ctx, ep, t, { ...lro, signal }),

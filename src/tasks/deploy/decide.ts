@@ -10,6 +10,7 @@ import { deploymentDifferences as normalizedDeploymentDifferences } from '../../
 import type { Observed } from './observe';
 import type { Plan } from './plan';
 import type { Approval, DeployInputs } from './types';
+import { attachDataCollector, type WantedCollector } from './dataCollector';
 
 export interface EndpointChange { authMode?: string; description?: string; tags?: Record<string, string> }
 
@@ -39,13 +40,18 @@ export interface Decision {
   tagUpdate?: Record<string, string>;
 }
 
-export function decide(plan: Plan, seen: Observed, inputs: DeployInputs, context: PipelineContext, ws: WorkspaceRef): Decision {
-  const modelId: string | undefined = typeof seen.body.properties?.model === 'string' ? seen.body.properties.model : undefined;
+/**
+ * `collector`: the production data collector the deployment should have (deploy/dataCollector.ts) and what the
+ * existing deployment's lacks of it (read at 2024-04-01 in the observe phase).
+ */
+export function decide(plan: Plan, seen: Observed, inputs: DeployInputs, context: PipelineContext, ws: WorkspaceRef, collector?: { wanted: WantedCollector; changes: string[] }): Decision {
+  const modelId = modelIdOf(seen);
   const model = modelOfId(modelId);
   const deploymentName = deploymentNameOf(plan, model);
   const body = { ...seen.body, tags: { ...governanceTags(context, seen.approvals, modelId, model), ...(seen.body.tags ?? {}) } };
+  if (collector) attachDataCollector(body, collector.wanted);
   const existing = seen.deployments.find((d) => d.name.toLowerCase() === deploymentName.toLowerCase());
-  const differences = existing ? deploymentDifferences(existing, body, wsPath(ws)) : [];
+  const differences = existing ? [...deploymentDifferences(existing, body, wsPath(ws)), ...(collector?.changes ?? [])] : [];
   const same = !!existing && !differences.length && existing.provisioningState === 'Succeeded';
   const liveShare = Object.entries(seen.trafficBefore).find(([k]) => k.toLowerCase() === deploymentName.toLowerCase())?.[1] ?? 0;
   if (existing && !same && liveShare > 0) {
@@ -63,7 +69,11 @@ export function decide(plan: Plan, seen: Observed, inputs: DeployInputs, context
   };
 }
 
-/** The name given (input or YAML), else `<model>-v<version>` of the registered model. */
+const modelIdOf = (seen: Observed): string | undefined => (typeof seen.body.properties?.model === 'string' ? seen.body.properties.model : undefined);
+
+/** The deployment's name for this plan: the name given (input or YAML), else `<model>-v<version>` of the registered model. */
+export function plannedDeploymentName(plan: Plan, seen: Observed): string { return deploymentNameOf(plan, modelOfId(modelIdOf(seen))); }
+
 function deploymentNameOf(plan: Plan, model: { name: string; version: string } | undefined): string {
   if (plan.nameFixed) return plan.deploymentSpec.name;
   if (!model) throw new InputError('deploymentName', 'is required when the model is not a registered model version');

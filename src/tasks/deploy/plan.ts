@@ -13,6 +13,7 @@ import { parseExpectedResponse, probeSettings, quantities, type ResponseMatcher 
 import { checkMirrorInputs } from './mirror';
 import { parseTrafficSteps } from './traffic';
 import type { DeployInputs } from './types';
+import { applyDataCollectionInputs } from './dataCollector';
 
 export interface Plan {
   mirror: { percent: number; seconds: number };
@@ -47,6 +48,7 @@ export async function localPlan(i: DeployInputs, cwd: string): Promise<Plan> {
     throw new InputError('endpointName', `'${name}' must be 3-32 characters: letters, digits and '-', starting with a letter and ending with a letter or digit`);
   }
   if (i.tags) dep.deploymentSpec.tags = { ...(dep.deploymentSpec.tags ?? {}), ...i.tags };
+  applyDataCollectionInputs(dep.deploymentSpec, i.dataCollection, i.dataCollectionSamplingRate);
   const mirror = checkMirrorInputs(i.mirrorPercent, i.mirrorSeconds, ep.endpointSpec.kind);
   return { mirror, endpointName: name, ...ep, ...dep, steps, sample, matcher, thresholds, warnings };
 }

@@ -8,6 +8,7 @@ import type { DeploymentResolver } from '../../azureml/deploymentSpec';
 import type { EndpointHealth } from '../../azureml/metrics';
 import type { LatencyProfile, ProbeAnalysis, ProductionEvidence, Verdict } from './analysis';
 import type { MirrorLogVerdict } from './mirror';
+import type { CollectorOps } from './dataCollector';
 
 export interface Approval { approver: string; approvedOn: string; comments?: string }
 export interface DeployedInfo {
@@ -51,6 +52,9 @@ export interface DeployInputs {
   requestTimeoutMs?: number;
   environmentVariables?: Record<string, string>;
   tags?: Record<string, string>;
+  /** collections to enable (model_inputs, model_outputs, …) and their sampling rate: src/tasks/deploy/dataCollector.ts */
+  dataCollection?: string[];
+  dataCollectionSamplingRate?: number;
   sampleRequestFile?: string;
   expectedResponse?: string;
   smokeRequests?: number;
@@ -89,6 +93,8 @@ export interface DeployOps {
   updateEndpoint(name: string, change: { authMode?: string; description?: string; tags?: Record<string, string> }): Promise<EndpointInfo>;
   listDeployments(endpoint: string, signal?: AbortSignal): Promise<DeploymentInfo[]>;
   getDeployment(endpoint: string, name: string): Promise<DeploymentInfo | undefined>;
+  /** the deployment's dataCollector (api-version 2024-04-01); absent: the deployment is not compared on it */
+  getDataCollector?: CollectorOps['getDataCollector'];
   putDeployment(endpoint: string, name: string, body: Record<string, unknown>): Promise<DeploymentInfo>;
   /** tags only (PATCH), no redeployment */
   updateDeploymentTags(endpoint: string, name: string, tags: Record<string, string>): Promise<DeploymentInfo>;

@@ -27,6 +27,7 @@
 // (properties.properties.instanceTypes keys + defaultInstanceType; 'defaultinstancetype' always exists, as the
 // Azure ML extension creates it); without instanceType the default instance type is used.
 import { registryModelVersion, regionKey } from './registries';
+import { DATA_COLLECTOR_API_VERSION, DataCollectionWriter, validateDataCollector } from '../dataCollection';
 import { randomBytes, randomUUID, timingSafeEqual, createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -253,12 +254,15 @@ function serviceEnvironmentVariables(a: { model?: { name: string; version: strin
 export class OnlineEndpoints {
   readonly hosts: ScoringHosts;
   readonly frontDoor: FrontDoor;
+  /** collected production data of deployments with a dataCollector (dataCollection.ts) */
+  readonly dataCollection: DataCollectionWriter;
   private readonly root: string;
 
   constructor(readonly ctx: EmulatorContext) {
     this.root = path.join(ctx.stateDir, 'online-endpoints');
     this.hosts = new ScoringHosts({ logDir: path.join(this.root, 'logs') });
     this.frontDoor = new FrontDoor(this);
+    this.dataCollection = new DataCollectionWriter(ctx);
     // the front door serves with the box's own server certificate (index.ts writes it to <stateDir>/tls)
     const tlsDir = path.join(ctx.stateDir, 'tls');
     if (fs.existsSync(path.join(tlsDir, 'server.pem'))) {
@@ -567,8 +571,11 @@ export class OnlineEndpoints {
     return armError(404, 'UserError', `Could not find deployment '${req.params.dep}' under online endpoint '${req.params.ep}'.`, { details: [{ code: 'NotFound', message: `OnlineDeployment ${req.params.dep} not found.` }] });
   }
 
-  private deploymentView(d: DeploymentRecord): any {
-    return structuredClone(d.resource);
+  private deploymentView(d: DeploymentRecord, apiVersion?: string | null): any {
+    const r = structuredClone(d.resource);
+    // dataCollector exists from api-version 2024-04-01 (dataCollection.ts): older versions do not show it
+    if ((apiVersion ?? '') < DATA_COLLECTOR_API_VERSION) delete r.properties.dataCollector;
+    return r;
   }
 
   private modelOf(req: Req, model: string): { id: string; name: string; version: string; uri: string; workspaceId: string } {
@@ -615,6 +622,13 @@ export class OnlineEndpoints {
     }
     const body = req.body ?? {};
     const props = { ...(body.properties ?? {}) };
+    // dataCollector (api-version 2024-04-01, dataCollection.ts): validated there; an older PUT keeps the one it had
+    if ((req.query.get('api-version') ?? '') >= DATA_COLLECTOR_API_VERSION) {
+      if (props.dataCollector !== undefined && props.dataCollector !== null) {
+        const problems = validateDataCollector(props.dataCollector);
+        if (problems.length) fail(400, 'UserError', 'Request is invalid and/or missing fields.', { details: problems.map((message) => ({ code: 'RequestInvalid', message })) });
+      }
+    } else if (prev?.resource.properties.dataCollector) props.dataCollector = prev.resource.properties.dataCollector;
     const type = props.endpointComputeType;
     if (type === 'AzureMLCompute') fail(400, 'BadArgument', `endpointComputeType AzureMLCompute is not supported for online deployments; use Managed or Kubernetes.`);
     if (type !== 'Managed' && type !== 'Kubernetes') fail(400, 'BadArgument', `endpointComputeType must be Managed or Kubernetes; got ${JSON.stringify(type)}.`);
@@ -698,7 +712,7 @@ export class OnlineEndpoints {
     rec.busy = opId;
     rec.resource.properties.properties.AzureAsyncOperationUri = headers['Azure-AsyncOperation'];
     this.putDeployment(rec);
-    return { status: isNew ? 201 : 200, headers, body: this.deploymentView(rec) };
+    return { status: isNew ? 201 : 200, headers, body: this.deploymentView(rec, req.query.get('api-version')) };
   }
 
   /** storage initializer + inference server start; throws HttpError (→ operation Failed) on failure */
@@ -811,12 +825,12 @@ export class OnlineEndpoints {
     if (!this.endpointRecord(endpointId(req.params))) return this.endpointNotFound(req);
     const d = this.ctx.store.get<DeploymentRecord>(KIND_DEPLOYMENTS, deploymentId(req.params));
     if (!d) return this.deploymentNotFound(req);
-    return { status: 200, body: this.deploymentView(d) };
+    return { status: 200, body: this.deploymentView(d, req.query.get('api-version')) };
   }
 
   private listDeploymentsHandler(req: Req): Res {
     if (!this.endpointRecord(endpointId(req.params))) return this.endpointNotFound(req);
-    return { status: 200, body: page(this.ctx, req, this.deploymentsOf(endpointId(req.params)).map((d) => this.deploymentView(d))) };
+    return { status: 200, body: page(this.ctx, req, this.deploymentsOf(endpointId(req.params)).map((d) => this.deploymentView(d, req.query.get('api-version')))) };
   }
 
   private deleteDeploymentHandler(req: Req): Res {
@@ -866,7 +880,7 @@ export class OnlineEndpoints {
     }
     d.resource.systemData = onlineSystemData(req, d.resource.systemData);
     this.putDeployment(d);
-    const view = this.deploymentView(d);
+    const view = this.deploymentView(d, req.query.get('api-version'));
     return this.ctx.lro.accepted(req, { work: () => view });
   }
 

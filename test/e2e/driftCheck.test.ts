@@ -1,0 +1,174 @@
+// AzureMLDriftCheck@1, bundled, against Azure-in-a-box: data in Azurite (the workspace's default datastore), data
+// assets through the emulator's ARM API, the task judged by its ##vso lines.
+//  - reference: a folder with an MLTable file (read_delimited) over a CSV: age (decimal), income (decimal), region (text)
+//  - production "shifted": JSON Lines, age + 15 years and another region mix, income unchanged → drift in age, region
+//  - production "same": the reference rows again, as a registered data asset (uri_file) → no drift
+//  - collected data: AzureMLModelDeploy@1 deploys `dc` with dataCollection model_inputs,model_outputs (sent at
+//    api-version 2024-04-01) and `nodc` without; traffic through the front door lands in Azurite as the collector's
+//    JSON Lines; the drift check reads `dc`'s model_inputs over a window and names the shifted column.
+// The metric values themselves are checked against the reference implementation in test/unit/driftMetrics.test.ts.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startAzureInABox, type AzureInABox } from '../emulator';
+import { runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
+import { arm, containerClient, longUri, uploadFiles, wsArmPath } from '../helpers/modelSeed';
+import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
+
+let box: AzureInABox;
+const REGIONS = ['north', 'south', 'east', 'west'];
+const rows = (n: number, shift: boolean) => Array.from({ length: n }, (_, i) => ({
+  age: Math.round((25 + ((i * 37) % 40) + (shift ? 15 : 0) + (i % 7) / 10) * 10) / 10,
+  income: Math.round((30_000 + ((i * 7919) % 50_000) + 0.5) * 100) / 100,
+  region: shift ? REGIONS[(i % 10) < 6 ? 0 : i % 4]! : REGIONS[i % 4]!,
+}));
+
+function explain(r: TaskRunWithLeaks): string {
+  return `result=${r.result} message=${r.message}\n--- stdout (tail)\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-30).join('\n')}\n--- stderr\n${r.stderr.slice(-2000)}`;
+}
+const drift = (inputs: Record<string, string>) => runBundledTask('AzureMLDriftCheck', {
+  box, scheme: 'secret', timeoutMs: 60_000, inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, ...inputs },
+});
+
+before(async () => {
+  box = await startAzureInABox({ fastLro: true });
+  const ref = rows(400, false);
+  const csv = ['age,income,region', ...ref.map((r) => `${r.age.toFixed(1)},${r.income.toFixed(2)},${r.region}`)].join('\n') + '\n';
+  await uploadFiles(box, 'drift/train', {
+    MLTable: 'paths:\n  - pattern: ./*.csv\ntransformations:\n  - read_delimited:\n      delimiter: ","\n      header: all_files_same_headers\n',
+    'part-0.csv': csv,
+  });
+  await uploadFiles(box, 'drift/prod', {
+    'shifted.jsonl': rows(300, true).map((r) => JSON.stringify(r)).join('\n') + '\n',
+    'same.jsonl': ref.map((r) => JSON.stringify(r)).join('\n') + '\n',
+  });
+  await arm(box, 'PUT', wsArmPath(box, '/data/credit-prod-same/versions/1'), {
+    properties: { dataType: 'uri_file', dataUri: longUri(box, 'drift/prod/same.jsonl') },
+  });
+});
+after(async () => { await box?.stop(); });
+
+const ENV = 'azureml:AzureML-sklearn-1.5:1';
+/** scoring rows (the `ok` script takes {"data": [[x0, x1, x2], …]}); shift moves column 2 */
+const scoringRows = (n: number, offset: number, shift: number) => Array.from({ length: n }, (_, k) => {
+  const i = k + offset;
+  return [((i * 7) % 20) / 2 + 0.25, ((i * 11) % 30) / 3 + 0.5, ((i * 13) % 25) / 5 + 0.1 + shift];
+});
+
+describe('collected production data: deploy with data collection, traffic, drift check', () => {
+  let cwd: string;
+  const ep: Record<string, { uri: string; key: string }> = {};
+  before(async () => {
+    cwd = await scoringWorkspace(box, 'drift-e2e-');
+    const common = {
+      resourceGroup: box.resourceGroup, workspace: box.workspace, model: 'azureml:churn:1', deploymentName: 'blue', scoringScript: 'score.py', environment: ENV,
+      codePath: 'ok', instanceType: 'Standard_DS3_v2', sampleRequestFile: 'sample-request.json', authMode: 'key', smokeRequests: '1', healthCheckRequests: '1', trafficSteps: '100',
+    };
+    const runs = await Promise.all([
+      runBundledTask('AzureMLModelDeploy', { box, scheme: 'secret', cwd, timeoutMs: 120_000, inputs: { ...common, endpointName: 'drift-dc', dataCollection: 'model_inputs, model_outputs' } }),
+      runBundledTask('AzureMLModelDeploy', { box, scheme: 'secret', cwd, timeoutMs: 120_000, inputs: { ...common, endpointName: 'drift-nodc' } }),
+    ]);
+    for (const [i, name] of ['drift-dc', 'drift-nodc'].entries()) {
+      assert.equal(runs[i]!.result, 'Succeeded', `${name}\n${explain(runs[i]!)}`);
+      ep[name] = { uri: runs[i]!.outputs.scoringUri!, key: runs[i]!.outputs.endpointKey! };
+    }
+    assert.match(runs[0]!.stdout, /Data collection 'model_inputs' \(sampling 1\): azureml:\/\/datastores\/workspaceblobstore\/paths\/modelDataCollector\/drift-dc\/blue\/model_inputs\/yyyy\/MM\/dd\/HH\/<instance>\.jsonl, data asset azureml:drift-dc-blue-model_inputs:1/);
+    assert.match(runs[0]!.stdout, /Data asset drift-dc-blue-model_inputs:1 for collection 'model_inputs' registered/);
+    // the reference: what the model was trained on, columns named as pandas names a list of lists' columns
+    const ref = scoringRows(300, 0, 0);
+    await uploadFiles(box, 'drift/scoring-train', { 'train.csv': ['0,1,2', ...ref.map((r) => r.join(','))].join('\n') + '\n' });
+  });
+
+  test('the deployment carries its collector at 2024-04-01 only; its data asset points at the collector folder', async () => {
+    const p = wsArmPath(box, '/onlineEndpoints/drift-dc/deployments/blue');
+    const new_ = await arm(box, 'GET', `${p}?api-version=2024-04-01`);
+    assert.deepEqual(Object.keys(new_.properties.dataCollector.collections).sort(), ['model_inputs', 'model_outputs']);
+    assert.equal(new_.properties.dataCollector.collections.model_inputs.dataCollectionMode, 'Enabled');
+    assert.match(new_.properties.dataCollector.collections.model_inputs.dataId, /\/data\/drift-dc-blue-model_inputs\/versions\/1$/);
+    const old = await arm(box, 'GET', p);
+    assert.equal(old.properties.dataCollector, undefined, 'api-version 2022-10-01 does not show it');
+    const asset = await arm(box, 'GET', wsArmPath(box, '/data/drift-dc-blue-model_inputs/versions/1'));
+    assert.match(asset.properties.dataUri, /datastores\/workspaceblobstore\/paths\/modelDataCollector\/drift-dc\/blue\/model_inputs\/$/);
+  });
+
+  test('shifted traffic is collected and the check on the collected window names the shifted column', async () => {
+    for (let k = 0; k < 40; k++) {
+      const r = await fetch(ep['drift-dc']!.uri, { method: 'POST', headers: { authorization: `Bearer ${ep['drift-dc']!.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ data: scoringRows(5, k * 5, 4) }) });
+      assert.equal(r.status, 200, await r.text());
+    }
+    const blobs: string[] = [];
+    for await (const b of containerClient(box).listBlobsFlat({ prefix: 'modelDataCollector/drift-dc/blue/' })) blobs.push(b.name);
+    assert.ok(blobs.some((b) => /^modelDataCollector\/drift-dc\/blue\/model_inputs\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^/]+\.jsonl$/.test(b)), blobs.join('\n'));
+    assert.ok(blobs.some((b) => b.startsWith('modelDataCollector/drift-dc/blue/model_outputs/')), blobs.join('\n'));
+    const r = await drift({ referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/scoring-train/train.csv', endpointName: 'drift-dc', deploymentName: 'blue', lookbackWindow: 'PT2H' });
+    assert.equal(r.result, 'Failed', explain(r));
+    assert.match(r.message ?? '', /^Drift detected in 1 of 3 feature\(s\): 2 NormalizedWassersteinDistance [\d.]+: retrain/);
+    assert.equal(r.outputs.driftedFeatures, '2');
+    // 200 shifted rows + the deploy task's smoke and health-check probes (the sample request: 2 rows each)
+    assert.match(r.stdout, /Read 300 reference row\(s\) and 204 production row\(s\) \(from 42 collector record\(s\)\)/);
+  });
+
+  test('rerun with the same inputs: not redeployed; another sampling rate on the live deployment: refused, nothing changed', async () => {
+    const common = {
+      resourceGroup: box.resourceGroup, workspace: box.workspace, model: 'azureml:churn:1', deploymentName: 'blue', scoringScript: 'score.py', environment: ENV,
+      codePath: 'ok', instanceType: 'Standard_DS3_v2', sampleRequestFile: 'sample-request.json', authMode: 'key', smokeRequests: '1', healthCheckRequests: '1', trafficSteps: '100',
+      endpointName: 'drift-dc', dataCollection: 'model_inputs, model_outputs',
+    };
+    const same = await runBundledTask('AzureMLModelDeploy', { box, scheme: 'secret', cwd, timeoutMs: 120_000, inputs: common });
+    assert.equal(same.result, 'Succeeded', explain(same));
+    assert.match(same.stdout, /Deployment blue: model churn:1, exists \(Succeeded, same spec\)/);
+    // another collector on the live deployment is a change like any other: the safe-rollout rule asks for a new deployment
+    const half = await runBundledTask('AzureMLModelDeploy', { box, scheme: 'secret', cwd, timeoutMs: 120_000, inputs: { ...common, dataCollectionSamplingRate: '0.5' } });
+    assert.equal(half.result, 'Failed', explain(half));
+    assert.match(half.message ?? '', /deployment 'blue' is live with 100% of the traffic and holds model churn:1 with another dataCollector\.collections\.model_inputs\.samplingRate: 1 → 0\.5/);
+    const d = await arm(box, 'GET', `${wsArmPath(box, '/onlineEndpoints/drift-dc/deployments/blue')}?api-version=2024-04-01`);
+    assert.equal(d.properties.dataCollector.collections.model_inputs.samplingRate, 1, 'nothing changed in Azure');
+  });
+
+  test('a deployment without data collection: one line', async () => {
+    const r = await drift({ referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/scoring-train/train.csv', endpointName: 'drift-nodc', deploymentName: 'blue' });
+    assert.equal(r.result, 'Failed');
+    assert.match(r.message ?? '', /^Deployment 'drift-nodc\/blue' does not collect 'model_inputs' data \(it has no data collector\); enable data_collector\.collections\.model_inputs/);
+  });
+});
+
+describe('AzureMLDriftCheck@1 against the box', () => {
+  test('shifted production data: fails naming the drifted features, outputs and summary carry the numbers', async () => {
+    const r = await drift({
+      referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/train',
+      productionData: 'azureml://datastores/workspaceblobstore/paths/drift/prod/shifted.jsonl',
+    });
+    assert.equal(r.result, 'Failed', explain(r));
+    assert.match(r.message ?? '', /^Drift detected in 2 of 3 feature\(s\): age NormalizedWassersteinDistance [\d.]+, region JensenShannonDistance [\d.]+: retrain/);
+    assert.equal(r.outputs.driftDetected, 'true');
+    assert.equal(r.outputs.driftedFeatures, 'age,region');
+    const m = JSON.parse(r.outputs.featureMetrics!);
+    assert.deepEqual(Object.keys(m), ['age', 'income', 'region']);
+    assert.equal(m.income.drifted, false);
+    assert.equal(m.age.type, 'numerical');
+    assert.equal(m.region.type, 'categorical');
+    assert.ok(Number(r.outputs.drift_age) > 1, explain(r)); // W1 = 15 years over a ~11.5-year deviation
+    assert.match(r.stdout, /Read 400 reference row\(s\) and 300 production row\(s\)/);
+    assert.match(r.summaries.join('\n'), /^### Data drift: DRIFT in 2 of 3 feature\(s\): age, region/m);
+  });
+
+  test('same data as a registered data asset, failOnDrift false: succeeds with no drift; the same shift only warns', async () => {
+    const same = await drift({ referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/train/', productionData: 'azureml:credit-prod-same@latest' });
+    assert.equal(same.result, 'Succeeded', explain(same));
+    assert.equal(same.outputs.driftDetected, 'false');
+    assert.equal(same.outputs.driftedFeatures, '');
+    assert.equal(same.outputs.drift_age, '0');
+    const warn = await drift({ referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/train', productionData: 'azureml://datastores/workspaceblobstore/paths/drift/prod/shifted.jsonl', failOnDrift: 'false' });
+    assert.equal(warn.result, 'Succeeded', explain(warn));
+    assert.equal(warn.outputs.driftDetected, 'true');
+    assert.match(warn.stdout, /##vso\[task\.issue type=warning;[^\]]*\]Drift detected in 2 of 3 feature\(s\): .*: retrain \(failOnDrift is false: the step succeeds\)/);
+  });
+
+  test('bad input: a feature the production data lacks, an unknown data asset: one line each', async () => {
+    const missing = await drift({ referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/train', productionData: 'azureml:credit-prod-same:1', features: 'age,tenure' });
+    assert.equal(missing.result, 'Failed');
+    assert.equal(missing.message, "Input 'features': 'tenure' is not a column of the reference data (columns: age, income, region)");
+    const unknown = await drift({ referenceData: 'azureml:nope:3', productionData: 'azureml:credit-prod-same:1' });
+    assert.equal(unknown.result, 'Failed');
+    assert.match(unknown.message ?? '', /^referenceData: data asset 'nope' version '3' does not exist in workspace/);
+  });
+});
