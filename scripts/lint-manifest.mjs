@@ -8,6 +8,8 @@
 //   - execution has Node20_1 and Node24, both with target index.js, and the entry source the build bundles into it
 //     exists (src/tasks/<entry>.entry.ts, see scripts/lib/tasks.mjs); icon.png is a 32x32 PNG
 //   - friendlyName <= 40 characters; description, helpMarkDown present
+//   - helpUrl is the task's page: <vss-extension.json repository.uri>/blob/main/docs/tasks/<folder>.md, and that page
+//     exists (scripts/gen-readme.mjs generates it; scripts/package.mjs --repository rewrites the URL for another copy)
 //   - inputs: unique names, helpMarkDown on every input, groupName names a group, every visibleRule parses
 //     (`a = b && c != d || e NotEndsWith f`) and names existing inputs, connectedService inputs are
 //     connectedService:AzureRM only, dataSourceBindings target/endpointId name existing inputs
@@ -125,6 +127,16 @@ function literalOutputNames(root, folder) {
   return names;
 }
 
+/** The repository URL of this copy (vss-extension.json repository.uri, without a trailing slash or .git). */
+export function repositoryUri(root) {
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(root, 'vss-extension.json'), 'utf8'));
+    return String(m.repository?.uri ?? '').replace(/\/+$/, '').replace(/\.git$/, '');
+  } catch {
+    return '';
+  }
+}
+
 function lintTask(root, folder, task, validate, findings) {
   const L = `tasks/${folder}/task.json`;
   // Server tasks (scripts/lib/tasks.mjs isServerTask): the official schema's `execution` allows only agent handlers
@@ -152,6 +164,10 @@ function lintTask(root, folder, task, validate, findings) {
   for (const k of ['description', 'helpMarkDown', 'instanceNameFormat']) {
     if (typeof task[k] !== 'string' || !task[k].trim()) findings.push(`${L}: ${k} is missing`);
   }
+  const page = `docs/tasks/${folder}.md`;
+  const wantHelp = `${repositoryUri(root)}/blob/main/${page}`;
+  if (task.helpUrl !== wantHelp) findings.push(`${L}: helpUrl must be the task's page ${wantHelp} (got ${JSON.stringify(task.helpUrl)})`);
+  if (!fs.existsSync(path.join(root, page))) findings.push(`${L}: its page ${page} does not exist: run npm run docs`);
 
   // execution handlers and the entry the build turns into index.js
   const exec = task.execution ?? {};

@@ -1,27 +1,37 @@
-// Docs check: the README's task sections are what scripts/gen-readme.mjs generates from task.json (regenerated in
-// memory and compared), and every pipeline YAML in the README and in samples/ uses only real task inputs.
+// Docs check: the task pages (docs/tasks/<Folder>.md) and the README's task index are what scripts/gen-readme.mjs
+// generates from task.json (regenerated in memory and compared), and every pipeline YAML in the README, the docs
+// and samples/ uses only real task inputs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 // @ts-expect-error -- plain ESM script without type declarations
-import { regenerateReadme, loadTasks, renderTask, cell } from '../../scripts/gen-readme.mjs';
+import { regenerateDocs, loadTasks, renderTask, cell } from '../../scripts/gen-readme.mjs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const README = path.join(ROOT, 'README.md');
 type TaskJson = { id: string; name: string; version: { Major: number }; inputs?: Array<{ name: string; type?: string; options?: Record<string, string>; aliases?: string[]; required?: boolean; defaultValue?: unknown; visibleRule?: string }> };
 const tasks = loadTasks(ROOT) as Map<string, TaskJson>;
 
-test('README task sections match task.json (run npm run docs)', () => {
-  const text = fs.readFileSync(README, 'utf8');
-  const { text: regenerated, missing, unknown } = regenerateReadme(text, tasks);
-  assert.deepEqual(missing, [], `README.md has no <!-- task:… --> region for ${missing.join(', ')}: add one and run npm run docs`);
-  assert.deepEqual(unknown, [], `README.md regions name tasks that do not exist: ${unknown.join(', ')}`);
-  if (regenerated !== text.replace(/\r\n/g, '\n')) {
-    const a = text.split('\n'), b = regenerated.split('\n');
-    const i = a.findIndex((l, n) => l !== b[n]);
-    assert.fail(`README.md task sections are out of date with task.json: run npm run docs (first difference at line ${i + 1}:\n  README:    ${a[i]}\n  generated: ${b[i]})`);
+test('task pages and the README task index match task.json (run npm run docs)', () => {
+  const { files, problems } = regenerateDocs(ROOT, tasks) as { files: Array<{ file: string; before?: string; after: string }>; problems: string[] };
+  assert.deepEqual(problems, []);
+  assert.equal(files.length, tasks.size + 1, 'one page per task plus README.md');
+  for (const f of files) {
+    assert.ok(f.before !== undefined, `${f.file} does not exist: run npm run docs`);
+    if (f.after !== f.before!.replace(/\r\n/g, '\n')) {
+      const a = f.before!.split('\n'), b = f.after.split('\n');
+      const i = a.findIndex((l, n) => l !== b[n]);
+      assert.fail(`${f.file} is out of date with task.json: run npm run docs (first difference at line ${i + 1}:\n  file:      ${a[i]}\n  generated: ${b[i]})`);
+    }
+  }
+});
+
+test('every task.json helpUrl is its page', () => {
+  for (const [folder, t] of tasks as Map<string, TaskJson & { helpUrl?: string }>) {
+    assert.match(String(t.helpUrl), new RegExp(`/blob/main/docs/tasks/${folder}\\.md$`), `tasks/${folder}/task.json helpUrl`);
+    assert.ok(fs.existsSync(path.join(ROOT, 'docs', 'tasks', `${folder}.md`)), `docs/tasks/${folder}.md`);
   }
 });
 
@@ -88,16 +98,19 @@ function checkSteps(where: string, steps: ReturnType<typeof taskSteps>): string[
   return problems;
 }
 
-test('README YAML examples use only real task inputs, and give the required ones', () => {
-  const text = fs.readFileSync(README, 'utf8');
-  const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+test('README and docs YAML examples use only real task inputs, and give the required ones', () => {
+  const docs = path.join(ROOT, 'docs');
+  const mdFiles = [README, ...fs.readdirSync(docs, { recursive: true }).map(String).filter((f) => f.endsWith('.md')).map((f) => path.join(docs, f))];
   let steps = 0;
   const problems: string[] = [];
-  blocks.forEach((b, n) => {
-    const s = taskSteps(YAML.parse(b));
-    steps += s.length;
-    problems.push(...checkSteps(`README.md yaml block ${n + 1}`, s));
-  });
+  for (const file of mdFiles) {
+    const blocks = [...fs.readFileSync(file, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    blocks.forEach((b, n) => {
+      const s = taskSteps(YAML.parse(b));
+      steps += s.length;
+      problems.push(...checkSteps(`${path.relative(ROOT, file)} yaml block ${n + 1}`, s));
+    });
+  }
   assert.ok(steps >= tasks.size, `expected at least one YAML example per task (${tasks.size}), found ${steps} task steps`);
   assert.deepEqual(problems, []);
 });

@@ -73,13 +73,17 @@ const artInput = (e: any, id: string) => ART(e).inputDescriptors.find((i: any) =
 const artBinding = (e: any, t: string) => ART(e).dataSourceBindings.find((b: any) => b.target === t);
 
 /** A valid two-task extension tree. */
+const REPO_URI = 'https://github.com/contoso/azureml-fork';
+
 function makeTree(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lint-manifest-'));
   for (const [folder, name, id, entry] of [
     ['AzureMLModelRegisterV1', 'AzureMLModelRegister', REGISTER_ID, 'modelRegister'],
     ['AzureMLModelDownloadV1', 'AzureMLModelDownload', DOWNLOAD_ID, 'modelDownload'],
   ] as const) {
-    writeJson(path.join(dir, 'tasks', folder, 'task.json'), taskJson(name, id));
+    writeJson(path.join(dir, 'tasks', folder, 'task.json'), taskJson(name, id, { helpUrl: `${REPO_URI}/blob/main/docs/tasks/${folder}.md` }));
+    fs.mkdirSync(path.join(dir, 'docs', 'tasks'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'docs', 'tasks', `${folder}.md`), `# ${name}@1\n`);
     fs.copyFileSync(path.join(ROOT, 'tasks', folder, 'icon.png'), path.join(dir, 'tasks', folder, 'icon.png'));
     fs.mkdirSync(path.join(dir, 'src', 'tasks'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'src', 'tasks', `${entry}.entry.ts`), ENTRY_SOURCE);
@@ -88,7 +92,7 @@ function makeTree(): string {
   fs.copyFileSync(path.join(ROOT, 'images', 'extension-icon.png'), path.join(dir, 'images', 'extension-icon.png'));
   fs.writeFileSync(path.join(dir, 'overview.md'), '# Overview\n\n![Icon](images/extension-icon.png "icon") ![Badge](https://example.com/badge.svg)\n');
   writeJson(path.join(dir, 'vss-extension.json'), {
-    manifestVersion: 1, id: 'azureml-mlops', publisher: 'p', version: '1.0.0', name: 'X',
+    manifestVersion: 1, id: 'azureml-mlops', publisher: 'p', version: '1.0.0', name: 'X', repository: { type: 'git', uri: REPO_URI },
     targets: [{ id: 'Microsoft.VisualStudio.Services' }], icons: { default: 'images/extension-icon.png' },
     content: { details: { path: 'overview.md' } },
     files: [{ path: 'images', addressable: true }, { path: 'tasks/AzureMLModelRegisterV1' }, { path: 'tasks/AzureMLModelDownloadV1' }],
@@ -178,6 +182,8 @@ const defects: Array<{ name: string; seed: (dir: string) => void; expect: RegExp
     expect: /input "connection" must have "hasDynamicValueInformation": true/ },
   { name: 'artifact: connection with dataType guid (A5)', seed: (d) => edit(EXT(d), (e) => { artInput(e, 'connection').validation.dataType = 'guid'; }),
     expect: /input "connection" must have validation\.dataType "string" \(got "guid"\)/ },
+  { name: 'task without helpUrl', seed: (d) => edit(REG(d), (t) => { delete t.helpUrl; }), expect: /tasks\/AzureMLModelRegisterV1\/task\.json: helpUrl must be the task's page https:\/\/github\.com\/contoso\/azureml-fork\/blob\/main\/docs\/tasks\/AzureMLModelRegisterV1\.md \(got undefined\)/ },
+  { name: 'task without its page', seed: (d) => fs.rmSync(path.join(d, 'docs', 'tasks', 'AzureMLModelRegisterV1.md')), expect: /tasks\/AzureMLModelRegisterV1\/task\.json: its page docs\/tasks\/AzureMLModelRegisterV1\.md does not exist/ },
   { name: 'duplicate contribution id', seed: (d) => edit(EXT(d), (e) => { e.contributions[1].id = 'register-task'; }), expect: /contribution "register-task" is declared twice/ },
   { name: 'task folder without contribution', seed: (d) => edit(EXT(d), (e) => { e.contributions.splice(0, 1); }), expect: /tasks\/AzureMLModelRegisterV1 has a task\.json but no ms\.vss-distributed-task\.task contribution/ },
   { name: 'task folder not in files', seed: (d) => edit(EXT(d), (e) => { e.files = e.files.filter((f: any) => f.path !== 'tasks/AzureMLModelRegisterV1'); }), expect: /contribution "register-task": tasks\/AzureMLModelRegisterV1 is not covered by any "files" entry/ },
@@ -187,7 +193,7 @@ const defects: Array<{ name: string; seed: (dir: string) => void; expect: RegExp
   { name: 'task icon not a PNG', seed: (d) => fs.writeFileSync(path.join(d, 'tasks', 'AzureMLModelRegisterV1', 'icon.png'), '<svg/>'), expect: /tasks\/AzureMLModelRegisterV1\/icon\.png is not a PNG/ },
   { name: 'missing overview', seed: (d) => fs.rmSync(path.join(d, 'overview.md')), expect: /content\.details "overview\.md" does not exist/ },
   { name: 'overview image missing', seed: (d) => fs.appendFileSync(path.join(d, 'overview.md'), '\n![Summary](images/summary.png)\n'), expect: /content\.details overview\.md shows images\/summary\.png, which does not exist/ },
-  { name: 'overview image not packaged', seed: (d) => { fs.mkdirSync(path.join(d, 'docs')); fs.copyFileSync(path.join(d, 'images', 'extension-icon.png'), path.join(d, 'docs', 'a.png')); fs.appendFileSync(path.join(d, 'overview.md'), '\n<img src="docs/a.png" width="400">\n'); }, expect: /shows docs\/a\.png, which no "files" entry packages/ },
+  { name: 'overview image not packaged', seed: (d) => { fs.mkdirSync(path.join(d, 'docs'), { recursive: true }); fs.copyFileSync(path.join(d, 'images', 'extension-icon.png'), path.join(d, 'docs', 'a.png')); fs.appendFileSync(path.join(d, 'overview.md'), '\n<img src="docs/a.png" width="400">\n'); }, expect: /shows docs\/a\.png, which no "files" entry packages/ },
   { name: 'name does not match folder', seed: (d) => edit(REG(d), (t) => { t.name = 'AzureMLRegister'; }), expect: /name "AzureMLRegister" does not match folder AzureMLModelRegisterV1/ },
 ];
 
@@ -221,6 +227,8 @@ function makeTreeWithServerTask(): string {
   const dir = makeTree();
   fs.mkdirSync(path.join(dir, 'tasks', 'AzureMLJobWaitV1'), { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'tasks', 'AzureMLJobWaitV1', 'task.json'), WAIT(dir));
+  edit(WAIT(dir), (t) => { t.helpUrl = `${REPO_URI}/blob/main/docs/tasks/AzureMLJobWaitV1.md`; });
+  fs.writeFileSync(path.join(dir, 'docs', 'tasks', 'AzureMLJobWaitV1.md'), '# AzureMLJobWait@1\n');
   fs.copyFileSync(path.join(ROOT, 'tasks', 'AzureMLJobWaitV1', 'icon.png'), path.join(dir, 'tasks', 'AzureMLJobWaitV1', 'icon.png'));
   edit(EXT(dir), (e) => {
     e.files.push({ path: 'tasks/AzureMLJobWaitV1' });
