@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 // Packages the extension: lint → staging tree with every task bundled afresh → tfx extension create (offline).
 //
-//   npm run package [-- --publisher <id>] [--version <x.y.z>] [--extension-id <id>] [--out <dir>] [--root <repo>]
-//   env: EXTENSION_PUBLISHER, EXTENSION_VERSION, EXTENSION_ID (flags win)
+//   npm run package [-- --publisher <id>] [--version <x.y.z>] [--extension-id <id>] [--repository <https url>]
+//                      [--support <https url>] [--out <dir>] [--root <repo>]
+//   env: EXTENSION_PUBLISHER, EXTENSION_VERSION, EXTENSION_ID, EXTENSION_REPOSITORY, EXTENSION_SUPPORT (flags win)
+//
+// Repository: the links users see on the Marketplace page (vss-extension.json links.repository, links.support,
+// repository) and each task's helpUrl (its page docs/tasks/<Folder>.md on the repository) name the repository the copy
+// is published from. --repository <url> writes it into the staged manifest and task.json files (support defaults to
+// <url>/issues; --support overrides it); without it the manifest's own repository.uri is kept.
 //
 // Output: dist/<publisher>.<extension-id>-<version>.vsix. The staging tree (dist/staging) holds only what ships:
 // vss-extension.json, content/icons it references, the `files` folders (without images/src, *.map, node_modules) and
@@ -32,6 +38,7 @@ function fail(msg) { console.error(`package: ${msg}`); process.exit(1); }
 function parseArgs(argv) {
   const o = {
     publisher: process.env.EXTENSION_PUBLISHER, version: process.env.EXTENSION_VERSION, id: process.env.EXTENSION_ID,
+    repository: process.env.EXTENSION_REPOSITORY, support: process.env.EXTENSION_SUPPORT,
     rebuild: false, out: undefined, root: REPO_ROOT,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -40,6 +47,8 @@ function parseArgs(argv) {
     if (a === '--publisher') o.publisher = val();
     else if (a === '--version' || a === '--extension-version') o.version = val();
     else if (a === '--extension-id' || a === '--id') o.id = val();
+    else if (a === '--repository') o.repository = val();
+    else if (a === '--support') o.support = val();
     else if (a === '--rebuild') o.rebuild = true;
     else if (a === '--out') o.out = path.resolve(val());
     else if (a === '--root') o.root = path.resolve(val());
@@ -49,7 +58,22 @@ function parseArgs(argv) {
   if (o.publisher !== undefined && !/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(o.publisher)) fail(`--publisher "${o.publisher}" must be letters, digits and dashes`);
   if (o.version !== undefined && !/^\d+\.\d+\.\d+$/.test(o.version)) fail(`--version "${o.version}" must be <major>.<minor>.<patch>`);
   if (o.id !== undefined && !/^[A-Za-z0-9][A-Za-z0-9-_]*$/.test(o.id)) fail(`--extension-id "${o.id}" must be letters, digits, dashes and underscores`);
+  for (const k of ['repository', 'support']) {
+    if (o[k] !== undefined && !/^https:\/\/[^\s/]+\/\S*[^/\s]$/.test(o[k])) fail(`--${k} "${o[k]}" must be an https URL (no trailing slash)`);
+  }
+  if (o.repository !== undefined) o.repository = o.repository.replace(/\.git$/, '');
   return o;
+}
+
+/**
+ * The staged manifest and task.json files name `repository` (support: `support`, default <repository>/issues): the
+ * manifest's links and repository fields, and every task's helpUrl whose prefix is the manifest's own repository.uri.
+ */
+export function applyRepository(manifest, taskDefs, repository, support = `${repository}/issues`) {
+  const home = String(manifest.repository?.uri ?? '').replace(/\/+$/, '').replace(/\.git$/, '');
+  const m = { ...manifest, links: { ...manifest.links, repository: { uri: repository }, support: { uri: support } }, repository: { type: 'git', ...manifest.repository, uri: repository } };
+  const tasks = taskDefs.map((t) => (home && typeof t.helpUrl === 'string' && t.helpUrl.startsWith(`${home}/`) ? { ...t, helpUrl: repository + t.helpUrl.slice(home.length) } : t));
+  return { manifest: m, tasks };
 }
 
 function copyTree(src, dst, relBase) {
@@ -174,6 +198,16 @@ async function main() {
     const mf = path.join(staging, 'vss-extension.json');
     fs.writeFileSync(mf, JSON.stringify(replaceTaskIds(JSON.parse(fs.readFileSync(mf, 'utf8')), ids), null, 2) + '\n');
     console.log(`package: ${effPublisher}.${effId} is not the home identity: ${defs.length} task id(s) derived for this copy (${defs.map((d) => `${d.name} ${ids.get(String(d.id).toLowerCase())}`).join(', ')})`);
+  }
+
+  // repository links of this copy (see the header)
+  if (opts.repository) {
+    const mf = path.join(staging, 'vss-extension.json');
+    const files = tasks.map((t) => path.join(staging, 'tasks', t.folder, 'task.json'));
+    const r = applyRepository(JSON.parse(fs.readFileSync(mf, 'utf8')), files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8'))), opts.repository, opts.support);
+    fs.writeFileSync(mf, JSON.stringify(r.manifest, null, 2) + '\n');
+    r.tasks.forEach((t, i) => fs.writeFileSync(files[i], JSON.stringify(t, null, 2) + '\n'));
+    console.log(`package: repository ${opts.repository} (support ${r.manifest.links.support.uri}, ${r.tasks.length} task helpUrl(s))`);
   }
 
   fs.mkdirSync(opts.out, { recursive: true });

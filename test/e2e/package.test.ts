@@ -14,7 +14,7 @@ test('package: overridden publisher and version, tasks inside, no sources or map
   const sourceTexts = new Map(fs.readdirSync(path.join(ROOT, 'tasks')).filter((f) => fs.existsSync(path.join(ROOT, 'tasks', f, 'task.json')))
     .map((t) => [t, fs.readFileSync(path.join(ROOT, 'tasks', t, 'task.json'), 'utf8')]));
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'vsix-'));
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'package.mjs'), '--publisher', 'contoso-ml', '--version', '2.3.4', '--out', out],
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'package.mjs'), '--publisher', 'contoso-ml', '--version', '2.3.4', '--repository', 'https://github.com/contoso/azureml-fork', '--out', out],
     { cwd: ROOT, encoding: 'utf8', timeout: 300_000 }); // bundling all tasks takes 30-100 s on a loaded 2-core machine
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'vss-extension.json'), 'utf8'));
@@ -41,19 +41,25 @@ test('package: overridden publisher and version, tasks inside, no sources or map
   // the same as a second packaging would give (stable: from the identity alone); downloadTaskId follows; contribution
   // ids as in the source; the source task.json files untouched
   const { forkTaskId } = await import(path.join(ROOT, 'scripts', 'lib', 'taskIds.mjs')) as { forkTaskId(p: string, e: string, n: string): string };
-  const source = new Map(tasks.map((t) => [t, JSON.parse(fs.readFileSync(path.join(ROOT, 'tasks', t, 'task.json'), 'utf8')) as { id: string; name: string }]));
+  const source = new Map(tasks.map((t) => [t, JSON.parse(fs.readFileSync(path.join(ROOT, 'tasks', t, 'task.json'), 'utf8')) as { id: string; name: string; helpUrl: string }]));
   for (const t of tasks) {
-    const packed = JSON.parse(zipRead(vsix, `tasks/${t}/task.json`).toString('utf8')) as { id: string; name: string; version: unknown; inputs: unknown };
+    const packed = JSON.parse(zipRead(vsix, `tasks/${t}/task.json`).toString('utf8')) as { id: string; name: string; helpUrl: string; version: unknown; inputs: unknown };
     const src = source.get(t)!;
     assert.notEqual(packed.id.toLowerCase(), src.id.toLowerCase(), `${t} keeps the original id in a fork`);
     assert.equal(packed.id, forkTaskId('contoso-ml', manifest.id, src.name));
-    assert.deepEqual({ ...packed, id: src.id }, src, `${t}: only the id differs`);
+    // --repository: the task's page on the fork's repository
+    assert.equal(packed.helpUrl, `https://github.com/contoso/azureml-fork/blob/main/docs/tasks/${t}.md`);
+    assert.deepEqual({ ...packed, id: src.id, helpUrl: src.helpUrl }, src, `${t}: only the id and helpUrl differ`);
     assert.equal(sourceTexts.get(t), fs.readFileSync(path.join(ROOT, 'tasks', t, 'task.json'), 'utf8'), `tasks/${t}/task.json was changed`);
   }
   const vso = JSON.parse(zipRead(vsix, 'extension.vsomanifest').toString('utf8')) as { contributions: Array<{ id: string; properties?: { downloadTaskId?: string } }> };
   const download = [...source.values()].find((d) => d.name === 'AzureMLModelDownload')!;
   assert.equal(vso.contributions.find((c) => c.properties?.downloadTaskId)!.properties!.downloadTaskId, forkTaskId('contoso-ml', manifest.id, download.name));
   assert.deepEqual(vso.contributions.map((c) => c.id), manifest.contributions.map((c: { id: string }) => c.id));
+  const staged = JSON.parse(fs.readFileSync(path.join(out, 'staging', 'vss-extension.json'), 'utf8'));
+  assert.deepEqual([staged.links.repository.uri, staged.links.support.uri, staged.repository.uri],
+    ['https://github.com/contoso/azureml-fork', 'https://github.com/contoso/azureml-fork/issues', 'https://github.com/contoso/azureml-fork']);
+  assert.match(zipRead(vsix, 'extension.vsixmanifest').toString('utf8'), /https:\/\/github\.com\/contoso\/azureml-fork/);
   // the packaged bundle is byte-identical to the built one
   for (const t of tasks.filter((x) => !isServer(x))) assert.ok(zipRead(vsix, `tasks/${t}/index.js`).equals(fs.readFileSync(path.join(ROOT, 'tasks', t, 'index.js'))), `tasks/${t}/index.js differs`);
   assert.ok(size < 1024 * 1024 * tasks.length, `vsix is ${size} bytes`);
