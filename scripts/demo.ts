@@ -469,12 +469,12 @@ const STEPS: StepDef[] = [
     async run(flow, res) {
       if (!flow.jobName) throw new StepFailed('no training job to wait for (submit did not run)');
       const jobPath = `${wsArmPath(flow.box)}/jobs/${flow.jobName}`;
-      // samples/pipelines/agentless-wait.yml: the Wait job runs when the prepare step's status output is not Completed
-      // (a rerun that finds the job done skips it; EvaluateAndRegister accepts a skipped Wait); mode PUT when it is
-      // `Prepared`, mode PATCH for a job that already exists and still runs (an interrupted earlier run).
+      // samples/pipelines/agentless-wait.yml: job Wait (mode PUT) runs when the prepare step's status output is
+      // `Prepared`, job WaitExisting (mode PATCH) when the job already exists and still runs (an interrupted earlier
+      // run); a rerun that finds the job Completed skips both, and EvaluateAndRegister accepts skipped waits.
       if (flow.jobStatus === 'Completed') {
         res.facts = { skipped: true, status: flow.jobStatus };
-        flow.print(`  ${dim(`job ${flow.jobName} already Completed (the prepare step's status output): the Wait job's condition ne(dependencies.Submit.outputs['train.status'], 'Completed') skips it`)}`);
+        flow.print(`  ${dim(`job ${flow.jobName} already Completed (the prepare step's status output): the conditions of the sample's wait jobs (Wait: eq(dependencies.Submit.outputs['train.status'], 'Prepared'), WaitExisting: notIn(…, 'Prepared', 'Completed')) skip both`)}`);
         res.note = `skipped: ${flow.jobName} already Completed`;
         return;
       }

@@ -159,7 +159,7 @@ test('demo, second run on the same state: nothing created or waited for, no new 
   assert.deepEqual(second.step('submit')!.logs.flatMap((l) => l.lines).filter((l) => l.startsWith('##[warning]')), []);
   assert.match(second.step('submit')!.logs.flatMap((l) => l.lines).join('\n'), /has completed: nothing to create or wait for/);
   assert.deepEqual(second.step('wait')!.facts, { skipped: true, status: 'Completed' });
-  assert.match(lines.join('\n'), /the Wait job's condition ne\(dependencies\.Submit\.outputs\['train\.status'\], 'Completed'\) skips it/);
+  assert.match(lines.join('\n'), /the conditions of the sample's wait jobs \(Wait: eq\(dependencies\.Submit\.outputs\['train\.status'\], 'Prepared'\), WaitExisting: notIn\(…, 'Prepared', 'Completed'\)\) skip both/);
   assert.equal(jobRequests(jobName, 'PUT').length, before.puts, 'the job was created again');
   assert.equal(jobRequests(jobName, 'PATCH').length, before.patches, 'a webhook was armed on a job that had ended');
   assert.equal(jobCancels(jobName).length, 0);
