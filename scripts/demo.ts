@@ -11,7 +11,8 @@
 //   → deploy to staging (managed endpoint) → approval (recorded on the emulated release) → health gate (production's
 //   first task in samples/release/model-cd.release.json: AzureMLEndpointHealth on staging's own metrics, after 20
 //   requests of staging traffic) → deploy to AKS (Kubernetes endpoint, blue/green) → score a request against
-//   production (through the front door, with the endpoint key) → what the gate stops: the same production job against
+//   production (through the front door, with the endpoint key) → drift (shifted production traffic, collected by the
+//   production deployment's data collector, against the training job's input: AzureMLDriftCheck says retrain) → what the gate stops: the same production job against
 //   a second managed endpoint whose deployment fails ~30 % of its requests (test/fixtures/scoring/flaky): the gate
 //   fails with the evidence and the production deploy does not run.
 //
@@ -249,6 +250,9 @@ const FAULTY_CODE = path.join(REPO_ROOT, 'test', 'fixtures', 'scoring', 'flaky')
 const FAULTY_REQUEST = '{"data": [[148.0, 33.6, 50, 72], [85.0, 26.6, 31, 66]]}';
 /** scoring requests each endpoint gets before its health gate (the sample gate's minRequests is 20) */
 const STAGING_TRAFFIC = 20;
+/** production traffic the drift step sends (shifted patients, collected by the production deployment's data collector) */
+const DRIFT_REQUESTS = 30;
+const DRIFT_ROWS_PER_REQUEST = 10;
 
 const RELEASE_DEFINITION_FILE = path.join(SAMPLES, 'release', 'model-cd.release.json');
 /** The service connection id the runner's agent environment uses (test/helpers/agent.ts: conn-<scheme>). */
@@ -671,6 +675,7 @@ const STEPS: StepDef[] = [
         inputs: {
           ...wsInputs(flow), endpointName: PROD_ENDPOINT, endpointType: 'kubernetes', compute: 'k8s-compute', authMode: 'key', instanceType: 'defaultinstancetype',
           ...SCORING, smokeRequests: '5', trafficSteps: '10,50,100', healthCheckRequests: '5', stepWaitSeconds: '0',
+          dataCollection: 'model_inputs',
         },
         ...releaseJob(flow, 'production'),
       });
@@ -700,6 +705,41 @@ const STEPS: StepDef[] = [
       if (r.status !== 200) throw new StepFailed(`scoring answered HTTP ${r.status}: ${trim(text, 200)}`);
       if (flow.prodDeployment && servedBy !== flow.prodDeployment) throw new StepFailed(`answered by ${servedBy}, expected the new deployment ${flow.prodDeployment}`);
       res.note = `HTTP 200 from ${servedBy}`;
+    },
+  },
+  {
+    id: 'drift',
+    title: 'Production data vs training data: drift check on the collected inputs (retrain?)',
+    task: 'AzureMLDriftCheck',
+    async run(flow, res) {
+      if (!flow.prodScoringUri || !flow.prodKey || !flow.prodDeployment) throw new StepFailed('no production deployment (deploy-aks did not run)');
+      // the reference: what the model was trained on — the training job's own input (its uploaded diabetes.csv)
+      const job = flow.box.store.list<{ name: string; properties: { inputs?: Record<string, { uri?: string }> } }>('jobs').find((j) => j.name === flow.jobName);
+      const reference = job?.properties.inputs?.training_data?.uri;
+      if (!reference) throw new StepFailed(`the training job ${flow.jobName ?? '?'} has no training_data input to compare with`);
+      // production traffic whose population moved: the training patients (samples/training/data/diabetes.csv), with
+      // glucose +45 and BMI +7; age and blood pressure as trained
+      const patients = fs.readFileSync(path.join(SAMPLES, 'training', 'data', 'diabetes.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+      const bodies = Array.from({ length: DRIFT_REQUESTS }, (_, r) => JSON.stringify({ data: Array.from({ length: DRIFT_ROWS_PER_REQUEST }, (_, i) => {
+        const [glucose, bmi, age, bp] = patients[(r * DRIFT_ROWS_PER_REQUEST + i) % patients.length]!;
+        return { glucose: Math.round((glucose! + 45) * 10) / 10 + 0.05, bmi: Math.round((bmi! + 7) * 10) / 10 + 0.05, age, blood_pressure: bp };
+      }) }));
+      const sent: Record<string, number> = {};
+      for (const b of bodies) for (const [k, v] of Object.entries(await scoreTimes(flow.prodScoringUri, flow.prodKey, b, 1))) sent[k] = (sent[k] ?? 0) + v;
+      flow.print(`  ${dim(`production traffic: ${DRIFT_REQUESTS} requests × ${DRIFT_ROWS_PER_REQUEST} patients (the training patients with glucose +45 mg/dL and BMI +7) → ${fmtStatuses(sent)}; the deployment's data collector writes them to modelDataCollector/${PROD_ENDPOINT}/${flow.prodDeployment}/model_inputs/`)}`);
+      flow.print(`  ${dim(`reference: the training job's input training_data = ${reference}`)}`);
+      const run = await runTask(flow, res, 'AzureMLDriftCheck', {
+        inputs: {
+          ...wsInputs(flow), referenceData: reference, endpointName: PROD_ENDPOINT, deploymentName: flow.prodDeployment, collection: 'model_inputs',
+          lookbackWindow: 'PT1H', features: 'glucose, bmi, age, blood_pressure', failOnDrift: 'false',
+        },
+      }, { mayFail: true });
+      const drifted = run.outputs.driftDetected === 'true';
+      res.facts = { result: run.result, driftDetected: run.outputs.driftDetected, driftedFeatures: run.outputs.driftedFeatures, sent };
+      flow.print(`  ${drifted ? yellow('retrain') : green('no drift')}  ${drifted ? `drifted: ${run.outputs.driftedFeatures} → samples/pipelines/drift-retrain-schedule.yml queues the training pipeline on driftDetected (its owners hear of it through Azure DevOps notifications on that pipeline)` : 'production looks like the training data'}`);
+      if (run.result === 'Failed') throw new StepFailed(`the drift check failed: ${run.message}`);
+      if (!drifted) throw new StepFailed('the drift check found no drift in deliberately shifted production data');
+      res.note = `drift detected in ${run.outputs.driftedFeatures}: retrain`;
     },
   },
   {

@@ -42,7 +42,7 @@ test('demo, first run: prepare → agentless PUT wait → evaluate → register 
   first = await demo();
   assert.deepEqual(notOk(first), [], tail());
   assert.equal(first.ok, true);
-  assert.deepEqual(first.steps.map((s) => s.id), ['baseline', 'submit', 'wait', 'evaluate', 'register', 'trigger', 'download', 'deploy-staging', 'approval', 'gate', 'deploy-aks', 'score', 'gate-errors']);
+  assert.deepEqual(first.steps.map((s) => s.id), ['baseline', 'submit', 'wait', 'evaluate', 'register', 'trigger', 'download', 'deploy-staging', 'approval', 'gate', 'deploy-aks', 'score', 'drift', 'gate-errors']);
 
   // the agent job only prepared the job (no job yet, a jobDefinition output); the agentless job CREATED it with one PUT
   // (the preview api-version) carrying the webhook, then read nothing: Azure ML's TaskCompleted event ended it, within
@@ -118,6 +118,18 @@ test('demo, first run: prepare → agentless PUT wait → evaluate → register 
   assert.equal(score.servedBy, newDep);
   assert.deepEqual(JSON.parse(score.response).predictions, [1, 0]);
 
+  // issue 12: production collected its inputs (deploy-aks with dataCollection); the drift check against the training
+  // job's input names exactly the two shifted features (glucose, BMI), not the two sent as trained (age, blood pressure)
+  const drift = first.step('drift')!;
+  assert.equal(drift.outputs.driftDetected, 'true', tail());
+  assert.equal(drift.outputs.driftedFeatures, 'glucose,bmi');
+  const fm = JSON.parse(drift.outputs.featureMetrics!) as Record<string, { value: number; threshold: number }>;
+  assert.ok(fm.glucose!.value > 1 && fm.bmi!.value > 1, drift.outputs.featureMetrics);
+  assert.equal(fm.age!.value, 0);
+  assert.equal(fm.blood_pressure!.value, 0);
+  assert.match(drift.note ?? '', /drift detected in glucose,bmi: retrain/);
+  assert.match(lines.join('\n'), /Read 300 reference row\(s\) and 300 production row\(s\)/);
+
   // the health gate (production's first task in the sample release) passed on staging's own metrics, before deploy-aks
   const gate = first.step('gate')!;
   assert.equal(gate.outputs.verdict, 'passed', tail());
@@ -177,6 +189,7 @@ test('demo, second run on the same state: nothing created or waited for, no new 
   // the gate passes again on staging and fails again on the erroring endpoint (redeployed: nothing to change)
   assert.equal(second.step('gate')!.outputs.verdict, 'passed');
   assert.equal((second.step('gate-errors')!.facts as { verdict: string }).verdict, 'failed');
+  assert.equal(second.step('drift')!.outputs.driftedFeatures, 'glucose,bmi');
   assert.match((second.step('gate-errors')!.facts as { faultyDeploy: string }).faultyDeploy, /already serving, no traffic change/);
   assert.deepEqual(traffic('diabetes-faulty'), before.faulty);
 });
