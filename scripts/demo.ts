@@ -736,10 +736,17 @@ const STEPS: StepDef[] = [
       }, { mayFail: true });
       const drifted = run.outputs.driftDetected === 'true';
       res.facts = { result: run.result, driftDetected: run.outputs.driftDetected, driftedFeatures: run.outputs.driftedFeatures, sent };
-      flow.print(`  ${drifted ? yellow('retrain') : green('no drift')}  ${drifted ? `drifted: ${run.outputs.driftedFeatures} → samples/pipelines/drift-retrain-schedule.yml queues the training pipeline on driftDetected (its owners hear of it through Azure DevOps notifications on that pipeline)` : 'production looks like the training data'}`);
+      flow.print(`  ${drifted ? yellow('retrain') : green('no drift')}  ${drifted ? `drifted: ${run.outputs.driftedFeatures} → the Retrain job of samples/pipelines/drift-retrain-schedule.yml runs (condition driftDetected == 'true'); its owners hear of it through Azure DevOps notifications on that pipeline` : 'production looks like the training data'}`);
       if (run.result === 'Failed') throw new StepFailed(`the drift check failed: ${run.message}`);
       if (!drifted) throw new StepFailed('the drift check found no drift in deliberately shifted production data');
-      res.note = `drift detected in ${run.outputs.driftedFeatures}: retrain`;
+      // the sample's Retrain job (condition: driftDetected == 'true'): AzureMLJob@1 submits the training again. The job
+      // name is fixed per drift run here (a rerun finds it: nothing new is submitted); the agent is not held.
+      const retrain = await runTask(flow, res, 'AzureMLJob', {
+        inputs: { ...wsInputs(flow), jobFile: path.join(SAMPLES, 'training', 'job.yml'), jobName: 'azureml-drift-4300-retrain', experimentName: 'retrain-on-drift', wait: 'false', tags: `drifted=${run.outputs.driftedFeatures}` },
+      });
+      res.facts.retrainJob = retrain.outputs.jobName;
+      res.facts.retrainStatus = retrain.outputs.status;
+      res.note = `drift detected in ${run.outputs.driftedFeatures}: retraining ${retrain.outputs.jobName} (${retrain.outputs.status})`;
     },
   },
   {

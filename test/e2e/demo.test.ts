@@ -127,7 +127,11 @@ test('demo, first run: prepare → agentless PUT wait → evaluate → register 
   assert.ok(fm.glucose!.value > 1 && fm.bmi!.value > 1, drift.outputs.featureMetrics);
   assert.equal(fm.age!.value, 0);
   assert.equal(fm.blood_pressure!.value, 0);
-  assert.match(drift.note ?? '', /drift detected in glucose,bmi: retrain/);
+  assert.match(drift.note ?? '', /drift detected in glucose,bmi: retraining azureml-drift-4300-retrain/);
+  // … and the retraining started: the job exists in the workspace, tagged with what drifted
+  const retrainJob = box.store.list<{ name: string; properties: { experimentName: string; tags: Record<string, string> } }>('jobs').find((j) => j.name === 'azureml-drift-4300-retrain');
+  assert.equal(retrainJob?.properties.experimentName, 'retrain-on-drift');
+  assert.equal(retrainJob?.properties.tags.drifted, 'glucose,bmi');
   assert.match(lines.join('\n'), /Read 300 reference row\(s\) and 300 production row\(s\)/);
 
   // the health gate (production's first task in the sample release) passed on staging's own metrics, before deploy-aks
@@ -190,6 +194,7 @@ test('demo, second run on the same state: nothing created or waited for, no new 
   assert.equal(second.step('gate')!.outputs.verdict, 'passed');
   assert.equal((second.step('gate-errors')!.facts as { verdict: string }).verdict, 'failed');
   assert.equal(second.step('drift')!.outputs.driftedFeatures, 'glucose,bmi');
+  assert.equal(second.step('drift')!.facts.retrainJob, 'azureml-drift-4300-retrain');
   assert.match((second.step('gate-errors')!.facts as { faultyDeploy: string }).faultyDeploy, /already serving, no traffic change/);
   assert.deepEqual(traffic('diabetes-faulty'), before.faulty);
 });
