@@ -13,6 +13,9 @@ import { startAzureInABox, type AzureInABox } from '../emulator';
 import { runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
 import { arm, containerClient, longUri, uploadFiles, wsArmPath } from '../helpers/modelSeed';
 import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
+import { MlflowStore } from '../emulator/mlflow';
+import { publishMonitorResults } from '../emulator/monitorResults';
+import { wsId as emulatorWsId } from '../emulator/armkit';
 
 let box: AzureInABox;
 const REGIONS = ['north', 'south', 'east', 'west'];
@@ -170,5 +173,55 @@ describe('AzureMLDriftCheck@1 against the box', () => {
     const unknown = await drift({ referenceData: 'azureml:nope:3', productionData: 'azureml:credit-prod-same:1' });
     assert.equal(unknown.result, 'Failed');
     assert.match(unknown.message ?? '', /^referenceData: data asset 'nope' version '3' does not exist in workspace/);
+  });
+});
+
+describe('AzureMLDriftCheck@1 source monitor: a service monitor\'s MLflow results read back', () => {
+  // two executions of monitor `credit-monitor` written in the service's shape (test/emulator/monitorResults.ts):
+  // step 1 breaches on region only; step 2 (the latest) breaches on age only, and carries a KS p-value above its
+  // threshold (p-values breach BELOW it, so not breached) — the read-back must use the latest step and the direction.
+  before(() => {
+    const ml = new MlflowStore(box.store);
+    const ws = emulatorWsId(box.subscriptionId, box.resourceGroup, box.workspace);
+    publishMonitorResults(ml, ws, { monitor: 'credit-monitor', step: 1, now: Date.now() - 86_400_000, results: [
+      { signal: 'data-drift', feature: 'age', metric: 'NormalizedWassersteinDistance', value: 0.02, threshold: 0.1 },
+      { signal: 'data-drift', feature: 'region', metric: 'JensenShannonDistance', value: 0.3, threshold: 0.1, breached: true },
+      { signal: 'data-drift', feature: 'income', metric: 'TwoSampleKolmogorovSmirnovTest', value: 0.01, threshold: 0.05, breached: true },
+    ] });
+    publishMonitorResults(ml, ws, { monitor: 'credit-monitor', step: 2, results: [
+      { signal: 'data-drift', feature: 'age', metric: 'NormalizedWassersteinDistance', value: 0.42, threshold: 0.1, breached: true },
+      { signal: 'data-drift', feature: 'region', metric: 'JensenShannonDistance', value: 0.05, threshold: 0.1 },
+      { signal: 'data-drift', feature: 'income', metric: 'TwoSampleKolmogorovSmirnovTest', value: 0.6, threshold: 0.05 },
+    ] });
+    publishMonitorResults(ml, ws, { monitor: 'other-monitor', step: 1, results: [
+      { signal: 'data-drift', feature: 'income', metric: 'JensenShannonDistance', value: 0.9, threshold: 0.1, breached: true },
+    ] });
+  });
+
+  test('the latest execution names the breached feature; p-values breach below their threshold; other monitors ignored', async () => {
+    const r = await drift({ source: 'monitor', monitorName: 'credit-monitor', failOnDrift: 'false' });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(r.outputs.driftDetected, 'true');
+    assert.equal(r.outputs.driftedFeatures, 'age');
+    const m = JSON.parse(r.outputs.featureMetrics!);
+    assert.deepEqual(Object.keys(m).sort(), ['age', 'income', 'region']);
+    assert.deepEqual(m.age, { signal: 'data-drift', metric: 'NormalizedWassersteinDistance', value: 0.42, threshold: 0.1, drifted: true });
+    assert.equal(m.income.drifted, false);
+    assert.equal(m.region.value, 0.05);
+    assert.match(r.stdout, /data-drift\/age: NormalizedWassersteinDistance 0\.42 > 0\.1 BREACHED/);
+    assert.match(r.stdout, /##vso\[task\.issue type=warning;[^\]]*\]Monitor 'credit-monitor' breached in 1 feature\(s\): age NormalizedWassersteinDistance 0\.42: retrain/);
+    assert.match(r.summaries.join('\n'), /^### Monitor credit-monitor: threshold breached for age/m);
+    const gate = await drift({ source: 'monitor', monitorName: 'credit-monitor', signalName: 'data-drift' });
+    assert.equal(gate.result, 'Failed', explain(gate));
+    assert.match(gate.message ?? '', /^Monitor 'credit-monitor' breached in 1 feature\(s\): age .*: retrain \(failOnDrift is true\)$/);
+  });
+
+  test('a monitor without results, or no monitor name: one clear line each', async () => {
+    const none = await drift({ source: 'monitor', monitorName: 'never-ran' });
+    assert.equal(none.result, 'Failed');
+    assert.equal(none.message, "Monitor 'never-ran' has no results in the workspace's MLflow runs (tags.azureml.monitor_name): it does not exist or has not run yet");
+    const noName = await drift({ source: 'monitor' });
+    assert.equal(noName.result, 'Failed');
+    assert.equal(noName.message, "Input 'monitorName': is required with source monitor (the name of the Azure ML monitor schedule)");
   });
 });
