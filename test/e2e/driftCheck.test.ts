@@ -15,6 +15,7 @@ import { arm, containerClient, longUri, uploadFiles, wsArmPath } from '../helper
 import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
 import { MlflowStore } from '../emulator/mlflow';
 import { publishMonitorResults } from '../emulator/monitorResults';
+import { runMonitorSchedule } from '../emulator/arm/schedules';
 import { wsId as emulatorWsId } from '../emulator/armkit';
 
 let box: AzureInABox;
@@ -223,5 +224,52 @@ describe('AzureMLDriftCheck@1 source monitor: a service monitor\'s MLflow result
     const noName = await drift({ source: 'monitor' });
     assert.equal(noName.result, 'Failed');
     assert.equal(noName.message, "Input 'monitorName': is required with source monitor (the name of the Azure ML monitor schedule)");
+  });
+});
+
+describe('Azure-in-a-box monitor schedules: accepted at 2024-04-01, run once, read back by the drift check', () => {
+  const V = '?api-version=2024-04-01';
+  const monitorSchedule = (signals: Record<string, unknown>) => ({
+    properties: {
+      displayName: 'credit drift', isEnabled: true,
+      trigger: { triggerType: 'Recurrence', frequency: 'Day', interval: 1, schedule: { hours: [3], minutes: [15] } },
+      action: {
+        actionType: 'CreateMonitor',
+        monitorDefinition: {
+          computeConfiguration: { computeType: 'ServerlessSpark', computeIdentity: { computeIdentityType: 'AmlToken' }, instanceType: 'standard_e4s_v3', runtimeVersion: '3.3' },
+          monitoringTarget: { taskType: 'Classification' },
+          alertNotificationSettings: { emailNotificationSettings: { emails: ['ml-team@example.com'] } },
+          signals,
+        },
+      },
+    },
+  });
+  const driftSignal = (production: string) => ({
+    signalType: 'DataDrift',
+    referenceData: { inputDataType: 'Fixed', jobInputType: 'uri_folder', uri: 'azureml://datastores/workspaceblobstore/paths/drift/train' },
+    productionData: { inputDataType: 'Fixed', jobInputType: 'uri_file', uri: `azureml://datastores/workspaceblobstore/paths/drift/prod/${production}` },
+    metricThresholds: [
+      { dataType: 'Numerical', metric: 'NormalizedWassersteinDistance', threshold: { value: 0.1 } },
+      { dataType: 'Categorical', metric: 'JensenShannonDistance', threshold: { value: 0.1 } },
+    ],
+    features: { filterType: 'AllFeatures' },
+  });
+
+  test('CreateMonitor is validated against 2024-04-01 and refused at 2022-10-01; a run names the shifted features as the compute mode does', async () => {
+    const put = await arm(box, 'PUT', wsArmPath(box, `/schedules/credit-drift${V}`), monitorSchedule({ 'data-drift': driftSignal('shifted.jsonl') }));
+    assert.equal(put.properties.action.actionType, 'CreateMonitor');
+    await assert.rejects(arm(box, 'PUT', wsArmPath(box, '/schedules/old-api'), monitorSchedule({ 'data-drift': driftSignal('shifted.jsonl') })), /HTTP 400 .*actionType/);
+    const bad = driftSignal('shifted.jsonl') as Record<string, unknown>;
+    delete bad.metricThresholds;
+    await assert.rejects(arm(box, 'PUT', wsArmPath(box, `/schedules/bad${V}`), monitorSchedule({ 'data-drift': bad })), /HTTP 400 .*metricThresholds/);
+
+    const published = await runMonitorSchedule(box.ctx, box, 'credit-drift');
+    assert.deepEqual(published.filter((p) => p.breached).map((p) => p.feature).sort(), ['age', 'region']);
+    const r = await drift({ source: 'monitor', monitorName: 'credit-drift', failOnDrift: 'false' });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(r.outputs.driftedFeatures, 'age,region');
+    const computed = await drift({ referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/train', productionData: 'azureml://datastores/workspaceblobstore/paths/drift/prod/shifted.jsonl', failOnDrift: 'false' });
+    assert.equal(r.outputs.drift_age, computed.outputs.drift_age);
+    assert.equal(r.outputs.drift_region, computed.outputs.drift_region);
   });
 });
