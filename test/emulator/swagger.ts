@@ -68,10 +68,15 @@ const REGISTRY_SPEC_FILES: Array<{ doc: string; file: string; operations: boolea
   { doc: 'types', file: 'common-types/v3/types.json', operations: false },
   { doc: 'managedidentity', file: 'common-types/v3/managedidentity.json', operations: false },
 ];
-/** the operations the registry group serves (any other 2024-04-01 operation stays unknown to the box) */
-const REGISTRY_OPERATION = /^(Registr|ModelVersions_Publish$)/;
+/**
+ * the operations the registry group serves (any other 2024-04-01 operation stays unknown to the box); also the
+ * schedules (issue 12 §4): at 2024-04-01 a schedule's action may be `CreateMonitor` (2022-10-01 knows CreateJob and
+ * InvokeBatchEndpoint only), so a monitor schedule PUT at 2024-04-01 is validated against this group's
+ * Schedules_CreateOrUpdate; a schedule PUT at 2022-10-01 still against the 2022-10-01 operation
+ */
+const REGISTRY_OPERATION = /^(Registr|ModelVersions_Publish$|Schedules_)/;
 /** paths that may belong to the registry group */
-const REGISTRY_PATH = /\/registries(\/|$)|\/publish$/i;
+const REGISTRY_PATH = /\/registries(\/|$)|\/publish$|\/schedules(\/|$)/i;
 
 const MAX_MESSAGES = 10;
 const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head'];
