@@ -227,8 +227,10 @@ async function trafficStep(r: Rollout, probe: Probe | undefined, pct: number, la
   const ep = result.endpointName, dep = result.deploymentName;
   const target = stepTraffic(r.seen.trafficBefore, dep, pct);
   sectionOf(log)(`Traffic step ${label}: ${dep} ${pct}% (${fmtTraffic(target)})`);
-  result.trafficAfter = await ops.setTraffic(ep, target);
+  // the step's metrics window starts when the traffic change is asked for: the service applies it before the
+  // operation's end reaches us (a poll later), and what the new split serves in between belongs to this step
   const since = new Date();
+  result.trafficAfter = await ops.setTraffic(ep, target);
   const rec: StepRecord = { percent: pct, traffic: result.trafficAfter };
   result.steps.push(rec);
   const state = await ops.getDeployment(ep, dep);
