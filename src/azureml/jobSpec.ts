@@ -5,7 +5,7 @@
 import path from 'node:path';
 import {
   applyOverrides, assetRefText, checkKeys, computeRef, contentHash as hash, describe, expectMap, isPlainObject, loadYaml, optBool, optDuration,
-  optInt, optMap, optNumber, optString, optStringMap, parseInlineEnvironment, parseRef, pyStr, reqString, SpecError,
+  isPyFloatText, optInt, optMap, optNumber, optString, optStringMap, parseInlineEnvironment, parseRef, pyStr, reqString, SpecError,
   YamlSource,
 } from './yamlSpec';
 import type { AssetKind, InlineEnvironment, KeyPath, Ref } from './yamlSpec';
@@ -60,12 +60,12 @@ const OUTPUT_MODES: Record<string, string> = { rw_mount: 'ReadWriteMount', mount
 
 export type InputSpec =
   | { kind: 'literal'; value: string; literalType: LiteralType; at: string }
-  | { kind: 'binding'; value: string; at: string }
-  | { kind: 'asset'; type: AssetIoType; ref: Ref; mode?: string; description?: string; at: string };
+  | { kind: 'binding'; value: string; at: string; type?: string; mode?: string; modeText?: string }
+  | { kind: 'asset'; type: AssetIoType; ref: Ref; mode?: string; modeText?: string; description?: string; at: string };
 
 export type OutputSpec =
-  | { kind: 'binding'; value: string; mode?: string; at: string }
-  | { kind: 'asset'; type: AssetIoType; ref?: Ref; mode?: string; description?: string; at: string };
+  | { kind: 'binding'; value: string; mode?: string; modeText?: string; type?: string; at: string }
+  | { kind: 'asset'; type: AssetIoType; ref?: Ref; mode?: string; modeText?: string; description?: string; at: string };
 
 export type EnvironmentSpec = { kind: 'inline'; env: InlineEnvironment } | { kind: 'ref'; ref: Ref; text: string };
 
@@ -146,7 +146,7 @@ export interface PipelineNodeSpec {
 
 export interface PipelineJobSpec extends JobCommon {
   type: 'pipeline';
-  settings: { defaultCompute?: string; defaultDatastore?: string; continueOnStepFailure?: boolean; forceRerun?: boolean };
+  settings: { defaultCompute?: string; defaultDatastore?: string; continueOnStepFailure?: boolean; forceRerun?: boolean; extra?: Record<string, unknown> };
   jobs: Record<string, PipelineNodeSpec>;
 }
 
@@ -405,13 +405,23 @@ function parsePipelineJob(src: YamlSource, root: Record<string, unknown>, opts: 
   checkKeys(src, [], root, PIPELINE_KEYS, 'a pipeline job');
   const common = parseCommon(src, root, opts, 'pipeline');
   const st = optMap(src, ['settings'], root.settings) ?? {};
-  checkKeys(src, ['settings'], st, ['default_compute', 'default_datastore', 'continue_on_step_failure', 'force_rerun', 'default_environment'], 'pipeline settings');
+  // azure-ai-ml's PipelineJobSettingsSchema takes unknown keys (Meta.unknown = INCLUDE) and PipelineJobSettings._to_dict
+  // sends them as written (1.4.0 _schema/pipeline/settings.py, entities/_job/pipeline/pipeline_job_settings.py)
+  const KNOWN_SETTINGS = ['default_compute', 'default_datastore', 'continue_on_step_failure', 'force_rerun', 'default_environment'];
+  const extraSettings: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(st)) {
+    if (KNOWN_SETTINGS.includes(k) || v === null || v === undefined) continue;
+    if (typeof v === 'object') throw src.error(['settings', k], `unknown pipeline setting with ${describe(v)} (known: ${KNOWN_SETTINGS.join(', ')})`);
+    extraSettings[k] = v;
+    common.warnings.push(`${src.where(['settings', k])}: 'settings.${k}' is not a setting az ml knows (${KNOWN_SETTINGS.join(', ')}); sent as written, as az ml does`);
+  }
   if (st.default_environment !== undefined) common.warnings.push(`${src.where(['settings', 'default_environment'])}: 'settings.default_environment' is not supported and was ignored`);
   const settings = {
     defaultCompute: optString(src, ['settings', 'default_compute'], st.default_compute),
     defaultDatastore: optString(src, ['settings', 'default_datastore'], st.default_datastore),
     continueOnStepFailure: optBool(src, ['settings', 'continue_on_step_failure'], st.continue_on_step_failure),
     forceRerun: optBool(src, ['settings', 'force_rerun'], st.force_rerun),
+    extra: Object.keys(extraSettings).length ? extraSettings : undefined,
   };
   const jobsMap = root.jobs === undefined || root.jobs === null ? undefined : expectMap(src, ['jobs'], root.jobs);
   if (!jobsMap || Object.keys(jobsMap).length === 0) throw src.error(['jobs'], "a pipeline job needs at least one entry under 'jobs'");
@@ -469,9 +479,18 @@ function parseNode(src: YamlSource, p: KeyPath, key: string, m: Record<string, u
     }
   } else {
     const par: Record<string, unknown> = {};
-    for (const k of ['input_data', 'logging_level', 'partition_keys']) {
+    for (const k of ['input_data', 'logging_level']) {
       const s = optString(src, [...p, k], m[k]);
       if (s !== undefined) par[k] = s;
+    }
+    // a list of keys (the schema's type: fields.List) goes out as its JSON text, as Python's json.dumps writes it
+    // (azure-ai-ml 1.4.0 entities/_builders/parallel.py Parallel._to_rest_object: partition_keys=json.dumps(...))
+    if (Array.isArray(m.partition_keys)) {
+      const keys = m.partition_keys.map((x, i) => reqString(src, [...p, 'partition_keys', i], x, 'a partition key'));
+      par.partition_keys = `[${keys.map((x) => JSON.stringify(x)).join(', ')}]`;
+    } else {
+      const s = optString(src, [...p, 'partition_keys'], m.partition_keys);
+      if (s !== undefined) par.partition_keys = s;
     }
     const mbs = miniBatchSize(src, [...p, 'mini_batch_size'], m.mini_batch_size);
     if (mbs !== undefined) par.mini_batch_size = mbs;
@@ -576,7 +595,9 @@ function parseIoDefinitions(src: YamlSource, p: KeyPath, v: unknown, inputs: boo
     const def = expectMap(src, dp, d ?? {}, `an ${inputs ? 'input' : 'output'} definition`);
     checkKeys(src, dp, def, inputs ? ['type', 'default', 'optional', 'description', 'min', 'max', 'enum', 'mode', 'path'] : ['type', 'description', 'mode', 'path', 'is_control', 'early_available'], `an ${inputs ? 'input' : 'output'} definition`);
     const type = (optString(src, [...dp, 'type'], def.type) ?? 'uri_folder').toLowerCase();
-    const allowed: readonly string[] = inputs ? [...ASSET_TYPES, ...LITERAL_TYPES] : ASSET_TYPES;
+    // `path`: the legacy port type azure-ai-ml still accepts and keeps (1.4.0 _schema/component/input_output.py
+    // SUPPORTED_PORT_TYPES = [LegacyAssetTypes.PATH] + …)
+    const allowed: readonly string[] = inputs ? [...ASSET_TYPES, ...LITERAL_TYPES, 'path'] : [...ASSET_TYPES, 'path'];
     if (!allowed.includes(type)) throw src.error([...dp, 'type'], `unknown ${inputs ? 'input' : 'output'} type '${type}' (${allowed.join(', ')})`);
     const o: Record<string, unknown> = { type };
     for (const [key, val] of Object.entries(def)) if (key !== 'type' && val !== null && val !== undefined) o[key] = val;
@@ -595,8 +616,27 @@ function parseCode(src: YamlSource, p: KeyPath, v: unknown): Ref | undefined {
 }
 
 function parseEnvironment(src: YamlSource, p: KeyPath, v: unknown): EnvironmentSpec {
-  if (isPlainObject(v)) return { kind: 'inline', env: parseInlineEnvironment(src, p, v) };
+  if (isPlainObject(v)) {
+    // az ml registers a job's (or a component's) inline environment anonymously: azure-ai-ml's
+    // AnonymousEnvironmentSchema.trim_dump_only pops `name` and `version` (warning that the name "will not be used for
+    // anonymous registration"; azure-ai-ml 1.4.0 _schema/assets/environment.py, unchanged in later versions), so two
+    // examples that reuse a name do not collide.
+    const env = parseInlineEnvironment(src, p, v);
+    return { kind: 'inline', env: { ...env, name: undefined, version: undefined } };
+  }
   const s = reqString(src, p, v, 'environment');
+  if (/^file:/i.test(s.trim())) {
+    // `file:<env.yml>`: an environment YAML file, read as the inline environment it describes, relative paths from its
+    // own folder (azure-ai-ml PathAwareSchema.load_from_file, 1.4.0 _schema/core/schema.py); anonymous like any inline one
+    const f = path.resolve(src.baseDir, s.trim().slice(5));
+    let esrc: YamlSource;
+    try { esrc = loadYaml(f); } catch (e) {
+      if (e instanceof SpecError && /file not found|is a directory/.test(e.message)) throw src.error(p, `environment file '${s}' not found (${f})`);
+      throw e;
+    }
+    const env = parseInlineEnvironment(esrc, [], esrc.toJS() as Record<string, unknown>);
+    return { kind: 'inline', env: { ...env, name: undefined, version: undefined } };
+  }
   const r = parseRef(s, src.baseDir, { assetNamesWithoutPrefix: true });
   if (r.kind === 'uri') throw src.error(p, `environment '${s}' must be azureml:name:version, azureml:name@label, a registry URI or an ARM id`);
   return { kind: 'ref', ref: r, text: s };
@@ -699,9 +739,11 @@ function parseInputs(src: YamlSource, p: KeyPath, v: unknown, where: 'job' | 'pi
     }
     if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') {
       const source = src.scalarSource(ip);
-      const literalType: LiteralType = typeof val === 'boolean' ? 'boolean' : typeof val === 'number' ? (/[.eE]|inf|nan/i.test(source ?? '') ? 'number' : 'integer') : 'string';
+      const literalType: LiteralType = typeof val === 'boolean' ? 'boolean' : typeof val === 'number' ? (isPyFloatText(source ?? '') ? 'number' : 'integer') : 'string';
       const value = pyStr(val, source);
-      if (!/[a-zA-Z0-9_]/.test(value)) throw src.error(ip, `literal input value ${JSON.stringify(value)} must contain a letter, digit or underscore (Azure ML refuses it otherwise)`);
+      // the swagger's LiteralJobInput.value pattern applies to a job's own inputs; a pipeline step's inputs live in the
+      // untyped `jobs` map, where az ml sends e.g. '[]' as it is (responsible-ai examples)
+      if (where !== 'node' && !/[a-zA-Z0-9_]/.test(value)) throw src.error(ip, `literal input value ${JSON.stringify(value)} must contain a letter, digit or underscore (Azure ML refuses it otherwise)`);
       out[k] = { kind: 'literal', value, literalType, at };
       continue;
     }
@@ -728,12 +770,14 @@ function parseInputs(src: YamlSource, p: KeyPath, v: unknown, where: 'job' | 'pi
     if (pathText === undefined || !pathText.trim()) throw src.error([...ip, 'path'], `a ${type} input needs a 'path'`);
     if (BINDING.test(pathText)) {
       if (where !== 'node') throw src.error([...ip, 'path'], `data binding '${pathText}' is only allowed in pipeline steps`);
-      out[k] = { kind: 'binding', value: pathText.trim(), at };
+      // az ml keeps the mode on the step (LiteralJobInput + mode: azure-ai-ml 1.4.0 entities/_job/_input_output_helpers.py
+      // to_rest_dataset_literal_inputs) and the type in the inline component's input definition
+      out[k] = { kind: 'binding', value: pathText.trim(), at, type: d.type === undefined ? undefined : type, mode, modeText: modeText?.toLowerCase() };
       continue;
     }
     // like az ml: a relative path with ':' or '@' is an asset reference (name:version, name@label) even without azureml:
     const bare = /[:@]/.test(pathText) && !path.isAbsolute(pathText) && !/^file:/i.test(pathText);
-    out[k] = { kind: 'asset', type: type as AssetIoType, ref: parseRef(pathText, src.baseDir, { assetNamesWithoutPrefix: bare }), mode, description: optString(src, [...ip, 'description'], d.description), at };
+    out[k] = { kind: 'asset', type: type as AssetIoType, ref: parseRef(pathText, src.baseDir, { assetNamesWithoutPrefix: bare }), mode, modeText: modeText?.toLowerCase(), description: optString(src, [...ip, 'description'], d.description), at };
   }
   return out;
 }
@@ -769,7 +813,7 @@ function parseOutputs(src: YamlSource, p: KeyPath, v: unknown, node: boolean): R
     const pathText = optString(src, [...op, 'path'], d.path);
     if (pathText !== undefined && BINDING.test(pathText)) {
       if (!node) throw src.error([...op, 'path'], 'data bindings are only allowed in pipeline steps');
-      out[k] = { kind: 'binding', value: pathText.trim(), mode, at };
+      out[k] = { kind: 'binding', value: pathText.trim(), mode, modeText: modeText?.toLowerCase(), type: d.type === undefined ? undefined : type, at };
       continue;
     }
     let ref: Ref | undefined;
@@ -777,7 +821,7 @@ function parseOutputs(src: YamlSource, p: KeyPath, v: unknown, node: boolean): R
       ref = parseRef(pathText, src.baseDir);
       if (ref.kind !== 'uri' && ref.kind !== 'arm') throw src.error([...op, 'path'], `an output path must be a datastore URI (azureml://datastores/<name>/paths/<path>), got '${pathText}'`);
     }
-    out[k] = { kind: 'asset', type: type as AssetIoType, ref, mode, description: optString(src, [...op, 'description'], d.description), at };
+    out[k] = { kind: 'asset', type: type as AssetIoType, ref, mode, modeText: modeText?.toLowerCase(), description: optString(src, [...op, 'description'], d.description), at };
   }
   return out;
 }
@@ -863,8 +907,23 @@ class Recorder {
   computeId(name: string) { return this.call('computeId', name, () => this.r.computeId(name)); }
 }
 
-async function resolveCompute(rec: Recorder, value: string | undefined): Promise<string | undefined> {
+/** `compute: azureml:serverless` (or `serverless`): Azure ML's serverless compute, not a compute resource. */
+export function isServerless(value: string | undefined): boolean {
+  return value !== undefined && /^\s*(azureml:)?serverless\s*$/i.test(value);
+}
+
+/**
+ * A compute reference → what the body carries. A `${{parent.inputs.x}}` binding is sent as written (azure-ai-ml
+ * _job_operations._try_get_compute_arm_id: "if is_data_binding_expression(compute_name): return compute_name").
+ * Serverless (see isServerless): a job or pipeline default is sent without computeId (ASSUMPTION, from Microsoft's
+ * serverless docs "if you don't specify compute, the job runs on serverless compute"); a step that names it
+ * explicitly (overriding a default compute) carries `serverless` as azure-ai-ml sends it in a node (azure-sdk-for-python
+ * tests: `"computeId": "serverless"` in a pipeline node's REST dict).
+ */
+async function resolveCompute(rec: Recorder, value: string | undefined, where: 'job' | 'node' = 'job'): Promise<string | undefined> {
   if (value === undefined || !value.trim()) return undefined;
+  if (BINDING.test(value)) return value.trim();
+  if (isServerless(value)) return where === 'node' ? 'serverless' : undefined;
   const c = computeRef(value);
   return c.id ?? rec.computeId(c.name!);
 }
@@ -987,6 +1046,7 @@ export async function buildJobBody(spec: JobSpec, resolver: SpecResolver): Promi
     }
     if (spec.settings.continueOnStepFailure !== undefined) settings.continue_on_step_failure = spec.settings.continueOnStepFailure;
     if (spec.settings.forceRerun !== undefined) settings.force_rerun = spec.settings.forceRerun;
+    Object.assign(settings, spec.settings.extra ?? {});
     settings._source = 'YAML.JOB';
     const jobs: Record<string, unknown> = {};
     for (const [k, node] of Object.entries(spec.jobs)) jobs[k] = await buildNode(rec, spec, node);
@@ -1010,6 +1070,15 @@ export async function planJob(spec: JobSpec, wsPath: string): Promise<ResolverCa
 }
 
 
+/**
+ * A component's distribution in the component schema's shape (`type: tensorflow, worker_count: 2`), as azure-ai-ml
+ * writes componentSpec (the component YAML's own form), not the REST job shape (`distribution_type: TensorFlow`).
+ */
+function componentDistribution(d: Record<string, unknown>): Record<string, unknown> {
+  const { distributionType, ...rest } = d;
+  return { type: String(distributionType).toLowerCase(), ...snake(rest) };
+}
+
 /** snake_case copy of a REST (camelCase) object, as azure-ai-ml puts node attributes in pipeline `jobs`. */
 function snake(o: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (!o) return undefined;
@@ -1021,7 +1090,8 @@ function snake(o: Record<string, unknown> | undefined): Record<string, unknown> 
 async function nodeInputs(rec: Recorder, inputs: Record<string, InputSpec>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const [k, i] of Object.entries(inputs)) {
-    if (i.kind === 'literal' || i.kind === 'binding') out[k] = { job_input_type: 'literal', value: i.value };
+    if (i.kind === 'literal') out[k] = { job_input_type: 'literal', value: i.value };
+    else if (i.kind === 'binding') out[k] = stripUndef({ job_input_type: 'literal', value: i.value, mode: i.mode });
     else out[k] = stripUndef({ job_input_type: i.type, uri: await inputUri(rec, i), mode: i.mode, description: i.description });
   }
   return out;
@@ -1080,7 +1150,7 @@ async function componentSpecBody(rec: Recorder, c: ComponentSpec): Promise<Recor
     const env = await resolveEnvironment(rec, c.command.environment);
     spec.environment = env.startsWith('/subscriptions/') ? `azureml:${env}` : env;
     spec.command = c.command.command;
-    if (c.command.distribution) spec.distribution = snake(c.command.distribution);
+    if (c.command.distribution) spec.distribution = componentDistribution(c.command.distribution);
     if (c.command.resources) spec.resources = snake(c.command.resources);
   }
   if (c.parallel) {
@@ -1120,9 +1190,18 @@ async function buildNode(rec: Recorder, spec: PipelineJobSpec, node: PipelineNod
     if (!comp.file && (comp.command || comp.parallel)) {
       // inline step: the anonymous component's interface comes from the step's own inputs/outputs
       const inDefs: Record<string, Record<string, unknown>> = {};
-      for (const [k, i] of Object.entries(node.inputs)) inDefs[k] = { type: i.kind === 'literal' ? i.literalType : i.kind === 'asset' ? i.type : bindingType(spec, i.value) };
+      // (as azure-ai-ml's anonymous component: type and, when the step gives one, mode in the YAML spelling)
+      for (const [k, i] of Object.entries(node.inputs)) {
+        inDefs[k] = stripUndef({ type: i.kind === 'literal' ? i.literalType : i.kind === 'asset' ? i.type : i.type ?? bindingType(spec, i.value), mode: i.kind === 'literal' ? undefined : i.modeText });
+      }
       const outDefs: Record<string, Record<string, unknown>> = {};
-      for (const [k, o] of Object.entries(node.outputs)) outDefs[k] = { type: o.kind === 'asset' ? o.type : 'uri_folder' };
+      for (const [k, o] of Object.entries(node.outputs)) {
+        // an output bound to ${{parent.outputs.x}} has the pipeline output's type
+        const parentOut = o.kind === 'binding' ? /^\s*\$\{\{\s*parent\.outputs\.(\w+)\s*\}\}\s*$/.exec(o.value)?.[1] : undefined;
+        const po = parentOut ? spec.outputs[parentOut] : undefined;
+        const type = o.kind === 'asset' ? o.type : o.type ?? (po?.kind === 'asset' ? po.type : 'uri_folder');
+        outDefs[k] = stripUndef({ type, mode: o.modeText });
+      }
       comp.inputs = inDefs;
       comp.outputs = outDefs;
       // a parallel component carries the run settings too (as azure-ai-ml's ParallelComponent does)
@@ -1150,7 +1229,7 @@ async function buildNode(rec: Recorder, spec: PipelineJobSpec, node: PipelineNod
     ...(node.tags ? { tags: node.tags } : {}),
     ...(node.properties ? { properties: node.properties } : {}),
   };
-  const computeId = await resolveCompute(rec, node.compute);
+  const computeId = await resolveCompute(rec, node.compute, 'node');
   if (computeId) rest.computeId = computeId;
   rest.inputs = await nodeInputs(rec, node.inputs);
   rest.outputs = nodeOutputs(node.outputs);

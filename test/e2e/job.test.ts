@@ -252,7 +252,9 @@ describe('corpus', () => {
     cpSync(path.dirname(CORPUS), root, { recursive: true });
     const jobsDir = path.join(root, 'jobs');
     const files: string[] = [];
-    const walk = (d: string) => { for (const f of readdirSync(d, { withFileTypes: true })) { const p = path.join(d, f.name); if (f.isDirectory()) walk(p); else if (/\.ya?ml$/.test(f.name)) files.push(p); } };
+    // job and component YAML (not the conda / environment files next to them)
+    const isJobOrComponent = (p: string) => /^(\$schema:.*(Job|Component)\.schema|type:|command:|jobs:)/m.test(readFileSync(p, 'utf8'));
+    const walk = (d: string) => { for (const f of readdirSync(d, { withFileTypes: true })) { const p = path.join(d, f.name); if (f.isDirectory()) walk(p); else if (/\.ya?ml$/.test(f.name) && isJobOrComponent(p)) files.push(p); } };
     walk(jobsDir);
     // component YAMLs are submitted through the pipeline that names them, not on their own
     const components = new Set(files.flatMap((f) => localRefs(parse(readFileSync(f, 'utf8'))).filter((r) => r.key === 'component').map((r) => path.resolve(path.dirname(f), r.ref))));
@@ -269,6 +271,9 @@ describe('corpus', () => {
     const stubs = new Map(jobFiles.map((f) => [f, stubLocals(f, parse)]));
     assert.deepEqual(jobFiles.filter(lacking), [], 'every local path stubbed');
 
+    // the GPU examples (6a_tf_hello_world, gpu_perf) name gpu-cluster: the box gets one like its cpu-cluster
+    const cpu = box.store.get<Record<string, unknown>>('computes', `${wsId}/computes/cpu-cluster`)!;
+    if (!box.store.get('computes', `${wsId}/computes/gpu-cluster`)) box.store.put('computes', `${wsId}/computes/gpu-cluster`, { ...structuredClone(cpu), id: `${wsId}/computes/gpu-cluster`, name: 'gpu-cluster' });
     const runs: Array<{ file: string; r: TaskRunWithLeaks & { writes: string[] } }> = [];
     let next = 0;
     const one = async (file: string, i: number) => {
