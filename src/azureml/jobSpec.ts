@@ -1,4 +1,4 @@
-// `az ml job create -f` YAML (command, sweep, pipeline jobs; command/parallel components) → Azure ML 2022-10-01
+// `az ml job create -f` YAML (command, sweep, pipeline jobs; command/parallel components) → Azure ML 2024-04-01
 // Jobs_CreateOrUpdate body. Pure translation: files are never read here except the YAML files themselves (job and
 // file-referenced components); uploads, environments, components, asset and compute lookups go through the
 // injected SpecResolver. Bodies are built by hand because the SDK serializer drops job inputs' `uri`/`mode`.
@@ -56,7 +56,7 @@ const INPUT_MODES: Record<string, string> = {
   ro_mount: 'ReadOnlyMount', mount: 'ReadOnlyMount', rw_mount: 'ReadWriteMount', download: 'Download', direct: 'Direct',
   eval_mount: 'EvalMount', eval_download: 'EvalDownload',
 };
-const OUTPUT_MODES: Record<string, string> = { rw_mount: 'ReadWriteMount', mount: 'ReadWriteMount', upload: 'Upload' };
+const OUTPUT_MODES: Record<string, string> = { rw_mount: 'ReadWriteMount', mount: 'ReadWriteMount', upload: 'Upload', direct: 'Direct' };
 
 export type InputSpec =
   | { kind: 'literal'; value: string; literalType: LiteralType; at: string }
@@ -91,7 +91,11 @@ interface JobCommon {
   services?: Record<string, Record<string, unknown>>;
   inputs: Record<string, InputSpec>;
   outputs: Record<string, OutputSpec>;
-  /** Things accepted but not expressible at api-version 2022-10-01 (dropped, to be printed as warnings). */
+  /** `queue_settings` → REST queueSettings ({ jobTier }) */
+  queueSettings?: Record<string, unknown>;
+  /** `notification_setting` → REST notificationSetting ({ emails, emailOn }) */
+  notificationSetting?: Record<string, unknown>;
+  /** Things accepted but not expressible at api-version 2024-04-01 (dropped, to be printed as warnings). */
   warnings: string[];
 }
 
@@ -167,7 +171,7 @@ export interface ParseJobOptions {
 
 // ---------------------------------------------------------------------------------------------- parsing
 
-const COMMON_KEYS = ['type', 'name', 'display_name', 'description', 'tags', 'properties', 'experiment_name', 'compute', 'identity', 'services', 'inputs', 'outputs'];
+const COMMON_KEYS = ['type', 'name', 'display_name', 'description', 'tags', 'properties', 'experiment_name', 'compute', 'identity', 'services', 'inputs', 'outputs', 'notification_setting'];
 const COMMAND_KEYS = [...COMMON_KEYS, 'command', 'code', 'environment', 'environment_variables', 'resources', 'distribution', 'limits', 'queue_settings'];
 const SWEEP_KEYS = [...COMMON_KEYS, 'trial', 'sampling_algorithm', 'search_space', 'objective', 'limits', 'early_termination', 'queue_settings'];
 const PIPELINE_KEYS = [...COMMON_KEYS, 'settings', 'jobs'];
@@ -235,7 +239,6 @@ function parseJobSource(src: YamlSource, opts: ParseJobOptions): JobSpec {
 
 function parseCommon(src: YamlSource, root: Record<string, unknown>, opts: ParseJobOptions, type: string): JobCommon {
   const warnings: string[] = [];
-  if (root.queue_settings !== undefined) warnings.push(`${src.where(['queue_settings'])}: 'queue_settings' is not part of api-version 2022-10-01 and was ignored`);
   const name = optString(src, ['name'], root.name);
   if (name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/.test(name)) throw src.error(['name'], `job name '${name}' may only contain letters, digits, '-' and '_' (max 255, starting with a letter or digit)`);
   const c: JobCommon = {
@@ -250,11 +253,52 @@ function parseCommon(src: YamlSource, root: Record<string, unknown>, opts: Parse
     identity: parseIdentity(src, ['identity'], root.identity),
     services: parseServices(src, ['services'], root.services),
     inputs: parseInputs(src, ['inputs'], root.inputs, type === 'pipeline' ? 'pipeline' : 'job'),
-    outputs: parseOutputs(src, ['outputs'], root.outputs, false),
+    outputs: parseOutputs(src, ['outputs'], root.outputs, false, warnings),
+    queueSettings: parseQueueSettings(src, ['queue_settings'], root.queue_settings, warnings),
+    notificationSetting: parseNotificationSetting(src, ['notification_setting'], root.notification_setting),
     warnings,
   };
   if (c.compute !== undefined && /^local$/i.test(c.compute.trim())) throw src.error(['compute'], "local runs are not supported by this task: name an Azure ML compute (e.g. azureml:cpu-cluster)");
   return c;
+}
+
+// azure-ai-ml's JobTierNames.ENTITY_TO_REST (entities/_job/queue_settings.py): YAML spelling → REST JobTier
+const JOB_TIERS: Record<string, string> = { null: 'Null', spot: 'Spot', basic: 'Basic', standard: 'Standard', premium: 'Premium' };
+
+/** `queue_settings: { job_tier: spot }` → `{ jobTier: 'Spot' }` (2024-04-01 QueueSettings has no `priority`). */
+function parseQueueSettings(src: YamlSource, p: KeyPath, v: unknown, warnings: string[]): Record<string, unknown> | undefined {
+  const m = optMap(src, p, v);
+  if (!m) return undefined;
+  checkKeys(src, p, m, ['job_tier', 'priority'], 'queue_settings');
+  if (m.priority !== undefined) warnings.push(`${src.where([...p, 'priority'])}: 'queue_settings.priority' is not part of api-version 2024-04-01 and was ignored`);
+  const tier = optString(src, [...p, 'job_tier'], m.job_tier);
+  if (tier === undefined) return undefined;
+  const rest = JOB_TIERS[tier.toLowerCase()];
+  if (!rest) throw src.error([...p, 'job_tier'], `unknown job tier '${tier}' (${Object.keys(JOB_TIERS).join(', ')})`);
+  return { jobTier: rest };
+}
+
+// azure-ai-ml EmailNotificationEnableType: job_completed, job_failed, job_cancelled → REST JobCompleted, …
+const EMAIL_ON: Record<string, string> = { job_completed: 'JobCompleted', job_failed: 'JobFailed', job_cancelled: 'JobCancelled' };
+
+/** `notification_setting: { emails: [...], email_on: [job_completed, …] }` → REST notificationSetting. */
+function parseNotificationSetting(src: YamlSource, p: KeyPath, v: unknown): Record<string, unknown> | undefined {
+  const m = optMap(src, p, v);
+  if (!m) return undefined;
+  checkKeys(src, p, m, ['emails', 'email_on'], 'notification_setting');
+  const list = (k: string) => {
+    const x = m[k];
+    if (x === undefined || x === null) return undefined;
+    if (!Array.isArray(x)) throw src.error([...p, k], `expected a list, got ${describe(x)}`);
+    return x.map((e, i) => reqString(src, [...p, k, i], e, 'a value'));
+  };
+  const emails = list('emails');
+  const emailOn = list('email_on')?.map((e, i) => {
+    const r = EMAIL_ON[e.toLowerCase()];
+    if (!r) throw src.error([...p, 'email_on', i], `unknown notification '${e}' (${Object.keys(EMAIL_ON).join(', ')})`);
+    return r;
+  });
+  return stripUndef({ emails, emailOn });
 }
 
 function parseCommandPart(src: YamlSource, p: KeyPath, o: Record<string, unknown>, what: string): CommandPart {
@@ -452,7 +496,7 @@ function parseNode(src: YamlSource, p: KeyPath, key: string, m: Record<string, u
     tags: optStringMap(src, [...p, 'tags'], m.tags),
     properties: optStringMap(src, [...p, 'properties'], m.properties),
     inputs: parseInputs(src, [...p, 'inputs'], m.inputs, 'node'),
-    outputs: parseOutputs(src, [...p, 'outputs'], m.outputs, true),
+    outputs: parseOutputs(src, [...p, 'outputs'], m.outputs, true, warnings),
     environmentVariables: optStringMap(src, [...p, 'environment_variables'], m.environment_variables),
     resources: parseResources(src, [...p, 'resources'], m.resources),
     identity: parseIdentity(src, [...p, 'identity'], m.identity),
@@ -782,7 +826,7 @@ function parseInputs(src: YamlSource, p: KeyPath, v: unknown, where: 'job' | 'pi
   return out;
 }
 
-function parseOutputs(src: YamlSource, p: KeyPath, v: unknown, node: boolean): Record<string, OutputSpec> {
+function parseOutputs(src: YamlSource, p: KeyPath, v: unknown, node: boolean, warnings: string[] = []): Record<string, OutputSpec> {
   const m = optMap(src, p, v);
   const out: Record<string, OutputSpec> = {};
   if (!m) return out;
@@ -801,14 +845,16 @@ function parseOutputs(src: YamlSource, p: KeyPath, v: unknown, node: boolean): R
     }
     const d = expectMap(src, op, val, 'an output mapping (type, mode, path)');
     checkKeys(src, op, d, ['type', 'path', 'mode', 'description', 'name', 'version'], 'an output');
-    if (d.name !== undefined || d.version !== undefined) throw src.error(op, "registering outputs as named assets ('name'/'version') is not supported at api-version 2022-10-01; register the model with the AzureMLModelRegister task instead");
+    // az ml registers such an output as a named asset (JobOutput assetName/assetVersion, preview api-versions only):
+    // 2024-04-01 has no field for it, so the output is written but not registered
+    if (d.name !== undefined || d.version !== undefined) warnings.push(`${src.where(op)}: registering an output as a named asset ('name'/'version') is not part of api-version 2024-04-01: the output is written but not registered (register it with the AzureMLModelRegister task)`);
     const type = (optString(src, [...op, 'type'], d.type) ?? 'uri_folder').toLowerCase();
     if (!(ASSET_TYPES as readonly string[]).includes(type)) throw src.error([...op, 'type'], `unknown output type '${type}' (${ASSET_TYPES.join(', ')})`);
     const modeText = optString(src, [...op, 'mode'], d.mode);
     let mode: string | undefined;
     if (modeText !== undefined) {
       mode = OUTPUT_MODES[modeText.toLowerCase()];
-      if (!mode) throw src.error([...op, 'mode'], /^direct$/i.test(modeText) ? "output mode 'direct' is not available at api-version 2022-10-01 (rw_mount, upload)" : `unknown output mode '${modeText}' (rw_mount, upload)`);
+      if (!mode) throw src.error([...op, 'mode'], `unknown output mode '${modeText}' (rw_mount, upload, direct)`);
     }
     const pathText = optString(src, [...op, 'path'], d.path);
     if (pathText !== undefined && BINDING.test(pathText)) {
@@ -994,6 +1040,7 @@ async function commonProps(rec: Recorder, spec: JobCommon, jobType: string): Pro
     computeId: await resolveCompute(rec, spec.compute),
     identity: spec.identity,
     services: spec.services,
+    notificationSetting: spec.notificationSetting,
   });
 }
 
@@ -1014,6 +1061,7 @@ export async function buildJobBody(spec: JobSpec, resolver: SpecResolver): Promi
       distribution: spec.distribution,
       resources: spec.resources,
       limits: spec.limits?.timeout ? { jobLimitsType: 'Command', timeout: spec.limits.timeout } : undefined,
+      queueSettings: spec.queueSettings,
     }));
   } else if (spec.type === 'sweep') {
     props = await commonProps(rec, spec, 'Sweep');
@@ -1034,6 +1082,7 @@ export async function buildJobBody(spec: JobSpec, resolver: SpecResolver): Promi
       objective: spec.objective,
       limits: spec.limits,
       earlyTermination: spec.earlyTermination,
+      queueSettings: spec.queueSettings,
     }));
   } else {
     props = await commonProps(rec, spec, 'Pipeline');

@@ -99,6 +99,21 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
     assert.deepEqual(changed.writes.filter((w) => /e2e-train-1/.test(w)), []);
   });
 
+  test('serverless (issue 15): hello-pipeline-serverless.yml sent at 2024-04-01 without a compute, steps run, Completed', async () => {
+    const before = box.requests.length;
+    const file = path.join(CORPUS, 'basics', 'hello-pipeline-serverless.yml');
+    const r = await run({ jobFile: file, jobName: 'e2e-serverless-1' }, { cwd: path.dirname(file) });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(r.outputs.status, 'Completed');
+    const j = jobOf('e2e-serverless-1')!;
+    assert.equal(j.properties.settings.default_compute, undefined);
+    for (const s of ['hello_job', 'world_job']) assert.equal(jobOf(`e2e-serverless-1_${s}`)?.properties.status, 'Completed', s);
+    const mine = box.requests.slice(before).filter((q) => q.host === 'arm' && /\/jobs\/e2e-serverless-1(\?|\/|$)/.test(q.url));
+    assert.ok(mine.some((q) => q.method === 'PUT' && /api-version=2024-04-01/.test(q.url)), mine.map((q) => `${q.method} ${q.url}`).join('\n'));
+    assert.ok(mine.every((q) => /api-version=2024-04-01/.test(q.url)), 'every read of the job at 2024-04-01');
+    assert.ok(!box.requests.slice(before).some((q) => /\/computes\/serverless/i.test(q.url)), 'serverless is not looked up as a compute');
+  });
+
   test('job-fail.yml: Failed, run-history error and log tail shown, task fails; waitExisting on it fails the same way', async () => {
     const r = await run({ jobFile: 'job-fail.yml', jobName: 'e2e-fail-1', streamLogs: 'false' });
     assert.equal(r.result, 'Failed', explain(r));

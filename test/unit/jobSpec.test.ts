@@ -7,6 +7,10 @@ import { buildComponentVersion, buildJobBody, JobSpecError, parseComponentYaml, 
 import type { SpecResolver } from '../../src/azureml/jobSpec';
 import { pyFloatRepr, pyStr, secondsToIso } from '../../src/azureml/yamlSpec';
 import { validateBody } from '../emulator/swagger';
+import { JOBS_API_VERSION } from '../../src/azureml/jobs';
+
+/** job bodies are checked against the api-version the task sends them at, unknown members included */
+const AT_JOBS_API = { apiVersion: JOBS_API_VERSION, noUnknownProperties: true };
 
 const REPO = path.resolve(__dirname, '../..');
 const CORPUS = path.resolve(REPO, 'test/fixtures/third-party/azureml-examples/cli');
@@ -61,7 +65,7 @@ for (const file of jobFiles) {
     const spec = parseJobYaml(file);
     const { r, components } = fakeResolver();
     const { body } = await buildJobBody(spec, r);
-    assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body), []);
+    assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, AT_JOBS_API), []);
     for (const [id, c] of components) assert.deepEqual(validateBody('ComponentVersions_CreateOrUpdate', c), [], id);
     const props = body.properties;
     assert.ok(props.experimentName, 'experimentName set');
@@ -184,7 +188,7 @@ compute: gpu
   const { r } = fakeResolver();
   const { body } = await buildJobBody(parseJobYaml(f), r);
   const p = body.properties as any;
-  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body), []);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, AT_JOBS_API), []);
   assert.deepEqual(p.samplingAlgorithm, { samplingAlgorithmType: 'Random', seed: 42, rule: 'Sobol' });
   assert.deepEqual(p.searchSpace.a, ['loguniform', [-6, -1]]);
   assert.deepEqual(p.searchSpace.c, ['qnormal', [10, 2, 1]]);
@@ -286,7 +290,7 @@ test('overrides: inputs, compute, environment variables, experiment, pipeline st
   const { body: pb } = await buildJobBody(pipe, r);
   assert.deepEqual((pb.properties as any).jobs.train_job.inputs.max_epocs, { job_input_type: 'literal', value: '5' });
   assert.equal((pb.properties as any).settings.continue_on_step_failure, true);
-  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', pb), []);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', pb, AT_JOBS_API), []);
 });
 
 test('overrides: bad syntax fails naming the override', () => {
@@ -378,7 +382,7 @@ services:
 `);
   const { r, log } = fakeResolver();
   const { body } = await buildJobBody(parseJobYaml(f), r);
-  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body), []);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, AT_JOBS_API), []);
   const p = body.properties as any;
   assert.equal(p.computeId, '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/computes/gpu');
   assert.ok(!log.some((c) => c.op === 'computeId'), 'an ARM id needs no lookup');
@@ -406,7 +410,7 @@ services:
   for (const [d, want] of [['{type: mpi, process_count_per_instance: 2}', { distributionType: 'Mpi', processCountPerInstance: 2 }], ['{type: tensorflow, worker_count: 2, parameter_server_count: 1}', { distributionType: 'TensorFlow', workerCount: 2, parameterServerCount: 1 }]] as const) {
     const b = await buildJobBody(parseJobYaml(f, { overrides: [`distribution=${d}`] }), r);
     assert.deepEqual((b.body.properties as any).distribution, want);
-    assert.deepEqual(validateBody('Jobs_CreateOrUpdate', b.body), []);
+    assert.deepEqual(validateBody('Jobs_CreateOrUpdate', b.body, AT_JOBS_API), []);
   }
 });
 
@@ -414,15 +418,38 @@ test('unsupported constructs fail clearly', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-'));
   const write = (name: string, text: string) => { const f = path.join(dir, name); fs.writeFileSync(f, text); return f; };
   const base = 'command: echo hi\nenvironment: azureml:e:1\n';
-  assert.throws(() => parseJobYaml(write('od.yml', `${base}outputs:\n  o:\n    mode: direct\n`)), /'outputs\.o\.mode': output mode 'direct' is not available at api-version 2022-10-01/);
-  assert.throws(() => parseJobYaml(write('reg.yml', `${base}outputs:\n  o:\n    name: mymodel\n`)), /registering outputs as named assets/);
+  assert.throws(() => parseJobYaml(write('om.yml', `${base}outputs:\n  o:\n    mode: ro_mount\n`)), /'outputs\.o\.mode': unknown output mode 'ro_mount' \(rw_mount, upload, direct\)/);
   assert.throws(() => parseJobYaml(write('local.yml', `${base}compute: local\n`)), /local runs are not supported/);
-  assert.throws(() => parseJobYaml(write('automl.yml', 'type: automl\n')), /job type 'automl' is not supported by this task/);
-  assert.throws(() => parseJobYaml(write('node.yml', 'type: pipeline\njobs:\n  s:\n    type: sweep\n')), /pipeline step type 'sweep' is not supported/);
   assert.throws(() => parseJobYaml(write('dist.yml', `${base}distribution:\n  type: horovod\n`)), /dist\.yml:4: 'distribution\.type': unknown distribution type 'horovod'/);
   assert.throws(() => parseJobYaml(write('ss.yml', 'type: sweep\ntrial:\n  command: echo\n  environment: azureml:e:1\nsearch_space:\n  a: {type: gaussian}\nobjective: {goal: max, primary_metric: m}\nsampling_algorithm: random\n')), /'search_space\.a\.type': unknown distribution 'gaussian'/);
-  const qs = parseJobYaml(write('qs.yml', `${base}queue_settings:\n  job_tier: spot\n`));
-  assert.match(qs.warnings[0], /qs\.yml:3: 'queue_settings' is not part of api-version 2022-10-01/);
+  assert.throws(() => parseJobYaml(write('qt.yml', `${base}queue_settings:\n  job_tier: gold\n`)), /qt\.yml:4: 'queue_settings\.job_tier': unknown job tier 'gold'/);
+});
+
+test('api-version 2024-04-01 fields: queue_settings, notification_setting, direct outputs; named outputs warned', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-'));
+  const f = path.join(dir, 'new.yml');
+  fs.writeFileSync(f, 'command: echo hi > ${{outputs.o}}\nenvironment: azureml:e:1\nresources:\n  instance_type: Standard_E4s_v3\n  instance_count: 2\nqueue_settings:\n  job_tier: spot\n  priority: high\nnotification_setting:\n  emails: [a@example.com]\n  email_on: [job_completed, job_failed]\noutputs:\n  o:\n    type: uri_folder\n    mode: direct\n    name: my-output\n');
+  const spec = parseJobYaml(f);
+  assert.match(spec.warnings.join('\n'), /new\.yml:8: 'queue_settings\.priority' is not part of api-version 2024-04-01/);
+  assert.match(spec.warnings.join('\n'), /new\.yml:\d+: registering an output as a named asset .* not part of api-version 2024-04-01/);
+  const { r, log } = fakeResolver();
+  const { body } = await buildJobBody(spec, r);
+  const p = body.properties as any;
+  assert.deepEqual(p.queueSettings, { jobTier: 'Spot' });
+  assert.deepEqual(p.notificationSetting, { emails: ['a@example.com'], emailOn: ['JobCompleted', 'JobFailed'] });
+  assert.deepEqual(p.outputs.o, { jobOutputType: 'uri_folder', mode: 'Direct' });
+  // no compute: serverless, sized by resources; nothing looked up
+  assert.equal(p.computeId, undefined);
+  assert.deepEqual(p.resources, { instanceCount: 2, instanceType: 'Standard_E4s_v3' });
+  assert.equal(log.filter((c) => c.op === 'computeId').length, 0);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, AT_JOBS_API), []);
+  // the same body is refused at 2022-10-01 (what the SDK speaks): why the task sends jobs at 2024-04-01
+  assert.ok(validateBody('Jobs_CreateOrUpdate', body, { noUnknownProperties: true }).some((e) => /queueSettings: unknown property/.test(e)));
+  // compute: azureml:serverless is the same job
+  fs.writeFileSync(f, 'command: echo hi\nenvironment: azureml:e:1\ncompute: azureml:serverless\n');
+  const b2 = await buildJobBody(parseJobYaml(f), r);
+  assert.equal((b2.body.properties as any).computeId, undefined);
+  assert.equal(log.filter((c) => c.op === 'computeId').length, 0);
 });
 
 test('YAML 1.1 as PyYAML reads it: y/n stay strings, yes/on are booleans', async () => {
@@ -485,7 +512,7 @@ test('a step output bound to a pipeline output has its type; serverless default 
   assert.deepEqual(comp.outputs.output, { type: 'uri_file' });
   assert.equal((body.properties as any).settings.default_compute, undefined);
   assert.equal(log.filter((c) => c.op === 'computeId').length, 0, 'serverless is not looked up as a compute');
-  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body), []);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, AT_JOBS_API), []);
 });
 
 test('wrong refusals gone: unknown settings sent as written, environment: file:, "[]" on a step, legacy type: path', async () => {
