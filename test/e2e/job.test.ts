@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import { jobRunnerOf, jobStatusHistory } from '../emulator/arm/jobs';
+import { assetById } from '../emulator/arm/assets';
 import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
 
 const TASK = 'AzureMLJob';
@@ -112,6 +113,45 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
     assert.ok(mine.some((q) => q.method === 'PUT' && /api-version=2024-04-01/.test(q.url)), mine.map((q) => `${q.method} ${q.url}`).join('\n'));
     assert.ok(mine.every((q) => /api-version=2024-04-01/.test(q.url)), 'every read of the job at 2024-04-01');
     assert.ok(!box.requests.slice(before).some((q) => /\/computes\/serverless/i.test(q.url)), 'serverless is not looked up as a compute');
+  });
+
+  test('pipeline-component step (issue 15): registered with its steps, run step by step with its data flow, Completed', async () => {
+    const dir = path.join(samples, 'pc');
+    mkdirSync(path.join(dir, 'components'), { recursive: true });
+    const env = 'environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest';
+    writeFileSync(path.join(dir, 'components', 'inner.yml'), [
+      '$schema: https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json',
+      'type: pipeline', 'name: make_and_check',
+      'inputs:', '  word: {type: string}', '  times: {type: integer, default: 3}',
+      'outputs:', '  result: {type: uri_folder}',
+      'jobs:',
+      '  make:', '    type: command', `    ${env}`,
+      '    command: for i in $(seq 1 ${{inputs.times}}); do echo ${{inputs.word}}; done > ${{outputs.made}}/words.txt',
+      '    inputs: {word: "${{parent.inputs.word}}", times: "${{parent.inputs.times}}"}',
+      '    outputs: {made: {type: uri_folder}}',
+      '  check:', '    type: command', `    ${env}`,
+      '    command: test $(wc -l < ${{inputs.words}}/words.txt) -eq 3 && cp ${{inputs.words}}/words.txt ${{outputs.checked}}/',
+      '    inputs: {words: "${{parent.jobs.make.outputs.made}}"}',
+      '    outputs: {checked: "${{parent.outputs.result}}"}', '',
+    ].join('\n'));
+    writeFileSync(path.join(dir, 'pipeline.yml'), [
+      '$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json',
+      'type: pipeline', 'settings: {default_compute: azureml:serverless}',
+      'jobs:',
+      '  inner:', '    type: pipeline', '    component: ./components/inner.yml', '    inputs: {word: hello}',
+      '  after:', '    type: command', `    ${env}`, '    command: grep -c hello ${{inputs.r}}/words.txt',
+      '    inputs: {r: "${{parent.jobs.inner.outputs.result}}"}', '',
+    ].join('\n'));
+    const r = await run({ jobFile: path.join(dir, 'pipeline.yml'), jobName: 'e2e-pc-1' }, { cwd: dir });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    const j = jobOf('e2e-pc-1')!;
+    assert.equal(j.properties.status, 'Completed');
+    assert.equal(j.properties.jobs.inner.type, 'pipeline');
+    const comp = assetById(box.ctx, j.properties.jobs.inner.componentId) as any;
+    assert.ok(comp, `pipeline component ${j.properties.jobs.inner.componentId} registered`);
+    assert.equal(comp.properties.componentSpec.type, 'pipeline');
+    assert.deepEqual(Object.keys(comp.properties.componentSpec.jobs).sort(), ['check', 'make']);
+    for (const s of ['inner__make', 'inner__check', 'after']) assert.equal(jobOf(`e2e-pc-1_${s}`)?.properties.status, 'Completed', s);
   });
 
   test('job-fail.yml: Failed, run-history error and log tail shown, task fails; waitExisting on it fails the same way', async () => {
