@@ -209,12 +209,13 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
     assert.deepEqual(box.requests.slice(from).filter((q) => q.host === 'arm' && q.method !== 'GET').map((q) => `${q.method} ${q.url}`), []);
 
     // the production stage of a classic release: governance tag on the registry version, model card from the registry
-    const d = await run({
+    const inRelease = () => run({
       resourceGroup: 'rg-prod', workspace: 'mlw-prod', endpointName: 'reg-prod', deploymentName: 'blue', scoringScript: 'score.py', codePath: 'ok',
       environment: 'azureml://registries/azureml/environments/sklearn-1.5/versions/1', instanceType: 'Standard_DS3_v2', sampleRequestFile: 'sample-request.json', authMode: 'key',
       smokeRequests: '2', healthCheckRequests: '2', trafficSteps: '100', model: uri,
     }, { task: 'AzureMLModelDeploy', cwd, connectionData: { subscriptionId: otherSub }, timeoutMs: 120_000,
       variables: { 'System.HostType': 'release', 'Release.ReleaseId': '901', 'Release.ReleaseName': 'Release-901', 'Release.EnvironmentName': 'Production EU' } });
+    const d = await inRelease();
     assert.equal(d.result, 'Succeeded', explain(d));
     assert.equal(d.outputs.modelId, uri, 'the registry version, not a workspace model of the same name');
     const tagged = registryVersions('mlreg-shared').find((v) => v.name === '1' && String(v.id).includes('/models/churn/'));
@@ -225,6 +226,10 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
     assert.ok(card, d.summaries.join('\n---\n'));
     assert.match(card!, /\| Model \| `azureml:\/\/registries\/mlreg-shared\/models\/churn\/versions\/1` \(registry mlreg-shared, /);
     assert.match(card!, /\| Promoted from \| \[workspace [^,]+, churn:1\]\(https:\/\/ml\.azure\.com\/model\/churn:1\/details\?wsid=/);
+    // a rerun of the stage: the tag is already there, the registry version is not written again
+    const again = await inRelease();
+    assert.equal(again.result, 'Succeeded', explain(again));
+    assert.deepEqual(again.writes.filter((w) => /\/registries\//.test(w)), []);
     assert.match(d.stdout, /Model azureml:\/\/registries\/mlreg-shared\/models\/churn\/versions\/1: registry 'mlreg-shared' \(subscription [^,]+, regions eastus, westus\) serves workspace region eastus/);
     const dep = box.store.list<any>('onlineDeployments').find((x) => String(x.resource?.id ?? '').toLowerCase().includes('/workspaces/mlw-prod/onlineendpoints/reg-prod/deployments/blue'));
     assert.equal(dep?.resource.properties.model, uri);
