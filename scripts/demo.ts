@@ -2,20 +2,23 @@
 // bundled tasks (tasks/<Name>V1/index.js) run the way the Azure Pipelines agent runs them (test/helpers/agent.ts), and
 // the agentless AzureMLJobWait@1 run the way the Azure DevOps server runs a server task (test/emulator/devops/serverJobs.ts):
 //
-//   submit (AzureMLJob, wait: false, samples/training/job.yml, local job runner; the agent is released)
-//   → wait (AzureMLJobWait in an agentless job: one PATCH arming Azure ML's AzureDevOps webhook, then no agent and no
-//     request until Azure ML posts TaskCompleted to the plan events API) → evaluate (AzureMLModelEvaluate vs production)
+//   prepare (AzureMLJob, mode: prepare, samples/training/job.yml: checks and uploads, outputs jobName + jobDefinition;
+//   the agent is released) → wait (AzureMLJobWait mode PUT in an agentless job: the server CREATES the job with Azure
+//     ML's AzureDevOps webhook in the creation request — no end can be missed — then no agent and no request until
+//     Azure ML posts TaskCompleted to the plan events API) → evaluate (AzureMLModelEvaluate vs production)
 //   → register (AzureMLModelRegister, the job's model output) → trigger (AzureMLReleaseTrigger push: a release in the
 //   emulated Azure DevOps) → download via the model artifact (release variables + the injected AzureMLModelDownload)
 //   → deploy to staging (managed endpoint) → approval (recorded on the emulated release) → health gate (production's
 //   first task in samples/release/model-cd.release.json: AzureMLEndpointHealth on staging's own metrics, after 20
 //   requests of staging traffic) → deploy to AKS (Kubernetes endpoint, blue/green) → score a request against
-//   production (through the front door, with the endpoint key) → what the gate stops: the same production job against
+//   production (through the front door, with the endpoint key) → drift (shifted production traffic, collected by the
+//   production deployment's data collector, against the training job's input: AzureMLDriftCheck says retrain) → what the gate stops: the same production job against
 //   a second managed endpoint whose deployment fails ~30 % of its requests (test/fixtures/scoring/flaky): the gate
 //   fails with the evidence and the production deploy does not run.
 //
-// State lives in .azure-in-a-box/demo (kept): a second run takes the idempotent path (same job, already Completed, so
-// nothing to wait for; same model version, no new release, "already serving, no traffic change").
+// State lives in .azure-in-a-box/demo (kept): a second run takes the idempotent path (prepare finds the same job already
+// Completed, so the wait job is skipped as samples/pipelines/agentless-wait.yml's condition skips it; same model
+// version, no new release, "already serving, no traffic change").
 //
 //   npm run demo [-- --state <dir>] [--fresh] [--fast]
 //     --state <dir>  state folder (default .azure-in-a-box/demo)
@@ -95,8 +98,10 @@ interface Flow {
   outDir: string;
   modelName: string;
   jobName?: string;
-  /** the job's status as the submit step reported it, then as the wait saw it end */
+  /** the job's status as the prepare step reported it (`Prepared` = not created yet), then as the wait saw it end */
   jobStatus?: string;
+  /** the prepare step's jobDefinition output (mode PUT's body) */
+  jobDefinition?: string;
   modelOutputUri?: string;
   modelVersion?: string;
   isBetter?: boolean;
@@ -245,6 +250,9 @@ const FAULTY_CODE = path.join(REPO_ROOT, 'test', 'fixtures', 'scoring', 'flaky')
 const FAULTY_REQUEST = '{"data": [[148.0, 33.6, 50, 72], [85.0, 26.6, 31, 66]]}';
 /** scoring requests each endpoint gets before its health gate (the sample gate's minRequests is 20) */
 const STAGING_TRAFFIC = 20;
+/** production traffic the drift step sends (shifted patients, collected by the production deployment's data collector) */
+const DRIFT_REQUESTS = 30;
+const DRIFT_ROWS_PER_REQUEST = 10;
 
 const RELEASE_DEFINITION_FILE = path.join(SAMPLES, 'release', 'model-cd.release.json');
 /** The service connection id the runner's agent environment uses (test/helpers/agent.ts: conn-<scheme>). */
@@ -388,6 +396,18 @@ async function scoreTimes(uri: string, key: string, body: string, n: number): Pr
   }
   return out;
 }
+/** The job's studio link in a server task's log: `services.Studio.endpoint` of the job its logged response carries. */
+export function studioLinkFromServerLog(log: string[]): string | undefined {
+  for (const l of log) {
+    const m = /^Response: (.*)$/s.exec(l);
+    if (!m) continue;
+    try {
+      const link = (JSON.parse(m[1]!) as { properties?: { services?: { Studio?: { endpoint?: string } } } }).properties?.services?.Studio?.endpoint;
+      if (link) return link;
+    } catch { /* not JSON */ }
+  }
+  return undefined;
+}
 const fmtStatuses = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `HTTP ${k} ×${v}`).join(', ');
 
 function liveTraffic(flow: Flow, endpointName: string): Record<string, number> {
@@ -428,65 +448,58 @@ const STEPS: StepDef[] = [
   },
   {
     id: 'submit',
-    title: 'CI, agent job Submit: submit samples/training/job.yml (wait: false)',
+    title: 'CI, agent job Submit: prepare samples/training/job.yml (mode: prepare; the server job creates it)',
     task: 'AzureMLJob',
     async run(flow, res) {
       const run = await runTask(flow, res, 'AzureMLJob', {
-        // An explicit name (as `jobName: $(Build.DefinitionName)-$(Build.BuildId)` would give): the default name hashes the
-        // job definition, whose lineage tags carry the collection URL — stable in Azure DevOps, a new port at every box start.
-        inputs: { ...wsInputs(flow), jobFile: path.join(SAMPLES, 'training', 'job.yml'), jobName: 'azureml-ci-4242-train', tags: 'demo=npm run demo', wait: 'false' },
+        // An explicit name (as `jobName: diabetes-train-$(Build.BuildId)` in the sample): the default name hashes the job
+        // definition, whose lineage tags carry the collection URL — stable in Azure DevOps, a new port at every box start.
+        inputs: { ...wsInputs(flow), mode: 'prepare', jobFile: path.join(SAMPLES, 'training', 'job.yml'), jobName: 'azureml-ci-4242-train', tags: 'demo=npm run demo' },
       });
       flow.jobName = run.outputs.jobName;
       flow.jobStatus = run.outputs.status;
+      flow.jobDefinition = run.outputs.jobDefinition;
       flow.modelOutputUri = `azureml://jobs/${flow.jobName}/outputs/model`;
       res.facts.reused = /already exists with the same definition/.test(run.stdout);
-      res.note = `${res.facts.reused ? 'job already exists, not submitted again' : 'submitted'}: ${flow.jobName} (${flow.jobStatus}); the agent is released`;
+      res.note = res.facts.reused
+        ? `job already exists (${flow.jobStatus}): nothing to create; the agent is released`
+        : `prepared ${flow.jobName} (${flow.jobDefinition?.length ?? 0} characters of jobDefinition, not created yet); the agent is released`;
     },
   },
   {
     id: 'wait',
-    title: 'CI, agentless job Wait: AzureMLJobWait@1 on the server, Azure ML calls back',
+    title: 'CI, agentless job Wait: AzureMLJobWait@1 (mode PUT) creates the job, Azure ML calls back',
     needs: () => (fs.existsSync(path.join(TASK_DIR('AzureMLJobWait'), 'task.json')) ? undefined : 'AzureMLJobWait@1 (tasks/AzureMLJobWaitV1)'),
     async run(flow, res) {
       if (!flow.jobName) throw new StepFailed('no training job to wait for (submit did not run)');
       const jobPath = `${wsArmPath(flow.box)}/jobs/${flow.jobName}`;
-      if (TERMINAL_STATUSES.has(flow.jobStatus ?? '')) {
-        // the job the submit step found had already ended (a rerun): the box calls a webhook only on the transition to a
-        // terminal state (test/emulator/jobWebhooks.ts, an ASSUMPTION), so a wait armed now would wait for nothing. The
-        // demo skips it on the submit step's `status` output, as a condition on the agentless job could
-        // (`ne(dependencies.Submit.outputs['train.status'], 'Completed')`); samples/pipelines/agentless-wait.yml has none.
+      // samples/pipelines/agentless-wait.yml: job Wait (mode PUT) runs when the prepare step's status output is
+      // `Prepared`, job WaitExisting (mode PATCH) when the job already exists and still runs (an interrupted earlier
+      // run); a rerun that finds the job Completed skips both, and EvaluateAndRegister accepts skipped waits.
+      if (flow.jobStatus === 'Completed') {
         res.facts = { skipped: true, status: flow.jobStatus };
-        flow.print(`  ${dim(`job ${flow.jobName} had already ended (${flow.jobStatus}, the submit step's status output): nothing to wait for, the wait is skipped`)}`);
-        res.note = `nothing to wait for: ${flow.jobName} already ${flow.jobStatus}`;
-        if (flow.jobStatus !== 'Completed') throw new StepFailed(`training job ${flow.jobName} ended ${flow.jobStatus}`);
+        flow.print(`  ${dim(`job ${flow.jobName} already Completed (the prepare step's status output): the conditions of the sample's wait jobs (Wait: eq(dependencies.Submit.outputs['train.status'], 'Prepared'), WaitExisting: notIn(…, 'Prepared', 'Completed')) skip both`)}`);
+        res.note = `skipped: ${flow.jobName} already Completed`;
         return;
       }
+      if (TERMINAL_STATUSES.has(flow.jobStatus ?? '')) throw new StepFailed(`training job ${flow.jobName} ended ${flow.jobStatus}`);
+      const mode = flow.jobStatus === 'Prepared' ? 'PUT' : 'PATCH';
+      if (mode === 'PUT' && !flow.jobDefinition) throw new StepFailed('the prepare step set no jobDefinition output');
       const task = JSON.parse(fs.readFileSync(path.join(TASK_DIR('AzureMLJobWait'), 'task.json'), 'utf8'));
       // the AzureRM service connection as the server holds it (the same service principal the agent jobs use)
       const conn: ServerConnection = { id: CONNECTION_ID, url: flow.box.armUrl, subscriptionId: flow.box.subscriptionId, tenantId: flow.box.tenantId, clientId: flow.box.clientId, clientSecret: flow.box.clientSecret };
       const onJob = () => flow.box.requests.filter((q) => q.host === 'arm' && q.url.split('?')[0]!.replace(/^\/+/, '/').toLowerCase().endsWith(`/jobs/${flow.jobName!.toLowerCase()}`));
+      const existedBefore = jobStatusHistory(flow.box.ctx, jobPath).length > 0;
       const server = runServerTask(flow.box.ctx, {
-        task, inputs: { connection: CONNECTION_ID, ...wsInputs(flow), jobName: flow.jobName }, connections: [conn], timeoutMs: 600_000,
+        task, connections: [conn], timeoutMs: 600_000,
+        inputs: { connection: CONNECTION_ID, ...wsInputs(flow), mode, jobName: flow.jobName, ...(mode === 'PUT' ? { jobDefinition: flow.jobDefinition! } : {}) },
       });
       const sent = await server.sent;
       const armedAt = Date.now();
       const readsArmed = onJob().length;
-      flow.print(`  ${dim('│')} ${sent.method} ${trim(sent.url, 150)}  (the connection's token; body: AzureDevOps webhook RunTerminated with this plan's ids and job token ***)`);
-      flow.print(`  ${dim('│')} HTTP ${sent.status}; the server job now holds no agent and makes no request until Azure ML calls the plan events API`);
-      if (sent.status < 200 || sent.status >= 300) throw new StepFailed(`the wait's PATCH answered HTTP ${sent.status}: ${trim(sent.response, 200)}`);
-      // the race of issue 11: a job that ended before the webhook was armed is not called back (the box's documented
-      // ASSUMPTION, test/emulator/jobWebhooks.ts), so the wait would last until its timeout. The demo does not hang on it:
-      // it gives the callback 2 s, then cancels the wait and says so (the test then fails on the missing callback).
-      const endedEarly = jobStatusHistory(flow.box.ctx, jobPath).find((h) => TERMINAL_STATUSES.has(h.status) && Date.parse(h.time) <= armedAt);
-      if (endedEarly && !(await Promise.race([server.done.then(() => true), new Promise<boolean>((ok) => setTimeout(() => ok(false), 2000))]))) {
-        await server.cancel();
-        flow.print(`  ${yellow(`job ${flow.jobName} had ended (${endedEarly.status}) before the webhook was armed: no callback comes for it; the wait was cancelled, the demo goes on with the job's status`)}`);
-        res.facts = { race: true, status: endedEarly.status, result: 'canceled', reason: 'race' };
-        if (endedEarly.status !== 'Completed') throw new StepFailed(`training job ${flow.jobName} ended ${endedEarly.status}`);
-        flow.jobStatus = endedEarly.status;
-        res.note = `${flow.jobName} had ended before the webhook was armed: no callback, wait cancelled`;
-        return;
-      }
+      flow.print(`  ${dim('│')} ${sent.method} ${trim(sent.url, 150)}  (the connection's token; body: ${mode === 'PUT' ? 'the prepared job definition and ' : ''}the AzureDevOps webhook RunTerminated with this plan's ids and job token ***)`);
+      flow.print(`  ${dim('│')} HTTP ${sent.status}; ${mode === 'PUT' ? 'the job exists only from this request on, its webhook with it: no end can be missed. ' : ''}The server job holds no agent and makes no request until Azure ML calls the plan events API`);
+      if (sent.status < 200 || sent.status >= 300) throw new StepFailed(`the wait's ${sent.method} answered HTTP ${sent.status}: ${trim(sent.response, 200)}`);
       const r = await server.done;
       const ended = jobStatusHistory(flow.box.ctx, jobPath).find((h) => TERMINAL_STATUSES.has(h.status));
       const noticeMs = ended ? Date.now() - Date.parse(ended.time) : undefined;
@@ -495,11 +508,16 @@ const STEPS: StepDef[] = [
       const shown = server.log.map((l) => l.split(server.accessToken).join('***'));
       for (const l of shown.filter((x) => !/^Response: /.test(x))) flow.print(`  ${dim('│')} ${trim(l)}`);
       res.logs.push({ task: 'AzureMLJobWait', lines: shown });
-      res.facts = { result: r.result, reason: r.reason, status: ended?.status, noticeMs, armReadsWhileWaiting, waitedMs: Date.now() - armedAt, events: server.events.length };
-      flow.print(`  ${cyan('agentless wait')}  ${r.result} by ${r.reason === 'event' ? 'the TaskCompleted event Azure ML posted' : r.reason} · job ${ended?.status ?? '?'} · noticed ${noticeMs ?? '?'} ms after it ended · ${armReadsWhileWaiting} ARM request(s) while waiting`);
-      if (r.result !== 'succeeded') throw new StepFailed(`AzureMLJobWait ${r.result} (${r.reason}): job ${flow.jobName} ${ended?.status ?? 'did not end'}`);
+      // the studio link as the step's log has it: the job in the server's logged response (services.Studio.endpoint)
+      const studioUrl = studioLinkFromServerLog(shown);
+      if (studioUrl) flow.print(`  ${dim('│')} ${cyan('studio')} ${studioUrl}  ${dim('(services.Studio.endpoint of the job in the logged response)')}`);
+      const tl = r.timeline;
+      flow.print(`  ${cyan('timeline record')}  ${tl.result}${tl.message ? ` — ${tl.message}` : ''}  ${dim(`(the step's result as the server completes it; reason: ${r.reason === 'event' ? 'the TaskCompleted event Azure ML posted' : r.reason})`)}`);
+      flow.print(`  ${cyan('agentless wait')}  job ${ended?.status ?? '?'} · noticed ${noticeMs ?? '?'} ms after it ended · ${armReadsWhileWaiting} ARM request(s) while waiting`);
+      res.facts = { mode, method: sent.method, existedBefore, result: tl.result, timeline: tl, reason: r.reason, status: ended?.status, noticeMs, armReadsWhileWaiting, waitedMs: Date.now() - armedAt, events: server.events.length, studioUrl };
+      if (tl.result !== 'succeeded') throw new StepFailed(`AzureMLJobWait ${tl.result} (${r.reason}${tl.message ? `: ${tl.message}` : ''}): job ${flow.jobName} ${ended?.status ?? 'did not end'}`);
       flow.jobStatus = ended?.status;
-      res.note = `${flow.jobName} ${ended?.status}: called back ${noticeMs} ms after it ended, ${armReadsWhileWaiting} ARM reads while waiting`;
+      res.note = `${mode === 'PUT' ? `PUT created ${flow.jobName} with its webhook` : `PATCH armed the webhook on ${flow.jobName}`}; ${ended?.status}: called back ${noticeMs} ms after it ended, ${armReadsWhileWaiting} ARM reads while waiting`;
     },
   },
   {
@@ -657,6 +675,7 @@ const STEPS: StepDef[] = [
         inputs: {
           ...wsInputs(flow), endpointName: PROD_ENDPOINT, endpointType: 'kubernetes', compute: 'k8s-compute', authMode: 'key', instanceType: 'defaultinstancetype',
           ...SCORING, smokeRequests: '5', trafficSteps: '10,50,100', healthCheckRequests: '5', stepWaitSeconds: '0',
+          dataCollection: 'model_inputs',
         },
         ...releaseJob(flow, 'production'),
       });
@@ -686,6 +705,48 @@ const STEPS: StepDef[] = [
       if (r.status !== 200) throw new StepFailed(`scoring answered HTTP ${r.status}: ${trim(text, 200)}`);
       if (flow.prodDeployment && servedBy !== flow.prodDeployment) throw new StepFailed(`answered by ${servedBy}, expected the new deployment ${flow.prodDeployment}`);
       res.note = `HTTP 200 from ${servedBy}`;
+    },
+  },
+  {
+    id: 'drift',
+    title: 'Production data vs training data: drift check on the collected inputs (retrain?)',
+    task: 'AzureMLDriftCheck',
+    async run(flow, res) {
+      if (!flow.prodScoringUri || !flow.prodKey || !flow.prodDeployment) throw new StepFailed('no production deployment (deploy-aks did not run)');
+      // the reference: what the model was trained on — the training job's own input (its uploaded diabetes.csv)
+      const job = flow.box.store.list<{ name: string; properties: { inputs?: Record<string, { uri?: string }> } }>('jobs').find((j) => j.name === flow.jobName);
+      const reference = job?.properties.inputs?.training_data?.uri;
+      if (!reference) throw new StepFailed(`the training job ${flow.jobName ?? '?'} has no training_data input to compare with`);
+      // production traffic whose population moved: the training patients (samples/training/data/diabetes.csv), with
+      // glucose +45 and BMI +7; age and blood pressure as trained
+      const patients = fs.readFileSync(path.join(SAMPLES, 'training', 'data', 'diabetes.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+      const bodies = Array.from({ length: DRIFT_REQUESTS }, (_, r) => JSON.stringify({ data: Array.from({ length: DRIFT_ROWS_PER_REQUEST }, (_, i) => {
+        const [glucose, bmi, age, bp] = patients[(r * DRIFT_ROWS_PER_REQUEST + i) % patients.length]!;
+        return { glucose: Math.round((glucose! + 45) * 10) / 10 + 0.05, bmi: Math.round((bmi! + 7) * 10) / 10 + 0.05, age, blood_pressure: bp };
+      }) }));
+      const sent: Record<string, number> = {};
+      for (const b of bodies) for (const [k, v] of Object.entries(await scoreTimes(flow.prodScoringUri, flow.prodKey, b, 1))) sent[k] = (sent[k] ?? 0) + v;
+      flow.print(`  ${dim(`production traffic: ${DRIFT_REQUESTS} requests × ${DRIFT_ROWS_PER_REQUEST} patients (the training patients with glucose +45 mg/dL and BMI +7) → ${fmtStatuses(sent)}; the deployment's data collector writes them to modelDataCollector/${PROD_ENDPOINT}/${flow.prodDeployment}/model_inputs/`)}`);
+      flow.print(`  ${dim(`reference: the training job's input training_data = ${reference}`)}`);
+      const run = await runTask(flow, res, 'AzureMLDriftCheck', {
+        inputs: {
+          ...wsInputs(flow), referenceData: reference, endpointName: PROD_ENDPOINT, deploymentName: flow.prodDeployment, collection: 'model_inputs',
+          lookbackWindow: 'PT1H', features: 'glucose, bmi, age, blood_pressure', failOnDrift: 'false',
+        },
+      }, { mayFail: true });
+      const drifted = run.outputs.driftDetected === 'true';
+      res.facts = { result: run.result, driftDetected: run.outputs.driftDetected, driftedFeatures: run.outputs.driftedFeatures, sent };
+      flow.print(`  ${drifted ? yellow('retrain') : green('no drift')}  ${drifted ? `drifted: ${run.outputs.driftedFeatures} → the Retrain job of samples/pipelines/drift-retrain-schedule.yml runs (condition driftDetected == 'true'); its owners hear of it through Azure DevOps notifications on that pipeline` : 'production looks like the training data'}`);
+      if (run.result === 'Failed') throw new StepFailed(`the drift check failed: ${run.message}`);
+      if (!drifted) throw new StepFailed('the drift check found no drift in deliberately shifted production data');
+      // the sample's Retrain job (condition: driftDetected == 'true'): AzureMLJob@1 submits the training again. The job
+      // name is fixed per drift run here (a rerun finds it: nothing new is submitted); the agent is not held.
+      const retrain = await runTask(flow, res, 'AzureMLJob', {
+        inputs: { ...wsInputs(flow), jobFile: path.join(SAMPLES, 'training', 'job.yml'), jobName: 'azureml-drift-4300-retrain', experimentName: 'retrain-on-drift', wait: 'false', tags: `drifted=${run.outputs.driftedFeatures}` },
+      });
+      res.facts.retrainJob = retrain.outputs.jobName;
+      res.facts.retrainStatus = retrain.outputs.status;
+      res.note = `drift detected in ${run.outputs.driftedFeatures}: retraining ${retrain.outputs.jobName} (${retrain.outputs.status})`;
     },
   },
   {

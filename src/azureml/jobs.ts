@@ -1,5 +1,7 @@
-// Azure ML jobs (2022-10-01) over raw ARM REST (the SDK serializer drops job inputs' uri/mode: Azure/azure-sdk-for-js#29328):
-// create, get, cancel; the run-history error of a failed job; incremental reads of the job's log blob.
+// Azure ML jobs over raw ARM REST at api-version 2024-04-01 (the SDK speaks 2022-10-01, which has no serverless compute,
+// queue settings, Spark jobs or Direct outputs; its serializer also drops job inputs' uri/mode:
+// Azure/azure-sdk-for-js#29328): create, get, cancel; the run-history error of a failed job; incremental reads of the
+// job's log blob.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { AzureMLContext } from './context';
 import { armGetOptional, armRequest, armSend } from './arm';
@@ -17,6 +19,13 @@ export const TERMINAL_STATUSES = new Set(['Completed', 'Failed', 'Canceled', 'No
 /** statuses in which the job's processes run (its log may grow) */
 export const RUNNING_STATUSES = new Set(['Running', 'Finalizing', 'CancelRequested', 'Completed', 'Failed', 'Canceled']);
 export const ARTIFACT_STORE = 'workspaceartifactstore';
+/**
+ * The api-version jobs are created, read and cancelled at: the newest stable one the repository holds the spec of
+ * (test/fixtures/third-party/azure-rest-api-specs/2024-04-01/mfe.json): JobBase.queueSettings, notificationSetting,
+ * SparkJob, AutoMLJob (every task type), OutputDeliveryMode Direct, serverless (a job without computeId, `resources`
+ * with instanceType/instanceCount).
+ */
+export const JOBS_API_VERSION = '2024-04-01';
 
 export interface JobResource {
   id: string;
@@ -29,12 +38,12 @@ export const jobPath = (ctx: AzureMLContext, name: string) => wsPath(ctx.ws, `/j
 
 /** GET a job; undefined when it does not exist. `headers` carries Retry-After when the service sends one. */
 export async function getJob(ctx: AzureMLContext, name: string): Promise<JobResource | undefined> {
-  return armGetOptional<JobResource>(ctx, jobPath(ctx, name), { what: `job '${name}'` });
+  return armGetOptional<JobResource>(ctx, jobPath(ctx, name), { what: `job '${name}'`, apiVersion: JOBS_API_VERSION });
 }
 
 /** GET a job with the response headers (for Retry-After on polls). */
 export async function readJob(ctx: AzureMLContext, name: string): Promise<{ job?: JobResource; retryAfterMs?: number }> {
-  const res = await armSend<JobResource>(ctx, 'GET', jobPath(ctx, name));
+  const res = await armSend<JobResource>(ctx, 'GET', jobPath(ctx, name), undefined, { apiVersion: JOBS_API_VERSION });
   const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
   if (res.status === 404) return { retryAfterMs };
   if (res.status >= 200 && res.status < 300) return { job: res.body, retryAfterMs };
@@ -44,7 +53,7 @@ export async function readJob(ctx: AzureMLContext, name: string): Promise<{ job?
 
 /** Create the job (Jobs_CreateOrUpdate with a body built by jobSpec.buildJobBody). */
 export async function createJob(ctx: AzureMLContext, name: string, body: { properties: Record<string, unknown> }): Promise<JobResource> {
-  return armRequest<JobResource>(ctx, 'PUT', jobPath(ctx, name), body, { what: `job '${name}'` });
+  return armRequest<JobResource>(ctx, 'PUT', jobPath(ctx, name), body, { what: `job '${name}'`, apiVersion: JOBS_API_VERSION });
 }
 
 /** Status reads while following a cancellation (bounded by its short wait). */
@@ -58,7 +67,7 @@ export const CANCEL_POLL: PollScheduleOptions = { initialMs: 250, factor: 1.5, m
 export async function cancelJob(ctx: AzureMLContext, name: string, waitMs = 20_000): Promise<{ status?: string; confirmed: boolean }> {
   const started = Date.now();
   const cctx: AzureMLContext = { ...ctx, signal: AbortSignal.timeout(waitMs + 2_000) };
-  const res = await armSend(cctx, 'POST', `${jobPath(cctx, name)}/cancel`);
+  const res = await armSend(cctx, 'POST', `${jobPath(cctx, name)}/cancel`, undefined, { apiVersion: JOBS_API_VERSION });
   if (res.status >= 300) {
     const { code, message } = parseArmError(res.body);
     throw armFailure(res.status, code, message, `cancelling job '${name}'`);

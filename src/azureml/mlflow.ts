@@ -83,10 +83,37 @@ export class MlflowClient {
   async runSummary(runId: string): Promise<RunSummary | undefined> {
     const run = await this.getRun(runId);
     if (!run) return undefined;
-    const kv = (a: Array<{ key: string; value: string }> | undefined) => Object.fromEntries((a ?? []).map((x) => [x.key, x.value]));
-    const metrics: Record<string, number> = {};
-    for (const m of run.data?.metrics ?? []) metrics[m.key] = Number(m.value);
-    return { runId, status: run.info?.status, metrics, params: kv(run.data?.params), tags: kv(run.data?.tags) };
+    return { ...summarize(run), runId };
+  }
+
+  /** Ids of every active experiment of the workspace (experiments/search, all pages). */
+  async experimentIds(): Promise<string[]> {
+    const out: string[] = [];
+    let token: string | undefined;
+    for (let i = 0; i < 1000; i++) {
+      const r = await this.call<{ experiments?: Array<{ experiment_id: string }>; next_page_token?: string }>('POST', 'experiments/search', { max_results: 1000, view_type: 'ACTIVE_ONLY', ...(token ? { page_token: token } : {}) });
+      out.push(...(r?.experiments ?? []).map((e) => String(e.experiment_id)));
+      token = r?.next_page_token || undefined;
+      if (!token) break;
+    }
+    return out;
+  }
+
+  /** runs/search over the given experiments (all pages; at most `limit` runs), each as a RunSummary (latest metric values). */
+  async searchRuns(experimentIds: string[], filter: string, o: { orderBy?: string[]; limit?: number } = {}): Promise<Array<RunSummary & { startTime?: number; endTime?: number }>> {
+    const out: Array<RunSummary & { startTime?: number; endTime?: number }> = [];
+    const limit = o.limit ?? 10_000;
+    let token: string | undefined;
+    while (out.length < limit) {
+      const r = await this.call<{ runs?: MlflowRun[]; next_page_token?: string }>('POST', 'runs/search', {
+        experiment_ids: experimentIds, filter, run_view_type: 'ACTIVE_ONLY', max_results: Math.min(1000, limit - out.length),
+        ...(o.orderBy ? { order_by: o.orderBy } : {}), ...(token ? { page_token: token } : {}),
+      });
+      for (const run of r?.runs ?? []) out.push({ ...summarize(run), startTime: run.info?.start_time, endTime: run.info?.end_time });
+      token = r?.next_page_token || undefined;
+      if (!token) break;
+    }
+    return out;
   }
 
   /** Every logged value of one metric (metrics/get-history, all pages), in step order. */
@@ -101,4 +128,12 @@ export class MlflowClient {
     }
     return out.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
   }
+}
+
+/** A run as plain maps (the latest value of every metric, as runs/get and runs/search return them). */
+function summarize(run: MlflowRun): RunSummary {
+  const kv = (a: Array<{ key: string; value: string }> | undefined) => Object.fromEntries((a ?? []).map((x) => [x.key, x.value]));
+  const metrics: Record<string, number> = {};
+  for (const m of run.data?.metrics ?? []) metrics[m.key] = Number(m.value);
+  return { runId: run.info?.run_id, status: run.info?.status, metrics, params: kv(run.data?.params), tags: kv(run.data?.tags) };
 }

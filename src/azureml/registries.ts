@@ -268,15 +268,21 @@ export async function checkRegistryModelForWorkspace(ctx: AzureMLContext, uri: s
   return { registry: reg, version: v };
 }
 
+/** The registry and version a deployment of `uri` in the context's workspace uses (read only; the same checks as the preflight). */
+export async function findRegistryModelForWorkspace(ctx: AzureMLContext, uri: string, input: string): Promise<{ registry: RegistryInfo; version: RegistryModelVersion; workspaceLocation?: string }> {
+  const w = await getWorkspace(ctx);
+  const found = await checkRegistryModelForWorkspace(ctx, uri, { name: ctx.ws.workspace, location: w.location, discoveryUrl: w.discoveryUrl }, input);
+  return { ...found, workspaceLocation: w.location };
+}
+
 /**
  * The deploy task's hook: when `model` names a registry version, read the workspace and check the registry, region and
  * version before anything is written (checkRegistryModelForWorkspace). Other model references: nothing to do.
  */
 export async function preflightRegistryModel(ctx: AzureMLContext, model: string | undefined, input: string, log: (m: string) => void): Promise<void> {
   if (!model || !/^azureml:\/\/registries\//i.test(model.trim())) return;
-  const w = await getWorkspace(ctx);
-  const { registry } = await checkRegistryModelForWorkspace(ctx, model.trim(), { name: ctx.ws.workspace, location: w.location, discoveryUrl: w.discoveryUrl }, input);
-  log(`Model ${model.trim()}: registry '${registry.name}' (subscription ${registry.subscriptionId}, regions ${registry.regions.join(', ')}) serves workspace region ${regionKey(w.location)}`);
+  const { registry, workspaceLocation } = await findRegistryModelForWorkspace(ctx, model.trim(), input);
+  log(`Model ${model.trim()}: registry '${registry.name}' (subscription ${registry.subscriptionId}, regions ${registry.regions.join(', ')}) serves workspace region ${regionKey(workspaceLocation)}`);
 }
 
 /** A context for a connection that reaches a registry: only its ARM host, audience and credential matter (no workspace). */

@@ -139,19 +139,83 @@ export interface LoadOptions {
   baseDir?: string;
 }
 
-// PyYAML's YAML 1.1 booleans: yes/no/true/false/on/off in three casings — not the single letters y/n (which the
-// `yaml` package's 1.1 schema would also turn into booleans, so an input named `n` would become the key "false").
+// Plain scalars are resolved exactly as PyYAML's SafeLoader resolves them (what `az ml` loads YAML with: azure-ai-ml
+// _utils/utils.py load_yaml → yaml.safe_load; the implicit resolvers are PyYAML 6.0 yaml/resolver.py, Resolver's
+// add_implicit_resolver calls), for every field: the `yaml` package's own 1.1 schema differs in ways that change
+// values — `.` and `-.` are floats (NaN) there, so `code: .` became a folder named `nan`; `y`/`n` are booleans;
+// `1e3`, `1.5e3` and `1e-3` (no '.' or no exponent sign) are floats; `09` and `0:30` are numbers; timestamps become
+// Date objects. PyYAML keeps each of those a string except timestamps (datetime objects); here a timestamp stays the
+// string as written (az ml's schemas want strings: a datetime in a string field fails its validation anyway).
+const PY_NULL = /^(?:~|null|Null|NULL|)$/;
 const PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
 const PY_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+const PY_INT = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
+const PY_FLOAT = /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+
+/** PyYAML's construct_yaml_int (sign, `_`, 0b/0x/0 octal, base-60 `1:30`). */
+function pyInt(text: string): number {
+  let v = text.replace(/_/g, '');
+  let sign = 1;
+  if (v[0] === '-' || v[0] === '+') { if (v[0] === '-') sign = -1; v = v.slice(1); }
+  if (v === '0') return 0;
+  if (v.startsWith('0b')) return sign * parseInt(v.slice(2), 2);
+  if (v.startsWith('0x')) return sign * parseInt(v.slice(2), 16);
+  if (v.startsWith('0')) return sign * parseInt(v, 8);
+  if (v.includes(':')) return sign * v.split(':').reduce((acc, d) => acc * 60 + Number(d), 0);
+  return sign * Number(v);
+}
+
+/** PyYAML's construct_yaml_float (sign, `_`, .inf/.nan, base-60 `1:30.5`). */
+function pyFloat(text: string): number {
+  let v = text.replace(/_/g, '').toLowerCase();
+  let sign = 1;
+  if (v[0] === '-' || v[0] === '+') { if (v[0] === '-') sign = -1; v = v.slice(1); }
+  if (v === '.inf') return sign * Infinity;
+  if (v === '.nan') return NaN;
+  if (v.includes(':')) return sign * v.split(':').reduce((acc, d) => acc * 60 + Number(d), 0);
+  return sign * Number(v);
+}
+
+/** True when PyYAML reads the plain scalar text as a float (not an int): Python's str() then prints it as a float. */
+export function isPyFloatText(text: string): boolean {
+  return PY_FLOAT.test(text.trim());
+}
+
+type ScalarTagLike = { tag: string; test?: RegExp; resolve: (s: string) => unknown; default?: boolean | 'key'; format?: string };
+const IMPLICIT = new Set(['tag:yaml.org,2002:null', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:timestamp']);
+
+/** The `yaml` package's 1.1 tags with every implicit scalar resolver replaced by PyYAML's. */
+function pyYamlTags(tags: Tags): Tags {
+  const out: Tags = [];
+  let done = false;
+  for (const t of tags) {
+    const st = t as unknown as ScalarTagLike;
+    if (typeof t === 'object' && IMPLICIT.has(st.tag) && st.test instanceof RegExp) {
+      // keep the tag for explicit use (`!!int 3`), no longer matching plain scalars; ours are added once, in order
+      out.push({ ...st, default: false } as unknown as Tags[number]);
+      if (!done) {
+        done = true;
+        const base = (tag: string) => (tags as unknown as ScalarTagLike[]).find((x) => typeof x === 'object' && x.tag === tag)!;
+        const mk = (tag: string, test: RegExp, resolve: (s: string) => unknown) => ({ ...base(tag), format: undefined, default: true, test, resolve }) as unknown as Tags[number];
+        out.push(
+          mk('tag:yaml.org,2002:null', PY_NULL, () => null),
+          mk('tag:yaml.org,2002:bool', PY_TRUE, () => true),
+          mk('tag:yaml.org,2002:bool', PY_FALSE, () => false),
+          mk('tag:yaml.org,2002:int', PY_INT, pyInt),
+          mk('tag:yaml.org,2002:float', PY_FLOAT, pyFloat),
+        );
+      }
+      continue;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
 const YAML_OPTIONS = {
   version: '1.1' as const,
   uniqueKeys: true,
-  customTags: (tags: Tags) => tags.map((t) => {
-    if (typeof t === 'object' && t.tag === 'tag:yaml.org,2002:bool' && 'test' in t && t.test instanceof RegExp) {
-      return { ...t, test: t.test.test('yes') ? PY_TRUE : PY_FALSE } as typeof t;
-    }
-    return t;
-  }),
+  customTags: pyYamlTags,
 };
 
 /** Reads and parses a YAML file with YAML 1.1 rules (as PyYAML, which `az ml` uses). Syntax errors name file:line. */
@@ -328,12 +392,8 @@ export function pyStr(v: string | number | boolean, source?: string): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return v ? 'True' : 'False';
   const src = source?.trim();
-  if (src !== undefined) {
-    // PyYAML (YAML 1.1) needs a '.' for floats and a sign in exponents: `1e3` stays the string "1e3".
-    if (/^[-+]?\d+[eE][-+]?\d+$/.test(src) || /^[-+]?\d*\.\d*[eE]\d+$/.test(src)) return src;
-    const isFloat = /[.eE]|inf|nan/i.test(src) && !/^[-+]?0x/i.test(src);
-    if (isFloat) return pyFloatRepr(v);
-  }
+  // the loader only makes numbers of what PyYAML reads as numbers (loadYaml); floats print as Python floats
+  if (src !== undefined && isPyFloatText(src)) return pyFloatRepr(v);
   return Number.isInteger(v) && Math.abs(v) < 1e21 ? BigInt(v).toString() : pyFloatRepr(v);
 }
 

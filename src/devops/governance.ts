@@ -4,6 +4,7 @@
 // warnings that say what to grant.
 import type { PipelineContext } from '../pipeline';
 import { createOrUpdateModelVersion, getModelVersion, type AzureMLContext } from '../azureml';
+import { findRegistryModelForWorkspace, parseRegistryModelUri, updateRegistryModelVersion } from '../azureml/registries';
 import { createDevOpsConnection, type DevOpsConnection } from './client';
 import { releaseApprovals } from './releases';
 
@@ -26,8 +27,10 @@ export interface GovernanceDeps {
   signal?: AbortSignal;
 }
 
-/** `azureml:<name>:<version>` → parts */
-export function parseModelId(id?: string): { name: string; version: string } | undefined {
+/** `azureml:<name>:<version>` or `azureml://registries/<r>/models/<name>/versions/<version>` → parts (registry: its name) */
+export function parseModelId(id?: string): { name: string; version: string; registry?: string } | undefined {
+  const r = parseRegistryModelUri(id ?? '');
+  if (r) return r.version ? { name: r.name, version: r.version, registry: r.registry } : undefined;
   const m = /^azureml:([^:/]+):([^:/]+)$/.exec(id ?? '');
   return m ? { name: m[1]!, version: m[2]! } : undefined;
 }
@@ -72,15 +75,24 @@ export function createReleaseGovernance(deps: GovernanceDeps): ReleaseGovernance
       if (stage) {
         const tag = deployedTag(stage);
         try {
-          const v = await getModelVersion(deps.azureml, model.name, model.version);
-          const tags = { ...((v?.properties?.tags as Record<string, string>) ?? {}) };
-          if (v?.properties && tags[tag] !== releaseName) {
-            tags[tag] = releaseName;
-            await createOrUpdateModelVersion(deps.azureml, model.name, model.version, { ...v.properties, tags });
-            deps.log.info(`Model ${model.name}:${model.version} tagged ${tag}=${releaseName}`);
+          if (model.registry) {
+            // registry versions have no PATCH (mfe.json 2024-04-01: GET/PUT/DELETE only): PUT the whole version, files unchanged
+            const { registry, version } = await findRegistryModelForWorkspace(deps.azureml, info.modelId!.trim(), 'model');
+            if ((version.properties?.tags ?? {})[tag] !== releaseName) {
+              await updateRegistryModelVersion(deps.azureml, registry, model.name, version, { tags: { [tag]: releaseName } });
+              deps.log.info(`Model ${info.modelId} tagged ${tag}=${releaseName} in registry '${registry.name}'`);
+            }
+          } else {
+            const v = await getModelVersion(deps.azureml, model.name, model.version);
+            const tags = { ...((v?.properties?.tags as Record<string, string>) ?? {}) };
+            if (v?.properties && tags[tag] !== releaseName) {
+              tags[tag] = releaseName;
+              await createOrUpdateModelVersion(deps.azureml, model.name, model.version, { ...v.properties, tags });
+              deps.log.info(`Model ${model.name}:${model.version} tagged ${tag}=${releaseName}`);
+            }
           }
         } catch (e) {
-          deps.log.warning(`Model ${model.name}:${model.version} not tagged ${tag}: ${(e as Error).message}`);
+          deps.log.warning(`Model ${model.registry ? info.modelId : `${model.name}:${model.version}`} not tagged ${tag}: ${(e as Error).message}`);
         }
       }
       const renamed = releaseNameWithModel(releaseName, model);

@@ -5,7 +5,8 @@ import {
   InputError, UserError, getAzureRmConnection, getBool, getList, getNumber, getString, info, progress, runTask, setOutput, uploadSummary, warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
-import { createAzureMLContext, getWorkspace, workspaceRef } from '../azureml';
+import { MlflowClient, createAzureMLContext, getWorkspace, workspaceRef } from '../azureml';
+import { monitorFilter, monitorReport, type MonitorReport, type MonitorResult } from './drift/monitor';
 import { isoDurationMs } from '../azureml/normalize';
 import { getDeploymentDataCollector, planData, readBlobLines } from '../azureml/dataRead';
 import { DRIFT_DEFAULTS, checkDriftInputs, describeFeature, driftSummary, featureVariable, fmt, runDriftCheck, type DriftInputs, type DriftOps } from './driftCheck';
@@ -15,6 +16,44 @@ runTask(async (signal) => {
   // read and check every input before any network call
   const conn = getAzureRmConnection('connection');
   const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
+  const source = (getString('source') ?? 'data').trim().toLowerCase();
+  if (source !== 'data' && source !== 'monitor') throw new InputError('source', `'${source}' is not one of data, monitor`);
+  if (source === 'monitor') {
+    const monitorName = getString('monitorName')?.trim();
+    if (!monitorName) throw new InputError('monitorName', 'is required with source monitor (the name of the Azure ML monitor schedule)');
+    const signalName = getString('signalName')?.trim() || undefined;
+    const failOnDrift = getBool('failOnDrift', true);
+    const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
+    info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+    const w = await getWorkspace(ctx);
+    if (!w.mlFlowTrackingUri) throw new UserError(`Workspace '${ws.workspace}' has no MLflow tracking URI; the monitor's results cannot be read`);
+    const mlflow = new MlflowClient(ctx, w.mlFlowTrackingUri);
+    const exps = await mlflow.experimentIds();
+    const filter = monitorFilter(monitorName, signalName);
+    info(`Reading monitor '${monitorName}' results: MLflow runs where ${filter} (${exps.length} experiment(s))`);
+    const runs = exps.length ? await mlflow.searchRuns(exps, filter) : [];
+    const rep = monitorReport(monitorName, runs, signalName);
+    for (const r of rep.results) info(describeMonitorResult(r));
+    setOutput('driftDetected', String(rep.driftDetected));
+    setOutput('driftedFeatures', rep.driftedFeatures.join(','));
+    const byFeature: Record<string, unknown> = {};
+    for (const r of rep.results) {
+      const k = r.feature || r.signal;
+      if (!byFeature[k] || r.drifted) byFeature[k] = { signal: r.signal, metric: r.metric, value: r.value, threshold: r.threshold ?? null, drifted: r.drifted };
+    }
+    setOutput('featureMetrics', JSON.stringify(byFeature));
+    for (const [k, v] of Object.entries(byFeature)) setOutput(featureVariable(k), String((v as { value: number }).value));
+    uploadSummary('Azure ML monitor results', monitorSummary(rep));
+    const verdict = rep.driftDetected
+      ? `Monitor '${monitorName}' breached in ${rep.driftedFeatures.length} feature(s): ${rep.results.filter((r) => r.drifted).map((r) => `${r.feature || r.signal} ${r.metric} ${fmt(r.value)}`).join(', ')}`
+      : `Monitor '${monitorName}': no threshold breached in ${rep.results.length} result(s)`;
+    info(`Verdict: ${verdict}`);
+    if (rep.driftDetected) {
+      if (failOnDrift) throw new UserError(`${verdict}: retrain (failOnDrift is true)`);
+      warning(`${verdict}: retrain (failOnDrift is false: the step succeeds)`);
+    }
+    return;
+  }
   const lookbackText = getString('lookbackWindow') ?? DRIFT_DEFAULTS.lookback;
   const lookbackMs = isoDurationMs(lookbackText);
   if (lookbackMs === undefined) throw new InputError('lookbackWindow', `'${lookbackText}' is not an ISO 8601 duration (PT6H, P1D, P7D)`);
@@ -68,3 +107,17 @@ runTask(async (signal) => {
     warning(`${verdict}: retrain (failOnDrift is false: the step succeeds)`);
   }
 });
+
+function describeMonitorResult(r: MonitorResult): string {
+  const dir = r.threshold === undefined ? '' : r.drifted ? (r.value < r.threshold ? ' <' : ' >') : (r.value < r.threshold ? ' <' : ' ≥');
+  return `${r.signal}/${r.feature || '-'}: ${r.metric} ${fmt(r.value)}${r.threshold === undefined ? ' (no threshold)' : `${dir} ${fmt(r.threshold)}`}${r.drifted ? ' BREACHED' : ''}`;
+}
+
+function monitorSummary(rep: MonitorReport): string {
+  const esc = (s: string) => s.replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`);
+  const out = [`### Monitor ${esc(rep.monitor)}: ${rep.driftDetected ? `threshold breached for ${rep.driftedFeatures.map(esc).join(', ')}` : 'no threshold breached'}`, '',
+    '| signal | feature | metric | value | threshold | breached |', '|---|---|---|---:|---:|---|'];
+  for (const r of rep.results) out.push(`| ${esc(r.signal)} | ${esc(r.feature)} | ${r.metric} | ${fmt(r.value)} | ${r.threshold === undefined ? '–' : fmt(r.threshold)} | ${r.drifted ? '**yes**' : 'no'} |`);
+  out.push('', 'Latest values the monitor logged to its MLflow runs (metrics value and threshold), judged as the service\'s evaluate_metrics_threshold judges them.');
+  return out.join('\n') + '\n';
+}

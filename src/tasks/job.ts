@@ -375,8 +375,11 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
       if (diff.length) {
         throw new InputError('jobName', `job '${name}' already exists in workspace '${ops.ws.workspace}' with a different definition (${diff.join(', ')} differ); choose another job name`);
       }
-      log.info(`Job ${name} already exists with the same definition (status ${existing.properties.status}): not submitting it again${inputs.mode === 'prepare' ? '' : inputs.wait ? '; waiting for it' : ''}.`);
-      if (inputs.mode === 'prepare') log.warning(`Job ${name} already exists: AzureMLJobWait@1 in mode PUT cannot create it again; wait for it with mode PATCH, or give this step another jobName`);
+      const st = existing.properties.status ?? 'Unknown';
+      log.info(`Job ${name} already exists with the same definition (status ${st}): not submitting it again${inputs.mode === 'prepare' ? '' : inputs.wait ? '; waiting for it' : ''}.`);
+      // a rerun of a prepare step: output status tells the agentless job what is left to do (no jobDefinition output)
+      if (inputs.mode === 'prepare' && st === 'Completed') log.info(`Job ${name} has completed: nothing to create or wait for (output status Completed); skip AzureMLJobWait@1 with a condition on this status.`);
+      else if (inputs.mode === 'prepare' && !TERMINAL_STATUSES.has(st)) log.warning(`Job ${name} already exists (status ${st}): AzureMLJobWait@1 in mode PUT cannot create it again; wait for it with mode PATCH, or give this step another jobName`);
       job = existing;
       reused = true;
     } else if (inputs.mode === 'prepare') {
@@ -411,7 +414,12 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
     metrics: {}, params: {}, jobType: job.properties.jobType, displayName: job.properties.displayName ?? undefined,
     experimentName: job.properties.experimentName ?? undefined, polls: 0,
   };
-  if (!inputs.wait || inputs.mode === 'prepare') return result;
+  if (inputs.mode === 'prepare') {
+    // an existing job that ended without success: nothing downstream can use it, and prepare never resubmits
+    if (TERMINAL_STATUSES.has(result.status) && result.status !== 'Completed') result.failure = `Azure ML job ${name} already exists and ended ${result.status}: mode prepare does not submit it again; give this step another jobName to train again`;
+    return result;
+  }
+  if (!inputs.wait) return result;
 
   // 4. wait
   const out = await waitForJob(name, {

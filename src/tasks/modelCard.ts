@@ -4,6 +4,8 @@
 import fs from 'node:fs';
 import type { ModelVersion } from '@azure/arm-machinelearning';
 import { armGetOptional, getModelVersion, studioUrl, wsPath, type AzureMLContext, type WorkspaceRef } from '../azureml';
+import { findRegistryModelForWorkspace, registryModelUri } from '../azureml/registries';
+import { SOURCE_PROPERTY } from './modelPromote';
 import type { PipelineContext } from '../pipeline';
 
 export interface CardEvaluation {
@@ -18,7 +20,8 @@ export interface CardJob { name: string; displayName?: string; status?: string; 
 
 export interface ModelCardData {
   ws: WorkspaceRef;
-  model: { name: string; version: string };
+  /** registry: the version is `azureml://registries/<registry>/models/<name>/versions/<version>` */
+  model: { name: string; version: string; registry?: string };
   version?: ModelVersion;
   job?: CardJob;
   evaluation?: CardEvaluation;
@@ -40,7 +43,12 @@ export function modelCardMarkdown(d: ModelCardData): string {
   const out: string[] = [`### Model card: ${esc(model.name)}:${esc(model.version)}`, ''];
   if (p?.description) out.push(esc(p.description), '');
   out.push('| | |', '|---|---|');
-  out.push(`| Model | ${link(`azureml:${model.name}:${model.version}`, studioUrl(ws, 'model', model.name, model.version))} (${esc(p?.modelType ?? 'custom_model')}) |`);
+  // a registry version: its training job and source version live in the workspace it was promoted from
+  const source = model.registry ? sourceOf((p?.properties as Record<string, string> | undefined)?.[SOURCE_PROPERTY], ws) : undefined;
+  const jobWs = model.registry ? source?.ws : ws;
+  if (model.registry) out.push(`| Model | \`${registryModelUri(model.registry, model.name, model.version).replace(/`/g, '')}\` (registry ${esc(model.registry)}, ${esc(p?.modelType ?? 'custom_model')}) |`);
+  else out.push(`| Model | ${link(`azureml:${model.name}:${model.version}`, studioUrl(ws, 'model', model.name, model.version))} (${esc(p?.modelType ?? 'custom_model')}) |`);
+  if (source) out.push(`| Promoted from | ${link(`workspace ${source.ws.workspace}, ${source.name}:${source.version}`, studioUrl(source.ws, 'model', source.name, source.version))} |`);
   if (d.version?.systemData?.createdAt) out.push(`| Registered | ${esc(new Date(d.version.systemData.createdAt as unknown as string).toISOString())}${d.version.systemData.createdBy ? ` by ${esc(d.version.systemData.createdBy)}` : ''} |`);
   if (c.releaseName || c.stageName) out.push(`| Release | ${link(c.releaseName ?? c.releaseId ?? '', c.releaseUrl)}${c.stageName ? `, stage ${esc(c.stageName)}` : ''} |`);
   out.push('', '#### Lineage', '', '| | |', '|---|---|');
@@ -49,7 +57,7 @@ export function modelCardMarkdown(d: ModelCardData): string {
   if (tags['azdo.repository'] || tags['azdo.commit']) out.push(`| Commit | ${esc(tags['azdo.repository'] ?? '')}${tags['azdo.commit'] ? ` \`${tags['azdo.commit'].slice(0, 12).replace(/`/g, '')}\`` : ''}${tags['azdo.branch'] ? ` (${esc(tags['azdo.branch'])})` : ''} |`);
   if (tags['azdo.requestedFor']) out.push(`| Requested for | ${esc(tags['azdo.requestedFor'])} |`);
   const jobName = d.job?.name ?? p?.jobName ?? undefined;
-  if (jobName) out.push(`| Training job | ${link(d.job?.displayName ? `${d.job.displayName} (${jobName})` : jobName, studioUrl(ws, 'job', jobName))}${d.job?.status ? `, ${esc(d.job.status)}` : ''} |`);
+  if (jobName) out.push(`| Training job | ${link(d.job?.displayName ? `${d.job.displayName} (${jobName})` : jobName, jobWs && studioUrl(jobWs, 'job', jobName))}${d.job?.status ? `, ${esc(d.job.status)}` : ''} |`);
   for (const i of d.job?.inputs ?? []) out.push(`| Data: ${esc(i.name)} | \`${i.uri.replace(/`/g, '')}\` |`);
   if (p?.modelUri) out.push(`| Files | \`${p.modelUri.replace(/`/g, '')}\` |`);
 
@@ -84,6 +92,14 @@ export function modelCardMarkdown(d: ModelCardData): string {
   return out.join('\n') + '\n';
 }
 
+/** `/subscriptions/…/workspaces/<w>/models/<m>/versions/<v>` (the promote task's source property) → its workspace and version */
+function sourceOf(id: string | undefined, like: WorkspaceRef): { ws: WorkspaceRef; name: string; version: string } | undefined {
+  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/models\/([^/]+)\/versions\/([^/]+)$/i.exec(id ?? '');
+  if (!m) return undefined;
+  const d = (x: string) => { try { return decodeURIComponent(x); } catch { return x; } };
+  return { ws: { ...like, subscriptionId: d(m[1]!), resourceGroup: d(m[2]!), workspace: d(m[3]!) }, name: d(m[4]!), version: d(m[5]!) };
+}
+
 /** the training job's name, status and data inputs (uri inputs only); undefined when it is gone */
 export async function loadCardJob(ctx: AzureMLContext, jobName: string): Promise<CardJob | undefined> {
   const j = await armGetOptional<{ properties?: { displayName?: string; status?: string; inputs?: Record<string, { uri?: string; jobInputType?: string }> } }>(
@@ -95,6 +111,11 @@ export async function loadCardJob(ctx: AzureMLContext, jobName: string): Promise
 
 /** gather and render (model version and job read from the workspace; a read failure leaves that part out) */
 export async function buildModelCard(ctx: AzureMLContext, d: Omit<ModelCardData, 'ws' | 'version' | 'job'>): Promise<string> {
+  if (d.model.registry) {
+    // the registry version (its training job is in the source workspace, which this connection may not reach: name only)
+    const found = await findRegistryModelForWorkspace(ctx, registryModelUri(d.model.registry, d.model.name, d.model.version), 'model').catch(() => undefined);
+    return modelCardMarkdown({ ...d, ws: ctx.ws, version: found?.version as unknown as ModelVersion | undefined });
+  }
   const version = await getModelVersion(ctx, d.model.name, d.model.version).catch(() => undefined);
   const jobName = version?.properties?.jobName ?? undefined;
   const job = jobName ? await loadCardJob(ctx, jobName).catch(() => undefined) : undefined;

@@ -1,6 +1,6 @@
 // `npm run demo` as a test: the flow of scripts/demo.ts (real bundled tasks with the agent's environment, the agentless
 // AzureMLJobWait@1 run by the emulated server, against one Azure-in-a-box, fast timing) twice on the same state — the
-// whole loop, then the idempotent path.
+// whole loop (prepare → agentless PUT wait → evaluate/register → release …), then the idempotent path.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -35,26 +35,46 @@ const endpoint = (name: string) => box.store.list<{ resource: { name: string; pr
 const traffic = (name: string) => Object.fromEntries(Object.entries(endpoint(name)?.resource.properties.traffic ?? {}).filter(([, w]) => w > 0));
 /** requests on the training job's ARM resource (path ends in /jobs/<name>), by method */
 const jobRequests = (name: string, method: string) => box.requests.filter((q) => q.host === 'arm' && q.method === method && q.url.split('?')[0]!.toLowerCase().endsWith(`/jobs/${name}`));
+/** cancel requests for the training job (POST …/jobs/<name>/cancel) */
+const jobCancels = (name: string) => box.requests.filter((q) => q.host === 'arm' && q.method === 'POST' && q.url.split('?')[0]!.toLowerCase().endsWith(`/jobs/${name}/cancel`));
 
-test('demo, first run: submit → agentless wait → evaluate → register → release → staging → approval → health gate → AKS blue/green → score → the gate failing on an erroring endpoint', async () => {
+test('demo, first run: prepare → agentless PUT wait → evaluate → register → release → staging → approval → health gate → AKS blue/green → score → the gate failing on an erroring endpoint', async () => {
   first = await demo();
   assert.deepEqual(notOk(first), [], tail());
   assert.equal(first.ok, true);
-  assert.deepEqual(first.steps.map((s) => s.id), ['baseline', 'submit', 'wait', 'evaluate', 'register', 'trigger', 'download', 'deploy-staging', 'approval', 'gate', 'deploy-aks', 'score', 'gate-errors']);
+  assert.deepEqual(first.steps.map((s) => s.id), ['baseline', 'submit', 'wait', 'evaluate', 'register', 'trigger', 'download', 'deploy-staging', 'approval', 'gate', 'deploy-aks', 'score', 'drift', 'gate-errors']);
 
-  // the agent job submitted without waiting; the agentless job armed the webhook with one PATCH (the preview
-  // api-version), then read nothing: Azure ML's TaskCompleted event ended it, within 2 s of the job's end
-  const jobName = first.step('submit')!.outputs.jobName!;
-  assert.equal(first.step('submit')!.facts.reused, false);
-  assert.ok(!['Completed', 'Failed', 'Canceled'].includes(first.step('submit')!.outputs.status!), `submit waited: status ${first.step('submit')!.outputs.status}`);
-  const wait = first.step('wait')!.facts as { result: string; reason: string; status: string; noticeMs: number; armReadsWhileWaiting: number; events: number };
-  assert.deepEqual({ result: wait.result, reason: wait.reason, status: wait.status, armReadsWhileWaiting: wait.armReadsWhileWaiting, events: wait.events },
-    { result: 'succeeded', reason: 'event', status: 'Completed', armReadsWhileWaiting: 0, events: 1 }, tail());
+  // the agent job only prepared the job (no job yet, a jobDefinition output); the agentless job CREATED it with one PUT
+  // (the preview api-version) carrying the webhook, then read nothing: Azure ML's TaskCompleted event ended it, within
+  // 2 s of the job's end; nothing was cancelled (no race to work around), and the step's result is its timeline record
+  const sub = first.step('submit')!;
+  const jobName = sub.outputs.jobName!;
+  assert.equal(sub.facts.reused, false);
+  assert.equal(sub.outputs.status, 'Prepared');
+  assert.match(sub.outputs.jobDefinition ?? '', /^"jobType":"Command",.*,$/s);
+  const wait = first.step('wait')!.facts as { mode: string; method: string; existedBefore: boolean; result: string; timeline: unknown; reason: string; status: string; noticeMs: number; armReadsWhileWaiting: number; events: number; studioUrl?: string };
+  assert.deepEqual({ mode: wait.mode, method: wait.method, existedBefore: wait.existedBefore, result: wait.result, timeline: wait.timeline, reason: wait.reason, status: wait.status, armReadsWhileWaiting: wait.armReadsWhileWaiting, events: wait.events },
+    { mode: 'PUT', method: 'PUT', existedBefore: false, result: 'succeeded', timeline: { result: 'succeeded' }, reason: 'event', status: 'Completed', armReadsWhileWaiting: 0, events: 1 }, tail());
   assert.ok(wait.noticeMs >= 0 && wait.noticeMs < 2000, `notice ${wait.noticeMs} ms after the job ended`);
-  const patches = jobRequests(jobName, 'PATCH');
-  assert.equal(patches.length, 1);
-  assert.match(patches[0]!.url, /api-version=2023-04-01-preview/);
-  assert.match(lines.join('\n'), /TaskCompleted event: succeeded/);
+  const puts = jobRequests(jobName, 'PUT');
+  assert.equal(puts.length, 1, 'the job was created once, by the server task');
+  assert.match(puts[0]!.url, /api-version=2023-04-01-preview/);
+  assert.equal(jobRequests(jobName, 'PATCH').length, 0);
+  assert.equal(jobCancels(jobName).length, 0, 'the wait (or the demo) cancelled the job');
+  // the webhook came with the creation request: the stored job carries it under this plan's timeline id
+  const stored = box.store.list<{ name: string; properties: { notificationSetting?: { webhooks?: Record<string, { webhookType: string }> } } }>('jobs').find((j) => j.name === jobName);
+  assert.deepEqual(Object.values(stored?.properties.notificationSetting?.webhooks ?? {}).map((w) => w.webhookType), ['AzureDevOps']);
+  // the step's log (the server's lines) and what it prints: the studio link from the logged response, the timeline result
+  const serverLog = first.step('wait')!.logs.find((l) => l.task === 'AzureMLJobWait')?.lines.join('\n') ?? '';
+  assert.match(serverLog, new RegExp(`^PUT https://\\S+/jobs/${jobName}\\?api-version=2023-04-01-preview$`, 'm'));
+  assert.match(serverLog, /^Response Code: Created$/m);
+  assert.match(wait.studioUrl ?? '', new RegExp(`^https://ml\\.azure\\.com/runs/${jobName}\\?wsid=`));
+  assert.ok(serverLog.includes(JSON.stringify(wait.studioUrl).slice(1, -1)), 'the studio link is not the one in the server log');
+  const out = lines.join('\n');
+  assert.ok(out.includes(`studio ${wait.studioUrl}`), 'the studio link is not printed');
+  assert.match(out, /timeline record {2}succeeded/);
+  assert.match(out, /agentless wait {2}job Completed · noticed \d+ ms after it ended · 0 ARM request\(s\) while waiting/);
+  assert.doesNotMatch(out, /TaskCompleted event: /, 'the server logs no line for the event');
 
   // the challenger beat production (the baseline deployed by the first step) and was registered from the job output
   assert.equal(first.step('evaluate')!.outputs.verdict, 'better', tail());
@@ -98,6 +118,22 @@ test('demo, first run: submit → agentless wait → evaluate → register → r
   assert.equal(score.servedBy, newDep);
   assert.deepEqual(JSON.parse(score.response).predictions, [1, 0]);
 
+  // issue 12: production collected its inputs (deploy-aks with dataCollection); the drift check against the training
+  // job's input names exactly the two shifted features (glucose, BMI), not the two sent as trained (age, blood pressure)
+  const drift = first.step('drift')!;
+  assert.equal(drift.outputs.driftDetected, 'true', tail());
+  assert.equal(drift.outputs.driftedFeatures, 'glucose,bmi');
+  const fm = JSON.parse(drift.outputs.featureMetrics!) as Record<string, { value: number; threshold: number }>;
+  assert.ok(fm.glucose!.value > 1 && fm.bmi!.value > 1, drift.outputs.featureMetrics);
+  assert.equal(fm.age!.value, 0);
+  assert.equal(fm.blood_pressure!.value, 0);
+  assert.match(drift.note ?? '', /drift detected in glucose,bmi: retraining azureml-drift-4300-retrain/);
+  // … and the retraining started: the job exists in the workspace, tagged with what drifted
+  const retrainJob = box.store.list<{ name: string; properties: { experimentName: string; tags: Record<string, string> } }>('jobs').find((j) => j.name === 'azureml-drift-4300-retrain');
+  assert.equal(retrainJob?.properties.experimentName, 'retrain-on-drift');
+  assert.equal(retrainJob?.properties.tags.drifted, 'glucose,bmi');
+  assert.match(lines.join('\n'), /Read 300 reference row\(s\) and 300 production row\(s\)/);
+
   // the health gate (production's first task in the sample release) passed on staging's own metrics, before deploy-aks
   const gate = first.step('gate')!;
   assert.equal(gate.outputs.verdict, 'passed', tail());
@@ -123,7 +159,7 @@ test('demo, first run: submit → agentless wait → evaluate → register → r
   assert.match(lines.join('\n'), /Where to look/);
 });
 
-test('demo, second run on the same state: nothing submitted or waited for, no new version, no new release, no traffic change', async (t) => {
+test('demo, second run on the same state: nothing created or waited for, no new version, no new release, no traffic change', async (t) => {
   if (!first?.ok) return t.skip('first run failed');
   const jobName = first.step('submit')!.outputs.jobName!;
   const before = { versions: versions().length, releases: listReleases(box.ctx).length, staging: traffic('diabetes-staging'), prod: traffic('diabetes-prod'), faulty: traffic('diabetes-faulty'), patches: jobRequests(jobName, 'PATCH').length, puts: jobRequests(jobName, 'PUT').length };
@@ -134,9 +170,15 @@ test('demo, second run on the same state: nothing submitted or waited for, no ne
   assert.equal(second.step('submit')!.outputs.jobName, jobName);
   assert.equal(second.step('submit')!.facts.reused, true);
   assert.equal(second.step('submit')!.outputs.status, 'Completed');
-  assert.equal(second.step('wait')!.facts.skipped, true);
-  assert.equal(jobRequests(jobName, 'PUT').length, before.puts, 'the job was submitted again');
+  assert.equal(second.step('submit')!.outputs.jobDefinition, undefined);
+  // prepare's rerun path is quiet: a Completed job is not a warning (the step would be SucceededWithIssues)
+  assert.deepEqual(second.step('submit')!.logs.flatMap((l) => l.lines).filter((l) => l.startsWith('##[warning]')), []);
+  assert.match(second.step('submit')!.logs.flatMap((l) => l.lines).join('\n'), /has completed: nothing to create or wait for/);
+  assert.deepEqual(second.step('wait')!.facts, { skipped: true, status: 'Completed' });
+  assert.match(lines.join('\n'), /the conditions of the sample's wait jobs \(Wait: eq\(dependencies\.Submit\.outputs\['train\.status'\], 'Prepared'\), WaitExisting: notIn\(…, 'Prepared', 'Completed'\)\) skip both/);
+  assert.equal(jobRequests(jobName, 'PUT').length, before.puts, 'the job was created again');
   assert.equal(jobRequests(jobName, 'PATCH').length, before.patches, 'a webhook was armed on a job that had ended');
+  assert.equal(jobCancels(jobName).length, 0);
   assert.equal(second.step('evaluate')!.outputs.verdict, 'already-in-production');
   assert.equal(second.step('register')!.outputs.modelVersion, '2');
   assert.equal(versions().length, before.versions);
@@ -151,6 +193,8 @@ test('demo, second run on the same state: nothing submitted or waited for, no ne
   // the gate passes again on staging and fails again on the erroring endpoint (redeployed: nothing to change)
   assert.equal(second.step('gate')!.outputs.verdict, 'passed');
   assert.equal((second.step('gate-errors')!.facts as { verdict: string }).verdict, 'failed');
+  assert.equal(second.step('drift')!.outputs.driftedFeatures, 'glucose,bmi');
+  assert.equal(second.step('drift')!.facts.retrainJob, 'azureml-drift-4300-retrain');
   assert.match((second.step('gate-errors')!.facts as { faultyDeploy: string }).faultyDeploy, /already serving, no traffic change/);
   assert.deepEqual(traffic('diabetes-faulty'), before.faulty);
 });

@@ -13,6 +13,10 @@ import { startAzureInABox, type AzureInABox } from '../emulator';
 import { runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
 import { arm, containerClient, longUri, uploadFiles, wsArmPath } from '../helpers/modelSeed';
 import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
+import { MlflowStore } from '../emulator/mlflow';
+import { publishMonitorResults } from '../emulator/monitorResults';
+import { runMonitorSchedule } from '../emulator/arm/schedules';
+import { wsId as emulatorWsId } from '../emulator/armkit';
 
 let box: AzureInABox;
 const REGIONS = ['north', 'south', 'east', 'west'];
@@ -170,5 +174,102 @@ describe('AzureMLDriftCheck@1 against the box', () => {
     const unknown = await drift({ referenceData: 'azureml:nope:3', productionData: 'azureml:credit-prod-same:1' });
     assert.equal(unknown.result, 'Failed');
     assert.match(unknown.message ?? '', /^referenceData: data asset 'nope' version '3' does not exist in workspace/);
+  });
+});
+
+describe('AzureMLDriftCheck@1 source monitor: a service monitor\'s MLflow results read back', () => {
+  // two executions of monitor `credit-monitor` written in the service's shape (test/emulator/monitorResults.ts):
+  // step 1 breaches on region only; step 2 (the latest) breaches on age only, and carries a KS p-value above its
+  // threshold (p-values breach BELOW it, so not breached) — the read-back must use the latest step and the direction.
+  before(() => {
+    const ml = new MlflowStore(box.store);
+    const ws = emulatorWsId(box.subscriptionId, box.resourceGroup, box.workspace);
+    publishMonitorResults(ml, ws, { monitor: 'credit-monitor', step: 1, now: Date.now() - 86_400_000, results: [
+      { signal: 'data-drift', feature: 'age', metric: 'NormalizedWassersteinDistance', value: 0.02, threshold: 0.1 },
+      { signal: 'data-drift', feature: 'region', metric: 'JensenShannonDistance', value: 0.3, threshold: 0.1, breached: true },
+      { signal: 'data-drift', feature: 'income', metric: 'TwoSampleKolmogorovSmirnovTest', value: 0.01, threshold: 0.05, breached: true },
+    ] });
+    publishMonitorResults(ml, ws, { monitor: 'credit-monitor', step: 2, results: [
+      { signal: 'data-drift', feature: 'age', metric: 'NormalizedWassersteinDistance', value: 0.42, threshold: 0.1, breached: true },
+      { signal: 'data-drift', feature: 'region', metric: 'JensenShannonDistance', value: 0.05, threshold: 0.1 },
+      { signal: 'data-drift', feature: 'income', metric: 'TwoSampleKolmogorovSmirnovTest', value: 0.6, threshold: 0.05 },
+    ] });
+    publishMonitorResults(ml, ws, { monitor: 'other-monitor', step: 1, results: [
+      { signal: 'data-drift', feature: 'income', metric: 'JensenShannonDistance', value: 0.9, threshold: 0.1, breached: true },
+    ] });
+  });
+
+  test('the latest execution names the breached feature; p-values breach below their threshold; other monitors ignored', async () => {
+    const r = await drift({ source: 'monitor', monitorName: 'credit-monitor', failOnDrift: 'false' });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(r.outputs.driftDetected, 'true');
+    assert.equal(r.outputs.driftedFeatures, 'age');
+    const m = JSON.parse(r.outputs.featureMetrics!);
+    assert.deepEqual(Object.keys(m).sort(), ['age', 'income', 'region']);
+    assert.deepEqual(m.age, { signal: 'data-drift', metric: 'NormalizedWassersteinDistance', value: 0.42, threshold: 0.1, drifted: true });
+    assert.equal(m.income.drifted, false);
+    assert.equal(m.region.value, 0.05);
+    assert.match(r.stdout, /data-drift\/age: NormalizedWassersteinDistance 0\.42 > 0\.1 BREACHED/);
+    assert.match(r.stdout, /##vso\[task\.issue type=warning;[^\]]*\]Monitor 'credit-monitor' breached in 1 feature\(s\): age NormalizedWassersteinDistance 0\.42: retrain/);
+    assert.match(r.summaries.join('\n'), /^### Monitor credit-monitor: threshold breached for age/m);
+    const gate = await drift({ source: 'monitor', monitorName: 'credit-monitor', signalName: 'data-drift' });
+    assert.equal(gate.result, 'Failed', explain(gate));
+    assert.match(gate.message ?? '', /^Monitor 'credit-monitor' breached in 1 feature\(s\): age .*: retrain \(failOnDrift is true\)$/);
+  });
+
+  test('a monitor without results, or no monitor name: one clear line each', async () => {
+    const none = await drift({ source: 'monitor', monitorName: 'never-ran' });
+    assert.equal(none.result, 'Failed');
+    assert.equal(none.message, "Monitor 'never-ran' has no results in the workspace's MLflow runs (tags.azureml.monitor_name): it does not exist or has not run yet");
+    const noName = await drift({ source: 'monitor' });
+    assert.equal(noName.result, 'Failed');
+    assert.equal(noName.message, "Input 'monitorName': is required with source monitor (the name of the Azure ML monitor schedule)");
+  });
+});
+
+describe('Azure-in-a-box monitor schedules: accepted at 2024-04-01, run once, read back by the drift check', () => {
+  const V = '?api-version=2024-04-01';
+  const monitorSchedule = (signals: Record<string, unknown>) => ({
+    properties: {
+      displayName: 'credit drift', isEnabled: true,
+      trigger: { triggerType: 'Recurrence', frequency: 'Day', interval: 1, schedule: { hours: [3], minutes: [15] } },
+      action: {
+        actionType: 'CreateMonitor',
+        monitorDefinition: {
+          computeConfiguration: { computeType: 'ServerlessSpark', computeIdentity: { computeIdentityType: 'AmlToken' }, instanceType: 'standard_e4s_v3', runtimeVersion: '3.3' },
+          monitoringTarget: { taskType: 'Classification' },
+          alertNotificationSettings: { emailNotificationSettings: { emails: ['ml-team@example.com'] } },
+          signals,
+        },
+      },
+    },
+  });
+  const driftSignal = (production: string) => ({
+    signalType: 'DataDrift',
+    referenceData: { inputDataType: 'Fixed', jobInputType: 'uri_folder', uri: 'azureml://datastores/workspaceblobstore/paths/drift/train' },
+    productionData: { inputDataType: 'Fixed', jobInputType: 'uri_file', uri: `azureml://datastores/workspaceblobstore/paths/drift/prod/${production}` },
+    metricThresholds: [
+      { dataType: 'Numerical', metric: 'NormalizedWassersteinDistance', threshold: { value: 0.1 } },
+      { dataType: 'Categorical', metric: 'JensenShannonDistance', threshold: { value: 0.1 } },
+    ],
+    features: { filterType: 'AllFeatures' },
+  });
+
+  test('CreateMonitor is validated against 2024-04-01 and refused at 2022-10-01; a run names the shifted features as the compute mode does', async () => {
+    const put = await arm(box, 'PUT', wsArmPath(box, `/schedules/credit-drift${V}`), monitorSchedule({ 'data-drift': driftSignal('shifted.jsonl') }));
+    assert.equal(put.properties.action.actionType, 'CreateMonitor');
+    await assert.rejects(arm(box, 'PUT', wsArmPath(box, '/schedules/old-api'), monitorSchedule({ 'data-drift': driftSignal('shifted.jsonl') })), /HTTP 400 .*actionType/);
+    const bad = driftSignal('shifted.jsonl') as Record<string, unknown>;
+    delete bad.metricThresholds;
+    await assert.rejects(arm(box, 'PUT', wsArmPath(box, `/schedules/bad${V}`), monitorSchedule({ 'data-drift': bad })), /HTTP 400 .*metricThresholds/);
+
+    const published = await runMonitorSchedule(box.ctx, box, 'credit-drift');
+    assert.deepEqual(published.filter((p) => p.breached).map((p) => p.feature).sort(), ['age', 'region']);
+    const r = await drift({ source: 'monitor', monitorName: 'credit-drift', failOnDrift: 'false' });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(r.outputs.driftedFeatures, 'age,region');
+    const computed = await drift({ referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/train', productionData: 'azureml://datastores/workspaceblobstore/paths/drift/prod/shifted.jsonl', failOnDrift: 'false' });
+    assert.equal(r.outputs.drift_age, computed.outputs.drift_age);
+    assert.equal(r.outputs.drift_region, computed.outputs.drift_region);
   });
 });

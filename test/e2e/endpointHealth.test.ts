@@ -138,36 +138,39 @@ describe('AzureMLEndpointHealth@1 against the box', () => {
     assert.equal(box.requests.filter((q) => /Microsoft\.Insights\/metrics/i.test(q.url)).length, before);
   });
 
-  test('the deploy task reads the new deployment\'s metrics during a traffic step and rolls back on them (no probes at all): clearly worse than production', async () => {
-    // no sample request: no smoke test, no health-check probes; only the metrics can see the failures
-    const { run, byDeployment } = await rolloutWithTraffic('hok', 'green', { codePath: 'flaky', environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=3', stepWaitSeconds: '15' }, 30);
-    const r = await run;
-    const green = byDeployment.green ?? {}, blue = byDeployment.blue ?? {};
-    const greenN = total(green), blueN = total(blue);
-    assert.ok((green[424] ?? 0) > 0, `green failed none of its ${greenN} requests: ${JSON.stringify(byDeployment)}`);
-    assert.deepEqual(blue, { 200: blueN }, 'production (blue) answered every request');
-    assert.equal(r.result, 'Failed', explain(r));
-    // production in the same window: the requests sent here that blue answered (nothing else reaches hok meanwhile)
-    assert.match(r.stdout, new RegExp(`Metrics at 50%: production \\(blue\\) served ${blueN} request\\(s\\) \\(200: ${blueN}\\), p95 [\\d.]+ ms, p99 [\\d.]+ ms in the same window`), explain(r));
-    assert.match(r.stdout, new RegExp(`Metrics at 50%: deployment green served ${greenN} request\\(s\\) \\(200: ${green[200] ?? 0}, 424: ${green[424]}\\), p95 [\\d.]+ ms, p99 [\\d.]+ ms → FAILED: error share [\\d.]+% \\(${green[424]} of ${greenN} request\\(s\\) answered 5xx, 424 or 408\\) is above production's 0% \\(blue: 0 of ${blueN} request\\(s\\), the same window\\) \\+ maxFailurePercent 0%`), explain(r));
-    assert.match(r.message ?? '', /^Metrics at 50%: error share [\d.]+% \(\d+ of \d+ request\(s\) answered 5xx, 424 or 408\) is above production's 0% \(blue: 0 of \d+ request\(s\), the same window\) \+ maxFailurePercent 0%/, explain(r));
-    assert.deepEqual(Object.fromEntries(Object.entries(trafficOf('hok')).filter(([, v]) => v > 0)), { blue: 100 }, 'traffic restored');
-  });
+  // the two rollouts use endpoints of their own (hok, hflaky) and mostly wait (stepWaitSeconds): side by side
+  describe('the deploy task judges its traffic steps by the metrics', { concurrency: true }, () => {
+    test('the deploy task reads the new deployment\'s metrics during a traffic step and rolls back on them (no probes at all): clearly worse than production', async () => {
+      // no sample request: no smoke test, no health-check probes; only the metrics can see the failures
+      const { run, byDeployment } = await rolloutWithTraffic('hok', 'green', { codePath: 'flaky', environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=3', stepWaitSeconds: '15' }, 30);
+      const r = await run;
+      const green = byDeployment.green ?? {}, blue = byDeployment.blue ?? {};
+      const greenN = total(green), blueN = total(blue);
+      assert.ok((green[424] ?? 0) > 0, `green failed none of its ${greenN} requests: ${JSON.stringify(byDeployment)}`);
+      assert.deepEqual(blue, { 200: blueN }, 'production (blue) answered every request');
+      assert.equal(r.result, 'Failed', explain(r));
+      // production in the same window: the requests sent here that blue answered (nothing else reaches hok meanwhile)
+      assert.match(r.stdout, new RegExp(`Metrics at 50%: production \\(blue\\) served ${blueN} request\\(s\\) \\(200: ${blueN}\\), p95 [\\d.]+ ms, p99 [\\d.]+ ms in the same window`), explain(r));
+      assert.match(r.stdout, new RegExp(`Metrics at 50%: deployment green served ${greenN} request\\(s\\) \\(200: ${green[200] ?? 0}, 424: ${green[424]}\\), p95 [\\d.]+ ms, p99 [\\d.]+ ms → FAILED: error share [\\d.]+% \\(${green[424]} of ${greenN} request\\(s\\) answered 5xx, 424 or 408\\) is above production's 0% \\(blue: 0 of ${blueN} request\\(s\\), the same window\\) \\+ maxFailurePercent 0%`), explain(r));
+      assert.match(r.message ?? '', /^Metrics at 50%: error share [\d.]+% \(\d+ of \d+ request\(s\) answered 5xx, 424 or 408\) is above production's 0% \(blue: 0 of \d+ request\(s\), the same window\) \+ maxFailurePercent 0%/, explain(r));
+      assert.deepEqual(Object.fromEntries(Object.entries(trafficOf('hok')).filter(([, v]) => v > 0)), { blue: 100 }, 'traffic restored');
+    });
 
-  test('no worse than production: a production that itself fails ~30 % does not fail a new deployment that fails as much', async () => {
-    // hflaky's blue fails ~30 % of its requests (FAIL_PERCENT=30); green runs the same code and rate. maxFailurePercent 15:
-    // on its own green's share is above it (the rule before: rolled back), but it is within production's share + 15
-    const { run, byDeployment } = await rolloutWithTraffic('hflaky', 'green', { codePath: 'flaky', environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=11', stepWaitSeconds: '10', maxFailurePercent: '15' }, 40);
-    const r = await run;
-    const green = byDeployment.green ?? {}, blue = byDeployment.blue ?? {};
-    const share = (m: Record<number, number>) => Math.round((1000 * (m[424] ?? 0)) / total(m)) / 10;
-    assert.ok(total(blue) >= 10 && total(green) > 0, JSON.stringify(byDeployment));
-    assert.ok(share(green) > 15, `green's share ${share(green)}% must be above maxFailurePercent 15% for this test to decide anything: ${JSON.stringify(byDeployment)}`);
-    assert.ok(share(green) <= share(blue) + 15, `green ${share(green)}% vs blue ${share(blue)}%: ${JSON.stringify(byDeployment)}`);
-    assert.equal(r.result, 'Succeeded', explain(r));
-    assert.match(r.stdout, new RegExp(`Metrics at 50%: deployment green served ${total(green)} request\\(s\\) \\(200: ${green[200] ?? 0}, 424: ${green[424]}\\), p95 [\\d.]+ ms, p99 [\\d.]+ ms → PASSED: no worse than production: error share ${share(green)}% ≤ production's ${share(blue)}% \\(blue: ${blue[424]} of ${total(blue)} request\\(s\\), the same window\\) \\+ maxFailurePercent 15%`), explain(r));
-    assert.match(r.summaries.join('\n'), /\| 1: 50% \| .* PASSED: no worse than production: error share/);
-    assert.deepEqual(Object.fromEntries(Object.entries(trafficOf('hflaky')).filter(([, v]) => v > 0)), { green: 100 });
+    test('no worse than production: a production that itself fails ~30 % does not fail a new deployment that fails as much', async () => {
+      // hflaky's blue fails ~30 % of its requests (FAIL_PERCENT=30); green runs the same code and rate. maxFailurePercent 15:
+      // on its own green's share is above it (the rule before: rolled back), but it is within production's share + 15
+      const { run, byDeployment } = await rolloutWithTraffic('hflaky', 'green', { codePath: 'flaky', environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=11', stepWaitSeconds: '10', maxFailurePercent: '15' }, 40);
+      const r = await run;
+      const green = byDeployment.green ?? {}, blue = byDeployment.blue ?? {};
+      const share = (m: Record<number, number>) => Math.round((1000 * (m[424] ?? 0)) / total(m)) / 10;
+      assert.ok(total(blue) >= 10 && total(green) > 0, JSON.stringify(byDeployment));
+      assert.ok(share(green) > 15, `green's share ${share(green)}% must be above maxFailurePercent 15% for this test to decide anything: ${JSON.stringify(byDeployment)}`);
+      assert.ok(share(green) <= share(blue) + 15, `green ${share(green)}% vs blue ${share(blue)}%: ${JSON.stringify(byDeployment)}`);
+      assert.equal(r.result, 'Succeeded', explain(r));
+      assert.match(r.stdout, new RegExp(`Metrics at 50%: deployment green served ${total(green)} request\\(s\\) \\(200: ${green[200] ?? 0}, 424: ${green[424]}\\), p95 [\\d.]+ ms, p99 [\\d.]+ ms → PASSED: no worse than production: error share ${share(green)}% ≤ production's ${share(blue)}% \\(blue: ${blue[424]} of ${total(blue)} request\\(s\\), the same window\\) \\+ maxFailurePercent 15%`), explain(r));
+      assert.match(r.summaries.join('\n'), /\| 1: 50% \| .* PASSED: no worse than production: error share/);
+      assert.deepEqual(Object.fromEntries(Object.entries(trafficOf('hflaky')).filter(([, v]) => v > 0)), { green: 100 });
+    });
   });
 
   test('bad inputs: one line naming the input, before any metrics read', async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import { jobRunnerOf, jobStatusHistory } from '../emulator/arm/jobs';
+import { assetById } from '../emulator/arm/assets';
 import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
 
 const TASK = 'AzureMLJob';
@@ -97,6 +98,60 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
     assert.equal(changed.result, 'Failed');
     assert.match(changed.message ?? '', /^Input 'jobName': job 'e2e-train-1' already exists .* different definition \(inputs differ\)/);
     assert.deepEqual(changed.writes.filter((w) => /e2e-train-1/.test(w)), []);
+  });
+
+  test('serverless (issue 15): hello-pipeline-serverless.yml sent at 2024-04-01 without a compute, steps run, Completed', async () => {
+    const before = box.requests.length;
+    const file = path.join(CORPUS, 'basics', 'hello-pipeline-serverless.yml');
+    const r = await run({ jobFile: file, jobName: 'e2e-serverless-1' }, { cwd: path.dirname(file) });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(r.outputs.status, 'Completed');
+    const j = jobOf('e2e-serverless-1')!;
+    assert.equal(j.properties.settings.default_compute, undefined);
+    for (const s of ['hello_job', 'world_job']) assert.equal(jobOf(`e2e-serverless-1_${s}`)?.properties.status, 'Completed', s);
+    const mine = box.requests.slice(before).filter((q) => q.host === 'arm' && /\/jobs\/e2e-serverless-1(\?|\/|$)/.test(q.url));
+    assert.ok(mine.some((q) => q.method === 'PUT' && /api-version=2024-04-01/.test(q.url)), mine.map((q) => `${q.method} ${q.url}`).join('\n'));
+    assert.ok(mine.every((q) => /api-version=2024-04-01/.test(q.url)), 'every read of the job at 2024-04-01');
+    assert.ok(!box.requests.slice(before).some((q) => /\/computes\/serverless/i.test(q.url)), 'serverless is not looked up as a compute');
+  });
+
+  test('pipeline-component step (issue 15): registered with its steps, run step by step with its data flow, Completed', async () => {
+    const dir = path.join(samples, 'pc');
+    mkdirSync(path.join(dir, 'components'), { recursive: true });
+    const env = 'environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest';
+    writeFileSync(path.join(dir, 'components', 'inner.yml'), [
+      '$schema: https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json',
+      'type: pipeline', 'name: make_and_check',
+      'inputs:', '  word: {type: string}', '  times: {type: integer, default: 3}',
+      'outputs:', '  result: {type: uri_folder}',
+      'jobs:',
+      '  make:', '    type: command', `    ${env}`,
+      '    command: for i in $(seq 1 ${{inputs.times}}); do echo ${{inputs.word}}; done > ${{outputs.made}}/words.txt',
+      '    inputs: {word: "${{parent.inputs.word}}", times: "${{parent.inputs.times}}"}',
+      '    outputs: {made: {type: uri_folder}}',
+      '  check:', '    type: command', `    ${env}`,
+      '    command: test $(wc -l < ${{inputs.words}}/words.txt) -eq 3 && cp ${{inputs.words}}/words.txt ${{outputs.checked}}/',
+      '    inputs: {words: "${{parent.jobs.make.outputs.made}}"}',
+      '    outputs: {checked: "${{parent.outputs.result}}"}', '',
+    ].join('\n'));
+    writeFileSync(path.join(dir, 'pipeline.yml'), [
+      '$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json',
+      'type: pipeline', 'settings: {default_compute: azureml:serverless}',
+      'jobs:',
+      '  inner:', '    type: pipeline', '    component: ./components/inner.yml', '    inputs: {word: hello}',
+      '  after:', '    type: command', `    ${env}`, '    command: grep -c hello ${{inputs.r}}/words.txt',
+      '    inputs: {r: "${{parent.jobs.inner.outputs.result}}"}', '',
+    ].join('\n'));
+    const r = await run({ jobFile: path.join(dir, 'pipeline.yml'), jobName: 'e2e-pc-1' }, { cwd: dir });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    const j = jobOf('e2e-pc-1')!;
+    assert.equal(j.properties.status, 'Completed');
+    assert.equal(j.properties.jobs.inner.type, 'pipeline');
+    const comp = assetById(box.ctx, j.properties.jobs.inner.componentId) as any;
+    assert.ok(comp, `pipeline component ${j.properties.jobs.inner.componentId} registered`);
+    assert.equal(comp.properties.componentSpec.type, 'pipeline');
+    assert.deepEqual(Object.keys(comp.properties.componentSpec.jobs).sort(), ['check', 'make']);
+    for (const s of ['inner__make', 'inner__check', 'after']) assert.equal(jobOf(`e2e-pc-1_${s}`)?.properties.status, 'Completed', s);
   });
 
   test('job-fail.yml: Failed, run-history error and log tail shown, task fails; waitExisting on it fails the same way', async () => {
@@ -252,7 +307,9 @@ describe('corpus', () => {
     cpSync(path.dirname(CORPUS), root, { recursive: true });
     const jobsDir = path.join(root, 'jobs');
     const files: string[] = [];
-    const walk = (d: string) => { for (const f of readdirSync(d, { withFileTypes: true })) { const p = path.join(d, f.name); if (f.isDirectory()) walk(p); else if (/\.ya?ml$/.test(f.name)) files.push(p); } };
+    // job and component YAML (not the conda / environment files next to them)
+    const isJobOrComponent = (p: string) => /^(\$schema:.*(Job|Component)\.schema|type:|command:|jobs:)/m.test(readFileSync(p, 'utf8'));
+    const walk = (d: string) => { for (const f of readdirSync(d, { withFileTypes: true })) { const p = path.join(d, f.name); if (f.isDirectory()) walk(p); else if (/\.ya?ml$/.test(f.name) && isJobOrComponent(p)) files.push(p); } };
     walk(jobsDir);
     // component YAMLs are submitted through the pipeline that names them, not on their own
     const components = new Set(files.flatMap((f) => localRefs(parse(readFileSync(f, 'utf8'))).filter((r) => r.key === 'component').map((r) => path.resolve(path.dirname(f), r.ref))));
@@ -269,6 +326,9 @@ describe('corpus', () => {
     const stubs = new Map(jobFiles.map((f) => [f, stubLocals(f, parse)]));
     assert.deepEqual(jobFiles.filter(lacking), [], 'every local path stubbed');
 
+    // the GPU examples (6a_tf_hello_world, gpu_perf) name gpu-cluster: the box gets one like its cpu-cluster
+    const cpu = box.store.get<Record<string, unknown>>('computes', `${wsId}/computes/cpu-cluster`)!;
+    if (!box.store.get('computes', `${wsId}/computes/gpu-cluster`)) box.store.put('computes', `${wsId}/computes/gpu-cluster`, { ...structuredClone(cpu), id: `${wsId}/computes/gpu-cluster`, name: 'gpu-cluster' });
     const runs: Array<{ file: string; r: TaskRunWithLeaks & { writes: string[] } }> = [];
     let next = 0;
     const one = async (file: string, i: number) => {

@@ -208,8 +208,28 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
     });
     assert.deepEqual(box.requests.slice(from).filter((q) => q.host === 'arm' && q.method !== 'GET').map((q) => `${q.method} ${q.url}`), []);
 
-    const d = await deploy({ model: uri }, cwd);
+    // the production stage of a classic release: governance tag on the registry version, model card from the registry
+    const inRelease = () => run({
+      resourceGroup: 'rg-prod', workspace: 'mlw-prod', endpointName: 'reg-prod', deploymentName: 'blue', scoringScript: 'score.py', codePath: 'ok',
+      environment: 'azureml://registries/azureml/environments/sklearn-1.5/versions/1', instanceType: 'Standard_DS3_v2', sampleRequestFile: 'sample-request.json', authMode: 'key',
+      smokeRequests: '2', healthCheckRequests: '2', trafficSteps: '100', model: uri,
+    }, { task: 'AzureMLModelDeploy', cwd, connectionData: { subscriptionId: otherSub }, timeoutMs: 120_000,
+      variables: { 'System.HostType': 'release', 'Release.ReleaseId': '901', 'Release.ReleaseName': 'Release-901', 'Release.EnvironmentName': 'Production EU' } });
+    const d = await inRelease();
     assert.equal(d.result, 'Succeeded', explain(d));
+    assert.equal(d.outputs.modelId, uri, 'the registry version, not a workspace model of the same name');
+    const tagged = registryVersions('mlreg-shared').find((v) => v.name === '1' && String(v.id).includes('/models/churn/'));
+    assert.equal(tagged?.properties.tags['deployed.production-eu'], 'Release-901', JSON.stringify(tagged?.properties.tags));
+    assert.ok(box.requests.some((q) => q.method === 'PUT' && /\/registries\/mlreg-shared\/models\/churn\/versions\/1\?api-version=2024-04-01/.test(q.url)));
+    assert.match(d.stdout, /Model azureml:\/\/registries\/mlreg-shared\/models\/churn\/versions\/1 tagged deployed\.production-eu=Release-901 in registry 'mlreg-shared'/);
+    const card = d.summaries.find((x) => x.startsWith('### Model card'));
+    assert.ok(card, d.summaries.join('\n---\n'));
+    assert.match(card!, /\| Model \| `azureml:\/\/registries\/mlreg-shared\/models\/churn\/versions\/1` \(registry mlreg-shared, /);
+    assert.match(card!, /\| Promoted from \| \[workspace [^,]+, churn:1\]\(https:\/\/ml\.azure\.com\/model\/churn:1\/details\?wsid=/);
+    // a rerun of the stage: the tag is already there, the registry version is not written again
+    const again = await inRelease();
+    assert.equal(again.result, 'Succeeded', explain(again));
+    assert.deepEqual(again.writes.filter((w) => /\/registries\//.test(w)), []);
     assert.match(d.stdout, /Model azureml:\/\/registries\/mlreg-shared\/models\/churn\/versions\/1: registry 'mlreg-shared' \(subscription [^,]+, regions eastus, westus\) serves workspace region eastus/);
     const dep = box.store.list<any>('onlineDeployments').find((x) => String(x.resource?.id ?? '').toLowerCase().includes('/workspaces/mlw-prod/onlineendpoints/reg-prod/deployments/blue'));
     assert.equal(dep?.resource.properties.model, uri);

@@ -156,20 +156,28 @@ export interface FaultPick { kind: FaultKind; retryAfterSeconds: number | null }
  */
 export class Faults {
   private lanes: FaultLane[] = [];
-  /** how many faults were injected since the last reset, by kind, over all lanes */
+  /** the counts of lanes replaced by set() or removed since the last reset */
+  private retired: Record<string, number> = {};
+  /** how many faults were injected since the last reset, by kind, over all lanes (replaced and removed ones included) */
   get injected(): Record<string, number> {
-    const out: Record<string, number> = {};
+    const out: Record<string, number> = { ...this.retired };
     for (const l of this.lanes) for (const [k, v] of Object.entries(l.injected)) out[k] = (out[k] ?? 0) + v;
     return out;
   }
-  set(cfg: FaultConfig): void { this.lanes = [new FaultLane({ ...cfg })]; }
+  private retire(lanes: FaultLane[]): void {
+    for (const l of lanes) for (const [k, v] of Object.entries(l.injected)) this.retired[k] = (this.retired[k] ?? 0) + v;
+  }
+  set(cfg: FaultConfig): void { this.retire(this.lanes); this.lanes = [new FaultLane({ ...cfg })]; }
   /** add a lane; `remove()` takes it away again, `injected` is its own count */
   add(cfg: FaultConfig): { readonly injected: Record<string, number>; remove(): void } {
     const lane = new FaultLane({ ...cfg });
     this.lanes.push(lane);
-    return { get injected() { return lane.injected; }, remove: () => { this.lanes = this.lanes.filter((l) => l !== lane); } };
+    return {
+      get injected() { return lane.injected; },
+      remove: () => { if (this.lanes.includes(lane)) { this.retire([lane]); this.lanes = this.lanes.filter((l) => l !== lane); } },
+    };
   }
-  reset(): void { this.lanes = []; }
+  reset(): void { this.lanes = []; this.retired = {}; }
   /** decide for one request: undefined = no fault */
   pick(host: string, path: string): FaultPick | undefined {
     const lane = this.lanes.find((l) => l.matches(host, path));

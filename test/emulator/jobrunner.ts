@@ -18,6 +18,7 @@
 // - Pipeline job: every step of `jobs` whose type is command (inline `command` or `componentId` → the component
 //   version's componentSpec) runs as a child command job `<pipeline>_<step>` in topological order of the
 //   `${{parent.jobs.<s>.outputs.<o>}}` bindings; `${{parent.inputs.x}}` and `${{parent.outputs.x}}` are resolved.
+//   A step of type pipeline (a pipeline component) is replaced by its own steps (flattenPipelineSteps).
 //   The first failing step fails the pipeline and the steps not yet run are Canceled. Steps of other types
 //   (parallel, sweep, spark …) are not executed: the pipeline fails, naming them.
 // Status progression (a sweep parent: Running from its PUT on, then Completed | Failed): Starting (what the PUT answers, arm/jobs.ts) → Queued → Preparing → Running → Finalizing → Completed | Failed; cancel:
@@ -712,7 +713,7 @@ export class JobRunner {
   private async runPipeline(job: JobResource, h: Handle): Promise<void> {
     const p = job.properties;
     const wsId = wsIdOf(job.id);
-    const steps = p.jobs ?? {};
+    const steps = flattenPipelineSteps(this.deps, wsId, p.jobs ?? {});
     const names = Object.keys(steps);
     const unsupported = names.filter((n) => stepType(this.deps, wsId, steps[n]) !== 'command');
     if (unsupported.length) throw new JobFailure(`The emulator runs only command steps; not executed: ${unsupported.map((n) => `${n} (${stepType(this.deps, wsId, steps[n])})`).join(', ')}.`);
@@ -835,6 +836,61 @@ export class JobRunner {
       tags: { ...(job.properties.tags ?? {}), 'azureml.pipelineStep': name },
     };
   }
+}
+
+/**
+ * Steps of type `pipeline` (a pipeline component: its componentSpec carries `jobs`) replaced by their own steps, named
+ * `<step>__<inner step>` (recursively), with the bindings rewritten: `${{parent.inputs.x}}` inside → what the outer
+ * step gives input x (or the component's default), `${{parent.jobs.s.outputs.o}}` inside → the renamed step, an inner
+ * output bound to `${{parent.outputs.o}}` → bound to what the outer step binds its output o to; outside,
+ * `${{parent.jobs.<step>.outputs.o}}` → the inner step output that produces o. What the service does with a pipeline
+ * component is not observable; this runs the same steps with the same data flow.
+ */
+export function flattenPipelineSteps(deps: RunnerDeps, wsId: string, steps: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = {};
+  const producers = new Map<string, string>(); // "<step>.<output>" → binding of the inner step output that produces it
+  const BIND = /^\s*\$\{\{\s*parent\.(inputs\.([A-Za-z0-9_.]+)|jobs\.([A-Za-z0-9_]+)\.outputs\.([A-Za-z0-9_]+)|outputs\.([A-Za-z0-9_]+))\s*\}\}\s*$/;
+  for (const [n, step] of Object.entries(steps)) {
+    if (stepType(deps, wsId, step) !== 'pipeline') { out[n] = step; continue; }
+    const comp = componentSpec(deps, wsId, step.componentId) ?? {};
+    const inner = flattenPipelineSteps(deps, wsId, comp.jobs ?? {});
+    for (const [k, s0] of Object.entries<any>(inner)) {
+      const s = structuredClone(s0);
+      for (const [ik, iv] of Object.entries<any>(s.inputs ?? {})) {
+        const b = bindingOf(iv);
+        const m = b ? BIND.exec(b) : null;
+        if (!m) continue;
+        if (m[2]) {
+          const given = step.inputs?.[m[2]];
+          const def = comp.inputs?.[m[2]]?.default;
+          if (given !== undefined) s.inputs[ik] = structuredClone(given);
+          else if (def !== undefined) s.inputs[ik] = { job_input_type: 'literal', value: String(def) };
+          else delete s.inputs[ik];
+        } else if (m[3]) s.inputs[ik] = { ...iv, value: `\${{parent.jobs.${n}__${m[3]}.outputs.${m[4]}}}` };
+      }
+      for (const [ok, ov] of Object.entries<any>(s.outputs ?? {})) {
+        const b = bindingOf(ov);
+        const m = b ? BIND.exec(b) : null;
+        if (!m?.[5]) continue;
+        producers.set(`${n}.${m[5]}`, `\${{parent.jobs.${n}__${k}.outputs.${ok}}}`);
+        const outer = step.outputs?.[m[5]];
+        if (outer !== undefined && outer !== null) s.outputs[ok] = structuredClone(outer);
+        else delete s.outputs[ok];
+      }
+      if (typeof s.computeId === 'string' && /\$\{\{/.test(s.computeId)) delete s.computeId;
+      out[`${n}__${k}`] = s;
+    }
+  }
+  // bindings to a pipeline step's outputs → the inner step that produces them
+  for (const s of Object.values<any>(out)) {
+    for (const [ik, iv] of Object.entries<any>(s?.inputs ?? {})) {
+      const b = bindingOf(iv);
+      const m = b ? /^\s*\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.([A-Za-z0-9_]+)\s*\}\}\s*$/.exec(b) : null;
+      const to = m ? producers.get(`${m[1]}.${m[2]}`) : undefined;
+      if (to) s.inputs[ik] = typeof iv === 'string' ? to : { ...iv, value: to };
+    }
+  }
+  return out;
 }
 
 function bindingOf(v: any): string | undefined {

@@ -1,7 +1,7 @@
 /**
  * Request validator for the Azure ML emulator: rejects what the official swagger (2022-10-01 mfe.json +
- * machineLearningServices.json, plus 2025-12-01 registries.json at its own api-version, and the 2024-04-01 registry
- * operations as a second, lazily loaded group: REGISTRY_SPEC_FILES) rejects.
+ * machineLearningServices.json, the same two at 2024-04-01, plus 2025-12-01 registries.json at its own api-version)
+ * rejects; a request is validated against the file of the api-version it sends.
  *
  * Swagger 2.0 schemas are converted to JSON Schema (draft-07, ajv) with ARM/AutoRest semantics:
  *  - polymorphism: a reference to a type that has subtypes (`discriminator` + subtypes `allOf` it with
@@ -44,34 +44,38 @@ type Json = any; // swagger documents are untyped JSON
 /** Where the spec copies live (provenance: test/fixtures/third-party/README.md). */
 export const SPEC_DIR = path.resolve(__dirname, '../fixtures/third-party/azure-rest-api-specs');
 
-const SPEC_FILES: Array<{ doc: string; file: string; operations: boolean }> = [
-  { doc: 'mfe', file: '2022-10-01/mfe.json', operations: true },
-  { doc: 'machineLearningServices', file: '2022-10-01/machineLearningServices.json', operations: true },
-  { doc: 'registries', file: '2025-12-01/registries.json', operations: true },
-  // Azure Monitor metric alert rules (Microsoft.Insights/metricAlerts, api-version 2018-03-01): test/emulator/alerts.ts
-  { doc: 'metricAlert', file: 'specification/monitor/resource-manager/Microsoft.Insights/stable/2018-03-01/metricAlert_API.json', operations: true },
+type SpecFile = { doc: string; file: string; operations: boolean };
+const COMMON_FILES: SpecFile[] = [
   { doc: 'types', file: 'common-types/v3/types.json', operations: false },
   { doc: 'managedidentity', file: 'common-types/v3/managedidentity.json', operations: false },
 ];
-
 /**
- * 2024-04-01, for the registry operations only (registry model containers/versions, startPendingUpload, the registry
- * resource, workspace model `publish`): a second group with its own converter and schema set, loaded on the first
- * request that names a registry or a publish (about 0.5 s of conversion no other test pays). A doc name
- * `<file>@<version>` keeps these apart from the 2022-10-01 files of the same name: a `$ref` into `x.json` from a
- * `@2024-04-01` doc resolves to `x@2024-04-01` when that is loaded, else to the shared `x` (common types).
+ * Sets of files, each loaded and converted on its own (so `$ref`s between sibling files resolve within the set):
+ * the base set (2022-10-01, what the SDK speaks; loadSpec()) and newer api-versions, loaded on the first request that
+ * sends that api-version (the base set alone is what most emulator runs need: loading 2024-04-01 too costs ~200 ms).
+ *  - 2024-04-01 (stable): what AzureMLJob sends jobs at (serverless compute, queue settings, AutoML, Spark, Direct
+ *    outputs; issue 15); registries, registry model versions, startPendingUpload and workspace model `publish`
+ *    (issue 13); deployments with `dataCollector` and schedules whose action is `CreateMonitor` (issue 12). Every
+ *    operation of the files is served at that api-version and validated against it.
+ * The base set also holds the 2025-12-01 registries.json (served at that version) and the Azure Monitor metric alert
+ * rules (Microsoft.Insights/metricAlerts, api-version 2018-03-01: test/emulator/alerts.ts).
  */
-const REGISTRY_SPEC_FILES: Array<{ doc: string; file: string; operations: boolean }> = [
-  { doc: 'mfe@2024-04-01', file: '2024-04-01/mfe.json', operations: true },
-  { doc: 'machineLearningServices@2024-04-01', file: '2024-04-01/machineLearningServices.json', operations: false },
-  { doc: 'registries@2024-04-01', file: '2024-04-01/registries.json', operations: true },
-  { doc: 'types', file: 'common-types/v3/types.json', operations: false },
-  { doc: 'managedidentity', file: 'common-types/v3/managedidentity.json', operations: false },
-];
-/** the operations the registry group serves (any other 2024-04-01 operation stays unknown to the box) */
-const REGISTRY_OPERATION = /^(Registr|ModelVersions_Publish$)/;
-/** paths that may belong to the registry group */
-const REGISTRY_PATH = /\/registries(\/|$)|\/publish$/i;
+const BASE_SET = '2022-10-01';
+const SPEC_SETS: Record<string, SpecFile[]> = {
+  '2022-10-01': [
+    { doc: 'mfe', file: '2022-10-01/mfe.json', operations: true },
+    { doc: 'machineLearningServices', file: '2022-10-01/machineLearningServices.json', operations: true },
+    { doc: 'registries', file: '2025-12-01/registries.json', operations: true },
+    { doc: 'metricAlert', file: 'specification/monitor/resource-manager/Microsoft.Insights/stable/2018-03-01/metricAlert_API.json', operations: true },
+    ...COMMON_FILES,
+  ],
+  '2024-04-01': [
+    { doc: 'mfe', file: '2024-04-01/mfe.json', operations: true },
+    { doc: 'machineLearningServices', file: '2024-04-01/machineLearningServices.json', operations: true },
+    { doc: 'registries', file: '2024-04-01/registries.json', operations: true },
+    ...COMMON_FILES,
+  ],
+};
 
 const MAX_MESSAGES = 10;
 const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head'];
@@ -79,10 +83,10 @@ const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head'];
 interface Param { name: string; in: string; required?: boolean; type?: string; format?: string; pattern?: string; enum?: unknown[]; minLength?: number; maxLength?: number; minimum?: number; maximum?: number; schema?: Json }
 interface Operation {
   operationId: string; method: string; pathTemplate: string; apiVersion: string; doc: string;
+  /** the SPEC_SETS entry it was loaded from */
+  set: string;
   regex: RegExp; paramNames: string[]; literalCount: number;
   params: Param[]; body?: Param;
-  /** the group (schema set) the operation was loaded with */
-  group?: Spec;
 }
 
 export interface Spec {
@@ -94,26 +98,21 @@ export interface Spec {
   loadMs: number;
 }
 
-let spec: Spec | undefined;
+const specs = new Map<string, Spec>();
 const compiled = new Map<string, ValidateFunction>();
 
 // ---------------------------------------------------------------------------------------------- loading
 
-/** Loads and converts the swagger files (once; cached). */
+/** Loads and converts the base set of swagger files (once; cached). */
 export function loadSpec(): Spec {
-  if (!spec) spec = loadGroup(SPEC_FILES, () => true);
-  return spec;
+  return loadSet(BASE_SET);
 }
 
-let registrySpec: Spec | undefined;
-/** The 2024-04-01 registry group (REGISTRY_SPEC_FILES), loaded on first use. */
-export function loadRegistrySpec(): Spec {
-  if (!registrySpec) registrySpec = loadGroup(REGISTRY_SPEC_FILES, (o) => REGISTRY_OPERATION.test(o.operationId));
-  return registrySpec;
-}
-
-function loadGroup(files: Array<{ doc: string; file: string; operations: boolean }>, keep: (o: Operation) => boolean): Spec {
+function loadSet(set: string): Spec {
+  const cached = specs.get(set);
+  if (cached) return cached;
   const t0 = performance.now();
+  const files = SPEC_SETS[set]!;
   const docs = new Map<string, Json>();
   for (const f of files) {
     const p = path.join(SPEC_DIR, f.file);
@@ -130,22 +129,33 @@ function loadGroup(files: Array<{ doc: string; file: string; operations: boolean
   for (const f of files) {
     const d = docs.get(f.doc);
     if (!f.operations || !d) continue;
-    operations.push(...conv.operations(f.doc, d).filter(keep));
+    operations.push(...conv.operations(f.doc, d).map((o) => ({ ...o, set })));
   }
   const byId = new Map<string, Operation>();
   for (const o of operations) if (!byId.has(o.operationId)) byId.set(o.operationId, o);
-  const group: Spec = { operations, byId, definitions, ajv, converter: conv, loadMs: performance.now() - t0 };
-  for (const o of operations) o.group = group;
-  return group;
+  const spec: Spec = { operations, byId, definitions, ajv, converter: conv, loadMs: performance.now() - t0 };
+  specs.set(set, spec);
+  return spec;
+}
+
+/**
+ * The sets a request at `apiVersion` may match: the base set when it serves that version (or none is given), the
+ * version's own set first when there is one, else every set (to name the supported versions in the error).
+ */
+function setsFor(apiVersion: string | undefined): Spec[] {
+  const base = loadSpec();
+  if (!apiVersion || base.operations.some((o) => o.apiVersion === apiVersion)) return [base];
+  if (apiVersion && SPEC_SETS[apiVersion]) return [loadSet(apiVersion), base];
+  return Object.keys(SPEC_SETS).map(loadSet);
 }
 
 const AJV_OPTIONS = { allErrors: true, strict: false, unicodeRegExp: false, verbose: true, validateSchema: false, inlineRefs: false } as const;
 
 /** Second schema set for translator tests: unknown properties are errors (draft 2019-09 `unevaluatedProperties`). */
-const strictAjvs = new Map<Spec, Ajv2019>();
-function getStrictAjv(group: Spec = loadSpec()): Ajv2019 {
-  let a = strictAjvs.get(group);
-  if (!a) { a = newAjv(new Ajv2019(AJV_OPTIONS), group.converter.convertAll(true)); strictAjvs.set(group, a); }
+const strictAjvs = new Map<string, Ajv2019>();
+function getStrictAjv(set = BASE_SET): Ajv2019 {
+  let a = strictAjvs.get(set);
+  if (!a) { a = newAjv(new Ajv2019(AJV_OPTIONS), loadSet(set).converter.convertAll(true)); strictAjvs.set(set, a); }
   return a;
 }
 
@@ -399,7 +409,7 @@ class Converter {
             .replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\u0000/g, '([^/]+)');
         }).join('/');
         ops.push({
-          operationId: op.operationId, method: method.toUpperCase(), pathTemplate: tpl, apiVersion, doc,
+          operationId: op.operationId, method: method.toUpperCase(), pathTemplate: tpl, apiVersion, doc, set: '',
           regex: new RegExp(`^${rx}$`, 'i'), paramNames, literalCount,
           params: params.filter((p) => p.in !== 'body'), body: params.find((p) => p.in === 'body'),
         });
@@ -421,15 +431,13 @@ function enc(key: string): string { return key.replace(/~/g, '~0').replace(/\//g
 
 // ---------------------------------------------------------------------------------------------- matching
 
-function candidates(method: string, rawPath: string): Array<{ op: Operation; params: Record<string, string> }> {
-  const s = loadSpec();
+function candidates(method: string, rawPath: string, apiVersion?: string): Array<{ op: Operation; params: Record<string, string> }> {
   let p = rawPath.split('?')[0];
   if (/^https?:\/\//i.test(p)) p = new URL(p).pathname;
   if (p.length > 1) p = p.replace(/\/+$/, '');
   const m = method.toUpperCase();
   const out: Array<{ op: Operation; params: Record<string, string> }> = [];
-  const ops = REGISTRY_PATH.test(p) ? [...s.operations, ...loadRegistrySpec().operations] : s.operations;
-  for (const op of ops) {
+  for (const op of setsFor(apiVersion).flatMap((x) => x.operations)) {
     if (op.method !== m) continue;
     const r = op.regex.exec(p);
     if (!r) continue;
@@ -473,9 +481,9 @@ export function validateRequest(method: string, path: string, query: URLSearchPa
   const q = new URLSearchParams(query instanceof URLSearchParams ? query : (query ?? {}));
   const inPath = path.indexOf('?');
   if (inPath >= 0) for (const [k, v] of new URLSearchParams(path.slice(inPath + 1))) if (!q.has(k)) q.set(k, v);
-  const cands = candidates(method, path);
-  if (cands.length === 0) return undefined;
   const apiVersion = getQuery(q, 'api-version');
+  const cands = candidates(method, path, apiVersion);
+  if (cands.length === 0) return undefined;
   const best = cands.find((c) => c.op.apiVersion === apiVersion) ?? cands[0];
   const { op, params } = best;
   const errors: string[] = [];
@@ -539,10 +547,10 @@ function checkScalar(label: string, p: Param, v: string | undefined, errors: str
 }
 
 function validatorFor(op: Operation, strict = false): ValidateFunction {
-  const cacheKey = `${strict ? 'strict:' : ''}${op.doc}:${op.operationId}:${op.method}:${op.pathTemplate}`;
+  const cacheKey = `${strict ? 'strict:' : ''}${op.set}:${op.doc}:${op.operationId}:${op.method}:${op.pathTemplate}`;
   let v = compiled.get(cacheKey);
   if (!v) {
-    v = (strict ? getStrictAjv(op.group) : (op.group ?? loadSpec()).ajv).compile(bodySchema(op, strict));
+    v = (strict ? getStrictAjv(op.set) : loadSet(op.set).ajv).compile(bodySchema(op, strict));
     compiled.set(cacheKey, v);
   }
   return v;
@@ -553,12 +561,12 @@ function bodySchema(op: Operation, strict: boolean): Json {
   const doc = sch['x-doc'] ?? op.doc;
   if (sch.$ref) {
     const [file, pointer] = String(sch.$ref).split('#');
-    const target = file ? sameVersionDoc((op.group ?? loadSpec()).converter.docNames, doc, path.basename(file, '.json')) : doc;
+    const target = file ? sameVersionDoc(loadSet(op.set).converter.docNames, doc, path.basename(file, '.json')) : doc;
     const name = pointer.replace(/^\/definitions\//, '');
     return { $ref: `swagger#/definitions/${enc(`${target}.${name}`)}` };
   }
   // inline body schema (rare): convert with refs pointing into the shared definitions
-  return rebase((op.group ?? loadSpec()).converter.convertInline(doc, sch, strict));
+  return rebase(loadSet(op.set).converter.convertInline(doc, sch, strict));
 }
 
 /** Point local `#/definitions/...` refs of an inline schema at the shared `swagger` schema. */
@@ -573,11 +581,11 @@ function rebase(s: Json): Json {
 function validateBodyFor(op: Operation, body: unknown, strict = false): string[] {
   const v = validatorFor(op, strict);
   if (v(body)) return [];
-  return formatErrors(v.errors ?? [], body);
+  return formatErrors(v.errors ?? [], body, op.apiVersion);
 }
 
 /** ajv errors → "<dotted.path>: <message>" lines, as the service words them. */
-function formatErrors(errs: ErrorObject[], body: unknown): string[] {
+function formatErrors(errs: ErrorObject[], body: unknown, apiVersion: string): string[] {
   const out: string[] = [];
   for (const e of errs) {
     // noise from nullable wrappers and discriminator plumbing
@@ -589,7 +597,7 @@ function formatErrors(errs: ErrorObject[], body: unknown): string[] {
     let msg = e.message ?? 'invalid';
     switch (e.keyword) {
       case 'required': p = join(p, (e.params as { missingProperty: string }).missingProperty); msg = 'required'; break;
-      case 'unevaluatedProperties': p = join(p, (e.params as { unevaluatedProperty: string }).unevaluatedProperty); msg = 'unknown property (not in the 2022-10-01 swagger)'; break;
+      case 'unevaluatedProperties': p = join(p, (e.params as { unevaluatedProperty: string }).unevaluatedProperty); msg = `unknown property (not in the ${apiVersion} swagger)`; break;
       case 'discriminator': {
         const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
         if (tagValue === undefined) continue; // the `required` error says it
@@ -641,12 +649,19 @@ function dedupe(a: string[]): string[] { return [...new Set(a)]; }
 export interface BodyCheckOptions {
   /** Also report properties the swagger does not define (the service ignores them; a translator should not send them). */
   noUnknownProperties?: boolean;
+  /** the api-version whose operation to check against (default: 2022-10-01, the first file holding the operation) */
+  apiVersion?: string;
+}
+
+function operationById(operationId: string, apiVersion?: string): Operation | undefined {
+  if (!apiVersion) return loadSpec().byId.get(operationId);
+  return setsFor(apiVersion).flatMap((x) => x.operations).find((o) => o.operationId === operationId && o.apiVersion === apiVersion);
 }
 
 /** Validates a request body against an operation's body schema, by operationId. Unknown operationId → throws. */
 export function validateBody(operationId: string, body: unknown, opts: BodyCheckOptions = {}): string[] {
-  const op = loadSpec().byId.get(operationId) ?? (REGISTRY_OPERATION.test(operationId) ? loadRegistrySpec().byId.get(operationId) : undefined);
-  if (!op) throw new Error(`swagger: no operation '${operationId}'`);
+  const op = operationById(operationId, opts.apiVersion);
+  if (!op) throw new Error(`swagger: no operation '${operationId}'${opts.apiVersion ? ` at api-version ${opts.apiVersion}` : ''}`);
   if (!op.body) throw new Error(`swagger: operation '${operationId}' takes no body`);
   if (body === undefined || body === null) return op.body.required ? ['body: required'] : [];
   return validateBodyFor(op, body, opts.noUnknownProperties).slice(0, MAX_MESSAGES);
@@ -655,7 +670,7 @@ export function validateBody(operationId: string, body: unknown, opts: BodyCheck
 /** Throws (with every message) when `body` is not a valid request body for `operationId`. */
 export function assertValidBody(operationId: string, body: unknown, opts: BodyCheckOptions = {}): void {
   const errors = validateBody(operationId, body, opts);
-  if (errors.length) throw new Error(`${operationId}: request body rejected by the 2022-10-01 swagger:\n  ${errors.join('\n  ')}`);
+  if (errors.length) throw new Error(`${operationId}: request body rejected by the ${opts.apiVersion ?? '2022-10-01'} swagger:\n  ${errors.join('\n  ')}`);
 }
 
 /** Operation ids that take a request body (for tests that compile them all). */

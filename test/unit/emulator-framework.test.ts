@@ -56,22 +56,48 @@ test('store: persists per kind under the state folder, ids case-insensitive, pre
 
 test('faults: off by default, rate 1 always faults, hosts/path filters, maxConsecutive caps streaks', () => {
   const f = new Faults();
+  const kind = (host: string, path: string) => f.pick(host, path)?.kind;
   assert.equal(f.pick('arm', '/x'), undefined);
   f.set({ rate: 1, kinds: ['503'] });
-  assert.equal(f.pick('arm', '/x'), '503');
+  assert.equal(kind('arm', '/x'), '503');
   f.set({ rate: 1, hosts: ['entra'] });
-  assert.equal(f.pick('arm', '/x'), undefined);
+  assert.equal(kind('arm', '/x'), undefined);
   f.set({ rate: 1, pathFilter: /models/, kinds: ['drop'] });
-  assert.equal(f.pick('arm', '/x'), undefined);
-  assert.equal(f.pick('arm', '/models/a'), 'drop');
+  assert.equal(kind('arm', '/x'), undefined);
+  assert.equal(kind('arm', '/models/a'), 'drop');
   f.set({ rate: 1, maxConsecutive: 2, kinds: ['429'] });
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => f.pick('arm', '/')), ['429', '429', undefined, '429', '429', undefined]);
-  assert.equal(f.injected['429'], 4);
+  assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => kind('arm', '/')), ['429', '429', undefined, '429', '429', undefined]);
+  assert.deepEqual(f.injected, { '503': 1, drop: 1, '429': 4 }, 'counts since the last reset, replaced configurations included');
   f.set({ latencyMs: 30, hosts: ['arm'] });
   assert.equal(f.latency('arm', '/'), 30);
   assert.equal(f.latency('devops', '/'), 0);
   f.reset();
   assert.equal(f.pick('arm', '/'), undefined);
+  assert.deepEqual(f.injected, {});
+});
+
+test('faults: lanes side by side — the first matching lane decides, each with its own seeded stream and counts', () => {
+  const f = new Faults();
+  const a = f.add({ rate: 0.5, kinds: ['500'], pathFilter: /^\/a$/, seed: 7 });
+  const b = f.add({ rate: 1, kinds: ['429'], pathFilter: /^\/b$/, retryAfterSeconds: null });
+  // lane a alone, same seed → the same decisions as a lane that never shared the box
+  const alone = new Faults();
+  alone.set({ rate: 0.5, kinds: ['500'], pathFilter: /^\/a$/, seed: 7 });
+  const seqA: Array<string | undefined> = [];
+  const seqAlone: Array<string | undefined> = [];
+  for (let i = 0; i < 20; i++) {
+    seqA.push(f.pick('arm', '/a')?.kind);
+    assert.deepEqual(f.pick('arm', '/b'), { kind: '429', retryAfterSeconds: null });
+    seqAlone.push(alone.pick('arm', '/a')?.kind);
+  }
+  assert.deepEqual(seqA, seqAlone);
+  assert.ok(seqA.includes('500') && seqA.includes(undefined), seqA.join(','));
+  assert.equal(f.pick('arm', '/c'), undefined, 'no lane matches');
+  assert.deepEqual(b.injected, { '429': 20 });
+  assert.equal(a.injected['500'], seqA.filter((k) => k === '500').length);
+  a.remove();
+  assert.equal(f.pick('arm', '/a'), undefined, 'a removed lane injects nothing');
+  assert.equal(f.injected['500'], seqA.filter((k) => k === '500').length, 'its count stays in the total');
 });
 
 test('paging: page size 20 or $top, absolute nextLink with $skip kept literal', () => {

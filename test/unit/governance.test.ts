@@ -13,6 +13,8 @@ describe('governance helpers', () => {
     assert.deepEqual(parseModelId('azureml:churn:3'), { name: 'churn', version: '3' });
     assert.equal(parseModelId('azureml:/subscriptions/x/models/churn/versions/3'), undefined);
     assert.equal(parseModelId(undefined), undefined);
+    assert.deepEqual(parseModelId('azureml://registries/mlreg/models/churn/versions/3'), { name: 'churn', version: '3', registry: 'mlreg' });
+    assert.equal(parseModelId('azureml://registries/mlreg/models/churn/labels/latest'), undefined, 'a label names no version to tag');
   });
   test('deployedTag', () => {
     assert.equal(deployedTag('Production'), 'deployed.production');
@@ -58,6 +60,21 @@ describe('createReleaseGovernance', () => {
 });
 
 describe('model card', () => {
+  test('a registry version: its URI, the workspace it was promoted from, the training job linked there', () => {
+    const src = '/subscriptions/dev-sub/resourceGroups/rg-dev/providers/Microsoft.MachineLearningServices/workspaces/mlw-dev/models/churn/versions/7';
+    const md = modelCardMarkdown({
+      ws, model: { name: 'churn', version: '3', registry: 'mlreg' }, context: {},
+      version: { name: '3', properties: { modelType: 'mlflow_model', jobName: 'train-9', properties: { 'azureml-devops.sourceModel': src }, tags: { 'azdo.buildId': '42', 'azdo.pipeline': 'ci' } } } as any,
+    });
+    assert.match(md, /\| Model \| `azureml:\/\/registries\/mlreg\/models\/churn\/versions\/3` \(registry mlreg, mlflow\\_model\) \|/);
+    assert.match(md, /\| Promoted from \| \[workspace mlw-dev, churn:7\]\(https:\/\/ml\.azure\.com\/model\/churn:7\/details\?wsid=\/subscriptions\/dev-sub\/resourcegroups\/rg-dev\/workspaces\/mlw-dev/i);
+    assert.match(md, /\| Training job \| \[train-9\]\(https:\/\/ml\.azure\.com\/runs\/train-9\?wsid=\/subscriptions\/dev-sub\//);
+    assert.match(md, /\| Build \| ci \|/, "the lineage tags carried by promote");
+    // no source recorded: the job is named, not linked to the deployment's workspace (where it does not run)
+    const bare = modelCardMarkdown({ ws, model: { name: 'churn', version: '3', registry: 'mlreg' }, context: {}, version: { name: '3', properties: { jobName: 'train-9' } } as any });
+    assert.match(bare, /\| Training job \| train-9 \|/);
+    assert.doesNotMatch(bare, /Promoted from/);
+  });
   test('lineage, metrics vs production, smoke test, approvals, links', () => {
     const md = modelCardMarkdown({
       ws, model: { name: 'churn', version: '3' }, context: { releaseName: 'Release-12', stageName: 'staging', releaseUrl: 'https://r/12' },

@@ -287,6 +287,30 @@ describe('runJob with fakes', () => {
     await assert.rejects(runJob(inputs(dir), { ...deps, ops: ops3 }), /^InputError: Input 'jobName': job 'j1' already exists in workspace 'w' with a different definition \(command differ\)/);
     assert.equal(ops3.created + ops3.committed, 0);
   });
+
+  test('mode prepare on a rerun (the job exists): Completed → status only, no jobDefinition, no warning; Failed → the step fails; Running → a warning (wait with PATCH)', async () => {
+    const fs = await import('node:fs');
+    const dir = fs.mkdtempSync(`${(await import('node:os')).tmpdir()}/jobunit-`);
+    fs.writeFileSync(`${dir}/j.yml`, 'command: echo hi\nenvironment: azureml://registries/azureml/environments/x/labels/latest\ncompute: azureml:cpu\n');
+    const props = { jobType: 'Command', command: 'echo hi', environmentId: 'azureml://registries/azureml/environments/x/labels/latest', computeId: '/c/cpu', experimentName: dir.split('/').pop() };
+    const prepare = async (status: string) => {
+      const ops = fakeOps({ ...job(status), properties: { ...props, status } });
+      const said: string[] = [];
+      const log = { info: (m: string) => said.push(m), warning: (m: string) => said.push(`WARNING ${m}`), debug: () => {} };
+      const r = await runJob({ ...inputs(dir), mode: 'prepare' }, { ops, log, progress: () => {}, context: { buildId: '1' }, clock: fakeClock() });
+      assert.equal(ops.created + ops.committed, 0, 'prepare wrote something for an existing job');
+      return { r, said: said.join('\n') };
+    };
+    const done = await prepare('Completed');
+    assert.deepEqual([done.r.status, done.r.reused, done.r.jobDefinition, done.r.failure], ['Completed', true, undefined, undefined]);
+    assert.match(done.said, /has completed: nothing to create or wait for/);
+    assert.doesNotMatch(done.said, /WARNING/);
+    const failed = await prepare('Failed');
+    assert.equal(failed.r.failure, "Azure ML job j1 already exists and ended Failed: mode prepare does not submit it again; give this step another jobName to train again");
+    const running = await prepare('Running');
+    assert.deepEqual([running.r.status, running.r.jobDefinition, running.r.failure], ['Running', undefined, undefined]);
+    assert.match(running.said, /WARNING Job j1 already exists \(status Running\): AzureMLJobWait@1 in mode PUT cannot create it again; wait for it with mode PATCH/);
+  });
 });
 
 // mode prepare → AzureMLJobWait@1 mode PUT: the definition survives the server's body template (issue 11)

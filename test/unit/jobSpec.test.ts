@@ -7,6 +7,10 @@ import { buildComponentVersion, buildJobBody, JobSpecError, parseComponentYaml, 
 import type { SpecResolver } from '../../src/azureml/jobSpec';
 import { pyFloatRepr, pyStr, secondsToIso } from '../../src/azureml/yamlSpec';
 import { validateBody } from '../emulator/swagger';
+import { JOBS_API_VERSION } from '../../src/azureml/jobs';
+
+/** job bodies are checked against the api-version the task sends them at, unknown members included */
+const AT_JOBS_API = { apiVersion: JOBS_API_VERSION, noUnknownProperties: true };
 
 const REPO = path.resolve(__dirname, '../..');
 const CORPUS = path.resolve(REPO, 'test/fixtures/third-party/azureml-examples/cli');
@@ -33,7 +37,8 @@ function fakeResolver() {
   return { r, log, components };
 }
 
-const jobFiles = walk(JOBS).filter((f) => /\.ya?ml$/.test(f)).sort();
+// job and component files (not the conda / environment files next to them)
+const jobFiles = walk(JOBS).filter((f) => /\.ya?ml$/.test(f) && /^(\$schema:.*(Job|Component)\.schema|type:|command:|jobs:)/m.test(fs.readFileSync(f, 'utf8'))).sort();
 const isComponent = (f: string) => /Component\.schema\.json/.test(fs.readFileSync(f, 'utf8').split('\n')[0]);
 
 test('corpus: the jobs folder is there and has files', () => {
@@ -49,8 +54,10 @@ for (const file of jobFiles) {
       const { request } = await buildComponentVersion(parseComponentYaml(file), r);
       assert.deepEqual(validateBody('ComponentVersions_CreateOrUpdate', request.body), []);
       assert.equal(request.body.properties.componentSpec.type, 'command');
-      assert.match(String(request.body.properties.componentSpec.code), /^azureml:\/subscriptions\/.*\/codes\//);
-      assert.ok(log.some((c) => c.op === 'uploadCode'));
+      if (/^code:/m.test(fs.readFileSync(file, 'utf8'))) {
+        assert.match(String(request.body.properties.componentSpec.code), /^azureml:\/subscriptions\/.*\/codes\//);
+        assert.ok(log.some((c) => c.op === 'uploadCode'));
+      }
     });
     continue;
   }
@@ -58,7 +65,7 @@ for (const file of jobFiles) {
     const spec = parseJobYaml(file);
     const { r, components } = fakeResolver();
     const { body } = await buildJobBody(spec, r);
-    assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body), []);
+    assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, AT_JOBS_API), []);
     for (const [id, c] of components) assert.deepEqual(validateBody('ComponentVersions_CreateOrUpdate', c), [], id);
     const props = body.properties;
     assert.ok(props.experimentName, 'experimentName set');
@@ -181,7 +188,7 @@ compute: gpu
   const { r } = fakeResolver();
   const { body } = await buildJobBody(parseJobYaml(f), r);
   const p = body.properties as any;
-  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body), []);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, AT_JOBS_API), []);
   assert.deepEqual(p.samplingAlgorithm, { samplingAlgorithmType: 'Random', seed: 42, rule: 'Sobol' });
   assert.deepEqual(p.searchSpace.a, ['loguniform', [-6, -1]]);
   assert.deepEqual(p.searchSpace.c, ['qnormal', [10, 2, 1]]);
@@ -246,7 +253,7 @@ test('pipeline with an inline parallel step', async () => {
   const comp = [...components.values()][0] as any;
   assert.equal(comp.properties.componentSpec.type, 'parallel');
   assert.equal(comp.properties.componentSpec.task.entry_script, 'iris_prediction.py');
-  assert.match(comp.properties.componentSpec.task.environment, /^azureml:\/subscriptions\/.*\/environments\/prs-env\/versions\/1$/);
+  assert.match(comp.properties.componentSpec.task.environment, /^azureml:\/subscriptions\/.*\/environments\/CliV2AnonymousEnvironment\/versions\/h1$/);
   assert.equal(comp.properties.componentSpec.mini_batch_size, '10240');
   // the inline step sends its task on the node as well, code and environment resolved (as azure-ai-ml's Parallel node)
   assert.deepEqual(n.task, comp.properties.componentSpec.task);
@@ -283,7 +290,7 @@ test('overrides: inputs, compute, environment variables, experiment, pipeline st
   const { body: pb } = await buildJobBody(pipe, r);
   assert.deepEqual((pb.properties as any).jobs.train_job.inputs.max_epocs, { job_input_type: 'literal', value: '5' });
   assert.equal((pb.properties as any).settings.continue_on_step_failure, true);
-  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', pb), []);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', pb, AT_JOBS_API), []);
 });
 
 test('overrides: bad syntax fails naming the override', () => {
@@ -328,7 +335,8 @@ test('literal formatting follows Python str() of PyYAML values', () => {
   assert.equal(pyStr(1, '1'), '1');
   assert.equal(pyStr(0.1, '0.10'), '0.1');
   assert.equal(pyStr(true, 'yes'), 'True');
-  assert.equal(pyStr(1000, '1e3'), '1e3');
+  assert.equal(pyStr(1000, '1.0e+3'), '1000.0');
+  assert.equal(pyStr(31, '0x1F'), '31');
   assert.equal(pyFloatRepr(1e16), '1e+16');
   assert.equal(pyFloatRepr(1.5e-5), '1.5e-05');
   assert.equal(pyFloatRepr(123456.789), '123456.789');
@@ -374,7 +382,7 @@ services:
 `);
   const { r, log } = fakeResolver();
   const { body } = await buildJobBody(parseJobYaml(f), r);
-  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body), []);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, AT_JOBS_API), []);
   const p = body.properties as any;
   assert.equal(p.computeId, '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/computes/gpu');
   assert.ok(!log.some((c) => c.op === 'computeId'), 'an ARM id needs no lookup');
@@ -402,7 +410,7 @@ services:
   for (const [d, want] of [['{type: mpi, process_count_per_instance: 2}', { distributionType: 'Mpi', processCountPerInstance: 2 }], ['{type: tensorflow, worker_count: 2, parameter_server_count: 1}', { distributionType: 'TensorFlow', workerCount: 2, parameterServerCount: 1 }]] as const) {
     const b = await buildJobBody(parseJobYaml(f, { overrides: [`distribution=${d}`] }), r);
     assert.deepEqual((b.body.properties as any).distribution, want);
-    assert.deepEqual(validateBody('Jobs_CreateOrUpdate', b.body), []);
+    assert.deepEqual(validateBody('Jobs_CreateOrUpdate', b.body, AT_JOBS_API), []);
   }
 });
 
@@ -410,15 +418,38 @@ test('unsupported constructs fail clearly', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-'));
   const write = (name: string, text: string) => { const f = path.join(dir, name); fs.writeFileSync(f, text); return f; };
   const base = 'command: echo hi\nenvironment: azureml:e:1\n';
-  assert.throws(() => parseJobYaml(write('od.yml', `${base}outputs:\n  o:\n    mode: direct\n`)), /'outputs\.o\.mode': output mode 'direct' is not available at api-version 2022-10-01/);
-  assert.throws(() => parseJobYaml(write('reg.yml', `${base}outputs:\n  o:\n    name: mymodel\n`)), /registering outputs as named assets/);
+  assert.throws(() => parseJobYaml(write('om.yml', `${base}outputs:\n  o:\n    mode: ro_mount\n`)), /'outputs\.o\.mode': unknown output mode 'ro_mount' \(rw_mount, upload, direct\)/);
   assert.throws(() => parseJobYaml(write('local.yml', `${base}compute: local\n`)), /local runs are not supported/);
-  assert.throws(() => parseJobYaml(write('automl.yml', 'type: automl\n')), /job type 'automl' is not supported by this task/);
-  assert.throws(() => parseJobYaml(write('node.yml', 'type: pipeline\njobs:\n  s:\n    type: sweep\n')), /pipeline step type 'sweep' is not supported/);
   assert.throws(() => parseJobYaml(write('dist.yml', `${base}distribution:\n  type: horovod\n`)), /dist\.yml:4: 'distribution\.type': unknown distribution type 'horovod'/);
   assert.throws(() => parseJobYaml(write('ss.yml', 'type: sweep\ntrial:\n  command: echo\n  environment: azureml:e:1\nsearch_space:\n  a: {type: gaussian}\nobjective: {goal: max, primary_metric: m}\nsampling_algorithm: random\n')), /'search_space\.a\.type': unknown distribution 'gaussian'/);
-  const qs = parseJobYaml(write('qs.yml', `${base}queue_settings:\n  job_tier: spot\n`));
-  assert.match(qs.warnings[0], /qs\.yml:3: 'queue_settings' is not part of api-version 2022-10-01/);
+  assert.throws(() => parseJobYaml(write('qt.yml', `${base}queue_settings:\n  job_tier: gold\n`)), /qt\.yml:4: 'queue_settings\.job_tier': unknown job tier 'gold'/);
+});
+
+test('api-version 2024-04-01 fields: queue_settings, notification_setting, direct outputs; named outputs warned', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-'));
+  const f = path.join(dir, 'new.yml');
+  fs.writeFileSync(f, 'command: echo hi > ${{outputs.o}}\nenvironment: azureml:e:1\nresources:\n  instance_type: Standard_E4s_v3\n  instance_count: 2\nqueue_settings:\n  job_tier: spot\n  priority: high\nnotification_setting:\n  emails: [a@example.com]\n  email_on: [job_completed, job_failed]\noutputs:\n  o:\n    type: uri_folder\n    mode: direct\n    name: my-output\n');
+  const spec = parseJobYaml(f);
+  assert.match(spec.warnings.join('\n'), /new\.yml:8: 'queue_settings\.priority' is not part of api-version 2024-04-01/);
+  assert.match(spec.warnings.join('\n'), /new\.yml:\d+: registering an output as a named asset .* not part of api-version 2024-04-01/);
+  const { r, log } = fakeResolver();
+  const { body } = await buildJobBody(spec, r);
+  const p = body.properties as any;
+  assert.deepEqual(p.queueSettings, { jobTier: 'Spot' });
+  assert.deepEqual(p.notificationSetting, { emails: ['a@example.com'], emailOn: ['JobCompleted', 'JobFailed'] });
+  assert.deepEqual(p.outputs.o, { jobOutputType: 'uri_folder', mode: 'Direct' });
+  // no compute: serverless, sized by resources; nothing looked up
+  assert.equal(p.computeId, undefined);
+  assert.deepEqual(p.resources, { instanceCount: 2, instanceType: 'Standard_E4s_v3' });
+  assert.equal(log.filter((c) => c.op === 'computeId').length, 0);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, AT_JOBS_API), []);
+  // the same body is refused at 2022-10-01 (what the SDK speaks): why the task sends jobs at 2024-04-01
+  assert.ok(validateBody('Jobs_CreateOrUpdate', body, { noUnknownProperties: true }).some((e) => /queueSettings: unknown property/.test(e)));
+  // compute: azureml:serverless is the same job
+  fs.writeFileSync(f, 'command: echo hi\nenvironment: azureml:e:1\ncompute: azureml:serverless\n');
+  const b2 = await buildJobBody(parseJobYaml(f), r);
+  assert.equal((b2.body.properties as any).computeId, undefined);
+  assert.equal(log.filter((c) => c.op === 'computeId').length, 0);
 });
 
 test('YAML 1.1 as PyYAML reads it: y/n stay strings, yes/on are booleans', async () => {
@@ -429,4 +460,78 @@ test('YAML 1.1 as PyYAML reads it: y/n stay strings, yes/on are booleans', async
   const { body } = await buildJobBody(parseJobYaml(f), r);
   const v = Object.fromEntries(Object.entries(body.properties.inputs as Record<string, { value: string }>).map(([k, x]) => [k, x.value]));
   assert.deepEqual(v, { n: 'y', y: 'n', a: 'True', b: 'False', c: '0.1', d: '1e3' });
+});
+
+// ------------------------------------------------------------------ issue 15 §2: converted as az ml does
+
+test('scalars are read as PyYAML reads them, for every field: `code: .` is the folder, not NaN', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-'));
+  const f = path.join(dir, 'scalars.yml');
+  fs.writeFileSync(f, 'command: echo\ncode: .\nenvironment: azureml:e:1\ninputs:\n  a: 1e3\n  b: 1.5e3\n  c: 1.0e+3\n  d: 09\n  e: 0x1F\n  f: 1:30\n  g: .5\n  h: -.inf\n  i: 2001-12-14\n  j: 1_000\n');
+  const { r, log } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(f), r);
+  assert.deepEqual(log.find((c) => c.op === 'uploadCode')?.arg, dir);
+  const inputs = body.properties.inputs as Record<string, { value: string }>;
+  const v = Object.fromEntries(Object.entries(inputs).map(([k, x]) => [k, x.value]));
+  // python3 -c 'import yaml; print({k: str(v) for k, v in yaml.safe_load(open("scalars.yml"))["inputs"].items()})'
+  // (PyYAML 6.0) gives the same except i: str(datetime.date) is also '2001-12-14'
+  assert.deepEqual(v, { a: '1e3', b: '1.5e3', c: '1000.0', d: '09', e: '31', f: '90', g: '0.5', h: '-inf', i: '2001-12-14', j: '1000' });
+});
+
+test('an inline environment with name/version is registered anonymously (iris-batch-prediction: prs-env:1)', async () => {
+  const { r, log } = fakeResolver();
+  await buildJobBody(parseJobYaml(J('pipelines/iris-batch-prediction-using-parallel/pipeline.yml')), r);
+  const envs = log.filter((c) => c.op === 'ensureEnvironment').map((c) => c.arg as { name?: string; version?: string; image?: string });
+  assert.equal(envs.length, 1);
+  assert.equal(envs[0].name, undefined);
+  assert.equal(envs[0].version, undefined);
+  assert.equal(envs[0].image, 'mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04');
+});
+
+test("a component's distribution is written in the component schema's shape (6a_tf_hello_world)", async () => {
+  const { r, components } = fakeResolver();
+  await buildJobBody(parseJobYaml(J('pipelines-with-components/basics/6a_tf_hello_world/pipeline.yml')), r);
+  const spec = ([...components.values()][0] as any).properties.componentSpec;
+  assert.deepEqual(spec.distribution, { type: 'tensorflow', worker_count: 2 });
+});
+
+test('parallel step: partition_keys list as JSON text, a bound input keeps its mode (1a_oj_sales_prediction)', async () => {
+  const { r, components } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('parallel/1a_oj_sales_prediction/pipeline.yml')), r);
+  const n = (body.properties as any).jobs.parallel_train;
+  assert.equal(n.partition_keys, '["Store", "Brand"]');
+  assert.deepEqual(n.inputs.data_source, { job_input_type: 'literal', value: '${{parent.jobs.partition_job.outputs.tabular_output_data}}', mode: 'Direct' });
+  const comp = [...components.values()].map((c: any) => c.properties.componentSpec).find((c: any) => c.type === 'parallel');
+  assert.deepEqual(comp.inputs.data_source, { type: 'mltable', mode: 'direct' });
+});
+
+test('a step output bound to a pipeline output has its type; serverless default compute sends no compute', async () => {
+  const { r, log, components } = fakeResolver();
+  const { body } = await buildJobBody(parseJobYaml(J('basics/hello-pipeline-customize-output-file-serverless.yml')), r);
+  const comp = ([...components.values()][0] as any).properties.componentSpec;
+  assert.deepEqual(comp.outputs.output, { type: 'uri_file' });
+  assert.equal((body.properties as any).settings.default_compute, undefined);
+  assert.equal(log.filter((c) => c.op === 'computeId').length, 0, 'serverless is not looked up as a compute');
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, AT_JOBS_API), []);
+});
+
+test('wrong refusals gone: unknown settings sent as written, environment: file:, "[]" on a step, legacy type: path', async () => {
+  const { r, log } = fakeResolver();
+  const basic = parseJobYaml(J('pipelines-with-components/basics/3a_basic_pipeline/pipeline.yml'));
+  assert.match(basic.warnings.join('\n'), /'settings\.default_datestore' is not a setting az ml knows/);
+  const b1 = await buildJobBody(basic, r);
+  assert.equal((b1.body.properties as any).settings.default_datestore, 'azureml:workspaceblobstore');
+
+  const gpu = await buildJobBody(parseJobYaml(J('single-step/gpu_perf/gpu_perf_job.yml')), r);
+  const env = log.filter((c) => c.op === 'ensureEnvironment').map((c) => c.arg as any).at(-1);
+  assert.equal(env.name, undefined);
+  assert.equal(env.build.path, path.join(JOBS, 'single-step/gpu_perf/environments/azureml'));
+  assert.match(String(gpu.body.properties.environmentId), /CliV2AnonymousEnvironment/);
+
+  const rai = path.join(CORPUS, 'responsible-ai/cli-responsibleaidashboard-housing-classification');
+  const { body } = await buildJobBody(parseJobYaml(path.join(rai, 'cli-responsibleaidashboard-housing-classification.yml')), r);
+  assert.deepEqual((body.properties as any).jobs.train_model.inputs.categorical_features, { job_input_type: 'literal', value: '[]' });
+  const comp = parseComponentYaml(path.join(rai, 'train_housing.yml'));
+  assert.deepEqual(comp.inputs.training_data, { type: 'path' });
+  assert.deepEqual(comp.outputs.model_output_json, { type: 'path' });
 });

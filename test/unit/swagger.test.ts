@@ -160,7 +160,7 @@ test('api-version missing or other than the spec version fails', () => {
   const url = `${WS}/models/m/versions/1`;
   assert.deepEqual(errorsOf('GET', url, {}, undefined), ['The api-version query parameter (?api-version=) is required for all requests.']);
   assert.deepEqual(errorsOf('GET', url, new URLSearchParams('api-version=2023-04-01'), undefined),
-    ["The api-version '2023-04-01' is invalid. The supported versions are '2022-10-01'."]);
+    ["The api-version '2023-04-01' is invalid. The supported versions are '2022-10-01','2024-04-01'."]);
   assert.deepEqual(errorsOf('GET', url, new URLSearchParams('api-version=2022-10-01'), undefined), []);
   assert.equal(validateRequest('GET', url, {}, undefined)?.code, 'MissingApiVersionParameter');
   assert.equal(validateRequest('GET', url, { 'api-version': '2021-01-01' }, undefined)?.code, 'InvalidApiVersionParameter');
@@ -285,5 +285,18 @@ test('api-version 2023-04-01 only for the online endpoint PUT (mirrorTraffic); t
   // nowhere else
   assert.equal(validateRequest('PUT', `${ep}/deployments/green`, v, { location: 'eastus', properties: { endpointComputeType: 'Managed' } })?.code, 'InvalidApiVersionParameter');
   assert.equal(validateRequest('PATCH', ep, v, { tags: {} })?.code, 'InvalidApiVersionParameter');
-  assert.equal(validateRequest('PUT', ep, { 'api-version': '2024-04-01' }, { location: 'eastus', properties: { authMode: 'Key' } })?.code, 'InvalidApiVersionParameter');
+  assert.equal(validateRequest('PUT', ep, { 'api-version': '2023-10-01' }, { location: 'eastus', properties: { authMode: 'Key' } })?.code, 'InvalidApiVersionParameter');
+});
+
+test('api-version 2024-04-01: loaded on first use, every operation validated against its own file (issue 15)', () => {
+  const job = `${WS}/jobs/j1`;
+  const body = { properties: { jobType: 'Command', command: 'echo hi', environmentId: 'azureml:e:1', queueSettings: { jobTier: 'Spot' }, resources: { instanceType: 'Standard_E4s_v3', instanceCount: 2 } } };
+  // queueSettings is unknown at 2022-10-01 (refused by the box, which rejects unknown members), known at 2024-04-01
+  assert.deepEqual(validateRequest('PUT', job, { 'api-version': '2022-10-01' }, body, { rejectUnknownMembers: true })?.errors, ['properties.queueSettings: unknown property (not in the 2022-10-01 swagger)']);
+  assert.deepEqual(validateRequest('PUT', job, { 'api-version': '2024-04-01' }, body, { rejectUnknownMembers: true }), { operationId: 'Jobs_CreateOrUpdate', errors: [] });
+  // and checked there: a jobTier the 2024-04-01 enum lacks, a Spark job without its required fields
+  const bad = validateRequest('PUT', job, { 'api-version': '2024-04-01' }, { properties: { ...body.properties, queueSettings: { jobTier: 'Gold' } } });
+  assert.match(bad!.errors.join(';'), /queueSettings\.jobTier: 'Gold' must be one of/);
+  assert.match(validateRequest('PUT', job, { 'api-version': '2024-04-01' }, { properties: { jobType: 'Spark' } })!.errors.join(';'), /properties\.codeId: required/);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', { properties: { jobType: 'Spark' } }, { apiVersion: '2024-04-01' }).sort(), ['properties.codeId: required', 'properties.entry: required']);
 });

@@ -7,6 +7,7 @@ import { lineageTags, type PipelineContext } from '../../pipeline';
 import { wsPath, type WorkspaceRef } from '../../azureml';
 import type { DeploymentInfo } from '../../azureml/endpoints';
 import { deploymentDifferences as normalizedDeploymentDifferences } from '../../azureml/normalize';
+import { parseRegistryModelUri } from '../../azureml/registries';
 import type { Observed } from './observe';
 import type { Plan } from './plan';
 import type { Approval, DeployInputs } from './types';
@@ -100,7 +101,7 @@ function endpointDecision(plan: Plan, seen: Observed, inputs: DeployInputs): Dec
 /** Lineage, the model, the release and its approvals as deployment tags. */
 function governanceTags(context: PipelineContext, approvals: Approval[], modelId: string | undefined, model: { name: string; version: string } | undefined): Record<string, string> {
   const tags: Record<string, string> = { ...lineageTags(context) };
-  if (modelId) tags['azureml-devops.modelId'] = model ? `azureml:${model.name}:${model.version}` : modelId;
+  if (modelId) tags['azureml-devops.modelId'] = shortModelId(modelId, model)!;
   if (context.releaseId) tags['azdo.releaseId'] = context.releaseId;
   if (approvals.length) {
     tags['azdo.approvedBy'] = approvals.map((a) => a.approver).join(', ').slice(0, 256);
@@ -125,6 +126,12 @@ export function defaultDeploymentName(model: string, version: string): string {
   let name = `${base}${suffix}`;
   if (name.length < 3) name = `${name}-d`;
   return NAME_OK.test(name) ? name : name.replace(/[^a-z0-9]+$/, '').padEnd(3, '0');
+}
+
+/** what the task reports as the model: `azureml:<name>:<version>` for a workspace model, a registry URI as it is */
+export function shortModelId(modelId: string | undefined, model: { name: string; version: string } | undefined): string | undefined {
+  if (modelId && parseRegistryModelUri(modelId)) return modelId;
+  return model ? `azureml:${model.name}:${model.version}` : modelId;
 }
 
 /** `…/models/<name>/versions/<version>` → {name, version} */

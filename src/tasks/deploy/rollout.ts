@@ -6,12 +6,13 @@
 import { UserError } from '../../pipeline/errors';
 import { studioUrl } from '../../azureml';
 import { abortableSleep } from '../../azureml/endpoints';
+import { parseRegistryModelUri } from '../../azureml/registries';
 import { buildOnlineEndpointBody } from '../../azureml/deploymentSpec';
 import type { EndpointHealth } from '../../azureml/metrics';
 import {
   MIN_PRODUCTION_REQUESTS, decideMetrics, describeAnalysis, productionEvidence, runProbes, stepFailure, type ProbeAnalysis, type ProductionEvidence,
 } from './analysis';
-import type { Decision } from './decide';
+import { shortModelId, type Decision } from './decide';
 import { mirrorStage } from './mirror';
 import { sectionOf, type Observed } from './observe';
 import type { Plan } from './plan';
@@ -36,9 +37,9 @@ export function startRollout(inputs: DeployInputs, deps: DeployDeps, plan: Plan,
   const epName = plan.endpointName;
   const result: DeployResult = {
     endpointName: epName, deploymentName: d.deploymentName, endpointKind: plan.endpointSpec.kind, authMode: d.authMode,
-    modelId: d.model ? `azureml:${d.model.name}:${d.model.version}` : d.modelId, trafficBefore: seen.trafficBefore, trafficAfter: { ...seen.trafficBefore },
+    modelId: shortModelId(d.modelId, d.model), trafficBefore: seen.trafficBefore, trafficAfter: { ...seen.trafficBefore },
     unchanged: false, endpointCreated: false, deploymentWritten: false, tagsUpdated: false, steps: [], deleted: [], studioUrl: studioUrl(ws, 'endpoint', epName),
-    modelStudioUrl: d.model ? studioUrl(ws, 'model', d.model.name, d.model.version) : undefined, scoringUri: seen.endpoint?.scoringUri, warnings: plan.warnings,
+    modelStudioUrl: d.model && !parseRegistryModelUri(d.modelId ?? '') ? studioUrl(ws, 'model', d.model.name, d.model.version) : undefined, scoringUri: seen.endpoint?.scoringUri, warnings: plan.warnings,
   };
   const { log } = deps;
   log.info(`Endpoint ${epName} (${plan.endpointSpec.kind.toLowerCase()}${seen.computeId ? `, compute ${seen.computeId.split('/').pop()}` : ''}): ${seen.endpoint ? `exists, traffic ${fmtTraffic(seen.trafficBefore)}` : 'will be created'}`);
@@ -227,8 +228,10 @@ async function trafficStep(r: Rollout, probe: Probe | undefined, pct: number, la
   const ep = result.endpointName, dep = result.deploymentName;
   const target = stepTraffic(r.seen.trafficBefore, dep, pct);
   sectionOf(log)(`Traffic step ${label}: ${dep} ${pct}% (${fmtTraffic(target)})`);
-  result.trafficAfter = await ops.setTraffic(ep, target);
+  // the step's metrics window starts when the traffic change is asked for: the service applies it before the
+  // operation's end reaches us (a poll later), and what the new split serves in between belongs to this step
   const since = new Date();
+  result.trafficAfter = await ops.setTraffic(ep, target);
   const rec: StepRecord = { percent: pct, traffic: result.trafficAfter };
   result.steps.push(rec);
   const state = await ops.getDeployment(ep, dep);

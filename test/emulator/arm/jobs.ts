@@ -1,5 +1,11 @@
-// Azure ML jobs (api-version 2022-10-01) + the MLflow tracking / run-history routes, driven by the local job runner
-// (test/emulator/jobrunner.ts: what is really executed is described there).
+// Azure ML jobs (api-version 2022-10-01 and 2024-04-01: the body is validated against the swagger of the api-version
+// the request sends, test/emulator/swagger.ts) + the MLflow tracking / run-history routes, driven by the local job
+// runner (test/emulator/jobrunner.ts: what is really executed is described there).
+// Serverless compute (2024-04-01): a job without computeId runs on Azure ML's serverless compute, sized by its
+// `resources` (instanceType/instanceCount) — Microsoft's doc "Model training on serverless compute" (learn.microsoft.com
+// azure/machine-learning/how-to-use-serverless-compute: "if you don't specify compute, the job runs on serverless
+// compute"); here it runs in the local job runner like a job on a cluster. ASSUMPTION: the service accepts any
+// instanceType a serverless job names (quota is not emulated).
 //
 //   PUT    {ws}/jobs/:id            create (body validated against the swagger by the ARM pre-handler) → 201 + job
 //                                   (status Starting). An existing name: the same create-only properties → 200 (only
@@ -327,6 +333,9 @@ function seedArtifactStores(ctx: EmulatorContext): void {
 
 // ---------------------------------------------------------------- submission checks (400 UserError like the service)
 function computeName(ctx: EmulatorContext, w: WorkspaceRecord, computeId: string, where: string): void {
+  // serverless (a step naming it over a pipeline default; azure-sdk-for-python's pipeline tests show a node's REST
+  // dict with `"computeId": "serverless"`) and a `${{parent.inputs.x}}` binding resolved at run time are no lookups
+  if (/^serverless$/i.test(String(computeId)) || /^\$\{\{.*\}\}$/.test(String(computeId).trim())) return;
   const raw = String(computeId).replace(/^azureml:/i, '');
   let name = raw;
   if (raw.startsWith('/')) {
