@@ -8,6 +8,9 @@ import { createCredential } from '../auth';
 import { MlflowClient, createAzureMLContext, getWorkspace, workspaceRef } from '../azureml';
 import { monitorFilter, monitorReport, type MonitorReport, type MonitorResult } from './drift/monitor';
 import { isoDurationMs } from '../azureml/normalize';
+import { getSchedule, putSchedule } from '../azureml/schedules';
+import { checkMonitorInputs, ensureMonitor, type MonitorInputs } from './drift/ensureMonitor';
+import type { AzureRmConnection } from '../pipeline';
 import { getDeploymentDataCollector, planData, readBlobLines } from '../azureml/dataRead';
 import { DRIFT_DEFAULTS, checkDriftInputs, describeFeature, driftSummary, featureVariable, fmt, runDriftCheck, type DriftInputs, type DriftOps } from './driftCheck';
 import type { CategoricalMetric, NumericalMetric } from './drift/metrics';
@@ -16,6 +19,9 @@ runTask(async (signal) => {
   // read and check every input before any network call
   const conn = getAzureRmConnection('connection');
   const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
+  const action = (getString('action') ?? 'check').trim();
+  if (action !== 'check' && action !== 'ensureMonitor') throw new InputError('action', `'${action}' is not one of check, ensureMonitor`);
+  if (action === 'ensureMonitor') return ensureMonitorMode(conn, ws, signal);
   const source = (getString('source') ?? 'data').trim().toLowerCase();
   if (source !== 'data' && source !== 'monitor') throw new InputError('source', `'${source}' is not one of data, monitor`);
   if (source === 'monitor') {
@@ -54,25 +60,7 @@ runTask(async (signal) => {
     }
     return;
   }
-  const lookbackText = getString('lookbackWindow') ?? DRIFT_DEFAULTS.lookback;
-  const lookbackMs = isoDurationMs(lookbackText);
-  if (lookbackMs === undefined) throw new InputError('lookbackWindow', `'${lookbackText}' is not an ISO 8601 duration (PT6H, P1D, P7D)`);
-  const inputs: DriftInputs = checkDriftInputs({
-    referenceData: getString('referenceData') ?? '',
-    productionData: getString('productionData'),
-    endpointName: getString('endpointName'),
-    deploymentName: getString('deploymentName'),
-    collection: getString('collection') ?? DRIFT_DEFAULTS.collection,
-    lookbackMs,
-    features: getList('features'),
-    numericalFeatures: getList('numericalFeatures'),
-    categoricalFeatures: getList('categoricalFeatures'),
-    numericalMetric: (getString('numericalMetric') ?? DRIFT_DEFAULTS.numericalMetric) as NumericalMetric,
-    numericalThreshold: getNumber('numericalThreshold', { default: DRIFT_DEFAULTS.numericalThreshold, min: 0 })!,
-    categoricalMetric: (getString('categoricalMetric') ?? DRIFT_DEFAULTS.categoricalMetric) as CategoricalMetric,
-    categoricalThreshold: getNumber('categoricalThreshold', { default: DRIFT_DEFAULTS.categoricalThreshold, min: 0 })!,
-    failOnDrift: getBool('failOnDrift', true),
-  });
+  const { inputs } = readDriftInputs();
 
   const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
@@ -107,6 +95,52 @@ runTask(async (signal) => {
     warning(`${verdict}: retrain (failOnDrift is false: the step succeeds)`);
   }
 });
+
+/** The data, feature and metric inputs both actions share (checked, no I/O). */
+function readDriftInputs(): { inputs: DriftInputs; lookbackText: string } {
+  const lookbackText = (getString('lookbackWindow') ?? DRIFT_DEFAULTS.lookback).trim();
+  const lookbackMs = isoDurationMs(lookbackText);
+  if (lookbackMs === undefined) throw new InputError('lookbackWindow', `'${lookbackText}' is not an ISO 8601 duration (PT6H, P1D, P7D)`);
+  const inputs: DriftInputs = checkDriftInputs({
+    referenceData: getString('referenceData') ?? '',
+    productionData: getString('productionData'),
+    endpointName: getString('endpointName'),
+    deploymentName: getString('deploymentName'),
+    collection: getString('collection') ?? DRIFT_DEFAULTS.collection,
+    lookbackMs,
+    features: getList('features'),
+    numericalFeatures: getList('numericalFeatures'),
+    categoricalFeatures: getList('categoricalFeatures'),
+    numericalMetric: (getString('numericalMetric') ?? DRIFT_DEFAULTS.numericalMetric) as NumericalMetric,
+    numericalThreshold: getNumber('numericalThreshold', { default: DRIFT_DEFAULTS.numericalThreshold, min: 0 })!,
+    categoricalMetric: (getString('categoricalMetric') ?? DRIFT_DEFAULTS.categoricalMetric) as CategoricalMetric,
+    categoricalThreshold: getNumber('categoricalThreshold', { default: DRIFT_DEFAULTS.categoricalThreshold, min: 0 })!,
+    failOnDrift: getBool('failOnDrift', true),
+  });
+  return { inputs, lookbackText };
+}
+
+/** action ensureMonitor: every input checked before any call; then GET the schedule, PUT only when it differs. */
+async function ensureMonitorMode(conn: AzureRmConnection, ws: ReturnType<typeof workspaceRef>, signal: AbortSignal): Promise<void> {
+  const { inputs, lookbackText } = readDriftInputs();
+  const m = checkMonitorInputs({
+    monitorName: getString('monitorName')?.trim() ?? '',
+    taskType: (getString('monitorTaskType') ?? 'Classification').trim() as MonitorInputs['taskType'],
+    frequency: (getString('monitorFrequency') ?? 'daily').trim().toLowerCase() as MonitorInputs['frequency'],
+    hour: getNumber('monitorHour', { default: 3, min: 0, max: 23 })!,
+    emails: getList('alertEmails'),
+    windowIso: lookbackText,
+  });
+  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
+  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const r = await ensureMonitor(inputs, m, {
+    getWorkspace: () => getWorkspace(ctx),
+    getDeploymentCollector: (e, d) => getDeploymentDataCollector(ctx, e, d),
+    getSchedule: (n) => getSchedule(ctx, n),
+    putSchedule: (n, b) => putSchedule(ctx, n, b),
+  }, { info });
+  setOutput('monitorState', r.state);
+}
 
 function describeMonitorResult(r: MonitorResult): string {
   const dir = r.threshold === undefined ? '' : r.drifted ? (r.value < r.threshold ? ' <' : ' >') : (r.value < r.threshold ? ' <' : ' ≥');

@@ -1,7 +1,8 @@
 // AzureMLDriftCheck@1: compares a reference data set (the model's training data, any data asset or azureml:// URI)
 // with production data (a deployment's collected inputs over a window, or any data asset/URI) and answers "drifted
 // or not" with the numbers Azure ML model monitoring's data drift signal computes (src/tasks/drift/metrics.ts has the
-// metrics and their sources; src/tasks/drift/table.ts the column types). Reads only; changes nothing in Azure.
+// metrics and their sources; src/tasks/drift/table.ts the column types). Reads only; changes nothing in Azure (the
+// task's action ensureMonitor, which writes a monitor schedule, is src/tasks/drift/ensureMonitor.ts).
 //
 // What the service does, and so this task (Azure/azureml-assets @ 4b41f8ccbc01cf492767adc586ce1661c54c340a,
 // assets/model_monitoring/components/src/data_drift_compute_metrics/compute_data_drift.py and run.py):

@@ -128,6 +128,48 @@ describe('collected production data: deploy with data collection, traffic, drift
     assert.equal(d.properties.dataCollector.collections.model_inputs.samplingRate, 1, 'nothing changed in Azure');
   });
 
+  test('action ensureMonitor: the monitor is created (valid at 2024-04-01), a rerun writes nothing, another threshold is one PUT; run once, its results read back', async () => {
+    const puts = () => box.requests.filter((q) => q.method === 'PUT' && /\/schedules\//i.test(q.url)).length;
+    const inputs = {
+      action: 'ensureMonitor', monitorName: 'dc-monitor', referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/scoring-train/train.csv',
+      endpointName: 'drift-dc', deploymentName: 'blue', lookbackWindow: 'PT2H', alertEmails: 'ml-team@example.com', monitorHour: '4',
+    };
+    const p0 = puts();
+    const created = await drift(inputs);
+    assert.equal(created.result, 'Succeeded', explain(created));
+    assert.equal(created.outputs.monitorState, 'created');
+    assert.equal(puts(), p0 + 1);
+    const s = await arm(box, 'GET', `${wsArmPath(box, '/schedules/dc-monitor')}?api-version=2024-04-01`);
+    const def = s.properties.action.monitorDefinition;
+    assert.equal(s.properties.action.actionType, 'CreateMonitor');
+    assert.deepEqual(s.properties.trigger.schedule, { hours: [4], minutes: [0] });
+    assert.equal(def.monitoringTarget.deploymentId, 'azureml:drift-dc:blue');
+    assert.deepEqual(def.alertNotificationSettings.emailNotificationSettings.emails, ['ml-team@example.com']);
+    const sig = def.signals['data-drift'];
+    assert.equal(sig.productionData.inputDataType, 'Rolling');
+    assert.equal(sig.productionData.windowSize, 'PT2H');
+    assert.match(sig.productionData.uri, /\/data\/drift-dc-blue-model_inputs\/versions\/1$/, 'the collection\'s data asset');
+
+    const same = await drift(inputs);
+    assert.equal(same.result, 'Succeeded', explain(same));
+    assert.equal(same.outputs.monitorState, 'unchanged');
+    assert.match(same.stdout, /Monitor 'dc-monitor' exists with the same definition: nothing to change/);
+    assert.equal(puts(), p0 + 1, 'a rerun does not write');
+
+    const changed = await drift({ ...inputs, numericalThreshold: '0.2' });
+    assert.equal(changed.result, 'Succeeded', explain(changed));
+    assert.equal(changed.outputs.monitorState, 'updated');
+    assert.match(changed.stdout, /Monitor 'dc-monitor' differs in 1 field\(s\):/);
+    assert.match(changed.stdout, /signals\.data-drift\.metricThresholds: \[\{"dataType":"Numerical","metric":"NormalizedWassersteinDistance","threshold":\{"value":0\.1\}\}.* → \[\{"dataType":"Numerical","metric":"NormalizedWassersteinDistance","threshold":\{"value":0\.2\}\}/);
+    assert.equal(puts(), p0 + 2, 'one PUT for the change');
+
+    const published = await runMonitorSchedule(box.ctx, box, 'dc-monitor');
+    assert.deepEqual(published.filter((p) => p.breached).map((p) => p.feature), ['2']);
+    const r = await drift({ source: 'monitor', monitorName: 'dc-monitor', failOnDrift: 'false' });
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.equal(r.outputs.driftedFeatures, '2');
+  });
+
   test('a deployment without data collection: one line', async () => {
     const r = await drift({ referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/scoring-train/train.csv', endpointName: 'drift-nodc', deploymentName: 'blue' });
     assert.equal(r.result, 'Failed');
@@ -215,6 +257,22 @@ describe('AzureMLDriftCheck@1 source monitor: a service monitor\'s MLflow result
     const gate = await drift({ source: 'monitor', monitorName: 'credit-monitor', signalName: 'data-drift' });
     assert.equal(gate.result, 'Failed', explain(gate));
     assert.match(gate.message ?? '', /^Monitor 'credit-monitor' breached in 1 feature\(s\): age .*: retrain \(failOnDrift is true\)$/);
+  });
+
+  test('action ensureMonitor with a bad input: one line naming it, nothing written', async () => {
+    const writes = () => box.requests.filter((q) => q.host === 'arm' && q.method !== 'GET').length;
+    const w0 = writes();
+    const base = { action: 'ensureMonitor', monitorName: 'bad-monitor', referenceData: 'azureml://datastores/workspaceblobstore/paths/drift/train', productionData: 'azureml://datastores/workspaceblobstore/paths/drift/prod/shifted.jsonl' };
+    const mail = await drift({ ...base, alertEmails: 'ml-team@example.com, not-an-address' });
+    assert.equal(mail.result, 'Failed');
+    assert.equal(mail.message, "Input 'alertEmails': 'not-an-address' is not an e-mail address");
+    const hour = await drift({ ...base, monitorHour: '25' });
+    assert.equal(hour.result, 'Failed');
+    assert.match(hour.message ?? '', /^Input 'monitorHour': /);
+    const act = await drift({ ...base, action: 'ensure' });
+    assert.equal(act.message, "Input 'action': 'ensure' is not one of check, ensureMonitor");
+    assert.equal(writes(), w0, 'nothing written');
+    await assert.rejects(arm(box, 'GET', `${wsArmPath(box, '/schedules/bad-monitor')}?api-version=2024-04-01`), /404/);
   });
 
   test('a monitor without results, or no monitor name: one clear line each', async () => {
