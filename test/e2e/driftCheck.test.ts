@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAzureInABox, type AzureInABox } from '../emulator';
-import { runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
+import { runBundledTask, type TaskRunWithLeaks, explainRun } from '../helpers/agent';
 import { arm, containerClient, longUri, uploadFiles, wsArmPath } from '../helpers/modelSeed';
 import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
 import { MlflowStore } from '../emulator/mlflow';
@@ -26,9 +26,7 @@ const rows = (n: number, shift: boolean) => Array.from({ length: n }, (_, i) => 
   region: shift ? REGIONS[(i % 10) < 6 ? 0 : i % 4]! : REGIONS[i % 4]!,
 }));
 
-function explain(r: TaskRunWithLeaks): string {
-  return `result=${r.result} message=${r.message}\n--- stdout (tail)\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-30).join('\n')}\n--- stderr\n${r.stderr.slice(-2000)}`;
-}
+const explain = (r: TaskRunWithLeaks) => explainRun(r);
 const drift = (inputs: Record<string, string>) => runBundledTask('AzureMLDriftCheck', {
   box, scheme: 'secret', timeoutMs: 60_000, inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, ...inputs },
 });

@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAzureInABox, type AzureInABox } from '../emulator';
-import { runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
+import { runBundledTask, type TaskRunWithLeaks, explainRun } from '../helpers/agent';
 import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
 
 const ENV = 'azureml:AzureML-sklearn-1.5:1';
@@ -19,9 +19,7 @@ let box: AzureInABox;
 let cwd: string;
 const endpoints: Record<string, { uri: string; key: string }> = {};
 
-function explain(r: TaskRunWithLeaks): string {
-  return `result=${r.result} message=${r.message}\n--- stdout (tail)\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-30).join('\n')}\n--- stderr\n${r.stderr.slice(-2000)}`;
-}
+const explain = (r: TaskRunWithLeaks) => explainRun(r);
 
 const health = (inputs: Record<string, string>) => runBundledTask('AzureMLEndpointHealth', {
   box, scheme: 'secret', cwd, timeoutMs: 60_000,

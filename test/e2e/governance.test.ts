@@ -9,16 +9,14 @@ import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
-import { REPO_ROOT, runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
+import { REPO_ROOT, runBundledTask, type TaskRunWithLeaks, explainRun } from '../helpers/agent';
 import { approve, getDefinition, listReleases, releaseHostUrl, SEED_DEFINITION, SEED_MODEL } from '../emulator/devops/release';
 
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'scoring');
 let box: AzureInABox;
 let cwd: string;
 
-function explain(r: TaskRunWithLeaks): string {
-  return `result=${r.result} message=${r.message}\n--- stdout (tail)\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-30).join('\n')}\n--- stderr\n${r.stderr.slice(-1500)}`;
-}
+const explain = (r: TaskRunWithLeaks) => explainRun(r, { stderrChars: 1500 });
 
 before(async () => {
   box = await startAzureInABox({ fastLro: true });

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import { jobRunnerOf, jobStatusHistory } from '../emulator/arm/jobs';
 import { assetById } from '../emulator/arm/assets';
-import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
+import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks, explainRun } from '../helpers/agent';
 
 const TASK = 'AzureMLJob';
 const CORPUS = path.resolve(REPO_ROOT, 'test', 'fixtures', 'third-party', 'azureml-examples', 'cli', 'jobs');
@@ -46,9 +46,7 @@ async function run(inputs: Record<string, string>, opts: Partial<RunOptions> = {
   return Object.assign(r, { writes: writesSince(before).map((q) => `${q.method} ${q.url.split('?')[0]}`) });
 }
 
-function explain(r: TaskRunWithLeaks): string {
-  return `result=${r.result} message=${r.message}\n--- stdout (tail)\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-30).join('\n')}\n--- stderr\n${r.stderr.slice(-1500)}`;
-}
+const explain = (r: TaskRunWithLeaks) => explainRun(r, { stderrChars: 1500 });
 
 describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
   test('job.yml: submitted with lineage tags, log streamed, Completed, metrics as outputs, summary; rerun not resubmitted', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { startAzureInABox, type AzureInABox } from '../emulator';
-import { runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
+import { runBundledTask, type TaskRunWithLeaks, explainRun } from '../helpers/agent';
 import { containerClient, plantRawBlob, seedModelVersion, uploadFiles, wsArmPath } from '../helpers/modelSeed';
 
 const TASK = 'AzureMLModelDownload';
@@ -73,7 +73,7 @@ before(async () => {
 after(async () => { await box?.stop(); });
 
 const tmp = (p: string) => mkdtempSync(path.join(tmpdir(), p));
-const explain = (r: TaskRunWithLeaks) => `result=${r.result} message=${r.message}\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-20).join('\n')}\n${r.stderr.slice(-1500)}`;
+const explain = (r: TaskRunWithLeaks) => explainRun(r, { lines: 20, stderrChars: 1500, headings: false });
 
 async function run(inputs: Record<string, string>): Promise<TaskRunWithLeaks & { writes: string[] }> {
   const before = box.requests.length;

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/core-auth';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { startAzureInABox, type AzureInABox } from '../emulator';
-import { REPO_ROOT, runBundledTask, type TaskRunWithLeaks } from '../helpers/agent';
+import { REPO_ROOT, runBundledTask, type TaskRunWithLeaks, explainRun } from '../helpers/agent';
 import { createAzureMLContext, type AzureMLContext } from '../../src/azureml';
 import { buildJobBody, parseJobYaml } from '../../src/azureml/jobSpec';
 import { AzureAssetResolver } from '../../src/azureml/jobResolver';
@@ -128,9 +128,7 @@ before(async () => {
 
 after(async () => { await box?.stop(); });
 
-function explain(r: TaskRunWithLeaks): string {
-  return `result=${r.result} message=${r.message}\n--- stdout (tail)\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-25).join('\n')}\n--- stderr\n${r.stderr.slice(-2000)}`;
-}
+const explain = (r: TaskRunWithLeaks) => explainRun(r, { lines: 25 });
 
 /** runs the task; its Agent.TempDirectory is kept (the helper removes its own temp folder) so evaluation.json can be read */
 async function run(inputs: Record<string, string>): Promise<TaskRunWithLeaks> {

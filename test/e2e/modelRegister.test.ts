@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { startAzureInABox, type AzureInABox } from '../emulator';
-import { REPO_ROOT, runBundledTask, type AuthScheme, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
+import { REPO_ROOT, runBundledTask, type AuthScheme, type RunOptions, type TaskRunWithLeaks, explainRun } from '../helpers/agent';
 import { uploadFiles, wsArmPath } from '../helpers/modelSeed';
 
 const TASK = 'AzureMLModelRegister';
@@ -48,9 +48,7 @@ async function run(inputs: Record<string, string>, opts: Partial<RunOptions> = {
   return Object.assign(r, { puts });
 }
 
-function explain(r: TaskRunWithLeaks): string {
-  return `result=${r.result} message=${r.message}\n--- stdout (tail)\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-25).join('\n')}\n--- stderr\n${r.stderr.slice(-2000)}`;
-}
+const explain = (r: TaskRunWithLeaks) => explainRun(r, { lines: 25 });
 
 async function indicatorMetadata(modelUri: string, firstRel: string): Promise<Record<string, string> | undefined> {
   const blobPath = modelUri.replace(/^.*\/paths\//, '') + (firstRel ? `/${firstRel}` : '');

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import { startProxy, type RunningProxy } from '../emulator/proxy';
 import { addReleaseDefinition, listReleases } from '../emulator/devops/release';
-import { runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
+import { runBundledTask, type RunOptions, type TaskRunWithLeaks, explainRun } from '../helpers/agent';
 
 const USER = 'svc-agent';
 const PASSWORD = `Pr0xy!${randomBytes(12).toString('base64url')}`;
@@ -39,9 +39,7 @@ function behindProxy(o: { password?: string; bypass?: string[] } = {}): Partial<
     env: { NODE_OPTIONS: '' },
   };
 }
-function explain(r: TaskRunWithLeaks): string {
-  return `result=${r.result} message=${r.message}\n--- stdout (tail)\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-25).join('\n')}\n--- stderr\n${r.stderr.slice(-2000)}`;
-}
+const explain = (r: TaskRunWithLeaks) => explainRun(r, { lines: 25 });
 const register = (modelName: string, opts: Partial<RunOptions>) => runBundledTask('AzureMLModelRegister', {
   box, scheme: 'secret', timeoutMs: 60_000, cwd, ...opts,
   inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, modelName, modelPath: 'model', modelType: 'custom_model' },

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import { addRegistry } from '../emulator/arm/registries';
-import { REPO_ROOT, connectionEnv, runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
+import { REPO_ROOT, connectionEnv, runBundledTask, type RunOptions, type TaskRunWithLeaks, explainRun } from '../helpers/agent';
 import { arm, seedModelVersion, wsArmPath } from '../helpers/modelSeed';
 import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
 import { addWorkspace } from '../emulator/arm/registries';
@@ -42,7 +42,7 @@ async function run(inputs: Record<string, string>, opts: Partial<RunOptions> & {
   const writes = box.requests.slice(from).filter((q) => q.host === 'arm' && q.method !== 'GET').map((q) => `${q.method} ${q.url}`);
   return Object.assign(r, { writes });
 }
-const explain = (r: TaskRunWithLeaks) => `result=${r.result} message=${r.message}\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-20).join('\n')}\n${r.stderr.slice(-1500)}`;
+const explain = (r: TaskRunWithLeaks) => explainRun(r, { lines: 20, stderrChars: 1500, headings: false });
 const registryVersions = (name: string) => box.store.list<any>('registryModelVersions').filter((v) => String(v.registry).toLowerCase().endsWith(`/registries/${name}`));
 
 /** the keys of an object, recursively (arrays: their first item), for a shape comparison */

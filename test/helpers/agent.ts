@@ -529,3 +529,12 @@ export async function runBundledTask(task: string, opts: RunOptions): Promise<Ta
   }
   return run;
 }
+
+/** A run's result, message and the tail of its log (task.debug lines left out), for assertion messages. */
+export function explainRun(r: Pick<TaskRun, 'result' | 'message' | 'stdout' | 'stderr'>, o: { lines?: number; stderrChars?: number; headings?: boolean } = {}): string {
+  const tail = r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-(o.lines ?? 30)).join('\n');
+  const err = r.stderr.slice(-(o.stderrChars ?? 2000));
+  return o.headings === false
+    ? `result=${r.result} message=${r.message}\n${tail}\n${err}`
+    : `result=${r.result} message=${r.message}\n--- stdout (tail)\n${tail}\n--- stderr\n${err}`;
+}

@@ -20,7 +20,7 @@ import { cpSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
-import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks } from './agent';
+import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks, explainRun } from './agent';
 
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'scoring');
 const ENV = 'azureml:AzureML-sklearn-1.5:1';
@@ -51,9 +51,7 @@ async function inLanes(seeds: readonly number[], fn: (seed: number, lane: number
 const trafficOf = (name: string) => ({ ...(box.store.list<{ resource: { name: string; properties: Record<string, any> } }>('onlineEndpoints').find((e) => e.resource.name === name)?.resource.properties.traffic ?? {}) }) as Record<string, number>;
 const live = (t: Record<string, number>) => Object.fromEntries(Object.entries(t).filter(([, v]) => v > 0));
 
-function explain(r: TaskRunWithLeaks): string {
-  return `result=${r.result} message=${r.message}\n--- stdout (tail)\n${r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-40).join('\n')}\n--- stderr\n${r.stderr.slice(-2000)}`;
-}
+const explain = (r: TaskRunWithLeaks) => explainRun(r, { lines: 40 });
 
 async function deploy(stage: Record<string, string>, inputs: Record<string, string>, opts: Partial<RunOptions> = {}): Promise<TaskRunWithLeaks> {
   return runBundledTask('AzureMLModelDeploy', {
