@@ -649,15 +649,22 @@ function parsePipelineComponent(src: YamlSource, p: KeyPath, m: Record<string, u
   checkBindings(src, scope, p);
   return {
     type: 'pipeline',
+    ...componentHeader(src, p, m),
+    inputs,
+    outputs,
+    pipeline: { jobs, scope },
+  };
+}
+
+/** The fields every component file shares: name, version, display name, description, tags, is_deterministic. */
+function componentHeader(src: YamlSource, p: KeyPath, m: Record<string, unknown>) {
+  return {
     name: optString(src, [...p, 'name'], m.name),
     version: optString(src, [...p, 'version'], m.version),
     displayName: optString(src, [...p, 'display_name'], m.display_name),
     description: optString(src, [...p, 'description'], m.description),
     tags: optStringMap(src, [...p, 'tags'], m.tags),
     isDeterministic: optBool(src, [...p, 'is_deterministic'], m.is_deterministic),
-    inputs,
-    outputs,
-    pipeline: { jobs, scope },
   };
 }
 
@@ -669,12 +676,7 @@ function parseComponentMap(src: YamlSource, p: KeyPath, m: Record<string, unknow
   const part = parseCommandPart(src, p, m, 'a command component');
   const comp: ComponentSpec = {
     type: 'command',
-    name: optString(src, [...p, 'name'], m.name),
-    version: optString(src, [...p, 'version'], m.version),
-    displayName: optString(src, [...p, 'display_name'], m.display_name),
-    description: optString(src, [...p, 'description'], m.description),
-    tags: optStringMap(src, [...p, 'tags'], m.tags),
-    isDeterministic: optBool(src, [...p, 'is_deterministic'], m.is_deterministic),
+    ...componentHeader(src, p, m),
     inputs: parseIoDefinitions(src, [...p, 'inputs'], m.inputs, true),
     outputs: parseIoDefinitions(src, [...p, 'outputs'], m.outputs, false),
     command: part,
