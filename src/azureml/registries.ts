@@ -13,6 +13,7 @@ import { createAzureMLContext, getWorkspace, type AzureMLContext } from './conte
 import { armSend, listAll } from './arm';
 import { AzureError, armFailure, oneLine, parseArmError } from './errors';
 import { parseRetryAfter, waitForLro, type LroWaitOptions } from './poll';
+import { waitForOperation } from './endpoints';
 
 /** Stable api-version with registries, registry model versions, startPendingUpload and ModelVersions_Publish. */
 export const REGISTRY_API_VERSION = '2024-04-01';
@@ -184,20 +185,11 @@ export async function publishModelVersion(ctx: AzureMLContext, workspaceModelPat
 export async function waitForAccepted(ctx: AzureMLContext, res: { headers: Record<string, string> }, what: string, o: LroWaitOptions = {}): Promise<void> {
   const status = res.headers['azure-asyncoperation'];
   const location = res.headers['location'];
-  if (!status && !location) return;
+  if (status) return waitForOperation(ctx, status, what, res, o);
+  if (!location) return;
   const first = { done: false, status: 'Accepted', retryAfterMs: parseRetryAfter(res.headers['retry-after']) };
   await waitForLro(what, first, async () => {
-    if (status) {
-      const r = await armSend<any>(ctx, 'GET', status);
-      if (r.status < 200 || r.status >= 300) { const e = parseArmError(r.body); throw armFailure(r.status, e.code, e.message, what); }
-      const s = String(r.body?.status ?? '');
-      if (/^(failed|canceled|cancelled)$/i.test(s)) {
-        const e = r.body?.error ?? {};
-        throw new AzureError(`${what} failed: ${oneLine([e.code, e.message].filter(Boolean).join('. ')) || s}`, 400, e.code);
-      }
-      return { done: /^succeeded$/i.test(s), status: s, retryAfterMs: parseRetryAfter(r.headers['retry-after']) };
-    }
-    const r = await armSend<any>(ctx, 'GET', location!);
+    const r = await armSend<any>(ctx, 'GET', location);
     if (r.status === 202) return { done: false, status: 'InProgress', retryAfterMs: parseRetryAfter(r.headers['retry-after']) };
     if (r.status >= 200 && r.status < 300) return { done: true, status: 'Succeeded' };
     const e = parseArmError(r.body);
