@@ -359,7 +359,7 @@ export function lintArtifactType(c, findings, L = 'vss-extension.json') {
     // A4 — CustomArtifact.GetArtifactSourceUrl: new Uri(rendered resultTemplate), exceptions swallowed
     if (LINK_TARGETS.includes(String(b?.target ?? '').toLowerCase())) {
       const sample = String(b.resultTemplate ?? '').replace(/\{\{\{?[^}]*\}?\}\}/g, 'x').trim();
-      let ok = false;
+      let ok;
       try { ok = /^[a-z][a-z0-9+.-]*:\/\//i.test(sample) && !!new URL(sample); } catch { ok = false; }
       if (!ok) findings.push(`${B} resultTemplate must render a bare absolute URL (the server does new Uri(rendered) and drops the link silently otherwise); got ${JSON.stringify(String(b.resultTemplate ?? '').slice(0, 60))}`);
     }

@@ -210,7 +210,7 @@ export async function streamLines(stream: AsyncIterable<Buffer>, onLine: (line: 
 
 /** Stream one blob's lines (UTF-8, \n or \r\n) to onLine; the last line without a newline too. */
 export async function readBlobLines(container: ContainerClient, ds: DatastoreInfo, blob: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
-  let bytes = 0;
+  let bytes: number;
   try {
     const res = await container.getBlobClient(blob).download(0, undefined, { abortSignal: signal, maxRetryRequests: 5 });
     if (!res.readableStreamBody) throw new UserError(`Storage returned no content for ${blob}`);

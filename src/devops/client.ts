@@ -79,7 +79,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Run a call, retrying transient failures (429, 5xx, dropped connections) with backoff.
  * `beforeRetry` (for non-idempotent writes) may look whether the first attempt took effect and return its result.
  */
-export async function withRetry<T>(what: string, fn: () => Promise<T>, opts: {
+export async function withRetry<T>(_what: string, fn: () => Promise<T>, opts: {
   signal?: AbortSignal; attempts?: number; baseMs?: number; beforeRetry?: () => Promise<T | undefined>;
 } = {}): Promise<T> {
   const attempts = opts.attempts ?? 5;

@@ -128,7 +128,7 @@ export function parseEvaluationFile(f: string): CardEvaluation {
   try {
     e = JSON.parse(fs.readFileSync(f, 'utf8')) as CardEvaluation;
   } catch (err) {
-    throw new Error(`${f} could not be read: ${(err as Error).message}`);
+    throw new Error(`${f} could not be read: ${(err as Error).message}`, { cause: err });
   }
   if (!Array.isArray(e?.results)) throw new Error(`${f} is not an evaluation of the evaluate task (no results)`);
   return e;

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { startAzureInABox, type AzureInABox } from '../emulator/index';
 import { runServerTask, type ServerConnection, type ServerTaskRun } from '../emulator/devops/serverJobs';
 import { jobStatusHistory } from '../emulator/arm/jobs';
-import { REPO_ROOT, runBundledTask } from '../helpers/agent';
+import { runBundledTask } from '../helpers/agent';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const TASK = JSON.parse(fs.readFileSync(path.join(ROOT, 'tasks', 'AzureMLJobWaitV1', 'task.json'), 'utf8'));

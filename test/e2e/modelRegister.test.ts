@@ -218,7 +218,7 @@ describe('behaviour', () => {
     const injected = () => Object.values(box.faults.injected).reduce((a, b) => a + b, 0);
     const models: string[] = [];
     box.faults.set({ rate: 0.1, kinds: ['429', '500', '503', 'drop'], seed: 3 }); // seeded: the same faults every run
-    let seen: Record<string, number> = {};
+    let seen: Record<string, number>;
     try {
       for (let i = 0; i < 10 && (injected() < 4 || i < 2); i++) {
         const cwd = workdir({ 'm/a.txt': `fault-a-${i}`, 'm/b/c.txt': 'fault-c', 'm/MLmodel': 'flavors: {}' });

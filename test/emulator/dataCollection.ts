@@ -100,7 +100,7 @@ export class DataCollectionWriter {
   constructor(private readonly ctx: EmulatorContext) {}
 
   /** the blob folder (in the default container) of a collection: its data asset's workspaceblobstore path, else the default */
-  folder(deploymentId: string, endpoint: string, deployment: string, collection: string, dataId?: string | null): string {
+  folder(endpoint: string, deployment: string, collection: string, dataId?: string | null): string {
     const fallback = `modelDataCollector/${endpoint}/${deployment}/${collection}`;
     if (!dataId) return fallback;
     const uri: string | undefined = assetById(this.ctx, dataId)?.properties?.dataUri;
@@ -123,7 +123,7 @@ export class DataCollectionWriter {
       const isOutput = collection === 'model_outputs' || collection === 'response';
       const rows = collectedRows(collection, isOutput ? response : request);
       if (!rows) continue;
-      const folder = this.folder(d.resource.id, endpoint, deployment, collection, c.dataId);
+      const folder = this.folder(endpoint, deployment, collection, c.dataId);
       const blob = `${folder}/${now.getUTCFullYear()}/${two(now.getUTCMonth() + 1)}/${two(now.getUTCDate())}/${two(now.getUTCHours())}/${deployment}-instance-0.jsonl`;
       const line = JSON.stringify({
         specversion: '1.0', id: randomUUID(), source: d.resource.id, type: `azureml.inference.${collection}`,

@@ -244,7 +244,7 @@ export function substitute(command: string, values: { inputs: Record<string, str
     for (const m of inner.matchAll(expr)) if (lookup(m[1], m[2]) === undefined) return '';
     return inner;
   });
-  out = out.replace(expr, (all, kind: string, name: string) => {
+  out = out.replace(expr, (_all, kind: string, name: string) => {
     const v = lookup(kind, name);
     if (v === undefined) throw new JobFailure(`The command refers to ${kind}.${name}, which the job does not define.`);
     return v;
@@ -645,7 +645,7 @@ export class JobRunner {
     return child;
   }
 
-  private async runChild(parent: JobResource, h: Handle, child: JobResource, spec: CommandSpec): Promise<'Completed' | 'Failed' | 'Canceled'> {
+  private async runChild(h: Handle, child: JobResource, spec: CommandSpec): Promise<'Completed' | 'Failed' | 'Canceled'> {
     const ch: Handle = { canceled: h.canceled, children: new Set(), childJobs: new Set(), onCancel: [] };
     this.handles.set(child.id.toLowerCase(), ch);
     h.childJobs.add(child.id);
@@ -684,7 +684,7 @@ export class JobRunner {
           inputs: p.inputs ?? {}, outputs, computeId: p.computeId, displayName: name, tags: { ...(p.tags ?? {}), hyperparameters: JSON.stringify(sets[i]) } };
         const child = this.createChild(job, name, props);
         this.deps.mlflow.logParams(wsId, name, sets[i]);
-        const status = await this.runChild(job, h, child, { command: trial.command, codeId: trial.codeId, inputs: p.inputs ?? {}, outputs, environmentVariables: trial.environmentVariables ?? {}, searchSpace: sets[i] });
+        const status = await this.runChild(h, child, { command: trial.command, codeId: trial.codeId, inputs: p.inputs ?? {}, outputs, environmentVariables: trial.environmentVariables ?? {}, searchSpace: sets[i] });
         const metric = this.deps.mlflow.latestMetric(wsId, name, p.objective?.primaryMetric);
         results.push({ name, status, metric });
       }
@@ -773,7 +773,7 @@ export class JobRunner {
         uris[k] = uri;
       }
       stepOutputs.set(n, uris);
-      const status = await this.runChild(job, h, child, { ...spec, inputs, outputs });
+      const status = await this.runChild(h, child, { ...spec, inputs, outputs });
       if (status === 'Canceled') { failed = n; continue; }
       if (status === 'Failed') failed = n;
     }

@@ -232,7 +232,7 @@ export function parseFilter(filter: string | undefined): Clause[] {
   const out: Clause[] = [];
   const parts = f.split(/\s+and\s+/i);
   for (const part of parts) {
-    const m = /^\s*(?:(attributes|attribute|attr|run|tags|tag|params|param|parameter|parameters|metrics|metric)\.)?("[^"]+"|`[^`]+`|[A-Za-z0-9_.\-]+)\s*(=|!=|<=|>=|<|>|LIKE|ILIKE|IN|NOT IN)\s*(.+?)\s*$/i.exec(part);
+    const m = /^\s*(?:(attributes|attribute|attr|run|tags|tag|params|param|parameter|parameters|metrics|metric)\.)?("[^"]+"|`[^`]+`|[A-Za-z0-9_.-]+)\s*(=|!=|<=|>=|<|>|LIKE|ILIKE|IN|NOT IN)\s*(.+?)\s*$/i.exec(part);
     if (!m) throw invalid(`Error on parsing filter '${f}'`);
     const prefix = (m[1] ?? 'attributes').toLowerCase();
     const kind = prefix.startsWith('tag') ? 'tags' : prefix.startsWith('param') ? 'params' : prefix.startsWith('metric') ? 'metrics' : 'attributes';
@@ -299,7 +299,7 @@ export function matches(s: MlflowStore, r: RunRecord, clauses: Clause[]): boolea
 
 export function orderRuns(s: MlflowStore, runs: RunRecord[], orderBy: string[] | undefined): RunRecord[] {
   const keys = (orderBy ?? []).map((o) => {
-    const m = /^\s*(?:(attributes|attribute|tags|tag|params|param|metrics|metric)\.)?("[^"]+"|`[^`]+`|[A-Za-z0-9_.\-]+)(?:\s+(ASC|DESC))?\s*$/i.exec(o);
+    const m = /^\s*(?:(attributes|attribute|tags|tag|params|param|metrics|metric)\.)?("[^"]+"|`[^`]+`|[A-Za-z0-9_.-]+)(?:\s+(ASC|DESC))?\s*$/i.exec(o);
     if (!m) throw invalid(`Invalid order_by clause '${o}'.`);
     return { kind: (m[1] ?? 'attributes').toLowerCase().replace(/s?$/, 's').replace(/^attributess$/, 'attributes'), key: m[2].replace(/^["`]|["`]$/g, ''), desc: (m[3] ?? 'ASC').toUpperCase() === 'DESC' };
   });

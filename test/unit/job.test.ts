@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  PollSchedule, DEFAULT_POLL, readsInDuration, waitForJob, CANCEL_WAIT_ON_SIGNAL_MS, CANCEL_WAIT_ON_TIMEOUT_MS, definitionDifferences, validateInputs, defaultJobName,
+  PollSchedule, readsInDuration, waitForJob, CANCEL_WAIT_ON_SIGNAL_MS, CANCEL_WAIT_ON_TIMEOUT_MS, definitionDifferences, validateInputs, defaultJobName,
   neutralizeLogLine, metricVariable, jobSummary, runJob, type Clock, type WaitOps, type JobOps, type JobResult, encodeJobDefinition,
 } from '../../src/tasks/job';
 import type { JobResource } from '../../src/azureml/jobs';

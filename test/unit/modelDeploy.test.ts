@@ -242,19 +242,19 @@ class FakeAzure implements DeployOps {
     return this.answer(dep);
   }
   resolver(): PlanningResolver {
-    const self = this;
+    const { models, calls } = this;
     return {
       wsPath: WS, pendingWrites: [],
       async uploadCode(p: string) { return `${WS}/codes/${path.basename(p)}-hash/versions/1`; },
       async ensureEnvironment(e) { return `${WS}/environments/${e.name ?? 'CliV2AnonymousEnvironment'}/versions/h`; },
       async resolveAsset(kind, ref) {
         const [n, v] = ref.replace(/^azureml:/, '').split(/[:@]/);
-        if (kind === 'models' && !self.models.has(`${n}:${v === 'latest' ? '2' : v}`)) throw new (await import('../../src/pipeline/errors')).UserError(`model ${ref} not found in workspace 'w'`);
+        if (kind === 'models' && !models.has(`${n}:${v === 'latest' ? '2' : v}`)) throw new (await import('../../src/pipeline/errors')).UserError(`model ${ref} not found in workspace 'w'`);
         return `${WS}/${kind}/${n}/versions/${v === 'latest' ? '2' : v}`;
       },
       async computeId(n) { return `${WS}/computes/${n}`; },
       async ensureModel(m) { return `${WS}/models/${m.name ?? 'anonymous-model'}/versions/${m.version ?? '1'}`; },
-      async commit() { self.calls.push('commit assets'); },
+      async commit() { calls.push('commit assets'); },
     };
   }
 }
@@ -385,7 +385,7 @@ describe('rollout with fakes', () => {
     assert.deepEqual([a.probes, a.passed, a.failed, a.verdict], [4, 4, 0, 'passed']);
     assert.deepEqual(a.inconclusiveBy, { connection: 2, throttled: 1 }, 'attempts 3 and 6 (drop) and 5 (429)');
     assert.ok(waits.includes(2000), `Retry-After honoured: ${waits}`);
-    assert.ok(l.lines.some((x) => /^  probe \d\/4 attempt 1 inconclusive \(HTTP 429 \(Retry-After 2 s\)\): retrying in 2\.0 s$/.test(x)), l.lines.join('\n'));
+    assert.ok(l.lines.some((x) => /^ {2}probe \d\/4 attempt 1 inconclusive \(HTTP 429 \(Retry-After 2 s\)\): retrying in 2\.0 s$/.test(x)), l.lines.join('\n'));
     assert.ok(l.lines.some((x) => /^Smoke test: 4\/4 OK, p50 5 ms, p95 5 ms, max 5 ms; 4 probe\(s\), 7 request\(s\) sent: 4 passed, 0 failed, 3 inconclusive \(connection 2, throttled 1\) → PASSED: failure rate 0% ≤ maxFailurePercent 0%; 3 inconclusive attempt\(s\) retried/.test(x)), l.lines.join('\n'));
     assert.ok(l.lines.some((x) => /^Health check at 50%: 2\/2 OK, .* → PASSED: .*; through endpoint ep1, deployment Succeeded$/.test(x)));
     const md = deploySummary(r);

@@ -34,7 +34,7 @@ export const versionKind = (t: string) => `${SINGULAR[t]}Versions`;
 
 export interface AssetResource { id: string; name: string; type: string; properties: Record<string, any>; systemData: SystemData }
 
-const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}$/;
+const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 
 // ---------------------------------------------------------------- lookups shared with the job runner
 /** version record by ARM id, in the given type's kind (models: 'modelVersions' then 'models') */
@@ -231,7 +231,7 @@ export function condaFileAsJson(text: string): string {
 function normUri(u: string): string { return String(u).replace(/\/+$/, '').toLowerCase(); }
 
 function checkVersionBody(type: string, name: string, version: string, p: Record<string, any>): void {
-  if (!/^[A-Za-z0-9_.\-]{1,64}$/.test(version)) fail(400, 'UserError', `Version '${version}' is invalid.`);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(version)) fail(400, 'UserError', `Version '${version}' is invalid.`);
   if (type === 'codes' && !p.codeUri) fail(400, 'UserError', `Code ${name}:${version}: codeUri is required.`);
   if (type === 'data') {
     if (!p.dataUri) fail(400, 'UserError', `Data ${name}:${version}: dataUri is required.`);

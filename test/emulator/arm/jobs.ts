@@ -40,7 +40,7 @@ import { JOBS_PATCH_API_VERSION, fireRunTerminated, notificationView, validateJo
 /** the workspace's artifact container (real workspaces: `azureml` in the workspace storage account) */
 export const ARTIFACT_CONTAINER = 'azureml';
 
-const JOB_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_\-]{0,254}$/;
+const JOB_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/;
 /** create-only properties compared on a re-PUT */
 const MUTABLE = new Set(['description', 'tags', 'properties', 'isArchived', 'status', 'services']);
 

@@ -179,7 +179,7 @@ export function register(router: Router, ctx: EmulatorContext): void {
     const v = ctx.validate(req.method, req.path, req.query, undefined);
     if (v && v.errors.length) fail(400, (v as any).code === 'InvalidApiVersionParameter' ? 'InvalidApiVersionParameter' : 'BadRequest', v.errors[0]);
   };
-  const action = (req: Req, what: string) => `${RP}/registries/${what}`;
+  const action = (what: string) => `${RP}/registries/${what}`;
   const requireRegistry = (req: Req, act = 'read'): RegistryRecord => {
     if (req.method === 'GET') checkRead(req);
     const { sub, rg, reg } = req.params;
@@ -187,7 +187,7 @@ export function register(router: Router, ctx: EmulatorContext): void {
     if (!ctx.store.get('resourceGroups', `/subscriptions/${sub}/resourceGroups/${rg}`)) fail(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
     const r = ctx.store.get<RegistryRecord>(REGISTRIES, registryId(sub, rg, reg));
     if (!r) fail(404, 'ResourceNotFound', `The Resource '${RP}/registries/${reg}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
-    denyCheck(req, r, action(req, act));
+    denyCheck(req, r, action(act));
     return r;
   };
   const denyCheck = (req: Req, r: RegistryRecord, act: string) => {
