@@ -12,11 +12,20 @@ import { compareTables, DRIFT_DEFAULTS } from '../src/tasks/driftCheck';
 
 (async () => {
   const [mode, ref, prod] = process.argv.slice(2);
-  if (!mode || !ref || !prod) throw new Error('usage: tsx bench/driftRead.ts lines|parse|drift <reference.jsonl> <production.jsonl>');
+  if (!mode || !ref || !prod)
+    throw new Error('usage: tsx bench/driftRead.ts lines|parse|drift <reference.jsonl> <production.jsonl>');
   const t0 = performance.now();
-  let rows = 0, bytes = 0, features = 0;
+  let rows = 0,
+    bytes = 0,
+    features = 0;
   if (mode === 'lines' || mode === 'parse') {
-    for (const f of [ref, prod]) bytes += await streamLines(fs.createReadStream(f, { highWaterMark: 1 << 20 }), (l) => { if (l) { rows++; if (mode === 'parse') JSON.parse(l); } });
+    for (const f of [ref, prod])
+      bytes += await streamLines(fs.createReadStream(f, { highWaterMark: 1 << 20 }), (l) => {
+        if (l) {
+          rows++;
+          if (mode === 'parse') JSON.parse(l);
+        }
+      });
   } else {
     const tables = [new ColumnTable(), new ColumnTable()];
     for (const [i, f] of [ref, prod].entries()) {
@@ -26,11 +35,23 @@ import { compareTables, DRIFT_DEFAULTS } from '../src/tasks/driftCheck';
     }
     rows = tables[0]!.rows + tables[1]!.rows;
     const rep = compareTables(tables[0]!, tables[1]!, {
-      referenceData: ref, productionData: prod, collection: 'model_inputs', lookbackMs: 1, features: [], numericalFeatures: [], categoricalFeatures: [],
-      numericalMetric: DRIFT_DEFAULTS.numericalMetric, numericalThreshold: DRIFT_DEFAULTS.numericalThreshold,
-      categoricalMetric: DRIFT_DEFAULTS.categoricalMetric, categoricalThreshold: DRIFT_DEFAULTS.categoricalThreshold, failOnDrift: false,
+      referenceData: ref,
+      productionData: prod,
+      collection: 'model_inputs',
+      lookbackMs: 1,
+      features: [],
+      numericalFeatures: [],
+      categoricalFeatures: [],
+      numericalMetric: DRIFT_DEFAULTS.numericalMetric,
+      numericalThreshold: DRIFT_DEFAULTS.numericalThreshold,
+      categoricalMetric: DRIFT_DEFAULTS.categoricalMetric,
+      categoricalThreshold: DRIFT_DEFAULTS.categoricalThreshold,
+      failOnDrift: false,
     });
     features = rep.features.length;
   }
   process.stdout.write(JSON.stringify({ rows, bytes, ms: performance.now() - t0, features }) + '\n');
-})().catch((e) => { console.error(e); process.exitCode = 1; });
+})().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

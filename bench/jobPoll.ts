@@ -22,8 +22,19 @@ import { Report, fmtMs, fmtRatio, median, ratio, runStandalone } from './lib';
 const BASH_INTERVAL_MS = 15_000;
 const quiet = { info: () => {}, warning: () => {}, debug: () => {} };
 
-interface WatchResult { noticedAt: number; reads: number }
-interface RunResult { job: string; seconds: number; terminalAt: number; runMs: number; ours: WatchResult & { delayMs: number; logReads: number }; bash: WatchResult & { delayMs: number }; emulatorGets: number }
+interface WatchResult {
+  noticedAt: number;
+  reads: number;
+}
+interface RunResult {
+  job: string;
+  seconds: number;
+  terminalAt: number;
+  runMs: number;
+  ours: WatchResult & { delayMs: number; logReads: number };
+  bash: WatchResult & { delayMs: number };
+  emulatorGets: number;
+}
 
 async function bashLoop(ctx: AzureMLContext, name: string): Promise<WatchResult> {
   let reads = 0;
@@ -35,33 +46,70 @@ async function bashLoop(ctx: AzureMLContext, name: string): Promise<WatchResult>
   }
 }
 
-async function oneRun(box: AzureInABox, ctx: AzureMLContext, seconds: number, i: number, startAfterMs = 0): Promise<RunResult> {
+async function oneRun(
+  box: AzureInABox,
+  ctx: AzureMLContext,
+  seconds: number,
+  i: number,
+  startAfterMs = 0,
+): Promise<RunResult> {
   await new Promise((r) => setTimeout(r, startAfterMs));
   const name = `bench-poll-${seconds}s-${i}-${Date.now().toString(36)}`;
   const ws = wsPath(ctx.ws);
   const submitted = Date.now();
-  await createJob(ctx, name, { properties: {
-    jobType: 'Command', command: `sleep ${seconds}`, experimentName: 'bench-poll',
-    environmentId: 'azureml://registries/azureml/environments/sklearn-1.5/labels/latest', computeId: `${ws}/computes/cpu-cluster`,
-  } });
+  await createJob(ctx, name, {
+    properties: {
+      jobType: 'Command',
+      command: `sleep ${seconds}`,
+      experimentName: 'bench-poll',
+      environmentId: 'azureml://registries/azureml/environments/sklearn-1.5/labels/latest',
+      computeId: `${ws}/computes/cpu-cluster`,
+    },
+  });
   const base = azureJobOps(ctx);
-  let ourReads = 0, logReads = 0;
+  let ourReads = 0,
+    logReads = 0;
   const ops: WaitOps = {
     ...base,
-    readJob: async (n) => { ourReads++; return base.readJob(n); },
-    logReader: (n) => { const r = base.logReader(n); return { readNew: async (f) => { logReads++; return r.readNew(f); }, tail: (k) => r.tail(k) }; },
+    readJob: async (n) => {
+      ourReads++;
+      return base.readJob(n);
+    },
+    logReader: (n) => {
+      const r = base.logReader(n);
+      return {
+        readNew: async (f) => {
+          logReads++;
+          return r.readNew(f);
+        },
+        tail: (k) => r.tail(k),
+      };
+    },
   };
   const [ours, bash] = await Promise.all([
-    waitForJob(name, { ops, log: quiet, progress: () => {}, streamLogs: true, timeoutMs: 0, cancelOnCancel: false }).then((o) => ({ noticedAt: o.noticedAt, reads: ourReads })),
+    waitForJob(name, {
+      ops,
+      log: quiet,
+      progress: () => {},
+      streamLogs: true,
+      timeoutMs: 0,
+      cancelOnCancel: false,
+    }).then((o) => ({ noticedAt: o.noticedAt, reads: ourReads })),
     bashLoop(ctx, name),
   ]);
   const hist = jobStatusHistory(box.ctx, `${ws}/jobs/${name}`);
   const term = hist.find((h) => TERMINAL_STATUSES.has(h.status));
   if (!term) throw new Error(`job ${name}: no terminal status in ${JSON.stringify(hist)}`);
   const terminalAt = Date.parse(term.time);
-  const emulatorGets = box.requests.filter((q) => q.host === 'arm' && q.method === 'GET' && q.url.split('?')[0]!.endsWith(`/jobs/${name}`)).length;
+  const emulatorGets = box.requests.filter(
+    (q) => q.host === 'arm' && q.method === 'GET' && q.url.split('?')[0]!.endsWith(`/jobs/${name}`),
+  ).length;
   return {
-    job: name, seconds, terminalAt, runMs: terminalAt - submitted, emulatorGets,
+    job: name,
+    seconds,
+    terminalAt,
+    runMs: terminalAt - submitted,
+    emulatorGets,
     ours: { ...ours, delayMs: ours.noticedAt - terminalAt, logReads },
     bash: { ...bash, delayMs: bash.noticedAt - terminalAt },
   };
@@ -77,39 +125,112 @@ export async function runJobPollBench(opts: { quick?: boolean; report?: Report }
   const report = opts.report ?? new Report();
   const box = await startAzureInABox({ fastLro: true });
   try {
-    const cred = new ClientSecretCredential(box.tenantId, box.clientId, box.clientSecret, { authorityHost: box.authorityHost, disableInstanceDiscovery: true });
-    const ws: WorkspaceRef = { subscriptionId: box.subscriptionId, resourceGroup: box.resourceGroup, workspace: box.workspace, armUrl: box.armUrl, scope: 'https://management.core.windows.net/.default', tenantId: box.tenantId };
+    const cred = new ClientSecretCredential(box.tenantId, box.clientId, box.clientSecret, {
+      authorityHost: box.authorityHost,
+      disableInstanceDiscovery: true,
+    });
+    const ws: WorkspaceRef = {
+      subscriptionId: box.subscriptionId,
+      resourceGroup: box.resourceGroup,
+      workspace: box.workspace,
+      armUrl: box.armUrl,
+      scope: 'https://management.core.windows.net/.default',
+      tenantId: box.tenantId,
+    };
     const ctx = createAzureMLContext(ws, cred);
     const longS = opts.quick ? 25 : 60;
-    console.log(`  running: 3 short jobs (sleep 5) and 3 long jobs (sleep ${longS}, started 0/4.3/8.7 s apart), each watched by both pollers at once…`);
+    console.log(
+      `  running: 3 short jobs (sleep 5) and 3 long jobs (sleep ${longS}, started 0/4.3/8.7 s apart), each watched by both pollers at once…`,
+    );
     const runs = await Promise.all([
-      oneRun(box, ctx, 5, 1), oneRun(box, ctx, 5, 2, 1700), oneRun(box, ctx, 5, 3, 3300),
-      oneRun(box, ctx, longS, 1), oneRun(box, ctx, longS, 2, 4300), oneRun(box, ctx, longS, 3, 8700),
+      oneRun(box, ctx, 5, 1),
+      oneRun(box, ctx, 5, 2, 1700),
+      oneRun(box, ctx, 5, 3, 3300),
+      oneRun(box, ctx, longS, 1),
+      oneRun(box, ctx, longS, 2, 4300),
+      oneRun(box, ctx, longS, 3, 8700),
     ]);
     const short = runs.filter((r) => r.seconds === 5);
     const long = runs.filter((r) => r.seconds === longS);
     for (const r of runs) {
-      if (r.emulatorGets !== r.ours.reads + r.bash.reads) report.note(`${r.job}: emulator logged ${r.emulatorGets} job GETs, watchers counted ${r.ours.reads} + ${r.bash.reads}`);
+      if (r.emulatorGets !== r.ours.reads + r.bash.reads)
+        report.note(
+          `${r.job}: emulator logged ${r.emulatorGets} job GETs, watchers counted ${r.ours.reads} + ${r.bash.reads}`,
+        );
     }
     const delay = {
-      shortOursMs: median(short.map((r) => r.ours.delayMs)), shortBashMs: median(short.map((r) => r.bash.delayMs)),
-      longOursMs: median(long.map((r) => r.ours.delayMs)), longBashMs: median(long.map((r) => r.bash.delayMs)),
+      shortOursMs: median(short.map((r) => r.ours.delayMs)),
+      shortBashMs: median(short.map((r) => r.bash.delayMs)),
+      longOursMs: median(long.map((r) => r.ours.delayMs)),
+      longBashMs: median(long.map((r) => r.bash.delayMs)),
     };
-    report.add({ section: 'jobpoll', name: `notice delay, short job (5 s, median of ${short.length})`, value: fmtMs(delay.shortOursMs), peer: '15 s bash loop', peerValue: fmtMs(delay.shortBashMs), ratio: fmtRatio(ratio(delay.shortOursMs, delay.shortBashMs)) });
-    report.add({ section: 'jobpoll', name: `notice delay, long job (${longS} s, median of ${long.length})`, value: fmtMs(delay.longOursMs), peer: '15 s bash loop', peerValue: fmtMs(delay.longBashMs), ratio: fmtRatio(ratio(delay.longOursMs, delay.longBashMs)) });
-    report.add({ section: 'jobpoll', name: 'notice delay at steady state (analytic mean / max)', value: `${fmtMs(DEFAULT_POLL.maxMs / 2)} / ${fmtMs(DEFAULT_POLL.maxMs)}`, peer: '15 s bash loop', peerValue: `${fmtMs(BASH_INTERVAL_MS / 2)} / ${fmtMs(BASH_INTERVAL_MS)}`, ratio: fmtRatio(DEFAULT_POLL.maxMs / BASH_INTERVAL_MS), note: 'first 10 min of one status' });
-    report.add({ section: 'jobpoll', name: 'notice delay after 10 min of one status (analytic mean / max)', value: `${fmtMs(DEFAULT_POLL.idleMaxMs! / 2)} / ${fmtMs(DEFAULT_POLL.idleMaxMs!)}`, peer: '15 s bash loop', peerValue: `${fmtMs(BASH_INTERVAL_MS / 2)} / ${fmtMs(BASH_INTERVAL_MS)}`, ratio: fmtRatio(DEFAULT_POLL.idleMaxMs! / BASH_INTERVAL_MS) });
+    report.add({
+      section: 'jobpoll',
+      name: `notice delay, short job (5 s, median of ${short.length})`,
+      value: fmtMs(delay.shortOursMs),
+      peer: '15 s bash loop',
+      peerValue: fmtMs(delay.shortBashMs),
+      ratio: fmtRatio(ratio(delay.shortOursMs, delay.shortBashMs)),
+    });
+    report.add({
+      section: 'jobpoll',
+      name: `notice delay, long job (${longS} s, median of ${long.length})`,
+      value: fmtMs(delay.longOursMs),
+      peer: '15 s bash loop',
+      peerValue: fmtMs(delay.longBashMs),
+      ratio: fmtRatio(ratio(delay.longOursMs, delay.longBashMs)),
+    });
+    report.add({
+      section: 'jobpoll',
+      name: 'notice delay at steady state (analytic mean / max)',
+      value: `${fmtMs(DEFAULT_POLL.maxMs / 2)} / ${fmtMs(DEFAULT_POLL.maxMs)}`,
+      peer: '15 s bash loop',
+      peerValue: `${fmtMs(BASH_INTERVAL_MS / 2)} / ${fmtMs(BASH_INTERVAL_MS)}`,
+      ratio: fmtRatio(DEFAULT_POLL.maxMs / BASH_INTERVAL_MS),
+      note: 'first 10 min of one status',
+    });
+    report.add({
+      section: 'jobpoll',
+      name: 'notice delay after 10 min of one status (analytic mean / max)',
+      value: `${fmtMs(DEFAULT_POLL.idleMaxMs! / 2)} / ${fmtMs(DEFAULT_POLL.idleMaxMs!)}`,
+      peer: '15 s bash loop',
+      peerValue: `${fmtMs(BASH_INTERVAL_MS / 2)} / ${fmtMs(BASH_INTERVAL_MS)}`,
+      ratio: fmtRatio(DEFAULT_POLL.idleMaxMs! / BASH_INTERVAL_MS),
+    });
 
     const analyticOurs = readsInDuration(3600_000, DEFAULT_POLL);
     const analyticBash = 3600_000 / BASH_INTERVAL_MS;
-    report.add({ section: 'jobpoll', name: 'ARM reads per job-hour (analytic)', value: String(analyticOurs), peer: '15 s bash loop', peerValue: String(analyticBash), ratio: fmtRatio(ratio(analyticOurs, analyticBash)), note: `1 s ×${DEFAULT_POLL.factor} → ${DEFAULT_POLL.maxMs / 1000} s cap, ${DEFAULT_POLL.idleMaxMs! / 1000} s after ${DEFAULT_POLL.idleAfterMs! / 60_000} min of one status` });
+    report.add({
+      section: 'jobpoll',
+      name: 'ARM reads per job-hour (analytic)',
+      value: String(analyticOurs),
+      peer: '15 s bash loop',
+      peerValue: String(analyticBash),
+      ratio: fmtRatio(ratio(analyticOurs, analyticBash)),
+      note: `1 s ×${DEFAULT_POLL.factor} → ${DEFAULT_POLL.maxMs / 1000} s cap, ${DEFAULT_POLL.idleMaxMs! / 1000} s after ${DEFAULT_POLL.idleAfterMs! / 60_000} min of one status`,
+    });
     const lr = long[0]!;
-    const rest = (r: RunResult) => Math.max(0, readsInDuration(3600_000, DEFAULT_POLL) - readsInDuration(r.runMs, DEFAULT_POLL));
+    const rest = (r: RunResult) =>
+      Math.max(0, readsInDuration(3600_000, DEFAULT_POLL) - readsInDuration(r.runMs, DEFAULT_POLL));
     const measuredOurs = Math.round(median(long.map((r) => r.ours.reads + rest(r))));
-    const measuredBash = Math.round(median(long.map((r) => r.bash.reads + Math.max(0, 3600_000 - r.runMs) / BASH_INTERVAL_MS)));
-    report.add({ section: 'jobpoll', name: `ARM reads per job-hour (measured ${longS} s run, extrapolated)`, value: String(measuredOurs), peer: '15 s bash loop', peerValue: String(measuredBash), ratio: fmtRatio(ratio(measuredOurs, measuredBash)),
-      note: `${lr.ours.reads} vs ${lr.bash.reads} job GETs in ${fmtMs(lr.runMs)}; + ${lr.ours.logReads} log-blob reads (storage, not ARM)` });
-    report.add({ section: 'jobpoll', name: 'ARM reads per job-hour vs ARM read limit', value: `${((analyticOurs / 12_000) * 100).toFixed(1)} %`, note: 'of 12,000 reads/hour per principal and subscription' });
+    const measuredBash = Math.round(
+      median(long.map((r) => r.bash.reads + Math.max(0, 3600_000 - r.runMs) / BASH_INTERVAL_MS)),
+    );
+    report.add({
+      section: 'jobpoll',
+      name: `ARM reads per job-hour (measured ${longS} s run, extrapolated)`,
+      value: String(measuredOurs),
+      peer: '15 s bash loop',
+      peerValue: String(measuredBash),
+      ratio: fmtRatio(ratio(measuredOurs, measuredBash)),
+      note: `${lr.ours.reads} vs ${lr.bash.reads} job GETs in ${fmtMs(lr.runMs)}; + ${lr.ours.logReads} log-blob reads (storage, not ARM)`,
+    });
+    report.add({
+      section: 'jobpoll',
+      name: 'ARM reads per job-hour vs ARM read limit',
+      value: `${((analyticOurs / 12_000) * 100).toFixed(1)} %`,
+      note: 'of 12,000 reads/hour per principal and subscription',
+    });
     return { runs, delay, readsPerHour: { analyticOurs, analyticBash, measuredOurs, measuredBash } };
   } finally {
     await box.stop();
@@ -121,6 +242,9 @@ if (require.main === module) {
   runStandalone(__filename, async () => {
     console.log('## Job polling (bench/jobPoll.ts)');
     const r = await runJobPollBench({ quick: process.argv.includes('--quick') });
-    for (const x of r.runs) console.log(`  ${x.job}: terminal after ${fmtMs(x.runMs)}; ours noticed +${fmtMs(x.ours.delayMs)} with ${x.ours.reads} GETs, bash loop +${fmtMs(x.bash.delayMs)} with ${x.bash.reads} GETs`);
+    for (const x of r.runs)
+      console.log(
+        `  ${x.job}: terminal after ${fmtMs(x.runMs)}; ours noticed +${fmtMs(x.ours.delayMs)} with ${x.ours.reads} GETs, bash loop +${fmtMs(x.bash.delayMs)} with ${x.bash.reads} GETs`,
+      );
   });
 }

@@ -19,9 +19,11 @@ export function fmtBytes(n: number): string {
   if (n >= KiB) return `${(n / KiB).toFixed(1)} KiB`;
   return `${n} B`;
 }
-export const fmtMs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+export const fmtMs = (ms: number) =>
+  ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
 export const ratio = (a: number, b: number) => (b ? a / b : NaN);
-export const fmtRatio = (r: number) => (Number.isFinite(r) ? (r >= 10 ? `${r.toFixed(1)}×` : r >= 0.1 ? `${r.toFixed(2)}×` : `${r.toFixed(3)}×`) : 'n/a');
+export const fmtRatio = (r: number) =>
+  Number.isFinite(r) ? (r >= 10 ? `${r.toFixed(1)}×` : r >= 0.1 ? `${r.toFixed(2)}×` : `${r.toFixed(3)}×`) : 'n/a';
 export const mibps = (bytes: number, ms: number) => (ms > 0 ? bytes / MiB / (ms / 1000) : NaN);
 
 export function median(xs: number[]): number {
@@ -39,11 +41,13 @@ export function treeSize(p: string, skipDirNames: string[] = []): { bytes: numbe
   const st = fs.lstatSync(p);
   if (st.isFile()) return { bytes: st.size, files: 1 };
   if (!st.isDirectory()) return { bytes: 0, files: 0 };
-  let bytes = 0, files = 0;
+  let bytes = 0,
+    files = 0;
   for (const d of fs.readdirSync(p, { withFileTypes: true })) {
     if (d.isDirectory() && skipDirNames.includes(d.name)) continue;
     const r = treeSize(path.join(p, d.name), skipDirNames);
-    bytes += r.bytes; files += r.files;
+    bytes += r.bytes;
+    files += r.files;
   }
   return { bytes, files };
 }
@@ -81,8 +85,20 @@ export const hasTimeBin = () => fs.existsSync(TIME_BIN);
  * Spawns cmd (optionally under `/usr/bin/time -v` for the peak RSS, which then goes to a separate file so the
  * command's own stderr stays clean). The wall time includes /usr/bin/time's own fork+exec (~1 ms), the same for every peer.
  */
-export async function spawnTimed(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; measureRss?: boolean; timeoutMs?: number; onStdout?(chunk: string): void }): Promise<Spawned> {
-  let file = cmd, argv = args, rssFile: string | undefined;
+export async function spawnTimed(
+  cmd: string,
+  args: string[],
+  opts: {
+    env: NodeJS.ProcessEnv;
+    cwd?: string;
+    measureRss?: boolean;
+    timeoutMs?: number;
+    onStdout?(chunk: string): void;
+  },
+): Promise<Spawned> {
+  let file = cmd,
+    argv = args,
+    rssFile: string | undefined;
   if (opts.measureRss && hasTimeBin()) {
     fs.mkdirSync(WORK_DIR, { recursive: true });
     rssFile = path.join(WORK_DIR, `time-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
@@ -92,46 +108,73 @@ export async function spawnTimed(cmd: string, args: string[], opts: { env: NodeJ
   const spawnedAt = Date.now();
   const t0 = performance.now();
   const child = spawn(file, argv, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
+  let stdout = '',
+    stderr = '';
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => { stdout += d; opts.onStdout?.(d); });
-  child.stderr.on('data', (d: string) => { stderr += d; });
+  child.stdout.on('data', (d: string) => {
+    stdout += d;
+    opts.onStdout?.(d);
+  });
+  child.stderr.on('data', (d: string) => {
+    stderr += d;
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (c, s) => resolve([c, s]));
   });
   const wallMs = performance.now() - t0;
-  await new Promise<void>((r) => (child.stdout.readableEnded && child.stderr.readableEnded ? r() : child.on('close', () => r())));
+  await new Promise<void>((r) =>
+    child.stdout.readableEnded && child.stderr.readableEnded ? r() : child.on('close', () => r()),
+  );
   clearTimeout(timer);
   let maxRssBytes: number | undefined, cpuSeconds: number | undefined;
   if (rssFile) {
     const text = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, 'utf8') : '';
     const m = /Maximum resident set size \(kbytes\):\s*(\d+)/.exec(text);
     if (m) maxRssBytes = Number(m[1]) * 1024;
-    const u = /User time \(seconds\):\s*([\d.]+)/.exec(text), sy = /System time \(seconds\):\s*([\d.]+)/.exec(text);
+    const u = /User time \(seconds\):\s*([\d.]+)/.exec(text),
+      sy = /System time \(seconds\):\s*([\d.]+)/.exec(text);
     if (u && sy) cpuSeconds = Number(u[1]) + Number(sy[1]);
     fs.rmSync(rssFile, { force: true });
   }
   return { code, signal, stdout, stderr, wallMs, spawnedAt, maxRssBytes, cpuSeconds };
 }
 
-export const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' / ');
+export const loadavg = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
 
 /** A warning when other processes compete for the CPUs (every figure, ratios included, then moves). */
 export function loadWarning(): string | undefined {
   const [one] = os.loadavg();
   const n = os.cpus().length;
-  return one! > n ? `load average ${one!.toFixed(1)} on ${n} CPUs: other processes competed for the CPUs during this run; absolute figures and ratios are skewed` : undefined;
+  return one! > n
+    ? `load average ${one!.toFixed(1)} on ${n} CPUs: other processes competed for the CPUs during this run; absolute figures and ratios are skewed`
+    : undefined;
 }
 
 export function machineInfo(): Record<string, string | number> {
   const cpus = os.cpus();
   let commit = '';
-  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    /* not a checkout */
+  }
   let disk = '';
-  try { disk = execFileSync('df', ['-h', '--output=source,size,avail', REPO_ROOT], { encoding: 'utf8' }).trim().split('\n').pop()!.replace(/\s+/g, ' '); } catch { /* no df */ }
+  try {
+    disk = execFileSync('df', ['-h', '--output=source,size,avail', REPO_ROOT], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop()!
+      .replace(/\s+/g, ' ');
+  } catch {
+    /* no df */
+  }
   return {
     date: new Date().toISOString(),
     commit,
@@ -145,7 +188,15 @@ export function machineInfo(): Record<string, string | number> {
 }
 
 /** The line printed for every figure, kept for the results file. */
-export interface Figure { section: string; name: string; value: string; peer?: string; peerValue?: string; ratio?: string; note?: string }
+export interface Figure {
+  section: string;
+  name: string;
+  value: string;
+  peer?: string;
+  peerValue?: string;
+  ratio?: string;
+  note?: string;
+}
 
 export class Report {
   readonly figures: Figure[] = [];
@@ -156,7 +207,10 @@ export class Report {
     const peer = f.peer ? `  vs ${f.peer} ${f.peerValue}  → ${f.ratio}` : '';
     console.log(`  ${f.name.padEnd(44)} ${f.value.padStart(12)}${peer}${f.note ? `  (${f.note})` : ''}`);
   }
-  note(s: string): void { this.notes.push(s); console.log(`  note: ${s}`); }
+  note(s: string): void {
+    this.notes.push(s);
+    console.log(`  note: ${s}`);
+  }
 }
 
 /**
@@ -170,14 +224,28 @@ export function runStandalone(file: string, body: () => Promise<void>): void {
       const { ensureCa } = await import('../test/emulator/ca');
       const ca = await ensureCa();
       const preload = path.join(__dirname, '..', 'test', 'emulator', 'resolve-localhost.cjs');
-      const env = { ...process.env, BENCH_CHILD: '1', NODE_EXTRA_CA_CERTS: ca.certPath, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(preload)}`.trim() };
-      const child = spawn(path.join(__dirname, '..', 'node_modules', '.bin', 'tsx'), [file, ...process.argv.slice(2)], { env, stdio: 'inherit' });
+      const env = {
+        ...process.env,
+        BENCH_CHILD: '1',
+        NODE_EXTRA_CA_CERTS: ca.certPath,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(preload)}`.trim(),
+      };
+      const child = spawn(path.join(__dirname, '..', 'node_modules', '.bin', 'tsx'), [file, ...process.argv.slice(2)], {
+        env,
+        stdio: 'inherit',
+      });
       child.on('exit', (c) => process.exit(c ?? 1));
       return;
     }
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: any, ...rest: any[]) => (typeof chunk === 'string' && chunk.startsWith('##vso[') ? true : write(chunk, ...rest))) as typeof process.stdout.write;
+    process.stdout.write = ((chunk: any, ...rest: any[]) =>
+      typeof chunk === 'string' && chunk.startsWith('##vso[')
+        ? true
+        : write(chunk, ...rest)) as typeof process.stdout.write;
     await body();
     process.exit(0);
-  })().catch((e) => { console.error(e); process.exit(1); });
+  })().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 }

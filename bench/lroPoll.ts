@@ -23,7 +23,11 @@ import { Report, fmtMs, fmtRatio, ratio } from './lib';
 
 export const SDK_DEFAULT_INTERVAL_MS = 2000;
 
-interface Run { reads: number; statusReads: number; lateMs: number }
+interface Run {
+  reads: number;
+  statusReads: number;
+  lateMs: number;
+}
 
 function outcome(arm: FakeArm, durationMs: number): Run {
   const s = arm.statusReads();
@@ -44,8 +48,18 @@ async function sdk(durationMs: number, updateIntervalInMs: number | undefined, r
     const arm = fakeArm({ durationMs, now: () => Date.now(), retryAfterS });
     const ctx = fakeContext(arm.httpClient);
     let settled = false;
-    const p = ctx.client.onlineDeployments.beginCreateOrUpdateAndWait('rg', 'ws', 'ep', 'blue', structuredClone(DEPLOYMENT_BODY),
-      updateIntervalInMs === undefined ? {} : { updateIntervalInMs }).finally(() => { settled = true; });
+    const p = ctx.client.onlineDeployments
+      .beginCreateOrUpdateAndWait(
+        'rg',
+        'ws',
+        'ep',
+        'blue',
+        structuredClone(DEPLOYMENT_BODY),
+        updateIntervalInMs === undefined ? {} : { updateIntervalInMs },
+      )
+      .finally(() => {
+        settled = true;
+      });
     while (!settled) {
       await new Promise((r) => setImmediate(r));
       mock.timers.tick(100);
@@ -72,19 +86,53 @@ export async function runLroPollBench(opts: { report?: Report } = {}): Promise<L
     const ms = min * 60_000;
     const r = { ours: await ours(ms), fixed1s: await sdk(ms, 1000), sdkDefault: await sdk(ms, undefined) };
     minutes[String(min)] = r;
-    report.add({ section: 'lropoll', name: `ARM reads per ${min}-minute deployment (no Retry-After)`, value: String(r.ours.reads), peer: 'fixed 1 s loop', peerValue: String(r.fixed1s.reads), ratio: fmtRatio(ratio(r.ours.reads, r.fixed1s.reads)),
-      note: `status reads + the final GET; ours ${r.ours.statusReads}+1 (1 by the SDK's begin call, the rest on our schedule)` });
-    report.add({ section: 'lropoll', name: `ARM reads per ${min}-minute deployment vs the SDK's default poller`, value: String(r.ours.reads), peer: `SDK default (${SDK_DEFAULT_INTERVAL_MS / 1000} s)`, peerValue: String(r.sdkDefault.reads), ratio: fmtRatio(ratio(r.ours.reads, r.sdkDefault.reads)),
-      note: 'core-lro 2.7.2 LroEngine POLL_INTERVAL_IN_MS = 2000 (arm-machinelearning 2.1.1 passes updateIntervalInMs only when given)' });
-    report.add({ section: 'lropoll', name: `noticed after a ${min}-minute deployment finished`, value: fmtMs(r.ours.lateMs), peer: 'fixed 1 s / SDK default', peerValue: `${fmtMs(r.fixed1s.lateMs)} / ${fmtMs(r.sdkDefault.lateMs)}`,
-      note: `this duration; at worst ours ${fmtMs(DEFAULT_POLL.maxMs)} (first 10 min of one status, ${fmtMs(DEFAULT_POLL.idleMaxMs!)} after), 1 s loop 1 s, SDK 2 s` });
+    report.add({
+      section: 'lropoll',
+      name: `ARM reads per ${min}-minute deployment (no Retry-After)`,
+      value: String(r.ours.reads),
+      peer: 'fixed 1 s loop',
+      peerValue: String(r.fixed1s.reads),
+      ratio: fmtRatio(ratio(r.ours.reads, r.fixed1s.reads)),
+      note: `status reads + the final GET; ours ${r.ours.statusReads}+1 (1 by the SDK's begin call, the rest on our schedule)`,
+    });
+    report.add({
+      section: 'lropoll',
+      name: `ARM reads per ${min}-minute deployment vs the SDK's default poller`,
+      value: String(r.ours.reads),
+      peer: `SDK default (${SDK_DEFAULT_INTERVAL_MS / 1000} s)`,
+      peerValue: String(r.sdkDefault.reads),
+      ratio: fmtRatio(ratio(r.ours.reads, r.sdkDefault.reads)),
+      note: 'core-lro 2.7.2 LroEngine POLL_INTERVAL_IN_MS = 2000 (arm-machinelearning 2.1.1 passes updateIntervalInMs only when given)',
+    });
+    report.add({
+      section: 'lropoll',
+      name: `noticed after a ${min}-minute deployment finished`,
+      value: fmtMs(r.ours.lateMs),
+      peer: 'fixed 1 s / SDK default',
+      peerValue: `${fmtMs(r.fixed1s.lateMs)} / ${fmtMs(r.sdkDefault.lateMs)}`,
+      note: `this duration; at worst ours ${fmtMs(DEFAULT_POLL.maxMs)} (first 10 min of one status, ${fmtMs(DEFAULT_POLL.idleMaxMs!)} after), 1 s loop 1 s, SDK 2 s`,
+    });
   }
-  const ra = { ours: await ours(600_000, 30), fixed1s: await sdk(600_000, 1000, 30), sdkDefault: await sdk(600_000, undefined, 30) };
-  report.add({ section: 'lropoll', name: 'ARM reads per 10-minute deployment, service sends Retry-After: 30', value: String(ra.ours.reads), peer: 'fixed 1 s / SDK default', peerValue: `${ra.fixed1s.reads} / ${ra.sdkDefault.reads}`, ratio: fmtRatio(ratio(ra.ours.reads, ra.sdkDefault.reads)),
-    note: 'all three honour Retry-After (the SDK lets it replace its interval)' });
+  const ra = {
+    ours: await ours(600_000, 30),
+    fixed1s: await sdk(600_000, 1000, 30),
+    sdkDefault: await sdk(600_000, undefined, 30),
+  };
+  report.add({
+    section: 'lropoll',
+    name: 'ARM reads per 10-minute deployment, service sends Retry-After: 30',
+    value: String(ra.ours.reads),
+    peer: 'fixed 1 s / SDK default',
+    peerValue: `${ra.fixed1s.reads} / ${ra.sdkDefault.reads}`,
+    ratio: fmtRatio(ratio(ra.ours.reads, ra.sdkDefault.reads)),
+    note: 'all three honour Retry-After (the SDK lets it replace its interval)',
+  });
   const analytic10min = readsInDuration(600_000);
   const ten = minutes['10']!;
-  if (ten.ours.statusReads - 1 !== readsInDuration(600_000 + ten.ours.lateMs)) report.note(`lropoll: measured ${ten.ours.statusReads - 1} scheduled status reads, the schedule predicts ${readsInDuration(600_000 + ten.ours.lateMs)}`);
+  if (ten.ours.statusReads - 1 !== readsInDuration(600_000 + ten.ours.lateMs))
+    report.note(
+      `lropoll: measured ${ten.ours.statusReads - 1} scheduled status reads, the schedule predicts ${readsInDuration(600_000 + ten.ours.lateMs)}`,
+    );
   return { minutes, retryAfter30: ra, analytic10min };
 }
 
@@ -92,8 +140,14 @@ export async function runLroPollBench(opts: { report?: Report } = {}): Promise<L
 if (require.main === module) {
   (async () => {
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: any, ...rest: any[]) => (typeof chunk === 'string' && chunk.startsWith('##vso[') ? true : write(chunk, ...rest))) as typeof process.stdout.write;
+    process.stdout.write = ((chunk: any, ...rest: any[]) =>
+      typeof chunk === 'string' && chunk.startsWith('##vso[')
+        ? true
+        : write(chunk, ...rest)) as typeof process.stdout.write;
     console.log('## LRO polling (bench/lroPoll.ts)');
     await runLroPollBench({ report: new Report() });
-  })().catch((e) => { console.error(e); process.exit(1); });
+  })().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 }

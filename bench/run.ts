@@ -22,7 +22,12 @@ import { GiB, MiB, REPO_ROOT, Report, WORK_DIR, fmtBytes, loadWarning, loadavg, 
 const SECTIONS = ['sizes', 'startup', 'upload', 'jobpoll', 'lropoll', 'agentless', 'rollout', 'drift'] as const;
 type Section = (typeof SECTIONS)[number];
 
-interface Args { quick: boolean; only: Set<Section>; runs?: number; snapshot: boolean }
+interface Args {
+  quick: boolean;
+  only: Set<Section>;
+  runs?: number;
+  snapshot: boolean;
+}
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { quick: false, only: new Set(SECTIONS), snapshot: false };
@@ -32,8 +37,13 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--snapshot') a.snapshot = true;
     else if (v === '--runs') a.runs = Number(argv[++i]);
     else if (v === '--only') {
-      const list = (argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      for (const s of list) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section '${s}' (${SECTIONS.join(', ')})`);
+      const list = (argv[++i] ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const s of list)
+        if (!(SECTIONS as readonly string[]).includes(s))
+          throw new Error(`--only: unknown section '${s}' (${SECTIONS.join(', ')})`);
       a.only = new Set(list as Section[]);
     } else throw new Error(`unknown argument ${v}`);
   }
@@ -45,7 +55,9 @@ async function reexec(): Promise<number> {
   const ca = await ensureCa();
   const preload = path.join(REPO_ROOT, 'test', 'emulator', 'resolve-localhost.cjs');
   const env = {
-    ...process.env, BENCH_CHILD: '1', NODE_EXTRA_CA_CERTS: ca.certPath,
+    ...process.env,
+    BENCH_CHILD: '1',
+    NODE_EXTRA_CA_CERTS: ca.certPath,
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(preload)}`.trim(),
   };
   const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
@@ -67,31 +79,41 @@ function hideLoggingCommands(): void {
   }) as typeof process.stdout.write;
 }
 
-function markdown(report: Report, info: Record<string, string | number>, args: Args, results: Record<string, unknown>): string {
-  const rows = report.figures.map((f) => `| ${f.section} | ${f.name} | ${f.value} | ${f.peer ? `${f.peer}: ${f.peerValue}` : ''} | ${f.ratio ?? ''} | ${f.note ?? ''} |`);
+function markdown(
+  report: Report,
+  info: Record<string, string | number>,
+  args: Args,
+  results: Record<string, unknown>,
+): string {
+  const rows = report.figures.map(
+    (f) =>
+      `| ${f.section} | ${f.name} | ${f.value} | ${f.peer ? `${f.peer}: ${f.peerValue}` : ''} | ${f.ratio ?? ''} | ${f.note ?? ''} |`,
+  );
   return [
     '# Benchmark results (snapshot)',
     '',
     `Produced by \`npm run bench${args.quick ? ' -- --quick' : ''}\` (bench/run.ts); every ratio compares two figures measured in the same run.`,
     'Re-run to refresh; raw numbers of the last run are in bench/.work/results.json (not committed).',
     '',
-    '| machine | |', '|---|---|',
+    '| machine | |',
+    '|---|---|',
     ...Object.entries(info).map(([k, v]) => `| ${k} | ${v} |`),
     `| mode | ${args.quick ? 'quick' : 'full'}: ${fmtBytes((results.params as { fileBytes: number }).fileBytes)} file, ${(results.params as { folderFiles: number }).folderFiles}-file folder |`,
     '',
-    '| section | figure | value | peer | ratio | note |', '|---|---|---|---|---|---|',
+    '| section | figure | value | peer | ratio | note |',
+    '|---|---|---|---|---|---|',
     ...rows,
     '',
     ...(report.notes.length ? ['## Notes', '', ...report.notes.map((n) => `- ${n}`), ''] : []),
     '## Method (peers)',
     '',
-    '- **sizes**: bundle = tasks/<Task>/index.js from `npm run build`. Unbundled = the task\'s own code compiled with esbuild `packages: \'external\'` (not minified) + node_modules',
+    "- **sizes**: bundle = tasks/<Task>/index.js from `npm run build`. Unbundled = the task's own code compiled with esbuild `packages: 'external'` (not minified) + node_modules",
     '  with the production closure of the packages the bundle reads (esbuild metafile inputs → package folders → their dependencies in package-lock.json, i.e. what',
     '  `npm install --omit=dev` would put beside the task), each package\'s folder on disk without its nested node_modules. "Files esbuild read" is the lower bound.',
     '  The .vsix is built by scripts/package.mjs into bench/.work; the unbundled .vsix is an estimate: real .vsix − compressed bundles + deflate(level 6) of every',
     '  unbundled file + zip headers (the estimator applied to the bundles is printed beside it as a check).',
     '- **start-up**: spawn → first request logged by Azure-in-a-box (`box.requests[].time`; the first is the Entra discovery/token call), with the agent environment',
-    '  of test/helpers/agent.ts (incl. the emulator\'s NODE_OPTIONS preload), vs `node -e 0` spawn → exit with the same environment; peers: the shipped minified',
+    "  of test/helpers/agent.ts (incl. the emulator's NODE_OPTIONS preload), vs `node -e 0` spawn → exit with the same environment; peers: the shipped minified",
     '  bundle, the same bundle not minified, and the unbundled build (packages required from node_modules). One warm-up each, then runs interleaved, medians.',
     '  "load → fail on missing input": each bundle spawned without inputs (loads the whole bundle, fails on the first required input).',
     '- **upload**: random data in bench/.work/data (deleted after). uploadPreparedAsset = src/azureml/storage.ts in-process (hash timed apart) with a',
@@ -99,17 +121,17 @@ function markdown(report: Report, info: Record<string, string | number>, args: A
     '  between its "md5" and "Uploaded" log lines); azcopy 10.32.2 = `azcopy copy <src> http://127.0.0.1:<azurite>/devstoreaccount1/<container>/<path>?<SAS>',
     '  --from-to LocalBlob [--recursive]` against the same Azurite. Blobs are deleted between runs so nothing is skipped. Azurite CPU = its utime+stime over the wall time.',
     '- **re-register**: the task again on the same files: same model name (reuses the version) and a new name (indicator blob says completed → no upload, new',
-    '  version). Bytes = everything the task sent to storage, counted by a TCP proxy put in front of Azurite for these runs only (the datastore record\'s endpoint',
+    "  version). Bytes = everything the task sent to storage, counted by a TCP proxy put in front of Azurite for these runs only (the datastore record's endpoint",
     '  is pointed at it). Peer: getObjectHash alone (bench/hashOnly.ts bundled like the tasks, fresh process, timed around the call; median of 3 interleaved).',
     '- **peak RSS**: `/usr/bin/time -v` "Maximum resident set size" of the register task during the big upload, vs `node -e 0` (and azcopy\'s).',
-    '- **lropoll**: a deployment PUT against a fake ARM behind the SDK\'s HttpClient (test/helpers/fakeArmLro.ts: 201 + Azure-AsyncOperation, no Retry-After,',
+    "- **lropoll**: a deployment PUT against a fake ARM behind the SDK's HttpClient (test/helpers/fakeArmLro.ts: 201 + Azure-AsyncOperation, no Retry-After,",
     '  Updating until 6 or 10 minutes have passed; every GET counted, the final resource GET included). Ours = putDeployment (src/azureml/endpoints.ts) on a',
-    '  virtual clock; peers = the SDK\'s own pollUntilDone with updateIntervalInMs 1000 (the task before) and without it (core-lro 2.7.2 LroEngine default',
+    "  virtual clock; peers = the SDK's own pollUntilDone with updateIntervalInMs 1000 (the task before) and without it (core-lro 2.7.2 LroEngine default",
     '  POLL_INTERVAL_IN_MS = 2000, dist/commonjs/poller/constants.js) under node:test mock timers (100 ms ticks). Counts, not wall time: they do not depend on the machine.',
     '- **rollout**: the bundled AzureMLModelDeploy spawned like the agent against Azure-in-a-box: `green` next to a live `blue` (trafficSteps 10,50,100, 5 smoke',
     '  and 5 health-check probes per step, stepWaitSeconds 0) on a managed endpoint; peers in the same run: the same rollout on a Kubernetes endpoint (no Azure',
-    '  Monitor metrics there: probes only) and on managed endpoints with 10 % transient faults (429, 500, 503, dropped connection) on the front door\'s /score',
-    '  (seeds 1–3, median). Counted from the emulator\'s request log, cut per step at the endpoint GET + traffic PUT that open each step (bench/rolloutReads.ts',
+    "  Monitor metrics there: probes only) and on managed endpoints with 10 % transient faults (429, 500, 503, dropped connection) on the front door's /score",
+    "  (seeds 1–3, median). Counted from the emulator's request log, cut per step at the endpoint GET + traffic PUT that open each step (bench/rolloutReads.ts",
     '  cutRollout, unit-tested); the task\'s own "N request(s) sent" is checked against the front door\'s count. Counts, not wall time.',
     '',
   ].join('\n');
@@ -148,8 +170,13 @@ async function main(): Promise<number> {
       }
       if (args.only.has('upload')) {
         const { uploadBench } = await import('./upload');
-        results.upload = await uploadBench(report, box, { fileBytes: params.fileBytes, folderFiles: params.folderFiles });
-        report.note('Azurite (one Node process) is CPU-bound at ~100–190 MiB/s on 2 cores and shares them with the uploader: upload rates here measure the emulator as much as the client; the ratio vs azcopy against the same Azurite is the comparable figure.');
+        results.upload = await uploadBench(report, box, {
+          fileBytes: params.fileBytes,
+          folderFiles: params.folderFiles,
+        });
+        report.note(
+          'Azurite (one Node process) is CPU-bound at ~100–190 MiB/s on 2 cores and shares them with the uploader: upload rates here measure the emulator as much as the client; the ratio vs azcopy against the same Azurite is the comparable figure.',
+        );
       }
     } finally {
       await box.stop();
@@ -168,7 +195,8 @@ async function main(): Promise<number> {
       else {
         const r = await mod.runJobPollBench({ quick: args.quick, report });
         results.jobPoll = r;
-        if (r !== undefined && !report.figures.some((f) => f.section === 'jobpoll')) console.log(JSON.stringify(r, null, 2));
+        if (r !== undefined && !report.figures.some((f) => f.section === 'jobpoll'))
+          console.log(JSON.stringify(r, null, 2));
       }
     }
   }
@@ -204,9 +232,20 @@ async function main(): Promise<number> {
   results.notes = report.notes;
   results.durationMs = Date.now() - started;
   fs.writeFileSync(path.join(WORK_DIR, 'results.json'), JSON.stringify(results, null, 2));
-  if (args.snapshot) fs.writeFileSync(path.join(REPO_ROOT, 'bench', 'RESULTS.md'), markdown(report, info, args, results));
-  console.log(`\nbench: done in ${((Date.now() - started) / 1000).toFixed(0)} s; bench/.work/results.json${args.snapshot ? ', bench/RESULTS.md' : ''}`);
+  if (args.snapshot)
+    fs.writeFileSync(path.join(REPO_ROOT, 'bench', 'RESULTS.md'), markdown(report, info, args, results));
+  console.log(
+    `\nbench: done in ${((Date.now() - started) / 1000).toFixed(0)} s; bench/.work/results.json${args.snapshot ? ', bench/RESULTS.md' : ''}`,
+  );
   return 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (e) => { console.error(`bench: ${e?.stack ?? e}`); process.exitCode = 1; });
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(`bench: ${e?.stack ?? e}`);
+    process.exitCode = 1;
+  },
+);

@@ -16,8 +16,12 @@ import { deflateRawSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { REPO_ROOT, WORK_DIR, fmtBytes, fmtRatio, listFiles, ratio, treeSize, type Report } from './lib';
 
-interface BuildMjs { bundleOptions(root: string, folder: string): esbuild.BuildOptions }
-interface TasksMjs { listTaskFolders(root?: string): Array<{ folder: string; dir: string; hasTaskJson: boolean }> }
+interface BuildMjs {
+  bundleOptions(root: string, folder: string): esbuild.BuildOptions;
+}
+interface TasksMjs {
+  listTaskFolders(root?: string): Array<{ folder: string; dir: string; hasTaskJson: boolean }>;
+}
 
 export async function loadScripts(): Promise<{ build: BuildMjs; tasks: TasksMjs }> {
   const build = (await import(path.join(REPO_ROOT, 'scripts', 'build.mjs'))) as BuildMjs;
@@ -28,7 +32,10 @@ export async function loadScripts(): Promise<{ build: BuildMjs; tasks: TasksMjs 
 /** Task folders that have a task.json and a built index.js. */
 export async function builtTasks(): Promise<string[]> {
   const { tasks } = await loadScripts();
-  return tasks.listTaskFolders(REPO_ROOT).filter((t) => t.hasTaskJson && fs.existsSync(path.join(t.dir, 'index.js'))).map((t) => t.folder);
+  return tasks
+    .listTaskFolders(REPO_ROOT)
+    .filter((t) => t.hasTaskJson && fs.existsSync(path.join(t.dir, 'index.js')))
+    .map((t) => t.folder);
 }
 
 /** 'node_modules/@a/b/dist/x.js' → 'node_modules/@a/b'; nested: 'node_modules/a/node_modules/b/...' → 'node_modules/a/node_modules/b' */
@@ -37,7 +44,11 @@ export function packageDirOf(input: string): string | undefined {
   return m?.[1];
 }
 
-interface LockPkg { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; dev?: boolean }
+interface LockPkg {
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  dev?: boolean;
+}
 
 /** Production closure in package-lock.json (v3) of the given package folders (node's resolution: nearest node_modules up). */
 export function lockClosure(lock: { packages: Record<string, LockPkg> }, start: string[]): string[] {
@@ -55,7 +66,10 @@ export function lockClosure(lock: { packages: Record<string, LockPkg> }, start: 
       let found: string | undefined;
       for (;;) {
         const cand = `${base}/node_modules/${dep}`;
-        if (lock.packages[cand]) { found = cand; break; }
+        if (lock.packages[cand]) {
+          found = cand;
+          break;
+        }
         const i = base.lastIndexOf('/node_modules/');
         if (i < 0) break;
         base = base.slice(0, i);
@@ -82,14 +96,24 @@ export function zipEstimate(files: Array<{ abs: string; name: string }>): number
 export function zipDirectory(file: string): Array<{ name: string; compressed: number; size: number }> {
   const b = fs.readFileSync(file);
   let eocd = -1;
-  for (let i = b.length - 22; i >= Math.max(0, b.length - 65557); i--) if (b.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+  for (let i = b.length - 22; i >= Math.max(0, b.length - 65557); i--)
+    if (b.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
   if (eocd < 0) throw new Error(`${file} is not a zip file`);
   const count = b.readUInt16LE(eocd + 10);
   let p = b.readUInt32LE(eocd + 16);
   const out = [];
   for (let n = 0; n < count; n++) {
-    const nameLen = b.readUInt16LE(p + 28), extraLen = b.readUInt16LE(p + 30), commentLen = b.readUInt16LE(p + 32);
-    out.push({ name: b.toString('utf8', p + 46, p + 46 + nameLen), compressed: b.readUInt32LE(p + 20), size: b.readUInt32LE(p + 24) });
+    const nameLen = b.readUInt16LE(p + 28),
+      extraLen = b.readUInt16LE(p + 30),
+      commentLen = b.readUInt16LE(p + 32);
+    out.push({
+      name: b.toString('utf8', p + 46, p + 46 + nameLen),
+      compressed: b.readUInt32LE(p + 20),
+      size: b.readUInt32LE(p + 24),
+    });
     p += 46 + nameLen + extraLen + commentLen;
   }
   return out;
@@ -99,7 +123,13 @@ export function zipDirectory(file: string): Array<{ name: string; compressed: nu
 export async function buildUnbundled(folder: string): Promise<string> {
   const { build } = await loadScripts();
   const outfile = path.join(WORK_DIR, 'unbundled', folder, 'index.js');
-  const r = await esbuild.build({ ...build.bundleOptions(REPO_ROOT, folder), outfile, minify: false, packages: 'external', metafile: false });
+  const r = await esbuild.build({
+    ...build.bundleOptions(REPO_ROOT, folder),
+    outfile,
+    minify: false,
+    packages: 'external',
+    metafile: false,
+  });
   if (r.errors.length) throw new Error(`unbundled build of ${folder} failed`);
   return outfile;
 }
@@ -113,9 +143,18 @@ export async function buildUnminified(folder: string): Promise<string> {
 }
 
 export interface TaskSizes {
-  folder: string; bundleBytes: number; bundleZip: number;
-  unbundledCodeBytes: number; packages: number; closurePackages: number; closureBytes: number; closureFiles: number;
-  readBytes: number; unbundledBytes: number; unbundledFiles: number; unbundledZipEstimate: number;
+  folder: string;
+  bundleBytes: number;
+  bundleZip: number;
+  unbundledCodeBytes: number;
+  packages: number;
+  closurePackages: number;
+  closureBytes: number;
+  closureFiles: number;
+  readBytes: number;
+  unbundledBytes: number;
+  unbundledFiles: number;
+  unbundledZipEstimate: number;
 }
 
 export async function taskSizes(folder: string): Promise<TaskSizes> {
@@ -128,18 +167,24 @@ export async function taskSizes(folder: string): Promise<TaskSizes> {
   let readBytes = 0;
   for (const [file, info] of Object.entries(inputs)) {
     const d = packageDirOf(file);
-    if (d) { pkgDirs.add(d); readBytes += info.bytes; }
+    if (d) {
+      pkgDirs.add(d);
+      readBytes += info.bytes;
+    }
   }
   const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8'));
   const closure = lockClosure(lock, [...pkgDirs]);
-  let closureBytes = 0, closureFiles = 0;
+  let closureBytes = 0,
+    closureFiles = 0;
   const zipFiles: Array<{ abs: string; name: string }> = [];
   for (const p of closure) {
     const abs = path.join(REPO_ROOT, p);
     if (!fs.existsSync(abs)) continue;
     const s = treeSize(abs, ['node_modules']);
-    closureBytes += s.bytes; closureFiles += s.files;
-    for (const f of listFiles(abs, ['node_modules'])) zipFiles.push({ abs: f, name: `tasks/${folder}/${path.relative(REPO_ROOT, f)}` });
+    closureBytes += s.bytes;
+    closureFiles += s.files;
+    for (const f of listFiles(abs, ['node_modules']))
+      zipFiles.push({ abs: f, name: `tasks/${folder}/${path.relative(REPO_ROOT, f)}` });
   }
   const code = await buildUnbundled(folder);
   const unbundledCodeBytes = fs.statSync(code).size;
@@ -148,9 +193,18 @@ export async function taskSizes(folder: string): Promise<TaskSizes> {
   zipFiles.push({ abs: code, name: `tasks/${folder}/index.js` });
   const unbundledZipEstimate = zipEstimate(zipFiles);
   return {
-    folder, bundleBytes: fs.statSync(bundle).size, bundleZip: zipEstimate([{ abs: bundle, name: `tasks/${folder}/index.js` }]),
-    unbundledCodeBytes, packages: pkgDirs.size, closurePackages: closure.length, closureBytes, closureFiles, readBytes,
-    unbundledBytes: closureBytes + unbundledCodeBytes + extraBytes, unbundledFiles: closureFiles + 1 + extras.length, unbundledZipEstimate,
+    folder,
+    bundleBytes: fs.statSync(bundle).size,
+    bundleZip: zipEstimate([{ abs: bundle, name: `tasks/${folder}/index.js` }]),
+    unbundledCodeBytes,
+    packages: pkgDirs.size,
+    closurePackages: closure.length,
+    closureBytes,
+    closureFiles,
+    readBytes,
+    unbundledBytes: closureBytes + unbundledCodeBytes + extraBytes,
+    unbundledFiles: closureFiles + 1 + extras.length,
+    unbundledZipEstimate,
   };
 }
 
@@ -162,12 +216,21 @@ export async function sizesBench(report: Report): Promise<Record<string, unknown
     const s = await taskSizes(folder);
     per.push(s);
     report.add({
-      section: 'sizes', name: `${folder} index.js (bundle)`, value: fmtBytes(s.bundleBytes),
-      peer: `unbundled (code + ${s.closurePackages} packages, ${s.unbundledFiles} files)`, peerValue: fmtBytes(s.unbundledBytes), ratio: fmtRatio(ratio(s.bundleBytes, s.unbundledBytes)),
+      section: 'sizes',
+      name: `${folder} index.js (bundle)`,
+      value: fmtBytes(s.bundleBytes),
+      peer: `unbundled (code + ${s.closurePackages} packages, ${s.unbundledFiles} files)`,
+      peerValue: fmtBytes(s.unbundledBytes),
+      ratio: fmtRatio(ratio(s.bundleBytes, s.unbundledBytes)),
     });
     report.add({
-      section: 'sizes', name: `${folder} bundle vs files esbuild read`, value: fmtBytes(s.bundleBytes),
-      peer: `${s.packages} packages' files read`, peerValue: fmtBytes(s.readBytes), ratio: fmtRatio(ratio(s.bundleBytes, s.readBytes)), note: 'lower bound of the unbundled size',
+      section: 'sizes',
+      name: `${folder} bundle vs files esbuild read`,
+      value: fmtBytes(s.bundleBytes),
+      peer: `${s.packages} packages' files read`,
+      peerValue: fmtBytes(s.readBytes),
+      ratio: fmtRatio(ratio(s.bundleBytes, s.readBytes)),
+      note: 'lower bound of the unbundled size',
     });
   }
 
@@ -175,10 +238,15 @@ export async function sizesBench(report: Report): Promise<Record<string, unknown
   const out = path.join(WORK_DIR, 'vsix');
   fs.rmSync(out, { recursive: true, force: true });
   const started = Date.now();
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'package.mjs'), '--out', out], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'package.mjs'), '--out', out], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) {
     // e.g. a task another helper is still writing fails the manifest lint: report it, keep the other figures
-    report.note(`npm run package failed, no .vsix figure: ${(r.stderr || r.stdout).trim().split('\n').slice(0, 3).join(' / ')}`);
+    report.note(
+      `npm run package failed, no .vsix figure: ${(r.stderr || r.stdout).trim().split('\n').slice(0, 3).join(' / ')}`,
+    );
     return { tasks: per, vsix: { error: (r.stderr || r.stdout).trim() } };
   }
   const vsix = fs.readdirSync(out).find((f) => f.endsWith('.vsix'));
@@ -191,10 +259,24 @@ export async function sizesBench(report: Report): Promise<Record<string, unknown
   const estimateOfBundles = per.reduce((s, t) => s + t.bundleZip, 0) - 22 * per.length;
   const unbundledVsix = vsixBytes - bundlesCompressed + per.reduce((s, t) => s + t.unbundledZipEstimate - 22, 0);
   report.add({
-    section: 'sizes', name: `.vsix (${entries.length} entries, ${per.length} task(s))`, value: fmtBytes(vsixBytes),
-    peer: 'estimated .vsix with unbundled tasks', peerValue: fmtBytes(unbundledVsix), ratio: fmtRatio(ratio(vsixBytes, unbundledVsix)),
+    section: 'sizes',
+    name: `.vsix (${entries.length} entries, ${per.length} task(s))`,
+    value: fmtBytes(vsixBytes),
+    peer: 'estimated .vsix with unbundled tasks',
+    peerValue: fmtBytes(unbundledVsix),
+    ratio: fmtRatio(ratio(vsixBytes, unbundledVsix)),
     note: `package in ${Date.now() - started} ms; estimator gives ${fmtBytes(estimateOfBundles)} for the bundles tfx stored in ${fmtBytes(bundlesCompressed)}`,
   });
   fs.rmSync(out, { recursive: true, force: true });
-  return { tasks: per, vsix: { file: vsix, bytes: vsixBytes, entries: entries.length, bundlesCompressed, estimateOfBundles, unbundledVsixEstimate: unbundledVsix } };
+  return {
+    tasks: per,
+    vsix: {
+      file: vsix,
+      bytes: vsixBytes,
+      entries: entries.length,
+      bundlesCompressed,
+      estimateOfBundles,
+      unbundledVsixEstimate: unbundledVsix,
+    },
+  };
 }

@@ -58,7 +58,9 @@ async function bundleTask(root, folder, writeMetafile) {
     }
     return { folder, ok: true, bytes: fs.statSync(out).size, ms: Date.now() - started };
   } catch (e) {
-    const messages = e.errors ? formatMessages('error', folder, e.errors).concat(formatMessages('warning', folder, e.warnings ?? [])) : [`error: [${folder}] ${e.message}`];
+    const messages = e.errors
+      ? formatMessages('error', folder, e.errors).concat(formatMessages('warning', folder, e.warnings ?? []))
+      : [`error: [${folder}] ${e.message}`];
     return { folder, ok: false, messages };
   }
 }
@@ -71,35 +73,71 @@ async function main(argv) {
     if (argv[i] === '--task') only.push(argv[++i]);
     else if (argv[i] === '--root') root = path.resolve(argv[++i]);
     else if (argv[i] === '--metafile') writeMetafile = true;
-    else { console.error(`build: unknown argument ${argv[i]}`); return 2; }
+    else {
+      console.error(`build: unknown argument ${argv[i]}`);
+      return 2;
+    }
   }
   const folders = listTaskFolders(root);
   const tasks = [];
   for (const { folder, hasTaskJson } of folders) {
     if (only.length && !only.includes(folder)) continue;
-    if (!hasTaskJson) { console.log(`build: skip tasks/${folder} (no task.json yet)`); continue; }
+    if (!hasTaskJson) {
+      console.log(`build: skip tasks/${folder} (no task.json yet)`);
+      continue;
+    }
     // a server (agentless) task has no Node entry: nothing to bundle (scripts/lib/tasks.mjs isServerTask)
-    if (isServerTask(readTaskJson(path.join(root, 'tasks', folder)))) { console.log(`build: skip tasks/${folder} (server task: execution.HttpRequest, nothing to bundle)`); continue; }
+    if (isServerTask(readTaskJson(path.join(root, 'tasks', folder)))) {
+      console.log(`build: skip tasks/${folder} (server task: execution.HttpRequest, nothing to bundle)`);
+      continue;
+    }
     const entry = entryPath(folder);
-    if (!entry) { console.error(`build: tasks/${folder}: folder name must be <Name>V<major>`); return 1; }
-    if (!fs.existsSync(path.join(root, entry))) { console.error(`build: tasks/${folder}: entry ${entry} does not exist`); return 1; }
+    if (!entry) {
+      console.error(`build: tasks/${folder}: folder name must be <Name>V<major>`);
+      return 1;
+    }
+    if (!fs.existsSync(path.join(root, entry))) {
+      console.error(`build: tasks/${folder}: entry ${entry} does not exist`);
+      return 1;
+    }
     tasks.push(folder);
   }
-  for (const o of only) if (!folders.some((f) => f.folder === o)) { console.error(`build: no folder tasks/${o}`); return 1; }
-  if (!tasks.length) { console.log('build: no tasks to bundle'); return 0; }
+  for (const o of only)
+    if (!folders.some((f) => f.folder === o)) {
+      console.error(`build: no folder tasks/${o}`);
+      return 1;
+    }
+  if (!tasks.length) {
+    console.log('build: no tasks to bundle');
+    return 0;
+  }
 
   const started = Date.now();
   const results = await Promise.all(tasks.map((t) => bundleTask(root, t, writeMetafile)));
   let failed = 0;
   for (const r of results) {
     if (r.ok) console.log(`build: tasks/${r.folder}/index.js  ${formatBytes(r.bytes).padStart(10)}  (${r.ms} ms)`);
-    else { failed++; for (const m of r.messages) console.error(m); }
+    else {
+      failed++;
+      for (const m of r.messages) console.error(m);
+    }
   }
-  if (failed) { console.error(`build: ${failed} of ${tasks.length} task bundle(s) failed`); return 1; }
+  if (failed) {
+    console.error(`build: ${failed} of ${tasks.length} task bundle(s) failed`);
+    return 1;
+  }
   console.log(`build: ${tasks.length} task bundle(s) in ${Date.now() - started} ms`);
   return 0;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => { console.error(`build: ${e.stack ?? e}`); process.exitCode = 1; });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      console.error(`build: ${e.stack ?? e}`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -31,37 +31,63 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildJobBody, parseJobYaml, type SpecResolver } from '../src/azureml/jobSpec';
-import { buildOnlineDeploymentBody, buildOnlineEndpointBody, parseOnlineDeploymentYaml, parseOnlineEndpointYaml, type DeploymentResolver } from '../src/azureml/deploymentSpec';
+import {
+  buildOnlineDeploymentBody,
+  buildOnlineEndpointBody,
+  parseOnlineDeploymentYaml,
+  parseOnlineEndpointYaml,
+  type DeploymentResolver,
+} from '../src/azureml/deploymentSpec';
 import YAML from 'yaml';
 import { validateBody } from '../test/emulator/swagger';
 
 const REPO = path.resolve(__dirname, '..');
 const CORPUS = path.join(REPO, 'test/fixtures/third-party/azureml-examples/cli');
 const PYTHON = '/usr/bin/python3';
-const WS = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws';
+const WS =
+  '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws';
 const LOCATION = 'westeurope';
 /** the values the azureml-examples scripts substitute (sed) into their template YAML (as test/unit/deploymentSpec.test.ts) */
 const TEMPLATE_VARS: Record<string, string> = { ENDPOINT_NAME: 'my-endpoint', ACR_NAME: 'myacr' };
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-interface RefResult { kind: string; body?: Json; error?: string; overrides?: Array<Record<string, string>> }
-interface Row { file: string; kind: string; status: 'same' | 'differences' | 'not compared'; differences: string[]; normalised: string[]; note?: string }
+interface RefResult {
+  kind: string;
+  body?: Json;
+  error?: string;
+  overrides?: Array<Record<string, string>>;
+}
+interface Row {
+  file: string;
+  kind: string;
+  status: 'same' | 'differences' | 'not compared';
+  differences: string[];
+  normalised: string[];
+  note?: string;
+}
 
 const args = process.argv.slice(2);
 const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
 const verbose = args.includes('--verbose');
 
 function walk(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 const firstLine = (f: string) => fs.readFileSync(f, 'utf8').split('\n')[0] ?? '';
 
 // ------------------------------------------------------------------------------------------------ reference side
 
 function reference(files: string[]): { results: Record<string, RefResult>; copy: string; version: string } {
-  const check = spawnSync(PYTHON, ['-c', 'from azure.ai.ml._version import VERSION; print(VERSION)'], { encoding: 'utf8', env: pyEnv() });
+  const check = spawnSync(PYTHON, ['-c', 'from azure.ai.ml._version import VERSION; print(VERSION)'], {
+    encoding: 'utf8',
+    env: pyEnv(),
+  });
   if (check.status !== 0) {
-    throw new Error(`${PYTHON} cannot import azure.ai.ml (apt-get install -y python3-azure):\n${check.stderr.split('\n').slice(-3).join('\n')}`);
+    throw new Error(
+      `${PYTHON} cannot import azure.ai.ml (apt-get install -y python3-azure):\n${check.stderr.split('\n').slice(-3).join('\n')}`,
+    );
   }
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'compare-azure-ai-ml-'));
   fs.cpSync(CORPUS, copy, { recursive: true });
@@ -70,13 +96,21 @@ function reference(files: string[]): { results: Record<string, RefResult>; copy:
     const s = t.replace(/\{\{\s*([A-Z_]+)\s*\}\}/g, (m, k: string) => TEMPLATE_VARS[k] ?? m);
     if (s !== t) fs.writeFileSync(f, s);
   }
-  const r = spawnSync(PYTHON, [path.join(__dirname, 'compare-azure-ai-ml', 'reference.py'), copy, ...files], { encoding: 'utf8', env: pyEnv(), maxBuffer: 64 << 20 });
+  const r = spawnSync(PYTHON, [path.join(__dirname, 'compare-azure-ai-ml', 'reference.py'), copy, ...files], {
+    encoding: 'utf8',
+    env: pyEnv(),
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`reference.py failed:\n${r.stderr}`);
   return { results: JSON.parse(r.stdout), copy, version: check.stdout.trim() };
 }
 
 function pyEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, PYTHONPATH: path.join(__dirname, 'compare-azure-ai-ml', 'shim'), PYTHONDONTWRITEBYTECODE: '1' };
+  return {
+    ...process.env,
+    PYTHONPATH: path.join(__dirname, 'compare-azure-ai-ml', 'shim'),
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
 }
 
 // ------------------------------------------------------------------------------------------------ our side
@@ -84,35 +118,83 @@ function pyEnv(): NodeJS.ProcessEnv {
 /** Stub resolver: every remote look-up or upload answers an ARM-id-shaped value whose canonical token is recorded. */
 function stubResolver(canon: Map<string, string>, components: Map<string, Json>): SpecResolver & DeploymentResolver {
   let n = 0;
-  const id = (kind: string, token: string) => { const v = `${WS}/${kind}/stub-${++n}/versions/1`; canon.set(v, token); return v; };
+  const id = (kind: string, token: string) => {
+    const v = `${WS}/${kind}/stub-${++n}/versions/1`;
+    canon.set(v, token);
+    return v;
+  };
   const local = (p: string) => `local:${path.relative(CORPUS, p).replace(/\\/g, '/').replace(/\/$/, '')}`;
   return {
     wsPath: WS,
-    async uploadCode(p) { return id('codes', local(p)); },
-    async uploadLocalPath(p) { const v = `azureml://datastores/workspaceblobstore/paths/LocalUpload/stub-${++n}`; canon.set(v, local(p)); return v; },
-    async ensureEnvironment(e) { return id('environments', inlineEnvToken(e.image ?? (e.build ? local(e.build.path) : ''), e.name, e.version)); },
-    async ensureComponent(c) { const v = id('components', `component(${c.name}:${c.version})`); components.set(v, c.body.properties.componentSpec as Json); return v; },
-    async ensureModel(m) { return id('models', m.local ? local(m.path) : m.path); },
+    async uploadCode(p) {
+      return id('codes', local(p));
+    },
+    async uploadLocalPath(p) {
+      const v = `azureml://datastores/workspaceblobstore/paths/LocalUpload/stub-${++n}`;
+      canon.set(v, local(p));
+      return v;
+    },
+    async ensureEnvironment(e) {
+      return id('environments', inlineEnvToken(e.image ?? (e.build ? local(e.build.path) : ''), e.name, e.version));
+    },
+    async ensureComponent(c) {
+      const v = id('components', `component(${c.name}:${c.version})`);
+      components.set(v, c.body.properties.componentSpec as Json);
+      return v;
+    },
+    async ensureModel(m) {
+      return id('models', m.local ? local(m.path) : m.path);
+    },
     async resolveAsset(kind, ref) {
       const m = /^azureml:([^:@]+)(?::(.+)|@(.+))?$/.exec(ref);
       return id(kind, m ? `${m[1]}:${m[2] ?? m[3] ?? 'latest'}` : ref);
     },
-    async computeId(name) { const v = `${WS}/computes/${name}`; canon.set(v, name); return v; },
+    async computeId(name) {
+      const v = `${WS}/computes/${name}`;
+      canon.set(v, name);
+      return v;
+    },
   };
 }
 
-async function ours(file: string, kind: string, overrides: Array<Record<string, string>>, canon: Map<string, string>, components: Map<string, Json>): Promise<{ body?: Json; error?: string }> {
+async function ours(
+  file: string,
+  kind: string,
+  overrides: Array<Record<string, string>>,
+  canon: Map<string, string>,
+  components: Map<string, Json>,
+): Promise<{ body?: Json; error?: string }> {
   const r = stubResolver(canon, components);
   try {
     if (kind === 'job') {
-      const spec = parseJobYaml(file, { variables: TEMPLATE_VARS, overrides: overrides.flatMap((o) => Object.entries(o).map(([k, v]) => `${k}=${v}`)) });
+      const spec = parseJobYaml(file, {
+        variables: TEMPLATE_VARS,
+        overrides: overrides.flatMap((o) => Object.entries(o).map(([k, v]) => `${k}=${v}`)),
+      });
       return { body: (await buildJobBody(spec, r)).body as unknown as Json };
     }
-    if (kind === 'online-endpoint') return { body: (await buildOnlineEndpointBody(parseOnlineEndpointYaml(file, { variables: TEMPLATE_VARS }), { location: LOCATION, resolver: r })).body as Json };
+    if (kind === 'online-endpoint')
+      return {
+        body: (
+          await buildOnlineEndpointBody(parseOnlineEndpointYaml(file, { variables: TEMPLATE_VARS }), {
+            location: LOCATION,
+            resolver: r,
+          })
+        ).body as Json,
+      };
     if (kind === 'online-deployment') {
       const ep = overrides.find((o) => o.endpoint_name)?.endpoint_name;
-      const set = overrides.filter((o) => !o.endpoint_name).flatMap((o) => Object.entries(o).map(([k, v]) => `${k}=${v}`));
-      return { body: (await buildOnlineDeploymentBody(parseOnlineDeploymentYaml(file, { variables: TEMPLATE_VARS, overrides: set }), { location: LOCATION, resolver: r, endpointName: ep })).body as Json };
+      const set = overrides
+        .filter((o) => !o.endpoint_name)
+        .flatMap((o) => Object.entries(o).map(([k, v]) => `${k}=${v}`));
+      return {
+        body: (
+          await buildOnlineDeploymentBody(
+            parseOnlineDeploymentYaml(file, { variables: TEMPLATE_VARS, overrides: set }),
+            { location: LOCATION, resolver: r, endpointName: ep },
+          )
+        ).body as Json,
+      };
     }
     // batch: the deploy task refuses batch files (parseOnline… names them); show that
     if (/endpoint/.test(kind)) parseOnlineEndpointYaml(file, { variables: TEMPLATE_VARS });
@@ -125,12 +207,28 @@ async function ours(file: string, kind: string, overrides: Array<Record<string, 
 
 // ------------------------------------------------------------------------------------------------ normalisation
 
-const ARM_ASSET = /^(?:azureml:)?\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/(codes|environments|models|data|components)\/([^/]+)\/versions\/([^/]+)$/i;
-const ARM_DATASTORE = /^(?:azureml:)?\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/datastores\/([^/]+)$/i;
-const ARM_COMPUTE = /^(?:azureml:)?\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/computes\/([^/]+)$/i;
+const ARM_ASSET =
+  /^(?:azureml:)?\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/(codes|environments|models|data|components)\/([^/]+)\/versions\/([^/]+)$/i;
+const ARM_DATASTORE =
+  /^(?:azureml:)?\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/datastores\/([^/]+)$/i;
+const ARM_COMPUTE =
+  /^(?:azureml:)?\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/computes\/([^/]+)$/i;
 const SCHEME = /^(azureml:|https?:|wasbs?:|abfss?:|adl:|docker:|\$\{\{|inline-env|local:|component\()/i;
 /** keys whose string value is a reference (a local path on the reference side until the CLI uploads it) */
-const REF_KEYS = new Set(['codeId', 'code', 'environmentId', 'environment', 'model', 'computeId', 'compute', 'default_compute', 'default_datastore', 'uri', 'path', 'componentId']);
+const REF_KEYS = new Set([
+  'codeId',
+  'code',
+  'environmentId',
+  'environment',
+  'model',
+  'computeId',
+  'compute',
+  'default_compute',
+  'default_datastore',
+  'uri',
+  'path',
+  'componentId',
+]);
 const COMPUTE_KEYS = new Set(['computeId', 'compute', 'default_compute', 'default_datastore']);
 const LOCAL_KEYS = new Set(['codeId', 'code', 'uri', 'path', 'model']);
 
@@ -140,7 +238,13 @@ function inlineEnvToken(imageOrBuild: string, name?: string | null, version?: st
   return `inline-env(${imageOrBuild}${named ? ` as ${name}:${version ?? '?'}` : ''})`;
 }
 
-function canonRef(v: string, key: string, yamlDirInCopy: string | undefined, copy: string | undefined, canon: Map<string, string>): string {
+function canonRef(
+  v: string,
+  key: string,
+  yamlDirInCopy: string | undefined,
+  copy: string | undefined,
+  canon: Map<string, string>,
+): string {
   const known = canon.get(v) ?? canon.get(v.replace(/^azureml:/, '')) ?? canon.get(v.replace(/\/$/, ''));
   if (known) return known;
   let m = ARM_ASSET.exec(v);
@@ -165,12 +269,16 @@ function canonRef(v: string, key: string, yamlDirInCopy: string | undefined, cop
   return v;
 }
 
-function normalise(body: Json, o: { canon: Map<string, string>; components: Map<string, Json>; yamlDir?: string; copy?: string }): Json {
+function normalise(
+  body: Json,
+  o: { canon: Map<string, string>; components: Map<string, Json>; yamlDir?: string; copy?: string },
+): Json {
   const rec = (v: Json, key: string): Json => {
     if (key === 'componentId' && (typeof v === 'string' || (v && typeof v === 'object' && !Array.isArray(v)))) {
       // ours: the component version the resolver was asked to create; azure-ai-ml 1.4.0 (offline): the anonymous
       // component's YAML text in componentId. Both become the component spec, compared field by field.
-      const spec = typeof v !== 'string' ? v : o.components.get(v) ?? (v.includes('\n') ? (YAML.parse(v) as Json) : undefined);
+      const spec =
+        typeof v !== 'string' ? v : (o.components.get(v) ?? (v.includes('\n') ? (YAML.parse(v) as Json) : undefined));
       if (spec && typeof spec === 'object' && !Array.isArray(spec)) {
         const c = { ...spec } as Record<string, Json>;
         delete c.$schema;
@@ -179,27 +287,56 @@ function normalise(body: Json, o: { canon: Map<string, string>; components: Map<
       }
     }
     if (typeof v === 'string') return REF_KEYS.has(key) ? canonRef(v, key, o.yamlDir, o.copy, o.canon) : v;
-    if (key === 'environment' && v && typeof v === 'object' && !Array.isArray(v) && (typeof v.image === 'string' || v.build)) {
+    if (
+      key === 'environment' &&
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      (typeof v.image === 'string' || v.build)
+    ) {
       // azure-ai-ml offline: an inline environment stays a mapping (the CLI registers it, anonymously, and sends its id)
       const b = v.build as Record<string, Json> | undefined;
-      const buildPath = b && typeof b.path === 'string' && o.yamlDir && o.copy ? `local:${path.relative(o.copy, path.resolve(o.yamlDir, b.path)).replace(/\\/g, '/')}` : '';
-      return inlineEnvToken(typeof v.image === 'string' ? v.image : buildPath, v.name as string | undefined, v.version as string | undefined);
+      const buildPath =
+        b && typeof b.path === 'string' && o.yamlDir && o.copy
+          ? `local:${path.relative(o.copy, path.resolve(o.yamlDir, b.path)).replace(/\\/g, '/')}`
+          : '';
+      return inlineEnvToken(
+        typeof v.image === 'string' ? v.image : buildPath,
+        v.name as string | undefined,
+        v.version as string | undefined,
+      );
     }
-    if (Array.isArray(v)) { const a = v.map((x) => rec(x, key)).filter((x) => !isEmpty(x)); return a; }
+    if (Array.isArray(v)) {
+      const a = v.map((x) => rec(x, key)).filter((x) => !isEmpty(x));
+      return a;
+    }
     if (v && typeof v === 'object') {
       const out: Record<string, Json> = {};
-      for (const [k, x] of Object.entries(v)) { const y = rec(x, k); if (!isEmpty(y)) out[k] = y; }
+      for (const [k, x] of Object.entries(v)) {
+        const y = rec(x, k);
+        if (!isEmpty(y)) out[k] = y;
+      }
       return out;
     }
     return v;
   };
   return rec(body, '');
 }
-const isEmpty = (v: Json) => v === null || v === undefined || (Array.isArray(v) && !v.length) || (typeof v === 'object' && v !== null && !Array.isArray(v) && !Object.keys(v).length);
+const isEmpty = (v: Json) =>
+  v === null ||
+  v === undefined ||
+  (Array.isArray(v) && !v.length) ||
+  (typeof v === 'object' && v !== null && !Array.isArray(v) && !Object.keys(v).length);
 
 function flatten(v: Json, prefix = '', out = new Map<string, Json>()): Map<string, Json> {
-  if (v && typeof v === 'object' && !Array.isArray(v)) { for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out); return out; }
-  if (Array.isArray(v) && v.some((x) => x && typeof x === 'object')) { v.forEach((x, i) => flatten(x, `${prefix}[${i}]`, out)); return out; }
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+    return out;
+  }
+  if (Array.isArray(v) && v.some((x) => x && typeof x === 'object')) {
+    v.forEach((x, i) => flatten(x, `${prefix}[${i}]`, out));
+    return out;
+  }
   out.set(prefix, v);
   return out;
 }
@@ -207,15 +344,31 @@ function flatten(v: Json, prefix = '', out = new Map<string, Json>()): Map<strin
 function deletePath(body: Json, p: string): boolean {
   const parts = p.split('.');
   let cur: any = body;
-  for (const k of parts.slice(0, -1)) { if (!cur || typeof cur !== 'object') return false; cur = cur[k]; }
-  if (cur && typeof cur === 'object' && parts.at(-1)! in cur) { delete cur[parts.at(-1)!]; return true; }
+  for (const k of parts.slice(0, -1)) {
+    if (!cur || typeof cur !== 'object') return false;
+    cur = cur[k];
+  }
+  if (cur && typeof cur === 'object' && parts.at(-1)! in cur) {
+    delete cur[parts.at(-1)!];
+    return true;
+  }
   return false;
 }
 
-const OPERATION: Record<string, string> = { job: 'Jobs_CreateOrUpdate', 'online-endpoint': 'OnlineEndpoints_CreateOrUpdate', 'online-deployment': 'OnlineDeployments_CreateOrUpdate' };
+const OPERATION: Record<string, string> = {
+  job: 'Jobs_CreateOrUpdate',
+  'online-endpoint': 'OnlineEndpoints_CreateOrUpdate',
+  'online-deployment': 'OnlineDeployments_CreateOrUpdate',
+};
 const show = (v: Json | undefined) => (v === undefined ? '∅' : JSON.stringify(v).slice(0, 160));
 
-function compare(file: string, kind: string, mine: Json, theirs: Json, o: { canon: Map<string, string>; components: Map<string, Json>; copy: string }): Row {
+function compare(
+  file: string,
+  kind: string,
+  mine: Json,
+  theirs: Json,
+  o: { canon: Map<string, string>; components: Map<string, Json>; copy: string },
+): Row {
   const normalised: string[] = [];
   const rel = path.relative(CORPUS, file);
   const yamlDir = path.dirname(path.join(o.copy, rel));
@@ -227,18 +380,40 @@ function compare(file: string, kind: string, mine: Json, theirs: Json, o: { cano
     if (m && deletePath(b, m[1]!)) normalised.push(`not in 2022-10-01: ${m[1]}`);
   }
   // filled by the CLI's operations, not by _to_rest_object
-  const fa = flatten(a), fb = flatten(b);
-  if (kind === 'job' && fa.has('properties.experimentName') && !fb.has('properties.experimentName')) { fa.delete('properties.experimentName'); normalised.push('cli-default: experimentName (azure-ai-ml operations/_job_operations.py create_or_update: "default will be set to current directory name"; ours: the YAML\'s folder name)'); }
+  const fa = flatten(a),
+    fb = flatten(b);
+  if (kind === 'job' && fa.has('properties.experimentName') && !fb.has('properties.experimentName')) {
+    fa.delete('properties.experimentName');
+    normalised.push(
+      'cli-default: experimentName (azure-ai-ml operations/_job_operations.py create_or_update: "default will be set to current directory name"; ours: the YAML\'s folder name)',
+    );
+  }
   const differences: string[] = [];
   for (const k of [...new Set([...fa.keys(), ...fb.keys()])].sort()) {
-    const x = fa.get(k), y = fb.get(k);
+    const x = fa.get(k),
+      y = fb.get(k);
     if (JSON.stringify(x) === JSON.stringify(y)) continue;
-    const leaf = k.split('.').at(-1)!.replace(/\[\d+\]$/, '');
-    if (y === undefined && typeof x === 'string' && REF_KEYS.has(leaf) && /^(local:|inline-env\()/.test(x)) { normalised.push(`resolved by the CLI before _to_rest_object (absent offline): ${k}`); continue; }
-    if ((x === false && y === undefined) || (y === false && x === undefined)) { normalised.push(`default false: ${k}`); continue; }
+    const leaf = k
+      .split('.')
+      .at(-1)!
+      .replace(/\[\d+\]$/, '');
+    if (y === undefined && typeof x === 'string' && REF_KEYS.has(leaf) && /^(local:|inline-env\()/.test(x)) {
+      normalised.push(`resolved by the CLI before _to_rest_object (absent offline): ${k}`);
+      continue;
+    }
+    if ((x === false && y === undefined) || (y === false && x === undefined)) {
+      normalised.push(`default false: ${k}`);
+      continue;
+    }
     // ASSUMPTION: a component without is_deterministic is deterministic (the component YAML schema's default is true)
-    if (leaf === 'is_deterministic' && x === undefined && y === true) { normalised.push(`default true: ${k}`); continue; }
-    if (typeof x === 'string' && typeof y === 'string' && x.toLowerCase() === y.toLowerCase()) { normalised.push(`casing only: ${k} (ours ${x}, azure-ai-ml ${y})`); continue; }
+    if (leaf === 'is_deterministic' && x === undefined && y === true) {
+      normalised.push(`default true: ${k}`);
+      continue;
+    }
+    if (typeof x === 'string' && typeof y === 'string' && x.toLowerCase() === y.toLowerCase()) {
+      normalised.push(`casing only: ${k} (ours ${x}, azure-ai-ml ${y})`);
+      continue;
+    }
     differences.push(`${k}: ours ${show(x)} · azure-ai-ml ${show(y)}`);
   }
   return { file: rel, kind, status: differences.length ? 'differences' : 'same', differences, normalised };
@@ -247,7 +422,9 @@ function compare(file: string, kind: string, mine: Json, theirs: Json, o: { cano
 // ------------------------------------------------------------------------------------------------ main
 
 async function main(): Promise<number> {
-  const files = walk(CORPUS).filter((f) => /\.ya?ml$/.test(f) && /(Job|Endpoint|Deployment)\.schema\.json/.test(firstLine(f))).sort();
+  const files = walk(CORPUS)
+    .filter((f) => /\.ya?ml$/.test(f) && /(Job|Endpoint|Deployment)\.schema\.json/.test(firstLine(f)))
+    .sort();
   const rels = files.map((f) => path.relative(CORPUS, f).replace(/\\/g, '/'));
   const ref = reference(rels);
   const rows: Row[] = [];
@@ -258,15 +435,39 @@ async function main(): Promise<number> {
       const canon = new Map<string, string>();
       const components = new Map<string, Json>();
       const mine = await ours(file, theirs.kind, theirs.overrides ?? [], canon, components);
-      const note = (theirs.overrides ?? []).length ? `given to both: ${(theirs.overrides ?? []).map((o) => Object.entries(o).map(([k, v]) => `${k}=${v}`).join(' ')).join(', ')}` : undefined;
+      const note = (theirs.overrides ?? []).length
+        ? `given to both: ${(theirs.overrides ?? [])
+            .map((o) =>
+              Object.entries(o)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' '),
+            )
+            .join(', ')}`
+        : undefined;
       if (mine.error || theirs.error || mine.body === undefined || theirs.body === undefined) {
-        rows.push({ file: rel, kind: theirs.kind, status: 'not compared', differences: [], normalised: [], note: [note, mine.error && `ours: ${mine.error}`, theirs.error && `azure-ai-ml: ${theirs.error.slice(0, 200)}`].filter(Boolean).join('; ') });
+        rows.push({
+          file: rel,
+          kind: theirs.kind,
+          status: 'not compared',
+          differences: [],
+          normalised: [],
+          note: [
+            note,
+            mine.error && `ours: ${mine.error}`,
+            theirs.error && `azure-ai-ml: ${theirs.error.slice(0, 200)}`,
+          ]
+            .filter(Boolean)
+            .join('; '),
+        });
         continue;
       }
       const row = compare(file, theirs.kind, mine.body, theirs.body, { canon, components, copy: ref.copy });
       row.note = note;
       rows.push(row);
-      if (verbose) console.error(`--- ${rel}\nours ${JSON.stringify(mine.body, null, 1)}\nazure-ai-ml ${JSON.stringify(theirs.body, null, 1)}`);
+      if (verbose)
+        console.error(
+          `--- ${rel}\nours ${JSON.stringify(mine.body, null, 1)}\nazure-ai-ml ${JSON.stringify(theirs.body, null, 1)}`,
+        );
     }
   } finally {
     fs.rmSync(ref.copy, { recursive: true, force: true });
@@ -276,12 +477,24 @@ async function main(): Promise<number> {
   console.log('| file | kind | result | differences | normalised / notes |');
   console.log('|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.file} | ${r.kind} | ${r.status} | ${esc(r.differences.join('<br>'))} | ${esc([...r.normalised, r.note ?? ''].filter(Boolean).join('<br>'))} |`);
+    console.log(
+      `| ${r.file} | ${r.kind} | ${r.status} | ${esc(r.differences.join('<br>'))} | ${esc([...r.normalised, r.note ?? ''].filter(Boolean).join('<br>'))} |`,
+    );
   }
   const count = (s: Row['status']) => rows.filter((r) => r.status === s).length;
-  console.log(`\nsame: ${count('same')}, with differences: ${count('differences')}, not compared: ${count('not compared')}`);
+  console.log(
+    `\nsame: ${count('same')}, with differences: ${count('differences')}, not compared: ${count('not compared')}`,
+  );
   if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(rows, null, 2));
   return 0;
 }
 
-main().then((c) => { process.exitCode = c; }, (e) => { console.error(`compare-azure-ai-ml: ${e?.stack ?? e}`); process.exitCode = 1; });
+main().then(
+  (c) => {
+    process.exitCode = c;
+  },
+  (e) => {
+    console.error(`compare-azure-ai-ml: ${e?.stack ?? e}`);
+    process.exitCode = 1;
+  },
+);

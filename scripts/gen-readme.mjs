@@ -56,9 +56,13 @@ function defaultOf(input) {
 export function renderTask(folder, task) {
   const lines = [];
   const major = task.version?.Major ?? 1;
-  lines.push(`_Generated from [tasks/${folder}/task.json](../../tasks/${folder}/task.json) by \`npm run docs\` — do not edit by hand._`);
+  lines.push(
+    `_Generated from [tasks/${folder}/task.json](../../tasks/${folder}/task.json) by \`npm run docs\` — do not edit by hand._`,
+  );
   lines.push('');
-  lines.push(`**${task.friendlyName}** (\`${task.name}@${major}\`, version ${major}.${task.version?.Minor ?? 0}.${task.version?.Patch ?? 0}) — ${String(task.description ?? '').trim()}`);
+  lines.push(
+    `**${task.friendlyName}** (\`${task.name}@${major}\`, version ${major}.${task.version?.Minor ?? 0}.${task.version?.Patch ?? 0}) — ${String(task.description ?? '').trim()}`,
+  );
   if (task.helpMarkDown) {
     lines.push('');
     lines.push(String(task.helpMarkDown).trim());
@@ -73,7 +77,9 @@ export function renderTask(folder, task) {
     if (input.groupName && groups.has(input.groupName)) desc += ` _(${cell(groups.get(input.groupName))})_`;
     if (input.helpMarkDown) desc += `${desc ? '. ' : ''}${cell(input.helpMarkDown)}`;
     if (input.visibleRule) desc += ` Shown when \`${cell(input.visibleRule)}\`.`;
-    lines.push(`| ${names} | ${cell(inputType(input))} | ${input.required ? 'yes' : 'no'} | ${defaultOf(input)} | ${desc} |`);
+    lines.push(
+      `| ${names} | ${cell(inputType(input))} | ${input.required ? 'yes' : 'no'} | ${defaultOf(input)} | ${desc} |`,
+    );
   }
   const outs = task.outputVariables ?? [];
   lines.push('');
@@ -122,7 +128,9 @@ export function renderIndex(tasks) {
   const lines = ['| Task | Runs in | What it does |', '|---|---|---|'];
   for (const [folder, t] of [...tasks.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
     const runsOn = (t.runsOn ?? ['Agent']).includes('Server') ? 'agentless job' : 'agent job';
-    lines.push(`| [\`${t.name}@${t.version?.Major ?? 1}\`](${taskPage(folder)}) | ${runsOn} | ${cell(t.description)} |`);
+    lines.push(
+      `| [\`${t.name}@${t.version?.Major ?? 1}\`](${taskPage(folder)}) | ${runsOn} | ${cell(t.description)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -147,14 +155,18 @@ export function regenerateDocs(root = REPO_ROOT, tasks = loadTasks(root)) {
     const rel = taskPage(folder);
     const abs = path.join(root, rel);
     const before = fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : undefined;
-    if (before === undefined) { files.push({ file: rel, before, after: newPage(folder, task) }); continue; }
+    if (before === undefined) {
+      files.push({ file: rel, before, after: newPage(folder, task) });
+      continue;
+    }
     const { text, missing } = regeneratePage(before, folder, task);
     if (missing) problems.push(`${rel} has no region <!-- task:${folder} --> … <!-- /task -->`);
     files.push({ file: rel, before, after: text });
   }
   const dir = path.join(root, TASK_DOCS);
   for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-    if (f.endsWith('.md') && !tasks.has(f.slice(0, -3))) problems.push(`${TASK_DOCS}/${f} names no task (tasks/${f.slice(0, -3)}/task.json does not exist)`);
+    if (f.endsWith('.md') && !tasks.has(f.slice(0, -3)))
+      problems.push(`${TASK_DOCS}/${f} names no task (tasks/${f.slice(0, -3)}/task.json does not exist)`);
   }
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   const r = regenerateReadme(readme, tasks);
@@ -169,7 +181,10 @@ function main(argv) {
   for (const p of problems) console.error(`docs: ${p}`);
   const stale = files.filter((f) => f.before !== f.after);
   if (check) {
-    for (const f of stale) console.error(`docs: ${f.file} is ${f.before === undefined ? 'missing' : 'out of date with task.json'}: run npm run docs`);
+    for (const f of stale)
+      console.error(
+        `docs: ${f.file} is ${f.before === undefined ? 'missing' : 'out of date with task.json'}: run npm run docs`,
+      );
     return stale.length || problems.length ? 1 : 0;
   }
   for (const f of stale) {

@@ -28,10 +28,20 @@ export function inline(md: string): string {
   s = s.replace(/\\([\\`*_{}[\]()#+\-.!|<>])/g, (_m, c: string) => `\u0001${escapes.push(esc(c)) - 1}\u0001`);
   const brs: string[] = [];
   s = s.replace(/<br\s*\/?>/gi, () => `\u0002${brs.push('<br>') - 1}\u0002`);
-  s = s.replace(/&(?![a-z]+;|#\d+;)/gi, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  s = s.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_m, t: string, u: string) => `<a href="${u.replace(/"/g, '%22')}">${t}</a>`);
-  s = s.replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>').replace(/(^|[^\w])__([^_]+)__(?=[^\w]|$)/g, '$1<strong>$2</strong>');
-  s = s.replace(/(^|[^\w*])\*([^*\s][^*]*)\*(?=[^\w*]|$)/g, '$1<em>$2</em>').replace(/(^|[^\w])_([^_\s][^_]*)_(?=[^\w]|$)/g, '$1<em>$2</em>');
+  s = s
+    .replace(/&(?![a-z]+;|#\d+;)/gi, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+  s = s.replace(
+    /\[([^\]]+)\]\(([^)\s]+)\)/g,
+    (_m, t: string, u: string) => `<a href="${u.replace(/"/g, '%22')}">${t}</a>`,
+  );
+  s = s
+    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
+    .replace(/(^|[^\w])__([^_]+)__(?=[^\w]|$)/g, '$1<strong>$2</strong>');
+  s = s
+    .replace(/(^|[^\w*])\*([^*\s][^*]*)\*(?=[^\w*]|$)/g, '$1<em>$2</em>')
+    .replace(/(^|[^\w])_([^_\s][^_]*)_(?=[^\w]|$)/g, '$1<em>$2</em>');
   s = s.replace(/\u0002(\d+)\u0002/g, (_m, i: string) => brs[Number(i)]!);
   s = s.replace(/\u0001(\d+)\u0001/g, (_m, i: string) => escapes[Number(i)]!);
   return s.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => codes[Number(i)]!);
@@ -41,12 +51,23 @@ function splitRow(line: string): string[] {
   const cells: string[] = [];
   let cur = '';
   let code = false;
-  const body = line.trim().replace(/^\|/, '').replace(/(?<!\\)\|$/, '');
+  const body = line
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/(?<!\\)\|$/, '');
   for (let i = 0; i < body.length; i++) {
     const ch = body[i]!;
-    if (ch === '\\' && body[i + 1] === '|') { cur += '\\|'; i++; continue; }
+    if (ch === '\\' && body[i + 1] === '|') {
+      cur += '\\|';
+      i++;
+      continue;
+    }
     if (ch === '`') code = !code;
-    if (ch === '|' && !code) { cells.push(cur.trim()); cur = ''; continue; }
+    if (ch === '|' && !code) {
+      cells.push(cur.trim());
+      cur = '';
+      continue;
+    }
     cur += ch;
   }
   cells.push(cur.trim());
@@ -57,7 +78,10 @@ export function markdownToHtml(md: string): string {
   const lines = md.replace(/\r\n/g, '\n').split('\n');
   const out: string[] = [];
   let para: string[] = [];
-  const flush = () => { if (para.length) out.push(`<p>${inline(para.join(' '))}</p>`); para = []; };
+  const flush = () => {
+    if (para.length) out.push(`<p>${inline(para.join(' '))}</p>`);
+    para = [];
+  };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (/^```/.test(line)) {
@@ -68,7 +92,11 @@ export function markdownToHtml(md: string): string {
       continue;
     }
     const h = /^(#{1,6})\s+(.*)$/.exec(line);
-    if (h) { flush(); out.push(`<h${h[1]!.length}>${inline(h[2]!)}</h${h[1]!.length}>`); continue; }
+    if (h) {
+      flush();
+      out.push(`<h${h[1]!.length}>${inline(h[2]!)}</h${h[1]!.length}>`);
+      continue;
+    }
     if (/^\s*\|/.test(line) && i + 1 < lines.length && /^\s*\|?\s*:?-{3,}/.test(lines[i + 1]!)) {
       flush();
       const head = splitRow(line);
@@ -76,8 +104,12 @@ export function markdownToHtml(md: string): string {
       i++;
       const rows: string[][] = [];
       while (i + 1 < lines.length && /^\s*\|/.test(lines[i + 1]!)) rows.push(splitRow(lines[++i]!));
-      const th = head.every((c) => !c) ? '' : `<thead><tr>${head.map((c, n) => `<th${aligns[n] ? ` style="text-align:${aligns[n]}"` : ''}>${inline(c)}</th>`).join('')}</tr></thead>`;
-      out.push(`<table>${th}<tbody>${rows.map((r) => `<tr>${r.map((c, n) => `<td${aligns[n] ? ` style="text-align:${aligns[n]}"` : ''}>${inline(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`);
+      const th = head.every((c) => !c)
+        ? ''
+        : `<thead><tr>${head.map((c, n) => `<th${aligns[n] ? ` style="text-align:${aligns[n]}"` : ''}>${inline(c)}</th>`).join('')}</tr></thead>`;
+      out.push(
+        `<table>${th}<tbody>${rows.map((r) => `<tr>${r.map((c, n) => `<td${aligns[n] ? ` style="text-align:${aligns[n]}"` : ''}>${inline(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`,
+      );
       continue;
     }
     const li = /^(\s*)([-*+]|\d+\.)\s+(.*)$/.exec(line);
@@ -85,13 +117,27 @@ export function markdownToHtml(md: string): string {
       flush();
       const ordered = /\d/.test(li[2]!);
       const items = [li[3]!];
-      while (i + 1 < lines.length && /^(\s*)([-*+]|\d+\.)\s+/.test(lines[i + 1]!)) items.push(lines[++i]!.replace(/^(\s*)([-*+]|\d+\.)\s+/, ''));
-      out.push(`<${ordered ? 'ol' : 'ul'}>${items.map((t) => `<li>${inline(t)}</li>`).join('')}</${ordered ? 'ol' : 'ul'}>`);
+      while (i + 1 < lines.length && /^(\s*)([-*+]|\d+\.)\s+/.test(lines[i + 1]!))
+        items.push(lines[++i]!.replace(/^(\s*)([-*+]|\d+\.)\s+/, ''));
+      out.push(
+        `<${ordered ? 'ol' : 'ul'}>${items.map((t) => `<li>${inline(t)}</li>`).join('')}</${ordered ? 'ol' : 'ul'}>`,
+      );
       continue;
     }
-    if (/^\s*(---+|\*\*\*+)\s*$/.test(line)) { flush(); out.push('<hr>'); continue; }
-    if (/^>\s?/.test(line)) { flush(); out.push(`<blockquote>${inline(line.replace(/^>\s?/, ''))}</blockquote>`); continue; }
-    if (!line.trim()) { flush(); continue; }
+    if (/^\s*(---+|\*\*\*+)\s*$/.test(line)) {
+      flush();
+      out.push('<hr>');
+      continue;
+    }
+    if (/^>\s?/.test(line)) {
+      flush();
+      out.push(`<blockquote>${inline(line.replace(/^>\s?/, ''))}</blockquote>`);
+      continue;
+    }
+    if (!line.trim()) {
+      flush();
+      continue;
+    }
     para.push(line.trim());
   }
   flush();
@@ -140,28 +186,67 @@ function page(body: string, width: number): string {
 </head><body><div id="root">${body}</div></body></html>`;
 }
 
-export interface SummaryShot { kind: 'summary'; file: string; frame: 'build' | 'release'; runTitle: string; runSub: string; cards: Array<{ title: string; markdown: string }>; width?: number }
-export interface LogShot { kind: 'log'; file: string; release?: boolean; runTitle: string; runSub: string; steps: string[]; current: string; lines: string[]; width?: number }
+export interface SummaryShot {
+  kind: 'summary';
+  file: string;
+  frame: 'build' | 'release';
+  runTitle: string;
+  runSub: string;
+  cards: Array<{ title: string; markdown: string }>;
+  width?: number;
+}
+export interface LogShot {
+  kind: 'log';
+  file: string;
+  release?: boolean;
+  runTitle: string;
+  runSub: string;
+  steps: string[];
+  current: string;
+  lines: string[];
+  width?: number;
+}
 export type Shot = SummaryShot | LogShot;
 
 export function renderShot(s: Shot): string {
   const width = s.width ?? 1100;
   const top = `<div class="top"><div class="logo"></div><b>contoso</b> / ml-project / ${(s.kind === 'summary' ? s.frame === 'release' : s.release) ? 'Releases' : 'Pipelines'}</div>`;
   if (s.kind === 'summary') {
-    const tabs = s.frame === 'release' ? ['Pipeline', 'Tasks', 'Variables', 'Logs', 'Tests', 'Summary'] : ['Summary', 'Tests', 'Extensions', 'Releases'];
+    const tabs =
+      s.frame === 'release'
+        ? ['Pipeline', 'Tasks', 'Variables', 'Logs', 'Tests', 'Summary']
+        : ['Summary', 'Tests', 'Extensions', 'Releases'];
     const on = s.frame === 'release' ? 'Summary' : 'Extensions';
-    return page(`${top}<div class="head"><h1><span class="ok">✓</span>${esc(s.runTitle)}</h1><div class="sub">${esc(s.runSub)}</div></div>
+    return page(
+      `${top}<div class="head"><h1><span class="ok">✓</span>${esc(s.runTitle)}</h1><div class="sub">${esc(s.runSub)}</div></div>
 <div class="tabs">${tabs.map((t) => `<span${t === on ? ' class="on"' : ''}>${t}</span>`).join('')}</div>
-<div class="main">${s.cards.map((c) => `<div class="card"><div class="title">${esc(c.title)}</div><div class="md">${markdownToHtml(c.markdown)}</div></div>`).join('')}</div>`, width);
+<div class="main">${s.cards.map((c) => `<div class="card"><div class="title">${esc(c.title)}</div><div class="md">${markdownToHtml(c.markdown)}</div></div>`).join('')}</div>`,
+      width,
+    );
   }
-  const lineHtml = s.lines.map((l, i) => {
-    const cls = /^##\[section\]|^Starting:|^Finishing:/.test(l) ? 'sec' : /^##\[error\]/.test(l) ? 'err' : /^##\[warning\]/.test(l) ? 'warn' : /^##\[command\]/.test(l) ? 'cmd' : '';
-    const text = l.replace(/^##\[(section|error|warning|command)\]/, (_m, k: string) => (k === 'error' ? 'Error: ' : k === 'warning' ? 'Warning: ' : ''));
-    return `<div class="l"><span class="n">${i + 1}</span><span class="${cls}">${esc(text)}</span></div>`;
-  }).join('');
-  return page(`${top}<div class="head"><h1><span class="ok">✓</span>${esc(s.runTitle)}</h1><div class="sub">${esc(s.runSub)}</div></div>
+  const lineHtml = s.lines
+    .map((l, i) => {
+      const cls = /^##\[section\]|^Starting:|^Finishing:/.test(l)
+        ? 'sec'
+        : /^##\[error\]/.test(l)
+          ? 'err'
+          : /^##\[warning\]/.test(l)
+            ? 'warn'
+            : /^##\[command\]/.test(l)
+              ? 'cmd'
+              : '';
+      const text = l.replace(/^##\[(section|error|warning|command)\]/, (_m, k: string) =>
+        k === 'error' ? 'Error: ' : k === 'warning' ? 'Warning: ' : '',
+      );
+      return `<div class="l"><span class="n">${i + 1}</span><span class="${cls}">${esc(text)}</span></div>`;
+    })
+    .join('');
+  return page(
+    `${top}<div class="head"><h1><span class="ok">✓</span>${esc(s.runTitle)}</h1><div class="sub">${esc(s.runSub)}</div></div>
 <div class="split"><div class="steps">${s.steps.map((t) => `<div${t === s.current ? ' class="on"' : ''}><span class="ok">✓</span>${esc(t)}</div>`).join('')}</div>
-<div style="flex:1; min-width:0"><div class="card" style="margin:16px; overflow:hidden"><div class="title">${esc(s.current)}</div><div class="log">${lineHtml}</div></div></div></div>`, width);
+<div style="flex:1; min-width:0"><div class="card" style="margin:16px; overflow:hidden"><div class="title">${esc(s.current)}</div><div class="log">${lineHtml}</div></div></div></div>`,
+    width,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -176,8 +261,18 @@ function chromium(): string {
   throw new Error('screenshots: chromium not found (apt-get update && apt-get install -y chromium)');
 }
 
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--hide-scrollbars', '--force-device-scale-factor=1'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--hide-scrollbars',
+  '--force-device-scale-factor=1',
+];
 
 /** Renders html to a PNG exactly as tall as the content (measured with --dump-dom, then cropped). */
 export function screenshot(html: string, pngOut: string, width: number): { width: number; height: number } {
@@ -186,20 +281,58 @@ export function screenshot(html: string, pngOut: string, width: number): { width
   try {
     const htmlFile = path.join(tmp, 'page.html');
     fs.writeFileSync(htmlFile, html);
-    const profile = (n: string) => { const d = path.join(tmp, `profile-${n}`); fs.mkdirSync(d); return `--user-data-dir=${d}`; };
-    const dom = spawnSync(chrome, [...FLAGS, profile('a'), `--window-size=${width},800`, '--virtual-time-budget=2000', '--dump-dom', `file://${htmlFile}`], { encoding: 'utf8', timeout: 60_000 });
+    const profile = (n: string) => {
+      const d = path.join(tmp, `profile-${n}`);
+      fs.mkdirSync(d);
+      return `--user-data-dir=${d}`;
+    };
+    const dom = spawnSync(
+      chrome,
+      [
+        ...FLAGS,
+        profile('a'),
+        `--window-size=${width},800`,
+        '--virtual-time-budget=2000',
+        '--dump-dom',
+        `file://${htmlFile}`,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     const h = Number(/<meta name="content-height" content="(\d+)"/.exec(dom.stdout ?? '')?.[1]);
-    if (!h) throw new Error(`screenshots: could not measure the page (chromium exit ${dom.status}): ${(dom.stderr ?? '').slice(-400)}`);
+    if (!h)
+      throw new Error(
+        `screenshots: could not measure the page (chromium exit ${dom.status}): ${(dom.stderr ?? '').slice(-400)}`,
+      );
     const shot = path.join(tmp, 'shot.png');
     // headless Chromium's viewport is shorter than --window-size: render taller, then keep the top `h` rows
-    const r = spawnSync(chrome, [...FLAGS, profile('b'), `--window-size=${width},${h + 200}`, '--virtual-time-budget=2000', `--screenshot=${shot}`, `file://${htmlFile}`], { encoding: 'utf8', timeout: 60_000 });
-    if (!fs.existsSync(shot)) throw new Error(`screenshots: chromium wrote no screenshot (exit ${r.status}): ${(r.stderr ?? '').slice(-400)}`);
+    const r = spawnSync(
+      chrome,
+      [
+        ...FLAGS,
+        profile('b'),
+        `--window-size=${width},${h + 200}`,
+        '--virtual-time-budget=2000',
+        `--screenshot=${shot}`,
+        `file://${htmlFile}`,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    if (!fs.existsSync(shot))
+      throw new Error(`screenshots: chromium wrote no screenshot (exit ${r.status}): ${(r.stderr ?? '').slice(-400)}`);
     fs.mkdirSync(path.dirname(pngOut), { recursive: true });
-    const crop = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'png-crop.mjs'), shot, pngOut, String(width), String(h)], { encoding: 'utf8' });
+    const crop = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'scripts', 'png-crop.mjs'), shot, pngOut, String(width), String(h)],
+      { encoding: 'utf8' },
+    );
     if (crop.status !== 0) throw new Error(`screenshots: crop failed: ${crop.stderr}`);
     // smaller files for the .vsix: 8-bit palette PNG when pngquant is installed (apt-get install -y pngquant)
     if (spawnSync('sh', ['-c', 'command -v pngquant'], { encoding: 'utf8' }).status === 0) {
-      const q = spawnSync('pngquant', ['--quality', '70-95', '--speed', '1', '--strip', '--force', '--output', pngOut, pngOut], { encoding: 'utf8' });
+      const q = spawnSync(
+        'pngquant',
+        ['--quality', '70-95', '--speed', '1', '--strip', '--force', '--output', pngOut, pngOut],
+        { encoding: 'utf8' },
+      );
       if (q.status !== 0 && q.status !== 99) throw new Error(`screenshots: pngquant failed (${q.status}): ${q.stderr}`);
     }
     return { width, height: h };
@@ -211,8 +344,23 @@ export function screenshot(html: string, pngOut: string, width: number): { width
 // ---------------------------------------------------------------------------------------------------------------
 // From the demo's capture to the marketplace pictures
 
-interface DemoStep { id: string; title: string; task?: string; status: string; ms: number; outputs: Record<string, string>; summaries: Array<{ title: string; task: string; markdown: string }>; logs: Array<{ task: string; lines: string[] }>; facts: Record<string, unknown> }
-interface DemoRun { ok: boolean; steps: DemoStep[]; releaseVariables: Record<string, string>; releaseName?: string }
+interface DemoStep {
+  id: string;
+  title: string;
+  task?: string;
+  status: string;
+  ms: number;
+  outputs: Record<string, string>;
+  summaries: Array<{ title: string; task: string; markdown: string }>;
+  logs: Array<{ task: string; lines: string[] }>;
+  facts: Record<string, unknown>;
+}
+interface DemoRun {
+  ok: boolean;
+  steps: DemoStep[];
+  releaseVariables: Record<string, string>;
+  releaseName?: string;
+}
 
 /** The pictures to make from a demo run (only those whose material the run has). */
 export function shotsFrom(run: DemoRun, outDir: string): Shot[] {
@@ -226,26 +374,92 @@ export function shotsFrom(run: DemoRun, outDir: string): Shot[] {
   const buildSub = 'Individual CI for Ada Lovelace · main · 3f78685';
 
   // 1. the CI run's Extensions tab: evaluation, registration, release trigger
-  const ci = [...summary('evaluate', 'Azure ML model evaluation'), ...summary('register', 'Azure ML model'), ...summary('trigger', 'Azure ML release trigger')];
-  if (ci.length) shots.push({ kind: 'summary', file: path.join(outDir, 'ci-run-summary.png'), frame: 'build', runTitle: buildTitle, runSub: buildSub, cards: ci });
+  const ci = [
+    ...summary('evaluate', 'Azure ML model evaluation'),
+    ...summary('register', 'Azure ML model'),
+    ...summary('trigger', 'Azure ML release trigger'),
+  ];
+  if (ci.length)
+    shots.push({
+      kind: 'summary',
+      file: path.join(outDir, 'ci-run-summary.png'),
+      frame: 'build',
+      runTitle: buildTitle,
+      runSub: buildSub,
+      cards: ci,
+    });
   // 2. the release summary approvers read before production: the model card written by the staging deployment
   const card = summary('deploy-staging', 'Model card');
-  if (card.length) shots.push({ kind: 'summary', file: path.join(outDir, 'release-model-card.png'), frame: 'release', runTitle: `${releaseName}`, runSub: `${definition} · stage staging succeeded · production waits for approval`, cards: card });
+  if (card.length)
+    shots.push({
+      kind: 'summary',
+      file: path.join(outDir, 'release-model-card.png'),
+      frame: 'release',
+      runTitle: `${releaseName}`,
+      runSub: `${definition} · stage staging succeeded · production waits for approval`,
+      cards: card,
+    });
   // 3. the production rollout summary (blue/green steps) and its model card with the recorded approval
-  const prod = [...summary('deploy-aks', 'Azure ML deployment'), ...summary('deploy-aks', 'Model card').map((c) => ({ ...c, title: 'Model card (production)' }))];
-  if (prod.length) shots.push({ kind: 'summary', file: path.join(outDir, 'release-rollout-summary.png'), frame: 'release', runTitle: `${releaseName}`, runSub: `${definition} · stage production (approved) succeeded`, cards: prod });
+  const prod = [
+    ...summary('deploy-aks', 'Azure ML deployment'),
+    ...summary('deploy-aks', 'Model card').map((c) => ({ ...c, title: 'Model card (production)' })),
+  ];
+  if (prod.length)
+    shots.push({
+      kind: 'summary',
+      file: path.join(outDir, 'release-rollout-summary.png'),
+      frame: 'release',
+      runTitle: `${releaseName}`,
+      runSub: `${definition} · stage production (approved) succeeded`,
+      cards: prod,
+    });
   // 4. pipeline log excerpts: the training job streamed into the CI log, and the AKS blue/green rollout
-  const logShot = (id: string, file: string, runTitle: string, runSub: string, steps: string[], current: string, max: number, task?: string) => {
+  const logShot = (
+    id: string,
+    file: string,
+    runTitle: string,
+    runSub: string,
+    steps: string[],
+    current: string,
+    max: number,
+    task?: string,
+  ) => {
     const s = step(id);
     const log = task ? s?.logs.find((l) => l.task === task) : s?.logs[s.logs.length - 1];
     if (!s || !log) return;
     const lines = log.lines.length > max ? [...log.lines.slice(0, max - 8), '…', ...log.lines.slice(-7)] : log.lines;
-    shots.push({ kind: 'log', file: path.join(outDir, file), release: !['train', 'baseline'].includes(id), runTitle, runSub, steps, current, lines: [`##[section]Starting: ${current}`, ...lines, `##[section]Finishing: ${current}`] });
+    shots.push({
+      kind: 'log',
+      file: path.join(outDir, file),
+      release: !['train', 'baseline'].includes(id),
+      runTitle,
+      runSub,
+      steps,
+      current,
+      lines: [`##[section]Starting: ${current}`, ...lines, `##[section]Finishing: ${current}`],
+    });
   };
   // the demo's CI now submits without waiting (the agentless wait follows); the training streamed into an agent's log
   // is the baseline step's AzureMLJob run (an earlier CI run that waited), on a fresh state
-  logShot('baseline', 'log-train.png', buildTitle, buildSub, ['Checkout contoso-ml', 'Train', 'Evaluate against production', 'Register the model', 'Start the CD release'], 'Train', 30, 'AzureMLJob');
-  logShot('deploy-aks', 'log-aks-rollout.png', `${releaseName}`, `${definition} · stage production`, ['Initialize job', 'Download artifact - _diabetes-classifier', 'Blue/green rollout to AKS', 'Finalize Job'], 'Blue/green rollout to AKS', 40);
+  logShot(
+    'baseline',
+    'log-train.png',
+    buildTitle,
+    buildSub,
+    ['Checkout contoso-ml', 'Train', 'Evaluate against production', 'Register the model', 'Start the CD release'],
+    'Train',
+    30,
+    'AzureMLJob',
+  );
+  logShot(
+    'deploy-aks',
+    'log-aks-rollout.png',
+    `${releaseName}`,
+    `${definition} · stage production`,
+    ['Initialize job', 'Download artifact - _diabetes-classifier', 'Blue/green rollout to AKS', 'Finalize Job'],
+    'Blue/green rollout to AKS',
+    40,
+  );
   return shots;
 }
 
@@ -264,11 +478,16 @@ async function main(): Promise<number> {
   const run = JSON.parse(fs.readFileSync(runFile, 'utf8')) as DemoRun;
   // the pictures show a release happening: a run that took the idempotent path (nothing new) has nothing to show
   if (run.steps.find((s) => s.id === 'register')?.facts.reused) {
-    console.error('screenshots: the last demo run took the idempotent path (no new model version): run npm run demo -- --fresh first');
+    console.error(
+      'screenshots: the last demo run took the idempotent path (no new model version): run npm run demo -- --fresh first',
+    );
     return 1;
   }
   const shots = shotsFrom(run, path.resolve(values.out!));
-  if (!shots.length) { console.error('screenshots: the demo run has no summaries or logs to show'); return 1; }
+  if (!shots.length) {
+    console.error('screenshots: the demo run has no summaries or logs to show');
+    return 1;
+  }
   for (const s of shots) {
     const { width, height } = screenshot(renderShot(s), s.file, s.width ?? 1100);
     console.log(`screenshots: ${path.relative(ROOT, s.file)} (${width}x${height})`);
@@ -277,5 +496,11 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(ROOT, 'scripts', 'screenshots.ts')) {
-  main().then((c) => process.exit(c), (e) => { console.error((e as Error).message); process.exit(1); });
+  main().then(
+    (c) => process.exit(c),
+    (e) => {
+      console.error((e as Error).message);
+      process.exit(1);
+    },
+  );
 }

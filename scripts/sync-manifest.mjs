@@ -13,7 +13,10 @@ import { REPO_ROOT, listTaskFolders, parseTaskFolder } from './lib/tasks.mjs';
 
 /** 'AzureMLModelRegister' -> 'azureml-model-register' */
 export function kebabTaskName(name) {
-  return name.replace(/^AzureML(?=[A-Z]|$)/, 'Azureml').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+  return name
+    .replace(/^AzureML(?=[A-Z]|$)/, 'Azureml')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase();
 }
 
 function main(argv) {
@@ -22,7 +25,10 @@ function main(argv) {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--root') root = path.resolve(argv[++i]);
     else if (argv[i] === '--check') check = true;
-    else { console.error(`sync-manifest: unknown argument ${argv[i]}`); return 2; }
+    else {
+      console.error(`sync-manifest: unknown argument ${argv[i]}`);
+      return 2;
+    }
   }
   const file = path.join(root, 'vss-extension.json');
   const ext = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -32,11 +38,19 @@ function main(argv) {
   for (const { folder, hasTaskJson } of listTaskFolders(root)) {
     if (!hasTaskJson) continue;
     const rel = `tasks/${folder}`;
-    if (!ext.files.some((f) => String(f.path).replace(/\/+$/, '') === rel || rel.startsWith(String(f.path).replace(/\/+$/, '') + '/'))) {
+    if (
+      !ext.files.some(
+        (f) => String(f.path).replace(/\/+$/, '') === rel || rel.startsWith(String(f.path).replace(/\/+$/, '') + '/'),
+      )
+    ) {
       ext.files.push({ path: rel });
       changes.push(`files += ${rel}`);
     }
-    if (!ext.contributions.some((c) => c.type === 'ms.vss-distributed-task.task' && String(c.properties?.name).replace(/\/+$/, '') === rel)) {
+    if (
+      !ext.contributions.some(
+        (c) => c.type === 'ms.vss-distributed-task.task' && String(c.properties?.name).replace(/\/+$/, '') === rel,
+      )
+    ) {
       const task = JSON.parse(fs.readFileSync(path.join(root, rel, 'task.json'), 'utf8'));
       const parsed = parseTaskFolder(folder);
       const base = kebabTaskName(parsed?.name ?? folder);
@@ -52,11 +66,17 @@ function main(argv) {
     }
   }
   for (const c of ext.contributions) {
-    if (c.type === 'ms.vss-distributed-task.task' && !fs.existsSync(path.join(root, String(c.properties?.name), 'task.json'))) {
+    if (
+      c.type === 'ms.vss-distributed-task.task' &&
+      !fs.existsSync(path.join(root, String(c.properties?.name), 'task.json'))
+    ) {
       console.log(`sync-manifest: note: contribution "${c.id}" names ${c.properties?.name}, which has no task.json`);
     }
   }
-  if (!changes.length) { console.log('sync-manifest: vss-extension.json already lists every task'); return 0; }
+  if (!changes.length) {
+    console.log('sync-manifest: vss-extension.json already lists every task');
+    return 0;
+  }
   for (const c of changes) console.log(`sync-manifest: ${check ? 'missing' : 'added'}: ${c}`);
   if (check) return 1;
   fs.writeFileSync(file, JSON.stringify(ext, null, 2) + '\n');

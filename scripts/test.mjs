@@ -16,7 +16,11 @@ import { REPO_ROOT } from './lib/tasks.mjs';
 function listTests(dir) {
   const abs = path.join(REPO_ROOT, dir);
   if (!fs.existsSync(abs)) return [];
-  return fs.readdirSync(abs).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.posix.join(dir, f));
+  return fs
+    .readdirSync(abs)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => path.posix.join(dir, f));
 }
 
 function ensureTestCa(env) {
@@ -59,15 +63,37 @@ function main(argv) {
   // order). Measured 2026-12-04 on 2 cores: the deploy-analysis scenarios (10 seeded deploy pairs / 10 rollbacks per
   // file) take 40–80 s each, far more than any other file.
   const SLOW_FIRST = [/deployAnalysis-scenarios/, /demo/];
-  const rank = (f) => { const i = SLOW_FIRST.findIndex((re) => re.test(f)); return i < 0 ? SLOW_FIRST.length : i; };
-  let files = groups.flatMap(listTests).map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map((x) => x.f);
+  const rank = (f) => {
+    const i = SLOW_FIRST.findIndex((re) => re.test(f));
+    return i < 0 ? SLOW_FIRST.length : i;
+  };
+  let files = groups
+    .flatMap(listTests)
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+    .map((x) => x.f);
   if (filters.length) files = files.filter((f) => filters.some((s) => f.includes(s)));
-  if (!files.length) { console.error(`test: no test files${filters.length ? ` match ${filters.join(', ')}` : ''}`); return Promise.resolve(1); }
+  if (!files.length) {
+    console.error(`test: no test files${filters.length ? ` match ${filters.join(', ')}` : ''}`);
+    return Promise.resolve(1);
+  }
 
   const env = { ...process.env };
-  try { ensureTestCa(env); } catch (e) { console.error(`test: ${e.message}`); return Promise.resolve(1); }
+  try {
+    ensureTestCa(env);
+  } catch (e) {
+    console.error(`test: ${e.message}`);
+    return Promise.resolve(1);
+  }
 
-  const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-reporter=${reporter}`, ...files];
+  const args = [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    `--test-reporter=${reporter}`,
+    ...files,
+  ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: 'inherit' });
     const forward = (sig) => child.kill(sig);
@@ -77,4 +103,6 @@ function main(argv) {
   });
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

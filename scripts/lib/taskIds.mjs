@@ -30,12 +30,18 @@ export function uuidV5(namespace, name) {
 }
 
 export function isHome(publisher, extensionId) {
-  return publisher.toLowerCase() === HOME_IDENTITY.publisher.toLowerCase() && extensionId.toLowerCase() === HOME_IDENTITY.extensionId.toLowerCase();
+  return (
+    publisher.toLowerCase() === HOME_IDENTITY.publisher.toLowerCase() &&
+    extensionId.toLowerCase() === HOME_IDENTITY.extensionId.toLowerCase()
+  );
 }
 
 /** The id task `taskName` gets in the copy published as `publisher`.`extensionId` (see the header). */
 export function forkTaskId(publisher, extensionId, taskName) {
-  return uuidV5(URL_NAMESPACE, `https://marketplace.visualstudio.com/items?itemName=${publisher.toLowerCase()}.${extensionId.toLowerCase()}#${taskName}`);
+  return uuidV5(
+    URL_NAMESPACE,
+    `https://marketplace.visualstudio.com/items?itemName=${publisher.toLowerCase()}.${extensionId.toLowerCase()}#${taskName}`,
+  );
 }
 
 /**
@@ -44,13 +50,16 @@ export function forkTaskId(publisher, extensionId, taskName) {
  */
 export function taskIdMap(tasks, publisher, extensionId) {
   const home = isHome(publisher, extensionId);
-  return new Map(tasks.map((t) => [String(t.id).toLowerCase(), home ? t.id : forkTaskId(publisher, extensionId, t.name)]));
+  return new Map(
+    tasks.map((t) => [String(t.id).toLowerCase(), home ? t.id : forkTaskId(publisher, extensionId, t.name)]),
+  );
 }
 
 /** A copy of JSON value `v` with every string equal (case-insensitively) to a mapped task id replaced by its new id. */
 export function replaceTaskIds(v, map) {
   if (typeof v === 'string') return map.get(v.toLowerCase()) ?? v;
   if (Array.isArray(v)) return v.map((x) => replaceTaskIds(x, map));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replaceTaskIds(x, map)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replaceTaskIds(x, map)]));
   return v;
 }

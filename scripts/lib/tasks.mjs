@@ -44,11 +44,16 @@ export function entryPath(folder) {
 export function listTaskFolders(root = REPO_ROOT) {
   const dir = path.join(root, 'tasks');
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true })
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort()
-    .map((folder) => ({ folder, dir: path.join(dir, folder), hasTaskJson: fs.existsSync(path.join(dir, folder, 'task.json')) }));
+    .map((folder) => ({
+      folder,
+      dir: path.join(dir, folder),
+      hasTaskJson: fs.existsSync(path.join(dir, folder, 'task.json')),
+    }));
 }
 
 /** Width/height of a PNG from its IHDR chunk; undefined when the file is not a PNG. */
@@ -57,7 +62,11 @@ export function pngSize(file) {
   try {
     const b = Buffer.alloc(24);
     if (fs.readSync(fd, b, 0, 24, 0) < 24) return undefined;
-    if (!b.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])) || b.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+    if (
+      !b.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10])) ||
+      b.toString('latin1', 12, 16) !== 'IHDR'
+    )
+      return undefined;
     return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
   } finally {
     fs.closeSync(fd);
@@ -81,10 +90,19 @@ export const SERVER_RUNS_ON = ['Server', 'ServerGate'];
 export function isServerTask(task) {
   const runsOn = Array.isArray(task?.runsOn) ? task.runsOn : [];
   const exec = task?.execution && typeof task.execution === 'object' ? Object.keys(task.execution) : [];
-  return runsOn.length > 0 && runsOn.every((r) => SERVER_RUNS_ON.includes(r)) && exec.length === 1 && exec[0] === 'HttpRequest';
+  return (
+    runsOn.length > 0 &&
+    runsOn.every((r) => SERVER_RUNS_ON.includes(r)) &&
+    exec.length === 1 &&
+    exec[0] === 'HttpRequest'
+  );
 }
 
 /** the parsed task.json of a task folder, or undefined when it is missing or unreadable */
 export function readTaskJson(dir) {
-  try { return JSON.parse(fs.readFileSync(path.join(dir, 'task.json'), 'utf8').replace(/^\uFEFF/, '')); } catch { return undefined; }
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'task.json'), 'utf8').replace(/^\uFEFF/, ''));
+  } catch {
+    return undefined;
+  }
 }

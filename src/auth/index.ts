@@ -54,7 +54,10 @@ export function armScope(conn: AzureRmConnection): string {
 /** Parts of a PEM bundle (certificate + private key), as the agent hands a certificate service connection. */
 export function parsePem(pem: string): { certificates: number; hasPrivateKey: boolean } {
   const certificates = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).length;
-  const hasPrivateKey = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem);
+  const hasPrivateKey =
+    /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(
+      pem,
+    );
   return { certificates, hasPrivateKey };
 }
 
@@ -69,13 +72,20 @@ export function authFailureDetail(err: unknown): string {
   if (/network_error|Network unreachable/i.test(msg)) {
     return 'the managed identity endpoint of this agent machine could not be reached (network unreachable): the agent must run on an Azure host with a managed identity (VM, scale set, App Service, AKS)';
   }
-  const first = msg.split(/\r?\n/).map((l) => l.trim()).find(Boolean) ?? 'unknown error';
+  const first =
+    msg
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find(Boolean) ?? 'unknown error';
   return first.replace(/^[A-Za-z]+Credential(?: authentication failed)?:\s*/, '');
 }
 
 /** Wraps a credential: masks every token it hands out, and turns token failures into a one-line UserError. */
 export class ConnectionCredential implements TokenCredential {
-  constructor(readonly conn: AzureRmConnection, readonly inner: TokenCredential) {}
+  constructor(
+    readonly conn: AzureRmConnection,
+    readonly inner: TokenCredential,
+  ) {}
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
     let token: AccessToken | null;
@@ -85,7 +95,9 @@ export class ConnectionCredential implements TokenCredential {
       if (options?.abortSignal?.aborted) throw err;
       if (err instanceof UserError) throw err;
       if (err instanceof Error && err.stack) debug(err.stack);
-      throw new UserError(`Authentication failed for service connection '${this.conn.id}': ${authFailureDetail(err)}`, { cause: err });
+      throw new UserError(`Authentication failed for service connection '${this.conn.id}': ${authFailureDetail(err)}`, {
+        cause: err,
+      });
     }
     if (token?.token) setSecret(token.token);
     return token;
@@ -101,11 +113,19 @@ export function federatedAssertion(conn: AzureRmConnection, signal?: AbortSignal
   const oidc = conn.oidc;
   const idToken = conn.auth.scheme === 'WorkloadIdentityFederation' ? conn.auth.idToken : undefined;
   if (!oidc && !idToken) {
-    throw new UserError(`Service connection '${conn.id}' uses workload identity federation but no OIDC token source is available`);
+    throw new UserError(
+      `Service connection '${conn.id}' uses workload identity federation but no OIDC token source is available`,
+    );
   }
   return async () => {
     if (!oidc) return idToken as string;
-    const token = await requestOidcToken({ requestUri: oidcRequestUri(oidc), accessToken: oidc.accessToken, serviceConnectionId: conn.id, abortSignal: signal, proxy: conn.proxy });
+    const token = await requestOidcToken({
+      requestUri: oidcRequestUri(oidc),
+      accessToken: oidc.accessToken,
+      serviceConnectionId: conn.id,
+      abortSignal: signal,
+      proxy: conn.proxy,
+    });
     setSecret(token);
     return token;
   };
@@ -116,7 +136,11 @@ export function federatedAssertion(conn: AzureRmConnection, signal?: AbortSignal
  * the agent's proxy (token requests to the authority go through it unless bypassed).
  */
 export function credentialOptions(conn: AzureRmConnection): ClientSecretCredentialOptions {
-  return { authorityHost: conn.authorityHost, disableInstanceDiscovery: !isKnownAuthority(conn.authorityHost), ...proxyClientOptions(conn.proxy) };
+  return {
+    authorityHost: conn.authorityHost,
+    disableInstanceDiscovery: !isKnownAuthority(conn.authorityHost),
+    ...proxyClientOptions(conn.proxy),
+  };
 }
 
 /** `signal`: the task's cancellation, for requests the credential makes itself (the WIF OIDC token request) */
@@ -133,7 +157,12 @@ export function createCredential(conn: AzureRmConnection, signal?: AbortSignal):
             `Service connection '${conn.id}': the certificate must be a PEM containing both the certificate and its private key`,
           );
         }
-        inner = new ClientCertificateCredential(conn.tenantId, auth.clientId, { certificate: auth.certificatePem }, options);
+        inner = new ClientCertificateCredential(
+          conn.tenantId,
+          auth.clientId,
+          { certificate: auth.certificatePem },
+          options,
+        );
       } else if (auth.secret) {
         inner = new ClientSecretCredential(conn.tenantId, auth.clientId, auth.secret, options);
       } else {
@@ -145,7 +174,9 @@ export function createCredential(conn: AzureRmConnection, signal?: AbortSignal):
       break;
     }
     case 'ManagedServiceIdentity':
-      inner = auth.clientId ? new ManagedIdentityCredential({ clientId: auth.clientId }) : new ManagedIdentityCredential();
+      inner = auth.clientId
+        ? new ManagedIdentityCredential({ clientId: auth.clientId })
+        : new ManagedIdentityCredential();
       break;
     default:
       throw new UserError(`Service connection '${conn.id}' uses an unsupported authorization scheme`);

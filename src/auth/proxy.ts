@@ -5,8 +5,15 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import {
-  createDefaultHttpClient, createEmptyPipeline, createPipelineFromOptions, proxyPolicy, type HttpClient, type Pipeline,
-  type PipelineRequest, type PipelineResponse, type ProxySettings,
+  createDefaultHttpClient,
+  createEmptyPipeline,
+  createPipelineFromOptions,
+  proxyPolicy,
+  type HttpClient,
+  type Pipeline,
+  type PipelineRequest,
+  type PipelineResponse,
+  type ProxySettings,
 } from '@azure/core-rest-pipeline';
 import { isProxyBypassed, proxyRefused, type AgentProxy } from '../pipeline/proxy';
 
@@ -37,7 +44,10 @@ export function proxyAwareHttpClient(proxy: AgentProxy, inner: HttpClient = crea
 }
 
 /** What an Azure SDK client (ARM, identity, core-rest-pipeline pipelines) needs to honour the agent's proxy; {} without one. */
-export function proxyClientOptions(proxy: AgentProxy | undefined): { proxyOptions?: ProxySettings; httpClient?: HttpClient } {
+export function proxyClientOptions(proxy: AgentProxy | undefined): {
+  proxyOptions?: ProxySettings;
+  httpClient?: HttpClient;
+} {
   if (!proxy) return {};
   return { proxyOptions: proxySettings(proxy), httpClient: proxyAwareHttpClient(proxy) };
 }
@@ -50,7 +60,9 @@ export function proxyOptionsFor(proxy: AgentProxy | undefined, url: string): Pro
   return proxy && !isProxyBypassed(proxy, url) ? proxySettings(proxy) : undefined;
 }
 
-export interface Sender { sendRequest(request: PipelineRequest): Promise<PipelineResponse> }
+export interface Sender {
+  sendRequest(request: PipelineRequest): Promise<PipelineResponse>;
+}
 const senders = new Map<string, Map<AgentProxy | undefined, Sender>>();
 
 /**
@@ -77,7 +89,14 @@ export function proxiedSender(proxy: AgentProxy | undefined, o: { retries: numbe
 }
 
 /** azure-devops-node-api (typed-rest-client) IRequestOptions.proxy; it applies the bypass regexes itself, per request. */
-export function devopsProxyOptions(proxy: AgentProxy | undefined): { proxyUrl: string; proxyUsername?: string; proxyPassword?: string; proxyBypassHosts?: string[] } | undefined {
+export function devopsProxyOptions(
+  proxy: AgentProxy | undefined,
+): { proxyUrl: string; proxyUsername?: string; proxyPassword?: string; proxyBypassHosts?: string[] } | undefined {
   if (!proxy) return undefined;
-  return { proxyUrl: proxy.url, proxyUsername: proxy.username, proxyPassword: proxy.username ? proxy.password ?? '' : proxy.password, proxyBypassHosts: proxy.bypassPatterns };
+  return {
+    proxyUrl: proxy.url,
+    proxyUsername: proxy.username,
+    proxyPassword: proxy.username ? (proxy.password ?? '') : proxy.password,
+    proxyBypassHosts: proxy.bypassPatterns,
+  };
 }

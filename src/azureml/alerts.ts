@@ -12,7 +12,11 @@ export const METRIC_ALERTS_API_VERSION = '2018-03-01';
 /** the metric namespace of an online endpoint (the resource type; Microsoft's supported-metrics reference) */
 export const ONLINE_ENDPOINT_NAMESPACE = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints';
 
-export interface MetricDimension { name: string; operator: 'Include' | 'Exclude' | string; values: string[] }
+export interface MetricDimension {
+  name: string;
+  operator: 'Include' | 'Exclude' | string;
+  values: string[];
+}
 export interface StaticCriterion {
   criterionType: 'StaticThresholdCriterion';
   name: string;
@@ -39,7 +43,9 @@ export interface MetricAlertProperties {
   targetResourceRegion?: string;
 }
 export interface MetricAlertResource {
-  id?: string; name?: string; type?: string;
+  id?: string;
+  name?: string;
+  type?: string;
   location: string;
   tags?: Record<string, string>;
   properties: MetricAlertProperties;
@@ -51,9 +57,19 @@ export function metricAlertPath(ctx: AzureMLContext, name: string): string {
 }
 
 export function getMetricAlert(ctx: AzureMLContext, name: string): Promise<MetricAlertResource | undefined> {
-  return armGetOptional<MetricAlertResource>(ctx, metricAlertPath(ctx, name), { apiVersion: METRIC_ALERTS_API_VERSION, what: `metric alert rule '${name}'` });
+  return armGetOptional<MetricAlertResource>(ctx, metricAlertPath(ctx, name), {
+    apiVersion: METRIC_ALERTS_API_VERSION,
+    what: `metric alert rule '${name}'`,
+  });
 }
 
-export function putMetricAlert(ctx: AzureMLContext, name: string, body: MetricAlertResource): Promise<MetricAlertResource> {
-  return armRequest<MetricAlertResource>(ctx, 'PUT', metricAlertPath(ctx, name), body, { apiVersion: METRIC_ALERTS_API_VERSION, what: `metric alert rule '${name}'` });
+export function putMetricAlert(
+  ctx: AzureMLContext,
+  name: string,
+  body: MetricAlertResource,
+): Promise<MetricAlertResource> {
+  return armRequest<MetricAlertResource>(ctx, 'PUT', metricAlertPath(ctx, name), body, {
+    apiVersion: METRIC_ALERTS_API_VERSION,
+    what: `metric alert rule '${name}'`,
+  });
 }

@@ -8,16 +8,27 @@ export const API_VERSION = '2022-10-01';
 
 export function armUrlFor(ctx: AzureMLContext, pathAndQuery: string, apiVersion = API_VERSION): string {
   const abs = /^https?:\/\//i.test(pathAndQuery);
-  const url = new URL(abs ? pathAndQuery : ctx.ws.armUrl.replace(/\/+$/, '') + (pathAndQuery.startsWith('/') ? '' : '/') + pathAndQuery);
+  const url = new URL(
+    abs ? pathAndQuery : ctx.ws.armUrl.replace(/\/+$/, '') + (pathAndQuery.startsWith('/') ? '' : '/') + pathAndQuery,
+  );
   if (!url.searchParams.has('api-version')) url.searchParams.set('api-version', apiVersion);
   return url.toString();
 }
 
-export interface ArmResponse<T> { status: number; body: T; headers: Record<string, string> }
+export interface ArmResponse<T> {
+  status: number;
+  body: T;
+  headers: Record<string, string>;
+}
 
 /** Send a request; returns status/body/headers without judging the status. */
-export async function armSend<T = unknown>(ctx: AzureMLContext, method: string, pathAndQuery: string, body?: unknown,
-  opts: { apiVersion?: string; headers?: Record<string, string> } = {}): Promise<ArmResponse<T>> {
+export async function armSend<T = unknown>(
+  ctx: AzureMLContext,
+  method: string,
+  pathAndQuery: string,
+  body?: unknown,
+  opts: { apiVersion?: string; headers?: Record<string, string> } = {},
+): Promise<ArmResponse<T>> {
   const url = armUrlFor(ctx, pathAndQuery, opts.apiVersion);
   const headers = createHttpHeaders({ accept: 'application/json', ...(opts.headers ?? {}) });
   if (body !== undefined) headers.set('content-type', 'application/json; charset=utf-8');
@@ -37,14 +48,23 @@ export async function armSend<T = unknown>(ctx: AzureMLContext, method: string, 
   let parsed: any = undefined;
   const text = res.bodyAsText;
   if (text) {
-    try { parsed = JSON.parse(text); } catch { parsed = text; }
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
   }
   return { status: res.status, body: parsed as T, headers: res.headers.toJSON() };
 }
 
 /** Raw REST call; non-2xx → UserError("<code>: <message>") phrased like SDK failures (errors.ts). */
-export async function armRequest<T>(ctx: AzureMLContext, method: string, pathAndQuery: string, body?: unknown,
-  opts: { apiVersion?: string; headers?: Record<string, string>; what?: string } = {}): Promise<T> {
+export async function armRequest<T>(
+  ctx: AzureMLContext,
+  method: string,
+  pathAndQuery: string,
+  body?: unknown,
+  opts: { apiVersion?: string; headers?: Record<string, string>; what?: string } = {},
+): Promise<T> {
   const res = await armSend<T>(ctx, method, pathAndQuery, body, opts);
   if (res.status >= 200 && res.status < 300) return res.body;
   const { code, message } = parseArmError(res.body);
@@ -52,7 +72,11 @@ export async function armRequest<T>(ctx: AzureMLContext, method: string, pathAnd
 }
 
 /** GET that answers undefined on 404 instead of failing. */
-export async function armGetOptional<T>(ctx: AzureMLContext, pathAndQuery: string, opts: { apiVersion?: string; what?: string } = {}): Promise<T | undefined> {
+export async function armGetOptional<T>(
+  ctx: AzureMLContext,
+  pathAndQuery: string,
+  opts: { apiVersion?: string; what?: string } = {},
+): Promise<T | undefined> {
   const res = await armSend<T>(ctx, 'GET', pathAndQuery, undefined, opts);
   if (res.status === 404) return undefined;
   if (res.status >= 200 && res.status < 300) return res.body;
@@ -61,7 +85,11 @@ export async function armGetOptional<T>(ctx: AzureMLContext, pathAndQuery: strin
 }
 
 /** Follow ARM paging (`value` + absolute `nextLink`) and collect every item. */
-export async function listAll<T>(ctx: AzureMLContext, pathAndQuery: string, opts: { apiVersion?: string; what?: string; max?: number } = {}): Promise<T[]> {
+export async function listAll<T>(
+  ctx: AzureMLContext,
+  pathAndQuery: string,
+  opts: { apiVersion?: string; what?: string; max?: number } = {},
+): Promise<T[]> {
   const out: T[] = [];
   let next: string | undefined = pathAndQuery;
   const seen = new Set<string>();

@@ -19,7 +19,11 @@ export interface AzureMLContext {
 
 export const USER_AGENT = 'azureml-devops-extension/1';
 
-export function createAzureMLContext(ws: WorkspaceRef, credential: TokenCredential, signal?: AbortSignal): AzureMLContext {
+export function createAzureMLContext(
+  ws: WorkspaceRef,
+  credential: TokenCredential,
+  signal?: AbortSignal,
+): AzureMLContext {
   const endpoint = ws.armUrl.replace(/\/+$/, '');
   const client = new AzureMachineLearningWorkspaces(credential, ws.subscriptionId, {
     endpoint,
@@ -51,9 +55,15 @@ export async function getWorkspace(ctx: AzureMLContext): Promise<Workspace> {
     const mapped = mapAzureError(err, `workspace '${workspace}'`);
     if (mapped instanceof AzureError && mapped.statusCode === 404) {
       if (/ResourceGroupNotFound/i.test(mapped.code ?? '')) {
-        throw new InputError('resourceGroup', `resource group '${resourceGroup}' was not found in subscription ${subscriptionId}`);
+        throw new InputError(
+          'resourceGroup',
+          `resource group '${resourceGroup}' was not found in subscription ${subscriptionId}`,
+        );
       }
-      throw new InputError('workspace', `workspace '${workspace}' was not found in resource group '${resourceGroup}' (subscription ${subscriptionId})`);
+      throw new InputError(
+        'workspace',
+        `workspace '${workspace}' was not found in resource group '${resourceGroup}' (subscription ${subscriptionId})`,
+      );
     }
     throw mapped;
   }

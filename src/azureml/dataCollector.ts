@@ -27,24 +27,39 @@ import { armFailure, parseArmError } from './errors';
 import { waitForOperation } from './endpoints';
 import type { LroWaitOptions } from './poll';
 import { wsPath, type WorkspaceRef } from './workspace';
-import { describe, isPlainObject, optBool, optMap, optNumber, optString, type KeyPath, type YamlSource } from './yamlSpec';
+import {
+  describe,
+  isPlainObject,
+  optBool,
+  optMap,
+  optNumber,
+  optString,
+  type KeyPath,
+  type YamlSource,
+} from './yamlSpec';
 
 /** The api-version whose OnlineDeployment has `properties.dataCollector` (stable from 2024-04-01). */
 export const DATA_COLLECTOR_API_VERSION = '2024-04-01';
 export const DEFAULT_MDC_PATH = 'azureml://datastores/workspaceblobstore/paths/modelDataCollector';
 export const ROLLING_RATES = ['Year', 'Month', 'Day', 'Hour', 'Minute'] as const;
 
-export interface CollectionSpec { enabled: boolean; data?: { name?: string; path?: string; version?: string } }
+export interface CollectionSpec {
+  enabled: boolean;
+  data?: { name?: string; path?: string; version?: string };
+}
 export interface DataCollectorSpec {
   collections: Record<string, CollectionSpec>;
   samplingRate?: number;
-  rollingRate?: typeof ROLLING_RATES[number];
+  rollingRate?: (typeof ROLLING_RATES)[number];
   captureHeaders?: string[];
 }
 
 /** REST DataCollector (2024-04-01). */
 export interface DataCollectorProps {
-  collections?: Record<string, { dataCollectionMode?: string; dataId?: string | null; clientId?: string | null; samplingRate?: number } | null>;
+  collections?: Record<
+    string,
+    { dataCollectionMode?: string; dataId?: string | null; clientId?: string | null; samplingRate?: number } | null
+  >;
   requestLogging?: { captureHeaders?: string[] | null } | null;
   rollingRate?: string | null;
 }
@@ -53,41 +68,74 @@ export interface DataCollectorProps {
 export function parseDataCollectorYaml(src: YamlSource, p: KeyPath, v: unknown): DataCollectorSpec | undefined {
   const m = optMap(src, p, v);
   if (!m) return undefined;
-  for (const k of Object.keys(m)) if (!['collections', 'sampling_rate', 'rolling_rate', 'request_logging'].includes(k)) throw src.error([...p, k], `unknown key '${k}' (collections, sampling_rate, rolling_rate, request_logging)`);
+  for (const k of Object.keys(m))
+    if (!['collections', 'sampling_rate', 'rolling_rate', 'request_logging'].includes(k))
+      throw src.error([...p, k], `unknown key '${k}' (collections, sampling_rate, rolling_rate, request_logging)`);
   const cols = optMap(src, [...p, 'collections'], m.collections);
-  if (!cols || !Object.keys(cols).length) throw src.error([...p, 'collections'], 'at least one collection is required (e.g. model_inputs: {enabled: true})');
+  if (!cols || !Object.keys(cols).length)
+    throw src.error([...p, 'collections'], 'at least one collection is required (e.g. model_inputs: {enabled: true})');
   const collections: Record<string, CollectionSpec> = {};
   for (const [name, raw] of Object.entries(cols)) {
     const cp = [...p, 'collections', name];
-    if (!/^[A-Za-z0-9_-]+$/.test(name)) throw src.error(cp, `collection name '${name}' must be letters, digits, '_' or '-'`);
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+      throw src.error(cp, `collection name '${name}' must be letters, digits, '_' or '-'`);
     const c = optMap(src, cp, raw) ?? {};
-    for (const k of Object.keys(c)) if (!['enabled', 'data'].includes(k)) throw src.error([...cp, k], `unknown key '${k}' (enabled, data)`);
+    for (const k of Object.keys(c))
+      if (!['enabled', 'data'].includes(k)) throw src.error([...cp, k], `unknown key '${k}' (enabled, data)`);
     const data = c.data === undefined || c.data === null ? undefined : optMap(src, [...cp, 'data'], c.data);
-    if (data) for (const k of Object.keys(data)) if (!['name', 'path', 'version'].includes(k)) throw src.error([...cp, 'data', k], `unknown key '${k}' (name, path, version)`);
+    if (data)
+      for (const k of Object.keys(data))
+        if (!['name', 'path', 'version'].includes(k))
+          throw src.error([...cp, 'data', k], `unknown key '${k}' (name, path, version)`);
     const path = data ? optString(src, [...cp, 'data', 'path'], data.path) : undefined;
-    if (path && !/^azureml:\/\//i.test(path)) throw src.error([...cp, 'data', 'path'], `expected an azureml:// datastore path, got '${path}'`);
+    if (path && !/^azureml:\/\//i.test(path))
+      throw src.error([...cp, 'data', 'path'], `expected an azureml:// datastore path, got '${path}'`);
     const version = data?.version === undefined || data.version === null ? undefined : String(data.version);
     collections[name] = {
       enabled: optBool(src, [...cp, 'enabled'], c.enabled) ?? false,
-      ...(data ? { data: { ...(data.name !== undefined ? { name: optString(src, [...cp, 'data', 'name'], data.name) } : {}), ...(path ? { path } : {}), ...(version ? { version } : {}) } } : {}),
+      ...(data
+        ? {
+            data: {
+              ...(data.name !== undefined ? { name: optString(src, [...cp, 'data', 'name'], data.name) } : {}),
+              ...(path ? { path } : {}),
+              ...(version ? { version } : {}),
+            },
+          }
+        : {}),
     };
   }
   const samplingRate = optNumber(src, [...p, 'sampling_rate'], m.sampling_rate);
-  if (samplingRate !== undefined && !(samplingRate > 0 && samplingRate <= 1)) throw src.error([...p, 'sampling_rate'], `must be in (0, 1], got ${samplingRate}`);
+  if (samplingRate !== undefined && !(samplingRate > 0 && samplingRate <= 1))
+    throw src.error([...p, 'sampling_rate'], `must be in (0, 1], got ${samplingRate}`);
   const rr = optString(src, [...p, 'rolling_rate'], m.rolling_rate);
   const rollingRate = rr === undefined ? undefined : ROLLING_RATES.find((r) => r.toLowerCase() === rr.toLowerCase());
-  if (rr !== undefined && !rollingRate) throw src.error([...p, 'rolling_rate'], `expected one of ${ROLLING_RATES.join(', ')}, got '${rr}'`);
+  if (rr !== undefined && !rollingRate)
+    throw src.error([...p, 'rolling_rate'], `expected one of ${ROLLING_RATES.join(', ')}, got '${rr}'`);
   const rl = optMap(src, [...p, 'request_logging'], m.request_logging);
   let captureHeaders: string[] | undefined;
   if (rl?.capture_headers !== undefined) {
-    if (!Array.isArray(rl.capture_headers) || rl.capture_headers.some((h) => typeof h !== 'string')) throw src.error([...p, 'request_logging', 'capture_headers'], `expected a list of header names, got ${describe(rl.capture_headers)}`);
+    if (!Array.isArray(rl.capture_headers) || rl.capture_headers.some((h) => typeof h !== 'string'))
+      throw src.error(
+        [...p, 'request_logging', 'capture_headers'],
+        `expected a list of header names, got ${describe(rl.capture_headers)}`,
+      );
     captureHeaders = rl.capture_headers as string[];
   }
-  return { collections, ...(samplingRate !== undefined ? { samplingRate } : {}), ...(rollingRate ? { rollingRate } : {}), ...(captureHeaders ? { captureHeaders } : {}) };
+  return {
+    collections,
+    ...(samplingRate !== undefined ? { samplingRate } : {}),
+    ...(rollingRate ? { rollingRate } : {}),
+    ...(captureHeaders ? { captureHeaders } : {}),
+  };
 }
 
 /** The data asset the CLI registers for a collection: name, version and datastore path (defaults as azure-ai-ml). */
-export function collectionAsset(endpoint: string, deployment: string, collection: string, c: CollectionSpec): { name: string; version: string; path: string } {
+export function collectionAsset(
+  endpoint: string,
+  deployment: string,
+  collection: string,
+  c: CollectionSpec,
+): { name: string; version: string; path: string } {
   return {
     name: c.data?.name ?? `${endpoint}-${deployment}-${collection}`,
     version: c.data?.version ?? '1',
@@ -113,18 +161,31 @@ export function dataCollectorBody(spec: DataCollectorSpec, dataIds: Record<strin
 }
 
 /** What differs between the collector a deployment has and the one we would send (empty: the same). */
-export function dataCollectorDifferences(current: DataCollectorProps | null | undefined, wanted: DataCollectorProps): string[] {
+export function dataCollectorDifferences(
+  current: DataCollectorProps | null | undefined,
+  wanted: DataCollectorProps,
+): string[] {
   const out: string[] = [];
   const cur = current?.collections ?? {};
   const names = new Set([...Object.keys(cur), ...Object.keys(wanted.collections ?? {})]);
   for (const n of [...names].sort()) {
-    const a = cur[n], b = wanted.collections?.[n];
-    if (!a || !b) { out.push(`dataCollector.collections.${n}: ${a ? 'present' : 'absent'} → ${b ? 'present' : 'absent'}`); continue; }
-    if ((a.dataCollectionMode ?? 'Disabled') !== (b.dataCollectionMode ?? 'Disabled')) out.push(`dataCollector.collections.${n}.dataCollectionMode: ${a.dataCollectionMode ?? 'Disabled'} → ${b.dataCollectionMode}`);
-    if ((a.samplingRate ?? 1) !== (b.samplingRate ?? 1)) out.push(`dataCollector.collections.${n}.samplingRate: ${a.samplingRate ?? 1} → ${b.samplingRate ?? 1}`);
-    if (b.dataId && String(a.dataId ?? '').toLowerCase() !== b.dataId.toLowerCase()) out.push(`dataCollector.collections.${n}.dataId: ${a.dataId ?? '(none)'} → ${b.dataId}`);
+    const a = cur[n],
+      b = wanted.collections?.[n];
+    if (!a || !b) {
+      out.push(`dataCollector.collections.${n}: ${a ? 'present' : 'absent'} → ${b ? 'present' : 'absent'}`);
+      continue;
+    }
+    if ((a.dataCollectionMode ?? 'Disabled') !== (b.dataCollectionMode ?? 'Disabled'))
+      out.push(
+        `dataCollector.collections.${n}.dataCollectionMode: ${a.dataCollectionMode ?? 'Disabled'} → ${b.dataCollectionMode}`,
+      );
+    if ((a.samplingRate ?? 1) !== (b.samplingRate ?? 1))
+      out.push(`dataCollector.collections.${n}.samplingRate: ${a.samplingRate ?? 1} → ${b.samplingRate ?? 1}`);
+    if (b.dataId && String(a.dataId ?? '').toLowerCase() !== b.dataId.toLowerCase())
+      out.push(`dataCollector.collections.${n}.dataId: ${a.dataId ?? '(none)'} → ${b.dataId}`);
   }
-  if (wanted.rollingRate && (current?.rollingRate ?? 'Hour') !== wanted.rollingRate) out.push(`dataCollector.rollingRate: ${current?.rollingRate ?? 'Hour'} → ${wanted.rollingRate}`);
+  if (wanted.rollingRate && (current?.rollingRate ?? 'Hour') !== wanted.rollingRate)
+    out.push(`dataCollector.rollingRate: ${current?.rollingRate ?? 'Hour'} → ${wanted.rollingRate}`);
   return out;
 }
 
@@ -132,9 +193,16 @@ const deploymentPath = (ws: WorkspaceRef, endpoint: string, deployment: string) 
   wsPath(ws, `/onlineEndpoints/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(deployment)}`);
 
 /** GET the deployment at 2024-04-01: its dataCollector (null without one); exists false on 404. */
-export async function getDeploymentDataCollector(ctx: AzureMLContext, endpoint: string, deployment: string): Promise<{ exists: boolean; collector?: DataCollectorProps | null }> {
-  const d = await armGetOptional<{ properties?: { dataCollector?: DataCollectorProps | null } }>(ctx, deploymentPath(ctx.ws, endpoint, deployment),
-    { apiVersion: DATA_COLLECTOR_API_VERSION, what: `deployment '${endpoint}/${deployment}'` });
+export async function getDeploymentDataCollector(
+  ctx: AzureMLContext,
+  endpoint: string,
+  deployment: string,
+): Promise<{ exists: boolean; collector?: DataCollectorProps | null }> {
+  const d = await armGetOptional<{ properties?: { dataCollector?: DataCollectorProps | null } }>(
+    ctx,
+    deploymentPath(ctx.ws, endpoint, deployment),
+    { apiVersion: DATA_COLLECTOR_API_VERSION, what: `deployment '${endpoint}/${deployment}'` },
+  );
   if (!d) return { exists: false };
   return { exists: true, collector: d.properties?.dataCollector ?? null };
 }
@@ -144,14 +212,29 @@ export async function getDeploymentDataCollector(ctx: AzureMLContext, endpoint: 
  * collector's path) unless it exists. Returns its ARM id. An existing version pointing elsewhere is kept (as the CLI
  * keeps it) and reported.
  */
-export async function ensureCollectionAsset(ctx: AzureMLContext, a: { name: string; version: string; path: string }): Promise<{ id: string; created: boolean; path: string }> {
+export async function ensureCollectionAsset(
+  ctx: AzureMLContext,
+  a: { name: string; version: string; path: string },
+): Promise<{ id: string; created: boolean; path: string }> {
   const p = wsPath(ctx.ws, `/data/${encodeURIComponent(a.name)}/versions/${encodeURIComponent(a.version)}`);
-  const cur = await armGetOptional<{ id: string; properties?: { dataUri?: string } }>(ctx, p, { what: `data asset ${a.name}:${a.version}` });
+  const cur = await armGetOptional<{ id: string; properties?: { dataUri?: string } }>(ctx, p, {
+    what: `data asset ${a.name}:${a.version}`,
+  });
   if (cur) return { id: cur.id, created: false, path: cur.properties?.dataUri ?? a.path };
   const res = await armSend<{ id: string; properties?: { dataUri?: string } }>(ctx, 'PUT', p, {
-    properties: { dataType: 'uri_folder', dataUri: `${a.path}/`, description: 'Production data collected by the online deployment\'s data collector', isAnonymous: false, tags: {}, properties: {} },
+    properties: {
+      dataType: 'uri_folder',
+      dataUri: `${a.path}/`,
+      description: "Production data collected by the online deployment's data collector",
+      isAnonymous: false,
+      tags: {},
+      properties: {},
+    },
   });
-  if (res.status < 200 || res.status >= 300) { const e = parseArmError(res.body); throw armFailure(res.status, e.code, e.message, `data asset ${a.name}:${a.version}`); }
+  if (res.status < 200 || res.status >= 300) {
+    const e = parseArmError(res.body);
+    throw armFailure(res.status, e.code, e.message, `data asset ${a.name}:${a.version}`);
+  }
   return { id: res.body.id, created: true, path: res.body.properties?.dataUri ?? a.path };
 }
 
@@ -160,17 +243,29 @@ export async function ensureCollectionAsset(ctx: AzureMLContext, a: { name: stri
  * then GET it at 2024-04-01. The body is the 2022-10-01 one plus `properties.dataCollector` (2024-04-01 is a
  * superset for what the deploy task sends).
  */
-export async function putDeploymentWithCollector(ctx: AzureMLContext, endpoint: string, name: string, body: Record<string, unknown>, o: LroWaitOptions = {}): Promise<any> {
+export async function putDeploymentWithCollector(
+  ctx: AzureMLContext,
+  endpoint: string,
+  name: string,
+  body: Record<string, unknown>,
+  o: LroWaitOptions = {},
+): Promise<any> {
   const c: AzureMLContext = { ...ctx, signal: o.signal ?? ctx.signal };
   const what = `deployment '${name}' of online endpoint '${endpoint}'`;
   const url = deploymentPath(ctx.ws, endpoint, name);
   const opts = { apiVersion: DATA_COLLECTOR_API_VERSION };
   const put = await armSend<any>(c, 'PUT', url, body, opts);
-  if (put.status < 200 || put.status >= 300) { const e = parseArmError(put.body); throw armFailure(put.status, e.code, e.message, what); }
+  if (put.status < 200 || put.status >= 300) {
+    const e = parseArmError(put.body);
+    throw armFailure(put.status, e.code, e.message, what);
+  }
   const op = put.headers['azure-asyncoperation'];
   if (op) await waitForOperation(c, op, what, put, o);
   const after = await armSend<any>(c, 'GET', url, undefined, opts);
-  if (after.status < 200 || after.status >= 300) { const e = parseArmError(after.body); throw armFailure(after.status, e.code, e.message, what); }
+  if (after.status < 200 || after.status >= 300) {
+    const e = parseArmError(after.body);
+    throw armFailure(after.status, e.code, e.message, what);
+  }
   if (!isPlainObject(after.body)) throw new UserError(`${what}: the service returned no deployment`);
   return after.body;
 }

@@ -27,42 +27,73 @@ import { wsPath } from './workspace';
 
 export type LineFormat = 'jsonl' | 'csv';
 
-export interface DataFileRef { label: string; blob: string; size: number; format: LineFormat }
+export interface DataFileRef {
+  label: string;
+  blob: string;
+  size: number;
+  format: LineFormat;
+}
 export interface DataPlan {
   /** what was asked for, and what it resolved to (for the log) */
-  source: string; resolved: string;
+  source: string;
+  resolved: string;
   files: DataFileRef[];
   /** hour folders skipped by the window (collected data only) */
   outsideWindow: number;
-  container: ContainerClient; datastore: DatastoreInfo;
+  container: ContainerClient;
+  datastore: DatastoreInfo;
 }
 
-export interface DataVersion { id: string; name: string; properties: { dataUri: string; dataType: string } }
+export interface DataVersion {
+  id: string;
+  name: string;
+  properties: { dataUri: string; dataType: string };
+}
 
 /** azureml:<name>:<version> | azureml:<name>@latest (also without the azureml: prefix) | an ARM id → the data version. */
 export async function getDataVersion(ctx: AzureMLContext, ref: string, input: string): Promise<DataVersion> {
   // an ARM id (a collection's dataId): read as it is
-  const arm = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/data\/([^/]+)\/versions\/([^/]+)$/i.exec(ref.replace(/^azureml:/i, ''));
+  const arm =
+    /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/data\/([^/]+)\/versions\/([^/]+)$/i.exec(
+      ref.replace(/^azureml:/i, ''),
+    );
   if (arm) {
-    const v = await armGetOptional<DataVersion>(ctx, ref.replace(/^azureml:/i, ''), { what: `data asset ${arm[1]}:${arm[2]}` });
+    const v = await armGetOptional<DataVersion>(ctx, ref.replace(/^azureml:/i, ''), {
+      what: `data asset ${arm[1]}:${arm[2]}`,
+    });
     if (!v) throw new UserError(`${input}: data asset '${arm[1]}' version '${arm[2]}' (${ref}) does not exist`);
     return v;
   }
   const text = ref.replace(/^azureml:/i, '');
-  const at = text.lastIndexOf('@'), colon = text.indexOf(':');
+  const at = text.lastIndexOf('@'),
+    colon = text.indexOf(':');
   const name = at > 0 ? text.slice(0, at) : colon > 0 ? text.slice(0, colon) : text;
   const base = wsPath(ctx.ws, `/data/${encodeURIComponent(name)}`);
   if (colon > 0 && at < 0) {
     const version = text.slice(colon + 1);
-    const v = await armGetOptional<DataVersion>(ctx, `${base}/versions/${encodeURIComponent(version)}`, { what: `data asset ${name}:${version}` });
-    if (!v) throw new UserError(`${input}: data asset '${name}' version '${version}' does not exist in workspace '${ctx.ws.workspace}'`);
+    const v = await armGetOptional<DataVersion>(ctx, `${base}/versions/${encodeURIComponent(version)}`, {
+      what: `data asset ${name}:${version}`,
+    });
+    if (!v)
+      throw new UserError(
+        `${input}: data asset '${name}' version '${version}' does not exist in workspace '${ctx.ws.workspace}'`,
+      );
     return v;
   }
   const label = at > 0 ? text.slice(at + 1) : 'latest';
-  if (label.toLowerCase() !== 'latest') throw new UserError(`${input}: only the label 'latest' is supported (azureml:${name}@latest or azureml:${name}:<version>)`);
-  const list = await listAll<DataVersion>(ctx, `${base}/versions?$orderBy=createdtime%20desc&$top=1`, { what: `data asset ${name}`, max: 1 })
-    .catch((e) => { if ((e as { statusCode?: number }).statusCode === 404) return []; throw e; });
-  if (!list.length) throw new UserError(`${input}: data asset '${name}' does not exist in workspace '${ctx.ws.workspace}'`);
+  if (label.toLowerCase() !== 'latest')
+    throw new UserError(
+      `${input}: only the label 'latest' is supported (azureml:${name}@latest or azureml:${name}:<version>)`,
+    );
+  const list = await listAll<DataVersion>(ctx, `${base}/versions?$orderBy=createdtime%20desc&$top=1`, {
+    what: `data asset ${name}`,
+    max: 1,
+  }).catch((e) => {
+    if ((e as { statusCode?: number }).statusCode === 404) return [];
+    throw e;
+  });
+  if (!list.length)
+    throw new UserError(`${input}: data asset '${name}' does not exist in workspace '${ctx.ws.workspace}'`);
   return list[0]!;
 }
 
@@ -97,9 +128,14 @@ export async function planData(ctx: AzureMLContext, source: string, o: PlanOptio
     dataType = v.properties.dataType;
   }
   const parsed = parseDatastoreUri(uri);
-  if (!parsed) throw new UserError(`${o.input}: '${source}' resolves to ${uri}, which is not an azureml:// datastore path (only workspace datastores are read)`);
+  if (!parsed)
+    throw new UserError(
+      `${o.input}: '${source}' resolves to ${uri}, which is not an azureml:// datastore path (only workspace datastores are read)`,
+    );
   if (parsed.workspace && parsed.workspace.workspace.toLowerCase() !== ctx.ws.workspace.toLowerCase()) {
-    throw new UserError(`${o.input}: ${uri} is in workspace '${parsed.workspace.workspace}', not in '${ctx.ws.workspace}'`);
+    throw new UserError(
+      `${o.input}: ${uri} is in workspace '${parsed.workspace.workspace}', not in '${ctx.ws.workspace}'`,
+    );
   }
   const datastore = await getDatastoreInfo(ctx, parsed.datastore);
   const container = await getContainerClient(ctx, datastore);
@@ -107,11 +143,22 @@ export async function planData(ctx: AzureMLContext, source: string, o: PlanOptio
   const listed: Array<{ name: string; size: number }> = [];
   try {
     if (prefix && dataType !== 'uri_folder' && !parsed.path.endsWith('/')) {
-      const props = await container.getBlobClient(prefix).getProperties({ abortSignal: ctx.signal }).catch((e) => { if (e?.statusCode === 404) return undefined; throw e; });
-      if (props && props.metadata?.hdi_isfolder !== 'true') listed.push({ name: prefix, size: props.contentLength ?? 0 });
+      const props = await container
+        .getBlobClient(prefix)
+        .getProperties({ abortSignal: ctx.signal })
+        .catch((e) => {
+          if (e?.statusCode === 404) return undefined;
+          throw e;
+        });
+      if (props && props.metadata?.hdi_isfolder !== 'true')
+        listed.push({ name: prefix, size: props.contentLength ?? 0 });
     }
     if (!listed.length) {
-      for await (const b of container.listBlobsFlat({ prefix: prefix ? `${prefix}/` : '', includeMetadata: true, abortSignal: ctx.signal })) {
+      for await (const b of container.listBlobsFlat({
+        prefix: prefix ? `${prefix}/` : '',
+        includeMetadata: true,
+        abortSignal: ctx.signal,
+      })) {
         if (b.metadata?.hdi_isfolder === 'true' || (b.name.endsWith('/') && !b.properties.contentLength)) continue;
         listed.push({ name: b.name, size: b.properties.contentLength ?? 0 });
       }
@@ -128,12 +175,16 @@ export async function planData(ctx: AzureMLContext, source: string, o: PlanOptio
     if (!mltable) throw new UserError(`${o.input}: ${uri} is an mltable asset without an MLTable file`);
     files = await mltableFiles(container, datastore, prefix, mltable.name, listed, o.input, ctx.signal);
   } else {
-    files = listed.filter((b) => formatOf(b.name)).map((b) => ({ label: b.name, blob: b.name, size: b.size, format: formatOf(b.name)! }));
-    if (!files.length) throw new UserError(`${o.input}: none of the ${listed.length} file(s) at ${uri} is .jsonl, .json or .csv`);
+    files = listed
+      .filter((b) => formatOf(b.name))
+      .map((b) => ({ label: b.name, blob: b.name, size: b.size, format: formatOf(b.name)! }));
+    if (!files.length)
+      throw new UserError(`${o.input}: none of the ${listed.length} file(s) at ${uri} is .jsonl, .json or .csv`);
   }
   let outsideWindow = 0;
   if (o.window) {
-    const lo = floorHour(o.window.start.getTime()), hi = floorHour(o.window.end.getTime());
+    const lo = floorHour(o.window.start.getTime()),
+      hi = floorHour(o.window.end.getTime());
     const hours = new Set<number>();
     files = files.filter((f) => {
       const h = partitionHour(f.blob);
@@ -147,37 +198,69 @@ export async function planData(ctx: AzureMLContext, source: string, o: PlanOptio
   return { source, resolved: uri, files, outsideWindow, container, datastore };
 }
 
-async function mltableFiles(container: ContainerClient, ds: DatastoreInfo, prefix: string, mltableBlob: string,
-  listed: Array<{ name: string; size: number }>, input: string, signal?: AbortSignal): Promise<DataFileRef[]> {
+async function mltableFiles(
+  container: ContainerClient,
+  ds: DatastoreInfo,
+  prefix: string,
+  mltableBlob: string,
+  listed: Array<{ name: string; size: number }>,
+  input: string,
+  signal?: AbortSignal,
+): Promise<DataFileRef[]> {
   let text = '';
-  await readBlobLines(container, ds, mltableBlob, (l) => { text += `${l}\n`; }, signal);
+  await readBlobLines(
+    container,
+    ds,
+    mltableBlob,
+    (l) => {
+      text += `${l}\n`;
+    },
+    signal,
+  );
   let doc: any;
-  try { doc = parseYaml(text); } catch (e) { throw new UserError(`${input}: its MLTable file is not YAML (${(e as Error).message})`); }
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new UserError(`${input}: its MLTable file is not YAML (${(e as Error).message})`);
+  }
   const tr: unknown[] = Array.isArray(doc?.transformations) ? doc.transformations : [];
   let format: LineFormat | undefined;
   for (const t of tr) {
     const key = t && typeof t === 'object' ? Object.keys(t)[0] : String(t);
     if (key === 'read_delimited') {
       const delim = (t as any).read_delimited?.delimiter;
-      if (delim !== undefined && delim !== ',') throw new UserError(`${input}: MLTable read_delimited with delimiter '${delim}' is not supported (only ',')`);
+      if (delim !== undefined && delim !== ',')
+        throw new UserError(`${input}: MLTable read_delimited with delimiter '${delim}' is not supported (only ',')`);
       format = 'csv';
     } else if (key === 'read_json_lines') format = 'jsonl';
-    else if (key === 'read_parquet' || key === 'read_delta_lake') throw new UserError(`${input}: MLTable ${key} is not supported (only read_delimited and read_json_lines)`);
-    else throw new UserError(`${input}: MLTable transformation '${key}' is not supported; give a folder of .csv/.jsonl files instead`);
+    else if (key === 'read_parquet' || key === 'read_delta_lake')
+      throw new UserError(`${input}: MLTable ${key} is not supported (only read_delimited and read_json_lines)`);
+    else
+      throw new UserError(
+        `${input}: MLTable transformation '${key}' is not supported; give a folder of .csv/.jsonl files instead`,
+      );
   }
   const paths: unknown[] = Array.isArray(doc?.paths) ? doc.paths : [];
   if (!paths.length) throw new UserError(`${input}: its MLTable file lists no paths`);
-  const under = (rel: string) => (prefix ? `${prefix}/${rel.replace(/^\.\/+/, '')}` : rel.replace(/^\.\/+/, '')).replace(/\/+$/, '');
+  const under = (rel: string) =>
+    (prefix ? `${prefix}/${rel.replace(/^\.\/+/, '')}` : rel.replace(/^\.\/+/, '')).replace(/\/+$/, '');
   const out = new Map<string, DataFileRef>();
   for (const p of paths) {
     const entry = p as Record<string, string>;
     const [kind, value] = Object.entries(entry)[0] ?? [];
-    if (!value || /^[a-z]+:\/\//i.test(value)) throw new UserError(`${input}: MLTable path '${value ?? ''}' is not relative to the MLTable folder (only relative paths are supported)`);
+    if (!value || /^[a-z]+:\/\//i.test(value))
+      throw new UserError(
+        `${input}: MLTable path '${value ?? ''}' is not relative to the MLTable folder (only relative paths are supported)`,
+      );
     const target = under(value);
-    const hits = kind === 'file' ? listed.filter((b) => b.name === target)
-      : kind === 'folder' ? listed.filter((b) => b.name.startsWith(`${target}/`))
-        : kind === 'pattern' ? listed.filter((b) => minimatch(b.name, target, { dot: true }))
-          : undefined;
+    const hits =
+      kind === 'file'
+        ? listed.filter((b) => b.name === target)
+        : kind === 'folder'
+          ? listed.filter((b) => b.name.startsWith(`${target}/`))
+          : kind === 'pattern'
+            ? listed.filter((b) => minimatch(b.name, target, { dot: true }))
+            : undefined;
     if (!hits) throw new UserError(`${input}: MLTable path kind '${kind}' is not supported (file, folder, pattern)`);
     for (const b of hits) {
       if (b.name === mltableBlob) continue;
@@ -192,11 +275,13 @@ async function mltableFiles(container: ContainerClient, ds: DatastoreInfo, prefi
 /** Lines of a byte stream (UTF-8, \n or \r\n; the last line without a newline too), chunk by chunk; returns the bytes read. */
 export async function streamLines(stream: AsyncIterable<Buffer>, onLine: (line: string) => void): Promise<number> {
   const dec = new StringDecoder('utf8');
-  let rest = '', bytes = 0;
+  let rest = '',
+    bytes = 0;
   for await (const chunk of stream) {
     bytes += chunk.length;
     const text = rest + dec.write(chunk);
-    let start = 0, nl: number;
+    let start = 0,
+      nl: number;
     while ((nl = text.indexOf('\n', start)) >= 0) {
       onLine(text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl));
       start = nl + 1;
@@ -209,10 +294,18 @@ export async function streamLines(stream: AsyncIterable<Buffer>, onLine: (line: 
 }
 
 /** Stream one blob's lines (UTF-8, \n or \r\n) to onLine; the last line without a newline too. */
-export async function readBlobLines(container: ContainerClient, ds: DatastoreInfo, blob: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
+export async function readBlobLines(
+  container: ContainerClient,
+  ds: DatastoreInfo,
+  blob: string,
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<number> {
   let bytes: number;
   try {
-    const res = await container.getBlobClient(blob).download(0, undefined, { abortSignal: signal, maxRetryRequests: 5 });
+    const res = await container
+      .getBlobClient(blob)
+      .download(0, undefined, { abortSignal: signal, maxRetryRequests: 5 });
     if (!res.readableStreamBody) throw new UserError(`Storage returned no content for ${blob}`);
     bytes = await streamLines(res.readableStreamBody as AsyncIterable<Buffer>, onLine);
   } catch (err) {
@@ -222,6 +315,5 @@ export async function readBlobLines(container: ContainerClient, ds: DatastoreInf
   }
   return bytes;
 }
-
 
 export { DATA_COLLECTOR_API_VERSION, getDeploymentDataCollector } from './dataCollector';

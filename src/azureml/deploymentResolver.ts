@@ -16,15 +16,26 @@ export class AzureDeploymentResolver implements DeploymentResolver {
   readonly assets: AzureAssetResolver;
   readonly wsPath: string;
 
-  constructor(private readonly ctx: AzureMLContext, private readonly opts: AssetResolverOptions & { deploymentName?: string } = {}) {
+  constructor(
+    private readonly ctx: AzureMLContext,
+    private readonly opts: AssetResolverOptions & { deploymentName?: string } = {},
+  ) {
     this.assets = new AzureAssetResolver(ctx, opts);
     this.wsPath = this.assets.wsPath;
   }
 
-  uploadCode(localPath: string): Promise<string> { return this.assets.uploadCode(localPath); }
-  ensureEnvironment(env: InlineEnvironment): Promise<string> { return this.assets.ensureEnvironment(env); }
-  resolveAsset(kind: AssetKind, ref: string): Promise<string> { return this.assets.resolveAsset(kind, ref); }
-  computeId(name: string): Promise<string> { return this.assets.computeId(name); }
+  uploadCode(localPath: string): Promise<string> {
+    return this.assets.uploadCode(localPath);
+  }
+  ensureEnvironment(env: InlineEnvironment): Promise<string> {
+    return this.assets.ensureEnvironment(env);
+  }
+  resolveAsset(kind: AssetKind, ref: string): Promise<string> {
+    return this.assets.resolveAsset(kind, ref);
+  }
+  computeId(name: string): Promise<string> {
+    return this.assets.computeId(name);
+  }
 
   /** Inline model (`model: {path: …}`): local files → LocalUpload/<md5>/<name>, version named by content (idempotent). */
   async ensureModel(model: InlineModel): Promise<string> {
@@ -33,37 +44,55 @@ export class AzureDeploymentResolver implements DeploymentResolver {
     let upload: (() => Promise<void>) | undefined;
     let name = model.name;
     if (model.local) {
-      try { await fsp.stat(model.path); } catch { throw new UserError(`${prefix}model path '${model.path}' (${model.source}) does not exist`); }
+      try {
+        await fsp.stat(model.path);
+      } catch {
+        throw new UserError(`${prefix}model path '${model.path}' (${model.source}) does not exist`);
+      }
       let asset;
-      try { asset = await prepareLocalAsset(model.path, this.ctx.signal); } catch (e) {
+      try {
+        asset = await prepareLocalAsset(model.path, this.ctx.signal);
+      } catch (e) {
         if (e instanceof UserError) throw new UserError(`${prefix}model at ${model.source}: ${e.message}`);
         throw e;
       }
       modelUri = datastoreUri(this.ctx.ws, asset.remotePath);
       const a = asset;
-      upload = async () => { await uploadPreparedAsset(this.ctx, a, { assetName: name ?? a.name, assetVersion: model.version }); };
+      upload = async () => {
+        await uploadPreparedAsset(this.ctx, a, { assetName: name ?? a.name, assetVersion: model.version });
+      };
     }
     const v = inlineModelVersion(model, modelUri, { deploymentName: this.opts.deploymentName });
     name = v.name;
     const id = `${this.wsPath}/models/${encodeURIComponent(v.name)}/versions/${encodeURIComponent(v.version)}`;
-    const existing = await armGetOptional<{ id?: string; properties?: { modelUri?: string } }>(this.ctx, id, { what: `model ${v.name}:${v.version}` });
+    const existing = await armGetOptional<{ id?: string; properties?: { modelUri?: string } }>(this.ctx, id, {
+      what: `model ${v.name}:${v.version}`,
+    });
     if (existing) {
       // the service reads `resourcegroups` back as `resourceGroups` (normalize.ts datastore-uri-case)
       if (existing.properties?.modelUri && !sameDatastoreUri(existing.properties.modelUri, modelUri)) {
-        throw new UserError(`${prefix}model ${v.name}:${v.version} already exists with other files (${existing.properties.modelUri}); give the inline model another version (${model.source})`);
+        throw new UserError(
+          `${prefix}model ${v.name}:${v.version} already exists with other files (${existing.properties.modelUri}); give the inline model another version (${model.source})`,
+        );
       }
       return existing.id ?? id;
     }
     if (upload) this.assets.pending.push({ what: `upload model ${model.path}`, run: upload });
     this.assets.pending.push({
       what: `model version ${v.name}:${v.version}`,
-      run: async () => { await armRequest(this.ctx, 'PUT', id, v.body, { what: `model ${v.name}:${v.version}` }); },
+      run: async () => {
+        await armRequest(this.ctx, 'PUT', id, v.body, { what: `model ${v.name}:${v.version}` });
+      },
     });
     return id;
   }
 
   /** Writes queued while checking (uploads, code/environment/model versions), in order. */
-  get pendingWrites(): string[] { return this.assets.pending.map((p) => p.what); }
+  get pendingWrites(): string[] {
+    return this.assets.pending.map((p) => p.what);
+  }
 
-  commit(onStep?: (what: string, i: number, n: number) => void): Promise<void> { return this.assets.commit(onStep); }
+  commit(onStep?: (what: string, i: number, n: number) => void): Promise<void> {
+    return this.assets.commit(onStep);
+  }
 }

@@ -4,8 +4,25 @@
 import { parseDataCollectorYaml, type DataCollectorSpec } from './dataCollector';
 import path from 'node:path';
 import {
-  applyOverrides, assetRefText, checkKeys, computeRef, contentHash, expectMap, isPlainObject, loadYaml, optBool, optDuration, optInt,
-  optMap, optString, optStringMap, parseInlineEnvironment, parseRef, reqString, SpecError, YamlSource,
+  applyOverrides,
+  assetRefText,
+  checkKeys,
+  computeRef,
+  contentHash,
+  expectMap,
+  isPlainObject,
+  loadYaml,
+  optBool,
+  optDuration,
+  optInt,
+  optMap,
+  optString,
+  optStringMap,
+  parseInlineEnvironment,
+  parseRef,
+  reqString,
+  SpecError,
+  YamlSource,
 } from './yamlSpec';
 import type { InlineEnvironment, KeyPath, Ref } from './yamlSpec';
 import type { ResolverCall, SpecResolver } from './jobSpec';
@@ -29,7 +46,10 @@ export interface InlineModel {
   source: string;
 }
 
-export interface DeploymentResolver extends Pick<SpecResolver, 'wsPath' | 'uploadCode' | 'ensureEnvironment' | 'resolveAsset' | 'computeId'> {
+export interface DeploymentResolver extends Pick<
+  SpecResolver,
+  'wsPath' | 'uploadCode' | 'ensureEnvironment' | 'resolveAsset' | 'computeId'
+> {
   /** Register (or reuse) a model version for an inline model; returns its ARM id. */
   ensureModel(model: InlineModel): Promise<string>;
 }
@@ -94,7 +114,8 @@ export interface ParseDeployOptions {
 }
 
 function derr(e: unknown): never {
-  if (e instanceof SpecError && !(e instanceof DeploymentSpecError)) throw new DeploymentSpecError(e.message, { file: e.file, keyPath: e.keyPath, line: e.line });
+  if (e instanceof SpecError && !(e instanceof DeploymentSpecError))
+    throw new DeploymentSpecError(e.message, { file: e.file, keyPath: e.keyPath, line: e.line });
   throw e;
 }
 
@@ -105,28 +126,64 @@ function schemaKind(root: Record<string, unknown>): string {
 
 function refuseBatch(src: YamlSource, root: Record<string, unknown>): void {
   const k = schemaKind(root);
-  if (/batch/i.test(k) || (typeof root.type === 'string' && /^(model|pipeline)$/i.test(root.type) && root.settings !== undefined)) {
-    throw src.error(['$schema'], `batch endpoints are not supported by this task (${k || 'batch deployment'}); it deploys online endpoints (managed or Kubernetes)`);
+  if (
+    /batch/i.test(k) ||
+    (typeof root.type === 'string' && /^(model|pipeline)$/i.test(root.type) && root.settings !== undefined)
+  ) {
+    throw src.error(
+      ['$schema'],
+      `batch endpoints are not supported by this task (${k || 'batch deployment'}); it deploys online endpoints (managed or Kubernetes)`,
+    );
   }
 }
 
-const AUTH: Record<string, AuthMode> = { key: 'Key', aml_token: 'AMLToken', amltoken: 'AMLToken', aad_token: 'AADToken', aadtoken: 'AADToken' };
+const AUTH: Record<string, AuthMode> = {
+  key: 'Key',
+  aml_token: 'AMLToken',
+  amltoken: 'AMLToken',
+  aad_token: 'AADToken',
+  aadtoken: 'AADToken',
+};
 
 export function parseAuthMode(value: string): AuthMode | undefined {
   return AUTH[value.trim().toLowerCase()];
 }
 
-const ENDPOINT_KEYS = ['name', 'description', 'tags', 'properties', 'auth_mode', 'compute', 'traffic', 'mirror_traffic', 'identity', 'public_network_access', 'kind', 'location', 'provisioning_state', 'scoring_uri', 'openapi_uri'];
+const ENDPOINT_KEYS = [
+  'name',
+  'description',
+  'tags',
+  'properties',
+  'auth_mode',
+  'compute',
+  'traffic',
+  'mirror_traffic',
+  'identity',
+  'public_network_access',
+  'kind',
+  'location',
+  'provisioning_state',
+  'scoring_uri',
+  'openapi_uri',
+];
 
 /** Loads an online endpoint/deployment file: overrides applied, batch and wrong-kind files refused, keys checked. */
-function loadOnlineYaml(file: string, opts: ParseDeployOptions, want: 'endpoint' | 'deployment'): { src: YamlSource; root: Record<string, unknown>; schema: string } {
+function loadOnlineYaml(
+  file: string,
+  opts: ParseDeployOptions,
+  want: 'endpoint' | 'deployment',
+): { src: YamlSource; root: Record<string, unknown>; schema: string } {
   const src = loadYaml(file, opts);
   applyOverrides(src, opts.overrides);
   const root = src.toJS() as Record<string, unknown>;
   refuseBatch(src, root);
   const schema = schemaKind(root);
   const other = want === 'endpoint' ? 'deployment' : 'endpoint';
-  if (new RegExp(`${other}$`, 'i').test(schema)) throw src.error(['$schema'], `this is ${other === 'endpoint' ? 'an endpoint' : 'a deployment'} file (${schema}), not ${want === 'endpoint' ? 'an endpoint' : 'a deployment'} file`);
+  if (new RegExp(`${other}$`, 'i').test(schema))
+    throw src.error(
+      ['$schema'],
+      `this is ${other === 'endpoint' ? 'an endpoint' : 'a deployment'} file (${schema}), not ${want === 'endpoint' ? 'an endpoint' : 'a deployment'} file`,
+    );
   checkKeys(src, [], root, want === 'endpoint' ? ENDPOINT_KEYS : DEPLOYMENT_KEYS, `an online ${want}`);
   return { src, root, schema };
 }
@@ -142,10 +199,18 @@ export function parseOnlineEndpointYaml(file: string, opts: ParseDeployOptions =
     if (!authMode) throw src.error(['auth_mode'], `unknown auth_mode '${authText}' (key, aml_token, aad_token)`);
     const compute = optString(src, ['compute'], root.compute);
     const kind: OnlineEndpointSpec['kind'] = /kubernetes/i.test(k) || compute ? 'Kubernetes' : 'Managed';
-    if (kind === 'Kubernetes' && !compute) throw src.error(['compute'], 'a Kubernetes online endpoint needs a compute (the attached Kubernetes compute, e.g. azureml:k8s-compute)');
-    if (root.mirror_traffic !== undefined) warnings.push(`${src.where(['mirror_traffic'])}: 'mirror_traffic' is not part of api-version 2022-10-01 and was ignored`);
+    if (kind === 'Kubernetes' && !compute)
+      throw src.error(
+        ['compute'],
+        'a Kubernetes online endpoint needs a compute (the attached Kubernetes compute, e.g. azureml:k8s-compute)',
+      );
+    if (root.mirror_traffic !== undefined)
+      warnings.push(
+        `${src.where(['mirror_traffic'])}: 'mirror_traffic' is not part of api-version 2022-10-01 and was ignored`,
+      );
     const pna = optString(src, ['public_network_access'], root.public_network_access);
-    if (pna !== undefined && !/^(enabled|disabled)$/i.test(pna)) throw src.error(['public_network_access'], `expected enabled or disabled, got '${pna}'`);
+    if (pna !== undefined && !/^(enabled|disabled)$/i.test(pna))
+      throw src.error(['public_network_access'], `expected enabled or disabled, got '${pna}'`);
     return {
       file: src.file,
       name: endpointName(src, ['name'], reqString(src, ['name'], root.name, 'name')),
@@ -167,7 +232,11 @@ export function parseOnlineEndpointYaml(file: string, opts: ParseDeployOptions =
 }
 
 function endpointName(src: YamlSource, p: KeyPath, n: string): string {
-  if (!/^[a-zA-Z][a-zA-Z0-9-]{0,31}$/.test(n)) throw src.error(p, `endpoint name '${n}' must start with a letter and contain only letters, digits and '-' (at most 32 characters)`);
+  if (!/^[a-zA-Z][a-zA-Z0-9-]{0,31}$/.test(n))
+    throw src.error(
+      p,
+      `endpoint name '${n}' must start with a letter and contain only letters, digits and '-' (at most 32 characters)`,
+    );
   return n;
 }
 
@@ -181,7 +250,8 @@ function parseTraffic(src: YamlSource, p: KeyPath, v: unknown): Record<string, n
     out[k] = n;
   }
   const sum = Object.values(out).reduce((a, b) => a + b, 0);
-  if (Object.keys(out).length && sum !== 100 && sum !== 0) throw src.error(p, `traffic percentages add up to ${sum}; they must add up to 100 (or 0)`);
+  if (Object.keys(out).length && sum !== 100 && sum !== 0)
+    throw src.error(p, `traffic percentages add up to ${sum}; they must add up to 100 (or 0)`);
   return out;
 }
 
@@ -189,13 +259,25 @@ function parseMsi(src: YamlSource, p: KeyPath, v: unknown): Record<string, unkno
   const m = optMap(src, p, v);
   if (!m) return undefined;
   checkKeys(src, p, m, ['type', 'user_assigned_identities', 'principal_id', 'tenant_id'], 'an identity');
-  const t = reqString(src, [...p, 'type'], m.type, 'identity type').toLowerCase().replace(/[\s_]/g, '');
-  const types: Record<string, string> = { systemassigned: 'SystemAssigned', userassigned: 'UserAssigned', 'systemassigned,userassigned': 'SystemAssigned,UserAssigned', none: 'None' };
+  const t = reqString(src, [...p, 'type'], m.type, 'identity type')
+    .toLowerCase()
+    .replace(/[\s_]/g, '');
+  const types: Record<string, string> = {
+    systemassigned: 'SystemAssigned',
+    userassigned: 'UserAssigned',
+    'systemassigned,userassigned': 'SystemAssigned,UserAssigned',
+    none: 'None',
+  };
   const type = types[t];
-  if (!type) throw src.error([...p, 'type'], `unknown identity type '${String(m.type)}' (system_assigned, user_assigned, 'system_assigned,user_assigned', none)`);
+  if (!type)
+    throw src.error(
+      [...p, 'type'],
+      `unknown identity type '${String(m.type)}' (system_assigned, user_assigned, 'system_assigned,user_assigned', none)`,
+    );
   const out: Record<string, unknown> = { type };
   if (m.user_assigned_identities !== undefined) {
-    if (!Array.isArray(m.user_assigned_identities)) throw src.error([...p, 'user_assigned_identities'], 'expected a list of {resource_id: …}');
+    if (!Array.isArray(m.user_assigned_identities))
+      throw src.error([...p, 'user_assigned_identities'], 'expected a list of {resource_id: …}');
     const ids: Record<string, object> = {};
     m.user_assigned_identities.forEach((x, i) => {
       const e = expectMap(src, [...p, 'user_assigned_identities', i], x);
@@ -207,10 +289,30 @@ function parseMsi(src: YamlSource, p: KeyPath, v: unknown): Record<string, unkno
 }
 
 const DEPLOYMENT_KEYS = [
-  'name', 'endpoint_name', 'type', 'description', 'tags', 'properties', 'model', 'code_configuration', 'environment',
-  'instance_type', 'instance_count', 'resources', 'request_settings', 'liveness_probe', 'readiness_probe', 'startup_probe',
-  'scale_settings', 'app_insights_enabled', 'environment_variables', 'egress_public_network_access', 'data_collector',
-  'model_mount_path', 'instance_segment', 'provisioning_state',
+  'name',
+  'endpoint_name',
+  'type',
+  'description',
+  'tags',
+  'properties',
+  'model',
+  'code_configuration',
+  'environment',
+  'instance_type',
+  'instance_count',
+  'resources',
+  'request_settings',
+  'liveness_probe',
+  'readiness_probe',
+  'startup_probe',
+  'scale_settings',
+  'app_insights_enabled',
+  'environment_variables',
+  'egress_public_network_access',
+  'data_collector',
+  'model_mount_path',
+  'instance_segment',
+  'provisioning_state',
 ];
 
 /** Reads an `az ml online-deployment` YAML file (managed or Kubernetes). */
@@ -226,13 +328,20 @@ export function parseOnlineDeploymentYaml(file: string, opts: ParseDeployOptions
 function parseDeploymentMap(src: YamlSource, root: Record<string, unknown>, schema: string): OnlineDeploymentSpec {
   const warnings: string[] = [];
   for (const key of ['startup_probe', 'instance_segment']) {
-    if (root[key] !== undefined) warnings.push(`${src.where([key])}: '${key}' is not part of api-version 2022-10-01 and was ignored`);
+    if (root[key] !== undefined)
+      warnings.push(`${src.where([key])}: '${key}' is not part of api-version 2022-10-01 and was ignored`);
   }
   const typeText = optString(src, ['type'], root.type);
-  if (typeText !== undefined && !/^(managed|kubernetes)$/i.test(typeText)) throw src.error(['type'], `unknown deployment type '${typeText}' (managed, kubernetes)`);
-  const kind: OnlineDeploymentSpec['kind'] = /kubernetes/i.test(schema) || /^kubernetes$/i.test(typeText ?? '') ? 'Kubernetes' : 'Managed';
+  if (typeText !== undefined && !/^(managed|kubernetes)$/i.test(typeText))
+    throw src.error(['type'], `unknown deployment type '${typeText}' (managed, kubernetes)`);
+  const kind: OnlineDeploymentSpec['kind'] =
+    /kubernetes/i.test(schema) || /^kubernetes$/i.test(typeText ?? '') ? 'Kubernetes' : 'Managed';
   const name = reqString(src, ['name'], root.name, 'name');
-  if (!/^[a-zA-Z][a-zA-Z0-9-]{0,31}$/.test(name)) throw src.error(['name'], `deployment name '${name}' must start with a letter and contain only letters, digits and '-' (at most 32 characters)`);
+  if (!/^[a-zA-Z][a-zA-Z0-9-]{0,31}$/.test(name))
+    throw src.error(
+      ['name'],
+      `deployment name '${name}' must start with a letter and contain only letters, digits and '-' (at most 32 characters)`,
+    );
   const ep = optString(src, ['endpoint_name'], root.endpoint_name);
   const spec: OnlineDeploymentSpec = {
     file: src.file,
@@ -254,7 +363,8 @@ function parseDeploymentMap(src: YamlSource, root: Record<string, unknown>, sche
   if (dataCollector) spec.dataCollector = dataCollector;
   const egress = optString(src, ['egress_public_network_access'], root.egress_public_network_access);
   if (egress !== undefined) {
-    if (!/^(enabled|disabled)$/i.test(egress)) throw src.error(['egress_public_network_access'], `expected enabled or disabled, got '${egress}'`);
+    if (!/^(enabled|disabled)$/i.test(egress))
+      throw src.error(['egress_public_network_access'], `expected enabled or disabled, got '${egress}'`);
     spec.egressPublicNetworkAccess = /^enabled$/i.test(egress) ? 'Enabled' : 'Disabled';
   }
   if (root.model !== undefined && root.model !== null) spec.model = parseModel(src, ['model'], root.model);
@@ -263,25 +373,54 @@ function parseDeploymentMap(src: YamlSource, root: Record<string, unknown>, sche
     checkKeys(src, ['code_configuration'], cc, ['code', 'scoring_script'], 'code_configuration');
     const codeText = reqString(src, ['code_configuration', 'code'], cc.code, 'code_configuration.code');
     const code = parseRef(codeText, src.baseDir);
-    if (code.kind === 'uri' && !/^azureml:\/\//i.test(code.uri)) throw src.error(['code_configuration', 'code'], `code '${codeText}' must be a local folder, azureml:name:version or an ARM id`);
-    spec.code = { code, scoringScript: reqString(src, ['code_configuration', 'scoring_script'], cc.scoring_script, 'code_configuration.scoring_script') };
+    if (code.kind === 'uri' && !/^azureml:\/\//i.test(code.uri))
+      throw src.error(
+        ['code_configuration', 'code'],
+        `code '${codeText}' must be a local folder, azureml:name:version or an ARM id`,
+      );
+    spec.code = {
+      code,
+      scoringScript: reqString(
+        src,
+        ['code_configuration', 'scoring_script'],
+        cc.scoring_script,
+        'code_configuration.scoring_script',
+      ),
+    };
   }
   if (root.environment !== undefined && root.environment !== null) {
-    if (isPlainObject(root.environment)) spec.environment = { kind: 'inline', env: parseInlineEnvironment(src, ['environment'], root.environment) };
+    if (isPlainObject(root.environment))
+      spec.environment = { kind: 'inline', env: parseInlineEnvironment(src, ['environment'], root.environment) };
     else {
       const t = reqString(src, ['environment'], root.environment, 'environment');
       const ref = parseRef(t, src.baseDir, { assetNamesWithoutPrefix: true });
-      if (ref.kind === 'uri') throw src.error(['environment'], `environment '${t}' must be azureml:name:version, azureml:name@label, a registry URI or an ARM id`);
+      if (ref.kind === 'uri')
+        throw src.error(
+          ['environment'],
+          `environment '${t}' must be azureml:name:version, azureml:name@label, a registry URI or an ARM id`,
+        );
       spec.environment = { kind: 'ref', ref, text: t };
     }
   }
-  if (spec.code && !spec.environment) throw src.error(['environment'], "a deployment with code_configuration needs an 'environment'");
+  if (spec.code && !spec.environment)
+    throw src.error(['environment'], "a deployment with code_configuration needs an 'environment'");
   const rs = optMap(src, ['request_settings'], root.request_settings);
   if (rs) {
-    checkKeys(src, ['request_settings'], rs, ['request_timeout_ms', 'max_concurrent_requests_per_instance', 'max_queue_wait_ms'], 'request_settings');
+    checkKeys(
+      src,
+      ['request_settings'],
+      rs,
+      ['request_timeout_ms', 'max_concurrent_requests_per_instance', 'max_queue_wait_ms'],
+      'request_settings',
+    );
     spec.requestSettings = strip({
       requestTimeout: optDuration(src, ['request_settings', 'request_timeout_ms'], rs.request_timeout_ms, 'ms'),
-      maxConcurrentRequestsPerInstance: optInt(src, ['request_settings', 'max_concurrent_requests_per_instance'], rs.max_concurrent_requests_per_instance, 1),
+      maxConcurrentRequestsPerInstance: optInt(
+        src,
+        ['request_settings', 'max_concurrent_requests_per_instance'],
+        rs.max_concurrent_requests_per_instance,
+        1,
+      ),
       maxQueueWait: optDuration(src, ['request_settings', 'max_queue_wait_ms'], rs.max_queue_wait_ms, 'ms'),
     });
   }
@@ -294,21 +433,44 @@ function parseDeploymentMap(src: YamlSource, root: Record<string, unknown>, sche
       checkKeys(src, ['scale_settings'], ss, ['type'], 'default scale settings');
       spec.scaleSettings = { scaleType: 'Default' };
     } else if (t === 'target_utilization') {
-      checkKeys(src, ['scale_settings'], ss, ['type', 'min_instances', 'max_instances', 'polling_interval', 'target_utilization_percentage'], 'target_utilization scale settings');
+      checkKeys(
+        src,
+        ['scale_settings'],
+        ss,
+        ['type', 'min_instances', 'max_instances', 'polling_interval', 'target_utilization_percentage'],
+        'target_utilization scale settings',
+      );
       spec.scaleSettings = strip({
         scaleType: 'TargetUtilization',
         minInstances: optInt(src, ['scale_settings', 'min_instances'], ss.min_instances, 0),
         maxInstances: optInt(src, ['scale_settings', 'max_instances'], ss.max_instances, 1),
         pollingInterval: optDuration(src, ['scale_settings', 'polling_interval'], ss.polling_interval),
-        targetUtilizationPercentage: optInt(src, ['scale_settings', 'target_utilization_percentage'], ss.target_utilization_percentage, 1),
+        targetUtilizationPercentage: optInt(
+          src,
+          ['scale_settings', 'target_utilization_percentage'],
+          ss.target_utilization_percentage,
+          1,
+        ),
       });
       const sc = spec.scaleSettings as { minInstances?: number; maxInstances?: number };
-      if (sc.minInstances !== undefined && sc.maxInstances !== undefined && sc.minInstances > sc.maxInstances) throw src.error(['scale_settings', 'min_instances'], `min_instances (${sc.minInstances}) is larger than max_instances (${sc.maxInstances})`);
-    } else throw src.error(['scale_settings', 'type'], `unknown scale_settings type '${String(ss.type)}' (default, target_utilization)`);
+      if (sc.minInstances !== undefined && sc.maxInstances !== undefined && sc.minInstances > sc.maxInstances)
+        throw src.error(
+          ['scale_settings', 'min_instances'],
+          `min_instances (${sc.minInstances}) is larger than max_instances (${sc.maxInstances})`,
+        );
+    } else
+      throw src.error(
+        ['scale_settings', 'type'],
+        `unknown scale_settings type '${String(ss.type)}' (default, target_utilization)`,
+      );
   }
   const res = optMap(src, ['resources'], root.resources);
   if (res) {
-    if (kind !== 'Kubernetes') throw src.error(['resources'], "'resources' (requests/limits) apply to Kubernetes deployments only; managed deployments use instance_type");
+    if (kind !== 'Kubernetes')
+      throw src.error(
+        ['resources'],
+        "'resources' (requests/limits) apply to Kubernetes deployments only; managed deployments use instance_type",
+      );
     checkKeys(src, ['resources'], res, ['requests', 'limits'], 'resources');
     const one = (k: 'requests' | 'limits') => {
       const m = optMap(src, ['resources', k], res[k]);
@@ -317,14 +479,19 @@ function parseDeploymentMap(src: YamlSource, root: Record<string, unknown>, sche
       const val = (key: string) => {
         const v = m[key];
         if (v === undefined || v === null) return undefined;
-        if (typeof v !== 'string' && typeof v !== 'number') throw src.error(['resources', k, key], 'expected a quantity like "0.5", "1" or "512Mi"');
+        if (typeof v !== 'string' && typeof v !== 'number')
+          throw src.error(['resources', k, key], 'expected a quantity like "0.5", "1" or "512Mi"');
         const s = String(v).trim();
-        if (!/^\d+(\.\d+)?([KMGTPE]i?|m|k)?$/.test(s)) throw src.error(['resources', k, key], `'${s}' is not a Kubernetes quantity (e.g. 0.5, 100m, 512Mi, 2Gi)`);
+        if (!/^\d+(\.\d+)?([KMGTPE]i?|m|k)?$/.test(s))
+          throw src.error(['resources', k, key], `'${s}' is not a Kubernetes quantity (e.g. 0.5, 100m, 512Mi, 2Gi)`);
         return s;
       };
       return strip({ cpu: val('cpu'), memory: val('memory'), gpu: val('nvidia.com/gpu') ?? val('gpu') });
     };
-    spec.containerResourceRequirements = strip({ containerResourceRequests: one('requests'), containerResourceLimits: one('limits') });
+    spec.containerResourceRequirements = strip({
+      containerResourceRequests: one('requests'),
+      containerResourceLimits: one('limits'),
+    });
   }
   return spec;
 }
@@ -342,18 +509,31 @@ function parseProbe(src: YamlSource, p: KeyPath, v: unknown): Record<string, unk
   });
 }
 
-function keyText(p: KeyPath): string { return p.join('.'); }
+function keyText(p: KeyPath): string {
+  return p.join('.');
+}
 
 const MODEL_TYPES = ['custom_model', 'mlflow_model', 'triton_model'] as const;
 
 function parseModel(src: YamlSource, p: KeyPath, v: unknown): ModelRefSpec {
   if (isPlainObject(v)) {
-    checkKeys(src, p, v, ['name', 'version', 'path', 'type', 'description', 'tags', 'properties', 'stage', 'flavors', 'datastore'], 'an inline model');
+    checkKeys(
+      src,
+      p,
+      v,
+      ['name', 'version', 'path', 'type', 'description', 'tags', 'properties', 'stage', 'flavors', 'datastore'],
+      'an inline model',
+    );
     const pathText = reqString(src, [...p, 'path'], v.path, 'model path');
     const ref = parseRef(pathText, src.baseDir);
-    if (ref.kind === 'asset' || ref.kind === 'arm') throw src.error([...p, 'path'], `model path '${pathText}' must be a local path or a storage URI (use 'model: ${pathText}' to reference a registered model)`);
+    if (ref.kind === 'asset' || ref.kind === 'arm')
+      throw src.error(
+        [...p, 'path'],
+        `model path '${pathText}' must be a local path or a storage URI (use 'model: ${pathText}' to reference a registered model)`,
+      );
     const type = optString(src, [...p, 'type'], v.type)?.toLowerCase();
-    if (type !== undefined && !(MODEL_TYPES as readonly string[]).includes(type)) throw src.error([...p, 'type'], `unknown model type '${type}' (${MODEL_TYPES.join(', ')})`);
+    if (type !== undefined && !(MODEL_TYPES as readonly string[]).includes(type))
+      throw src.error([...p, 'type'], `unknown model type '${type}' (${MODEL_TYPES.join(', ')})`);
     const model: InlineModel = {
       name: optString(src, [...p, 'name'], v.name),
       version: optString(src, [...p, 'version'], v.version),
@@ -369,7 +549,11 @@ function parseModel(src: YamlSource, p: KeyPath, v: unknown): ModelRefSpec {
   }
   const text = reqString(src, p, v, 'model');
   const ref = parseRef(text, src.baseDir, { assetNamesWithoutPrefix: false });
-  if (ref.kind === 'local' || ref.kind === 'uri') throw src.error(p, `model '${text}' must be azureml:name:version, azureml:name@latest, a registry URI, an ARM id, or an inline {path: …}`);
+  if (ref.kind === 'local' || ref.kind === 'uri')
+    throw src.error(
+      p,
+      `model '${text}' must be azureml:name:version, azureml:name@latest, a registry URI, an ARM id, or an inline {path: …}`,
+    );
   return { kind: 'ref', ref, text };
 }
 
@@ -394,7 +578,10 @@ export interface DeploymentInputs {
   instanceType?: string;
   instanceCount?: number;
   /** Kubernetes requests/limits. */
-  resources?: { requests?: { cpu?: string; memory?: string; gpu?: string }; limits?: { cpu?: string; memory?: string; gpu?: string } };
+  resources?: {
+    requests?: { cpu?: string; memory?: string; gpu?: string };
+    limits?: { cpu?: string; memory?: string; gpu?: string };
+  };
   livenessProbe?: ProbeInput;
   readinessProbe?: ProbeInput;
   requestSettings?: { requestTimeoutMs?: number; maxConcurrentRequestsPerInstance?: number; maxQueueWaitMs?: number };
@@ -406,31 +593,70 @@ export interface DeploymentInputs {
   baseDir: string;
 }
 
-export interface ProbeInput { initialDelaySeconds?: number; periodSeconds?: number; timeoutSeconds?: number; failureThreshold?: number; successThreshold?: number }
+export interface ProbeInput {
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
+  successThreshold?: number;
+}
 
 function probeRest(p: ProbeInput | undefined): Record<string, unknown> | undefined {
   if (!p) return undefined;
   const iso = (n?: number) => (n === undefined ? undefined : `PT${n}S`);
-  const o = strip({ initialDelay: iso(p.initialDelaySeconds), period: iso(p.periodSeconds), timeout: iso(p.timeoutSeconds), failureThreshold: p.failureThreshold, successThreshold: p.successThreshold });
+  const o = strip({
+    initialDelay: iso(p.initialDelaySeconds),
+    period: iso(p.periodSeconds),
+    timeout: iso(p.timeoutSeconds),
+    failureThreshold: p.failureThreshold,
+    successThreshold: p.successThreshold,
+  });
   return Object.keys(o).length ? o : undefined;
 }
 
 /** Builds the same spec a deployment YAML would give, from the deploy task's inputs (errors name the input). */
 export function deploymentSpecFromInputs(i: DeploymentInputs): OnlineDeploymentSpec {
   const bad = (input: string, problem: string) => new DeploymentSpecError(`Input '${input}': ${problem}`);
-  if (!/^[a-zA-Z][a-zA-Z0-9-]{0,31}$/.test(i.name)) throw bad('deploymentName', `'${i.name}' must start with a letter and contain only letters, digits and '-' (at most 32 characters)`);
-  if (!/^[a-zA-Z][a-zA-Z0-9-]{0,31}$/.test(i.endpointName)) throw bad('endpointName', `'${i.endpointName}' must start with a letter and contain only letters, digits and '-' (at most 32 characters)`);
+  if (!/^[a-zA-Z][a-zA-Z0-9-]{0,31}$/.test(i.name))
+    throw bad(
+      'deploymentName',
+      `'${i.name}' must start with a letter and contain only letters, digits and '-' (at most 32 characters)`,
+    );
+  if (!/^[a-zA-Z][a-zA-Z0-9-]{0,31}$/.test(i.endpointName))
+    throw bad(
+      'endpointName',
+      `'${i.endpointName}' must start with a letter and contain only letters, digits and '-' (at most 32 characters)`,
+    );
   const spec: OnlineDeploymentSpec = {
-    name: i.name, endpointName: i.endpointName, kind: i.kind, warnings: [],
-    instanceType: i.instanceType, instanceCount: i.instanceCount, environmentVariables: i.environmentVariables,
-    appInsightsEnabled: i.appInsightsEnabled, description: i.description, tags: i.tags,
-    livenessProbe: probeRest(i.livenessProbe), readinessProbe: probeRest(i.readinessProbe),
+    name: i.name,
+    endpointName: i.endpointName,
+    kind: i.kind,
+    warnings: [],
+    instanceType: i.instanceType,
+    instanceCount: i.instanceCount,
+    environmentVariables: i.environmentVariables,
+    appInsightsEnabled: i.appInsightsEnabled,
+    description: i.description,
+    tags: i.tags,
+    livenessProbe: probeRest(i.livenessProbe),
+    readinessProbe: probeRest(i.readinessProbe),
   };
-  if (i.instanceCount !== undefined && (!Number.isInteger(i.instanceCount) || i.instanceCount < 1)) throw bad('instanceCount', 'must be a whole number of at least 1');
-  const mref = parseRef(i.model, i.baseDir, { assetNamesWithoutPrefix: /^[^/\\.][^/\\]*:[^/\\]+$/.test(i.model) && !/^[a-z]:[\\/]/i.test(i.model) });
-  spec.model = mref.kind === 'local' || mref.kind === 'uri'
-    ? { kind: 'inline', model: { path: mref.kind === 'local' ? mref.path : mref.uri, local: mref.kind === 'local', source: "input 'model'" } }
-    : { kind: 'ref', ref: mref, text: i.model };
+  if (i.instanceCount !== undefined && (!Number.isInteger(i.instanceCount) || i.instanceCount < 1))
+    throw bad('instanceCount', 'must be a whole number of at least 1');
+  const mref = parseRef(i.model, i.baseDir, {
+    assetNamesWithoutPrefix: /^[^/\\.][^/\\]*:[^/\\]+$/.test(i.model) && !/^[a-z]:[\\/]/i.test(i.model),
+  });
+  spec.model =
+    mref.kind === 'local' || mref.kind === 'uri'
+      ? {
+          kind: 'inline',
+          model: {
+            path: mref.kind === 'local' ? mref.path : mref.uri,
+            local: mref.kind === 'local',
+            source: "input 'model'",
+          },
+        }
+      : { kind: 'ref', ref: mref, text: i.model };
   if (i.codeDir || i.scoringScript) {
     if (!i.codeDir) throw bad('scoringCodeFolder', 'is required when a scoring script is given');
     if (!i.scoringScript) throw bad('scoringScript', 'is required when a scoring code folder is given');
@@ -439,10 +665,21 @@ export function deploymentSpecFromInputs(i: DeploymentInputs): OnlineDeploymentS
   if (i.environment !== undefined) {
     if (typeof i.environment === 'string') {
       const r = parseRef(i.environment, i.baseDir, { assetNamesWithoutPrefix: true });
-      if (r.kind === 'uri' || r.kind === 'local') throw bad('environment', `'${i.environment}' must be azureml:name:version, azureml:name@latest, a registry URI or an ARM id`);
+      if (r.kind === 'uri' || r.kind === 'local')
+        throw bad(
+          'environment',
+          `'${i.environment}' must be azureml:name:version, azureml:name@latest, a registry URI or an ARM id`,
+        );
       spec.environment = { kind: 'ref', ref: r, text: i.environment };
     } else {
-      spec.environment = { kind: 'inline', env: { image: i.environment.image, condaFile: i.environment.condaFile ? path.resolve(i.baseDir, i.environment.condaFile) : undefined, source: "input 'environment'" } };
+      spec.environment = {
+        kind: 'inline',
+        env: {
+          image: i.environment.image,
+          condaFile: i.environment.condaFile ? path.resolve(i.baseDir, i.environment.condaFile) : undefined,
+          source: "input 'environment'",
+        },
+      };
     }
   }
   if (spec.code && !spec.environment) throw bad('environment', 'is required when scoring code is given');
@@ -455,9 +692,14 @@ export function deploymentSpecFromInputs(i: DeploymentInputs): OnlineDeploymentS
     });
   }
   if (i.resources) {
-    if (i.kind !== 'Kubernetes') throw bad('resources', 'resource requests/limits apply to Kubernetes deployments only');
-    const q = (o?: { cpu?: string; memory?: string; gpu?: string }) => (o ? strip({ cpu: o.cpu, memory: o.memory, gpu: o.gpu }) : undefined);
-    spec.containerResourceRequirements = strip({ containerResourceRequests: q(i.resources.requests), containerResourceLimits: q(i.resources.limits) });
+    if (i.kind !== 'Kubernetes')
+      throw bad('resources', 'resource requests/limits apply to Kubernetes deployments only');
+    const q = (o?: { cpu?: string; memory?: string; gpu?: string }) =>
+      o ? strip({ cpu: o.cpu, memory: o.memory, gpu: o.gpu }) : undefined;
+    spec.containerResourceRequirements = strip({
+      containerResourceRequests: q(i.resources.requests),
+      containerResourceLimits: q(i.resources.limits),
+    });
   }
   return spec;
 }
@@ -469,25 +711,38 @@ function msIso(ms: number): string {
 
 // ---------------------------------------------------------------------------------------------- bodies
 
-export interface BuiltResource { name: string; body: Record<string, unknown>; calls: ResolverCall[]; warnings: string[] }
+export interface BuiltResource {
+  name: string;
+  body: Record<string, unknown>;
+  calls: ResolverCall[];
+  warnings: string[];
+}
 
 type Calls = ResolverCall[];
 
-async function call(calls: Calls, op: ResolverCall['op'] | 'ensureModel', arg: string, fn: () => Promise<string>): Promise<string> {
+async function call(
+  calls: Calls,
+  op: ResolverCall['op'] | 'ensureModel',
+  arg: string,
+  fn: () => Promise<string>,
+): Promise<string> {
   const result = await fn();
   calls.push({ op: op as ResolverCall['op'], arg, result });
   return result;
 }
 
 /** OnlineEndpoints_CreateOrUpdate body. `location` = the workspace's location. */
-export async function buildOnlineEndpointBody(spec: OnlineEndpointSpec, opts: { location: string; resolver: Pick<SpecResolver, 'computeId'> }): Promise<BuiltResource> {
+export async function buildOnlineEndpointBody(
+  spec: OnlineEndpointSpec,
+  opts: { location: string; resolver: Pick<SpecResolver, 'computeId'> },
+): Promise<BuiltResource> {
   const calls: Calls = [];
   const props: Record<string, unknown> = { authMode: spec.authMode };
   if (spec.description !== undefined) props.description = spec.description;
   if (spec.properties) props.properties = spec.properties;
   if (spec.kind === 'Kubernetes') {
     const c = computeRef(spec.compute!);
-    props.compute = c.id ?? await call(calls, 'computeId', c.name!, () => opts.resolver.computeId(c.name!));
+    props.compute = c.id ?? (await call(calls, 'computeId', c.name!, () => opts.resolver.computeId(c.name!)));
   }
   if (spec.traffic) props.traffic = spec.traffic;
   if (spec.publicNetworkAccess) props.publicNetworkAccess = spec.publicNetworkAccess;
@@ -501,12 +756,18 @@ export async function buildOnlineEndpointBody(spec: OnlineEndpointSpec, opts: { 
 }
 
 /** OnlineDeployments_CreateOrUpdate body; `endpointName` when the spec has none (or to override it). */
-export async function buildOnlineDeploymentBody(spec: OnlineDeploymentSpec, opts: { location: string; resolver: DeploymentResolver; endpointName?: string }): Promise<BuiltResource & { endpointName: string }> {
+export async function buildOnlineDeploymentBody(
+  spec: OnlineDeploymentSpec,
+  opts: { location: string; resolver: DeploymentResolver; endpointName?: string },
+): Promise<BuiltResource & { endpointName: string }> {
   const r = opts.resolver;
   const calls: Calls = [];
   const where = spec.file ? `${path.basename(spec.file)}: ` : '';
   const endpointNameValue = opts.endpointName ?? spec.endpointName;
-  if (!endpointNameValue) throw new DeploymentSpecError(`${where}no endpoint name: set 'endpoint_name' in the YAML or the task's endpoint name`);
+  if (!endpointNameValue)
+    throw new DeploymentSpecError(
+      `${where}no endpoint name: set 'endpoint_name' in the YAML or the task's endpoint name`,
+    );
   if (!spec.model) throw new DeploymentSpecError(`${where}no model: set 'model' in the YAML or the task's model input`);
   const props: Record<string, unknown> = { endpointComputeType: spec.kind };
   if (spec.description !== undefined) props.description = spec.description;
@@ -516,24 +777,37 @@ export async function buildOnlineDeploymentBody(spec: OnlineDeploymentSpec, opts
   if (m.kind === 'inline') props.model = await call(calls, 'ensureModel', m.model.path, () => r.ensureModel(m.model));
   else if (m.ref.kind === 'arm') props.model = m.ref.id;
   else if (m.ref.kind === 'registry') props.model = m.ref.uri;
-  else if (m.ref.kind === 'asset') { const t = assetRefText(m.ref); props.model = await call(calls, 'resolveAsset', `models ${t}`, () => r.resolveAsset('models', t)); }
+  else if (m.ref.kind === 'asset') {
+    const t = assetRefText(m.ref);
+    props.model = await call(calls, 'resolveAsset', `models ${t}`, () => r.resolveAsset('models', t));
+  }
   // code
   if (spec.code) {
     const c = spec.code.code;
     let codeId: string | undefined;
     if (c.kind === 'local') codeId = await call(calls, 'uploadCode', c.path, () => r.uploadCode(c.path));
     else if (c.kind === 'arm') codeId = c.id;
-    else if (c.kind === 'asset') { const t = assetRefText(c); codeId = await call(calls, 'resolveAsset', `codes ${t}`, () => r.resolveAsset('codes', t)); }
-    else codeId = (c as { uri: string }).uri;
+    else if (c.kind === 'asset') {
+      const t = assetRefText(c);
+      codeId = await call(calls, 'resolveAsset', `codes ${t}`, () => r.resolveAsset('codes', t));
+    } else codeId = (c as { uri: string }).uri;
     props.codeConfiguration = { codeId, scoringScript: spec.code.scoringScript };
   }
   // environment
   const e = spec.environment;
-  if (e?.kind === 'inline') props.environmentId = await call(calls, 'ensureEnvironment', e.env.image ?? e.env.build?.path ?? '', () => r.ensureEnvironment(e.env));
+  if (e?.kind === 'inline')
+    props.environmentId = await call(calls, 'ensureEnvironment', e.env.image ?? e.env.build?.path ?? '', () =>
+      r.ensureEnvironment(e.env),
+    );
   else if (e?.kind === 'ref') {
     if (e.ref.kind === 'arm') props.environmentId = e.ref.id;
     else if (e.ref.kind === 'registry') props.environmentId = e.ref.uri;
-    else if (e.ref.kind === 'asset') { const t = assetRefText(e.ref); props.environmentId = await call(calls, 'resolveAsset', `environments ${t}`, () => r.resolveAsset('environments', t)); }
+    else if (e.ref.kind === 'asset') {
+      const t = assetRefText(e.ref);
+      props.environmentId = await call(calls, 'resolveAsset', `environments ${t}`, () =>
+        r.resolveAsset('environments', t),
+      );
+    }
   }
   if (spec.environmentVariables) props.environmentVariables = spec.environmentVariables;
   if (spec.instanceType !== undefined) props.instanceType = spec.instanceType;
@@ -544,7 +818,12 @@ export async function buildOnlineDeploymentBody(spec: OnlineDeploymentSpec, opts
   if (spec.livenessProbe) props.livenessProbe = spec.livenessProbe;
   if (spec.readinessProbe) props.readinessProbe = spec.readinessProbe;
   if (spec.scaleSettings) props.scaleSettings = spec.scaleSettings;
-  if (spec.kind === 'Kubernetes' && spec.containerResourceRequirements && Object.keys(spec.containerResourceRequirements).length) props.containerResourceRequirements = spec.containerResourceRequirements;
+  if (
+    spec.kind === 'Kubernetes' &&
+    spec.containerResourceRequirements &&
+    Object.keys(spec.containerResourceRequirements).length
+  )
+    props.containerResourceRequirements = spec.containerResourceRequirements;
   const body: Record<string, unknown> = {
     location: opts.location,
     ...(spec.tags ? { tags: spec.tags } : {}),
@@ -559,11 +838,19 @@ export async function buildOnlineDeploymentBody(spec: OnlineDeploymentSpec, opts
  * (for a local path: the uploaded azureml:// URI). Without a name/version in the YAML: `<deployment>-model` (or
  * `anonymous-model`) with a content-hash version, so reruns with the same files reuse it.
  */
-export function inlineModelVersion(model: InlineModel, modelUri: string, opts: { deploymentName?: string } = {}): { name: string; version: string; body: { properties: Record<string, unknown> } } {
+export function inlineModelVersion(
+  model: InlineModel,
+  modelUri: string,
+  opts: { deploymentName?: string } = {},
+): { name: string; version: string; body: { properties: Record<string, unknown> } } {
   const props: Record<string, unknown> = { modelUri, modelType: model.type ?? 'custom_model' };
   if (model.description !== undefined) props.description = model.description;
   if (model.tags) props.tags = model.tags;
   if (model.properties) props.properties = model.properties;
   if (!model.name) props.isAnonymous = true;
-  return { name: model.name ?? (opts.deploymentName ? `${opts.deploymentName}-model` : 'anonymous-model'), version: model.version ?? contentHash(props), body: { properties: props } };
+  return {
+    name: model.name ?? (opts.deploymentName ? `${opts.deploymentName}-model` : 'anonymous-model'),
+    version: model.version ?? contentHash(props),
+    body: { properties: props },
+  };
 }

@@ -12,7 +12,6 @@ import { AzureError, armFailure, mapAzureError, oneLine, parseArmError, statusOf
 import { PollSchedule, parseRetryAfter, realClock, waitForLro, type LroWaitOptions } from './poll';
 import { wsPath } from './workspace';
 
-
 export type EndpointKind = 'Managed' | 'Kubernetes';
 
 /** What the deploy task needs to know about an endpoint. */
@@ -76,7 +75,9 @@ export function deploymentInfo(d: OnlineDeployment): DeploymentInfo {
     environmentId: p.environmentId ?? undefined,
     instanceType: p.instanceType ?? undefined,
     instanceCount: d.sku?.capacity,
-    environmentVariables: p.environmentVariables ? Object.fromEntries(Object.entries(p.environmentVariables).map(([k, v]) => [k, v ?? ''])) : undefined,
+    environmentVariables: p.environmentVariables
+      ? Object.fromEntries(Object.entries(p.environmentVariables).map(([k, v]) => [k, v ?? '']))
+      : undefined,
     livenessProbe: p.livenessProbe ? { ...p.livenessProbe } : undefined,
     readinessProbe: p.readinessProbe ? { ...p.readinessProbe } : undefined,
     requestSettings: p.requestSettings ? { ...p.requestSettings } : undefined,
@@ -85,34 +86,65 @@ export function deploymentInfo(d: OnlineDeployment): DeploymentInfo {
 }
 
 /** setTimeout as a promise that an AbortSignal ends early (rejecting with the signal's reason). */
-export const abortableSleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
-  if (signal?.aborted) return reject(signal.reason);
-  const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-  const onAbort = () => { clearTimeout(t); reject(signal!.reason); };
-  signal?.addEventListener('abort', onAbort, { once: true });
-});
+export const abortableSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 
 /** `The long-running operation has failed. <code>. <message>` (core-lro) → one user line. */
 function lroError(err: unknown, what: string): unknown {
   const e = err as Error;
   if (e instanceof Error && /^The long-running operation has failed/.test(e.message)) {
     const detail = e.message.replace(/^The long-running operation has failed\.?\s*/, '');
-    return new AzureError(`${what} failed: ${oneLine(detail) || 'the operation failed'}`, 400, /^([A-Za-z]+)\./.exec(detail)?.[1]);
+    return new AzureError(
+      `${what} failed: ${oneLine(detail) || 'the operation failed'}`,
+      400,
+      /^([A-Za-z]+)\./.exec(detail)?.[1],
+    );
   }
   return mapAzureError(err, what);
 }
 
 /** The part of an SDK poller (core-lro 2.x legacy PollerLike) our loop drives. */
-interface SdkPoller<T> { poll(o?: { abortSignal?: AbortSignal }): Promise<void>; isDone(): boolean; getResult(): T | undefined }
+interface SdkPoller<T> {
+  poll(o?: { abortSignal?: AbortSignal }): Promise<void>;
+  isDone(): boolean;
+  getResult(): T | undefined;
+}
 /** What the SDK hands `onResponse` (core-client RawResponse, the members used here). */
-interface RawResponse { status: number; parsedBody?: unknown; headers: { get(name: string): string | undefined } }
+interface RawResponse {
+  status: number;
+  parsedBody?: unknown;
+  headers: { get(name: string): string | undefined };
+}
 /** Options every SDK LRO call takes: the abort signal and a hook on every raw response (initial and polls). */
-interface SdkLroCallOptions { abortSignal?: AbortSignal; onResponse(raw: RawResponse): void }
+interface SdkLroCallOptions {
+  abortSignal?: AbortSignal;
+  onResponse(raw: RawResponse): void;
+}
 
 /** Status of an LRO response as core-lro reads it: the status resource's `status`, else the resource's provisioningState. */
 function lroStatusOf(raw: RawResponse): string {
-  const b = (raw.parsedBody ?? {}) as { status?: string; properties?: { provisioningState?: string }; provisioningState?: string };
-  return String(b.status ?? b.properties?.provisioningState ?? b.provisioningState ?? (raw.status === 202 ? 'InProgress' : raw.status < 300 ? 'Succeeded' : raw.status));
+  const b = (raw.parsedBody ?? {}) as {
+    status?: string;
+    properties?: { provisioningState?: string };
+    provisioningState?: string;
+  };
+  return String(
+    b.status ??
+      b.properties?.provisioningState ??
+      b.provisioningState ??
+      (raw.status === 202 ? 'InProgress' : raw.status < 300 ? 'Succeeded' : raw.status),
+  );
 }
 
 /**
@@ -120,20 +152,43 @@ function lroStatusOf(raw: RawResponse): string {
  * (waitForLro) polls the SDK's poller on the shared schedule — not the SDK's fixed interval — with Retry-After honoured
  * (read from every raw response) and progress reported. Failures surface as the poller's errors (lroError maps them).
  */
-export async function sdkLro<T>(ctx: AzureMLContext, what: string, begin: (o: SdkLroCallOptions) => Promise<SdkPoller<T>>, o: LroWaitOptions = {}): Promise<T> {
+export async function sdkLro<T>(
+  ctx: AzureMLContext,
+  what: string,
+  begin: (o: SdkLroCallOptions) => Promise<SdkPoller<T>>,
+  o: LroWaitOptions = {},
+): Promise<T> {
   const signal = o.signal ?? ctx.signal;
   let status = 'Accepted';
   let retryAfterMs: number | undefined;
-  const onResponse = (raw: RawResponse) => { status = lroStatusOf(raw); retryAfterMs = parseRetryAfter(raw.headers.get('retry-after')); };
+  const onResponse = (raw: RawResponse) => {
+    status = lroStatusOf(raw);
+    retryAfterMs = parseRetryAfter(raw.headers.get('retry-after'));
+  };
   const poller = await begin({ abortSignal: signal, onResponse });
   const seen = () => ({ done: poller.isDone(), status, retryAfterMs });
-  await waitForLro(what, seen(), async () => { retryAfterMs = undefined; await poller.poll({ abortSignal: signal }); return seen(); }, { ...o, signal });
+  await waitForLro(
+    what,
+    seen(),
+    async () => {
+      retryAfterMs = undefined;
+      await poller.poll({ abortSignal: signal });
+      return seen();
+    },
+    { ...o, signal },
+  );
   return poller.getResult() as T;
 }
 
-export async function getEndpoint(ctx: AzureMLContext, name: string, signal?: AbortSignal): Promise<OnlineEndpoint | undefined> {
+export async function getEndpoint(
+  ctx: AzureMLContext,
+  name: string,
+  signal?: AbortSignal,
+): Promise<OnlineEndpoint | undefined> {
   try {
-    return await ctx.client.onlineEndpoints.get(ctx.ws.resourceGroup, ctx.ws.workspace, name, { abortSignal: signal ?? ctx.signal });
+    return await ctx.client.onlineEndpoints.get(ctx.ws.resourceGroup, ctx.ws.workspace, name, {
+      abortSignal: signal ?? ctx.signal,
+    });
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
     throw mapAzureError(err, `online endpoint '${name}'`);
@@ -144,7 +199,10 @@ export async function getEndpoint(ctx: AzureMLContext, name: string, signal?: Ab
  * Waits between retries of a PUT refused with 409 (another operation in progress on the endpoint): the shared
  * schedule, Retry-After honoured; answers false once `conflictWaitMs` (default 2 min) has passed. Abort rejects.
  */
-function conflictWaiter(o: LroWaitOptions & { conflictWaitMs?: number }, signal?: AbortSignal): (retryAfter?: string) => Promise<boolean> {
+function conflictWaiter(
+  o: LroWaitOptions & { conflictWaitMs?: number },
+  signal?: AbortSignal,
+): (retryAfter?: string) => Promise<boolean> {
   const clock = o.clock ?? realClock;
   const until = clock.now() + (o.conflictWaitMs ?? 120_000);
   const sched = new PollSchedule(o.schedule);
@@ -160,13 +218,31 @@ function conflictWaiter(o: LroWaitOptions & { conflictWaitMs?: number }, signal?
  * PUT an endpoint and wait for it. A 409 (another operation in progress on the endpoint) is retried for up to
  * `conflictWaitMs`, as the service asks ("retry when it has finished"), on the shared schedule (Retry-After honoured).
  */
-export async function putEndpoint(ctx: AzureMLContext, name: string, body: OnlineEndpoint, o: LroWaitOptions & { conflictWaitMs?: number } = {}): Promise<OnlineEndpoint> {
+export async function putEndpoint(
+  ctx: AzureMLContext,
+  name: string,
+  body: OnlineEndpoint,
+  o: LroWaitOptions & { conflictWaitMs?: number } = {},
+): Promise<OnlineEndpoint> {
   const conflict = conflictWaiter(o, o.signal ?? ctx.signal);
   for (;;) {
     try {
-      return await sdkLro(ctx, `online endpoint '${name}'`, (so) => ctx.client.onlineEndpoints.beginCreateOrUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, name, body, so), o);
+      return await sdkLro(
+        ctx,
+        `online endpoint '${name}'`,
+        (so) => ctx.client.onlineEndpoints.beginCreateOrUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, name, body, so),
+        o,
+      );
     } catch (err) {
-      if (statusOf(err) === 409 && await conflict((err as { response?: { headers?: { get?(n: string): string | undefined } } }).response?.headers?.get?.('retry-after'))) continue;
+      if (
+        statusOf(err) === 409 &&
+        (await conflict(
+          (err as { response?: { headers?: { get?(n: string): string | undefined } } }).response?.headers?.get?.(
+            'retry-after',
+          ),
+        ))
+      )
+        continue;
       throw lroError(err, `online endpoint '${name}'`);
     }
   }
@@ -176,13 +252,20 @@ export async function putEndpoint(ctx: AzureMLContext, name: string, body: Onlin
  * Change an endpoint: GET → `edit` the full resource → PUT (PATCH only takes tags/identity). Used for traffic
  * (as `az ml online-endpoint update --traffic` does) and for auth mode / description / tags.
  */
-export async function updateEndpoint(ctx: AzureMLContext, name: string, edit: (body: OnlineEndpoint) => void, o: LroWaitOptions = {}): Promise<OnlineEndpoint> {
+export async function updateEndpoint(
+  ctx: AzureMLContext,
+  name: string,
+  edit: (body: OnlineEndpoint) => void,
+  o: LroWaitOptions = {},
+): Promise<OnlineEndpoint> {
   const cur = await getEndpoint(ctx, name, o.signal);
   if (!cur) throw new UserError(`Online endpoint '${name}' no longer exists`);
   const body: OnlineEndpoint = {
     location: cur.location,
     tags: cur.tags,
-    identity: cur.identity?.type ? { type: cur.identity.type, userAssignedIdentities: cur.identity.userAssignedIdentities } : undefined,
+    identity: cur.identity?.type
+      ? { type: cur.identity.type, userAssignedIdentities: cur.identity.userAssignedIdentities }
+      : undefined,
     kind: cur.kind,
     properties: {
       authMode: cur.properties.authMode,
@@ -198,8 +281,20 @@ export async function updateEndpoint(ctx: AzureMLContext, name: string, edit: (b
 }
 
 /** Set an endpoint's traffic (deployments absent from `traffic` get 0); returns the traffic the service reports. */
-export async function setTraffic(ctx: AzureMLContext, name: string, traffic: Record<string, number>, o: LroWaitOptions = {}): Promise<Record<string, number>> {
-  const after = await updateEndpoint(ctx, name, (b) => { b.properties.traffic = { ...traffic }; }, o);
+export async function setTraffic(
+  ctx: AzureMLContext,
+  name: string,
+  traffic: Record<string, number>,
+  o: LroWaitOptions = {},
+): Promise<Record<string, number>> {
+  const after = await updateEndpoint(
+    ctx,
+    name,
+    (b) => {
+      b.properties.traffic = { ...traffic };
+    },
+    o,
+  );
   return { ...(after.properties.traffic ?? {}) };
 }
 
@@ -213,37 +308,71 @@ export const MIRROR_API_VERSION = '2023-04-01';
  * (operation in progress) is retried like putEndpoint. Returns the mirror the service then reports; when the endpoint
  * already mirrors exactly that, nothing is sent.
  */
-export async function setMirrorTraffic(ctx: AzureMLContext, name: string, mirror: Record<string, number>, o: LroWaitOptions & { conflictWaitMs?: number } = {}): Promise<Record<string, number>> {
+export async function setMirrorTraffic(
+  ctx: AzureMLContext,
+  name: string,
+  mirror: Record<string, number>,
+  o: LroWaitOptions & { conflictWaitMs?: number } = {},
+): Promise<Record<string, number>> {
   const c: AzureMLContext = { ...ctx, signal: o.signal ?? ctx.signal };
   const what = `mirror traffic of online endpoint '${name}'`;
   const url = wsPath(ctx.ws, `/onlineEndpoints/${encodeURIComponent(name)}`);
   const opts = { apiVersion: MIRROR_API_VERSION };
-  const nonZero = (m: Record<string, number> | undefined) => Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => v > 0));
-  const same = (a: Record<string, number>, b: Record<string, number>) => JSON.stringify(Object.entries(nonZero(a)).map(([k, v]) => [k.toLowerCase(), v]).sort()) === JSON.stringify(Object.entries(nonZero(b)).map(([k, v]) => [k.toLowerCase(), v]).sort());
+  const nonZero = (m: Record<string, number> | undefined) =>
+    Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => v > 0));
+  const same = (a: Record<string, number>, b: Record<string, number>) =>
+    JSON.stringify(
+      Object.entries(nonZero(a))
+        .map(([k, v]) => [k.toLowerCase(), v])
+        .sort(),
+    ) ===
+    JSON.stringify(
+      Object.entries(nonZero(b))
+        .map(([k, v]) => [k.toLowerCase(), v])
+        .sort(),
+    );
   const conflict = conflictWaiter(o, c.signal);
   for (;;) {
     const cur = await armSend<any>(c, 'GET', url, undefined, opts);
     if (cur.status === 404) throw new UserError(`Online endpoint '${name}' no longer exists`);
-    if (cur.status < 200 || cur.status >= 300) { const e = parseArmError(cur.body); throw armFailure(cur.status, e.code, e.message, what); }
+    if (cur.status < 200 || cur.status >= 300) {
+      const e = parseArmError(cur.body);
+      throw armFailure(cur.status, e.code, e.message, what);
+    }
     const ep = cur.body ?? {};
     const p = ep.properties ?? {};
     if (same(p.mirrorTraffic ?? {}, mirror)) return { ...(p.mirrorTraffic ?? {}) };
     const body: Record<string, unknown> = {
-      location: ep.location, tags: ep.tags, kind: ep.kind,
-      ...(ep.identity?.type ? { identity: { type: ep.identity.type, userAssignedIdentities: ep.identity.userAssignedIdentities } } : {}),
+      location: ep.location,
+      tags: ep.tags,
+      kind: ep.kind,
+      ...(ep.identity?.type
+        ? { identity: { type: ep.identity.type, userAssignedIdentities: ep.identity.userAssignedIdentities } }
+        : {}),
       ...(ep.sku ? { sku: ep.sku } : {}),
       properties: {
-        authMode: p.authMode, description: p.description, properties: p.properties, compute: p.compute,
-        publicNetworkAccess: p.publicNetworkAccess, traffic: p.traffic ?? {}, mirrorTraffic: { ...mirror },
+        authMode: p.authMode,
+        description: p.description,
+        properties: p.properties,
+        compute: p.compute,
+        publicNetworkAccess: p.publicNetworkAccess,
+        traffic: p.traffic ?? {},
+        mirrorTraffic: { ...mirror },
       },
     };
     const put = await armSend<any>(c, 'PUT', url, body, opts);
-    if (put.status === 409 && await conflict(put.headers['retry-after'])) continue;
-    if (put.status < 200 || put.status >= 300) { const e = parseArmError(put.body); throw armFailure(put.status, e.code, e.message, what); }
+    if (put.status === 409 && (await conflict(put.headers['retry-after']))) continue;
+    if (put.status < 200 || put.status >= 300) {
+      const e = parseArmError(put.body);
+      throw armFailure(put.status, e.code, e.message, what);
+    }
     const op = put.headers['azure-asyncoperation'];
     if (op) await waitForOperation(c, op, what, put, o);
     const after = await armSend<any>(c, 'GET', url, undefined, opts);
-    if (after.status < 200 || after.status >= 300) { const e = parseArmError(after.body); throw armFailure(after.status, e.code, e.message, what); }
+    if (after.status < 200 || after.status >= 300) {
+      const e = parseArmError(after.body);
+      throw armFailure(after.status, e.code, e.message, what);
+    }
     return { ...(after.body?.properties?.mirrorTraffic ?? {}) };
   }
 }
@@ -252,24 +381,49 @@ export async function setMirrorTraffic(ctx: AzureMLContext, name: string, mirror
  * Poll an Azure-AsyncOperation status URL on the shared schedule until Succeeded (Retry-After honoured when sent;
  * Failed/Canceled → AzureError with the operation's error). `put` is the initial response (its Retry-After counts).
  */
-export async function waitForOperation(ctx: AzureMLContext, statusUrl: string, what: string, put: { headers: Record<string, string> }, o: LroWaitOptions): Promise<void> {
+export async function waitForOperation(
+  ctx: AzureMLContext,
+  statusUrl: string,
+  what: string,
+  put: { headers: Record<string, string> },
+  o: LroWaitOptions,
+): Promise<void> {
   const first = { done: false, status: 'Accepted', retryAfterMs: parseRetryAfter(put.headers['retry-after']) };
-  await waitForLro(what, first, async () => {
-    const r = await armSend<any>(ctx, 'GET', statusUrl);
-    if (r.status < 200 || r.status >= 300) { const e = parseArmError(r.body); throw armFailure(r.status, e.code, e.message, what); }
-    const status = String(r.body?.status ?? '');
-    if (/^(failed|canceled|cancelled)$/i.test(status)) {
-      const e = r.body?.error ?? {};
-      throw new AzureError(`${what} failed: ${oneLine([e.code, e.message].filter(Boolean).join('. ')) || status}`, 400, e.code);
-    }
-    return { done: /^succeeded$/i.test(status), status, retryAfterMs: parseRetryAfter(r.headers['retry-after']) };
-  }, { ...o, signal: ctx.signal });
+  await waitForLro(
+    what,
+    first,
+    async () => {
+      const r = await armSend<any>(ctx, 'GET', statusUrl);
+      if (r.status < 200 || r.status >= 300) {
+        const e = parseArmError(r.body);
+        throw armFailure(r.status, e.code, e.message, what);
+      }
+      const status = String(r.body?.status ?? '');
+      if (/^(failed|canceled|cancelled)$/i.test(status)) {
+        const e = r.body?.error ?? {};
+        throw new AzureError(
+          `${what} failed: ${oneLine([e.code, e.message].filter(Boolean).join('. ')) || status}`,
+          400,
+          e.code,
+        );
+      }
+      return { done: /^succeeded$/i.test(status), status, retryAfterMs: parseRetryAfter(r.headers['retry-after']) };
+    },
+    { ...o, signal: ctx.signal },
+  );
 }
 
-export async function listDeployments(ctx: AzureMLContext, endpoint: string, signal?: AbortSignal): Promise<OnlineDeployment[]> {
+export async function listDeployments(
+  ctx: AzureMLContext,
+  endpoint: string,
+  signal?: AbortSignal,
+): Promise<OnlineDeployment[]> {
   const out: OnlineDeployment[] = [];
   try {
-    for await (const d of ctx.client.onlineDeployments.list(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, { abortSignal: signal ?? ctx.signal })) out.push(d);
+    for await (const d of ctx.client.onlineDeployments.list(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, {
+      abortSignal: signal ?? ctx.signal,
+    }))
+      out.push(d);
   } catch (err) {
     if (statusOf(err) === 404) return out;
     throw mapAzureError(err, `deployments of online endpoint '${endpoint}'`);
@@ -277,47 +431,106 @@ export async function listDeployments(ctx: AzureMLContext, endpoint: string, sig
   return out;
 }
 
-export async function getDeployment(ctx: AzureMLContext, endpoint: string, name: string, signal?: AbortSignal): Promise<OnlineDeployment | undefined> {
+export async function getDeployment(
+  ctx: AzureMLContext,
+  endpoint: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<OnlineDeployment | undefined> {
   try {
-    return await ctx.client.onlineDeployments.get(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, { abortSignal: signal ?? ctx.signal });
+    return await ctx.client.onlineDeployments.get(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, {
+      abortSignal: signal ?? ctx.signal,
+    });
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
     throw mapAzureError(err, `deployment '${name}' of online endpoint '${endpoint}'`);
   }
 }
 
-export async function putDeployment(ctx: AzureMLContext, endpoint: string, name: string, body: OnlineDeployment, o: LroWaitOptions = {}): Promise<OnlineDeployment> {
+export async function putDeployment(
+  ctx: AzureMLContext,
+  endpoint: string,
+  name: string,
+  body: OnlineDeployment,
+  o: LroWaitOptions = {},
+): Promise<OnlineDeployment> {
   const what = `deployment '${name}' of online endpoint '${endpoint}'`;
   try {
-    return await sdkLro(ctx, what, (so) => ctx.client.onlineDeployments.beginCreateOrUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, body, so), o);
+    return await sdkLro(
+      ctx,
+      what,
+      (so) =>
+        ctx.client.onlineDeployments.beginCreateOrUpdate(
+          ctx.ws.resourceGroup,
+          ctx.ws.workspace,
+          endpoint,
+          name,
+          body,
+          so,
+        ),
+      o,
+    );
   } catch (err) {
     throw lroError(err, what);
   }
 }
 
 /** Replace a deployment's tags only (ARM PATCH, PartialMinimalTrackedResourceWithSku: no redeployment). */
-export async function updateDeploymentTags(ctx: AzureMLContext, endpoint: string, name: string, tags: Record<string, string>, o: LroWaitOptions = {}): Promise<OnlineDeployment> {
+export async function updateDeploymentTags(
+  ctx: AzureMLContext,
+  endpoint: string,
+  name: string,
+  tags: Record<string, string>,
+  o: LroWaitOptions = {},
+): Promise<OnlineDeployment> {
   const what = `tags of deployment '${name}' of online endpoint '${endpoint}'`;
   try {
-    return await sdkLro(ctx, what, (so) => ctx.client.onlineDeployments.beginUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, { tags }, so), o);
+    return await sdkLro(
+      ctx,
+      what,
+      (so) =>
+        ctx.client.onlineDeployments.beginUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, { tags }, so),
+      o,
+    );
   } catch (err) {
     throw lroError(err, what);
   }
 }
 
-export async function deleteDeployment(ctx: AzureMLContext, endpoint: string, name: string, o: LroWaitOptions = {}): Promise<void> {
+export async function deleteDeployment(
+  ctx: AzureMLContext,
+  endpoint: string,
+  name: string,
+  o: LroWaitOptions = {},
+): Promise<void> {
   try {
-    await sdkLro(ctx, `deleting deployment '${name}' of online endpoint '${endpoint}'`, (so) => ctx.client.onlineDeployments.beginDelete(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, so), o);
+    await sdkLro(
+      ctx,
+      `deleting deployment '${name}' of online endpoint '${endpoint}'`,
+      (so) => ctx.client.onlineDeployments.beginDelete(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, so),
+      o,
+    );
   } catch (err) {
     throw lroError(err, `deleting deployment '${name}' of online endpoint '${endpoint}'`);
   }
 }
 
 /** Container log tail of a deployment ('' when the service has none). */
-export async function getDeploymentLogs(ctx: AzureMLContext, endpoint: string, name: string, o: { tail?: number; containerType?: 'InferenceServer' | 'StorageInitializer'; signal?: AbortSignal } = {}): Promise<string> {
+export async function getDeploymentLogs(
+  ctx: AzureMLContext,
+  endpoint: string,
+  name: string,
+  o: { tail?: number; containerType?: 'InferenceServer' | 'StorageInitializer'; signal?: AbortSignal } = {},
+): Promise<string> {
   try {
-    const r = await ctx.client.onlineDeployments.getLogs(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name,
-      { tail: o.tail ?? 100, containerType: o.containerType ?? 'InferenceServer' }, { abortSignal: o.signal ?? ctx.signal });
+    const r = await ctx.client.onlineDeployments.getLogs(
+      ctx.ws.resourceGroup,
+      ctx.ws.workspace,
+      endpoint,
+      name,
+      { tail: o.tail ?? 100, containerType: o.containerType ?? 'InferenceServer' },
+      { abortSignal: o.signal ?? ctx.signal },
+    );
     return r.content ?? '';
   } catch (err) {
     throw mapAzureError(err, `logs of deployment '${name}'`);
@@ -325,10 +538,16 @@ export async function getDeploymentLogs(ctx: AzureMLContext, endpoint: string, n
 }
 
 /** Primary key of a key-auth endpoint, masked before it is returned. */
-export async function endpointKeys(ctx: AzureMLContext, endpoint: string, signal?: AbortSignal): Promise<{ primaryKey: string; secondaryKey?: string }> {
+export async function endpointKeys(
+  ctx: AzureMLContext,
+  endpoint: string,
+  signal?: AbortSignal,
+): Promise<{ primaryKey: string; secondaryKey?: string }> {
   let k;
   try {
-    k = await ctx.client.onlineEndpoints.listKeys(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, { abortSignal: signal ?? ctx.signal });
+    k = await ctx.client.onlineEndpoints.listKeys(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, {
+      abortSignal: signal ?? ctx.signal,
+    });
   } catch (err) {
     throw mapAzureError(err, `keys of online endpoint '${endpoint}'`);
   }
@@ -342,7 +561,9 @@ export async function endpointKeys(ctx: AzureMLContext, endpoint: string, signal
 export async function endpointToken(ctx: AzureMLContext, endpoint: string, signal?: AbortSignal): Promise<string> {
   let t;
   try {
-    t = await ctx.client.onlineEndpoints.getToken(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, { abortSignal: signal ?? ctx.signal });
+    t = await ctx.client.onlineEndpoints.getToken(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, {
+      abortSignal: signal ?? ctx.signal,
+    });
   } catch (err) {
     throw mapAzureError(err, `token of online endpoint '${endpoint}'`);
   }
@@ -354,7 +575,9 @@ export async function endpointToken(ctx: AzureMLContext, endpoint: string, signa
 // ------------------------------------------------------------------------------------------------ data plane
 
 export interface ScoreResult {
-  status: number; body: string; ms: number;
+  status: number;
+  body: string;
+  ms: number;
   /** the `azureml-model-deployment` response header: the deployment that answered (absent when the front door answered itself) */
   servedBy?: string;
   error?: string;
@@ -371,11 +594,33 @@ export interface ScoreResult {
  * `azureml-model-deployment` header (route to that deployment whatever its traffic). Network errors and timeouts
  * come back as status 0 with `error`. `proxy`: the agent's web proxy (the scoring host is reached through it unless bypassed).
  */
-export async function scoreOnce(uri: string, body: string, o: { credential: string; deployment?: string; timeoutMs?: number; contentType?: string; signal?: AbortSignal; proxy?: AgentProxy }): Promise<ScoreResult> {
+export async function scoreOnce(
+  uri: string,
+  body: string,
+  o: {
+    credential: string;
+    deployment?: string;
+    timeoutMs?: number;
+    contentType?: string;
+    signal?: AbortSignal;
+    proxy?: AgentProxy;
+  },
+): Promise<ScoreResult> {
   const httpClient = proxiedSender(o.proxy, { retries: 0 });
-  const headers = createHttpHeaders({ authorization: `Bearer ${o.credential}`, 'content-type': o.contentType ?? 'application/json', accept: 'application/json' });
+  const headers = createHttpHeaders({
+    authorization: `Bearer ${o.credential}`,
+    'content-type': o.contentType ?? 'application/json',
+    accept: 'application/json',
+  });
   if (o.deployment) headers.set('azureml-model-deployment', o.deployment);
-  const req = createPipelineRequest({ url: uri, method: 'POST', body, headers, timeout: o.timeoutMs ?? 30_000, abortSignal: o.signal });
+  const req = createPipelineRequest({
+    url: uri,
+    method: 'POST',
+    body,
+    headers,
+    timeout: o.timeoutMs ?? 30_000,
+    abortSignal: o.signal,
+  });
   const t0 = performance.now();
   try {
     const res = await httpClient.sendRequest(req);
@@ -383,7 +628,10 @@ export async function scoreOnce(uri: string, body: string, o: { credential: stri
     const h = (n: string) => res.headers.get(n) ?? undefined;
     const modelStatus = Number(h('ms-azureml-model-error-statuscode'));
     return {
-      status: res.status, body: res.bodyAsText ?? '', ms, servedBy: h('azureml-model-deployment'),
+      status: res.status,
+      body: res.bodyAsText ?? '',
+      ms,
+      servedBy: h('azureml-model-deployment'),
       ...(h('retry-after') !== undefined ? { retryAfterMs: parseRetryAfter(h('retry-after')) } : {}),
       ...(Number.isInteger(modelStatus) && modelStatus > 0 ? { modelStatus } : {}),
       ...(h('ms-azureml-model-error-reason') ? { modelErrorReason: h('ms-azureml-model-error-reason') } : {}),

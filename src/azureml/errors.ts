@@ -4,7 +4,11 @@ import { UserError } from '../pipeline';
 
 /** A service refusal phrased for users, keeping the HTTP status and ARM code for callers that branch on them. */
 export class AzureError extends UserError {
-  constructor(message: string, readonly statusCode: number, readonly code?: string) {
+  constructor(
+    message: string,
+    readonly statusCode: number,
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'AzureError';
   }
@@ -12,11 +16,20 @@ export class AzureError extends UserError {
 
 /** Keep the first line of a service message and cap its length: a pipeline log shows one clear line. */
 export function oneLine(text: string, max = 700): string {
-  const first = String(text ?? '').replace(/\r/g, '').split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? '';
+  const first =
+    String(text ?? '')
+      .replace(/\r/g, '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)[0] ?? '';
   return first.length > max ? first.slice(0, max - 1) + '…' : first;
 }
 
-export interface ArmErrorDetail { code?: string; message?: string; target?: string }
+export interface ArmErrorDetail {
+  code?: string;
+  message?: string;
+  target?: string;
+}
 
 /**
  * Parse an ARM error body `{"error":{"code","message","target","details":[…]}}` (or a bare `{code,message}`).
@@ -27,14 +40,26 @@ export interface ArmErrorDetail { code?: string; message?: string; target?: stri
  * 2023-08-01-preview, kept in test/fixtures/third-party/azure-sdk-assets/). So the message is
  * `<message> (cause: <detail code>: <detail message> [field <target>]; …)`; `summary` is the service's own message.
  */
-export function parseArmError(body: unknown): { code?: string; message?: string; target?: string; details: ArmErrorDetail[]; summary?: string } {
+export function parseArmError(body: unknown): {
+  code?: string;
+  message?: string;
+  target?: string;
+  details: ArmErrorDetail[];
+  summary?: string;
+} {
   let b: any = body;
   if (typeof b === 'string') {
-    try { b = JSON.parse(b); } catch { return { message: b, summary: b, details: [] }; }
+    try {
+      b = JSON.parse(b);
+    } catch {
+      return { message: b, summary: b, details: [] };
+    }
   }
   const e = b?.error ?? b;
   const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v : undefined);
-  const code = str(e?.code), summary = str(e?.message), target = str(e?.target);
+  const code = str(e?.code),
+    summary = str(e?.message),
+    target = str(e?.target);
   const details: ArmErrorDetail[] = [];
   const walk = (list: unknown, depth: number) => {
     if (!Array.isArray(list) || depth > 3) return;
@@ -50,8 +75,11 @@ export function parseArmError(body: unknown): { code?: string; message?: string;
   };
   walk(e?.details, 0);
   const field = (t?: string) => (t ? ` [field ${t}]` : '');
-  const causes = details.map((d) => oneLine(`${d.code ? `${d.code}: ` : ''}${d.message ?? ''}`.replace(/: $/, ''), 300) + field(d.target));
-  const head = summary !== undefined ? oneLine(summary, 400) + field(target) : target ? `invalid field ${target}` : undefined;
+  const causes = details.map(
+    (d) => oneLine(`${d.code ? `${d.code}: ` : ''}${d.message ?? ''}`.replace(/: $/, ''), 300) + field(d.target),
+  );
+  const head =
+    summary !== undefined ? oneLine(summary, 400) + field(target) : target ? `invalid field ${target}` : undefined;
   const message = causes.length ? `${head ? `${head} ` : ''}(cause: ${causes.join('; ')})` : head;
   return { code, message, target, details, summary };
 }
@@ -60,14 +88,27 @@ export function parseArmError(body: unknown): { code?: string; message?: string;
  * The one place that phrases service failures for users.
  * `what` says what we were touching ("model 'm' version 3", "workspace 'w'") and is used when the service's text is empty.
  */
-export function armFailure(status: number, code: string | undefined, message: string | undefined, what?: string): AzureError {
+export function armFailure(
+  status: number,
+  code: string | undefined,
+  message: string | undefined,
+  what?: string,
+): AzureError {
   const detail = oneLine([code, message].filter(Boolean).join(': ')) || `HTTP ${status}`;
   const on = what ? ` (${what})` : '';
   switch (status) {
     case 401:
-      return new AzureError(`The service connection could not authenticate to Azure Resource Manager${on}: ${detail}`, status, code);
+      return new AzureError(
+        `The service connection could not authenticate to Azure Resource Manager${on}: ${detail}`,
+        status,
+        code,
+      );
     case 403:
-      return new AzureError(`The service connection's identity lacks permission${on}: ${detail}; grant it 'AzureML Data Scientist' on the workspace`, status, code);
+      return new AzureError(
+        `The service connection's identity lacks permission${on}: ${detail}; grant it 'AzureML Data Scientist' on the workspace`,
+        status,
+        code,
+      );
     case 404:
       return new AzureError(`Not found${on}: ${detail}`, status, code);
     case 409:
@@ -91,7 +132,9 @@ export function mapAzureError(err: unknown, what?: string): unknown {
   // @azure/identity: AuthenticationError (token endpoint said no), AggregateAuthenticationError, CredentialUnavailableError
   if (e.name === 'AuthenticationError' && e.errorResponse) {
     const r = e.errorResponse;
-    return new UserError(`Sign-in with the service connection failed: ${oneLine(r.errorDescription || r.error || e.message)}`);
+    return new UserError(
+      `Sign-in with the service connection failed: ${oneLine(r.errorDescription || r.error || e.message)}`,
+    );
   }
   if (e.name === 'CredentialUnavailableError' || e.name === 'AggregateAuthenticationError') {
     return new UserError(`Sign-in with the service connection failed: ${oneLine(e.message)}`);
@@ -109,7 +152,9 @@ export function mapAzureError(err: unknown, what?: string): unknown {
       return armFailure(e.statusCode, code, message, what);
     }
     // network-level failure after the pipeline's retries
-    return new UserError(`Could not reach Azure${what ? ` (${what})` : ''}: ${oneLine(e.message)}${e.code ? ` [${e.code}]` : ''}`);
+    return new UserError(
+      `Could not reach Azure${what ? ` (${what})` : ''}: ${oneLine(e.message)}${e.code ? ` [${e.code}]` : ''}`,
+    );
   }
   return err;
 }

@@ -18,7 +18,10 @@ import { environmentDifferences } from './normalize';
 import { inlineEnvironmentVersion, type AssetKind, type InlineEnvironment } from './yamlSpec';
 import type { ComponentVersionRequest, SpecResolver } from './jobSpec';
 
-export interface PendingWrite { what: string; run(): Promise<void> }
+export interface PendingWrite {
+  what: string;
+  run(): Promise<void>;
+}
 
 export interface AssetResolverOptions {
   /** prefix for errors about references, e.g. "Input 'jobFile': " */
@@ -26,7 +29,13 @@ export interface AssetResolverOptions {
   onProgress?(text: string): void;
 }
 
-const SINGULAR: Record<AssetKind, string> = { codes: 'code', environments: 'environment', models: 'model', data: 'data', components: 'component' };
+const SINGULAR: Record<AssetKind, string> = {
+  codes: 'code',
+  environments: 'environment',
+  models: 'model',
+  data: 'data',
+  components: 'component',
+};
 
 /** A SpecResolver that checks in phase 1 and writes in `commit()` (see the file comment). */
 export class AzureAssetResolver implements SpecResolver {
@@ -37,11 +46,16 @@ export class AzureAssetResolver implements SpecResolver {
   private readonly assets = new Map<string, Promise<PreparedAsset>>();
   private committed = false;
 
-  constructor(private readonly ctx: AzureMLContext, private readonly opts: AssetResolverOptions = {}) {
+  constructor(
+    private readonly ctx: AzureMLContext,
+    private readonly opts: AssetResolverOptions = {},
+  ) {
     this.wsPath = wsPath(ctx.ws);
   }
 
-  private err(msg: string): UserError { return new UserError(`${this.opts.errorPrefix ?? ''}${msg}`); }
+  private err(msg: string): UserError {
+    return new UserError(`${this.opts.errorPrefix ?? ''}${msg}`);
+  }
 
   private queue(what: string, run: () => Promise<void>): void {
     if (this.committed) throw new Error(`resolver already committed (late write: ${what})`);
@@ -71,8 +85,14 @@ export class AzureAssetResolver implements SpecResolver {
     let p = this.assets.get(localPath);
     if (!p) {
       p = (async () => {
-        try { await fsp.stat(localPath); } catch { throw this.err(`${what} '${localPath}' does not exist`); }
-        try { return await prepareLocalAsset(localPath, this.ctx.signal); } catch (e) {
+        try {
+          await fsp.stat(localPath);
+        } catch {
+          throw this.err(`${what} '${localPath}' does not exist`);
+        }
+        try {
+          return await prepareLocalAsset(localPath, this.ctx.signal);
+        } catch (e) {
           if (e instanceof UserError) throw this.err(`${what}: ${e.message}`);
           throw e;
         }
@@ -85,7 +105,11 @@ export class AzureAssetResolver implements SpecResolver {
   private queueUpload(asset: PreparedAsset, meta: { name: string; version: string }): void {
     this.queue(`upload ${asset.localPath}`, async () => {
       const r = await uploadPreparedAsset(this.ctx, asset, { assetName: meta.name, assetVersion: meta.version });
-      this.opts.onProgress?.(r.skipped ? `${asset.name}: already in the datastore (${asset.remotePath})` : `Uploaded ${r.files} file(s) of ${asset.name} to ${asset.remotePath}`);
+      this.opts.onProgress?.(
+        r.skipped
+          ? `${asset.name}: already in the datastore (${asset.remotePath})`
+          : `Uploaded ${r.files} file(s) of ${asset.name} to ${asset.remotePath}`,
+      );
     });
   }
 
@@ -114,7 +138,9 @@ export class AzureAssetResolver implements SpecResolver {
   async ensureEnvironment(env: InlineEnvironment): Promise<string> {
     let condaFileText: string | undefined;
     if (env.condaFile) {
-      try { condaFileText = await fsp.readFile(env.condaFile, 'utf8'); } catch {
+      try {
+        condaFileText = await fsp.readFile(env.condaFile, 'utf8');
+      } catch {
         throw this.err(`conda file '${env.condaFile}' of the environment at ${env.source} does not exist`);
       }
     }
@@ -131,7 +157,9 @@ export class AzureAssetResolver implements SpecResolver {
       // the service rewrites what it stores (a YAML conda file reads back as JSON): compare meaning (normalize.ts)
       const diff = environmentDifferences(v.body.properties, existing.properties ?? {});
       if (diff.length) {
-        throw this.err(`environment ${v.name}:${v.version} already exists with a different ${diff.join(' and ')}; give the inline environment another version (at ${env.source})`);
+        throw this.err(
+          `environment ${v.name}:${v.version} already exists with a different ${diff.join(' and ')}; give the inline environment another version (at ${env.source})`,
+        );
       }
       return id;
     }
@@ -172,8 +200,14 @@ export class AzureAssetResolver implements SpecResolver {
       throw this.err(`${what}: only the label 'latest' can be resolved (use azureml:${name}:<version>)`);
     }
     this.reads++;
-    const list = await listAll<{ id: string; name: string }>(this.ctx, `${base}/versions?$orderBy=createdtime%20desc&$top=1`, { what, max: 1 })
-      .catch((e) => { if ((e as { statusCode?: number }).statusCode === 404) return []; throw e; });
+    const list = await listAll<{ id: string; name: string }>(
+      this.ctx,
+      `${base}/versions?$orderBy=createdtime%20desc&$top=1`,
+      { what, max: 1 },
+    ).catch((e) => {
+      if ((e as { statusCode?: number }).statusCode === 404) return [];
+      throw e;
+    });
     if (!list.length) throw this.err(`${what} not found in workspace '${this.ctx.ws.workspace}' (no versions)`);
     return list[0]!.id ?? `${base}/versions/${list[0]!.name}`;
   }
@@ -186,7 +220,9 @@ export class AzureAssetResolver implements SpecResolver {
       try {
         const all = await listAll<{ name: string }>(this.ctx, `${this.wsPath}/computes`, { max: 50 });
         if (all.length) known = ` (available: ${all.map((x) => x.name).join(', ')})`;
-      } catch { /* the list is only a hint */ }
+      } catch {
+        /* the list is only a hint */
+      }
       throw this.err(`compute '${name}' not found in workspace '${this.ctx.ws.workspace}'${known}`);
     }
     return c.id ?? id;
@@ -203,4 +239,3 @@ export class AzureAssetResolver implements SpecResolver {
     }
   }
 }
-

@@ -4,8 +4,28 @@
 // injected SpecResolver. Bodies are built by hand because the SDK serializer drops job inputs' `uri`/`mode`.
 import path from 'node:path';
 import {
-  applyOverrides, assetRefText, checkKeys, computeRef, contentHash as hash, describe, expectMap, isPlainObject, loadYaml, optBool, optDuration,
-  isPyFloatText, optInt, optMap, optNumber, optString, optStringMap, parseInlineEnvironment, parseRef, pyStr, reqString, SpecError,
+  applyOverrides,
+  assetRefText,
+  checkKeys,
+  computeRef,
+  contentHash as hash,
+  describe,
+  expectMap,
+  isPlainObject,
+  loadYaml,
+  optBool,
+  optDuration,
+  isPyFloatText,
+  optInt,
+  optMap,
+  optNumber,
+  optString,
+  optStringMap,
+  parseInlineEnvironment,
+  parseRef,
+  pyStr,
+  reqString,
+  SpecError,
   YamlSource,
 } from './yamlSpec';
 import type { AssetKind, InlineEnvironment, KeyPath, Ref } from './yamlSpec';
@@ -24,7 +44,14 @@ export class JobSpecError extends SpecError {
 export interface ComponentVersionRequest {
   name: string;
   version: string;
-  body: { properties: { componentSpec: Record<string, unknown>; description?: string; tags?: Record<string, string>; isAnonymous?: boolean } };
+  body: {
+    properties: {
+      componentSpec: Record<string, unknown>;
+      description?: string;
+      tags?: Record<string, string>;
+      isAnonymous?: boolean;
+    };
+  };
 }
 
 /** Everything that touches Azure (or the local disk beyond the YAML files), injected. */
@@ -48,15 +75,32 @@ export interface SpecResolver {
 // ---------------------------------------------------------------------------------------------- spec types
 
 export type AssetIoType = 'uri_file' | 'uri_folder' | 'mltable' | 'mlflow_model' | 'custom_model' | 'triton_model';
-const ASSET_TYPES: readonly AssetIoType[] = ['uri_file', 'uri_folder', 'mltable', 'mlflow_model', 'custom_model', 'triton_model'];
+const ASSET_TYPES: readonly AssetIoType[] = [
+  'uri_file',
+  'uri_folder',
+  'mltable',
+  'mlflow_model',
+  'custom_model',
+  'triton_model',
+];
 const LITERAL_TYPES = ['string', 'integer', 'number', 'boolean'] as const;
 type LiteralType = (typeof LITERAL_TYPES)[number];
 
 const INPUT_MODES: Record<string, string> = {
-  ro_mount: 'ReadOnlyMount', mount: 'ReadOnlyMount', rw_mount: 'ReadWriteMount', download: 'Download', direct: 'Direct',
-  eval_mount: 'EvalMount', eval_download: 'EvalDownload',
+  ro_mount: 'ReadOnlyMount',
+  mount: 'ReadOnlyMount',
+  rw_mount: 'ReadWriteMount',
+  download: 'Download',
+  direct: 'Direct',
+  eval_mount: 'EvalMount',
+  eval_download: 'EvalDownload',
 };
-const OUTPUT_MODES: Record<string, string> = { rw_mount: 'ReadWriteMount', mount: 'ReadWriteMount', upload: 'Upload', direct: 'Direct' };
+const OUTPUT_MODES: Record<string, string> = {
+  rw_mount: 'ReadWriteMount',
+  mount: 'ReadWriteMount',
+  upload: 'Upload',
+  direct: 'Direct',
+};
 
 export type InputSpec =
   | { kind: 'literal'; value: string; literalType: LiteralType; at: string }
@@ -74,8 +118,8 @@ export interface CommandPart {
   code?: Ref;
   environment: EnvironmentSpec;
   environmentVariables?: Record<string, string>;
-  distribution?: Record<string, unknown>;   // REST shape (camelCase)
-  resources?: Record<string, unknown>;      // REST shape (camelCase)
+  distribution?: Record<string, unknown>; // REST shape (camelCase)
+  resources?: Record<string, unknown>; // REST shape (camelCase)
 }
 
 interface JobCommon {
@@ -99,7 +143,10 @@ interface JobCommon {
   warnings: string[];
 }
 
-export interface CommandJobSpec extends JobCommon, CommandPart { type: 'command'; limits?: { timeout?: string } }
+export interface CommandJobSpec extends JobCommon, CommandPart {
+  type: 'command';
+  limits?: { timeout?: string };
+}
 
 export interface SweepJobSpec extends JobCommon {
   type: 'sweep';
@@ -120,8 +167,8 @@ export interface ComponentSpec {
   description?: string;
   tags?: Record<string, string>;
   isDeterministic?: boolean;
-  inputs: Record<string, Record<string, unknown>>;   // input definitions (YAML shape)
-  outputs: Record<string, Record<string, unknown>>;  // output definitions (YAML shape)
+  inputs: Record<string, Record<string, unknown>>; // input definitions (YAML shape)
+  outputs: Record<string, Record<string, unknown>>; // output definitions (YAML shape)
   command?: CommandPart;
   parallel?: { task: Record<string, unknown>; code?: Ref; environment: EnvironmentSpec; rest: Record<string, unknown> };
   /** a pipeline component: its steps (bindings to `parent` name the component's own inputs/outputs) */
@@ -142,7 +189,7 @@ export interface PipelineNodeSpec {
   inputs: Record<string, InputSpec>;
   outputs: Record<string, OutputSpec>;
   environmentVariables?: Record<string, string>;
-  resources?: Record<string, unknown>;     // REST shape (camelCase); rendered snake_case in the node
+  resources?: Record<string, unknown>; // REST shape (camelCase); rendered snake_case in the node
   distribution?: Record<string, unknown>;
   limits?: { timeout?: string };
   identity?: Record<string, unknown>;
@@ -152,7 +199,13 @@ export interface PipelineNodeSpec {
 
 export interface PipelineJobSpec extends JobCommon {
   type: 'pipeline';
-  settings: { defaultCompute?: string; defaultDatastore?: string; continueOnStepFailure?: boolean; forceRerun?: boolean; extra?: Record<string, unknown> };
+  settings: {
+    defaultCompute?: string;
+    defaultDatastore?: string;
+    continueOnStepFailure?: boolean;
+    forceRerun?: boolean;
+    extra?: Record<string, unknown>;
+  };
   jobs: Record<string, PipelineNodeSpec>;
 }
 
@@ -173,16 +226,133 @@ export interface ParseJobOptions {
 
 // ---------------------------------------------------------------------------------------------- parsing
 
-const COMMON_KEYS = ['type', 'name', 'display_name', 'description', 'tags', 'properties', 'experiment_name', 'compute', 'identity', 'services', 'inputs', 'outputs', 'notification_setting'];
-const COMMAND_KEYS = [...COMMON_KEYS, 'command', 'code', 'environment', 'environment_variables', 'resources', 'distribution', 'limits', 'queue_settings'];
-const SWEEP_KEYS = [...COMMON_KEYS, 'trial', 'sampling_algorithm', 'search_space', 'objective', 'limits', 'early_termination', 'queue_settings'];
+const COMMON_KEYS = [
+  'type',
+  'name',
+  'display_name',
+  'description',
+  'tags',
+  'properties',
+  'experiment_name',
+  'compute',
+  'identity',
+  'services',
+  'inputs',
+  'outputs',
+  'notification_setting',
+];
+const COMMAND_KEYS = [
+  ...COMMON_KEYS,
+  'command',
+  'code',
+  'environment',
+  'environment_variables',
+  'resources',
+  'distribution',
+  'limits',
+  'queue_settings',
+];
+const SWEEP_KEYS = [
+  ...COMMON_KEYS,
+  'trial',
+  'sampling_algorithm',
+  'search_space',
+  'objective',
+  'limits',
+  'early_termination',
+  'queue_settings',
+];
 const PIPELINE_KEYS = [...COMMON_KEYS, 'settings', 'jobs'];
 const TRIAL_KEYS = ['command', 'code', 'environment', 'environment_variables', 'resources', 'distribution'];
-const COMPONENT_FILE_KEYS = ['name', 'version', 'display_name', 'description', 'tags', 'type', 'inputs', 'outputs', 'command', 'code', 'environment', 'distribution', 'resources', 'is_deterministic', 'properties', 'instance_count'];
-const NODE_COMMAND_KEYS = ['type', 'name', 'component', 'compute', 'display_name', 'description', 'tags', 'properties', 'inputs', 'outputs', 'command', 'code', 'environment', 'environment_variables', 'resources', 'distribution', 'limits', 'identity', 'services', 'experiment_name'];
-const NODE_PIPELINE_KEYS = ['type', 'name', 'component', 'compute', 'display_name', 'description', 'tags', 'properties', 'inputs', 'outputs', 'settings'];
-const PIPELINE_COMPONENT_KEYS = ['type', 'name', 'version', 'display_name', 'description', 'tags', 'inputs', 'outputs', 'jobs', 'is_deterministic'];
-const NODE_PARALLEL_KEYS = ['type', 'name', 'component', 'compute', 'display_name', 'description', 'tags', 'properties', 'inputs', 'outputs', 'input_data', 'mini_batch_size', 'resources', 'max_concurrency_per_instance', 'logging_level', 'mini_batch_error_threshold', 'error_threshold', 'retry_settings', 'task', 'environment_variables', 'identity', 'partition_keys'];
+const COMPONENT_FILE_KEYS = [
+  'name',
+  'version',
+  'display_name',
+  'description',
+  'tags',
+  'type',
+  'inputs',
+  'outputs',
+  'command',
+  'code',
+  'environment',
+  'distribution',
+  'resources',
+  'is_deterministic',
+  'properties',
+  'instance_count',
+];
+const NODE_COMMAND_KEYS = [
+  'type',
+  'name',
+  'component',
+  'compute',
+  'display_name',
+  'description',
+  'tags',
+  'properties',
+  'inputs',
+  'outputs',
+  'command',
+  'code',
+  'environment',
+  'environment_variables',
+  'resources',
+  'distribution',
+  'limits',
+  'identity',
+  'services',
+  'experiment_name',
+];
+const NODE_PIPELINE_KEYS = [
+  'type',
+  'name',
+  'component',
+  'compute',
+  'display_name',
+  'description',
+  'tags',
+  'properties',
+  'inputs',
+  'outputs',
+  'settings',
+];
+const PIPELINE_COMPONENT_KEYS = [
+  'type',
+  'name',
+  'version',
+  'display_name',
+  'description',
+  'tags',
+  'inputs',
+  'outputs',
+  'jobs',
+  'is_deterministic',
+];
+const NODE_PARALLEL_KEYS = [
+  'type',
+  'name',
+  'component',
+  'compute',
+  'display_name',
+  'description',
+  'tags',
+  'properties',
+  'inputs',
+  'outputs',
+  'input_data',
+  'mini_batch_size',
+  'resources',
+  'max_concurrency_per_instance',
+  'logging_level',
+  'mini_batch_error_threshold',
+  'error_threshold',
+  'retry_settings',
+  'task',
+  'environment_variables',
+  'identity',
+  'partition_keys',
+];
 
 function jerr(e: unknown): never {
   if (e instanceof SpecError && !(e instanceof JobSpecError)) {
@@ -223,7 +393,10 @@ function parseJobSource(src: YamlSource, opts: ParseJobOptions): JobSpec {
   const root = src.toJS() as Record<string, unknown>;
   const schema = schemaKind(root);
   if (schema && /Component$/i.test(schema)) {
-    throw src.error(['$schema'], `this file is a component definition (${schema}), not a job: reference it from a pipeline job's 'component:' instead`);
+    throw src.error(
+      ['$schema'],
+      `this file is a component definition (${schema}), not a job: reference it from a pipeline job's 'component:' instead`,
+    );
   }
   if (schema && /(Endpoint|Deployment|Compute|model|data|environment)$/i.test(schema) && !/Job$/i.test(schema)) {
     throw src.error(['$schema'], `this file is not a job (${schema})`);
@@ -231,11 +404,22 @@ function parseJobSource(src: YamlSource, opts: ParseJobOptions): JobSpec {
   const typeRaw = root.type === undefined || root.type === null ? 'command' : optString(src, ['type'], root.type)!;
   const type = typeRaw.toLowerCase();
   switch (type) {
-    case 'command': return parseCommandJob(src, root, opts);
-    case 'sweep': return parseSweepJob(src, root, opts);
-    case 'pipeline': return parsePipelineJob(src, root, opts);
-    case 'automl': case 'spark': case 'import': case 'parallel': case 'finetuning': case 'distillation':
-      throw src.error(['type'], `job type '${typeRaw}' is not supported by this task at api-version 2022-10-01 (supported: command, sweep, pipeline)`);
+    case 'command':
+      return parseCommandJob(src, root, opts);
+    case 'sweep':
+      return parseSweepJob(src, root, opts);
+    case 'pipeline':
+      return parsePipelineJob(src, root, opts);
+    case 'automl':
+    case 'spark':
+    case 'import':
+    case 'parallel':
+    case 'finetuning':
+    case 'distillation':
+      throw src.error(
+        ['type'],
+        `job type '${typeRaw}' is not supported by this task at api-version 2022-10-01 (supported: command, sweep, pipeline)`,
+      );
     default:
       throw src.error(['type'], `unknown job type '${typeRaw}' (supported: command, sweep, pipeline)`);
   }
@@ -244,7 +428,11 @@ function parseJobSource(src: YamlSource, opts: ParseJobOptions): JobSpec {
 function parseCommon(src: YamlSource, root: Record<string, unknown>, opts: ParseJobOptions, type: string): JobCommon {
   const warnings: string[] = [];
   const name = optString(src, ['name'], root.name);
-  if (name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/.test(name)) throw src.error(['name'], `job name '${name}' may only contain letters, digits, '-' and '_' (max 255, starting with a letter or digit)`);
+  if (name !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/.test(name))
+    throw src.error(
+      ['name'],
+      `job name '${name}' may only contain letters, digits, '-' and '_' (max 255, starting with a letter or digit)`,
+    );
   const c: JobCommon = {
     file: src.file,
     name,
@@ -252,7 +440,10 @@ function parseCommon(src: YamlSource, root: Record<string, unknown>, opts: Parse
     description: optString(src, ['description'], root.description),
     tags: optStringMap(src, ['tags'], root.tags),
     properties: optStringMap(src, ['properties'], root.properties),
-    experimentName: optString(src, ['experiment_name'], root.experiment_name) || opts.defaultExperimentName || defaultExperimentName(src.file),
+    experimentName:
+      optString(src, ['experiment_name'], root.experiment_name) ||
+      opts.defaultExperimentName ||
+      defaultExperimentName(src.file),
     compute: optString(src, ['compute'], root.compute),
     identity: parseIdentity(src, ['identity'], root.identity),
     services: parseServices(src, ['services'], root.services),
@@ -262,19 +453,37 @@ function parseCommon(src: YamlSource, root: Record<string, unknown>, opts: Parse
     notificationSetting: parseNotificationSetting(src, ['notification_setting'], root.notification_setting),
     warnings,
   };
-  if (c.compute !== undefined && /^local$/i.test(c.compute.trim())) throw src.error(['compute'], "local runs are not supported by this task: name an Azure ML compute (e.g. azureml:cpu-cluster)");
+  if (c.compute !== undefined && /^local$/i.test(c.compute.trim()))
+    throw src.error(
+      ['compute'],
+      'local runs are not supported by this task: name an Azure ML compute (e.g. azureml:cpu-cluster)',
+    );
   return c;
 }
 
 // azure-ai-ml's JobTierNames.ENTITY_TO_REST (entities/_job/queue_settings.py): YAML spelling → REST JobTier
-const JOB_TIERS: Record<string, string> = { null: 'Null', spot: 'Spot', basic: 'Basic', standard: 'Standard', premium: 'Premium' };
+const JOB_TIERS: Record<string, string> = {
+  null: 'Null',
+  spot: 'Spot',
+  basic: 'Basic',
+  standard: 'Standard',
+  premium: 'Premium',
+};
 
 /** `queue_settings: { job_tier: spot }` → `{ jobTier: 'Spot' }` (2024-04-01 QueueSettings has no `priority`). */
-function parseQueueSettings(src: YamlSource, p: KeyPath, v: unknown, warnings: string[]): Record<string, unknown> | undefined {
+function parseQueueSettings(
+  src: YamlSource,
+  p: KeyPath,
+  v: unknown,
+  warnings: string[],
+): Record<string, unknown> | undefined {
   const m = optMap(src, p, v);
   if (!m) return undefined;
   checkKeys(src, p, m, ['job_tier', 'priority'], 'queue_settings');
-  if (m.priority !== undefined) warnings.push(`${src.where([...p, 'priority'])}: 'queue_settings.priority' is not part of api-version 2024-04-01 and was ignored`);
+  if (m.priority !== undefined)
+    warnings.push(
+      `${src.where([...p, 'priority'])}: 'queue_settings.priority' is not part of api-version 2024-04-01 and was ignored`,
+    );
   const tier = optString(src, [...p, 'job_tier'], m.job_tier);
   if (tier === undefined) return undefined;
   const rest = JOB_TIERS[tier.toLowerCase()];
@@ -283,7 +492,11 @@ function parseQueueSettings(src: YamlSource, p: KeyPath, v: unknown, warnings: s
 }
 
 // azure-ai-ml EmailNotificationEnableType: job_completed, job_failed, job_cancelled → REST JobCompleted, …
-const EMAIL_ON: Record<string, string> = { job_completed: 'JobCompleted', job_failed: 'JobFailed', job_cancelled: 'JobCancelled' };
+const EMAIL_ON: Record<string, string> = {
+  job_completed: 'JobCompleted',
+  job_failed: 'JobFailed',
+  job_cancelled: 'JobCancelled',
+};
 
 /** `notification_setting: { emails: [...], email_on: [job_completed, …] }` → REST notificationSetting. */
 function parseNotificationSetting(src: YamlSource, p: KeyPath, v: unknown): Record<string, unknown> | undefined {
@@ -306,9 +519,14 @@ function parseNotificationSetting(src: YamlSource, p: KeyPath, v: unknown): Reco
 }
 
 function parseCommandPart(src: YamlSource, p: KeyPath, o: Record<string, unknown>, what: string): CommandPart {
-  if (o.command === undefined || o.command === null || (typeof o.command === 'string' && !o.command.trim())) throw src.error([...p, 'command'], `${what} needs a 'command'`);
+  if (o.command === undefined || o.command === null || (typeof o.command === 'string' && !o.command.trim()))
+    throw src.error([...p, 'command'], `${what} needs a 'command'`);
   const command = reqString(src, [...p, 'command'], o.command, 'command');
-  if (o.environment === undefined || o.environment === null) throw src.error([...p, 'environment'], `${what} needs an 'environment' (a reference like azureml:name:version or an inline image)`);
+  if (o.environment === undefined || o.environment === null)
+    throw src.error(
+      [...p, 'environment'],
+      `${what} needs an 'environment' (a reference like azureml:name:version or an inline image)`,
+    );
   return {
     command,
     code: parseCode(src, [...p, 'code'], o.code),
@@ -336,27 +554,44 @@ function parseCommandJob(src: YamlSource, root: Record<string, unknown>, opts: P
 function parseSweepJob(src: YamlSource, root: Record<string, unknown>, opts: ParseJobOptions): SweepJobSpec {
   checkKeys(src, [], root, SWEEP_KEYS, 'a sweep job');
   const common = parseCommon(src, root, opts, 'sweep');
-  if (root.trial === undefined || root.trial === null) throw src.error(['trial'], "a sweep job needs a 'trial' (command, code, environment)");
+  if (root.trial === undefined || root.trial === null)
+    throw src.error(['trial'], "a sweep job needs a 'trial' (command, code, environment)");
   const trialMap = expectMap(src, ['trial'], root.trial);
-  if (typeof trialMap.component !== 'undefined') throw src.error(['trial', 'component'], 'trial components by reference are not supported: write the trial inline (command, code, environment)');
+  if (typeof trialMap.component !== 'undefined')
+    throw src.error(
+      ['trial', 'component'],
+      'trial components by reference are not supported: write the trial inline (command, code, environment)',
+    );
   checkKeys(src, ['trial'], trialMap, TRIAL_KEYS, 'a sweep trial');
   const trial = parseCommandPart(src, ['trial'], trialMap, 'a sweep trial');
   if (root.search_space === undefined) throw src.error(['search_space'], "a sweep job needs a 'search_space'");
   const ss = expectMap(src, ['search_space'], root.search_space);
   const searchSpace: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(ss)) searchSpace[k] = parseDistributionValue(src, ['search_space', k], v);
-  if (root.objective === undefined) throw src.error(['objective'], "a sweep job needs an 'objective' (goal, primary_metric)");
+  if (root.objective === undefined)
+    throw src.error(['objective'], "a sweep job needs an 'objective' (goal, primary_metric)");
   const obj = expectMap(src, ['objective'], root.objective);
   checkKeys(src, ['objective'], obj, ['goal', 'primary_metric'], 'objective');
   const goal = reqString(src, ['objective', 'goal'], obj.goal, 'objective.goal');
-  if (!/^(minimize|maximize)$/i.test(goal)) throw src.error(['objective', 'goal'], `expected minimize or maximize, got '${goal}'`);
-  const objective = { goal: (/^min/i.test(goal) ? 'Minimize' : 'Maximize') as 'Minimize' | 'Maximize', primaryMetric: reqString(src, ['objective', 'primary_metric'], obj.primary_metric, 'objective.primary_metric') };
-  if (root.sampling_algorithm === undefined) throw src.error(['sampling_algorithm'], "a sweep job needs a 'sampling_algorithm' (random, grid or bayesian)");
+  if (!/^(minimize|maximize)$/i.test(goal))
+    throw src.error(['objective', 'goal'], `expected minimize or maximize, got '${goal}'`);
+  const objective = {
+    goal: (/^min/i.test(goal) ? 'Minimize' : 'Maximize') as 'Minimize' | 'Maximize',
+    primaryMetric: reqString(src, ['objective', 'primary_metric'], obj.primary_metric, 'objective.primary_metric'),
+  };
+  if (root.sampling_algorithm === undefined)
+    throw src.error(['sampling_algorithm'], "a sweep job needs a 'sampling_algorithm' (random, grid or bayesian)");
   const samplingAlgorithm = parseSampling(src, ['sampling_algorithm'], root.sampling_algorithm);
   let limits: Record<string, unknown> | undefined;
   const lm = optMap(src, ['limits'], root.limits);
   if (lm) {
-    checkKeys(src, ['limits'], lm, ['max_total_trials', 'max_concurrent_trials', 'timeout', 'trial_timeout'], 'sweep limits');
+    checkKeys(
+      src,
+      ['limits'],
+      lm,
+      ['max_total_trials', 'max_concurrent_trials', 'timeout', 'trial_timeout'],
+      'sweep limits',
+    );
     limits = stripUndef({
       jobLimitsType: 'Sweep',
       maxTotalTrials: optInt(src, ['limits', 'max_total_trials'], lm.max_total_trials, 1),
@@ -371,9 +606,16 @@ function parseSweepJob(src: YamlSource, root: Record<string, unknown>, opts: Par
 }
 
 const DISTRIBUTIONS: Record<string, string[]> = {
-  choice: ['values'], randint: ['upper'], uniform: ['min_value', 'max_value'], loguniform: ['min_value', 'max_value'],
-  quniform: ['min_value', 'max_value', 'q'], qloguniform: ['min_value', 'max_value', 'q'], normal: ['mu', 'sigma'],
-  lognormal: ['mu', 'sigma'], qnormal: ['mu', 'sigma', 'q'], qlognormal: ['mu', 'sigma', 'q'],
+  choice: ['values'],
+  randint: ['upper'],
+  uniform: ['min_value', 'max_value'],
+  loguniform: ['min_value', 'max_value'],
+  quniform: ['min_value', 'max_value', 'q'],
+  qloguniform: ['min_value', 'max_value', 'q'],
+  normal: ['mu', 'sigma'],
+  lognormal: ['mu', 'sigma'],
+  qnormal: ['mu', 'sigma', 'q'],
+  qlognormal: ['mu', 'sigma', 'q'],
 };
 
 /** One search_space entry → REST list form, as azure-ai-ml's SweepDistribution._to_rest_object. */
@@ -381,14 +623,20 @@ function parseDistributionValue(src: YamlSource, p: KeyPath, v: unknown): unknow
   const m = expectMap(src, p, v, 'a distribution (type: choice/uniform/…)');
   const t = reqString(src, [...p, 'type'], m.type, 'type').toLowerCase();
   const fields = DISTRIBUTIONS[t];
-  if (!fields) throw src.error([...p, 'type'], `unknown distribution '${String(m.type)}' (one of ${Object.keys(DISTRIBUTIONS).join(', ')})`);
+  if (!fields)
+    throw src.error(
+      [...p, 'type'],
+      `unknown distribution '${String(m.type)}' (one of ${Object.keys(DISTRIBUTIONS).join(', ')})`,
+    );
   checkKeys(src, p, m, ['type', ...fields], `a ${t} distribution`);
   if (t === 'choice') {
-    if (!Array.isArray(m.values) || m.values.length === 0) throw src.error([...p, 'values'], 'choice needs a non-empty list of values');
+    if (!Array.isArray(m.values) || m.values.length === 0)
+      throw src.error([...p, 'values'], 'choice needs a non-empty list of values');
     const items = m.values.map((val, i) => {
       if (isPlainObject(val)) {
         const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(val)) out[k] = isPlainObject(x) && 'type' in x ? parseDistributionValue(src, [...p, 'values', i, k], x) : x;
+        for (const [k, x] of Object.entries(val))
+          out[k] = isPlainObject(x) && 'type' in x ? parseDistributionValue(src, [...p, 'values', i, k], x) : x;
         return out;
       }
       return val;
@@ -433,10 +681,18 @@ function parseEarlyTermination(src: YamlSource, p: KeyPath, v: unknown): Record<
   if (!m) return undefined;
   const t = reqString(src, [...p, 'type'], m.type, 'type').toLowerCase();
   const base = ['type', 'evaluation_interval', 'delay_evaluation'];
-  const common = stripUndef({ evaluationInterval: optInt(src, [...p, 'evaluation_interval'], m.evaluation_interval, 0), delayEvaluation: optInt(src, [...p, 'delay_evaluation'], m.delay_evaluation, 0) });
+  const common = stripUndef({
+    evaluationInterval: optInt(src, [...p, 'evaluation_interval'], m.evaluation_interval, 0),
+    delayEvaluation: optInt(src, [...p, 'delay_evaluation'], m.delay_evaluation, 0),
+  });
   if (t === 'bandit') {
     checkKeys(src, p, m, [...base, 'slack_factor', 'slack_amount'], 'a bandit policy');
-    return stripUndef({ policyType: 'Bandit', ...common, slackFactor: optNumber(src, [...p, 'slack_factor'], m.slack_factor), slackAmount: optNumber(src, [...p, 'slack_amount'], m.slack_amount) });
+    return stripUndef({
+      policyType: 'Bandit',
+      ...common,
+      slackFactor: optNumber(src, [...p, 'slack_factor'], m.slack_factor),
+      slackAmount: optNumber(src, [...p, 'slack_amount'], m.slack_amount),
+    });
   }
   if (t === 'median_stopping') {
     checkKeys(src, p, m, base, 'a median stopping policy');
@@ -444,9 +700,16 @@ function parseEarlyTermination(src: YamlSource, p: KeyPath, v: unknown): Record<
   }
   if (t === 'truncation_selection') {
     checkKeys(src, p, m, [...base, 'truncation_percentage'], 'a truncation selection policy');
-    return stripUndef({ policyType: 'TruncationSelection', ...common, truncationPercentage: optInt(src, [...p, 'truncation_percentage'], m.truncation_percentage, 0) });
+    return stripUndef({
+      policyType: 'TruncationSelection',
+      ...common,
+      truncationPercentage: optInt(src, [...p, 'truncation_percentage'], m.truncation_percentage, 0),
+    });
   }
-  throw src.error([...p, 'type'], `unknown early termination policy '${String(m.type)}' (bandit, median_stopping, truncation_selection)`);
+  throw src.error(
+    [...p, 'type'],
+    `unknown early termination policy '${String(m.type)}' (bandit, median_stopping, truncation_selection)`,
+  );
 }
 
 function parsePipelineJob(src: YamlSource, root: Record<string, unknown>, opts: ParseJobOptions): PipelineJobSpec {
@@ -455,15 +718,30 @@ function parsePipelineJob(src: YamlSource, root: Record<string, unknown>, opts: 
   const st = optMap(src, ['settings'], root.settings) ?? {};
   // azure-ai-ml's PipelineJobSettingsSchema takes unknown keys (Meta.unknown = INCLUDE) and PipelineJobSettings._to_dict
   // sends them as written (1.4.0 _schema/pipeline/settings.py, entities/_job/pipeline/pipeline_job_settings.py)
-  const KNOWN_SETTINGS = ['default_compute', 'default_datastore', 'continue_on_step_failure', 'force_rerun', 'default_environment'];
+  const KNOWN_SETTINGS = [
+    'default_compute',
+    'default_datastore',
+    'continue_on_step_failure',
+    'force_rerun',
+    'default_environment',
+  ];
   const extraSettings: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(st)) {
     if (KNOWN_SETTINGS.includes(k) || v === null || v === undefined) continue;
-    if (typeof v === 'object') throw src.error(['settings', k], `unknown pipeline setting with ${describe(v)} (known: ${KNOWN_SETTINGS.join(', ')})`);
+    if (typeof v === 'object')
+      throw src.error(
+        ['settings', k],
+        `unknown pipeline setting with ${describe(v)} (known: ${KNOWN_SETTINGS.join(', ')})`,
+      );
     extraSettings[k] = v;
-    common.warnings.push(`${src.where(['settings', k])}: 'settings.${k}' is not a setting az ml knows (${KNOWN_SETTINGS.join(', ')}); sent as written, as az ml does`);
+    common.warnings.push(
+      `${src.where(['settings', k])}: 'settings.${k}' is not a setting az ml knows (${KNOWN_SETTINGS.join(', ')}); sent as written, as az ml does`,
+    );
   }
-  if (st.default_environment !== undefined) common.warnings.push(`${src.where(['settings', 'default_environment'])}: 'settings.default_environment' is not supported and was ignored`);
+  if (st.default_environment !== undefined)
+    common.warnings.push(
+      `${src.where(['settings', 'default_environment'])}: 'settings.default_environment' is not supported and was ignored`,
+    );
   const settings = {
     defaultCompute: optString(src, ['settings', 'default_compute'], st.default_compute),
     defaultDatastore: optString(src, ['settings', 'default_datastore'], st.default_datastore),
@@ -472,10 +750,15 @@ function parsePipelineJob(src: YamlSource, root: Record<string, unknown>, opts: 
     extra: Object.keys(extraSettings).length ? extraSettings : undefined,
   };
   const jobsMap = root.jobs === undefined || root.jobs === null ? undefined : expectMap(src, ['jobs'], root.jobs);
-  if (!jobsMap || Object.keys(jobsMap).length === 0) throw src.error(['jobs'], "a pipeline job needs at least one entry under 'jobs'");
+  if (!jobsMap || Object.keys(jobsMap).length === 0)
+    throw src.error(['jobs'], "a pipeline job needs at least one entry under 'jobs'");
   const jobs: Record<string, PipelineNodeSpec> = {};
   for (const [key, v] of Object.entries(jobsMap)) {
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key)) throw src.error(['jobs', key], 'pipeline step names may only contain letters, digits and underscores (not starting with a digit)');
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key))
+      throw src.error(
+        ['jobs', key],
+        'pipeline step names may only contain letters, digits and underscores (not starting with a digit)',
+      );
     jobs[key] = parseNode(src, ['jobs', key], key, expectMap(src, ['jobs', key], v), common.warnings);
   }
   const spec: PipelineJobSpec = { type: 'pipeline', ...common, settings, jobs };
@@ -483,13 +766,28 @@ function parsePipelineJob(src: YamlSource, root: Record<string, unknown>, opts: 
   return spec;
 }
 
-function parseNode(src: YamlSource, p: KeyPath, key: string, m: Record<string, unknown>, warnings: string[]): PipelineNodeSpec {
+function parseNode(
+  src: YamlSource,
+  p: KeyPath,
+  key: string,
+  m: Record<string, unknown>,
+  warnings: string[],
+): PipelineNodeSpec {
   const tText = m.type === undefined || m.type === null ? 'command' : reqString(src, [...p, 'type'], m.type, 'type');
   const t = tText.toLowerCase();
   if (t !== 'command' && t !== 'parallel' && t !== 'pipeline') {
-    throw src.error([...p, 'type'], `pipeline step type '${tText}' is not supported by this task (supported: command, parallel, pipeline)`);
+    throw src.error(
+      [...p, 'type'],
+      `pipeline step type '${tText}' is not supported by this task (supported: command, parallel, pipeline)`,
+    );
   }
-  checkKeys(src, p, m, t === 'command' ? NODE_COMMAND_KEYS : t === 'pipeline' ? NODE_PIPELINE_KEYS : NODE_PARALLEL_KEYS, `a ${t} pipeline step`);
+  checkKeys(
+    src,
+    p,
+    m,
+    t === 'command' ? NODE_COMMAND_KEYS : t === 'pipeline' ? NODE_PIPELINE_KEYS : NODE_PARALLEL_KEYS,
+    `a ${t} pipeline step`,
+  );
   const node: PipelineNodeSpec = {
     key,
     type: t,
@@ -505,14 +803,25 @@ function parseNode(src: YamlSource, p: KeyPath, key: string, m: Record<string, u
     resources: parseResources(src, [...p, 'resources'], m.resources),
     identity: parseIdentity(src, [...p, 'identity'], m.identity),
   };
-  if (m.services !== undefined) warnings.push(`${src.where([...p, 'services'])}: services on pipeline steps are not supported and were ignored`);
+  if (m.services !== undefined)
+    warnings.push(`${src.where([...p, 'services'])}: services on pipeline steps are not supported and were ignored`);
   if (t === 'pipeline') {
-    if (m.component === undefined || m.component === null) throw src.error([...p, 'component'], `pipeline step '${key}' needs a 'component' (a pipeline component file or reference)`);
-    if (m.settings !== undefined) warnings.push(`${src.where([...p, 'settings'])}: settings on a pipeline-component step are ignored (the outer pipeline's apply)`);
+    if (m.component === undefined || m.component === null)
+      throw src.error(
+        [...p, 'component'],
+        `pipeline step '${key}' needs a 'component' (a pipeline component file or reference)`,
+      );
+    if (m.settings !== undefined)
+      warnings.push(
+        `${src.where([...p, 'settings'])}: settings on a pipeline-component step are ignored (the outer pipeline's apply)`,
+      );
     node.component = parseComponentRef(src, [...p, 'component'], m.component, 'pipeline', warnings);
     return node;
   }
-  if (m.experiment_name !== undefined) warnings.push(`${src.where([...p, 'experiment_name'])}: experiment_name on a pipeline step is ignored (the pipeline's applies)`);
+  if (m.experiment_name !== undefined)
+    warnings.push(
+      `${src.where([...p, 'experiment_name'])}: experiment_name on a pipeline step is ignored (the pipeline's applies)`,
+    );
   if (t === 'command') {
     node.distribution = parseDistribution(src, [...p, 'distribution'], m.distribution);
     const lm = optMap(src, [...p, 'limits'], m.limits);
@@ -521,13 +830,20 @@ function parseNode(src: YamlSource, p: KeyPath, key: string, m: Record<string, u
       node.limits = { timeout: optDuration(src, [...p, 'limits', 'timeout'], lm.timeout) };
     }
     if (m.component !== undefined && m.component !== null) {
-      for (const k of ['command', 'code', 'environment']) if (m[k] !== undefined) throw src.error([...p, k], `'${k}' cannot be combined with 'component' (it belongs to the component)`);
+      for (const k of ['command', 'code', 'environment'])
+        if (m[k] !== undefined)
+          throw src.error([...p, k], `'${k}' cannot be combined with 'component' (it belongs to the component)`);
       node.component = parseComponentRef(src, [...p, 'component'], m.component, 'command');
     } else {
       const part = parseCommandPart(src, p, m, `pipeline step '${key}'`);
       node.component = {
         kind: 'inline',
-        component: { type: 'command', inputs: {}, outputs: {}, command: { ...part, environmentVariables: undefined, distribution: undefined, resources: undefined } },
+        component: {
+          type: 'command',
+          inputs: {},
+          outputs: {},
+          command: { ...part, environmentVariables: undefined, distribution: undefined, resources: undefined },
+        },
       };
       checkInputRefs(src, [...p, 'command'], part.command, node.inputs, node.outputs);
     }
@@ -555,15 +871,27 @@ function parseNode(src: YamlSource, p: KeyPath, key: string, m: Record<string, u
     const rs = optMap(src, [...p, 'retry_settings'], m.retry_settings);
     if (rs) {
       checkKeys(src, [...p, 'retry_settings'], rs, ['max_retries', 'timeout'], 'retry_settings');
-      par.retry_settings = stripUndef({ max_retries: optInt(src, [...p, 'retry_settings', 'max_retries'], rs.max_retries, 0), timeout: optInt(src, [...p, 'retry_settings', 'timeout'], rs.timeout, 0) });
+      par.retry_settings = stripUndef({
+        max_retries: optInt(src, [...p, 'retry_settings', 'max_retries'], rs.max_retries, 0),
+        timeout: optInt(src, [...p, 'retry_settings', 'timeout'], rs.timeout, 0),
+      });
     }
     node.parallel = par;
     if (m.component !== undefined && m.component !== null) {
       if (m.task !== undefined) throw src.error([...p, 'task'], "'task' cannot be combined with 'component'");
       node.component = parseComponentRef(src, [...p, 'component'], m.component, 'parallel');
     } else {
-      if (m.task === undefined || m.task === null) throw src.error([...p, 'task'], `parallel step '${key}' needs a 'task' (or a 'component')`);
-      node.component = { kind: 'inline', component: { type: 'parallel', inputs: {}, outputs: {}, parallel: parseParallelTask(src, [...p, 'task'], m.task) } };
+      if (m.task === undefined || m.task === null)
+        throw src.error([...p, 'task'], `parallel step '${key}' needs a 'task' (or a 'component')`);
+      node.component = {
+        kind: 'inline',
+        component: {
+          type: 'parallel',
+          inputs: {},
+          outputs: {},
+          parallel: parseParallelTask(src, [...p, 'task'], m.task),
+        },
+      };
     }
   }
   return node;
@@ -584,21 +912,45 @@ export function miniBatchSize(src: YamlSource, p: KeyPath, v: unknown): number |
 
 function parseParallelTask(src: YamlSource, p: KeyPath, v: unknown): NonNullable<ComponentSpec['parallel']> {
   const m = expectMap(src, p, v);
-  checkKeys(src, p, m, ['type', 'code', 'entry_script', 'program_arguments', 'model', 'append_row_to', 'environment'], 'a parallel task');
+  checkKeys(
+    src,
+    p,
+    m,
+    ['type', 'code', 'entry_script', 'program_arguments', 'model', 'append_row_to', 'environment'],
+    'a parallel task',
+  );
   const type = optString(src, [...p, 'type'], m.type) ?? 'run_function';
-  if (type !== 'run_function') throw src.error([...p, 'type'], `parallel task type '${type}' is not supported (run_function)`);
-  if (m.environment === undefined || m.environment === null) throw src.error([...p, 'environment'], "a parallel task needs an 'environment'");
+  if (type !== 'run_function')
+    throw src.error([...p, 'type'], `parallel task type '${type}' is not supported (run_function)`);
+  if (m.environment === undefined || m.environment === null)
+    throw src.error([...p, 'environment'], "a parallel task needs an 'environment'");
   const rest: Record<string, unknown> = { type };
   for (const k of ['entry_script', 'program_arguments', 'model', 'append_row_to']) {
     const s = optString(src, [...p, k], m[k]);
     if (s !== undefined) rest[k] = s;
   }
   if (!rest.entry_script) throw src.error([...p, 'entry_script'], "a parallel task needs an 'entry_script'");
-  return { task: rest, code: parseCode(src, [...p, 'code'], m.code), environment: parseEnvironment(src, [...p, 'environment'], m.environment), rest: {} };
+  return {
+    task: rest,
+    code: parseCode(src, [...p, 'code'], m.code),
+    environment: parseEnvironment(src, [...p, 'environment'], m.environment),
+    rest: {},
+  };
 }
 
-function parseComponentRef(src: YamlSource, p: KeyPath, v: unknown, nodeType: 'command' | 'parallel' | 'pipeline', warnings: string[] = []): ComponentRefSpec {
-  if (isPlainObject(v)) return { kind: 'inline', component: nodeType === 'pipeline' ? parsePipelineComponent(src, p, v, warnings) : parseComponentMap(src, p, v, nodeType) };
+function parseComponentRef(
+  src: YamlSource,
+  p: KeyPath,
+  v: unknown,
+  nodeType: 'command' | 'parallel' | 'pipeline',
+  warnings: string[] = [],
+): ComponentRefSpec {
+  if (isPlainObject(v))
+    return {
+      kind: 'inline',
+      component:
+        nodeType === 'pipeline' ? parsePipelineComponent(src, p, v, warnings) : parseComponentMap(src, p, v, nodeType),
+    };
   const text = reqString(src, p, v, 'component');
   const ref = parseRef(text, src.baseDir);
   if (ref.kind === 'local') {
@@ -606,15 +958,23 @@ function parseComponentRef(src: YamlSource, p: KeyPath, v: unknown, nodeType: 'c
     try {
       csrc = loadYaml(ref.path);
     } catch (e) {
-      if (e instanceof SpecError && /file not found|is a directory/.test(e.message)) throw src.error(p, `component file '${text}' not found (${ref.path})`);
+      if (e instanceof SpecError && /file not found|is a directory/.test(e.message))
+        throw src.error(p, `component file '${text}' not found (${ref.path})`);
       throw e;
     }
     const root = csrc.toJS() as Record<string, unknown>;
-    const c = nodeType === 'pipeline' ? parsePipelineComponent(csrc, [], root, warnings) : parseComponentMap(csrc, [], root, nodeType);
+    const c =
+      nodeType === 'pipeline'
+        ? parsePipelineComponent(csrc, [], root, warnings)
+        : parseComponentMap(csrc, [], root, nodeType);
     c.file = csrc.file;
     return { kind: 'inline', component: c };
   }
-  if (ref.kind === 'uri') throw src.error(p, `cannot use '${text}' as a component (expected a file, azureml:name:version, azureml:name@label or an ARM id)`);
+  if (ref.kind === 'uri')
+    throw src.error(
+      p,
+      `cannot use '${text}' as a component (expected a file, azureml:name:version, azureml:name@label or an ARM id)`,
+    );
   return { kind: 'ref', ref, text };
 }
 
@@ -622,17 +982,28 @@ function parseComponentRef(src: YamlSource, p: KeyPath, v: unknown, nodeType: 'c
  * A pipeline component (`type: pipeline` with `jobs`), used by a `type: pipeline` step: its steps are parsed like a
  * pipeline job's, with `${{parent.inputs.x}}` / `${{parent.outputs.y}}` naming the component's own inputs/outputs.
  */
-function parsePipelineComponent(src: YamlSource, p: KeyPath, m: Record<string, unknown>, warnings: string[]): ComponentSpec {
+function parsePipelineComponent(
+  src: YamlSource,
+  p: KeyPath,
+  m: Record<string, unknown>,
+  warnings: string[],
+): ComponentSpec {
   const t = (optString(src, [...p, 'type'], m.type) ?? 'pipeline').toLowerCase();
-  if (t !== 'pipeline') throw src.error([...p, 'type'], `component type '${t}' does not match the step type 'pipeline'`);
+  if (t !== 'pipeline')
+    throw src.error([...p, 'type'], `component type '${t}' does not match the step type 'pipeline'`);
   checkKeys(src, p, m, PIPELINE_COMPONENT_KEYS, 'a pipeline component');
   const inputs = parseIoDefinitions(src, [...p, 'inputs'], m.inputs, true);
   const outputs = parseIoDefinitions(src, [...p, 'outputs'], m.outputs, false);
   const jobsMap = m.jobs === undefined || m.jobs === null ? undefined : expectMap(src, [...p, 'jobs'], m.jobs);
-  if (!jobsMap || Object.keys(jobsMap).length === 0) throw src.error([...p, 'jobs'], "a pipeline component needs at least one entry under 'jobs'");
+  if (!jobsMap || Object.keys(jobsMap).length === 0)
+    throw src.error([...p, 'jobs'], "a pipeline component needs at least one entry under 'jobs'");
   const jobs: Record<string, PipelineNodeSpec> = {};
   for (const [key, v] of Object.entries(jobsMap)) {
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key)) throw src.error([...p, 'jobs', key], 'pipeline step names may only contain letters, digits and underscores (not starting with a digit)');
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key))
+      throw src.error(
+        [...p, 'jobs', key],
+        'pipeline step names may only contain letters, digits and underscores (not starting with a digit)',
+      );
     jobs[key] = parseNode(src, [...p, 'jobs', key], key, expectMap(src, [...p, 'jobs', key], v), warnings);
   }
   // the scope the steps' bindings resolve in: the component's input/output definitions as a pipeline's inputs/outputs
@@ -641,11 +1012,32 @@ function parsePipelineComponent(src: YamlSource, p: KeyPath, m: Record<string, u
     const type = String(d.type);
     scopeInputs[k] = (LITERAL_TYPES as readonly string[]).includes(type)
       ? { kind: 'literal', value: '', literalType: type as LiteralType, at: src.where([...p, 'inputs', k]) }
-      : { kind: 'asset', type: (ASSET_TYPES as readonly string[]).includes(type) ? type as AssetIoType : 'uri_folder', ref: { kind: 'uri', uri: '' }, at: src.where([...p, 'inputs', k]) };
+      : {
+          kind: 'asset',
+          type: (ASSET_TYPES as readonly string[]).includes(type) ? (type as AssetIoType) : 'uri_folder',
+          ref: { kind: 'uri', uri: '' },
+          at: src.where([...p, 'inputs', k]),
+        };
   }
   const scopeOutputs: Record<string, OutputSpec> = {};
-  for (const [k, d] of Object.entries(outputs)) scopeOutputs[k] = { kind: 'asset', type: (ASSET_TYPES as readonly string[]).includes(String(d.type)) ? String(d.type) as AssetIoType : 'uri_folder', at: src.where([...p, 'outputs', k]) };
-  const scope: PipelineJobSpec = { type: 'pipeline', file: src.file, experimentName: '', inputs: scopeInputs, outputs: scopeOutputs, warnings, settings: {}, jobs };
+  for (const [k, d] of Object.entries(outputs))
+    scopeOutputs[k] = {
+      kind: 'asset',
+      type: (ASSET_TYPES as readonly string[]).includes(String(d.type))
+        ? (String(d.type) as AssetIoType)
+        : 'uri_folder',
+      at: src.where([...p, 'outputs', k]),
+    };
+  const scope: PipelineJobSpec = {
+    type: 'pipeline',
+    file: src.file,
+    experimentName: '',
+    inputs: scopeInputs,
+    outputs: scopeOutputs,
+    warnings,
+    settings: {},
+    jobs,
+  };
   checkBindings(src, scope, p);
   return {
     type: 'pipeline',
@@ -668,10 +1060,20 @@ function componentHeader(src: YamlSource, p: KeyPath, m: Record<string, unknown>
   };
 }
 
-function parseComponentMap(src: YamlSource, p: KeyPath, m: Record<string, unknown>, nodeType: 'command' | 'parallel'): ComponentSpec {
+function parseComponentMap(
+  src: YamlSource,
+  p: KeyPath,
+  m: Record<string, unknown>,
+  nodeType: 'command' | 'parallel',
+): ComponentSpec {
   const t = (optString(src, [...p, 'type'], m.type) ?? 'command').toLowerCase();
-  if (t !== nodeType) throw src.error([...p, 'type'], `component type '${t}' does not match the step type '${nodeType}'`);
-  if (t !== 'command') throw src.error([...p, 'type'], `component type '${t}' from a file is not supported (command components only; write parallel steps inline)`);
+  if (t !== nodeType)
+    throw src.error([...p, 'type'], `component type '${t}' does not match the step type '${nodeType}'`);
+  if (t !== 'command')
+    throw src.error(
+      [...p, 'type'],
+      `component type '${t}' from a file is not supported (command components only; write parallel steps inline)`,
+    );
   checkKeys(src, p, m, COMPONENT_FILE_KEYS, 'a command component');
   const part = parseCommandPart(src, p, m, 'a command component');
   const comp: ComponentSpec = {
@@ -686,21 +1088,36 @@ function parseComponentMap(src: YamlSource, p: KeyPath, m: Record<string, unknow
 }
 
 /** Component input/output definitions (type, default, optional, …) → the YAML shape az ml puts in componentSpec. */
-function parseIoDefinitions(src: YamlSource, p: KeyPath, v: unknown, inputs: boolean): Record<string, Record<string, unknown>> {
+function parseIoDefinitions(
+  src: YamlSource,
+  p: KeyPath,
+  v: unknown,
+  inputs: boolean,
+): Record<string, Record<string, unknown>> {
   const m = optMap(src, p, v) ?? {};
   const out: Record<string, Record<string, unknown>> = {};
   for (const [k, d] of Object.entries(m)) {
     const dp = [...p, k];
     const def = expectMap(src, dp, d ?? {}, `an ${inputs ? 'input' : 'output'} definition`);
-    checkKeys(src, dp, def, inputs ? ['type', 'default', 'optional', 'description', 'min', 'max', 'enum', 'mode', 'path'] : ['type', 'description', 'mode', 'path', 'is_control', 'early_available'], `an ${inputs ? 'input' : 'output'} definition`);
+    checkKeys(
+      src,
+      dp,
+      def,
+      inputs
+        ? ['type', 'default', 'optional', 'description', 'min', 'max', 'enum', 'mode', 'path']
+        : ['type', 'description', 'mode', 'path', 'is_control', 'early_available'],
+      `an ${inputs ? 'input' : 'output'} definition`,
+    );
     const type = (optString(src, [...dp, 'type'], def.type) ?? 'uri_folder').toLowerCase();
     // `path`: the legacy port type azure-ai-ml still accepts and keeps (1.4.0 _schema/component/input_output.py
     // SUPPORTED_PORT_TYPES = [LegacyAssetTypes.PATH] + …)
     const allowed: readonly string[] = inputs ? [...ASSET_TYPES, ...LITERAL_TYPES, 'path'] : [...ASSET_TYPES, 'path'];
-    if (!allowed.includes(type)) throw src.error([...dp, 'type'], `unknown ${inputs ? 'input' : 'output'} type '${type}' (${allowed.join(', ')})`);
+    if (!allowed.includes(type))
+      throw src.error([...dp, 'type'], `unknown ${inputs ? 'input' : 'output'} type '${type}' (${allowed.join(', ')})`);
     const o: Record<string, unknown> = { type };
     for (const [key, val] of Object.entries(def)) if (key !== 'type' && val !== null && val !== undefined) o[key] = val;
-    if ('default' in o && typeof o.default !== 'string') o.default = pyStr(o.default as number | boolean, src.scalarSource([...dp, 'default']));
+    if ('default' in o && typeof o.default !== 'string')
+      o.default = pyStr(o.default as number | boolean, src.scalarSource([...dp, 'default']));
     out[k] = o;
   }
   return out;
@@ -710,7 +1127,8 @@ function parseCode(src: YamlSource, p: KeyPath, v: unknown): Ref | undefined {
   const s = optString(src, p, v);
   if (s === undefined || !s.trim()) return undefined;
   const r = parseRef(s, src.baseDir);
-  if (r.kind === 'uri' && !/^azureml:\/\//i.test(r.uri)) throw src.error(p, `code '${s}' must be a local folder, azureml:name:version or an ARM id`);
+  if (r.kind === 'uri' && !/^azureml:\/\//i.test(r.uri))
+    throw src.error(p, `code '${s}' must be a local folder, azureml:name:version or an ARM id`);
   return r;
 }
 
@@ -729,25 +1147,40 @@ function parseEnvironment(src: YamlSource, p: KeyPath, v: unknown): EnvironmentS
     // own folder (azure-ai-ml PathAwareSchema.load_from_file, 1.4.0 _schema/core/schema.py); anonymous like any inline one
     const f = path.resolve(src.baseDir, s.trim().slice(5));
     let esrc: YamlSource;
-    try { esrc = loadYaml(f); } catch (e) {
-      if (e instanceof SpecError && /file not found|is a directory/.test(e.message)) throw src.error(p, `environment file '${s}' not found (${f})`);
+    try {
+      esrc = loadYaml(f);
+    } catch (e) {
+      if (e instanceof SpecError && /file not found|is a directory/.test(e.message))
+        throw src.error(p, `environment file '${s}' not found (${f})`);
       throw e;
     }
     const env = parseInlineEnvironment(esrc, [], esrc.toJS() as Record<string, unknown>);
     return { kind: 'inline', env: { ...env, name: undefined, version: undefined } };
   }
   const r = parseRef(s, src.baseDir, { assetNamesWithoutPrefix: true });
-  if (r.kind === 'uri') throw src.error(p, `environment '${s}' must be azureml:name:version, azureml:name@label, a registry URI or an ARM id`);
+  if (r.kind === 'uri')
+    throw src.error(
+      p,
+      `environment '${s}' must be azureml:name:version, azureml:name@label, a registry URI or an ARM id`,
+    );
   return { kind: 'ref', ref: r, text: s };
 }
 
 function parseResources(src: YamlSource, p: KeyPath, v: unknown): Record<string, unknown> | undefined {
   const m = optMap(src, p, v);
   if (!m) return undefined;
-  checkKeys(src, p, m, ['instance_count', 'instance_type', 'shm_size', 'docker_args', 'properties', 'locations', 'max_instance_count'], 'resources');
-  if (m.locations !== undefined || m.max_instance_count !== undefined) throw src.error(p, "'locations'/'max_instance_count' are not supported at api-version 2022-10-01");
+  checkKeys(
+    src,
+    p,
+    m,
+    ['instance_count', 'instance_type', 'shm_size', 'docker_args', 'properties', 'locations', 'max_instance_count'],
+    'resources',
+  );
+  if (m.locations !== undefined || m.max_instance_count !== undefined)
+    throw src.error(p, "'locations'/'max_instance_count' are not supported at api-version 2022-10-01");
   const shm = optString(src, [...p, 'shm_size'], m.shm_size);
-  if (shm !== undefined && !/^\d+[bBkKmMgG]$/.test(shm)) throw src.error([...p, 'shm_size'], `expected a size like 2g, got '${shm}'`);
+  if (shm !== undefined && !/^\d+[bBkKmMgG]$/.test(shm))
+    throw src.error([...p, 'shm_size'], `expected a size like 2g, got '${shm}'`);
   const props = optMap(src, [...p, 'properties'], m.properties);
   return stripUndef({
     instanceCount: optInt(src, [...p, 'instance_count'], m.instance_count, 1),
@@ -764,11 +1197,18 @@ function parseDistribution(src: YamlSource, p: KeyPath, v: unknown): Record<stri
   const t = reqString(src, [...p, 'type'], m.type, 'distribution type').toLowerCase();
   if (t === 'pytorch' || t === 'mpi') {
     checkKeys(src, p, m, ['type', 'process_count_per_instance'], `${t} distribution`);
-    return stripUndef({ distributionType: t === 'pytorch' ? 'PyTorch' : 'Mpi', processCountPerInstance: optInt(src, [...p, 'process_count_per_instance'], m.process_count_per_instance, 1) });
+    return stripUndef({
+      distributionType: t === 'pytorch' ? 'PyTorch' : 'Mpi',
+      processCountPerInstance: optInt(src, [...p, 'process_count_per_instance'], m.process_count_per_instance, 1),
+    });
   }
   if (t === 'tensorflow') {
     checkKeys(src, p, m, ['type', 'worker_count', 'parameter_server_count'], 'tensorflow distribution');
-    return stripUndef({ distributionType: 'TensorFlow', workerCount: optInt(src, [...p, 'worker_count'], m.worker_count, 0), parameterServerCount: optInt(src, [...p, 'parameter_server_count'], m.parameter_server_count, 0) });
+    return stripUndef({
+      distributionType: 'TensorFlow',
+      workerCount: optInt(src, [...p, 'worker_count'], m.worker_count, 0),
+      parameterServerCount: optInt(src, [...p, 'parameter_server_count'], m.parameter_server_count, 0),
+    });
   }
   throw src.error([...p, 'type'], `unknown distribution type '${String(m.type)}' (pytorch, mpi, tensorflow)`);
 }
@@ -777,21 +1217,43 @@ function parseIdentity(src: YamlSource, p: KeyPath, v: unknown): Record<string, 
   const m = optMap(src, p, v);
   if (!m) return undefined;
   const t = reqString(src, [...p, 'type'], m.type, 'identity type').toLowerCase();
-  if (t === 'aml_token') { checkKeys(src, p, m, ['type'], 'aml_token identity'); return { identityType: 'AMLToken' }; }
-  if (t === 'user_identity') { checkKeys(src, p, m, ['type'], 'user_identity'); return { identityType: 'UserIdentity' }; }
+  if (t === 'aml_token') {
+    checkKeys(src, p, m, ['type'], 'aml_token identity');
+    return { identityType: 'AMLToken' };
+  }
+  if (t === 'user_identity') {
+    checkKeys(src, p, m, ['type'], 'user_identity');
+    return { identityType: 'UserIdentity' };
+  }
   if (t === 'managed' || t === 'managed_identity') {
     checkKeys(src, p, m, ['type', 'client_id', 'object_id', 'msi_resource_id', 'resource_id'], 'managed identity');
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
     const clientId = optString(src, [...p, 'client_id'], m.client_id);
-    if (clientId !== undefined && !uuid.test(clientId)) throw src.error([...p, 'client_id'], `expected a GUID, got '${clientId}'`);
+    if (clientId !== undefined && !uuid.test(clientId))
+      throw src.error([...p, 'client_id'], `expected a GUID, got '${clientId}'`);
     const objectId = optString(src, [...p, 'object_id'], m.object_id);
-    if (objectId !== undefined && !uuid.test(objectId)) throw src.error([...p, 'object_id'], `expected a GUID, got '${objectId}'`);
-    return stripUndef({ identityType: 'Managed', clientId, objectId, resourceId: optString(src, [...p, 'msi_resource_id'], m.msi_resource_id) ?? optString(src, [...p, 'resource_id'], m.resource_id) });
+    if (objectId !== undefined && !uuid.test(objectId))
+      throw src.error([...p, 'object_id'], `expected a GUID, got '${objectId}'`);
+    return stripUndef({
+      identityType: 'Managed',
+      clientId,
+      objectId,
+      resourceId:
+        optString(src, [...p, 'msi_resource_id'], m.msi_resource_id) ??
+        optString(src, [...p, 'resource_id'], m.resource_id),
+    });
   }
   throw src.error([...p, 'type'], `unknown identity type '${String(m.type)}' (aml_token, managed, user_identity)`);
 }
 
-const SERVICE_TYPES: Record<string, string> = { jupyter_lab: 'JupyterLab', ssh: 'SSH', tensor_board: 'TensorBoard', vs_code: 'VSCode', studio: 'Studio', tracking: 'Tracking' };
+const SERVICE_TYPES: Record<string, string> = {
+  jupyter_lab: 'JupyterLab',
+  ssh: 'SSH',
+  tensor_board: 'TensorBoard',
+  vs_code: 'VSCode',
+  studio: 'Studio',
+  tracking: 'Tracking',
+};
 
 function parseServices(src: YamlSource, p: KeyPath, v: unknown): Record<string, Record<string, unknown>> | undefined {
   const m = optMap(src, p, v);
@@ -800,8 +1262,15 @@ function parseServices(src: YamlSource, p: KeyPath, v: unknown): Record<string, 
   for (const [k, sv] of Object.entries(m)) {
     const sp = [...p, k];
     const s = expectMap(src, sp, sv);
-    checkKeys(src, sp, s, ['type', 'job_service_type', 'port', 'properties', 'endpoint', 'nodes', 'ssh_public_keys', 'log_dir'], 'a job service');
-    const typeText = optString(src, [...sp, 'type'], s.type) ?? optString(src, [...sp, 'job_service_type'], s.job_service_type);
+    checkKeys(
+      src,
+      sp,
+      s,
+      ['type', 'job_service_type', 'port', 'properties', 'endpoint', 'nodes', 'ssh_public_keys', 'log_dir'],
+      'a job service',
+    );
+    const typeText =
+      optString(src, [...sp, 'type'], s.type) ?? optString(src, [...sp, 'job_service_type'], s.job_service_type);
     const rest: Record<string, unknown> = {};
     if (typeText !== undefined) rest.jobServiceType = SERVICE_TYPES[typeText.toLowerCase()] ?? typeText;
     const port = optInt(src, [...sp, 'port'], s.port, 1);
@@ -821,13 +1290,19 @@ function parseServices(src: YamlSource, p: KeyPath, v: unknown): Record<string, 
 
 const BINDING = /^\s*\$\{\{\s*([^}]+?)\s*\}\}\s*$/;
 
-function parseInputs(src: YamlSource, p: KeyPath, v: unknown, where: 'job' | 'pipeline' | 'node'): Record<string, InputSpec> {
+function parseInputs(
+  src: YamlSource,
+  p: KeyPath,
+  v: unknown,
+  where: 'job' | 'pipeline' | 'node',
+): Record<string, InputSpec> {
   const m = optMap(src, p, v);
   const out: Record<string, InputSpec> = {};
   if (!m) return out;
   for (const [k, val] of Object.entries(m)) {
     const ip = [...p, k];
-    const keyOk = where === 'pipeline' ? /^([a-zA-Z_][a-zA-Z0-9_]*)(\.[a-zA-Z_][a-zA-Z0-9_]*)*$/ : /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+    const keyOk =
+      where === 'pipeline' ? /^([a-zA-Z_][a-zA-Z0-9_]*)(\.[a-zA-Z_][a-zA-Z0-9_]*)*$/ : /^[a-zA-Z_][a-zA-Z0-9_]*$/;
     if (!keyOk.test(k)) throw src.error(ip, 'input names may only contain letters, digits and underscores');
     const at = src.where(ip);
     if (val === null || val === undefined) throw src.error(ip, 'input has no value');
@@ -838,73 +1313,135 @@ function parseInputs(src: YamlSource, p: KeyPath, v: unknown, where: 'job' | 'pi
     }
     if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') {
       const source = src.scalarSource(ip);
-      const literalType: LiteralType = typeof val === 'boolean' ? 'boolean' : typeof val === 'number' ? (isPyFloatText(source ?? '') ? 'number' : 'integer') : 'string';
+      const literalType: LiteralType =
+        typeof val === 'boolean'
+          ? 'boolean'
+          : typeof val === 'number'
+            ? isPyFloatText(source ?? '')
+              ? 'number'
+              : 'integer'
+            : 'string';
       const value = pyStr(val, source);
       // the swagger's LiteralJobInput.value pattern applies to a job's own inputs; a pipeline step's inputs live in the
       // untyped `jobs` map, where az ml sends e.g. '[]' as it is (responsible-ai examples)
-      if (where !== 'node' && !/[a-zA-Z0-9_]/.test(value)) throw src.error(ip, `literal input value ${JSON.stringify(value)} must contain a letter, digit or underscore (Azure ML refuses it otherwise)`);
+      if (where !== 'node' && !/[a-zA-Z0-9_]/.test(value))
+        throw src.error(
+          ip,
+          `literal input value ${JSON.stringify(value)} must contain a letter, digit or underscore (Azure ML refuses it otherwise)`,
+        );
       out[k] = { kind: 'literal', value, literalType, at };
       continue;
     }
     if (Array.isArray(val)) throw src.error(ip, `expected a value or an input mapping (type, path, mode), got a list`);
     const d = val as Record<string, unknown>;
-    checkKeys(src, ip, d, ['type', 'path', 'mode', 'description', 'optional', 'default', 'value', 'datastore', 'path_on_compute'], 'an input');
+    checkKeys(
+      src,
+      ip,
+      d,
+      ['type', 'path', 'mode', 'description', 'optional', 'default', 'value', 'datastore', 'path_on_compute'],
+      'an input',
+    );
     const type = (optString(src, [...ip, 'type'], d.type) ?? 'uri_folder').toLowerCase();
     const modeText = optString(src, [...ip, 'mode'], d.mode);
     if ((LITERAL_TYPES as readonly string[]).includes(type)) {
       const lv = d.value ?? d.default;
-      if (lv === undefined || lv === null || typeof lv === 'object') throw src.error(ip, `a ${type} input needs a 'value' (or 'default')`);
+      if (lv === undefined || lv === null || typeof lv === 'object')
+        throw src.error(ip, `a ${type} input needs a 'value' (or 'default')`);
       const vp = [...ip, d.value !== undefined ? 'value' : 'default'];
-      out[k] = { kind: 'literal', value: pyStr(lv as string | number | boolean, src.scalarSource(vp)), literalType: type as LiteralType, at };
+      out[k] = {
+        kind: 'literal',
+        value: pyStr(lv as string | number | boolean, src.scalarSource(vp)),
+        literalType: type as LiteralType,
+        at,
+      };
       continue;
     }
-    if (!(ASSET_TYPES as readonly string[]).includes(type)) throw src.error([...ip, 'type'], `unknown input type '${type}' (${[...ASSET_TYPES, ...LITERAL_TYPES].join(', ')})`);
+    if (!(ASSET_TYPES as readonly string[]).includes(type))
+      throw src.error(
+        [...ip, 'type'],
+        `unknown input type '${type}' (${[...ASSET_TYPES, ...LITERAL_TYPES].join(', ')})`,
+      );
     let mode: string | undefined;
     if (modeText !== undefined) {
       mode = INPUT_MODES[modeText.toLowerCase()];
-      if (!mode) throw src.error([...ip, 'mode'], `unknown input mode '${modeText}' (${Object.keys(INPUT_MODES).join(', ')})`);
+      if (!mode)
+        throw src.error([...ip, 'mode'], `unknown input mode '${modeText}' (${Object.keys(INPUT_MODES).join(', ')})`);
     }
-    if (d.path_on_compute !== undefined || d.datastore !== undefined) throw src.error(ip, "'path_on_compute'/'datastore' on inputs are not supported at api-version 2022-10-01");
+    if (d.path_on_compute !== undefined || d.datastore !== undefined)
+      throw src.error(ip, "'path_on_compute'/'datastore' on inputs are not supported at api-version 2022-10-01");
     const pathText = optString(src, [...ip, 'path'], d.path);
     if (pathText === undefined || !pathText.trim()) throw src.error([...ip, 'path'], `a ${type} input needs a 'path'`);
     if (BINDING.test(pathText)) {
-      if (where !== 'node') throw src.error([...ip, 'path'], `data binding '${pathText}' is only allowed in pipeline steps`);
+      if (where !== 'node')
+        throw src.error([...ip, 'path'], `data binding '${pathText}' is only allowed in pipeline steps`);
       // az ml keeps the mode on the step (LiteralJobInput + mode: azure-ai-ml 1.4.0 entities/_job/_input_output_helpers.py
       // to_rest_dataset_literal_inputs) and the type in the inline component's input definition
-      out[k] = { kind: 'binding', value: pathText.trim(), at, type: d.type === undefined ? undefined : type, mode, modeText: modeText?.toLowerCase() };
+      out[k] = {
+        kind: 'binding',
+        value: pathText.trim(),
+        at,
+        type: d.type === undefined ? undefined : type,
+        mode,
+        modeText: modeText?.toLowerCase(),
+      };
       continue;
     }
     // like az ml: a relative path with ':' or '@' is an asset reference (name:version, name@label) even without azureml:
     const bare = /[:@]/.test(pathText) && !path.isAbsolute(pathText) && !/^file:/i.test(pathText);
-    out[k] = { kind: 'asset', type: type as AssetIoType, ref: parseRef(pathText, src.baseDir, { assetNamesWithoutPrefix: bare }), mode, modeText: modeText?.toLowerCase(), description: optString(src, [...ip, 'description'], d.description), at };
+    out[k] = {
+      kind: 'asset',
+      type: type as AssetIoType,
+      ref: parseRef(pathText, src.baseDir, { assetNamesWithoutPrefix: bare }),
+      mode,
+      modeText: modeText?.toLowerCase(),
+      description: optString(src, [...ip, 'description'], d.description),
+      at,
+    };
   }
   return out;
 }
 
-function parseOutputs(src: YamlSource, p: KeyPath, v: unknown, node: boolean, warnings: string[] = []): Record<string, OutputSpec> {
+function parseOutputs(
+  src: YamlSource,
+  p: KeyPath,
+  v: unknown,
+  node: boolean,
+  warnings: string[] = [],
+): Record<string, OutputSpec> {
   const m = optMap(src, p, v);
   const out: Record<string, OutputSpec> = {};
   if (!m) return out;
   for (const [k, val] of Object.entries(m)) {
     const op = [...p, k];
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k)) throw src.error(op, 'output names may only contain letters, digits and underscores');
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k))
+      throw src.error(op, 'output names may only contain letters, digits and underscores');
     const at = src.where(op);
-    if (val === null || val === undefined) { out[k] = { kind: 'asset', type: 'uri_folder', at }; continue; }
+    if (val === null || val === undefined) {
+      out[k] = { kind: 'asset', type: 'uri_folder', at };
+      continue;
+    }
     if (typeof val === 'string') {
       if (BINDING.test(val)) {
         if (!node) throw src.error(op, `data binding '${val}' is only allowed in pipeline steps`);
         out[k] = { kind: 'binding', value: val.trim(), at };
         continue;
       }
-      throw src.error(op, `expected an output mapping (type, mode, path)${node ? ' or a ${{parent.outputs.x}} binding' : ''}, got ${describe(val)}`);
+      throw src.error(
+        op,
+        `expected an output mapping (type, mode, path)${node ? ' or a ${{parent.outputs.x}} binding' : ''}, got ${describe(val)}`,
+      );
     }
     const d = expectMap(src, op, val, 'an output mapping (type, mode, path)');
     checkKeys(src, op, d, ['type', 'path', 'mode', 'description', 'name', 'version'], 'an output');
     // az ml registers such an output as a named asset (JobOutput assetName/assetVersion, preview api-versions only):
     // 2024-04-01 has no field for it, so the output is written but not registered
-    if (d.name !== undefined || d.version !== undefined) warnings.push(`${src.where(op)}: registering an output as a named asset ('name'/'version') is not part of api-version 2024-04-01: the output is written but not registered (register it with the AzureMLModelRegister task)`);
+    if (d.name !== undefined || d.version !== undefined)
+      warnings.push(
+        `${src.where(op)}: registering an output as a named asset ('name'/'version') is not part of api-version 2024-04-01: the output is written but not registered (register it with the AzureMLModelRegister task)`,
+      );
     const type = (optString(src, [...op, 'type'], d.type) ?? 'uri_folder').toLowerCase();
-    if (!(ASSET_TYPES as readonly string[]).includes(type)) throw src.error([...op, 'type'], `unknown output type '${type}' (${ASSET_TYPES.join(', ')})`);
+    if (!(ASSET_TYPES as readonly string[]).includes(type))
+      throw src.error([...op, 'type'], `unknown output type '${type}' (${ASSET_TYPES.join(', ')})`);
     const modeText = optString(src, [...op, 'mode'], d.mode);
     let mode: string | undefined;
     if (modeText !== undefined) {
@@ -914,27 +1451,58 @@ function parseOutputs(src: YamlSource, p: KeyPath, v: unknown, node: boolean, wa
     const pathText = optString(src, [...op, 'path'], d.path);
     if (pathText !== undefined && BINDING.test(pathText)) {
       if (!node) throw src.error([...op, 'path'], 'data bindings are only allowed in pipeline steps');
-      out[k] = { kind: 'binding', value: pathText.trim(), mode, modeText: modeText?.toLowerCase(), type: d.type === undefined ? undefined : type, at };
+      out[k] = {
+        kind: 'binding',
+        value: pathText.trim(),
+        mode,
+        modeText: modeText?.toLowerCase(),
+        type: d.type === undefined ? undefined : type,
+        at,
+      };
       continue;
     }
     let ref: Ref | undefined;
     if (pathText !== undefined && pathText.trim()) {
       ref = parseRef(pathText, src.baseDir);
-      if (ref.kind !== 'uri' && ref.kind !== 'arm') throw src.error([...op, 'path'], `an output path must be a datastore URI (azureml://datastores/<name>/paths/<path>), got '${pathText}'`);
+      if (ref.kind !== 'uri' && ref.kind !== 'arm')
+        throw src.error(
+          [...op, 'path'],
+          `an output path must be a datastore URI (azureml://datastores/<name>/paths/<path>), got '${pathText}'`,
+        );
     }
-    out[k] = { kind: 'asset', type: type as AssetIoType, ref, mode, modeText: modeText?.toLowerCase(), description: optString(src, [...op, 'description'], d.description), at };
+    out[k] = {
+      kind: 'asset',
+      type: type as AssetIoType,
+      ref,
+      mode,
+      modeText: modeText?.toLowerCase(),
+      description: optString(src, [...op, 'description'], d.description),
+      at,
+    };
   }
   return out;
 }
 
 /** `${{inputs.x}}` / `${{outputs.y}}` / `${{search_space.z}}` in a command must name something that exists. */
-function checkInputRefs(src: YamlSource, p: KeyPath, command: string, inputs: Record<string, unknown>, outputs: Record<string, unknown>, searchSpace: string[] = []): void {
+function checkInputRefs(
+  src: YamlSource,
+  p: KeyPath,
+  command: string,
+  inputs: Record<string, unknown>,
+  outputs: Record<string, unknown>,
+  searchSpace: string[] = [],
+): void {
   const optionalRe = /\[[^\]]*\$\{\{\s*inputs\.([\w.-]+)\s*\}\}[^\]]*\]/g;
   const optional = new Set([...command.matchAll(optionalRe)].map((x) => x[1]));
   for (const mm of command.matchAll(/\$\{\{\s*(inputs|outputs|search_space)\.([\w.-]+)\s*\}\}/g)) {
     const [, kind, name] = mm;
-    const have = kind === 'inputs' ? inputs : kind === 'outputs' ? outputs : Object.fromEntries(searchSpace.map((s) => [s, 1]));
-    if (!(name in have) && !(kind === 'inputs' && optional.has(name))) throw src.error(p, `the command uses \${{${kind}.${name}}} but there is no ${kind === 'search_space' ? 'search_space entry' : kind.slice(0, -1)} '${name}'`);
+    const have =
+      kind === 'inputs' ? inputs : kind === 'outputs' ? outputs : Object.fromEntries(searchSpace.map((s) => [s, 1]));
+    if (!(name in have) && !(kind === 'inputs' && optional.has(name)))
+      throw src.error(
+        p,
+        `the command uses \${{${kind}.${name}}} but there is no ${kind === 'search_space' ? 'search_space entry' : kind.slice(0, -1)} '${name}'`,
+      );
   }
 }
 
@@ -944,28 +1512,40 @@ function checkBindings(src: YamlSource, spec: PipelineJobSpec, base: KeyPath = [
     const b = BINDING.exec(value)?.[1] ?? '';
     let m: RegExpExecArray | null;
     if ((m = /^parent\.inputs\.([\w.]+)$/.exec(b))) {
-      if (!(m[1] in spec.inputs)) throw src.error(p, `'${value}' names pipeline input '${m[1]}', which is not defined under 'inputs'`);
+      if (!(m[1] in spec.inputs))
+        throw src.error(p, `'${value}' names pipeline input '${m[1]}', which is not defined under 'inputs'`);
     } else if ((m = /^parent\.outputs\.(\w+)$/.exec(b))) {
-      if (!(m[1] in spec.outputs)) throw src.error(p, `'${value}' names pipeline output '${m[1]}', which is not defined under 'outputs'`);
+      if (!(m[1] in spec.outputs))
+        throw src.error(p, `'${value}' names pipeline output '${m[1]}', which is not defined under 'outputs'`);
     } else if ((m = /^parent\.jobs\.(\w+)\.outputs\.(\w+)$/.exec(b))) {
       const target = spec.jobs[m[1]];
       if (!target) throw src.error(p, `'${value}' names step '${m[1]}', which is not in 'jobs'`);
-      const outs = target.component.kind === 'inline' && target.component.component.type !== 'parallel' && Object.keys(target.component.component.outputs).length
-        ? { ...target.component.component.outputs, ...target.outputs }
-        : target.outputs;
-      if (target.component.kind === 'inline' && !(m[2] in outs)) throw src.error(p, `'${value}': step '${m[1]}' has no output '${m[2]}'`);
+      const outs =
+        target.component.kind === 'inline' &&
+        target.component.component.type !== 'parallel' &&
+        Object.keys(target.component.component.outputs).length
+          ? { ...target.component.component.outputs, ...target.outputs }
+          : target.outputs;
+      if (target.component.kind === 'inline' && !(m[2] in outs))
+        throw src.error(p, `'${value}': step '${m[1]}' has no output '${m[2]}'`);
     } else if ((m = /^parent\.jobs\.(\w+)\.inputs\.(\w+)$/.exec(b))) {
       if (!spec.jobs[m[1]]) throw src.error(p, `'${value}' names step '${m[1]}', which is not in 'jobs'`);
     } else {
-      throw src.error(p, `unsupported data binding '${value}' (use \${{parent.inputs.x}}, \${{parent.outputs.x}} or \${{parent.jobs.step.outputs.x}})`);
+      throw src.error(
+        p,
+        `unsupported data binding '${value}' (use \${{parent.inputs.x}}, \${{parent.outputs.x}} or \${{parent.jobs.step.outputs.x}})`,
+      );
     }
   };
   for (const [k, node] of Object.entries(spec.jobs)) {
-    for (const [ik, inp] of Object.entries(node.inputs)) if (inp.kind === 'binding') check(inp.value, [...base, 'jobs', k, 'inputs', ik]);
-    for (const [ok, out] of Object.entries(node.outputs)) if (out.kind === 'binding') check(out.value, [...base, 'jobs', k, 'outputs', ok]);
+    for (const [ik, inp] of Object.entries(node.inputs))
+      if (inp.kind === 'binding') check(inp.value, [...base, 'jobs', k, 'inputs', ik]);
+    for (const [ok, out] of Object.entries(node.outputs))
+      if (out.kind === 'binding') check(out.value, [...base, 'jobs', k, 'outputs', ok]);
     if (node.parallel?.input_data && typeof node.parallel.input_data === 'string') {
       const mm = /^\s*\$\{\{\s*inputs\.(\w+)\s*\}\}\s*$/.exec(node.parallel.input_data);
-      if (mm && !(mm[1] in node.inputs)) throw src.error([...base, 'jobs', k, 'input_data'], `names input '${mm[1]}', which the step does not have`);
+      if (mm && !(mm[1] in node.inputs))
+        throw src.error([...base, 'jobs', k, 'input_data'], `names input '${mm[1]}', which the step does not have`);
     }
   }
 }
@@ -977,7 +1557,11 @@ function stripUndef<T extends Record<string, unknown>>(o: T): T {
 
 // ---------------------------------------------------------------------------------------------- building
 
-export interface ResolverCall { op: keyof Omit<SpecResolver, 'wsPath'>; arg: string; result: string }
+export interface ResolverCall {
+  op: keyof Omit<SpecResolver, 'wsPath'>;
+  arg: string;
+  result: string;
+}
 
 export interface BuiltJob {
   /** Jobs_CreateOrUpdate body: `{ properties: JobBase }`. */
@@ -997,17 +1581,36 @@ class Recorder {
     const key = `${op}\u0000${arg}`;
     let p = this.memo.get(key);
     if (!p) {
-      p = fn().then((result) => { this.calls.push({ op, arg, result }); return result; });
+      p = fn().then((result) => {
+        this.calls.push({ op, arg, result });
+        return result;
+      });
       this.memo.set(key, p);
     }
     return p;
   }
-  uploadCode(p: string) { return this.call('uploadCode', p, () => this.r.uploadCode(p)); }
-  uploadLocalPath(p: string, t: string) { return this.call('uploadLocalPath', p, () => this.r.uploadLocalPath(p, t)); }
-  ensureEnvironment(e: InlineEnvironment) { return this.call('ensureEnvironment', JSON.stringify(e, (k, v) => (k === 'source' ? undefined : v)), () => this.r.ensureEnvironment(e)); }
-  ensureComponent(c: ComponentVersionRequest) { return this.call('ensureComponent', `${c.name}:${c.version}`, () => this.r.ensureComponent(c)); }
-  resolveAsset(kind: AssetKind, ref: string) { return this.call('resolveAsset', `${kind} ${ref}`, () => this.r.resolveAsset(kind, ref)); }
-  computeId(name: string) { return this.call('computeId', name, () => this.r.computeId(name)); }
+  uploadCode(p: string) {
+    return this.call('uploadCode', p, () => this.r.uploadCode(p));
+  }
+  uploadLocalPath(p: string, t: string) {
+    return this.call('uploadLocalPath', p, () => this.r.uploadLocalPath(p, t));
+  }
+  ensureEnvironment(e: InlineEnvironment) {
+    return this.call(
+      'ensureEnvironment',
+      JSON.stringify(e, (k, v) => (k === 'source' ? undefined : v)),
+      () => this.r.ensureEnvironment(e),
+    );
+  }
+  ensureComponent(c: ComponentVersionRequest) {
+    return this.call('ensureComponent', `${c.name}:${c.version}`, () => this.r.ensureComponent(c));
+  }
+  resolveAsset(kind: AssetKind, ref: string) {
+    return this.call('resolveAsset', `${kind} ${ref}`, () => this.r.resolveAsset(kind, ref));
+  }
+  computeId(name: string) {
+    return this.call('computeId', name, () => this.r.computeId(name));
+  }
 }
 
 /** `compute: azureml:serverless` (or `serverless`): Azure ML's serverless compute, not a compute resource. */
@@ -1023,7 +1626,11 @@ export function isServerless(value: string | undefined): boolean {
  * explicitly (overriding a default compute) carries `serverless` as azure-ai-ml sends it in a node (azure-sdk-for-python
  * tests: `"computeId": "serverless"` in a pipeline node's REST dict).
  */
-async function resolveCompute(rec: Recorder, value: string | undefined, where: 'job' | 'node' = 'job'): Promise<string | undefined> {
+async function resolveCompute(
+  rec: Recorder,
+  value: string | undefined,
+  where: 'job' | 'node' = 'job',
+): Promise<string | undefined> {
   if (value === undefined || !value.trim()) return undefined;
   if (BINDING.test(value)) return value.trim();
   if (isServerless(value)) return where === 'node' ? 'serverless' : undefined;
@@ -1060,19 +1667,32 @@ async function inputUri(rec: Recorder, i: Extract<InputSpec, { kind: 'asset' }>)
       const uri = await rec.uploadLocalPath(r.path, i.type);
       return i.type === 'uri_folder' && !uri.endsWith('/') ? `${uri}/` : uri; // as az ml does for folders
     }
-    case 'uri': case 'registry': return r.uri;
+    case 'uri':
+    case 'registry':
+      return r.uri;
     // az ml passes ARM ids through and turns name:version / name@label into the plain ARM id
-    case 'arm': return r.id;
-    case 'asset': return rec.resolveAsset(i.type.endsWith('_model') ? 'models' : 'data', assetRefText(r));
+    case 'arm':
+      return r.id;
+    case 'asset':
+      return rec.resolveAsset(i.type.endsWith('_model') ? 'models' : 'data', assetRefText(r));
   }
 }
 
 /** Job-level inputs → REST JobInput map (camelCase: jobInputType, uri, mode, value). */
-async function restInputs(rec: Recorder, inputs: Record<string, InputSpec>): Promise<Record<string, unknown> | undefined> {
+async function restInputs(
+  rec: Recorder,
+  inputs: Record<string, InputSpec>,
+): Promise<Record<string, unknown> | undefined> {
   const out: Record<string, unknown> = {};
   for (const [k, i] of Object.entries(inputs)) {
     if (i.kind === 'literal' || i.kind === 'binding') out[k] = { jobInputType: 'literal', value: i.value };
-    else out[k] = stripUndef({ jobInputType: i.type, uri: await inputUri(rec, i), mode: i.mode, description: i.description });
+    else
+      out[k] = stripUndef({
+        jobInputType: i.type,
+        uri: await inputUri(rec, i),
+        mode: i.mode,
+        description: i.description,
+      });
   }
   return Object.keys(out).length ? out : undefined;
 }
@@ -1080,8 +1700,14 @@ async function restInputs(rec: Recorder, inputs: Record<string, InputSpec>): Pro
 function restOutputs(outputs: Record<string, OutputSpec>): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   for (const [k, o] of Object.entries(outputs)) {
-    if (o.kind === 'binding') throw new JobSpecError(`${o.at}: output '${k}': bindings are only allowed in pipeline steps`);
-    out[k] = stripUndef({ jobOutputType: o.type, uri: o.ref ? (o.ref.kind === 'arm' ? `azureml:${o.ref.id}` : (o.ref as { uri: string }).uri) : undefined, mode: o.mode, description: o.description });
+    if (o.kind === 'binding')
+      throw new JobSpecError(`${o.at}: output '${k}': bindings are only allowed in pipeline steps`);
+    out[k] = stripUndef({
+      jobOutputType: o.type,
+      uri: o.ref ? (o.ref.kind === 'arm' ? `azureml:${o.ref.id}` : (o.ref as { uri: string }).uri) : undefined,
+      mode: o.mode,
+      description: o.description,
+    });
   }
   return Object.keys(out).length ? out : undefined;
 }
@@ -1108,39 +1734,45 @@ export async function buildJobBody(spec: JobSpec, resolver: SpecResolver): Promi
   let props: Record<string, unknown>;
   if (spec.type === 'command') {
     props = await commonProps(rec, spec, 'Command');
-    Object.assign(props, stripUndef({
-      command: spec.command,
-      codeId: await resolveCode(rec, spec.code),
-      environmentId: await resolveEnvironment(rec, spec.environment),
-      environmentVariables: spec.environmentVariables,
-      inputs: await restInputs(rec, spec.inputs),
-      outputs: restOutputs(spec.outputs),
-      distribution: spec.distribution,
-      resources: spec.resources,
-      limits: spec.limits?.timeout ? { jobLimitsType: 'Command', timeout: spec.limits.timeout } : undefined,
-      queueSettings: spec.queueSettings,
-    }));
+    Object.assign(
+      props,
+      stripUndef({
+        command: spec.command,
+        codeId: await resolveCode(rec, spec.code),
+        environmentId: await resolveEnvironment(rec, spec.environment),
+        environmentVariables: spec.environmentVariables,
+        inputs: await restInputs(rec, spec.inputs),
+        outputs: restOutputs(spec.outputs),
+        distribution: spec.distribution,
+        resources: spec.resources,
+        limits: spec.limits?.timeout ? { jobLimitsType: 'Command', timeout: spec.limits.timeout } : undefined,
+        queueSettings: spec.queueSettings,
+      }),
+    );
   } else if (spec.type === 'sweep') {
     props = await commonProps(rec, spec, 'Sweep');
     const t = spec.trial;
-    Object.assign(props, stripUndef({
-      trial: stripUndef({
-        command: t.command,
-        codeId: await resolveCode(rec, t.code),
-        environmentId: await resolveEnvironment(rec, t.environment),
-        environmentVariables: t.environmentVariables,
-        distribution: t.distribution,
-        resources: t.resources,
+    Object.assign(
+      props,
+      stripUndef({
+        trial: stripUndef({
+          command: t.command,
+          codeId: await resolveCode(rec, t.code),
+          environmentId: await resolveEnvironment(rec, t.environment),
+          environmentVariables: t.environmentVariables,
+          distribution: t.distribution,
+          resources: t.resources,
+        }),
+        inputs: await restInputs(rec, spec.inputs),
+        outputs: restOutputs(spec.outputs),
+        samplingAlgorithm: spec.samplingAlgorithm,
+        searchSpace: spec.searchSpace,
+        objective: spec.objective,
+        limits: spec.limits,
+        earlyTermination: spec.earlyTermination,
+        queueSettings: spec.queueSettings,
       }),
-      inputs: await restInputs(rec, spec.inputs),
-      outputs: restOutputs(spec.outputs),
-      samplingAlgorithm: spec.samplingAlgorithm,
-      searchSpace: spec.searchSpace,
-      objective: spec.objective,
-      limits: spec.limits,
-      earlyTermination: spec.earlyTermination,
-      queueSettings: spec.queueSettings,
-    }));
+    );
   } else {
     props = await commonProps(rec, spec, 'Pipeline');
     const settings: Record<string, unknown> = {};
@@ -1150,15 +1782,23 @@ export async function buildJobBody(spec: JobSpec, resolver: SpecResolver): Promi
       const ds = spec.settings.defaultDatastore.trim().replace(/^azureml:/i, '');
       settings.default_datastore = ds.startsWith('/subscriptions/') ? ds : `${resolver.wsPath}/datastores/${ds}`;
     }
-    if (spec.settings.continueOnStepFailure !== undefined) settings.continue_on_step_failure = spec.settings.continueOnStepFailure;
+    if (spec.settings.continueOnStepFailure !== undefined)
+      settings.continue_on_step_failure = spec.settings.continueOnStepFailure;
     if (spec.settings.forceRerun !== undefined) settings.force_rerun = spec.settings.forceRerun;
     Object.assign(settings, spec.settings.extra ?? {});
     settings._source = 'YAML.JOB';
     const jobs: Record<string, unknown> = {};
     for (const [k, node] of Object.entries(spec.jobs)) jobs[k] = await buildNode(rec, spec, node);
-    Object.assign(props, stripUndef({ inputs: await restInputs(rec, spec.inputs), outputs: restOutputs(spec.outputs), jobs, settings }));
+    Object.assign(
+      props,
+      stripUndef({ inputs: await restInputs(rec, spec.inputs), outputs: restOutputs(spec.outputs), jobs, settings }),
+    );
   }
-  return { body: { properties: props }, calls: rec.calls, warnings: [...warnings, ...rec.warnings.filter((w) => !warnings.includes(w))] };
+  return {
+    body: { properties: props },
+    calls: rec.calls,
+    warnings: [...warnings, ...rec.warnings.filter((w) => !warnings.includes(w))],
+  };
 }
 
 /** A dry run: the resolver calls buildJobBody would make, without making them (for validating before any write). */
@@ -1166,15 +1806,16 @@ export async function planJob(spec: JobSpec, wsPath: string): Promise<ResolverCa
   const fake: SpecResolver = {
     wsPath,
     uploadCode: async (p) => `${wsPath}/codes/planned-${hash(p)}/versions/1`,
-    uploadLocalPath: async (p) => `azureml://datastores/workspaceblobstore/paths/LocalUpload/planned/${path.basename(p)}`,
+    uploadLocalPath: async (p) =>
+      `azureml://datastores/workspaceblobstore/paths/LocalUpload/planned/${path.basename(p)}`,
     ensureEnvironment: async (e) => `${wsPath}/environments/${e.name ?? 'CliV2AnonymousEnvironment'}/versions/planned`,
     ensureComponent: async (c) => `${wsPath}/components/${c.name}/versions/${c.version}`,
-    resolveAsset: async (kind, ref) => `${wsPath}/${kind}/${ref.replace(/^azureml:/, '').replace(/[:@].*$/, '')}/versions/planned`,
+    resolveAsset: async (kind, ref) =>
+      `${wsPath}/${kind}/${ref.replace(/^azureml:/, '').replace(/[:@].*$/, '')}/versions/planned`,
     computeId: async (n) => `${wsPath}/computes/${n}`,
   };
   return (await buildJobBody(spec, fake)).calls;
 }
-
 
 /**
  * A component's distribution in the component schema's shape (`type: tensorflow, worker_count: 2`), as azure-ai-ml
@@ -1189,7 +1830,8 @@ function componentDistribution(d: Record<string, unknown>): Record<string, unkno
 function snake(o: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (!o) return undefined;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = isPlainObject(v) && k !== 'properties' ? snake(v) : v;
+  for (const [k, v] of Object.entries(o))
+    out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = isPlainObject(v) && k !== 'properties' ? snake(v) : v;
   return out;
 }
 
@@ -1198,7 +1840,13 @@ async function nodeInputs(rec: Recorder, inputs: Record<string, InputSpec>): Pro
   for (const [k, i] of Object.entries(inputs)) {
     if (i.kind === 'literal') out[k] = { job_input_type: 'literal', value: i.value };
     else if (i.kind === 'binding') out[k] = stripUndef({ job_input_type: 'literal', value: i.value, mode: i.mode });
-    else out[k] = stripUndef({ job_input_type: i.type, uri: await inputUri(rec, i), mode: i.mode, description: i.description });
+    else
+      out[k] = stripUndef({
+        job_input_type: i.type,
+        uri: await inputUri(rec, i),
+        mode: i.mode,
+        description: i.description,
+      });
   }
   return out;
 }
@@ -1208,7 +1856,12 @@ function nodeOutputs(outputs: Record<string, OutputSpec>): Record<string, unknow
   for (const [k, o] of Object.entries(outputs)) {
     if (o.kind === 'binding') out[k] = stripUndef({ value: o.value, type: 'literal', mode: o.mode });
     else if (o.ref || o.mode || o.type !== 'uri_folder' || o.description) {
-      out[k] = stripUndef({ job_output_type: o.type, uri: o.ref ? (o.ref.kind === 'arm' ? `azureml:${o.ref.id}` : (o.ref as { uri: string }).uri) : undefined, mode: o.mode, description: o.description });
+      out[k] = stripUndef({
+        job_output_type: o.type,
+        uri: o.ref ? (o.ref.kind === 'arm' ? `azureml:${o.ref.id}` : (o.ref as { uri: string }).uri) : undefined,
+        mode: o.mode,
+        description: o.description,
+      });
     }
     // an unconfigured output (`name:` with nothing) is left out, as azure-ai-ml does
   }
@@ -1280,7 +1933,10 @@ async function componentSpecBody(rec: Recorder, c: ComponentSpec): Promise<Recor
   return spec;
 }
 
-async function ensureComponent(rec: Recorder, c: ComponentSpec): Promise<{ id: string; spec: Record<string, unknown> }> {
+async function ensureComponent(
+  rec: Recorder,
+  c: ComponentSpec,
+): Promise<{ id: string; spec: Record<string, unknown> }> {
   const spec = await componentSpecBody(rec, c);
   // anonymous component, versioned by content (what `az ml` does for components defined in a pipeline job)
   const version = hash(JSON.stringify({ ...spec, name: undefined, version: undefined }));
@@ -1289,12 +1945,18 @@ async function ensureComponent(rec: Recorder, c: ComponentSpec): Promise<{ id: s
   const id = await rec.ensureComponent({
     name: 'azureml_anonymous',
     version,
-    body: { properties: stripUndef({ componentSpec: spec, description: c.description, tags: c.tags, isAnonymous: true }) },
+    body: {
+      properties: stripUndef({ componentSpec: spec, description: c.description, tags: c.tags, isAnonymous: true }),
+    },
   });
   return { id, spec };
 }
 
-async function buildNode(rec: Recorder, spec: PipelineJobSpec, node: PipelineNodeSpec): Promise<Record<string, unknown>> {
+async function buildNode(
+  rec: Recorder,
+  spec: PipelineJobSpec,
+  node: PipelineNodeSpec,
+): Promise<Record<string, unknown>> {
   let componentId: string;
   let inlineTask: Record<string, unknown> | undefined;
   let source = 'YAML.JOB';
@@ -1305,26 +1967,44 @@ async function buildNode(rec: Recorder, spec: PipelineJobSpec, node: PipelineNod
       const inDefs: Record<string, Record<string, unknown>> = {};
       // (as azure-ai-ml's anonymous component: type and, when the step gives one, mode in the YAML spelling)
       for (const [k, i] of Object.entries(node.inputs)) {
-        inDefs[k] = stripUndef({ type: i.kind === 'literal' ? i.literalType : i.kind === 'asset' ? i.type : i.type ?? bindingType(spec, i.value), mode: i.kind === 'literal' ? undefined : i.modeText });
+        inDefs[k] = stripUndef({
+          type:
+            i.kind === 'literal' ? i.literalType : i.kind === 'asset' ? i.type : (i.type ?? bindingType(spec, i.value)),
+          mode: i.kind === 'literal' ? undefined : i.modeText,
+        });
       }
       const outDefs: Record<string, Record<string, unknown>> = {};
       for (const [k, o] of Object.entries(node.outputs)) {
         // an output bound to ${{parent.outputs.x}} has the pipeline output's type
-        const parentOut = o.kind === 'binding' ? /^\s*\$\{\{\s*parent\.outputs\.(\w+)\s*\}\}\s*$/.exec(o.value)?.[1] : undefined;
+        const parentOut =
+          o.kind === 'binding' ? /^\s*\$\{\{\s*parent\.outputs\.(\w+)\s*\}\}\s*$/.exec(o.value)?.[1] : undefined;
         const po = parentOut ? spec.outputs[parentOut] : undefined;
-        const type = o.kind === 'asset' ? o.type : o.type ?? (po?.kind === 'asset' ? po.type : 'uri_folder');
+        const type = o.kind === 'asset' ? o.type : (o.type ?? (po?.kind === 'asset' ? po.type : 'uri_folder'));
         outDefs[k] = stripUndef({ type, mode: o.modeText });
       }
       comp.inputs = inDefs;
       comp.outputs = outDefs;
       // a parallel component carries the run settings too (as azure-ai-ml's ParallelComponent does)
-      if (comp.parallel && node.parallel) comp.parallel.rest = { ...node.parallel, ...(node.resources ? { resources: snake(node.resources) } : {}) };
+      if (comp.parallel && node.parallel)
+        comp.parallel.rest = { ...node.parallel, ...(node.resources ? { resources: snake(node.resources) } : {}) };
     } else {
       // az ml leaves out what the component does not define, silently (azure-ai-ml 1.4.0 on nyc_taxi_data_regression_with_
       // pipeline_component/pipeline.yml: `test_split_ratio` is not in the node it sends); we say so
       const cname = comp.file ? path.basename(comp.file) : 'the inline component';
-      for (const k of Object.keys(node.inputs)) if (!(k in comp.inputs)) { rec.warnings.push(`${node.inputs[k].at}: step '${node.key}' sets input '${k}', which ${cname} does not define (it has: ${Object.keys(comp.inputs).join(', ') || 'none'}); left out, as az ml does`); delete node.inputs[k]; }
-      for (const k of Object.keys(node.outputs)) if (!(k in comp.outputs)) { rec.warnings.push(`${node.outputs[k].at}: step '${node.key}' sets output '${k}', which ${cname} does not define (it has: ${Object.keys(comp.outputs).join(', ') || 'none'}); left out, as az ml does`); delete node.outputs[k]; }
+      for (const k of Object.keys(node.inputs))
+        if (!(k in comp.inputs)) {
+          rec.warnings.push(
+            `${node.inputs[k].at}: step '${node.key}' sets input '${k}', which ${cname} does not define (it has: ${Object.keys(comp.inputs).join(', ') || 'none'}); left out, as az ml does`,
+          );
+          delete node.inputs[k];
+        }
+      for (const k of Object.keys(node.outputs))
+        if (!(k in comp.outputs)) {
+          rec.warnings.push(
+            `${node.outputs[k].at}: step '${node.key}' sets output '${k}', which ${cname} does not define (it has: ${Object.keys(comp.outputs).join(', ') || 'none'}); left out, as az ml does`,
+          );
+          delete node.outputs[k];
+        }
     }
     const made = await ensureComponent(rec, comp);
     componentId = made.id;
@@ -1335,7 +2015,14 @@ async function buildNode(rec: Recorder, spec: PipelineJobSpec, node: PipelineNod
     if (comp.file) source = 'YAML.COMPONENT';
   } else {
     const r = node.component.ref;
-    componentId = r.kind === 'arm' ? r.id : r.kind === 'registry' ? r.uri : r.kind === 'asset' ? await rec.resolveAsset('components', assetRefText(r)) : node.component.text;
+    componentId =
+      r.kind === 'arm'
+        ? r.id
+        : r.kind === 'registry'
+          ? r.uri
+          : r.kind === 'asset'
+            ? await rec.resolveAsset('components', assetRefText(r))
+            : node.component.text;
   }
   const rest: Record<string, unknown> = {
     name: node.key,
@@ -1364,7 +2051,10 @@ async function buildNode(rec: Recorder, spec: PipelineJobSpec, node: PipelineNod
 // ---------------------------------------------------------------------------------------------- components alone
 
 /** Parses a command component YAML file on its own (as `az ml component create -f`). */
-export function parseComponentYaml(file: string, opts: { text?: string; variables?: Record<string, string> } = {}): ComponentSpec {
+export function parseComponentYaml(
+  file: string,
+  opts: { text?: string; variables?: Record<string, string> } = {},
+): ComponentSpec {
   try {
     const src = loadYaml(file, opts);
     const c = parseComponentMap(src, [], src.toJS() as Record<string, unknown>, 'command');
@@ -1376,12 +2066,29 @@ export function parseComponentYaml(file: string, opts: { text?: string; variable
 }
 
 /** ComponentVersions_CreateOrUpdate body for a named component (name/version from the YAML or the arguments). */
-export async function buildComponentVersion(c: ComponentSpec, resolver: SpecResolver): Promise<{ request: ComponentVersionRequest; calls: ResolverCall[] }> {
+export async function buildComponentVersion(
+  c: ComponentSpec,
+  resolver: SpecResolver,
+): Promise<{ request: ComponentVersionRequest; calls: ResolverCall[] }> {
   const rec = new Recorder(resolver);
   const spec = await componentSpecBody(rec, c);
   const name = c.name ?? 'azureml_anonymous';
   const version = c.version ?? hash(JSON.stringify(spec));
   spec.name = name;
   spec.version = version;
-  return { request: { name, version, body: { properties: stripUndef({ componentSpec: spec, description: c.description, tags: c.tags, isAnonymous: c.name ? undefined : true }) } }, calls: rec.calls };
+  return {
+    request: {
+      name,
+      version,
+      body: {
+        properties: stripUndef({
+          componentSpec: spec,
+          description: c.description,
+          tags: c.tags,
+          isAnonymous: c.name ? undefined : true,
+        }),
+      },
+    },
+    calls: rec.calls,
+  };
 }

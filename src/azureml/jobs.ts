@@ -17,7 +17,14 @@ export { parseRetryAfter } from './poll';
 export const JOB_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
 export const TERMINAL_STATUSES = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
 /** statuses in which the job's processes run (its log may grow) */
-export const RUNNING_STATUSES = new Set(['Running', 'Finalizing', 'CancelRequested', 'Completed', 'Failed', 'Canceled']);
+export const RUNNING_STATUSES = new Set([
+  'Running',
+  'Finalizing',
+  'CancelRequested',
+  'Completed',
+  'Failed',
+  'Canceled',
+]);
 export const ARTIFACT_STORE = 'workspaceartifactstore';
 /**
  * The api-version jobs are created, read and cancelled at: the newest stable one the repository holds the spec of
@@ -30,7 +37,11 @@ export const JOBS_API_VERSION = '2024-04-01';
 export interface JobResource {
   id: string;
   name: string;
-  properties: Record<string, any> & { status?: string; jobType?: string; services?: Record<string, { endpoint?: string | null }> };
+  properties: Record<string, any> & {
+    status?: string;
+    jobType?: string;
+    services?: Record<string, { endpoint?: string | null }>;
+  };
   systemData?: Record<string, any>;
 }
 
@@ -42,7 +53,10 @@ export async function getJob(ctx: AzureMLContext, name: string): Promise<JobReso
 }
 
 /** GET a job with the response headers (for Retry-After on polls). */
-export async function readJob(ctx: AzureMLContext, name: string): Promise<{ job?: JobResource; retryAfterMs?: number }> {
+export async function readJob(
+  ctx: AzureMLContext,
+  name: string,
+): Promise<{ job?: JobResource; retryAfterMs?: number }> {
   const res = await armSend<JobResource>(ctx, 'GET', jobPath(ctx, name), undefined, { apiVersion: JOBS_API_VERSION });
   const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
   if (res.status === 404) return { retryAfterMs };
@@ -52,8 +66,15 @@ export async function readJob(ctx: AzureMLContext, name: string): Promise<{ job?
 }
 
 /** Create the job (Jobs_CreateOrUpdate with a body built by jobSpec.buildJobBody). */
-export async function createJob(ctx: AzureMLContext, name: string, body: { properties: Record<string, unknown> }): Promise<JobResource> {
-  return armRequest<JobResource>(ctx, 'PUT', jobPath(ctx, name), body, { what: `job '${name}'`, apiVersion: JOBS_API_VERSION });
+export async function createJob(
+  ctx: AzureMLContext,
+  name: string,
+  body: { properties: Record<string, unknown> },
+): Promise<JobResource> {
+  return armRequest<JobResource>(ctx, 'PUT', jobPath(ctx, name), body, {
+    what: `job '${name}'`,
+    apiVersion: JOBS_API_VERSION,
+  });
 }
 
 /** Status reads while following a cancellation (bounded by its short wait). */
@@ -64,7 +85,11 @@ export const CANCEL_POLL: PollScheduleOptions = { initialMs: 250, factor: 1.5, m
  * request, the POST included, ends within `waitMs` + 2 s (on pipeline cancel the agent kills the task seconds later).
  * Uses its own signal: call it after the task's signal was aborted. `confirmed` = a terminal status was seen.
  */
-export async function cancelJob(ctx: AzureMLContext, name: string, waitMs = 20_000): Promise<{ status?: string; confirmed: boolean }> {
+export async function cancelJob(
+  ctx: AzureMLContext,
+  name: string,
+  waitMs = 20_000,
+): Promise<{ status?: string; confirmed: boolean }> {
   const started = Date.now();
   const cctx: AzureMLContext = { ...ctx, signal: AbortSignal.timeout(waitMs + 2_000) };
   const res = await armSend(cctx, 'POST', `${jobPath(cctx, name)}/cancel`, undefined, { apiVersion: JOBS_API_VERSION });
@@ -84,7 +109,11 @@ export async function cancelJob(ctx: AzureMLContext, name: string, waitMs = 20_0
       if (!job || (status && TERMINAL_STATUSES.has(status))) return { status, confirmed: true };
       if (location) {
         const op = await armSend<{ status?: string }>(cctx, 'GET', location);
-        if (op.status === 200 && /^(Succeeded|Failed|Canceled)$/i.test(String(op.body?.status ?? 'Succeeded')) && op.body?.status !== undefined) {
+        if (
+          op.status === 200 &&
+          /^(Succeeded|Failed|Canceled)$/i.test(String(op.body?.status ?? 'Succeeded')) &&
+          op.body?.status !== undefined
+        ) {
           const again = await readJob(cctx, name);
           return { status: again.job?.properties.status, confirmed: true };
         }
@@ -107,17 +136,33 @@ export function jobServicesBase(job: JobResource, fallbackTrackingUri?: string):
   return t ? serviceBaseUrl(t) : undefined;
 }
 
-export interface RunDetails { status?: string; error?: { code?: string; message?: string }; startTimeUtc?: string; endTimeUtc?: string; properties?: Record<string, string> }
+export interface RunDetails {
+  status?: string;
+  error?: { code?: string; message?: string };
+  startTimeUtc?: string;
+  endTimeUtc?: string;
+  properties?: Record<string, string>;
+}
 
 /** Run-history details of a job (the 2022-10-01 job GET carries no error text). */
-export async function getRunDetails(ctx: AzureMLContext, job: JobResource, fallbackTrackingUri?: string): Promise<RunDetails | undefined> {
+export async function getRunDetails(
+  ctx: AzureMLContext,
+  job: JobResource,
+  fallbackTrackingUri?: string,
+): Promise<RunDetails | undefined> {
   const base = jobServicesBase(job, fallbackTrackingUri);
   if (!base) return undefined;
   const url = `${base}/history/v1.0${wsPath(ctx.ws)}/runs/${encodeURIComponent(job.name)}/details`;
   const res = await authorizedRequest<any>(ctx, 'GET', url);
   if (res.status !== 200 || !res.body || typeof res.body !== 'object') return undefined;
   const b = res.body;
-  return { status: b.status, error: b.error?.error ?? b.error ?? undefined, startTimeUtc: b.startTimeUtc ?? undefined, endTimeUtc: b.endTimeUtc ?? undefined, properties: b.properties ?? undefined };
+  return {
+    status: b.status,
+    error: b.error?.error ?? b.error ?? undefined,
+    startTimeUtc: b.startTimeUtc ?? undefined,
+    endTimeUtc: b.endTimeUtc ?? undefined,
+    properties: b.properties ?? undefined,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- logs
@@ -130,10 +175,15 @@ export class JobLogReader {
   reads = 0;
   private container?: ContainerClient;
   private partial = '';
-  constructor(private readonly ctx: AzureMLContext, readonly jobName: string, private readonly blobPath = logBlobPath(jobName)) {}
+  constructor(
+    private readonly ctx: AzureMLContext,
+    readonly jobName: string,
+    private readonly blobPath = logBlobPath(jobName),
+  ) {}
 
   private async client(): Promise<ContainerClient> {
-    if (!this.container) this.container = await getContainerClient(this.ctx, await getDatastoreInfo(this.ctx, ARTIFACT_STORE));
+    if (!this.container)
+      this.container = await getContainerClient(this.ctx, await getDatastoreInfo(this.ctx, ARTIFACT_STORE));
     return this.container;
   }
 
@@ -183,7 +233,9 @@ export class JobLogReader {
       // 416: nothing after offset yet; 404: the job has not written a log yet
       if (err?.statusCode === 416 || err?.statusCode === 404) return Buffer.alloc(0);
       if (err?.name === 'AbortError') throw err;
-      throw new UserError(`Could not read the job's log (${this.blobPath}): ${err?.code ?? err?.statusCode ?? ''} ${String(err?.message ?? err).split('\n')[0]}`);
+      throw new UserError(
+        `Could not read the job's log (${this.blobPath}): ${err?.code ?? err?.statusCode ?? ''} ${String(err?.message ?? err).split('\n')[0]}`,
+      );
     }
   }
 }

@@ -16,10 +16,32 @@ import { wsPath } from './workspace';
 
 export const METRICS_API_VERSION = '2024-02-01';
 
-export interface MetricValue { timeStamp: string; average?: number; minimum?: number; maximum?: number; total?: number; count?: number }
-export interface TimeSeries { metadatavalues?: Array<{ name?: { value: string }; value?: string }>; data?: MetricValue[] }
-export interface Metric { id: string; name: { value: string; localizedValue?: string }; unit: string; timeseries: TimeSeries[]; errorCode?: string; errorMessage?: string }
-export interface MetricsResponse { timespan: string; interval?: string; namespace?: string; value: Metric[] }
+export interface MetricValue {
+  timeStamp: string;
+  average?: number;
+  minimum?: number;
+  maximum?: number;
+  total?: number;
+  count?: number;
+}
+export interface TimeSeries {
+  metadatavalues?: Array<{ name?: { value: string }; value?: string }>;
+  data?: MetricValue[];
+}
+export interface Metric {
+  id: string;
+  name: { value: string; localizedValue?: string };
+  unit: string;
+  timeseries: TimeSeries[];
+  errorCode?: string;
+  errorMessage?: string;
+}
+export interface MetricsResponse {
+  timespan: string;
+  interval?: string;
+  namespace?: string;
+  value: Metric[];
+}
 
 export interface MetricsQuery {
   metricnames: string[];
@@ -32,7 +54,12 @@ export interface MetricsQuery {
 }
 
 /** GET {resourceId}/providers/Microsoft.Insights/metrics; a refusal is a one-line UserError naming what was read. */
-export async function queryMetrics(ctx: AzureMLContext, resourceId: string, q: MetricsQuery, what?: string): Promise<MetricsResponse> {
+export async function queryMetrics(
+  ctx: AzureMLContext,
+  resourceId: string,
+  q: MetricsQuery,
+  what?: string,
+): Promise<MetricsResponse> {
   const params = new URLSearchParams({
     'api-version': METRICS_API_VERSION,
     metricnames: q.metricnames.join(','),
@@ -42,10 +69,17 @@ export async function queryMetrics(ctx: AzureMLContext, resourceId: string, q: M
   });
   if (q.filter) params.set('$filter', q.filter);
   const path = `${resourceId.replace(/\/+$/, '')}/providers/Microsoft.Insights/metrics?${params.toString()}`;
-  const r = await armRequest<MetricsResponse>(ctx, 'GET', path, undefined, { apiVersion: METRICS_API_VERSION, what: what ?? `Azure Monitor metrics ${q.metricnames.join(', ')}` });
-  if (!r || !Array.isArray(r.value)) throw new Error(`Azure Monitor answered metrics ${q.metricnames.join(', ')} without a value list`);
+  const r = await armRequest<MetricsResponse>(ctx, 'GET', path, undefined, {
+    apiVersion: METRICS_API_VERSION,
+    what: what ?? `Azure Monitor metrics ${q.metricnames.join(', ')}`,
+  });
+  if (!r || !Array.isArray(r.value))
+    throw new Error(`Azure Monitor answered metrics ${q.metricnames.join(', ')} without a value list`);
   const failed = r.value.find((m) => m.errorCode && m.errorCode !== 'Success');
-  if (failed) throw new Error(`Azure Monitor could not read metric ${failed.name?.value}: ${failed.errorCode}${failed.errorMessage ? ` ${failed.errorMessage}` : ''}`);
+  if (failed)
+    throw new Error(
+      `Azure Monitor could not read metric ${failed.name?.value}: ${failed.errorCode}${failed.errorMessage ? ` ${failed.errorMessage}` : ''}`,
+    );
   return r;
 }
 
@@ -60,7 +94,9 @@ export function endpointResourceId(ctx: AzureMLContext, endpoint: string): strin
  * commit 112100ce80671708ca6b2f7ea53c2f08d05706e6 (the same table src/tasks/deploy/analysis.ts follows). A 5xx-only
  * count would miss every model error of a managed endpoint: the front door turns them into 424.
  */
-export function isErrorStatus(code: number): boolean { return code >= 500 || code === 424 || code === 408; }
+export function isErrorStatus(code: number): boolean {
+  return code >= 500 || code === 424 || code === 408;
+}
 
 export interface EndpointHealth {
   /** requests answered in the window (deployment-scoped when a deployment was named) */
@@ -86,16 +122,29 @@ export interface EndpointHealth {
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /** Reads the endpoint's (or one deployment's) request counts by status code and p95/p99 latency for the window. */
-export async function readEndpointHealth(ctx: AzureMLContext, endpoint: string, o: { deployment?: string; windowMinutes?: number; since?: Date; now?: Date }): Promise<EndpointHealth> {
+export async function readEndpointHealth(
+  ctx: AzureMLContext,
+  endpoint: string,
+  o: { deployment?: string; windowMinutes?: number; since?: Date; now?: Date },
+): Promise<EndpointHealth> {
   const end = o.now ?? new Date();
   const start = o.since ?? new Date(end.getTime() - (o.windowMinutes ?? 15) * 60_000);
   const id = endpointResourceId(ctx, endpoint);
   const dep = o.deployment ? `deployment eq '${o.deployment}'` : undefined;
   const on = `endpoint '${endpoint}'${o.deployment ? ` deployment '${o.deployment}'` : ''}`;
-  const counts = await queryMetrics(ctx, id, {
-    metricnames: ['RequestsPerMinute'], start, end, interval: 'PT1M', aggregation: ['average'],
-    filter: [dep, "statusCode eq '*'"].filter(Boolean).join(' and '),
-  }, `Azure Monitor metric RequestsPerMinute of ${on}`);
+  const counts = await queryMetrics(
+    ctx,
+    id,
+    {
+      metricnames: ['RequestsPerMinute'],
+      start,
+      end,
+      interval: 'PT1M',
+      aggregation: ['average'],
+      filter: [dep, "statusCode eq '*'"].filter(Boolean).join(' and '),
+    },
+    `Azure Monitor metric RequestsPerMinute of ${on}`,
+  );
   const byStatus: Record<string, number> = {};
   const minutes = new Set<string>();
   for (const ts of counts.value[0]?.timeseries ?? []) {
@@ -116,18 +165,39 @@ export async function readEndpointHealth(ctx: AzureMLContext, endpoint: string, 
     if (Number.isInteger(n) && isErrorStatus(n)) errors += byStatus[k];
   }
   const requests = Object.values(byStatus).reduce((a, b) => a + b, 0);
-  const lat = await queryMetrics(ctx, id, {
-    metricnames: ['RequestLatency_P95', 'RequestLatency_P99'], start, end, interval: 'PT1M', aggregation: ['average'], ...(dep ? { filter: dep } : {}),
-  }, `Azure Monitor metrics RequestLatency_P95, RequestLatency_P99 of ${on}`);
+  const lat = await queryMetrics(
+    ctx,
+    id,
+    {
+      metricnames: ['RequestLatency_P95', 'RequestLatency_P99'],
+      start,
+      end,
+      interval: 'PT1M',
+      aggregation: ['average'],
+      ...(dep ? { filter: dep } : {}),
+    },
+    `Azure Monitor metrics RequestLatency_P95, RequestLatency_P99 of ${on}`,
+  );
   const worst = (name: string): number | undefined => {
     const vals = (lat.value.find((m) => m.name.value.toLowerCase() === name.toLowerCase())?.timeseries ?? [])
-      .flatMap((t) => t.data ?? []).map((p) => p.average).filter((v): v is number => typeof v === 'number');
+      .flatMap((t) => t.data ?? [])
+      .map((p) => p.average)
+      .filter((v): v is number => typeof v === 'number');
     return vals.length ? round1(Math.max(...vals)) : undefined;
   };
-  const p95 = worst('RequestLatency_P95'), p99 = worst('RequestLatency_P99');
+  const p95 = worst('RequestLatency_P95'),
+    p99 = worst('RequestLatency_P99');
   return {
-    requests, byStatus, byClass, errors, ...(requests ? { errorPercent: round1((errors / requests) * 100) } : {}),
-    ...(p95 !== undefined ? { p95Ms: p95 } : {}), ...(p99 !== undefined ? { p99Ms: p99 } : {}),
-    activeMinutes: minutes.size, windowStart: start, windowEnd: end, reads: 2,
+    requests,
+    byStatus,
+    byClass,
+    errors,
+    ...(requests ? { errorPercent: round1((errors / requests) * 100) } : {}),
+    ...(p95 !== undefined ? { p95Ms: p95 } : {}),
+    ...(p99 !== undefined ? { p99Ms: p99 } : {}),
+    activeMinutes: minutes.size,
+    windowStart: start,
+    windowEnd: end,
+    reads: 2,
   };
 }

@@ -23,28 +23,40 @@ export const CONTENT_KEY_PROPERTY = 'azureml-devops.contentKey';
 
 /** md5 hex over modelType + '\n' + modelUri: the identity of "the same model content". */
 export function contentKey(modelType: string, modelUri: string): string {
-  return createHash('md5').update(`${modelType}\n${normalizeUri(modelUri)}`).digest('hex');
+  return createHash('md5')
+    .update(`${modelType}\n${normalizeUri(modelUri)}`)
+    .digest('hex');
 }
 
 /** Model URIs compared as the service rewrites them (normalize.ts datastore-uri-case); the content key depends on it. */
 export const normalizeUri = azuremlUriKey;
 
 function modelWhat(ctx: AzureMLContext, name: string, version?: string): string {
-  return version ? `model '${name}' version ${version} in workspace '${ctx.ws.workspace}'` : `model '${name}' in workspace '${ctx.ws.workspace}'`;
+  return version
+    ? `model '${name}' version ${version} in workspace '${ctx.ws.workspace}'`
+    : `model '${name}' in workspace '${ctx.ws.workspace}'`;
 }
 
 export async function getModelContainer(ctx: AzureMLContext, name: string): Promise<ModelContainer | undefined> {
   try {
-    return await ctx.client.modelContainers.get(ctx.ws.resourceGroup, ctx.ws.workspace, name, { abortSignal: ctx.signal });
+    return await ctx.client.modelContainers.get(ctx.ws.resourceGroup, ctx.ws.workspace, name, {
+      abortSignal: ctx.signal,
+    });
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
     throw mapAzureError(err, modelWhat(ctx, name));
   }
 }
 
-export async function getModelVersion(ctx: AzureMLContext, name: string, version: string): Promise<ModelVersion | undefined> {
+export async function getModelVersion(
+  ctx: AzureMLContext,
+  name: string,
+  version: string,
+): Promise<ModelVersion | undefined> {
   try {
-    return await ctx.client.modelVersions.get(ctx.ws.resourceGroup, ctx.ws.workspace, name, version, { abortSignal: ctx.signal });
+    return await ctx.client.modelVersions.get(ctx.ws.resourceGroup, ctx.ws.workspace, name, version, {
+      abortSignal: ctx.signal,
+    });
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
     throw mapAzureError(err, modelWhat(ctx, name, version));
@@ -65,12 +77,18 @@ export interface ListVersionsOptions {
 function filterString(f?: string | Record<string, string>): string | undefined {
   if (f === undefined) return undefined;
   if (typeof f === 'string') return f || undefined;
-  const s = Object.entries(f).map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join(',');
+  const s = Object.entries(f)
+    .map(([k, v]) => (v === '' ? k : `${k}=${v}`))
+    .join(',');
   return s || undefined;
 }
 
 /** Versions of a model (paged through nextLink by the SDK); [] when the model does not exist. */
-export async function listModelVersions(ctx: AzureMLContext, name: string, opts: ListVersionsOptions = {}): Promise<ModelVersion[]> {
+export async function listModelVersions(
+  ctx: AzureMLContext,
+  name: string,
+  opts: ListVersionsOptions = {},
+): Promise<ModelVersion[]> {
   const out: ModelVersion[] = [];
   try {
     const iter = ctx.client.modelVersions.list(ctx.ws.resourceGroup, ctx.ws.workspace, name, {
@@ -116,9 +134,22 @@ export async function nextVersion(ctx: AzureMLContext, name: string): Promise<st
   return String(max + 1);
 }
 
-export async function createOrUpdateModelVersion(ctx: AzureMLContext, name: string, version: string, props: ModelVersionProperties): Promise<ModelVersion> {
+export async function createOrUpdateModelVersion(
+  ctx: AzureMLContext,
+  name: string,
+  version: string,
+  props: ModelVersionProperties,
+): Promise<ModelVersion> {
   return azureCall(modelWhat(ctx, name, version), () =>
-    ctx.client.modelVersions.createOrUpdate(ctx.ws.resourceGroup, ctx.ws.workspace, name, version, { properties: props }, { abortSignal: ctx.signal }));
+    ctx.client.modelVersions.createOrUpdate(
+      ctx.ws.resourceGroup,
+      ctx.ws.workspace,
+      name,
+      version,
+      { properties: props },
+      { abortSignal: ctx.signal },
+    ),
+  );
 }
 
 /** True when an existing version holds the same content (same type + same URI, as the service rewrites it: normalize.ts). */
@@ -137,7 +168,12 @@ export function sameContent(v: ModelVersion, modelType: string, modelUri: string
  * re-checked client-side (a service that ignores the filter still gives a correct answer). Versions made
  * outside this extension carry no such property and are not considered. Non-archived versions only.
  */
-export async function findVersionByContent(ctx: AzureMLContext, name: string, modelType: string, modelUri: string): Promise<ModelVersion | undefined> {
+export async function findVersionByContent(
+  ctx: AzureMLContext,
+  name: string,
+  modelType: string,
+  modelUri: string,
+): Promise<ModelVersion | undefined> {
   const key = contentKey(modelType, modelUri);
   const candidates = await listModelVersions(ctx, name, { properties: { [CONTENT_KEY_PROPERTY]: key } });
   return candidates.find((v) => !v.properties?.isArchived && sameContent(v, modelType, modelUri));

@@ -50,8 +50,11 @@ export function armIdKey(id: string): string {
  */
 export function azuremlUriKey(uri: string): string {
   let u = uri.trim().replace(/\/+$/, '');
-  u = u.replace(/^azureml:\/\/subscriptions\/([^/]+)\/resource[gG]roups\/([^/]+)\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/([^/]+)\//i,
-    (_m, s, rg, w) => `azureml://subscriptions/${s.toLowerCase()}/resourcegroups/${rg.toLowerCase()}/workspaces/${w.toLowerCase()}/`);
+  u = u.replace(
+    /^azureml:\/\/subscriptions\/([^/]+)\/resource[gG]roups\/([^/]+)\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/([^/]+)\//i,
+    (_m, s, rg, w) =>
+      `azureml://subscriptions/${s.toLowerCase()}/resourcegroups/${rg.toLowerCase()}/workspaces/${w.toLowerCase()}/`,
+  );
   return u;
 }
 
@@ -61,7 +64,8 @@ export function azuremlUriKey(uri: string): string {
  * test_model.pyTestModeltest_crud_file.json: model version PUT and GET, api-version 2022-05-01, 2022-09-16). The
  * `ServiceReplicated/<guid>/` segment names the service's copy of the same files and is not compared.
  */
-const SERVICE_REPLICATED = /\/paths\/ServiceReplicated\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\//i;
+const SERVICE_REPLICATED =
+  /\/paths\/ServiceReplicated\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\//i;
 
 /** Same files? (datastore-uri-case, service-replicated) */
 export function sameDatastoreUri(a: string | undefined | null, b: string | undefined | null): boolean {
@@ -123,9 +127,14 @@ export function sameDocument(a: string | undefined | null, b: string | undefined
   if (a === b) return true;
   if (a == null || b == null) return false;
   const parse = (t: string): { ok: true; v: unknown } | { ok: false } => {
-    try { return { ok: true, v: parseYaml(t) }; } catch { return { ok: false }; }
+    try {
+      return { ok: true, v: parseYaml(t) };
+    } catch {
+      return { ok: false };
+    }
   };
-  const pa = parse(a), pb = parse(b);
+  const pa = parse(a),
+    pb = parse(b);
   if (pa.ok && pb.ok) return deepEqual(pa.v, pb.v);
   return a.trim() === b.trim();
 }
@@ -134,9 +143,14 @@ function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => deepEqual(x, (b as unknown[])[i]));
-  const ka = Object.keys(a as object), kb = Object.keys(b as object);
-  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as any)[k], (b as any)[k]));
+  if (Array.isArray(a))
+    return a.length === (b as unknown[]).length && a.every((x, i) => deepEqual(x, (b as unknown[])[i]));
+  const ka = Object.keys(a as object),
+    kb = Object.keys(b as object);
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as any)[k], (b as any)[k]))
+  );
 }
 
 // ------------------------------------------------------------------------------------------------ environments
@@ -171,7 +185,11 @@ const ENUM_KEYS = new Set(['goal']);
  * sweep_job/…submit_minimal.json) is not a difference: only what we send is compared. Strings compare by the rules
  * above (arm-id-case, asset-ref-short-long, datastore-uri-case, enum-case).
  */
-export function jobDefinitionDifferences(mine: Record<string, unknown>, theirs: Record<string, unknown>, wsPath: string): string[] {
+export function jobDefinitionDifferences(
+  mine: Record<string, unknown>,
+  theirs: Record<string, unknown>,
+  wsPath: string,
+): string[] {
   const same = (a: unknown, b: unknown, key: string): boolean => {
     if (a === undefined || a === null) return true;
     if (typeof a === 'string' && typeof b === 'string') {
@@ -183,7 +201,9 @@ export function jobDefinitionDifferences(mine: Record<string, unknown>, theirs: 
     if (typeof a !== 'object') return a === b || String(a) === String(b);
     if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, k) => same(x, b[k], key));
     if (!b || typeof b !== 'object') return false;
-    return Object.entries(a as Record<string, unknown>).every(([k, v]) => same(v, (b as Record<string, unknown>)[k], k));
+    return Object.entries(a as Record<string, unknown>).every(([k, v]) =>
+      same(v, (b as Record<string, unknown>)[k], k),
+    );
   };
   return Object.keys(mine).filter((k) => !MUTABLE_JOB_PROPS.has(k) && !same(mine[k], theirs[k], k));
 }
@@ -199,7 +219,10 @@ export function jobDefinitionDifferences(mine: Record<string, unknown>, theirs: 
 export const SERVICE_ENVIRONMENT_VARIABLES = ['AZUREML_MODEL_DIR', 'AZUREML_ENTRY_SCRIPT', 'AML_APP_ROOT'];
 
 /** The service's variables minus those it adds itself (deployment-env-vars), for comparing with what we would send. */
-export function userEnvironmentVariables(read: Record<string, string> | undefined, asked: Record<string, string> | undefined): Record<string, string> {
+export function userEnvironmentVariables(
+  read: Record<string, string> | undefined,
+  asked: Record<string, string> | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(read ?? {})) {
     if (SERVICE_ENVIRONMENT_VARIABLES.includes(k) && !(asked && k in asked)) continue;
@@ -220,25 +243,46 @@ export function userEnvironmentVariables(read: Record<string, string> | undefine
  * service reads it back as `PT0S` when it was not sent (both recordings above). A deployment whose body leaves it out
  * therefore does not compare it; one that sets it compares it with what the service reports.
  */
-export const PROBE_DEFAULTS: Record<string, number> = { initialDelay: 10_000, period: 10_000, timeout: 2_000, failureThreshold: 30, successThreshold: 1 };
-export const REQUEST_DEFAULTS: Record<string, number> = { requestTimeout: 5_000, maxConcurrentRequestsPerInstance: 1, maxQueueWait: 0 };
+export const PROBE_DEFAULTS: Record<string, number> = {
+  initialDelay: 10_000,
+  period: 10_000,
+  timeout: 2_000,
+  failureThreshold: 30,
+  successThreshold: 1,
+};
+export const REQUEST_DEFAULTS: Record<string, number> = {
+  requestTimeout: 5_000,
+  maxConcurrentRequestsPerInstance: 1,
+  maxQueueWait: 0,
+};
 const DURATION_KEYS = /^(initialDelay|period|timeout|requestTimeout|maxQueueWait)$/;
 
 /** ISO 8601 duration (PT10S, PT0.5S, PT1M30S, P1DT2H) → milliseconds; undefined when it is not one */
 export function isoDurationMs(text: unknown): number | undefined {
   if (typeof text === 'number') return text;
-  const m = typeof text === 'string' ? /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(text.trim()) : null;
+  const m =
+    typeof text === 'string'
+      ? /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(
+          text.trim(),
+        )
+      : null;
   if (!m || text === 'P' || /T$/i.test(String(text).trim())) return undefined;
   const [d, h, min, sec] = m.slice(1).map((x) => Number(x ?? 0));
   return Math.round((((d! * 24 + h!) * 60 + min!) * 60 + sec!) * 1000);
 }
 
 /** A settings block with the service's defaults filled in (deployment-defaults); durations in ms. */
-export function effectiveSettings(defaults: Record<string, number>, given: Record<string, unknown> | undefined | null): Record<string, number | string> {
+export function effectiveSettings(
+  defaults: Record<string, number>,
+  given: Record<string, unknown> | undefined | null,
+): Record<string, number | string> {
   const out: Record<string, number | string> = {};
   for (const [k, def] of Object.entries(defaults)) {
     const v = given?.[k];
-    if (v === undefined || v === null) { out[k] = def; continue; }
+    if (v === undefined || v === null) {
+      out[k] = def;
+      continue;
+    }
     const n = typeof v === 'number' ? v : DURATION_KEYS.test(k) ? isoDurationMs(v) : Number(v);
     out[k] = n === undefined || Number.isNaN(n) ? String(v) : n;
   }
@@ -255,20 +299,30 @@ export function deploymentDifferences(d: DeploymentInfo, body: Record<string, an
   const ref = (a?: string | null, b?: string | null) => (!a || !b ? !a && !b : sameAssetRef(a, b, wsPath));
   const out: string[] = [];
   if (!ref(d.model, p.model)) out.push('model');
-  if (!ref(d.codeId, p.codeConfiguration?.codeId) || (p.codeConfiguration && d.scoringScript !== p.codeConfiguration.scoringScript)) out.push('scoring code');
+  if (
+    !ref(d.codeId, p.codeConfiguration?.codeId) ||
+    (p.codeConfiguration && d.scoringScript !== p.codeConfiguration.scoringScript)
+  )
+    out.push('scoring code');
   if (!ref(d.environmentId, p.environmentId)) out.push('environment');
-  if (p.instanceType !== undefined && (d.instanceType ?? '').toLowerCase() !== String(p.instanceType).toLowerCase()) out.push('instance type');
+  if (p.instanceType !== undefined && (d.instanceType ?? '').toLowerCase() !== String(p.instanceType).toLowerCase())
+    out.push('instance type');
   if ((body.sku?.capacity ?? 1) !== (d.instanceCount ?? 1)) out.push('instance count');
   const ev = (m?: Record<string, string>) => JSON.stringify(Object.entries(m ?? {}).sort());
-  if (ev(userEnvironmentVariables(d.environmentVariables, p.environmentVariables)) !== ev(p.environmentVariables)) out.push('environment variables');
-  const settings: Array<[string, Record<string, number>, Record<string, unknown> | undefined, Record<string, unknown> | undefined]> = [
+  if (ev(userEnvironmentVariables(d.environmentVariables, p.environmentVariables)) !== ev(p.environmentVariables))
+    out.push('environment variables');
+  const settings: Array<
+    [string, Record<string, number>, Record<string, unknown> | undefined, Record<string, unknown> | undefined]
+  > = [
     ['livenessProbe', PROBE_DEFAULTS, d.livenessProbe, p.livenessProbe],
     ['readinessProbe', PROBE_DEFAULTS, d.readinessProbe, p.readinessProbe],
     ['requestSettings', REQUEST_DEFAULTS, d.requestSettings, p.requestSettings],
   ];
   for (const [name, defaults, have, want] of settings) {
-    const a = effectiveSettings(defaults, have), b = effectiveSettings(defaults, want);
-    const asked = (k: string) => !(name === 'requestSettings' && k === 'maxQueueWait') || (want?.[k] !== undefined && want?.[k] !== null);
+    const a = effectiveSettings(defaults, have),
+      b = effectiveSettings(defaults, want);
+    const asked = (k: string) =>
+      !(name === 'requestSettings' && k === 'maxQueueWait') || (want?.[k] !== undefined && want?.[k] !== null);
     const changed = Object.keys(defaults).filter((k) => asked(k) && a[k] !== b[k]);
     if (changed.length) out.push(`${name} (${changed.map((k) => `${k} ${a[k]} → ${b[k]}`).join(', ')})`);
   }

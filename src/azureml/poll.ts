@@ -8,17 +8,25 @@
 // `updateIntervalInMs` is passed) — 300 reads per 10 minutes, 600 with a 1 s interval.
 
 /** Time source and sleep, injectable (tests run a 10-minute operation on a fake clock). */
-export interface Clock { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> }
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
 
 /** Real time; `sleep` resolves early (does not reject) when the signal aborts. */
 export const realClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) => new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
-    signal?.addEventListener('abort', done, { once: true });
-  }),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    }),
 };
 
 export interface PollScheduleOptions {
@@ -34,7 +42,13 @@ export interface PollScheduleOptions {
  * is noticed within ~2 s early on, within 10 s for the first 10 min of a status, within 20 s after that. A 10-minute
  * deployment costs ~63 reads (fixed 1 s: 600; the SDK's 2 s default: 300).
  */
-export const DEFAULT_POLL: PollScheduleOptions = { initialMs: 1000, factor: 1.5, maxMs: 10_000, idleAfterMs: 600_000, idleMaxMs: 20_000 };
+export const DEFAULT_POLL: PollScheduleOptions = {
+  initialMs: 1000,
+  factor: 1.5,
+  maxMs: 10_000,
+  idleAfterMs: 600_000,
+  idleMaxMs: 20_000,
+};
 
 /**
  * Delays between status reads: starts fast, grows ×factor to a cap, and to a higher cap once the status has not
@@ -43,24 +57,33 @@ export const DEFAULT_POLL: PollScheduleOptions = { initialMs: 1000, factor: 1.5,
 export class PollSchedule {
   private cur: number;
   private since = 0;
-  constructor(readonly opts: PollScheduleOptions = DEFAULT_POLL) { this.cur = opts.initialMs; }
+  constructor(readonly opts: PollScheduleOptions = DEFAULT_POLL) {
+    this.cur = opts.initialMs;
+  }
   next(): number {
     const d = this.cur;
     this.since += d;
-    const idle = this.opts.idleAfterMs !== undefined && this.opts.idleMaxMs !== undefined && this.since >= this.opts.idleAfterMs;
+    const idle =
+      this.opts.idleAfterMs !== undefined && this.opts.idleMaxMs !== undefined && this.since >= this.opts.idleAfterMs;
     const cap = idle ? Math.max(this.opts.maxMs, this.opts.idleMaxMs!) : this.opts.maxMs;
     this.cur = Math.min(cap, this.cur * this.opts.factor);
     return d;
   }
   /** the schedule's next delay, or the service's Retry-After when that asks for longer */
-  nextAfter(retryAfterMs?: number): number { return Math.max(this.next(), retryAfterMs ?? 0); }
-  reset(): void { this.cur = this.opts.initialMs; this.since = 0; }
+  nextAfter(retryAfterMs?: number): number {
+    return Math.max(this.next(), retryAfterMs ?? 0);
+  }
+  reset(): void {
+    this.cur = this.opts.initialMs;
+    this.since = 0;
+  }
 }
 
 /** Number of reads the schedule makes in `durationMs` of one unchanged status (analytic, for the benchmark). */
 export function readsInDuration(durationMs: number, opts: PollScheduleOptions = DEFAULT_POLL): number {
   const s = new PollSchedule(opts);
-  let t = 0, n = 0;
+  let t = 0,
+    n = 0;
   for (;;) {
     t += s.next();
     if (t > durationMs) return n;
@@ -107,14 +130,23 @@ export const LRO_PROGRESS_EVERY_MS = 60_000;
 export const LRO_PROGRESS_QUIET_MS = 10_000;
 
 /** What one status read saw. */
-export interface LroRead { done: boolean; status: string; retryAfterMs?: number }
+export interface LroRead {
+  done: boolean;
+  status: string;
+  retryAfterMs?: number;
+}
 
 /**
  * Wait for an operation whose initial request was answered with `first`: sleep (schedule or Retry-After, whichever is
  * longer), `read()`, until done. (An SDK poller has already read the status once when its begin… call returns:
  * core-lro's first update sends the initial request and then polls at once.) Aborting the signal rejects with its reason (during a sleep too). Returns the reads.
  */
-export async function waitForLro(what: string, first: LroRead, read: () => Promise<LroRead>, o: LroWaitOptions = {}): Promise<{ reads: number; elapsedMs: number }> {
+export async function waitForLro(
+  what: string,
+  first: LroRead,
+  read: () => Promise<LroRead>,
+  o: LroWaitOptions = {},
+): Promise<{ reads: number; elapsedMs: number }> {
   const clock = o.clock ?? realClock;
   const sched = new PollSchedule(o.schedule);
   const every = o.progressEveryMs ?? LRO_PROGRESS_EVERY_MS;
@@ -124,8 +156,13 @@ export async function waitForLro(what: string, first: LroRead, read: () => Promi
   let cur = first;
   let lastStatus = first.status;
   let lastReport: number | undefined;
-  const report = (done: boolean) => { lastReport = clock.now(); o.onProgress?.({ what, status: cur.status, elapsedMs: lastReport - started, reads, done }); };
-  const aborted = () => { if (o.signal?.aborted) throw o.signal.reason ?? new Error('The operation was aborted'); };
+  const report = (done: boolean) => {
+    lastReport = clock.now();
+    o.onProgress?.({ what, status: cur.status, elapsedMs: lastReport - started, reads, done });
+  };
+  const aborted = () => {
+    if (o.signal?.aborted) throw o.signal.reason ?? new Error('The operation was aborted');
+  };
   while (!cur.done) {
     await clock.sleep(sched.nextAfter(cur.retryAfterMs), o.signal);
     aborted();

@@ -7,16 +7,26 @@ import { wsPath } from './workspace';
 
 export const SCHEDULE_API_VERSION = '2024-04-01';
 
-export interface ScheduleResource { id?: string; name?: string; properties: Record<string, any> }
+export interface ScheduleResource {
+  id?: string;
+  name?: string;
+  properties: Record<string, any>;
+}
 
 const path = (name: string) => `/schedules/${encodeURIComponent(name)}`;
 
 /** GET a schedule at 2024-04-01; undefined when it does not exist. */
 export function getSchedule(ctx: AzureMLContext, name: string): Promise<ScheduleResource | undefined> {
-  return armGetOptional<ScheduleResource>(ctx, wsPath(ctx.ws, path(name)), { apiVersion: SCHEDULE_API_VERSION, what: `schedule '${name}'` });
+  return armGetOptional<ScheduleResource>(ctx, wsPath(ctx.ws, path(name)), {
+    apiVersion: SCHEDULE_API_VERSION,
+    what: `schedule '${name}'`,
+  });
 }
 
 /** PUT a schedule at 2024-04-01 (create or replace). */
 export function putSchedule(ctx: AzureMLContext, name: string, body: ScheduleResource): Promise<ScheduleResource> {
-  return armRequest<ScheduleResource>(ctx, 'PUT', wsPath(ctx.ws, path(name)), body, { apiVersion: SCHEDULE_API_VERSION, what: `schedule '${name}'` });
+  return armRequest<ScheduleResource>(ctx, 'PUT', wsPath(ctx.ws, path(name)), body, {
+    apiVersion: SCHEDULE_API_VERSION,
+    what: `schedule '${name}'`,
+  });
 }

@@ -14,7 +14,10 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { minimatch } from 'minimatch';
 import {
-  AnonymousCredential, BlobServiceClient, StorageSharedKeyCredential, type ContainerClient,
+  AnonymousCredential,
+  BlobServiceClient,
+  StorageSharedKeyCredential,
+  type ContainerClient,
 } from '@azure/storage-blob';
 import type { AzureBlobDatastore } from '@azure/arm-machinelearning';
 import { UserError, setSecret } from '../pipeline';
@@ -36,7 +39,11 @@ const CHUNK = 1024 * 1024;
 // ---------------------------------------------------------------------------------------------
 // Ignore files (.amlignore wins over .gitignore; only the one at the root of the folder counts)
 
-interface IgnorePattern { include: boolean; glob: string; dirOnly: boolean }
+interface IgnorePattern {
+  include: boolean;
+  glob: string;
+  dirOnly: boolean;
+}
 
 /**
  * gitignore-style rules as azure-ai-ml applies them (GitWildMatchPattern): note that azure-ai-ml returns
@@ -44,13 +51,20 @@ interface IgnorePattern { include: boolean; glob: string; dirOnly: boolean }
  */
 export class IgnoreRules {
   private readonly patterns: IgnorePattern[];
-  constructor(readonly root: string, readonly file: string | undefined, text: string) {
+  constructor(
+    readonly root: string,
+    readonly file: string | undefined,
+    text: string,
+  ) {
     this.patterns = [];
     for (let raw of text.split(/\r?\n/)) {
       raw = raw.replace(/(?<!\\)\s+$/, '');
       if (!raw || raw.startsWith('#')) continue;
       let include = true;
-      if (raw.startsWith('!')) { include = false; raw = raw.slice(1); }
+      if (raw.startsWith('!')) {
+        include = false;
+        raw = raw.slice(1);
+      }
       if (raw.startsWith('\\#') || raw.startsWith('\\!')) raw = raw.slice(1);
       const dirOnly = raw.endsWith('/');
       if (dirOnly) raw = raw.replace(/\/+$/, '');
@@ -60,8 +74,12 @@ export class IgnoreRules {
       this.patterns.push({ include, dirOnly, glob: anchored || p.startsWith('**') ? p : `**/${p}` });
     }
   }
-  static none(root: string): IgnoreRules { return new IgnoreRules(root, undefined, ''); }
-  get active(): boolean { return this.patterns.length > 0; }
+  static none(root: string): IgnoreRules {
+    return new IgnoreRules(root, undefined, '');
+  }
+  get active(): boolean {
+    return this.patterns.length > 0;
+  }
 
   /** rel: path relative to the root with '/' separators. */
   isExcluded(rel: string): boolean {
@@ -70,7 +88,8 @@ export class IgnoreRules {
     for (const pat of this.patterns) {
       // a pattern matches the path itself (unless dir-only) or any of its ancestor folders
       let hit = !pat.dirOnly && minimatch(rel, pat.glob, { dot: true });
-      for (let i = 1; !hit && i < parts.length; i++) hit = minimatch(parts.slice(0, i).join('/'), pat.glob, { dot: true });
+      for (let i = 1; !hit && i < parts.length; i++)
+        hit = minimatch(parts.slice(0, i).join('/'), pat.glob, { dot: true });
       if (hit) return pat.include;
     }
     return false;
@@ -83,7 +102,9 @@ export async function loadIgnoreRules(dir: string): Promise<IgnoreRules> {
     try {
       const st = await fsp.stat(f);
       if (st.isFile()) return new IgnoreRules(dir, f, await fsp.readFile(f, 'utf8'));
-    } catch { /* absent */ }
+    } catch {
+      /* absent */
+    }
   }
   return IgnoreRules.none(dir);
 }
@@ -93,7 +114,8 @@ export async function loadIgnoreRules(dir: string): Promise<IgnoreRules> {
 
 /** Python's str ordering: by code point (JS `<` compares UTF-16 units, which differs for astral chars). */
 export function codePointCompare(a: string, b: string): number {
-  const A = Array.from(a), B = Array.from(b);
+  const A = Array.from(a),
+    B = Array.from(b);
   for (let i = 0; i < Math.min(A.length, B.length); i++) {
     const d = A[i]!.codePointAt(0)! - B[i]!.codePointAt(0)!;
     if (d) return d;
@@ -108,18 +130,34 @@ export type FileMd5s = Map<string, string>;
 async function hashFile(file: string, h: Hash, signal?: AbortSignal, md5s?: FileMd5s): Promise<void> {
   const own = md5s ? createHash('md5') : undefined;
   const stream = createReadStream(file, { highWaterMark: CHUNK, signal });
-  for await (const chunk of stream) { h.update(chunk as Buffer); own?.update(chunk as Buffer); }
+  for await (const chunk of stream) {
+    h.update(chunk as Buffer);
+    own?.update(chunk as Buffer);
+  }
   if (own) md5s!.set(file, own.digest('base64'));
 }
 
 async function statFollow(p: string): Promise<Stats | undefined> {
-  try { return await fsp.stat(p); } catch { return undefined; }
+  try {
+    return await fsp.stat(p);
+  } catch {
+    return undefined;
+  }
 }
 
-async function hashDir(dir: string, rel: string, h: Hash, ignore: IgnoreRules, signal?: AbortSignal, md5s?: FileMd5s): Promise<void> {
+async function hashDir(
+  dir: string,
+  rel: string,
+  h: Hash,
+  ignore: IgnoreRules,
+  signal?: AbortSignal,
+  md5s?: FileMd5s,
+): Promise<void> {
   const names = await fsp.readdir(dir);
   // azure-ai-ml: sorted(iterdir(), key=lambda p: str(p).lower()) — children share the parent prefix
-  const sorted = names.map((n) => ({ n, key: path.join(dir, n).toLowerCase() })).sort((a, b) => codePointCompare(a.key, b.key));
+  const sorted = names
+    .map((n) => ({ n, key: path.join(dir, n).toLowerCase() }))
+    .sort((a, b) => codePointCompare(a.key, b.key));
   for (const { n } of sorted) {
     signal?.throwIfAborted();
     const childRel = rel ? `${rel}/${n}` : n;
@@ -138,7 +176,12 @@ async function hashDir(dir: string, rel: string, h: Hash, ignore: IgnoreRules, s
  * md5 hex of a file or folder, exactly as azure-ai-ml's get_object_hash. With `md5s`, each file's own MD5 (base64,
  * the form of Content-MD5) is recorded there from the same read.
  */
-export async function getObjectHash(p: string, ignore?: IgnoreRules, signal?: AbortSignal, md5s?: FileMd5s): Promise<string> {
+export async function getObjectHash(
+  p: string,
+  ignore?: IgnoreRules,
+  signal?: AbortSignal,
+  md5s?: FileMd5s,
+): Promise<string> {
   const h = createHash('md5');
   h.update(Buffer.from(HASH_SEED, 'utf8'));
   const st = await fsp.stat(p);
@@ -151,20 +194,32 @@ export async function getObjectHash(p: string, ignore?: IgnoreRules, signal?: Ab
 // Local asset: what would be uploaded where
 
 /** md5: base64 MD5 of the content as it was hashed (set as the blob's Content-MD5 on upload) */
-export interface AssetFile { local: string; blob: string; size: number; md5?: string }
+export interface AssetFile {
+  local: string;
+  blob: string;
+  size: number;
+  md5?: string;
+}
 export interface PreparedAsset {
-  localPath: string;        // absolute
-  name: string;             // basename of the file or folder
+  localPath: string; // absolute
+  name: string; // basename of the file or folder
   isDir: boolean;
   hash: string;
   /** 'LocalUpload/<hash>/<name>' */
   remotePath: string;
-  files: AssetFile[];       // sorted by local path; files[0].blob is the indicator blob
+  files: AssetFile[]; // sorted by local path; files[0].blob is the indicator blob
   totalBytes: number;
-  ignoreFile?: string;      // the .amlignore/.gitignore that applied
+  ignoreFile?: string; // the .amlignore/.gitignore that applied
 }
 
-async function walkFiles(root: string, dir: string, rel: string, ignore: IgnoreRules, out: Array<{ local: string; rel: string; size: number }>, depth = 0): Promise<void> {
+async function walkFiles(
+  root: string,
+  dir: string,
+  rel: string,
+  ignore: IgnoreRules,
+  out: Array<{ local: string; rel: string; size: number }>,
+  depth = 0,
+): Promise<void> {
   if (depth > 64) throw new UserError(`Folder '${root}' is nested too deeply (symbolic link loop?)`);
   for (const n of await fsp.readdir(dir)) {
     const full = path.join(dir, n);
@@ -186,22 +241,46 @@ export async function prepareLocalAsset(localPath: string, signal?: AbortSignal)
   if (st.isFile()) {
     const hash = await getObjectHash(abs, undefined, signal, md5s);
     const remotePath = `${ARTIFACT_ORIGIN}/${hash}/${name}`;
-    return { localPath: abs, name, isDir: false, hash, remotePath, files: [{ local: abs, blob: remotePath, size: st.size, md5: md5s.get(abs) }], totalBytes: st.size };
+    return {
+      localPath: abs,
+      name,
+      isDir: false,
+      hash,
+      remotePath,
+      files: [{ local: abs, blob: remotePath, size: st.size, md5: md5s.get(abs) }],
+      totalBytes: st.size,
+    };
   }
   const ignore = await loadIgnoreRules(abs);
   const found: Array<{ local: string; rel: string; size: number }> = [];
   await walkFiles(abs, abs, '', ignore, found);
   if (!found.length) {
-    throw new UserError(`Folder '${abs}' is empty${ignore.active ? ` (after applying ${path.basename(ignore.file!)})` : ''}`);
+    throw new UserError(
+      `Folder '${abs}' is empty${ignore.active ? ` (after applying ${path.basename(ignore.file!)})` : ''}`,
+    );
   }
   const hash = await getObjectHash(abs, ignore, signal, md5s);
   const remotePath = `${ARTIFACT_ORIGIN}/${hash}/${name}`;
   // azure-ai-ml sorts the (local, blob) pairs by local path; the first blob is the indicator
   found.sort((a, b) => codePointCompare(a.local, b.local));
-  const files: AssetFile[] = found.map((f) => ({ local: f.local, blob: `${remotePath}/${f.rel}`, size: f.size, md5: md5s.get(f.local) }));
+  const files: AssetFile[] = found.map((f) => ({
+    local: f.local,
+    blob: `${remotePath}/${f.rel}`,
+    size: f.size,
+    md5: md5s.get(f.local),
+  }));
   // a file the walk found but the hash did not read (should not happen): its MD5 from a read of its own
   for (const f of files) f.md5 ??= await md5OfFile(f.local, signal);
-  return { localPath: abs, name, isDir: true, hash, remotePath, files, totalBytes: files.reduce((s, f) => s + f.size, 0), ignoreFile: ignore.file };
+  return {
+    localPath: abs,
+    name,
+    isDir: true,
+    hash,
+    remotePath,
+    files,
+    totalBytes: files.reduce((s, f) => s + f.size, 0),
+    ignoreFile: ignore.file,
+  };
 }
 
 /** azureml://subscriptions/…/resourcegroups/…/workspaces/…/datastores/<ds>/paths/<remotePath> (azure-ai-ml's LONG_URI_FORMAT) */
@@ -216,24 +295,28 @@ export interface DatastoreInfo {
   name: string;
   accountName: string;
   containerName: string;
-  accountUrl: string;        // {protocol}://{accountName}.blob.{endpoint}
-  credentialsType: string;   // AccountKey | Sas | None | …
+  accountUrl: string; // {protocol}://{accountName}.blob.{endpoint}
+  credentialsType: string; // AccountKey | Sas | None | …
 }
 
 export async function getDatastoreInfo(ctx: AzureMLContext, name = WORKSPACE_BLOB_STORE): Promise<DatastoreInfo> {
   const { resourceGroup, workspace } = ctx.ws;
   const ds = await azureCall(`datastore '${name}' of workspace '${workspace}'`, () =>
-    ctx.client.datastores.get(resourceGroup, workspace, name, { abortSignal: ctx.signal }));
+    ctx.client.datastores.get(resourceGroup, workspace, name, { abortSignal: ctx.signal }),
+  );
   const p = ds.properties as AzureBlobDatastore;
   if (p.datastoreType !== 'AzureBlob') {
     throw new UserError(`Datastore '${name}' is of type ${p.datastoreType}; uploads support AzureBlob datastores`);
   }
-  if (!p.accountName || !p.containerName) throw new UserError(`Datastore '${name}' has no storage account or container`);
+  if (!p.accountName || !p.containerName)
+    throw new UserError(`Datastore '${name}' has no storage account or container`);
   // as azure-ai-ml: "{protocol}://{account}.blob.{endpoint}", from the datastore's own fields
   const protocol = p.protocol || 'https';
   const endpoint = p.endpoint || 'core.windows.net';
   return {
-    name, accountName: p.accountName, containerName: p.containerName,
+    name,
+    accountName: p.accountName,
+    containerName: p.containerName,
     accountUrl: `${protocol}://${p.accountName}.blob.${endpoint}`,
     credentialsType: p.credentials?.credentialsType ?? 'None',
   };
@@ -246,10 +329,15 @@ export async function getContainerClient(ctx: AzureMLContext, info: DatastoreInf
   let service: BlobServiceClient;
   if (info.credentialsType === 'AccountKey' || info.credentialsType === 'Sas') {
     const secrets: any = await azureCall(`secrets of datastore '${info.name}'`, () =>
-      ctx.client.datastores.listSecrets(ctx.ws.resourceGroup, ctx.ws.workspace, info.name, { abortSignal: ctx.signal }));
+      ctx.client.datastores.listSecrets(ctx.ws.resourceGroup, ctx.ws.workspace, info.name, { abortSignal: ctx.signal }),
+    );
     if (secrets.secretsType === 'AccountKey' && secrets.key) {
       setSecret(secrets.key);
-      service = new BlobServiceClient(info.accountUrl, new StorageSharedKeyCredential(info.accountName, secrets.key), options);
+      service = new BlobServiceClient(
+        info.accountUrl,
+        new StorageSharedKeyCredential(info.accountName, secrets.key),
+        options,
+      );
     } else if (secrets.secretsType === 'Sas' && secrets.sasToken) {
       const sas = String(secrets.sasToken).replace(/^\?/, '');
       setSecret(sas);
@@ -271,9 +359,13 @@ export function storageError(err: any, info: DatastoreInfo, what: string): unkno
   const code = err?.code ?? err?.details?.errorCode;
   const msg = oneLine(err?.details?.message ?? err?.message ?? String(err));
   if (status === 403) {
-    return new UserError(`Storage account '${info.accountName}' refused ${what}: ${code ?? 'AuthorizationFailure'}: ${msg}; the identity needs 'Storage Blob Data Contributor' (or the datastore's key must be valid)`);
+    return new UserError(
+      `Storage account '${info.accountName}' refused ${what}: ${code ?? 'AuthorizationFailure'}: ${msg}; the identity needs 'Storage Blob Data Contributor' (or the datastore's key must be valid)`,
+    );
   }
-  return new UserError(`Storage account '${info.accountName}': ${what} failed${status ? ` (HTTP ${status})` : ''}: ${code ? code + ': ' : ''}${msg}`);
+  return new UserError(
+    `Storage account '${info.accountName}': ${what} failed${status ? ` (HTTP ${status})` : ''}: ${code ? code + ': ' : ''}${msg}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +380,14 @@ export interface UploadOptions {
   /** parallel files (default 8) */
   concurrency?: number;
 }
-export interface UploadResult { uri: string; hash: string; uploadedBytes: number; skipped: boolean; files: number; totalBytes: number }
+export interface UploadResult {
+  uri: string;
+  hash: string;
+  uploadedBytes: number;
+  skipped: boolean;
+  files: number;
+  totalBytes: number;
+}
 
 async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -296,7 +395,11 @@ async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void
   const worker = async () => {
     while (failed === undefined && next < items.length) {
       const item = items[next++]!;
-      try { await fn(item); } catch (e) { if (failed === undefined) failed = e; }
+      try {
+        await fn(item);
+      } catch (e) {
+        if (failed === undefined) failed = e;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
@@ -304,7 +407,11 @@ async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void
 }
 
 /** Upload an already prepared asset (skip when the indicator blob says upload_status=completed). */
-export async function uploadPreparedAsset(ctx: AzureMLContext, asset: PreparedAsset, opts: UploadOptions = {}): Promise<UploadResult> {
+export async function uploadPreparedAsset(
+  ctx: AzureMLContext,
+  asset: PreparedAsset,
+  opts: UploadOptions = {},
+): Promise<UploadResult> {
   const info = await getDatastoreInfo(ctx, opts.datastore ?? WORKSPACE_BLOB_STORE);
   const container = await getContainerClient(ctx, info);
   const uri = datastoreUri(ctx.ws, asset.remotePath, info.name);
@@ -349,15 +456,22 @@ export async function uploadPreparedAsset(ctx: AzureMLContext, asset: PreparedAs
       throw storageError(err, info, `uploading ${f.blob}`);
     }
     const prev = perFile.get(f.blob) ?? 0;
-    if (prev < f.size) { done += f.size - prev; perFile.set(f.blob, f.size); report(); }
+    if (prev < f.size) {
+      done += f.size - prev;
+      perFile.set(f.blob, f.size);
+      report();
+    }
   });
 
   try {
-    await indicator.setMetadata({
-      ...UPLOAD_CONFIRMATION,
-      name: opts.assetName || asset.name.replace(/[^\x20-\x7e]/g, '_'),
-      version: opts.assetVersion || randomUUID(),
-    }, { abortSignal: ctx.signal });
+    await indicator.setMetadata(
+      {
+        ...UPLOAD_CONFIRMATION,
+        name: opts.assetName || asset.name.replace(/[^\x20-\x7e]/g, '_'),
+        version: opts.assetVersion || randomUUID(),
+      },
+      { abortSignal: ctx.signal },
+    );
   } catch (err) {
     throw storageError(err, info, 'setting the upload indicator');
   }
@@ -365,7 +479,11 @@ export async function uploadPreparedAsset(ctx: AzureMLContext, asset: PreparedAs
 }
 
 /** Hash + upload a local file or folder to workspaceblobstore under LocalUpload/<md5>/<name>. */
-export async function uploadLocalAsset(ctx: AzureMLContext, localPath: string, opts: UploadOptions = {}): Promise<UploadResult> {
+export async function uploadLocalAsset(
+  ctx: AzureMLContext,
+  localPath: string,
+  opts: UploadOptions = {},
+): Promise<UploadResult> {
   const asset = await prepareLocalAsset(localPath, ctx.signal);
   return uploadPreparedAsset(ctx, asset, opts);
 }
@@ -403,12 +521,29 @@ export function safeBlobTarget(destDir: string, rel: string): { path: string } |
 }
 
 /** Datastore + path prefix of an azureml:// datastore URI (short or long form), or undefined. */
-export function parseDatastoreUri(uri: string): { datastore: string; path: string; workspace?: { subscriptionId: string; resourceGroup: string; workspace: string } } | undefined {
-  const m = /^azureml:\/\/(?:subscriptions\/([^/]+)\/resource[gG]roups\/([^/]+)\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/([^/]+)\/)?datastores\/([^/]+)\/paths\/(.*)$/i.exec(uri.trim());
+export function parseDatastoreUri(uri: string):
+  | {
+      datastore: string;
+      path: string;
+      workspace?: { subscriptionId: string; resourceGroup: string; workspace: string };
+    }
+  | undefined {
+  const m =
+    /^azureml:\/\/(?:subscriptions\/([^/]+)\/resource[gG]roups\/([^/]+)\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/([^/]+)\/)?datastores\/([^/]+)\/paths\/(.*)$/i.exec(
+      uri.trim(),
+    );
   if (!m) return undefined;
   let p: string;
-  try { p = decodeURIComponent(m[5]!); } catch { p = m[5]!; }
-  return { datastore: m[4]!, path: p, ...(m[1] ? { workspace: { subscriptionId: m[1], resourceGroup: m[2]!, workspace: m[3]! } } : {}) };
+  try {
+    p = decodeURIComponent(m[5]!);
+  } catch {
+    p = m[5]!;
+  }
+  return {
+    datastore: m[4]!,
+    path: p,
+    ...(m[1] ? { workspace: { subscriptionId: m[1], resourceGroup: m[2]!, workspace: m[3]! } } : {}),
+  };
 }
 
 /**
@@ -431,7 +566,9 @@ export interface DownloadOptions {
   /** parallel files (default 8) */
   concurrency?: number;
   /** job lookup for azureml://jobs/<job>/outputs/<output> (default: GET …/jobs/<job> through ARM) */
-  getJob?(name: string): Promise<{ properties?: { outputs?: Record<string, { uri?: string | null } | null> } } | undefined>;
+  getJob?(
+    name: string,
+  ): Promise<{ properties?: { outputs?: Record<string, { uri?: string | null } | null> } } | undefined>;
 }
 export interface DownloadResult {
   /** absolute paths of the files written or already present (sorted) */
@@ -452,11 +589,21 @@ export interface DownloadResult {
   resolvedUri: string;
 }
 
-interface PlannedBlob { blob: string; rel: string; target: string; size: number; md5?: string }
+interface PlannedBlob {
+  blob: string;
+  rel: string;
+  target: string;
+  size: number;
+  md5?: string;
+}
 
 async function md5OfFile(file: string, signal?: AbortSignal): Promise<string | undefined> {
   const h = createHash('md5');
-  try { await hashFile(file, h, signal); } catch { return undefined; }
+  try {
+    await hashFile(file, h, signal);
+  } catch {
+    return undefined;
+  }
   return h.digest('base64');
 }
 
@@ -469,10 +616,19 @@ async function resolveToDatastore(ctx: AzureMLContext, uri: string, opts: Downlo
     const rec = opts.getJob
       ? await opts.getJob(job)
       : await armGetOptional<{ properties?: { outputs?: Record<string, { uri?: string | null } | null> } }>(
-        ctx, wsPath(ctx.ws, `/jobs/${encodeURIComponent(job)}`), { what: `job '${job}'` });
+          ctx,
+          wsPath(ctx.ws, `/jobs/${encodeURIComponent(job)}`),
+          { what: `job '${job}'` },
+        );
     if (!rec) throw new UserError(`Job '${job}' of ${uri} was not found in workspace '${ctx.ws.workspace}'`);
     const out = rec.properties?.outputs?.[output];
-    let base = out?.uri || (output === 'default' ? undefined : output === 'artifacts' ? jobArtifactsUri(job) : defaultJobOutputUri(job, output));
+    let base =
+      out?.uri ||
+      (output === 'default'
+        ? undefined
+        : output === 'artifacts'
+          ? jobArtifactsUri(job)
+          : defaultJobOutputUri(job, output));
     if (!base) throw new UserError(`Job '${job}' has no output '${output}' (${uri})`);
     // the service lists `default` as azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.<job> (no /paths/)
     base = base.replace(/^(azureml:\/\/datastores\/[^/]+\/)(?!paths\/)/i, '$1paths/');
@@ -490,14 +646,27 @@ async function resolveToDatastore(ctx: AzureMLContext, uri: string, opts: Downlo
  * size and Content-MD5 (when the blob has one: the others are reported in sizeOnly), then renamed into place; a file
  * already present with the same size and MD5 is left alone (idempotent reruns).
  */
-export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
+export async function downloadAsset(
+  ctx: AzureMLContext,
+  uri: string,
+  destDir: string,
+  opts: DownloadOptions = {},
+): Promise<DownloadResult> {
   const resolvedUri = await resolveToDatastore(ctx, uri, opts);
   const parsed = parseDatastoreUri(resolvedUri);
-  if (!parsed) throw new UserError(`Cannot download ${uri}${resolvedUri !== uri ? ` (resolved to ${resolvedUri})` : ''}: only azureml:// datastore paths and job outputs are supported`);
-  if (parsed.workspace && (parsed.workspace.workspace.toLowerCase() !== ctx.ws.workspace.toLowerCase()
-    || parsed.workspace.resourceGroup.toLowerCase() !== ctx.ws.resourceGroup.toLowerCase()
-    || parsed.workspace.subscriptionId.toLowerCase() !== ctx.ws.subscriptionId.toLowerCase())) {
-    throw new UserError(`${uri} is in workspace '${parsed.workspace.workspace}' (resource group ${parsed.workspace.resourceGroup}), not in '${ctx.ws.workspace}'`);
+  if (!parsed)
+    throw new UserError(
+      `Cannot download ${uri}${resolvedUri !== uri ? ` (resolved to ${resolvedUri})` : ''}: only azureml:// datastore paths and job outputs are supported`,
+    );
+  if (
+    parsed.workspace &&
+    (parsed.workspace.workspace.toLowerCase() !== ctx.ws.workspace.toLowerCase() ||
+      parsed.workspace.resourceGroup.toLowerCase() !== ctx.ws.resourceGroup.toLowerCase() ||
+      parsed.workspace.subscriptionId.toLowerCase() !== ctx.ws.subscriptionId.toLowerCase())
+  ) {
+    throw new UserError(
+      `${uri} is in workspace '${parsed.workspace.workspace}' (resource group ${parsed.workspace.resourceGroup}), not in '${ctx.ws.workspace}'`,
+    );
   }
   const info = await getDatastoreInfo(ctx, parsed.datastore);
   const container = await getContainerClient(ctx, info);
@@ -511,17 +680,29 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
   let isFile = false;
   try {
     if (trimmed && !prefix.endsWith('/')) {
-      const props = await container.getBlobClient(trimmed).getProperties({ abortSignal: ctx.signal }).catch((err) => {
-        if (err?.statusCode === 404) return undefined;
-        throw err;
-      });
+      const props = await container
+        .getBlobClient(trimmed)
+        .getProperties({ abortSignal: ctx.signal })
+        .catch((err) => {
+          if (err?.statusCode === 404) return undefined;
+          throw err;
+        });
       if (props && props.metadata?.hdi_isfolder !== 'true') {
-        listed.push(blobEntry({ name: trimmed, properties: { contentLength: props.contentLength, contentMD5: props.contentMD5 } }));
+        listed.push(
+          blobEntry({
+            name: trimmed,
+            properties: { contentLength: props.contentLength, contentMD5: props.contentMD5 },
+          }),
+        );
         isFile = true;
       }
     }
     if (!isFile) {
-      for await (const b of container.listBlobsFlat({ prefix: trimmed ? `${trimmed}/` : '', includeMetadata: true, abortSignal: ctx.signal })) {
+      for await (const b of container.listBlobsFlat({
+        prefix: trimmed ? `${trimmed}/` : '',
+        includeMetadata: true,
+        abortSignal: ctx.signal,
+      })) {
         // folder placeholders: ADLS Gen2 directories (hdi_isfolder) and empty 'x/' marker blobs some tools create
         if (b.metadata?.hdi_isfolder === 'true' || (b.name.endsWith('/') && !b.properties.contentLength)) continue;
         listed.push(blobEntry(b));
@@ -530,24 +711,30 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
   } catch (err) {
     throw storageError(err, info, `listing ${trimmed || '/'}`);
   }
-  if (!listed.length) throw new UserError(`No files at ${resolvedUri} (datastore '${info.name}', container '${info.containerName}')`);
+  if (!listed.length)
+    throw new UserError(`No files at ${resolvedUri} (datastore '${info.name}', container '${info.containerName}')`);
 
   // plan: every name checked before the first write
   const rootTarget = safeBlobTarget(root, top);
-  if ('refused' in rootTarget) throw new UserError(`Refusing to download ${uri}: its name '${top}' is unsafe (${rootTarget.refused})`);
+  if ('refused' in rootTarget)
+    throw new UserError(`Refusing to download ${uri}: its name '${top}' is unsafe (${rootTarget.refused})`);
   const plan: PlannedBlob[] = [];
   for (const b of listed) {
     const rel = isFile ? top : `${top}/${b.name.slice(trimmed.length + (trimmed ? 1 : 0))}`;
     const t = safeBlobTarget(root, rel);
     if ('refused' in t) {
-      throw new UserError(`Refusing to download blob '${b.name}': unsafe file name (${t.refused}) that could be written outside the download folder ${root}; nothing was downloaded`);
+      throw new UserError(
+        `Refusing to download blob '${b.name}': unsafe file name (${t.refused}) that could be written outside the download folder ${root}; nothing was downloaded`,
+      );
     }
     plan.push({ blob: b.name, rel: isFile ? '' : rel.slice(top.length + 1), target: t.path, size: b.size, md5: b.md5 });
   }
   const pattern = (opts.pattern ?? '').trim() || '**';
-  const selected = isFile ? plan.filter(() => minimatch(top, pattern, { dot: true }))
+  const selected = isFile
+    ? plan.filter(() => minimatch(top, pattern, { dot: true }))
     : plan.filter((p) => minimatch(p.rel, pattern, { dot: true }));
-  if (!selected.length) throw new UserError(`itemPattern '${pattern}' matches none of the ${plan.length} file(s) of ${uri}`);
+  if (!selected.length)
+    throw new UserError(`itemPattern '${pattern}' matches none of the ${plan.length} file(s) of ${uri}`);
   // two blobs mapping to one file (e.g. 'a/b' as a blob and as a folder prefix) cannot both be written
   const byTarget = new Map<string, string>();
   for (const p of selected) {
@@ -571,7 +758,9 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
     // a symbolic link already inside destDir must not carry the write elsewhere
     const realDir = await fsp.realpath(dir);
     if (realDir !== realRoot && !realDir.startsWith(realRoot + path.sep)) {
-      throw new UserError(`Refusing to write ${p.target}: its folder resolves outside the download folder (symbolic link to ${realDir})`);
+      throw new UserError(
+        `Refusing to write ${p.target}: its folder resolves outside the download folder (symbolic link to ${realDir})`,
+      );
     }
     const existing = await fsp.lstat(p.target).catch(() => undefined);
     if (existing?.isSymbolicLink()) throw new UserError(`Refusing to write ${p.target}: a symbolic link is in the way`);
@@ -588,11 +777,20 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
     const h = createHash('md5');
     let got = 0;
     try {
-      const res = await container.getBlobClient(p.blob).download(0, undefined, { abortSignal: ctx.signal, maxRetryRequests: 5 });
+      const res = await container
+        .getBlobClient(p.blob)
+        .download(0, undefined, { abortSignal: ctx.signal, maxRetryRequests: 5 });
       if (!res.readableStreamBody) throw new UserError(`Storage returned no content for ${p.blob}`);
       const body = res.readableStreamBody;
       const counter = new Transform({
-        transform(chunk: Buffer, _enc, cb) { h.update(chunk); got += chunk.length; done += chunk.length; transferred += chunk.length; report(); cb(null, chunk); },
+        transform(chunk: Buffer, _enc, cb) {
+          h.update(chunk);
+          got += chunk.length;
+          done += chunk.length;
+          transferred += chunk.length;
+          report();
+          cb(null, chunk);
+        },
       });
       await pipeline(body, counter, createWriteStream(tmp, { flags: 'wx' }), { signal: ctx.signal });
     } catch (err) {
@@ -608,17 +806,31 @@ export async function downloadAsset(ctx: AzureMLContext, uri: string, destDir: s
     }
     if (p.md5 && md5 !== p.md5) {
       await fsp.rm(tmp, { force: true });
-      throw new UserError(`Downloaded '${p.blob}' is corrupt: its MD5 ${Buffer.from(md5, 'base64').toString('hex')} differs from the blob's Content-MD5 ${Buffer.from(p.md5, 'base64').toString('hex')}`);
+      throw new UserError(
+        `Downloaded '${p.blob}' is corrupt: its MD5 ${Buffer.from(md5, 'base64').toString('hex')} differs from the blob's Content-MD5 ${Buffer.from(p.md5, 'base64').toString('hex')}`,
+      );
     }
     await fsp.rename(tmp, p.target);
   });
   return {
-    files: selected.map((p) => p.target).sort(), bytes: transferred, totalBytes, unchanged, sizeOnly: sizeOnly.sort(),
-    root: path.join(root, top), resolvedUri,
+    files: selected.map((p) => p.target).sort(),
+    bytes: transferred,
+    totalBytes,
+    unchanged,
+    sizeOnly: sizeOnly.sort(),
+    root: path.join(root, top),
+    resolvedUri,
   };
 }
 
-function blobEntry(b: { name: string; properties: { contentLength?: number; contentMD5?: Uint8Array } }): { name: string; size: number; md5?: string } {
-  const md5 = b.properties.contentMD5 && b.properties.contentMD5.length ? Buffer.from(b.properties.contentMD5).toString('base64') : undefined;
+function blobEntry(b: { name: string; properties: { contentLength?: number; contentMD5?: Uint8Array } }): {
+  name: string;
+  size: number;
+  md5?: string;
+} {
+  const md5 =
+    b.properties.contentMD5 && b.properties.contentMD5.length
+      ? Buffer.from(b.properties.contentMD5).toString('base64')
+      : undefined;
   return { name: b.name, size: b.properties.contentLength ?? 0, md5 };
 }

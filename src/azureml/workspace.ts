@@ -33,16 +33,23 @@ const WS_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$/;
  */
 export function studioHostFor(environment?: string): string {
   switch ((environment ?? '').toLowerCase()) {
-    case 'azureusgovernment': return 'ml.azure.us';
-    case 'azurechinacloud': return 'studio.ml.azure.cn';
-    default: return 'ml.azure.com';
+    case 'azureusgovernment':
+      return 'ml.azure.us';
+    case 'azurechinacloud':
+      return 'studio.ml.azure.cn';
+    default:
+      return 'ml.azure.com';
   }
 }
 
 export function studioHostFromDiscoveryUrl(discoveryUrl?: string): string | undefined {
   if (!discoveryUrl) return undefined;
   let host: string;
-  try { host = new URL(discoveryUrl).hostname.toLowerCase(); } catch { return undefined; }
+  try {
+    host = new URL(discoveryUrl).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
   if (host.endsWith('.api.azureml.ms') || host === 'api.azureml.ms') return 'ml.azure.com';
   if (host.endsWith('.ml.azure.us')) return 'ml.azure.us';
   if (host.endsWith('.ml.azure.cn')) return 'studio.ml.azure.cn';
@@ -56,10 +63,20 @@ export function studioHostFromDiscoveryUrl(discoveryUrl?: string): string | unde
 export function workspaceRef(conn: AzureRmConnection, resourceGroup?: string, workspace?: string): WorkspaceRef {
   const rg = (resourceGroup ?? '').trim() || (conn.resourceGroup ?? '').trim();
   const ws = (workspace ?? '').trim() || (conn.workspace ?? '').trim();
-  if (!rg) throw new InputError('resourceGroup', 'required (the service connection is not scoped to a resource group or workspace)');
-  if (!RG_PATTERN.test(rg) || rg.endsWith('.')) throw new InputError('resourceGroup', `'${rg}' is not a valid resource group name`);
-  if (!ws) throw new InputError('workspace', 'required (the service connection is not scoped to an Azure ML workspace)');
-  if (!WS_PATTERN.test(ws)) throw new InputError('workspace', `'${ws}' is not a valid workspace name (3-33 letters, digits, '-' or '_', starting with a letter or digit)`);
+  if (!rg)
+    throw new InputError(
+      'resourceGroup',
+      'required (the service connection is not scoped to a resource group or workspace)',
+    );
+  if (!RG_PATTERN.test(rg) || rg.endsWith('.'))
+    throw new InputError('resourceGroup', `'${rg}' is not a valid resource group name`);
+  if (!ws)
+    throw new InputError('workspace', 'required (the service connection is not scoped to an Azure ML workspace)');
+  if (!WS_PATTERN.test(ws))
+    throw new InputError(
+      'workspace',
+      `'${ws}' is not a valid workspace name (3-33 letters, digits, '-' or '_', starting with a letter or digit)`,
+    );
   const armUrl = conn.armUrl.endsWith('/') ? conn.armUrl : conn.armUrl + '/';
   return {
     subscriptionId: conn.subscriptionId,
@@ -75,7 +92,8 @@ export function workspaceRef(conn: AzureRmConnection, resourceGroup?: string, wo
 
 /** '/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{w}' + sub */
 export function wsPath(ws: WorkspaceRef, sub = ''): string {
-  const base = `/subscriptions/${encodeURIComponent(ws.subscriptionId)}/resourceGroups/${encodeURIComponent(ws.resourceGroup)}` +
+  const base =
+    `/subscriptions/${encodeURIComponent(ws.subscriptionId)}/resourceGroups/${encodeURIComponent(ws.resourceGroup)}` +
     `/providers/Microsoft.MachineLearningServices/workspaces/${encodeURIComponent(ws.workspace)}`;
   if (!sub) return base;
   return base + (sub.startsWith('/') || sub.startsWith('?') ? sub : '/' + sub);
@@ -93,15 +111,26 @@ export function studioWsid(ws: WorkspaceRef): string {
  *  endpoint: https://ml.azure.com/endpoints/realtime/<endpoint>/detail?wsid=…&tid=…
  *  workspace:https://ml.azure.com/home?wsid=…&tid=…
  */
-export function studioUrl(ws: WorkspaceRef, kind: 'model' | 'job' | 'endpoint' | 'workspace', ...ids: string[]): string {
+export function studioUrl(
+  ws: WorkspaceRef,
+  kind: 'model' | 'job' | 'endpoint' | 'workspace',
+  ...ids: string[]
+): string {
   const host = ws.studioHost || 'ml.azure.com';
   const e = encodeURIComponent;
   let path: string;
   switch (kind) {
-    case 'model': path = `model/${e(ids[0] ?? '')}:${e(ids[1] ?? '')}/details`; break;
-    case 'job': path = `runs/${e(ids[0] ?? '')}`; break;
-    case 'endpoint': path = `endpoints/realtime/${e(ids[0] ?? '')}/detail`; break;
-    default: path = 'home';
+    case 'model':
+      path = `model/${e(ids[0] ?? '')}:${e(ids[1] ?? '')}/details`;
+      break;
+    case 'job':
+      path = `runs/${e(ids[0] ?? '')}`;
+      break;
+    case 'endpoint':
+      path = `endpoints/realtime/${e(ids[0] ?? '')}/detail`;
+      break;
+    default:
+      path = 'home';
   }
   const q = `wsid=${studioWsid(ws)}` + (ws.tenantId ? `&tid=${ws.tenantId}` : '');
   return `https://${host}/${path}?${q}`;

@@ -66,7 +66,9 @@ export class YamlSource {
       const parent = this.node(p.slice(0, n - 1));
       const seg = p[n - 1];
       if (isMap(parent)) {
-        const pair = parent.items.find((it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === String(seg));
+        const pair = parent.items.find(
+          (it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === String(seg),
+        );
         const k = pair?.key as YamlNode | undefined;
         if (k?.range) return this.lines.linePos(k.range[0]).line;
       } else if (isSeq(parent) && typeof seg === 'number') {
@@ -90,7 +92,11 @@ export class YamlSource {
 
   error(p: KeyPath, problem: string): SpecError {
     const kp = keyPathText(p);
-    return new SpecError(`${this.where(p)}: '${kp}': ${problem}`, { file: this.file, keyPath: kp, line: this.lineOf(p) });
+    return new SpecError(`${this.where(p)}: '${kp}': ${problem}`, {
+      file: this.file,
+      keyPath: kp,
+      line: this.lineOf(p),
+    });
   }
 
   /** Raw source text of a plain scalar (for Python-compatible literal formatting). */
@@ -111,7 +117,11 @@ const PLACEHOLDER = /(?<!\$)\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
  * Replaces `{{NAME}}` template placeholders (as the azureml-examples scripts do with sed before `az ml … -f`)
  * with `variables[NAME]`. `${{inputs.x}}` bindings are left alone. A placeholder without a value is an error.
  */
-export function substitutePlaceholders(text: string, file: string, variables: Record<string, string> | undefined): string {
+export function substitutePlaceholders(
+  text: string,
+  file: string,
+  variables: Record<string, string> | undefined,
+): string {
   const lc = new LineCounter();
   lc.addNewLine(0);
   let pos = 0;
@@ -125,7 +135,10 @@ export function substitutePlaceholders(text: string, file: string, variables: Re
     const v = variables?.[name];
     if (v === undefined) {
       const line = lc.linePos(offset).line;
-      throw new SpecError(`${file}:${line}: template placeholder '${m}' has no value: supply ${name} as a template variable (the file is a template, as in the azureml-examples scripts that replace it with sed)`, { file, line });
+      throw new SpecError(
+        `${file}:${line}: template placeholder '${m}' has no value: supply ${name} as a template variable (the file is a template, as in the azureml-examples scripts that replace it with sed)`,
+        { file, line },
+      );
     }
     return v;
   });
@@ -149,14 +162,19 @@ export interface LoadOptions {
 const PY_NULL = /^(?:~|null|Null|NULL|)$/;
 const PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
 const PY_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
-const PY_INT = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
-const PY_FLOAT = /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+const PY_INT =
+  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
+const PY_FLOAT =
+  /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 
 /** PyYAML's construct_yaml_int (sign, `_`, 0b/0x/0 octal, base-60 `1:30`). */
 function pyInt(text: string): number {
   let v = text.replace(/_/g, '');
   let sign = 1;
-  if (v[0] === '-' || v[0] === '+') { if (v[0] === '-') sign = -1; v = v.slice(1); }
+  if (v[0] === '-' || v[0] === '+') {
+    if (v[0] === '-') sign = -1;
+    v = v.slice(1);
+  }
   if (v === '0') return 0;
   if (v.startsWith('0b')) return sign * parseInt(v.slice(2), 2);
   if (v.startsWith('0x')) return sign * parseInt(v.slice(2), 16);
@@ -169,7 +187,10 @@ function pyInt(text: string): number {
 function pyFloat(text: string): number {
   let v = text.replace(/_/g, '').toLowerCase();
   let sign = 1;
-  if (v[0] === '-' || v[0] === '+') { if (v[0] === '-') sign = -1; v = v.slice(1); }
+  if (v[0] === '-' || v[0] === '+') {
+    if (v[0] === '-') sign = -1;
+    v = v.slice(1);
+  }
   if (v === '.inf') return sign * Infinity;
   if (v === '.nan') return NaN;
   if (v.includes(':')) return sign * v.split(':').reduce((acc, d) => acc * 60 + Number(d), 0);
@@ -181,8 +202,20 @@ export function isPyFloatText(text: string): boolean {
   return PY_FLOAT.test(text.trim());
 }
 
-type ScalarTagLike = { tag: string; test?: RegExp; resolve: (s: string) => unknown; default?: boolean | 'key'; format?: string };
-const IMPLICIT = new Set(['tag:yaml.org,2002:null', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:timestamp']);
+type ScalarTagLike = {
+  tag: string;
+  test?: RegExp;
+  resolve: (s: string) => unknown;
+  default?: boolean | 'key';
+  format?: string;
+};
+const IMPLICIT = new Set([
+  'tag:yaml.org,2002:null',
+  'tag:yaml.org,2002:bool',
+  'tag:yaml.org,2002:int',
+  'tag:yaml.org,2002:float',
+  'tag:yaml.org,2002:timestamp',
+]);
 
 /** The `yaml` package's 1.1 tags with every implicit scalar resolver replaced by PyYAML's. */
 function pyYamlTags(tags: Tags): Tags {
@@ -195,8 +228,10 @@ function pyYamlTags(tags: Tags): Tags {
       out.push({ ...st, default: false } as unknown as Tags[number]);
       if (!done) {
         done = true;
-        const base = (tag: string) => (tags as unknown as ScalarTagLike[]).find((x) => typeof x === 'object' && x.tag === tag)!;
-        const mk = (tag: string, test: RegExp, resolve: (s: string) => unknown) => ({ ...base(tag), format: undefined, default: true, test, resolve }) as unknown as Tags[number];
+        const base = (tag: string) =>
+          (tags as unknown as ScalarTagLike[]).find((x) => typeof x === 'object' && x.tag === tag)!;
+        const mk = (tag: string, test: RegExp, resolve: (s: string) => unknown) =>
+          ({ ...base(tag), format: undefined, default: true, test, resolve }) as unknown as Tags[number];
         out.push(
           mk('tag:yaml.org,2002:null', PY_NULL, () => null),
           mk('tag:yaml.org,2002:bool', PY_TRUE, () => true),
@@ -221,14 +256,24 @@ const YAML_OPTIONS = {
 /** Reads and parses a YAML file with YAML 1.1 rules (as PyYAML, which `az ml` uses). Syntax errors name file:line. */
 export function loadYaml(file: string, opts: LoadOptions = {}): YamlSource {
   const abs = path.resolve(file);
-  const shown = path.relative(process.cwd(), abs) && !path.relative(process.cwd(), abs).startsWith('..') ? path.relative(process.cwd(), abs) : abs;
+  const shown =
+    path.relative(process.cwd(), abs) && !path.relative(process.cwd(), abs).startsWith('..')
+      ? path.relative(process.cwd(), abs)
+      : abs;
   let text = opts.text;
   if (text === undefined) {
     try {
       text = fs.readFileSync(abs, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new SpecError(code === 'ENOENT' ? `${shown}: file not found` : code === 'EISDIR' ? `${shown}: is a directory, not a YAML file` : `${shown}: cannot read: ${(e as Error).message}`, { file: abs });
+      throw new SpecError(
+        code === 'ENOENT'
+          ? `${shown}: file not found`
+          : code === 'EISDIR'
+            ? `${shown}: is a directory, not a YAML file`
+            : `${shown}: cannot read: ${(e as Error).message}`,
+        { file: abs },
+      );
     }
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -243,7 +288,10 @@ export function loadYaml(file: string, opts: LoadOptions = {}): YamlSource {
   }
   const src = new YamlSource(abs, doc, lines, opts.baseDir);
   const root = doc.contents;
-  if (!isMap(root)) throw new SpecError(`${shown}: expected a YAML mapping at the top level${root ? '' : ' (the file is empty)'}`, { file: abs });
+  if (!isMap(root))
+    throw new SpecError(`${shown}: expected a YAML mapping at the top level${root ? '' : ' (the file is empty)'}`, {
+      file: abs,
+    });
   return src;
 }
 
@@ -264,7 +312,8 @@ export function applyOverrides(src: YamlSource, overrides: readonly string[] | u
     if (segs.some((s) => !s.trim())) throw new SpecError(`Override '${raw}': path '${keyText}' has an empty segment`);
     const keys = segs.map((s) => s.trim());
     const vdoc = parseDocument(valueText === '' ? "''" : valueText, YAML_OPTIONS);
-    if (vdoc.errors.length) throw new SpecError(`Override '${raw}': value is not valid YAML: ${vdoc.errors[0].message.split('\n')[0]}`);
+    if (vdoc.errors.length)
+      throw new SpecError(`Override '${raw}': value is not valid YAML: ${vdoc.errors[0].message.split('\n')[0]}`);
     // walk, creating maps; refuse to descend into a non-map
     let cur: unknown = src.doc.contents;
     for (let i = 0; i < keys.length - 1; i++) {
@@ -275,7 +324,9 @@ export function applyOverrides(src: YamlSource, overrides: readonly string[] | u
         m.set(keys[i], next);
       } else if (!isMap(next)) {
         const at = keyPathText(keys.slice(0, i + 1));
-        throw new SpecError(`Override '${raw}': '${at}' is ${isSeq(next) ? 'a list' : `the value ${JSON.stringify(isScalar(next) ? next.value : String(next))}`}, not a mapping, so '${keyText}' cannot be set`);
+        throw new SpecError(
+          `Override '${raw}': '${at}' is ${isSeq(next) ? 'a list' : `the value ${JSON.stringify(isScalar(next) ? next.value : String(next))}`}, not a mapping, so '${keyText}' cannot be set`,
+        );
       }
       cur = next;
     }
@@ -285,7 +336,13 @@ export function applyOverrides(src: YamlSource, overrides: readonly string[] | u
 }
 
 /** Checks that a mapping only has allowed keys; throws naming the first unknown one. `$schema` is always allowed. */
-export function checkKeys(src: YamlSource, p: KeyPath, obj: Record<string, unknown>, allowed: readonly string[], what: string): void {
+export function checkKeys(
+  src: YamlSource,
+  p: KeyPath,
+  obj: Record<string, unknown>,
+  allowed: readonly string[],
+  what: string,
+): void {
   for (const k of Object.keys(obj)) {
     if (k === '$schema' || allowed.includes(k)) continue;
     throw src.error([...p, k], `unknown key for ${what} (allowed: ${allowed.join(', ')})`);
@@ -301,7 +358,12 @@ export function expectMap(src: YamlSource, p: KeyPath, v: unknown, what = 'a map
   return v;
 }
 
-export function optMap(src: YamlSource, p: KeyPath, v: unknown, what = 'a mapping'): Record<string, unknown> | undefined {
+export function optMap(
+  src: YamlSource,
+  p: KeyPath,
+  v: unknown,
+  what = 'a mapping',
+): Record<string, unknown> | undefined {
   if (v === undefined || v === null) return undefined;
   return expectMap(src, p, v, what);
 }
@@ -403,9 +465,12 @@ export function pyStr(v: string | number | boolean, source?: string): string {
 export function secondsToIso(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`bad duration ${seconds}`);
   let rest = seconds;
-  const days = Math.floor(rest / 86400); rest -= days * 86400;
-  const hours = Math.floor(rest / 3600); rest -= hours * 3600;
-  const minutes = Math.floor(rest / 60); rest -= minutes * 60;
+  const days = Math.floor(rest / 86400);
+  rest -= days * 86400;
+  const hours = Math.floor(rest / 3600);
+  rest -= hours * 3600;
+  const minutes = Math.floor(rest / 60);
+  rest -= minutes * 60;
   const secs = Math.round(rest * 1000) / 1000;
   let t = '';
   if (hours) t += `${hours}H`;
@@ -416,11 +481,21 @@ export function secondsToIso(seconds: number): string {
 }
 
 /** A duration given in seconds (number or numeric string) or already as ISO 8601 (`PT10S`) → ISO 8601. */
-export function optDuration(src: YamlSource, p: KeyPath, v: unknown, unit: 'seconds' | 'ms' = 'seconds'): string | undefined {
+export function optDuration(
+  src: YamlSource,
+  p: KeyPath,
+  v: unknown,
+  unit: 'seconds' | 'ms' = 'seconds',
+): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string' && /^P(?!$)(\d+(\.\d+)?[YMWD])*(T(\d+(\.\d+)?[HMS])+)?$/i.test(v.trim())) return v.trim().toUpperCase();
+  if (typeof v === 'string' && /^P(?!$)(\d+(\.\d+)?[YMWD])*(T(\d+(\.\d+)?[HMS])+)?$/i.test(v.trim()))
+    return v.trim().toUpperCase();
   const n = typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw src.error(p, `expected a duration in ${unit === 'ms' ? 'milliseconds' : 'seconds'} (or ISO 8601 like PT30S), got ${describe(v)}`);
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0)
+    throw src.error(
+      p,
+      `expected a duration in ${unit === 'ms' ? 'milliseconds' : 'seconds'} (or ISO 8601 like PT30S), got ${describe(v)}`,
+    );
   return secondsToIso(unit === 'ms' ? n / 1000 : n);
 }
 
@@ -429,15 +504,16 @@ export function optDuration(src: YamlSource, p: KeyPath, v: unknown, unit: 'seco
 /** Kinds of workspace assets a reference may name. */
 export type AssetKind = 'codes' | 'environments' | 'models' | 'data' | 'components';
 
-export const ARM_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\//i;
+export const ARM_ID =
+  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\//i;
 
 /** How a YAML value refers to something. */
 export type Ref =
-  | { kind: 'arm'; id: string }                        // /subscriptions/…  (or azureml:/subscriptions/…)
-  | { kind: 'registry'; uri: string }                  // azureml://registries/…
+  | { kind: 'arm'; id: string } // /subscriptions/…  (or azureml:/subscriptions/…)
+  | { kind: 'registry'; uri: string } // azureml://registries/…
   | { kind: 'asset'; name: string; version?: string; label?: string; text: string } // azureml:name:version | azureml:name@label
-  | { kind: 'uri'; uri: string }                       // azureml://datastores/…, azureml://jobs/…, https://, wasbs://, abfss://, runs:/…
-  | { kind: 'local'; path: string };                   // anything else: path relative to the YAML file
+  | { kind: 'uri'; uri: string } // azureml://datastores/…, azureml://jobs/…, https://, wasbs://, abfss://, runs:/…
+  | { kind: 'local'; path: string }; // anything else: path relative to the YAML file
 
 const REMOTE_URI = /^(azureml:\/\/|https?:\/\/|wasbs?:\/\/|abfss?:\/\/|adl:\/\/|runs:\/|models:\/|s3:\/\/|gs:\/\/)/i;
 
@@ -451,7 +527,8 @@ export function parseRef(value: string, baseDir: string, opts: { assetNamesWitho
     const at = noPrefix.lastIndexOf('@');
     if (at > 0) return { kind: 'asset', name: noPrefix.slice(0, at), label: noPrefix.slice(at + 1), text: v };
     const colon = noPrefix.indexOf(':');
-    if (colon > 0) return { kind: 'asset', name: noPrefix.slice(0, colon), version: noPrefix.slice(colon + 1), text: v };
+    if (colon > 0)
+      return { kind: 'asset', name: noPrefix.slice(0, colon), version: noPrefix.slice(colon + 1), text: v };
     return { kind: 'asset', name: noPrefix, text: v };
   }
   const p = v.replace(/^file:/i, '');
@@ -460,7 +537,11 @@ export function parseRef(value: string, baseDir: string, opts: { assetNamesWitho
 
 /** Canonical reference text for a resolver: `azureml:name:version` or `azureml:name@label`. */
 export function assetRefText(r: Extract<Ref, { kind: 'asset' }>): string {
-  return r.version !== undefined ? `azureml:${r.name}:${r.version}` : r.label !== undefined ? `azureml:${r.name}@${r.label}` : `azureml:${r.name}`;
+  return r.version !== undefined
+    ? `azureml:${r.name}:${r.version}`
+    : r.label !== undefined
+      ? `azureml:${r.name}@${r.label}`
+      : `azureml:${r.name}`;
 }
 
 /** `azureml:cpu-cluster` / `cpu-cluster` / ARM id → compute name or ARM id. */
@@ -483,12 +564,28 @@ export interface InlineEnvironment {
   condaSpec?: Record<string, unknown>;
   build?: { path: string /* absolute local dir or remote uri */; dockerfilePath?: string; local: boolean };
   osType?: 'Linux' | 'Windows';
-  inferenceConfig?: { livenessRoute?: { path: string; port: number }; readinessRoute?: { path: string; port: number }; scoringRoute?: { path: string; port: number } };
+  inferenceConfig?: {
+    livenessRoute?: { path: string; port: number };
+    readinessRoute?: { path: string; port: number };
+    scoringRoute?: { path: string; port: number };
+  };
   /** Where it was written, for messages. */
   source: string;
 }
 
-const ENV_KEYS = ['name', 'version', 'description', 'tags', 'image', 'conda_file', 'build', 'os_type', 'inference_config', 'properties', 'datastore'];
+const ENV_KEYS = [
+  'name',
+  'version',
+  'description',
+  'tags',
+  'image',
+  'conda_file',
+  'build',
+  'os_type',
+  'inference_config',
+  'properties',
+  'datastore',
+];
 
 export function parseInlineEnvironment(src: YamlSource, p: KeyPath, v: Record<string, unknown>): InlineEnvironment {
   checkKeys(src, p, v, ENV_KEYS, 'an inline environment');
@@ -508,7 +605,11 @@ export function parseInlineEnvironment(src: YamlSource, p: KeyPath, v: Record<st
     checkKeys(src, [...p, 'build'], b, ['path', 'dockerfile_path'], 'an environment build context');
     const bp = reqString(src, [...p, 'build', 'path'], b.path, 'build.path');
     const remote = REMOTE_URI.test(bp);
-    env.build = { path: remote ? bp : path.resolve(src.baseDir, bp), dockerfilePath: optString(src, [...p, 'build', 'dockerfile_path'], b.dockerfile_path), local: !remote };
+    env.build = {
+      path: remote ? bp : path.resolve(src.baseDir, bp),
+      dockerfilePath: optString(src, [...p, 'build', 'dockerfile_path'], b.dockerfile_path),
+      local: !remote,
+    };
   }
   const os = optString(src, [...p, 'os_type'], v.os_type);
   if (os !== undefined) {
@@ -517,14 +618,27 @@ export function parseInlineEnvironment(src: YamlSource, p: KeyPath, v: Record<st
   }
   const ic = optMap(src, [...p, 'inference_config'], v.inference_config);
   if (ic) {
-    checkKeys(src, [...p, 'inference_config'], ic, ['liveness_route', 'readiness_route', 'scoring_route'], 'inference_config');
+    checkKeys(
+      src,
+      [...p, 'inference_config'],
+      ic,
+      ['liveness_route', 'readiness_route', 'scoring_route'],
+      'inference_config',
+    );
     const route = (k: string) => {
       const r = optMap(src, [...p, 'inference_config', k], ic[k]);
       if (!r) return undefined;
       checkKeys(src, [...p, 'inference_config', k], r, ['path', 'port'], k);
-      return { path: reqString(src, [...p, 'inference_config', k, 'path'], r.path, 'path'), port: optInt(src, [...p, 'inference_config', k, 'port'], r.port, 1) ?? 0 };
+      return {
+        path: reqString(src, [...p, 'inference_config', k, 'path'], r.path, 'path'),
+        port: optInt(src, [...p, 'inference_config', k, 'port'], r.port, 1) ?? 0,
+      };
     };
-    env.inferenceConfig = { livenessRoute: route('liveness_route'), readinessRoute: route('readiness_route'), scoringRoute: route('scoring_route') };
+    env.inferenceConfig = {
+      livenessRoute: route('liveness_route'),
+      readinessRoute: route('readiness_route'),
+      scoringRoute: route('scoring_route'),
+    };
   }
   if (!env.image && !env.build) throw src.error(p, 'an inline environment needs an image or a build context');
   return env;
@@ -534,14 +648,21 @@ export function parseInlineEnvironment(src: YamlSource, p: KeyPath, v: Record<st
  * EnvironmentVersion PUT body (2022-10-01) for an inline environment. `condaFileText` is the conda file's content
  * (read by the caller), `buildContextUri` the uploaded build context when `build.path` is local.
  */
-export function environmentVersionBody(env: InlineEnvironment, opts: { condaFileText?: string; buildContextUri?: string; isAnonymous?: boolean } = {}): { properties: Record<string, unknown> } {
+export function environmentVersionBody(
+  env: InlineEnvironment,
+  opts: { condaFileText?: string; buildContextUri?: string; isAnonymous?: boolean } = {},
+): { properties: Record<string, unknown> } {
   const props: Record<string, unknown> = {};
   if (env.description) props.description = env.description;
   if (env.tags) props.tags = env.tags;
   if (env.image) props.image = env.image;
   const conda = opts.condaFileText ?? (env.condaSpec ? JSON.stringify(env.condaSpec) : undefined);
   if (conda !== undefined) props.condaFile = conda;
-  if (env.build) props.build = { contextUri: env.build.local ? opts.buildContextUri ?? env.build.path : env.build.path, ...(env.build.dockerfilePath ? { dockerfilePath: env.build.dockerfilePath } : {}) };
+  if (env.build)
+    props.build = {
+      contextUri: env.build.local ? (opts.buildContextUri ?? env.build.path) : env.build.path,
+      ...(env.build.dockerfilePath ? { dockerfilePath: env.build.dockerfilePath } : {}),
+    };
   if (env.osType) props.osType = env.osType;
   if (env.inferenceConfig) {
     const ic: Record<string, unknown> = {};
@@ -556,14 +677,21 @@ export function environmentVersionBody(env: InlineEnvironment, opts: { condaFile
 
 /** Short content hash (hex) for anonymous asset versions: same content → same version → idempotent reruns. */
 export function contentHash(value: unknown): string {
-  return crypto.createHash('sha256').update(typeof value === 'string' ? value : JSON.stringify(value)).digest('hex').slice(0, 32);
+  return crypto
+    .createHash('sha256')
+    .update(typeof value === 'string' ? value : JSON.stringify(value))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /**
  * Name, version and EnvironmentVersions_CreateOrUpdate body for an inline environment: its own name/version when the
  * YAML gives them, else the anonymous name `az ml` uses (CliV2AnonymousEnvironment) with a content-hash version.
  */
-export function inlineEnvironmentVersion(env: InlineEnvironment, opts: { condaFileText?: string; buildContextUri?: string } = {}): { name: string; version: string; body: { properties: Record<string, unknown> } } {
+export function inlineEnvironmentVersion(
+  env: InlineEnvironment,
+  opts: { condaFileText?: string; buildContextUri?: string } = {},
+): { name: string; version: string; body: { properties: Record<string, unknown> } } {
   const anonymous = !env.name;
   const body = environmentVersionBody(env, { ...opts, isAnonymous: anonymous });
   return { name: env.name ?? 'CliV2AnonymousEnvironment', version: env.version ?? contentHash(body), body };

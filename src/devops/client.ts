@@ -23,23 +23,45 @@ export interface DevOpsConnection {
 
 /** WebApi for the job's collection; UserError naming the missing agent variable when absent. */
 export function createDevOpsConnection(ctx: PipelineContext, signal?: AbortSignal): DevOpsConnection {
-  if (!ctx.collectionUri) throw new UserError('System.TeamFoundationCollectionUri is not set: this task must run in an Azure Pipelines job');
+  if (!ctx.collectionUri)
+    throw new UserError('System.TeamFoundationCollectionUri is not set: this task must run in an Azure Pipelines job');
   const project = ctx.teamProjectId ?? ctx.teamProject;
   if (!project) throw new UserError('System.TeamProject is not set: this task must run in an Azure Pipelines job');
   if (!ctx.accessToken) {
-    throw new UserError('The job access token (System.AccessToken) is not available to the task: in a classic pipeline enable "Allow scripts to access the OAuth token" on the agent job; in YAML it is given to tasks by default (do not set it to an empty value)');
+    throw new UserError(
+      'The job access token (System.AccessToken) is not available to the task: in a classic pipeline enable "Allow scripts to access the OAuth token" on the agent job; in YAML it is given to tasks by default (do not set it to an empty value)',
+    );
   }
   // socketTimeout: one hung request must not hold the job; retries are ours (withRetry), as the library retries only 502/503/504 reads
   // proxy: the agent's (typed-rest-client applies its bypass regexes per request)
-  const web = new azdev.WebApi(ctx.collectionUri, azdev.getBearerHandler(ctx.accessToken), { socketTimeout: 60_000, allowRetries: false, proxy: devopsProxyOptions(ctx.proxy) });
+  const web = new azdev.WebApi(ctx.collectionUri, azdev.getBearerHandler(ctx.accessToken), {
+    socketTimeout: 60_000,
+    allowRetries: false,
+    proxy: devopsProxyOptions(ctx.proxy),
+  });
   let rel: Promise<IReleaseApi> | undefined;
   let pip: Promise<IPipelinesApi> | undefined;
   let bld: Promise<IBuildApi> | undefined;
   return {
-    collectionUri: ctx.collectionUri, project, projectName: ctx.teamProject ?? project, signal,
-    release: () => (rel ??= withRetry('Azure DevOps resource areas', () => web.getReleaseApi(), { signal }).catch((e) => { rel = undefined; throw e; })),
-    pipelines: () => (pip ??= withRetry('Azure DevOps resource areas', () => web.getPipelinesApi(), { signal }).catch((e) => { pip = undefined; throw e; })),
-    build: () => (bld ??= withRetry('Azure DevOps resource areas', () => web.getBuildApi(), { signal }).catch((e) => { bld = undefined; throw e; })),
+    collectionUri: ctx.collectionUri,
+    project,
+    projectName: ctx.teamProject ?? project,
+    signal,
+    release: () =>
+      (rel ??= withRetry('Azure DevOps resource areas', () => web.getReleaseApi(), { signal }).catch((e) => {
+        rel = undefined;
+        throw e;
+      })),
+    pipelines: () =>
+      (pip ??= withRetry('Azure DevOps resource areas', () => web.getPipelinesApi(), { signal }).catch((e) => {
+        pip = undefined;
+        throw e;
+      })),
+    build: () =>
+      (bld ??= withRetry('Azure DevOps resource areas', () => web.getBuildApi(), { signal }).catch((e) => {
+        bld = undefined;
+        throw e;
+      })),
   };
 }
 
@@ -52,7 +74,7 @@ export function devopsStatus(err: unknown): number | undefined {
 /** the service's message (`{ message }` body) or the error text */
 export function devopsMessage(err: unknown): string {
   const r = (err as { result?: { message?: unknown } })?.result;
-  const m = typeof r?.message === 'string' ? r.message : (err as Error)?.message ?? String(err);
+  const m = typeof r?.message === 'string' ? r.message : ((err as Error)?.message ?? String(err));
   return m.replace(/\s+/g, ' ').trim();
 }
 
@@ -69,8 +91,14 @@ export function isTransient(err: unknown): boolean {
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = () => { clearTimeout(t); reject(signal!.reason); };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -79,19 +107,29 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Run a call, retrying transient failures (429, 5xx, dropped connections) with backoff.
  * `beforeRetry` (for non-idempotent writes) may look whether the first attempt took effect and return its result.
  */
-export async function withRetry<T>(_what: string, fn: () => Promise<T>, opts: {
-  signal?: AbortSignal; attempts?: number; baseMs?: number; beforeRetry?: () => Promise<T | undefined>;
-} = {}): Promise<T> {
+export async function withRetry<T>(
+  _what: string,
+  fn: () => Promise<T>,
+  opts: {
+    signal?: AbortSignal;
+    attempts?: number;
+    baseMs?: number;
+    beforeRetry?: () => Promise<T | undefined>;
+  } = {},
+): Promise<T> {
   const attempts = opts.attempts ?? 5;
   for (let i = 1; ; i++) {
     if (opts.signal?.aborted) throw opts.signal.reason;
     try {
       const p = fn();
       if (!opts.signal) return await p;
-      return await Promise.race([p, new Promise<never>((_, rej) => {
-        if (opts.signal!.aborted) rej(opts.signal!.reason);
-        opts.signal!.addEventListener('abort', () => rej(opts.signal!.reason), { once: true });
-      })]);
+      return await Promise.race([
+        p,
+        new Promise<never>((_, rej) => {
+          if (opts.signal!.aborted) rej(opts.signal!.reason);
+          opts.signal!.addEventListener('abort', () => rej(opts.signal!.reason), { once: true });
+        }),
+      ]);
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason;
       if (!isTransient(err) || i >= attempts) throw err;
@@ -114,10 +152,17 @@ export function devopsError(err: unknown, what: string, grant?: string, project?
   const msg = devopsMessage(err);
   const who = `the '${project ?? '<project>'} Build Service' identity (or 'Project Collection Build Service' when the job authorization scope is the collection)`;
   if (s === 401) {
-    return new UserError(`Azure DevOps refused the job access token while trying to ${what} (401: ${msg}). The token may have expired or the job may not pass System.AccessToken to the task.`);
+    return new UserError(
+      `Azure DevOps refused the job access token while trying to ${what} (401: ${msg}). The token may have expired or the job may not pass System.AccessToken to the task.`,
+    );
   }
   if (s === 403) {
-    return new UserError(`Permission missing to ${what}: grant '${grant ?? 'the needed permission'}' to ${who}. Azure DevOps said: ${msg}`.replace("grant ''", 'grant'));
+    return new UserError(
+      `Permission missing to ${what}: grant '${grant ?? 'the needed permission'}' to ${who}. Azure DevOps said: ${msg}`.replace(
+        "grant ''",
+        'grant',
+      ),
+    );
   }
   if (s !== undefined) return new UserError(`Azure DevOps could not ${what} (HTTP ${s}): ${msg}`);
   if (isTransient(err)) return new UserError(`Azure DevOps could not be reached to ${what}: ${msg}`);
@@ -125,7 +170,12 @@ export function devopsError(err: unknown, what: string, grant?: string, project?
 }
 
 /** withRetry + devopsError */
-export async function devopsCall<T>(conn: Pick<DevOpsConnection, 'signal' | 'projectName'>, what: string, fn: () => Promise<T>, o: { grant?: string; beforeRetry?: () => Promise<T | undefined> } = {}): Promise<T> {
+export async function devopsCall<T>(
+  conn: Pick<DevOpsConnection, 'signal' | 'projectName'>,
+  what: string,
+  fn: () => Promise<T>,
+  o: { grant?: string; beforeRetry?: () => Promise<T | undefined> } = {},
+): Promise<T> {
   try {
     return await withRetry(what, fn, { signal: conn.signal, beforeRetry: o.beforeRetry });
   } catch (err) {

@@ -4,12 +4,25 @@
 // warnings that say what to grant.
 import type { PipelineContext } from '../pipeline';
 import { createOrUpdateModelVersion, getModelVersion, type AzureMLContext } from '../azureml';
-import { findRegistryModelForWorkspace, parseRegistryModelUri, updateRegistryModelVersion } from '../azureml/registries';
+import {
+  findRegistryModelForWorkspace,
+  parseRegistryModelUri,
+  updateRegistryModelVersion,
+} from '../azureml/registries';
 import { createDevOpsConnection, type DevOpsConnection } from './client';
 import { releaseApprovals } from './releases';
 
-export interface GovernanceApproval { approver: string; approvedOn: string; comments?: string }
-export interface GovernanceDeployedInfo { modelId?: string; endpointName: string; deploymentName: string; unchanged: boolean }
+export interface GovernanceApproval {
+  approver: string;
+  approvedOn: string;
+  comments?: string;
+}
+export interface GovernanceDeployedInfo {
+  modelId?: string;
+  endpointName: string;
+  deploymentName: string;
+  unchanged: boolean;
+}
 export interface ReleaseGovernance {
   approvals(): Promise<GovernanceApproval[]>;
   onDeployed(info: GovernanceDeployedInfo): Promise<void>;
@@ -37,7 +50,13 @@ export function parseModelId(id?: string): { name: string; version: string; regi
 
 /** tag name for a stage: `deployed.<stage>` (lower case, spaces → '-') */
 export function deployedTag(stage: string): string {
-  return `deployed.${stage.trim().toLowerCase().replace(/\s+/g, '-').replace(/[^a-z0-9._-]/g, '') || 'stage'}`;
+  return `deployed.${
+    stage
+      .trim()
+      .toLowerCase()
+      .replace(/\s+/g, '-')
+      .replace(/[^a-z0-9._-]/g, '') || 'stage'
+  }`;
 }
 
 /** the release name with the model version added, or undefined when it already names it */
@@ -60,7 +79,10 @@ export function createReleaseGovernance(deps: GovernanceDeps): ReleaseGovernance
     async approvals() {
       try {
         const list = await releaseApprovals(devops(), releaseId, { id: envId, name: stage });
-        if (list.length) deps.log.info(`Approved for stage '${stage}' by ${list.map((a) => `${a.approver} (${a.approvedOn}${a.comments ? `: ${a.comments}` : ''})`).join(', ')}`);
+        if (list.length)
+          deps.log.info(
+            `Approved for stage '${stage}' by ${list.map((a) => `${a.approver} (${a.approvedOn}${a.comments ? `: ${a.comments}` : ''})`).join(', ')}`,
+          );
         else deps.log.info(`Stage '${stage}' of release ${c.releaseName ?? releaseId} has no manual approvals.`);
         return list.map((a) => ({ approver: a.approver, approvedOn: a.approvedOn, comments: a.comments }));
       } catch (e) {
@@ -77,9 +99,15 @@ export function createReleaseGovernance(deps: GovernanceDeps): ReleaseGovernance
         try {
           if (model.registry) {
             // registry versions have no PATCH (mfe.json 2024-04-01: GET/PUT/DELETE only): PUT the whole version, files unchanged
-            const { registry, version } = await findRegistryModelForWorkspace(deps.azureml, info.modelId!.trim(), 'model');
+            const { registry, version } = await findRegistryModelForWorkspace(
+              deps.azureml,
+              info.modelId!.trim(),
+              'model',
+            );
             if ((version.properties?.tags ?? {})[tag] !== releaseName) {
-              await updateRegistryModelVersion(deps.azureml, registry, model.name, version, { tags: { [tag]: releaseName } });
+              await updateRegistryModelVersion(deps.azureml, registry, model.name, version, {
+                tags: { [tag]: releaseName },
+              });
               deps.log.info(`Model ${info.modelId} tagged ${tag}=${releaseName} in registry '${registry.name}'`);
             }
           } else {
@@ -92,7 +120,9 @@ export function createReleaseGovernance(deps: GovernanceDeps): ReleaseGovernance
             }
           }
         } catch (e) {
-          deps.log.warning(`Model ${model.registry ? info.modelId : `${model.name}:${model.version}`} not tagged ${tag}: ${(e as Error).message}`);
+          deps.log.warning(
+            `Model ${model.registry ? info.modelId : `${model.name}:${model.version}`} not tagged ${tag}: ${(e as Error).message}`,
+          );
         }
       }
       const renamed = releaseNameWithModel(releaseName, model);

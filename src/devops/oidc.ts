@@ -41,7 +41,9 @@ export function planOidcRequestUri(plan: JobPlan): string {
 export function oidcRequestUri(source: { requestUri?: string; plan?: JobPlan }): string {
   if (source.requestUri) return source.requestUri;
   if (source.plan) return planOidcRequestUri(source.plan);
-  throw new UserError('Workload identity federation needs System.OidcRequestUri or the job plan variables to request an OIDC token');
+  throw new UserError(
+    'Workload identity federation needs System.OidcRequestUri or the job plan variables to request an OIDC token',
+  );
 }
 
 /**
@@ -53,10 +55,14 @@ export function oidcTokenUrl(requestUri: string, serviceConnectionId: string): s
   try {
     u = new URL(requestUri);
   } catch {
-    throw new UserError(`System.OidcRequestUri '${requestUri}' is not a valid URL: workload identity federation needs the OIDC request URI the agent gives the job`);
+    throw new UserError(
+      `System.OidcRequestUri '${requestUri}' is not a valid URL: workload identity federation needs the OIDC request URI the agent gives the job`,
+    );
   }
   if (u.protocol !== 'https:') {
-    throw new UserError(`System.OidcRequestUri '${u.origin}${u.pathname}' is not https: workload identity federation would send the job access token in clear. The Azure DevOps collection must be served over https (Azure DevOps Server: give it an https public URL) to use a workload identity federation service connection.`);
+    throw new UserError(
+      `System.OidcRequestUri '${u.origin}${u.pathname}' is not https: workload identity federation would send the job access token in clear. The Azure DevOps collection must be served over https (Azure DevOps Server: give it an https public URL) to use a workload identity federation service connection.`,
+    );
   }
   u.searchParams.set('api-version', '7.1');
   u.searchParams.set('serviceConnectionId', serviceConnectionId);
@@ -91,7 +97,9 @@ export async function requestOidcToken(opts: {
   }
   if (res.status < 200 || res.status >= 300) {
     const detail = typeof body?.message === 'string' ? body.message : `HTTP ${res.status}`;
-    throw new UserError(`Azure DevOps refused an OIDC token for service connection '${opts.serviceConnectionId}': ${detail}`);
+    throw new UserError(
+      `Azure DevOps refused an OIDC token for service connection '${opts.serviceConnectionId}': ${detail}`,
+    );
   }
   const token = body?.oidcToken;
   if (typeof token !== 'string' || !token) {

@@ -71,7 +71,8 @@ function param(params: Record<string, string> | undefined, key: string): string 
  */
 export function getJobPlan(): JobPlan | undefined {
   const v = (name: string) => quietly(() => task.getVariable(name))?.trim() || undefined;
-  const collectionUri = v('System.CollectionUri') ?? v('System.TeamFoundationCollectionUri') ?? v('System.TeamFoundationServerUri');
+  const collectionUri =
+    v('System.CollectionUri') ?? v('System.TeamFoundationCollectionUri') ?? v('System.TeamFoundationServerUri');
   const projectId = v('System.TeamProjectId');
   const hub = v('System.HostType');
   const planId = v('System.PlanId');
@@ -128,7 +129,9 @@ export function getAzureRmConnection(inputName: string): AzureRmConnection {
         setSecret(secret);
         auth = { scheme: 'ServicePrincipal', clientId, secret };
       } else {
-        throw bad(`has an unsupported authentication type '${param(params, 'authenticationType')}' (expected spnKey or spnCertificate)`);
+        throw bad(
+          `has an unsupported authentication type '${param(params, 'authenticationType')}' (expected spnKey or spnCertificate)`,
+        );
       }
       break;
     }
@@ -165,7 +168,9 @@ export function getAzureRmConnection(inputName: string): AzureRmConnection {
     case '':
       throw bad('has no authorization scheme');
     default:
-      throw bad(`uses the unsupported authorization scheme '${schemeRaw}' (expected ServicePrincipal, WorkloadIdentityFederation or ManagedServiceIdentity)`);
+      throw bad(
+        `uses the unsupported authorization scheme '${schemeRaw}' (expected ServicePrincipal, WorkloadIdentityFederation or ManagedServiceIdentity)`,
+      );
   }
 
   if (!tenantId && auth.scheme !== 'ManagedServiceIdentity') throw bad('has no tenant id');
@@ -174,7 +179,9 @@ export function getAzureRmConnection(inputName: string): AzureRmConnection {
 
   const rawUrl = task.getEndpointUrl(id, true)?.trim() || 'https://management.azure.com/';
   const armUrl = withSlash(rawUrl);
-  const authorityHost = withSlash(data(id, 'activeDirectoryAuthority') ?? data(id, 'environmentAuthorityUrl') ?? 'https://login.microsoftonline.com/');
+  const authorityHost = withSlash(
+    data(id, 'activeDirectoryAuthority') ?? data(id, 'environmentAuthorityUrl') ?? 'https://login.microsoftonline.com/',
+  );
   // The ARM audience, as given: no slash added or removed, since the scope is built from it verbatim (armScope) and an
   // Azure Stack Hub audience has none ("https://management.<tenant>.onmicrosoft.com/<guid>"). Without it, the
   // connection's URL, as azure-arm-rest does for every cloud but Azure Stack (AzureRMEndpoint.getEndpoint:

@@ -75,7 +75,17 @@ export function getPipelineContext(): PipelineContext {
   if (ctx.releaseId) {
     // In a classic release the agent fills Build.* from the release's PRIMARY ARTIFACT (for our model artifact:
     // Build.BuildId = model version, Build.DefinitionName = model name), not from a build: they are no lineage here.
-    for (const k of ['definitionName', 'buildId', 'buildNumber', 'repository', 'repositoryUri', 'commit', 'branch', 'reason'] as const) delete ctx[k];
+    for (const k of [
+      'definitionName',
+      'buildId',
+      'buildNumber',
+      'repository',
+      'repositoryUri',
+      'commit',
+      'branch',
+      'reason',
+    ] as const)
+      delete ctx[k];
     ctx.requestedFor = v('Release.RequestedFor') ?? v('Release.Deployment.RequestedFor');
   }
   const project = ctx.teamProject ?? ctx.teamProjectId;

@@ -47,7 +47,10 @@ function absentNumber(name: string, opts: { default?: number; required?: boolean
   return undefined;
 }
 
-export function getInt(name: string, opts: { default?: number; min?: number; max?: number; required?: boolean } = {}): number | undefined {
+export function getInt(
+  name: string,
+  opts: { default?: number; min?: number; max?: number; required?: boolean } = {},
+): number | undefined {
   const v = raw(name);
   if (v === undefined) return absentNumber(name, opts);
   if (!/^[+-]?\d+$/.test(v)) throw new InputError(name, `"${v}" is not an integer`);
@@ -56,7 +59,10 @@ export function getInt(name: string, opts: { default?: number; min?: number; max
   return checkRange(name, n, opts.min, opts.max);
 }
 
-export function getNumber(name: string, opts: { default?: number; min?: number; max?: number; required?: boolean } = {}): number | undefined {
+export function getNumber(
+  name: string,
+  opts: { default?: number; min?: number; max?: number; required?: boolean } = {},
+): number | undefined {
   const v = raw(name);
   if (v === undefined) return absentNumber(name, opts);
   const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v) ? Number(v) : NaN;
@@ -80,7 +86,10 @@ export function getEnum<T extends string>(name: string, allowed: readonly T[], d
 export function getList(name: string): string[] {
   const v = raw(name);
   if (v === undefined) return [];
-  return v.split(/[,\r\n]+/).map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(/[,\r\n]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -109,7 +118,8 @@ export function parseKeyValues(name: string, text: string): Record<string, strin
     }
     if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new InputError(name, 'must be a JSON object');
     for (const [k, val] of Object.entries(obj as Record<string, unknown>)) {
-      if (val !== null && typeof val === 'object') throw new InputError(name, `value of "${k}" must be a string, number or boolean`);
+      if (val !== null && typeof val === 'object')
+        throw new InputError(name, `value of "${k}" must be a string, number or boolean`);
       add(k.trim(), val === null ? '' : String(val));
     }
     return { ...out };
@@ -136,7 +146,9 @@ function truncate(s: string, max = 60): string {
  * artifacts in a release) — what a blank filePath input arrives as.
  */
 export function isAgentRoot(p: string): boolean {
-  const roots = [task.getVariable('Build.SourcesDirectory'), task.getVariable('System.DefaultWorkingDirectory')].filter((r): r is string => !!r);
+  const roots = [task.getVariable('Build.SourcesDirectory'), task.getVariable('System.DefaultWorkingDirectory')].filter(
+    (r): r is string => !!r,
+  );
   return roots.some((r) => path.resolve(r) === path.resolve(p));
 }
 
@@ -144,7 +156,10 @@ export function isAgentRoot(p: string): boolean {
  * A path on the agent, resolved to absolute (relative to the working directory the agent gives the task).
  * A filePath input left blank arrives as the repository root; that counts as "not supplied", as in task-lib's filePathSupplied.
  */
-export function getPath(name: string, opts: { required?: boolean; kind?: 'file' | 'dir' | 'any'; mustExist?: boolean } = {}): string | undefined {
+export function getPath(
+  name: string,
+  opts: { required?: boolean; kind?: 'file' | 'dir' | 'any'; mustExist?: boolean } = {},
+): string | undefined {
   const v = raw(name);
   const kind = opts.kind ?? 'any';
   let resolved = v === undefined ? undefined : path.resolve(v);

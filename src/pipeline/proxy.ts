@@ -23,17 +23,26 @@ export interface AgentProxy {
 }
 
 /** Parses the agent's proxy variables (exported for tests). Bad values → UserError naming the variable; the password never appears in a message. */
-export function parseAgentProxy(v: { url?: string | null; username?: string | null; password?: string | null; bypassList?: string | null }): AgentProxy | undefined {
+export function parseAgentProxy(v: {
+  url?: string | null;
+  username?: string | null;
+  password?: string | null;
+  bypassList?: string | null;
+}): AgentProxy | undefined {
   const raw = (v.url ?? '').trim();
   if (!raw) return undefined;
   let u: URL;
   try {
     u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
   } catch {
-    throw new UserError(`Agent.ProxyUrl '${raw.replace(/\/\/[^@/]*@/, '//***@')}' is not a valid URL (expected e.g. http://proxy.contoso.com:8080)`);
+    throw new UserError(
+      `Agent.ProxyUrl '${raw.replace(/\/\/[^@/]*@/, '//***@')}' is not a valid URL (expected e.g. http://proxy.contoso.com:8080)`,
+    );
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new UserError(`Agent.ProxyUrl '${u.protocol}//${u.host}' is not an http(s) proxy: only http and https proxies are supported`);
+    throw new UserError(
+      `Agent.ProxyUrl '${u.protocol}//${u.host}' is not an http(s) proxy: only http and https proxies are supported`,
+    );
   }
   const username = (v.username ?? '').trim() || (u.username ? decodeURIComponent(u.username) : undefined);
   const password = (v.password ?? '') || (u.password ? decodeURIComponent(u.password) : undefined);
@@ -41,7 +50,9 @@ export function parseAgentProxy(v: { url?: string | null; username?: string | nu
   try {
     patterns = JSON.parse((v.bypassList ?? '').trim() || '[]');
   } catch {
-    throw new UserError(`Agent.ProxyBypassList is not valid JSON: expected an array of regular expressions, e.g. ["\\\\.contoso\\\\.com"]`);
+    throw new UserError(
+      `Agent.ProxyBypassList is not valid JSON: expected an array of regular expressions, e.g. ["\\\\.contoso\\\\.com"]`,
+    );
   }
   if (!Array.isArray(patterns) || patterns.some((p) => typeof p !== 'string')) {
     throw new UserError('Agent.ProxyBypassList must be a JSON array of regular expressions (strings)');
@@ -50,7 +61,9 @@ export function parseAgentProxy(v: { url?: string | null; username?: string | nu
     try {
       return new RegExp(p, 'i');
     } catch (err) {
-      throw new UserError(`Agent.ProxyBypassList entry '${p}' is not a valid regular expression: ${(err as Error).message}`);
+      throw new UserError(
+        `Agent.ProxyBypassList entry '${p}' is not a valid regular expression: ${(err as Error).message}`,
+      );
     }
   });
   const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
@@ -75,7 +88,12 @@ let cached: { proxy: AgentProxy | undefined } | undefined;
 export function getAgentProxy(): AgentProxy | undefined {
   if (cached) return cached.proxy;
   const read = (name: string) => quietly(() => task.getVariable(name));
-  const proxy = parseAgentProxy({ url: read('Agent.ProxyUrl'), username: read('Agent.ProxyUsername'), password: read('Agent.ProxyPassword'), bypassList: read('Agent.ProxyBypassList') });
+  const proxy = parseAgentProxy({
+    url: read('Agent.ProxyUrl'),
+    username: read('Agent.ProxyUsername'),
+    password: read('Agent.ProxyPassword'),
+    bypassList: read('Agent.ProxyBypassList'),
+  });
   if (proxy?.password) {
     setSecret(proxy.password);
     const encoded = encodeURIComponent(proxy.password);
@@ -83,7 +101,9 @@ export function getAgentProxy(): AgentProxy | undefined {
   }
   cached = { proxy };
   if (proxy) {
-    task.debug(`Agent proxy ${proxy.url}${proxy.username ? ` (user ${proxy.username})` : ''}${proxy.bypass.length ? `, bypass list: ${proxy.bypassPatterns.join(' ')}` : ''}`);
+    task.debug(
+      `Agent proxy ${proxy.url}${proxy.username ? ` (user ${proxy.username})` : ''}${proxy.bypass.length ? `, bypass list: ${proxy.bypassPatterns.join(' ')}` : ''}`,
+    );
   }
   return proxy;
 }
@@ -108,7 +128,9 @@ function refusal(proxy: AgentProxy, target?: string): UserError {
   const hint = proxy.username
     ? `check the proxy credentials the agent was configured with (Agent.ProxyUsername '${proxy.username}' / Agent.ProxyPassword)`
     : 'the proxy requires authentication but the agent has no proxy credentials (configure the agent with --proxyusername and --proxypassword)';
-  return new UserError(`The agent's proxy ${proxy.url} refused the request${to} with 407 Proxy Authentication Required: ${hint}`);
+  return new UserError(
+    `The agent's proxy ${proxy.url} refused the request${to} with 407 Proxy Authentication Required: ${hint}`,
+  );
 }
 
 /** A 407 seen by a client (src/auth/proxy.ts): the one-line error to throw, remembered for the task's failure message. */
@@ -127,7 +149,11 @@ export function proxyFailureMessage(err: unknown): string | undefined {
   const proxy = cached?.proxy;
   if (!proxy) return undefined;
   for (let e: any = err, i = 0; e && i < 5; e = e.cause, i++) {
-    if (e.statusCode === 407 || /tunneling socket could not be established, statusCode=407/i.test(String(e.message ?? ''))) return refusal(proxy).message;
+    if (
+      e.statusCode === 407 ||
+      /tunneling socket could not be established, statusCode=407/i.test(String(e.message ?? ''))
+    )
+      return refusal(proxy).message;
   }
   return undefined;
 }

@@ -3,7 +3,11 @@
 import { Writable } from 'node:stream';
 import * as task from 'azure-pipelines-task-lib/task';
 
-const sink = new Writable({ write(_chunk, _enc, cb) { cb(); } });
+const sink = new Writable({
+  write(_chunk, _enc, cb) {
+    cb();
+  },
+});
 
 export function quietly<T>(read: () => T): T {
   task.setStdStream(sink);

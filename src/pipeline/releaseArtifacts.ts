@@ -13,7 +13,11 @@ export interface ReleaseArtifact {
   buildNumber?: string;
 }
 
-const FIELDS: Record<string, keyof Omit<ReleaseArtifact, 'alias'>> = { TYPE: 'type', DEFINITIONNAME: 'definitionName', BUILDNUMBER: 'buildNumber' };
+const FIELDS: Record<string, keyof Omit<ReleaseArtifact, 'alias'>> = {
+  TYPE: 'type',
+  DEFINITIONNAME: 'definitionName',
+  BUILDNUMBER: 'buildNumber',
+};
 const VAR = /^RELEASE_ARTIFACTS_(.+)_(TYPE|DEFINITIONNAME|BUILDNUMBER)$/;
 
 /** The release's artifacts (sorted by alias, the primary first); [] outside a classic release. */
@@ -31,5 +35,7 @@ export function releaseArtifacts(env: NodeJS.ProcessEnv = process.env): ReleaseA
   const primaryKey = primary?.replace(/[. ]/g, '_').toUpperCase();
   const out = [...byKey.values()];
   for (const a of out) if (primary && a.alias === primaryKey) a.alias = primary;
-  return out.sort((x, y) => Number(y.alias === primary) - Number(x.alias === primary) || x.alias.localeCompare(y.alias));
+  return out.sort(
+    (x, y) => Number(y.alias === primary) - Number(x.alias === primary) || x.alias.localeCompare(y.alias),
+  );
 }

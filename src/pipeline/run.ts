@@ -71,7 +71,7 @@ export function runTask(main: (signal: AbortSignal) => Promise<void>): void {
   process.removeAllListeners('uncaughtException');
   process.removeAllListeners('unhandledRejection');
   process.on('unhandledRejection', (reason) => {
-    task.debug(`Unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
+    task.debug(`Unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
     finish(reason ?? new Error('Unhandled promise rejection'));
   });
   process.on('uncaughtException', (err: NodeJS.ErrnoException) => {

@@ -2,7 +2,19 @@
 // the service's drift metrics per feature → verdict in the log, the summary and output variables; fails on drift
 // unless failOnDrift is false.
 import {
-  InputError, UserError, getAzureRmConnection, getBool, getList, getNumber, getString, info, progress, runTask, setOutput, uploadSummary, warning,
+  InputError,
+  UserError,
+  getAzureRmConnection,
+  getBool,
+  getList,
+  getNumber,
+  getString,
+  info,
+  progress,
+  runTask,
+  setOutput,
+  uploadSummary,
+  warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { MlflowClient, createAzureMLContext, getWorkspace, workspaceRef } from '../azureml';
@@ -12,7 +24,17 @@ import { getSchedule, putSchedule } from '../azureml/schedules';
 import { checkMonitorInputs, ensureMonitor, type MonitorInputs } from './drift/ensureMonitor';
 import type { AzureRmConnection } from '../pipeline';
 import { getDeploymentDataCollector, planData, readBlobLines } from '../azureml/dataRead';
-import { DRIFT_DEFAULTS, checkDriftInputs, describeFeature, driftSummary, featureVariable, fmt, runDriftCheck, type DriftInputs, type DriftOps } from './driftCheck';
+import {
+  DRIFT_DEFAULTS,
+  checkDriftInputs,
+  describeFeature,
+  driftSummary,
+  featureVariable,
+  fmt,
+  runDriftCheck,
+  type DriftInputs,
+  type DriftOps,
+} from './driftCheck';
 import type { CategoricalMetric, NumericalMetric } from './drift/metrics';
 
 runTask(async (signal) => {
@@ -20,19 +42,28 @@ runTask(async (signal) => {
   const conn = getAzureRmConnection('connection');
   const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const action = (getString('action') ?? 'check').trim();
-  if (action !== 'check' && action !== 'ensureMonitor') throw new InputError('action', `'${action}' is not one of check, ensureMonitor`);
+  if (action !== 'check' && action !== 'ensureMonitor')
+    throw new InputError('action', `'${action}' is not one of check, ensureMonitor`);
   if (action === 'ensureMonitor') return ensureMonitorMode(conn, ws, signal);
   const source = (getString('source') ?? 'data').trim().toLowerCase();
-  if (source !== 'data' && source !== 'monitor') throw new InputError('source', `'${source}' is not one of data, monitor`);
+  if (source !== 'data' && source !== 'monitor')
+    throw new InputError('source', `'${source}' is not one of data, monitor`);
   if (source === 'monitor') {
     const monitorName = getString('monitorName')?.trim();
-    if (!monitorName) throw new InputError('monitorName', 'is required with source monitor (the name of the Azure ML monitor schedule)');
+    if (!monitorName)
+      throw new InputError(
+        'monitorName',
+        'is required with source monitor (the name of the Azure ML monitor schedule)',
+      );
     const signalName = getString('signalName')?.trim() || undefined;
     const failOnDrift = getBool('failOnDrift', true);
     const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
     info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
     const w = await getWorkspace(ctx);
-    if (!w.mlFlowTrackingUri) throw new UserError(`Workspace '${ws.workspace}' has no MLflow tracking URI; the monitor's results cannot be read`);
+    if (!w.mlFlowTrackingUri)
+      throw new UserError(
+        `Workspace '${ws.workspace}' has no MLflow tracking URI; the monitor's results cannot be read`,
+      );
     const mlflow = new MlflowClient(ctx, w.mlFlowTrackingUri);
     const exps = await mlflow.experimentIds();
     const filter = monitorFilter(monitorName, signalName);
@@ -45,13 +76,24 @@ runTask(async (signal) => {
     const byFeature: Record<string, unknown> = {};
     for (const r of rep.results) {
       const k = r.feature || r.signal;
-      if (!byFeature[k] || r.drifted) byFeature[k] = { signal: r.signal, metric: r.metric, value: r.value, threshold: r.threshold ?? null, drifted: r.drifted };
+      if (!byFeature[k] || r.drifted)
+        byFeature[k] = {
+          signal: r.signal,
+          metric: r.metric,
+          value: r.value,
+          threshold: r.threshold ?? null,
+          drifted: r.drifted,
+        };
     }
     setOutput('featureMetrics', JSON.stringify(byFeature));
-    for (const [k, v] of Object.entries(byFeature)) setOutput(featureVariable(k), String((v as { value: number }).value));
+    for (const [k, v] of Object.entries(byFeature))
+      setOutput(featureVariable(k), String((v as { value: number }).value));
     uploadSummary('Azure ML monitor results', monitorSummary(rep));
     const verdict = rep.driftDetected
-      ? `Monitor '${monitorName}' breached in ${rep.driftedFeatures.length} feature(s): ${rep.results.filter((r) => r.drifted).map((r) => `${r.feature || r.signal} ${r.metric} ${fmt(r.value)}`).join(', ')}`
+      ? `Monitor '${monitorName}' breached in ${rep.driftedFeatures.length} feature(s): ${rep.results
+          .filter((r) => r.drifted)
+          .map((r) => `${r.feature || r.signal} ${r.metric} ${fmt(r.value)}`)
+          .join(', ')}`
       : `Monitor '${monitorName}': no threshold breached in ${rep.results.length} result(s)`;
     info(`Verdict: ${verdict}`);
     if (rep.driftDetected) {
@@ -70,8 +112,14 @@ runTask(async (signal) => {
     plan: async (source, o) => {
       const p = await planData(ctx, source, o);
       return {
-        resolved: p.resolved, outsideWindow: p.outsideWindow,
-        files: p.files.map((f) => ({ label: f.label, size: f.size, format: f.format, readLines: (onLine: (l: string) => void) => readBlobLines(p.container, p.datastore, f.blob, onLine, signal) })),
+        resolved: p.resolved,
+        outsideWindow: p.outsideWindow,
+        files: p.files.map((f) => ({
+          label: f.label,
+          size: f.size,
+          format: f.format,
+          readLines: (onLine: (l: string) => void) => readBlobLines(p.container, p.datastore, f.blob, onLine, signal),
+        })),
       };
     },
   };
@@ -79,16 +127,42 @@ runTask(async (signal) => {
   const run = await runDriftCheck(inputs, ops, { info, progress: (pct, m) => progress(pct, m) });
   const rep = run.report;
   const secs = Math.max(0.001, (Date.now() - started) / 1000);
-  info(`Compared ${rep.features.length} feature(s) on ${rep.referenceKept} reference and ${rep.productionKept} production row(s) (${Math.round((rep.referenceRows + rep.productionRows) / secs)} rows/s)`);
+  info(
+    `Compared ${rep.features.length} feature(s) on ${rep.referenceKept} reference and ${rep.productionKept} production row(s) (${Math.round((rep.referenceRows + rep.productionRows) / secs)} rows/s)`,
+  );
   for (const f of rep.features) info(describeFeature(f));
-  if (rep.skipped.length) warning(`Skipped (type differs between reference and production, as Azure ML skips them): ${rep.skipped.map((s) => `${s.feature} (${s.reference} / ${s.production})`).join(', ')}`);
+  if (rep.skipped.length)
+    warning(
+      `Skipped (type differs between reference and production, as Azure ML skips them): ${rep.skipped.map((s) => `${s.feature} (${s.reference} / ${s.production})`).join(', ')}`,
+    );
   const drifted = rep.features.filter((f) => f.drifted).map((f) => f.feature);
   setOutput('driftDetected', String(rep.driftDetected));
   setOutput('driftedFeatures', drifted.join(','));
-  setOutput('featureMetrics', JSON.stringify(Object.fromEntries(rep.features.map((f) => [f.feature, { type: f.kind, metric: f.metric, value: Number.isNaN(f.value) ? 'NaN' : f.value, threshold: f.threshold, drifted: f.drifted }]))));
+  setOutput(
+    'featureMetrics',
+    JSON.stringify(
+      Object.fromEntries(
+        rep.features.map((f) => [
+          f.feature,
+          {
+            type: f.kind,
+            metric: f.metric,
+            value: Number.isNaN(f.value) ? 'NaN' : f.value,
+            threshold: f.threshold,
+            drifted: f.drifted,
+          },
+        ]),
+      ),
+    ),
+  );
   for (const f of rep.features) setOutput(featureVariable(f.feature), Number.isNaN(f.value) ? 'NaN' : String(f.value));
   uploadSummary('Azure ML data drift', driftSummary(run));
-  const verdict = rep.driftDetected ? `Drift detected in ${drifted.length} of ${rep.features.length} feature(s): ${rep.features.filter((f) => f.drifted).map((f) => `${f.feature} ${f.metric} ${fmt(f.value)}`).join(', ')}` : `No drift in ${rep.features.length} feature(s)`;
+  const verdict = rep.driftDetected
+    ? `Drift detected in ${drifted.length} of ${rep.features.length} feature(s): ${rep.features
+        .filter((f) => f.drifted)
+        .map((f) => `${f.feature} ${f.metric} ${fmt(f.value)}`)
+        .join(', ')}`
+    : `No drift in ${rep.features.length} feature(s)`;
   info(`Verdict: ${verdict}`);
   if (rep.driftDetected) {
     if (inputs.failOnDrift) throw new UserError(`${verdict}: retrain (failOnDrift is true)`);
@@ -100,7 +174,8 @@ runTask(async (signal) => {
 function readDriftInputs(): { inputs: DriftInputs; lookbackText: string } {
   const lookbackText = (getString('lookbackWindow') ?? DRIFT_DEFAULTS.lookback).trim();
   const lookbackMs = isoDurationMs(lookbackText);
-  if (lookbackMs === undefined) throw new InputError('lookbackWindow', `'${lookbackText}' is not an ISO 8601 duration (PT6H, P1D, P7D)`);
+  if (lookbackMs === undefined)
+    throw new InputError('lookbackWindow', `'${lookbackText}' is not an ISO 8601 duration (PT6H, P1D, P7D)`);
   const inputs: DriftInputs = checkDriftInputs({
     referenceData: getString('referenceData') ?? '',
     productionData: getString('productionData'),
@@ -121,7 +196,11 @@ function readDriftInputs(): { inputs: DriftInputs; lookbackText: string } {
 }
 
 /** action ensureMonitor: every input checked before any call; then GET the schedule, PUT only when it differs. */
-async function ensureMonitorMode(conn: AzureRmConnection, ws: ReturnType<typeof workspaceRef>, signal: AbortSignal): Promise<void> {
+async function ensureMonitorMode(
+  conn: AzureRmConnection,
+  ws: ReturnType<typeof workspaceRef>,
+  signal: AbortSignal,
+): Promise<void> {
   const { inputs, lookbackText } = readDriftInputs();
   const m = checkMonitorInputs({
     monitorName: getString('monitorName')?.trim() ?? '',
@@ -133,25 +212,49 @@ async function ensureMonitorMode(conn: AzureRmConnection, ws: ReturnType<typeof 
   });
   const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
-  const r = await ensureMonitor(inputs, m, {
-    getWorkspace: () => getWorkspace(ctx),
-    getDeploymentCollector: (e, d) => getDeploymentDataCollector(ctx, e, d),
-    getSchedule: (n) => getSchedule(ctx, n),
-    putSchedule: (n, b) => putSchedule(ctx, n, b),
-  }, { info });
+  const r = await ensureMonitor(
+    inputs,
+    m,
+    {
+      getWorkspace: () => getWorkspace(ctx),
+      getDeploymentCollector: (e, d) => getDeploymentDataCollector(ctx, e, d),
+      getSchedule: (n) => getSchedule(ctx, n),
+      putSchedule: (n, b) => putSchedule(ctx, n, b),
+    },
+    { info },
+  );
   setOutput('monitorState', r.state);
 }
 
 function describeMonitorResult(r: MonitorResult): string {
-  const dir = r.threshold === undefined ? '' : r.drifted ? (r.value < r.threshold ? ' <' : ' >') : (r.value < r.threshold ? ' <' : ' ≥');
+  const dir =
+    r.threshold === undefined
+      ? ''
+      : r.drifted
+        ? r.value < r.threshold
+          ? ' <'
+          : ' >'
+        : r.value < r.threshold
+          ? ' <'
+          : ' ≥';
   return `${r.signal}/${r.feature || '-'}: ${r.metric} ${fmt(r.value)}${r.threshold === undefined ? ' (no threshold)' : `${dir} ${fmt(r.threshold)}`}${r.drifted ? ' BREACHED' : ''}`;
 }
 
 function monitorSummary(rep: MonitorReport): string {
   const esc = (s: string) => s.replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`);
-  const out = [`### Monitor ${esc(rep.monitor)}: ${rep.driftDetected ? `threshold breached for ${rep.driftedFeatures.map(esc).join(', ')}` : 'no threshold breached'}`, '',
-    '| signal | feature | metric | value | threshold | breached |', '|---|---|---|---:|---:|---|'];
-  for (const r of rep.results) out.push(`| ${esc(r.signal)} | ${esc(r.feature)} | ${r.metric} | ${fmt(r.value)} | ${r.threshold === undefined ? '–' : fmt(r.threshold)} | ${r.drifted ? '**yes**' : 'no'} |`);
-  out.push('', 'Latest values the monitor logged to its MLflow runs (metrics value and threshold), judged as the service\'s evaluate_metrics_threshold judges them.');
+  const out = [
+    `### Monitor ${esc(rep.monitor)}: ${rep.driftDetected ? `threshold breached for ${rep.driftedFeatures.map(esc).join(', ')}` : 'no threshold breached'}`,
+    '',
+    '| signal | feature | metric | value | threshold | breached |',
+    '|---|---|---|---:|---:|---|',
+  ];
+  for (const r of rep.results)
+    out.push(
+      `| ${esc(r.signal)} | ${esc(r.feature)} | ${r.metric} | ${fmt(r.value)} | ${r.threshold === undefined ? '–' : fmt(r.threshold)} | ${r.drifted ? '**yes**' : 'no'} |`,
+    );
+  out.push(
+    '',
+    "Latest values the monitor logged to its MLflow runs (metrics value and threshold), judged as the service's evaluate_metrics_threshold judges them.",
+  );
   return out.join('\n') + '\n';
 }

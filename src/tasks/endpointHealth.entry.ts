@@ -1,11 +1,28 @@
 // Agent entry of AzureMLEndpointHealth@1: inputs → read the endpoint's Azure Monitor metrics → verdict (fails the task
 // unless passed), evidence in the log, the summary and output variables.
 import {
-  UserError, getAzureRmConnection, getInt, getNumber, getString, info, runTask, setOutput, uploadSummary,
+  UserError,
+  getAzureRmConnection,
+  getInt,
+  getNumber,
+  getString,
+  info,
+  runTask,
+  setOutput,
+  uploadSummary,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
-import { DEFAULTS, MAX_WINDOW_MINUTES, azureOps, checkEndpointHealth, checkInputs, describeHealth, healthSummary, type HealthInputs } from './endpointHealth';
+import {
+  DEFAULTS,
+  MAX_WINDOW_MINUTES,
+  azureOps,
+  checkEndpointHealth,
+  checkInputs,
+  describeHealth,
+  healthSummary,
+  type HealthInputs,
+} from './endpointHealth';
 
 runTask(async (signal) => {
   // read and check every input before any network call

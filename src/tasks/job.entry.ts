@@ -1,7 +1,21 @@
 // Agent entry of AzureMLJob@1: inputs → runJob → outputs (jobName, status, studioUrl, metric.<name>) + summary.
 import {
-  UserError, debug, getAzureRmConnection, getBool, getEnum, getKeyValues, getNumber, getPath, getPipelineContext, getString, info,
-  progress, runTask, setOutput, uploadSummary, warning,
+  UserError,
+  debug,
+  getAzureRmConnection,
+  getBool,
+  getEnum,
+  getKeyValues,
+  getNumber,
+  getPath,
+  getPipelineContext,
+  getString,
+  info,
+  progress,
+  runTask,
+  setOutput,
+  uploadSummary,
+  warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
@@ -14,7 +28,10 @@ runTask(async (signal) => {
   const inputs: JobInputs = {
     mode: getEnum('mode', MODES, 'submit'),
     jobFile: getPath('jobFile', { kind: 'file', mustExist: false }),
-    overrides: (getString('overrides') ?? '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean),
+    overrides: (getString('overrides') ?? '')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean),
     jobName: getString('jobName'),
     experimentName: getString('experimentName'),
     displayName: getString('displayName'),
@@ -29,7 +46,13 @@ runTask(async (signal) => {
   const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
   const log = { info, warning, debug };
-  const result = await runJob(inputs, { ops: azureJobOps(ctx, log), log, progress, context: getPipelineContext(), signal });
+  const result = await runJob(inputs, {
+    ops: azureJobOps(ctx, log),
+    log,
+    progress,
+    context: getPipelineContext(),
+    signal,
+  });
 
   setOutput('jobName', result.jobName);
   setOutput('status', result.status);

@@ -8,15 +8,30 @@ import { getWorkspace, studioUrl, wsPath, type AzureMLContext, type WorkspaceRef
 import { MUTABLE_JOB_PROPS, jobDefinitionDifferences } from '../azureml/normalize';
 import { buildJobBody, parseJobYaml, JobSpecError, type JobSpec, type SpecResolver } from '../azureml/jobSpec';
 import {
-  JOB_NAME_PATTERN, JobLogReader, RUNNING_STATUSES, TERMINAL_STATUSES, cancelJob, createJob, getRunDetails, readJob,
-  type JobResource, type RunDetails,
+  JOB_NAME_PATTERN,
+  JobLogReader,
+  RUNNING_STATUSES,
+  TERMINAL_STATUSES,
+  cancelJob,
+  createJob,
+  getRunDetails,
+  readJob,
+  type JobResource,
+  type RunDetails,
 } from '../azureml/jobs';
 import { AzureAssetResolver } from '../azureml/jobResolver';
 import { MlflowClient, type RunSummary } from '../azureml/mlflow';
 import { PollSchedule, realClock, type Clock, type PollScheduleOptions } from '../azureml/poll';
 
 // the poll schedule is shared with every other status poll (src/azureml/poll.ts); re-exported for the job's tests and bench
-export { DEFAULT_POLL, PollSchedule, readsInDuration, realClock, type Clock, type PollScheduleOptions } from '../azureml/poll';
+export {
+  DEFAULT_POLL,
+  PollSchedule,
+  readsInDuration,
+  realClock,
+  type Clock,
+  type PollScheduleOptions,
+} from '../azureml/poll';
 
 export const MODES = ['submit', 'waitExisting', 'prepare'] as const;
 export type Mode = (typeof MODES)[number];
@@ -38,7 +53,11 @@ export interface JobInputs {
   tags?: Record<string, string>;
 }
 
-export interface Log { info(m: string): void; warning(m: string): void; debug(m: string): void }
+export interface Log {
+  info(m: string): void;
+  warning(m: string): void;
+  debug(m: string): void;
+}
 
 /** What waiting needs from Azure, injectable for unit tests. */
 export interface WaitOps {
@@ -55,7 +74,10 @@ export interface JobOps extends WaitOps {
   /** reads the workspace; returns its MLflow tracking URI */
   checkWorkspace(): Promise<{ trackingUri?: string }>;
   /** a resolver that only reads until `commit()` */
-  newResolver(): SpecResolver & { commit(onStep?: (what: string, i: number, n: number) => void): Promise<void>; pending: unknown[] };
+  newResolver(): SpecResolver & {
+    commit(onStep?: (what: string, i: number, n: number) => void): Promise<void>;
+    pending: unknown[];
+  };
   createJob(name: string, body: { properties: Record<string, unknown> }): Promise<JobResource>;
 }
 
@@ -102,7 +124,8 @@ export function azureJobOps(ctx: AzureMLContext, log?: Log): JobOps {
       trackingUri = w.mlFlowTrackingUri ?? undefined;
       return { trackingUri };
     },
-    newResolver: () => new AzureAssetResolver(ctx, { errorPrefix: "Input 'jobFile': ", onProgress: (m) => log?.info(m) }),
+    newResolver: () =>
+      new AzureAssetResolver(ctx, { errorPrefix: "Input 'jobFile': ", onProgress: (m) => log?.info(m) }),
     createJob: (n, b) => createJob(ctx, n, b),
     readJob: (n) => readJob(ctx, n),
     cancelJob: (n, waitMs) => cancelJob(ctx, n, waitMs),
@@ -124,8 +147,19 @@ export const CANCEL_WAIT_ON_SIGNAL_MS = 3000;
 export const CANCEL_WAIT_ON_TIMEOUT_MS = 30_000;
 
 const STATUS_PROGRESS: Record<string, number> = {
-  NotStarted: 0, Starting: 5, Provisioning: 10, Queued: 10, Preparing: 20, Running: 50, Finalizing: 90, CancelRequested: 95,
-  Completed: 100, Failed: 100, Canceled: 100, NotResponding: 100, Paused: 100,
+  NotStarted: 0,
+  Starting: 5,
+  Provisioning: 10,
+  Queued: 10,
+  Preparing: 20,
+  Running: 50,
+  Finalizing: 90,
+  CancelRequested: 95,
+  Completed: 100,
+  Failed: 100,
+  Canceled: 100,
+  NotResponding: 100,
+  Paused: 100,
 };
 
 /** Keep a job's log line from being read as an agent logging command (##vso[…], ##[…]). */
@@ -136,11 +170,19 @@ export function neutralizeLogLine(line: string): string {
 // ---------------------------------------------------------------------------------------------- inputs
 
 export function validateInputs(i: JobInputs, cwd: string): { jobFile?: string; jobName?: string } {
-  if (!(MODES as readonly string[]).includes(i.mode)) throw new InputError('mode', `'${i.mode}' is not one of ${MODES.join(', ')}`);
-  if (!Number.isFinite(i.timeoutMinutes) || i.timeoutMinutes < 0) throw new InputError('timeoutMinutes', `must be 0 (no limit) or a positive number of minutes, got ${i.timeoutMinutes}`);
+  if (!(MODES as readonly string[]).includes(i.mode))
+    throw new InputError('mode', `'${i.mode}' is not one of ${MODES.join(', ')}`);
+  if (!Number.isFinite(i.timeoutMinutes) || i.timeoutMinutes < 0)
+    throw new InputError(
+      'timeoutMinutes',
+      `must be 0 (no limit) or a positive number of minutes, got ${i.timeoutMinutes}`,
+    );
   const jobName = i.jobName?.trim() || undefined;
   if (jobName !== undefined && !JOB_NAME_PATTERN.test(jobName)) {
-    throw new InputError('jobName', `'${jobName}' is not a valid job name (1-255 letters, digits, '-' or '_', starting with a letter or digit)`);
+    throw new InputError(
+      'jobName',
+      `'${jobName}' is not a valid job name (1-255 letters, digits, '-' or '_', starting with a letter or digit)`,
+    );
   }
   for (const [k, v] of Object.entries(i.tags ?? {})) {
     if (!k.trim()) throw new InputError('tags', 'empty key');
@@ -151,7 +193,13 @@ export function validateInputs(i: JobInputs, cwd: string): { jobFile?: string; j
     if (!t) continue;
     const eq = t.indexOf('=');
     if (eq <= 0) throw new InputError('overrides', `'${t}' is not path=value (e.g. inputs.learning_rate=0.1)`);
-    if (t.slice(0, eq).split('.').some((s) => !s.trim())) throw new InputError('overrides', `'${t}': the path '${t.slice(0, eq).trim()}' has an empty segment`);
+    if (
+      t
+        .slice(0, eq)
+        .split('.')
+        .some((s) => !s.trim())
+    )
+      throw new InputError('overrides', `'${t}': the path '${t.slice(0, eq).trim()}' has an empty segment`);
   }
   if (i.mode === 'waitExisting') {
     if (!jobName) throw new InputError('jobName', 'is required in mode waitExisting (the name of the job to wait for)');
@@ -181,12 +229,20 @@ function parseSpec(file: string, i: JobInputs): JobSpec {
  * whose lineage tags differ (e.g. another collection URL) finds the job it submitted before.
  */
 export function defaultJobName(ctx: PipelineContext, body: { properties?: Record<string, unknown> }): string {
-  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
+  const slug = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60);
   const definition = Object.entries(body.properties ?? {}).filter(([k]) => !MUTABLE_JOB_PROPS.has(k));
   const hash = createHash('sha256').update(JSON.stringify(definition)).digest('hex').slice(0, 8);
   const pipe = slug(ctx.definitionName ?? ctx.releaseDefinitionName ?? '');
   const run = ctx.buildId ?? ctx.releaseId;
-  if (run) return [pipe || 'azdo', run, ctx.attempt && ctx.attempt !== '1' ? `a${ctx.attempt}` : '', hash].filter(Boolean).join('-');
+  if (run)
+    return [pipe || 'azdo', run, ctx.attempt && ctx.attempt !== '1' ? `a${ctx.attempt}` : '', hash]
+      .filter(Boolean)
+      .join('-');
   return `job-${randomBytes(5).toString('hex')}`;
 }
 
@@ -198,11 +254,16 @@ export function defaultJobName(ctx: PipelineContext, body: { properties?: Record
  * escape: the service reads the same text (e.g. a command's `${{inputs.data}}`), and nothing in it is a macro.
  */
 export function encodeJobDefinition(properties: Record<string, unknown>): string {
-  const str = (t: string) => JSON.stringify(t).replace(/[${}]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const str = (t: string) =>
+    JSON.stringify(t).replace(/[${}]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const enc = (v: unknown): string => {
     if (typeof v === 'string') return str(v);
     if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : enc(x))).join(',')}]`;
-    if (v && typeof v === 'object') return `{${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${str(k)}:${enc(x)}`).join(',')}}`;
+    if (v && typeof v === 'object')
+      return `{${Object.entries(v)
+        .filter(([, x]) => x !== undefined)
+        .map(([k, x]) => `${str(k)}:${enc(x)}`)
+        .join(',')}}`;
     return JSON.stringify(v) ?? 'null';
   };
   const members = enc(properties).slice(1, -1);
@@ -216,7 +277,11 @@ export function encodeJobDefinition(properties: Record<string, unknown>): string
  * definition), after the service's rewrites (azureml/normalize.ts owns the rules). `workspacePath`: the task's workspace, in
  * which a short `azureml:<name>:<version>` names the same asset as its ARM id.
  */
-export function definitionDifferences(mine: Record<string, unknown>, theirs: Record<string, unknown>, workspacePath = ''): string[] {
+export function definitionDifferences(
+  mine: Record<string, unknown>,
+  theirs: Record<string, unknown>,
+  workspacePath = '',
+): string[] {
   return jobDefinitionDifferences(mine, theirs, workspacePath);
 }
 
@@ -267,7 +332,9 @@ export async function waitForJob(name: string, o: WaitOptions): Promise<WaitOutc
   };
   const stream = async (flush = false) => {
     if (!reader) return;
-    try { print(await reader.readNew(flush)); } catch (e) {
+    try {
+      print(await reader.readNew(flush));
+    } catch (e) {
       if (o.signal?.aborted) throw e;
       o.log.warning(`Log streaming: ${(e as Error).message}`);
     }
@@ -279,12 +346,24 @@ export async function waitForJob(name: string, o: WaitOptions): Promise<WaitOutc
     try {
       r = await o.ops.cancelJob(name, waitMs);
     } catch (e) {
-      throw new UserError(`Could not cancel Azure ML job ${name} (${reason}): ${(e as Error).message.split('\n')[0]}; it may still be running`);
+      throw new UserError(
+        `Could not cancel Azure ML job ${name} (${reason}): ${(e as Error).message.split('\n')[0]}; it may still be running`,
+      );
     }
     if (r.confirmed) o.log.info(`Cancelled Azure ML job ${name} (${reason})${r.status ? `: status ${r.status}` : ''}`);
-    else o.log.info(`Azure ML job ${name}: cancellation requested (job status ${r.status ?? 'unknown'}); not waiting longer than ${Math.round(waitMs / 1000)} s for it (${reason})`);
+    else
+      o.log.info(
+        `Azure ML job ${name}: cancellation requested (job status ${r.status ?? 'unknown'}); not waiting longer than ${Math.round(waitMs / 1000)} s for it (${reason})`,
+      );
     const j = job ?? { id: '', name, properties: {} };
-    return { job: j, status: r.status ?? 'CancelRequested', polls, noticedAt: clock.now(), lastLines, cancelled: { reason, status: r.status, confirmed: r.confirmed } };
+    return {
+      job: j,
+      status: r.status ?? 'CancelRequested',
+      polls,
+      noticedAt: clock.now(),
+      lastLines,
+      cancelled: { reason, status: r.status, confirmed: r.confirmed },
+    };
   };
   const abortReason = () => {
     const r = o.signal?.reason as { signal?: string; message?: string } | undefined;
@@ -303,11 +382,17 @@ export async function waitForJob(name: string, o: WaitOptions): Promise<WaitOutc
     }
     if (o.signal?.aborted) {
       if (!o.cancelOnCancel) {
-        throw new UserError(`Stopped waiting for Azure ML job ${name} (${abortReason()}); the job was NOT cancelled (cancelOnCancel is false)`);
+        throw new UserError(
+          `Stopped waiting for Azure ML job ${name} (${abortReason()}); the job was NOT cancelled (cancelOnCancel is false)`,
+        );
       }
       return cancel(abortReason(), CANCEL_WAIT_ON_SIGNAL_MS);
     }
-    if (clock.now() >= deadline) return cancel(`timeout of ${Math.round(o.timeoutMs / 60000 * 100) / 100} minute(s) reached`, CANCEL_WAIT_ON_TIMEOUT_MS);
+    if (clock.now() >= deadline)
+      return cancel(
+        `timeout of ${Math.round((o.timeoutMs / 60000) * 100) / 100} minute(s) reached`,
+        CANCEL_WAIT_ON_TIMEOUT_MS,
+      );
     let read;
     try {
       read = await o.ops.readJob(name);
@@ -327,7 +412,11 @@ export async function waitForJob(name: string, o: WaitOptions): Promise<WaitOutc
       sched.reset();
     }
     if (RUNNING_STATUSES.has(s)) {
-      try { await stream(); } catch (e) { if (!o.signal?.aborted) throw e; }
+      try {
+        await stream();
+      } catch (e) {
+        if (!o.signal?.aborted) throw e;
+      }
     }
   }
   const noticedAt = clock.now();
@@ -350,7 +439,12 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
     try {
       const st = await fsp.stat(v.jobFile!);
       if (!st.isFile()) throw new Error();
-    } catch { throw new InputError('jobFile', `'${inputs.jobFile}' was not found${v.jobFile === inputs.jobFile ? '' : ` (looked for ${v.jobFile})`}`); }
+    } catch {
+      throw new InputError(
+        'jobFile',
+        `'${inputs.jobFile}' was not found${v.jobFile === inputs.jobFile ? '' : ` (looked for ${v.jobFile})`}`,
+      );
+    }
     spec = parseSpec(v.jobFile!, inputs);
     for (const w of spec.warnings) log.warning(w);
     if (inputs.experimentName?.trim()) spec.experimentName = inputs.experimentName.trim();
@@ -362,7 +456,8 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
   await ops.checkWorkspace();
   let name: string;
   let job: JobResource | undefined;
-  let submitted = false, reused = false;
+  let submitted = false,
+    reused = false;
   if (spec) {
     const resolver = ops.newResolver();
     log.info(`Checking ${path.basename(v.jobFile!)} (${spec.type} job): compute, environments, assets, local files…`);
@@ -373,29 +468,58 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
     if (existing) {
       const diff = definitionDifferences(built.body.properties, existing.properties, wsPath(ops.ws));
       if (diff.length) {
-        throw new InputError('jobName', `job '${name}' already exists in workspace '${ops.ws.workspace}' with a different definition (${diff.join(', ')} differ); choose another job name`);
+        throw new InputError(
+          'jobName',
+          `job '${name}' already exists in workspace '${ops.ws.workspace}' with a different definition (${diff.join(', ')} differ); choose another job name`,
+        );
       }
       const st = existing.properties.status ?? 'Unknown';
-      log.info(`Job ${name} already exists with the same definition (status ${st}): not submitting it again${inputs.mode === 'prepare' ? '' : inputs.wait ? '; waiting for it' : ''}.`);
+      log.info(
+        `Job ${name} already exists with the same definition (status ${st}): not submitting it again${inputs.mode === 'prepare' ? '' : inputs.wait ? '; waiting for it' : ''}.`,
+      );
       // a rerun of a prepare step: output status tells the agentless job what is left to do (no jobDefinition output)
-      if (inputs.mode === 'prepare' && st === 'Completed') log.info(`Job ${name} has completed: nothing to create or wait for (output status Completed); skip AzureMLJobWait@1 with a condition on this status.`);
-      else if (inputs.mode === 'prepare' && !TERMINAL_STATUSES.has(st)) log.warning(`Job ${name} already exists (status ${st}): AzureMLJobWait@1 in mode PUT cannot create it again; wait for it with mode PATCH, or give this step another jobName`);
+      if (inputs.mode === 'prepare' && st === 'Completed')
+        log.info(
+          `Job ${name} has completed: nothing to create or wait for (output status Completed); skip AzureMLJobWait@1 with a condition on this status.`,
+        );
+      else if (inputs.mode === 'prepare' && !TERMINAL_STATUSES.has(st))
+        log.warning(
+          `Job ${name} already exists (status ${st}): AzureMLJobWait@1 in mode PUT cannot create it again; wait for it with mode PATCH, or give this step another jobName`,
+        );
       job = existing;
       reused = true;
     } else if (inputs.mode === 'prepare') {
       // 3'. writes: uploads and asset versions only; AzureMLJobWait@1 (mode PUT) creates the job with its webhook
-      await resolver.commit((what, i, n) => { log.debug(`(${i + 1}/${n}) ${what}`); deps.progress(Math.round((i / Math.max(1, n)) * 5), what); });
+      await resolver.commit((what, i, n) => {
+        log.debug(`(${i + 1}/${n}) ${what}`);
+        deps.progress(Math.round((i / Math.max(1, n)) * 5), what);
+      });
       const jobDefinition = encodeJobDefinition(built.body.properties);
       const link = studioUrl(ops.ws, 'job', name);
-      log.info(`Prepared ${spec.type} job ${name} (experiment ${spec.experimentName}; ${jobDefinition.length} characters in output jobDefinition): AzureMLJobWait@1 in mode PUT creates it.`);
+      log.info(
+        `Prepared ${spec.type} job ${name} (experiment ${spec.experimentName}; ${jobDefinition.length} characters in output jobDefinition): AzureMLJobWait@1 in mode PUT creates it.`,
+      );
       log.info(`Studio (once created): ${link}`);
       return {
-        jobName: name, status: 'Prepared', studioUrl: link, submitted: false, reused: false, waited: false, metrics: {}, params: {},
-        jobType: String(built.body.properties.jobType ?? spec.type), experimentName: spec.experimentName, polls: 0, jobDefinition,
+        jobName: name,
+        status: 'Prepared',
+        studioUrl: link,
+        submitted: false,
+        reused: false,
+        waited: false,
+        metrics: {},
+        params: {},
+        jobType: String(built.body.properties.jobType ?? spec.type),
+        experimentName: spec.experimentName,
+        polls: 0,
+        jobDefinition,
       };
     } else {
       // 3. writes: uploads, code/environment/component versions, then the job
-      await resolver.commit((what, i, n) => { log.debug(`(${i + 1}/${n}) ${what}`); deps.progress(Math.round((i / Math.max(1, n)) * 5), what); });
+      await resolver.commit((what, i, n) => {
+        log.debug(`(${i + 1}/${n}) ${what}`);
+        deps.progress(Math.round((i / Math.max(1, n)) * 5), what);
+      });
       job = await ops.createJob(name, built.body);
       submitted = true;
       log.info(`Submitted ${spec.type} job ${name} (experiment ${spec.experimentName}).`);
@@ -410,21 +534,38 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
   log.info(`Studio: ${link}`);
 
   const result: JobResult = {
-    jobName: name, status: job.properties.status ?? 'Unknown', studioUrl: link, submitted, reused, waited: false,
-    metrics: {}, params: {}, jobType: job.properties.jobType, displayName: job.properties.displayName ?? undefined,
-    experimentName: job.properties.experimentName ?? undefined, polls: 0,
+    jobName: name,
+    status: job.properties.status ?? 'Unknown',
+    studioUrl: link,
+    submitted,
+    reused,
+    waited: false,
+    metrics: {},
+    params: {},
+    jobType: job.properties.jobType,
+    displayName: job.properties.displayName ?? undefined,
+    experimentName: job.properties.experimentName ?? undefined,
+    polls: 0,
   };
   if (inputs.mode === 'prepare') {
     // an existing job that ended without success: nothing downstream can use it, and prepare never resubmits
-    if (TERMINAL_STATUSES.has(result.status) && result.status !== 'Completed') result.failure = `Azure ML job ${name} already exists and ended ${result.status}: mode prepare does not submit it again; give this step another jobName to train again`;
+    if (TERMINAL_STATUSES.has(result.status) && result.status !== 'Completed')
+      result.failure = `Azure ML job ${name} already exists and ended ${result.status}: mode prepare does not submit it again; give this step another jobName to train again`;
     return result;
   }
   if (!inputs.wait) return result;
 
   // 4. wait
   const out = await waitForJob(name, {
-    ops, log, progress: deps.progress, signal: deps.signal, clock, streamLogs: inputs.streamLogs,
-    timeoutMs: inputs.timeoutMinutes * 60_000, cancelOnCancel: inputs.cancelOnCancel, initial: job,
+    ops,
+    log,
+    progress: deps.progress,
+    signal: deps.signal,
+    clock,
+    streamLogs: inputs.streamLogs,
+    timeoutMs: inputs.timeoutMinutes * 60_000,
+    cancelOnCancel: inputs.cancelOnCancel,
+    initial: job,
   });
   log.debug(`Job ${name}: ${out.polls} status read(s) while waiting`);
   result.waited = true;
@@ -436,17 +577,27 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
     result.durationMs = clock.now() - started;
     return result;
   }
-  const details = await ops.runDetails(job).catch((e) => { log.debug(`run history: ${(e as Error).message}`); return undefined; });
-  if (details?.startTimeUtc && details.endTimeUtc) result.durationMs = Date.parse(details.endTimeUtc) - Date.parse(details.startTimeUtc);
+  const details = await ops.runDetails(job).catch((e) => {
+    log.debug(`run history: ${(e as Error).message}`);
+    return undefined;
+  });
+  if (details?.startTimeUtc && details.endTimeUtc)
+    result.durationMs = Date.parse(details.endTimeUtc) - Date.parse(details.startTimeUtc);
   else result.durationMs = clock.now() - started;
   try {
     let s = await ops.runSummary(job);
     const best = s?.tags?.best_child_run_id;
     if (s && !Object.keys(s.metrics).length && best) {
       const child = await ops.runSummary({ ...job, name: best });
-      if (child) { log.info(`Metrics of the best trial ${best}.`); s = { ...child, params: { ...s.params, ...child.params } }; }
+      if (child) {
+        log.info(`Metrics of the best trial ${best}.`);
+        s = { ...child, params: { ...s.params, ...child.params } };
+      }
     }
-    if (s) { result.metrics = s.metrics; result.params = s.params; }
+    if (s) {
+      result.metrics = s.metrics;
+      result.params = s.params;
+    }
   } catch (e) {
     if (deps.signal?.aborted) throw e;
     log.warning(`Could not read the job's metrics: ${(e as Error).message}`);
@@ -456,9 +607,15 @@ export async function runJob(inputs: JobInputs, deps: JobDeps): Promise<JobResul
     return result;
   }
   if (out.status === 'Failed') {
-    result.error = details?.error?.message ? `${details.error.code ? `${details.error.code}: ` : ''}${details.error.message}` : undefined;
+    result.error = details?.error?.message
+      ? `${details.error.code ? `${details.error.code}: ` : ''}${details.error.message}`
+      : undefined;
     let tail = out.lastLines;
-    if (!inputs.streamLogs || !tail.length) tail = await ops.logReader(name).tail(30).catch(() => []);
+    if (!inputs.streamLogs || !tail.length)
+      tail = await ops
+        .logReader(name)
+        .tail(30)
+        .catch(() => []);
     result.logTail = tail;
     if (!inputs.streamLogs && tail.length) {
       log.info(`Last ${tail.length} line(s) of the job's log:`);
@@ -488,30 +645,45 @@ function fmtDuration(ms: number): string {
 }
 
 export function jobSummary(r: JobResult, ws: WorkspaceRef): string {
-  const esc = (s: string) => String(s).replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
-  const icon = r.status === 'Completed' ? '✅' : r.status === 'Failed' ? '❌' : r.status === 'Canceled' || r.status === 'CancelRequested' ? '⛔' : 'ℹ️';
+  const esc = (s: string) =>
+    String(s)
+      .replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`)
+      .replace(/\r?\n/g, ' ');
+  const icon =
+    r.status === 'Completed'
+      ? '✅'
+      : r.status === 'Failed'
+        ? '❌'
+        : r.status === 'Canceled' || r.status === 'CancelRequested'
+          ? '⛔'
+          : 'ℹ️';
   const lines = [
     `### ${icon} Azure ML job ${esc(r.jobName)}: ${esc(r.status)}`,
     '',
-    '| | |', '|---|---|',
+    '| | |',
+    '|---|---|',
     `| Job | [${esc(r.jobName)}](${r.studioUrl}) |`,
     `| Status | ${esc(r.status)} |`,
   ];
   if (r.jobType) lines.push(`| Type | ${esc(r.jobType)} |`);
   if (r.experimentName) lines.push(`| Experiment | ${esc(r.experimentName)} |`);
   if (r.durationMs !== undefined && r.waited) lines.push(`| Duration | ${fmtDuration(r.durationMs)} |`);
-  lines.push(`| Workspace | [${esc(ws.workspace)}](${studioUrl(ws, 'workspace')}) (resource group ${esc(ws.resourceGroup)}) |`);
+  lines.push(
+    `| Workspace | [${esc(ws.workspace)}](${studioUrl(ws, 'workspace')}) (resource group ${esc(ws.resourceGroup)}) |`,
+  );
   if (r.reused) lines.push('| Submission | existing job with the same definition (not submitted again) |');
   if (r.failure) lines.push(`| Result | ${esc(r.failure)} |`);
   const metrics = Object.entries(r.metrics);
   if (metrics.length) {
     lines.push('', '#### Metrics', '', '| Metric | Value |', '|---|---:|');
-    for (const [k, val] of metrics.sort(([a], [b]) => a.localeCompare(b))) lines.push(`| ${esc(k)} | ${Number.isInteger(val) ? val : Number(val.toPrecision(6))} |`);
+    for (const [k, val] of metrics.sort(([a], [b]) => a.localeCompare(b)))
+      lines.push(`| ${esc(k)} | ${Number.isInteger(val) ? val : Number(val.toPrecision(6))} |`);
   }
   const params = Object.entries(r.params);
   if (params.length) {
     lines.push('', '#### Parameters', '', '| Parameter | Value |', '|---|---|');
-    for (const [k, val] of params.sort(([a], [b]) => a.localeCompare(b))) lines.push(`| ${esc(k)} | ${esc(val.length > 200 ? val.slice(0, 199) + '…' : val)} |`);
+    for (const [k, val] of params.sort(([a], [b]) => a.localeCompare(b)))
+      lines.push(`| ${esc(k)} | ${esc(val.length > 200 ? val.slice(0, 199) + '…' : val)} |`);
   }
   if (r.error || r.logTail?.length) {
     lines.push('', '#### Error', '');

@@ -1,7 +1,27 @@
 // Agent entry of AzureMLModelDeploy@1: inputs → deployModel → outputs + summary.
 import {
-  debug, getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getList, getNumber, getPath, getPipelineContext, isAgentRoot, getString, getVariable, info,
-  progress, releaseArtifacts, runTask, section, setOutput, updateReleaseName, uploadSummary, warning,
+  debug,
+  getAzureRmConnection,
+  getBool,
+  getEnum,
+  getInt,
+  getKeyValues,
+  getList,
+  getNumber,
+  getPath,
+  getPipelineContext,
+  isAgentRoot,
+  getString,
+  getVariable,
+  info,
+  progress,
+  releaseArtifacts,
+  runTask,
+  section,
+  setOutput,
+  updateReleaseName,
+  uploadSummary,
+  warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
@@ -12,7 +32,16 @@ import { getMetricAlert, putMetricAlert } from '../azureml/alerts';
 import { endpointResourceId } from '../azureml/metrics';
 import { ALERT_RULE_CHOICES, alertRulesSummary, applyAlertRules, checkAlertInputs } from './deploy/alerts';
 import { preflightRegistryModel } from '../azureml/registries';
-import { RolloutFailed, azureDeployOps, deployModel, deploySummary, modelFromRelease, parseExpectedResponse, parseTrafficSteps, type DeployInputs } from './modelDeploy';
+import {
+  RolloutFailed,
+  azureDeployOps,
+  deployModel,
+  deploySummary,
+  modelFromRelease,
+  parseExpectedResponse,
+  parseTrafficSteps,
+  type DeployInputs,
+} from './modelDeploy';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -70,29 +99,49 @@ runTask(async (signal) => {
     reportDir: getVariable('Agent.TempDirectory'),
   };
   const evaluationFile = getPath('evaluationFile', { kind: 'file' });
-  const alertInputs = checkAlertInputs({
-    alertRules: getEnum('alertRules', ALERT_RULE_CHOICES, 'none'),
-    alertMaxErrorsPerMinute: getNumber('alertMaxErrorsPerMinute', { default: 0, min: 0 })!,
-    alertMaxP95Ms: getInt('alertMaxP95Ms', { min: 1 }),
-    alertWindowMinutes: getInt('alertWindowMinutes', { default: 5 })!,
-    alertSeverity: getInt('alertSeverity', { default: 2 })!,
-    alertActionGroup: getString('alertActionGroup'),
-  }, { maxP95Ms: inputs.maxP95Ms, endpointType: inputs.endpointFile ? undefined : inputs.endpointType });
+  const alertInputs = checkAlertInputs(
+    {
+      alertRules: getEnum('alertRules', ALERT_RULE_CHOICES, 'none'),
+      alertMaxErrorsPerMinute: getNumber('alertMaxErrorsPerMinute', { default: 0, min: 0 })!,
+      alertMaxP95Ms: getInt('alertMaxP95Ms', { min: 1 }),
+      alertWindowMinutes: getInt('alertWindowMinutes', { default: 5 })!,
+      alertSeverity: getInt('alertSeverity', { default: 2 })!,
+      alertActionGroup: getString('alertActionGroup'),
+    },
+    { maxP95Ms: inputs.maxP95Ms, endpointType: inputs.endpointFile ? undefined : inputs.endpointType },
+  );
   parseTrafficSteps(inputs.trafficSteps);
   parseExpectedResponse(inputs.expectedResponse);
   if (alias && model) warning(`Input 'modelArtifactAlias' is ignored: the model input is set (${model}).`);
-  if (!model && inputs.releaseModel) info(`Model from release artifact '${inputs.releaseModel.alias}': ${inputs.releaseModel.name}:${inputs.releaseModel.version}`);
+  if (!model && inputs.releaseModel)
+    info(
+      `Model from release artifact '${inputs.releaseModel.alias}': ${inputs.releaseModel.name}:${inputs.releaseModel.version}`,
+    );
 
   const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
   await preflightRegistryModel(ctx, model, 'model', info); // azureml://registries/…: registry, region, version checked before any write
   const context = getPipelineContext();
   // in a classic release: approvals → deployment tags, model version tagged deployed.<stage>, release name gets the model version
-  const governance = createReleaseGovernance({ context, environmentId: getVariable('Release.EnvironmentId'), azureml: ctx, log: { info, warning }, updateReleaseName, signal });
+  const governance = createReleaseGovernance({
+    context,
+    environmentId: getVariable('Release.EnvironmentId'),
+    azureml: ctx,
+    log: { info, warning },
+    updateReleaseName,
+    signal,
+  });
   let approvals: Awaited<ReturnType<NonNullable<typeof governance>['approvals']>> = [];
   const result = await deployModel(inputs, {
-    ops: azureDeployOps(ctx, { onProgress: (p) => info(lroProgressLine(p)) }), log: { info, warning, debug, section }, progress, context, signal,
-    governance: governance && { approvals: async () => (approvals = await governance.approvals()), onDeployed: (i) => governance.onDeployed(i) },
+    ops: azureDeployOps(ctx, { onProgress: (p) => info(lroProgressLine(p)) }),
+    log: { info, warning, debug, section },
+    progress,
+    context,
+    signal,
+    governance: governance && {
+      approvals: async () => (approvals = await governance.approvals()),
+      onDeployed: (i) => governance.onDeployed(i),
+    },
   }).catch((e: unknown) => {
     // a rolled-back rollout still shows what each step measured and the rule that stopped it
     if (e instanceof RolloutFailed) uploadSummary('Azure ML deployment', deploySummary(e.result));
@@ -100,12 +149,26 @@ runTask(async (signal) => {
   });
 
   // after a successful rollout (or an unchanged rerun): the endpoint's Azure Monitor alert rules (deploy/alerts.ts)
-  if (alertInputs && result.endpointKind === 'Kubernetes') warning(`No alert rules: endpoint ${result.endpointName} is a Kubernetes (AKS/Arc) endpoint, which publishes no Azure Monitor request metrics.`);
+  if (alertInputs && result.endpointKind === 'Kubernetes')
+    warning(
+      `No alert rules: endpoint ${result.endpointName} is a Kubernetes (AKS/Arc) endpoint, which publishes no Azure Monitor request metrics.`,
+    );
   else if (alertInputs) {
     section(`Azure Monitor alert rules on endpoint ${result.endpointName}`);
-    const rules = await applyAlertRules(alertInputs, { id: endpointResourceId(ctx, result.endpointName), name: result.endpointName },
-      { get: (n) => getMetricAlert(ctx, n), put: (n, b) => putMetricAlert(ctx, n, b) }, { info }, signal);
-    setOutput('alertRuleIds', rules.map((r) => r.id).filter(Boolean).join(','));
+    const rules = await applyAlertRules(
+      alertInputs,
+      { id: endpointResourceId(ctx, result.endpointName), name: result.endpointName },
+      { get: (n) => getMetricAlert(ctx, n), put: (n, b) => putMetricAlert(ctx, n, b) },
+      { info },
+      signal,
+    );
+    setOutput(
+      'alertRuleIds',
+      rules
+        .map((r) => r.id)
+        .filter(Boolean)
+        .join(','),
+    );
     uploadSummary('Azure Monitor alert rules', alertRulesSummary(rules));
   }
   setOutput('endpointName', result.endpointName);
@@ -121,6 +184,9 @@ runTask(async (signal) => {
   if (governance && deployed) {
     // the model card for approvers of the next stage (the evaluation: this task's evaluationFile, else the one recorded on the model version at registration)
     const evaluation = readEvaluationFile([evaluationFile], warning);
-    uploadSummary('Model card', await buildModelCard(ctx, { model: deployed, context, evaluation, approvals, deployment: result }));
+    uploadSummary(
+      'Model card',
+      await buildModelCard(ctx, { model: deployed, context, evaluation, approvals, deployment: result }),
+    );
   }
 });

@@ -29,8 +29,20 @@ import { observeDataCollector } from './deploy/dataCollector';
 export * from './deploy/types';
 export { latencyProfile, percentile, type LatencyProfile } from './deploy/analysis';
 export { parseTrafficSteps, stepTraffic, sameTraffic, rollbackTraffic } from './deploy/traffic';
-export { checkMirrorInputs, mirrorRequestCount, newLogLines, judgeMirrorLog, type MirrorLogVerdict } from './deploy/mirror';
-export { parseExpectedResponse, isModelArtifactType, modelFromRelease, MODEL_ARTIFACT_TYPES, type ResponseMatcher } from './deploy/inputs';
+export {
+  checkMirrorInputs,
+  mirrorRequestCount,
+  newLogLines,
+  judgeMirrorLog,
+  type MirrorLogVerdict,
+} from './deploy/mirror';
+export {
+  parseExpectedResponse,
+  isModelArtifactType,
+  modelFromRelease,
+  MODEL_ARTIFACT_TYPES,
+  type ResponseMatcher,
+} from './deploy/inputs';
 export { defaultDeploymentName, modelOfId, deploymentDifferences, governanceTagUpdate } from './deploy/decide';
 export { deploySummary } from './deploy/report';
 export { azureDeployOps } from './deploy/azureOps';

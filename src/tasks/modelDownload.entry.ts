@@ -2,8 +2,20 @@
 // In a release (Release.ReleaseId set) it only sets output variables: no release name, no build tags, no summary.
 import * as path from 'node:path';
 import {
-  InputError, debug, getAzureRmConnection, getBool, getPath, getPipelineContext, getString, getVariable, info, progress, runTask,
-  setOutput, uploadSummary, warning,
+  InputError,
+  debug,
+  getAzureRmConnection,
+  getBool,
+  getPath,
+  getPipelineContext,
+  getString,
+  getVariable,
+  info,
+  progress,
+  runTask,
+  setOutput,
+  uploadSummary,
+  warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
@@ -18,7 +30,11 @@ runTask(async (signal) => {
   const registry = getString('registry')?.trim();
   const ws = registry ? undefined : workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const download = getBool('download', true);
-  if (registry && download) throw new InputError('download', `must be false for a model in registry '${registry}' (resolving registry versions is supported, downloading their files is not)`);
+  if (registry && download)
+    throw new InputError(
+      'download',
+      `must be false for a model in registry '${registry}' (resolving registry versions is supported, downloading their files is not)`,
+    );
   const definition = getString('definition') ?? '';
   let downloadPath = download ? getPath('downloadPath', { mustExist: false }) : undefined;
   if (download && !downloadPath && definition.trim()) {
@@ -45,8 +61,14 @@ runTask(async (signal) => {
     ops = azureOps(ctx);
   } else {
     const ctx = registryContext(conn, signal);
-    const reg = await findRegistry(ctx, { subscriptionId: conn.subscriptionId, name: registry!, resourceGroup: getString('registryResourceGroup') });
-    info(`Registry ${reg.name} (resource group ${reg.resourceGroup}, subscription ${reg.subscriptionId}, regions ${reg.regions.join(', ')})`);
+    const reg = await findRegistry(ctx, {
+      subscriptionId: conn.subscriptionId,
+      name: registry!,
+      resourceGroup: getString('registryResourceGroup'),
+    });
+    info(
+      `Registry ${reg.name} (resource group ${reg.resourceGroup}, subscription ${reg.subscriptionId}, regions ${reg.regions.join(', ')})`,
+    );
     ops = registryDownloadOps(ctx, reg);
   }
   const r = await resolveAndDownload(inputs, { ops, log: { info, warning, debug }, progress });

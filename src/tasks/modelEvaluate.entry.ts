@@ -1,11 +1,28 @@
 // Agent entry of AzureMLModelEvaluate@1: inputs → evaluateModel → outputs, evaluation.json, summary, verdict.
 import {
-  UserError, debug, getAzureRmConnection, getBool, getEnum, getString, info, runTask, setOutput, uploadSummary, warning, writeTempFile,
+  UserError,
+  debug,
+  getAzureRmConnection,
+  getBool,
+  getEnum,
+  getString,
+  info,
+  runTask,
+  setOutput,
+  uploadSummary,
+  warning,
+  writeTempFile,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
 import {
-  BASELINE_MODES, azureOps, evaluateModel, evaluationSummary, metricOutputs, validateInputs, type EvaluateInputs,
+  BASELINE_MODES,
+  azureOps,
+  evaluateModel,
+  evaluationSummary,
+  metricOutputs,
+  validateInputs,
+  type EvaluateInputs,
 } from './modelEvaluate';
 
 runTask(async (signal) => {

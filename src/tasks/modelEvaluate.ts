@@ -5,8 +5,14 @@
 import type { ModelVersion } from '@azure/arm-machinelearning';
 import { InputError, UserError } from '../pipeline';
 import {
-  ASSET_NAME_PATTERN, VERSION_PATTERN, getModelVersion, getWorkspace, listModelVersions, studioUrl,
-  type AzureMLContext, type WorkspaceRef,
+  ASSET_NAME_PATTERN,
+  VERSION_PATTERN,
+  getModelVersion,
+  getWorkspace,
+  listModelVersions,
+  studioUrl,
+  type AzureMLContext,
+  type WorkspaceRef,
 } from '../azureml';
 import { getJob, getRunDetails } from '../azureml/jobs';
 import { MlflowClient } from '../azureml/mlflow';
@@ -39,7 +45,14 @@ export interface MetricRule {
   text: string;
 }
 
-const DIRECTIONS: Record<string, Direction> = { higher: 'higher', max: 'higher', maximize: 'higher', lower: 'lower', min: 'lower', minimize: 'lower' };
+const DIRECTIONS: Record<string, Direction> = {
+  higher: 'higher',
+  max: 'higher',
+  maximize: 'higher',
+  lower: 'lower',
+  min: 'lower',
+  minimize: 'lower',
+};
 const METRIC_NAME = /^[A-Za-z0-9_\-./:]+$/;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -59,7 +72,9 @@ export function parseMetricRules(text: string, input = 'metrics'): MetricRule[] 
       const t = part.trim();
       if (!t) continue;
       const where = `line ${i + 1} ('${t}')`;
-      const bad = (problem: string): never => { throw new InputError(input, `${where}: ${problem}`); };
+      const bad = (problem: string): never => {
+        throw new InputError(input, `${where}: ${problem}`);
+      };
       const toks = tokens(t);
       if (!toks) bad('unbalanced double quote');
       const [first, dir, ...opts] = toks!;
@@ -69,9 +84,15 @@ export function parseMetricRules(text: string, input = 'metrics'): MetricRule[] 
         if (!name) bad('empty metric name');
       } else {
         name = first!;
-        if (!METRIC_NAME.test(name)) bad(`'${name}' is not a metric name (letters, digits, '_', '-', '.', '/', ':'; put a name with spaces in double quotes)`);
+        if (!METRIC_NAME.test(name))
+          bad(
+            `'${name}' is not a metric name (letters, digits, '_', '-', '.', '/', ':'; put a name with spaces in double quotes)`,
+          );
       }
-      if (dir === undefined) bad(`missing direction after '${name}': write '${name} higher' (bigger is better) or '${name} lower' (smaller is better)`);
+      if (dir === undefined)
+        bad(
+          `missing direction after '${name}': write '${name} higher' (bigger is better) or '${name} lower' (smaller is better)`,
+        );
       const direction = DIRECTIONS[dir!.toLowerCase()];
       if (!direction) bad(`'${dir}' is not a direction (use higher or lower)`);
       const rule: MetricRule = { name, direction: direction!, line: i + 1, text: t };
@@ -96,7 +117,8 @@ export function parseMetricRules(text: string, input = 'metrics'): MetricRule[] 
       rules.push(rule);
     }
   });
-  if (!rules.length) throw new InputError(input, "needs at least one metric, e.g. 'accuracy higher' or 'rmse lower min_delta=0.01'");
+  if (!rules.length)
+    throw new InputError(input, "needs at least one metric, e.g. 'accuracy higher' or 'rmse lower min_delta=0.01'");
   return rules;
 }
 
@@ -137,30 +159,61 @@ export interface MetricResult {
 function nearlyEqual(a: number, b: number): boolean {
   return Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
 }
-function atLeast(x: number, req: number): boolean { return x > req || nearlyEqual(x, req); }
+function atLeast(x: number, req: number): boolean {
+  return x > req || nearlyEqual(x, req);
+}
 
-export function compareMetric(rule: MetricRule, candidate: number, baseline: number | undefined,
-  opts: { allowEqual: boolean; missingBaselineMetric: MissingBaselineMetric }): MetricResult {
-  const base = { name: rule.name, direction: rule.direction, requirement: requirementText(rule, opts.allowEqual), candidate };
+export function compareMetric(
+  rule: MetricRule,
+  candidate: number,
+  baseline: number | undefined,
+  opts: { allowEqual: boolean; missingBaselineMetric: MissingBaselineMetric },
+): MetricResult {
+  const base = {
+    name: rule.name,
+    direction: rule.direction,
+    requirement: requirementText(rule, opts.allowEqual),
+    candidate,
+  };
   if (baseline === undefined) {
     const passed = opts.missingBaselineMetric === 'pass';
-    return { ...base, passed, reason: passed ? 'production has no value for this metric: not compared' : 'production has no value for this metric' };
+    return {
+      ...base,
+      passed,
+      reason: passed
+        ? 'production has no value for this metric: not compared'
+        : 'production has no value for this metric',
+    };
   }
   const delta = Number((candidate - baseline).toPrecision(12)); // 0.2 - 0.25 → -0.05, not -0.04999999999999999
   const improvement = rule.direction === 'higher' ? delta : -delta;
   const equal = nearlyEqual(candidate, baseline);
   const relative = baseline !== 0 ? (improvement / Math.abs(baseline)) * 100 : undefined;
-  const res = { ...base, baseline, delta: equal ? 0 : delta, improvement: equal ? 0 : improvement, relative: equal ? 0 : relative };
+  const res = {
+    ...base,
+    baseline,
+    delta: equal ? 0 : delta,
+    improvement: equal ? 0 : improvement,
+    relative: equal ? 0 : relative,
+  };
   const reasons: string[] = [];
   let passed = true;
   const hasDelta = rule.minDelta !== undefined && rule.minDelta !== 0;
   const hasRel = rule.minRelative !== undefined && rule.minRelative !== 0;
   if (hasDelta) {
-    if (!atLeast(equal ? 0 : improvement, rule.minDelta!)) { passed = false; reasons.push(`improvement ${fmtSigned(equal ? 0 : improvement)} < required ${fmtSigned(rule.minDelta!)}`); }
+    if (!atLeast(equal ? 0 : improvement, rule.minDelta!)) {
+      passed = false;
+      reasons.push(`improvement ${fmtSigned(equal ? 0 : improvement)} < required ${fmtSigned(rule.minDelta!)}`);
+    }
   }
   if (hasRel) {
-    const rel = equal ? 0 : relative ?? (improvement > 0 ? Infinity : improvement < 0 ? -Infinity : 0);
-    if (!atLeast(rel, rule.minRelative!)) { passed = false; reasons.push(`relative improvement ${rel > 0 ? '+' : ''}${fmtPct(rel)}% < required ${fmtSigned(rule.minRelative!)}%`); }
+    const rel = equal ? 0 : (relative ?? (improvement > 0 ? Infinity : improvement < 0 ? -Infinity : 0));
+    if (!atLeast(rel, rule.minRelative!)) {
+      passed = false;
+      reasons.push(
+        `relative improvement ${rel > 0 ? '+' : ''}${fmtPct(rel)}% < required ${fmtSigned(rule.minRelative!)}%`,
+      );
+    }
   }
   if (!hasDelta && !hasRel) {
     if (equal) {
@@ -171,14 +224,24 @@ export function compareMetric(rule: MetricRule, candidate: number, baseline: num
       reasons.push('worse than production');
     }
   }
-  if (passed && !reasons.length) reasons.push(equal ? 'equal to production, within the tolerated change' : improvement > 0 ? 'better than production' : 'within the tolerated regression');
+  if (passed && !reasons.length)
+    reasons.push(
+      equal
+        ? 'equal to production, within the tolerated change'
+        : improvement > 0
+          ? 'better than production'
+          : 'within the tolerated regression',
+    );
   return { ...res, passed, reason: reasons.join('; ') };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Candidate and production ("sides")
 
-export interface ModelRef { name: string; version: string }
+export interface ModelRef {
+  name: string;
+  version: string;
+}
 
 /** Where a side's metrics came from, for approvers. */
 export interface Side {
@@ -187,7 +250,15 @@ export interface Side {
   /** azureml:<name>:<version> for a model, the job name for a job */
   id: string;
   model?: ModelRef & { studioUrl: string; createdBy?: string; createdAt?: string };
-  job?: { name: string; displayName?: string; jobType?: string; status?: string; studioUrl: string; bestChildOf?: string; createdBy?: string };
+  job?: {
+    name: string;
+    displayName?: string;
+    jobType?: string;
+    status?: string;
+    studioUrl: string;
+    bestChildOf?: string;
+    createdBy?: string;
+  };
   endpoint?: { name: string; deployment: string; traffic: number; studioUrl: string };
   metrics: Record<string, number>;
   metricsSource: string;
@@ -224,9 +295,18 @@ export interface JobInfo {
   properties: Record<string, string>;
   createdBy?: string;
 }
-export interface RunMetrics { metrics: Record<string, number>; tags: Record<string, string> }
-export interface ProductionEndpoint { name: string; traffic: Record<string, number> }
-export interface ProductionDeployment { name: string; model?: string }
+export interface RunMetrics {
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+}
+export interface ProductionEndpoint {
+  name: string;
+  traffic: Record<string, number>;
+}
+export interface ProductionDeployment {
+  name: string;
+  model?: string;
+}
 
 /** Everything evaluate reads from Azure (read-only), injectable for unit tests. */
 export interface EvaluateOps {
@@ -281,13 +361,18 @@ export function parseModelRef(input: string, value: string): { name: string; ver
   const colon = /^([^:@]+):(.+)$/.exec(v);
   const name = at?.[1] ?? colon?.[1];
   if (!name || !ASSET_NAME_PATTERN.test(name)) {
-    throw new InputError(input, `'${value}' is not a model version: use <name>:<version> (e.g. diabetes:3), azureml:<name>:<version> or <name>@latest`);
+    throw new InputError(
+      input,
+      `'${value}' is not a model version: use <name>:<version> (e.g. diabetes:3), azureml:<name>:<version> or <name>@latest`,
+    );
   }
   if (at) {
-    if (at[2]!.toLowerCase() !== 'latest') throw new InputError(input, `'${value}': only the label @latest is supported (or give <name>:<version>)`);
+    if (at[2]!.toLowerCase() !== 'latest')
+      throw new InputError(input, `'${value}': only the label @latest is supported (or give <name>:<version>)`);
     return { name, latest: true };
   }
-  if (!VERSION_PATTERN.test(colon![2]!)) throw new InputError(input, `'${value}': '${colon![2]}' is not a valid model version`);
+  if (!VERSION_PATTERN.test(colon![2]!))
+    throw new InputError(input, `'${value}': '${colon![2]}' is not a valid model version`);
   return { name, version: colon![2]! };
 }
 
@@ -295,34 +380,56 @@ export function validateInputs(i: EvaluateInputs): ValidInputs {
   let candidate: ValidInputs['candidate'];
   if (i.candidateType === 'model') {
     const m = (i.candidateModel ?? '').trim();
-    if (!m) throw new InputError('candidateModel', 'is required when the candidate is a registered model (name:version)');
+    if (!m)
+      throw new InputError('candidateModel', 'is required when the candidate is a registered model (name:version)');
     candidate = { kind: 'model', ...parseModelRef('candidateModel', m) };
   } else if (i.candidateType === 'job') {
     const j = (i.candidateJob ?? '').trim();
     if (!j) {
-      throw new InputError('candidateJob', (i.candidateModel ?? '').trim()
-        ? 'is required when candidateType is job; set candidateType to model to evaluate candidateModel'
-        : 'is required when the candidate is a job (its name, e.g. $(train.jobName))');
+      throw new InputError(
+        'candidateJob',
+        (i.candidateModel ?? '').trim()
+          ? 'is required when candidateType is job; set candidateType to model to evaluate candidateModel'
+          : 'is required when the candidate is a job (its name, e.g. $(train.jobName))',
+      );
     }
-    if (!JOB_NAME.test(j)) throw new InputError('candidateJob', `'${j}' is not a job name (letters, digits, '-' and '_', starting with a letter or digit)`);
+    if (!JOB_NAME.test(j))
+      throw new InputError(
+        'candidateJob',
+        `'${j}' is not a job name (letters, digits, '-' and '_', starting with a letter or digit)`,
+      );
     candidate = { kind: 'job', job: j };
   } else {
     throw new InputError('candidateType', `'${String(i.candidateType)}' is not one of job, model`);
   }
-  if (!(BASELINE_MODES as readonly string[]).includes(i.baseline)) throw new InputError('baseline', `'${String(i.baseline)}' is not one of ${BASELINE_MODES.join(', ')}`);
+  if (!(BASELINE_MODES as readonly string[]).includes(i.baseline))
+    throw new InputError('baseline', `'${String(i.baseline)}' is not one of ${BASELINE_MODES.join(', ')}`);
   const out: ValidInputs = {
-    candidate, baseline: i.baseline, rules: parseMetricRules(i.metrics ?? ''),
-    allowEqual: !!i.allowEqual, missingBaselineMetric: i.missingBaselineMetric ?? 'pass', failWhenNotBetter: !!i.failWhenNotBetter,
+    candidate,
+    baseline: i.baseline,
+    rules: parseMetricRules(i.metrics ?? ''),
+    allowEqual: !!i.allowEqual,
+    missingBaselineMetric: i.missingBaselineMetric ?? 'pass',
+    failWhenNotBetter: !!i.failWhenNotBetter,
   };
-  if (!['pass', 'fail'].includes(out.missingBaselineMetric)) throw new InputError('missingBaselineMetric', `'${out.missingBaselineMetric}' is not one of pass, fail`);
+  if (!['pass', 'fail'].includes(out.missingBaselineMetric))
+    throw new InputError('missingBaselineMetric', `'${out.missingBaselineMetric}' is not one of pass, fail`);
   if (i.baseline === 'endpoint') {
     const e = (i.endpointName ?? '').trim();
     if (!e) throw new InputError('endpointName', 'is required when production is an online endpoint');
-    if (!ENDPOINT_NAME.test(e)) throw new InputError('endpointName', `'${e}' is not an online endpoint name (3-32 letters, digits and '-', starting with a letter)`);
+    if (!ENDPOINT_NAME.test(e))
+      throw new InputError(
+        'endpointName',
+        `'${e}' is not an online endpoint name (3-32 letters, digits and '-', starting with a letter)`,
+      );
     out.endpointName = e;
   } else {
     const n = (i.modelName ?? '').trim() || (candidate.kind === 'model' ? candidate.name : '');
-    if (!n) throw new InputError('modelName', `is required to find the production model by ${i.baseline === 'tag' ? 'tag' : 'latest version'} when the candidate is a job`);
+    if (!n)
+      throw new InputError(
+        'modelName',
+        `is required to find the production model by ${i.baseline === 'tag' ? 'tag' : 'latest version'} when the candidate is a job`,
+      );
     if (!ASSET_NAME_PATTERN.test(n)) throw new InputError('modelName', `'${n}' is not a valid model name`);
     out.modelName = n;
     if (i.baseline === 'tag') {
@@ -330,7 +437,8 @@ export function validateInputs(i: EvaluateInputs): ValidInputs {
       const eq = t.indexOf('=');
       const key = (eq < 0 ? t : t.slice(0, eq)).trim();
       const value = eq < 0 ? '' : t.slice(eq + 1).trim();
-      if (!key || /[,\s]/.test(key) || value.includes(',')) throw new InputError('baselineTag', `'${t}' is not a tag: use key=value (e.g. stage=production) or just key`);
+      if (!key || /[,\s]/.test(key) || value.includes(','))
+        throw new InputError('baselineTag', `'${t}' is not a tag: use key=value (e.g. stage=production) or just key`);
       out.tag = { key, value };
     }
   }
@@ -347,13 +455,19 @@ export function azureOps(ctx: AzureMLContext): EvaluateOps {
     if (!j) return undefined;
     const p = j.properties ?? {};
     const info: JobInfo = {
-      name: j.name ?? name, displayName: p.displayName ?? undefined, jobType: p.jobType, status: p.status, experimentName: p.experimentName ?? undefined,
-      properties: { ...((p.properties ?? {}) as Record<string, string>) }, createdBy: j.systemData?.createdBy ?? undefined,
+      name: j.name ?? name,
+      displayName: p.displayName ?? undefined,
+      jobType: p.jobType,
+      status: p.status,
+      experimentName: p.experimentName ?? undefined,
+      properties: { ...((p.properties ?? {}) as Record<string, string>) },
+      createdBy: j.systemData?.createdBy ?? undefined,
     };
     // a sweep's best trial: the job's properties, else run history (where Azure ML records it)
     if (String(info.jobType).toLowerCase() === 'sweep' && !info.properties['best_child_run_id']) {
       const det = await getRunDetails(ctx, j, trackingUri);
-      if (det?.properties?.['best_child_run_id']) info.properties['best_child_run_id'] = det.properties['best_child_run_id'];
+      if (det?.properties?.['best_child_run_id'])
+        info.properties['best_child_run_id'] = det.properties['best_child_run_id'];
     }
     return info;
   };
@@ -365,17 +479,22 @@ export function azureOps(ctx: AzureMLContext): EvaluateOps {
     },
     getJob: (name) => {
       let p = jobs.get(name);
-      if (!p) { p = readJob(name); jobs.set(name, p); }
+      if (!p) {
+        p = readJob(name);
+        jobs.set(name, p);
+      }
       return p;
     },
     getRunMetrics: async (runId) => {
-      if (!trackingUri) throw new UserError(`Workspace '${ctx.ws.workspace}' has no MLflow tracking URI; job metrics cannot be read`);
+      if (!trackingUri)
+        throw new UserError(`Workspace '${ctx.ws.workspace}' has no MLflow tracking URI; job metrics cannot be read`);
       mlflow ??= new MlflowClient(ctx, trackingUri);
       const s = await mlflow.runSummary(runId);
       return s ? { metrics: s.metrics, tags: s.tags } : undefined;
     },
     getModelVersion: (name, version) => getModelVersion(ctx, name, version),
-    listModelVersions: (name, o) => listModelVersions(ctx, name, { orderBy: 'createdtime desc', tags: o.tags, top: o.top }),
+    listModelVersions: (name, o) =>
+      listModelVersions(ctx, name, { orderBy: 'createdtime desc', tags: o.tags, top: o.top }),
     getEndpoint: async (name) => {
       const e = await getEndpoint(ctx, name);
       return e ? endpointInfo(e) : undefined;
@@ -437,9 +556,12 @@ export function modelJobName(v: ModelVersion): string | undefined {
   const named = props['azureml.jobName'] ?? tags['azureml.jobName'];
   if (named) return named;
   const uri = p.modelUri ?? '';
-  const m = /^azureml:\/\/(?:subscriptions\/[^/]+\/resource[gG]roups\/[^/]+\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/)?jobs\/([^/]+)\/outputs\//i.exec(uri)
-    ?? /\/paths\/ExperimentRun\/dcid\.([^/]+)(?:\/|$)/i.exec(uri)
-    ?? /^runs:\/([^/]+)\//i.exec(uri); // MLflow run URI: run id = job name
+  const m =
+    /^azureml:\/\/(?:subscriptions\/[^/]+\/resource[gG]roups\/[^/]+\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/)?jobs\/([^/]+)\/outputs\//i.exec(
+      uri,
+    ) ??
+    /\/paths\/ExperimentRun\/dcid\.([^/]+)(?:\/|$)/i.exec(uri) ??
+    /^runs:\/([^/]+)\//i.exec(uri); // MLflow run URI: run id = job name
   return m?.[1];
 }
 
@@ -466,8 +588,12 @@ function fmt(n: number): string {
   const s = Math.abs(n) >= 1e-4 && Math.abs(n) < 1e7 ? String(Number(n.toPrecision(6))) : n.toPrecision(6);
   return s;
 }
-function fmtPct(n: number): string { return Number.isFinite(n) ? String(Number(n.toFixed(2))) : fmt(n); }
-function fmtSigned(n: number): string { return n > 0 ? `+${fmt(n)}` : fmt(n); }
+function fmtPct(n: number): string {
+  return Number.isFinite(n) ? String(Number(n.toFixed(2))) : fmt(n);
+}
+function fmtSigned(n: number): string {
+  return n > 0 ? `+${fmt(n)}` : fmt(n);
+}
 /** " (2.5% better)" / " (1% worse)" / "" — relative change in the metric's better direction */
 function relText(x: MetricResult): string {
   if (x.relative === undefined || x.relative === 0 || !Number.isFinite(x.relative)) return '';
@@ -479,11 +605,19 @@ class Reader {
   readonly warnings: string[] = [];
   private runCache = new Map<string, Promise<RunMetrics | undefined>>();
   constructor(private deps: EvaluateDeps) {}
-  get ops() { return this.deps.ops; }
-  warn(m: string) { this.warnings.push(m); this.deps.log.warning(m); }
+  get ops() {
+    return this.deps.ops;
+  }
+  warn(m: string) {
+    this.warnings.push(m);
+    this.deps.log.warning(m);
+  }
   run(id: string) {
     let p = this.runCache.get(id);
-    if (!p) { p = this.ops.getRunMetrics(id); this.runCache.set(id, p); }
+    if (!p) {
+      p = this.ops.getRunMetrics(id);
+      this.runCache.set(id, p);
+    }
     return p;
   }
 
@@ -493,15 +627,27 @@ class Reader {
     let bestChild: string | undefined;
     if ((job.jobType ?? '').toLowerCase() === 'sweep') {
       bestChild = job.properties['best_child_run_id'] ?? own?.tags['best_child_run_id'];
-      if (!bestChild) throw new UserError(`Sweep job '${job.name}' has no best trial yet (no best_child_run_id); evaluate it once it has completed`);
+      if (!bestChild)
+        throw new UserError(
+          `Sweep job '${job.name}' has no best trial yet (no best_child_run_id); evaluate it once it has completed`,
+        );
       const child = await this.run(bestChild);
-      return { metrics: { ...(own?.metrics ?? {}), ...(child?.metrics ?? {}) }, source: `MLflow metrics of the best trial ${bestChild} of sweep job ${job.name}`, bestChild };
+      return {
+        metrics: { ...(own?.metrics ?? {}), ...(child?.metrics ?? {}) },
+        source: `MLflow metrics of the best trial ${bestChild} of sweep job ${job.name}`,
+        bestChild,
+      };
     }
     return { metrics: { ...(own?.metrics ?? {}) }, source: `MLflow metrics of job ${job.name}` };
   }
 
   /** a model version's metrics: its own, completed with those of the job that produced it for rules it lacks */
-  async modelMetrics(v: ModelVersion, name: string, version: string, rules: MetricRule[]): Promise<{ metrics: Record<string, number>; source: string; jobName?: string }> {
+  async modelMetrics(
+    v: ModelVersion,
+    name: string,
+    version: string,
+    rules: MetricRule[],
+  ): Promise<{ metrics: Record<string, number>; source: string; jobName?: string }> {
     const own = modelOwnMetrics(v);
     const jobName = modelJobName(v);
     const missing = rules.filter((r) => !(r.name in own));
@@ -511,7 +657,9 @@ class Reader {
     if (missing.length && jobName) {
       const job = await this.ops.getJob(jobName);
       if (!job) {
-        this.warn(`Model ${name}:${version} was produced by job '${jobName}', which no longer exists: its metrics cannot be read`);
+        this.warn(
+          `Model ${name}:${version} was produced by job '${jobName}', which no longer exists: its metrics cannot be read`,
+        );
       } else {
         const jm = await this.jobMetrics(job);
         metrics = { ...jm.metrics, ...own };
@@ -532,14 +680,22 @@ function createdAt(v: ModelVersion): string | undefined {
 }
 
 /** Fetch a model version by name:version or newest version (name@latest). */
-async function readCandidateModel(r: Reader, c: { name: string; version?: string; latest?: boolean }): Promise<{ v: ModelVersion; version: string }> {
+async function readCandidateModel(
+  r: Reader,
+  c: { name: string; version?: string; latest?: boolean },
+): Promise<{ v: ModelVersion; version: string }> {
   if (c.latest) {
     const [v] = await r.ops.listModelVersions(c.name, { top: 1 });
-    if (!v?.name) throw new InputError('candidateModel', `model '${c.name}' has no versions in workspace '${r.ops.ws.workspace}'`);
+    if (!v?.name)
+      throw new InputError('candidateModel', `model '${c.name}' has no versions in workspace '${r.ops.ws.workspace}'`);
     return { v, version: v.name };
   }
   const v = await r.ops.getModelVersion(c.name, c.version!);
-  if (!v) throw new InputError('candidateModel', `model '${c.name}' version ${c.version} was not found in workspace '${r.ops.ws.workspace}'`);
+  if (!v)
+    throw new InputError(
+      'candidateModel',
+      `model '${c.name}' version ${c.version} was not found in workspace '${r.ops.ws.workspace}'`,
+    );
   return { v, version: c.version! };
 }
 
@@ -547,12 +703,20 @@ function unknownMetricError(rules: MetricRule[], side: Side): void {
   const missing = rules.filter((r) => !(r.name in side.metrics)).map((r) => r.name);
   if (!missing.length) return;
   const avail = Object.keys(side.metrics).sort();
-  throw new InputError('metrics', `${missing.map((m) => `'${m}'`).join(', ')} ${missing.length > 1 ? 'are not metrics' : 'is not a metric'} of the candidate ${side.label}; ` +
-    (avail.length ? `available: ${avail.join(', ')}` : 'it has no metrics') +
-    (/^pipeline$/i.test(side.job?.jobType ?? '') && !side.model ? ' (a pipeline job logs no metrics itself: give the name of the step job that does)' : ''));
+  throw new InputError(
+    'metrics',
+    `${missing.map((m) => `'${m}'`).join(', ')} ${missing.length > 1 ? 'are not metrics' : 'is not a metric'} of the candidate ${side.label}; ` +
+      (avail.length ? `available: ${avail.join(', ')}` : 'it has no metrics') +
+      (/^pipeline$/i.test(side.job?.jobType ?? '') && !side.model
+        ? ' (a pipeline job logs no metrics itself: give the name of the step job that does)'
+        : ''),
+  );
 }
 
-interface Identity { models: Set<string>; jobs: Set<string> }
+interface Identity {
+  models: Set<string>;
+  jobs: Set<string>;
+}
 function isCandidate(id: Identity, name: string, version: string, v: ModelVersion | undefined): boolean {
   if (id.models.has(`${name}:${version}`)) return true;
   const j = v ? modelJobName(v) : undefined;
@@ -568,18 +732,30 @@ export async function evaluateModel(inputs: EvaluateInputs, deps: EvaluateDeps):
   const valid = validateInputs(inputs);
   const r = new Reader(deps);
   await deps.ops.checkWorkspace();
-  const { side: candidate, identity } = valid.candidate.kind === 'job' ? await candidateJob(r, valid.candidate.job) : await candidateModel(r, valid.candidate, valid.rules);
+  const { side: candidate, identity } =
+    valid.candidate.kind === 'job'
+      ? await candidateJob(r, valid.candidate.job)
+      : await candidateModel(r, valid.candidate, valid.rules);
   unknownMetricError(valid.rules, candidate);
   deps.log.info(`Candidate: ${candidate.label} — ${candidate.metricsSource}`);
-  const found = valid.baseline === 'endpoint' ? await productionOfEndpoint(r, valid.endpointName!) : await productionOfModel(r, valid, identity);
+  const found =
+    valid.baseline === 'endpoint'
+      ? await productionOfEndpoint(r, valid.endpointName!)
+      : await productionOfModel(r, valid, identity);
   const evaluation = newEvaluation(valid, candidate, found.prod, r, deps);
   if (!found.prod) return firstModel(evaluation, valid, found.why!, deps.log);
-  if (valid.baseline === 'endpoint' && isCandidate(identity, found.prod.name, found.prod.version, found.prod.v)) return alreadyInProduction(evaluation, valid, found.prod, deps);
+  if (valid.baseline === 'endpoint' && isCandidate(identity, found.prod.name, found.prod.version, found.prod.v))
+    return alreadyInProduction(evaluation, valid, found.prod, deps);
   return compareWithProduction(evaluation, valid, found.prod, r, deps.log);
 }
 
 /** the production model found: by the endpoint's main deployment, or by tag / latest version */
-interface Production { name: string; version: string; v: ModelVersion; endpoint?: Side['endpoint'] }
+interface Production {
+  name: string;
+  version: string;
+  v: ModelVersion;
+  endpoint?: Side['endpoint'];
+}
 
 /** The candidate job (Completed) and its metrics (a sweep's best trial's). */
 async function candidateJob(r: Reader, name: string): Promise<{ side: Side; identity: Identity }> {
@@ -592,24 +768,49 @@ async function candidateJob(r: Reader, name: string): Promise<{ side: Side; iden
   const jm = await r.jobMetrics(job);
   const identity: Identity = { models: new Set(), jobs: new Set([name, ...(jm.bestChild ? [jm.bestChild] : [])]) };
   const side: Side = {
-    label: `job ${name}${jm.bestChild ? ` (best trial ${jm.bestChild})` : ''}`, id: name,
-    job: { name, displayName: job.displayName, jobType: job.jobType, status: job.status, studioUrl: studioUrl(ws, 'job', name), bestChildOf: undefined, createdBy: job.createdBy },
-    metrics: jm.metrics, metricsSource: jm.source,
+    label: `job ${name}${jm.bestChild ? ` (best trial ${jm.bestChild})` : ''}`,
+    id: name,
+    job: {
+      name,
+      displayName: job.displayName,
+      jobType: job.jobType,
+      status: job.status,
+      studioUrl: studioUrl(ws, 'job', name),
+      bestChildOf: undefined,
+      createdBy: job.createdBy,
+    },
+    metrics: jm.metrics,
+    metricsSource: jm.source,
   };
   return { side, identity };
 }
 
 /** The candidate model version and its metrics (its own, completed from the job that produced it). */
-async function candidateModel(r: Reader, c: { name: string; version?: string; latest?: boolean }, rules: MetricRule[]): Promise<{ side: Side; identity: Identity }> {
+async function candidateModel(
+  r: Reader,
+  c: { name: string; version?: string; latest?: boolean },
+  rules: MetricRule[],
+): Promise<{ side: Side; identity: Identity }> {
   const ws = r.ops.ws;
   const { v, version } = await readCandidateModel(r, c);
   const mm = await r.modelMetrics(v, c.name, version, rules);
-  const identity: Identity = { models: new Set([`${c.name}:${version}`]), jobs: new Set(mm.jobName ? [mm.jobName] : []) };
+  const identity: Identity = {
+    models: new Set([`${c.name}:${version}`]),
+    jobs: new Set(mm.jobName ? [mm.jobName] : []),
+  };
   const side: Side = {
-    label: `model ${c.name}:${version}`, id: `azureml:${c.name}:${version}`,
-    model: { name: c.name, version, studioUrl: studioUrl(ws, 'model', c.name, version), createdBy: ownerOf(v), createdAt: createdAt(v) },
+    label: `model ${c.name}:${version}`,
+    id: `azureml:${c.name}:${version}`,
+    model: {
+      name: c.name,
+      version,
+      studioUrl: studioUrl(ws, 'model', c.name, version),
+      createdBy: ownerOf(v),
+      createdAt: createdAt(v),
+    },
     ...(mm.jobName ? { job: { name: mm.jobName, studioUrl: studioUrl(ws, 'job', mm.jobName) } } : {}),
-    metrics: mm.metrics, metricsSource: mm.source,
+    metrics: mm.metrics,
+    metricsSource: mm.source,
   };
   return { side, identity };
 }
@@ -621,14 +822,24 @@ async function productionOfEndpoint(r: Reader, endpointName: string): Promise<{ 
   const ep = await ops.getEndpoint(endpointName);
   // a missing endpoint is an error, not a first model: a misspelled name would otherwise approve any candidate
   if (!ep) {
-    throw new InputError('endpointName', `online endpoint '${endpointName}' does not exist in workspace '${ws.workspace}'; ` +
-      'create the endpoint first, or use baseline=latest/tag for a first model');
+    throw new InputError(
+      'endpointName',
+      `online endpoint '${endpointName}' does not exist in workspace '${ws.workspace}'; ` +
+        'create the endpoint first, or use baseline=latest/tag for a first model',
+    );
   }
-  const ranked = Object.entries(ep.traffic ?? {}).filter(([, t]) => Number(t) > 0).sort((a, b) => Number(b[1]) - Number(a[1]) || a[0].localeCompare(b[0]));
+  const ranked = Object.entries(ep.traffic ?? {})
+    .filter(([, t]) => Number(t) > 0)
+    .sort((a, b) => Number(b[1]) - Number(a[1]) || a[0].localeCompare(b[0]));
   if (!ranked.length) return { why: `no deployment of online endpoint '${ep.name}' takes traffic` };
   const [depName, traffic] = ranked[0]!;
   if (ranked.length > 1 && Number(ranked[1]![1]) === Number(traffic)) {
-    r.warn(`Deployments ${ranked.filter((x) => Number(x[1]) === Number(traffic)).map((x) => x[0]).join(' and ')} take the same traffic (${traffic}%); using ${depName} (first by name)`);
+    r.warn(
+      `Deployments ${ranked
+        .filter((x) => Number(x[1]) === Number(traffic))
+        .map((x) => x[0])
+        .join(' and ')} take the same traffic (${traffic}%); using ${depName} (first by name)`,
+    );
   }
   const of = `Deployment '${depName}' of online endpoint '${ep.name}'`;
   const dep = await ops.getDeployment(ep.name, depName);
@@ -636,14 +847,36 @@ async function productionOfEndpoint(r: Reader, endpointName: string): Promise<{ 
   if (!dep.model) throw new UserError(`${of} has no model`);
   const ref = parseDeploymentModel(dep.model);
   if (!ref) throw new UserError(`${of} serves '${dep.model}', which is not a model version of this workspace`);
-  if ('registry' in ref) throw new UserError(`${of} serves a registry model (${ref.registry}); its metrics cannot be read from the workspace`);
+  if ('registry' in ref)
+    throw new UserError(
+      `${of} serves a registry model (${ref.registry}); its metrics cannot be read from the workspace`,
+    );
   const v = await ops.getModelVersion(ref.name, ref.version);
-  if (!v) throw new UserError(`${of} serves model ${ref.name}:${ref.version}, which was not found in workspace '${ws.workspace}'`);
-  return { prod: { name: ref.name, version: ref.version, v, endpoint: { name: ep.name, deployment: depName, traffic: Number(traffic), studioUrl: studioUrl(ws, 'endpoint', ep.name) } } };
+  if (!v)
+    throw new UserError(
+      `${of} serves model ${ref.name}:${ref.version}, which was not found in workspace '${ws.workspace}'`,
+    );
+  return {
+    prod: {
+      name: ref.name,
+      version: ref.version,
+      v,
+      endpoint: {
+        name: ep.name,
+        deployment: depName,
+        traffic: Number(traffic),
+        studioUrl: studioUrl(ws, 'endpoint', ep.name),
+      },
+    },
+  };
 }
 
 /** Production = the newest version of the model (with the tag, for baseline=tag) that is not archived and not the candidate. */
-async function productionOfModel(r: Reader, valid: ValidInputs, identity: Identity): Promise<{ prod?: Production; why?: string }> {
+async function productionOfModel(
+  r: Reader,
+  valid: ValidInputs,
+  identity: Identity,
+): Promise<{ prod?: Production; why?: string }> {
   const name = valid.modelName!;
   const tag = valid.tag;
   const tagFilter = valid.baseline === 'tag' ? { [tag!.key]: tag!.value } : undefined;
@@ -657,28 +890,52 @@ async function productionOfModel(r: Reader, valid: ValidInputs, identity: Identi
   let skipped = 0;
   for (const v of list) {
     if (!v.name || !fits(v)) continue;
-    if (isCandidate(identity, name, v.name, v)) { skipped++; continue; }
+    if (isCandidate(identity, name, v.name, v)) {
+      skipped++;
+      continue;
+    }
     return { prod: { name, version: v.name, v } };
   }
-  const why = list.length === 0 && !tagFilter ? `model '${name}' has no versions in workspace '${r.ops.ws.workspace}'`
-    : `no version of model '${name}'${tagFilter ? ` carries the tag ${tag!.value ? `${tag!.key}=${tag!.value}` : tag!.key}` : ''}${skipped ? ' other than the candidate' : ''}`;
+  const why =
+    list.length === 0 && !tagFilter
+      ? `model '${name}' has no versions in workspace '${r.ops.ws.workspace}'`
+      : `no version of model '${name}'${tagFilter ? ` carries the tag ${tag!.value ? `${tag!.key}=${tag!.value}` : tag!.key}` : ''}${skipped ? ' other than the candidate' : ''}`;
   return { why };
 }
 
-function newEvaluation(valid: ValidInputs, candidate: Side, prod: Production | undefined, r: Reader, deps: EvaluateDeps): Evaluation {
+function newEvaluation(
+  valid: ValidInputs,
+  candidate: Side,
+  prod: Production | undefined,
+  r: Reader,
+  deps: EvaluateDeps,
+): Evaluation {
   const ws = deps.ops.ws;
-  const selector = valid.baseline === 'endpoint' ? `endpoint ${valid.endpointName}`
-    : valid.baseline === 'tag' ? `model ${valid.modelName} tagged ${valid.tag!.value ? `${valid.tag!.key}=${valid.tag!.value}` : valid.tag!.key}`
-      : `latest version of model ${valid.modelName}`;
+  const selector =
+    valid.baseline === 'endpoint'
+      ? `endpoint ${valid.endpointName}`
+      : valid.baseline === 'tag'
+        ? `model ${valid.modelName} tagged ${valid.tag!.value ? `${valid.tag!.key}=${valid.tag!.value}` : valid.tag!.key}`
+        : `latest version of model ${valid.modelName}`;
   return {
     schema: 'azureml-devops/model-evaluation@1',
     evaluatedAt: (deps.now?.() ?? new Date()).toISOString(),
     workspace: { subscriptionId: ws.subscriptionId, resourceGroup: ws.resourceGroup, workspace: ws.workspace },
-    isBetter: false, verdict: 'not-better', message: '', candidate,
+    isBetter: false,
+    verdict: 'not-better',
+    message: '',
+    candidate,
     baseline: { mode: valid.baseline, selector, found: !!prod },
     options: { allowEqual: valid.allowEqual, missingBaselineMetric: valid.missingBaselineMetric },
-    rules: valid.rules.map((x) => ({ name: x.name, direction: x.direction, minDelta: x.minDelta, minRelative: x.minRelative, text: x.text })),
-    results: [], warnings: r.warnings,
+    rules: valid.rules.map((x) => ({
+      name: x.name,
+      direction: x.direction,
+      minDelta: x.minDelta,
+      minRelative: x.minRelative,
+      text: x.text,
+    })),
+    results: [],
+    warnings: r.warnings,
   };
 }
 
@@ -688,8 +945,14 @@ function firstModel(e: Evaluation, valid: ValidInputs, why: string, log: Evaluat
   e.baseline.why = why;
   e.isBetter = true;
   e.verdict = 'first-model';
-  e.results = valid.rules.map((x) => ({ name: x.name, direction: x.direction, requirement: requirementText(x, valid.allowEqual), candidate: c.metrics[x.name]!,
-    passed: true, reason: 'no production model to compare with' }));
+  e.results = valid.rules.map((x) => ({
+    name: x.name,
+    direction: x.direction,
+    requirement: requirementText(x, valid.allowEqual),
+    candidate: c.metrics[x.name]!,
+    passed: true,
+    reason: 'no production model to compare with',
+  }));
   e.message = `No production model (${why}): the candidate ${c.label} is the first model and wins.`;
   log.info(e.message);
   return e;
@@ -700,39 +963,75 @@ function alreadyInProduction(e: Evaluation, valid: ValidInputs, prod: Production
   const c = e.candidate;
   const side: Side = {
     label: `model ${prod.name}:${prod.version} (deployment ${prod.endpoint!.deployment} on endpoint ${prod.endpoint!.name}, ${prod.endpoint!.traffic}% of traffic)`,
-    id: `azureml:${prod.name}:${prod.version}`, model: { name: prod.name, version: prod.version, studioUrl: studioUrl(deps.ops.ws, 'model', prod.name, prod.version) },
-    endpoint: prod.endpoint, metrics: c.metrics, metricsSource: 'the candidate itself',
+    id: `azureml:${prod.name}:${prod.version}`,
+    model: {
+      name: prod.name,
+      version: prod.version,
+      studioUrl: studioUrl(deps.ops.ws, 'model', prod.name, prod.version),
+    },
+    endpoint: prod.endpoint,
+    metrics: c.metrics,
+    metricsSource: 'the candidate itself',
   };
   e.baseline.side = side;
   e.isBetter = true;
   e.verdict = 'already-in-production';
-  e.results = valid.rules.map((x) => ({ name: x.name, direction: x.direction, requirement: requirementText(x, valid.allowEqual), candidate: c.metrics[x.name]!,
-    baseline: c.metrics[x.name], delta: 0, improvement: 0, relative: 0, passed: true, reason: 'the candidate is the production model' }));
+  e.results = valid.rules.map((x) => ({
+    name: x.name,
+    direction: x.direction,
+    requirement: requirementText(x, valid.allowEqual),
+    candidate: c.metrics[x.name]!,
+    baseline: c.metrics[x.name],
+    delta: 0,
+    improvement: 0,
+    relative: 0,
+    passed: true,
+    reason: 'the candidate is the production model',
+  }));
   e.message = `The candidate ${c.label} is already the production model (${side.label}); nothing to compare.`;
   deps.log.info(e.message);
   return e;
 }
 
 /** Production's metrics, then every rule: better when all pass. */
-async function compareWithProduction(e: Evaluation, valid: ValidInputs, prod: Production, r: Reader, log: EvaluateDeps['log']): Promise<Evaluation> {
+async function compareWithProduction(
+  e: Evaluation,
+  valid: ValidInputs,
+  prod: Production,
+  r: Reader,
+  log: EvaluateDeps['log'],
+): Promise<Evaluation> {
   const ws = r.ops.ws;
   const { rules } = valid;
   const candidate = e.candidate;
   const pm = await r.modelMetrics(prod.v, prod.name, prod.version, rules);
   const prodSide: Side = {
-    label: `model ${prod.name}:${prod.version}` + (prod.endpoint ? ` (deployment ${prod.endpoint.deployment} on endpoint ${prod.endpoint.name}, ${prod.endpoint.traffic}% of traffic)` : ''),
+    label:
+      `model ${prod.name}:${prod.version}` +
+      (prod.endpoint
+        ? ` (deployment ${prod.endpoint.deployment} on endpoint ${prod.endpoint.name}, ${prod.endpoint.traffic}% of traffic)`
+        : ''),
     id: `azureml:${prod.name}:${prod.version}`,
-    model: { name: prod.name, version: prod.version, studioUrl: studioUrl(ws, 'model', prod.name, prod.version), createdBy: ownerOf(prod.v), createdAt: createdAt(prod.v) },
+    model: {
+      name: prod.name,
+      version: prod.version,
+      studioUrl: studioUrl(ws, 'model', prod.name, prod.version),
+      createdBy: ownerOf(prod.v),
+      createdAt: createdAt(prod.v),
+    },
     ...(pm.jobName ? { job: { name: pm.jobName, studioUrl: studioUrl(ws, 'job', pm.jobName) } } : {}),
     ...(prod.endpoint ? { endpoint: prod.endpoint } : {}),
-    metrics: pm.metrics, metricsSource: pm.source,
+    metrics: pm.metrics,
+    metricsSource: pm.source,
   };
   e.baseline.side = prodSide;
   log.info(`Production: ${prodSide.label} — ${prodSide.metricsSource}`);
   e.results = rules.map((x) => {
     const res = compareMetric(x, candidate.metrics[x.name]!, prodSide.metrics[x.name], e.options);
     if (res.baseline === undefined) {
-      r.warn(`Production ${prodSide.label} has no value for metric '${x.name}': ${valid.missingBaselineMetric === 'pass' ? 'not compared (missingBaselineMetric=pass)' : 'counts as not better (missingBaselineMetric=fail)'}`);
+      r.warn(
+        `Production ${prodSide.label} has no value for metric '${x.name}': ${valid.missingBaselineMetric === 'pass' ? 'not compared (missingBaselineMetric=pass)' : 'counts as not better (missingBaselineMetric=fail)'}`,
+      );
     }
     return res;
   });
@@ -743,8 +1042,10 @@ async function compareWithProduction(e: Evaluation, valid: ValidInputs, prod: Pr
     ? `The candidate ${candidate.label} is better than production ${prodSide.label}: ${rules.length === 1 ? 'the metric rule passes' : `all ${rules.length} metric rules pass`}.`
     : `The candidate ${candidate.label} is not better than production ${prodSide.label}: ${failed.map((x) => `${x.name} (${x.reason})`).join(', ')}.`;
   for (const x of e.results) {
-    log.info(`  ${x.passed ? 'PASS' : 'FAIL'} ${x.name}: candidate ${fmt(x.candidate)}, production ${x.baseline === undefined ? '—' : fmt(x.baseline)}` +
-      `${x.delta === undefined ? '' : `, delta ${fmtSigned(x.delta)}${relText(x)}`} — ${x.reason}`);
+    log.info(
+      `  ${x.passed ? 'PASS' : 'FAIL'} ${x.name}: candidate ${fmt(x.candidate)}, production ${x.baseline === undefined ? '—' : fmt(x.baseline)}` +
+        `${x.delta === undefined ? '' : `, delta ${fmtSigned(x.delta)}${relText(x)}`} — ${x.reason}`,
+    );
   }
   log.info(e.message);
   return e;
@@ -770,20 +1071,32 @@ export function metricOutputs(e: Evaluation): Record<string, string> {
   return out;
 }
 
-const esc = (s: string) => String(s).replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+const esc = (s: string) =>
+  String(s)
+    .replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`)
+    .replace(/\r?\n/g, ' ');
 const link = (text: string, url?: string) => (url ? `[${esc(text)}](${url})` : esc(text));
 
 function sideRows(s: Side): string[] {
   const rows: string[] = [];
-  if (s.model) rows.push(`model ${link(`${s.model.name}:${s.model.version}`, s.model.studioUrl)}${s.model.createdBy ? ` registered by ${esc(s.model.createdBy)}` : ''}${s.model.createdAt ? ` on ${s.model.createdAt.slice(0, 10)}` : ''}`);
-  if (s.endpoint) rows.push(`deployment ${esc(s.endpoint.deployment)} (${s.endpoint.traffic}% of traffic) on endpoint ${link(s.endpoint.name, s.endpoint.studioUrl)}`);
-  if (s.job) rows.push(`${s.model ? 'produced by ' : ''}job ${link(s.job.name, s.job.studioUrl)}${s.job.displayName && s.job.displayName !== s.job.name ? ` (${esc(s.job.displayName)})` : ''}${s.job.jobType ? `, ${esc(s.job.jobType)}` : ''}${s.job.createdBy ? `, submitted by ${esc(s.job.createdBy)}` : ''}`);
+  if (s.model)
+    rows.push(
+      `model ${link(`${s.model.name}:${s.model.version}`, s.model.studioUrl)}${s.model.createdBy ? ` registered by ${esc(s.model.createdBy)}` : ''}${s.model.createdAt ? ` on ${s.model.createdAt.slice(0, 10)}` : ''}`,
+    );
+  if (s.endpoint)
+    rows.push(
+      `deployment ${esc(s.endpoint.deployment)} (${s.endpoint.traffic}% of traffic) on endpoint ${link(s.endpoint.name, s.endpoint.studioUrl)}`,
+    );
+  if (s.job)
+    rows.push(
+      `${s.model ? 'produced by ' : ''}job ${link(s.job.name, s.job.studioUrl)}${s.job.displayName && s.job.displayName !== s.job.name ? ` (${esc(s.job.displayName)})` : ''}${s.job.jobType ? `, ${esc(s.job.jobType)}` : ''}${s.job.createdBy ? `, submitted by ${esc(s.job.createdBy)}` : ''}`,
+    );
   return rows;
 }
 
 export function evaluationSummary(e: Evaluation): string {
   const verdictText: Record<Verdict, string> = {
-    'better': '✅ **Better than production**',
+    better: '✅ **Better than production**',
     'not-better': '❌ **Not better than production**',
     'first-model': '✅ **First model** — nothing in production to compare with',
     'already-in-production': '✅ **Already in production** — the candidate is the production model',
@@ -791,18 +1104,28 @@ export function evaluationSummary(e: Evaluation): string {
   const lines: string[] = [`### Model evaluation: ${verdictText[e.verdict]}`, '', esc(e.message), ''];
   lines.push('| | Candidate | Production |', '|---|---|---|');
   const b = e.baseline.side;
-  lines.push(`| What | ${sideRows(e.candidate).join('<br>')} | ${b ? sideRows(b).join('<br>') : `none: ${esc(e.baseline.why ?? '')}`} |`);
+  lines.push(
+    `| What | ${sideRows(e.candidate).join('<br>')} | ${b ? sideRows(b).join('<br>') : `none: ${esc(e.baseline.why ?? '')}`} |`,
+  );
   lines.push(`| Metrics from | ${esc(e.candidate.metricsSource)} | ${b ? esc(b.metricsSource) : '—'} |`);
   lines.push('', `Production was looked up as: ${esc(e.baseline.selector)}.`, '');
-  lines.push('| Metric | Direction | Candidate | Production | Delta | Requirement | Result |', '|---|---|---:|---:|---:|---|---|');
+  lines.push(
+    '| Metric | Direction | Candidate | Production | Delta | Requirement | Result |',
+    '|---|---|---:|---:|---:|---|---|',
+  );
   for (const x of e.results) {
     const d = x.delta === undefined ? '—' : `${fmtSigned(x.delta)}${relText(x)}`;
-    lines.push(`| ${esc(x.name)} | ${x.direction === 'higher' ? '↑ higher' : '↓ lower'} | ${fmt(x.candidate)} | ${x.baseline === undefined ? '—' : fmt(x.baseline)} | ${d} | ${esc(x.requirement)} | ${x.passed ? '✅ pass' : '❌ fail'}: ${esc(x.reason)} |`);
+    lines.push(
+      `| ${esc(x.name)} | ${x.direction === 'higher' ? '↑ higher' : '↓ lower'} | ${fmt(x.candidate)} | ${x.baseline === undefined ? '—' : fmt(x.baseline)} | ${d} | ${esc(x.requirement)} | ${x.passed ? '✅ pass' : '❌ fail'}: ${esc(x.reason)} |`,
+    );
   }
   if (e.warnings.length) {
     lines.push('', '**Warnings**', '');
     for (const w of e.warnings) lines.push(`- ${esc(w)}`);
   }
-  lines.push('', `Workspace ${esc(e.workspace.workspace)} (resource group ${esc(e.workspace.resourceGroup)}), evaluated ${e.evaluatedAt}.`);
+  lines.push(
+    '',
+    `Workspace ${esc(e.workspace.workspace)} (resource group ${esc(e.workspace.resourceGroup)}), evaluated ${e.evaluatedAt}.`,
+  );
   return lines.join('\n') + '\n';
 }

@@ -1,11 +1,15 @@
 // Agent entry of AzureMLModelPromote@1: inputs → promoteModel (publish into the registry, server-side) → outputs.
 import { getAzureRmConnection, getString, info, runTask, setOutput, uploadSummary } from '../pipeline';
 import { createCredential } from '../auth';
-import {
-  createAzureMLContext, getModelVersion, getWorkspace, latestVersion, workspaceRef, wsPath,
-} from '../azureml';
+import { createAzureMLContext, getModelVersion, getWorkspace, latestVersion, workspaceRef, wsPath } from '../azureml';
 import { lroProgressLine } from '../azureml/poll';
-import { findRegistry, getRegistryModelVersion, publishModelVersion, registryContext, updateRegistryModelVersion } from '../azureml/registries';
+import {
+  findRegistry,
+  getRegistryModelVersion,
+  publishModelVersion,
+  registryContext,
+  updateRegistryModelVersion,
+} from '../azureml/registries';
 import { checkPromoteInputs, promoteModel, promoteSummary, type PromoteOps } from './modelPromote';
 
 runTask(async (signal) => {
@@ -24,15 +28,31 @@ runTask(async (signal) => {
 
   const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   const rctx = regConn === conn ? ctx : registryContext(regConn, signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId}); registry ${inputs.registry} (subscription ${regConn.subscriptionId})`);
+  info(
+    `Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId}); registry ${inputs.registry} (subscription ${regConn.subscriptionId})`,
+  );
   const progress = { onProgress: (p: Parameters<typeof lroProgressLine>[0]) => info(lroProgressLine(p)) };
   const ops: PromoteOps = {
-    workspace: async () => { const w = await getWorkspace(ctx); return { name: ws.workspace, location: w.location, id: wsPath(ws) }; },
+    workspace: async () => {
+      const w = await getWorkspace(ctx);
+      return { name: ws.workspace, location: w.location, id: wsPath(ws) };
+    },
     sourceVersion: (n, v) => getModelVersion(ctx, n, v),
     latestSourceVersion: (n) => latestVersion(ctx, n),
-    findRegistry: () => findRegistry(rctx, { subscriptionId: regConn.subscriptionId, name: inputs.registry, resourceGroup: inputs.registryResourceGroup }),
+    findRegistry: () =>
+      findRegistry(rctx, {
+        subscriptionId: regConn.subscriptionId,
+        name: inputs.registry,
+        resourceGroup: inputs.registryResourceGroup,
+      }),
     registryVersion: (r, n, v) => getRegistryModelVersion(rctx, r, n, v),
-    publish: (n, v, body) => publishModelVersion(ctx, wsPath(ws, `/models/${encodeURIComponent(n)}/versions/${encodeURIComponent(v)}`), body, progress),
+    publish: (n, v, body) =>
+      publishModelVersion(
+        ctx,
+        wsPath(ws, `/models/${encodeURIComponent(n)}/versions/${encodeURIComponent(v)}`),
+        body,
+        progress,
+      ),
     addToRegistryVersion: (r, n, cur, add) => updateRegistryModelVersion(rctx, r, n, cur, add, progress),
   };
   const r = await promoteModel(inputs, ops, { info });

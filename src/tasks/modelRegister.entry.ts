@@ -1,7 +1,20 @@
 // Agent entry of AzureMLModelRegister@1: inputs → registerModel → outputs + summary.
 import {
-  InputError, debug, getAzureRmConnection, getBool, getKeyValues, getPath, getPipelineContext, getString, info, progress, requireString,
-  runTask, setOutput, uploadSummary, warning,
+  InputError,
+  debug,
+  getAzureRmConnection,
+  getBool,
+  getKeyValues,
+  getPath,
+  getPipelineContext,
+  getString,
+  info,
+  progress,
+  requireString,
+  runTask,
+  setOutput,
+  uploadSummary,
+  warning,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, workspaceRef } from '../azureml';
@@ -39,21 +52,36 @@ runTask(async (signal) => {
   };
   validateInputs(inputs);
   if (registry && /^[a-z][a-z0-9+.-]*:\/\//i.test(inputs.modelPath.trim())) {
-    throw new InputError('modelPath', `must be a file or folder on the agent when registering into registry '${registry}' (a workspace model or job output: register it in the workspace, then AzureMLModelPromote@1)`);
+    throw new InputError(
+      'modelPath',
+      `must be a file or folder on the agent when registering into registry '${registry}' (a workspace model or job output: register it in the workspace, then AzureMLModelPromote@1)`,
+    );
   }
 
   const deps = { log: { info, warning, debug }, progress, context: getPipelineContext(), signal };
   if (!ws) {
     const rctx = registryContext(conn, signal);
-    const reg = await findRegistry(rctx, { subscriptionId: conn.subscriptionId, name: registry!, resourceGroup: getString('registryResourceGroup') });
-    info(`Registry ${reg.name} (resource group ${reg.resourceGroup}, subscription ${reg.subscriptionId}, regions ${reg.regions.join(', ')})`);
+    const reg = await findRegistry(rctx, {
+      subscriptionId: conn.subscriptionId,
+      name: registry!,
+      resourceGroup: getString('registryResourceGroup'),
+    });
+    info(
+      `Registry ${reg.name} (resource group ${reg.resourceGroup}, subscription ${reg.subscriptionId}, regions ${reg.regions.join(', ')})`,
+    );
     const r = await registerModel(inputs, { ...deps, ops: registryRegisterOps(rctx, reg, info) });
     const id = registryModelUri(reg.name, r.name, r.version);
     setOutput('modelName', r.name);
     setOutput('modelVersion', r.version);
     setOutput('modelId', id);
     setOutput('modelUri', r.modelUri);
-    uploadSummary('Azure ML model', registerSummary({ ...r, id, studioUrl: undefined }, { ...rctx.ws, workspace: `registry ${reg.name}`, resourceGroup: reg.resourceGroup }));
+    uploadSummary(
+      'Azure ML model',
+      registerSummary(
+        { ...r, id, studioUrl: undefined },
+        { ...rctx.ws, workspace: `registry ${reg.name}`, resourceGroup: reg.resourceGroup },
+      ),
+    );
     info(`Model ${id}`);
     return;
   }

@@ -4,10 +4,27 @@ import * as path from 'node:path';
 import type { ModelVersion, ModelVersionProperties } from '@azure/arm-machinelearning';
 import { InputError, UserError, lineageTags, type PipelineContext } from '../pipeline';
 import {
-  ASSET_NAME_PATTERN, CONTENT_KEY_PROPERTY, VERSION_PATTERN, contentKey, createOrUpdateModelVersion, datastoreUri,
-  findVersionByContent, formatBytes, getModelVersion, getWorkspace, nextVersion, prepareLocalAsset, sameContent, studioUrl,
-  uploadPreparedAsset, readJob, statusOf,
-  type AzureMLContext, type PreparedAsset, type UploadResult, type WorkspaceRef,
+  ASSET_NAME_PATTERN,
+  CONTENT_KEY_PROPERTY,
+  VERSION_PATTERN,
+  contentKey,
+  createOrUpdateModelVersion,
+  datastoreUri,
+  findVersionByContent,
+  formatBytes,
+  getModelVersion,
+  getWorkspace,
+  nextVersion,
+  prepareLocalAsset,
+  sameContent,
+  studioUrl,
+  uploadPreparedAsset,
+  readJob,
+  statusOf,
+  type AzureMLContext,
+  type PreparedAsset,
+  type UploadResult,
+  type WorkspaceRef,
 } from '../azureml';
 import { EVALUATION_PROPERTY, evaluationProperty, type CardEvaluation } from './modelCard';
 
@@ -44,7 +61,9 @@ export interface RegisterResult {
 }
 
 /** What registerModel reads of a job (JobBase of the 2022-10-01 swagger). */
-export interface JobRecord { properties?: { status?: string | null; jobType?: string | null; outputs?: Record<string, unknown> | null } }
+export interface JobRecord {
+  properties?: { status?: string | null; jobType?: string | null; outputs?: Record<string, unknown> | null };
+}
 
 /** Everything registerModel does against Azure, injectable for unit tests. */
 export interface RegisterOps {
@@ -55,7 +74,11 @@ export interface RegisterOps {
   getVersion(name: string, version: string): Promise<ModelVersion | undefined>;
   findByContent(name: string, modelType: string, modelUri: string): Promise<ModelVersion | undefined>;
   nextVersion(name: string): Promise<string>;
-  upload(asset: PreparedAsset, meta: { name: string; version: string }, onProgress: (bytes: number, total: number) => void): Promise<UploadResult>;
+  upload(
+    asset: PreparedAsset,
+    meta: { name: string; version: string },
+    onProgress: (bytes: number, total: number) => void,
+  ): Promise<UploadResult>;
   create(name: string, version: string, props: ModelVersionProperties): Promise<ModelVersion>;
 }
 
@@ -73,12 +96,15 @@ export interface RegisterDeps {
 export function azureOps(ctx: AzureMLContext): RegisterOps {
   return {
     ws: ctx.ws,
-    checkWorkspace: async () => { await getWorkspace(ctx); },
+    checkWorkspace: async () => {
+      await getWorkspace(ctx);
+    },
     getJob: async (job) => (await readJob(ctx, job)).job,
     getVersion: (n, v) => getModelVersion(ctx, n, v),
     findByContent: (n, t, u) => findVersionByContent(ctx, n, t, u),
     nextVersion: (n) => nextVersion(ctx, n),
-    upload: (asset, meta, onProgress) => uploadPreparedAsset(ctx, asset, { assetName: meta.name, assetVersion: meta.version, onProgress }),
+    upload: (asset, meta, onProgress) =>
+      uploadPreparedAsset(ctx, asset, { assetName: meta.name, assetVersion: meta.version, onProgress }),
     create: (n, v, p) => createOrUpdateModelVersion(ctx, n, v, p),
   };
 }
@@ -87,8 +113,7 @@ export function azureOps(ctx: AzureMLContext): RegisterOps {
 // Source of the model: local path or URI
 
 export type ModelSource =
-  | { kind: 'local'; path: string }
-  | { kind: 'uri'; uri: string; jobName?: string; outputName?: string };
+  { kind: 'local'; path: string } | { kind: 'uri'; uri: string; jobName?: string; outputName?: string };
 
 const JOB_NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
 const OUTPUT_NAME = /^[a-zA-Z0-9_][a-zA-Z0-9\-_]{0,254}$/;
@@ -98,25 +123,44 @@ export function parseModelSource(modelPath: string, cwd: string): ModelSource {
   const p = modelPath.trim();
   if (!p) throw new InputError('modelPath', 'is required');
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(p)?.[1]?.toLowerCase();
-  if (!scheme || (scheme.length === 1 && process.platform === 'win32')) return { kind: 'local', path: path.resolve(cwd, p) };
+  if (!scheme || (scheme.length === 1 && process.platform === 'win32'))
+    return { kind: 'local', path: path.resolve(cwd, p) };
   if (scheme === 'https') {
-    try { new URL(p); } catch { throw new InputError('modelPath', `'${p}' is not a valid URL`); }
+    try {
+      new URL(p);
+    } catch {
+      throw new InputError('modelPath', `'${p}' is not a valid URL`);
+    }
     return { kind: 'uri', uri: p };
   }
   if (scheme !== 'azureml') {
-    throw new InputError('modelPath', `URI scheme '${scheme}://' is not supported (use a path on the agent, azureml://jobs/<job>/outputs/<output>, azureml://datastores/<datastore>/paths/<path> or https://…)`);
+    throw new InputError(
+      'modelPath',
+      `URI scheme '${scheme}://' is not supported (use a path on the agent, azureml://jobs/<job>/outputs/<output>, azureml://datastores/<datastore>/paths/<path> or https://…)`,
+    );
   }
   const rest = p.slice('azureml://'.length);
   if (/^jobs\//i.test(rest)) {
     const m = /^jobs\/([^/]+)\/outputs\/([^/]+)(?:\/paths\/(.+))?\/?$/i.exec(rest);
     if (!m || !JOB_NAME.test(m[1]!) || !OUTPUT_NAME.test(m[2]!)) {
-      throw new InputError('modelPath', `'${p}' is not a job output reference: expected azureml://jobs/<job name>/outputs/<output name>[/paths/<path>]`);
+      throw new InputError(
+        'modelPath',
+        `'${p}' is not a job output reference: expected azureml://jobs/<job name>/outputs/<output name>[/paths/<path>]`,
+      );
     }
     return { kind: 'uri', uri: p, jobName: m[1]!, outputName: m[2]! };
   }
   if (/^datastores\/[^/]+\/paths\/.+/i.test(rest)) return { kind: 'uri', uri: p };
-  if (/^subscriptions\/[^/]+\/resource[gG]roups\/[^/]+\/(providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/datastores\/[^/]+\/paths\/.+/i.test(rest)) return { kind: 'uri', uri: p };
-  throw new InputError('modelPath', `'${p}' is not a supported azureml:// URI (azureml://jobs/<job>/outputs/<output>, azureml://datastores/<datastore>/paths/<path>, azureml://subscriptions/…/workspaces/…/datastores/<datastore>/paths/<path>)`);
+  if (
+    /^subscriptions\/[^/]+\/resource[gG]roups\/[^/]+\/(providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/datastores\/[^/]+\/paths\/.+/i.test(
+      rest,
+    )
+  )
+    return { kind: 'uri', uri: p };
+  throw new InputError(
+    'modelPath',
+    `'${p}' is not a supported azureml:// URI (azureml://jobs/<job>/outputs/<output>, azureml://datastores/<datastore>/paths/<path>, azureml://subscriptions/…/workspaces/…/datastores/<datastore>/paths/<path>)`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,7 +170,8 @@ function checkKeyValues(input: 'tags' | 'properties', kv: Record<string, string>
   for (const [k, v] of Object.entries(kv)) {
     if (!k.trim()) throw new InputError(input, 'empty key');
     if (k.length > 256) throw new InputError(input, `key '${k.slice(0, 40)}…' is longer than 256 characters`);
-    if (/[\u0000-\u001f\u007f]/.test(k) || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v)) throw new InputError(input, `${JSON.stringify(k)} contains control characters`);
+    if (/[\u0000-\u001f\u007f]/.test(k) || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v))
+      throw new InputError(input, `${JSON.stringify(k)} contains control characters`);
     if (v.length > 5000) throw new InputError(input, `value of '${k}' is longer than 5000 characters`);
   }
 }
@@ -135,7 +180,10 @@ export function validateInputs(inputs: RegisterInputs): { name: string; modelTyp
   const name = (inputs.modelName ?? '').trim();
   if (!name) throw new InputError('modelName', 'is required');
   if (!ASSET_NAME_PATTERN.test(name)) {
-    throw new InputError('modelName', `'${name}' is not a valid model name (1-255 letters, digits, '-' or '_', starting with a letter or digit)`);
+    throw new InputError(
+      'modelName',
+      `'${name}' is not a valid model name (1-255 letters, digits, '-' or '_', starting with a letter or digit)`,
+    );
   }
   const modelType = (inputs.modelType ?? '').trim() || 'custom_model';
   if (!(MODEL_TYPES as readonly string[]).includes(modelType)) {
@@ -143,12 +191,18 @@ export function validateInputs(inputs: RegisterInputs): { name: string; modelTyp
   }
   const version = (inputs.version ?? '').trim() || undefined;
   if (version !== undefined && !VERSION_PATTERN.test(version)) {
-    throw new InputError('version', `'${version}' is not a valid version (a positive integer, or up to 30 letters, digits, '.', '-' or '_' starting with a letter or digit)`);
+    throw new InputError(
+      'version',
+      `'${version}' is not a valid version (a positive integer, or up to 30 letters, digits, '.', '-' or '_' starting with a letter or digit)`,
+    );
   }
   checkKeyValues('tags', inputs.tags ?? {});
   checkKeyValues('properties', inputs.properties ?? {});
   if (inputs.properties && EVALUATION_PROPERTY in inputs.properties) {
-    throw new InputError('properties', `'${EVALUATION_PROPERTY}' is set by the task from the evaluationFile input and cannot be given`);
+    throw new InputError(
+      'properties',
+      `'${EVALUATION_PROPERTY}' is set by the task from the evaluationFile input and cannot be given`,
+    );
   }
   if (inputs.properties && CONTENT_KEY_PROPERTY in inputs.properties) {
     throw new InputError('properties', `'${CONTENT_KEY_PROPERTY}' is set by the task and cannot be given`);
@@ -157,10 +211,20 @@ export function validateInputs(inputs: RegisterInputs): { name: string; modelTyp
   return { name, modelType: modelType as ModelType, version };
 }
 
-async function checkLocal(src: { path: string }, modelType: ModelType, modelPath: string, signal?: AbortSignal): Promise<PreparedAsset> {
+async function checkLocal(
+  src: { path: string },
+  modelType: ModelType,
+  modelPath: string,
+  signal?: AbortSignal,
+): Promise<PreparedAsset> {
   let st;
-  try { st = await fsp.stat(src.path); } catch { throw new InputError('modelPath', `'${modelPath}' was not found (looked for ${src.path})`); }
-  if (!st.isFile() && !st.isDirectory()) throw new InputError('modelPath', `'${modelPath}' is neither a file nor a folder`);
+  try {
+    st = await fsp.stat(src.path);
+  } catch {
+    throw new InputError('modelPath', `'${modelPath}' was not found (looked for ${src.path})`);
+  }
+  if (!st.isFile() && !st.isDirectory())
+    throw new InputError('modelPath', `'${modelPath}' is neither a file nor a folder`);
   if (modelType !== 'custom_model' && !st.isDirectory()) {
     throw new InputError('modelPath', `a ${modelType} must be a folder, '${modelPath}' is a file`);
   }
@@ -172,7 +236,10 @@ async function checkLocal(src: { path: string }, modelType: ModelType, modelPath
     throw err;
   }
   if (modelType === 'mlflow_model' && !asset.files.some((f) => f.blob === `${asset.remotePath}/MLmodel`)) {
-    throw new InputError('modelPath', `an mlflow_model folder must contain an 'MLmodel' file at its root; '${modelPath}' does not`);
+    throw new InputError(
+      'modelPath',
+      `an mlflow_model folder must contain an 'MLmodel' file at its root; '${modelPath}' does not`,
+    );
   }
   return asset;
 }
@@ -197,15 +264,24 @@ async function checkJobOutput(ops: RegisterOps, job: string, output: string, mod
   const outputs = Object.keys(rec.properties?.outputs ?? {});
   if (output !== ARTIFACTS_OUTPUT && !outputs.includes(output)) {
     const near = outputs.find((o) => o.toLowerCase() === output.toLowerCase());
-    throw new InputError('modelPath', `job '${job}' has no output '${output}' (${modelPath})` +
-      (near ? `; did you mean '${near}'?` : `; its outputs: ${outputs.length ? outputs.map((o) => `'${o}'`).join(', ') : 'none'}`) +
-      ` (and '${ARTIFACTS_OUTPUT}' for the files it logged)`);
+    throw new InputError(
+      'modelPath',
+      `job '${job}' has no output '${output}' (${modelPath})` +
+        (near
+          ? `; did you mean '${near}'?`
+          : `; its outputs: ${outputs.length ? outputs.map((o) => `'${o}'`).join(', ') : 'none'}`) +
+        ` (and '${ARTIFACTS_OUTPUT}' for the files it logged)`,
+    );
   }
   const status = rec.properties?.status ?? 'Unknown';
   if (status !== 'Completed') {
     const why = ['Failed', 'Canceled', 'CancelRequested', 'NotResponding'].includes(status)
-      ? 'its outputs may be missing or incomplete' : 'it has not finished, its outputs are not written yet';
-    throw new InputError('modelPath', `job '${job}' is ${status}, not Completed: ${why} (${modelPath}); register from a completed job`);
+      ? 'its outputs may be missing or incomplete'
+      : 'it has not finished, its outputs are not written yet';
+    throw new InputError(
+      'modelPath',
+      `job '${job}' is ${status}, not Completed: ${why} (${modelPath}); register from a completed job`,
+    );
   }
 }
 
@@ -224,32 +300,48 @@ export async function registerModel(inputs: RegisterInputs, deps: RegisterDeps):
   if (source.kind === 'local') {
     log.info(`Hashing ${source.path}…`);
     asset = await checkLocal(source, modelType, inputs.modelPath, signal);
-    log.info(`${asset.isDir ? `Folder with ${asset.files.length} file(s)` : 'File'}, ${fmtBytes(asset.totalBytes)}, md5 ${asset.hash}` +
-      (asset.ignoreFile ? ` (${path.basename(asset.ignoreFile)} applied)` : ''));
+    log.info(
+      `${asset.isDir ? `Folder with ${asset.files.length} file(s)` : 'File'}, ${fmtBytes(asset.totalBytes)}, md5 ${asset.hash}` +
+        (asset.ignoreFile ? ` (${path.basename(asset.ignoreFile)} applied)` : ''),
+    );
   }
-  const tags: Record<string, string> = { ...(inputs.lineageTags === false ? {} : lineageTags(deps.context)), ...(inputs.tags ?? {}) };
+  const tags: Record<string, string> = {
+    ...(inputs.lineageTags === false ? {} : lineageTags(deps.context)),
+    ...(inputs.tags ?? {}),
+  };
   const modelUri = asset ? datastoreUri(ops.ws, asset.remotePath) : (source as { uri: string }).uri;
   const jobName = source.kind === 'uri' ? source.jobName : undefined;
   const key = contentKey(modelType, modelUri);
 
   // 2. reads: workspace, job, existing versions (still no writes)
   await ops.checkWorkspace();
-  if (source.kind === 'uri' && source.jobName) await checkJobOutput(ops, source.jobName, source.outputName!, inputs.modelPath.trim());
+  if (source.kind === 'uri' && source.jobName)
+    await checkJobOutput(ops, source.jobName, source.outputName!, inputs.modelPath.trim());
 
   let version: string;
   const reuse = (v: ModelVersion, why: string): RegisterResult => {
     const ver = v.name ?? askedVersion!;
-    log.info(`Model '${name}' version ${ver} already holds this content (${why}); nothing uploaded, no new version created.`);
+    log.info(
+      `Model '${name}' version ${ver} already holds this content (${why}); nothing uploaded, no new version created.`,
+    );
     return {
-      name, version: ver, id: `azureml:${name}:${ver}`, modelUri: v.properties?.modelUri ?? modelUri, reused: true,
-      studioUrl: studioUrl(ops.ws, 'model', name, ver), tags: { ...(v.properties?.tags as Record<string, string> ?? {}) },
+      name,
+      version: ver,
+      id: `azureml:${name}:${ver}`,
+      modelUri: v.properties?.modelUri ?? modelUri,
+      reused: true,
+      studioUrl: studioUrl(ops.ws, 'model', name, ver),
+      tags: { ...((v.properties?.tags as Record<string, string>) ?? {}) },
     };
   };
   if (askedVersion) {
     const existing = await ops.getVersion(name, askedVersion);
     if (existing) {
       if (sameContent(existing, modelType, modelUri)) return reuse(existing, 'same model type and files');
-      throw new InputError('version', `model '${name}' version ${askedVersion} already exists with different content (${existing.properties?.modelUri ?? 'unknown path'})`);
+      throw new InputError(
+        'version',
+        `model '${name}' version ${askedVersion} already exists with different content (${existing.properties?.modelUri ?? 'unknown path'})`,
+      );
     }
     version = askedVersion;
   } else {
@@ -267,14 +359,17 @@ export async function registerModel(inputs: RegisterInputs, deps: RegisterDeps):
       const pct = total ? Math.floor((bytes * 100) / total) : 100;
       const now = Date.now();
       if (pct !== lastPct && (pct === 100 || now - lastAt > 1000 || pct - lastPct >= 10)) {
-        lastPct = pct; lastAt = now;
+        lastPct = pct;
+        lastAt = now;
         deps.progress(pct, `Uploading model: ${fmtBytes(bytes)} of ${fmtBytes(total)}`);
       }
     });
     upload = { bytes: res.uploadedBytes, files: res.files, totalBytes: res.totalBytes, skipped: res.skipped };
-    log.info(res.skipped
-      ? `Files already in the datastore (LocalUpload/${asset.hash} is marked upload_status=completed): 0 bytes uploaded.`
-      : `Uploaded ${res.files} file(s), ${fmtBytes(res.uploadedBytes)} to ${asset.remotePath}.`);
+    log.info(
+      res.skipped
+        ? `Files already in the datastore (LocalUpload/${asset.hash} is marked upload_status=completed): 0 bytes uploaded.`
+        : `Uploaded ${res.files} file(s), ${fmtBytes(res.uploadedBytes)} to ${asset.remotePath}.`,
+    );
   }
 
   const props: ModelVersionProperties = {
@@ -311,8 +406,14 @@ export async function registerModel(inputs: RegisterInputs, deps: RegisterDeps):
   const storedUri = created?.properties?.modelUri ?? modelUri;
   log.info(`Registered model '${name}' version ${finalVersion} (${modelType}) from ${storedUri}`);
   return {
-    name, version: finalVersion, id: `azureml:${name}:${finalVersion}`, modelUri: storedUri, reused: false, upload,
-    studioUrl: studioUrl(ops.ws, 'model', name, finalVersion), tags,
+    name,
+    version: finalVersion,
+    id: `azureml:${name}:${finalVersion}`,
+    modelUri: storedUri,
+    reused: false,
+    upload,
+    studioUrl: studioUrl(ops.ws, 'model', name, finalVersion),
+    tags,
   };
 }
 
@@ -322,13 +423,19 @@ export function registerSummary(r: RegisterResult, ws: WorkspaceRef): string {
   const lines = [
     `### Azure ML model ${esc(r.name)}:${esc(r.version)}`,
     '',
-    r.reused ? `Existing version ${esc(r.version)} already held this content: nothing uploaded, no new version.` : `Registered version ${esc(r.version)}.`,
+    r.reused
+      ? `Existing version ${esc(r.version)} already held this content: nothing uploaded, no new version.`
+      : `Registered version ${esc(r.version)}.`,
     '',
-    '| | |', '|---|---|',
+    '| | |',
+    '|---|---|',
     r.studioUrl ? `| Model | [${esc(r.id)}](${r.studioUrl}) |` : `| Model | ${esc(r.id)} |`,
     `| Workspace | ${esc(ws.workspace)} (resource group ${esc(ws.resourceGroup)}) |`,
     `| Files | \`${r.modelUri.replace(/`/g, '')}\` |`,
   ];
-  if (r.upload) lines.push(`| Upload | ${r.upload.skipped ? 'already in the datastore (0 bytes)' : `${r.upload.files} file(s), ${fmtBytes(r.upload.bytes)}`} |`);
+  if (r.upload)
+    lines.push(
+      `| Upload | ${r.upload.skipped ? 'already in the datastore (0 bytes)' : `${r.upload.files} file(s), ${fmtBytes(r.upload.bytes)}`} |`,
+    );
   return lines.join('\n') + '\n';
 }

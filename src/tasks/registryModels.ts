@@ -7,7 +7,12 @@ import type { ModelVersion } from '@azure/arm-machinelearning';
 import { InputError, UserError } from '../pipeline';
 import { CONTENT_KEY_PROPERTY, contentKey, type AzureMLContext } from '../azureml';
 import {
-  createRegistryModelVersion, getRegistryModelVersion, listRegistryModelVersions, registryModelUri, startPendingUpload, uploadToRegistry,
+  createRegistryModelVersion,
+  getRegistryModelVersion,
+  listRegistryModelVersions,
+  registryModelUri,
+  startPendingUpload,
+  uploadToRegistry,
   type RegistryInfo,
 } from '../azureml/registries';
 import { lroProgressLine } from '../azureml/poll';
@@ -23,14 +28,29 @@ import type { RegisterOps } from './modelRegister';
 export function registryRegisterOps(ctx: AzureMLContext, reg: RegistryInfo, log: (m: string) => void): RegisterOps {
   let uploaded: string | undefined;
   return {
-    ws: { ...ctx.ws, subscriptionId: reg.subscriptionId, resourceGroup: reg.resourceGroup, workspace: `registry-${reg.name}` },
+    ws: {
+      ...ctx.ws,
+      subscriptionId: reg.subscriptionId,
+      resourceGroup: reg.resourceGroup,
+      workspace: `registry-${reg.name}`,
+    },
     checkWorkspace: async () => undefined, // the registry was read when it was found
-    getJob: async () => { throw new InputError('modelPath', `a job output lives in a workspace: register it there and promote it with AzureMLModelPromote@1 (registry '${reg.name}' takes files from the agent)`); },
+    getJob: async () => {
+      throw new InputError(
+        'modelPath',
+        `a job output lives in a workspace: register it there and promote it with AzureMLModelPromote@1 (registry '${reg.name}' takes files from the agent)`,
+      );
+    },
     getVersion: async (n, v) => (await getRegistryModelVersion(ctx, reg, n, v)) as ModelVersion | undefined,
     findByContent: async (n, t, u) => {
       const key = contentKey(t, u);
       const vs = await listRegistryModelVersions(ctx, reg, n, { properties: `${CONTENT_KEY_PROPERTY}=${key}` });
-      return vs.find((v) => !v.properties?.isArchived && v.properties?.properties?.[CONTENT_KEY_PROPERTY] === key && (v.properties?.modelType ?? 'custom_model') === t) as ModelVersion | undefined;
+      return vs.find(
+        (v) =>
+          !v.properties?.isArchived &&
+          v.properties?.properties?.[CONTENT_KEY_PROPERTY] === key &&
+          (v.properties?.modelType ?? 'custom_model') === t,
+      ) as ModelVersion | undefined;
     },
     nextVersion: async (n) => {
       const vs = await listRegistryModelVersions(ctx, reg, n);
@@ -40,12 +60,21 @@ export function registryRegisterOps(ctx: AzureMLContext, reg: RegistryInfo, log:
       const target = await startPendingUpload(ctx, reg, meta.name, meta.version);
       const r = await uploadToRegistry(ctx, target, asset, onProgress);
       uploaded = r.uri;
-      return { uri: r.uri, hash: asset.hash, uploadedBytes: r.bytes, skipped: false, files: asset.files.length, totalBytes: asset.totalBytes };
+      return {
+        uri: r.uri,
+        hash: asset.hash,
+        uploadedBytes: r.bytes,
+        skipped: false,
+        files: asset.files.length,
+        totalBytes: asset.totalBytes,
+      };
     },
     create: async (n, v, p) => {
       if (!uploaded) throw new UserError(`Nothing was uploaded to registry '${reg.name}' for ${n}:${v}`);
       const props = { ...p, modelUri: uploaded } as Record<string, unknown>;
-      return (await createRegistryModelVersion(ctx, reg, n, v, props, { onProgress: (x) => log(lroProgressLine(x)) })) as ModelVersion;
+      return (await createRegistryModelVersion(ctx, reg, n, v, props, {
+        onProgress: (x) => log(lroProgressLine(x)),
+      })) as ModelVersion;
     },
   };
 }
@@ -62,8 +91,17 @@ export function registryDownloadOps(ctx: AzureMLContext, reg: RegistryInfo): Dow
       const t = tag ? (tag.value ? `${tag.key}=${tag.value}` : tag.key) : undefined;
       // the service filters; every candidate is re-checked here (newest first), archived versions skipped
       const vs = await listRegistryModelVersions(ctx, reg, n, { orderBy: 'createdtime desc', tags: t });
-      return vs.find((v) => !v.properties?.isArchived && (!tag || (tag.key in (v.properties?.tags ?? {}) && (!tag.value || v.properties?.tags?.[tag.key] === tag.value)))) as ModelVersion | undefined;
+      return vs.find(
+        (v) =>
+          !v.properties?.isArchived &&
+          (!tag ||
+            (tag.key in (v.properties?.tags ?? {}) && (!tag.value || v.properties?.tags?.[tag.key] === tag.value))),
+      ) as ModelVersion | undefined;
     },
-    download: async () => { throw new UserError(`Downloading the files of a model in registry '${reg.name}' is not supported; set download to false`); },
+    download: async () => {
+      throw new UserError(
+        `Downloading the files of a model in registry '${reg.name}' is not supported; set download to false`,
+      );
+    },
   };
 }

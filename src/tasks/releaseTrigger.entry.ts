@@ -1,17 +1,44 @@
 // Agent entry of AzureMLReleaseTrigger@1: inputs → runTrigger (Azure ML versions + Azure DevOps releases/runs) → outputs + summary.
 import {
-  getAzureRmConnection, getBool, getEnum, getInt, getKeyValues, getPipelineContext, getString, info, requireString, runTask, setOutput,
-  uploadSummary, warning, InputError,
+  getAzureRmConnection,
+  getBool,
+  getEnum,
+  getInt,
+  getKeyValues,
+  getPipelineContext,
+  getString,
+  info,
+  requireString,
+  runTask,
+  setOutput,
+  uploadSummary,
+  warning,
+  InputError,
 } from '../pipeline';
 import { createCredential } from '../auth';
 import { createAzureMLContext, getModelVersion, listModelVersions, workspaceRef } from '../azureml';
 import { createDevOpsConnection } from '../devops/client';
 import {
-  createModelRelease, findPipeline, findReleaseDefinition, findReleasesForVersion, findRunsWithParameters, pickModelArtifact, runPipelineWithParameters,
+  createModelRelease,
+  findPipeline,
+  findReleaseDefinition,
+  findReleasesForVersion,
+  findRunsWithParameters,
+  pickModelArtifact,
+  runPipelineWithParameters,
 } from '../devops/releases';
 import {
-  DEFAULT_TEMPLATE_PARAMETERS, FIRST_RUN, MODES, TARGETS, expandParameters, runTrigger, triggerSummary, validateTriggerInputs, versionInfo,
-  type TriggerInputs, type TriggerTarget,
+  DEFAULT_TEMPLATE_PARAMETERS,
+  FIRST_RUN,
+  MODES,
+  TARGETS,
+  expandParameters,
+  runTrigger,
+  triggerSummary,
+  validateTriggerInputs,
+  versionInfo,
+  type TriggerInputs,
+  type TriggerTarget,
 } from './releaseTrigger';
 
 runTask(async (signal) => {
@@ -19,7 +46,8 @@ runTask(async (signal) => {
   const target = getEnum('target', TARGETS, 'release');
   const tp = getKeyValues('templateParameters');
   const inputs: TriggerInputs = {
-    mode, target,
+    mode,
+    target,
     modelName: requireString('modelName'),
     modelVersion: mode === 'push' ? getString('modelVersion') : undefined,
     releaseDefinition: target === 'release' ? getString('releaseDefinition') : undefined,
@@ -44,11 +72,15 @@ runTask(async (signal) => {
       const def = await findReleaseDefinition(devops, inputs.releaseDefinition!);
       const art = pickModelArtifact(def, inputs.artifactAlias, inputs.modelName);
       if (art.model && art.model.toLowerCase() !== inputs.modelName.toLowerCase()) {
-        throw new InputError('modelName', `artifact '${art.alias}' of release pipeline '${def.name}' is model '${art.model}', not '${inputs.modelName}'`);
+        throw new InputError(
+          'modelName',
+          `artifact '${art.alias}' of release pipeline '${def.name}' is model '${art.model}', not '${inputs.modelName}'`,
+        );
       }
       info(`Release pipeline '${def.name}' (id ${def.id}), model artifact '${art.alias}'`);
       return {
-        kind: 'release', label: `release pipeline '${def.name}'`,
+        kind: 'release',
+        label: `release pipeline '${def.name}'`,
         existing: (v) => findReleasesForVersion(devops, def, art, v),
         create: (v, d) => createModelRelease(devops, def, art, v, d, inputs.mode === 'push' ? 'push' : 'schedule'),
       };
@@ -56,16 +88,37 @@ runTask(async (signal) => {
     const p = await findPipeline(devops, inputs.pipeline!);
     info(`Pipeline '${p.name}' (id ${p.id})`);
     return {
-      kind: 'pipeline', label: `pipeline '${p.name}'`,
-      existing: (v) => findRunsWithParameters(devops, p, expandParameters(inputs.templateParameters, inputs.modelName, v), inputs.modelName, v),
-      create: (v) => runPipelineWithParameters(devops, p, expandParameters(inputs.templateParameters, inputs.modelName, v), inputs.modelName, v),
+      kind: 'pipeline',
+      label: `pipeline '${p.name}'`,
+      existing: (v) =>
+        findRunsWithParameters(
+          devops,
+          p,
+          expandParameters(inputs.templateParameters, inputs.modelName, v),
+          inputs.modelName,
+          v,
+        ),
+      create: (v) =>
+        runPipelineWithParameters(
+          devops,
+          p,
+          expandParameters(inputs.templateParameters, inputs.modelName, v),
+          inputs.modelName,
+          v,
+        ),
     };
   };
 
   const result = await runTrigger(inputs, {
-    listVersions: async (m, max) => (await listModelVersions(ctx, m, { orderBy: 'createdtime desc', top: max })).map(versionInfo),
-    getVersion: async (m, v) => { const mv = await getModelVersion(ctx, m, v); return mv ? versionInfo(mv) : undefined; },
-    target: resolveTarget, context, log: { info, warning },
+    listVersions: async (m, max) =>
+      (await listModelVersions(ctx, m, { orderBy: 'createdtime desc', top: max })).map(versionInfo),
+    getVersion: async (m, v) => {
+      const mv = await getModelVersion(ctx, m, v);
+      return mv ? versionInfo(mv) : undefined;
+    },
+    target: resolveTarget,
+    context,
+    log: { info, warning },
   });
   const ids = result.created.map((c) => String(c.id));
   const all = [...ids, ...result.skipped.filter((s) => s.existing).map((s) => String(s.existing!.id))];

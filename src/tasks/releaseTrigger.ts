@@ -39,34 +39,70 @@ export const DEFAULT_TEMPLATE_PARAMETERS = { modelName: '{modelName}', modelVers
 
 /** Every check that needs no network. */
 export function validateTriggerInputs(i: TriggerInputs): void {
-  if (!ASSET_NAME_PATTERN.test(i.modelName ?? '')) throw new InputError('modelName', `'${i.modelName ?? ''}' is not a valid model name (1-255 letters, digits, '-' or '_', starting with a letter or digit)`);
+  if (!ASSET_NAME_PATTERN.test(i.modelName ?? ''))
+    throw new InputError(
+      'modelName',
+      `'${i.modelName ?? ''}' is not a valid model name (1-255 letters, digits, '-' or '_', starting with a letter or digit)`,
+    );
   if (i.mode === 'push') {
-    if (!i.modelVersion) throw new InputError('modelVersion', "is required in push mode (e.g. $(register.modelVersion), the register task's output)");
-    if (/^\$\(.+\)$/.test(i.modelVersion)) throw new InputError('modelVersion', `'${i.modelVersion}' is an unexpanded variable: the step that sets it did not run or has another name (reference it as $(<step name>.modelVersion))`);
-    if (!VERSION_PATTERN.test(i.modelVersion)) throw new InputError('modelVersion', `'${i.modelVersion}' is not a valid model version`);
+    if (!i.modelVersion)
+      throw new InputError(
+        'modelVersion',
+        "is required in push mode (e.g. $(register.modelVersion), the register task's output)",
+      );
+    if (/^\$\(.+\)$/.test(i.modelVersion))
+      throw new InputError(
+        'modelVersion',
+        `'${i.modelVersion}' is an unexpanded variable: the step that sets it did not run or has another name (reference it as $(<step name>.modelVersion))`,
+      );
+    if (!VERSION_PATTERN.test(i.modelVersion))
+      throw new InputError('modelVersion', `'${i.modelVersion}' is not a valid model version`);
   } else if (i.modelVersion) {
-    throw new InputError('modelVersion', 'is only used in push mode; reconcile finds the versions itself (leave it empty)');
+    throw new InputError(
+      'modelVersion',
+      'is only used in push mode; reconcile finds the versions itself (leave it empty)',
+    );
   }
   if (i.target === 'release') {
-    if (!i.releaseDefinition?.trim()) throw new InputError('releaseDefinition', 'is required when the target is a release (name or id of the release pipeline)');
+    if (!i.releaseDefinition?.trim())
+      throw new InputError(
+        'releaseDefinition',
+        'is required when the target is a release (name or id of the release pipeline)',
+      );
   } else {
-    if (!i.pipeline?.trim()) throw new InputError('pipeline', 'is required when the target is a pipeline run (name or id of the YAML pipeline)');
-    if (!Object.keys(i.templateParameters).length) throw new InputError('templateParameters', 'needs at least one parameter (e.g. modelVersion={modelVersion})');
+    if (!i.pipeline?.trim())
+      throw new InputError(
+        'pipeline',
+        'is required when the target is a pipeline run (name or id of the YAML pipeline)',
+      );
+    if (!Object.keys(i.templateParameters).length)
+      throw new InputError('templateParameters', 'needs at least one parameter (e.g. modelVersion={modelVersion})');
     for (const [k, v] of Object.entries(i.templateParameters)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new InputError('templateParameters', `'${k}' is not a valid parameter name`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+        throw new InputError('templateParameters', `'${k}' is not a valid parameter name`);
       const bad = /\{(?!modelName\}|modelVersion\}|modelId\})([^}]*)\}/.exec(v);
-      if (bad) throw new InputError('templateParameters', `unknown placeholder '{${bad[1]}}' in '${k}' (use {modelName}, {modelVersion} or {modelId})`);
+      if (bad)
+        throw new InputError(
+          'templateParameters',
+          `unknown placeholder '{${bad[1]}}' in '${k}' (use {modelName}, {modelVersion} or {modelId})`,
+        );
     }
   }
   for (const k of Object.keys(i.tagFilter)) if (!k.trim()) throw new InputError('tagFilter', 'empty tag name');
-  if (i.firstRun !== undefined && !FIRST_RUN.includes(i.firstRun)) throw new InputError('firstRun', `'${i.firstRun}' is not one of: ${FIRST_RUN.join(', ')}`);
-  if (!Number.isInteger(i.maxVersions) || i.maxVersions < 1 || i.maxVersions > 1000) throw new InputError('maxVersions', 'must be between 1 and 1000');
+  if (i.firstRun !== undefined && !FIRST_RUN.includes(i.firstRun))
+    throw new InputError('firstRun', `'${i.firstRun}' is not one of: ${FIRST_RUN.join(', ')}`);
+  if (!Number.isInteger(i.maxVersions) || i.maxVersions < 1 || i.maxVersions > 1000)
+    throw new InputError('maxVersions', 'must be between 1 and 1000');
   if ((i.description ?? '').length > 2000) throw new InputError('description', 'is longer than 2000 characters');
 }
 
 export function expandParameters(tp: Record<string, string>, model: string, version: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(tp)) out[k] = v.replace(/\{modelName\}/g, model).replace(/\{modelVersion\}/g, version).replace(/\{modelId\}/g, `azureml:${model}:${version}`);
+  for (const [k, v] of Object.entries(tp))
+    out[k] = v
+      .replace(/\{modelName\}/g, model)
+      .replace(/\{modelVersion\}/g, version)
+      .replace(/\{modelId\}/g, `azureml:${model}:${version}`);
   return out;
 }
 
@@ -76,17 +112,31 @@ export function matchesTags(tags: Record<string, string> | undefined, filter: Re
 }
 
 // ------------------------------------------------------------------------------------------------ planning (pure)
-export interface VersionInfo { version: string; createdAt: number; tags: Record<string, string>; archived?: boolean; createdBy?: string }
+export interface VersionInfo {
+  version: string;
+  createdAt: number;
+  tags: Record<string, string>;
+  archived?: boolean;
+  createdBy?: string;
+}
 
 export function versionInfo(v: ModelVersion): VersionInfo {
   const created = v.systemData?.createdAt ? new Date(v.systemData.createdAt as unknown as string).getTime() : 0;
-  return { version: v.name ?? '', createdAt: created, tags: (v.properties?.tags as Record<string, string>) ?? {}, archived: !!v.properties?.isArchived, createdBy: v.systemData?.createdBy };
+  return {
+    version: v.name ?? '',
+    createdAt: created,
+    tags: (v.properties?.tags as Record<string, string>) ?? {},
+    archived: !!v.properties?.isArchived,
+    createdBy: v.systemData?.createdBy,
+  };
 }
 
 /** newest first: creation time, then numeric version */
 export function newestFirst(vs: VersionInfo[]): VersionInfo[] {
   const num = (s: string) => (/^[0-9]+$/.test(s) ? Number(s) : -1);
-  return [...vs].sort((a, b) => b.createdAt - a.createdAt || num(b.version) - num(a.version) || b.version.localeCompare(a.version));
+  return [...vs].sort(
+    (a, b) => b.createdAt - a.createdAt || num(b.version) - num(a.version) || b.version.localeCompare(a.version),
+  );
 }
 
 export interface ReconcilePlan {
@@ -106,13 +156,20 @@ export interface ReconcilePlan {
  * at all (first run), only the newest matching version is released, so enabling the schedule does not replay history
  * (firstRun 'all': every matching version among those listed, oldest first).
  */
-export async function planReconcile(versions: VersionInfo[], existing: (v: string) => Promise<boolean>, o: { tagFilter: Record<string, string>; onlyNewest: boolean; firstRun?: FirstRun }): Promise<ReconcilePlan> {
+export async function planReconcile(
+  versions: VersionInfo[],
+  existing: (v: string) => Promise<boolean>,
+  o: { tagFilter: Record<string, string>; onlyNewest: boolean; firstRun?: FirstRun },
+): Promise<ReconcilePlan> {
   const sorted = newestFirst(versions);
   const candidates: VersionInfo[] = [];
   const filteredOut: string[] = [];
   let anchor: string | undefined;
   for (const v of sorted) {
-    if (await existing(v.version)) { anchor = v.version; break; }
+    if (await existing(v.version)) {
+      anchor = v.version;
+      break;
+    }
     if (v.archived || !matchesTags(v.tags, o.tagFilter)) filteredOut.push(v.version);
     else candidates.push(v);
   }
@@ -145,13 +202,28 @@ export interface TriggerDeps {
   log: { info(m: string): void; warning(m: string): void };
 }
 
-export interface TriggerResult { created: CreatedItem[]; skipped: Array<{ version: string; why: string; existing?: CreatedItem }>; target: string }
+export interface TriggerResult {
+  created: CreatedItem[];
+  skipped: Array<{ version: string; why: string; existing?: CreatedItem }>;
+  target: string;
+}
 
 export function describeFor(i: TriggerInputs, v: VersionInfo, ctx: PipelineContext): string {
-  if (i.description?.trim()) return i.description.trim().replace(/\{modelName\}/g, i.modelName).replace(/\{modelVersion\}/g, v.version);
-  const who = ctx.definitionName ? `${ctx.definitionName}${ctx.buildNumber ? ` #${ctx.buildNumber}` : ''}${ctx.buildUrl ? ` (${ctx.buildUrl})` : ''}` : undefined;
-  if (i.mode === 'push') return `Azure ML model ${i.modelName}:${v.version}, registered by build ${who ?? '(unknown build)'}`;
-  const by = v.tags['azdo.buildUrl'] ? `build ${v.tags['azdo.pipeline'] ?? ''} ${v.tags['azdo.buildUrl']}`.replace(/\s+/g, ' ') : v.createdBy ? v.createdBy : 'outside Azure Pipelines';
+  if (i.description?.trim())
+    return i.description
+      .trim()
+      .replace(/\{modelName\}/g, i.modelName)
+      .replace(/\{modelVersion\}/g, v.version);
+  const who = ctx.definitionName
+    ? `${ctx.definitionName}${ctx.buildNumber ? ` #${ctx.buildNumber}` : ''}${ctx.buildUrl ? ` (${ctx.buildUrl})` : ''}`
+    : undefined;
+  if (i.mode === 'push')
+    return `Azure ML model ${i.modelName}:${v.version}, registered by build ${who ?? '(unknown build)'}`;
+  const by = v.tags['azdo.buildUrl']
+    ? `build ${v.tags['azdo.pipeline'] ?? ''} ${v.tags['azdo.buildUrl']}`.replace(/\s+/g, ' ')
+    : v.createdBy
+      ? v.createdBy
+      : 'outside Azure Pipelines';
   return `Azure ML model ${i.modelName}:${v.version} (registered by ${by}${v.createdAt ? ` on ${new Date(v.createdAt).toISOString()}` : ''}); release started by the reconcile schedule ${who ?? ''}`.trim();
 }
 
@@ -163,7 +235,8 @@ export async function runTrigger(i: TriggerInputs, deps: TriggerDeps): Promise<T
   if (i.mode === 'push') {
     // reads first: the version exists, the target resolves, then the one write
     const v = await deps.getVersion(i.modelName, i.modelVersion!);
-    if (!v) throw new InputError('modelVersion', `model '${i.modelName}' has no version ${i.modelVersion} in the workspace`);
+    if (!v)
+      throw new InputError('modelVersion', `model '${i.modelName}' has no version ${i.modelVersion} in the workspace`);
     const target = await deps.target();
     result.target = target.label;
     if (!matchesTags(v.tags, i.tagFilter)) {
@@ -173,12 +246,16 @@ export async function runTrigger(i: TriggerInputs, deps: TriggerDeps): Promise<T
     }
     const have = await target.existing(v.version);
     if (have.length) {
-      log.info(`${i.modelName}:${v.version} already has ${target.kind === 'release' ? 'release' : 'run'} ${have[0].name} (id ${have[0].id}) of ${target.label}: nothing new started.`);
+      log.info(
+        `${i.modelName}:${v.version} already has ${target.kind === 'release' ? 'release' : 'run'} ${have[0].name} (id ${have[0].id}) of ${target.label}: nothing new started.`,
+      );
       result.skipped.push({ version: v.version, why: 'already started', existing: have[0] });
       return result;
     }
     const c = await target.create(v.version, describeFor(i, v, deps.context));
-    log.info(`Started ${target.kind === 'release' ? 'release' : 'run'} ${c.name} (id ${c.id}) of ${target.label} for ${i.modelName}:${v.version}${c.webUrl ? `: ${c.webUrl}` : ''}`);
+    log.info(
+      `Started ${target.kind === 'release' ? 'release' : 'run'} ${c.name} (id ${c.id}) of ${target.label} for ${i.modelName}:${v.version}${c.webUrl ? `: ${c.webUrl}` : ''}`,
+    );
     if (c.warning) log.warning(c.warning);
     result.created.push(c);
     return result;
@@ -193,27 +270,42 @@ export async function runTrigger(i: TriggerInputs, deps: TriggerDeps): Promise<T
     return result;
   }
   const seen = new Map<string, CreatedItem[]>();
-  const plan = await planReconcile(versions, async (ver) => {
-    const have = await target.existing(ver);
-    seen.set(ver, have);
-    return have.length > 0;
-  }, { tagFilter: i.tagFilter, onlyNewest: i.onlyNewest, firstRun: i.firstRun });
+  const plan = await planReconcile(
+    versions,
+    async (ver) => {
+      const have = await target.existing(ver);
+      seen.set(ver, have);
+      return have.length > 0;
+    },
+    { tagFilter: i.tagFilter, onlyNewest: i.onlyNewest, firstRun: i.firstRun },
+  );
   if (plan.anchor) {
     const a = seen.get(plan.anchor)?.[0];
-    log.info(`Newest version with a ${target.kind === 'release' ? 'release' : 'run'} of ${target.label}: ${plan.anchor}${a ? ` (${a.name})` : ''}.`);
+    log.info(
+      `Newest version with a ${target.kind === 'release' ? 'release' : 'run'} of ${target.label}: ${plan.anchor}${a ? ` (${a.name})` : ''}.`,
+    );
   } else {
-    const start = !plan.create.length ? ''
-      : i.onlyNewest || (i.firstRun ?? 'newest') === 'newest' ? `: starting with the newest matching version only (${plan.create[plan.create.length - 1].version})`
+    const start = !plan.create.length
+      ? ''
+      : i.onlyNewest || (i.firstRun ?? 'newest') === 'newest'
+        ? `: starting with the newest matching version only (${plan.create[plan.create.length - 1].version})`
         : `: starting every matching version of the newest ${versions.length} (firstRun: all): ${plan.create.map((v) => v.version).join(', ')}`;
-    log.info(`No version of '${i.modelName}' has a ${target.kind === 'release' ? 'release' : 'run'} of ${target.label} yet${start}.`);
+    log.info(
+      `No version of '${i.modelName}' has a ${target.kind === 'release' ? 'release' : 'run'} of ${target.label} yet${start}.`,
+    );
   }
   for (const v of plan.filteredOut) result.skipped.push({ version: v, why: 'filtered' });
   const newestOnly = i.onlyNewest || (plan.bootstrap && (i.firstRun ?? 'newest') === 'newest');
-  if (plan.filteredOut.length) log.info(`Left out: ${plan.filteredOut.join(', ')} (tag filter ${fmtFilter(i.tagFilter)}, archived${newestOnly ? ', only the newest' : ''}).`);
+  if (plan.filteredOut.length)
+    log.info(
+      `Left out: ${plan.filteredOut.join(', ')} (tag filter ${fmtFilter(i.tagFilter)}, archived${newestOnly ? ', only the newest' : ''}).`,
+    );
   if (!plan.create.length) log.info('Every new version already has one: nothing new started.');
   for (const v of plan.create) {
     const c = await target.create(v.version, describeFor(i, v, deps.context));
-    log.info(`Started ${target.kind === 'release' ? 'release' : 'run'} ${c.name} (id ${c.id}) of ${target.label} for ${i.modelName}:${v.version}${c.webUrl ? `: ${c.webUrl}` : ''}`);
+    log.info(
+      `Started ${target.kind === 'release' ? 'release' : 'run'} ${c.name} (id ${c.id}) of ${target.label} for ${i.modelName}:${v.version}${c.webUrl ? `: ${c.webUrl}` : ''}`,
+    );
     if (c.warning) log.warning(c.warning);
     result.created.push(c);
   }
@@ -221,7 +313,9 @@ export async function runTrigger(i: TriggerInputs, deps: TriggerDeps): Promise<T
 }
 
 function fmtFilter(f: Record<string, string>): string {
-  const s = Object.entries(f).map(([k, v]) => (v === '' || v === '*' ? k : `${k}=${v}`)).join(', ');
+  const s = Object.entries(f)
+    .map(([k, v]) => (v === '' || v === '*' ? k : `${k}=${v}`))
+    .join(', ');
   return s ? `'${s}'` : '(none)';
 }
 
@@ -229,14 +323,23 @@ function fmtFilter(f: Record<string, string>): string {
 export function triggerSummary(i: TriggerInputs, r: TriggerResult): string {
   const esc = (s: string) => s.replace(/[|`*_<>[\]]/g, (c) => `\\${c}`);
   const what = r.target.startsWith('release') ? 'Release' : 'Run';
-  const lines = [`### Azure ML model ${esc(i.modelName)}: ${i.mode === 'push' ? `push of version ${esc(i.modelVersion ?? '')}` : 'reconcile'} → ${esc(r.target)}`, ''];
+  const lines = [
+    `### Azure ML model ${esc(i.modelName)}: ${i.mode === 'push' ? `push of version ${esc(i.modelVersion ?? '')}` : 'reconcile'} → ${esc(r.target)}`,
+    '',
+  ];
   if (!r.created.length && !r.skipped.length) lines.push('Nothing to do.');
   if (r.created.length || r.skipped.some((s) => s.existing)) {
     lines.push(`| Version | ${what} | |`, '|---|---|---|');
-    for (const c of r.created) lines.push(`| ${esc(c.version)} | ${c.webUrl ? `[${esc(c.name)}](${c.webUrl})` : esc(c.name)} | started |`);
-    for (const s of r.skipped) if (s.existing) lines.push(`| ${esc(s.version)} | ${s.existing.webUrl ? `[${esc(s.existing.name)}](${s.existing.webUrl})` : esc(s.existing.name)} | already existed |`);
+    for (const c of r.created)
+      lines.push(`| ${esc(c.version)} | ${c.webUrl ? `[${esc(c.name)}](${c.webUrl})` : esc(c.name)} | started |`);
+    for (const s of r.skipped)
+      if (s.existing)
+        lines.push(
+          `| ${esc(s.version)} | ${s.existing.webUrl ? `[${esc(s.existing.name)}](${s.existing.webUrl})` : esc(s.existing.name)} | already existed |`,
+        );
   }
   const filtered = r.skipped.filter((s) => !s.existing).map((s) => s.version);
-  if (filtered.length) lines.push('', `Left out (tag filter / archived / only newest): ${filtered.map(esc).join(', ')}`);
+  if (filtered.length)
+    lines.push('', `Left out (tag filter / archived / only newest): ${filtered.map(esc).join(', ')}`);
   return lines.join('\n') + '\n';
 }

@@ -19,23 +19,48 @@ const endpoints: Record<string, { uri: string; key: string }> = {};
 
 const explain = (r: TaskRunWithLeaks) => explainRun(r);
 
-const deploy = (endpointName: string, extra: Record<string, string>) => runBundledTask('AzureMLModelDeploy', {
-  box, scheme: 'secret', cwd, timeoutMs: 120_000,
-  inputs: {
-    resourceGroup: box.resourceGroup, workspace: box.workspace, model: 'azureml:churn:1', deploymentName: 'blue', scoringScript: 'score.py', environment: ENV,
-    sampleRequestFile: 'sample-request.json', authMode: 'key', smokeRequests: '5', healthCheckRequests: '5', trafficSteps: '100', instanceType: 'Standard_DS3_v2',
-    endpointName, alertRules: 'both', alertMaxP95Ms: '5000', ...extra,
-  },
-});
+const deploy = (endpointName: string, extra: Record<string, string>) =>
+  runBundledTask('AzureMLModelDeploy', {
+    box,
+    scheme: 'secret',
+    cwd,
+    timeoutMs: 120_000,
+    inputs: {
+      resourceGroup: box.resourceGroup,
+      workspace: box.workspace,
+      model: 'azureml:churn:1',
+      deploymentName: 'blue',
+      scoringScript: 'score.py',
+      environment: ENV,
+      sampleRequestFile: 'sample-request.json',
+      authMode: 'key',
+      smokeRequests: '5',
+      healthCheckRequests: '5',
+      trafficSteps: '100',
+      instanceType: 'Standard_DS3_v2',
+      endpointName,
+      alertRules: 'both',
+      alertMaxP95Ms: '5000',
+      ...extra,
+    },
+  });
 
-const rules = () => box.store.list<{ resource: { id: string; name: string; location: string; properties: any } }>('metricAlerts').map((r) => r.resource);
+const rules = () =>
+  box.store
+    .list<{ resource: { id: string; name: string; location: string; properties: any } }>('metricAlerts')
+    .map((r) => r.resource);
 const rulePuts = () => box.requests.filter((q) => q.method === 'PUT' && /\/metricAlerts\//i.test(q.url)).length;
-const epId = (name: string) => `/subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}/onlineEndpoints/${name}`;
+const epId = (name: string) =>
+  `/subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}/onlineEndpoints/${name}`;
 
 async function traffic(name: string, n: number): Promise<Record<number, number>> {
   const out: Record<number, number> = {};
   for (let i = 0; i < n; i++) {
-    const r = await fetch(endpoints[name].uri, { method: 'POST', headers: { authorization: `Bearer ${endpoints[name].key}`, 'content-type': 'application/json' }, body: SAMPLE });
+    const r = await fetch(endpoints[name].uri, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${endpoints[name].key}`, 'content-type': 'application/json' },
+      body: SAMPLE,
+    });
     await r.text();
     out[r.status] = (out[r.status] ?? 0) + 1;
   }
@@ -44,8 +69,10 @@ async function traffic(name: string, n: number): Promise<Record<number, number>>
 
 function gate(inputs: Record<string, string>) {
   const app = box.ctx.apps().find((a) => a.clientId === box.clientId)!;
-  return runAzureMonitorGate({ connectedServiceNameARM: 'arm', ResourceGroupName: box.resourceGroup, ...inputs },
-    { url: box.armUrl, subscriptionId: box.subscriptionId, token: box.ctx.issueAccessToken(app, box.audience) });
+  return runAzureMonitorGate(
+    { connectedServiceNameARM: 'arm', ResourceGroupName: box.resourceGroup, ...inputs },
+    { url: box.armUrl, subscriptionId: box.subscriptionId, token: box.ctx.issueAccessToken(app, box.audience) },
+  );
 }
 
 before(async () => {
@@ -53,32 +80,58 @@ before(async () => {
   cwd = await scoringWorkspace(box, 'alert-rules-e2e-');
   const runs = await Promise.all([
     deploy('aok', { codePath: 'ok' }),
-    deploy('aflaky', { codePath: 'flaky', maxFailurePercent: '100', environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=7' }),
+    deploy('aflaky', {
+      codePath: 'flaky',
+      maxFailurePercent: '100',
+      environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=7',
+    }),
   ]);
   for (const [i, name] of ['aok', 'aflaky'].entries()) {
     assert.equal(runs[i].result, 'Succeeded', `${name}\n${explain(runs[i])}`);
     endpoints[name] = { uri: runs[i].outputs.scoringUri!, key: runs[i].outputs.endpointKey! };
     assert.match(runs[i].stdout, new RegExp(`Alert rule ${name}-errors: created`), explain(runs[i]));
-    assert.deepEqual(runs[i].outputs.alertRuleIds?.split(',').map((s) => s.replace(/.*\//, '')), [`${name}-errors`, `${name}-p95-latency`]);
+    assert.deepEqual(
+      runs[i].outputs.alertRuleIds?.split(',').map((s) => s.replace(/.*\//, '')),
+      [`${name}-errors`, `${name}-p95-latency`],
+    );
   }
 });
-after(async () => { await box?.stop(); });
+after(async () => {
+  await box?.stop();
+});
 
 describe('AzureMLModelDeploy@1 alert rules and the "Query Azure Monitor alerts" gate', () => {
   test('the rules exist on the endpoint with the right conditions', () => {
     const errors = rules().find((r) => r.name === 'aok-errors')!;
     assert.ok(errors, JSON.stringify(rules().map((r) => r.name)));
-    assert.equal(errors.id, `/subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.Insights/metricAlerts/aok-errors`);
+    assert.equal(
+      errors.id,
+      `/subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.Insights/metricAlerts/aok-errors`,
+    );
     assert.equal(errors.location, 'global');
     const p = errors.properties;
-    assert.deepEqual([p.enabled, p.severity, p.evaluationFrequency, p.windowSize, p.autoMitigate, p.scopes], [true, 2, 'PT1M', 'PT5M', true, [epId('aok')]]);
+    assert.deepEqual(
+      [p.enabled, p.severity, p.evaluationFrequency, p.windowSize, p.autoMitigate, p.scopes],
+      [true, 2, 'PT1M', 'PT5M', true, [epId('aok')]],
+    );
     assert.equal(p.criteria['odata.type'], 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria');
-    assert.deepEqual(p.criteria.allOf, [{
-      criterionType: 'StaticThresholdCriterion', name: 'ErrorAnswers', metricName: 'RequestsPerMinute', metricNamespace: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints',
-      timeAggregation: 'Average', dimensions: [{ name: 'statusCode', operator: 'Include', values: ['408', '424', '500', '502', '503', '504'] }], operator: 'GreaterThan', threshold: 0,
-    }]);
+    assert.deepEqual(p.criteria.allOf, [
+      {
+        criterionType: 'StaticThresholdCriterion',
+        name: 'ErrorAnswers',
+        metricName: 'RequestsPerMinute',
+        metricNamespace: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints',
+        timeAggregation: 'Average',
+        dimensions: [{ name: 'statusCode', operator: 'Include', values: ['408', '424', '500', '502', '503', '504'] }],
+        operator: 'GreaterThan',
+        threshold: 0,
+      },
+    ]);
     const lat = rules().find((r) => r.name === 'aok-p95-latency')!.properties.criteria.allOf[0];
-    assert.deepEqual([lat.metricName, lat.timeAggregation, lat.operator, lat.threshold], ['RequestLatency_P95', 'Average', 'GreaterThan', 5000]);
+    assert.deepEqual(
+      [lat.metricName, lat.timeAggregation, lat.operator, lat.threshold],
+      ['RequestLatency_P95', 'Average', 'GreaterThan', 5000],
+    );
   });
 
   test('a deployment serving errors fires its errors rule and the gate holds; the healthy one passes', async () => {
@@ -88,11 +141,17 @@ describe('AzureMLModelDeploy@1 alert rules and the "Query Azure Monitor alerts" 
     // the gate on one rule ("By alert rule"), as an approver would set it for each stage
     const held = await gate({ filterType: 'alertrule', alertRule: 'metricAlerts/aflaky-errors' });
     assert.equal(held.status, 200, JSON.stringify(held.body));
-    assert.match(held.url, /\/providers\/Microsoft\.AlertsManagement\/alerts\?api-version=2019-03-01&targetResourceGroup=rg-ml&monitorCondition=Fired&timeRange=1h&alertState=Acknowledged,New&severity=Sev0,Sev1,Sev2,Sev3,Sev4&alertRule=\/subscriptions\/[^/]+\/resourceGroups\/rg-ml\/providers\/microsoft\.insights\/metricAlerts\/aflaky-errors$/);
+    assert.match(
+      held.url,
+      /\/providers\/Microsoft\.AlertsManagement\/alerts\?api-version=2019-03-01&targetResourceGroup=rg-ml&monitorCondition=Fired&timeRange=1h&alertState=Acknowledged,New&severity=Sev0,Sev1,Sev2,Sev3,Sev4&alertRule=\/subscriptions\/[^/]+\/resourceGroups\/rg-ml\/providers\/microsoft\.insights\/metricAlerts\/aflaky-errors$/,
+    );
     assert.equal(held.passed, false);
     assert.equal(held.alerts, 1, 'one alert: the 424 time series (no other error code was answered)');
     const e = held.body.value[0].properties.essentials;
-    assert.deepEqual([e.monitorCondition, e.alertState, e.severity, e.signalType, e.targetResource.toLowerCase()], ['Fired', 'New', 'Sev2', 'Metric', epId('aflaky').toLowerCase()]);
+    assert.deepEqual(
+      [e.monitorCondition, e.alertState, e.severity, e.signalType, e.targetResource.toLowerCase()],
+      ['Fired', 'New', 'Sev2', 'Metric', epId('aflaky').toLowerCase()],
+    );
     assert.match(e.alertRule, /\/metricAlerts\/aflaky-errors$/);
     for (const rule of ['aok-errors', 'aok-p95-latency', 'aflaky-p95-latency']) {
       const g = await gate({ filterType: 'alertrule', alertRule: `metricAlerts/${rule}` });
@@ -105,7 +164,11 @@ describe('AzureMLModelDeploy@1 alert rules and the "Query Azure Monitor alerts" 
     const putsBefore = rulePuts();
     const tight = await deploy('aok', { codePath: 'ok', alertMaxP95Ms: '1', alertRules: 'latency' });
     assert.equal(tight.result, 'Succeeded', explain(tight));
-    assert.match(tight.stdout, /Alert rule aok-p95-latency: updated \(description, condition \(threshold 5000 → 1\)\)/, explain(tight));
+    assert.match(
+      tight.stdout,
+      /Alert rule aok-p95-latency: updated \(description, condition \(threshold 5000 → 1\)\)/,
+      explain(tight),
+    );
     assert.equal(rulePuts() - putsBefore, 1);
     const slow = await gate({ filterType: 'alertrule', alertRule: 'metricAlerts/aok-p95-latency' });
     assert.equal(slow.passed, false, JSON.stringify(slow.body));
@@ -113,7 +176,11 @@ describe('AzureMLModelDeploy@1 alert rules and the "Query Azure Monitor alerts" 
 
   test('a rerun with the same settings changes nothing', async () => {
     const putsBefore = rulePuts();
-    const r = await deploy('aflaky', { codePath: 'flaky', maxFailurePercent: '100', environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=7' });
+    const r = await deploy('aflaky', {
+      codePath: 'flaky',
+      maxFailurePercent: '100',
+      environmentVariables: 'FAIL_PERCENT=30, FAIL_SEED=7',
+    });
     assert.equal(r.result, 'Succeeded', explain(r));
     assert.match(r.stdout, /Alert rule aflaky-errors: unchanged\./);
     assert.match(r.stdout, /Alert rule aflaky-p95-latency: unchanged\./);
@@ -123,7 +190,10 @@ describe('AzureMLModelDeploy@1 alert rules and the "Query Azure Monitor alerts" 
   test('bad alert inputs: one line naming the input, nothing written', async () => {
     const before = box.requests.filter((q) => q.host === 'arm' && q.method !== 'GET').length;
     const cases: Array<[Record<string, string>, RegExp]> = [
-      [{ alertRules: 'latency', alertMaxP95Ms: '' }, /^Input 'alertMaxP95Ms': is required when alertRules is latency \(or set maxP95Ms, its default\)$/],
+      [
+        { alertRules: 'latency', alertMaxP95Ms: '' },
+        /^Input 'alertMaxP95Ms': is required when alertRules is latency \(or set maxP95Ms, its default\)$/,
+      ],
       [{ alertActionGroup: 'my-group' }, /^Input 'alertActionGroup': 'my-group' is not an action group resource id/],
     ];
     for (const [inputs, want] of cases) {
@@ -131,6 +201,10 @@ describe('AzureMLModelDeploy@1 alert rules and the "Query Azure Monitor alerts" 
       assert.equal(r.result, 'Failed', explain(r));
       assert.match(r.message ?? '', want);
     }
-    assert.equal(box.requests.filter((q) => q.host === 'arm' && q.method !== 'GET').length, before, 'no write reached Azure');
+    assert.equal(
+      box.requests.filter((q) => q.host === 'arm' && q.method !== 'GET').length,
+      before,
+      'no write reached Azure',
+    );
   });
 });

@@ -25,10 +25,16 @@ for (const scheme of ['secret', 'certificate', 'wif', 'wif-idtoken'] as AuthSche
     assert.equal(tok.ok, true);
     assert.ok(tok.expiresOnTimestamp > Date.now());
     const calls = box.requests.slice(before);
-    assert.ok(calls.some((c) => c.host === 'entra' && /\/oauth2\/v2\.0\/token/.test(c.url) && c.status === 200), 'token endpoint used');
+    assert.ok(
+      calls.some((c) => c.host === 'entra' && /\/oauth2\/v2\.0\/token/.test(c.url) && c.status === 200),
+      'token endpoint used',
+    );
     const oidcCalls = calls.filter((c) => /oidctoken/.test(c.url));
     // identity 4.13 asks for the assertion more than once per token: each time is a fresh OIDC request
-    if (scheme === 'wif') assert.ok(oidcCalls.length >= 1 && oidcCalls.every((c) => c.status === 200 && /serviceConnectionId=conn-wif/.test(c.url)));
+    if (scheme === 'wif')
+      assert.ok(
+        oidcCalls.length >= 1 && oidcCalls.every((c) => c.status === 200 && /serviceConnectionId=conn-wif/.test(c.url)),
+      );
     else assert.equal(oidcCalls.length, 0, 'OIDC endpoint only for WIF without idToken');
   });
 }
@@ -42,10 +48,20 @@ for (const hub of ['build', 'release'] as const) {
       const plan = box.jobPlans.find((p) => p.hub === hub)!;
       const route = `/${new URL(box.collectionUri).pathname.split('/').filter(Boolean).join('/')}/${box.projectId}/_apis/distributedtask/hubs/${hub}/plans/${plan.planId}/jobs/${plan.jobId}/oidctoken`;
       const env: Record<string, string> = {
-        SYSTEM_HOSTTYPE: hub, SYSTEM_PLANID: plan.planId, SYSTEM_JOBID: plan.jobId,
-        SYSTEM_OIDCREQUESTURI: withUri ? `${box.collectionUri}${box.projectId}/_apis/distributedtask/hubs/${hub}/plans/${plan.planId}/jobs/${plan.jobId}/oidctoken` : '',
+        SYSTEM_HOSTTYPE: hub,
+        SYSTEM_PLANID: plan.planId,
+        SYSTEM_JOBID: plan.jobId,
+        SYSTEM_OIDCREQUESTURI: withUri
+          ? `${box.collectionUri}${box.projectId}/_apis/distributedtask/hubs/${hub}/plans/${plan.planId}/jobs/${plan.jobId}/oidctoken`
+          : '',
       };
-      if (hub === 'release') Object.assign(env, { RELEASE_RELEASEID: '7', RELEASE_RELEASENAME: 'Release-7', RELEASE_ENVIRONMENTNAME: 'prod', SYSTEM_TEAMFOUNDATIONSERVERURI: 'https://vsrm.example.invalid/org/' });
+      if (hub === 'release')
+        Object.assign(env, {
+          RELEASE_RELEASEID: '7',
+          RELEASE_RELEASENAME: 'Release-7',
+          RELEASE_ENVIRONMENTNAME: 'prod',
+          SYSTEM_TEAMFOUNDATIONSERVERURI: 'https://vsrm.example.invalid/org/',
+        });
       const before = box.requests.length;
       const r = await runBundledTask('AuthFixture', { box, scriptPath, scheme: 'wif', inputs: { mode: 'token' }, env });
       assert.equal(r.result, 'Succeeded', r.stdout + r.stderr);
@@ -63,31 +79,60 @@ for (const hub of ['build', 'release'] as const) {
   }
 }
 
-test('WIF: the DevOps host refuses a plan under another hub (System.HostType must name the plan\'s hub)', async () => {
+test("WIF: the DevOps host refuses a plan under another hub (System.HostType must name the plan's hub)", async () => {
   const plan = box.jobPlans.find((p) => p.hub === 'release')!;
   const before = box.requests.length;
   const r = await runBundledTask('AuthFixture', {
-    box, scriptPath, scheme: 'wif', inputs: { mode: 'token' },
+    box,
+    scriptPath,
+    scheme: 'wif',
+    inputs: { mode: 'token' },
     env: { SYSTEM_HOSTTYPE: 'build', SYSTEM_PLANID: plan.planId, SYSTEM_JOBID: plan.jobId, SYSTEM_OIDCREQUESTURI: '' },
   });
   assert.equal(r.result, 'Failed');
-  assert.match(r.message!, /^Authentication failed for service connection 'conn-wif': .*Plan .* not found in hub build/);
-  assert.ok(box.requests.slice(before).some((c) => /\/hubs\/build\/plans\/.*\/oidctoken/.test(c.url) && c.status === 404));
+  assert.match(
+    r.message!,
+    /^Authentication failed for service connection 'conn-wif': .*Plan .* not found in hub build/,
+  );
+  assert.ok(
+    box.requests.slice(before).some((c) => /\/hubs\/build\/plans\/.*\/oidctoken/.test(c.url) && c.status === 404),
+  );
 });
 
 test('wrong client secret → one line with the AADSTS code, no stack, no secret', async () => {
   const env = connectionEnv({ ...box, clientSecret: 'Wrong~Secret_value_0123456789' }, 'conn-bad', 'secret');
-  const r = await runBundledTask('AuthFixture', { box, scriptPath, inputs: { mode: 'token', connection: 'conn-bad' }, env, secrets: { wrong: 'Wrong~Secret_value_0123456789' } });
+  const r = await runBundledTask('AuthFixture', {
+    box,
+    scriptPath,
+    inputs: { mode: 'token', connection: 'conn-bad' },
+    env,
+    secrets: { wrong: 'Wrong~Secret_value_0123456789' },
+  });
   assert.equal(r.result, 'Failed');
   assert.match(r.message!, /^Authentication failed for service connection 'conn-bad': AADSTS7000215: /);
   assert.deepEqual(r.errors, [r.message]);
-  assert.ok(!/^\s+at /m.test(r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug]')).join('\n')));
+  assert.ok(
+    !/^\s+at /m.test(
+      r.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('##vso[task.debug]'))
+        .join('\n'),
+    ),
+  );
 });
 
 test('WIF with a job token the OIDC endpoint refuses → one line', async () => {
   const r = await runBundledTask('AuthFixture', {
-    box, scriptPath, scheme: 'wif', inputs: { mode: 'token' },
-    env: { ENDPOINT_AUTH_SYSTEMVSSCONNECTION: JSON.stringify({ scheme: 'OAuth', parameters: { AccessToken: 'not-the-job-token-0000' } }) },
+    box,
+    scriptPath,
+    scheme: 'wif',
+    inputs: { mode: 'token' },
+    env: {
+      ENDPOINT_AUTH_SYSTEMVSSCONNECTION: JSON.stringify({
+        scheme: 'OAuth',
+        parameters: { AccessToken: 'not-the-job-token-0000' },
+      }),
+    },
     secrets: { bad: 'not-the-job-token-0000' },
   });
   assert.equal(r.result, 'Failed');
@@ -98,7 +143,10 @@ test('WIF with a job token the OIDC endpoint refuses → one line', async () => 
 // host is emulated as an App Service-style one: the machine's IDENTITY_ENDPOINT + IDENTITY_HEADER (set by
 // runBundledTask for the msi schemes) point @azure/identity at Azure-in-a-box's loopback identity endpoint (protocol
 // 2019-08-01, see test/emulator/entra.ts). Nothing in src/ knows: the source is chosen from the machine's environment.
-for (const [scheme, who] of [['msi', 'system-assigned'], ['msi-user', 'user-assigned']] as const) {
+for (const [scheme, who] of [
+  ['msi', 'system-assigned'],
+  ['msi-user', 'user-assigned'],
+] as const) {
   test(`token for ARM with scheme ${scheme} (${who} identity of the agent's host)`, async () => {
     const before = box.requests.length;
     const r = await runBundledTask('AuthFixture', { box, scriptPath, scheme, inputs: { mode: 'token' } });
@@ -112,17 +160,26 @@ for (const [scheme, who] of [['msi', 'system-assigned'], ['msi-user', 'user-assi
     const q = new URL(mi[0].url, 'http://x').searchParams;
     assert.equal(mi[0].status, 200);
     assert.equal(q.get('api-version'), '2019-08-01');
-    assert.equal(q.get('resource'), 'https://management.core.windows.net/', 'scope //.default → resource with its slash');
+    assert.equal(
+      q.get('resource'),
+      'https://management.core.windows.net/',
+      'scope //.default → resource with its slash',
+    );
     assert.equal(q.get('client_id'), scheme === 'msi-user' ? box.managedIdentity.userClientId : null);
     assert.ok(!calls.some((c) => c.host === 'entra' || /oidctoken/.test(c.url)), 'no Entra or OIDC request');
-    assert.ok(r.commands.some((c) => c.name === 'task.setsecret'), 'the access token is masked');
+    assert.ok(
+      r.commands.some((c) => c.name === 'task.setsecret'),
+      'the access token is masked',
+    );
   });
 }
 
 test('the identity endpoint honours the App Service contract: header, api-version, identity selection', async () => {
   const mi = box.managedIdentity;
   const get = async (query: string, header: string | null = mi.header) => {
-    const res = await fetch(`${mi.endpoint}?${query}`, { headers: header === null ? {} : { 'X-IDENTITY-HEADER': header } });
+    const res = await fetch(`${mi.endpoint}?${query}`, {
+      headers: header === null ? {} : { 'X-IDENTITY-HEADER': header },
+    });
     return { status: res.status, body: (await res.json()) as Record<string, string> };
   };
   const arm = 'resource=https://management.core.windows.net&api-version=2019-08-01';
@@ -137,12 +194,18 @@ test('the identity endpoint honours the App Service contract: header, api-versio
   assert.equal(claims.aud, 'https://management.core.windows.net', 'aud = the resource as given');
   assert.equal(claims.tid, box.tenantId);
   // ARM accepts it as that identity
-  const sub = await fetch(`${box.armUrl}subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}?api-version=2022-10-01`, {
-    headers: { authorization: `Bearer ${sys.body.access_token}` },
-  });
+  const sub = await fetch(
+    `${box.armUrl}subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}?api-version=2022-10-01`,
+    {
+      headers: { authorization: `Bearer ${sys.body.access_token}` },
+    },
+  );
   assert.equal(sub.status, 200);
   assert.equal((await get(`${arm}&client_id=${mi.userClientId}`)).body.client_id, mi.userClientId);
-  assert.equal((await get(`${arm}&mi_res_id=${encodeURIComponent(mi.userResourceId)}`)).body.client_id, mi.userClientId);
+  assert.equal(
+    (await get(`${arm}&mi_res_id=${encodeURIComponent(mi.userResourceId)}`)).body.client_id,
+    mi.userClientId,
+  );
   const unknown = await get(`${arm}&client_id=${box.clientId}`);
   assert.equal(unknown.status, 400);
   assert.equal(unknown.body.message, 'Unable to load the proper Managed Identity.');
@@ -153,12 +216,28 @@ test('the identity endpoint honours the App Service contract: header, api-versio
 });
 
 test('msi with a client id the host has no identity for → one line naming the connection, no stack', async () => {
-  const r = await runBundledTask('AuthFixture', { box, scriptPath, scheme: 'msi', inputs: { mode: 'token' }, connectionData: { msiclientId: box.clientId } });
+  const r = await runBundledTask('AuthFixture', {
+    box,
+    scriptPath,
+    scheme: 'msi',
+    inputs: { mode: 'token' },
+    connectionData: { msiclientId: box.clientId },
+  });
   assert.equal(r.result, 'Failed');
-  assert.match(r.message!, /^Authentication failed for service connection 'conn-msi': .*Unable to load the proper Managed Identity\./);
+  assert.match(
+    r.message!,
+    /^Authentication failed for service connection 'conn-msi': .*Unable to load the proper Managed Identity\./,
+  );
   assert.ok(!r.message!.includes('\n'));
   assert.deepEqual(r.errors, [r.message]);
-  assert.ok(!/^\s+at /m.test(r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug]')).join('\n') + r.stderr));
+  assert.ok(
+    !/^\s+at /m.test(
+      r.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('##vso[task.debug]'))
+        .join('\n') + r.stderr,
+    ),
+  );
 });
 
 test('msi with the identity endpoint not listening → one line naming the connection, no stack (after the client retries, ~5 s)', async () => {
@@ -169,10 +248,23 @@ test('msi with the identity endpoint not listening → one line naming the conne
   const port = (srv.address() as { port: number }).port;
   await new Promise<void>((r) => srv.close(() => r()));
   const before = box.requests.length;
-  const r = await runBundledTask('AuthFixture', { box, scriptPath, scheme: 'msi', inputs: { mode: 'token' }, env: { IDENTITY_ENDPOINT: `http://127.0.0.1:${port}/msi/token` } });
+  const r = await runBundledTask('AuthFixture', {
+    box,
+    scriptPath,
+    scheme: 'msi',
+    inputs: { mode: 'token' },
+    env: { IDENTITY_ENDPOINT: `http://127.0.0.1:${port}/msi/token` },
+  });
   assert.equal(r.result, 'Failed');
   assert.match(r.message!, /^Authentication failed for service connection 'conn-msi': .*[Nn]etwork/);
   assert.ok(!r.message!.includes('\n'));
-  assert.ok(!/^\s+at /m.test(r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug]')).join('\n') + r.stderr));
+  assert.ok(
+    !/^\s+at /m.test(
+      r.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('##vso[task.debug]'))
+        .join('\n') + r.stderr,
+    ),
+  );
   assert.ok(!box.requests.slice(before).some((c) => c.host === 'identity' || c.host === 'entra'));
 });

@@ -13,8 +13,13 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const TASKS = path.join(ROOT, 'tasks');
 
 // server (agentless) tasks have no bundle: they run on the Azure DevOps server (runsOn Server, execution.HttpRequest)
-const isServer = (f: string): boolean => Object.keys(JSON.parse(fs.readFileSync(path.join(TASKS, f, 'task.json'), 'utf8')).execution ?? {}).join() === 'HttpRequest';
-const folders = fs.readdirSync(TASKS).filter((f) => fs.existsSync(path.join(TASKS, f, 'task.json')) && !isServer(f)).sort();
+const isServer = (f: string): boolean =>
+  Object.keys(JSON.parse(fs.readFileSync(path.join(TASKS, f, 'task.json'), 'utf8')).execution ?? {}).join() ===
+  'HttpRequest';
+const folders = fs
+  .readdirSync(TASKS)
+  .filter((f) => fs.existsSync(path.join(TASKS, f, 'task.json')) && !isServer(f))
+  .sort();
 
 test('at least one task is built', () => {
   assert.ok(folders.length > 0, 'no tasks/*/task.json');
@@ -33,8 +38,12 @@ for (const folder of folders) {
     fs.copyFileSync(bundle, alone);
     const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-temp-'));
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? temp, AGENT_TEMPDIRECTORY: temp, AGENT_WORKFOLDER: temp,
-      SYSTEM_DEFAULTWORKINGDIRECTORY: temp, SYSTEM_CULTURE: 'en-US',
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? temp,
+      AGENT_TEMPDIRECTORY: temp,
+      AGENT_WORKFOLDER: temp,
+      SYSTEM_DEFAULTWORKINGDIRECTORY: temp,
+      SYSTEM_CULTURE: 'en-US',
     };
     const r = spawnSync(process.execPath, [alone], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
     const out = r.stdout + r.stderr;
@@ -44,8 +53,15 @@ for (const folder of folders) {
     assert.equal(complete[1], 'Failed', out);
     const message = complete[2];
     assert.match(message, /input/i, `failure does not mention an input: ${message}`);
-    assert.ok([...required].some((n) => message.includes(n)), `failure names none of the required inputs ${[...required].join(', ')}: ${message}`);
-    assert.doesNotMatch(out.replace(/##vso\[task\.debug\].*/g, ''), /(\n|%0A)\s+at .+:\d+:\d+/, `stack trace printed\n${out}`);
+    assert.ok(
+      [...required].some((n) => message.includes(n)),
+      `failure names none of the required inputs ${[...required].join(', ')}: ${message}`,
+    );
+    assert.doesNotMatch(
+      out.replace(/##vso\[task\.debug\].*/g, ''),
+      /(\n|%0A)\s+at .+:\d+:\d+/,
+      `stack trace printed\n${out}`,
+    );
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(temp, { recursive: true, force: true });
   });

@@ -21,13 +21,20 @@ after(async () => {
   await box?.stop();
 });
 
-const wsPath = () => `subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}?api-version=2022-10-01`;
+const wsPath = () =>
+  `subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}?api-version=2022-10-01`;
 
 async function tokenRun(cloud: CloudName, scheme: AuthScheme) {
   const c = CLOUDS[cloud];
   const r = await runBundledTask('AuthFixture', {
-    box, scriptPath, scheme, inputs: { mode: 'token', armPath: wsPath() },
-    connectionData: { environment: c.name, activeDirectoryServiceEndpointResourceId: c.activeDirectoryServiceEndpointResourceId },
+    box,
+    scriptPath,
+    scheme,
+    inputs: { mode: 'token', armPath: wsPath() },
+    connectionData: {
+      environment: c.name,
+      activeDirectoryServiceEndpointResourceId: c.activeDirectoryServiceEndpointResourceId,
+    },
   });
   const tok = r.stdout.match(/^TOKEN (.*)$/m);
   const arm = r.stdout.match(/^ARM (.*)$/m);
@@ -48,19 +55,27 @@ for (const cloud of names) {
       assert.deepEqual(arm, { status: 200 });
       if (scheme === 'msi') {
         const mi = box.requests.slice(before).find((x) => x.host === 'identity')!;
-        assert.equal(new URL(mi.url, 'http://x').searchParams.get('resource'), c.activeDirectoryServiceEndpointResourceId);
+        assert.equal(
+          new URL(mi.url, 'http://x').searchParams.get('resource'),
+          c.activeDirectoryServiceEndpointResourceId,
+        );
       }
     });
   }
 }
 
-test('each cloud: its Entra ID refuses another cloud\'s ARM resource (AADSTS500011), its ARM refuses another cloud\'s audience', async () => {
+test("each cloud: its Entra ID refuses another cloud's ARM resource (AADSTS500011), its ARM refuses another cloud's audience", async () => {
   for (const cloud of names) {
     box.setCloud(cloud);
     const other = names[(names.indexOf(cloud) + 1) % names.length]!;
     const { r } = await tokenRun(other, 'secret');
     assert.equal(r.result, 'Failed', `${cloud} box, ${other} connection`);
-    assert.match(r.message!, new RegExp(`^Authentication failed for service connection 'conn-secret': AADSTS500011: The resource principal named ${CLOUDS[other].activeDirectoryServiceEndpointResourceId.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} was not found`));
+    assert.match(
+      r.message!,
+      new RegExp(
+        `^Authentication failed for service connection 'conn-secret': AADSTS500011: The resource principal named ${CLOUDS[other].activeDirectoryServiceEndpointResourceId.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} was not found`,
+      ),
+    );
     // a token Entra would sign for the other cloud's audience (forged here with the box's key): ARM says which audiences it takes
     const app = box.ctx.apps().find((a) => a.clientId === box.clientId)!;
     const forged = box.ctx.issueAccessToken(app, CLOUDS[other].activeDirectoryServiceEndpointResourceId);
@@ -68,18 +83,36 @@ test('each cloud: its Entra ID refuses another cloud\'s ARM resource (AADSTS5000
     assert.equal(res.status, 401);
     const body = (await res.json()) as { error: { code: string; message: string } };
     assert.equal(body.error.code, 'InvalidAuthenticationTokenAudience');
-    assert.ok(body.error.message.endsWith(`allowed audiences '${CLOUDS[cloud].armAudiences.join("','")}'.`), body.error.message);
+    assert.ok(
+      body.error.message.endsWith(`allowed audiences '${CLOUDS[cloud].armAudiences.join("','")}'.`),
+      body.error.message,
+    );
   }
 });
 
 test('AzureCloud: ARM takes all four forms of its audience and no other', async () => {
   box.setCloud('AzureCloud');
   const app = box.ctx.apps().find((a) => a.clientId === box.clientId)!;
-  const status = async (aud: string) => (await fetch(`${box.armUrl}${wsPath()}`, { headers: { authorization: `Bearer ${box.ctx.issueAccessToken(app, aud)}` } })).status;
-  for (const aud of ['https://management.core.windows.net/', 'https://management.core.windows.net', 'https://management.azure.com/', 'https://management.azure.com']) {
+  const status = async (aud: string) =>
+    (
+      await fetch(`${box.armUrl}${wsPath()}`, {
+        headers: { authorization: `Bearer ${box.ctx.issueAccessToken(app, aud)}` },
+      })
+    ).status;
+  for (const aud of [
+    'https://management.core.windows.net/',
+    'https://management.core.windows.net',
+    'https://management.azure.com/',
+    'https://management.azure.com',
+  ]) {
     assert.equal(await status(aud), 200, aud);
   }
-  for (const aud of ['https://management.core.windows.net//', 'https://management.azure.com/x', 'https://graph.microsoft.com/', 'https://management.core.usgovcloudapi.net/']) {
+  for (const aud of [
+    'https://management.core.windows.net//',
+    'https://management.azure.com/x',
+    'https://graph.microsoft.com/',
+    'https://management.core.usgovcloudapi.net/',
+  ]) {
     assert.equal(await status(aud), 401, aud);
   }
 });

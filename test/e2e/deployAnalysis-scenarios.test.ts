@@ -7,4 +7,7 @@ import { frontDoorSuite, scenarioA, scenarioB, useScenarioBox } from '../helpers
 
 useScenarioBox();
 frontDoorSuite();
-describe('errors are not failures (issue 10 §4)', () => { scenarioA(); scenarioB(); });
+describe('errors are not failures (issue 10 §4)', () => {
+  scenarioA();
+  scenarioB();
+});

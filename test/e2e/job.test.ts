@@ -22,25 +22,51 @@ before(async () => {
   samples = mkdtempSync(path.join(tmpdir(), 'job-e2e-'));
   cpSync(path.join(REPO_ROOT, 'samples', 'training'), samples, { recursive: true });
   // a job that runs until cancelled, printing a line every 200 ms
-  writeFileSync(path.join(samples, 'long.yml'), [
-    '$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json',
-    'command: for i in $(seq 1 600); do echo "tick $i"; sleep 0.2; done',
-    'environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest',
-    'compute: azureml:cpu-cluster',
-    'experiment_name: e2e-long',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(samples, 'long.yml'),
+    [
+      '$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json',
+      'command: for i in $(seq 1 600); do echo "tick $i"; sleep 0.2; done',
+      'environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest',
+      'compute: azureml:cpu-cluster',
+      'experiment_name: e2e-long',
+      '',
+    ].join('\n'),
+  );
 });
-after(async () => { await box?.stop(); });
+after(async () => {
+  await box?.stop();
+});
 
-interface StoredJob { id: string; name: string; properties: Record<string, any> }
+interface StoredJob {
+  id: string;
+  name: string;
+  properties: Record<string, any>;
+}
 const jobOf = (name: string) => box.store.get<StoredJob>('jobs', `${wsId}/jobs/${name}`);
-const writesSince = (n: number) => box.requests.slice(n).filter((q) => q.host === 'arm').filter((q) => q.method === 'PUT' || q.method === 'PATCH' || q.method === 'DELETE' || (q.method === 'POST' && !/listSecrets|\/mlflow\//i.test(q.url)));
+const writesSince = (n: number) =>
+  box.requests
+    .slice(n)
+    .filter((q) => q.host === 'arm')
+    .filter(
+      (q) =>
+        q.method === 'PUT' ||
+        q.method === 'PATCH' ||
+        q.method === 'DELETE' ||
+        (q.method === 'POST' && !/listSecrets|\/mlflow\//i.test(q.url)),
+    );
 
-async function run(inputs: Record<string, string>, opts: Partial<RunOptions> = {}): Promise<TaskRunWithLeaks & { writes: string[] }> {
+async function run(
+  inputs: Record<string, string>,
+  opts: Partial<RunOptions> = {},
+): Promise<TaskRunWithLeaks & { writes: string[] }> {
   const before = box.requests.length;
   const r = await runBundledTask(TASK, {
-    box, scheme: 'secret', timeoutMs: 60_000, cwd: samples, ...opts,
+    box,
+    scheme: 'secret',
+    timeoutMs: 60_000,
+    cwd: samples,
+    ...opts,
     inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, ...inputs },
   });
   return Object.assign(r, { writes: writesSince(before).map((q) => `${q.method} ${q.url.split('?')[0]}`) });
@@ -50,7 +76,12 @@ const explain = (r: TaskRunWithLeaks) => explainRun(r, { stderrChars: 1500 });
 
 describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
   test('job.yml: submitted with lineage tags, log streamed, Completed, metrics as outputs, summary; rerun not resubmitted', async () => {
-    const r = await run({ jobFile: 'job.yml', jobName: 'e2e-train-1', overrides: 'inputs.epochs=120', tags: 'team=risk' });
+    const r = await run({
+      jobFile: 'job.yml',
+      jobName: 'e2e-train-1',
+      overrides: 'inputs.epochs=120',
+      tags: 'team=risk',
+    });
     assert.equal(r.result, 'Succeeded', explain(r));
     assert.equal(r.outputs.jobName, 'e2e-train-1');
     assert.equal(r.outputs.status, 'Completed');
@@ -66,17 +97,25 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
     assert.equal(j.properties.tags.team, 'risk');
     assert.equal(j.properties.tags.sample, 'diabetes-logreg');
     assert.equal(j.properties.inputs.epochs.value, '120');
-    assert.match(j.properties.inputs.training_data.uri, /\/datastores\/workspaceblobstore\/paths\/LocalUpload\/[0-9a-f]{32}\/diabetes\.csv$/);
+    assert.match(
+      j.properties.inputs.training_data.uri,
+      /\/datastores\/workspaceblobstore\/paths\/LocalUpload\/[0-9a-f]{32}\/diabetes\.csv$/,
+    );
     assert.match(j.properties.codeId, /\/codes\/[0-9a-f]{32}\/versions\/1$/);
     // status changes and the job's own output in the pipeline log
     // every status the task reported is one the job really went through, in order, ending in Completed
     // (how many it sees depends on how fast the job runs against the poll schedule; the job itself went through Running)
     const history = jobStatusHistory(box.ctx, `${wsId}/jobs/e2e-train-1`).map((h) => h.status);
     assert.ok(history.includes('Running'), `history ${history}`);
-    const reported = [...r.stdout.matchAll(/^(?:(\w+) → )+(\w+)$/gm)].flatMap((m) => m[0].split(' → ')).filter((s) => s !== 'Submitted');
+    const reported = [...r.stdout.matchAll(/^(?:(\w+) → )+(\w+)$/gm)]
+      .flatMap((m) => m[0].split(' → '))
+      .filter((s) => s !== 'Submitted');
     assert.equal(reported.at(-1), 'Completed', r.stdout);
     let at = 0;
-    for (const s of reported) { at = history.indexOf(s, at); assert.ok(at >= 0, `reported ${reported} not a subsequence of ${history}`); }
+    for (const s of reported) {
+      at = history.indexOf(s, at);
+      assert.ok(at >= 0, `reported ${reported} not a subsequence of ${history}`);
+    }
     assert.match(r.stdout, /tracking to https:\/\//, 'streamed log lines');
     assert.ok(r.progress.includes(100), `progress ${r.progress}`);
     const md = r.summaries.join('\n');
@@ -85,17 +124,31 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
     assert.match(md, /#### Parameters/);
     assert.match(md, /ml\.azure\.com\/runs\/e2e-train-1/);
 
-    const again = await run({ jobFile: 'job.yml', jobName: 'e2e-train-1', overrides: 'inputs.epochs=120', tags: 'team=risk' });
+    const again = await run({
+      jobFile: 'job.yml',
+      jobName: 'e2e-train-1',
+      overrides: 'inputs.epochs=120',
+      tags: 'team=risk',
+    });
     assert.equal(again.result, 'Succeeded', explain(again));
     assert.match(again.stdout, /already exists with the same definition.*not submitting it again/);
     // other tests run concurrently: only this job's own writes count (its resubmission would be PUT …/jobs/e2e-train-1)
-    assert.deepEqual(again.writes.filter((w) => /e2e-train-1/.test(w)), []);
+    assert.deepEqual(
+      again.writes.filter((w) => /e2e-train-1/.test(w)),
+      [],
+    );
     assert.equal(again.outputs['metric.accuracy'], r.outputs['metric.accuracy']);
 
     const changed = await run({ jobFile: 'job.yml', jobName: 'e2e-train-1', overrides: 'inputs.epochs=121' });
     assert.equal(changed.result, 'Failed');
-    assert.match(changed.message ?? '', /^Input 'jobName': job 'e2e-train-1' already exists .* different definition \(inputs differ\)/);
-    assert.deepEqual(changed.writes.filter((w) => /e2e-train-1/.test(w)), []);
+    assert.match(
+      changed.message ?? '',
+      /^Input 'jobName': job 'e2e-train-1' already exists .* different definition \(inputs differ\)/,
+    );
+    assert.deepEqual(
+      changed.writes.filter((w) => /e2e-train-1/.test(w)),
+      [],
+    );
   });
 
   test('serverless (issue 15): hello-pipeline-serverless.yml sent at 2024-04-01 without a compute, steps run, Completed', async () => {
@@ -106,40 +159,75 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
     assert.equal(r.outputs.status, 'Completed');
     const j = jobOf('e2e-serverless-1')!;
     assert.equal(j.properties.settings.default_compute, undefined);
-    for (const s of ['hello_job', 'world_job']) assert.equal(jobOf(`e2e-serverless-1_${s}`)?.properties.status, 'Completed', s);
-    const mine = box.requests.slice(before).filter((q) => q.host === 'arm' && /\/jobs\/e2e-serverless-1(\?|\/|$)/.test(q.url));
-    assert.ok(mine.some((q) => q.method === 'PUT' && /api-version=2024-04-01/.test(q.url)), mine.map((q) => `${q.method} ${q.url}`).join('\n'));
-    assert.ok(mine.every((q) => /api-version=2024-04-01/.test(q.url)), 'every read of the job at 2024-04-01');
-    assert.ok(!box.requests.slice(before).some((q) => /\/computes\/serverless/i.test(q.url)), 'serverless is not looked up as a compute');
+    for (const s of ['hello_job', 'world_job'])
+      assert.equal(jobOf(`e2e-serverless-1_${s}`)?.properties.status, 'Completed', s);
+    const mine = box.requests
+      .slice(before)
+      .filter((q) => q.host === 'arm' && /\/jobs\/e2e-serverless-1(\?|\/|$)/.test(q.url));
+    assert.ok(
+      mine.some((q) => q.method === 'PUT' && /api-version=2024-04-01/.test(q.url)),
+      mine.map((q) => `${q.method} ${q.url}`).join('\n'),
+    );
+    assert.ok(
+      mine.every((q) => /api-version=2024-04-01/.test(q.url)),
+      'every read of the job at 2024-04-01',
+    );
+    assert.ok(
+      !box.requests.slice(before).some((q) => /\/computes\/serverless/i.test(q.url)),
+      'serverless is not looked up as a compute',
+    );
   });
 
   test('pipeline-component step (issue 15): registered with its steps, run step by step with its data flow, Completed', async () => {
     const dir = path.join(samples, 'pc');
     mkdirSync(path.join(dir, 'components'), { recursive: true });
     const env = 'environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest';
-    writeFileSync(path.join(dir, 'components', 'inner.yml'), [
-      '$schema: https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json',
-      'type: pipeline', 'name: make_and_check',
-      'inputs:', '  word: {type: string}', '  times: {type: integer, default: 3}',
-      'outputs:', '  result: {type: uri_folder}',
-      'jobs:',
-      '  make:', '    type: command', `    ${env}`,
-      '    command: for i in $(seq 1 ${{inputs.times}}); do echo ${{inputs.word}}; done > ${{outputs.made}}/words.txt',
-      '    inputs: {word: "${{parent.inputs.word}}", times: "${{parent.inputs.times}}"}',
-      '    outputs: {made: {type: uri_folder}}',
-      '  check:', '    type: command', `    ${env}`,
-      '    command: test $(wc -l < ${{inputs.words}}/words.txt) -eq 3 && cp ${{inputs.words}}/words.txt ${{outputs.checked}}/',
-      '    inputs: {words: "${{parent.jobs.make.outputs.made}}"}',
-      '    outputs: {checked: "${{parent.outputs.result}}"}', '',
-    ].join('\n'));
-    writeFileSync(path.join(dir, 'pipeline.yml'), [
-      '$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json',
-      'type: pipeline', 'settings: {default_compute: azureml:serverless}',
-      'jobs:',
-      '  inner:', '    type: pipeline', '    component: ./components/inner.yml', '    inputs: {word: hello}',
-      '  after:', '    type: command', `    ${env}`, '    command: grep -c hello ${{inputs.r}}/words.txt',
-      '    inputs: {r: "${{parent.jobs.inner.outputs.result}}"}', '',
-    ].join('\n'));
+    writeFileSync(
+      path.join(dir, 'components', 'inner.yml'),
+      [
+        '$schema: https://azuremlschemas.azureedge.net/latest/pipelineComponent.schema.json',
+        'type: pipeline',
+        'name: make_and_check',
+        'inputs:',
+        '  word: {type: string}',
+        '  times: {type: integer, default: 3}',
+        'outputs:',
+        '  result: {type: uri_folder}',
+        'jobs:',
+        '  make:',
+        '    type: command',
+        `    ${env}`,
+        '    command: for i in $(seq 1 ${{inputs.times}}); do echo ${{inputs.word}}; done > ${{outputs.made}}/words.txt',
+        '    inputs: {word: "${{parent.inputs.word}}", times: "${{parent.inputs.times}}"}',
+        '    outputs: {made: {type: uri_folder}}',
+        '  check:',
+        '    type: command',
+        `    ${env}`,
+        '    command: test $(wc -l < ${{inputs.words}}/words.txt) -eq 3 && cp ${{inputs.words}}/words.txt ${{outputs.checked}}/',
+        '    inputs: {words: "${{parent.jobs.make.outputs.made}}"}',
+        '    outputs: {checked: "${{parent.outputs.result}}"}',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(dir, 'pipeline.yml'),
+      [
+        '$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json',
+        'type: pipeline',
+        'settings: {default_compute: azureml:serverless}',
+        'jobs:',
+        '  inner:',
+        '    type: pipeline',
+        '    component: ./components/inner.yml',
+        '    inputs: {word: hello}',
+        '  after:',
+        '    type: command',
+        `    ${env}`,
+        '    command: grep -c hello ${{inputs.r}}/words.txt',
+        '    inputs: {r: "${{parent.jobs.inner.outputs.result}}"}',
+        '',
+      ].join('\n'),
+    );
     const r = await run({ jobFile: path.join(dir, 'pipeline.yml'), jobName: 'e2e-pc-1' }, { cwd: dir });
     assert.equal(r.result, 'Succeeded', explain(r));
     const j = jobOf('e2e-pc-1')!;
@@ -149,7 +237,8 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
     assert.ok(comp, `pipeline component ${j.properties.jobs.inner.componentId} registered`);
     assert.equal(comp.properties.componentSpec.type, 'pipeline');
     assert.deepEqual(Object.keys(comp.properties.componentSpec.jobs).sort(), ['check', 'make']);
-    for (const s of ['inner__make', 'inner__check', 'after']) assert.equal(jobOf(`e2e-pc-1_${s}`)?.properties.status, 'Completed', s);
+    for (const s of ['inner__make', 'inner__check', 'after'])
+      assert.equal(jobOf(`e2e-pc-1_${s}`)?.properties.status, 'Completed', s);
   });
 
   test('job-fail.yml: Failed, run-history error and log tail shown, task fails; waitExisting on it fails the same way', async () => {
@@ -164,7 +253,10 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
     const w = await run({ mode: 'waitExisting', jobName: 'e2e-fail-1' });
     assert.equal(w.result, 'Failed', explain(w));
     assert.match(w.message ?? '', /^Azure ML job e2e-fail-1 failed/);
-    assert.deepEqual(w.writes.filter((x) => /e2e-fail-1/.test(x)), []);
+    assert.deepEqual(
+      w.writes.filter((x) => /e2e-fail-1/.test(x)),
+      [],
+    );
   });
 
   test('wait=false returns right after submission; waitExisting then waits for it and reports its metrics', async () => {
@@ -175,22 +267,39 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
     assert.equal(w.result, 'Succeeded', explain(w));
     assert.equal(w.outputs.status, 'Completed');
     assert.ok(Number.isFinite(Number(w.outputs['metric.accuracy'])), explain(w));
-    assert.deepEqual(w.writes.filter((x) => /e2e-nowait-1/.test(x)), []);
+    assert.deepEqual(
+      w.writes.filter((x) => /e2e-nowait-1/.test(x)),
+      [],
+    );
   });
 
   test('429/500/503 on every other request to the job: retried (Retry-After honoured), the job is submitted once and completes', async () => {
     // every other request to this job fails; seed 2 draws 429, 503, 500, 503, … (a 429 first, whatever else happens)
-    box.faults.set({ rate: 1, kinds: ['429', '500', '503'], pathFilter: /\/jobs\/e2e-faults-1/, maxConsecutive: 1, seed: 2 });
+    box.faults.set({
+      rate: 1,
+      kinds: ['429', '500', '503'],
+      pathFilter: /\/jobs\/e2e-faults-1/,
+      maxConsecutive: 1,
+      seed: 2,
+    });
     let r;
     try {
-      r = await run({ jobFile: 'job.yml', jobName: 'e2e-faults-1', overrides: 'inputs.epochs=80', streamLogs: 'false' });
+      r = await run({
+        jobFile: 'job.yml',
+        jobName: 'e2e-faults-1',
+        overrides: 'inputs.epochs=80',
+        streamLogs: 'false',
+      });
     } finally {
       box.faults.reset();
     }
     assert.equal(r.result, 'Succeeded', explain(r));
     assert.equal(r.outputs.status, 'Completed');
     const gets = box.requests.filter((q) => q.url.split('?')[0]!.endsWith('/jobs/e2e-faults-1'));
-    assert.ok(gets.some((q) => q.status === 429 || q.status >= 500), 'faults were injected on the job\'s requests');
+    assert.ok(
+      gets.some((q) => q.status === 429 || q.status >= 500),
+      "faults were injected on the job's requests",
+    );
     // Retry-After honoured: the emulator's 429 says `Retry-After: 1`; the same request came again ≥ 1 s after the 429
     // (a retry without it would come after the pipeline's exponential delay, 250-500 ms for the first retry)
     const throttled = gets.filter((q) => q.status === 429);
@@ -203,19 +312,35 @@ describe('submit, wait, cancel (concurrently)', { concurrency: true }, () => {
       assert.ok(gap >= 1000, `${t.method} retried ${gap} ms after its 429 (Retry-After: 1)`);
     }
     assert.equal(gets.filter((q) => q.method === 'PUT' && q.status === 201).length, 1, 'created once');
-    assert.equal(jobStatusHistory(box.ctx, `${wsId}/jobs/e2e-faults-1`).filter((h) => h.status === 'Running').length, 1, 'ran once');
+    assert.equal(
+      jobStatusHistory(box.ctx, `${wsId}/jobs/e2e-faults-1`).filter((h) => h.status === 'Running').length,
+      1,
+      'ran once',
+    );
   });
 
-  test('SIGINT while waiting cancels the Azure ML job (Canceled in the emulator within 5 s, task ended before the agent\'s SIGTERM at 7.5 s)', async () => {
+  test("SIGINT while waiting cancels the Azure ML job (Canceled in the emulator within 5 s, task ended before the agent's SIGTERM at 7.5 s)", async () => {
     // SIGINT once the job's own log lines stream in (it is Running); the matcher records when the signal is sent
     let signalledAt = 0;
     const running = /tick 3\b/;
-    const matcher = { test: (s: string) => { const ok = running.test(s); if (ok && !signalledAt) signalledAt = Date.now(); return ok; } } as unknown as RegExp;
+    const matcher = {
+      test: (s: string) => {
+        const ok = running.test(s);
+        if (ok && !signalledAt) signalledAt = Date.now();
+        return ok;
+      },
+    } as unknown as RegExp;
     // as the agent does: SIGINT, SIGTERM 7.5 s later, kill 2.5 s after that (azure-pipelines-agent ProcessInvoker)
-    const r = await run({ jobFile: 'long.yml', jobName: 'e2e-sigint-1' }, {
-      signalAfterMs: { signal: 'SIGINT', whenStdoutMatches: matcher },
-      thenSignals: [{ signal: 'SIGTERM', afterMs: 7500 }, { signal: 'SIGKILL', afterMs: 10_000 }],
-    });
+    const r = await run(
+      { jobFile: 'long.yml', jobName: 'e2e-sigint-1' },
+      {
+        signalAfterMs: { signal: 'SIGINT', whenStdoutMatches: matcher },
+        thenSignals: [
+          { signal: 'SIGTERM', afterMs: 7500 },
+          { signal: 'SIGKILL', afterMs: 10_000 },
+        ],
+      },
+    );
     const endedAt = Date.now();
     assert.ok(signalledAt > 0, explain(r));
     // the agent sends SIGTERM 7.5 s after SIGINT (and kills 2.5 s later): the task reported and exited before that
@@ -247,17 +372,26 @@ describe('corpus', () => {
   // YAML only: the local files it names (code folders, conda files, local data, component YAMLs) are stubbed in a copy,
   // so the task's real resolver (hashing, upload, code/environment/component versions) runs on every file.
   const DATA_EXT = /\.(csv|txt|json|parquet|tsv|pkl|yml|yaml)$/i;
-  const isLocal = (v: unknown): v is string => typeof v === 'string' && !!v.trim() && !/^(azureml:|https?:|wasbs?:|abfss?:|adl:|runs:|\$\{\{)/i.test(v.trim());
+  const isLocal = (v: unknown): v is string =>
+    typeof v === 'string' && !!v.trim() && !/^(azureml:|https?:|wasbs?:|abfss?:|adl:|runs:|\$\{\{)/i.test(v.trim());
   /** local paths a job/component YAML names: [kind, path relative to the file, data type] */
   function localRefs(doc: unknown): Array<{ key: string; ref: string; type?: string }> {
     const out: Array<{ key: string; ref: string; type?: string }> = [];
     const walk = (n: unknown) => {
-      if (Array.isArray(n)) { n.forEach(walk); return; }
+      if (Array.isArray(n)) {
+        n.forEach(walk);
+        return;
+      }
       if (!n || typeof n !== 'object') return;
       const o = n as Record<string, unknown>;
       for (const key of ['code', 'conda_file', 'component', 'path']) {
         const v = o[key];
-        if (isLocal(v)) out.push({ key, ref: v.trim().replace(/^file:/i, ''), type: typeof o.type === 'string' ? o.type : undefined });
+        if (isLocal(v))
+          out.push({
+            key,
+            ref: v.trim().replace(/^file:/i, ''),
+            type: typeof o.type === 'string' ? o.type : undefined,
+          });
       }
       Object.values(o).forEach(walk);
     };
@@ -279,12 +413,22 @@ describe('corpus', () => {
         writeFileSync(p, 'name: stub\nchannels: [conda-forge]\ndependencies:\n  - python=3.10\n  - pip\n');
       } else if (key === 'component') {
         mkdirSync(path.dirname(p), { recursive: true });
-        writeFileSync(p, [
-          '$schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json',
-          `name: ${path.basename(p).replace(/\.ya?ml$/, '').replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`,
-          'version: 1', 'type: command', 'command: echo stub',
-          'environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest', '',
-        ].join('\n'));
+        writeFileSync(
+          p,
+          [
+            '$schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json',
+            `name: ${path
+              .basename(p)
+              .replace(/\.ya?ml$/, '')
+              .replace(/[^a-z0-9_]/gi, '_')
+              .toLowerCase()}`,
+            'version: 1',
+            'type: command',
+            'command: echo stub',
+            'environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest',
+            '',
+          ].join('\n'),
+        );
         made.push(...stubLocals(p, parseYaml));
       } else if (type === 'uri_file' || (type !== 'mltable' && DATA_EXT.test(p))) {
         mkdirSync(path.dirname(p), { recursive: true });
@@ -292,7 +436,11 @@ describe('corpus', () => {
       } else {
         mkdirSync(p, { recursive: true });
         writeFileSync(path.join(p, 'data.csv'), 'a,b\n1,2\n');
-        if (type === 'mltable') writeFileSync(path.join(p, 'MLTable'), 'paths:\n  - file: ./data.csv\ntransformations:\n  - read_delimited:\n      delimiter: ","\n');
+        if (type === 'mltable')
+          writeFileSync(
+            path.join(p, 'MLTable'),
+            'paths:\n  - file: ./data.csv\ntransformations:\n  - read_delimited:\n      delimiter: ","\n',
+          );
       }
     }
     return made;
@@ -306,37 +454,71 @@ describe('corpus', () => {
     const jobsDir = path.join(root, 'jobs');
     const files: string[] = [];
     // job and component YAML (not the conda / environment files next to them)
-    const isJobOrComponent = (p: string) => /^(\$schema:.*(Job|Component)\.schema|type:|command:|jobs:)/m.test(readFileSync(p, 'utf8'));
-    const walk = (d: string) => { for (const f of readdirSync(d, { withFileTypes: true })) { const p = path.join(d, f.name); if (f.isDirectory()) walk(p); else if (/\.ya?ml$/.test(f.name) && isJobOrComponent(p)) files.push(p); } };
+    const isJobOrComponent = (p: string) =>
+      /^(\$schema:.*(Job|Component)\.schema|type:|command:|jobs:)/m.test(readFileSync(p, 'utf8'));
+    const walk = (d: string) => {
+      for (const f of readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, f.name);
+        if (f.isDirectory()) walk(p);
+        else if (/\.ya?ml$/.test(f.name) && isJobOrComponent(p)) files.push(p);
+      }
+    };
     walk(jobsDir);
     // component YAMLs are submitted through the pipeline that names them, not on their own
-    const components = new Set(files.flatMap((f) => localRefs(parse(readFileSync(f, 'utf8'))).filter((r) => r.key === 'component').map((r) => path.resolve(path.dirname(f), r.ref))));
+    const components = new Set(
+      files.flatMap((f) =>
+        localRefs(parse(readFileSync(f, 'utf8')))
+          .filter((r) => r.key === 'component')
+          .map((r) => path.resolve(path.dirname(f), r.ref)),
+      ),
+    );
     const jobFiles = files.filter((f) => !components.has(f)).sort();
     assert.ok(jobFiles.length >= 22, `job files: ${jobFiles.length}`);
     // files naming a local path the corpus lacks (itself or through its components); the stubs go in after counting
-    const lacking = (f: string): boolean => localRefs(parse(readFileSync(f, 'utf8'))).some(({ key, ref }) => {
-      const p = path.resolve(path.dirname(f), ref);
-      return !existsSync(p) || (key === 'component' && lacking(p));
-    });
+    const lacking = (f: string): boolean =>
+      localRefs(parse(readFileSync(f, 'utf8'))).some(({ key, ref }) => {
+        const p = path.resolve(path.dirname(f), ref);
+        return !existsSync(p) || (key === 'component' && lacking(p));
+      });
     const incomplete = jobFiles.filter(lacking);
-    assert.ok(incomplete.length >= 10, `files lacking local paths: ${incomplete.map((f) => path.basename(f)).join(', ')}`);
+    assert.ok(
+      incomplete.length >= 10,
+      `files lacking local paths: ${incomplete.map((f) => path.basename(f)).join(', ')}`,
+    );
     for (const c of components) stubLocals(c, parse);
     const stubs = new Map(jobFiles.map((f) => [f, stubLocals(f, parse)]));
     assert.deepEqual(jobFiles.filter(lacking), [], 'every local path stubbed');
 
     // the GPU examples (6a_tf_hello_world, gpu_perf) name gpu-cluster: the box gets one like its cpu-cluster
     const cpu = box.store.get<Record<string, unknown>>('computes', `${wsId}/computes/cpu-cluster`)!;
-    if (!box.store.get('computes', `${wsId}/computes/gpu-cluster`)) box.store.put('computes', `${wsId}/computes/gpu-cluster`, { ...structuredClone(cpu), id: `${wsId}/computes/gpu-cluster`, name: 'gpu-cluster' });
+    if (!box.store.get('computes', `${wsId}/computes/gpu-cluster`))
+      box.store.put('computes', `${wsId}/computes/gpu-cluster`, {
+        ...structuredClone(cpu),
+        id: `${wsId}/computes/gpu-cluster`,
+        name: 'gpu-cluster',
+      });
     const runs: Array<{ file: string; r: TaskRunWithLeaks & { writes: string[] } }> = [];
     let next = 0;
     const one = async (file: string, i: number) => {
-      const jobName = `corpus-${i}-${path.basename(file).replace(/\.ya?ml$/, '').replace(/[^A-Za-z0-9_-]/g, '-')}`;
+      const jobName = `corpus-${i}-${path
+        .basename(file)
+        .replace(/\.ya?ml$/, '')
+        .replace(/[^A-Za-z0-9_-]/g, '-')}`;
       runs.push({ file, r: await run({ jobFile: file, jobName, wait: 'false' }, { cwd: path.dirname(file) }) });
     };
     // 4 at a time: 2 cores
-    await Promise.all(Array.from({ length: 4 }, async () => { while (next < jobFiles.length) { const i = next++; await one(jobFiles[i]!, i); } }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < jobFiles.length) {
+          const i = next++;
+          await one(jobFiles[i]!, i);
+        }
+      }),
+    );
     const rel = (f: string) => path.relative(jobsDir, f);
-    const failed = runs.filter(({ r }) => r.result !== 'Succeeded').map(({ file, r }) => `${rel(file)} (stubs: ${stubs.get(file)!.join(', ') || 'none'}): ${r.message}`);
+    const failed = runs
+      .filter(({ r }) => r.result !== 'Succeeded')
+      .map(({ file, r }) => `${rel(file)} (stubs: ${stubs.get(file)!.join(', ') || 'none'}): ${r.message}`);
     assert.deepEqual(failed, []);
     assert.equal(runs.length, jobFiles.length);
     for (const { file, r } of runs) {
@@ -345,32 +527,63 @@ describe('corpus', () => {
       // a job whose code folder was stubbed carries the code version the resolver created from it
       const top = parse(readFileSync(file, 'utf8')) as Record<string, any>;
       if (isLocal(top.code)) assert.match(j!.properties.codeId ?? '', /\/codes\/[0-9a-f]{32}\/versions\/1$/, rel(file));
-      if (isLocal(top.trial?.code)) assert.match(j!.properties.trial?.codeId ?? '', /\/codes\/[0-9a-f]{32}\/versions\/1$/, rel(file));
+      if (isLocal(top.trial?.code))
+        assert.match(j!.properties.trial?.codeId ?? '', /\/codes\/[0-9a-f]{32}\/versions\/1$/, rel(file));
     }
     // the local components of 1a_e2e became component versions the pipeline's steps point at
     const e2e = runs.find(({ file }) => /1a_e2e_local_components\/pipeline\.yml$/.test(file))!;
     const steps = jobOf(e2e.r.outputs.jobName!)!.properties.jobs as Record<string, { componentId?: string }>;
-    for (const s of ['train_job', 'score_job', 'evaluate_job']) assert.match(steps[s]?.componentId ?? '', /\/components\/\w+\/versions\/\w+$/, s);
+    for (const s of ['train_job', 'score_job', 'evaluate_job'])
+      assert.match(steps[s]?.componentId ?? '', /\/components\/\w+\/versions\/\w+$/, s);
   });
 });
-
 
 describe('bad inputs: one clear line, nothing submitted', () => {
   test('each bad input fails clearly with no write reaching ARM', async () => {
     writeFileSync(path.join(samples, 'bad.yml'), 'type: command\ncommand: [unclosed\n');
-    writeFileSync(path.join(samples, 'nocode.yml'), 'command: echo hi\ncode: ./does-not-exist\nenvironment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest\ncompute: azureml:cpu-cluster\n');
-    writeFileSync(path.join(samples, 'noenv.yml'), 'command: echo hi\nenvironment: azureml:no-such-env:1\ncompute: azureml:cpu-cluster\n');
+    writeFileSync(
+      path.join(samples, 'nocode.yml'),
+      'command: echo hi\ncode: ./does-not-exist\nenvironment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest\ncompute: azureml:cpu-cluster\n',
+    );
+    writeFileSync(
+      path.join(samples, 'noenv.yml'),
+      'command: echo hi\nenvironment: azureml:no-such-env:1\ncompute: azureml:cpu-cluster\n',
+    );
     const cases: Array<[string, Record<string, string>, RegExp]> = [
       ['bad YAML', { jobFile: 'bad.yml' }, /^Input 'jobFile': .*bad\.yml/],
-      ['unknown compute', { jobFile: 'job.yml', overrides: 'compute=azureml:gpu-nowhere' }, /^Input 'jobFile': compute 'gpu-nowhere' not found in workspace '[^']+' \(available: .*cpu-cluster/],
-      ['missing code folder', { jobFile: 'nocode.yml' }, /^Input 'jobFile': code folder '.*does-not-exist' does not exist/],
-      ['bad override syntax', { jobFile: 'job.yml', overrides: 'inputs.learning_rate' }, /^Input 'overrides': 'inputs\.learning_rate' is not path=value/],
+      [
+        'unknown compute',
+        { jobFile: 'job.yml', overrides: 'compute=azureml:gpu-nowhere' },
+        /^Input 'jobFile': compute 'gpu-nowhere' not found in workspace '[^']+' \(available: .*cpu-cluster/,
+      ],
+      [
+        'missing code folder',
+        { jobFile: 'nocode.yml' },
+        /^Input 'jobFile': code folder '.*does-not-exist' does not exist/,
+      ],
+      [
+        'bad override syntax',
+        { jobFile: 'job.yml', overrides: 'inputs.learning_rate' },
+        /^Input 'overrides': 'inputs\.learning_rate' is not path=value/,
+      ],
       ['missing jobFile', { jobFile: 'nope.yml' }, /^Input 'jobFile': '\/.*\/nope\.yml' was not found$/], // the agent roots filePath inputs
-      ['unknown environment', { jobFile: 'noenv.yml' }, /^Input 'jobFile': environment azureml:no-such-env:1 not found in workspace/],
+      [
+        'unknown environment',
+        { jobFile: 'noenv.yml' },
+        /^Input 'jobFile': environment azureml:no-such-env:1 not found in workspace/,
+      ],
       ['negative timeout', { jobFile: 'job.yml', timeoutMinutes: '-1' }, /^Input 'timeoutMinutes': must be 0/],
-      ['bad job name', { jobFile: 'job.yml', jobName: 'bad name!' }, /^Input 'jobName': 'bad name!' is not a valid job name/],
+      [
+        'bad job name',
+        { jobFile: 'job.yml', jobName: 'bad name!' },
+        /^Input 'jobName': 'bad name!' is not a valid job name/,
+      ],
       ['waitExisting without name', { mode: 'waitExisting' }, /^Input 'jobName': is required in mode waitExisting/],
-      ['waitExisting unknown job', { mode: 'waitExisting', jobName: 'no-such-job-xyz' }, /^Input 'jobName': job 'no-such-job-xyz' was not found/],
+      [
+        'waitExisting unknown job',
+        { mode: 'waitExisting', jobName: 'no-such-job-xyz' },
+        /^Input 'jobName': job 'no-such-job-xyz' was not found/,
+      ],
     ];
     const results = await Promise.all(cases.map(([, inputs]) => run(inputs)));
     results.forEach((r, i) => {

@@ -35,7 +35,9 @@ const jobs = { good: `train-good-${randomUUID().slice(0, 6)}`, weak: `train-weak
 async function mlflowMetrics(run: string): Promise<Record<string, number>> {
   const t = (await cred.getToken(SCOPE))!;
   const base = `${box.armUrl.replace(/\/$/, '')}/mlflow/v2.0/subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${box.workspace}`;
-  const r = await fetch(`${base}/api/2.0/mlflow/runs/get?run_id=${run}`, { headers: { authorization: `Bearer ${t.token}` } });
+  const r = await fetch(`${base}/api/2.0/mlflow/runs/get?run_id=${run}`, {
+    headers: { authorization: `Bearer ${t.token}` },
+  });
   assert.equal(r.status, 200, await r.clone().text());
   const j: any = await r.json();
   return Object.fromEntries(j.run.data.metrics.map((m: any) => [m.key, m.value]));
@@ -61,11 +63,17 @@ async function waitCompleted(name: string, timeoutMs = 30_000): Promise<void> {
 }
 
 async function modelVersion(name: string, version: string, properties: Record<string, unknown>): Promise<string> {
-  return (await ctx.client.modelVersions.createOrUpdate(box.resourceGroup, box.workspace, name, version, { properties: { modelType: 'custom_model', ...properties } as any })).id!;
+  return (
+    await ctx.client.modelVersions.createOrUpdate(box.resourceGroup, box.workspace, name, version, {
+      properties: { modelType: 'custom_model', ...properties } as any,
+    })
+  ).id!;
 }
 
 const t0 = Date.now();
-const mark = (what: string) => { if (process.env.EVAL_E2E_TIMING) console.error(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}`); };
+const mark = (what: string) => {
+  if (process.env.EVAL_E2E_TIMING) console.error(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}`);
+};
 before(async () => {
   box = await startAzureInABox({ fastLro: true });
   mark('box started');
@@ -78,7 +86,17 @@ before(async () => {
       return { token: box.ctx.issueAccessToken(app, box.audience, 3600), expiresOnTimestamp: Date.now() + 3_500_000 };
     },
   };
-  ctx = createAzureMLContext({ subscriptionId: box.subscriptionId, resourceGroup: box.resourceGroup, workspace: box.workspace, armUrl: box.armUrl, scope: SCOPE, tenantId: box.tenantId }, cred);
+  ctx = createAzureMLContext(
+    {
+      subscriptionId: box.subscriptionId,
+      resourceGroup: box.resourceGroup,
+      workspace: box.workspace,
+      armUrl: box.armUrl,
+      scope: SCOPE,
+      tenantId: box.tenantId,
+    },
+    cred,
+  );
 
   // two real trainings: a reasonable learning rate, and one that barely moves off the initial weights
   // (submitted one after the other: two resolvers committing the same anonymous environment at once collide)
@@ -88,23 +106,60 @@ before(async () => {
 
   // an endpoint whose main deployment serves `served:1` (a model registered with metric properties)
   const setupEndpoint = async () => {
-    const bsc = new BlobServiceClient(box.azurite.blobEndpoint, new StorageSharedKeyCredential(box.azurite.account, box.azurite.key));
+    const bsc = new BlobServiceClient(
+      box.azurite.blobEndpoint,
+      new StorageSharedKeyCredential(box.azurite.account, box.azurite.key),
+    );
     const cc = bsc.getContainerClient(box.azurite.container);
     const h = randomUUID().replace(/-/g, '');
-    for (const f of fs.readdirSync(path.join(FIX, 'model'))) await cc.getBlockBlobClient(`LocalUpload/${h}/model/${f}`).uploadFile(path.join(FIX, 'model', f));
+    for (const f of fs.readdirSync(path.join(FIX, 'model')))
+      await cc.getBlockBlobClient(`LocalUpload/${h}/model/${f}`).uploadFile(path.join(FIX, 'model', f));
     await cc.getBlockBlobClient(`LocalUpload/${h}/code/score.py`).uploadFile(path.join(FIX, 'ok', 'score.py'));
     const ds = `azureml://subscriptions/${box.subscriptionId}/resourcegroups/${box.resourceGroup}/workspaces/${box.workspace}/datastores/workspaceblobstore/paths/LocalUpload/${h}`;
-    const served1 = await modelVersion('served', '1', { modelUri: `${ds}/model`, properties: { 'metric.accuracy': '0.55' } });
-    const served2 = await modelVersion('served', '2', { modelUri: `${ds}/model`, properties: { 'metric.accuracy': '0.65' } });
-    const code = await ctx.client.codeVersions.createOrUpdate(box.resourceGroup, box.workspace, `score-${h.slice(0, 8)}`, '1', { properties: { codeUri: `${ds}/code`, isAnonymous: true } });
+    const served1 = await modelVersion('served', '1', {
+      modelUri: `${ds}/model`,
+      properties: { 'metric.accuracy': '0.55' },
+    });
+    const served2 = await modelVersion('served', '2', {
+      modelUri: `${ds}/model`,
+      properties: { 'metric.accuracy': '0.65' },
+    });
+    const code = await ctx.client.codeVersions.createOrUpdate(
+      box.resourceGroup,
+      box.workspace,
+      `score-${h.slice(0, 8)}`,
+      '1',
+      { properties: { codeUri: `${ds}/code`, isAnonymous: true } },
+    );
     const { resourceGroup: rg, workspace: ws } = box;
     const o = { updateIntervalInMs: 50 };
-    await ctx.client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'eval-ep', { location: box.location, properties: { authMode: 'Key' } } as any, o);
+    await ctx.client.onlineEndpoints.beginCreateOrUpdateAndWait(
+      rg,
+      ws,
+      'eval-ep',
+      { location: box.location, properties: { authMode: 'Key' } } as any,
+      o,
+    );
     // an endpoint created ahead of its first deployment: production is empty (first model)
-    await ctx.client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'eval-ep-empty', { location: box.location, properties: { authMode: 'Key' } } as any, o);
-    const dep = (model: string) => ({ location: box.location, sku: { name: 'Default', capacity: 1 }, properties: {
-      endpointComputeType: 'Managed', instanceType: 'Standard_DS3_v2', model,
-      codeConfiguration: { codeId: code.id!, scoringScript: 'score.py' }, environmentId: 'azureml://registries/azureml/environments/sklearn-1.5/versions/1' } } as any);
+    await ctx.client.onlineEndpoints.beginCreateOrUpdateAndWait(
+      rg,
+      ws,
+      'eval-ep-empty',
+      { location: box.location, properties: { authMode: 'Key' } } as any,
+      o,
+    );
+    const dep = (model: string) =>
+      ({
+        location: box.location,
+        sku: { name: 'Default', capacity: 1 },
+        properties: {
+          endpointComputeType: 'Managed',
+          instanceType: 'Standard_DS3_v2',
+          model,
+          codeConfiguration: { codeId: code.id!, scoringScript: 'score.py' },
+          environmentId: 'azureml://registries/azureml/environments/sklearn-1.5/versions/1',
+        },
+      }) as any;
     await Promise.all([
       ctx.client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'eval-ep', 'blue', dep(served1), o),
       ctx.client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'eval-ep', 'green', dep(served2), o),
@@ -114,19 +169,36 @@ before(async () => {
     await ctx.client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'eval-ep', ep, o);
   };
   mark('jobs submitted');
-  await Promise.all([waitCompleted(jobs.good).then(() => mark('good done')), waitCompleted(jobs.weak).then(() => mark('weak done')), setupEndpoint().then(() => mark('endpoint ready'))]);
+  await Promise.all([
+    waitCompleted(jobs.good).then(() => mark('good done')),
+    waitCompleted(jobs.weak).then(() => mark('weak done')),
+    setupEndpoint().then(() => mark('endpoint ready')),
+  ]);
   metrics[jobs.good] = await mlflowMetrics(jobs.good);
   metrics[jobs.weak] = await mlflowMetrics(jobs.weak);
 
   // `diabetes`: v1 from the weak job (in production), v2 from the good job; metrics of both come from their jobs
-  await modelVersion('diabetes', '1', { modelUri: `azureml://jobs/${jobs.weak}/outputs/model`, jobName: jobs.weak, tags: { stage: 'production' } });
+  await modelVersion('diabetes', '1', {
+    modelUri: `azureml://jobs/${jobs.weak}/outputs/model`,
+    jobName: jobs.weak,
+    tags: { stage: 'production' },
+  });
   await modelVersion('diabetes', '2', { modelUri: `azureml://jobs/${jobs.good}/outputs/model`, jobName: jobs.good });
   // `props`: metrics as properties; v1 in production, v2 equal to it
-  await modelVersion('props', '1', { modelUri: 'azureml://datastores/workspaceblobstore/paths/props/1', properties: { 'metric.accuracy': '0.8', 'metric.rmse': '0.25' }, tags: { stage: 'production' } });
-  await modelVersion('props', '2', { modelUri: 'azureml://datastores/workspaceblobstore/paths/props/2', properties: { 'metric.accuracy': '0.8', 'metric.rmse': '0.2' } });
+  await modelVersion('props', '1', {
+    modelUri: 'azureml://datastores/workspaceblobstore/paths/props/1',
+    properties: { 'metric.accuracy': '0.8', 'metric.rmse': '0.25' },
+    tags: { stage: 'production' },
+  });
+  await modelVersion('props', '2', {
+    modelUri: 'azureml://datastores/workspaceblobstore/paths/props/2',
+    properties: { 'metric.accuracy': '0.8', 'metric.rmse': '0.2' },
+  });
 });
 
-after(async () => { await box?.stop(); });
+after(async () => {
+  await box?.stop();
+});
 
 const explain = (r: TaskRunWithLeaks) => explainRun(r, { lines: 25 });
 
@@ -134,7 +206,10 @@ const explain = (r: TaskRunWithLeaks) => explainRun(r, { lines: 25 });
 async function run(inputs: Record<string, string>): Promise<TaskRunWithLeaks> {
   const temp = fs.mkdtempSync(path.join(box.stateDir, 'agent-temp-'));
   const r = await runBundledTask(TASK, {
-    box, scheme: 'secret', timeoutMs: 60_000, variables: { 'Agent.TempDirectory': temp },
+    box,
+    scheme: 'secret',
+    timeoutMs: 60_000,
+    variables: { 'Agent.TempDirectory': temp },
     inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, ...inputs },
   });
   mark(`task done: ${JSON.stringify(inputs).slice(0, 80)}`);
@@ -143,7 +218,8 @@ async function run(inputs: Record<string, string>): Promise<TaskRunWithLeaks> {
 
 describe('evaluate against the box', () => {
   test('the two trainings really differ (precondition of the verdicts below)', () => {
-    const g = metrics[jobs.good]!, w = metrics[jobs.weak]!;
+    const g = metrics[jobs.good]!,
+      w = metrics[jobs.weak]!;
     for (const k of ['accuracy', 'f1', 'test_loss']) assert.equal(typeof g[k], 'number', `${k} logged by ${jobs.good}`);
     // on this small dataset both classify the test rows alike (accuracy and f1 are equal), but the well-trained
     // model is far more confident: its test log-loss is lower
@@ -151,29 +227,104 @@ describe('evaluate against the box', () => {
   });
 
   test('verdicts: better, worse, equal, several metrics, allowEqual, first model, endpoint, already in production, failWhenNotBetter', async () => {
-    const g = metrics[jobs.good]!, w = metrics[jobs.weak]!;
+    const g = metrics[jobs.good]!,
+      w = metrics[jobs.weak]!;
     // expected outcomes, from the metrics the box holds
     const lossBetter = g.test_loss! < w.test_loss!;
     const accEqual = g.accuracy === w.accuracy;
     const multiPass = 'test_loss lower min_delta=0.01\naccuracy higher min_delta=-0.01';
-    const multiPassExpected = (w.test_loss! - g.test_loss!) >= 0.01 && (g.accuracy! - w.accuracy!) >= -0.01;
+    const multiPassExpected = w.test_loss! - g.test_loss! >= 0.01 && g.accuracy! - w.accuracy! >= -0.01;
     const multiFail = 'test_loss lower\nf1 higher min_relative=1%';
     const multiFailExpected = lossBetter && ((g.f1! - w.f1!) / Math.abs(w.f1!)) * 100 >= 1;
     const armBefore = box.requests.length;
-    const [better, worse, equal, multi1, multi2, byModel, allowEqual, first, endpoint, already, failing, emptyEp] = await Promise.all([
-      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'tag', modelName: 'diabetes', baselineTag: 'stage=production', metrics: 'test_loss lower' }),
-      run({ candidateType: 'job', candidateJob: jobs.weak, baseline: 'latest', modelName: 'diabetes', metrics: 'test_loss lower' }),
-      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'tag', modelName: 'diabetes', metrics: 'accuracy higher' }),
-      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'tag', modelName: 'diabetes', metrics: multiPass }),
-      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'tag', modelName: 'diabetes', metrics: multiFail }),
-      run({ candidateType: 'model', candidateModel: 'azureml:diabetes:2', baseline: 'tag', metrics: 'test_loss lower' }),
-      run({ candidateType: 'model', candidateModel: 'props:2', baseline: 'tag', metrics: 'accuracy higher\nrmse lower', allowEqual: 'true' }),
-      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'tag', modelName: 'brand-new-model', metrics: 'accuracy higher' }),
-      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'endpoint', endpointName: 'eval-ep', metrics: 'accuracy higher' }),
-      run({ candidateType: 'model', candidateModel: 'served:1', baseline: 'endpoint', endpointName: 'eval-ep', metrics: 'accuracy higher' }),
-      run({ candidateType: 'job', candidateJob: jobs.weak, baseline: 'latest', modelName: 'diabetes', metrics: 'test_loss lower', failWhenNotBetter: 'true' }),
-      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'endpoint', endpointName: 'eval-ep-empty', metrics: 'accuracy higher' }),
-    ]);
+    const [better, worse, equal, multi1, multi2, byModel, allowEqual, first, endpoint, already, failing, emptyEp] =
+      await Promise.all([
+        run({
+          candidateType: 'job',
+          candidateJob: jobs.good,
+          baseline: 'tag',
+          modelName: 'diabetes',
+          baselineTag: 'stage=production',
+          metrics: 'test_loss lower',
+        }),
+        run({
+          candidateType: 'job',
+          candidateJob: jobs.weak,
+          baseline: 'latest',
+          modelName: 'diabetes',
+          metrics: 'test_loss lower',
+        }),
+        run({
+          candidateType: 'job',
+          candidateJob: jobs.good,
+          baseline: 'tag',
+          modelName: 'diabetes',
+          metrics: 'accuracy higher',
+        }),
+        run({
+          candidateType: 'job',
+          candidateJob: jobs.good,
+          baseline: 'tag',
+          modelName: 'diabetes',
+          metrics: multiPass,
+        }),
+        run({
+          candidateType: 'job',
+          candidateJob: jobs.good,
+          baseline: 'tag',
+          modelName: 'diabetes',
+          metrics: multiFail,
+        }),
+        run({
+          candidateType: 'model',
+          candidateModel: 'azureml:diabetes:2',
+          baseline: 'tag',
+          metrics: 'test_loss lower',
+        }),
+        run({
+          candidateType: 'model',
+          candidateModel: 'props:2',
+          baseline: 'tag',
+          metrics: 'accuracy higher\nrmse lower',
+          allowEqual: 'true',
+        }),
+        run({
+          candidateType: 'job',
+          candidateJob: jobs.good,
+          baseline: 'tag',
+          modelName: 'brand-new-model',
+          metrics: 'accuracy higher',
+        }),
+        run({
+          candidateType: 'job',
+          candidateJob: jobs.good,
+          baseline: 'endpoint',
+          endpointName: 'eval-ep',
+          metrics: 'accuracy higher',
+        }),
+        run({
+          candidateType: 'model',
+          candidateModel: 'served:1',
+          baseline: 'endpoint',
+          endpointName: 'eval-ep',
+          metrics: 'accuracy higher',
+        }),
+        run({
+          candidateType: 'job',
+          candidateJob: jobs.weak,
+          baseline: 'latest',
+          modelName: 'diabetes',
+          metrics: 'test_loss lower',
+          failWhenNotBetter: 'true',
+        }),
+        run({
+          candidateType: 'job',
+          candidateJob: jobs.good,
+          baseline: 'endpoint',
+          endpointName: 'eval-ep-empty',
+          metrics: 'accuracy higher',
+        }),
+      ]);
 
     // better: good job vs diabetes:1 (stage=production, metrics of the weak job that produced it)
     assert.equal(better.result, 'Succeeded', explain(better));
@@ -229,7 +380,10 @@ describe('evaluate against the box', () => {
     assert.equal(first.outputs.isBetter, 'true');
     assert.equal(first.outputs.verdict, 'first-model');
     assert.equal(first.outputs.baselineModelId, '');
-    assert.match(first.stdout, /No production model \(no version of model 'brand-new-model' carries the tag stage=production\): the candidate job .* is the first model and wins/);
+    assert.match(
+      first.stdout,
+      /No production model \(no version of model 'brand-new-model' carries the tag stage=production\): the candidate job .* is the first model and wins/,
+    );
     assert.match(first.summaries.join('\n'), /First model/);
 
     // endpoint: blue (70 %) serves served:1 (accuracy 0.55 as a property)
@@ -241,47 +395,99 @@ describe('evaluate against the box', () => {
     assert.equal(emptyEp.result, 'Succeeded', explain(emptyEp));
     assert.equal(emptyEp.outputs.verdict, 'first-model');
     assert.equal(emptyEp.outputs.isBetter, 'true');
-    assert.match(emptyEp.stdout, /No production model \(no deployment of online endpoint 'eval-ep-empty' takes traffic\)/);
+    assert.match(
+      emptyEp.stdout,
+      /No production model \(no deployment of online endpoint 'eval-ep-empty' takes traffic\)/,
+    );
     assert.equal(already.outputs.verdict, 'already-in-production', explain(already));
     assert.equal(already.outputs.isBetter, 'true');
 
     // failWhenNotBetter: the task fails, outputs and summary are still there
     assert.equal(failing.result, 'Failed', explain(failing));
-    assert.match(failing.message ?? '', /not better than production model diabetes:2: test_loss \(worse than production\)/);
+    assert.match(
+      failing.message ?? '',
+      /not better than production model diabetes:2: test_loss \(worse than production\)/,
+    );
     assert.equal(failing.outputs.isBetter, 'false');
     assert.equal(failing.summaries.length, 1);
 
     // evaluating changes nothing: only reads (and token requests) while the twelve tasks ran
-    const writes = box.requests.slice(armBefore).filter((q) => q.host === 'arm' && q.method !== 'GET' && !/\/api\/2\.0\/mlflow\//.test(q.url));
-    assert.deepEqual(writes.map((q) => `${q.method} ${q.url}`), []);
+    const writes = box.requests
+      .slice(armBefore)
+      .filter((q) => q.host === 'arm' && q.method !== 'GET' && !/\/api\/2\.0\/mlflow\//.test(q.url));
+    assert.deepEqual(
+      writes.map((q) => `${q.method} ${q.url}`),
+      [],
+    );
   });
 
   test('bad inputs fail with one line naming the input; grammar errors before any request', async () => {
     const n0 = box.requests.length;
     const [grammar, noEndpoint] = await Promise.all([
-      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'tag', modelName: 'diabetes', metrics: 'accuracy higher\nrmse downward' }),
+      run({
+        candidateType: 'job',
+        candidateJob: jobs.good,
+        baseline: 'tag',
+        modelName: 'diabetes',
+        metrics: 'accuracy higher\nrmse downward',
+      }),
       run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'endpoint', metrics: 'accuracy higher' }),
     ]);
     assert.equal(grammar.result, 'Failed', explain(grammar));
-    assert.equal(grammar.message, "Input 'metrics': line 2 ('rmse downward'): 'downward' is not a direction (use higher or lower)");
+    assert.equal(
+      grammar.message,
+      "Input 'metrics': line 2 ('rmse downward'): 'downward' is not a direction (use higher or lower)",
+    );
     assert.equal(noEndpoint.message, "Input 'endpointName': is required when production is an online endpoint");
     assert.equal(box.requests.length, n0, 'no request at all (not even a token)');
 
     const n1 = box.requests.length;
     const [unknown, noJob, typo] = await Promise.all([
-      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'tag', modelName: 'diabetes', metrics: 'accuracy higher\nauc higher' }),
-      run({ candidateType: 'job', candidateJob: 'no-such-job', baseline: 'tag', modelName: 'diabetes', metrics: 'accuracy higher' }),
-      run({ candidateType: 'job', candidateJob: jobs.good, baseline: 'endpoint', endpointName: 'eval-epp', metrics: 'accuracy higher' }),
+      run({
+        candidateType: 'job',
+        candidateJob: jobs.good,
+        baseline: 'tag',
+        modelName: 'diabetes',
+        metrics: 'accuracy higher\nauc higher',
+      }),
+      run({
+        candidateType: 'job',
+        candidateJob: 'no-such-job',
+        baseline: 'tag',
+        modelName: 'diabetes',
+        metrics: 'accuracy higher',
+      }),
+      run({
+        candidateType: 'job',
+        candidateJob: jobs.good,
+        baseline: 'endpoint',
+        endpointName: 'eval-epp',
+        metrics: 'accuracy higher',
+      }),
     ]);
     // a misspelled endpoint is not "no production model": it fails, and says what to do for a real first model
     assert.equal(typo.result, 'Failed', explain(typo));
-    assert.equal(typo.message, `Input 'endpointName': online endpoint 'eval-epp' does not exist in workspace '${box.workspace}'; create the endpoint first, or use baseline=latest/tag for a first model`);
+    assert.equal(
+      typo.message,
+      `Input 'endpointName': online endpoint 'eval-epp' does not exist in workspace '${box.workspace}'; create the endpoint first, or use baseline=latest/tag for a first model`,
+    );
     assert.equal(typo.outputs.isBetter, undefined, 'no isBetter output');
     assert.equal(unknown.result, 'Failed', explain(unknown));
-    assert.match(unknown.message ?? '', new RegExp(`^Input 'metrics': 'auc' is not a metric of the candidate job ${jobs.good}; available: (.+, )?accuracy, .*f1.*test_loss`));
+    assert.match(
+      unknown.message ?? '',
+      new RegExp(
+        `^Input 'metrics': 'auc' is not a metric of the candidate job ${jobs.good}; available: (.+, )?accuracy, .*f1.*test_loss`,
+      ),
+    );
     assert.doesNotMatch(unknown.stdout + unknown.stderr, /\n\s+at .*\.js:\d+/, 'no stack trace');
-    assert.equal(noJob.message, `Input 'candidateJob': job 'no-such-job' was not found in workspace '${box.workspace}'`);
+    assert.equal(
+      noJob.message,
+      `Input 'candidateJob': job 'no-such-job' was not found in workspace '${box.workspace}'`,
+    );
     const reads = box.requests.slice(n1).filter((q) => q.host === 'arm');
-    assert.ok(reads.length > 0 && reads.every((q) => q.method === 'GET'), reads.map((q) => `${q.method} ${q.url}`).join('\n'));
+    assert.ok(
+      reads.length > 0 && reads.every((q) => q.method === 'GET'),
+      reads.map((q) => `${q.method} ${q.url}`).join('\n'),
+    );
   });
 });

@@ -28,14 +28,19 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('usage: npm run emulator -- [--state dir] [--fast-lro] [--fault-rate 0.1] [--fault-kinds 429,500,503,drop] [--fault-hosts arm,entra,devops,mlflow,storage] [--latency 50] [--log] [--cloud AzureCloud|AzureUSGovernment|AzureChinaCloud|AzureStack]');
+  console.log(
+    'usage: npm run emulator -- [--state dir] [--fast-lro] [--fault-rate 0.1] [--fault-kinds 429,500,503,drop] [--fault-hosts arm,entra,devops,mlflow,storage] [--latency 50] [--log] [--cloud AzureCloud|AzureUSGovernment|AzureChinaCloud|AzureStack]',
+  );
   process.exit(0);
 }
 
 function num(name: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) { console.error(`--${name}: expected a number between ${min} and ${max}, got '${v}'`); process.exit(2); }
+  if (!Number.isFinite(n) || n < min || n > max) {
+    console.error(`--${name}: expected a number between ${min} and ${max}, got '${v}'`);
+    process.exit(2);
+  }
   return n;
 }
 
@@ -44,18 +49,46 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 async function main(): Promise<void> {
   const rate = num('fault-rate', values['fault-rate'], 0, 1);
   const latencyMs = num('latency', values.latency, 0, 600_000);
-  const kinds = values['fault-kinds']?.split(',').map((s) => s.trim()).filter(Boolean) as FaultKind[] | undefined;
-  for (const k of kinds ?? []) if (!['429', '500', '503', 'drop'].includes(k)) { console.error(`--fault-kinds: unknown kind '${k}' (429, 500, 503, drop)`); process.exit(2); }
-  const hosts = values['fault-hosts']?.split(',').map((s) => s.trim()).filter(Boolean);
+  const kinds = values['fault-kinds']
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as FaultKind[] | undefined;
+  for (const k of kinds ?? [])
+    if (!['429', '500', '503', 'drop'].includes(k)) {
+      console.error(`--fault-kinds: unknown kind '${k}' (429, 500, 503, drop)`);
+      process.exit(2);
+    }
+  const hosts = values['fault-hosts']
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
-  if (!(values.cloud! in CLOUDS)) { console.error(`--cloud: unknown cloud '${values.cloud}' (${Object.keys(CLOUDS).join(', ')})`); process.exit(2); }
-  const box = await startAzureInABox({ stateDir: path.resolve(values.state!), fastLro: values['fast-lro'], cloud: values.cloud as CloudName });
+  if (!(values.cloud! in CLOUDS)) {
+    console.error(`--cloud: unknown cloud '${values.cloud}' (${Object.keys(CLOUDS).join(', ')})`);
+    process.exit(2);
+  }
+  const box = await startAzureInABox({
+    stateDir: path.resolve(values.state!),
+    fastLro: values['fast-lro'],
+    cloud: values.cloud as CloudName,
+  });
   if (rate || latencyMs) box.faults.set({ rate, kinds, hosts, latencyMs });
 
   const id = 'AZUREML';
   const env = box.childEnv();
-  const auth = JSON.stringify({ scheme: 'ServicePrincipal', parameters: { authenticationType: 'spnKey', serviceprincipalid: box.clientId, serviceprincipalkey: box.clientSecret, tenantid: box.tenantId } });
-  const wif = JSON.stringify({ scheme: 'WorkloadIdentityFederation', parameters: { serviceprincipalid: box.clientId, tenantid: box.tenantId } });
+  const auth = JSON.stringify({
+    scheme: 'ServicePrincipal',
+    parameters: {
+      authenticationType: 'spnKey',
+      serviceprincipalid: box.clientId,
+      serviceprincipalkey: box.clientSecret,
+      tenantid: box.tenantId,
+    },
+  });
+  const wif = JSON.stringify({
+    scheme: 'WorkloadIdentityFederation',
+    parameters: { serviceprincipalid: box.clientId, tenantid: box.tenantId },
+  });
   const lines = [
     `Azure-in-a-box is running (state: ${box.stateDir})`,
     `  ARM / Azure ML   ${box.armUrl}`,
@@ -98,7 +131,8 @@ async function main(): Promise<void> {
     setInterval(() => {
       for (; seen < box.requests.length; seen++) {
         const r = box.requests[seen];
-        if (r.status || r.time < new Date(Date.now() - 60_000).toISOString()) console.log(`${r.time} ${r.host.padEnd(6)} ${r.status || 'drop'} ${r.method} ${r.url}`);
+        if (r.status || r.time < new Date(Date.now() - 60_000).toISOString())
+          console.log(`${r.time} ${r.host.padEnd(6)} ${r.status || 'drop'} ${r.method} ${r.url}`);
         else break; // still in flight
       }
     }, 250).unref();
@@ -114,7 +148,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
-  setInterval(() => { /* keep alive */ }, 1 << 30);
+  setInterval(() => {
+    /* keep alive */
+  }, 1 << 30);
 }
 
-main().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -57,23 +57,32 @@ const fourForms = (core: string, rm: string) => [`${core}/`, core, `${rm}/`, rm]
 
 export const CLOUDS = {
   AzureCloud: {
-    name: 'AzureCloud', resourceManagerUrl: 'https://management.azure.com/', activeDirectoryAuthority: 'https://login.microsoftonline.com/',
+    name: 'AzureCloud',
+    resourceManagerUrl: 'https://management.azure.com/',
+    activeDirectoryAuthority: 'https://login.microsoftonline.com/',
     activeDirectoryServiceEndpointResourceId: 'https://management.core.windows.net/',
     armAudiences: fourForms('https://management.core.windows.net', 'https://management.azure.com'),
   },
   AzureUSGovernment: {
-    name: 'AzureUSGovernment', resourceManagerUrl: 'https://management.usgovcloudapi.net/', activeDirectoryAuthority: 'https://login.microsoftonline.us/',
+    name: 'AzureUSGovernment',
+    resourceManagerUrl: 'https://management.usgovcloudapi.net/',
+    activeDirectoryAuthority: 'https://login.microsoftonline.us/',
     activeDirectoryServiceEndpointResourceId: 'https://management.core.usgovcloudapi.net/',
     armAudiences: fourForms('https://management.core.usgovcloudapi.net', 'https://management.usgovcloudapi.net'),
   },
   AzureChinaCloud: {
-    name: 'AzureChinaCloud', resourceManagerUrl: 'https://management.chinacloudapi.cn/', activeDirectoryAuthority: 'https://login.chinacloudapi.cn/',
+    name: 'AzureChinaCloud',
+    resourceManagerUrl: 'https://management.chinacloudapi.cn/',
+    activeDirectoryAuthority: 'https://login.chinacloudapi.cn/',
     activeDirectoryServiceEndpointResourceId: 'https://management.core.chinacloudapi.cn/',
     armAudiences: fourForms('https://management.core.chinacloudapi.cn', 'https://management.chinacloudapi.cn'),
   },
   AzureStack: {
-    name: 'AzureStack', resourceManagerUrl: 'https://management.local.azurestack.external/', activeDirectoryAuthority: 'https://login.microsoftonline.com/',
-    activeDirectoryServiceEndpointResourceId: 'https://management.contoso.onmicrosoft.com/3cc5febd-e4b7-4a85-a2ed-1d730e2f5928',
+    name: 'AzureStack',
+    resourceManagerUrl: 'https://management.local.azurestack.external/',
+    activeDirectoryAuthority: 'https://login.microsoftonline.com/',
+    activeDirectoryServiceEndpointResourceId:
+      'https://management.contoso.onmicrosoft.com/3cc5febd-e4b7-4a85-a2ed-1d730e2f5928',
     armAudiences: ['https://management.contoso.onmicrosoft.com/3cc5febd-e4b7-4a85-a2ed-1d730e2f5928'],
   },
 } as const satisfies Record<string, CloudProfile>;

@@ -6,12 +6,22 @@ import type { Faults, RequestLogEntry, Router } from './http';
 import type { Lro } from './lro';
 import type { Store } from './store';
 
-export interface ValidationResult { operationId: string; errors: string[] }
-export type Validator = (method: string, path: string, query: URLSearchParams | Record<string, string>, body: unknown) => ValidationResult | undefined;
+export interface ValidationResult {
+  operationId: string;
+  errors: string[];
+}
+export type Validator = (
+  method: string,
+  path: string,
+  query: URLSearchParams | Record<string, string>,
+  body: unknown,
+) => ValidationResult | undefined;
 
 /** a service principal registered in the emulated Entra ID */
 export interface AppRegistration {
-  clientId: string; displayName: string; objectId: string;
+  clientId: string;
+  displayName: string;
+  objectId: string;
   role: 'contributor' | 'reader';
   secrets: string[];
   /** PEM certificates whose keys may sign client assertions */
@@ -21,13 +31,23 @@ export interface AppRegistration {
 }
 
 export interface Ids {
-  tenantId: string; subscriptionId: string; resourceGroup: string; workspace: string; location: string;
-  clientId: string; readerClientId: string; orgName: string; projectId: string; projectName: string;
+  tenantId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  workspace: string;
+  location: string;
+  clientId: string;
+  readerClientId: string;
+  orgName: string;
+  projectId: string;
+  projectName: string;
 }
 
 export interface AzuriteInfo {
   /** Azurite's own blob port */
-  port: number; account: string; key: string;
+  port: number;
+  account: string;
+  key: string;
   /** http://127.0.0.1:<port>/devstoreaccount1 (path-style, Azurite directly: the emulator's and tests' own reads and
    *  writes, never faulted) */
   blobEndpoint: string;
@@ -45,12 +65,22 @@ export interface AzuriteInfo {
 }
 
 /** a job's orchestration plan: the hub it belongs to (System.HostType), its plan and job ids */
-export interface JobPlanInfo { hub: string; planId: string; jobId: string }
+export interface JobPlanInfo {
+  hub: string;
+  planId: string;
+  jobId: string;
+}
 
 /** DevOps resource-location registry answered on OPTIONS {collection}/_apis/{area} (azure-devops-node-api discovery) */
 export interface DevopsLocation {
-  id: string; area: string; resourceName: string; routeTemplate: string;
-  resourceVersion: number; minVersion: string; maxVersion: string; releasedVersion: string;
+  id: string;
+  area: string;
+  resourceName: string;
+  routeTemplate: string;
+  resourceVersion: number;
+  minVersion: string;
+  maxVersion: string;
+  releasedVersion: string;
 }
 
 export interface EmulatorContext {
@@ -59,7 +89,10 @@ export interface EmulatorContext {
   store: Store;
   /** swagger validation (test/emulator/swagger.ts); undefined result = no such operation in the spec */
   validate: Validator;
-  armUrl: string; authorityHost: string; devopsUrl: string; collectionUri: string;
+  armUrl: string;
+  authorityHost: string;
+  devopsUrl: string;
+  collectionUri: string;
   ids: Ids;
   azurite: AzuriteInfo;
   lro: Lro;

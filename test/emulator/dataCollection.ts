@@ -35,7 +35,10 @@ import type { EmulatorContext } from './context';
 import { assetById } from './arm/assets';
 
 export const DATA_COLLECTOR_API_VERSION = '2024-04-01';
-export const SPEC_2024_04_01 = path.resolve(__dirname, '../fixtures/third-party/azure-rest-api-specs/2024-04-01/mfe.json');
+export const SPEC_2024_04_01 = path.resolve(
+  __dirname,
+  '../fixtures/third-party/azure-rest-api-specs/2024-04-01/mfe.json',
+);
 
 let validator: ValidateFunction | undefined;
 
@@ -58,10 +61,16 @@ export function validateDataCollector(v: unknown): string[] {
     const doc = JSON.parse(fs.readFileSync(SPEC_2024_04_01, 'utf8'));
     const names = ['DataCollector', 'Collection', 'RequestLogging', 'RollingRateType', 'DataCollectionMode'];
     const definitions = Object.fromEntries(names.map((n) => [n, toJsonSchema(doc.definitions[n])]));
-    validator = new Ajv({ allErrors: true, strict: false }).compile({ $ref: '#/definitions/DataCollector', definitions });
+    validator = new Ajv({ allErrors: true, strict: false }).compile({
+      $ref: '#/definitions/DataCollector',
+      definitions,
+    });
   }
   if (validator(v)) return [];
-  return (validator.errors ?? []).map((e) => `properties.dataCollector${e.instancePath.replace(/\//g, '.')}: ${e.message}${e.params && 'additionalProperty' in e.params ? ` '${(e.params as any).additionalProperty}'` : ''}`);
+  return (validator.errors ?? []).map(
+    (e) =>
+      `properties.dataCollector${e.instancePath.replace(/\//g, '.')}: ${e.message}${e.params && 'additionalProperty' in e.params ? ` '${(e.params as any).additionalProperty}'` : ''}`,
+  );
 }
 
 /** rows a scoring script would log for `collection` (see the ASSUMPTION above); undefined: nothing to log */
@@ -71,12 +80,14 @@ export function collectedRows(collection: string, body: unknown): unknown[] | un
   let x: unknown = body;
   if (x && typeof x === 'object' && !Array.isArray(x)) {
     const o = x as Record<string, unknown>;
-    if ('data' in o) x = o.data; else if ('input_data' in o) x = o.input_data;
+    if ('data' in o) x = o.data;
+    else if ('input_data' in o) x = o.input_data;
   }
   if (Array.isArray(x)) {
     if (!x.length) return undefined;
     if (x.every((r) => r && typeof r === 'object' && !Array.isArray(r))) return x;
-    if (x.every((r) => Array.isArray(r))) return (x as unknown[][]).map((r) => Object.fromEntries(r.map((v, i) => [String(i), v])));
+    if (x.every((r) => Array.isArray(r)))
+      return (x as unknown[][]).map((r) => Object.fromEntries(r.map((v, i) => [String(i), v])));
     if (x.every((r) => r === null || typeof r !== 'object')) return x.map((v) => ({ '0': v }));
     return undefined;
   }
@@ -109,7 +120,14 @@ export class DataCollectionWriter {
   }
 
   /** After an answered request: one line per enabled collection with rows. */
-  async record(d: { resource: any }, endpoint: string, request: unknown, response: unknown, requestId: string, now = new Date()): Promise<void> {
+  async record(
+    d: { resource: any },
+    endpoint: string,
+    request: unknown,
+    response: unknown,
+    requestId: string,
+    now = new Date(),
+  ): Promise<void> {
     const dc = d.resource?.properties?.dataCollector;
     if (!dc?.collections) return;
     const deployment = String(d.resource.name);
@@ -125,11 +143,21 @@ export class DataCollectionWriter {
       if (!rows) continue;
       const folder = this.folder(endpoint, deployment, collection, c.dataId);
       const blob = `${folder}/${now.getUTCFullYear()}/${two(now.getUTCMonth() + 1)}/${two(now.getUTCDate())}/${two(now.getUTCHours())}/${deployment}-instance-0.jsonl`;
-      const line = JSON.stringify({
-        specversion: '1.0', id: randomUUID(), source: d.resource.id, type: `azureml.inference.${collection}`,
-        datacontenttype: 'application/json', time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), data: rows,
-        correlationid: requestId, xrequestid: requestId, modelversion: 'default', collectdatatype: 'pandas.core.frame.DataFrame', agent: 'azure-in-a-box',
-      }) + '\n';
+      const line =
+        JSON.stringify({
+          specversion: '1.0',
+          id: randomUUID(),
+          source: d.resource.id,
+          type: `azureml.inference.${collection}`,
+          datacontenttype: 'application/json',
+          time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          data: rows,
+          correlationid: requestId,
+          xrequestid: requestId,
+          modelversion: 'default',
+          collectdatatype: 'pandas.core.frame.DataFrame',
+          agent: 'azure-in-a-box',
+        }) + '\n';
       const cc = this.ctx.azurite.containerClient();
       const ab = cc.getAppendBlobClient(blob);
       await ab.createIfNotExists();

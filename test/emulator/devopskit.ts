@@ -7,7 +7,15 @@ import { header, HttpError, type Req, type Res, type Router } from './http';
 export function devopsError(status: number, typeKey: string, message: string): Res {
   return {
     status,
-    body: { $id: '1', innerException: null, message, typeName: `Microsoft.TeamFoundation.${typeKey}, Microsoft.TeamFoundation`, typeKey, errorCode: 0, eventId: 3000 },
+    body: {
+      $id: '1',
+      innerException: null,
+      message,
+      typeName: `Microsoft.TeamFoundation.${typeKey}, Microsoft.TeamFoundation`,
+      typeKey,
+      errorCode: 0,
+      eventId: 3000,
+    },
   };
 }
 
@@ -27,7 +35,14 @@ export function requireJobToken(ctx: EmulatorContext, req: Req): string {
     tok = dec.slice(dec.indexOf(':') + 1);
   }
   if (!tok || !validJobTokens(ctx).includes(tok)) {
-    throw new HttpError({ ...devopsError(401, 'UnauthorizedRequestException', "TF400813: The user '' is not authorized to access this resource."), headers: { 'WWW-Authenticate': 'Bearer authorization_uri=https://login.microsoftonline.com/common' } });
+    throw new HttpError({
+      ...devopsError(
+        401,
+        'UnauthorizedRequestException',
+        "TF400813: The user '' is not authorized to access this resource.",
+      ),
+      headers: { 'WWW-Authenticate': 'Bearer authorization_uri=https://login.microsoftonline.com/common' },
+    });
   }
   return tok;
 }
@@ -46,5 +61,6 @@ export function registerDevopsBase(router: Router, ctx: EmulatorContext): void {
   router.add('OPTIONS', '/:org/_apis/:area', (req) => answer(req.params.area));
   router.add('OPTIONS', '/:org/_apis', () => answer());
   router.add('OPTIONS', '/:org/:project/_apis/:area', (req) => answer(req.params.area));
-  router.notFound = (req) => devopsError(404, 'NotFoundException', `API resource location was not found for ${req.method} ${req.path}.`);
+  router.notFound = (req) =>
+    devopsError(404, 'NotFoundException', `API resource location was not found for ${req.method} ${req.path}.`);
 }

@@ -46,10 +46,13 @@ import type { OnlineEndpoints, EndpointRecord, DeploymentRecord } from './arm/en
 import { durationMs, safeEqual } from './arm/endpoints';
 import type { ServedRecord } from './monitor';
 
-const NO_ROUTE = 'No valid deployments to route to. Please check that the endpoint has at least one deployment with positive weight values or use a deployment specific header to route. [https://docs.microsoft.com/en-us/azure/machine-learning/how-to-safely-rollout-managed-endpoints#deploy-a-new-model-but-send-it-no-traffic-yet]\nPlease check this guide to understand why this error code might have been returned \nhttps://docs.microsoft.com/en-us/azure/machine-learning/how-to-troubleshoot-online-endpoints#http-status-codes\n';
+const NO_ROUTE =
+  'No valid deployments to route to. Please check that the endpoint has at least one deployment with positive weight values or use a deployment specific header to route. [https://docs.microsoft.com/en-us/azure/machine-learning/how-to-safely-rollout-managed-endpoints#deploy-a-new-model-but-send-it-no-traffic-yet]\nPlease check this guide to understand why this error code might have been returned \nhttps://docs.microsoft.com/en-us/azure/machine-learning/how-to-troubleshoot-online-endpoints#http-status-codes\n';
 
 /** bucket 0..99 for the n-th request: 37 is coprime with 100, so n ↦ bucket is a permutation of every 100 */
-export function bucketOf(n: number): number { return (n * 37 + 11) % 100; }
+export function bucketOf(n: number): number {
+  return (n * 37 + 11) % 100;
+}
 
 /** weighted choice: deployments in name order, each owning a run of buckets as wide as its weight */
 export function pick(traffic: Record<string, number>, bucket: number): string | undefined {
@@ -92,7 +95,13 @@ export class FrontDoor {
       router.add('POST', '/endpoints/:ep/score', (req) => this.score(req));
       router.add('GET', '/endpoints/:ep/swagger.json', (req) => this.swagger(req));
       router.add('GET', '/endpoints/:ep', (req) => this.alive(req));
-      this.server = await startServer(router, { name: 'inference', cert: tls.cert, key: tls.key, faults: this.m.ctx.faults, log: this.m.ctx.requests });
+      this.server = await startServer(router, {
+        name: 'inference',
+        cert: tls.cert,
+        key: tls.key,
+        faults: this.m.ctx.faults,
+        log: this.m.ctx.requests,
+      });
       return this.server;
     })();
     return this.starting;
@@ -108,7 +117,11 @@ export class FrontDoor {
   private authorize(ep: EndpointRecord, req: Req): Res | undefined {
     const auth = header(req, 'authorization');
     const m = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
-    const unauthorized = (why: string): Res => ({ status: 401, headers: { 'WWW-Authenticate': 'Bearer' }, body: { message: `Unauthorized: ${why}` } });
+    const unauthorized = (why: string): Res => ({
+      status: 401,
+      headers: { 'WWW-Authenticate': 'Bearer' },
+      body: { message: `Unauthorized: ${why}` },
+    });
     if (!m) return unauthorized('no Authorization: Bearer header');
     const mode = ep.resource.properties.authMode;
     if (mode === 'Key') {
@@ -132,7 +145,14 @@ export class FrontDoor {
     if (!ep) return { status: 404, body: 'Not found' };
     const denied = this.authorize(ep, req);
     if (denied) return denied;
-    return { status: 200, body: { swagger: '2.0', info: { title: ep.resource.name, version: '1.0' }, paths: { '/score': { post: { consumes: ['application/json'], produces: ['application/json'] } } } } };
+    return {
+      status: 200,
+      body: {
+        swagger: '2.0',
+        info: { title: ep.resource.name, version: '1.0' },
+        paths: { '/score': { post: { consumes: ['application/json'], produces: ['application/json'] } } },
+      },
+    };
   }
 
   private async score(req: Req): Promise<Res> {
@@ -144,8 +164,12 @@ export class FrontDoor {
       const deployment = h('azureml-model-deployment');
       const model = h('ms-azureml-model-error-statuscode');
       this.served.push({
-        endpointId: String(ep.resource.id), ...(deployment ? { deployment } : {}), time: Date.now(), status: res.status,
-        ...(model ? { modelStatus: Number(model) } : {}), latencyMs: Math.round((performance.now() - t0) * 10) / 10,
+        endpointId: String(ep.resource.id),
+        ...(deployment ? { deployment } : {}),
+        time: Date.now(),
+        status: res.status,
+        ...(model ? { modelStatus: Number(model) } : {}),
+        latencyMs: Math.round((performance.now() - t0) * 10) / 10,
       });
       if (this.served.length > 100_000) this.served.splice(0, this.served.length - 100_000);
     }
@@ -156,7 +180,11 @@ export class FrontDoor {
     const requestId = header(req, 'x-ms-client-request-id') ?? randomUUID();
     const base = { server: 'azureml-frontdoor', 'x-request-id': randomUUID(), 'x-ms-client-request-id': requestId };
     const ep = this.m.endpointByName(req.params.ep);
-    if (!ep || ep.resource.properties.provisioningState === 'Creating' || ep.resource.properties.provisioningState === 'Deleting') {
+    if (
+      !ep ||
+      ep.resource.properties.provisioningState === 'Creating' ||
+      ep.resource.properties.provisioningState === 'Deleting'
+    ) {
       return { status: 404, headers: base, body: { message: `Endpoint ${req.params.ep} not found.` } };
     }
     const denied = this.authorize(ep, req);
@@ -168,7 +196,12 @@ export class FrontDoor {
     let target: DeploymentRecord | undefined;
     if (wanted) {
       target = byName.get(wanted.toLowerCase());
-      if (!target) return { status: 404, headers: base, body: { message: `Deployment ${wanted} not found for endpoint ${ep.resource.name}.` } };
+      if (!target)
+        return {
+          status: 404,
+          headers: base,
+          body: { message: `Deployment ${wanted} not found for endpoint ${ep.resource.name}.` },
+        };
     } else {
       const n = this.counters.get(ep.resource.id) ?? 0;
       this.counters.set(ep.resource.id, n + 1);
@@ -187,46 +220,99 @@ export class FrontDoor {
     const n = this.mirrorCounters.get(ep.resource.id) ?? 0;
     this.mirrorCounters.set(ep.resource.id, n + 1);
     if (bucketOf(n) >= pct) return;
-    const d = this.m.deploymentsOf(ep.resource.id).find((x) => String(x.resource.name).toLowerCase() === name.toLowerCase());
+    const d = this.m
+      .deploymentsOf(ep.resource.id)
+      .find((x) => String(x.resource.name).toLowerCase() === name.toLowerCase());
     // fire and forget: the client's answer never waits for the copy, and the copy's answer is dropped
-    if (d) void this.forward(d, req, {}).then((r) => this.m.recordMirrored(d, r.status), () => this.m.recordMirrored(d, 0));
+    if (d)
+      void this.forward(d, req, {}).then(
+        (r) => this.m.recordMirrored(d, r.status),
+        () => this.m.recordMirrored(d, 0),
+      );
   }
 
   /** a deployment whose dataCollector collects: its request/answer go to Azurite (dataCollection.ts) */
   private async collect(d: DeploymentRecord, req: Req, answer: unknown, requestId: string): Promise<void> {
     if (!d.resource.properties.dataCollector) return;
-    const json = (v: unknown) => { try { return JSON.parse(Buffer.isBuffer(v) ? v.toString('utf8') : String(v)); } catch { return undefined; } };
+    const json = (v: unknown) => {
+      try {
+        return JSON.parse(Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+      } catch {
+        return undefined;
+      }
+    };
     const ep = String(d.resource.id).split('/onlineEndpoints/')[1]?.split('/')[0] ?? '';
-    await this.m.dataCollection.record(d, ep, json(req.rawBody), typeof answer === 'object' && answer !== null && !Buffer.isBuffer(answer) ? answer : json(answer), requestId);
+    await this.m.dataCollection.record(
+      d,
+      ep,
+      json(req.rawBody),
+      typeof answer === 'object' && answer !== null && !Buffer.isBuffer(answer) ? answer : json(answer),
+      requestId,
+    );
   }
 
   private async forward(d: DeploymentRecord, req: Req, base: Record<string, string>): Promise<Res> {
     const name = String(d.resource.name);
     const headers: Record<string, string> = { ...base, 'azureml-model-deployment': name };
-    const ready = d.resource.properties.provisioningState === 'Succeeded' || (d.runtime && d.resource.properties.provisioningState !== 'Deleting');
+    const ready =
+      d.resource.properties.provisioningState === 'Succeeded' ||
+      (d.runtime && d.resource.properties.provisioningState !== 'Deleting');
     if (!ready || !(await this.m.ensureHost(d))) {
-      return { status: 503, headers, body: { message: `Deployment ${name} is not ready (provisioningState ${d.resource.properties.provisioningState}); no healthy upstream.` } };
+      return {
+        status: 503,
+        headers,
+        body: {
+          message: `Deployment ${name} is not ready (provisioningState ${d.resource.properties.provisioningState}); no healthy upstream.`,
+        },
+      };
     }
     const timeout = durationMs(d.resource.properties.requestSettings?.requestTimeout, 5000);
     const kubernetes = d.resource.properties.endpointComputeType === 'Kubernetes';
-    const fwd: Record<string, string> = { 'content-type': header(req, 'content-type') ?? 'application/json', 'x-request-id': headers['x-request-id'] ?? randomUUID() };
+    const fwd: Record<string, string> = {
+      'content-type': header(req, 'content-type') ?? 'application/json',
+      'x-request-id': headers['x-request-id'] ?? randomUUID(),
+    };
     try {
       const r = await this.m.hosts.score(d.runtime!.hostKey, req.rawBody, fwd, timeout);
       if (r.status === 200) {
         await this.collect(d, req, r.body, headers['x-request-id']!);
-        return { status: 200, headers: { ...headers, 'content-type': r.headers['content-type'] ?? 'application/json' }, body: r.body };
+        return {
+          status: 200,
+          headers: { ...headers, 'content-type': r.headers['content-type'] ?? 'application/json' },
+          body: r.body,
+        };
       }
-      if (kubernetes) return { status: 502, headers: { ...headers, 'content-type': r.headers['content-type'] ?? 'application/json' }, body: r.body };
+      if (kubernetes)
+        return {
+          status: 502,
+          headers: { ...headers, 'content-type': r.headers['content-type'] ?? 'application/json' },
+          body: r.body,
+        };
       return {
         status: 424,
-        headers: { ...headers, 'ms-azureml-model-error-statuscode': String(r.status), 'ms-azureml-model-error-reason': 'model_error', 'content-type': r.headers['content-type'] ?? 'application/json' },
+        headers: {
+          ...headers,
+          'ms-azureml-model-error-statuscode': String(r.status),
+          'ms-azureml-model-error-reason': 'model_error',
+          'content-type': r.headers['content-type'] ?? 'application/json',
+        },
         body: r.body,
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-        return { status: kubernetes ? 504 : 408, headers, body: { message: `Request timed out after ${timeout} ms (requestSettings.requestTimeout of deployment ${name}).` } };
+        return {
+          status: kubernetes ? 504 : 408,
+          headers,
+          body: {
+            message: `Request timed out after ${timeout} ms (requestSettings.requestTimeout of deployment ${name}).`,
+          },
+        };
       }
-      return { status: 502, headers, body: { message: `Deployment ${name}: the scoring container did not answer (${(e as Error).message}).` } };
+      return {
+        status: 502,
+        headers,
+        body: { message: `Deployment ${name}: the scoring container did not answer (${(e as Error).message}).` },
+      };
     }
   }
 }

@@ -44,22 +44,47 @@ import path from 'node:path';
 export const JOBS_PATCH_API_VERSION = '2023-04-01-preview';
 export const EVENTS_API_VERSION = '2.0-preview.1';
 /** the plan fields Microsoft's documented agentless wait puts on an AzureDevOps webhook (see the header) */
-export const AZURE_DEVOPS_PLAN_FIELDS = ['PlanUri', 'ProjectId', 'HubName', 'PlanId', 'JobId', 'TimelineId', 'TaskInstanceId', 'AuthToken'] as const;
+export const AZURE_DEVOPS_PLAN_FIELDS = [
+  'PlanUri',
+  'ProjectId',
+  'HubName',
+  'PlanId',
+  'JobId',
+  'TimelineId',
+  'TaskInstanceId',
+  'AuthToken',
+] as const;
 export type PlanFields = Record<(typeof AZURE_DEVOPS_PLAN_FIELDS)[number], string>;
 
 /** a stored webhook: the spec's members plus (AzureDevOps) the plan fields, kept out of the job's view */
-export interface StoredWebhook { webhookType: string; eventType: string | null; plan?: Partial<PlanFields>; fired?: string }
+export interface StoredWebhook {
+  webhookType: string;
+  eventType: string | null;
+  plan?: Partial<PlanFields>;
+  fired?: string;
+}
 
 const SPEC = path.resolve(__dirname, '../fixtures/third-party/azure-rest-api-specs/2023-04-01-preview/mfe.json');
 let defs: Record<string, any> | undefined;
 const definitions = (): Record<string, any> => (defs ??= JSON.parse(fs.readFileSync(SPEC, 'utf8')).definitions);
-const refName = (s: any): string | undefined => (typeof s?.$ref === 'string' && s.$ref.startsWith('#/definitions/') ? s.$ref.slice('#/definitions/'.length) : undefined);
-const getCI = (o: Record<string, unknown>, k: string): unknown => { const key = Object.keys(o).find((x) => x.toLowerCase() === k.toLowerCase()); return key === undefined ? undefined : o[key]; };
+const refName = (s: any): string | undefined =>
+  typeof s?.$ref === 'string' && s.$ref.startsWith('#/definitions/')
+    ? s.$ref.slice('#/definitions/'.length)
+    : undefined;
+const getCI = (o: Record<string, unknown>, k: string): unknown => {
+  const key = Object.keys(o).find((x) => x.toLowerCase() === k.toLowerCase());
+  return key === undefined ? undefined : o[key];
+};
 
 /** own + allOf properties / required / additionalProperties of a definition */
 function flatten(name: string): { props: Record<string, any>; required: string[]; closed: boolean; additional?: any } {
   const d = definitions()[name];
-  const out = { props: { ...(d.properties ?? {}) }, required: [...(d.required ?? [])], closed: d.additionalProperties === false, additional: typeof d.additionalProperties === 'object' ? d.additionalProperties : undefined };
+  const out = {
+    props: { ...(d.properties ?? {}) },
+    required: [...(d.required ?? [])],
+    closed: d.additionalProperties === false,
+    additional: typeof d.additionalProperties === 'object' ? d.additionalProperties : undefined,
+  };
   for (const a of d.allOf ?? []) {
     const n = refName(a);
     if (!n) continue;
@@ -73,27 +98,59 @@ function flatten(name: string): { props: Record<string, any>; required: string[]
 function check(v: unknown, schema: any, at: string, errors: string[]): void {
   const name = refName(schema);
   const s = name ? definitions()[name] : schema;
-  if (v === null) { if (!s['x-nullable'] && !schema['x-nullable']) errors.push(`${at}: null is not allowed`); return; }
-  if (s.enum) {
-    if (typeof v !== 'string' || !s.enum.some((e: string) => e.toLowerCase() === v.toLowerCase())) errors.push(`${at}: ${JSON.stringify(v)} is not one of ${s.enum.join(', ')}`);
+  if (v === null) {
+    if (!s['x-nullable'] && !schema['x-nullable']) errors.push(`${at}: null is not allowed`);
     return;
   }
-  if (s.type === 'string') { if (typeof v !== 'string') errors.push(`${at}: must be a string`); return; }
-  if (s.type === 'array') { if (!Array.isArray(v)) errors.push(`${at}: must be an array`); else v.forEach((x, i) => check(x, s.items, `${at}[${i}]`, errors)); return; }
-  if (typeof v !== 'object' || Array.isArray(v)) { errors.push(`${at}: must be an object`); return; }
+  if (s.enum) {
+    if (typeof v !== 'string' || !s.enum.some((e: string) => e.toLowerCase() === v.toLowerCase()))
+      errors.push(`${at}: ${JSON.stringify(v)} is not one of ${s.enum.join(', ')}`);
+    return;
+  }
+  if (s.type === 'string') {
+    if (typeof v !== 'string') errors.push(`${at}: must be a string`);
+    return;
+  }
+  if (s.type === 'array') {
+    if (!Array.isArray(v)) errors.push(`${at}: must be an array`);
+    else v.forEach((x, i) => check(x, s.items, `${at}[${i}]`, errors));
+    return;
+  }
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    errors.push(`${at}: must be an object`);
+    return;
+  }
   const o = v as Record<string, unknown>;
   let defName = name;
   if (name && s.discriminator) {
     const d = getCI(o, s.discriminator);
-    const sub = Object.entries(definitions()).find(([, x]) => x['x-ms-discriminator-value'] === d && (x.allOf ?? []).some((a: any) => refName(a) === name));
-    if (!sub) { errors.push(`${at}.${s.discriminator}: ${JSON.stringify(d)} is not a known ${name} type`); return; }
+    const sub = Object.entries(definitions()).find(
+      ([, x]) => x['x-ms-discriminator-value'] === d && (x.allOf ?? []).some((a: any) => refName(a) === name),
+    );
+    if (!sub) {
+      errors.push(`${at}.${s.discriminator}: ${JSON.stringify(d)} is not a known ${name} type`);
+      return;
+    }
     defName = sub[0];
   }
-  const f = defName ? flatten(defName) : { props: s.properties ?? {}, required: s.required ?? [], closed: s.additionalProperties === false, additional: typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined };
+  const f = defName
+    ? flatten(defName)
+    : {
+        props: s.properties ?? {},
+        required: s.required ?? [],
+        closed: s.additionalProperties === false,
+        additional: typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined,
+      };
   for (const [k, val] of Object.entries(o)) {
     const p = Object.keys(f.props).find((x) => x.toLowerCase() === k.toLowerCase());
-    if (p) { check(val, f.props[p], `${at}.${p}`, errors); continue; }
-    if (f.additional) { check(val, f.additional, `${at}.${k}`, errors); continue; }
+    if (p) {
+      check(val, f.props[p], `${at}.${p}`, errors);
+      continue;
+    }
+    if (f.additional) {
+      check(val, f.additional, `${at}.${k}`, errors);
+      continue;
+    }
     if (defName === 'AzureDevOpsWebhook' && AZURE_DEVOPS_PLAN_FIELDS.some((x) => x.toLowerCase() === k.toLowerCase())) {
       if (typeof val !== 'string') errors.push(`${at}.${k}: must be a string`);
       continue;
@@ -120,10 +177,18 @@ export function validateNotificationSetting(ns: unknown, at = 'properties.notifi
 }
 
 /** a notificationSetting as the job shows it: the spec's members, each webhook as the spec's `Webhook` only */
-export function notificationView(ns: Record<string, unknown> | null | undefined, hooks: Record<string, StoredWebhook>): Record<string, unknown> {
+export function notificationView(
+  ns: Record<string, unknown> | null | undefined,
+  hooks: Record<string, StoredWebhook>,
+): Record<string, unknown> {
   return {
-    emailOn: (ns && getCI(ns, 'emailOn')) ?? null, emails: (ns && getCI(ns, 'emails')) ?? null,
-    webhooks: Object.keys(hooks).length ? Object.fromEntries(Object.entries(hooks).map(([k, h]) => [k, { webhookType: h.webhookType, eventType: h.eventType }])) : null,
+    emailOn: (ns && getCI(ns, 'emailOn')) ?? null,
+    emails: (ns && getCI(ns, 'emails')) ?? null,
+    webhooks: Object.keys(hooks).length
+      ? Object.fromEntries(
+          Object.entries(hooks).map(([k, h]) => [k, { webhookType: h.webhookType, eventType: h.eventType }]),
+        )
+      : null,
   };
 }
 
@@ -134,11 +199,20 @@ export function webhooksOf(body: any): Record<string, StoredWebhook | null> {
   const hooks = ns && (getCI(ns, 'webhooks') as Record<string, any> | null | undefined);
   const out: Record<string, StoredWebhook | null> = {};
   for (const [k, h] of Object.entries(hooks ?? {})) {
-    if (h === null) { out[k] = null; continue; }
-    const w: StoredWebhook = { webhookType: String(getCI(h, 'webhookType')), eventType: (getCI(h, 'eventType') as string | undefined) ?? null };
+    if (h === null) {
+      out[k] = null;
+      continue;
+    }
+    const w: StoredWebhook = {
+      webhookType: String(getCI(h, 'webhookType')),
+      eventType: (getCI(h, 'eventType') as string | undefined) ?? null,
+    };
     if (w.webhookType === 'AzureDevOps') {
       w.plan = {};
-      for (const f of AZURE_DEVOPS_PLAN_FIELDS) { const x = getCI(h, f); if (typeof x === 'string') w.plan[f] = x; }
+      for (const f of AZURE_DEVOPS_PLAN_FIELDS) {
+        const x = getCI(h, f);
+        if (typeof x === 'string') w.plan[f] = x;
+      }
     }
     out[k] = w;
   }
@@ -151,15 +225,31 @@ export function taskResultFor(status: string): 'succeeded' | 'failed' | 'cancele
 }
 
 /** one HTTPS request trusting the box's CA; resolves with the status (0 when the connection failed) and the text */
-export function httpsRequest(url: string, method: string, headers: Record<string, string>, body: string | undefined, caPath: string, timeoutMs = 10_000): Promise<{ status: number; text: string }> {
+export function httpsRequest(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  caPath: string,
+  timeoutMs = 10_000,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve) => {
     const data = body === undefined || body === '' ? undefined : Buffer.from(body);
-    const req = https.request(url, { method, ca: fs.readFileSync(caPath), timeout: timeoutMs, headers: { ...headers, ...(data ? { 'content-length': String(data.length) } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', () => resolve({ status: 0, text: '' }));
-    });
+    const req = https.request(
+      url,
+      {
+        method,
+        ca: fs.readFileSync(caPath),
+        timeout: timeoutMs,
+        headers: { ...headers, ...(data ? { 'content-length': String(data.length) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', () => resolve({ status: 0, text: '' }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e) => resolve({ status: 0, text: String(e.message) }));
     req.end(data);
@@ -167,7 +257,12 @@ export function httpsRequest(url: string, method: string, headers: Record<string
 }
 
 /** POST a JSON body over HTTPS trusting the box's CA */
-export function postJson(url: string, body: unknown, headers: Record<string, string>, caPath: string): Promise<{ status: number; text: string }> {
+export function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+  caPath: string,
+): Promise<{ status: number; text: string }> {
   return httpsRequest(url, 'POST', { 'content-type': 'application/json', ...headers }, JSON.stringify(body), caPath);
 }
 
@@ -178,13 +273,29 @@ export function eventsUrl(p: Partial<PlanFields>): string {
 }
 
 /** calls every RunTerminated AzureDevOps webhook of a job that just reached `status` (once each); returns what was sent */
-export async function fireRunTerminated(hooks: Record<string, StoredWebhook>, status: string, caPath: string, log?: (m: string) => void): Promise<Array<{ name: string; url: string; status: number }>> {
+export async function fireRunTerminated(
+  hooks: Record<string, StoredWebhook>,
+  status: string,
+  caPath: string,
+  log?: (m: string) => void,
+): Promise<Array<{ name: string; url: string; status: number }>> {
   const sent: Array<{ name: string; url: string; status: number }> = [];
   for (const [name, h] of Object.entries(hooks)) {
-    if (h.webhookType !== 'AzureDevOps' || String(h.eventType ?? '').toLowerCase() !== 'runterminated' || h.fired || !h.plan) continue;
+    if (
+      h.webhookType !== 'AzureDevOps' ||
+      String(h.eventType ?? '').toLowerCase() !== 'runterminated' ||
+      h.fired ||
+      !h.plan
+    )
+      continue;
     h.fired = new Date().toISOString();
     const url = eventsUrl(h.plan);
-    const r = await postJson(url, { name: 'TaskCompleted', taskId: h.plan.TaskInstanceId, jobId: h.plan.JobId, result: taskResultFor(status) }, { authorization: `Basic ${Buffer.from(`:${h.plan.AuthToken}`).toString('base64')}` }, caPath);
+    const r = await postJson(
+      url,
+      { name: 'TaskCompleted', taskId: h.plan.TaskInstanceId, jobId: h.plan.JobId, result: taskResultFor(status) },
+      { authorization: `Basic ${Buffer.from(`:${h.plan.AuthToken}`).toString('base64')}` },
+      caPath,
+    );
     log?.(`webhook ${name}: POST ${url} → ${r.status}`);
     sent.push({ name, url, status: r.status });
   }

@@ -42,8 +42,22 @@ export interface JobTiming {
   /** log blob flush period */ logFlushMs: number;
   /** SIGTERM → SIGKILL */ killGraceMs: number;
 }
-export const FAST_TIMING: JobTiming = { queueMs: 20, prepareMs: 20, preparingMinMs: 0, finalizeMs: 0, logFlushMs: 100, killGraceMs: 1000 };
-export const DEFAULT_TIMING: JobTiming = { queueMs: 500, prepareMs: 500, preparingMinMs: 500, finalizeMs: 300, logFlushMs: 500, killGraceMs: 3000 };
+export const FAST_TIMING: JobTiming = {
+  queueMs: 20,
+  prepareMs: 20,
+  preparingMinMs: 0,
+  finalizeMs: 0,
+  logFlushMs: 100,
+  killGraceMs: 1000,
+};
+export const DEFAULT_TIMING: JobTiming = {
+  queueMs: 500,
+  prepareMs: 500,
+  preparingMinMs: 500,
+  finalizeMs: 300,
+  logFlushMs: 500,
+  killGraceMs: 3000,
+};
 
 export const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
 export const JOBS_KIND = 'jobs';
@@ -63,7 +77,12 @@ export interface RunnerDeps {
   timing: JobTiming;
   mlflow: MlflowStore;
   /** look an asset version up: type 'models' | 'data' | 'codes' | 'components' | 'environments'; version 'latest' allowed */
-  assetVersion(wsId: string, type: string, name: string, version: string): { id: string; properties: Record<string, any> } | undefined;
+  assetVersion(
+    wsId: string,
+    type: string,
+    name: string,
+    version: string,
+  ): { id: string; properties: Record<string, any> } | undefined;
   /** bearer token the job's processes get as MLFLOW_TRACKING_TOKEN (must be accepted by the MLflow routes) */
   jobToken(jobId: string): string;
   /** look a version up by its ARM id */
@@ -74,7 +93,9 @@ export interface RunnerDeps {
 }
 
 export interface JobResource {
-  id: string; name: string; type: string;
+  id: string;
+  name: string;
+  type: string;
   properties: Record<string, any>;
   systemData?: Record<string, any>;
 }
@@ -89,34 +110,59 @@ interface CommandSpec {
   searchSpace?: Record<string, string | number>;
 }
 
-class Canceled extends Error { constructor() { super('canceled'); } }
+class Canceled extends Error {
+  constructor() {
+    super('canceled');
+  }
+}
 class JobFailure extends Error {}
 
-interface Handle { timedOut?: number; canceled: boolean; children: Set<ChildProcess>; childJobs: Set<string>; onCancel: Array<() => void> }
+interface Handle {
+  timedOut?: number;
+  canceled: boolean;
+  children: Set<ChildProcess>;
+  childJobs: Set<string>;
+  onCancel: Array<() => void>;
+}
 
 // ---------------------------------------------------------------- ids and small helpers
 export function wsIdOf(jobId: string): string {
-  const m = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+)/i.exec(jobId);
+  const m =
+    /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+)/i.exec(
+      jobId,
+    );
   if (!m) throw new Error(`not a workspace resource id: ${jobId}`);
   return m[1];
 }
 function wsParts(wsId: string): { sub: string; rg: string; ws: string } {
-  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)/i.exec(wsId)!;
+  const m =
+    /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)/i.exec(
+      wsId,
+    )!;
   return { sub: m[1], rg: m[2], ws: m[3] };
 }
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const nowIso = () => new Date().toISOString();
-export const inputType = (i: any): string => String(i?.jobInputType ?? i?.job_input_type ?? i?.type ?? '').toLowerCase();
-export const outputType = (o: any): string => String(o?.jobOutputType ?? o?.job_output_type ?? o?.type ?? 'uri_folder').toLowerCase();
+export const inputType = (i: any): string =>
+  String(i?.jobInputType ?? i?.job_input_type ?? i?.type ?? '').toLowerCase();
+export const outputType = (o: any): string =>
+  String(o?.jobOutputType ?? o?.job_output_type ?? o?.type ?? 'uri_folder').toLowerCase();
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
 /** log blob path (inside the artifact container) */
-export function logBlobName(jobName: string): string { return `ExperimentRun/dcid.${jobName}/user_logs/std_log.txt`; }
+export function logBlobName(jobName: string): string {
+  return `ExperimentRun/dcid.${jobName}/user_logs/std_log.txt`;
+}
 /** default output location */
-export function defaultOutputUri(jobName: string, output: string): string { return `azureml://datastores/workspaceblobstore/paths/azureml/${jobName}/${output}/`; }
+export function defaultOutputUri(jobName: string, output: string): string {
+  return `azureml://datastores/workspaceblobstore/paths/azureml/${jobName}/${output}/`;
+}
 
 // ---------------------------------------------------------------- URIs → blobs
-export interface BlobLocation { container: string; path: string }
+export interface BlobLocation {
+  container: string;
+  path: string;
+}
 
 /**
  * Resolve a data/model/code URI to a blob location in Azurite. Accepts
@@ -129,7 +175,12 @@ export function resolveUri(deps: RunnerDeps, wsId: string, uri: string, depth = 
   if (depth > 4) throw new JobFailure(`URI ${uri} refers to itself`);
   let m: RegExpExecArray | null;
   const u = uri.trim();
-  if ((m = /^azureml:\/\/(?:subscriptions\/[^/]+\/resource[gG]roups\/[^/]+\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/)?datastores\/([^/]+)\/paths\/?(.*)$/i.exec(u))) {
+  if (
+    (m =
+      /^azureml:\/\/(?:subscriptions\/[^/]+\/resource[gG]roups\/[^/]+\/(?:providers\/Microsoft\.MachineLearningServices\/)?workspaces\/[^/]+\/)?datastores\/([^/]+)\/paths\/?(.*)$/i.exec(
+        u,
+      ))
+  ) {
     const container = deps.datastoreContainer(wsId, m[1]);
     if (!container) throw new JobFailure(`Datastore '${m[1]}' not found (URI ${uri}).`);
     return { container, path: decodeURIComponent(m[2]) };
@@ -172,10 +223,16 @@ function assetUri(p: Record<string, any>, id: string): string {
   if (!u) throw new JobFailure(`Asset ${id} has no URI.`);
   return u;
 }
-function joinBlob(a: string, b: string): string { return `${a.replace(/\/+$/, '')}/${b.replace(/^\/+/, '')}`; }
+function joinBlob(a: string, b: string): string {
+  return `${a.replace(/\/+$/, '')}/${b.replace(/^\/+/, '')}`;
+}
 
 /** Download a blob or every blob under a prefix into dir. Returns 'file' + its local path, or 'folder'. */
-export async function downloadTo(deps: RunnerDeps, loc: BlobLocation, dir: string): Promise<{ kind: 'file' | 'folder'; path: string; files: number }> {
+export async function downloadTo(
+  deps: RunnerDeps,
+  loc: BlobLocation,
+  dir: string,
+): Promise<{ kind: 'file' | 'folder'; path: string; files: number }> {
   const cc = deps.blob.getContainerClient(loc.container);
   fs.mkdirSync(dir, { recursive: true });
   const p = loc.path.replace(/^\/+/, '');
@@ -232,11 +289,21 @@ export async function uploadFrom(deps: RunnerDeps, local: string, loc: BlobLocat
 
 // ---------------------------------------------------------------- command substitution
 /** `${{inputs.x}}`, `${{outputs.y}}`, `${{search_space.z}}`; `$[[ … ]]` blocks vanish when an input inside is absent. */
-export function substitute(command: string, values: { inputs: Record<string, string>; outputs: Record<string, string>; searchSpace?: Record<string, string | number> }): string {
+export function substitute(
+  command: string,
+  values: {
+    inputs: Record<string, string>;
+    outputs: Record<string, string>;
+    searchSpace?: Record<string, string | number>;
+  },
+): string {
   const lookup = (kind: string, name: string): string | undefined => {
     if (kind === 'inputs') return values.inputs[name];
     if (kind === 'outputs') return values.outputs[name];
-    if (kind === 'search_space') { const v = values.searchSpace?.[name]; return v === undefined ? undefined : String(v); }
+    if (kind === 'search_space') {
+      const v = values.searchSpace?.[name];
+      return v === undefined ? undefined : String(v);
+    }
     return undefined;
   };
   const expr = /\$\{\{\s*(inputs|outputs|search_space)\.([A-Za-z0-9_]+)\s*\}\}/g;
@@ -256,13 +323,18 @@ export function substitute(command: string, values: { inputs: Record<string, str
 export function missingCommandInputs(command: string, inputs: Record<string, unknown> | undefined): string[] {
   const required = command.replace(/\$\[\[[\s\S]*?\]\]/g, '');
   const missing: string[] = [];
-  for (const m of required.matchAll(/\$\{\{\s*inputs\.([A-Za-z0-9_]+)\s*\}\}/g)) if (!inputs || inputs[m[1]] == null) missing.push(m[1]);
+  for (const m of required.matchAll(/\$\{\{\s*inputs\.([A-Za-z0-9_]+)\s*\}\}/g))
+    if (!inputs || inputs[m[1]] == null) missing.push(m[1]);
   return [...new Set(missing)];
 }
 
 // ---------------------------------------------------------------- sweep sampling
 
-interface Dist { type: string; values?: unknown[]; args: number[] }
+interface Dist {
+  type: string;
+  values?: unknown[];
+  args: number[];
+}
 /** parse one search-space entry: REST/SDK dict form {type:'choice', values}/{type:'uniform', min_value, max_value}… or hyperdrive form ['choice', [[…]]] */
 export function parseDistribution(name: string, spec: any): Dist {
   if (Array.isArray(spec)) {
@@ -275,10 +347,16 @@ export function parseDistribution(name: string, spec: any): Dist {
     const type = String(spec.type ?? '').toLowerCase();
     if (type === 'choice') return { type, values: spec.values ?? [], args: [] };
     if (type === 'randint') return { type, args: [Number(spec.upper)] };
-    if (type === 'uniform' || type === 'loguniform') return { type, args: [Number(spec.min_value ?? spec.minValue), Number(spec.max_value ?? spec.maxValue)] };
-    if (type === 'quniform' || type === 'qloguniform') return { type, args: [Number(spec.min_value ?? spec.minValue), Number(spec.max_value ?? spec.maxValue), Number(spec.q)] };
+    if (type === 'uniform' || type === 'loguniform')
+      return { type, args: [Number(spec.min_value ?? spec.minValue), Number(spec.max_value ?? spec.maxValue)] };
+    if (type === 'quniform' || type === 'qloguniform')
+      return {
+        type,
+        args: [Number(spec.min_value ?? spec.minValue), Number(spec.max_value ?? spec.maxValue), Number(spec.q)],
+      };
     if (type === 'normal' || type === 'lognormal') return { type, args: [Number(spec.mu), Number(spec.sigma)] };
-    if (type === 'qnormal' || type === 'qlognormal') return { type, args: [Number(spec.mu), Number(spec.sigma), Number(spec.q)] };
+    if (type === 'qnormal' || type === 'qlognormal')
+      return { type, args: [Number(spec.mu), Number(spec.sigma), Number(spec.q)] };
   }
   throw new JobFailure(`Search space parameter '${name}' has an unsupported distribution: ${JSON.stringify(spec)}`);
 }
@@ -288,28 +366,44 @@ function draw(d: Dist, r: () => number): string | number {
   const [a, b, q] = d.args;
   const round = (x: number, step: number) => Math.round(x / step) * step;
   switch (d.type) {
-    case 'choice': return d.values![Math.floor(r() * d.values!.length)] as string | number;
-    case 'randint': return Math.floor(r() * a);
-    case 'uniform': return a + (b - a) * r();
-    case 'loguniform': return Math.exp(a + (b - a) * r());
-    case 'quniform': return round(a + (b - a) * r(), q);
-    case 'qloguniform': return round(Math.exp(a + (b - a) * r()), q);
-    case 'normal': return a + b * gauss();
-    case 'lognormal': return Math.exp(a + b * gauss());
-    case 'qnormal': return round(a + b * gauss(), q);
-    case 'qlognormal': return round(Math.exp(a + b * gauss()), q);
-    default: throw new JobFailure(`unsupported distribution ${d.type}`);
+    case 'choice':
+      return d.values![Math.floor(r() * d.values!.length)] as string | number;
+    case 'randint':
+      return Math.floor(r() * a);
+    case 'uniform':
+      return a + (b - a) * r();
+    case 'loguniform':
+      return Math.exp(a + (b - a) * r());
+    case 'quniform':
+      return round(a + (b - a) * r(), q);
+    case 'qloguniform':
+      return round(Math.exp(a + (b - a) * r()), q);
+    case 'normal':
+      return a + b * gauss();
+    case 'lognormal':
+      return Math.exp(a + b * gauss());
+    case 'qnormal':
+      return round(a + b * gauss(), q);
+    case 'qlognormal':
+      return round(Math.exp(a + b * gauss()), q);
+    default:
+      throw new JobFailure(`unsupported distribution ${d.type}`);
   }
 }
 
 /** n parameter sets: grid = the first n combinations (choices only), otherwise seeded random draws */
-export function sampleSearchSpace(space: Record<string, any>, algorithm: any, n: number): Array<Record<string, string | number>> {
+export function sampleSearchSpace(
+  space: Record<string, any>,
+  algorithm: any,
+  n: number,
+): Array<Record<string, string | number>> {
   const dists = Object.entries(space ?? {}).map(([k, v]) => [k, parseDistribution(k, v)] as const);
   const algo = String(algorithm?.samplingAlgorithmType ?? algorithm?.type ?? 'Random').toLowerCase();
   if (algo === 'grid') {
     const out: Array<Record<string, string | number>> = [{}];
     for (const [k, d] of dists) {
-      if (d.type !== 'choice') throw new JobFailure(`Grid sampling supports only choice parameters; '${k}' is ${d.type}.`);
+      if (d.type !== 'choice')
+        throw new JobFailure(`Grid sampling supports only choice parameters; '${k}' is ${d.type}.`);
       const next: Array<Record<string, string | number>> = [];
       for (const partial of out) for (const v of d.values!) next.push({ ...partial, [k]: v as string | number });
       out.splice(0, out.length, ...next);
@@ -327,7 +421,12 @@ class LogBlob {
   private chain: Promise<void> = Promise.resolve();
   private created = false;
   readonly local: string;
-  constructor(private deps: RunnerDeps, private container: string, private name: string, localFile: string) {
+  constructor(
+    private deps: RunnerDeps,
+    private container: string,
+    private name: string,
+    localFile: string,
+  ) {
     this.local = localFile;
     fs.mkdirSync(path.dirname(localFile), { recursive: true });
     fs.writeFileSync(localFile, '');
@@ -336,24 +435,39 @@ class LogBlob {
     const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
     fs.appendFileSync(this.local, b);
     this.buf.push(b);
-    if (!this.timer) this.timer = setTimeout(() => { this.timer = undefined; void this.flush(); }, this.deps.timing.logFlushMs);
+    if (!this.timer)
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.deps.timing.logFlushMs);
   }
   flush(): Promise<void> {
     const data = Buffer.concat(this.buf);
     this.buf = [];
-    this.chain = this.chain.then(async () => {
-      const cc = this.deps.blob.getContainerClient(this.container);
-      const ab = cc.getAppendBlobClient(this.name);
-      if (!this.created) { await cc.createIfNotExists(); await ab.createIfNotExists(); this.created = true; }
-      for (let i = 0; i < data.length; i += 4 * 1024 * 1024) {
-        const part = data.subarray(i, i + 4 * 1024 * 1024);
-        await ab.appendBlock(part, part.length);
-      }
-    }).catch((e) => { this.deps.log?.(`log upload failed for ${this.name}: ${(e as Error).message}`); });
+    this.chain = this.chain
+      .then(async () => {
+        const cc = this.deps.blob.getContainerClient(this.container);
+        const ab = cc.getAppendBlobClient(this.name);
+        if (!this.created) {
+          await cc.createIfNotExists();
+          await ab.createIfNotExists();
+          this.created = true;
+        }
+        for (let i = 0; i < data.length; i += 4 * 1024 * 1024) {
+          const part = data.subarray(i, i + 4 * 1024 * 1024);
+          await ab.appendBlock(part, part.length);
+        }
+      })
+      .catch((e) => {
+        this.deps.log?.(`log upload failed for ${this.name}: ${(e as Error).message}`);
+      });
     return this.chain;
   }
   async close(): Promise<void> {
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     await this.flush();
   }
   tail(lines: number): string {
@@ -371,13 +485,20 @@ export class JobRunner {
   recover(): void {
     for (const job of this.deps.store.list<JobResource>(JOBS_KIND)) {
       if (!TERMINAL.has(job.properties.status)) {
-        this.setStatus(job.id, job.properties.status === 'CancelRequested' ? 'Canceled' : 'Failed',
-          job.properties.status === 'CancelRequested' ? undefined : 'The job was interrupted: the emulator was restarted while it ran.');
+        this.setStatus(
+          job.id,
+          job.properties.status === 'CancelRequested' ? 'Canceled' : 'Failed',
+          job.properties.status === 'CancelRequested'
+            ? undefined
+            : 'The job was interrupted: the emulator was restarted while it ran.',
+        );
       }
     }
   }
 
-  isActive(jobId: string): boolean { return this.handles.has(jobId.toLowerCase()); }
+  isActive(jobId: string): boolean {
+    return this.handles.has(jobId.toLowerCase());
+  }
 
   /** start driving a freshly stored job */
   start(jobId: string): void {
@@ -391,7 +512,10 @@ export class JobRunner {
     const job = this.get(jobId);
     if (!job || TERMINAL.has(job.properties.status)) return;
     const h = this.handles.get(jobId.toLowerCase());
-    if (!h) { this.setStatus(jobId, 'Canceled'); return; }
+    if (!h) {
+      this.setStatus(jobId, 'Canceled');
+      return;
+    }
     if (!h.canceled) {
       h.canceled = true;
       this.setStatus(jobId, 'CancelRequested');
@@ -411,7 +535,9 @@ export class JobRunner {
     await Promise.all([...this.handles.keys()].map((id) => this.cancel(id).catch(() => undefined)));
   }
 
-  get(jobId: string): JobResource | undefined { return this.deps.store.get<JobResource>(JOBS_KIND, jobId); }
+  get(jobId: string): JobResource | undefined {
+    return this.deps.store.get<JobResource>(JOBS_KIND, jobId);
+  }
 
   private setStatus(jobId: string, status: string, error?: string, extra?: (j: JobResource) => void): void {
     const job = this.get(jobId);
@@ -423,7 +549,9 @@ export class JobRunner {
     if (error) hist.error = { code: 'UserError', message: error };
     if (TERMINAL.has(status)) hist.endTime = nowIso();
     if (status === 'Running') hist.startTime = nowIso();
-    if (job.systemData) { job.systemData.lastModifiedAt = nowIso(); }
+    if (job.systemData) {
+      job.systemData.lastModifiedAt = nowIso();
+    }
     extra?.(job);
     this.deps.store.put(JOBS_KIND, jobId, job);
     this.deps.log?.(`job ${job.name}: ${status}${error ? ` (${error})` : ''}`);
@@ -437,29 +565,54 @@ export class JobRunner {
 
   private kill(c: ChildProcess): void {
     if (c.exitCode !== null || c.signalCode !== null || !c.pid) return;
-    try { process.kill(-c.pid, 'SIGTERM'); } catch { /* gone */ }
-    setTimeout(() => { try { if (c.exitCode === null && c.signalCode === null) process.kill(-c.pid!, 'SIGKILL'); } catch { /* gone */ } }, this.deps.timing.killGraceMs).unref();
+    try {
+      process.kill(-c.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    setTimeout(() => {
+      try {
+        if (c.exitCode === null && c.signalCode === null) process.kill(-c.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, this.deps.timing.killGraceMs).unref();
   }
 
-  private checkCancel(h: Handle): void { if (h.canceled) throw new Canceled(); }
+  private checkCancel(h: Handle): void {
+    if (h.canceled) throw new Canceled();
+  }
 
   private async drive(jobId: string, h: Handle): Promise<void> {
     const t = this.deps.timing;
     const job = this.get(jobId);
     if (!job) return;
     const wsId = wsIdOf(jobId);
-    this.deps.mlflow.ensureJobRun(wsId, job.name, job.properties.experimentName ?? 'Default', job.properties.displayName ?? job.name, job.properties.tags ?? {});
+    this.deps.mlflow.ensureJobRun(
+      wsId,
+      job.name,
+      job.properties.experimentName ?? 'Default',
+      job.properties.displayName ?? job.name,
+      job.properties.tags ?? {},
+    );
     try {
       const type = String(job.properties.jobType).toLowerCase();
-      await sleep(t.queueMs); this.checkCancel(h);
+      await sleep(t.queueMs);
+      this.checkCancel(h);
       // a sweep (HyperDrive parent) is Running from its PUT on (arm/jobs.ts); its trials queue, not the parent
       if (type !== 'sweep') this.setStatus(jobId, 'Queued');
-      await sleep(t.prepareMs); this.checkCancel(h);
+      await sleep(t.prepareMs);
+      this.checkCancel(h);
       const limit = type === 'command' ? isoSeconds(job.properties.limits?.timeout) : undefined;
       if (limit) {
-        const timer = setTimeout(() => { h.timedOut = limit; void this.cancel(jobId); }, limit * 1000);
+        const timer = setTimeout(() => {
+          h.timedOut = limit;
+          void this.cancel(jobId);
+        }, limit * 1000);
         timer.unref();
-        h.onCancel.push(() => { if (!h.timedOut) clearTimeout(timer); });
+        h.onCancel.push(() => {
+          if (!h.timedOut) clearTimeout(timer);
+        });
       }
       if (type === 'command') await this.runCommandJob(job, h, undefined);
       else if (type === 'sweep') await this.runSweep(job, h);
@@ -467,13 +620,31 @@ export class JobRunner {
       else throw new JobFailure(`Job type ${job.properties.jobType} is not executed by the emulator.`);
       this.setStatus(jobId, 'Completed');
     } catch (e) {
-      if (e instanceof Canceled || h.canceled) this.setStatus(jobId, 'Canceled', h.timedOut ? `The job exceeded its time limit (limits.timeout = ${h.timedOut} s) and was canceled.` : undefined);
-      else this.setStatus(jobId, 'Failed', e instanceof JobFailure ? e.message : `Emulator error: ${(e as Error)?.stack ?? e}`);
+      if (e instanceof Canceled || h.canceled)
+        this.setStatus(
+          jobId,
+          'Canceled',
+          h.timedOut
+            ? `The job exceeded its time limit (limits.timeout = ${h.timedOut} s) and was canceled.`
+            : undefined,
+        );
+      else
+        this.setStatus(
+          jobId,
+          'Failed',
+          e instanceof JobFailure ? e.message : `Emulator error: ${(e as Error)?.stack ?? e}`,
+        );
     }
   }
 
   private commandSpec(p: Record<string, any>): CommandSpec {
-    return { command: p.command, codeId: p.codeId, inputs: p.inputs ?? {}, outputs: p.outputs ?? {}, environmentVariables: p.environmentVariables ?? {} };
+    return {
+      command: p.command,
+      codeId: p.codeId,
+      inputs: p.inputs ?? {},
+      outputs: p.outputs ?? {},
+      environmentVariables: p.environmentVariables ?? {},
+    };
   }
 
   /** Preparing → Running → Finalizing of one command (job itself, trial or step). Throws JobFailure/Canceled. */
@@ -487,13 +658,20 @@ export class JobRunner {
     fs.rmSync(work, { recursive: true, force: true });
     const codeDir = path.join(work, 'code');
     fs.mkdirSync(codeDir, { recursive: true });
-    const log = new LogBlob(this.deps, this.deps.artifactContainer(wsId), logBlobName(job.name), path.join(work, 'std_log.txt'));
+    const log = new LogBlob(
+      this.deps,
+      this.deps.artifactContainer(wsId),
+      logBlobName(job.name),
+      path.join(work, 'std_log.txt'),
+    );
     try {
       // code snapshot
       if (s.codeId) {
         const code = this.codeUri(wsId, s.codeId);
         const got = await downloadTo(this.deps, resolveUri(this.deps, wsId, code), codeDir);
-        if (got.kind === 'file') { /* single-file code: it is in codeDir already */ }
+        if (got.kind === 'file') {
+          /* single-file code: it is in codeDir already */
+        }
       }
       this.checkCancel(h);
       // inputs
@@ -501,11 +679,21 @@ export class JobRunner {
       for (const [name, inp] of Object.entries(s.inputs ?? {})) {
         if (inp == null) continue;
         const type = inputType(inp);
-        if (type === 'literal') { inputValues[name] = String(inp.value ?? ''); continue; }
+        if (type === 'literal') {
+          inputValues[name] = String(inp.value ?? '');
+          continue;
+        }
         if (!inp.uri) throw new JobFailure(`Input '${name}' has no uri.`);
         const mode = String(inp.mode ?? '').toLowerCase();
-        if (mode === 'direct') { inputValues[name] = String(inp.uri); continue; }
-        const got = await downloadTo(this.deps, resolveUri(this.deps, wsId, String(inp.uri)), path.join(work, 'inputs', safe(name)));
+        if (mode === 'direct') {
+          inputValues[name] = String(inp.uri);
+          continue;
+        }
+        const got = await downloadTo(
+          this.deps,
+          resolveUri(this.deps, wsId, String(inp.uri)),
+          path.join(work, 'inputs', safe(name)),
+        );
         inputValues[name] = type === 'uri_file' && got.kind === 'folder' ? firstFile(got.path) : got.path;
         this.checkCancel(h);
       }
@@ -536,7 +724,9 @@ export class JobRunner {
       if (h.canceled) throw new Canceled();
       if (code !== 0) {
         const tail = log.tail(10);
-        throw new JobFailure(`Execution failed. User process 'bash' exited with status code ${code}. Please check log file 'user_logs/std_log.txt' for error details. Error: ${tail || '(no output)'}`);
+        throw new JobFailure(
+          `Execution failed. User process 'bash' exited with status code ${code}. Please check log file 'user_logs/std_log.txt' for error details. Error: ${tail || '(no output)'}`,
+        );
       }
       // finalize
       const finStart = Date.now();
@@ -578,7 +768,14 @@ export class JobRunner {
     return String(v.properties.codeUri);
   }
 
-  private childEnv(job: JobResource, wsId: string, s: CommandSpec, inputs: Record<string, string>, outputs: Record<string, string>, tmp: string): Record<string, string> {
+  private childEnv(
+    job: JobResource,
+    wsId: string,
+    s: CommandSpec,
+    inputs: Record<string, string>,
+    outputs: Record<string, string>,
+    tmp: string,
+  ): Record<string, string> {
     fs.mkdirSync(tmp, { recursive: true });
     const { sub, rg, ws } = wsParts(wsId);
     const exp = this.deps.mlflow.experimentIdOfRun(wsId, job.name) ?? '';
@@ -609,16 +806,27 @@ export class JobRunner {
     return env;
   }
 
-  private exec(command: string, cwd: string, env: Record<string, string>, log: LogBlob, h: Handle): Promise<number | null> {
+  private exec(
+    command: string,
+    cwd: string,
+    env: Record<string, string>,
+    log: LogBlob,
+    h: Handle,
+  ): Promise<number | null> {
     return new Promise((resolve) => {
       const child = spawn('bash', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       h.children.add(child);
       child.stdout!.on('data', (d: Buffer) => log.write(d));
       child.stderr!.on('data', (d: Buffer) => log.write(d));
-      child.on('error', (e) => { log.write(`failed to start bash: ${e.message}\n`); });
+      child.on('error', (e) => {
+        log.write(`failed to start bash: ${e.message}\n`);
+      });
       child.on('close', (code, signal) => {
         h.children.delete(child);
-        resolve(code ?? (signal ? 128 + (({ SIGTERM: 15, SIGKILL: 9, SIGINT: 2 } as Record<string, number>)[signal] ?? 1) : null));
+        resolve(
+          code ??
+            (signal ? 128 + (({ SIGTERM: 15, SIGKILL: 9, SIGINT: 2 } as Record<string, number>)[signal] ?? 1) : null),
+        );
       });
       if (h.canceled) this.kill(child);
     });
@@ -629,7 +837,9 @@ export class JobRunner {
     const wsId = wsIdOf(parent.id);
     const id = `${wsId}/jobs/${childName}`;
     const child: JobResource = {
-      id, name: childName, type: parent.type,
+      id,
+      name: childName,
+      type: parent.type,
       properties: {
         ...props,
         jobType: 'Command',
@@ -641,11 +851,22 @@ export class JobRunner {
       systemData: { ...(parent.systemData ?? {}), createdAt: nowIso(), lastModifiedAt: nowIso() },
     };
     this.deps.store.put(JOBS_KIND, id, child);
-    this.deps.mlflow.ensureJobRun(wsId, childName, child.properties.experimentName, props.displayName ?? childName, props.tags ?? {}, parent.name);
+    this.deps.mlflow.ensureJobRun(
+      wsId,
+      childName,
+      child.properties.experimentName,
+      props.displayName ?? childName,
+      props.tags ?? {},
+      parent.name,
+    );
     return child;
   }
 
-  private async runChild(h: Handle, child: JobResource, spec: CommandSpec): Promise<'Completed' | 'Failed' | 'Canceled'> {
+  private async runChild(
+    h: Handle,
+    child: JobResource,
+    spec: CommandSpec,
+  ): Promise<'Completed' | 'Failed' | 'Canceled'> {
     const ch: Handle = { canceled: h.canceled, children: new Set(), childJobs: new Set(), onCancel: [] };
     this.handles.set(child.id.toLowerCase(), ch);
     h.childJobs.add(child.id);
@@ -655,8 +876,15 @@ export class JobRunner {
       this.setStatus(child.id, 'Completed');
       return 'Completed';
     } catch (e) {
-      if (e instanceof Canceled || ch.canceled) { this.setStatus(child.id, 'Canceled'); return 'Canceled'; }
-      this.setStatus(child.id, 'Failed', e instanceof JobFailure ? e.message : `Emulator error: ${(e as Error)?.message ?? e}`);
+      if (e instanceof Canceled || ch.canceled) {
+        this.setStatus(child.id, 'Canceled');
+        return 'Canceled';
+      }
+      this.setStatus(
+        child.id,
+        'Failed',
+        e instanceof JobFailure ? e.message : `Emulator error: ${(e as Error)?.message ?? e}`,
+      );
       return 'Failed';
     } finally {
       this.handles.delete(child.id.toLowerCase());
@@ -679,12 +907,30 @@ export class JobRunner {
       while (next < sets.length && !h.canceled) {
         const i = next++;
         const name = `${job.name}_${i}`;
-        const outputs = Object.fromEntries(Object.entries(p.outputs ?? {}).map(([k, o]) => [k, { ...(o as object), uri: defaultOutputUri(name, k) }]));
-        const props = { command: trial.command, codeId: trial.codeId, environmentId: trial.environmentId, environmentVariables: trial.environmentVariables,
-          inputs: p.inputs ?? {}, outputs, computeId: p.computeId, displayName: name, tags: { ...(p.tags ?? {}), hyperparameters: JSON.stringify(sets[i]) } };
+        const outputs = Object.fromEntries(
+          Object.entries(p.outputs ?? {}).map(([k, o]) => [k, { ...(o as object), uri: defaultOutputUri(name, k) }]),
+        );
+        const props = {
+          command: trial.command,
+          codeId: trial.codeId,
+          environmentId: trial.environmentId,
+          environmentVariables: trial.environmentVariables,
+          inputs: p.inputs ?? {},
+          outputs,
+          computeId: p.computeId,
+          displayName: name,
+          tags: { ...(p.tags ?? {}), hyperparameters: JSON.stringify(sets[i]) },
+        };
         const child = this.createChild(job, name, props);
         this.deps.mlflow.logParams(wsId, name, sets[i]);
-        const status = await this.runChild(h, child, { command: trial.command, codeId: trial.codeId, inputs: p.inputs ?? {}, outputs, environmentVariables: trial.environmentVariables ?? {}, searchSpace: sets[i] });
+        const status = await this.runChild(h, child, {
+          command: trial.command,
+          codeId: trial.codeId,
+          inputs: p.inputs ?? {},
+          outputs,
+          environmentVariables: trial.environmentVariables ?? {},
+          searchSpace: sets[i],
+        });
         const metric = this.deps.mlflow.latestMetric(wsId, name, p.objective?.primaryMetric);
         results.push({ name, status, metric });
       }
@@ -692,19 +938,30 @@ export class JobRunner {
     await Promise.all(Array.from({ length: conc }, worker));
     if (h.canceled) throw new Canceled();
     const done = results.filter((r) => r.status === 'Completed');
-    if (!done.length) throw new JobFailure(`All ${results.length} trials failed. First failure: ${this.get(`${wsId}/jobs/${results[0]?.name}`)?.properties && (this.get(`${wsId}/jobs/${results[0].name}`) as any)?.emulator?.error?.message}`);
+    if (!done.length)
+      throw new JobFailure(
+        `All ${results.length} trials failed. First failure: ${this.get(`${wsId}/jobs/${results[0]?.name}`)?.properties && (this.get(`${wsId}/jobs/${results[0].name}`) as any)?.emulator?.error?.message}`,
+      );
     const maximize = String(p.objective?.goal ?? 'Maximize').toLowerCase() === 'maximize';
     const scored = done.filter((r) => typeof r.metric === 'number');
     const best = scored.sort((a, b) => (maximize ? b.metric! - a.metric! : a.metric! - b.metric!))[0] ?? done[0];
     this.setStatus(job.id, 'Finalizing', undefined, (j) => {
-      j.properties.properties = { ...(j.properties.properties ?? {}), best_child_run_id: best.name, ...(best.metric !== undefined ? { score: String(best.metric) } : {}) };
+      j.properties.properties = {
+        ...(j.properties.properties ?? {}),
+        best_child_run_id: best.name,
+        ...(best.metric !== undefined ? { score: String(best.metric) } : {}),
+      };
     });
     this.deps.mlflow.setTag(wsId, job.name, 'best_child_run_id', best.name);
     // the sweep's outputs: the best trial's outputs
     const uris: Record<string, string> = {};
     for (const k of Object.keys(p.outputs ?? {})) {
       const target = String(p.outputs[k]?.uri ?? defaultOutputUri(job.name, k));
-      await copyPrefix(this.deps, resolveUri(this.deps, wsId, defaultOutputUri(best.name, k)), resolveUri(this.deps, wsId, target));
+      await copyPrefix(
+        this.deps,
+        resolveUri(this.deps, wsId, defaultOutputUri(best.name, k)),
+        resolveUri(this.deps, wsId, target),
+      );
       uris[k] = target;
     }
     this.recordOutputs(job.id, uris);
@@ -716,12 +973,17 @@ export class JobRunner {
     const steps = flattenPipelineSteps(this.deps, wsId, p.jobs ?? {});
     const names = Object.keys(steps);
     const unsupported = names.filter((n) => stepType(this.deps, wsId, steps[n]) !== 'command');
-    if (unsupported.length) throw new JobFailure(`The emulator runs only command steps; not executed: ${unsupported.map((n) => `${n} (${stepType(this.deps, wsId, steps[n])})`).join(', ')}.`);
+    if (unsupported.length)
+      throw new JobFailure(
+        `The emulator runs only command steps; not executed: ${unsupported.map((n) => `${n} (${stepType(this.deps, wsId, steps[n])})`).join(', ')}.`,
+      );
     // dependencies
     const deps = new Map<string, Set<string>>();
     for (const n of names) {
       const d = new Set<string>();
-      for (const m of JSON.stringify(steps[n]?.inputs ?? {}).matchAll(/\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.[A-Za-z0-9_]+\s*\}\}/g)) {
+      for (const m of JSON.stringify(steps[n]?.inputs ?? {}).matchAll(
+        /\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.[A-Za-z0-9_]+\s*\}\}/g,
+      )) {
         if (!steps[m[1]]) throw new JobFailure(`Step '${n}' binds to unknown step '${m[1]}'.`);
         d.add(m[1]);
       }
@@ -750,13 +1012,23 @@ export class JobRunner {
     }
     for (const n of order) {
       const sp = specs.get(n)!;
-      children.set(n, this.createChild(job, `${job.name}_${n}`, { ...this.stepProps(job, n, steps[n]), command: sp.command, codeId: sp.codeId ?? undefined,
-        environmentVariables: sp.environmentVariables }));
+      children.set(
+        n,
+        this.createChild(job, `${job.name}_${n}`, {
+          ...this.stepProps(job, n, steps[n]),
+          command: sp.command,
+          codeId: sp.codeId ?? undefined,
+          environmentVariables: sp.environmentVariables,
+        }),
+      );
     }
     let failed: string | undefined;
     for (const n of order) {
       const child = children.get(n)!;
-      if (failed || h.canceled) { this.setStatus(child.id, 'Canceled'); continue; }
+      if (failed || h.canceled) {
+        this.setStatus(child.id, 'Canceled');
+        continue;
+      }
       const spec = specs.get(n)!;
       // bind inputs to upstream outputs / parent inputs
       const inputs: Record<string, any> = {};
@@ -774,7 +1046,10 @@ export class JobRunner {
       }
       stepOutputs.set(n, uris);
       const status = await this.runChild(h, child, { ...spec, inputs, outputs });
-      if (status === 'Canceled') { failed = n; continue; }
+      if (status === 'Canceled') {
+        failed = n;
+        continue;
+      }
       if (status === 'Failed') failed = n;
     }
     if (h.canceled) throw new Canceled();
@@ -784,27 +1059,42 @@ export class JobRunner {
     }
     this.setStatus(job.id, 'Finalizing');
     const parentUris: Record<string, string> = {};
-    for (const k of Object.keys(p.outputs ?? {})) parentUris[k] = String(p.outputs[k]?.uri ?? defaultOutputUri(job.name, k));
+    for (const k of Object.keys(p.outputs ?? {}))
+      parentUris[k] = String(p.outputs[k]?.uri ?? defaultOutputUri(job.name, k));
     this.recordOutputs(job.id, parentUris);
   }
 
-  private bindInput(job: JobResource, v: any, stepOutputs: Map<string, Record<string, string>>, step: string, name: string): any {
+  private bindInput(
+    job: JobResource,
+    v: any,
+    stepOutputs: Map<string, Record<string, string>>,
+    step: string,
+    name: string,
+  ): any {
     const bound = bindingOf(v);
     if (!bound) return v;
     let m = /^\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.([A-Za-z0-9_]+)\s*\}\}$/.exec(bound);
     if (m) {
       const uri = stepOutputs.get(m[1])?.[m[2]];
-      if (!uri) throw new JobFailure(`Step '${step}' input '${name}' binds to ${m[1]}.outputs.${m[2]}, which that step does not declare.`);
+      if (!uri)
+        throw new JobFailure(
+          `Step '${step}' input '${name}' binds to ${m[1]}.outputs.${m[2]}, which that step does not declare.`,
+        );
       return { jobInputType: 'uri_folder', uri, mode: (v as any)?.mode };
     }
     m = /^\$\{\{\s*parent\.inputs\.([A-Za-z0-9_]+)\s*\}\}$/.exec(bound);
     if (m) {
       const pi = job.properties.inputs?.[m[1]];
-      if (pi == null) throw new JobFailure(`Step '${step}' input '${name}' binds to parent input '${m[1]}', which the pipeline does not define.`);
+      if (pi == null)
+        throw new JobFailure(
+          `Step '${step}' input '${name}' binds to parent input '${m[1]}', which the pipeline does not define.`,
+        );
       return pi;
     }
     // a literal with embedded references: substitute parent inputs that are literals
-    const text = bound.replace(/\$\{\{\s*parent\.inputs\.([A-Za-z0-9_]+)\s*\}\}/g, (_a, k: string) => String(job.properties.inputs?.[k]?.value ?? ''));
+    const text = bound.replace(/\$\{\{\s*parent\.inputs\.([A-Za-z0-9_]+)\s*\}\}/g, (_a, k: string) =>
+      String(job.properties.inputs?.[k]?.value ?? ''),
+    );
     return { jobInputType: 'literal', value: text };
   }
 
@@ -815,15 +1105,21 @@ export class JobRunner {
     const command = step?.command ?? comp?.command;
     if (!command) throw new JobFailure(`Step '${name}' has no command.`);
     let codeId = step?.codeId ?? step?.code ?? comp?.code;
-    if (typeof codeId === 'string' && /^(\.|\/(?!subscriptions))/i.test(codeId)) throw new JobFailure(`Step '${name}' code '${codeId}' is a local path; upload it as a code asset first.`);
+    if (typeof codeId === 'string' && /^(\.|\/(?!subscriptions))/i.test(codeId))
+      throw new JobFailure(`Step '${name}' code '${codeId}' is a local path; upload it as a code asset first.`);
     const inputs: Record<string, any> = {};
     // component defaults first, then the step's values
-    for (const [k, d] of Object.entries<any>(comp?.inputs ?? {})) if (d && d.default !== undefined) inputs[k] = { jobInputType: 'literal', value: String(d.default) };
+    for (const [k, d] of Object.entries<any>(comp?.inputs ?? {}))
+      if (d && d.default !== undefined) inputs[k] = { jobInputType: 'literal', value: String(d.default) };
     for (const [k, v] of Object.entries<any>(step?.inputs ?? {})) inputs[k] = normaliseInput(v);
     const outputs: Record<string, any> = {};
-    for (const [k, d] of Object.entries<any>(comp?.outputs ?? {})) outputs[k] = { jobOutputType: String(d?.type ?? 'uri_folder') };
+    for (const [k, d] of Object.entries<any>(comp?.outputs ?? {}))
+      outputs[k] = { jobOutputType: String(d?.type ?? 'uri_folder') };
     for (const [k, v] of Object.entries<any>(step?.outputs ?? {})) outputs[k] = v ?? { jobOutputType: 'uri_folder' };
-    const environmentVariables = { ...(comp?.environment_variables ?? {}), ...(step?.environmentVariables ?? step?.environment_variables ?? {}) };
+    const environmentVariables = {
+      ...(comp?.environment_variables ?? {}),
+      ...(step?.environmentVariables ?? step?.environment_variables ?? {}),
+    };
     if (typeof codeId === 'string') codeId = codeId.replace(/^azureml:/i, '');
     return { command, codeId, inputs, outputs, environmentVariables };
   }
@@ -831,7 +1127,8 @@ export class JobRunner {
   private stepProps(job: JobResource, name: string, step: any): Record<string, any> {
     return {
       displayName: step?.display_name ?? step?.displayName ?? name,
-      computeId: step?.computeId ?? step?.compute ?? job.properties.computeId ?? job.properties.settings?.default_compute,
+      computeId:
+        step?.computeId ?? step?.compute ?? job.properties.computeId ?? job.properties.settings?.default_compute,
       componentId: step?.componentId,
       tags: { ...(job.properties.tags ?? {}), 'azureml.pipelineStep': name },
     };
@@ -849,9 +1146,13 @@ export class JobRunner {
 export function flattenPipelineSteps(deps: RunnerDeps, wsId: string, steps: Record<string, any>): Record<string, any> {
   const out: Record<string, any> = {};
   const producers = new Map<string, string>(); // "<step>.<output>" → binding of the inner step output that produces it
-  const BIND = /^\s*\$\{\{\s*parent\.(inputs\.([A-Za-z0-9_.]+)|jobs\.([A-Za-z0-9_]+)\.outputs\.([A-Za-z0-9_]+)|outputs\.([A-Za-z0-9_]+))\s*\}\}\s*$/;
+  const BIND =
+    /^\s*\$\{\{\s*parent\.(inputs\.([A-Za-z0-9_.]+)|jobs\.([A-Za-z0-9_]+)\.outputs\.([A-Za-z0-9_]+)|outputs\.([A-Za-z0-9_]+))\s*\}\}\s*$/;
   for (const [n, step] of Object.entries(steps)) {
-    if (stepType(deps, wsId, step) !== 'pipeline') { out[n] = step; continue; }
+    if (stepType(deps, wsId, step) !== 'pipeline') {
+      out[n] = step;
+      continue;
+    }
     const comp = componentSpec(deps, wsId, step.componentId) ?? {};
     const inner = flattenPipelineSteps(deps, wsId, comp.jobs ?? {});
     for (const [k, s0] of Object.entries<any>(inner)) {
@@ -930,7 +1231,9 @@ function componentSpec(deps: RunnerDeps, wsId: string, componentId: string): Rec
 export function isoSeconds(v: unknown): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v === 'number') return v > 0 ? v : undefined;
-  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(String(v));
+  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(
+    String(v),
+  );
   if (!m) return Number(v) > 0 ? Number(v) : undefined;
   const s = Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
   return s > 0 ? s : undefined;
@@ -954,14 +1257,39 @@ async function copyPrefix(deps: RunnerDeps, from: BlobLocation, to: BlobLocation
 }
 
 /** `services` of a job as the service returns them: Tracking (the workspace's MLflow URI) and Studio */
-export function servicesFor(job: JobResource, name = job.name, trackingUri?: string, tenantId?: string): Record<string, any> {
+export function servicesFor(
+  job: JobResource,
+  name = job.name,
+  trackingUri?: string,
+  tenantId?: string,
+): Record<string, any> {
   const wsId = wsIdOf(job.id);
   // the service's Studio link: wsid with lower-case `resourcegroups` and no providers segment, no tid (command_job
   // test_command_job_invalid_datastore.json and sweep_job test_sweep_job_submit_minimal.json, 2026-03)
   void tenantId;
-  const wsid = wsId.replace(/^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/[^/]+\/workspaces\/([^/]+)$/i, '/subscriptions/$1/resourcegroups/$2/workspaces/$3');
+  const wsid = wsId.replace(
+    /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/[^/]+\/workspaces\/([^/]+)$/i,
+    '/subscriptions/$1/resourcegroups/$2/workspaces/$3',
+  );
   const studio = `https://ml.azure.com/runs/${encodeURIComponent(name)}?wsid=${wsid}`;
-  const s: Record<string, any> = { Studio: { jobServiceType: 'Studio', endpoint: studio, status: null, errorMessage: null, properties: null, port: null } };
-  if (trackingUri) s.Tracking = { jobServiceType: 'Tracking', endpoint: trackingUri, status: null, errorMessage: null, properties: null, port: null };
+  const s: Record<string, any> = {
+    Studio: {
+      jobServiceType: 'Studio',
+      endpoint: studio,
+      status: null,
+      errorMessage: null,
+      properties: null,
+      port: null,
+    },
+  };
+  if (trackingUri)
+    s.Tracking = {
+      jobServiceType: 'Tracking',
+      endpoint: trackingUri,
+      status: null,
+      errorMessage: null,
+      properties: null,
+      port: null,
+    };
   return s;
 }

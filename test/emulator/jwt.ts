@@ -3,16 +3,28 @@ import { createSign, createVerify, constants, KeyObject, createPublicKey, random
 
 const b64u = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
-export function signJwt(payload: Record<string, unknown>, key: KeyObject | string, header: Record<string, unknown> = {}): string {
+export function signJwt(
+  payload: Record<string, unknown>,
+  key: KeyObject | string,
+  header: Record<string, unknown> = {},
+): string {
   const h = { alg: 'RS256', typ: 'JWT', ...header };
   const input = `${b64u(JSON.stringify(h))}.${b64u(JSON.stringify(payload))}`;
   const s = createSign('RSA-SHA256');
   s.update(input);
-  const sig = h.alg === 'PS256' ? s.sign({ key: key as KeyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) : s.sign(key);
+  const sig =
+    h.alg === 'PS256'
+      ? s.sign({ key: key as KeyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
+      : s.sign(key);
   return `${input}.${b64u(sig)}`;
 }
 
-export interface DecodedJwt { header: Record<string, any>; payload: Record<string, any>; signingInput: string; signature: Buffer }
+export interface DecodedJwt {
+  header: Record<string, any>;
+  payload: Record<string, any>;
+  signingInput: string;
+  signature: Buffer;
+}
 
 export function decodeJwt(token: string): DecodedJwt | undefined {
   const parts = token.split('.');
@@ -24,7 +36,9 @@ export function decodeJwt(token: string): DecodedJwt | undefined {
       signingInput: `${parts[0]}.${parts[1]}`,
       signature: Buffer.from(parts[2], 'base64url'),
     };
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
 /** true when the signature verifies with the public key (RS256 or PS256 per the header) */
@@ -33,7 +47,11 @@ export function verifySignature(d: DecodedJwt, publicKey: KeyObject | string): b
   const v = createVerify('RSA-SHA256');
   v.update(d.signingInput);
   if (d.header.alg === 'RS256') return v.verify(key, d.signature);
-  if (d.header.alg === 'PS256') return v.verify({ key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, d.signature);
+  if (d.header.alg === 'PS256')
+    return v.verify(
+      { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
+      d.signature,
+    );
   return false;
 }
 

@@ -18,7 +18,12 @@ import { selfUrl } from './armkit';
 
 export type LroState = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
 export interface LroRecord {
-  id: string; name: string; status: LroState; startTime: string; endTime?: string; percentComplete?: number;
+  id: string;
+  name: string;
+  status: LroState;
+  startTime: string;
+  endTime?: string;
+  percentComplete?: number;
   error?: { code: string; message: string };
   /** what the status resource says while the operation runs (the service: 'Updating') */
   runningStatus?: string;
@@ -48,26 +53,45 @@ const NOT_ENDED = '0001-01-01T00:00:00+00:00';
 
 export class Lro {
   private kind = 'operations';
-  constructor(private store: Store, private armUrl: string, public fast: boolean, public location: string) {}
+  constructor(
+    private store: Store,
+    private armUrl: string,
+    public fast: boolean,
+    public location: string,
+  ) {}
 
   private urls(req: Req, id: string): { status: string; result: string } {
     const sub = /\/subscriptions\/([^/]+)/i.exec(req.path)?.[1] ?? '00000000-0000-0000-0000-000000000000';
     const v = encodeURIComponent(req.query.get('api-version') ?? '2022-10-01');
     const base = `${this.armUrl}subscriptions/${sub}/providers/Microsoft.MachineLearningServices/locations/${this.location}`;
-    return { status: `${base}/mfeOperationsStatus/${id}?api-version=${v}`, result: `${base}/mfeOperationResults/${id}?api-version=${v}` };
+    return {
+      status: `${base}/mfeOperationsStatus/${id}?api-version=${v}`,
+      result: `${base}/mfeOperationResults/${id}?api-version=${v}`,
+    };
   }
 
   /** headers every async answer carries (no Retry-After: the service sends none) */
   private headers(req: Req, id: string, location: 'resource' | 'result'): Record<string, string> {
     const u = this.urls(req, id);
-    return { 'Azure-AsyncOperation': u.status, Location: location === 'resource' ? selfUrl(this.armUrl, req) : u.result, 'x-ms-async-operation-timeout': ASYNC_OPERATION_TIMEOUT };
+    return {
+      'Azure-AsyncOperation': u.status,
+      Location: location === 'resource' ? selfUrl(this.armUrl, req) : u.result,
+      'x-ms-async-operation-timeout': ASYNC_OPERATION_TIMEOUT,
+    };
   }
 
   /** Start an operation; returns its id and the headers (Azure-AsyncOperation, Location, x-ms-async-operation-timeout). */
   begin(req: Req, opts: LroBeginOptions = {}): { id: string; headers: Record<string, string> } {
     const id = randomUUID();
     const duration = opts.durationMs ?? (this.fast ? 0 : 1500);
-    const rec: LroRecord = { id, name: id, status: 'InProgress', runningStatus: 'Updating', startTime: new Date().toISOString(), readyAt: Date.now() + duration };
+    const rec: LroRecord = {
+      id,
+      name: id,
+      status: 'InProgress',
+      runningStatus: 'Updating',
+      startTime: new Date().toISOString(),
+      readyAt: Date.now() + duration,
+    };
     this.store.put(this.kind, id, rec);
     if (!opts.manual) {
       void (async () => {
@@ -75,8 +99,10 @@ export class Lro {
           const result = opts.work ? await opts.work() : undefined;
           this.finish(id, 'Succeeded', undefined, result);
         } catch (e) {
-          const err = e instanceof HttpError ? ((e.res.body as any)?.error ?? { code: 'InternalServerError', message: e.message })
-            : { code: 'InternalServerError', message: String((e as Error)?.message ?? e) };
+          const err =
+            e instanceof HttpError
+              ? ((e.res.body as any)?.error ?? { code: 'InternalServerError', message: e.message })
+              : { code: 'InternalServerError', message: String((e as Error)?.message ?? e) };
           this.finish(id, 'Failed', { code: String(err.code), message: String(err.message) });
         }
       })();
@@ -97,7 +123,12 @@ export class Lro {
   }
 
   /** finish a (manual) operation */
-  complete(id: string, status: Exclude<LroState, 'InProgress'>, error?: { code: string; message: string }, result?: unknown): void {
+  complete(
+    id: string,
+    status: Exclude<LroState, 'InProgress'>,
+    error?: { code: string; message: string },
+    result?: unknown,
+  ): void {
     this.finish(id, status, error, result);
   }
 
@@ -132,8 +163,12 @@ export class Lro {
       // the recorded shape: status 'Updating' while running, endTime DateTimeOffset.MinValue until it ends, percentComplete 0.0
       const running = rec.status === 'InProgress';
       const body: Record<string, unknown> = {
-        id: `${req.path}`, name: rec.name, status: running ? (rec.runningStatus ?? 'Updating') : rec.status, startTime: rec.startTime,
-        endTime: rec.endTime ?? NOT_ENDED, percentComplete: rec.percentComplete ?? 0,
+        id: `${req.path}`,
+        name: rec.name,
+        status: running ? (rec.runningStatus ?? 'Updating') : rec.status,
+        startTime: rec.startTime,
+        endTime: rec.endTime ?? NOT_ENDED,
+        percentComplete: rec.percentComplete ?? 0,
       };
       if (rec.error) body.error = rec.error;
       return { status: 200, body };
@@ -142,7 +177,8 @@ export class Lro {
       const rec = this.get(req.params.id);
       if (!rec) return armError(404, 'ResourceNotFound', `Operation '${req.params.id}' was not found.`);
       if (rec.status === 'InProgress') return { status: 202, headers: { Location: this.urls(req, rec.id).result } };
-      if (rec.status === 'Failed' || rec.status === 'Canceled') return armError(400, rec.error?.code ?? 'OperationFailed', rec.error?.message ?? `Operation ${rec.status}.`);
+      if (rec.status === 'Failed' || rec.status === 'Canceled')
+        return armError(400, rec.error?.code ?? 'OperationFailed', rec.error?.message ?? `Operation ${rec.status}.`);
       return rec.result === undefined ? { status: 204 } : { status: 200, body: rec.result };
     });
   }

@@ -46,7 +46,10 @@ import { armError, type Req, type Res } from './http';
 
 export const METRICS_API_VERSION = '2024-02-01';
 export const METRICS_SPEC_ROOT = path.resolve(__dirname, '../fixtures/third-party/azure-rest-api-specs/specification');
-const METRICS_SPEC = path.join(METRICS_SPEC_ROOT, 'monitor/resource-manager/Microsoft.Insights/stable/2024-02-01/metrics_API.json');
+const METRICS_SPEC = path.join(
+  METRICS_SPEC_ROOT,
+  'monitor/resource-manager/Microsoft.Insights/stable/2024-02-01/metrics_API.json',
+);
 const SPEC_FILES = [
   METRICS_SPEC,
   path.join(METRICS_SPEC_ROOT, 'monitor/common-types/v2/commonMonitoringTypes.json'),
@@ -68,19 +71,84 @@ export interface ServedRecord {
 }
 
 export type Dim = 'deployment' | 'statusCode' | 'statusCodeClass' | 'modelStatusCode';
-interface MetricDef { localized: string; description: string; unit: 'Count' | 'MilliSeconds' | 'BytesPerSecond' | 'CountPerSecond'; dims: Dim[]; sample?: (rs: ServedRecord[]) => number }
+interface MetricDef {
+  localized: string;
+  description: string;
+  unit: 'Count' | 'MilliSeconds' | 'BytesPerSecond' | 'CountPerSecond';
+  dims: Dim[];
+  sample?: (rs: ServedRecord[]) => number;
+}
 
-const pct = (p: number) => (rs: ServedRecord[]) => nearestRank(rs.map((r) => r.latencyMs), p);
+const pct = (p: number) => (rs: ServedRecord[]) =>
+  nearestRank(
+    rs.map((r) => r.latencyMs),
+    p,
+  );
 export const ONLINE_ENDPOINT_METRICS: Record<string, MetricDef> = {
-  RequestsPerMinute: { localized: 'Requests Per Minute', description: 'The number of requests sent to online endpoint within a minute', unit: 'Count', dims: ['deployment', 'statusCode', 'statusCodeClass', 'modelStatusCode'], sample: (rs) => rs.length },
-  RequestLatency: { localized: 'Request Latency', description: 'The average complete interval of time taken for a request to be responded in milliseconds', unit: 'MilliSeconds', dims: ['deployment'], sample: (rs) => rs.reduce((a, r) => a + r.latencyMs, 0) / rs.length },
-  RequestLatency_P50: { localized: 'Request Latency P50', description: 'The average P50 request latency aggregated by all request latency values collected over the selected time period', unit: 'MilliSeconds', dims: ['deployment'], sample: pct(50) },
-  RequestLatency_P90: { localized: 'Request Latency P90', description: 'The average P90 request latency aggregated by all request latency values collected over the selected time period', unit: 'MilliSeconds', dims: ['deployment'], sample: pct(90) },
-  RequestLatency_P95: { localized: 'Request Latency P95', description: 'The average P95 request latency aggregated by all request latency values collected over the selected time period', unit: 'MilliSeconds', dims: ['deployment'], sample: pct(95) },
-  RequestLatency_P99: { localized: 'Request Latency P99', description: 'The average P99 request latency aggregated by all request latency values collected over the selected time period', unit: 'MilliSeconds', dims: ['deployment'], sample: pct(99) },
-  ConnectionsActive: { localized: 'Connections Active', description: 'The total number of concurrent TCP connections active from clients.', unit: 'Count', dims: [] },
-  NetworkBytes: { localized: 'Network Bytes', description: 'The bytes per second served for the endpoint.', unit: 'BytesPerSecond', dims: [] },
-  NewConnectionsPerSecond: { localized: 'New Connections Per Second', description: 'The average number of new TCP connections per second established from clients.', unit: 'CountPerSecond', dims: [] },
+  RequestsPerMinute: {
+    localized: 'Requests Per Minute',
+    description: 'The number of requests sent to online endpoint within a minute',
+    unit: 'Count',
+    dims: ['deployment', 'statusCode', 'statusCodeClass', 'modelStatusCode'],
+    sample: (rs) => rs.length,
+  },
+  RequestLatency: {
+    localized: 'Request Latency',
+    description: 'The average complete interval of time taken for a request to be responded in milliseconds',
+    unit: 'MilliSeconds',
+    dims: ['deployment'],
+    sample: (rs) => rs.reduce((a, r) => a + r.latencyMs, 0) / rs.length,
+  },
+  RequestLatency_P50: {
+    localized: 'Request Latency P50',
+    description:
+      'The average P50 request latency aggregated by all request latency values collected over the selected time period',
+    unit: 'MilliSeconds',
+    dims: ['deployment'],
+    sample: pct(50),
+  },
+  RequestLatency_P90: {
+    localized: 'Request Latency P90',
+    description:
+      'The average P90 request latency aggregated by all request latency values collected over the selected time period',
+    unit: 'MilliSeconds',
+    dims: ['deployment'],
+    sample: pct(90),
+  },
+  RequestLatency_P95: {
+    localized: 'Request Latency P95',
+    description:
+      'The average P95 request latency aggregated by all request latency values collected over the selected time period',
+    unit: 'MilliSeconds',
+    dims: ['deployment'],
+    sample: pct(95),
+  },
+  RequestLatency_P99: {
+    localized: 'Request Latency P99',
+    description:
+      'The average P99 request latency aggregated by all request latency values collected over the selected time period',
+    unit: 'MilliSeconds',
+    dims: ['deployment'],
+    sample: pct(99),
+  },
+  ConnectionsActive: {
+    localized: 'Connections Active',
+    description: 'The total number of concurrent TCP connections active from clients.',
+    unit: 'Count',
+    dims: [],
+  },
+  NetworkBytes: {
+    localized: 'Network Bytes',
+    description: 'The bytes per second served for the endpoint.',
+    unit: 'BytesPerSecond',
+    dims: [],
+  },
+  NewConnectionsPerSecond: {
+    localized: 'New Connections Per Second',
+    description: 'The average number of new TCP connections per second established from clients.',
+    unit: 'CountPerSecond',
+    dims: [],
+  },
 };
 
 function nearestRank(values: number[], p: number): number {
@@ -93,10 +161,14 @@ type Aggregation = (typeof AGGREGATIONS)[number];
 
 export function dimValue(r: ServedRecord, d: Dim): string | undefined {
   switch (d) {
-    case 'deployment': return r.deployment;
-    case 'statusCode': return String(r.status);
-    case 'statusCodeClass': return `${Math.floor(r.status / 100)}xx`;
-    case 'modelStatusCode': return r.modelStatus === undefined ? undefined : String(r.modelStatus);
+    case 'deployment':
+      return r.deployment;
+    case 'statusCode':
+      return String(r.status);
+    case 'statusCodeClass':
+      return `${Math.floor(r.status / 100)}xx`;
+    case 'modelStatusCode':
+      return r.modelStatus === undefined ? undefined : String(r.modelStatus);
   }
 }
 
@@ -107,19 +179,27 @@ export function isoDurationMs(s: string): number | undefined {
   return (((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 60 + Number(m[4] ?? 0)) * 1000;
 }
 
-interface Clause { dim: string; value: string }
+interface Clause {
+  dim: string;
+  value: string;
+}
 /** `$filter`: clauses joined by `and`, each `<dimension> eq '<value>'` ('*' = split by that dimension) */
 function parseFilter(f: string): Clause[] | string {
   const out: Clause[] = [];
   for (const part of f.split(/\s+and\s+/i)) {
     const m = /^\s*([A-Za-z_][\w]*)\s+eq\s+'([^']*)'\s*$/i.exec(part);
-    if (!m) return `The $filter clause '${part.trim()}' is not supported here (supported: <dimension> eq '<value>' joined by 'and').`;
+    if (!m)
+      return `The $filter clause '${part.trim()}' is not supported here (supported: <dimension> eq '<value>' joined by 'and').`;
     out.push({ dim: m[1], value: m[2] });
   }
   return out;
 }
 
-export interface MetricsSource { location: string; kubernetes: boolean; served: ServedRecord[] }
+export interface MetricsSource {
+  location: string;
+  kubernetes: boolean;
+  served: ServedRecord[];
+}
 
 /** The Metrics API answer for one online endpoint resource (already found: ARM answered 404 otherwise). */
 export function answerMetrics(req: Req, resourceId: string, src: MetricsSource, now = Date.now()): Res {
@@ -127,35 +207,54 @@ export function answerMetrics(req: Req, resourceId: string, src: MetricsSource, 
   const bad = (message: string, code = 'BadRequest') => armError(400, code, message);
   const apiVersion = q.get('api-version');
   if (apiVersion !== METRICS_API_VERSION) {
-    return bad(`The api-version '${apiVersion}' is not supported by Azure-in-a-box for Microsoft.Insights/metrics (only '${METRICS_API_VERSION}').`, 'InvalidApiVersionParameter');
+    return bad(
+      `The api-version '${apiVersion}' is not supported by Azure-in-a-box for Microsoft.Insights/metrics (only '${METRICS_API_VERSION}').`,
+      'InvalidApiVersionParameter',
+    );
   }
-  const names = (q.get('metricnames') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const names = (q.get('metricnames') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!names.length) return bad('metricnames is required here (the box has no default metric).');
   const byLower = new Map(Object.keys(ONLINE_ENDPOINT_METRICS).map((n) => [n.toLowerCase(), n]));
   const canonical: string[] = [];
   for (const n of names) {
     const c = byLower.get(n.toLowerCase());
-    if (!c) return bad(`Failed to find metric configuration for provider: Microsoft.MachineLearningServices, resource Type: workspaces/onlineEndpoints, metric: ${n}, Valid metrics: ${Object.keys(ONLINE_ENDPOINT_METRICS).join(',')}`);
+    if (!c)
+      return bad(
+        `Failed to find metric configuration for provider: Microsoft.MachineLearningServices, resource Type: workspaces/onlineEndpoints, metric: ${n}, Valid metrics: ${Object.keys(ONLINE_ENDPOINT_METRICS).join(',')}`,
+      );
     canonical.push(c);
   }
   // timespan: start/end (ISO 8601 date-times); default: the hour before now (ASSUMPTION)
-  let start = now - 3600_000, end = now;
+  let start = now - 3600_000,
+    end = now;
   const ts = q.get('timespan');
   if (ts) {
     const [a, b] = ts.split('/');
-    const s = Date.parse(a ?? ''), e = Date.parse(b ?? '');
-    if (Number.isNaN(s) || Number.isNaN(e)) return bad(`Invalid timespan '${ts}': expected <start ISO 8601>/<end ISO 8601>.`);
+    const s = Date.parse(a ?? ''),
+      e = Date.parse(b ?? '');
+    if (Number.isNaN(s) || Number.isNaN(e))
+      return bad(`Invalid timespan '${ts}': expected <start ISO 8601>/<end ISO 8601>.`);
     if (s >= e) return bad(`Invalid timespan '${ts}': the start must be before the end.`);
-    start = s; end = e;
+    start = s;
+    end = e;
   }
   const intervalRaw = q.get('interval') ?? 'PT1M';
   const full = intervalRaw.toUpperCase() === 'FULL';
   const step = full ? end - start : isoDurationMs(intervalRaw);
-  if (!step || step < 60_000) return bad(`Invalid interval '${intervalRaw}': an ISO 8601 duration of at least PT1M, or FULL.`);
-  if ((end - start) / step > 1440) return bad(`The timespan '${ts}' at interval ${intervalRaw} asks for more than 1440 data points.`);
+  if (!step || step < 60_000)
+    return bad(`Invalid interval '${intervalRaw}': an ISO 8601 duration of at least PT1M, or FULL.`);
+  if ((end - start) / step > 1440)
+    return bad(`The timespan '${ts}' at interval ${intervalRaw} asks for more than 1440 data points.`);
   const aggs: Aggregation[] = [];
-  for (const a of (q.get('aggregation') ?? 'average').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
-    if (!(AGGREGATIONS as readonly string[]).includes(a)) return bad(`Invalid aggregation '${a}': one of ${AGGREGATIONS.join(', ')}.`);
+  for (const a of (q.get('aggregation') ?? 'average')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)) {
+    if (!(AGGREGATIONS as readonly string[]).includes(a))
+      return bad(`Invalid aggregation '${a}': one of ${AGGREGATIONS.join(', ')}.`);
     if (!aggs.includes(a as Aggregation)) aggs.push(a as Aggregation);
   }
   const filterRaw = q.get('$filter');
@@ -172,12 +271,20 @@ export function answerMetrics(req: Req, resourceId: string, src: MetricsSource, 
       if (!d) return bad(`Metric ${name} has no dimension '${c.dim}' (dimensions: ${def.dims.join(', ') || 'none'}).`);
       dims.push({ dim: d, value: c.value });
     }
-    const records = src.kubernetes || !def.sample ? [] : src.served.filter((r) => r.endpointId.toLowerCase() === resourceId.toLowerCase() && r.time >= start && r.time < end
-      && dims.every((d) => d.value === '*' || (dimValue(r, d.dim) ?? '').toLowerCase() === d.value.toLowerCase()));
+    const records =
+      src.kubernetes || !def.sample
+        ? []
+        : src.served.filter(
+            (r) =>
+              r.endpointId.toLowerCase() === resourceId.toLowerCase() &&
+              r.time >= start &&
+              r.time < end &&
+              dims.every((d) => d.value === '*' || (dimValue(r, d.dim) ?? '').toLowerCase() === d.value.toLowerCase()),
+          );
     // group by the split dimensions
     const groups = new Map<string, { meta: Array<{ dim: Dim; value: string }>; rs: ServedRecord[] }>();
     for (const r of records) {
-      const meta = dims.map((d) => ({ dim: d.dim, value: d.value === '*' ? dimValue(r, d.dim) ?? '' : d.value }));
+      const meta = dims.map((d) => ({ dim: d.dim, value: d.value === '*' ? (dimValue(r, d.dim) ?? '') : d.value }));
       const key = JSON.stringify(meta.map((m) => m.value.toLowerCase()));
       const g = groups.get(key) ?? { meta, rs: [] };
       g.rs.push(r);
@@ -187,11 +294,16 @@ export function answerMetrics(req: Req, resourceId: string, src: MetricsSource, 
     if (!groups.size && !src.kubernetes && !dims.some((d) => d.value === '*')) groups.set('', { meta: dims, rs: [] });
     const timeseries = [...groups.values()].map((g) => {
       const perMinute = new Map<number, ServedRecord[]>();
-      for (const r of g.rs) { const k = minute(r.time); perMinute.set(k, [...(perMinute.get(k) ?? []), r]); }
+      for (const r of g.rs) {
+        const k = minute(r.time);
+        perMinute.set(k, [...(perMinute.get(k) ?? []), r]);
+      }
       const data = [];
       // data points aligned to whole minutes (FULL: one point at the start)
       for (let t = full ? start : minute(start); t < end; t += step) {
-        const samples = [...perMinute.entries()].filter(([k]) => k >= minute(t) && k < t + step).map(([, rs]) => def.sample!(rs));
+        const samples = [...perMinute.entries()]
+          .filter(([k]) => k >= minute(t) && k < t + step)
+          .map(([, rs]) => def.sample!(rs));
         const point: Record<string, unknown> = { timeStamp: new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') };
         if (samples.length) {
           for (const a of aggs) {
@@ -205,21 +317,33 @@ export function answerMetrics(req: Req, resourceId: string, src: MetricsSource, 
         }
         data.push(point);
       }
-      return { metadatavalues: g.meta.map((m) => ({ name: { value: m.dim, localizedValue: m.dim }, value: m.value })), data };
+      return {
+        metadatavalues: g.meta.map((m) => ({ name: { value: m.dim, localizedValue: m.dim }, value: m.value })),
+        data,
+      };
     });
     value.push({
-      id: `${resourceId}/providers/Microsoft.Insights/metrics/${name}`, type: 'Microsoft.Insights/metrics',
-      name: { value: name, localizedValue: def.localized }, displayDescription: def.description, errorCode: 'Success',
-      unit: def.unit, timeseries,
+      id: `${resourceId}/providers/Microsoft.Insights/metrics/${name}`,
+      type: 'Microsoft.Insights/metrics',
+      name: { value: name, localizedValue: def.localized },
+      displayDescription: def.description,
+      errorCode: 'Success',
+      unit: def.unit,
+      timeseries,
     });
   }
   const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const body = {
-    cost: 0, timespan: `${iso(start)}/${iso(end)}`, interval: full ? 'FULL' : intervalRaw.toUpperCase(),
-    namespace: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints', resourceregion: src.location, value,
+    cost: 0,
+    timespan: `${iso(start)}/${iso(end)}`,
+    interval: full ? 'FULL' : intervalRaw.toUpperCase(),
+    namespace: 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints',
+    resourceregion: src.location,
+    value,
   };
   const problems = validateMetricsResponse(body);
-  if (problems.length) throw new Error(`emulator bug: a Metrics API answer the 2024-02-01 swagger rejects: ${problems.join('; ')}`);
+  if (problems.length)
+    throw new Error(`emulator bug: a Metrics API answer the 2024-02-01 swagger rejects: ${problems.join('; ')}`);
   return { status: 200, body };
 }
 

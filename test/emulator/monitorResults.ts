@@ -15,28 +15,61 @@
 // ASSUMPTION: the evaluate step's run is a run of its own in the same experiment, named `<monitor>-<signal>-evaluate`.
 import type { MlflowStore, RunRecord } from './mlflow';
 
-export interface MonitorMetricResult { signal: string; feature: string; metric: string; value: number; threshold?: number; breached?: boolean }
+export interface MonitorMetricResult {
+  signal: string;
+  feature: string;
+  metric: string;
+  value: number;
+  threshold?: number;
+  breached?: boolean;
+}
 
-const T = { monitor: 'azureml.monitor_name', signal: 'azureml.signal_name', feature: 'azureml.feature_name', metric: 'azureml.metric_name' };
+const T = {
+  monitor: 'azureml.monitor_name',
+  signal: 'azureml.signal_name',
+  feature: 'azureml.feature_name',
+  metric: 'azureml.metric_name',
+};
 
-function findRun(ml: MlflowStore, wsId: string, experimentId: string, tags: Record<string, string>): RunRecord | undefined {
-  return ml.runs(wsId)
-    .filter((r) => r.info.experiment_id === experimentId && r.info.lifecycle_stage === 'active' && Object.entries(tags).every(([k, v]) => r.tags[k] === v))
+function findRun(
+  ml: MlflowStore,
+  wsId: string,
+  experimentId: string,
+  tags: Record<string, string>,
+): RunRecord | undefined {
+  return ml
+    .runs(wsId)
+    .filter(
+      (r) =>
+        r.info.experiment_id === experimentId &&
+        r.info.lifecycle_stage === 'active' &&
+        Object.entries(tags).every(([k, v]) => r.tags[k] === v),
+    )
     .sort((a, b) => a.info.start_time - b.info.start_time)[0];
 }
 
 /** One execution of a monitor: its results land in the runs run_metrics_utils.py finds or creates. Returns the run ids. */
-export function publishMonitorResults(ml: MlflowStore, wsId: string, o: { monitor: string; step: number; results: MonitorMetricResult[]; experiment?: string; now?: number }): { parent: string; runs: string[]; evaluateRuns: string[] } {
+export function publishMonitorResults(
+  ml: MlflowStore,
+  wsId: string,
+  o: { monitor: string; step: number; results: MonitorMetricResult[]; experiment?: string; now?: number },
+): { parent: string; runs: string[]; evaluateRuns: string[] } {
   const exp = ml.ensureExperiment(wsId, o.experiment ?? o.monitor);
   const now = o.now ?? Date.now();
   const parentTags = { [T.monitor]: o.monitor, [T.metric]: 'azureml.metrics' };
-  const parent = findRun(ml, wsId, exp.experiment_id, parentTags)
-    ?? ml.createRun(wsId, exp.experiment_id, { runName: `${o.monitor} - Metrics`, tags: parentTags, startTime: now });
+  const parent =
+    findRun(ml, wsId, exp.experiment_id, parentTags) ??
+    ml.createRun(wsId, exp.experiment_id, { runName: `${o.monitor} - Metrics`, tags: parentTags, startTime: now });
   const runs: string[] = [];
   for (const r of o.results) {
     const tags = { [T.monitor]: o.monitor, [T.signal]: r.signal, [T.feature]: r.feature, [T.metric]: r.metric };
-    const run = findRun(ml, wsId, exp.experiment_id, tags)
-      ?? ml.createRun(wsId, exp.experiment_id, { runName: `${r.signal}_${r.metric}`, tags: { ...tags, 'mlflow.parentRunId': parent.info.run_id }, startTime: now });
+    const run =
+      findRun(ml, wsId, exp.experiment_id, tags) ??
+      ml.createRun(wsId, exp.experiment_id, {
+        runName: `${r.signal}_${r.metric}`,
+        tags: { ...tags, 'mlflow.parentRunId': parent.info.run_id },
+        startTime: now,
+      });
     const metrics = [{ key: 'value', value: r.value, timestamp: now, step: o.step }];
     if (r.threshold !== undefined) metrics.push({ key: 'threshold', value: r.threshold, timestamp: now, step: o.step });
     ml.logBatch(wsId, run.info.run_id, { metrics });
@@ -45,11 +78,26 @@ export function publishMonitorResults(ml: MlflowStore, wsId: string, o: { monito
   const evaluateRuns: string[] = [];
   for (const signal of [...new Set(o.results.map((r) => r.signal))]) {
     const breached = o.results.filter((r) => r.signal === signal && r.breached);
-    const ev = ml.createRun(wsId, exp.experiment_id, { runName: `${o.monitor}-${signal}-evaluate`, startTime: now, status: 'FINISHED' });
+    const ev = ml.createRun(wsId, exp.experiment_id, {
+      runName: `${o.monitor}-${signal}-evaluate`,
+      startTime: now,
+      status: 'FINISHED',
+    });
     if (breached.length) {
-      const rows = breached.map((r) => JSON.stringify({ metric_value: r.value, metric_name: r.metric, threshold_value: r.threshold, group: r.feature }));
-      ml.setTag(wsId, ev.info.run_id, 'azureml_modelmonitor_threshold_breached',
-        `The signal '${signal}' has failed due to one or more features violating metric thresholds.\nThe feature names and their corresponding computed metric values violating the threshold are \n[${rows.join(', ')}]\n`);
+      const rows = breached.map((r) =>
+        JSON.stringify({
+          metric_value: r.value,
+          metric_name: r.metric,
+          threshold_value: r.threshold,
+          group: r.feature,
+        }),
+      );
+      ml.setTag(
+        wsId,
+        ev.info.run_id,
+        'azureml_modelmonitor_threshold_breached',
+        `The signal '${signal}' has failed due to one or more features violating metric thresholds.\nThe feature names and their corresponding computed metric values violating the threshold are \n[${rows.join(', ')}]\n`,
+      );
     }
     evaluateRuns.push(ev.info.run_id);
   }

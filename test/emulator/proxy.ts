@@ -10,17 +10,26 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 
-export interface ProxyLogEntry { method: string; target: string; status: number; time: string }
+export interface ProxyLogEntry {
+  method: string;
+  target: string;
+  status: number;
+  time: string;
+}
 
 export interface RunningProxy {
-  url: string; port: number;
+  url: string;
+  port: number;
   log: ProxyLogEntry[];
   /** local ports of the proxy's upstream connections (= the client port the upstream host sees) */
   upstreamPorts: Set<number>;
   close(): Promise<void>;
 }
 
-export interface ProxyOptions { username?: string; password?: string }
+export interface ProxyOptions {
+  username?: string;
+  password?: string;
+}
 
 function resolveHost(host: string): string {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');
@@ -31,34 +40,79 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<RunningProxy>
   const log: ProxyLogEntry[] = [];
   const upstreamPorts = new Set<number>();
   const sockets = new Set<Socket>();
-  const expected = opts.username !== undefined ? 'Basic ' + Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64') : undefined;
+  const expected =
+    opts.username !== undefined
+      ? 'Basic ' + Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')
+      : undefined;
   const authorized = (h: string | string[] | undefined) => !expected || (Array.isArray(h) ? h[0] : h) === expected;
-  const track = (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); };
-  const noteUpstream = (s: Socket) => { if (s.localPort) upstreamPorts.add(s.localPort); };
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  };
+  const noteUpstream = (s: Socket) => {
+    if (s.localPort) upstreamPorts.add(s.localPort);
+  };
 
   const server = http.createServer((req, res) => {
     let target: URL;
-    try { target = new URL(req.url ?? ''); } catch { res.writeHead(400, { 'content-length': '0' }); res.end(); return; }
-    const entry: ProxyLogEntry = { method: req.method ?? 'GET', target: `${target.hostname}:${target.port || 80}`, status: 0, time: new Date().toISOString() };
+    try {
+      target = new URL(req.url ?? '');
+    } catch {
+      res.writeHead(400, { 'content-length': '0' });
+      res.end();
+      return;
+    }
+    const entry: ProxyLogEntry = {
+      method: req.method ?? 'GET',
+      target: `${target.hostname}:${target.port || 80}`,
+      status: 0,
+      time: new Date().toISOString(),
+    };
     log.push(entry);
     if (!authorized(req.headers['proxy-authorization'])) {
       entry.status = 407;
       req.resume();
-      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="azure-in-a-box proxy"', 'content-length': '0', connection: 'close' });
+      res.writeHead(407, {
+        'proxy-authenticate': 'Basic realm="azure-in-a-box proxy"',
+        'content-length': '0',
+        connection: 'close',
+      });
       res.end();
       return;
     }
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
-    const up = http.request({ host: resolveHost(target.hostname), port: Number(target.port || 80), method: req.method, path: target.pathname + target.search, headers, agent: false }, (ures) => {
-      entry.status = ures.statusCode ?? 0;
-      res.writeHead(ures.statusCode ?? 502, ures.statusMessage, ures.headers);
-      ures.pipe(res);
+    const up = http.request(
+      {
+        host: resolveHost(target.hostname),
+        port: Number(target.port || 80),
+        method: req.method,
+        path: target.pathname + target.search,
+        headers,
+        agent: false,
+      },
+      (ures) => {
+        entry.status = ures.statusCode ?? 0;
+        res.writeHead(ures.statusCode ?? 502, ures.statusMessage, ures.headers);
+        ures.pipe(res);
+      },
+    );
+    up.on('socket', (s) => {
+      track(s);
+      if (s.localPort) noteUpstream(s);
+      else s.once('connect', () => noteUpstream(s));
     });
-    up.on('socket', (s) => { track(s); if (s.localPort) noteUpstream(s); else s.once('connect', () => noteUpstream(s)); });
-    up.on('error', () => { entry.status = 502; if (!res.headersSent) { res.writeHead(502, { 'content-length': '0' }); res.end(); } else res.destroy(); });
-    res.on('close', () => { if (!res.writableFinished) up.destroy(); });
+    up.on('error', () => {
+      entry.status = 502;
+      if (!res.headersSent) {
+        res.writeHead(502, { 'content-length': '0' });
+        res.end();
+      } else res.destroy();
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy();
+    });
     req.pipe(up);
   });
 
@@ -70,11 +124,17 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<RunningProxy>
     client.on('error', () => undefined);
     if (!authorized(req.headers['proxy-authorization'])) {
       entry.status = 407;
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="azure-in-a-box proxy"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="azure-in-a-box proxy"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+      );
       return;
     }
     const m = target.match(/^\[?([^\]]+?)\]?:(\d+)$/);
-    if (!m) { entry.status = 400; client.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'); return; }
+    if (!m) {
+      entry.status = 400;
+      client.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     const upstream = net.connect(Number(m[2]), resolveHost(m[1]!), () => {
       noteUpstream(upstream);
       entry.status = 200;
@@ -85,19 +145,29 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<RunningProxy>
     });
     track(upstream);
     upstream.on('error', () => {
-      if (!entry.status) { entry.status = 502; client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n'); } else client.destroy();
+      if (!entry.status) {
+        entry.status = 502;
+        client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
+      } else client.destroy();
     });
     client.on('close', () => upstream.destroy());
   });
   server.on('connection', track);
   server.on('clientError', (_e, s) => s.destroy());
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => resolve()); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`, port, log, upstreamPorts,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of sockets) s.destroy();
-    }),
+    url: `http://127.0.0.1:${port}`,
+    port,
+    log,
+    upstreamPorts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
   };
 }

@@ -13,7 +13,7 @@ function isLocalhostName(h) {
 }
 
 function answer(options) {
-  const o = typeof options === 'number' ? { family: options } : (options || {});
+  const o = typeof options === 'number' ? { family: options } : options || {};
   const family = o.family === 6 ? 6 : 4;
   const address = family === 6 ? '::1' : '127.0.0.1';
   return { all: !!o.all, address, family };
@@ -21,10 +21,15 @@ function answer(options) {
 
 const origLookup = dns.lookup;
 dns.lookup = function lookup(hostname, options, callback) {
-  if (typeof options === 'function') { callback = options; options = {}; }
+  if (typeof options === 'function') {
+    callback = options;
+    options = {};
+  }
   if (!isLocalhostName(hostname)) return origLookup.call(dns, hostname, options, callback);
   const a = answer(options);
-  process.nextTick(() => (a.all ? callback(null, [{ address: a.address, family: a.family }]) : callback(null, a.address, a.family)));
+  process.nextTick(() =>
+    a.all ? callback(null, [{ address: a.address, family: a.family }]) : callback(null, a.address, a.family),
+  );
   return {};
 };
 

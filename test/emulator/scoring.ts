@@ -21,21 +21,25 @@ import { fileURLToPath } from 'node:url';
 export const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'scoring', 'host.py');
 
 export interface ScoringHostSpec {
-  key: string;                          // unique per deployment, e.g. '<endpoint>/<deployment>'
-  scriptPath: string;                   // absolute path of the scoring script
-  modelDir?: string;                    // becomes AZUREML_MODEL_DIR
-  env?: Record<string, string>;         // the deployment's environment_variables
-  cwd?: string;                         // defaults to the script's folder
-  readyTimeoutMs?: number;              // default 30 s
-  preamble?: string[];                  // lines written to the log before the process starts (storage initializer, notes)
-  storageInitializerLog?: string[];     // lines for containerType=StorageInitializer
+  key: string; // unique per deployment, e.g. '<endpoint>/<deployment>'
+  scriptPath: string; // absolute path of the scoring script
+  modelDir?: string; // becomes AZUREML_MODEL_DIR
+  env?: Record<string, string>; // the deployment's environment_variables
+  cwd?: string; // defaults to the script's folder
+  readyTimeoutMs?: number; // default 30 s
+  preamble?: string[]; // lines written to the log before the process starts (storage initializer, notes)
+  storageInitializerLog?: string[]; // lines for containerType=StorageInitializer
 }
 
 export type StartResult =
   | { ok: true; port: number; pid: number }
   | { ok: false; reason: 'exited' | 'timeout' | 'spawn'; exitCode: number | null; log: string };
 
-export interface ScoreResult { status: number; headers: Record<string, string>; body: Buffer }
+export interface ScoreResult {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
 
 interface HostState {
   spec: ScoringHostSpec;
@@ -43,8 +47,8 @@ interface HostState {
   port?: number;
   running: boolean;
   exitCode: number | null;
-  log: string[];            // complete lines
-  partial: string;          // incomplete last line
+  log: string[]; // complete lines
+  partial: string; // incomplete last line
   storageLog: string[];
   logFile: string;
   stopping?: boolean;
@@ -71,8 +75,13 @@ export class ScoringHosts {
     await this.stop(spec.key);
     const logFile = join(this.logDir, safeName(spec.key) + '.log');
     const st: HostState = {
-      spec, running: false, exitCode: null, log: [], partial: '',
-      storageLog: [...(spec.storageInitializerLog ?? [])], logFile,
+      spec,
+      running: false,
+      exitCode: null,
+      log: [],
+      partial: '',
+      storageLog: [...(spec.storageInitializerLog ?? [])],
+      logFile,
     };
     this.hosts.set(spec.key, st);
     writeFileSync(logFile, '');
@@ -94,7 +103,9 @@ export class ScoringHosts {
     let child: ChildProcess;
     try {
       child = spawn(this.python, ['-u', HOST_SCRIPT, '--script', spec.scriptPath, '--ready-file', readyFile], {
-        cwd: spec.cwd ?? dirname(spec.scriptPath), env, stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: spec.cwd ?? dirname(spec.scriptPath),
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (e) {
       this.append(st, `failed to start the inference server: ${(e as Error).message}\n`);
@@ -105,11 +116,18 @@ export class ScoringHosts {
     child.stdout!.on('data', (d: Buffer) => this.append(st, d.toString('utf8')));
     child.stderr!.on('data', (d: Buffer) => this.append(st, d.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => {
-      child.on('error', (e) => { this.append(st, `inference server process error: ${e.message}\n`); st.running = false; resolve(null); });
+      child.on('error', (e) => {
+        this.append(st, `inference server process error: ${e.message}\n`);
+        st.running = false;
+        resolve(null);
+      });
       child.on('exit', (code, signal) => {
         st.running = false;
         st.exitCode = code;
-        if (st.partial) { st.log.push(st.partial); st.partial = ''; }
+        if (st.partial) {
+          st.log.push(st.partial);
+          st.partial = '';
+        }
         if (this.hosts.get(spec.key) === st && !st.stopping) {
           this.append(st, `Container exited with ${code !== null ? `code ${code}` : `signal ${signal}`}\n`);
         }
@@ -121,14 +139,18 @@ export class ScoringHosts {
     const timeoutMs = spec.readyTimeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
     let done = false;
-    exited.then(() => { done = true; });
+    exited.then(() => {
+      done = true;
+    });
     while (!done && Date.now() < deadline) {
       if (existsSync(readyFile)) {
         try {
           const info = JSON.parse(readFileSync(readyFile, 'utf8')) as { port: number; pid: number };
           st.port = info.port;
           return { ok: true, port: info.port, pid: info.pid };
-        } catch { /* partially visible? the host renames atomically; retry */ }
+        } catch {
+          /* partially visible? the host renames atomically; retry */
+        }
       }
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -137,7 +159,10 @@ export class ScoringHosts {
       await new Promise((r) => setImmediate(r));
       return { ok: false, reason: 'exited', exitCode: st.exitCode, log: this.text(st) };
     }
-    this.append(st, `Readiness probe failed: the inference server did not become ready within ${Math.round(timeoutMs / 1000)} s\n`);
+    this.append(
+      st,
+      `Readiness probe failed: the inference server did not become ready within ${Math.round(timeoutMs / 1000)} s\n`,
+    );
     await this.stop(spec.key, true);
     return { ok: false, reason: 'timeout', exitCode: st.exitCode, log: this.text(st) };
   }
@@ -147,7 +172,15 @@ export class ScoringHosts {
     await this.stop(key);
     const logFile = join(this.logDir, safeName(key) + '.log');
     writeFileSync(logFile, '');
-    const st: HostState = { spec: { key, scriptPath: '' }, running: false, exitCode: null, log: [], partial: '', storageLog: [...storageInitializerLog], logFile };
+    const st: HostState = {
+      spec: { key, scriptPath: '' },
+      running: false,
+      exitCode: null,
+      log: [],
+      partial: '',
+      storageLog: [...storageInitializerLog],
+      logFile,
+    };
     this.hosts.set(key, st);
     for (const l of lines) this.append(st, l + '\n');
     this.saveStorageLog(key);
@@ -158,7 +191,9 @@ export class ScoringHosts {
     return !!st && st.running && st.port !== undefined;
   }
 
-  has(key: string): boolean { return this.hosts.has(key); }
+  has(key: string): boolean {
+    return this.hosts.has(key);
+  }
 
   /** Stops the process; keepLogs=true keeps the log for getLogs (default: forget the host). */
   async stop(key: string, keepLogs = false): Promise<void> {
@@ -167,7 +202,13 @@ export class ScoringHosts {
     st.stopping = true;
     if (st.child && st.running) {
       st.child.kill('SIGTERM');
-      const killer = setTimeout(() => { try { st.child!.kill('SIGKILL'); } catch { /* gone */ } }, 3000);
+      const killer = setTimeout(() => {
+        try {
+          st.child!.kill('SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 3000);
       await st.exited;
       clearTimeout(killer);
     }
@@ -184,15 +225,20 @@ export class ScoringHosts {
     const st = this.hosts.get(key);
     let lines: string[];
     if (st) {
-      lines = opts.containerType === 'StorageInitializer' ? st.storageLog : [...st.log, ...(st.partial ? [st.partial] : [])];
+      lines =
+        opts.containerType === 'StorageInitializer' ? st.storageLog : [...st.log, ...(st.partial ? [st.partial] : [])];
     } else {
       // after an emulator restart the process is gone; its log file is not
-      const f = join(this.logDir, safeName(key) + (opts.containerType === 'StorageInitializer' ? '.storage.log' : '.log'));
+      const f = join(
+        this.logDir,
+        safeName(key) + (opts.containerType === 'StorageInitializer' ? '.storage.log' : '.log'),
+      );
       if (!existsSync(f)) return undefined;
       lines = readFileSync(f, 'utf8').split('\n');
       if (lines.length && lines[lines.length - 1] === '') lines.pop();
     }
-    if (opts.tail !== undefined && opts.tail !== null && opts.tail >= 0) lines = lines.slice(Math.max(0, lines.length - opts.tail));
+    if (opts.tail !== undefined && opts.tail !== null && opts.tail >= 0)
+      lines = lines.slice(Math.max(0, lines.length - opts.tail));
     return lines.join('\n') + (lines.length ? '\n' : '');
   }
 
@@ -205,22 +251,33 @@ export class ScoringHosts {
   /** Forwards a scoring request to the host. Rejects when the host is not running. */
   score(key: string, body: Buffer, headers: Record<string, string>, timeoutMs = 60_000): Promise<ScoreResult> {
     const st = this.hosts.get(key);
-    if (!st || !st.running || st.port === undefined) return Promise.reject(new Error(`scoring host ${key} is not running`));
+    if (!st || !st.running || st.port === undefined)
+      return Promise.reject(new Error(`scoring host ${key} is not running`));
     return new Promise((resolve, reject) => {
-      const req = httpRequest({
-        host: '127.0.0.1', port: st.port, method: 'POST', path: '/score',
-        headers: { ...headers, 'content-length': String(body.length) }, timeout: timeoutMs,
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const h: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k] = Array.isArray(v) ? v.join(', ') : v;
-          resolve({ status: res.statusCode ?? 502, headers: h, body: Buffer.concat(chunks) });
-        });
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(Object.assign(new Error('scoring request timed out'), { code: 'ETIMEDOUT' })));
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: st.port,
+          method: 'POST',
+          path: '/score',
+          headers: { ...headers, 'content-length': String(body.length) },
+          timeout: timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const h: Record<string, string> = {};
+            for (const [k, v] of Object.entries(res.headers))
+              if (v !== undefined) h[k] = Array.isArray(v) ? v.join(', ') : v;
+            resolve({ status: res.statusCode ?? 502, headers: h, body: Buffer.concat(chunks) });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(Object.assign(new Error('scoring request timed out'), { code: 'ETIMEDOUT' })),
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -231,7 +288,11 @@ export class ScoringHosts {
     const parts = all.split('\n');
     st.partial = parts.pop() ?? '';
     for (const p of parts) st.log.push(p.replace(/\r$/, ''));
-    try { appendFileSync(st.logFile, text); } catch { /* log dir removed during shutdown */ }
+    try {
+      appendFileSync(st.logFile, text);
+    } catch {
+      /* log dir removed during shutdown */
+    }
   }
 
   private text(st: HostState): string {

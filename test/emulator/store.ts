@@ -12,7 +12,9 @@ export class Store {
     fs.mkdirSync(this.dir, { recursive: true });
   }
 
-  private file(kind: string): string { return path.join(this.dir, `${encodeURIComponent(kind)}.json`); }
+  private file(kind: string): string {
+    return path.join(this.dir, `${encodeURIComponent(kind)}.json`);
+  }
 
   private load(kind: string): Map<string, unknown> {
     let m = this.kinds.get(kind);

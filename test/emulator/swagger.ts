@@ -35,9 +35,18 @@ export interface ValidationResult {
   operationId: string;
   errors: string[]; // empty = valid; "<dotted.path>: <problem>", at most 10
   /** ARM-style error code for the first problem class found, when errors is not empty. */
-  code?: 'MissingApiVersionParameter' | 'InvalidApiVersionParameter' | 'InvalidPathParameter' | 'InvalidQueryParameter' | 'UserError';
+  code?:
+    | 'MissingApiVersionParameter'
+    | 'InvalidApiVersionParameter'
+    | 'InvalidPathParameter'
+    | 'InvalidQueryParameter'
+    | 'UserError';
 }
-export interface OperationMatch { operationId: string; pathTemplate: string; params: Record<string, string> }
+export interface OperationMatch {
+  operationId: string;
+  pathTemplate: string;
+  params: Record<string, string>;
+}
 
 type Json = any; // swagger documents are untyped JSON
 
@@ -66,7 +75,11 @@ const SPEC_SETS: Record<string, SpecFile[]> = {
     { doc: 'mfe', file: '2022-10-01/mfe.json', operations: true },
     { doc: 'machineLearningServices', file: '2022-10-01/machineLearningServices.json', operations: true },
     { doc: 'registries', file: '2025-12-01/registries.json', operations: true },
-    { doc: 'metricAlert', file: 'specification/monitor/resource-manager/Microsoft.Insights/stable/2018-03-01/metricAlert_API.json', operations: true },
+    {
+      doc: 'metricAlert',
+      file: 'specification/monitor/resource-manager/Microsoft.Insights/stable/2018-03-01/metricAlert_API.json',
+      operations: true,
+    },
     ...COMMON_FILES,
   ],
   '2024-04-01': [
@@ -80,13 +93,33 @@ const SPEC_SETS: Record<string, SpecFile[]> = {
 const MAX_MESSAGES = 10;
 const METHODS = ['get', 'put', 'post', 'patch', 'delete', 'head'];
 
-interface Param { name: string; in: string; required?: boolean; type?: string; format?: string; pattern?: string; enum?: unknown[]; minLength?: number; maxLength?: number; minimum?: number; maximum?: number; schema?: Json }
+interface Param {
+  name: string;
+  in: string;
+  required?: boolean;
+  type?: string;
+  format?: string;
+  pattern?: string;
+  enum?: unknown[];
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  schema?: Json;
+}
 interface Operation {
-  operationId: string; method: string; pathTemplate: string; apiVersion: string; doc: string;
+  operationId: string;
+  method: string;
+  pathTemplate: string;
+  apiVersion: string;
+  doc: string;
   /** the SPEC_SETS entry it was loaded from */
   set: string;
-  regex: RegExp; paramNames: string[]; literalCount: number;
-  params: Param[]; body?: Param;
+  regex: RegExp;
+  paramNames: string[];
+  literalCount: number;
+  params: Param[];
+  body?: Param;
 }
 
 export interface Spec {
@@ -116,7 +149,10 @@ function loadSet(set: string): Spec {
   const docs = new Map<string, Json>();
   for (const f of files) {
     const p = path.join(SPEC_DIR, f.file);
-    if (!fs.existsSync(p)) { if (f.doc.startsWith('registries')) continue; throw new Error(`swagger: missing spec file ${p}`); }
+    if (!fs.existsSync(p)) {
+      if (f.doc.startsWith('registries')) continue;
+      throw new Error(`swagger: missing spec file ${p}`);
+    }
     docs.set(f.doc, JSON.parse(fs.readFileSync(p, 'utf8')));
   }
   // Known gap in the common-types copy: SkuTier is inline under Sku.tier.
@@ -149,13 +185,23 @@ function setsFor(apiVersion: string | undefined): Spec[] {
   return Object.keys(SPEC_SETS).map(loadSet);
 }
 
-const AJV_OPTIONS = { allErrors: true, strict: false, unicodeRegExp: false, verbose: true, validateSchema: false, inlineRefs: false } as const;
+const AJV_OPTIONS = {
+  allErrors: true,
+  strict: false,
+  unicodeRegExp: false,
+  verbose: true,
+  validateSchema: false,
+  inlineRefs: false,
+} as const;
 
 /** Second schema set for translator tests: unknown properties are errors (draft 2019-09 `unevaluatedProperties`). */
 const strictAjvs = new Map<string, Ajv2019>();
 function getStrictAjv(set = BASE_SET): Ajv2019 {
   let a = strictAjvs.get(set);
-  if (!a) { a = newAjv(new Ajv2019(AJV_OPTIONS), loadSet(set).converter.convertAll(true)); strictAjvs.set(set, a); }
+  if (!a) {
+    a = newAjv(new Ajv2019(AJV_OPTIONS), loadSet(set).converter.convertAll(true));
+    strictAjvs.set(set, a);
+  }
   return a;
 }
 
@@ -163,20 +209,36 @@ function newAjv<A extends Ajv>(ajv: A, definitions: Record<string, Json>): A {
   addFormats(ajv);
   addExtraFormats(ajv);
   ajv.addKeyword({
-    keyword: 'x-enum-ci', schemaType: 'array', errors: true,
+    keyword: 'x-enum-ci',
+    schemaType: 'array',
+    errors: true,
     validate: function enumCi(this: unknown, allowed: unknown[], data: unknown) {
       const self = enumCi as unknown as { errors?: Partial<ErrorObject>[] };
       if (data === null || data === undefined) return true;
-      const ok = typeof data === 'string'
-        ? allowed.some((a) => typeof a === 'string' && a.toLowerCase() === data.toLowerCase())
-        : typeof allowed[0] !== 'string' ? allowed.includes(data) : true; // non-strings: the `type` keyword reports
-      if (!ok) self.errors = [{ keyword: 'enum', message: `must be one of ${allowed.join(', ')}`, params: { allowedValues: allowed } }];
+      const ok =
+        typeof data === 'string'
+          ? allowed.some((a) => typeof a === 'string' && a.toLowerCase() === data.toLowerCase())
+          : typeof allowed[0] !== 'string'
+            ? allowed.includes(data)
+            : true; // non-strings: the `type` keyword reports
+      if (!ok)
+        self.errors = [
+          { keyword: 'enum', message: `must be one of ${allowed.join(', ')}`, params: { allowedValues: allowed } },
+        ];
       return ok;
     },
   });
   ajv.addKeyword({
-    keyword: 'x-dispatch', schemaType: 'object', errors: true,
-    validate: function dispatch(this: unknown, sch: { prop: string; map: Record<string, string>; values: string[] }, data: unknown, _p: unknown, cxt?: { instancePath: string }) {
+    keyword: 'x-dispatch',
+    schemaType: 'object',
+    errors: true,
+    validate: function dispatch(
+      this: unknown,
+      sch: { prop: string; map: Record<string, string>; values: string[] },
+      data: unknown,
+      _p: unknown,
+      cxt?: { instancePath: string },
+    ) {
       const self = dispatch as unknown as { errors?: Partial<ErrorObject>[] };
       if (!data || typeof data !== 'object' || Array.isArray(data)) return true; // `type` reports
       const tag = (data as Record<string, unknown>)[sch.prop];
@@ -184,7 +246,14 @@ function newAjv<A extends Ajv>(ajv: A, definitions: Record<string, Json>): A {
       const base = cxt?.instancePath ?? '';
       const target = typeof tag === 'string' && Object.hasOwn(sch.map, tag) ? sch.map[tag] : undefined;
       if (!target) {
-        self.errors = [{ instancePath: base, keyword: 'discriminator', message: 'unknown discriminator value', params: { tag: sch.prop, tagValue: tag, values: sch.values } }];
+        self.errors = [
+          {
+            instancePath: base,
+            keyword: 'discriminator',
+            message: 'unknown discriminator value',
+            params: { tag: sch.prop, tagValue: tag, values: sch.values },
+          },
+        ];
         return false;
       }
       const fn = ajv.getSchema(target);
@@ -200,12 +269,20 @@ function newAjv<A extends Ajv>(ajv: A, definitions: Record<string, Json>): A {
 
 function addExtraFormats(ajv: Ajv): void {
   // .NET reads date-times without an offset too.
-  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => /^\d{4}-[01]\d-[0-3]\d[Tt ][0-2]\d:[0-5]\d(:[0-5]\d(\.\d+)?)?([Zz]|[+-][0-2]\d(:?[0-5]\d)?)?$/.test(s) && !Number.isNaN(Date.parse(s.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'))) });
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (s: string) =>
+      /^\d{4}-[01]\d-[0-3]\d[Tt ][0-2]\d:[0-5]\d(:[0-5]\d(\.\d+)?)?([Zz]|[+-][0-2]\d(:?[0-5]\d)?)?$/.test(s) &&
+      !Number.isNaN(Date.parse(s.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'))),
+  });
   // ISO 8601 duration (XmlConvert.ToTimeSpan): optional sign, fractional seconds, weeks.
   const n = '\\d+(?:[.,]\\d+)?';
-  const dur = new RegExp(`^-?P(?!$)(?:${n}Y)?(?:${n}M)?(?:${n}W)?(?:${n}D)?(?:T(?=\\d)(?:${n}H)?(?:${n}M)?(?:${n}S)?)?$`);
+  const dur = new RegExp(
+    `^-?P(?!$)(?:${n}Y)?(?:${n}M)?(?:${n}W)?(?:${n}D)?(?:T(?=\\d)(?:${n}H)?(?:${n}M)?(?:${n}S)?)?$`,
+  );
   ajv.addFormat('duration', { type: 'string', validate: (s: string) => dur.test(s) });
-  for (const f of ['arm-id', 'password', 'url', 'unixtime', 'base64url', 'file', 'char']) if (!ajv.formats[f]) ajv.addFormat(f, true);
+  for (const f of ['arm-id', 'password', 'url', 'unixtime', 'base64url', 'file', 'char'])
+    if (!ajv.formats[f]) ajv.addFormat(f, true);
 }
 
 // ---------------------------------------------------------------------------------------------- conversion
@@ -213,7 +290,9 @@ function addExtraFormats(ajv: Ajv): void {
 class Converter {
   /** parent key → child keys (direct allOf subtypes). */
   private children = new Map<string, string[]>();
-  get docNames(): Map<string, Json> { return this.docs; }
+  get docNames(): Map<string, Json> {
+    return this.docs;
+  }
   constructor(private docs: Map<string, Json>) {
     for (const [doc, d] of docs) {
       for (const [name, s] of Object.entries<Json>(d.definitions ?? {})) {
@@ -270,7 +349,13 @@ class Converter {
 
   private descendants(key: string): string[] {
     const out: string[] = [];
-    const walk = (k: string) => { for (const c of this.children.get(k) ?? []) if (!out.includes(c)) { out.push(c); walk(c); } };
+    const walk = (k: string) => {
+      for (const c of this.children.get(k) ?? [])
+        if (!out.includes(c)) {
+          out.push(c);
+          walk(c);
+        }
+    };
     walk(key);
     return out;
   }
@@ -284,7 +369,10 @@ class Converter {
         const key = `${doc}.${name}`;
         out[`${key}~self`] = this.convert(doc, s, 'def');
         // a subtype as chosen by a discriminator (validated on its own: unknown properties are checked here in strict mode)
-        out[`${key}~branch`] = { $ref: `#/definitions/${enc(key)}~self`, ...(strict && this.declaresProperties(key) ? { unevaluatedProperties: false } : {}) };
+        out[`${key}~branch`] = {
+          $ref: `#/definitions/${enc(key)}~self`,
+          ...(strict && this.declaresProperties(key) ? { unevaluatedProperties: false } : {}),
+        };
         const poly = this.polymorphic(key);
         const view = poly ?? { $ref: `#/definitions/${enc(key)}~self` };
         if (strict && !poly && this.declaresProperties(key)) view.unevaluatedProperties = false;
@@ -299,7 +387,11 @@ class Converter {
 
   convertInline(doc: string, s: Json, strict: boolean): Json {
     this.strict = strict;
-    try { return this.convert(doc, s); } finally { this.strict = false; }
+    try {
+      return this.convert(doc, s);
+    } finally {
+      this.strict = false;
+    }
   }
 
   /** True when the model (or a model in its allOf chain) lists properties, i.e. it is not a free-form object. */
@@ -352,11 +444,30 @@ class Converter {
     } else {
       out = {};
       if (s.type !== undefined && s.type !== 'file') out.type = s.type;
-      for (const k of ['minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'uniqueItems', 'multipleOf', 'pattern', 'format', 'minProperties', 'maxProperties']) {
+      for (const k of [
+        'minimum',
+        'maximum',
+        'minLength',
+        'maxLength',
+        'minItems',
+        'maxItems',
+        'uniqueItems',
+        'multipleOf',
+        'pattern',
+        'format',
+        'minProperties',
+        'maxProperties',
+      ]) {
         if (s[k] !== undefined) out[k] = s[k];
       }
-      if (s.exclusiveMinimum === true && s.minimum !== undefined) { out.exclusiveMinimum = s.minimum; delete out.minimum; }
-      if (s.exclusiveMaximum === true && s.maximum !== undefined) { out.exclusiveMaximum = s.maximum; delete out.maximum; }
+      if (s.exclusiveMinimum === true && s.minimum !== undefined) {
+        out.exclusiveMinimum = s.minimum;
+        delete out.minimum;
+      }
+      if (s.exclusiveMaximum === true && s.maximum !== undefined) {
+        out.exclusiveMaximum = s.maximum;
+        delete out.maximum;
+      }
       if (Array.isArray(s.enum)) {
         if (s.enum.every((e: unknown) => typeof e === 'string')) out['x-enum-ci'] = s.enum;
         else out.enum = s['x-nullable'] ? [...s.enum, null] : s.enum;
@@ -379,12 +490,14 @@ class Converter {
         if (req.length) out.required = req;
       }
       if (Array.isArray(s.allOf)) out.allOf = s.allOf.map((a: Json) => this.convert(doc, a, 'allOf'));
-      if (this.strict && at === 'value' && s.properties && Object.keys(s.properties).length && !s.additionalProperties) out.unevaluatedProperties = false;
+      if (this.strict && at === 'value' && s.properties && Object.keys(s.properties).length && !s.additionalProperties)
+        out.unevaluatedProperties = false;
     }
     if (s['x-nullable'] === true) {
       if (typeof out.type === 'string' && !out.$ref) out.type = [out.type, 'null'];
-      else if (!out.$ref && out.type === undefined) { /* untyped: null already allowed */ }
-      else out = { anyOf: [{ type: 'null' }, out], 'x-nullable': true };
+      else if (!out.$ref && out.type === undefined) {
+        /* untyped: null already allowed */
+      } else out = { anyOf: [{ type: 'null' }, out], 'x-nullable': true };
     }
     return out;
   }
@@ -400,18 +513,37 @@ class Converter {
         const params = [...common, ...(op.parameters ?? [])].map((p) => this.resolveParam(doc, p));
         const paramNames: string[] = [];
         let literalCount = 0;
-        const rx = tpl.split('/').map((seg) => {
-          if (!seg) return '';
-          const pm = /^\{([^}]+)\}$/.exec(seg);
-          if (pm) { paramNames.push(pm[1]); return '([^/]+)'; }
-          literalCount++;
-          return seg.replace(/\{([^}]+)\}/g, (_m, n) => { paramNames.push(n); return '\u0000'; })
-            .replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\u0000/g, '([^/]+)');
-        }).join('/');
+        const rx = tpl
+          .split('/')
+          .map((seg) => {
+            if (!seg) return '';
+            const pm = /^\{([^}]+)\}$/.exec(seg);
+            if (pm) {
+              paramNames.push(pm[1]);
+              return '([^/]+)';
+            }
+            literalCount++;
+            return seg
+              .replace(/\{([^}]+)\}/g, (_m, n) => {
+                paramNames.push(n);
+                return '\u0000';
+              })
+              .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+              .replace(/\u0000/g, '([^/]+)');
+          })
+          .join('/');
         ops.push({
-          operationId: op.operationId, method: method.toUpperCase(), pathTemplate: tpl, apiVersion, doc, set: '',
-          regex: new RegExp(`^${rx}$`, 'i'), paramNames, literalCount,
-          params: params.filter((p) => p.in !== 'body'), body: params.find((p) => p.in === 'body'),
+          operationId: op.operationId,
+          method: method.toUpperCase(),
+          pathTemplate: tpl,
+          apiVersion,
+          doc,
+          set: '',
+          regex: new RegExp(`^${rx}$`, 'i'),
+          paramNames,
+          literalCount,
+          params: params.filter((p) => p.in !== 'body'),
+          body: params.find((p) => p.in === 'body'),
         });
       }
     }
@@ -427,11 +559,17 @@ function sameVersionDoc(docs: Map<string, unknown>, fromDoc: string, name: strin
 }
 
 /** Definition keys go into a JSON pointer: escape `~` and `/`. */
-function enc(key: string): string { return key.replace(/~/g, '~0').replace(/\//g, '~1'); }
+function enc(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
 
 // ---------------------------------------------------------------------------------------------- matching
 
-function candidates(method: string, rawPath: string, apiVersion?: string): Array<{ op: Operation; params: Record<string, string> }> {
+function candidates(
+  method: string,
+  rawPath: string,
+  apiVersion?: string,
+): Array<{ op: Operation; params: Record<string, string> }> {
   let p = rawPath.split('?')[0];
   if (/^https?:\/\//i.test(p)) p = new URL(p).pathname;
   if (p.length > 1) p = p.replace(/\/+$/, '');
@@ -442,13 +580,21 @@ function candidates(method: string, rawPath: string, apiVersion?: string): Array
     const r = op.regex.exec(p);
     if (!r) continue;
     const params: Record<string, string> = {};
-    op.paramNames.forEach((n, i) => { params[n] = safeDecode(r[i + 1]); });
+    op.paramNames.forEach((n, i) => {
+      params[n] = safeDecode(r[i + 1]);
+    });
     out.push({ op, params });
   }
   return out.sort((a, b) => b.op.literalCount - a.op.literalCount);
 }
 
-function safeDecode(s: string): string { try { return decodeURIComponent(s); } catch { return s; } }
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
 
 /** The swagger operation for a method + path (case-insensitive literal segments), or undefined. */
 export function findOperation(method: string, path: string): OperationMatch | undefined {
@@ -477,7 +623,13 @@ export const NEWER_API_VERSIONS: Record<string, string[]> = {
 };
 
 /** Validates a request; undefined when no operation in the spec matches method + path. */
-export function validateRequest(method: string, path: string, query: URLSearchParams | Record<string, string>, body: unknown, opts: { rejectUnknownMembers?: boolean } = {}): ValidationResult | undefined {
+export function validateRequest(
+  method: string,
+  path: string,
+  query: URLSearchParams | Record<string, string>,
+  body: unknown,
+  opts: { rejectUnknownMembers?: boolean } = {},
+): ValidationResult | undefined {
   const q = new URLSearchParams(query instanceof URLSearchParams ? query : (query ?? {}));
   const inPath = path.indexOf('?');
   if (inPath >= 0) for (const [k, v] of new URLSearchParams(path.slice(inPath + 1))) if (!q.has(k)) q.set(k, v);
@@ -488,23 +640,32 @@ export function validateRequest(method: string, path: string, query: URLSearchPa
   const { op, params } = best;
   const errors: string[] = [];
   let code: ValidationResult['code'];
-  const mark = (c: NonNullable<ValidationResult['code']>, before: number) => { if (!code && errors.length > before) code = c; };
+  const mark = (c: NonNullable<ValidationResult['code']>, before: number) => {
+    if (!code && errors.length > before) code = c;
+  };
   for (const p of op.params.filter((x) => x.name === 'api-version')) {
     const v = getQuery(q, p.name);
-    if (v === undefined || v === '') { errors.push(`The api-version query parameter (?api-version=) is required for all requests.`); code = 'MissingApiVersionParameter'; }
-    else if (!cands.some((c) => c.op.apiVersion === v) && !(NEWER_API_VERSIONS[op.operationId] ?? []).includes(v)) {
-      errors.push(`The api-version '${v}' is invalid. The supported versions are '${[...new Set(cands.map((c) => c.op.apiVersion))].join("','")}'.`);
+    if (v === undefined || v === '') {
+      errors.push(`The api-version query parameter (?api-version=) is required for all requests.`);
+      code = 'MissingApiVersionParameter';
+    } else if (!cands.some((c) => c.op.apiVersion === v) && !(NEWER_API_VERSIONS[op.operationId] ?? []).includes(v)) {
+      errors.push(
+        `The api-version '${v}' is invalid. The supported versions are '${[...new Set(cands.map((c) => c.op.apiVersion))].join("','")}'.`,
+      );
       code = 'InvalidApiVersionParameter';
     }
   }
   for (const p of op.params) {
     const before = errors.length;
-    if (p.in === 'path') { checkScalar(`path parameter '${p.name}'`, p, params[p.name], errors); mark('InvalidPathParameter', before); }
-    else if (p.in === 'query') {
+    if (p.in === 'path') {
+      checkScalar(`path parameter '${p.name}'`, p, params[p.name], errors);
+      mark('InvalidPathParameter', before);
+    } else if (p.in === 'query') {
       if (p.name === 'api-version') continue;
       const v = getQuery(q, p.name);
-      if (v === undefined) { if (p.required) errors.push(`query parameter '${p.name}': required`); }
-      else checkScalar(`query parameter '${p.name}'`, p, v, errors);
+      if (v === undefined) {
+        if (p.required) errors.push(`query parameter '${p.name}': required`);
+      } else checkScalar(`query parameter '${p.name}'`, p, v, errors);
       mark('InvalidQueryParameter', before);
     }
   }
@@ -531,14 +692,20 @@ function getQuery(q: URLSearchParams, name: string): string | undefined {
 }
 
 function checkScalar(label: string, p: Param, v: string | undefined, errors: string[]): void {
-  if (v === undefined) { if (p.required) errors.push(`${label}: required`); return; }
+  if (v === undefined) {
+    if (p.required) errors.push(`${label}: required`);
+    return;
+  }
   if (p.type === 'integer' && !/^-?\d+$/.test(v)) errors.push(`${label}: '${v}' is not an integer`);
   if (p.type === 'number' && Number.isNaN(Number(v))) errors.push(`${label}: '${v}' is not a number`);
   if (p.type === 'boolean' && !/^(true|false)$/i.test(v)) errors.push(`${label}: '${v}' is not a boolean`);
-  if (p.minLength !== undefined && v.length < p.minLength) errors.push(`${label}: must not have fewer than ${p.minLength} characters`);
-  if (p.maxLength !== undefined && v.length > p.maxLength) errors.push(`${label}: '${v}' must not have more than ${p.maxLength} characters`);
+  if (p.minLength !== undefined && v.length < p.minLength)
+    errors.push(`${label}: must not have fewer than ${p.minLength} characters`);
+  if (p.maxLength !== undefined && v.length > p.maxLength)
+    errors.push(`${label}: '${v}' must not have more than ${p.maxLength} characters`);
   if (p.pattern && !new RegExp(p.pattern).test(v)) errors.push(`${label}: '${v}' does not match pattern ${p.pattern}`);
-  if (p.enum && !p.enum.some((e) => String(e).toLowerCase() === v.toLowerCase())) errors.push(`${label}: '${v}' must be one of ${p.enum.join(', ')}`);
+  if (p.enum && !p.enum.some((e) => String(e).toLowerCase() === v.toLowerCase()))
+    errors.push(`${label}: '${v}' must be one of ${p.enum.join(', ')}`);
   if (p.type === 'integer' && /^-?\d+$/.test(v)) {
     const n = Number(v);
     if (p.minimum !== undefined && n < p.minimum) errors.push(`${label}: must be >= ${p.minimum}`);
@@ -574,7 +741,8 @@ function rebase(s: Json): Json {
   if (Array.isArray(s)) return s.map(rebase);
   if (!s || typeof s !== 'object') return s;
   const out: Json = {};
-  for (const [k, v] of Object.entries(s)) out[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `swagger${v}` : rebase(v);
+  for (const [k, v] of Object.entries(s))
+    out[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `swagger${v}` : rebase(v);
   return out;
 }
 
@@ -596,28 +764,48 @@ function formatErrors(errs: ErrorObject[], body: unknown, apiVersion: string): s
     let p = pointerToPath(e.instancePath);
     let msg = e.message ?? 'invalid';
     switch (e.keyword) {
-      case 'required': p = join(p, (e.params as { missingProperty: string }).missingProperty); msg = 'required'; break;
-      case 'unevaluatedProperties': p = join(p, (e.params as { unevaluatedProperty: string }).unevaluatedProperty); msg = `unknown property (not in the ${apiVersion} swagger)`; break;
+      case 'required':
+        p = join(p, (e.params as { missingProperty: string }).missingProperty);
+        msg = 'required';
+        break;
+      case 'unevaluatedProperties':
+        p = join(p, (e.params as { unevaluatedProperty: string }).unevaluatedProperty);
+        msg = `unknown property (not in the ${apiVersion} swagger)`;
+        break;
       case 'discriminator': {
         const { tag, tagValue } = e.params as { tag: string; tagValue: unknown };
         if (tagValue === undefined) continue; // the `required` error says it
         p = join(p, tag);
         const values: string[] = (e.params as { values?: string[] }).values ?? [];
-        msg = typeof tagValue === 'string' ? `'${tagValue}' is not supported; must be one of ${values.join(', ')}` : 'must be string';
+        msg =
+          typeof tagValue === 'string'
+            ? `'${tagValue}' is not supported; must be one of ${values.join(', ')}`
+            : 'must be string';
         break;
       }
-      case 'enum': msg = `${quote(valueAt(body, e.instancePath))}must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`; break;
-      case 'type': msg = `must be ${(e.params as { type: string | string[] }).type}`.replace(',null', ' or null'); break;
-      case 'pattern': msg = `${quote(valueAt(body, e.instancePath))}does not match pattern ${(e.params as { pattern: string }).pattern}`; break;
-      case 'format': msg = `${quote(valueAt(body, e.instancePath))}is not a valid ${(e.params as { format: string }).format}`; break;
-      default: break;
+      case 'enum':
+        msg = `${quote(valueAt(body, e.instancePath))}must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`;
+        break;
+      case 'type':
+        msg = `must be ${(e.params as { type: string | string[] }).type}`.replace(',null', ' or null');
+        break;
+      case 'pattern':
+        msg = `${quote(valueAt(body, e.instancePath))}does not match pattern ${(e.params as { pattern: string }).pattern}`;
+        break;
+      case 'format':
+        msg = `${quote(valueAt(body, e.instancePath))}is not a valid ${(e.params as { format: string }).format}`;
+        break;
+      default:
+        break;
     }
     out.push(`${p || 'body'}: ${msg}`);
   }
   return dedupe(out);
 }
 
-function quote(v: unknown): string { return typeof v === 'string' ? `'${v.length > 80 ? v.slice(0, 77) + '...' : v}' ` : ''; }
+function quote(v: unknown): string {
+  return typeof v === 'string' ? `'${v.length > 80 ? v.slice(0, 77) + '...' : v}' ` : '';
+}
 
 function valueAt(body: unknown, pointer: string): unknown {
   let cur: Json = body;
@@ -642,7 +830,9 @@ function join(base: string, seg: string): string {
   return !base ? (s.startsWith('[') ? s : s) : s.startsWith('[') ? base + s : `${base}.${s}`;
 }
 
-function dedupe(a: string[]): string[] { return [...new Set(a)]; }
+function dedupe(a: string[]): string[] {
+  return [...new Set(a)];
+}
 
 // ---------------------------------------------------------------------------------------------- helpers for tests
 
@@ -655,13 +845,18 @@ export interface BodyCheckOptions {
 
 function operationById(operationId: string, apiVersion?: string): Operation | undefined {
   if (!apiVersion) return loadSpec().byId.get(operationId);
-  return setsFor(apiVersion).flatMap((x) => x.operations).find((o) => o.operationId === operationId && o.apiVersion === apiVersion);
+  return setsFor(apiVersion)
+    .flatMap((x) => x.operations)
+    .find((o) => o.operationId === operationId && o.apiVersion === apiVersion);
 }
 
 /** Validates a request body against an operation's body schema, by operationId. Unknown operationId → throws. */
 export function validateBody(operationId: string, body: unknown, opts: BodyCheckOptions = {}): string[] {
   const op = operationById(operationId, opts.apiVersion);
-  if (!op) throw new Error(`swagger: no operation '${operationId}'${opts.apiVersion ? ` at api-version ${opts.apiVersion}` : ''}`);
+  if (!op)
+    throw new Error(
+      `swagger: no operation '${operationId}'${opts.apiVersion ? ` at api-version ${opts.apiVersion}` : ''}`,
+    );
   if (!op.body) throw new Error(`swagger: operation '${operationId}' takes no body`);
   if (body === undefined || body === null) return op.body.required ? ['body: required'] : [];
   return validateBodyFor(op, body, opts.noUnknownProperties).slice(0, MAX_MESSAGES);
@@ -670,12 +865,17 @@ export function validateBody(operationId: string, body: unknown, opts: BodyCheck
 /** Throws (with every message) when `body` is not a valid request body for `operationId`. */
 export function assertValidBody(operationId: string, body: unknown, opts: BodyCheckOptions = {}): void {
   const errors = validateBody(operationId, body, opts);
-  if (errors.length) throw new Error(`${operationId}: request body rejected by the ${opts.apiVersion ?? '2022-10-01'} swagger:\n  ${errors.join('\n  ')}`);
+  if (errors.length)
+    throw new Error(
+      `${operationId}: request body rejected by the ${opts.apiVersion ?? '2022-10-01'} swagger:\n  ${errors.join('\n  ')}`,
+    );
 }
 
 /** Operation ids that take a request body (for tests that compile them all). */
 export function bodyOperationIds(doc?: string): string[] {
-  return loadSpec().operations.filter((o) => o.body && (!doc || o.doc === doc)).map((o) => o.operationId);
+  return loadSpec()
+    .operations.filter((o) => o.body && (!doc || o.doc === doc))
+    .map((o) => o.operationId);
 }
 
 /** Forces compilation of an operation's body validator (throws if the schema does not compile). */
@@ -694,7 +894,8 @@ export function compileAllDefinitions(opts: BodyCheckOptions = {}): number {
   const s = loadSpec();
   const ajv = opts.noUnknownProperties ? getStrictAjv() : s.ajv;
   const targets = new Set<string>();
-  for (const d of Object.values<Json>(s.definitions)) for (const t of Object.values<string>(d['x-dispatch']?.map ?? {})) targets.add(t);
+  for (const d of Object.values<Json>(s.definitions))
+    for (const t of Object.values<string>(d['x-dispatch']?.map ?? {})) targets.add(t);
   for (const op of s.operations) if (op.body) validatorFor(op, opts.noUnknownProperties);
   for (const t of targets) if (!ajv.getSchema(t)) throw new Error(`swagger: ${t} did not compile`);
   return targets.size;

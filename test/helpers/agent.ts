@@ -16,9 +16,26 @@ export type AuthScheme = 'secret' | 'certificate' | 'wif' | 'wif-idtoken' | 'msi
 /** What the helper needs from Azure-in-a-box (AzureInABox satisfies it; unit tests pass a fake). */
 export type AgentBox = Pick<
   AzureInABox,
-  | 'armUrl' | 'authorityHost' | 'collectionUri' | 'projectId' | 'projectName' | 'oidcRequestUri' | 'systemAccessToken'
-  | 'tenantId' | 'subscriptionId' | 'clientId' | 'clientSecret' | 'certificatePem' | 'audience' | 'childEnv'
-> & { azurite: { key: string }; issueOidcToken?(serviceConnectionId: string): string; readerClientSecret?: string; managedIdentity?: AzureInABox['managedIdentity'] };
+  | 'armUrl'
+  | 'authorityHost'
+  | 'collectionUri'
+  | 'projectId'
+  | 'projectName'
+  | 'oidcRequestUri'
+  | 'systemAccessToken'
+  | 'tenantId'
+  | 'subscriptionId'
+  | 'clientId'
+  | 'clientSecret'
+  | 'certificatePem'
+  | 'audience'
+  | 'childEnv'
+> & {
+  azurite: { key: string };
+  issueOidcToken?(serviceConnectionId: string): string;
+  readerClientSecret?: string;
+  managedIdentity?: AzureInABox['managedIdentity'];
+};
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const OUTPUT_DIR = path.join(REPO_ROOT, 'test', '.output');
@@ -39,10 +56,16 @@ export function connectionEnv(
   let auth: { scheme: string; parameters: Record<string, string> };
   switch (scheme) {
     case 'secret':
-      auth = { scheme: 'ServicePrincipal', parameters: { ...base, authenticationType: 'spnKey', serviceprincipalkey: box.clientSecret } };
+      auth = {
+        scheme: 'ServicePrincipal',
+        parameters: { ...base, authenticationType: 'spnKey', serviceprincipalkey: box.clientSecret },
+      };
       break;
     case 'certificate':
-      auth = { scheme: 'ServicePrincipal', parameters: { ...base, authenticationType: 'spnCertificate', servicePrincipalCertificate: box.certificatePem } };
+      auth = {
+        scheme: 'ServicePrincipal',
+        parameters: { ...base, authenticationType: 'spnCertificate', servicePrincipalCertificate: box.certificatePem },
+      };
       break;
     case 'wif':
       auth = { scheme: 'WorkloadIdentityFederation', parameters: { ...base } };
@@ -98,7 +121,11 @@ export async function fetchIdToken(box: AgentBox, id: string): Promise<string> {
   const u = new URL(box.oidcRequestUri);
   u.searchParams.set('api-version', '7.1');
   u.searchParams.set('serviceConnectionId', id);
-  const res = await fetch(u, { method: 'POST', headers: { authorization: `Bearer ${box.systemAccessToken}`, 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(u, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${box.systemAccessToken}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
   if (!res.ok) throw new Error(`fetchIdToken: HTTP ${res.status}`);
   const body = (await res.json()) as { oidcToken?: string };
   if (!body.oidcToken) throw new Error('fetchIdToken: no oidcToken');
@@ -108,7 +135,13 @@ export async function fetchIdToken(box: AgentBox, id: string): Promise<string> {
 // ---------------------------------------------------------------------------------------------------------------
 // Logging commands
 
-export interface VsoCommand { name: string; props: Record<string, string>; data: string; line: number; stream: 'stdout' | 'stderr' }
+export interface VsoCommand {
+  name: string;
+  props: Record<string, string>;
+  data: string;
+  line: number;
+  stream: 'stdout' | 'stderr';
+}
 
 const ESCAPES: Record<string, string> = { '%AZP25': '%', '%25': '%', '%3B': ';', '%0D': '\r', '%0A': '\n', '%5D': ']' };
 /** Undo the agent's logging-command escaping in one pass (%AZP25 and %25 → %, %3B → ;, %0D, %0A, %5D → ]). */
@@ -142,7 +175,10 @@ export function parseVsoLine(text: string): { name: string; props: Record<string
 
 export function parseVsoCommands(stdout: string, stderr = ''): VsoCommand[] {
   const out: VsoCommand[] = [];
-  for (const [stream, text] of [['stdout', stdout], ['stderr', stderr]] as const) {
+  for (const [stream, text] of [
+    ['stdout', stdout],
+    ['stderr', stderr],
+  ] as const) {
     text.split('\n').forEach((raw, i) => {
       const c = parseVsoLine(raw.replace(/\r$/, ''));
       if (c) out.push({ ...c, line: i + 1, stream });
@@ -185,15 +221,30 @@ export function prop(props: Record<string, string>, key: string): string | undef
 const RANK: Record<string, number> = { Succeeded: 0, SucceededWithIssues: 1, Skipped: 2, Failed: 3, Cancelled: 4 };
 
 /** Derives result, outputs, errors and summaries from a run's output (exported for tests of the parser). */
-export function interpretRun(stdout: string, stderr: string, code: number | null): Omit<TaskRun, 'signal' | 'logFile' | 'durationMs' | 'code' | 'stdout' | 'stderr'> {
+export function interpretRun(
+  stdout: string,
+  stderr: string,
+  code: number | null,
+): Omit<TaskRun, 'signal' | 'logFile' | 'durationMs' | 'code' | 'stdout' | 'stderr'> {
   const cmds = parseVsoCommands(stdout, stderr);
-  const r: ReturnType<typeof interpretRun> = { completed: false, outputs: {}, secretOutputs: [], commands: [], errors: [], warnings: [], summaries: [], progress: [] };
+  const r: ReturnType<typeof interpretRun> = {
+    completed: false,
+    outputs: {},
+    secretOutputs: [],
+    commands: [],
+    errors: [],
+    warnings: [],
+    summaries: [],
+    progress: [],
+  };
   for (const c of cmds) {
     r.commands.push({ name: c.name, props: c.props, data: c.data });
     const lc = (k: string) => (prop(c.props, k) ?? '').toLowerCase();
     switch (c.name) {
       case 'task.complete': {
-        const res = (Object.keys(RANK).find((k) => k.toLowerCase() === lc('result')) ?? 'Failed') as NonNullable<TaskRun['result']>;
+        const res = (Object.keys(RANK).find((k) => k.toLowerCase() === lc('result')) ?? 'Failed') as NonNullable<
+          TaskRun['result']
+        >;
         if (!r.completed || RANK[res] >= RANK[r.result!]) {
           r.result = res;
           r.message = c.data;
@@ -241,7 +292,10 @@ function readSummary(file: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Secret scanner
 
-export interface KnownSecret { kind: string; value: string }
+export interface KnownSecret {
+  kind: string;
+  value: string;
+}
 
 const PATTERNS: Array<{ kind: string; re: RegExp }> = [
   { kind: 'bearer token', re: /\bBearer\s+[A-Za-z0-9._~+/=-]{16,}/i },
@@ -255,7 +309,10 @@ const PATTERNS: Array<{ kind: string; re: RegExp }> = [
 export function isSecretCarrierLine(line: string): boolean {
   const c = parseVsoLine(line);
   if (!c) return false;
-  return c.name === 'task.setsecret' || (c.name === 'task.setvariable' && (prop(c.props, 'issecret') ?? '').toLowerCase() === 'true');
+  return (
+    c.name === 'task.setsecret' ||
+    (c.name === 'task.setvariable' && (prop(c.props, 'issecret') ?? '').toLowerCase() === 'true')
+  );
 }
 
 /** Secrets the run itself declared: ##vso[task.setsecret] values and issecret=true variable values. */
@@ -264,8 +321,13 @@ export function declaredSecrets(text: string): KnownSecret[] {
   for (const line of text.split('\n')) {
     const c = parseVsoLine(line.replace(/\r$/, ''));
     if (!c) continue;
-    if (c.name === 'task.setsecret' && c.data.trim().length >= 6) out.push({ kind: 'value masked with task.setsecret', value: c.data.trim() });
-    if (c.name === 'task.setvariable' && (prop(c.props, 'issecret') ?? '').toLowerCase() === 'true' && c.data.trim().length >= 6) {
+    if (c.name === 'task.setsecret' && c.data.trim().length >= 6)
+      out.push({ kind: 'value masked with task.setsecret', value: c.data.trim() });
+    if (
+      c.name === 'task.setvariable' &&
+      (prop(c.props, 'issecret') ?? '').toLowerCase() === 'true' &&
+      c.data.trim().length >= 6
+    ) {
       out.push({ kind: `secret variable '${prop(c.props, 'variable')}'`, value: c.data.trim() });
     }
   }
@@ -283,12 +345,17 @@ export function boxSecrets(box: AgentBox): KnownSecret[] {
   ];
   const key = box.certificatePem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----([\s\S]+?)-----END/);
   if (key) {
-    for (const l of key[1].split(/\r?\n/)) if (l.trim().length >= 16) out.push({ kind: 'certificate private key', value: l.trim() });
+    for (const l of key[1].split(/\r?\n/))
+      if (l.trim().length >= 16) out.push({ kind: 'certificate private key', value: l.trim() });
   }
   return out.filter((s) => s.value && s.value.length >= 6);
 }
 
-export interface Leak { kind: string; stream: string; line: number }
+export interface Leak {
+  kind: string;
+  stream: string;
+  line: number;
+}
 
 /**
  * Finds secrets in output: any known secret (raw or URL-encoded) or secret-looking pattern on a line that is not
@@ -329,7 +396,8 @@ export interface RunOptions {
   variables?: Record<string, string>;
   secrets?: Record<string, string>;
   cwd?: string;
-  signalAfterMs?: { signal: 'SIGINT' | 'SIGTERM'; ms: number } | { signal: 'SIGINT' | 'SIGTERM'; whenStdoutMatches: RegExp };
+  signalAfterMs?:
+    { signal: 'SIGINT' | 'SIGTERM'; ms: number } | { signal: 'SIGINT' | 'SIGTERM'; whenStdoutMatches: RegExp };
   /** send more signals later (e.g. the agent's SIGINT → SIGTERM sequence): ms after the first signal */
   thenSignals?: Array<{ signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL'; afterMs: number }>;
   timeoutMs?: number;
@@ -364,7 +432,11 @@ function claimLogFile(task: string): string {
 }
 
 /** The agent environment for a run (exported for tests). */
-export async function agentEnv(task: string, opts: RunOptions, dirs: { temp: string; work: string; sources: string }): Promise<Record<string, string>> {
+export async function agentEnv(
+  task: string,
+  opts: RunOptions,
+  dirs: { temp: string; work: string; sources: string },
+): Promise<Record<string, string>> {
   const { box } = opts;
   const scheme = opts.scheme ?? 'secret';
   const connId = `conn-${scheme}`;
@@ -393,7 +465,10 @@ export async function agentEnv(task: string, opts: RunOptions, dirs: { temp: str
     SYSTEM_STAGENAME: 'Train',
     SYSTEM_DEFAULTWORKINGDIRECTORY: dirs.sources,
     ENDPOINT_URL_SYSTEMVSSCONNECTION: box.collectionUri,
-    ENDPOINT_AUTH_SYSTEMVSSCONNECTION: JSON.stringify({ scheme: 'OAuth', parameters: { AccessToken: box.systemAccessToken } }),
+    ENDPOINT_AUTH_SYSTEMVSSCONNECTION: JSON.stringify({
+      scheme: 'OAuth',
+      parameters: { AccessToken: box.systemAccessToken },
+    }),
     ENDPOINT_AUTH_SCHEME_SYSTEMVSSCONNECTION: 'OAuth',
     ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: box.systemAccessToken,
     BUILD_BUILDID: '4242',
@@ -414,17 +489,20 @@ export async function agentEnv(task: string, opts: RunOptions, dirs: { temp: str
   else {
     // the endpoint's idToken is the task's last token source (after System.OidcRequestUri and the job's plan, both
     // of which need the job access token): a job that gives the task no access token
-    for (const k of Object.keys(env)) if (k.startsWith('ENDPOINT_AUTH_') && k.includes('SYSTEMVSSCONNECTION')) delete env[k];
+    for (const k of Object.keys(env))
+      if (k.startsWith('ENDPOINT_AUTH_') && k.includes('SYSTEMVSSCONNECTION')) delete env[k];
   }
   if (scheme === 'msi' || scheme === 'msi-user') Object.assign(env, managedIdentityHostEnv(box));
-  const idToken = scheme === 'wif-idtoken' ? (box.issueOidcToken?.(connId) ?? (await fetchIdToken(box, connId))) : undefined;
+  const idToken =
+    scheme === 'wif-idtoken' ? (box.issueOidcToken?.(connId) ?? (await fetchIdToken(box, connId))) : undefined;
   Object.assign(env, connectionEnv(box, connId, scheme, opts.connectionData, { idToken }));
 
   const inputs = { ...opts.inputs };
   if (!('connection' in inputs) && !('azureSubscription' in inputs)) inputs.connection = connId;
   for (const [k, v] of Object.entries(opts.variables ?? {})) env[varKey(k)] = v;
   for (const [k, v] of Object.entries(opts.secrets ?? {})) env[`SECRET_${varKey(k)}`] = v;
-  for (const [k, v] of Object.entries(agentInputs(task, inputs, env.SYSTEM_DEFAULTWORKINGDIRECTORY!))) env[inputKey(k)] = v;
+  for (const [k, v] of Object.entries(agentInputs(task, inputs, env.SYSTEM_DEFAULTWORKINGDIRECTORY!)))
+    env[inputKey(k)] = v;
   Object.assign(env, opts.env);
   return env;
 }
@@ -448,7 +526,9 @@ export async function agentEnv(task: string, opts: RunOptions, dirs: { temp: str
 export function agentInputs(task: string, given: Record<string, string>, root: string): Record<string, string> {
   const file = path.join(REPO_ROOT, 'tasks', `${task}V1`, 'task.json');
   if (!fs.existsSync(file)) return { ...given };
-  const def = JSON.parse(fs.readFileSync(file, 'utf8')) as { inputs?: Array<{ name: string; type: string; aliases?: string[]; defaultValue?: string | number | boolean }> };
+  const def = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    inputs?: Array<{ name: string; type: string; aliases?: string[]; defaultValue?: string | number | boolean }>;
+  };
   const out: Record<string, string> = { ...given };
   for (const i of def.inputs ?? []) {
     for (const a of i.aliases ?? []) {
@@ -460,7 +540,13 @@ export function agentInputs(task: string, given: Record<string, string>, root: s
   }
   for (const i of def.inputs ?? []) {
     if (!(i.name in out)) out[i.name] = i.defaultValue === undefined ? '' : String(i.defaultValue).trim();
-    if (i.type === 'filePath') out[i.name] = out[i.name] === '' ? root : path.isAbsolute(out[i.name]!) ? path.resolve(out[i.name]!) : path.join(root, out[i.name]!);
+    if (i.type === 'filePath')
+      out[i.name] =
+        out[i.name] === ''
+          ? root
+          : path.isAbsolute(out[i.name]!)
+            ? path.resolve(out[i.name]!)
+            : path.join(root, out[i.name]!);
   }
   return out;
 }
@@ -468,7 +554,8 @@ export function agentInputs(task: string, given: Record<string, string>, root: s
 /** Spawns `node tasks/<task>V1/index.js` with the agent's environment; parses the logging commands; scans for secrets. */
 export async function runBundledTask(task: string, opts: RunOptions): Promise<TaskRunWithLeaks> {
   const script = opts.scriptPath ?? path.join(REPO_ROOT, 'tasks', `${task}V1`, 'index.js');
-  if (!fs.existsSync(script)) throw new Error(`runBundledTask: ${path.relative(REPO_ROOT, script)} does not exist (run npm run build)`);
+  if (!fs.existsSync(script))
+    throw new Error(`runBundledTask: ${path.relative(REPO_ROOT, script)} does not exist (run npm run build)`);
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), `agent-${task}-`));
   const dirs = { temp: path.join(temp, '_temp'), work: temp, sources: opts.cwd ?? path.join(temp, 's') };
   fs.mkdirSync(dirs.temp, { recursive: true });
@@ -476,7 +563,11 @@ export async function runBundledTask(task: string, opts: RunOptions): Promise<Ta
   const env = await agentEnv(task, opts, dirs);
   const logFile = claimLogFile(task);
   const started = Date.now();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script], { cwd: dirs.sources, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script], {
+    cwd: dirs.sources,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8');
@@ -487,7 +578,8 @@ export async function runBundledTask(task: string, opts: RunOptions): Promise<Ta
     if (signalled || !opts.signalAfterMs) return;
     signalled = true;
     child.kill(opts.signalAfterMs.signal);
-    for (const s of opts.thenSignals ?? []) timers.push(setTimeout(() => child.exitCode === null && child.kill(s.signal), s.afterMs));
+    for (const s of opts.thenSignals ?? [])
+      timers.push(setTimeout(() => child.exitCode === null && child.kill(s.signal), s.afterMs));
   };
   const sig = opts.signalAfterMs;
   if (sig && 'ms' in sig) timers.push(setTimeout(sendSignals, sig.ms));
@@ -498,7 +590,12 @@ export async function runBundledTask(task: string, opts: RunOptions): Promise<Ta
   child.stderr.on('data', (d: string) => (stderr += d));
   let timedOut = false;
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  timers.push(setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs));
+  timers.push(
+    setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs),
+  );
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (c, s) => resolve([c, s]));
@@ -514,8 +611,10 @@ export async function runBundledTask(task: string, opts: RunOptions): Promise<Ta
   const parsed = interpretRun(stdout, stderr, code);
   const run: TaskRunWithLeaks = { code, signal, stdout, stderr, ...parsed, logFile, durationMs, leaks: [] };
 
-  const known = [...boxSecrets(opts.box), ...Object.entries(opts.secrets ?? {}).map(([k, v]) => ({ kind: `secret variable '${k}'`, value: v }))]
-    .filter((s) => s.value.length >= 6);
+  const known = [
+    ...boxSecrets(opts.box),
+    ...Object.entries(opts.secrets ?? {}).map(([k, v]) => ({ kind: `secret variable '${k}'`, value: v })),
+  ].filter((s) => s.value.length >= 6);
   const summaries = Object.fromEntries(run.summaries.map((s, i) => [`summary ${i + 1}`, s]));
   run.leaks = scanForSecrets({ stdout, stderr, ...summaries }, known);
   fs.rmSync(temp, { recursive: true, force: true });
@@ -524,15 +623,23 @@ export async function runBundledTask(task: string, opts: RunOptions): Promise<Ta
     const l = run.leaks[0];
     throw new Error(
       `Secret leak in ${task}: ${l.kind} in ${l.stream} line ${l.line}` +
-        (run.leaks.length > 1 ? ` (+${run.leaks.length - 1} more)` : '') + ` (log: ${path.relative(REPO_ROOT, logFile)})`,
+        (run.leaks.length > 1 ? ` (+${run.leaks.length - 1} more)` : '') +
+        ` (log: ${path.relative(REPO_ROOT, logFile)})`,
     );
   }
   return run;
 }
 
 /** A run's result, message and the tail of its log (task.debug lines left out), for assertion messages. */
-export function explainRun(r: Pick<TaskRun, 'result' | 'message' | 'stdout' | 'stderr'>, o: { lines?: number; stderrChars?: number; headings?: boolean } = {}): string {
-  const tail = r.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.debug')).slice(-(o.lines ?? 30)).join('\n');
+export function explainRun(
+  r: Pick<TaskRun, 'result' | 'message' | 'stdout' | 'stderr'>,
+  o: { lines?: number; stderrChars?: number; headings?: boolean } = {},
+): string {
+  const tail = r.stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('##vso[task.debug'))
+    .slice(-(o.lines ?? 30))
+    .join('\n');
   const err = r.stderr.slice(-(o.stderrChars ?? 2000));
   return o.headings === false
     ? `result=${r.result} message=${r.message}\n${tail}\n${err}`

@@ -71,18 +71,39 @@ export interface DataSourceBinding {
   callbackContextTemplate?: string;
   callbackRequiredTemplate?: string;
 }
-export interface InputValue { value: string; displayValue?: string; data?: Record<string, unknown> }
+export interface InputValue {
+  value: string;
+  displayValue?: string;
+  data?: Record<string, unknown>;
+}
 export interface InputDescriptor {
-  id: string; name: string; description?: string; inputMode?: string; type?: string;
-  dependencyInputIds?: string[]; hasDynamicValueInformation?: boolean; properties?: Record<string, unknown>;
+  id: string;
+  name: string;
+  description?: string;
+  inputMode?: string;
+  type?: string;
+  dependencyInputIds?: string[];
+  hasDynamicValueInformation?: boolean;
+  properties?: Record<string, unknown>;
   /** not a member of the server's InputDescriptor (S5): kept here only so tests can show it is ignored */
   visibleRule?: string;
-  values?: { inputId?: string; defaultValue?: string; isLimitedToPossibleValues?: boolean; possibleValues?: InputValue[] };
+  values?: {
+    inputId?: string;
+    defaultValue?: string;
+    isLimitedToPossibleValues?: boolean;
+    possibleValues?: InputValue[];
+  };
   validation?: { isRequired?: boolean; dataType?: string; maxLength?: number };
 }
 export interface ArtifactType {
-  name: string; displayName: string; endpointTypeId: string; artifactType: string; uniqueSourceIdentifier: string;
-  downloadTaskId: string; inputDescriptors: InputDescriptor[]; dataSourceBindings: DataSourceBinding[];
+  name: string;
+  displayName: string;
+  endpointTypeId: string;
+  artifactType: string;
+  uniqueSourceIdentifier: string;
+  downloadTaskId: string;
+  inputDescriptors: InputDescriptor[];
+  dataSourceBindings: DataSourceBinding[];
 }
 
 /** The artifact type from vss-extension.json (a repository root, or a manifest file). */
@@ -133,16 +154,74 @@ export class TemplateError extends Error {}
 type Node =
   | { kind: 'text'; text: string }
   | { kind: 'comment' }
-  | { kind: 'tag'; expr: string; helper?: string; encode: boolean; block: boolean; inverted: boolean; children: Node[]; elseOf?: Node & { kind: 'tag' }; closeName?: string };
+  | {
+      kind: 'tag';
+      expr: string;
+      helper?: string;
+      encode: boolean;
+      block: boolean;
+      inverted: boolean;
+      children: Node[];
+      elseOf?: Node & { kind: 'tag' };
+      closeName?: string;
+    };
 
-const HELPERS_MODELLED = ['isTokenPresent', 'getTokenValue', 'extractUrlQueryParameter', 'extractUrlQueryParamKeyValue', 'toLower',
-  'if', 'unless', 'each', 'with', 'equals', 'notEquals'];
-const HELPERS_NOT_MODELLED = ['#jsonEscape', '#regex', '#stringReplace', '#subString', '#extractResource', '#base64', '#decodeBase64',
-  'selectMaxOfLong', 'splitAndIterate', 'recursiveFormat', 'addField', 'recursiveSelect', 'splitAndPrefix', 'extractNumbersAndSort',
-  'joinPaths', 'removePrefixFromPath', 'copyFieldFromParent', 'selectTokens', 'sortBy', 'add', 'isEqualNumber', 'endsWith',
-  'toCommaSeparatedKeyValueList', 'getFileContent', 'toLowerInvariant', 'shortGuid', 'lookup', 'contains', 'stringLeft',
-  'stringRight', 'arrayLength', 'date', 'stringFormat', 'stringPadLeft', 'stringPadRight', 'stringLower', 'and', 'or', 'stringContains'];
-const isHelper = (n: string) => [...HELPERS_MODELLED, ...HELPERS_NOT_MODELLED].some((h) => h.toLowerCase() === n.toLowerCase());
+const HELPERS_MODELLED = [
+  'isTokenPresent',
+  'getTokenValue',
+  'extractUrlQueryParameter',
+  'extractUrlQueryParamKeyValue',
+  'toLower',
+  'if',
+  'unless',
+  'each',
+  'with',
+  'equals',
+  'notEquals',
+];
+const HELPERS_NOT_MODELLED = [
+  '#jsonEscape',
+  '#regex',
+  '#stringReplace',
+  '#subString',
+  '#extractResource',
+  '#base64',
+  '#decodeBase64',
+  'selectMaxOfLong',
+  'splitAndIterate',
+  'recursiveFormat',
+  'addField',
+  'recursiveSelect',
+  'splitAndPrefix',
+  'extractNumbersAndSort',
+  'joinPaths',
+  'removePrefixFromPath',
+  'copyFieldFromParent',
+  'selectTokens',
+  'sortBy',
+  'add',
+  'isEqualNumber',
+  'endsWith',
+  'toCommaSeparatedKeyValueList',
+  'getFileContent',
+  'toLowerInvariant',
+  'shortGuid',
+  'lookup',
+  'contains',
+  'stringLeft',
+  'stringRight',
+  'arrayLength',
+  'date',
+  'stringFormat',
+  'stringPadLeft',
+  'stringPadRight',
+  'stringLower',
+  'and',
+  'or',
+  'stringContains',
+];
+const isHelper = (n: string) =>
+  [...HELPERS_MODELLED, ...HELPERS_NOT_MODELLED].some((h) => h.toLowerCase() === n.toLowerCase());
 
 function parseTemplate(template: string): Node[] {
   const root: Node[] = [];
@@ -151,7 +230,10 @@ function parseTemplate(template: string): Node[] {
   let i = 0;
   while (i < template.length) {
     const open = template.indexOf('{{', i);
-    if (open < 0) { out().push({ kind: 'text', text: template.slice(i) }); break; }
+    if (open < 0) {
+      out().push({ kind: 'text', text: template.slice(i) });
+      break;
+    }
     if (open > i) out().push({ kind: 'text', text: template.slice(i, open) });
     const triple = template[open + 2] === '{';
     const close = template.indexOf(triple ? '}}}' : '}}', open + (triple ? 3 : 2));
@@ -161,24 +243,46 @@ function parseTemplate(template: string): Node[] {
     const raw = template.slice(open + (triple ? 3 : 2), close);
     let body = raw.trim();
     i = close + (triple ? 3 : 2);
-    if (body.startsWith('!')) { out().push({ kind: 'comment' }); continue; }
+    if (body.startsWith('!')) {
+      out().push({ kind: 'comment' });
+      continue;
+    }
     if (body.startsWith('/')) {
       const name = body.slice(1).trim();
       const top = stack.pop();
       if (!top) throw new TemplateError(`'{{${body}}}' closes no block`);
-      const matches = (t: Node & { kind: 'tag' }) => [t.expr, t.helper].some((x) => x !== undefined && x.toLowerCase() === name.toLowerCase());
-      if (!matches(top) && !(top.elseOf && matches(top.elseOf))) throw new TemplateError(`'{{${body}}}' does not close '{{#${top.helper ? top.helper + ' ' : ''}${top.expr}}}'`);
+      const matches = (t: Node & { kind: 'tag' }) =>
+        [t.expr, t.helper].some((x) => x !== undefined && x.toLowerCase() === name.toLowerCase());
+      if (!matches(top) && !(top.elseOf && matches(top.elseOf)))
+        throw new TemplateError(`'{{${body}}}' does not close '{{#${top.helper ? top.helper + ' ' : ''}${top.expr}}}'`);
       continue;
     }
     if (body.toLowerCase() === 'else' && stack.length) {
       const src = stack.pop()!;
-      const node: Node = { kind: 'tag', expr: src.expr, helper: src.helper, encode: src.encode, block: true, inverted: !src.inverted, children: [], elseOf: src };
+      const node: Node = {
+        kind: 'tag',
+        expr: src.expr,
+        helper: src.helper,
+        encode: src.encode,
+        block: true,
+        inverted: !src.inverted,
+        children: [],
+        elseOf: src,
+      };
       out().push(node);
       stack.push(node);
       continue;
     }
-    let block = false, inverted = false;
-    if (raw.startsWith('#')) { block = true; body = raw.slice(1).trim(); } else if (raw.startsWith('^')) { block = true; inverted = true; body = raw.slice(1).trim(); }
+    let block = false,
+      inverted = false;
+    if (raw.startsWith('#')) {
+      block = true;
+      body = raw.slice(1).trim();
+    } else if (raw.startsWith('^')) {
+      block = true;
+      inverted = true;
+      body = raw.slice(1).trim();
+    }
     const node: Node & { kind: 'tag' } = { kind: 'tag', expr: body, encode: !triple, block, inverted, children: [] };
     const sp = body.indexOf(' ');
     if (sp >= 0) {
@@ -198,7 +302,12 @@ function parseTemplate(template: string): Node[] {
   return root;
 }
 
-interface Ctx { obj: unknown; parent?: Ctx; index?: number; count?: number }
+interface Ctx {
+  obj: unknown;
+  parent?: Ctx;
+  index?: number;
+  count?: number;
+}
 
 /** JToken.SelectToken over a dotted path ("a.b", "a[0].b", "['x-y']"); undefined when absent (T2). */
 function selectToken(obj: unknown, selector: string): unknown {
@@ -208,7 +317,13 @@ function selectToken(obj: unknown, selector: string): unknown {
   let cur: any = obj;
   for (const p of parts) {
     if (cur === null || cur === undefined || typeof cur !== 'object') return undefined;
-    cur = Array.isArray(cur) ? (typeof p === 'number' ? cur[p] : undefined) : typeof p === 'number' ? undefined : cur[p];
+    cur = Array.isArray(cur)
+      ? typeof p === 'number'
+        ? cur[p]
+        : undefined
+      : typeof p === 'number'
+        ? undefined
+        : cur[p];
   }
   return cur;
 }
@@ -221,7 +336,10 @@ function lookup(selector: string, ctx: Ctx): unknown {
     while (c.parent) c = c.parent;
     sel = sel.length === 5 ? null : sel.slice(6);
   } else {
-    while (sel.startsWith('..') && c.parent) { c = c.parent; sel = sel.slice(2).replace(/^\/+/, ''); }
+    while (sel.startsWith('..') && c.parent) {
+      c = c.parent;
+      sel = sel.slice(2).replace(/^\/+/, '');
+    }
     if (sel === '.' || sel === 'this') sel = null;
     else if (sel === '@index') return String(c.index ?? 0);
     else if (sel === '@first') return (c.index ?? 0) === 0;
@@ -251,21 +369,37 @@ export function tokenToString(v: unknown): string {
   return JSON.stringify(v, null, 2);
 }
 
-const htmlEncode = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const htmlEncode = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /** Query parameters of a URL as the helpers read them: raw (still encoded) key → raw value, split on the first '='. */
 function rawQuery(url: string): Array<[string, string, string]> {
   let u: URL;
-  try { u = new URL(url); } catch { throw new TemplateError(`extractUrlQueryParameter: '${url}' is not an absolute URI`); }
+  try {
+    u = new URL(url);
+  } catch {
+    throw new TemplateError(`extractUrlQueryParameter: '${url}' is not an absolute URI`);
+  }
   const q = url.includes('?') ? url.slice(url.indexOf('?') + 1).split('#')[0]! : '';
   void u;
-  return q.split('&').map((kv) => { const i = kv.indexOf('='); return [i < 0 ? kv : kv.slice(0, i), i < 0 ? '' : kv.slice(i + 1), kv]; });
+  return q.split('&').map((kv) => {
+    const i = kv.indexOf('=');
+    return [i < 0 ? kv : kv.slice(0, i), i < 0 ? '' : kv.slice(i + 1), kv];
+  });
 }
 function findQueryParam(url: string, keys: string, whole: boolean): string {
   const pairs = rawQuery(url);
   for (const key of keys.trim().split(',')) {
     let hit = pairs.find(([k]) => k === key);
-    if (!hit) { let dec = key; try { dec = decodeURIComponent(key.replace(/\+/g, ' ')); } catch { /* as is */ } hit = pairs.find(([k]) => k === dec); }
+    if (!hit) {
+      let dec = key;
+      try {
+        dec = decodeURIComponent(key.replace(/\+/g, ' '));
+      } catch {
+        /* as is */
+      }
+      hit = pairs.find(([k]) => k === dec);
+    }
     const v = hit ? (whole ? hit[2] : hit[1]) : '';
     if (v) return v;
   }
@@ -290,18 +424,26 @@ function evalNode(n: Node, ctx: Ctx, wrote: Map<Node, boolean>): string {
   if (n.helper) return evalHelper(n, ctx);
   const v = lookup(n.expr, ctx);
   if (n.inverted) return truthy(v) ? '' : evalNodes(n.children, ctx);
-  if (!n.block) { const s = tokenToString(v); return n.encode ? htmlEncode(s) : s; }
+  if (!n.block) {
+    const s = tokenToString(v);
+    return n.encode ? htmlEncode(s) : s;
+  }
   if (!truthy(v)) return '';
-  if (Array.isArray(v)) return v.map((item, index) => evalNodes(n.children, { obj: item, parent: ctx, index, count: v.length })).join('');
+  if (Array.isArray(v))
+    return v.map((item, index) => evalNodes(n.children, { obj: item, parent: ctx, index, count: v.length })).join('');
   if (typeof v === 'object') return evalNodes(n.children, { obj: v, parent: ctx });
   return evalNodes(n.children, ctx); // T3: a string/number/true does not become the context
 }
 
 function evalHelper(n: Node & { kind: 'tag' }, ctx: Ctx): string {
-  const args = n.expr.trim().split(' ').filter((a) => a !== '');
+  const args = n.expr
+    .trim()
+    .split(' ')
+    .filter((a) => a !== '');
   const name = n.helper!.replace(/^#/, '').toLowerCase();
   switch (name) {
-    case 'istokenpresent': return lookup(args[0] ?? '', ctx) !== undefined ? 'True' : 'False';
+    case 'istokenpresent':
+      return lookup(args[0] ?? '', ctx) !== undefined ? 'True' : 'False';
     case 'gettokenvalue': {
       const v = lookup(args[0] ?? '', ctx);
       if (v === undefined) return '';
@@ -311,27 +453,44 @@ function evalHelper(n: Node & { kind: 'tag' }, ctx: Ctx): string {
     case 'extracturlqueryparamkeyvalue': {
       const whole = name === 'extracturlqueryparamkeyvalue';
       if (args.length === 0) return '';
-      const url = args.length === 1 ? (ctx.obj === null || ctx.obj === undefined ? null : tokenToString(ctx.obj)) : args[0]!;
-      if (url === null) throw new TemplateError(`${n.helper}: no URL in the current context (NullReferenceException on the server)`);
+      const url =
+        args.length === 1 ? (ctx.obj === null || ctx.obj === undefined ? null : tokenToString(ctx.obj)) : args[0]!;
+      if (url === null)
+        throw new TemplateError(`${n.helper}: no URL in the current context (NullReferenceException on the server)`);
       return findQueryParam(url, args.length === 1 ? args[0]! : args[1]!, whole);
     }
-    case 'tolower': return tokenToString(lookup(args[0] ?? '', ctx)).toLowerCase();
-    case 'if': case 'unless': {
+    case 'tolower':
+      return tokenToString(lookup(args[0] ?? '', ctx)).toLowerCase();
+    case 'if':
+    case 'unless': {
       const t = truthy(lookup(args[0] ?? '', ctx));
       return (name === 'if' ? t : !t) !== n.inverted ? evalNodes(n.children, ctx) : '';
     }
-    case 'with': { const v = lookup(args[0] ?? '', ctx); return truthy(v) ? evalNodes(n.children, { obj: v, parent: ctx }) : ''; }
+    case 'with': {
+      const v = lookup(args[0] ?? '', ctx);
+      return truthy(v) ? evalNodes(n.children, { obj: v, parent: ctx }) : '';
+    }
     case 'each': {
       const v = lookup(args[0] ?? '', ctx);
-      if (Array.isArray(v)) return v.map((item, index) => evalNodes(n.children, { obj: item, parent: ctx, index, count: v.length })).join('');
-      if (v && typeof v === 'object') { const e = Object.values(v); return e.map((item, index) => evalNodes(n.children, { obj: item, parent: ctx, index, count: e.length })).join(''); }
+      if (Array.isArray(v))
+        return v
+          .map((item, index) => evalNodes(n.children, { obj: item, parent: ctx, index, count: v.length }))
+          .join('');
+      if (v && typeof v === 'object') {
+        const e = Object.values(v);
+        return e
+          .map((item, index) => evalNodes(n.children, { obj: item, parent: ctx, index, count: e.length }))
+          .join('');
+      }
       return '';
     }
-    case 'equals': case 'notequals': {
+    case 'equals':
+    case 'notequals': {
       const [a, b] = args.map((x) => (/^'.*'$|^".*"$/.test(x) ? x.slice(1, -1) : tokenToString(lookup(x, ctx))));
       return ((a === b) === (name === 'equals')) !== n.inverted ? evalNodes(n.children, ctx) : '';
     }
-    default: throw new TemplateError(`helper '${n.helper}' is registered on the server but not modelled by this harness`);
+    default:
+      throw new TemplateError(`helper '${n.helper}' is registered on the server but not modelled by this harness`);
   }
 }
 
@@ -383,25 +542,40 @@ export interface Endpoint {
 
 /** The box's AzureRM connection (service principal with secret), tokens from the box's Entra for the ARM audience. */
 export function boxEndpoint(box: AzureInABox): Endpoint {
-  const cred = new ClientSecretCredential(box.tenantId, box.clientId, box.clientSecret, { authorityHost: box.authorityHost, disableInstanceDiscovery: true });
+  const cred = new ClientSecretCredential(box.tenantId, box.clientId, box.clientSecret, {
+    authorityHost: box.authorityHost,
+    disableInstanceDiscovery: true,
+  });
   const scope = `${box.audience.replace(/\/+$/, '')}/.default`;
   return {
-    id: 'conn-secret', name: 'Azure-in-a-box', scheme: 'ServicePrincipal',
+    id: 'conn-secret',
+    name: 'Azure-in-a-box',
+    scheme: 'ServicePrincipal',
     url: box.armUrl,
-    data: { subscriptionId: box.subscriptionId, subscriptionName: 'Azure-in-a-box', environment: 'AzureCloud', scopeLevel: 'Subscription' },
+    data: {
+      subscriptionId: box.subscriptionId,
+      subscriptionName: 'Azure-in-a-box',
+      environment: 'AzureCloud',
+      scopeLevel: 'Subscription',
+    },
     authorization: async () => `Bearer ${(await cred.getToken(scope))!.token}`,
   };
 }
 
 /** D1 */
-export function replacementContext(endpoint: Endpoint | undefined, parameters: Record<string, string>, initialContextTemplate?: string): Record<string, unknown> {
+export function replacementContext(
+  endpoint: Endpoint | undefined,
+  parameters: Record<string, string>,
+  initialContextTemplate?: string,
+): Record<string, unknown> {
   const ctx: Record<string, unknown> = {};
   if (endpoint) ctx.endpoint = { ...endpoint.data, url: new URL(endpoint.url).href };
   ctx.configuration = null;
   ctx.system = { teamProject: '00000000-0000-0000-0000-000000000000' };
   ctx.systemWhiteListedUrlList = endpoint ? [new URL(endpoint.url).href] : [];
   let initial: Record<string, string> = {};
-  if (initialContextTemplate) initial = JSON.parse(renderTemplate(initialContextTemplate, { system: { utcNow: new Date().toISOString() } }));
+  if (initialContextTemplate)
+    initial = JSON.parse(renderTemplate(initialContextTemplate, { system: { utcNow: new Date().toISOString() } }));
   for (const [k, v] of Object.entries(parameters)) ctx[k] = v;
   for (const [k, v] of Object.entries(initial)) if (!(k in parameters)) ctx[k] = v;
   return ctx;
@@ -409,20 +583,36 @@ export function replacementContext(endpoint: Endpoint | undefined, parameters: R
 
 /** D5: result keys replace root keys of the same name. */
 export function mergedContext(result: unknown, ctx: Record<string, unknown>): Record<string, unknown> {
-  const r = result !== null && typeof result === 'object' && !Array.isArray(result) ? result as Record<string, unknown> : { defaultResultKey: tokenToString(result) };
+  const r =
+    result !== null && typeof result === 'object' && !Array.isArray(result)
+      ? (result as Record<string, unknown>)
+      : { defaultResultKey: tokenToString(result) };
   const out: Record<string, unknown> = { ...ctx };
-  for (const [k, v] of Object.entries(r)) { delete out[k]; out[k] = v; }
+  for (const [k, v] of Object.entries(r)) {
+    delete out[k];
+    out[k] = v;
+  }
   return out;
 }
 
 /** Newtonsoft-lenient InputValue: accepts unquoted keys (`{ Value : "x" }`). */
 function readInputValue(s: string, target: string): InputValue {
   let o: any;
-  try { o = JSON.parse(s); } catch {
-    try { o = JSON.parse(s.replace(/([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)\s*:/g, '$1"$2":')); } catch { throw new Error(`binding '${target}': result '${s}' is not an InputValue`); }
+  try {
+    o = JSON.parse(s);
+  } catch {
+    try {
+      o = JSON.parse(s.replace(/([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)\s*:/g, '$1"$2":'));
+    } catch {
+      throw new Error(`binding '${target}': result '${s}' is not an InputValue`);
+    }
   }
   const get = (k: string) => o?.[Object.keys(o ?? {}).find((x) => x.toLowerCase() === k) ?? ''];
-  return { value: String(get('value') ?? ''), displayValue: get('displayvalue') === undefined ? undefined : String(get('displayvalue')), data: get('data') };
+  return {
+    value: String(get('value') ?? ''),
+    displayValue: get('displayvalue') === undefined ? undefined : String(get('displayvalue')),
+    data: get('data'),
+  };
 }
 
 export interface DataSourceCall {
@@ -439,14 +629,24 @@ export function bindingFor(type: ArtifactType, target: string): DataSourceBindin
 }
 
 /** One call of a data-source binding with endpointUrl, as the server makes it (D1–D7). */
-export async function callDataSource(b: DataSourceBinding, parameters: Record<string, string>, endpoint: Endpoint): Promise<DataSourceCall> {
+export async function callDataSource(
+  b: DataSourceBinding,
+  parameters: Record<string, string>,
+  endpoint: Endpoint,
+): Promise<DataSourceCall> {
   if (!b.endpointUrl) throw new Error(`binding '${b.target}' has no endpointUrl`);
   const ctx = replacementContext(endpoint, parameters, b.initialContextTemplate);
   const url = renderTemplate(b.endpointUrl, ctx).replace(/(?<!:)\/\//g, '/');
-  if (new URL(url).origin !== new URL(endpoint.url).origin) throw new Error(`binding '${b.target}' rendered a URL outside the connection's host: ${url}`);
-  const res = await fetch(url, { headers: { authorization: await endpoint.authorization(), accept: 'application/json' } });
+  if (new URL(url).origin !== new URL(endpoint.url).origin)
+    throw new Error(`binding '${b.target}' rendered a URL outside the connection's host: ${url}`);
+  const res = await fetch(url, {
+    headers: { authorization: await endpoint.authorization(), accept: 'application/json' },
+  });
   const text = await res.text();
-  if (text.length > MAX_RESPONSE_CHARS) throw new Error(`binding '${b.target}': response of ${text.length} characters exceeds the server's limit of ${MAX_RESPONSE_CHARS}`);
+  if (text.length > MAX_RESPONSE_CHARS)
+    throw new Error(
+      `binding '${b.target}': response of ${text.length} characters exceeds the server's limit of ${MAX_RESPONSE_CHARS}`,
+    );
   if (!res.ok) throw new Error(`binding '${b.target}': HTTP ${res.status} from ${url}: ${text.slice(0, 300)}`);
   const body = JSON.parse(text);
   const selector = b.resultSelector ? renderTemplate(b.resultSelector, ctx) : '';
@@ -457,17 +657,26 @@ export async function callDataSource(b: DataSourceBinding, parameters: Record<st
     if (!m) throw new Error(`binding '${b.target}': unsupported resultSelector ${selector}`);
     items = JSONPath({ path: m[1]!, json: body as object, wrap: true }) as unknown[];
   }
-  const strings = b.resultTemplate ? items.map((item) => renderTemplate(b.resultTemplate!, mergedContext(item, ctx))) : items.map((i) => tokenToString(i));
+  const strings = b.resultTemplate
+    ? items.map((item) => renderTemplate(b.resultTemplate!, mergedContext(item, ctx)))
+    : items.map((i) => tokenToString(i));
   const values = [...new Set(strings)].map((s) => readInputValue(s, b.target));
   const headers: Record<string, string> = {};
-  res.headers.forEach((v, k) => { headers[k] = v; });
+  res.headers.forEach((v, k) => {
+    headers[k] = v;
+  });
   const withPage = mergedContext({ response: body }, ctx);
   let callbackRequired = false;
   if (b.callbackRequiredTemplate) {
-    const r = renderTemplate(b.callbackRequiredTemplate, mergedContext({ result: { count: String(values.length) } }, mergedContext({ headers }, withPage))).trim();
+    const r = renderTemplate(
+      b.callbackRequiredTemplate,
+      mergedContext({ result: { count: String(values.length) } }, mergedContext({ headers }, withPage)),
+    ).trim();
     callbackRequired = /^true$/i.test(r);
   }
-  const callbackContext: Record<string, string> = b.callbackContextTemplate ? JSON.parse(renderTemplate(b.callbackContextTemplate, mergedContext({ headers }, withPage))) : {};
+  const callbackContext: Record<string, string> = b.callbackContextTemplate
+    ? JSON.parse(renderTemplate(b.callbackContextTemplate, mergedContext({ headers }, withPage)))
+    : {};
   return { url, responseChars: text.length, values, callbackRequired, callbackContext };
 }
 
@@ -490,13 +699,26 @@ export async function callDataSource(b: DataSourceBinding, parameters: Record<st
 //     the link is null — it silently disappears (CustomArtifact.GetArtifactSourceUrl). The version link only when the
 //     source data has a version.
 
-export interface InputValues { inputId: string; possibleValues: InputValue[]; defaultValue: string; isLimitedToPossibleValues: boolean; error?: string }
-export interface InputValuesQuery { currentValues: Record<string, string>; inputValues: Array<{ inputId: string } & Partial<InputValues>>; resource: string }
+export interface InputValues {
+  inputId: string;
+  possibleValues: InputValue[];
+  defaultValue: string;
+  isLimitedToPossibleValues: boolean;
+  error?: string;
+}
+export interface InputValuesQuery {
+  currentValues: Record<string, string>;
+  inputValues: Array<{ inputId: string } & Partial<InputValues>>;
+  resource: string;
+}
 
 /** The server's answer to the editor's POST …/inputvaluesquery for this artifact type. */
 export class ArtifactServer {
   readonly calls: Array<{ inputId: string; url: string }> = [];
-  constructor(readonly type: ArtifactType, readonly endpoints: Endpoint[]) {}
+  constructor(
+    readonly type: ArtifactType,
+    readonly endpoints: Endpoint[],
+  ) {}
 
   private endpointFor(currentValues: Record<string, string>, b: DataSourceBinding): Endpoint {
     // CustomArtifact.GetEndpointId: endpointId rendered over the current values (server MustacheTemplateParser), else `connection`
@@ -509,7 +731,13 @@ export class ArtifactServer {
   async getInputValues(inputId: string, currentValues: Record<string, string>): Promise<InputValues> {
     const d = this.type.inputDescriptors.find((x) => x.id === inputId);
     const limited = d?.values?.isLimitedToPossibleValues ?? false;
-    const answer = (possibleValues: InputValue[], error?: string): InputValues => ({ inputId, possibleValues, defaultValue: '', isLimitedToPossibleValues: limited, ...(error ? { error } : {}) });
+    const answer = (possibleValues: InputValue[], error?: string): InputValues => ({
+      inputId,
+      possibleValues,
+      defaultValue: '',
+      isLimitedToPossibleValues: limited,
+      ...(error ? { error } : {}),
+    });
     if (inputId === 'connection' || d?.type?.toLowerCase().startsWith('connectedservice:')) {
       return answer(this.endpoints.map((e) => ({ value: e.id, displayValue: e.name }))); // A1
     }
@@ -521,7 +749,9 @@ export class ArtifactServer {
       currentValues.callbackRequired = r.callbackRequired ? 'True' : 'False'; // D7
       if (r.callbackRequired) Object.assign(currentValues, r.callbackContext);
       const keepOrder = ['versions', 'defaultversionspecific'].includes(inputId.toLowerCase()); // A3
-      const vals = keepOrder ? r.values : [...r.values].sort((x, y) => cmpIgnoreCase(x.displayValue ?? '', y.displayValue ?? ''));
+      const vals = keepOrder
+        ? r.values
+        : [...r.values].sort((x, y) => cmpIgnoreCase(x.displayValue ?? '', y.displayValue ?? ''));
       return answer(vals);
     } catch (e) {
       return answer([], (e as Error).message);
@@ -555,7 +785,10 @@ export class ArtifactServer {
   }
 
   /** A6: the link the release shows, or null when it silently disappears. */
-  link(target: 'artifactSourceDefinitionUrl' | 'artifactSourceVersionUrl', sourceData: Record<string, InputValue>): string | null {
+  link(
+    target: 'artifactSourceDefinitionUrl' | 'artifactSourceVersionUrl',
+    sourceData: Record<string, InputValue>,
+  ): string | null {
     if (target === 'artifactSourceVersionUrl' && !sourceData.version) return null;
     const b = bindingFor(this.type, target);
     if (!b?.resultTemplate) return null;
@@ -570,7 +803,11 @@ export class ArtifactServer {
   }
 }
 
-const cmpIgnoreCase = (a: string, b: string) => { const x = a.toUpperCase(), y = b.toUpperCase(); return x < y ? -1 : x > y ? 1 : 0; };
+const cmpIgnoreCase = (a: string, b: string) => {
+  const x = a.toUpperCase(),
+    y = b.toUpperCase();
+  return x < y ? -1 : x > y ? 1 : 0;
+};
 
 // ================================================================================================================
 // EDITOR: the release editor's artifact panel (S6)
@@ -597,19 +834,39 @@ const cmpIgnoreCase = (a: string, b: string) => { const x = a.toUpperCase(), y =
 //  E8 "Add" is enabled when every visible input is valid: required → not empty; a combo limited to its possible values
 //     → the value is one of them.
 
-interface EditorInput { d: InputDescriptor; display: string; values: InputValues | { possibleValues: InputValue[]; isLimitedToPossibleValues?: boolean; defaultValue?: string } | null; visible: boolean; moreDataAvailable: boolean }
+interface EditorInput {
+  d: InputDescriptor;
+  display: string;
+  values:
+    InputValues | { possibleValues: InputValue[]; isLimitedToPossibleValues?: boolean; defaultValue?: string } | null;
+  visible: boolean;
+  moreDataAvailable: boolean;
+}
 
 export class ReleaseEditor {
   readonly inputs = new Map<string, EditorInput>();
   /** every query the editor posted, in order (inputs asked for, current values sent) */
   readonly queries: Array<{ inputIds: string[]; currentValues: Record<string, string> }> = [];
 
-  constructor(readonly type: ArtifactType, readonly server: ArtifactServer) {
+  constructor(
+    readonly type: ArtifactType,
+    readonly server: ArtifactServer,
+  ) {
     for (const d of type.inputDescriptors) {
-      const values = d.values ? structuredClone(d.values) as EditorInput['values'] : null;
-      const def = d.values?.defaultValue ? d.values.possibleValues?.find((v) => v.value.toLowerCase() === d.values!.defaultValue!.toLowerCase()) : undefined;
-      const hiddenAtStart = ['defaultversionspecific', 'defaultversionbranch', 'defaultversiontags'].includes(d.id.toLowerCase());
-      this.inputs.set(d.id, { d, display: def ? (def.displayValue ?? def.value) : '', values, visible: !hiddenAtStart, moreDataAvailable: false });
+      const values = d.values ? (structuredClone(d.values) as EditorInput['values']) : null;
+      const def = d.values?.defaultValue
+        ? d.values.possibleValues?.find((v) => v.value.toLowerCase() === d.values!.defaultValue!.toLowerCase())
+        : undefined;
+      const hiddenAtStart = ['defaultversionspecific', 'defaultversionbranch', 'defaultversiontags'].includes(
+        d.id.toLowerCase(),
+      );
+      this.inputs.set(d.id, {
+        d,
+        display: def ? (def.displayValue ?? def.value) : '',
+        values,
+        visible: !hiddenAtStart,
+        moreDataAvailable: false,
+      });
     }
     for (const i of this.inputs.values()) if (this.rule(i)) i.visible = this.evalRule(this.rule(i)!);
   }
@@ -620,32 +877,49 @@ export class ReleaseEditor {
   }
 
   private evalRule(rule: string): boolean {
-    return rule.split('||').some((or) => or.split('&&').every((clause) => {
-      const m = /^\s*([A-Za-z0-9_.]+)\s*(==|!=)\s*(.*?)\s*$/.exec(clause);
-      if (!m) throw new Error(`visibleRule clause '${clause}' not understood`);
-      const v = this.value(m[1]!);
-      return m[2] === '==' ? v === m[3] : v !== m[3];
-    }));
+    return rule.split('||').some((or) =>
+      or.split('&&').every((clause) => {
+        const m = /^\s*([A-Za-z0-9_.]+)\s*(==|!=)\s*(.*?)\s*$/.exec(clause);
+        if (!m) throw new Error(`visibleRule clause '${clause}' not understood`);
+        const v = this.value(m[1]!);
+        return m[2] === '==' ? v === m[3] : v !== m[3];
+      }),
+    );
   }
 
   /** ArtifactComboInput.getValue: the value whose display matches, else the display text */
   value(id: string): string {
     const i = this.inputs.get(id);
     if (!i) return '';
-    const hit = i.values?.possibleValues?.find((v) => (v.displayValue ? v.displayValue === i.display : v.value === i.display));
+    const hit = i.values?.possibleValues?.find((v) =>
+      v.displayValue ? v.displayValue === i.display : v.value === i.display,
+    );
     return hit ? hit.value : i.display;
   }
-  display(id: string): string { return this.inputs.get(id)?.display ?? ''; }
-  options(id: string): InputValue[] { return this.inputs.get(id)?.values?.possibleValues ?? []; }
-  visible(id: string): boolean { return this.inputs.get(id)?.visible ?? false; }
-  moreDataAvailable(id: string): boolean { return this.inputs.get(id)?.moreDataAvailable ?? false; }
+  display(id: string): string {
+    return this.inputs.get(id)?.display ?? '';
+  }
+  options(id: string): InputValue[] {
+    return this.inputs.get(id)?.values?.possibleValues ?? [];
+  }
+  visible(id: string): boolean {
+    return this.inputs.get(id)?.visible ?? false;
+  }
+  moreDataAvailable(id: string): boolean {
+    return this.inputs.get(id)?.moreDataAvailable ?? false;
+  }
 
   invalid(id: string): boolean {
     const i = this.inputs.get(id)!;
     const v = this.value(id);
     if (i.d.validation?.isRequired && !v) return true;
     const pv = i.values?.possibleValues ?? [];
-    if (pv.length && i.values?.isLimitedToPossibleValues && !pv.some((p) => (p.displayValue ?? p.value).toLowerCase() === i.display.toLowerCase())) return true;
+    if (
+      pv.length &&
+      i.values?.isLimitedToPossibleValues &&
+      !pv.some((p) => (p.displayValue ?? p.value).toLowerCase() === i.display.toLowerCase())
+    )
+      return true;
     return false;
   }
 
@@ -667,7 +941,10 @@ export class ReleaseEditor {
   }
 
   private setVisibilities(): void {
-    for (const i of this.inputs.values()) { const r = this.rule(i); if (r) i.visible = this.evalRule(r); }
+    for (const i of this.inputs.values()) {
+      const r = this.rule(i);
+      if (r) i.visible = this.evalRule(r);
+    }
   }
 
   /** E1 */
@@ -696,8 +973,12 @@ export class ReleaseEditor {
       for (const parent of this.inputs.get(dep)!.d.dependencyInputIds ?? []) {
         const p = this.inputs.get(parent);
         const valid = p ? (p === input ? !!display : !this.invalid(parent)) : false;
-        if (p && valid && !cleared.includes(parent)) tmp[parent] = p === input ? this.valueFor(parent, display) : this.value(parent);
-        else { skip = true; break; }
+        if (p && valid && !cleared.includes(parent))
+          tmp[parent] = p === input ? this.valueFor(parent, display) : this.value(parent);
+        else {
+          skip = true;
+          break;
+        }
       }
       if (skip) continue;
       asked.push(dep);
@@ -721,9 +1002,21 @@ export class ReleaseEditor {
     let out = await this.server.postInputValuesQuery(q);
     // E5: only Build / ExternalTfsBuild follow the callback
     if (/^(build|externaltfsbuild)$/i.test(this.type.name)) {
-      for (let page = 1; page < 5 && out.currentValues.callbackRequired?.toLowerCase() === 'true' && out.inputValues[0]?.possibleValues?.length; page++) {
+      for (
+        let page = 1;
+        page < 5 &&
+        out.currentValues.callbackRequired?.toLowerCase() === 'true' &&
+        out.inputValues[0]?.possibleValues?.length;
+        page++
+      ) {
         const more = await this.server.postInputValuesQuery({ ...q, currentValues: out.currentValues });
-        out = { ...more, inputValues: out.inputValues.map((iv, k) => ({ ...iv, possibleValues: [...(iv.possibleValues ?? []), ...(more.inputValues[k]?.possibleValues ?? [])] })) };
+        out = {
+          ...more,
+          inputValues: out.inputValues.map((iv, k) => ({
+            ...iv,
+            possibleValues: [...(iv.possibleValues ?? []), ...(more.inputValues[k]?.possibleValues ?? [])],
+          })),
+        };
       }
     }
     return out;
@@ -735,9 +1028,15 @@ export class ReleaseEditor {
       const i = this.inputs.get(iv.inputId);
       if (!i) continue;
       i.moreDataAvailable = more;
-      i.values = { possibleValues: iv.possibleValues ?? [], isLimitedToPossibleValues: iv.isLimitedToPossibleValues, defaultValue: iv.defaultValue };
+      i.values = {
+        possibleValues: iv.possibleValues ?? [],
+        isLimitedToPossibleValues: iv.isLimitedToPossibleValues,
+        defaultValue: iv.defaultValue,
+      };
       i.display = '';
-      const dv = iv.defaultValue ? iv.possibleValues?.find((p) => p.value.toLowerCase() === iv.defaultValue!.toLowerCase()) : undefined;
+      const dv = iv.defaultValue
+        ? iv.possibleValues?.find((p) => p.value.toLowerCase() === iv.defaultValue!.toLowerCase())
+        : undefined;
       if (dv) i.display = dv.displayValue ?? dv.value;
     }
   }
@@ -748,7 +1047,11 @@ export class ReleaseEditor {
     if (!input) throw new Error(`no input '${id}'`);
     input.display = display;
     const cleared = this.dependentsRecursive(id);
-    for (const c of cleared) { const ci = this.inputs.get(c)!; ci.display = ''; ci.values = null; }
+    for (const c of cleared) {
+      const ci = this.inputs.get(c)!;
+      ci.display = '';
+      ci.values = null;
+    }
     this.setVisibilities();
     const q = this.dependentQuery(id, display);
     // _isIndependentInput: nothing to ask and no current values → no request
@@ -757,7 +1060,11 @@ export class ReleaseEditor {
     this.apply(out);
     this.setVisibilities();
     const first = out.inputValues[0];
-    if (first?.possibleValues?.length && first.inputId.toLowerCase() !== 'definition' && first.inputId.toLowerCase() !== 'definitions') {
+    if (
+      first?.possibleValues?.length &&
+      first.inputId.toLowerCase() !== 'definition' &&
+      first.inputId.toLowerCase() !== 'definitions'
+    ) {
       const v = first.possibleValues[0]!;
       await this.select(first.inputId, v.displayValue || v.value); // E4
     }
@@ -771,7 +1078,11 @@ export class ReleaseEditor {
     for (const p of input.d.dependencyInputIds ?? []) currentValues[p] = this.value(p);
     currentValues.name = text;
     this.queries.push({ inputIds: [id], currentValues: { ...currentValues } });
-    const out = await this.server.postInputValuesQuery({ currentValues, inputValues: [{ inputId: id }], resource: this.type.name });
+    const out = await this.server.postInputValuesQuery({
+      currentValues,
+      inputValues: [{ inputId: id }],
+      resource: this.type.name,
+    });
     const found = out.inputValues[0]?.possibleValues ?? [];
     const existing = input.values?.possibleValues ?? [];
     const merged = [...existing];
@@ -801,15 +1112,24 @@ export class ReleaseEditor {
 //     downloadPath/itemPattern are an ASSUMPTION taken from first-party download tasks).
 
 /** The artifact as linked in a release definition: input values and their display values. */
-export interface LinkedArtifact { alias: string; inputs: Record<string, string>; display?: Record<string, string> }
-export interface PickerValue { Value: string; DisplayValue: string }
+export interface LinkedArtifact {
+  alias: string;
+  inputs: Record<string, string>;
+  display?: Record<string, string>;
+}
+export interface PickerValue {
+  Value: string;
+  DisplayValue: string;
+}
 
 /** R1: the source data a (non-draft) release keeps for the artifact. */
 export function releaseSourceData(a: LinkedArtifact, version: PickerValue, draft = false): Record<string, InputValue> {
   const sd: Record<string, InputValue> = {};
   for (const [k, v] of Object.entries(a.inputs)) sd[k] = { value: v, displayValue: a.display?.[k] ?? v };
   sd.version = { value: version.Value, displayValue: version.DisplayValue };
-  if (!draft) for (const k of ['defaultVersionType', 'defaultVersionBranch', 'defaultVersionTags', 'defaultVersionSpecific']) delete sd[k];
+  if (!draft)
+    for (const k of ['defaultVersionType', 'defaultVersionBranch', 'defaultVersionTags', 'defaultVersionSpecific'])
+      delete sd[k];
   return sd;
 }
 
@@ -822,15 +1142,24 @@ export function renderSourceId(type: ArtifactType, inputs: Record<string, string
  * The version a new release gets (A5): latestType → the latestVersion binding; specificVersionType →
  * defaultVersionSpecific; selectDuringReleaseCreationType → `chosen`, which must be among the versions offered.
  */
-export async function releaseVersion(type: ArtifactType, a: LinkedArtifact, endpoint: Endpoint, chosen?: string): Promise<PickerValue> {
+export async function releaseVersion(
+  type: ArtifactType,
+  a: LinkedArtifact,
+  endpoint: Endpoint,
+  chosen?: string,
+): Promise<PickerValue> {
   const server = new ArtifactServer(type, [endpoint]);
   const inputs: Record<string, string> = { connection: endpoint.id, ...a.inputs };
-  const dvt = inputs.defaultVersionType ?? type.inputDescriptors.find((d) => d.id === 'defaultVersionType')?.values?.defaultValue;
+  const dvt =
+    inputs.defaultVersionType ?? type.inputDescriptors.find((d) => d.id === 'defaultVersionType')?.values?.defaultValue;
   if (dvt === 'selectDuringReleaseCreationType') {
     if (!chosen) throw new Error('defaultVersionType selectDuringReleaseCreationType: no version chosen');
     const offered = await server.availableVersions(inputs);
     const hit = offered.find((v) => v.value === chosen);
-    if (!hit) throw new Error(`version ${chosen} is not among the versions offered (${offered.map((v) => v.value).join(', ')})`);
+    if (!hit)
+      throw new Error(
+        `version ${chosen} is not among the versions offered (${offered.map((v) => v.value).join(', ')})`,
+      );
     return { Value: hit.value, DisplayValue: hit.displayValue ?? hit.value };
   }
   const v = await server.latestVersion({ ...inputs, defaultVersionType: dvt ?? '' });
@@ -838,16 +1167,37 @@ export async function releaseVersion(type: ArtifactType, a: LinkedArtifact, endp
 }
 
 /** Compatibility for scripts/demo.ts: one call of a binding (no callback following), values as {Value, DisplayValue}. */
-export async function evaluateBinding(type: ArtifactType, target: string, inputs: Record<string, string>, endpoint: Endpoint):
-  Promise<{ values: PickerValue[]; urls: string[]; responseBytes: number[]; callbackRequired: boolean; callbackContext: Record<string, string> }> {
+export async function evaluateBinding(
+  type: ArtifactType,
+  target: string,
+  inputs: Record<string, string>,
+  endpoint: Endpoint,
+): Promise<{
+  values: PickerValue[];
+  urls: string[];
+  responseBytes: number[];
+  callbackRequired: boolean;
+  callbackContext: Record<string, string>;
+}> {
   const b = bindingFor(type, target);
   if (!b) throw new Error(`no dataSourceBinding with target '${target}'`);
   const r = await callDataSource(b, { connection: endpoint.id, ...inputs }, endpoint);
-  return { values: r.values.map((v) => ({ Value: v.value, DisplayValue: v.displayValue ?? v.value })), urls: [r.url], responseBytes: [r.responseChars], callbackRequired: r.callbackRequired, callbackContext: r.callbackContext };
+  return {
+    values: r.values.map((v) => ({ Value: v.value, DisplayValue: v.displayValue ?? v.value })),
+    urls: [r.url],
+    responseBytes: [r.responseChars],
+    callbackRequired: r.callbackRequired,
+    callbackContext: r.callbackContext,
+  };
 }
 
 /** R2 (variables by name; runBundledTask turns them into the environment the way the agent does). */
-export function releaseVariables(type: ArtifactType, a: LinkedArtifact, version: PickerValue, primary = true): Record<string, string> {
+export function releaseVariables(
+  type: ArtifactType,
+  a: LinkedArtifact,
+  version: PickerValue,
+  primary = true,
+): Record<string, string> {
   const k = `Release.Artifacts.${a.alias}`;
   const defName = a.display?.definition ?? a.inputs.definition!;
   const vars: Record<string, string> = {
@@ -873,7 +1223,12 @@ export function releaseVariables(type: ArtifactType, a: LinkedArtifact, version:
 export const agentEnvName = (variable: string): string => variable.replace(/[. ]/g, '_').toUpperCase();
 
 /** R3: inputs of the injected download task — the release's source data (R1) by name, plus downloadPath, itemPattern. */
-export function injectedTaskInputs(a: LinkedArtifact, version: PickerValue, downloadPath: string, itemPattern = '**'): Record<string, string> {
+export function injectedTaskInputs(
+  a: LinkedArtifact,
+  version: PickerValue,
+  downloadPath: string,
+  itemPattern = '**',
+): Record<string, string> {
   const sd = releaseSourceData(a, version);
   return { ...Object.fromEntries(Object.entries(sd).map(([k, v]) => [k, v.value])), downloadPath, itemPattern };
 }
@@ -890,11 +1245,21 @@ export function downloadTaskJson(type: ArtifactType, root = REPO_ROOT): { folder
 }
 
 /** The release the injected download runs in (defaults: release 17 of definition model-cd, stage staging). */
-export interface ReleaseInfo { releaseId?: string; releaseName?: string; definitionName?: string; environmentName?: string }
+export interface ReleaseInfo {
+  releaseId?: string;
+  releaseName?: string;
+  definitionName?: string;
+  environmentName?: string;
+}
 
 /** Runs the injected download task as the agent would in a release deploy job. */
-export async function runInjectedDownload(box: AzureInABox, type: ArtifactType, a: LinkedArtifact, version: PickerValue,
-  opts: { downloadPath: string; itemPattern?: string; extra?: Partial<RunOptions> } & ReleaseInfo): Promise<TaskRunWithLeaks & { inputs: Record<string, string>; variables: Record<string, string> }> {
+export async function runInjectedDownload(
+  box: AzureInABox,
+  type: ArtifactType,
+  a: LinkedArtifact,
+  version: PickerValue,
+  opts: { downloadPath: string; itemPattern?: string; extra?: Partial<RunOptions> } & ReleaseInfo,
+): Promise<TaskRunWithLeaks & { inputs: Record<string, string>; variables: Record<string, string> }> {
   const { task } = downloadTaskJson(type);
   const inputs = injectedTaskInputs(a, version, opts.downloadPath, opts.itemPattern);
   const releaseId = opts.releaseId ?? '17';

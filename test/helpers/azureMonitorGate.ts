@@ -14,7 +14,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const AZURE_MONITOR_TASK = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/third-party/azure-pipelines-tasks/Tasks/AzureMonitorV1/task.json'), 'utf8'));
+export const AZURE_MONITOR_TASK = JSON.parse(
+  fs.readFileSync(
+    path.join(ROOT, 'test/fixtures/third-party/azure-pipelines-tasks/Tasks/AzureMonitorV1/task.json'),
+    'utf8',
+  ),
+);
 const EXPRESSION = "eq(count(jsonpath('$.value[*]')), 0)";
 
 type Node = { text: string } | { block: 'if' | 'equals'; args: string[]; body: Node[] } | { name: string };
@@ -42,30 +47,47 @@ function parse(t: string): Node[] {
 }
 
 function render(nodes: Node[], v: (name: string) => string): string {
-  return nodes.map((n) => {
-    if ('text' in n) return n.text;
-    if ('name' in n) return v(n.name);
-    if (n.block === 'if') return v(n.args[0]) ? render(n.body, v) : '';
-    return n.args[0].toLowerCase() === n.args[1].toLowerCase() ? render(n.body, v) : '';
-  }).join('');
+  return nodes
+    .map((n) => {
+      if ('text' in n) return n.text;
+      if ('name' in n) return v(n.name);
+      if (n.block === 'if') return v(n.args[0]) ? render(n.body, v) : '';
+      return n.args[0].toLowerCase() === n.args[1].toLowerCase() ? render(n.body, v) : '';
+    })
+    .join('');
 }
 
 /** The URL the gate sends for these inputs (defaults from the task.json), against a connection's ARM URL and subscription. */
 export function gateUrl(given: Record<string, string>, conn: { url: string; subscriptionId: string }): string {
   const inputs: Record<string, string> = {};
-  for (const i of AZURE_MONITOR_TASK.inputs as Array<{ name: string; defaultValue?: string }>) inputs[i.name.toLowerCase()] = i.defaultValue ?? '';
+  for (const i of AZURE_MONITOR_TASK.inputs as Array<{ name: string; defaultValue?: string }>)
+    inputs[i.name.toLowerCase()] = i.defaultValue ?? '';
   for (const [k, val] of Object.entries(given)) inputs[k.toLowerCase()] = val;
   const template: string = AZURE_MONITOR_TASK.execution.HttpRequest.Execute.EndpointUrl;
-  const macros = template.replace(/\$\(([^)]+)\)/g, (m, n: string) => (n.toLowerCase() === 'endpoint.url' ? conn.url : inputs[n.toLowerCase()] ?? m));
-  return render(parse(macros), (name) => (name === 'subscriptionId' ? conn.subscriptionId : inputs[name.toLowerCase()] ?? ''));
+  const macros = template.replace(/\$\(([^)]+)\)/g, (m, n: string) =>
+    n.toLowerCase() === 'endpoint.url' ? conn.url : (inputs[n.toLowerCase()] ?? m),
+  );
+  return render(parse(macros), (name) =>
+    name === 'subscriptionId' ? conn.subscriptionId : (inputs[name.toLowerCase()] ?? ''),
+  );
 }
 
-export interface GateRun { url: string; status: number; body: any; alerts: number; passed: boolean }
+export interface GateRun {
+  url: string;
+  status: number;
+  body: any;
+  alerts: number;
+  passed: boolean;
+}
 
 /** One evaluation of the gate: GET with the token, then the task's success criteria. */
-export async function runAzureMonitorGate(given: Record<string, string>, conn: { url: string; subscriptionId: string; token: string }): Promise<GateRun> {
+export async function runAzureMonitorGate(
+  given: Record<string, string>,
+  conn: { url: string; subscriptionId: string; token: string },
+): Promise<GateRun> {
   const exec = AZURE_MONITOR_TASK.execution.HttpRequest.Execute;
-  if (exec.Expression !== EXPRESSION || exec.Method !== 'GET') throw new Error(`AzureMonitorV1's request changed (${exec.Method} ${exec.Expression}): update this helper`);
+  if (exec.Expression !== EXPRESSION || exec.Method !== 'GET')
+    throw new Error(`AzureMonitorV1's request changed (${exec.Method} ${exec.Expression}): update this helper`);
   const url = gateUrl(given, conn);
   const r = await fetch(url, { headers: { authorization: `Bearer ${conn.token}` } });
   const text = await r.text();

@@ -25,7 +25,12 @@ import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks, expl
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'scoring');
 const ENV = 'azureml:AzureML-sklearn-1.5:1';
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-const FAULTS = { rate: 0.1, kinds: ['429', '500', '503', 'drop'] as Array<'429' | '500' | '503' | 'drop'>, hosts: ['inference'], pathFilter: /\/score$/ };
+const FAULTS = {
+  rate: 0.1,
+  kinds: ['429', '500', '503', 'drop'] as Array<'429' | '500' | '503' | 'drop'>,
+  hosts: ['inference'],
+  pathFilter: /\/score$/,
+};
 let box: AzureInABox;
 let cwd: string;
 /** lane 0's staging endpoint's scoring URI and key, as its first deploy reported them */
@@ -33,39 +38,88 @@ let staging: { uri: string; key: string };
 /** endpoint lanes; seeds are dealt to them round robin */
 export const LANES = 5;
 
-const STAGING = { endpointName: 'stg', endpointType: 'managed', authMode: 'key', instanceType: 'Standard_DS3_v2', trafficSteps: '100', deleteOldDeployment: 'true' };
-const PRODUCTION = { endpointName: 'prod', endpointType: 'kubernetes', compute: 'k8s-compute', authMode: 'key', instanceType: 'defaultinstancetype', trafficSteps: '10,50,100', stepWaitSeconds: '0', deleteOldDeployment: 'true' };
+const STAGING = {
+  endpointName: 'stg',
+  endpointType: 'managed',
+  authMode: 'key',
+  instanceType: 'Standard_DS3_v2',
+  trafficSteps: '100',
+  deleteOldDeployment: 'true',
+};
+const PRODUCTION = {
+  endpointName: 'prod',
+  endpointType: 'kubernetes',
+  compute: 'k8s-compute',
+  authMode: 'key',
+  instanceType: 'defaultinstancetype',
+  trafficSteps: '10,50,100',
+  stepWaitSeconds: '0',
+  deleteOldDeployment: 'true',
+};
 type Stage = typeof STAGING | typeof PRODUCTION;
 const inLane = (stage: Stage, lane: number): Stage => ({ ...stage, endpointName: `${stage.endpointName}-${lane}` });
 /** the faults of one endpoint: 10 % on its scoring path only, seeded */
-const endpointFaults = (endpoint: string, seed: number) => box.faults.add({ ...FAULTS, pathFilter: new RegExp(`^/endpoints/${endpoint}/score$`), seed });
-const sum = (...counts: Array<Record<string, number>>) => counts.reduce<Record<string, number>>((o, c) => { for (const [k, v] of Object.entries(c)) o[k] = (o[k] ?? 0) + v; return o; }, {});
+const endpointFaults = (endpoint: string, seed: number) =>
+  box.faults.add({ ...FAULTS, pathFilter: new RegExp(`^/endpoints/${endpoint}/score$`), seed });
+const sum = (...counts: Array<Record<string, number>>) =>
+  counts.reduce<Record<string, number>>((o, c) => {
+    for (const [k, v] of Object.entries(c)) o[k] = (o[k] ?? 0) + v;
+    return o;
+  }, {});
 /** run `fn` for each seed, seeds dealt round robin to LANES lanes that run side by side */
 async function inLanes(seeds: readonly number[], fn: (seed: number, lane: number) => Promise<void>): Promise<void> {
-  const lanes = Array.from({ length: Math.min(LANES, seeds.length) }, (_, i) => seeds.filter((_, k) => k % LANES === i));
-  const results = await Promise.allSettled(lanes.map(async (mine, lane) => { for (const seed of mine) await fn(seed, lane); }));
+  const lanes = Array.from({ length: Math.min(LANES, seeds.length) }, (_, i) =>
+    seeds.filter((_, k) => k % LANES === i),
+  );
+  const results = await Promise.allSettled(
+    lanes.map(async (mine, lane) => {
+      for (const seed of mine) await fn(seed, lane);
+    }),
+  );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
 
-const trafficOf = (name: string) => ({ ...(box.store.list<{ resource: { name: string; properties: Record<string, any> } }>('onlineEndpoints').find((e) => e.resource.name === name)?.resource.properties.traffic ?? {}) }) as Record<string, number>;
+const trafficOf = (name: string) =>
+  ({
+    ...(box.store
+      .list<{ resource: { name: string; properties: Record<string, any> } }>('onlineEndpoints')
+      .find((e) => e.resource.name === name)?.resource.properties.traffic ?? {}),
+  }) as Record<string, number>;
 const live = (t: Record<string, number>) => Object.fromEntries(Object.entries(t).filter(([, v]) => v > 0));
 
 const explain = (r: TaskRunWithLeaks) => explainRun(r, { lines: 40 });
 
-async function deploy(stage: Record<string, string>, inputs: Record<string, string>, opts: Partial<RunOptions> = {}): Promise<TaskRunWithLeaks> {
+async function deploy(
+  stage: Record<string, string>,
+  inputs: Record<string, string>,
+  opts: Partial<RunOptions> = {},
+): Promise<TaskRunWithLeaks> {
   return runBundledTask('AzureMLModelDeploy', {
-    box, scheme: 'secret', timeoutMs: 120_000, cwd, ...opts,
+    box,
+    scheme: 'secret',
+    timeoutMs: 120_000,
+    cwd,
+    ...opts,
     inputs: {
-      resourceGroup: box.resourceGroup, workspace: box.workspace, codePath: 'ok', scoringScript: 'score.py', environment: ENV,
-      sampleRequestFile: 'sample-request.json', expectedResponse: '{"predictions": [6.5, 6.5]}', ...stage, ...inputs,
+      resourceGroup: box.resourceGroup,
+      workspace: box.workspace,
+      codePath: 'ok',
+      scoringScript: 'score.py',
+      environment: ENV,
+      sampleRequestFile: 'sample-request.json',
+      expectedResponse: '{"predictions": [6.5, 6.5]}',
+      ...stage,
+      ...inputs,
     },
   });
 }
 
 /** the verdict lines a run logged: `Smoke test: 20/20 OK, …` and `Health check at N%: 5/5 OK, …` */
-const verdicts = (r: TaskRunWithLeaks) => r.stdout.split('\n').filter((l) => /^(Smoke test|Health check at \d+%): \d+\/\d+ OK, /.test(l));
-const inconclusiveOf = (lines: string[]) => lines.reduce((n, l) => n + Number(/, (\d+) inconclusive/.exec(l)?.[1] ?? 0), 0);
+const verdicts = (r: TaskRunWithLeaks) =>
+  r.stdout.split('\n').filter((l) => /^(Smoke test|Health check at \d+%): \d+\/\d+ OK, /.test(l));
+const inconclusiveOf = (lines: string[]) =>
+  lines.reduce((n, l) => n + Number(/, (\d+) inconclusive/.exec(l)?.[1] ?? 0), 0);
 
 /**
  * A working folder with the scoring code (ok/, flaky/), sample-request.json, and model churn:1 registered in the box
@@ -76,10 +130,23 @@ export async function scoringWorkspace(box: AzureInABox, prefix: string): Promis
   for (const d of ['ok', 'flaky']) cpSync(path.join(FIX, d), path.join(cwd, d), { recursive: true });
   cpSync(path.join(FIX, 'sample-request.json'), path.join(cwd, 'sample-request.json'));
   mkdirSync(path.join(cwd, 'm1', 'model'), { recursive: true });
-  writeFileSync(path.join(cwd, 'm1', 'model', 'model.json'), JSON.stringify({ weights: [1, 2, 3], bias: 0.5, version: 'v1' }));
+  writeFileSync(
+    path.join(cwd, 'm1', 'model', 'model.json'),
+    JSON.stringify({ weights: [1, 2, 3], bias: 0.5, version: 'v1' }),
+  );
   const reg = await runBundledTask('AzureMLModelRegister', {
-    box, scheme: 'secret', cwd, timeoutMs: 30_000,
-    inputs: { resourceGroup: box.resourceGroup, workspace: box.workspace, modelName: 'churn', modelPath: 'm1/model', modelType: 'custom_model', version: '1' },
+    box,
+    scheme: 'secret',
+    cwd,
+    timeoutMs: 30_000,
+    inputs: {
+      resourceGroup: box.resourceGroup,
+      workspace: box.workspace,
+      modelName: 'churn',
+      modelPath: 'm1/model',
+      modelType: 'custom_model',
+      version: '1',
+    },
   });
   assert.equal(reg.result, 'Succeeded', explain(reg));
   return cwd;
@@ -88,40 +155,67 @@ export async function scoringWorkspace(box: AzureInABox, prefix: string): Promis
 /** Starts the box (fast LRO), registers the model and deploys a first 'blue' to each lane's endpoints of `stages`; stops it after. */
 export function useScenarioBox(): void {
   const stages = ['staging', 'production'] as const;
-before(async () => {
-  box = await startAzureInABox({ fastLro: true });
-  cwd = await scoringWorkspace(box, 'deploy-analysis-e2e-');
-  // each lane's endpoints serve a first deployment (no faults yet)
-  const firsts = await Promise.all(Array.from({ length: LANES }, (_, lane) => stages.map((st) => deploy(inLane(st === 'staging' ? STAGING : PRODUCTION, lane), { model: 'azureml:churn:1', deploymentName: 'blue' }))).flat());
-  for (const r of firsts) assert.equal(r.result, 'Succeeded', explain(r));
-  staging = { uri: firsts[0].outputs.scoringUri!, key: firsts[0].outputs.endpointKey! };
-});
-after(async () => { await box?.stop(); });
+  before(async () => {
+    box = await startAzureInABox({ fastLro: true });
+    cwd = await scoringWorkspace(box, 'deploy-analysis-e2e-');
+    // each lane's endpoints serve a first deployment (no faults yet)
+    const firsts = await Promise.all(
+      Array.from({ length: LANES }, (_, lane) =>
+        stages.map((st) =>
+          deploy(inLane(st === 'staging' ? STAGING : PRODUCTION, lane), {
+            model: 'azureml:churn:1',
+            deploymentName: 'blue',
+          }),
+        ),
+      ).flat(),
+    );
+    for (const r of firsts) assert.equal(r.result, 'Succeeded', explain(r));
+    staging = { uri: firsts[0].outputs.scoringUri!, key: firsts[0].outputs.endpointKey! };
+  });
+  after(async () => {
+    await box?.stop();
+  });
 }
 
 export function frontDoorSuite(): void {
-describe('the emulator\'s front door marks who answered', () => {
-  test('a deployment\'s answer carries azureml-model-deployment; the front door\'s own faults do not (429 with or without Retry-After)', async () => {
-    const score = () => fetch(staging.uri, { method: 'POST', headers: { authorization: `Bearer ${staging.key}`, 'content-type': 'application/json' }, body: '{"data": [[1, 1, 1], [0, 0, 2]]}' });
-    const served = await score();
-    assert.equal(served.status, 200);
-    assert.ok(served.headers.get('azureml-model-deployment'));
-    assert.equal(served.headers.get('server'), 'azureml-frontdoor');
-    try {
-      for (const [kinds, retryAfterSeconds, status, retryAfter] of [[['429'], undefined, 429, '1'], [['429'], null, 429, null], [['503'], undefined, 503, null], [['500'], undefined, 500, null]] as const) {
-        box.faults.set({ rate: 1, kinds: [...kinds], hosts: ['inference'], pathFilter: /\/score$/, retryAfterSeconds });
-        const r = await score();
-        assert.equal(r.status, status);
-        assert.equal(r.headers.get('azureml-model-deployment'), null, `${status}: no deployment answered`);
-        assert.equal(r.headers.get('retry-after'), retryAfter);
+  describe("the emulator's front door marks who answered", () => {
+    test("a deployment's answer carries azureml-model-deployment; the front door's own faults do not (429 with or without Retry-After)", async () => {
+      const score = () =>
+        fetch(staging.uri, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${staging.key}`, 'content-type': 'application/json' },
+          body: '{"data": [[1, 1, 1], [0, 0, 2]]}',
+        });
+      const served = await score();
+      assert.equal(served.status, 200);
+      assert.ok(served.headers.get('azureml-model-deployment'));
+      assert.equal(served.headers.get('server'), 'azureml-frontdoor');
+      try {
+        for (const [kinds, retryAfterSeconds, status, retryAfter] of [
+          [['429'], undefined, 429, '1'],
+          [['429'], null, 429, null],
+          [['503'], undefined, 503, null],
+          [['500'], undefined, 500, null],
+        ] as const) {
+          box.faults.set({
+            rate: 1,
+            kinds: [...kinds],
+            hosts: ['inference'],
+            pathFilter: /\/score$/,
+            retryAfterSeconds,
+          });
+          const r = await score();
+          assert.equal(r.status, status);
+          assert.equal(r.headers.get('azureml-model-deployment'), null, `${status}: no deployment answered`);
+          assert.equal(r.headers.get('retry-after'), retryAfter);
+        }
+        box.faults.set({ rate: 1, kinds: ['drop'], hosts: ['inference'], pathFilter: /\/score$/ });
+        await assert.rejects(score(), /fetch failed/);
+      } finally {
+        box.faults.reset();
       }
-      box.faults.set({ rate: 1, kinds: ['drop'], hosts: ['inference'], pathFilter: /\/score$/ });
-      await assert.rejects(score(), /fetch failed/);
-    } finally {
-      box.faults.reset();
-    }
+    });
   });
-});
 }
 
 /** A: staging then production, for each seed. */
@@ -135,28 +229,42 @@ export function scenarioA(seeds: readonly number[] = SEEDS): void {
       const name = `good-${seed}`;
       const [stg, prod] = [inLane(STAGING, lane), inLane(PRODUCTION, lane)];
       const lanes = [endpointFaults(stg.endpointName, seed), endpointFaults(prod.endpointName, seed)];
-      const faults = { get injected() { return sum(...lanes.map((l) => l.injected)); }, remove: () => lanes.forEach((l) => l.remove()) };
+      const faults = {
+        get injected() {
+          return sum(...lanes.map((l) => l.injected));
+        },
+        remove: () => lanes.forEach((l) => l.remove()),
+      };
       const s = await deploy(stg, { model: 'azureml:churn:1', deploymentName: name });
-      const p = s.result === 'Succeeded' ? await deploy(prod, { model: 'azureml:churn:1', deploymentName: name }) : undefined;
+      const p =
+        s.result === 'Succeeded' ? await deploy(prod, { model: 'azureml:churn:1', deploymentName: name }) : undefined;
       for (const [k, v] of Object.entries(faults.injected)) injected[k] = (injected[k] ?? 0) + v;
       faults.remove();
       const lines = [...verdicts(s), ...(p ? verdicts(p) : [])];
       retried += inconclusiveOf(lines);
       const ok = s.result === 'Succeeded' && p?.result === 'Succeeded';
       if (ok) green.push(seed);
-      console.log(`# A seed ${seed} (lane ${lane}): staging ${s.result}, production ${p?.result ?? 'not run'}; ${inconclusiveOf(lines)} inconclusive attempt(s) retried; faults ${JSON.stringify(faults.injected)}; ${Date.now() - t0} ms`);
+      console.log(
+        `# A seed ${seed} (lane ${lane}): staging ${s.result}, production ${p?.result ?? 'not run'}; ${inconclusiveOf(lines)} inconclusive attempt(s) retried; faults ${JSON.stringify(faults.injected)}; ${Date.now() - t0} ms`,
+      );
       assert.ok(ok, `seed ${seed}\n${explain(p ?? s)}`);
       // every step judged and passed: staging smoke + 1 step, production smoke + 3 steps
       assert.equal(lines.length, 6, lines.join('\n'));
       for (const l of lines) assert.match(l, /→ PASSED: failure rate 0% ≤ maxFailurePercent 0%/, l);
       assert.deepEqual(live(trafficOf(stg.endpointName)), { [name]: 100 });
       assert.deepEqual(live(trafficOf(prod.endpointName)), { [name]: 100 });
-      assert.match(p!.summaries.join('\n'), /\| 3: 100% \| [^|]+ \| 5\/5 OK, p95 [\d.]+ ms; 5 probe\(s\), \d+ request\(s\) sent: 5 passed, 0 failed, \d+ inconclusive[^|]*\| PASSED: /);
+      assert.match(
+        p!.summaries.join('\n'),
+        /\| 3: 100% \| [^|]+ \| 5\/5 OK, p95 [\d.]+ ms; 5 probe\(s\), \d+ request\(s\) sent: 5 passed, 0 failed, \d+ inconclusive[^|]*\| PASSED: /,
+      );
     });
-    console.log(`# A: green ${green.length} of ${seeds.length} (seeds ${green.sort((a, b) => a - b).join(',')}); faults injected ${JSON.stringify(injected)}; inconclusive attempts retried ${retried}`);
+    console.log(
+      `# A: green ${green.length} of ${seeds.length} (seeds ${green.sort((a, b) => a - b).join(',')}); faults injected ${JSON.stringify(injected)}; inconclusive attempts retried ${retried}`,
+    );
     assert.equal(green.length, seeds.length);
     // the test is not vacuous: every kind of fault reached the task and was retried
-    for (const k of ['429', '500', '503', 'drop']) assert.ok((injected[k] ?? 0) > 0, `no ${k} injected: ${JSON.stringify(injected)}`);
+    for (const k of ['429', '500', '503', 'drop'])
+      assert.ok((injected[k] ?? 0) > 0, `no ${k} injected: ${JSON.stringify(injected)}`);
     assert.ok(retried >= seeds.length, `only ${retried} inconclusive attempts`);
   });
 }
@@ -174,25 +282,56 @@ export function scenarioB(): void {
       const before = live(trafficOf(stage.endpointName));
       const faults = endpointFaults(stage.endpointName, seed);
       const t0 = Date.now();
-      const r = await deploy(stage, { model: 'azureml:churn:1', deploymentName: 'flaky', codePath: 'flaky', environmentVariables: `FAIL_PERCENT=10, FAIL_SEED=${seed}` });
+      const r = await deploy(stage, {
+        model: 'azureml:churn:1',
+        deploymentName: 'flaky',
+        codePath: 'flaky',
+        environmentVariables: `FAIL_PERCENT=10, FAIL_SEED=${seed}`,
+      });
       faults.remove();
-      console.log(`# B seed ${seed} ${where} (lane ${lane}): ${r.result}: ${r.message}; faults ${JSON.stringify(faults.injected)}; ${Date.now() - t0} ms`);
+      console.log(
+        `# B seed ${seed} ${where} (lane ${lane}): ${r.result}: ${r.message}; faults ${JSON.stringify(faults.injected)}; ${Date.now() - t0} ms`,
+      );
       assert.equal(r.result, 'Failed', `seed ${seed}: the flaky deployment went through ${where}\n${explain(r)}`);
       // the verdict: the failure-rate rule on the deployment's own answers (managed: 424 model error; Kubernetes: 502
       // exception in run()), not an inconclusive stop
-      const own = where === 'staging' ? 'HTTP 424 \\(model answered 500 model_error\\)' : 'HTTP 502 \\(exception in run\\(\\)\\)';
-      assert.match(r.message ?? '', new RegExp(`^(Smoke test of deployment flaky|Health check at \\d+%) failed: failure rate [\\d.]+% \\(\\d+ of \\d+ conclusive probe\\(s\\)\\) is above maxFailurePercent 0% \\(first: ${own} from flaky: .*\\); traffic (unchanged|restored to)`), explain(r));
-      assert.match(r.stdout, /→ FAILED: failure rate [\d.]+% \(\d+ of \d+ conclusive probe\(s\)\) is above maxFailurePercent 0%/);
-      assert.match(r.stdout, /container log of deployment flaky[\s\S]*RuntimeError: feature lookup failed for this input/, 'the container log shows the model\'s exceptions');
-      assert.match(r.summaries.join('\n'), /\*\*Rolled back\*\*: .*failed: failure rate/, 'a rolled-back run still has its summary');
-      assert.deepEqual(live(trafficOf(stage.endpointName)), before, `seed ${seed} ${where}: the live traffic is what it was`);
+      const own =
+        where === 'staging' ? 'HTTP 424 \\(model answered 500 model_error\\)' : 'HTTP 502 \\(exception in run\\(\\)\\)';
+      assert.match(
+        r.message ?? '',
+        new RegExp(
+          `^(Smoke test of deployment flaky|Health check at \\d+%) failed: failure rate [\\d.]+% \\(\\d+ of \\d+ conclusive probe\\(s\\)\\) is above maxFailurePercent 0% \\(first: ${own} from flaky: .*\\); traffic (unchanged|restored to)`,
+        ),
+        explain(r),
+      );
+      assert.match(
+        r.stdout,
+        /→ FAILED: failure rate [\d.]+% \(\d+ of \d+ conclusive probe\(s\)\) is above maxFailurePercent 0%/,
+      );
+      assert.match(
+        r.stdout,
+        /container log of deployment flaky[\s\S]*RuntimeError: feature lookup failed for this input/,
+        "the container log shows the model's exceptions",
+      );
+      assert.match(
+        r.summaries.join('\n'),
+        /\*\*Rolled back\*\*: .*failed: failure rate/,
+        'a rolled-back run still has its summary',
+      );
+      assert.deepEqual(
+        live(trafficOf(stage.endpointName)),
+        before,
+        `seed ${seed} ${where}: the live traffic is what it was`,
+      );
       rolledBack[where].push(seed);
     };
     await inLanes(SEEDS, async (seed, lane) => {
       const results = await Promise.allSettled([byStage(seed, lane, 'staging'), byStage(seed, lane, 'production')]);
       for (const r of results) if (r.status === 'rejected') throw r.reason;
     });
-    console.log(`# B: rolled back in staging ${rolledBack.staging.length} of ${SEEDS.length}, in production ${rolledBack.production.length} of ${SEEDS.length}`);
+    console.log(
+      `# B: rolled back in staging ${rolledBack.staging.length} of ${SEEDS.length}, in production ${rolledBack.production.length} of ${SEEDS.length}`,
+    );
     assert.equal(rolledBack.staging.length, 10);
     assert.equal(rolledBack.production.length, 10);
   });

@@ -47,9 +47,14 @@ export function fakeArm(o: FakeArmOptions): FakeArm {
   let lastDone: number | undefined;
   let n = 0;
   let conflictsLeft = o.conflicts ?? 0;
-  const json = (request: PipelineRequest, status: number, body: unknown, headers: Record<string, string> = {}) =>
-    ({ status, request, headers: createHttpHeaders({ 'content-type': 'application/json', ...headers }), bodyAsText: body === undefined ? '' : JSON.stringify(body) });
-  const ra = (): Record<string, string> => (o.retryAfterS === undefined ? {} : { 'retry-after': String(o.retryAfterS) });
+  const json = (request: PipelineRequest, status: number, body: unknown, headers: Record<string, string> = {}) => ({
+    status,
+    request,
+    headers: createHttpHeaders({ 'content-type': 'application/json', ...headers }),
+    bodyAsText: body === undefined ? '' : JSON.stringify(body),
+  });
+  const ra = (): Record<string, string> =>
+    o.retryAfterS === undefined ? {} : { 'retry-after': String(o.retryAfterS) };
   const httpClient: HttpClient = {
     async sendRequest(request: PipelineRequest) {
       const url = new URL(request.url);
@@ -58,28 +63,56 @@ export function fakeArm(o: FakeArmOptions): FakeArm {
       if (url.pathname.includes('/operationStatus/')) {
         const op = ops.get(url.pathname.split('/').pop()!);
         if (!op) return json(request, 404, { error: { code: 'NotFound', message: 'no such operation' } });
-        if (t - op.start < o.durationMs) return json(request, 200, { id: url.pathname, status: 'Updating', startTime: new Date(op.start).toISOString() }, ra());
+        if (t - op.start < o.durationMs)
+          return json(
+            request,
+            200,
+            { id: url.pathname, status: 'Updating', startTime: new Date(op.start).toISOString() },
+            ra(),
+          );
         lastDone ??= op.start + o.durationMs;
         const outcome = o.outcome ?? 'Succeeded';
         const r = resources.get(op.resource);
         if (r) r.properties.provisioningState = outcome;
-        return json(request, 200, { id: url.pathname, status: outcome, ...(outcome === 'Failed' ? { error: { code: 'DeploymentFailed', message: 'The container crashed.' } } : {}) });
+        return json(request, 200, {
+          id: url.pathname,
+          status: outcome,
+          ...(outcome === 'Failed' ? { error: { code: 'DeploymentFailed', message: 'The container crashed.' } } : {}),
+        });
       }
       if (request.method === 'PUT' && conflictsLeft > 0) {
         conflictsLeft--;
-        return json(request, 409, { error: { code: 'Conflict', message: 'Another operation is in progress on this endpoint; retry when it has finished.' } },
-          o.conflictRetryAfterS === undefined ? {} : { 'retry-after': String(o.conflictRetryAfterS) });
+        return json(
+          request,
+          409,
+          {
+            error: {
+              code: 'Conflict',
+              message: 'Another operation is in progress on this endpoint; retry when it has finished.',
+            },
+          },
+          o.conflictRetryAfterS === undefined ? {} : { 'retry-after': String(o.conflictRetryAfterS) },
+        );
       }
       if (request.method === 'PUT') {
         const body = JSON.parse(String(request.body));
         const isNew = !resources.has(url.pathname);
-        const r = { id: url.pathname, name: url.pathname.split('/').pop(), ...body, properties: { ...body.properties, provisioningState: isNew ? 'Creating' : 'Updating' } };
+        const r = {
+          id: url.pathname,
+          name: url.pathname.split('/').pop(),
+          ...body,
+          properties: { ...body.properties, provisioningState: isNew ? 'Creating' : 'Updating' },
+        };
         resources.set(url.pathname, r);
         const id = `op-${++n}`;
         ops.set(id, { start: t, resource: url.pathname });
         lastDone = undefined;
         const statusUrl = `${ARM}/subscriptions/${SUB}/providers/Microsoft.MachineLearningServices/locations/westeurope/mfeOperationStatus/operationStatus/${id}?api-version=2022-10-01`;
-        return json(request, isNew ? 201 : 200, r, { 'azure-asyncoperation': statusUrl, 'x-ms-async-operation-timeout': 'PT2H', ...ra() });
+        return json(request, isNew ? 201 : 200, r, {
+          'azure-asyncoperation': statusUrl,
+          'x-ms-async-operation-timeout': 'PT2H',
+          ...ra(),
+        });
       }
       if (request.method === 'GET') {
         const r = resources.get(url.pathname);
@@ -89,7 +122,8 @@ export function fakeArm(o: FakeArmOptions): FakeArm {
     },
   };
   return {
-    httpClient, log,
+    httpClient,
+    log,
     reads: () => log.filter((l) => l.method === 'GET').length,
     puts: () => log.filter((l) => l.method === 'PUT').map((l) => l.at),
     statusReads: () => log.filter((l) => l.method === 'GET' && l.path.includes('/operationStatus/')).map((l) => l.at),
@@ -99,11 +133,27 @@ export function fakeArm(o: FakeArmOptions): FakeArm {
 
 /** An AzureMLContext whose SDK client talks to `httpClient` (no retries: every request is counted once). */
 export function fakeContext(httpClient: HttpClient, signal?: AbortSignal): AzureMLContext {
-  const credential: TokenCredential = { getToken: async () => ({ token: 't', expiresOnTimestamp: Date.now() + 3_600_000 }) };
-  const client = new AzureMachineLearningWorkspaces(credential, SUB, { endpoint: ARM, $host: ARM, httpClient, retryOptions: { maxRetries: 0 } });
+  const credential: TokenCredential = {
+    getToken: async () => ({ token: 't', expiresOnTimestamp: Date.now() + 3_600_000 }),
+  };
+  const client = new AzureMachineLearningWorkspaces(credential, SUB, {
+    endpoint: ARM,
+    $host: ARM,
+    httpClient,
+    retryOptions: { maxRetries: 0 },
+  });
   return {
-    ws: { subscriptionId: SUB, resourceGroup: 'rg', workspace: 'ws', armUrl: ARM, scope: `${ARM}/.default`, tenantId: 't' } as AzureMLContext['ws'],
-    client, credential, signal,
+    ws: {
+      subscriptionId: SUB,
+      resourceGroup: 'rg',
+      workspace: 'ws',
+      armUrl: ARM,
+      scope: `${ARM}/.default`,
+      tenantId: 't',
+    } as AzureMLContext['ws'],
+    client,
+    credential,
+    signal,
   };
 }
 
@@ -114,11 +164,19 @@ export function virtualClock(start = 0): Clock & { sleeps: number[] } {
   return {
     sleeps,
     now: () => t,
-    sleep: async (ms, signal) => { sleeps.push(ms); if (!signal?.aborted) t += ms; },
+    sleep: async (ms, signal) => {
+      sleeps.push(ms);
+      if (!signal?.aborted) t += ms;
+    },
   };
 }
 
 export const DEPLOYMENT_BODY = {
-  location: 'westeurope', sku: { name: 'Default', capacity: 1 },
-  properties: { endpointComputeType: 'Managed' as const, model: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/models/m/versions/1`, instanceType: 'Standard_DS3_v2' },
+  location: 'westeurope',
+  sku: { name: 'Default', capacity: 1 },
+  properties: {
+    endpointComputeType: 'Managed' as const,
+    model: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/models/m/versions/1`,
+    instanceType: 'Standard_DS3_v2',
+  },
 };

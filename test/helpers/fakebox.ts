@@ -8,7 +8,8 @@ export function fakeBox(over: Partial<AgentBox> = {}): AgentBox {
     collectionUri: 'https://devops.example.test/org/',
     projectId: '6f1c0c53-0000-4000-8000-00000000aaaa',
     projectName: 'Contoso ML',
-    oidcRequestUri: 'https://devops.example.test/org/6f1c0c53-0000-4000-8000-00000000aaaa/_apis/distributedtask/hubs/build/plans/11111111-2222-4333-8444-555555555555/jobs/66666666-7777-4888-8999-000000000000/oidctoken',
+    oidcRequestUri:
+      'https://devops.example.test/org/6f1c0c53-0000-4000-8000-00000000aaaa/_apis/distributedtask/hubs/build/plans/11111111-2222-4333-8444-555555555555/jobs/66666666-7777-4888-8999-000000000000/oidctoken',
     systemAccessToken: 'sys-access-token-0123456789abcdef',
     tenantId: '72f988bf-0000-4000-8000-000000000001',
     subscriptionId: '00000000-1111-4222-8333-444444444444',

@@ -14,7 +14,12 @@ export function fixtureTaskScript(): string {
   const outfile = path.join(dir, 'index.js');
   buildSync({
     entryPoints: [path.join(REPO_ROOT, 'test', 'fixtures', 'pipeline-task.ts')],
-    bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'error',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile,
+    logLevel: 'error',
     define: { 'import.meta.url': '__import_meta_url' },
     banner: { js: "const __import_meta_url=require('url').pathToFileURL(__filename).href;" },
   });

@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  connectionEnv, interpretRun, parseVsoLine, runBundledTask, scanForSecrets, boxSecrets, unescapeVso,
+  connectionEnv,
+  interpretRun,
+  parseVsoLine,
+  runBundledTask,
+  scanForSecrets,
+  boxSecrets,
+  unescapeVso,
   type RunOptions,
 } from '../helpers/agent';
 import { fakeBox } from '../helpers/fakebox';
@@ -21,8 +27,14 @@ test('unescapeVso undoes the agent escaping in one pass', () => {
 });
 
 test('parseVsoLine reads name, properties (escaped) and data', () => {
-  const c = parseVsoLine('2026-01-01T00:00:00Z ##vso[task.setvariable variable=a%3Bb;isOutput=true;issecret=false;]x%0Ay%AZP25');
-  assert.deepEqual(c, { name: 'task.setvariable', props: { variable: 'a;b', isOutput: 'true', issecret: 'false' }, data: 'x\ny%' });
+  const c = parseVsoLine(
+    '2026-01-01T00:00:00Z ##vso[task.setvariable variable=a%3Bb;isOutput=true;issecret=false;]x%0Ay%AZP25',
+  );
+  assert.deepEqual(c, {
+    name: 'task.setvariable',
+    props: { variable: 'a;b', isOutput: 'true', issecret: 'false' },
+    data: 'x\ny%',
+  });
   assert.deepEqual(parseVsoLine('##vso[task.setsecret]abc'), { name: 'task.setsecret', props: {}, data: 'abc' });
   assert.equal(parseVsoLine('plain line'), undefined);
   assert.equal(parseVsoLine('##vso[broken'), undefined);
@@ -79,7 +91,10 @@ test('scanner: values the task masked, URL-encoded secrets, storage key, private
     ['Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345', 'bearer token'],
     ['id eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0xx.c2lnbmF0dXJlMTIz', 'JWT'],
     ['GET https://a.blob.core.windows.net/c/b?sv=2021&sig=abcdefgh1234567%3D', 'SAS signature'],
-    ['DefaultEndpointsProtocol=https;AccountName=a;AccountKey=QUJDREVGR0hJSktMTU5PUFFSU1RVVldY;', 'storage account key'],
+    [
+      'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=QUJDREVGR0hJSktMTU5PUFFSU1RVVldY;',
+      'storage account key',
+    ],
   ];
   for (const [text, kind] of cases) {
     const leaks = scanForSecrets({ stdout: text }, known);
@@ -104,17 +119,27 @@ test('connectionEnv: the variables a real agent sets for an AzureRM connection',
   assert.equal(env.ENDPOINT_DATA_c1_SCOPELEVEL, 'AzureMLWorkspace');
   assert.equal(env.ENDPOINT_DATA_c1_MLWORKSPACENAME, 'ws1');
   assert.throws(() => connectionEnv(box, 'c2', 'wif-idtoken'), /idToken/);
-  assert.equal(JSON.parse(connectionEnv(box, 'c3', 'wif-idtoken', undefined, { idToken: 'tok' }).ENDPOINT_AUTH_c3).parameters.idToken, 'tok');
+  assert.equal(
+    JSON.parse(connectionEnv(box, 'c3', 'wif-idtoken', undefined, { idToken: 'tok' }).ENDPOINT_AUTH_c3).parameters
+      .idToken,
+    'tok',
+  );
 });
 
 test('runBundledTask: outputs, secret outputs, summary, progress, release name, tag; log file written; no leak', async () => {
   const r = await runBundledTask('Fixture', {
-    ...fixture, box, inputs: { mode: 'outputs' },
+    ...fixture,
+    box,
+    inputs: { mode: 'outputs' },
     secrets: { 'fixture.secretValue': 'top-secret-output-value', 'fixture.mask': 'masked-thing-123' },
   });
   assert.equal(r.result, 'Succeeded', r.stdout);
   assert.equal(r.code, 0);
-  assert.deepEqual(r.outputs, { plain: 'value; with ] and %', multi: 'line1\nline2', token: 'top-secret-output-value' });
+  assert.deepEqual(r.outputs, {
+    plain: 'value; with ] and %',
+    multi: 'line1\nline2',
+    token: 'top-secret-output-value',
+  });
   assert.deepEqual(r.secretOutputs, ['token']);
   assert.deepEqual(r.summaries, ['# Fixture\n\n| a | b |\n|---|---|\n| 1 | 2 |\n']);
   assert.deepEqual(r.progress, [50, 100]);
@@ -140,15 +165,30 @@ test('runBundledTask: a task printing the connection secret fails the test, nami
 });
 
 test('runBundledTask: a value the task masked itself, printed on stderr, is a leak', async () => {
-  const r = await runBundledTask('Fixture', { ...fixture, box, inputs: { mode: 'leak-masked' }, secrets: { 'fixture.mask': 'masked-thing-123' }, allowLeaks: true });
+  const r = await runBundledTask('Fixture', {
+    ...fixture,
+    box,
+    inputs: { mode: 'leak-masked' },
+    secrets: { 'fixture.mask': 'masked-thing-123' },
+    allowLeaks: true,
+  });
   assert.equal(r.leaks.length, 1);
   assert.equal(r.leaks[0].stream, 'stderr');
   assert.ok(['value masked with task.setsecret', "secret variable 'fixture.mask'"].includes(r.leaks[0].kind));
-  await assert.rejects(runBundledTask('Fixture', { ...fixture, box, inputs: { mode: 'leak-sas' } }), /SAS signature in stdout line \d+/);
+  await assert.rejects(
+    runBundledTask('Fixture', { ...fixture, box, inputs: { mode: 'leak-sas' } }),
+    /SAS signature in stdout line \d+/,
+  );
 });
 
 test('runBundledTask: agent environment (build variables, job token, OIDC URI, connection) reaches src/pipeline', async () => {
-  const r = await runBundledTask('Fixture', { ...fixture, box, inputs: { mode: 'connection' }, scheme: 'wif', variables: { 'Build.Reason': 'PullRequest' } });
+  const r = await runBundledTask('Fixture', {
+    ...fixture,
+    box,
+    inputs: { mode: 'connection' },
+    scheme: 'wif',
+    variables: { 'Build.Reason': 'PullRequest' },
+  });
   assert.equal(r.result, 'Succeeded', r.stdout);
   const conn = JSON.parse(r.stdout.match(/^CONNECTION (.*)$/m)![1]);
   assert.equal(conn.id, 'conn-wif');
@@ -165,7 +205,9 @@ test('runBundledTask: agent environment (build variables, job token, OIDC URI, c
 
 test('runBundledTask: SIGINT when stdout matches, then SIGTERM: cleanup still completes, one Failed result', async () => {
   const r = await runBundledTask('Fixture', {
-    ...fixture, box, inputs: { mode: 'wait', cleanupMs: '1200' },
+    ...fixture,
+    box,
+    inputs: { mode: 'wait', cleanupMs: '1200' },
     signalAfterMs: { signal: 'SIGINT', whenStdoutMatches: /^WAITING$/m },
     thenSignals: [{ signal: 'SIGTERM', afterMs: 300 }],
   });
@@ -179,16 +221,27 @@ test('runBundledTask: SIGINT when stdout matches, then SIGTERM: cleanup still co
 });
 
 test('runBundledTask: SIGTERM after a delay aborts the signal', async () => {
-  const r = await runBundledTask('Fixture', { ...fixture, box, inputs: { mode: 'wait' }, signalAfterMs: { signal: 'SIGTERM', ms: 2500 } });
+  const r = await runBundledTask('Fixture', {
+    ...fixture,
+    box,
+    inputs: { mode: 'wait' },
+    signalAfterMs: { signal: 'SIGTERM', ms: 2500 },
+  });
   assert.match(r.stdout, /^Cancellation requested \(SIGTERM\)$/m);
   assert.equal(r.result, 'Failed');
   assert.equal(r.message, 'Cancelled; cleanup done');
 });
 
 test('runBundledTask: timeout kills the task and rejects', async () => {
-  await assert.rejects(runBundledTask('Fixture', { ...fixture, box, inputs: { mode: 'wait' }, timeoutMs: 1500 }), /Fixture timed out after 1500 ms/);
+  await assert.rejects(
+    runBundledTask('Fixture', { ...fixture, box, inputs: { mode: 'wait' }, timeoutMs: 1500 }),
+    /Fixture timed out after 1500 ms/,
+  );
 });
 
 test('runBundledTask: missing bundle is a clear error', async () => {
-  await assert.rejects(runBundledTask('NoSuchTask', { box, inputs: {} }), /tasks\/NoSuchTaskV1\/index\.js does not exist/);
+  await assert.rejects(
+    runBundledTask('NoSuchTask', { box, inputs: {} }),
+    /tasks\/NoSuchTaskV1\/index\.js does not exist/,
+  );
 });

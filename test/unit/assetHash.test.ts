@@ -21,7 +21,10 @@ function tree(files: Record<string, string | null>): string {
   mkdirSync(dir);
   for (const [rel, content] of Object.entries(files)) {
     const p = path.join(dir, rel);
-    if (content === null) { mkdirSync(p, { recursive: true }); continue; }
+    if (content === null) {
+      mkdirSync(p, { recursive: true });
+      continue;
+    }
     mkdirSync(path.dirname(p), { recursive: true });
     writeFileSync(p, content);
   }
@@ -46,7 +49,13 @@ test('folder: entries sorted case-insensitively (a.txt before B.txt)', async () 
 });
 
 test('.amlignore excludes entries; empty folders and the ignore file itself are hashed', async () => {
-  const dir = tree({ '.amlignore': '*.log\n', 'model.pkl': 'PK', 'train.log': 'noise', 'logs/x.log': 'y', empty: null });
+  const dir = tree({
+    '.amlignore': '*.log\n',
+    'model.pkl': 'PK',
+    'train.log': 'noise',
+    'logs/x.log': 'y',
+    empty: null,
+  });
   const rules = await (await import('../../src/azureml/storage')).loadIgnoreRules(dir);
   assert.equal(await getObjectHash(dir, rules), '2a04ead46125c84aa322c519bcfee52d');
   const asset = await prepareLocalAsset(dir);
@@ -70,8 +79,10 @@ test('blob layout LocalUpload/<md5>/<folder>/<rel>, indicator = first by local p
   assert.equal(asset.files[0]!.blob, 'LocalUpload/b23f5ff89c57dc9fe86db4677f734cc0/model/B.txt');
   assert.equal(asset.totalBytes, 5);
   const ws = { subscriptionId: 's1', resourceGroup: 'rg', workspace: 'ws', armUrl: 'https://x/', scope: 'x' };
-  assert.equal(datastoreUri(ws, asset.remotePath),
-    'azureml://subscriptions/s1/resourcegroups/rg/workspaces/ws/datastores/workspaceblobstore/paths/LocalUpload/b23f5ff89c57dc9fe86db4677f734cc0/model');
+  assert.equal(
+    datastoreUri(ws, asset.remotePath),
+    'azureml://subscriptions/s1/resourcegroups/rg/workspaces/ws/datastores/workspaceblobstore/paths/LocalUpload/b23f5ff89c57dc9fe86db4677f734cc0/model',
+  );
 });
 
 test('empty folder (or everything ignored) is refused', async () => {
@@ -84,8 +95,8 @@ test('ignore rules: first matching pattern decides (azure-ai-ml), dir-only and a
   assert.equal(r.isExcluded('build/a'), true);
   assert.equal(r.isExcluded('src/build/a'), false); // anchored
   assert.equal(r.isExcluded('a.tmp'), true);
-  assert.equal(r.isExcluded('keep.tmp'), true);     // '*.tmp' matched first
+  assert.equal(r.isExcluded('keep.tmp'), true); // '*.tmp' matched first
   assert.equal(r.isExcluded('x/data/y.csv'), true); // dir-only, any depth
-  assert.equal(r.isExcluded('data'), false);        // a file named data is not the folder
+  assert.equal(r.isExcluded('data'), false); // a file named data is not the folder
   assert.equal(r.isExcluded('model.pkl'), false);
 });

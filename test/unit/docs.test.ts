@@ -11,36 +11,71 @@ import { regenerateDocs, loadTasks, renderTask, cell } from '../../scripts/gen-r
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const README = path.join(ROOT, 'README.md');
-type TaskJson = { id: string; name: string; version: { Major: number }; inputs?: Array<{ name: string; type?: string; options?: Record<string, string>; aliases?: string[]; required?: boolean; defaultValue?: unknown; visibleRule?: string }> };
+type TaskJson = {
+  id: string;
+  name: string;
+  version: { Major: number };
+  inputs?: Array<{
+    name: string;
+    type?: string;
+    options?: Record<string, string>;
+    aliases?: string[];
+    required?: boolean;
+    defaultValue?: unknown;
+    visibleRule?: string;
+  }>;
+};
 const tasks = loadTasks(ROOT) as Map<string, TaskJson>;
 
 test('task pages and the README task index match task.json (run npm run docs)', () => {
-  const { files, problems } = regenerateDocs(ROOT, tasks) as { files: Array<{ file: string; before?: string; after: string }>; problems: string[] };
+  const { files, problems } = regenerateDocs(ROOT, tasks) as {
+    files: Array<{ file: string; before?: string; after: string }>;
+    problems: string[];
+  };
   assert.deepEqual(problems, []);
   assert.equal(files.length, tasks.size + 1, 'one page per task plus README.md');
   for (const f of files) {
     assert.ok(f.before !== undefined, `${f.file} does not exist: run npm run docs`);
     if (f.after !== f.before!.replace(/\r\n/g, '\n')) {
-      const a = f.before!.split('\n'), b = f.after.split('\n');
+      const a = f.before!.split('\n'),
+        b = f.after.split('\n');
       const i = a.findIndex((l, n) => l !== b[n]);
-      assert.fail(`${f.file} is out of date with task.json: run npm run docs (first difference at line ${i + 1}:\n  file:      ${a[i]}\n  generated: ${b[i]})`);
+      assert.fail(
+        `${f.file} is out of date with task.json: run npm run docs (first difference at line ${i + 1}:\n  file:      ${a[i]}\n  generated: ${b[i]})`,
+      );
     }
   }
 });
 
 test('every task.json helpUrl is its page', () => {
   for (const [folder, t] of tasks as Map<string, TaskJson & { helpUrl?: string }>) {
-    assert.match(String(t.helpUrl), new RegExp(`/blob/main/docs/tasks/${folder}\\.md$`), `tasks/${folder}/task.json helpUrl`);
+    assert.match(
+      String(t.helpUrl),
+      new RegExp(`/blob/main/docs/tasks/${folder}\\.md$`),
+      `tasks/${folder}/task.json helpUrl`,
+    );
     assert.ok(fs.existsSync(path.join(ROOT, 'docs', 'tasks', `${folder}.md`)), `docs/tasks/${folder}.md`);
   }
 });
 
 test('the generator renders every input and output of a task, escaping table syntax', () => {
   const md: string = renderTask('XV1', {
-    name: 'X', friendlyName: 'X task', description: 'd', version: { Major: 1, Minor: 2, Patch: 3 },
+    name: 'X',
+    friendlyName: 'X task',
+    description: 'd',
+    version: { Major: 1, Minor: 2, Patch: 3 },
     groups: [{ name: 'g', displayName: 'Group' }],
     inputs: [
-      { name: 'a', type: 'pickList', label: 'A', required: true, defaultValue: 'p', options: { p: 'P', q: 'Q' }, groupName: 'g', helpMarkDown: 'x | y' },
+      {
+        name: 'a',
+        type: 'pickList',
+        label: 'A',
+        required: true,
+        defaultValue: 'p',
+        options: { p: 'P', q: 'Q' },
+        groupName: 'g',
+        helpMarkDown: 'x | y',
+      },
       { name: 'b', type: 'connectedService:AzureRM', label: 'B', aliases: ['bb'], visibleRule: 'a = q' },
     ],
     outputVariables: [{ name: 'o', description: 'azureml:<name>:<version>' }],
@@ -56,7 +91,8 @@ test('the generator renders every input and output of a task, escaping table syn
 function flattenTemplateKeys(inputs: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(inputs)) {
-    if (/^\$\{\{.*\}\}$/.test(k.trim()) && v && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flattenTemplateKeys(v as Record<string, unknown>));
+    if (/^\$\{\{.*\}\}$/.test(k.trim()) && v && typeof v === 'object' && !Array.isArray(v))
+      Object.assign(out, flattenTemplateKeys(v as Record<string, unknown>));
     else out[k] = v;
   }
   return out;
@@ -67,7 +103,8 @@ function taskSteps(doc: unknown, out: Array<{ task: string; inputs: Record<strin
   if (Array.isArray(doc)) doc.forEach((d) => taskSteps(d, out));
   else if (doc && typeof doc === 'object') {
     const o = doc as Record<string, unknown>;
-    if (typeof o.task === 'string') out.push({ task: o.task, inputs: flattenTemplateKeys((o.inputs ?? {}) as Record<string, unknown>) });
+    if (typeof o.task === 'string')
+      out.push({ task: o.task, inputs: flattenTemplateKeys((o.inputs ?? {}) as Record<string, unknown>) });
     Object.values(o).forEach((v) => taskSteps(v, out));
   }
   return out;
@@ -79,7 +116,10 @@ function checkSteps(where: string, steps: ReturnType<typeof taskSteps>): string[
     const m = /^([A-Za-z0-9]+)@(\d+)$/.exec(s.task);
     if (!m || !m[1]!.startsWith('AzureML')) continue; // built-in tasks (PowerShell@2 …)
     const t = tasks.get(`${m[1]}V${m[2]}`);
-    if (!t) { problems.push(`${where}: ${s.task} is not a task of this extension (no tasks/${m[1]}V${m[2]}/task.json)`); continue; }
+    if (!t) {
+      problems.push(`${where}: ${s.task} is not a task of this extension (no tasks/${m[1]}V${m[2]}/task.json)`);
+      continue;
+    }
     const names = new Set((t.inputs ?? []).flatMap((i) => [i.name, ...(i.aliases ?? [])]));
     for (const k of Object.keys(s.inputs)) if (!names.has(k)) problems.push(`${where}: ${s.task} has no input '${k}'`);
     for (const i of t.inputs ?? []) {
@@ -87,12 +127,15 @@ function checkSteps(where: string, steps: ReturnType<typeof taskSteps>): string[
       if (!key) continue;
       const v = String(s.inputs[key]);
       if (/\$\(|\$\{\{|\$\[/.test(v)) continue; // runtime / template values
-      if (i.options && (i.type === 'pickList' || i.type === 'radio') && !(v in i.options)) problems.push(`${where}: ${s.task} input '${key}' = '${v}' is not one of ${Object.keys(i.options).join(', ')}`);
-      if (i.type === 'boolean' && !/^(true|false)$/i.test(v)) problems.push(`${where}: ${s.task} input '${key}' = '${v}' is not true/false`);
+      if (i.options && (i.type === 'pickList' || i.type === 'radio') && !(v in i.options))
+        problems.push(`${where}: ${s.task} input '${key}' = '${v}' is not one of ${Object.keys(i.options).join(', ')}`);
+      if (i.type === 'boolean' && !/^(true|false)$/i.test(v))
+        problems.push(`${where}: ${s.task} input '${key}' = '${v}' is not true/false`);
     }
     for (const i of t.inputs ?? []) {
       const given = [i.name, ...(i.aliases ?? [])].some((n) => n in s.inputs);
-      if (i.required && !i.visibleRule && (i.defaultValue === undefined || i.defaultValue === '') && !given) problems.push(`${where}: ${s.task} lacks required input '${i.name}'`);
+      if (i.required && !i.visibleRule && (i.defaultValue === undefined || i.defaultValue === '') && !given)
+        problems.push(`${where}: ${s.task} lacks required input '${i.name}'`);
     }
   }
   return problems;
@@ -100,7 +143,14 @@ function checkSteps(where: string, steps: ReturnType<typeof taskSteps>): string[
 
 test('README and docs YAML examples use only real task inputs, and give the required ones', () => {
   const docs = path.join(ROOT, 'docs');
-  const mdFiles = [README, ...fs.readdirSync(docs, { recursive: true }).map(String).filter((f) => f.endsWith('.md')).map((f) => path.join(docs, f))];
+  const mdFiles = [
+    README,
+    ...fs
+      .readdirSync(docs, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => path.join(docs, f)),
+  ];
   let steps = 0;
   const problems: string[] = [];
   for (const file of mdFiles) {
@@ -111,7 +161,10 @@ test('README and docs YAML examples use only real task inputs, and give the requ
       problems.push(...checkSteps(`${path.relative(ROOT, file)} yaml block ${n + 1}`, s));
     });
   }
-  assert.ok(steps >= tasks.size, `expected at least one YAML example per task (${tasks.size}), found ${steps} task steps`);
+  assert.ok(
+    steps >= tasks.size,
+    `expected at least one YAML example per task (${tasks.size}), found ${steps} task steps`,
+  );
   assert.deepEqual(problems, []);
 });
 
@@ -119,7 +172,10 @@ test('sample pipelines use only real task inputs, and give the required ones', (
   const dir = path.join(ROOT, 'samples', 'pipelines');
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)) : [];
   const problems: string[] = [];
-  for (const f of files) problems.push(...checkSteps(`samples/pipelines/${f}`, taskSteps(YAML.parse(fs.readFileSync(path.join(dir, f), 'utf8')))));
+  for (const f of files)
+    problems.push(
+      ...checkSteps(`samples/pipelines/${f}`, taskSteps(YAML.parse(fs.readFileSync(path.join(dir, f), 'utf8')))),
+    );
   assert.deepEqual(problems, []);
 });
 
@@ -141,22 +197,42 @@ function checkClassicDefinition(v: unknown, f: string): string[] {
     const names = new Set((t.inputs ?? []).flatMap((i) => [i.name, ...(i.aliases ?? [])]));
     for (const k of Object.keys(inputs)) if (!names.has(k)) problems.push(`${f}: task ${t.name} has no input '${k}'`);
     for (const i of t.inputs ?? []) {
-      if (i.required && !i.visibleRule && (i.defaultValue === undefined || i.defaultValue === '') && ![i.name, ...(i.aliases ?? [])].some((n) => n in inputs)) problems.push(`${f}: task ${t.name} lacks required input '${i.name}'`);
+      if (
+        i.required &&
+        !i.visibleRule &&
+        (i.defaultValue === undefined || i.defaultValue === '') &&
+        ![i.name, ...(i.aliases ?? [])].some((n) => n in inputs)
+      )
+        problems.push(`${f}: task ${t.name} lacks required input '${i.name}'`);
     }
     if (server !== undefined) {
       const runsOnServer = (t.runsOn ?? ['Agent']).includes('Server');
-      if (server !== runsOnServer) problems.push(`${f}: task ${t.name} (runsOn ${(t.runsOn ?? ['Agent']).join(', ')}) is in an ${server ? 'agentless (server)' : 'agent'} job`);
+      if (server !== runsOnServer)
+        problems.push(
+          `${f}: task ${t.name} (runsOn ${(t.runsOn ?? ['Agent']).join(', ')}) is in an ${server ? 'agentless (server)' : 'agent'} job`,
+        );
     }
   };
   const walk = (x: unknown, server: boolean | undefined): void => {
-    if (Array.isArray(x)) { x.forEach((y) => walk(y, server)); return; }
+    if (Array.isArray(x)) {
+      x.forEach((y) => walk(y, server));
+      return;
+    }
     if (!x || typeof x !== 'object') return;
     const o = x as Record<string, any>;
     let inServer = server;
     if (typeof o.phaseType === 'string') inServer = o.phaseType === 'runOnServer';
-    if (o.target && typeof o.target === 'object' && typeof o.target.type === 'number' && Array.isArray(o.steps)) inServer = o.target.type === 2;
+    if (o.target && typeof o.target === 'object' && typeof o.target.type === 'number' && Array.isArray(o.steps))
+      inServer = o.target.type === 2;
     if (typeof o.taskId === 'string' && o.inputs && typeof o.inputs === 'object') check(o.taskId, o.inputs, inServer);
-    if (o.task && typeof o.task === 'object' && typeof o.task.id === 'string' && o.inputs && typeof o.inputs === 'object') check(o.task.id, o.inputs, inServer);
+    if (
+      o.task &&
+      typeof o.task === 'object' &&
+      typeof o.task.id === 'string' &&
+      o.inputs &&
+      typeof o.inputs === 'object'
+    )
+      check(o.task.id, o.inputs, inServer);
     Object.values(o).forEach((y) => walk(y, inServer));
   };
   walk(v, undefined);
@@ -170,7 +246,9 @@ test('classic release and build samples: tasks by id exist, use only their input
     const dir = path.join(ROOT, 'samples', sub);
     for (const f of fs.existsSync(dir) ? fs.readdirSync(dir).filter((x) => x.endsWith('.json')) : []) {
       files++;
-      problems.push(...checkClassicDefinition(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')), `samples/${sub}/${f}`));
+      problems.push(
+        ...checkClassicDefinition(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')), `samples/${sub}/${f}`),
+      );
     }
   }
   assert.ok(files >= 2, `expected the classic release and build samples, found ${files} file(s)`);
@@ -180,24 +258,62 @@ test('classic release and build samples: tasks by id exist, use only their input
 test('the classic sample check catches a server task in an agent job, an unknown input and a missing required one', () => {
   const wait = [...tasks.values()].find((t) => t.name === 'AzureMLJobWait')!;
   const job = [...tasks.values()].find((t) => t.name === 'AzureMLJob')!;
-  const def = { process: { phases: [
-    { target: { type: 1 }, steps: [{ task: { id: wait.id }, inputs: { connection: 'c', resourceGroup: 'r', workspace: 'w', jobName: 'j' } }] },
-    { target: { type: 2 }, steps: [{ task: { id: job.id }, inputs: { connection: 'c', nope: 'x' } }] },
-  ] } };
+  const def = {
+    process: {
+      phases: [
+        {
+          target: { type: 1 },
+          steps: [
+            { task: { id: wait.id }, inputs: { connection: 'c', resourceGroup: 'r', workspace: 'w', jobName: 'j' } },
+          ],
+        },
+        { target: { type: 2 }, steps: [{ task: { id: job.id }, inputs: { connection: 'c', nope: 'x' } }] },
+      ],
+    },
+  };
   const problems = checkClassicDefinition(def, 'x.json');
-  assert.ok(problems.some((p) => /AzureMLJobWait \(runsOn Server\) is in an agent job/.test(p)), problems.join('\n'));
-  assert.ok(problems.some((p) => /AzureMLJob \(runsOn Agent.*\) is in an agentless \(server\) job/.test(p)), problems.join('\n'));
-  assert.ok(problems.some((p) => /AzureMLJob has no input 'nope'/.test(p)), problems.join('\n'));
-  const rel = { environments: [{ deployPhases: [{ phaseType: 'runOnServer', workflowTasks: [{ taskId: wait.id, inputs: { connection: 'c', resourceGroup: 'r', workspace: 'w' } }] }] }] };
-  assert.deepEqual(checkClassicDefinition(rel, 'r.json'), ["r.json: task AzureMLJobWait lacks required input 'jobName'"]);
+  assert.ok(
+    problems.some((p) => /AzureMLJobWait \(runsOn Server\) is in an agent job/.test(p)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => /AzureMLJob \(runsOn Agent.*\) is in an agentless \(server\) job/.test(p)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => /AzureMLJob has no input 'nope'/.test(p)),
+    problems.join('\n'),
+  );
+  const rel = {
+    environments: [
+      {
+        deployPhases: [
+          {
+            phaseType: 'runOnServer',
+            workflowTasks: [{ taskId: wait.id, inputs: { connection: 'c', resourceGroup: 'r', workspace: 'w' } }],
+          },
+        ],
+      },
+    ],
+  };
+  assert.deepEqual(checkClassicDefinition(rel, 'r.json'), [
+    "r.json: task AzureMLJobWait lacks required input 'jobName'",
+  ]);
 });
 
 test('overview.md images exist and ship in the extension', () => {
   const overview = fs.readFileSync(path.join(ROOT, 'overview.md'), 'utf8');
-  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'vss-extension.json'), 'utf8')) as { files: Array<{ path: string }> };
-  const images = [...overview.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((u) => !/^https?:/.test(u));
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'vss-extension.json'), 'utf8')) as {
+    files: Array<{ path: string }>;
+  };
+  const images = [...overview.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!)
+    .filter((u) => !/^https?:/.test(u));
   for (const img of images) {
     assert.ok(fs.existsSync(path.join(ROOT, img)), `overview.md references ${img}, which does not exist`);
-    assert.ok(manifest.files.some((f) => img === f.path || img.startsWith(`${f.path.replace(/\/$/, '')}/`)), `${img} is not under a vss-extension.json "files" entry`);
+    assert.ok(
+      manifest.files.some((f) => img === f.path || img.startsWith(`${f.path.replace(/\/$/, '')}/`)),
+      `${img} is not under a vss-extension.json "files" entry`,
+    );
   }
 });

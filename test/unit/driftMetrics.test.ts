@@ -6,22 +6,48 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  breaches, categoricalMetric, chi2Sf, dualHistogram, ksTwoSample, numericalMetric, sturgesBins, KS_MAX_ROWS,
-  CATEGORICAL_METRICS, NUMERICAL_METRICS, type CategoricalMetric, type NumericalMetric,
+  breaches,
+  categoricalMetric,
+  chi2Sf,
+  dualHistogram,
+  ksTwoSample,
+  numericalMetric,
+  sturgesBins,
+  KS_MAX_ROWS,
+  CATEGORICAL_METRICS,
+  NUMERICAL_METRICS,
+  type CategoricalMetric,
+  type NumericalMetric,
 } from '../../src/tasks/drift/metrics';
 
-const REF = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'drift', 'drift-reference.json'), 'utf8'));
+const REF = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'drift', 'drift-reference.json'), 'utf8'),
+);
 const cases: any[] = REF.cases;
-const byName = (n: string) => { const c = cases.find((x) => x.name === n); assert.ok(c, n); return c; };
-const num = (v: unknown) => (v === 'NaN' ? NaN : v as number);
+const byName = (n: string) => {
+  const c = cases.find((x) => x.name === n);
+  assert.ok(c, n);
+  return c;
+};
+const num = (v: unknown) => (v === 'NaN' ? NaN : (v as number));
 
 /** relative 1e-9 (absolute 1e-12 near 0): numpy's pairwise sums and set ordering move the last digits only */
 function close(actual: number, expected: number, what: string, rel = 1e-9): void {
-  if (Number.isNaN(expected)) { assert.ok(Number.isNaN(actual), `${what}: expected NaN, got ${actual}`); return; }
+  if (Number.isNaN(expected)) {
+    assert.ok(Number.isNaN(actual), `${what}: expected NaN, got ${actual}`);
+    return;
+  }
   const tol = Math.max(1e-12, Math.abs(expected) * rel);
-  assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} differs from the reference ${expected} by more than ${tol}`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol,
+    `${what}: ${actual} differs from the reference ${expected} by more than ${tol}`,
+  );
 }
-const counts = (vals: string[]) => { const m = new Map<string, number>(); for (const v of vals) m.set(v, (m.get(v) ?? 0) + 1); return m; };
+const counts = (vals: string[]) => {
+  const m = new Map<string, number>();
+  for (const v of vals) m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
+};
 
 describe('drift metrics against the reference implementation', () => {
   test('the fixture names its generator and versions', () => {
@@ -55,23 +81,47 @@ describe('drift metrics against the reference implementation', () => {
   for (const c of cases.filter((x) => x.type === 'categorical')) {
     test(`categorical: ${c.name} (${c.note})`, () => {
       for (const m of CATEGORICAL_METRICS) {
-        close(categoricalMetric(m, counts(c.baseline), counts(c.production), c.baseline.length, c.production.length), num(c[m]), `${c.name} ${m}`);
+        close(
+          categoricalMetric(m, counts(c.baseline), counts(c.production), c.baseline.length, c.production.length),
+          num(c[m]),
+          `${c.name} ${m}`,
+        );
       }
     });
   }
 
   test('missing values: rows with a gap in any feature are dropped before counting', () => {
     const c = byName('missing-values');
-    const keep = (rows: Array<[number | null, string | null]>) => rows.filter(([x, k]) => x !== null && k !== null) as Array<[number, string]>;
-    const b = keep(c.baselineRows), p = keep(c.productionRows);
+    const keep = (rows: Array<[number | null, string | null]>) =>
+      rows.filter(([x, k]) => x !== null && k !== null) as Array<[number, string]>;
+    const b = keep(c.baselineRows),
+      p = keep(c.productionRows);
     assert.equal(b.length, c.keptBaseline);
     assert.equal(p.length, c.keptProduction);
     for (const m of NUMERICAL_METRICS) {
       const want = m === 'TwoSampleKolmogorovSmirnovTest' ? c.numeric[m].value : c.numeric[m];
-      close(numericalMetric(m as NumericalMetric, b.map((r) => r[0]), p.map((r) => r[0])).value, want, `missing ${m}`);
+      close(
+        numericalMetric(
+          m as NumericalMetric,
+          b.map((r) => r[0]),
+          p.map((r) => r[0]),
+        ).value,
+        want,
+        `missing ${m}`,
+      );
     }
     for (const m of CATEGORICAL_METRICS) {
-      close(categoricalMetric(m as CategoricalMetric, counts(b.map((r) => r[1])), counts(p.map((r) => r[1])), b.length, p.length), num(c.categorical[m]), `missing ${m}`);
+      close(
+        categoricalMetric(
+          m as CategoricalMetric,
+          counts(b.map((r) => r[1])),
+          counts(p.map((r) => r[1])),
+          b.length,
+          p.length,
+        ),
+        num(c.categorical[m]),
+        `missing ${m}`,
+      );
     }
   });
 
@@ -90,7 +140,7 @@ describe('drift metrics against the reference implementation', () => {
 
 describe('drift metric building blocks', () => {
   test('Sturges over the smaller side; a tie takes production; no rows is refused', () => {
-    assert.equal(sturgesBins(300, 250), 9);   // ceil(log2(250) + 1) = ceil(8.97)
+    assert.equal(sturgesBins(300, 250), 9); // ceil(log2(250) + 1) = ceil(8.97)
     assert.equal(sturgesBins(250, 300), 9);
     assert.equal(sturgesBins(1, 1000), 1);
     assert.equal(sturgesBins(1024, 5000), 11); // log2(1024) + 1 = 11 exactly
@@ -98,7 +148,7 @@ describe('drift metric building blocks', () => {
   });
 
   test('chi2.sf hand-checked values', () => {
-    close(chi2Sf(2, 2), Math.exp(-1), 'chi2.sf(2, 2) = e^-1', 1e-12);      // k = 2: sf = exp(-x/2)
+    close(chi2Sf(2, 2), Math.exp(-1), 'chi2.sf(2, 2) = e^-1', 1e-12); // k = 2: sf = exp(-x/2)
     close(chi2Sf(3.841458820694124, 1), 0.05, 'chi2 1-dof 95 % quantile', 1e-9);
     assert.equal(chi2Sf(Infinity, 3), 0);
     assert.ok(Number.isNaN(chi2Sf(1, 0)));

@@ -14,7 +14,16 @@ import type { EmulatorContext } from '../emulator/context';
 
 const req = (method: string, p: string): Req => {
   const url = new URL(`https://127.0.0.1:1${p}`);
-  return { method, url, path: url.pathname, query: url.searchParams, headers: {}, body: undefined, rawBody: Buffer.alloc(0), params: {} };
+  return {
+    method,
+    url,
+    path: url.pathname,
+    query: url.searchParams,
+    headers: {},
+    body: undefined,
+    rawBody: Buffer.alloc(0),
+    params: {},
+  };
 };
 
 test('router: case-insensitive literal segments, decoded params, wildcard, method, pre-handlers, thrown errors', async () => {
@@ -22,14 +31,21 @@ test('router: case-insensitive literal segments, decoded params, wildcard, metho
   r.add('GET', '/subscriptions/:sub/resourceGroups/:rg/models/:name', (q) => ({ status: 200, body: q.params }));
   r.add('*', '/mlflow/*', (q) => ({ status: 200, body: { rest: q.params['*'] } }));
   r.add('PUT', '/boom', () => fail(409, 'Conflict', 'nope'));
-  assert.deepEqual((await r.handle(req('GET', '/SUBSCRIPTIONS/s1/resourcegroups/rg%20x/MODELS/m'))).body, { sub: 's1', rg: 'rg x', name: 'm' });
+  assert.deepEqual((await r.handle(req('GET', '/SUBSCRIPTIONS/s1/resourcegroups/rg%20x/MODELS/m'))).body, {
+    sub: 's1',
+    rg: 'rg x',
+    name: 'm',
+  });
   assert.equal((await r.handle(req('POST', '/subscriptions/s1/resourceGroups/rg/models/m'))).status, 404);
   assert.deepEqual((await r.handle(req('POST', '/mlflow/v1.0/a/b'))).body, { rest: 'v1.0/a/b' });
   const c = await r.handle(req('PUT', '/boom'));
   assert.equal(c.status, 409);
   assert.deepEqual(c.body, { error: { code: 'Conflict', message: 'nope' } });
   let seen: boolean | undefined;
-  r.use((_q, matched) => { seen = matched; return matched ? undefined : armError(418, 'Teapot', 'x'); });
+  r.use((_q, matched) => {
+    seen = matched;
+    return matched ? undefined : armError(418, 'Teapot', 'x');
+  });
   assert.equal((await r.handle(req('GET', '/nothing'))).status, 418);
   assert.equal(seen, false);
   assert.equal((await r.handle(req('GET', '/subscriptions/a/resourceGroups/b/models/c'))).status, 200);
@@ -47,11 +63,16 @@ test('store: persists per kind under the state folder, ids case-insensitive, pre
     got.n = 99; // a copy
     assert.equal(a.get<{ n: number }>('models', '/subscriptions/s/models/a')!.n, 1);
     const b = new Store(dir); // "restart"
-    assert.deepEqual(b.list<{ name: string }>('models', '/subscriptions/S/').map((m) => m.name), ['A', 'b']);
+    assert.deepEqual(
+      b.list<{ name: string }>('models', '/subscriptions/S/').map((m) => m.name),
+      ['A', 'b'],
+    );
     assert.equal(b.delete('models', '/subscriptions/s/models/A'), true);
     assert.equal(b.delete('models', '/subscriptions/s/models/A'), false);
     assert.equal(new Store(dir).list('models').length, 1);
-  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('faults: off by default, rate 1 always faults, hosts/path filters, maxConsecutive caps streaks', () => {
@@ -66,8 +87,15 @@ test('faults: off by default, rate 1 always faults, hosts/path filters, maxConse
   assert.equal(kind('arm', '/x'), undefined);
   assert.equal(kind('arm', '/models/a'), 'drop');
   f.set({ rate: 1, maxConsecutive: 2, kinds: ['429'] });
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => kind('arm', '/')), ['429', '429', undefined, '429', '429', undefined]);
-  assert.deepEqual(f.injected, { '503': 1, drop: 1, '429': 4 }, 'counts since the last reset, replaced configurations included');
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6].map(() => kind('arm', '/')),
+    ['429', '429', undefined, '429', '429', undefined],
+  );
+  assert.deepEqual(
+    f.injected,
+    { '503': 1, drop: 1, '429': 4 },
+    'counts since the last reset, replaced configurations included',
+  );
   f.set({ latencyMs: 30, hosts: ['arm'] });
   assert.equal(f.latency('arm', '/'), 30);
   assert.equal(f.latency('devops', '/'), 0);
@@ -105,7 +133,10 @@ test('paging: page size 20 or $top, absolute nextLink with $skip kept literal', 
   const items = Array.from({ length: 45 }, (_, i) => i);
   const p1 = page(ctx, req('GET', '/subscriptions/s/x?api-version=2022-10-01&$orderBy=createdtime%20desc'), items);
   assert.equal(p1.value.length, 20);
-  assert.equal(p1.nextLink, 'https://127.0.0.1:9/subscriptions/s/x?api-version=2022-10-01&$orderBy=createdtime%20desc&$skip=20');
+  assert.equal(
+    p1.nextLink,
+    'https://127.0.0.1:9/subscriptions/s/x?api-version=2022-10-01&$orderBy=createdtime%20desc&$skip=20',
+  );
   const p3 = page(ctx, req('GET', '/subscriptions/s/x?api-version=1&$skip=40'), items);
   assert.deepEqual(p3.value, [40, 41, 42, 43, 44]);
   assert.equal(p3.nextLink, undefined);
@@ -132,7 +163,9 @@ test('jwt: RS256 and PS256 round trip; tampering or another key fails', () => {
     assert.equal(verifySignature(d, publicKey), true);
     assert.equal(verifySignature(d, other), false);
     const parts = t.split('.');
-    const forged = decodeJwt(`${parts[0]}.${Buffer.from(JSON.stringify({ sub: 'y', n: 1 })).toString('base64url')}.${parts[2]}`)!;
+    const forged = decodeJwt(
+      `${parts[0]}.${Buffer.from(JSON.stringify({ sub: 'y', n: 1 })).toString('base64url')}.${parts[2]}`,
+    )!;
     assert.equal(verifySignature(forged, publicKey), false);
   }
   assert.equal(decodeJwt('not.a-jwt'), undefined);

@@ -10,7 +10,15 @@ import { registerModel, type JobRecord, type RegisterInputs, type RegisterOps } 
 import { InputError } from '../../src/pipeline';
 import { AzureError, CONTENT_KEY_PROPERTY, contentKey, type PreparedAsset } from '../../src/azureml';
 
-const WS = { subscriptionId: 'sub1', resourceGroup: 'rg1', workspace: 'ws1', armUrl: 'https://arm.example/', scope: 'https://m/.default', tenantId: 't1', studioHost: 'ml.azure.com' };
+const WS = {
+  subscriptionId: 'sub1',
+  resourceGroup: 'rg1',
+  workspace: 'ws1',
+  armUrl: 'https://arm.example/',
+  scope: 'https://m/.default',
+  tenantId: 't1',
+  studioHost: 'ml.azure.com',
+};
 
 class FakeAzure implements RegisterOps {
   ws = WS;
@@ -18,41 +26,86 @@ class FakeAzure implements RegisterOps {
   calls: string[] = [];
   uploads: PreparedAsset[] = [];
   jobs = new Map<string, JobRecord>([
-    ['train-42', { properties: { jobType: 'Command', status: 'Completed', outputs: { model: { jobOutputType: 'mlflow_model' }, default: { jobOutputType: 'uri_folder', uri: 'azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.train-42' } } } }],
+    [
+      'train-42',
+      {
+        properties: {
+          jobType: 'Command',
+          status: 'Completed',
+          outputs: {
+            model: { jobOutputType: 'mlflow_model' },
+            default: {
+              jobOutputType: 'uri_folder',
+              uri: 'azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.train-42',
+            },
+          },
+        },
+      },
+    ],
     ['train-failed', { properties: { jobType: 'Command', status: 'Failed', outputs: { model: null, default: {} } } }],
     ['train-running', { properties: { jobType: 'Command', status: 'Running', outputs: { model: {} } } }],
     ['pipe-1', { properties: { jobType: 'Pipeline', status: 'Completed', outputs: {} } }],
   ]);
   conflictOnce?: string;
-  async checkWorkspace() { this.calls.push('checkWorkspace'); }
-  async getJob(job: string) { this.calls.push(`getJob ${job}`); return this.jobs.get(job); }
-  async getVersion(name: string, version: string) { this.calls.push(`getVersion ${name}:${version}`); return this.versions.get(`${name}:${version}`); }
+  async checkWorkspace() {
+    this.calls.push('checkWorkspace');
+  }
+  async getJob(job: string) {
+    this.calls.push(`getJob ${job}`);
+    return this.jobs.get(job);
+  }
+  async getVersion(name: string, version: string) {
+    this.calls.push(`getVersion ${name}:${version}`);
+    return this.versions.get(`${name}:${version}`);
+  }
   async findByContent(name: string, modelType: string, modelUri: string) {
     this.calls.push(`findByContent ${name}`);
     const key = contentKey(modelType, modelUri);
-    return [...this.versions.entries()].filter(([k]) => k.startsWith(`${name}:`)).map(([, v]) => v)
+    return [...this.versions.entries()]
+      .filter(([k]) => k.startsWith(`${name}:`))
+      .map(([, v]) => v)
       .find((v) => v.properties.properties?.[CONTENT_KEY_PROPERTY] === key);
   }
   async nextVersion(name: string) {
     this.calls.push(`nextVersion ${name}`);
-    const nums = [...this.versions.keys()].filter((k) => k.startsWith(`${name}:`)).map((k) => Number(k.split(':')[1])).filter(Number.isFinite);
+    const nums = [...this.versions.keys()]
+      .filter((k) => k.startsWith(`${name}:`))
+      .map((k) => Number(k.split(':')[1]))
+      .filter(Number.isFinite);
     return String(Math.max(0, ...nums) + 1);
   }
-  async upload(asset: PreparedAsset, _meta: { name: string; version: string }, onProgress: (b: number, t: number) => void) {
+  async upload(
+    asset: PreparedAsset,
+    _meta: { name: string; version: string },
+    onProgress: (b: number, t: number) => void,
+  ) {
     this.calls.push('upload');
     this.uploads.push(asset);
     onProgress(asset.totalBytes / 2, asset.totalBytes);
     onProgress(asset.totalBytes, asset.totalBytes);
-    return { uri: '', hash: asset.hash, uploadedBytes: asset.totalBytes, skipped: false, files: asset.files.length, totalBytes: asset.totalBytes };
+    return {
+      uri: '',
+      hash: asset.hash,
+      uploadedBytes: asset.totalBytes,
+      skipped: false,
+      files: asset.files.length,
+      totalBytes: asset.totalBytes,
+    };
   }
   async create(name: string, version: string, props: ModelVersionProperties) {
     this.calls.push(`create ${name}:${version}`);
-    if (this.conflictOnce === version) { this.conflictOnce = undefined; this.versions.set(`${name}:${version}`, mv(version, { modelUri: 'azureml://other', modelType: 'custom_model' })); throw new AzureError('Conflict', 409, 'Conflict'); }
+    if (this.conflictOnce === version) {
+      this.conflictOnce = undefined;
+      this.versions.set(`${name}:${version}`, mv(version, { modelUri: 'azureml://other', modelType: 'custom_model' }));
+      throw new AzureError('Conflict', 409, 'Conflict');
+    }
     const v = mv(version, props);
     this.versions.set(`${name}:${version}`, v);
     return v;
   }
-  writes() { return this.calls.filter((c) => c === 'upload' || c.startsWith('create')); }
+  writes() {
+    return this.calls.filter((c) => c === 'upload' || c.startsWith('create'));
+  }
 }
 
 function mv(version: string, properties: ModelVersionProperties): ModelVersion {
@@ -63,17 +116,32 @@ function modelDir(files: Record<string, string> = { 'model.json': '{"w":[1,2]}',
   const root = mkdtempSync(path.join(tmpdir(), 'reg-'));
   const dir = path.join(root, 'model');
   mkdirSync(dir);
-  for (const [k, v] of Object.entries(files)) { mkdirSync(path.dirname(path.join(dir, k)), { recursive: true }); writeFileSync(path.join(dir, k), v); }
+  for (const [k, v] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, k)), { recursive: true });
+    writeFileSync(path.join(dir, k), v);
+  }
   return dir;
 }
 
 const log = { info: (_: string) => {}, warning: (_: string) => {}, debug: (_: string) => {} };
-function deps(ops: RegisterOps, extra: Partial<{ progress: (p: number, t?: string) => void; cwd: string; lines: string[] }> = {}) {
+function deps(
+  ops: RegisterOps,
+  extra: Partial<{ progress: (p: number, t?: string) => void; cwd: string; lines: string[] }> = {},
+) {
   const lines = extra.lines ?? [];
   return {
-    ops, log: { ...log, info: (m: string) => lines.push(m), warning: (m: string) => lines.push(m) },
+    ops,
+    log: { ...log, info: (m: string) => lines.push(m), warning: (m: string) => lines.push(m) },
     progress: extra.progress ?? (() => {}),
-    context: { definitionName: 'ci', buildId: '77', branch: 'refs/heads/main', commit: 'abc123', repository: 'repo', reason: 'IndividualCI', requestedFor: 'Ada' },
+    context: {
+      definitionName: 'ci',
+      buildId: '77',
+      branch: 'refs/heads/main',
+      commit: 'abc123',
+      repository: 'repo',
+      reason: 'IndividualCI',
+      requestedFor: 'Ada',
+    },
     cwd: extra.cwd,
   };
 }
@@ -89,13 +157,19 @@ test('new model from a folder: version 1, uploads, modelUri under LocalUpload/<m
   assert.equal(r.version, '1');
   assert.equal(r.id, 'azureml:churn:1');
   assert.equal(r.reused, false);
-  assert.match(r.modelUri, /^azureml:\/\/subscriptions\/sub1\/resourcegroups\/rg1\/workspaces\/ws1\/datastores\/workspaceblobstore\/paths\/LocalUpload\/[0-9a-f]{32}\/model$/);
+  assert.match(
+    r.modelUri,
+    /^azureml:\/\/subscriptions\/sub1\/resourcegroups\/rg1\/workspaces\/ws1\/datastores\/workspaceblobstore\/paths\/LocalUpload\/[0-9a-f]{32}\/model$/,
+  );
   assert.deepEqual(az.writes(), ['upload', 'create churn:1']);
   const stored = az.versions.get('churn:1')!.properties;
   assert.equal(stored.properties?.[CONTENT_KEY_PROPERTY], contentKey('custom_model', r.modelUri));
   assert.equal(stored.modelType, 'custom_model');
   assert.deepEqual(progress.at(-1), 100);
-  assert.equal(r.studioUrl, 'https://ml.azure.com/model/churn:1/details?wsid=/subscriptions/sub1/resourcegroups/rg1/workspaces/ws1&tid=t1');
+  assert.equal(
+    r.studioUrl,
+    'https://ml.azure.com/model/churn:1/details?wsid=/subscriptions/sub1/resourcegroups/rg1/workspaces/ws1&tid=t1',
+  );
 });
 
 test('rerun with the same content returns the same version: no upload, no create', async () => {
@@ -108,7 +182,10 @@ test('rerun with the same content returns the same version: no upload, no create
   assert.equal(again.version, first.version);
   assert.equal(again.reused, true);
   assert.deepEqual(az.writes(), []);
-  assert.ok(lines.some((l) => /already holds this content/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /already holds this content/.test(l)),
+    lines.join('\n'),
+  );
 });
 
 test('changed content gets the next version; modelType is part of the identity', async () => {
@@ -131,8 +208,13 @@ test('explicit version: free → used; taken by same content → reused; taken b
   const same = await registerModel(inputs({ modelPath: dir, version: '7' }), deps(az));
   assert.equal(same.reused, true);
   assert.deepEqual(az.writes(), []);
-  await assert.rejects(registerModel(inputs({ modelPath: modelDir({ 'other.bin': 'zz' }), version: '7' }), deps(az)),
-    (e: any) => e instanceof InputError && e.input === 'version' && /model 'churn' version 7 already exists with different content/.test(e.message));
+  await assert.rejects(
+    registerModel(inputs({ modelPath: modelDir({ 'other.bin': 'zz' }), version: '7' }), deps(az)),
+    (e: any) =>
+      e instanceof InputError &&
+      e.input === 'version' &&
+      /model 'churn' version 7 already exists with different content/.test(e.message),
+  );
   assert.deepEqual(az.writes(), []);
 });
 
@@ -153,23 +235,37 @@ test('tags: lineage azdo.* tags merged with user tags, user wins; lineageTags=fa
 
 test('job output reference: no upload, jobName recorded, unknown job → InputError(modelPath)', async () => {
   const az = new FakeAzure();
-  const r = await registerModel(inputs({ modelPath: 'azureml://jobs/train-42/outputs/model', modelType: 'mlflow_model' }), deps(az));
+  const r = await registerModel(
+    inputs({ modelPath: 'azureml://jobs/train-42/outputs/model', modelType: 'mlflow_model' }),
+    deps(az),
+  );
   assert.equal(r.modelUri, 'azureml://jobs/train-42/outputs/model');
   assert.equal(az.versions.get('churn:1')!.properties.jobName, 'train-42');
   assert.ok(!az.calls.includes('upload'));
   const az2 = new FakeAzure();
-  await assert.rejects(registerModel(inputs({ modelPath: 'azureml://jobs/nope/outputs/model' }), deps(az2)),
-    (e: any) => e instanceof InputError && e.input === 'modelPath' && /job 'nope' was not found/.test(e.message));
+  await assert.rejects(
+    registerModel(inputs({ modelPath: 'azureml://jobs/nope/outputs/model' }), deps(az2)),
+    (e: any) => e instanceof InputError && e.input === 'modelPath' && /job 'nope' was not found/.test(e.message),
+  );
   assert.deepEqual(az2.writes(), []);
 });
 
 test('job output reference: the output must exist and the job must have Completed (nothing written otherwise)', async () => {
   const cases: Array<[string, RegExp]> = [
-    ['azureml://jobs/train-42/outputs/modl', /^Input 'modelPath': job 'train-42' has no output 'modl' \(azureml:\/\/jobs\/train-42\/outputs\/modl\); its outputs: 'model', 'default'/],
+    [
+      'azureml://jobs/train-42/outputs/modl',
+      /^Input 'modelPath': job 'train-42' has no output 'modl' \(azureml:\/\/jobs\/train-42\/outputs\/modl\); its outputs: 'model', 'default'/,
+    ],
     ['azureml://jobs/train-42/outputs/Model', /has no output 'Model' .*; did you mean 'model'\?/],
     ['azureml://jobs/pipe-1/outputs/default', /job 'pipe-1' has no output 'default' .*its outputs: none/],
-    ['azureml://jobs/train-failed/outputs/model', /^Input 'modelPath': job 'train-failed' is Failed, not Completed: its outputs may be missing or incomplete \(azureml:\/\/jobs\/train-failed\/outputs\/model\)/],
-    ['azureml://jobs/train-running/outputs/model/paths/sub', /job 'train-running' is Running, not Completed: it has not finished/],
+    [
+      'azureml://jobs/train-failed/outputs/model',
+      /^Input 'modelPath': job 'train-failed' is Failed, not Completed: its outputs may be missing or incomplete \(azureml:\/\/jobs\/train-failed\/outputs\/model\)/,
+    ],
+    [
+      'azureml://jobs/train-running/outputs/model/paths/sub',
+      /job 'train-running' is Running, not Completed: it has not finished/,
+    ],
     ['azureml://jobs/train-failed/outputs/artifacts/paths/model', /job 'train-failed' is Failed/],
   ];
   for (const [modelPath, re] of cases) {
@@ -183,7 +279,10 @@ test('job output reference: the output must exist and the job must have Complete
     assert.deepEqual(az.writes(), [], modelPath);
   }
   // the implicit outputs: `default` (listed by the service on a command job) and `artifacts` (the run's logged files)
-  for (const modelPath of ['azureml://jobs/train-42/outputs/default', 'azureml://jobs/train-42/outputs/artifacts/paths/model']) {
+  for (const modelPath of [
+    'azureml://jobs/train-42/outputs/default',
+    'azureml://jobs/train-42/outputs/artifacts/paths/model',
+  ]) {
     const az = new FakeAzure();
     const r = await registerModel(inputs({ modelPath }), deps(az));
     assert.equal(r.modelUri, modelPath);
@@ -210,7 +309,12 @@ const bad: Array<[string, string, Partial<RegisterInputs> | (() => Partial<Regis
   ['path not found', 'modelPath', { modelPath: '/definitely/not/here' }, /was not found/],
   ['empty folder', 'modelPath', () => ({ modelPath: modelDir({}) }), /is empty/],
   ['mlflow without MLmodel', 'modelPath', () => ({ modelPath: modelDir(), modelType: 'mlflow_model' }), /MLmodel/],
-  ['triton from a file', 'modelPath', () => ({ modelPath: path.join(modelDir(), 'model.json'), modelType: 'triton_model' }), /must be a folder/],
+  [
+    'triton from a file',
+    'modelPath',
+    () => ({ modelPath: path.join(modelDir(), 'model.json'), modelType: 'triton_model' }),
+    /must be a folder/,
+  ],
   ['bad job reference', 'modelPath', { modelPath: 'azureml://jobs/x/output/model' }, /not a job output reference/],
   ['unsupported scheme', 'modelPath', { modelPath: 's3://bucket/model' }, /not supported/],
   ['bad azureml uri', 'modelPath', { modelPath: 'azureml://models/x/versions/1' }, /not a supported azureml/],
@@ -234,7 +338,10 @@ for (const [title, input, over, re] of bad) {
 test('mlflow folder with MLmodel is accepted; relative paths resolve against cwd', async () => {
   const dir = modelDir({ MLmodel: 'flavors: {}', 'model.pkl': 'x' });
   const az = new FakeAzure();
-  const r = await registerModel(inputs({ modelPath: 'model', modelType: 'mlflow_model' }), deps(az, { cwd: path.dirname(dir) }));
+  const r = await registerModel(
+    inputs({ modelPath: 'model', modelType: 'mlflow_model' }),
+    deps(az, { cwd: path.dirname(dir) }),
+  );
   assert.equal(r.version, '1');
   assert.equal(az.uploads[0]!.localPath, dir);
 });

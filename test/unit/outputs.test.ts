@@ -15,12 +15,20 @@ import { uploadSummary } from '../../src/pipeline';
 function captureStdout(fn: () => void): string {
   const orig = process.stdout.write;
   let out = '';
-  (process.stdout as any).write = (chunk: unknown) => { out += String(chunk); return true; };
-  try { fn(); } finally { process.stdout.write = orig; }
+  (process.stdout as any).write = (chunk: unknown) => {
+    out += String(chunk);
+    return true;
+  };
+  try {
+    fn();
+  } finally {
+    process.stdout.write = orig;
+  }
   return out;
 }
 
-const summaryPaths = (stdout: string) => [...stdout.matchAll(/^##vso\[task\.uploadsummary\](.*)$/gm)].map((m) => m[1]!.trim());
+const summaryPaths = (stdout: string) =>
+  [...stdout.matchAll(/^##vso\[task\.uploadsummary\](.*)$/gm)].map((m) => m[1]!.trim());
 
 test('uploadSummary: same title twice in one process → two files, both kept, both named <title>.md under Agent.TempDirectory', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'outputs-unit-'));
@@ -42,7 +50,8 @@ test('uploadSummary: same title twice in one process → two files, both kept, b
     assert.equal(fs.readFileSync(files[0]!, 'utf8'), '# first\n', 'the first file was not overwritten');
     assert.equal(fs.readFileSync(files[1]!, 'utf8'), '# second\n');
   } finally {
-    if (saved === undefined) delete process.env.AGENT_TEMPDIRECTORY; else process.env.AGENT_TEMPDIRECTORY = saved;
+    if (saved === undefined) delete process.env.AGENT_TEMPDIRECTORY;
+    else process.env.AGENT_TEMPDIRECTORY = saved;
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
@@ -54,9 +63,19 @@ test('uploadSummary: two steps (processes) of one job with the same Agent.TempDi
     const scriptPath = fixtureTaskScript();
     const runs = [];
     for (let i = 0; i < 2; i++) {
-      runs.push(await runBundledTask('Fixture', { box, scriptPath, inputs: { mode: 'outputs' }, env: { AGENT_TEMPDIRECTORY: tmp } }));
+      runs.push(
+        await runBundledTask('Fixture', {
+          box,
+          scriptPath,
+          inputs: { mode: 'outputs' },
+          env: { AGENT_TEMPDIRECTORY: tmp },
+        }),
+      );
     }
-    const files = runs.map((r) => { assert.equal(r.result, 'Succeeded', r.stdout); return summaryPaths(r.stdout); });
+    const files = runs.map((r) => {
+      assert.equal(r.result, 'Succeeded', r.stdout);
+      return summaryPaths(r.stdout);
+    });
     assert.equal(files[0]!.length, 1);
     assert.equal(files[1]!.length, 1);
     assert.notEqual(files[0]![0], files[1]![0]);

@@ -15,9 +15,15 @@ const scriptPath = fixtureTaskScript();
 
 type Result = { ok: true; value: unknown } | { ok: false; name: string; user: boolean; message: string };
 
-async function calls(inputs: Record<string, string>, list: Array<[string, ...unknown[]]>, extra: Partial<RunOptions> = {}): Promise<Result[]> {
+async function calls(
+  inputs: Record<string, string>,
+  list: Array<[string, ...unknown[]]>,
+  extra: Partial<RunOptions> = {},
+): Promise<Result[]> {
   const r = await runBundledTask('Fixture', {
-    box, scriptPath, ...extra,
+    box,
+    scriptPath,
+    ...extra,
     inputs: { mode: 'calls', calls: JSON.stringify(list.map(([fn, ...args]) => ({ fn, args }))), ...inputs },
   });
   assert.equal(r.result, 'Succeeded', r.stdout);
@@ -36,8 +42,19 @@ test('InputError names the input', () => {
 test('strings, booleans, numbers, enums, lists', async () => {
   const res = await calls(
     {
-      modelName: '  my-model  ', instanceCount: 'abc', count: '3', big: '11', frac: '1.5', ratio: '0.25', badRatio: '1/2',
-      flagYes: 'yes', flagFalse: 'False', flagBad: 'maybe', modelType: 'x', modelTypeCase: 'MLflow_Model', list: 'a, b\nc,,\n',
+      modelName: '  my-model  ',
+      instanceCount: 'abc',
+      count: '3',
+      big: '11',
+      frac: '1.5',
+      ratio: '0.25',
+      badRatio: '1/2',
+      flagYes: 'yes',
+      flagFalse: 'False',
+      flagBad: 'maybe',
+      modelType: 'x',
+      modelTypeCase: 'MLflow_Model',
+      list: 'a, b\nc,,\n',
     },
     [
       ['getString', 'modelName'],
@@ -107,8 +124,16 @@ test('getKeyValues: comma list, one per line, JSON; errors name the input', asyn
       t10: 'desc=one, two, three',
     },
     [
-      ['getKeyValues', 't1'], ['getKeyValues', 't2'], ['getKeyValues', 't3'], ['getKeyValues', 't4'], ['getKeyValues', 't5'],
-      ['getKeyValues', 't6'], ['getKeyValues', 't7'], ['getKeyValues', 't8'], ['getKeyValues', 't9'], ['getKeyValues', 't10'],
+      ['getKeyValues', 't1'],
+      ['getKeyValues', 't2'],
+      ['getKeyValues', 't3'],
+      ['getKeyValues', 't4'],
+      ['getKeyValues', 't5'],
+      ['getKeyValues', 't6'],
+      ['getKeyValues', 't7'],
+      ['getKeyValues', 't8'],
+      ['getKeyValues', 't9'],
+      ['getKeyValues', 't10'],
       ['getKeyValues', 'missing'],
     ],
   );
@@ -166,7 +191,13 @@ test('getPath: resolved, must exist, kind, blank filePath (repository root) is n
 });
 
 async function connection(scheme: AuthScheme, extra: Partial<RunOptions> = {}) {
-  const r = await runBundledTask('Fixture', { box, scriptPath, scheme, ...extra, inputs: { mode: 'connection', ...extra.inputs } });
+  const r = await runBundledTask('Fixture', {
+    box,
+    scriptPath,
+    scheme,
+    ...extra,
+    inputs: { mode: 'connection', ...extra.inputs },
+  });
   const conn = r.stdout.match(/^CONNECTION (.*)$/m);
   return { run: r, conn: conn ? JSON.parse(conn[1]) : undefined, scope: r.stdout.match(/^SCOPE (.*)$/m)?.[1] };
 }
@@ -174,8 +205,14 @@ async function connection(scheme: AuthScheme, extra: Partial<RunOptions> = {}) {
 test('connection: service principal with secret; the key is masked first', async () => {
   const { run, conn, scope } = await connection('secret');
   assert.deepEqual(conn, {
-    id: 'conn-secret', armUrl: box.armUrl, subscriptionId: box.subscriptionId, tenantId: box.tenantId,
-    authorityHost: box.authorityHost, audience: box.audience, environment: 'AzureCloud', scopeLevel: 'Subscription',
+    id: 'conn-secret',
+    armUrl: box.armUrl,
+    subscriptionId: box.subscriptionId,
+    tenantId: box.tenantId,
+    authorityHost: box.authorityHost,
+    audience: box.audience,
+    environment: 'AzureCloud',
+    scopeLevel: 'Subscription',
     auth: { scheme: 'ServicePrincipal', clientId: box.clientId, secret: `<${box.clientSecret.length} chars>` },
   });
   assert.equal(scope, 'https://management.core.windows.net//.default');
@@ -195,7 +232,10 @@ test('connection: certificate PEM; every key line masked', async () => {
 test('connection: workload identity federation with OIDC request URI and job token', async () => {
   const { conn } = await connection('wif');
   assert.equal(conn.auth.scheme, 'WorkloadIdentityFederation');
-  assert.deepEqual(conn.oidc, { requestUri: box.oidcRequestUri, accessToken: `<${box.systemAccessToken.length} chars>` });
+  assert.deepEqual(conn.oidc, {
+    requestUri: box.oidcRequestUri,
+    accessToken: `<${box.systemAccessToken.length} chars>`,
+  });
 });
 
 test('connection: WIF without System.OidcRequestUri takes the job plan, the way azure-arm-rest builds the request', async () => {
@@ -207,21 +247,47 @@ test('connection: WIF without System.OidcRequestUri takes the job plan, the way 
   });
   // a classic release agent job: hub = System.HostType = release; the collection URI, not the vsrm server URI
   const rel = await connection('wif', {
-    env: { SYSTEM_OIDCREQUESTURI: '', SYSTEM_HOSTTYPE: 'release', SYSTEM_TEAMFOUNDATIONSERVERURI: 'https://vsrm.dev.azure.com/org/', SYSTEM_PLANID: 'p-1', SYSTEM_JOBID: 'j-1' },
+    env: {
+      SYSTEM_OIDCREQUESTURI: '',
+      SYSTEM_HOSTTYPE: 'release',
+      SYSTEM_TEAMFOUNDATIONSERVERURI: 'https://vsrm.dev.azure.com/org/',
+      SYSTEM_PLANID: 'p-1',
+      SYSTEM_JOBID: 'j-1',
+    },
   });
-  assert.deepEqual(rel.conn.oidc.plan, { collectionUri: box.collectionUri, projectId: box.projectId, hub: 'release', planId: 'p-1', jobId: 'j-1' });
+  assert.deepEqual(rel.conn.oidc.plan, {
+    collectionUri: box.collectionUri,
+    projectId: box.projectId,
+    hub: 'release',
+    planId: 'p-1',
+    jobId: 'j-1',
+  });
 });
 
 test('connection: WIF with idToken, no OIDC request URI and no job access token', async () => {
   const idToken = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYyJ9.c2lnbmF0dXJl';
-  const noJobToken = { ENDPOINT_AUTH_SYSTEMVSSCONNECTION: '', ENDPOINT_AUTH_SCHEME_SYSTEMVSSCONNECTION: '', ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: '' };
-  const { run, conn } = await connection('wif', { inputs: { connection: 'conn-idt' }, env: { ...connectionEnv(box, 'conn-idt', 'wif-idtoken', undefined, { idToken }), SYSTEM_OIDCREQUESTURI: '', ...noJobToken } });
+  const noJobToken = {
+    ENDPOINT_AUTH_SYSTEMVSSCONNECTION: '',
+    ENDPOINT_AUTH_SCHEME_SYSTEMVSSCONNECTION: '',
+    ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: '',
+  };
+  const { run, conn } = await connection('wif', {
+    inputs: { connection: 'conn-idt' },
+    env: {
+      ...connectionEnv(box, 'conn-idt', 'wif-idtoken', undefined, { idToken }),
+      SYSTEM_OIDCREQUESTURI: '',
+      ...noJobToken,
+    },
+  });
   assert.equal(conn.auth.scheme, 'WorkloadIdentityFederation');
   assert.equal(conn.auth.idToken, `<${idToken.length} chars>`);
   assert.equal(conn.oidc, undefined);
   assert.ok(run.stdout.includes(`##vso[task.setsecret]${idToken}`));
   // with the job access token, the job plan (fresh tokens) wins over the idToken
-  const withToken = await connection('wif', { inputs: { connection: 'conn-idt' }, env: { ...connectionEnv(box, 'conn-idt', 'wif-idtoken', undefined, { idToken }), SYSTEM_OIDCREQUESTURI: '' } });
+  const withToken = await connection('wif', {
+    inputs: { connection: 'conn-idt' },
+    env: { ...connectionEnv(box, 'conn-idt', 'wif-idtoken', undefined, { idToken }), SYSTEM_OIDCREQUESTURI: '' },
+  });
   assert.equal(withToken.conn.oidc.plan.hub, 'build');
 });
 
@@ -233,15 +299,22 @@ test('connection: WIF without any token source is a one-line input error', async
       env: { ...env, SYSTEM_OIDCREQUESTURI: '', [missing]: '' },
     });
     assert.equal(run.result, 'Failed');
-    assert.match(run.message!, /^Input 'connection': service connection 'conn-w' uses workload identity federation, but the job has neither System\.OidcRequestUri nor its plan variables/);
+    assert.match(
+      run.message!,
+      /^Input 'connection': service connection 'conn-w' uses workload identity federation, but the job has neither System\.OidcRequestUri nor its plan variables/,
+    );
   }
 });
 
 test('connection: Machine Learning Workspace scope gives resource group and workspace; sovereign authority', async () => {
   const { conn } = await connection('secret', {
     connectionData: {
-      scopeLevel: 'AzureMLWorkspace', resourceGroupName: 'rg-ml', mlWorkspaceName: 'ws-ml', mlWorkspaceLocation: 'westeurope',
-      environment: 'AzureUSGovernment', activeDirectoryAuthority: 'https://login.microsoftonline.us',
+      scopeLevel: 'AzureMLWorkspace',
+      resourceGroupName: 'rg-ml',
+      mlWorkspaceName: 'ws-ml',
+      mlWorkspaceLocation: 'westeurope',
+      environment: 'AzureUSGovernment',
+      activeDirectoryAuthority: 'https://login.microsoftonline.us',
       activeDirectoryServiceEndpointResourceId: 'https://management.core.usgovcloudapi.net',
     },
   });
@@ -256,33 +329,63 @@ test('connection: Machine Learning Workspace scope gives resource group and work
 
 test('connection: missing, unknown scheme, missing key, missing subscription → one line naming the input', async () => {
   const cases: Array<[Partial<RunOptions>, RegExp]> = [
-    [{ inputs: { connection: 'nope' } }, /^Input 'connection': service connection 'nope' was not found, or this pipeline is not authorized to use it$/],
+    [
+      { inputs: { connection: 'nope' } },
+      /^Input 'connection': service connection 'nope' was not found, or this pipeline is not authorized to use it$/,
+    ],
     [{ inputs: { connection: '' } }, /^Input 'connection': is required$/],
     [
-      { env: { 'ENDPOINT_AUTH_conn-secret': JSON.stringify({ scheme: 'UsernamePassword', parameters: { username: 'u', password: 'p' } }) } },
+      {
+        env: {
+          'ENDPOINT_AUTH_conn-secret': JSON.stringify({
+            scheme: 'UsernamePassword',
+            parameters: { username: 'u', password: 'p' },
+          }),
+        },
+      },
       /^Input 'connection': service connection 'conn-secret' uses the unsupported authorization scheme 'UsernamePassword'/,
     ],
     [
-      { env: { 'ENDPOINT_AUTH_conn-secret': JSON.stringify({ scheme: 'ServicePrincipal', parameters: { serviceprincipalid: 'x', tenantid: 't', authenticationType: 'spnKey' } }) } },
+      {
+        env: {
+          'ENDPOINT_AUTH_conn-secret': JSON.stringify({
+            scheme: 'ServicePrincipal',
+            parameters: { serviceprincipalid: 'x', tenantid: 't', authenticationType: 'spnKey' },
+          }),
+        },
+      },
       /^Input 'connection': service connection 'conn-secret' has no service principal key$/,
     ],
     [
       { env: { 'ENDPOINT_AUTH_conn-secret': JSON.stringify({ parameters: {} }) } },
       /^Input 'connection': service connection 'conn-secret' has no authorization scheme$/,
     ],
-    [{ connectionData: { subscriptionId: '' } }, /^Input 'connection': service connection 'conn-secret' has no subscription id/],
+    [
+      { connectionData: { subscriptionId: '' } },
+      /^Input 'connection': service connection 'conn-secret' has no subscription id/,
+    ],
   ];
   for (const [extra, re] of cases) {
     const { run } = await connection('secret', extra);
     assert.equal(run.result, 'Failed', run.stdout);
     assert.match(run.message!, re);
     assert.deepEqual(run.errors, [run.message]);
-    assert.ok(!/\n\s+at /.test(run.stdout.split('\n').filter((l) => !l.includes('##vso[task.debug]')).join('\n')), 'no stack trace');
+    assert.ok(
+      !/\n\s+at /.test(
+        run.stdout
+          .split('\n')
+          .filter((l) => !l.includes('##vso[task.debug]'))
+          .join('\n'),
+      ),
+      'no stack trace',
+    );
   }
 });
 
 test('pipeline context and lineage tags from the build variables', async () => {
-  const { run } = await connection('secret', { variables: { 'Build.Repository.Name': 'fraud-model', 'System.JobAttempt': '2' } });
+  const { run } = await connection('secret', {
+    variables: { 'Build.Repository.Name': 'fraud-model', 'System.JobAttempt': '2' },
+  });
   const ctx = JSON.parse(run.stdout.match(/^CONTEXT (.*)$/m)![1]);
   assert.equal(ctx.repository, 'fraud-model');
   assert.equal(ctx.attempt, '2');
@@ -305,7 +408,14 @@ test('pipeline context and lineage tags from the build variables', async () => {
 test('lineageTags: only present values; release values', () => {
   assert.deepEqual(lineageTags({}), {});
   assert.deepEqual(
-    lineageTags({ hostType: 'release', releaseDefinitionName: 'cd', releaseName: 'Release-7', releaseUrl: 'https://x/r/7', stageName: 'prod', buildId: '' }),
+    lineageTags({
+      hostType: 'release',
+      releaseDefinitionName: 'cd',
+      releaseName: 'Release-7',
+      releaseUrl: 'https://x/r/7',
+      stageName: 'prod',
+      buildId: '',
+    }),
     { 'azdo.pipeline': 'cd', 'azdo.release': 'Release-7', 'azdo.releaseUrl': 'https://x/r/7', 'azdo.stage': 'prod' },
   );
 });
@@ -323,7 +433,10 @@ test('runTask: UserError → Failed with its one line; other errors → one line
   assert.equal(other.message, 'ESOMETHING: boom: first line second line');
   assert.deepEqual(other.errors, ['ESOMETHING: boom: first line second line']);
   const stackLines = other.stdout.split('\n').filter((l) => l.includes('    at ') || l.includes('%0A    at '));
-  assert.ok(stackLines.length > 0 && stackLines.every((l) => l.startsWith('##vso[task.debug]')), 'stack only in debug lines');
+  assert.ok(
+    stackLines.length > 0 && stackLines.every((l) => l.startsWith('##vso[task.debug]')),
+    'stack only in debug lines',
+  );
 
   const stray = await runBundledTask('Fixture', { box, scriptPath, inputs: { mode: 'unhandled' } });
   assert.equal(stray.result, 'Failed');
@@ -342,9 +455,16 @@ test('runTask: success sets Succeeded once and exits 0', async () => {
 test('in a classic release, Build.* (filled from the primary artifact: model name/version) is not taken as lineage', async () => {
   const { run } = await connection('secret', {
     variables: {
-      'System.HostType': 'release', 'Release.ReleaseId': '12', 'Release.ReleaseName': 'Release-12', 'Release.DefinitionName': 'model-cd',
-      'Release.ReleaseWebUrl': 'https://dev.azure.com/org/p/_releaseProgress?releaseId=12', 'Release.EnvironmentName': 'staging',
-      'Release.RequestedFor': 'Grace Hopper', 'Build.DefinitionName': 'diabetes-classifier', 'Build.BuildId': '7', 'Build.BuildNumber': '7',
+      'System.HostType': 'release',
+      'Release.ReleaseId': '12',
+      'Release.ReleaseName': 'Release-12',
+      'Release.DefinitionName': 'model-cd',
+      'Release.ReleaseWebUrl': 'https://dev.azure.com/org/p/_releaseProgress?releaseId=12',
+      'Release.EnvironmentName': 'staging',
+      'Release.RequestedFor': 'Grace Hopper',
+      'Build.DefinitionName': 'diabetes-classifier',
+      'Build.BuildId': '7',
+      'Build.BuildNumber': '7',
     },
   });
   const ctx = JSON.parse(run.stdout.match(/^CONTEXT (.*)$/m)![1]);

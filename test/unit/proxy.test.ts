@@ -14,15 +14,30 @@ test('no Agent.ProxyUrl → no proxy, no client options', () => {
 });
 
 test('url, credentials and bypass list as the agent gives them', () => {
-  const p = parseAgentProxy({ url: 'http://proxy.contoso.com:8080', username: 'svc', password: 'p@ss w', bypassList: '["\\\\.internal\\\\.contoso\\\\.com", "^https://login\\\\."]' })!;
+  const p = parseAgentProxy({
+    url: 'http://proxy.contoso.com:8080',
+    username: 'svc',
+    password: 'p@ss w',
+    bypassList: '["\\\\.internal\\\\.contoso\\\\.com", "^https://login\\\\."]',
+  })!;
   assert.equal(p.url, 'http://proxy.contoso.com:8080');
-  assert.deepEqual(proxyClientOptions(p).proxyOptions, { host: 'http://proxy.contoso.com', port: 8080, username: 'svc', password: 'p@ss w' });
+  assert.deepEqual(proxyClientOptions(p).proxyOptions, {
+    host: 'http://proxy.contoso.com',
+    port: 8080,
+    username: 'svc',
+    password: 'p@ss w',
+  });
   assert.ok(isProxyBypassed(p, 'https://ml.INTERNAL.contoso.com/x'));
   assert.ok(isProxyBypassed(p, 'https://login.microsoftonline.com/t/oauth2/v2.0/token'));
   assert.ok(!isProxyBypassed(p, 'https://management.azure.com/subscriptions'));
   assert.equal(proxyOptionsFor(p, 'https://acct.blob.internal.contoso.com'), undefined);
   assert.equal(proxyOptionsFor(p, 'https://acct.blob.core.windows.net')?.port, 8080);
-  assert.deepEqual(devopsProxyOptions(p), { proxyUrl: 'http://proxy.contoso.com:8080', proxyUsername: 'svc', proxyPassword: 'p@ss w', proxyBypassHosts: ['\\.internal\\.contoso\\.com', '^https://login\\.'] });
+  assert.deepEqual(devopsProxyOptions(p), {
+    proxyUrl: 'http://proxy.contoso.com:8080',
+    proxyUsername: 'svc',
+    proxyPassword: 'p@ss w',
+    proxyBypassHosts: ['\\.internal\\.contoso\\.com', '^https://login\\.'],
+  });
   assert.equal(typeof proxyClientOptions(p).httpClient?.sendRequest, 'function');
 });
 
@@ -37,8 +52,17 @@ test('a URL without scheme or port; credentials inside the URL', () => {
 });
 
 test('bad values: a UserError naming the variable, never the password', () => {
-  assert.throws(() => parseAgentProxy({ url: 'http://p:1', bypassList: 'not json' }), (e: unknown) => e instanceof UserError && /Agent\.ProxyBypassList/.test(e.message));
-  assert.throws(() => parseAgentProxy({ url: 'http://p:1', bypassList: '["("]' }), (e: unknown) => e instanceof UserError && /entry '\(' is not a valid regular expression/.test(e.message));
+  assert.throws(
+    () => parseAgentProxy({ url: 'http://p:1', bypassList: 'not json' }),
+    (e: unknown) => e instanceof UserError && /Agent\.ProxyBypassList/.test(e.message),
+  );
+  assert.throws(
+    () => parseAgentProxy({ url: 'http://p:1', bypassList: '["("]' }),
+    (e: unknown) => e instanceof UserError && /entry '\(' is not a valid regular expression/.test(e.message),
+  );
   assert.throws(() => parseAgentProxy({ url: 'socks5://p:1080' }), /only http and https proxies/);
-  assert.throws(() => parseAgentProxy({ url: 'http://u:topsecret@[bad', password: 'topsecret' }), (e: unknown) => e instanceof UserError && /Agent\.ProxyUrl/.test(e.message) && !e.message.includes('topsecret'));
+  assert.throws(
+    () => parseAgentProxy({ url: 'http://u:topsecret@[bad', password: 'topsecret' }),
+    (e: unknown) => e instanceof UserError && /Agent\.ProxyUrl/.test(e.message) && !e.message.includes('topsecret'),
+  );
 });

@@ -5,14 +5,27 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  expandParameters, matchesTags, newestFirst, planReconcile, runTrigger, validateTriggerInputs,
-  type TriggerDeps, type TriggerInputs, type TriggerTarget, type VersionInfo,
+  expandParameters,
+  matchesTags,
+  newestFirst,
+  planReconcile,
+  runTrigger,
+  validateTriggerInputs,
+  type TriggerDeps,
+  type TriggerInputs,
+  type TriggerTarget,
+  type VersionInfo,
 } from '../../src/tasks/releaseTrigger';
 import { devopsError, isTransient, withRetry } from '../../src/devops/client';
 import { MODEL_ARTIFACT_TYPE, modelRunTag, pickModelArtifact } from '../../src/devops/releases';
 import { UserError } from '../../src/pipeline';
 
-const V = (version: string, t: number, tags: Record<string, string> = {}, archived = false): VersionInfo => ({ version, createdAt: t, tags, archived });
+const V = (version: string, t: number, tags: Record<string, string> = {}, archived = false): VersionInfo => ({
+  version,
+  createdAt: t,
+  tags,
+  archived,
+});
 
 describe('planReconcile', () => {
   const has = (set: string[]) => async (v: string) => set.includes(v);
@@ -20,47 +33,104 @@ describe('planReconcile', () => {
   test('every version newer than the newest released one, oldest first; the scan stops at the anchor', async () => {
     const asked: string[] = [];
     const vs = [V('1', 1), V('2', 2), V('3', 3), V('4', 4), V('5', 5)];
-    const p = await planReconcile(vs, async (v) => { asked.push(v); return v === '3' || v === '1'; }, { tagFilter: {}, onlyNewest: false });
-    assert.deepEqual(p.create.map((v) => v.version), ['4', '5']);
+    const p = await planReconcile(
+      vs,
+      async (v) => {
+        asked.push(v);
+        return v === '3' || v === '1';
+      },
+      { tagFilter: {}, onlyNewest: false },
+    );
+    assert.deepEqual(
+      p.create.map((v) => v.version),
+      ['4', '5'],
+    );
     assert.equal(p.anchor, '3');
     assert.deepEqual(asked, ['5', '4', '3'], 'older versions are not asked about');
     assert.equal(p.bootstrap, false);
   });
 
   test('tag filter and archived versions are left out but do not stop the scan', async () => {
-    const vs = [V('1', 1, { evaluation: 'passed' }), V('2', 2, { evaluation: 'failed' }), V('3', 3, { evaluation: 'passed' }, true), V('4', 4, { evaluation: 'passed' })];
+    const vs = [
+      V('1', 1, { evaluation: 'passed' }),
+      V('2', 2, { evaluation: 'failed' }),
+      V('3', 3, { evaluation: 'passed' }, true),
+      V('4', 4, { evaluation: 'passed' }),
+    ];
     const p = await planReconcile(vs, has(['1']), { tagFilter: { evaluation: 'passed' }, onlyNewest: false });
-    assert.deepEqual(p.create.map((v) => v.version), ['4']);
+    assert.deepEqual(
+      p.create.map((v) => v.version),
+      ['4'],
+    );
     assert.deepEqual(p.filteredOut.sort(), ['2', '3']);
   });
 
   test('onlyNewest keeps the newest matching version', async () => {
     const p = await planReconcile([V('1', 1), V('2', 2), V('3', 3)], has(['1']), { tagFilter: {}, onlyNewest: true });
-    assert.deepEqual(p.create.map((v) => v.version), ['3']);
+    assert.deepEqual(
+      p.create.map((v) => v.version),
+      ['3'],
+    );
     assert.deepEqual(p.filteredOut, ['2']);
   });
 
   test('first run (nothing released yet): only the newest matching version', async () => {
-    const p = await planReconcile([V('1', 1), V('2', 2, { ok: 'y' }), V('3', 3)], has([]), { tagFilter: { ok: '*' }, onlyNewest: false });
+    const p = await planReconcile([V('1', 1), V('2', 2, { ok: 'y' }), V('3', 3)], has([]), {
+      tagFilter: { ok: '*' },
+      onlyNewest: false,
+    });
     assert.equal(p.bootstrap, true);
     assert.equal(p.anchor, undefined);
-    assert.deepEqual(p.create.map((v) => v.version), ['2']);
+    assert.deepEqual(
+      p.create.map((v) => v.version),
+      ['2'],
+    );
   });
 
   test("first run with firstRun 'all': every matching version, oldest first; onlyNewest still keeps one; later runs are unchanged", async () => {
-    const vs = [V('1', 1, { ok: 'y' }), V('2', 2), V('3', 3, { ok: 'y' }), V('4', 4, { ok: 'y' }, true), V('5', 5, { ok: 'y' })];
+    const vs = [
+      V('1', 1, { ok: 'y' }),
+      V('2', 2),
+      V('3', 3, { ok: 'y' }),
+      V('4', 4, { ok: 'y' }, true),
+      V('5', 5, { ok: 'y' }),
+    ];
     const all = await planReconcile(vs, has([]), { tagFilter: { ok: '*' }, onlyNewest: false, firstRun: 'all' });
     assert.equal(all.bootstrap, true);
-    assert.deepEqual(all.create.map((v) => v.version), ['1', '3', '5']);
+    assert.deepEqual(
+      all.create.map((v) => v.version),
+      ['1', '3', '5'],
+    );
     assert.deepEqual(all.filteredOut.sort(), ['2', '4']);
     const newest = await planReconcile(vs, has([]), { tagFilter: { ok: '*' }, onlyNewest: false, firstRun: 'newest' });
-    assert.deepEqual(newest.create.map((v) => v.version), ['5']);
+    assert.deepEqual(
+      newest.create.map((v) => v.version),
+      ['5'],
+    );
     const one = await planReconcile(vs, has([]), { tagFilter: { ok: '*' }, onlyNewest: true, firstRun: 'all' });
-    assert.deepEqual(one.create.map((v) => v.version), ['5']);
-    const later = await planReconcile(vs, has(['3']), { tagFilter: { ok: '*' }, onlyNewest: false, firstRun: 'newest' });
-    assert.deepEqual(later.create.map((v) => v.version), ['5'], 'with an anchor firstRun does not matter');
-    const later2 = await planReconcile([...vs, V('6', 6, { ok: 'y' })], has(['3']), { tagFilter: { ok: '*' }, onlyNewest: false, firstRun: 'newest' });
-    assert.deepEqual(later2.create.map((v) => v.version), ['5', '6']);
+    assert.deepEqual(
+      one.create.map((v) => v.version),
+      ['5'],
+    );
+    const later = await planReconcile(vs, has(['3']), {
+      tagFilter: { ok: '*' },
+      onlyNewest: false,
+      firstRun: 'newest',
+    });
+    assert.deepEqual(
+      later.create.map((v) => v.version),
+      ['5'],
+      'with an anchor firstRun does not matter',
+    );
+    const later2 = await planReconcile([...vs, V('6', 6, { ok: 'y' })], has(['3']), {
+      tagFilter: { ok: '*' },
+      onlyNewest: false,
+      firstRun: 'newest',
+    });
+    assert.deepEqual(
+      later2.create.map((v) => v.version),
+      ['5', '6'],
+    );
   });
 
   test('the run tag names the model version', () => {
@@ -74,7 +144,10 @@ describe('planReconcile', () => {
   });
 
   test('order: creation time, then numeric version for equal times', () => {
-    assert.deepEqual(newestFirst([V('9', 5), V('10', 5), V('2', 7)]).map((v) => v.version), ['2', '10', '9']);
+    assert.deepEqual(
+      newestFirst([V('9', 5), V('10', 5), V('2', 7)]).map((v) => v.version),
+      ['2', '10', '9'],
+    );
   });
 });
 
@@ -87,12 +160,28 @@ describe('tags and template parameters', () => {
     assert.ok(!matchesTags(undefined, { a: '*' }));
   });
   test('expandParameters replaces every placeholder', () => {
-    assert.deepEqual(expandParameters({ m: '{modelName}', v: 'v{modelVersion}-{modelVersion}', id: '{modelId}', k: 'plain' }, 'churn', '3'),
-      { m: 'churn', v: 'v3-3', id: 'azureml:churn:3', k: 'plain' });
+    assert.deepEqual(
+      expandParameters(
+        { m: '{modelName}', v: 'v{modelVersion}-{modelVersion}', id: '{modelId}', k: 'plain' },
+        'churn',
+        '3',
+      ),
+      { m: 'churn', v: 'v3-3', id: 'azureml:churn:3', k: 'plain' },
+    );
   });
 });
 
-const base: TriggerInputs = { mode: 'push', target: 'release', modelName: 'm', modelVersion: '1', releaseDefinition: 'cd', templateParameters: { modelVersion: '{modelVersion}' }, tagFilter: {}, onlyNewest: false, maxVersions: 50 };
+const base: TriggerInputs = {
+  mode: 'push',
+  target: 'release',
+  modelName: 'm',
+  modelVersion: '1',
+  releaseDefinition: 'cd',
+  templateParameters: { modelVersion: '{modelVersion}' },
+  tagFilter: {},
+  onlyNewest: false,
+  maxVersions: 50,
+};
 
 describe('validateTriggerInputs (before any network call)', () => {
   const bad: Array<[Partial<TriggerInputs>, RegExp]> = [
@@ -103,16 +192,28 @@ describe('validateTriggerInputs (before any network call)', () => {
     [{ releaseDefinition: ' ' }, /^Input 'releaseDefinition': is required/],
     [{ target: 'pipeline', pipeline: undefined }, /^Input 'pipeline': is required/],
     [{ target: 'pipeline', pipeline: 'p', templateParameters: {} }, /^Input 'templateParameters': needs at least one/],
-    [{ target: 'pipeline', pipeline: 'p', templateParameters: { v: '{version}' } }, /^Input 'templateParameters': unknown placeholder '\{version\}'/],
-    [{ target: 'pipeline', pipeline: 'p', templateParameters: { 'a-b': 'x' } }, /^Input 'templateParameters': 'a-b' is not a valid parameter name/],
+    [
+      { target: 'pipeline', pipeline: 'p', templateParameters: { v: '{version}' } },
+      /^Input 'templateParameters': unknown placeholder '\{version\}'/,
+    ],
+    [
+      { target: 'pipeline', pipeline: 'p', templateParameters: { 'a-b': 'x' } },
+      /^Input 'templateParameters': 'a-b' is not a valid parameter name/,
+    ],
     [{ mode: 'reconcile' }, /^Input 'modelVersion': is only used in push mode/],
     [{ tagFilter: { ' ': 'x' } }, /^Input 'tagFilter': empty tag name/],
     [{ mode: 'reconcile', modelVersion: undefined, maxVersions: 0 }, /^Input 'maxVersions'/],
-    [{ mode: 'reconcile', modelVersion: undefined, firstRun: 'every' as never }, /^Input 'firstRun': 'every' is not one of: newest, all/],
+    [
+      { mode: 'reconcile', modelVersion: undefined, firstRun: 'every' as never },
+      /^Input 'firstRun': 'every' is not one of: newest, all/,
+    ],
   ];
   for (const [patch, re] of bad) {
     test(`${JSON.stringify(patch)} → ${re.source.slice(0, 40)}`, () => {
-      assert.throws(() => validateTriggerInputs({ ...base, ...patch }), (e: Error) => e instanceof UserError && re.test(e.message));
+      assert.throws(
+        () => validateTriggerInputs({ ...base, ...patch }),
+        (e: Error) => e instanceof UserError && re.test(e.message),
+      );
     });
   }
   test('good inputs pass', () => {
@@ -125,27 +226,45 @@ describe('runTrigger with fakes', () => {
   function fake(versions: VersionInfo[], released: string[]) {
     const created: string[] = [];
     const target: TriggerTarget = {
-      kind: 'release', label: "release pipeline 'cd'",
-      existing: async (v) => (released.includes(v) || created.includes(v) ? [{ id: 1, name: 'Release-1', version: v, existing: true }] : []),
-      create: async (v, d) => { created.push(v); assert.ok(d.length > 0); return { id: 10 + created.length, name: `Release-${created.length + 1}`, version: v, existing: false }; },
+      kind: 'release',
+      label: "release pipeline 'cd'",
+      existing: async (v) =>
+        released.includes(v) || created.includes(v) ? [{ id: 1, name: 'Release-1', version: v, existing: true }] : [],
+      create: async (v, d) => {
+        created.push(v);
+        assert.ok(d.length > 0);
+        return { id: 10 + created.length, name: `Release-${created.length + 1}`, version: v, existing: false };
+      },
     };
     let targetResolved = 0;
     const deps: TriggerDeps = {
-      listVersions: async () => newestFirst(versions), getVersion: async (_m, v) => versions.find((x) => x.version === v),
-      target: async () => { targetResolved++; return target; }, context: { definitionName: 'ci', buildNumber: '7' }, log: { info() {}, warning() {} },
+      listVersions: async () => newestFirst(versions),
+      getVersion: async (_m, v) => versions.find((x) => x.version === v),
+      target: async () => {
+        targetResolved++;
+        return target;
+      },
+      context: { definitionName: 'ci', buildNumber: '7' },
+      log: { info() {}, warning() {} },
     };
     return { deps, created, resolved: () => targetResolved };
   }
 
   test('push: unknown version fails before the target is resolved', async () => {
     const f = fake([V('1', 1)], []);
-    await assert.rejects(runTrigger({ ...base, modelVersion: '2' }, f.deps), /Input 'modelVersion': model 'm' has no version 2/);
+    await assert.rejects(
+      runTrigger({ ...base, modelVersion: '2' }, f.deps),
+      /Input 'modelVersion': model 'm' has no version 2/,
+    );
     assert.equal(f.resolved(), 0);
   });
   test('push: creates once, then skips', async () => {
     const f = fake([V('1', 1)], []);
     const r1 = await runTrigger(base, f.deps);
-    assert.deepEqual(r1.created.map((c) => c.version), ['1']);
+    assert.deepEqual(
+      r1.created.map((c) => c.version),
+      ['1'],
+    );
     const r2 = await runTrigger(base, f.deps);
     assert.equal(r2.created.length, 0);
     assert.equal(r2.skipped[0]?.existing?.name, 'Release-1');
@@ -159,17 +278,29 @@ describe('runTrigger with fakes', () => {
   test('reconcile: creates for new versions, rerun creates nothing', async () => {
     const f = fake([V('1', 1), V('2', 2), V('3', 3)], ['1']);
     const i = { ...base, mode: 'reconcile' as const, modelVersion: undefined };
-    assert.deepEqual((await runTrigger(i, f.deps)).created.map((c) => c.version), ['2', '3']);
+    assert.deepEqual(
+      (await runTrigger(i, f.deps)).created.map((c) => c.version),
+      ['2', '3'],
+    );
     assert.equal((await runTrigger(i, f.deps)).created.length, 0);
   });
 });
 
 describe('Azure DevOps errors and retries', () => {
-  const httpErr = (statusCode: number, message: string) => Object.assign(new Error(message), { statusCode, result: { message } });
+  const httpErr = (statusCode: number, message: string) =>
+    Object.assign(new Error(message), { statusCode, result: { message } });
   test('403 names the permission and the identity', () => {
-    const e = devopsError(httpErr(403, 'VS402904: Access denied'), "create a release of 'cd'", "Create releases' on release pipeline 'cd", 'proj') as Error;
+    const e = devopsError(
+      httpErr(403, 'VS402904: Access denied'),
+      "create a release of 'cd'",
+      "Create releases' on release pipeline 'cd",
+      'proj',
+    ) as Error;
     assert.ok(e instanceof UserError);
-    assert.match(e.message, /^Permission missing to create a release of 'cd': grant 'Create releases' on release pipeline 'cd' to the 'proj Build Service' identity/);
+    assert.match(
+      e.message,
+      /^Permission missing to create a release of 'cd': grant 'Create releases' on release pipeline 'cd' to the 'proj Build Service' identity/,
+    );
     assert.match(e.message, /VS402904/);
   });
   test('401 says the token was refused', () => {
@@ -182,12 +313,38 @@ describe('Azure DevOps errors and retries', () => {
   });
   test('withRetry retries transient failures and asks beforeRetry whether a write already happened', async () => {
     let n = 0;
-    assert.equal(await withRetry('x', async () => { if (++n < 3) throw httpErr(503, 'busy'); return 'ok'; }, { baseMs: 1 }), 'ok');
+    assert.equal(
+      await withRetry(
+        'x',
+        async () => {
+          if (++n < 3) throw httpErr(503, 'busy');
+          return 'ok';
+        },
+        { baseMs: 1 },
+      ),
+      'ok',
+    );
     let calls = 0;
-    const r = await withRetry('create', async () => { calls++; throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }); }, { baseMs: 1, beforeRetry: async () => 'found' });
+    const r = await withRetry(
+      'create',
+      async () => {
+        calls++;
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      },
+      { baseMs: 1, beforeRetry: async () => 'found' },
+    );
     assert.equal(r, 'found');
     assert.equal(calls, 1, 'no second create when the first took effect');
-    await assert.rejects(withRetry('x', async () => { throw httpErr(403, 'no'); }, { baseMs: 1 }), /no/);
+    await assert.rejects(
+      withRetry(
+        'x',
+        async () => {
+          throw httpErr(403, 'no');
+        },
+        { baseMs: 1 },
+      ),
+      /no/,
+    );
   });
 });
 
@@ -199,12 +356,28 @@ describe('model artifact', () => {
     assert.equal(c.properties.name, MODEL_ARTIFACT_TYPE);
   });
   test('pickModelArtifact: by alias, else the only artifact of our type', () => {
-    const def = { id: 1, name: 'cd', artifacts: [{ alias: '_build', type: 'Build', sourceId: 'p:1' }, { alias: '_m', type: MODEL_ARTIFACT_TYPE, sourceId: 'c:rg:w:m', model: 'm' }] };
+    const def = {
+      id: 1,
+      name: 'cd',
+      artifacts: [
+        { alias: '_build', type: 'Build', sourceId: 'p:1' },
+        { alias: '_m', type: MODEL_ARTIFACT_TYPE, sourceId: 'c:rg:w:m', model: 'm' },
+      ],
+    };
     assert.equal(pickModelArtifact(def).alias, '_m');
     assert.equal(pickModelArtifact(def, '_BUILD').alias, '_build');
-    assert.throws(() => pickModelArtifact(def, '_x'), /Input 'artifactAlias': release pipeline 'cd' has no artifact '_x'/);
-    assert.throws(() => pickModelArtifact({ ...def, artifacts: [def.artifacts[0]!] }), /Input 'releaseDefinition': .*has no Azure ML model artifact/);
-    const two = { ...def, artifacts: [...def.artifacts, { alias: '_n', type: MODEL_ARTIFACT_TYPE, sourceId: 'c:rg:w:n', model: 'n' }] };
+    assert.throws(
+      () => pickModelArtifact(def, '_x'),
+      /Input 'artifactAlias': release pipeline 'cd' has no artifact '_x'/,
+    );
+    assert.throws(
+      () => pickModelArtifact({ ...def, artifacts: [def.artifacts[0]!] }),
+      /Input 'releaseDefinition': .*has no Azure ML model artifact/,
+    );
+    const two = {
+      ...def,
+      artifacts: [...def.artifacts, { alias: '_n', type: MODEL_ARTIFACT_TYPE, sourceId: 'c:rg:w:n', model: 'n' }],
+    };
     assert.equal(pickModelArtifact(two, undefined, 'n').alias, '_n');
     assert.throws(() => pickModelArtifact(two), /Input 'artifactAlias': .*2 Azure ML model artifacts/);
   });

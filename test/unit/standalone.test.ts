@@ -12,7 +12,10 @@ const THIRD_PARTY = 'test/fixtures/third-party/';
 
 /** Tracked and untracked (not ignored) files: what a commit of this tree would hold. */
 function repoFiles(): string[] {
-  const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8' });
+  const out = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   return out.split('\0').filter((f) => f && fs.existsSync(path.join(ROOT, f)));
 }
 
@@ -25,7 +28,9 @@ test('no file of the repository reads ../shared (outside the repository)', () =>
     if (f.startsWith(THIRD_PARTY) || f === 'test/unit/standalone.test.ts') continue;
     if (!/\.(ts|mts|cts|js|mjs|cjs|json|sh|ya?ml|md)$|(^|\/)run$/.test(f)) continue;
     const text = fs.readFileSync(path.join(ROOT, f), 'utf8');
-    text.split('\n').forEach((line, i) => { if (OUTSIDE.some((re) => re.test(line))) offenders.push(`${f}:${i + 1}: ${line.trim()}`); });
+    text.split('\n').forEach((line, i) => {
+      if (OUTSIDE.some((re) => re.test(line))) offenders.push(`${f}:${i + 1}: ${line.trim()}`);
+    });
   }
   assert.deepEqual(offenders, [], `these lines read a path outside the repository:\n${offenders.join('\n')}`);
 });
@@ -33,7 +38,7 @@ test('no file of the repository reads ../shared (outside the repository)', () =>
 test('the rule catches both spellings (a check that cannot fail is no check)', () => {
   assert.ok(OUTSIDE.some((re) => re.test("path.resolve(REPO, '../shared/corpus')")));
   assert.ok(OUTSIDE.some((re) => re.test("path.resolve(ROOT, '..', 'shared', 'specs')")));
-  assert.ok(!OUTSIDE.some((re) => re.test("azureml://registries/shared/models/m/versions/1")));
+  assert.ok(!OUTSIDE.some((re) => re.test('azureml://registries/shared/models/m/versions/1')));
 });
 
 test('every third-party file the tests read is in the repository, with its provenance', () => {

@@ -14,12 +14,26 @@ const SYNC = path.join(ROOT, 'scripts', 'sync-manifest.mjs');
 function tree(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sync-manifest-'));
   fs.mkdirSync(path.join(dir, 'tasks', 'AzureMLReleaseTriggerV1'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'tasks', 'AzureMLReleaseTriggerV1', 'task.json'), JSON.stringify({ name: 'AzureMLReleaseTrigger', description: 'Starts releases.' }));
+  fs.writeFileSync(
+    path.join(dir, 'tasks', 'AzureMLReleaseTriggerV1', 'task.json'),
+    JSON.stringify({ name: 'AzureMLReleaseTrigger', description: 'Starts releases.' }),
+  );
   fs.mkdirSync(path.join(dir, 'tasks', 'AzureMLJobV1')); // icon-only folder: ignored
-  fs.writeFileSync(path.join(dir, 'vss-extension.json'), JSON.stringify({
-    id: 'x', files: [{ path: 'images' }],
-    contributions: [{ id: 'keep-me', type: 'ms.vss-releaseartifact.release-artifact-type', targets: ['t'], properties: { name: 'A' } }],
-  }));
+  fs.writeFileSync(
+    path.join(dir, 'vss-extension.json'),
+    JSON.stringify({
+      id: 'x',
+      files: [{ path: 'images' }],
+      contributions: [
+        {
+          id: 'keep-me',
+          type: 'ms.vss-releaseartifact.release-artifact-type',
+          targets: ['t'],
+          properties: { name: 'A' },
+        },
+      ],
+    }),
+  );
   return dir;
 }
 
@@ -41,10 +55,16 @@ test('adds files entry and contribution once, keeps the rest', () => {
   }
   const ext = JSON.parse(fs.readFileSync(path.join(dir, 'vss-extension.json'), 'utf8'));
   assert.deepEqual(ext.files, [{ path: 'images' }, { path: 'tasks/AzureMLReleaseTriggerV1' }]);
-  assert.deepEqual(ext.contributions.map((c: any) => c.id), ['keep-me', 'azureml-release-trigger-task']);
+  assert.deepEqual(
+    ext.contributions.map((c: any) => c.id),
+    ['keep-me', 'azureml-release-trigger-task'],
+  );
   assert.deepEqual(ext.contributions[1], {
-    id: 'azureml-release-trigger-task', description: 'Starts releases.', type: 'ms.vss-distributed-task.task',
-    targets: ['ms.vss-distributed-task.tasks'], properties: { name: 'tasks/AzureMLReleaseTriggerV1' },
+    id: 'azureml-release-trigger-task',
+    description: 'Starts releases.',
+    type: 'ms.vss-distributed-task.task',
+    targets: ['ms.vss-distributed-task.tasks'],
+    properties: { name: 'tasks/AzureMLReleaseTriggerV1' },
   });
 });
 

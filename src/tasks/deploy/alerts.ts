@@ -34,30 +34,53 @@ export interface AlertInputs {
   alertActionGroup?: string;
 }
 
-const ACTION_GROUP_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/microsoft\.insights\/actionGroups\/[^/]+$/i;
+const ACTION_GROUP_ID =
+  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/microsoft\.insights\/actionGroups\/[^/]+$/i;
 
 /** Checks the alert inputs (no I/O); undefined when no rule is wanted. `maxP95Ms`: the rollout's latency threshold. */
-export function checkAlertInputs(i: AlertInputs, o: { maxP95Ms?: number; endpointType?: string }): AlertInputs | undefined {
+export function checkAlertInputs(
+  i: AlertInputs,
+  o: { maxP95Ms?: number; endpointType?: string },
+): AlertInputs | undefined {
   if (i.alertRules === 'none') return undefined;
   if (o.endpointType === 'kubernetes') {
-    throw new InputError('alertRules', 'Kubernetes (AKS/Arc) online endpoints publish no Azure Monitor request metrics, so a metric alert rule on one could never fire; use none (the rollout probes judge these endpoints)');
+    throw new InputError(
+      'alertRules',
+      'Kubernetes (AKS/Arc) online endpoints publish no Azure Monitor request metrics, so a metric alert rule on one could never fire; use none (the rollout probes judge these endpoints)',
+    );
   }
-  if (!(ALERT_WINDOWS as readonly number[]).includes(i.alertWindowMinutes)) throw new InputError('alertWindowMinutes', `must be one of ${ALERT_WINDOWS.join(', ')}`);
-  if (!Number.isInteger(i.alertSeverity) || i.alertSeverity < 0 || i.alertSeverity > 4) throw new InputError('alertSeverity', 'must be 0, 1, 2, 3 or 4');
+  if (!(ALERT_WINDOWS as readonly number[]).includes(i.alertWindowMinutes))
+    throw new InputError('alertWindowMinutes', `must be one of ${ALERT_WINDOWS.join(', ')}`);
+  if (!Number.isInteger(i.alertSeverity) || i.alertSeverity < 0 || i.alertSeverity > 4)
+    throw new InputError('alertSeverity', 'must be 0, 1, 2, 3 or 4');
   if (!(i.alertMaxErrorsPerMinute >= 0)) throw new InputError('alertMaxErrorsPerMinute', 'must be 0 or more');
   const p95 = i.alertMaxP95Ms ?? o.maxP95Ms;
   if ((i.alertRules === 'latency' || i.alertRules === 'both') && p95 === undefined) {
-    throw new InputError('alertMaxP95Ms', `is required when alertRules is ${i.alertRules} (or set maxP95Ms, its default)`);
+    throw new InputError(
+      'alertMaxP95Ms',
+      `is required when alertRules is ${i.alertRules} (or set maxP95Ms, its default)`,
+    );
   }
   const ag = i.alertActionGroup?.trim() || undefined;
-  if (ag && !ACTION_GROUP_ID.test(ag)) throw new InputError('alertActionGroup', `'${ag}' is not an action group resource id (/subscriptions/<id>/resourceGroups/<group>/providers/microsoft.insights/actionGroups/<name>)`);
+  if (ag && !ACTION_GROUP_ID.test(ag))
+    throw new InputError(
+      'alertActionGroup',
+      `'${ag}' is not an action group resource id (/subscriptions/<id>/resourceGroups/<group>/providers/microsoft.insights/actionGroups/<name>)`,
+    );
   return { ...i, ...(p95 !== undefined ? { alertMaxP95Ms: p95 } : {}), alertActionGroup: ag };
 }
 
-export interface DesiredRule { name: string; body: MetricAlertResource }
+export interface DesiredRule {
+  name: string;
+  body: MetricAlertResource;
+}
 
 /** The rules wanted for the endpoint (pure). `existingActions`: what a rule has now, kept when no action group is given. */
-export function desiredRules(i: AlertInputs, endpoint: { id: string; name: string }, existingActions: (rule: string) => MetricAlertResource['properties']['actions'] = () => undefined): DesiredRule[] {
+export function desiredRules(
+  i: AlertInputs,
+  endpoint: { id: string; name: string },
+  existingActions: (rule: string) => MetricAlertResource['properties']['actions'] = () => undefined,
+): DesiredRule[] {
   const out: DesiredRule[] = [];
   const window = `PT${i.alertWindowMinutes}M`;
   const rule = (name: string, description: string, c: StaticCriterion): DesiredRule => {
@@ -67,29 +90,54 @@ export function desiredRules(i: AlertInputs, endpoint: { id: string; name: strin
       body: {
         location: 'global',
         properties: {
-          description, severity: i.alertSeverity, enabled: true, scopes: [endpoint.id], evaluationFrequency: 'PT1M', windowSize: window,
+          description,
+          severity: i.alertSeverity,
+          enabled: true,
+          scopes: [endpoint.id],
+          evaluationFrequency: 'PT1M',
+          windowSize: window,
           criteria: { 'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria', allOf: [c] },
-          autoMitigate: true, actions,
+          autoMitigate: true,
+          actions,
         },
       },
     };
   };
   if (i.alertRules === 'errorRate' || i.alertRules === 'both') {
-    out.push(rule(`${endpoint.name}-errors`,
-      `Azure ML online endpoint ${endpoint.name}: more than ${i.alertMaxErrorsPerMinute} error answer(s) per minute (status ${ERROR_STATUS_CODES.join(', ')}) over ${i.alertWindowMinutes} min. Written by AzureMLModelDeploy.`,
-      {
-        criterionType: 'StaticThresholdCriterion', name: 'ErrorAnswers', metricName: 'RequestsPerMinute', metricNamespace: ONLINE_ENDPOINT_NAMESPACE,
-        timeAggregation: 'Average', dimensions: [{ name: 'statusCode', operator: 'Include', values: [...ERROR_STATUS_CODES] }],
-        operator: 'GreaterThan', threshold: i.alertMaxErrorsPerMinute,
-      }));
+    out.push(
+      rule(
+        `${endpoint.name}-errors`,
+        `Azure ML online endpoint ${endpoint.name}: more than ${i.alertMaxErrorsPerMinute} error answer(s) per minute (status ${ERROR_STATUS_CODES.join(', ')}) over ${i.alertWindowMinutes} min. Written by AzureMLModelDeploy.`,
+        {
+          criterionType: 'StaticThresholdCriterion',
+          name: 'ErrorAnswers',
+          metricName: 'RequestsPerMinute',
+          metricNamespace: ONLINE_ENDPOINT_NAMESPACE,
+          timeAggregation: 'Average',
+          dimensions: [{ name: 'statusCode', operator: 'Include', values: [...ERROR_STATUS_CODES] }],
+          operator: 'GreaterThan',
+          threshold: i.alertMaxErrorsPerMinute,
+        },
+      ),
+    );
   }
   if ((i.alertRules === 'latency' || i.alertRules === 'both') && i.alertMaxP95Ms !== undefined) {
-    out.push(rule(`${endpoint.name}-p95-latency`,
-      `Azure ML online endpoint ${endpoint.name}: p95 request latency above ${i.alertMaxP95Ms} ms over ${i.alertWindowMinutes} min. Written by AzureMLModelDeploy.`,
-      {
-        criterionType: 'StaticThresholdCriterion', name: 'P95Latency', metricName: 'RequestLatency_P95', metricNamespace: ONLINE_ENDPOINT_NAMESPACE,
-        timeAggregation: 'Average', dimensions: [], operator: 'GreaterThan', threshold: i.alertMaxP95Ms,
-      }));
+    out.push(
+      rule(
+        `${endpoint.name}-p95-latency`,
+        `Azure ML online endpoint ${endpoint.name}: p95 request latency above ${i.alertMaxP95Ms} ms over ${i.alertWindowMinutes} min. Written by AzureMLModelDeploy.`,
+        {
+          criterionType: 'StaticThresholdCriterion',
+          name: 'P95Latency',
+          metricName: 'RequestLatency_P95',
+          metricNamespace: ONLINE_ENDPOINT_NAMESPACE,
+          timeAggregation: 'Average',
+          dimensions: [],
+          operator: 'GreaterThan',
+          threshold: i.alertMaxP95Ms,
+        },
+      ),
+    );
   }
   return out;
 }
@@ -98,27 +146,50 @@ const lc = (s: unknown) => String(s ?? '').toLowerCase();
 
 function criterionKey(c: Record<string, any>): string {
   const dims = ((c.dimensions ?? []) as Array<Record<string, any>>)
-    .map((d) => `${lc(d.name)} ${lc(d.operator)} ${((d.values ?? []) as string[]).map(lc).sort().join(',')}`).sort();
-  return JSON.stringify([c.criterionType, c.name, lc(c.metricName), lc(c.metricNamespace), lc(c.timeAggregation), lc(c.operator), Number(c.threshold), dims]);
+    .map((d) => `${lc(d.name)} ${lc(d.operator)} ${((d.values ?? []) as string[]).map(lc).sort().join(',')}`)
+    .sort();
+  return JSON.stringify([
+    c.criterionType,
+    c.name,
+    lc(c.metricName),
+    lc(c.metricNamespace),
+    lc(c.timeAggregation),
+    lc(c.operator),
+    Number(c.threshold),
+    dims,
+  ]);
 }
 
 /** What differs between the rule as it is and as wanted (empty: nothing to write). Compares only what we set. */
 export function ruleDifferences(have: MetricAlertResource, want: MetricAlertResource): string[] {
-  const h = have.properties ?? ({} as MetricAlertResource['properties']), w = want.properties;
+  const h = have.properties ?? ({} as MetricAlertResource['properties']),
+    w = want.properties;
   const diffs: string[] = [];
   if ((h.description ?? '') !== (w.description ?? '')) diffs.push('description');
   if (Number(h.severity) !== w.severity) diffs.push(`severity ${h.severity} → ${w.severity}`);
   if (h.enabled !== w.enabled) diffs.push(`enabled ${h.enabled} → ${w.enabled}`);
   if ((h.scopes ?? []).map(lc).sort().join() !== w.scopes.map(lc).sort().join()) diffs.push('scope');
-  if (lc(h.evaluationFrequency) !== lc(w.evaluationFrequency)) diffs.push(`evaluation frequency ${h.evaluationFrequency} → ${w.evaluationFrequency}`);
+  if (lc(h.evaluationFrequency) !== lc(w.evaluationFrequency))
+    diffs.push(`evaluation frequency ${h.evaluationFrequency} → ${w.evaluationFrequency}`);
   if (lc(h.windowSize) !== lc(w.windowSize)) diffs.push(`window ${h.windowSize} → ${w.windowSize}`);
   if ((h.autoMitigate ?? true) !== (w.autoMitigate ?? true)) diffs.push('autoMitigate');
-  const hc = (h.criteria?.allOf ?? []) as Array<Record<string, any>>, wc = (w.criteria.allOf ?? []) as Array<Record<string, any>>;
-  if (lc(h.criteria?.['odata.type']) !== lc(w.criteria['odata.type']) || hc.map(criterionKey).sort().join('|') !== wc.map(criterionKey).sort().join('|')) {
-    const th = hc.length === 1 && wc.length === 1 && Number(hc[0].threshold) !== Number(wc[0].threshold) ? ` (threshold ${hc[0].threshold} → ${wc[0].threshold})` : '';
+  const hc = (h.criteria?.allOf ?? []) as Array<Record<string, any>>,
+    wc = (w.criteria.allOf ?? []) as Array<Record<string, any>>;
+  if (
+    lc(h.criteria?.['odata.type']) !== lc(w.criteria['odata.type']) ||
+    hc.map(criterionKey).sort().join('|') !== wc.map(criterionKey).sort().join('|')
+  ) {
+    const th =
+      hc.length === 1 && wc.length === 1 && Number(hc[0].threshold) !== Number(wc[0].threshold)
+        ? ` (threshold ${hc[0].threshold} → ${wc[0].threshold})`
+        : '';
     diffs.push(`condition${th}`);
   }
-  const ag = (a: MetricAlertResource['properties']['actions']) => (a ?? []).map((x) => lc(x.actionGroupId)).sort().join();
+  const ag = (a: MetricAlertResource['properties']['actions']) =>
+    (a ?? [])
+      .map((x) => lc(x.actionGroupId))
+      .sort()
+      .join();
   if (ag(h.actions) !== ag(w.actions)) diffs.push('action group');
   return diffs;
 }
@@ -128,13 +199,28 @@ export interface AlertRuleOps {
   put(name: string, body: MetricAlertResource): Promise<MetricAlertResource>;
 }
 
-export interface AlertRuleResult { name: string; id?: string; action: 'created' | 'updated' | 'unchanged'; differences: string[]; description: string }
+export interface AlertRuleResult {
+  name: string;
+  id?: string;
+  action: 'created' | 'updated' | 'unchanged';
+  differences: string[];
+  description: string;
+}
 
 /** Creates or updates the endpoint's alert rules; a rule already as wanted is left alone. */
-export async function applyAlertRules(i: AlertInputs, endpoint: { id: string; name: string }, ops: AlertRuleOps, log: { info(m: string): void }, signal?: AbortSignal): Promise<AlertRuleResult[]> {
+export async function applyAlertRules(
+  i: AlertInputs,
+  endpoint: { id: string; name: string },
+  ops: AlertRuleOps,
+  log: { info(m: string): void },
+  signal?: AbortSignal,
+): Promise<AlertRuleResult[]> {
   const names = desiredRules(i, endpoint).map((r) => r.name);
   const existing = new Map<string, MetricAlertResource | undefined>();
-  for (const n of names) { signal?.throwIfAborted(); existing.set(n, await ops.get(n)); }
+  for (const n of names) {
+    signal?.throwIfAborted();
+    existing.set(n, await ops.get(n));
+  }
   const out: AlertRuleResult[] = [];
   for (const r of desiredRules(i, endpoint, (n) => existing.get(n)?.properties?.actions)) {
     signal?.throwIfAborted();
@@ -161,7 +247,17 @@ export async function applyAlertRules(i: AlertInputs, endpoint: { id: string; na
 
 export function alertRulesSummary(rs: readonly AlertRuleResult[]): string {
   const esc = (s: string) => s.replace(/[|`*_<>[\]]/g, (c) => `\\${c}`);
-  return ['### Azure Monitor alert rules', '', '| rule | | condition |', '|---|---|---|',
-    ...rs.map((r) => `| ${esc(r.name)} | ${r.action}${r.differences.length ? ` (${esc(r.differences.join(', '))})` : ''} | ${esc(r.description)} |`),
-    '', 'Hold the next stage on them with the built-in "Query Azure Monitor alerts" gate (classic release) or check (YAML environment).', ''].join('\n');
+  return [
+    '### Azure Monitor alert rules',
+    '',
+    '| rule | | condition |',
+    '|---|---|---|',
+    ...rs.map(
+      (r) =>
+        `| ${esc(r.name)} | ${r.action}${r.differences.length ? ` (${esc(r.differences.join(', '))})` : ''} | ${esc(r.description)} |`,
+    ),
+    '',
+    'Hold the next stage on them with the built-in "Query Azure Monitor alerts" gate (classic release) or check (YAML environment).',
+    '',
+  ].join('\n');
 }

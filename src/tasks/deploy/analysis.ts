@@ -38,7 +38,16 @@ import { InputError } from '../../pipeline/errors';
 
 // ---------------------------------------------------------------------------------------------------------- latency
 
-export interface LatencyProfile { requests: number; ok: number; errors: number; p50Ms?: number; p95Ms?: number; maxMs?: number; meanMs?: number; firstError?: string }
+export interface LatencyProfile {
+  requests: number;
+  ok: number;
+  errors: number;
+  p50Ms?: number;
+  p95Ms?: number;
+  maxMs?: number;
+  meanMs?: number;
+  firstError?: string;
+}
 
 /** Nearest-rank percentile (the smallest value with at least p % of the values ≤ it); undefined for no values. */
 export function percentile(values: readonly number[], p: number): number | undefined {
@@ -53,8 +62,12 @@ export function latencyProfile(results: ReadonlyArray<{ ms: number; ok: boolean;
   const round = (n: number | undefined) => (n === undefined ? undefined : Math.round(n * 10) / 10);
   const bad = results.filter((r) => !r.ok);
   return {
-    requests: results.length, ok: results.length - bad.length, errors: bad.length,
-    p50Ms: round(percentile(ms, 50)), p95Ms: round(percentile(ms, 95)), maxMs: round(ms.length ? Math.max(...ms) : undefined),
+    requests: results.length,
+    ok: results.length - bad.length,
+    errors: bad.length,
+    p50Ms: round(percentile(ms, 50)),
+    p95Ms: round(percentile(ms, 95)),
+    maxMs: round(ms.length ? Math.max(...ms) : undefined),
     meanMs: round(ms.length ? ms.reduce((a, b) => a + b, 0) / ms.length : undefined),
     ...(bad[0]?.error ? { firstError: bad[0].error } : {}),
   };
@@ -70,7 +83,9 @@ export type ProbeClass =
   | { outcome: 'inconclusive'; cause: InconclusiveCause; detail: string; retryAfterMs?: number };
 
 /** Checks an answer's body (the expected response); returns the mismatch, or undefined when it is right. */
-export interface AnswerCheck { check(body: string): string | undefined }
+export interface AnswerCheck {
+  check(body: string): string | undefined;
+}
 
 export interface ClassifyOptions {
   matcher?: AnswerCheck;
@@ -89,23 +104,49 @@ export function classifyProbe(r: ScoreResult, o: ClassifyOptions = {}): ProbeCla
   const by = r.servedBy ? ` from ${r.servedBy}` : '';
   if (!r.status) return { outcome: 'inconclusive', cause: 'connection', detail: r.error ?? 'no answer' };
   if (r.status === 429) {
-    return { outcome: 'inconclusive', cause: 'throttled', detail: `HTTP 429${r.retryAfterMs !== undefined ? ` (Retry-After ${fmtSeconds(r.retryAfterMs)})` : ''}`, ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) };
+    return {
+      outcome: 'inconclusive',
+      cause: 'throttled',
+      detail: `HTTP 429${r.retryAfterMs !== undefined ? ` (Retry-After ${fmtSeconds(r.retryAfterMs)})` : ''}`,
+      ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}),
+    };
   }
   if (r.status === 424) {
-    const model = r.modelStatus ? ` (model answered ${r.modelStatus}${r.modelErrorReason ? ` ${r.modelErrorReason}` : ''})` : '';
+    const model = r.modelStatus
+      ? ` (model answered ${r.modelStatus}${r.modelErrorReason ? ` ${r.modelErrorReason}` : ''})`
+      : '';
     return { outcome: 'failed', cause: 'model-error', detail: `HTTP 424${model}${by}: ${snippet(r.body)}` };
   }
-  if (r.status === 408 || (o.kubernetes && r.status === 504)) return { outcome: 'failed', cause: 'timeout', detail: `HTTP ${r.status}${by}: ${snippet(r.body)}` };
-  if (o.kubernetes && r.status === 502) return { outcome: 'failed', cause: 'model-error', detail: `HTTP 502 (exception in run())${by}: ${snippet(r.body)}` };
+  if (r.status === 408 || (o.kubernetes && r.status === 504))
+    return { outcome: 'failed', cause: 'timeout', detail: `HTTP ${r.status}${by}: ${snippet(r.body)}` };
+  if (o.kubernetes && r.status === 502)
+    return {
+      outcome: 'failed',
+      cause: 'model-error',
+      detail: `HTTP 502 (exception in run())${by}: ${snippet(r.body)}`,
+    };
   if (r.status >= 500) {
-    if (r.servedBy) return { outcome: 'failed', cause: 'server-error', detail: `HTTP ${r.status}${by}: ${snippet(r.body)}` };
-    return { outcome: 'inconclusive', cause: 'front-door', detail: `HTTP ${r.status} from the front door (no deployment answered): ${snippet(r.body)}`, ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) };
+    if (r.servedBy)
+      return { outcome: 'failed', cause: 'server-error', detail: `HTTP ${r.status}${by}: ${snippet(r.body)}` };
+    return {
+      outcome: 'inconclusive',
+      cause: 'front-door',
+      detail: `HTTP ${r.status} from the front door (no deployment answered): ${snippet(r.body)}`,
+      ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}),
+    };
   }
-  if (r.status !== 200) return { outcome: 'failed', cause: 'http-error', detail: `HTTP ${r.status}${by}: ${snippet(r.body)}` };
-  const checkBody = o.matcher && (!o.checkOnlyFrom || !r.servedBy || r.servedBy.toLowerCase() === o.checkOnlyFrom.toLowerCase());
+  if (r.status !== 200)
+    return { outcome: 'failed', cause: 'http-error', detail: `HTTP ${r.status}${by}: ${snippet(r.body)}` };
+  const checkBody =
+    o.matcher && (!o.checkOnlyFrom || !r.servedBy || r.servedBy.toLowerCase() === o.checkOnlyFrom.toLowerCase());
   const wrong = checkBody ? o.matcher!.check(r.body) : undefined;
   if (wrong) return { outcome: 'failed', cause: 'wrong-answer', detail: wrong };
-  if (o.maxLatencyMs !== undefined && r.ms > o.maxLatencyMs) return { outcome: 'failed', cause: 'latency', detail: `answered in ${Math.round(r.ms)} ms, above maxLatencyMs ${o.maxLatencyMs} ms` };
+  if (o.maxLatencyMs !== undefined && r.ms > o.maxLatencyMs)
+    return {
+      outcome: 'failed',
+      cause: 'latency',
+      detail: `answered in ${Math.round(r.ms)} ms, above maxLatencyMs ${o.maxLatencyMs} ms`,
+    };
   return { outcome: 'passed' };
 }
 
@@ -118,7 +159,8 @@ export const BACKOFF_MAX_MS = 8_000;
 
 /** Wait before the next attempt after the k-th inconclusive attempt in a row: Retry-After when given, else 0.5 s · 2^(k−1) up to 8 s. */
 export function backoffMs(k: number, retryAfterMs?: number): number {
-  if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs)) return Math.min(Math.max(0, retryAfterMs), MAX_RETRY_AFTER_MS);
+  if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs))
+    return Math.min(Math.max(0, retryAfterMs), MAX_RETRY_AFTER_MS);
   return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, k - 1), BACKOFF_MAX_MS);
 }
 
@@ -138,15 +180,31 @@ export interface AnalysisThresholds {
 export const DEFAULT_THRESHOLDS: AnalysisThresholds = { maxFailurePercent: 0, maxConsecutiveInconclusive: 4 };
 
 /** The thresholds from the task's inputs, checked (one clear line naming the input). */
-export function analysisThresholds(i: { maxFailurePercent?: number; maxP95Ms?: number; maxLatencyMs?: number; maxConsecutiveInconclusive?: number }): AnalysisThresholds {
+export function analysisThresholds(i: {
+  maxFailurePercent?: number;
+  maxP95Ms?: number;
+  maxLatencyMs?: number;
+  maxConsecutiveInconclusive?: number;
+}): AnalysisThresholds {
   const f = i.maxFailurePercent ?? DEFAULT_THRESHOLDS.maxFailurePercent;
-  if (!Number.isFinite(f) || f < 0 || f > 100) throw new InputError('maxFailurePercent', `${f} is not a percentage between 0 and 100`);
+  if (!Number.isFinite(f) || f < 0 || f > 100)
+    throw new InputError('maxFailurePercent', `${f} is not a percentage between 0 and 100`);
   const c = i.maxConsecutiveInconclusive ?? DEFAULT_THRESHOLDS.maxConsecutiveInconclusive;
-  if (!Number.isInteger(c) || c < 0 || c > 100) throw new InputError('maxConsecutiveInconclusive', `${c} is not a whole number between 0 and 100`);
-  for (const [name, v] of [['maxP95Ms', i.maxP95Ms], ['maxLatencyMs', i.maxLatencyMs]] as const) {
-    if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new InputError(name, `${v} is not a positive number of milliseconds`);
+  if (!Number.isInteger(c) || c < 0 || c > 100)
+    throw new InputError('maxConsecutiveInconclusive', `${c} is not a whole number between 0 and 100`);
+  for (const [name, v] of [
+    ['maxP95Ms', i.maxP95Ms],
+    ['maxLatencyMs', i.maxLatencyMs],
+  ] as const) {
+    if (v !== undefined && (!Number.isFinite(v) || v <= 0))
+      throw new InputError(name, `${v} is not a positive number of milliseconds`);
   }
-  return { maxFailurePercent: f, maxConsecutiveInconclusive: c, ...(i.maxP95Ms !== undefined ? { maxP95Ms: i.maxP95Ms } : {}), ...(i.maxLatencyMs !== undefined ? { maxLatencyMs: i.maxLatencyMs } : {}) };
+  return {
+    maxFailurePercent: f,
+    maxConsecutiveInconclusive: c,
+    ...(i.maxP95Ms !== undefined ? { maxP95Ms: i.maxP95Ms } : {}),
+    ...(i.maxLatencyMs !== undefined ? { maxLatencyMs: i.maxLatencyMs } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------- a step
@@ -189,14 +247,24 @@ const fmtSeconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
  * The verdict of a step, rules in this order: failure rate over maxFailurePercent → failed; a run of inconclusive
  * attempts over maxConsecutiveInconclusive → inconclusive; p95 over maxP95Ms → failed; else passed.
  */
-export function decideStep(c: ProbeCounts, latency: LatencyProfile, t: AnalysisThresholds): { verdict: Verdict; rule: string } {
+export function decideStep(
+  c: ProbeCounts,
+  latency: LatencyProfile,
+  t: AnalysisThresholds,
+): { verdict: Verdict; rule: string } {
   const conclusive = c.passed + c.failed;
   const rate = conclusive ? (100 * c.failed) / conclusive : 0;
   if (conclusive && rate > t.maxFailurePercent) {
-    return { verdict: 'failed', rule: `failure rate ${pct(rate)} (${c.failed} of ${conclusive} conclusive probe(s)) is above maxFailurePercent ${t.maxFailurePercent}%` };
+    return {
+      verdict: 'failed',
+      rule: `failure rate ${pct(rate)} (${c.failed} of ${conclusive} conclusive probe(s)) is above maxFailurePercent ${t.maxFailurePercent}%`,
+    };
   }
   if (c.stoppedInconclusive) {
-    return { verdict: 'inconclusive', rule: `${c.maxInARow} inconclusive attempt(s) in a row is above maxConsecutiveInconclusive ${t.maxConsecutiveInconclusive} (could not measure; ${conclusive} of ${c.probes} probe(s) conclusive)` };
+    return {
+      verdict: 'inconclusive',
+      rule: `${c.maxInARow} inconclusive attempt(s) in a row is above maxConsecutiveInconclusive ${t.maxConsecutiveInconclusive} (could not measure; ${conclusive} of ${c.probes} probe(s) conclusive)`,
+    };
   }
   if (t.maxP95Ms !== undefined && latency.p95Ms !== undefined && latency.p95Ms > t.maxP95Ms) {
     return { verdict: 'failed', rule: `p95 latency ${latency.p95Ms} ms is above maxP95Ms ${t.maxP95Ms} ms` };
@@ -222,9 +290,24 @@ export interface ProbeRunOptions extends ClassifyOptions {
  * Send `n` probes one after another; an inconclusive attempt is sent again after backoffMs (Retry-After honoured) until
  * it is conclusive or more than maxConsecutiveInconclusive attempts in a row were inconclusive (then the step stops).
  */
-export async function runProbes(send: () => Promise<ScoreResult>, n: number, o: ProbeRunOptions): Promise<ProbeAnalysis> {
+export async function runProbes(
+  send: () => Promise<ScoreResult>,
+  n: number,
+  o: ProbeRunOptions,
+): Promise<ProbeAnalysis> {
   const t = o.thresholds;
-  const c: ProbeCounts = { probes: n, sent: 0, passed: 0, failed: 0, inconclusive: 0, failedBy: {}, inconclusiveBy: {}, maxInARow: 0, stoppedInconclusive: false, waitedMs: 0 };
+  const c: ProbeCounts = {
+    probes: n,
+    sent: 0,
+    passed: 0,
+    failed: 0,
+    inconclusive: 0,
+    failedBy: {},
+    inconclusiveBy: {},
+    maxInARow: 0,
+    stoppedInconclusive: false,
+    waitedMs: 0,
+  };
   const answers: Array<{ ms: number; ok: boolean; error?: string }> = [];
   let inARow = 0;
   probes: for (let i = 0; i < n; i++) {
@@ -240,7 +323,10 @@ export async function runProbes(send: () => Promise<ScoreResult>, n: number, o: 
         c.firstInconclusive ??= v.detail;
         inARow++;
         c.maxInARow = Math.max(c.maxInARow, inARow);
-        if (inARow > t.maxConsecutiveInconclusive) { c.stoppedInconclusive = true; break probes; }
+        if (inARow > t.maxConsecutiveInconclusive) {
+          c.stoppedInconclusive = true;
+          break probes;
+        }
         const wait = backoffMs(inARow, v.retryAfterMs);
         o.onRetry?.({ probe: i + 1, attempt, detail: v.detail, waitMs: wait });
         c.waitedMs += wait;
@@ -248,8 +334,10 @@ export async function runProbes(send: () => Promise<ScoreResult>, n: number, o: 
         continue;
       }
       inARow = 0;
-      if (v.outcome === 'passed') { c.passed++; answers.push({ ms: r.ms, ok: true }); }
-      else {
+      if (v.outcome === 'passed') {
+        c.passed++;
+        answers.push({ ms: r.ms, ok: true });
+      } else {
         c.failed++;
         c.failedBy[v.cause] = (c.failedBy[v.cause] ?? 0) + 1;
         c.firstFailure ??= v.detail;
@@ -264,7 +352,11 @@ export async function runProbes(send: () => Promise<ScoreResult>, n: number, o: 
 
 // ---------------------------------------------------------------------------------------------------------- words
 
-const byCause = (m: Partial<Record<string, number>>) => Object.entries(m).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ');
+const byCause = (m: Partial<Record<string, number>>) =>
+  Object.entries(m)
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 
 /** `20 probe(s), 23 request(s) sent: 18 passed, 2 failed (model-error 2), 3 inconclusive (throttled 1, connection 2)` */
 export function describeCounts(a: ProbeCounts): string {
@@ -280,14 +372,21 @@ export function describeAnalysis(a: ProbeAnalysis): string {
 /** The reason a step stops the rollout (undefined when it passed): the verdict's rule and the first failure or error seen. */
 export function stepFailure(what: string, a: ProbeAnalysis): string | undefined {
   if (a.verdict === 'passed') return undefined;
-  if (a.verdict === 'inconclusive') return `${what} was inconclusive: ${a.rule} (first: ${a.firstInconclusive ?? 'no answer'})`;
+  if (a.verdict === 'inconclusive')
+    return `${what} was inconclusive: ${a.rule} (first: ${a.firstInconclusive ?? 'no answer'})`;
   return `${what} failed: ${a.rule}${a.firstFailure ? ` (first: ${a.firstFailure})` : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------- metrics
 
 /** What a managed endpoint's Azure Monitor metrics say about one deployment over a window (src/azureml/metrics.ts). */
-export interface MetricsEvidence { requests: number; errors: number; errorPercent?: number; p95Ms?: number; p99Ms?: number }
+export interface MetricsEvidence {
+  requests: number;
+  errors: number;
+  errorPercent?: number;
+  p95Ms?: number;
+  p99Ms?: number;
+}
 
 /**
  * Production's metrics for a step: the deployments that served traffic before the rollout, summed (requests, errors)
@@ -305,14 +404,26 @@ export const MIN_PRODUCTION_REQUESTS = 10;
 export const P95_MARGIN_PERCENT = 20;
 
 /** Several serving deployments as one production: requests and errors summed, latency percentiles at their worst. */
-export function productionEvidence(parts: ReadonlyArray<MetricsEvidence & { deployment: string }>, window: string): ProductionEvidence {
+export function productionEvidence(
+  parts: ReadonlyArray<MetricsEvidence & { deployment: string }>,
+  window: string,
+): ProductionEvidence {
   const requests = parts.reduce((a, p) => a + p.requests, 0);
   const errors = parts.reduce((a, p) => a + p.errors, 0);
-  const worst = (k: 'p95Ms' | 'p99Ms') => { const v = parts.map((p) => p[k]).filter((x): x is number => x !== undefined); return v.length ? Math.max(...v) : undefined; };
-  const p95Ms = worst('p95Ms'), p99Ms = worst('p99Ms');
+  const worst = (k: 'p95Ms' | 'p99Ms') => {
+    const v = parts.map((p) => p[k]).filter((x): x is number => x !== undefined);
+    return v.length ? Math.max(...v) : undefined;
+  };
+  const p95Ms = worst('p95Ms'),
+    p99Ms = worst('p99Ms');
   return {
-    deployments: parts.map((p) => p.deployment), window, requests, errors,
-    ...(requests ? { errorPercent: Math.round((1000 * errors) / requests) / 10 } : {}), ...(p95Ms !== undefined ? { p95Ms } : {}), ...(p99Ms !== undefined ? { p99Ms } : {}),
+    deployments: parts.map((p) => p.deployment),
+    window,
+    requests,
+    errors,
+    ...(requests ? { errorPercent: Math.round((1000 * errors) / requests) / 10 } : {}),
+    ...(p95Ms !== undefined ? { p95Ms } : {}),
+    ...(p99Ms !== undefined ? { p99Ms } : {}),
   };
 }
 
@@ -325,31 +436,51 @@ export function productionEvidence(parts: ReadonlyArray<MetricsEvidence & { depl
  * and a new one clearly worse than production fails; the comparison only ever raises a limit. No requests of the new
  * deployment in the window → inconclusive (the metrics say nothing; the probes' verdict stands).
  */
-export function decideMetrics(m: MetricsEvidence, t: AnalysisThresholds, production?: ProductionEvidence): { verdict: Verdict; rule: string } {
-  if (!m.requests) return { verdict: 'inconclusive', rule: 'no requests of the deployment in the window yet (Azure Monitor publishes with a delay): the metrics do not judge this step' };
+export function decideMetrics(
+  m: MetricsEvidence,
+  t: AnalysisThresholds,
+  production?: ProductionEvidence,
+): { verdict: Verdict; rule: string } {
+  if (!m.requests)
+    return {
+      verdict: 'inconclusive',
+      rule: 'no requests of the deployment in the window yet (Azure Monitor publishes with a delay): the metrics do not judge this step',
+    };
   const base = production && production.requests >= MIN_PRODUCTION_REQUESTS ? production : undefined;
-  const note = production && !base ? `; production (${production.deployments.join(', ')}) served ${production.requests} request(s) in ${production.window}, fewer than ${MIN_PRODUCTION_REQUESTS}: not compared` : '';
+  const note =
+    production && !base
+      ? `; production (${production.deployments.join(', ')}) served ${production.requests} request(s) in ${production.window}, fewer than ${MIN_PRODUCTION_REQUESTS}: not compared`
+      : '';
   const rate = m.errorPercent ?? (100 * m.errors) / m.requests;
-  const baseRate = base ? base.errorPercent ?? (100 * base.errors) / base.requests : 0;
+  const baseRate = base ? (base.errorPercent ?? (100 * base.errors) / base.requests) : 0;
   const errorLimit = base
     ? `production's ${pct(baseRate)} (${base.deployments.join(', ')}: ${base.errors} of ${base.requests} request(s), ${base.window}) + maxFailurePercent ${t.maxFailurePercent}%`
     : `maxFailurePercent ${t.maxFailurePercent}%`;
   if (rate > baseRate + t.maxFailurePercent + 1e-9) {
-    return { verdict: 'failed', rule: `error share ${pct(rate)} (${m.errors} of ${m.requests} request(s) answered 5xx, 424 or 408) is above ${errorLimit}${note}` };
+    return {
+      verdict: 'failed',
+      rule: `error share ${pct(rate)} (${m.errors} of ${m.requests} request(s) answered 5xx, 424 or 408) is above ${errorLimit}${note}`,
+    };
   }
   let latency = '';
   if (t.maxP95Ms !== undefined) {
     const l = p95Limit(t.maxP95Ms, base?.p95Ms);
-    if (m.p95Ms !== undefined && m.p95Ms > l.ms) return { verdict: 'failed', rule: `p95 latency ${m.p95Ms} ms (worst minute) is above ${l.text}${note}` };
+    if (m.p95Ms !== undefined && m.p95Ms > l.ms)
+      return { verdict: 'failed', rule: `p95 latency ${m.p95Ms} ms (worst minute) is above ${l.text}${note}` };
     latency = `, p95 ${m.p95Ms ?? 'n/a'} ms ≤ ${l.text}`;
   }
-  return { verdict: 'passed', rule: `${base ? 'no worse than production: ' : ''}error share ${pct(rate)} ≤ ${errorLimit}${latency}${note}` };
+  return {
+    verdict: 'passed',
+    rule: `${base ? 'no worse than production: ' : ''}error share ${pct(rate)} ≤ ${errorLimit}${latency}${note}`,
+  };
 }
 
 /** The p95 limit of a step: maxP95Ms, raised to production's p95 + P95_MARGIN_PERCENT % when that is higher. */
 export function p95Limit(maxP95Ms: number, productionP95Ms: number | undefined): { ms: number; text: string } {
   if (productionP95Ms === undefined) return { ms: maxP95Ms, text: `maxP95Ms ${maxP95Ms} ms` };
-  const relative = Math.round(productionP95Ms * (100 + P95_MARGIN_PERCENT) / 10) / 10;
+  const relative = Math.round((productionP95Ms * (100 + P95_MARGIN_PERCENT)) / 10) / 10;
   const prod = `production's p95 ${productionP95Ms} ms + ${P95_MARGIN_PERCENT}% = ${relative} ms`;
-  return relative > maxP95Ms ? { ms: relative, text: `${prod} (above maxP95Ms ${maxP95Ms} ms)` } : { ms: maxP95Ms, text: `maxP95Ms ${maxP95Ms} ms (${prod} is lower)` };
+  return relative > maxP95Ms
+    ? { ms: relative, text: `${prod} (above maxP95Ms ${maxP95Ms} ms)` }
+    : { ms: maxP95Ms, text: `maxP95Ms ${maxP95Ms} ms (${prod} is lower)` };
 }

@@ -18,9 +18,19 @@ export async function rollback(r: Rollout, err: unknown): Promise<unknown> {
   const mirrorCleared = r.touched.mirror ? await clearMirror(deps.ops, ep, log) : undefined;
   const restored = await restoreTraffic(deps.ops, ep, r.seen.trafficBefore, log, result.endpointCreated);
   result.trafficAfter = restored?.traffic ?? result.trafficAfter;
-  if (r.touched.deployment && !cancelled) await printLogs(deps.ops, ep, result.deploymentName, r.inputs.logTail ?? 100, log);
-  const restoredText = (mirrorCleared === undefined ? '' : mirrorCleared ? 'mirror traffic cleared, ' : 'mirror traffic NOT cleared (see the log), ') + (!restored ? 'traffic could not be verified (see the log)'
-    : restored.changed ? `traffic restored to ${fmtTraffic(restored.traffic)}` : `traffic unchanged (${fmtTraffic(restored.traffic)})`);
+  if (r.touched.deployment && !cancelled)
+    await printLogs(deps.ops, ep, result.deploymentName, r.inputs.logTail ?? 100, log);
+  const restoredText =
+    (mirrorCleared === undefined
+      ? ''
+      : mirrorCleared
+        ? 'mirror traffic cleared, '
+        : 'mirror traffic NOT cleared (see the log), ') +
+    (!restored
+      ? 'traffic could not be verified (see the log)'
+      : restored.changed
+        ? `traffic restored to ${fmtTraffic(restored.traffic)}`
+        : `traffic unchanged (${fmtTraffic(restored.traffic)})`);
   if (cancelled) {
     log.info(`Cancelled during the rollout of ${result.deploymentName}: ${restoredText}.`);
     return signal!.reason ?? err;
@@ -31,23 +41,37 @@ export async function rollback(r: Rollout, err: unknown): Promise<unknown> {
 }
 
 /** GET → compare with the saved map → PUT the saved map (fresh signal: also after a cancellation). */
-export async function restoreTraffic(ops: DeployOps, ep: string, saved: Record<string, number>, log: DeployDeps['log'], created: boolean): Promise<{ traffic: Record<string, number>; changed: boolean } | undefined> {
+export async function restoreTraffic(
+  ops: DeployOps,
+  ep: string,
+  saved: Record<string, number>,
+  log: DeployDeps['log'],
+  created: boolean,
+): Promise<{ traffic: Record<string, number>; changed: boolean } | undefined> {
   const fresh = () => AbortSignal.timeout(180_000);
   try {
     const cur = await ops.getEndpoint(ep, fresh());
-    if (!cur) { log.info(`Endpoint ${ep} does not exist: nothing to restore.`); return { traffic: {}, changed: false }; }
+    if (!cur) {
+      log.info(`Endpoint ${ep} does not exist: nothing to restore.`);
+      return { traffic: {}, changed: false };
+    }
     const names = (await ops.listDeployments(ep, fresh())).map((d) => d.name);
     const plan = rollbackTraffic(saved, cur.traffic, names);
     if (!plan) {
-      log.info(`Traffic of ${ep} is unchanged: ${fmtTraffic(cur.traffic)}${created ? ' (endpoint created by this run)' : ''}.`);
+      log.info(
+        `Traffic of ${ep} is unchanged: ${fmtTraffic(cur.traffic)}${created ? ' (endpoint created by this run)' : ''}.`,
+      );
       return { traffic: cur.traffic, changed: false };
     }
-    if (plan.dropped.length) log.warning(`Deployment(s) ${plan.dropped.join(', ')} no longer exist; their share cannot be restored.`);
+    if (plan.dropped.length)
+      log.warning(`Deployment(s) ${plan.dropped.join(', ')} no longer exist; their share cannot be restored.`);
     const after = await ops.setTraffic(ep, plan.traffic, fresh());
     log.info(`Traffic of ${ep} restored to ${fmtTraffic(after)}.`);
     return { traffic: after, changed: true };
   } catch (e) {
-    log.warning(`Restoring the traffic of ${ep} failed: ${(e as Error).message}. Set it back by hand to: ${fmtTraffic(saved)}.`);
+    log.warning(
+      `Restoring the traffic of ${ep} failed: ${(e as Error).message}. Set it back by hand to: ${fmtTraffic(saved)}.`,
+    );
     return undefined;
   }
 }

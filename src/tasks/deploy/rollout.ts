@@ -10,7 +10,14 @@ import { parseRegistryModelUri } from '../../azureml/registries';
 import { buildOnlineEndpointBody } from '../../azureml/deploymentSpec';
 import type { EndpointHealth } from '../../azureml/metrics';
 import {
-  MIN_PRODUCTION_REQUESTS, decideMetrics, describeAnalysis, productionEvidence, runProbes, stepFailure, type ProbeAnalysis, type ProductionEvidence,
+  MIN_PRODUCTION_REQUESTS,
+  decideMetrics,
+  describeAnalysis,
+  productionEvidence,
+  runProbes,
+  stepFailure,
+  type ProbeAnalysis,
+  type ProductionEvidence,
 } from './analysis';
 import { shortModelId, type Decision } from './decide';
 import { mirrorStage } from './mirror';
@@ -23,7 +30,12 @@ import type { DeployDeps, DeployInputs, DeployResult, StepRecord } from './types
 
 /** One run of the task: what was planned, seen and decided, the result being filled in, and what the rollback must undo. */
 export interface Rollout {
-  inputs: DeployInputs; deps: DeployDeps; plan: Plan; seen: Observed; d: Decision; result: DeployResult;
+  inputs: DeployInputs;
+  deps: DeployDeps;
+  plan: Plan;
+  seen: Observed;
+  d: Decision;
+  result: DeployResult;
   touched: { deployment: boolean; mirror: boolean };
   /** production's metrics in the last step window where it served enough to compare with (stepMetrics) */
   production?: ProductionEvidence;
@@ -36,21 +48,43 @@ export function startRollout(inputs: DeployInputs, deps: DeployDeps, plan: Plan,
   const { ws } = deps.ops;
   const epName = plan.endpointName;
   const result: DeployResult = {
-    endpointName: epName, deploymentName: d.deploymentName, endpointKind: plan.endpointSpec.kind, authMode: d.authMode,
-    modelId: shortModelId(d.modelId, d.model), trafficBefore: seen.trafficBefore, trafficAfter: { ...seen.trafficBefore },
-    unchanged: false, endpointCreated: false, deploymentWritten: false, tagsUpdated: false, steps: [], deleted: [], studioUrl: studioUrl(ws, 'endpoint', epName),
-    modelStudioUrl: d.model && !parseRegistryModelUri(d.modelId ?? '') ? studioUrl(ws, 'model', d.model.name, d.model.version) : undefined, scoringUri: seen.endpoint?.scoringUri, warnings: plan.warnings,
+    endpointName: epName,
+    deploymentName: d.deploymentName,
+    endpointKind: plan.endpointSpec.kind,
+    authMode: d.authMode,
+    modelId: shortModelId(d.modelId, d.model),
+    trafficBefore: seen.trafficBefore,
+    trafficAfter: { ...seen.trafficBefore },
+    unchanged: false,
+    endpointCreated: false,
+    deploymentWritten: false,
+    tagsUpdated: false,
+    steps: [],
+    deleted: [],
+    studioUrl: studioUrl(ws, 'endpoint', epName),
+    modelStudioUrl:
+      d.model && !parseRegistryModelUri(d.modelId ?? '')
+        ? studioUrl(ws, 'model', d.model.name, d.model.version)
+        : undefined,
+    scoringUri: seen.endpoint?.scoringUri,
+    warnings: plan.warnings,
   };
   const { log } = deps;
-  log.info(`Endpoint ${epName} (${plan.endpointSpec.kind.toLowerCase()}${seen.computeId ? `, compute ${seen.computeId.split('/').pop()}` : ''}): ${seen.endpoint ? `exists, traffic ${fmtTraffic(seen.trafficBefore)}` : 'will be created'}`);
-  log.info(`Deployment ${d.deploymentName}: model ${d.modelLabel}${d.existing ? `, exists (${d.existing.provisioningState}${d.same ? ', same spec' : ', will be updated'})` : ', will be created'}`);
+  log.info(
+    `Endpoint ${epName} (${plan.endpointSpec.kind.toLowerCase()}${seen.computeId ? `, compute ${seen.computeId.split('/').pop()}` : ''}): ${seen.endpoint ? `exists, traffic ${fmtTraffic(seen.trafficBefore)}` : 'will be created'}`,
+  );
+  log.info(
+    `Deployment ${d.deploymentName}: model ${d.modelLabel}${d.existing ? `, exists (${d.existing.provisioningState}${d.same ? ', same spec' : ', will be updated'})` : ', will be created'}`,
+  );
   return { inputs, deps, plan, seen, d, result, touched: { deployment: false, mirror: false } };
 }
 
 /** Already serving with 100 %: only the governance tags may change. */
 export async function keepServing(r: Rollout): Promise<DeployResult> {
   const { d, result, deps } = r;
-  deps.log.info(`Deployment ${d.deploymentName} of endpoint ${result.endpointName} is already serving model ${d.modelLabel} with 100% of the traffic: ${d.tagUpdate ? 'not redeployed, traffic unchanged' : 'nothing to change'}.`);
+  deps.log.info(
+    `Deployment ${d.deploymentName} of endpoint ${result.endpointName} is already serving model ${d.modelLabel} with 100% of the traffic: ${d.tagUpdate ? 'not redeployed, traffic unchanged' : 'nothing to change'}.`,
+  );
   result.unchanged = true;
   await recordGovernance(r);
   if (d.authMode === 'Key') result.endpointKey = await deps.ops.credential(result.endpointName, d.authMode);
@@ -74,7 +108,9 @@ export async function rollOut(r: Rollout): Promise<DeployResult> {
   }
   await deleteOldDeployments(r);
   deps.progress(100, 'Deployed');
-  deps.log.info(`Deployment ${result.deploymentName} of endpoint ${result.endpointName} serves model ${r.d.modelLabel}: traffic ${fmtTraffic(result.trafficAfter)} (was ${fmtTraffic(r.seen.trafficBefore)}).`);
+  deps.log.info(
+    `Deployment ${result.deploymentName} of endpoint ${result.endpointName} serves model ${r.d.modelLabel}: traffic ${fmtTraffic(result.trafficAfter)} (was ${fmtTraffic(r.seen.trafficBefore)}).`,
+  );
   return finish(r);
 }
 
@@ -90,11 +126,15 @@ async function recordGovernance(r: Rollout): Promise<void> {
   const update = d.tagUpdate;
   if (!update) return;
   const ctx = deps.context;
-  sectionOf(deps.log)(`Recording release ${ctx.releaseName ?? ctx.releaseId} (stage ${ctx.stageName ?? '-'}) on deployment ${d.deploymentName}`);
+  sectionOf(deps.log)(
+    `Recording release ${ctx.releaseName ?? ctx.releaseId} (stage ${ctx.stageName ?? '-'}) on deployment ${d.deploymentName}`,
+  );
   await deps.ops.updateDeploymentTags(result.endpointName, d.deploymentName, update);
   result.tagsUpdated = true;
   const old = d.existing!.tags;
-  const changed = Object.keys(update).filter((k) => old[k] !== update[k]).concat(Object.keys(old).filter((k) => !(k in update)));
+  const changed = Object.keys(update)
+    .filter((k) => old[k] !== update[k])
+    .concat(Object.keys(old).filter((k) => !(k in update)));
   deps.log.info(`Deployment ${d.deploymentName} not redeployed; tags updated: ${changed.join(', ')}.`);
 }
 
@@ -105,7 +145,10 @@ async function writeEndpoint(r: Rollout): Promise<void> {
   const change = r.d.endpoint;
   if (change && 'create' in change) {
     sectionOf(log)(`Creating online endpoint ${ep}`);
-    const epBody = await buildOnlineEndpointBody({ ...plan.endpointSpec, name: ep, traffic: undefined }, { location: seen.location, resolver: { computeId: async () => seen.computeId! } });
+    const epBody = await buildOnlineEndpointBody(
+      { ...plan.endpointSpec, name: ep, traffic: undefined },
+      { location: seen.location, resolver: { computeId: async () => seen.computeId! } },
+    );
     const created = await ops.createEndpoint(ep, epBody.body);
     result.endpointCreated = true;
     result.scoringUri = created.scoringUri;
@@ -136,8 +179,11 @@ async function writeDeployment(r: Rollout): Promise<void> {
     const t0 = Date.now();
     const written = await ops.putDeployment(result.endpointName, dep, d.body);
     result.deploymentWritten = true;
-    log.info(`Deployment ${dep}: provisioning ${written.provisioningState ?? 'done'} in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
-    if (written.provisioningState && written.provisioningState !== 'Succeeded') throw new UserError(`Deployment ${dep} ended ${written.provisioningState}`);
+    log.info(
+      `Deployment ${dep}: provisioning ${written.provisioningState ?? 'done'} in ${((Date.now() - t0) / 1000).toFixed(1)} s.`,
+    );
+    if (written.provisioningState && written.provisioningState !== 'Succeeded')
+      throw new UserError(`Deployment ${dep} ended ${written.provisioningState}`);
   }
   r.touched.deployment = true;
   deps.progress(40, 'Deployment provisioned');
@@ -155,10 +201,24 @@ async function scoringAccess(r: Rollout): Promise<{ cred?: string; probe?: Probe
   const sample = plan.sample;
   const uri = result.scoringUri;
   if (!sample || !cred || !uri) return { cred };
-  const probe: Probe = (n, deployment, checkOnlyFrom) => runProbes(
-    () => ops.score(uri, sample.body, { credential: cred, deployment, contentType: sample.contentType, signal }), n,
-    { thresholds: plan.thresholds, matcher: plan.matcher, checkOnlyFrom, maxLatencyMs: plan.thresholds.maxLatencyMs, kubernetes: plan.endpointSpec.kind === 'Kubernetes', sleep, signal,
-      onRetry: (e) => log.info(`  probe ${e.probe}/${n} attempt ${e.attempt} inconclusive (${e.detail}): retrying in ${(e.waitMs / 1000).toFixed(1)} s`) });
+  const probe: Probe = (n, deployment, checkOnlyFrom) =>
+    runProbes(
+      () => ops.score(uri, sample.body, { credential: cred, deployment, contentType: sample.contentType, signal }),
+      n,
+      {
+        thresholds: plan.thresholds,
+        matcher: plan.matcher,
+        checkOnlyFrom,
+        maxLatencyMs: plan.thresholds.maxLatencyMs,
+        kubernetes: plan.endpointSpec.kind === 'Kubernetes',
+        sleep,
+        signal,
+        onRetry: (e) =>
+          log.info(
+            `  probe ${e.probe}/${n} attempt ${e.attempt} inconclusive (${e.detail}): retrying in ${(e.waitMs / 1000).toFixed(1)} s`,
+          ),
+      },
+    );
   return { cred, probe };
 }
 
@@ -183,18 +243,38 @@ function othersLive(r: Rollout): boolean {
 async function mirror(r: Rollout, cred: string | undefined): Promise<void> {
   const { deps, result, plan, d } = r;
   if (plan.mirror.percent <= 0) return;
-  const ep = result.endpointName, dep = result.deploymentName;
+  const ep = result.endpointName,
+    dep = result.deploymentName;
   if (!othersLive(r) || d.liveShare > 0) {
-    const why = d.liveShare > 0 ? `deployment ${dep} already has ${d.liveShare}% of the live traffic (a deployment cannot get both)` : `no other deployment serves traffic on ${ep} (mirroring copies live traffic)`;
+    const why =
+      d.liveShare > 0
+        ? `deployment ${dep} already has ${d.liveShare}% of the live traffic (a deployment cannot get both)`
+        : `no other deployment serves traffic on ${ep} (mirroring copies live traffic)`;
     deps.log.info(`Mirror stage skipped: ${why}.`);
-    result.mirror = { percent: plan.mirror.percent, seconds: plan.mirror.seconds, logged: { scoringRequests: 0, errors: 0 }, skipped: why };
+    result.mirror = {
+      percent: plan.mirror.percent,
+      seconds: plan.mirror.seconds,
+      logged: { scoringRequests: 0, errors: 0 },
+      skipped: why,
+    };
     return;
   }
   // set before the mirror PUT is sent: from then on the rollback clears the endpoint's mirrorTraffic
   r.touched.mirror = true;
   result.mirror = await mirrorStage({
-    ops: deps.ops, log: deps.log, deps, section: sectionOf(deps.log), sleep: deps.sleep ?? abortableSleep, signal: deps.signal, plan, epName: ep, depName: dep,
-    cred, scoringUri: result.scoringUri, healthN: r.inputs.healthCheckRequests ?? 5, logTail: Math.max(r.inputs.logTail ?? 100, 1000),
+    ops: deps.ops,
+    log: deps.log,
+    deps,
+    section: sectionOf(deps.log),
+    sleep: deps.sleep ?? abortableSleep,
+    signal: deps.signal,
+    plan,
+    epName: ep,
+    depName: dep,
+    cred,
+    scoringUri: result.scoringUri,
+    healthN: r.inputs.healthCheckRequests ?? 5,
+    logTail: Math.max(r.inputs.logTail ?? 100, 1000),
   });
   r.touched.mirror = false;
 }
@@ -203,8 +283,12 @@ async function trafficSteps(r: Rollout, probe: Probe | undefined): Promise<void>
   const { deps, plan, result } = r;
   const live = othersLive(r);
   const steps = live ? plan.steps : [100];
-  if (!live && plan.steps.length > 1) deps.log.info(`No other deployment serves traffic on ${result.endpointName}: going straight to 100%.`);
-  if (plan.endpointSpec.kind === 'Kubernetes') deps.log.info('Kubernetes (AKS/Arc) endpoints publish no Azure Monitor request metrics: each step is judged by its probes and provisioning state.');
+  if (!live && plan.steps.length > 1)
+    deps.log.info(`No other deployment serves traffic on ${result.endpointName}: going straight to 100%.`);
+  if (plan.endpointSpec.kind === 'Kubernetes')
+    deps.log.info(
+      'Kubernetes (AKS/Arc) endpoints publish no Azure Monitor request metrics: each step is judged by its probes and provisioning state.',
+    );
   for (let n = 0; n < steps.length; n++) {
     deps.signal?.throwIfAborted();
     const since = await trafficStep(r, probe, steps[n]!, `${n + 1}/${steps.length}`);
@@ -225,7 +309,8 @@ async function trafficSteps(r: Rollout, probe: Probe | undefined): Promise<void>
 async function trafficStep(r: Rollout, probe: Probe | undefined, pct: number, label: string): Promise<Date> {
   const { deps, result } = r;
   const { ops, log } = deps;
-  const ep = result.endpointName, dep = result.deploymentName;
+  const ep = result.endpointName,
+    dep = result.deploymentName;
   const target = stepTraffic(r.seen.trafficBefore, dep, pct);
   sectionOf(log)(`Traffic step ${label}: ${dep} ${pct}% (${fmtTraffic(target)})`);
   // the step's metrics window starts when the traffic change is asked for: the service applies it before the
@@ -236,7 +321,8 @@ async function trafficStep(r: Rollout, probe: Probe | undefined, pct: number, la
   result.steps.push(rec);
   const state = await ops.getDeployment(ep, dep);
   rec.provisioningState = state?.provisioningState;
-  if (state?.provisioningState !== 'Succeeded') throw new UserError(`Health check at ${pct}%: deployment ${dep} is ${state?.provisioningState ?? 'gone'}`);
+  if (state?.provisioningState !== 'Succeeded')
+    throw new UserError(`Health check at ${pct}%: deployment ${dep} is ${state?.provisioningState ?? 'gone'}`);
   const healthN = r.inputs.healthCheckRequests ?? 5;
   if (!probe || healthN <= 0) {
     log.info(`Health check at ${pct}%: deployment ${dep} Succeeded`);
@@ -265,18 +351,26 @@ async function stepMetrics(r: Rollout, rec: StepRecord, since: Date): Promise<vo
   const window = { since, until: new Date() };
   const m = await ops.metrics(result.endpointName, result.deploymentName, window, signal).catch((e: unknown) => {
     if (signal?.aborted) throw e;
-    log.warning(`Metrics at ${pct}%: could not read the deployment's Azure Monitor metrics (${(e as Error)?.message ?? e}); the step is judged by its probes`);
+    log.warning(
+      `Metrics at ${pct}%: could not read the deployment's Azure Monitor metrics (${(e as Error)?.message ?? e}); the step is judged by its probes`,
+    );
     return undefined;
   });
   if (!m) return;
   const production = m.requests ? await productionMetrics(r, pct, window) : undefined;
   const d = decideMetrics(m, plan.thresholds, production);
   rec.metrics = { ...m, ...d, ...(production ? { production } : {}) };
-  log.info(`Metrics at ${pct}%: deployment ${result.deploymentName} served ${m.requests} request(s) (${statusCodes(m.byStatus)}), p95 ${m.p95Ms ?? 'n/a'} ms, p99 ${m.p99Ms ?? 'n/a'} ms → ${d.verdict.toUpperCase()}: ${d.rule}`);
+  log.info(
+    `Metrics at ${pct}%: deployment ${result.deploymentName} served ${m.requests} request(s) (${statusCodes(m.byStatus)}), p95 ${m.p95Ms ?? 'n/a'} ms, p99 ${m.p99Ms ?? 'n/a'} ms → ${d.verdict.toUpperCase()}: ${d.rule}`,
+  );
   if (d.verdict === 'failed') throw new UserError(`Metrics at ${pct}%: ${d.rule}`);
 }
 
-const statusCodes = (byStatus: Record<string, number>) => Object.keys(byStatus).sort().map((k) => `${k}: ${byStatus[k]}`).join(', ') || 'none';
+const statusCodes = (byStatus: Record<string, number>) =>
+  Object.keys(byStatus)
+    .sort()
+    .map((k) => `${k}: ${byStatus[k]}`)
+    .join(', ') || 'none';
 
 /**
  * Production's metrics for the step's window: the deployments that served traffic before the rollout, read one by one
@@ -284,18 +378,25 @@ const statusCodes = (byStatus: Record<string, number>) => Object.keys(byStatus).
  * window in which it served enough (an earlier step's) stands in. Undefined when there is no production or it cannot
  * be read (a warning: the step is judged by the thresholds as set).
  */
-async function productionMetrics(r: Rollout, pct: number, window: { since: Date; until: Date }): Promise<ProductionEvidence | undefined> {
+async function productionMetrics(
+  r: Rollout,
+  pct: number,
+  window: { since: Date; until: Date },
+): Promise<ProductionEvidence | undefined> {
   const { deps, result } = r;
   const { ops, log, signal } = deps;
   const names = productionDeployments(r);
   if (!names.length || !ops.metrics) return undefined;
   try {
     const parts: Array<EndpointHealth & { deployment: string }> = [];
-    for (const name of names) parts.push({ deployment: name, ...(await ops.metrics(result.endpointName, name, window, signal)) });
+    for (const name of names)
+      parts.push({ deployment: name, ...(await ops.metrics(result.endpointName, name, window, signal)) });
     const same = productionEvidence(parts, 'the same window');
     const byStatus: Record<string, number> = {};
     for (const p of parts) for (const [k, v] of Object.entries(p.byStatus)) byStatus[k] = (byStatus[k] ?? 0) + v;
-    log.info(`Metrics at ${pct}%: production (${names.join(', ')}) served ${same.requests} request(s) (${statusCodes(byStatus)}), p95 ${same.p95Ms ?? 'n/a'} ms, p99 ${same.p99Ms ?? 'n/a'} ms in the same window`);
+    log.info(
+      `Metrics at ${pct}%: production (${names.join(', ')}) served ${same.requests} request(s) (${statusCodes(byStatus)}), p95 ${same.p95Ms ?? 'n/a'} ms, p99 ${same.p99Ms ?? 'n/a'} ms in the same window`,
+    );
     if (same.requests >= MIN_PRODUCTION_REQUESTS) {
       r.production = { ...same, window: `the ${pct}% step's window` };
       return same;
@@ -303,7 +404,9 @@ async function productionMetrics(r: Rollout, pct: number, window: { since: Date;
     return r.production ?? same;
   } catch (e) {
     if (signal?.aborted) throw e;
-    log.warning(`Metrics at ${pct}%: could not read production's Azure Monitor metrics (${(e as Error)?.message ?? e}); the deployment is judged by the thresholds as set`);
+    log.warning(
+      `Metrics at ${pct}%: could not read production's Azure Monitor metrics (${(e as Error)?.message ?? e}); the deployment is judged by the thresholds as set`,
+    );
     return undefined;
   }
 }
@@ -311,7 +414,9 @@ async function productionMetrics(r: Rollout, pct: number, window: { since: Date;
 /** the deployments that served traffic before the rollout, other than the new one */
 function productionDeployments(r: Rollout): string[] {
   const dep = r.result.deploymentName.toLowerCase();
-  return Object.entries(r.seen.trafficBefore).filter(([k, v]) => v > 0 && k.toLowerCase() !== dep).map(([k]) => k);
+  return Object.entries(r.seen.trafficBefore)
+    .filter(([k, v]) => v > 0 && k.toLowerCase() !== dep)
+    .map(([k]) => k);
 }
 
 /** deleteOldDeployment: the deployments that lost all their traffic (a failed delete only warns). */
@@ -319,7 +424,9 @@ async function deleteOldDeployments(r: Rollout): Promise<void> {
   const { deps, result } = r;
   if (!r.inputs.deleteOldDeployment) return;
   const dep = result.deploymentName.toLowerCase();
-  const old = Object.entries(r.seen.trafficBefore).filter(([k, v]) => v > 0 && k.toLowerCase() !== dep && (result.trafficAfter[k] ?? 0) === 0).map(([k]) => k);
+  const old = Object.entries(r.seen.trafficBefore)
+    .filter(([k, v]) => v > 0 && k.toLowerCase() !== dep && (result.trafficAfter[k] ?? 0) === 0)
+    .map(([k]) => k);
   for (const k of old) {
     sectionOf(deps.log)(`Deleting old deployment ${k}`);
     try {

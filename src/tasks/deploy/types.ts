@@ -10,10 +10,20 @@ import type { LatencyProfile, ProbeAnalysis, ProductionEvidence, Verdict } from 
 import type { MirrorLogVerdict } from './mirror';
 import type { CollectorOps } from './dataCollector';
 
-export interface Approval { approver: string; approvedOn: string; comments?: string }
+export interface Approval {
+  approver: string;
+  approvedOn: string;
+  comments?: string;
+}
 export interface DeployedInfo {
-  endpointName: string; deploymentName: string; modelId?: string; scoringUri?: string;
-  trafficBefore: Record<string, number>; trafficAfter: Record<string, number>; smoke?: LatencyProfile; unchanged: boolean;
+  endpointName: string;
+  deploymentName: string;
+  modelId?: string;
+  scoringUri?: string;
+  trafficBefore: Record<string, number>;
+  trafficAfter: Record<string, number>;
+  smoke?: LatencyProfile;
+  unchanged: boolean;
 }
 /** Hook for the release governance (src/devops): approvals recorded as deployment tags; told after a success. */
 export interface Governance {
@@ -79,9 +89,18 @@ export interface DeployInputs {
   reportDir?: string;
 }
 
-export interface ComputeInfo { id: string; name: string; computeType: string; instanceTypes: string[]; defaultInstanceType?: string }
+export interface ComputeInfo {
+  id: string;
+  name: string;
+  computeType: string;
+  instanceTypes: string[];
+  defaultInstanceType?: string;
+}
 
-export interface PlanningResolver extends DeploymentResolver { pendingWrites: string[]; commit(): Promise<void> }
+export interface PlanningResolver extends DeploymentResolver {
+  pendingWrites: string[];
+  commit(): Promise<void>;
+}
 
 /** Everything deployModel does against Azure, injectable for unit tests. */
 export interface DeployOps {
@@ -90,7 +109,10 @@ export interface DeployOps {
   getCompute(name: string): Promise<ComputeInfo | undefined>;
   getEndpoint(name: string, signal?: AbortSignal): Promise<EndpointInfo | undefined>;
   createEndpoint(name: string, body: Record<string, unknown>): Promise<EndpointInfo>;
-  updateEndpoint(name: string, change: { authMode?: string; description?: string; tags?: Record<string, string> }): Promise<EndpointInfo>;
+  updateEndpoint(
+    name: string,
+    change: { authMode?: string; description?: string; tags?: Record<string, string> },
+  ): Promise<EndpointInfo>;
   listDeployments(endpoint: string, signal?: AbortSignal): Promise<DeploymentInfo[]>;
   getDeployment(endpoint: string, name: string): Promise<DeploymentInfo | undefined>;
   /** the deployment's dataCollector (api-version 2024-04-01); absent: the deployment is not compared on it */
@@ -101,14 +123,27 @@ export interface DeployOps {
   deleteDeployment(endpoint: string, name: string): Promise<void>;
   setTraffic(endpoint: string, traffic: Record<string, number>, signal?: AbortSignal): Promise<Record<string, number>>;
   /** endpoint mirrorTraffic (api-version 2023-04-01); `{}` clears it; returns what the service reports */
-  setMirrorTraffic(endpoint: string, mirror: Record<string, number>, signal?: AbortSignal): Promise<Record<string, number>>;
+  setMirrorTraffic(
+    endpoint: string,
+    mirror: Record<string, number>,
+    signal?: AbortSignal,
+  ): Promise<Record<string, number>>;
   /** key (authMode Key) or AML token, masked */
   credential(endpoint: string, authMode: string): Promise<string>;
   logs(endpoint: string, deployment: string, tail: number, signal?: AbortSignal): Promise<string>;
-  score(uri: string, body: string, o: { credential: string; deployment?: string; contentType?: string; signal?: AbortSignal }): Promise<ScoreResult>;
+  score(
+    uri: string,
+    body: string,
+    o: { credential: string; deployment?: string; contentType?: string; signal?: AbortSignal },
+  ): Promise<ScoreResult>;
   resolver(opts: { deploymentName?: string; errorPrefix?: string }): PlanningResolver;
   /** the deployment's Azure Monitor metrics over a window (until: now when absent; managed endpoints; src/azureml/metrics.ts) */
-  metrics?(endpoint: string, deployment: string, window: { since: Date; until?: Date }, signal?: AbortSignal): Promise<EndpointHealth>;
+  metrics?(
+    endpoint: string,
+    deployment: string,
+    window: { since: Date; until?: Date },
+    signal?: AbortSignal,
+  ): Promise<EndpointHealth>;
 }
 
 export interface DeployDeps {
@@ -125,7 +160,8 @@ export interface DeployDeps {
 
 /** What the mirror stage did and saw (the container log of the window is its verdict). */
 export interface MirrorRecord {
-  percent: number; seconds: number;
+  percent: number;
+  seconds: number;
   /** requests the task sent through the endpoint during the window (answered by the live deployment) */
   endpoint?: LatencyProfile;
   /** how those requests were judged (probe analysis) */
@@ -136,7 +172,11 @@ export interface MirrorRecord {
 }
 
 export interface StepRecord {
-  percent: number; traffic: Record<string, number>; health?: LatencyProfile; analysis?: ProbeAnalysis; provisioningState?: string;
+  percent: number;
+  traffic: Record<string, number>;
+  health?: LatencyProfile;
+  analysis?: ProbeAnalysis;
+  provisioningState?: string;
   /**
    * the deployment's own Azure Monitor metrics over the step (managed endpoints) and their verdict; `production`: the
    * deployments that served before the rollout, in the window it was compared with (analysis.ts decideMetrics)
@@ -176,5 +216,11 @@ export interface DeployResult {
 
 /** The rollout failed and was rolled back; `result` holds what was measured up to then (the entry writes its summary). */
 export class RolloutFailed extends UserError {
-  constructor(message: string, readonly result: DeployResult, options?: { cause?: unknown }) { super(message, options); }
+  constructor(
+    message: string,
+    readonly result: DeployResult,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }

@@ -34,11 +34,22 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
 const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
 
 export function checkMonitorInputs(m: MonitorInputs): MonitorInputs {
-  if (!m.monitorName) throw new InputError('monitorName', 'is required with action ensureMonitor (the name of the Azure ML monitor schedule)');
-  if (!NAME.test(m.monitorName)) throw new InputError('monitorName', `'${m.monitorName}' is not a schedule name (letters, digits, '_' and '-', starting with a letter or digit)`);
-  if (m.taskType !== 'Classification' && m.taskType !== 'Regression') throw new InputError('monitorTaskType', `'${m.taskType}' is not one of Classification, Regression`);
-  if (m.frequency !== 'daily' && m.frequency !== 'weekly') throw new InputError('monitorFrequency', `'${m.frequency}' is not one of daily, weekly`);
-  if (!Number.isInteger(m.hour) || m.hour < 0 || m.hour > 23) throw new InputError('monitorHour', 'must be a whole hour 0-23');
+  if (!m.monitorName)
+    throw new InputError(
+      'monitorName',
+      'is required with action ensureMonitor (the name of the Azure ML monitor schedule)',
+    );
+  if (!NAME.test(m.monitorName))
+    throw new InputError(
+      'monitorName',
+      `'${m.monitorName}' is not a schedule name (letters, digits, '_' and '-', starting with a letter or digit)`,
+    );
+  if (m.taskType !== 'Classification' && m.taskType !== 'Regression')
+    throw new InputError('monitorTaskType', `'${m.taskType}' is not one of Classification, Regression`);
+  if (m.frequency !== 'daily' && m.frequency !== 'weekly')
+    throw new InputError('monitorFrequency', `'${m.frequency}' is not one of daily, weekly`);
+  if (!Number.isInteger(m.hour) || m.hour < 0 || m.hour > 23)
+    throw new InputError('monitorHour', 'must be a whole hour 0-23');
   const bad = m.emails.find((e) => !EMAIL.test(e));
   if (bad) throw new InputError('alertEmails', `'${bad}' is not an e-mail address`);
   return m;
@@ -54,27 +65,47 @@ export function productionInput(i: DriftInputs, dataId?: string | null): string 
 const jobInputType = (uri: string) => (/\.(csv|jsonl|json|parquet)$/i.test(uri) ? 'uri_file' : 'uri_folder');
 
 /** The schedule body (pure). */
-export function monitorScheduleBody(i: DriftInputs, m: MonitorInputs, production: string): { properties: Record<string, any> } {
+export function monitorScheduleBody(
+  i: DriftInputs,
+  m: MonitorInputs,
+  production: string,
+): { properties: Record<string, any> } {
   const collected = !i.productionData;
   const signal: Record<string, any> = {
     signalType: 'DataDrift',
     referenceData: { inputDataType: 'Fixed', jobInputType: jobInputType(i.referenceData), uri: i.referenceData },
     productionData: collected
-      ? { inputDataType: 'Rolling', jobInputType: jobInputType(production), uri: production, windowSize: m.windowIso, windowOffset: 'P0D' }
+      ? {
+          inputDataType: 'Rolling',
+          jobInputType: jobInputType(production),
+          uri: production,
+          windowSize: m.windowIso,
+          windowOffset: 'P0D',
+        }
       : { inputDataType: 'Fixed', jobInputType: jobInputType(production), uri: production },
     metricThresholds: [
       { dataType: 'Numerical', metric: i.numericalMetric, threshold: { value: i.numericalThreshold } },
       { dataType: 'Categorical', metric: i.categoricalMetric, threshold: { value: i.categoricalThreshold } },
     ],
-    features: i.features.length ? { filterType: 'FeatureSubset', features: [...i.features] } : { filterType: 'AllFeatures' },
+    features: i.features.length
+      ? { filterType: 'FeatureSubset', features: [...i.features] }
+      : { filterType: 'AllFeatures' },
   };
   const overrides: Record<string, string> = {};
   for (const f of i.numericalFeatures) overrides[f] = 'Numerical';
   for (const f of i.categoricalFeatures) overrides[f] = 'Categorical';
   if (Object.keys(overrides).length) signal.featureDataTypeOverride = overrides;
   const def: Record<string, any> = {
-    computeConfiguration: { computeType: 'ServerlessSpark', computeIdentity: { computeIdentityType: 'AmlToken' }, instanceType: 'standard_e4s_v3', runtimeVersion: '3.3' },
-    monitoringTarget: { taskType: m.taskType, ...(i.endpointName ? { deploymentId: `azureml:${i.endpointName}:${i.deploymentName}` } : {}) },
+    computeConfiguration: {
+      computeType: 'ServerlessSpark',
+      computeIdentity: { computeIdentityType: 'AmlToken' },
+      instanceType: 'standard_e4s_v3',
+      runtimeVersion: '3.3',
+    },
+    monitoringTarget: {
+      taskType: m.taskType,
+      ...(i.endpointName ? { deploymentId: `azureml:${i.endpointName}:${i.deploymentName}` } : {}),
+    },
     signals: { 'data-drift': signal },
   };
   if (m.emails.length) def.alertNotificationSettings = { emailNotificationSettings: { emails: [...m.emails] } };
@@ -84,7 +115,9 @@ export function monitorScheduleBody(i: DriftInputs, m: MonitorInputs, production
       description: 'Data drift monitor ensured by AzureMLDriftCheck@1',
       isEnabled: true,
       trigger: {
-        triggerType: 'Recurrence', frequency: m.frequency === 'daily' ? 'Day' : 'Week', interval: 1,
+        triggerType: 'Recurrence',
+        frequency: m.frequency === 'daily' ? 'Day' : 'Week',
+        interval: 1,
         schedule: { hours: [m.hour], minutes: [0], ...(m.frequency === 'weekly' ? { weekDays: ['Monday'] } : {}) },
       },
       action: { actionType: 'CreateMonitor', monitorDefinition: def },
@@ -100,7 +133,8 @@ export function scheduleChanges(desired: unknown, actual: unknown, at = 'propert
   const out: string[] = [];
   const walk = (d: unknown, a: unknown, p: string) => {
     if (d && typeof d === 'object' && !Array.isArray(d)) {
-      for (const [k, v] of Object.entries(d as Record<string, unknown>)) walk(v, a && typeof a === 'object' ? (a as Record<string, unknown>)[k] : undefined, `${p}.${k}`);
+      for (const [k, v] of Object.entries(d as Record<string, unknown>))
+        walk(v, a && typeof a === 'object' ? (a as Record<string, unknown>)[k] : undefined, `${p}.${k}`);
       return;
     }
     if (!same(d, a)) out.push(`${p}: ${show(a)} → ${show(d)}`);
@@ -110,7 +144,16 @@ export function scheduleChanges(desired: unknown, actual: unknown, at = 'propert
 }
 
 function same(d: unknown, a: unknown): boolean {
-  if (Array.isArray(d)) return Array.isArray(a) && d.length === a.length && d.every((x, k) => (x && typeof x === 'object' ? scheduleChanges({ properties: x }, { properties: a[k] }).length === 0 : same(x, a[k])));
+  if (Array.isArray(d))
+    return (
+      Array.isArray(a) &&
+      d.length === a.length &&
+      d.every((x, k) =>
+        x && typeof x === 'object'
+          ? scheduleChanges({ properties: x }, { properties: a[k] }).length === 0
+          : same(x, a[k]),
+      )
+    );
   if (typeof d === 'string' && typeof a === 'string') return d.toLowerCase() === a.toLowerCase() || d === a;
   return d === a;
 }
@@ -118,22 +161,44 @@ const show = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v));
 
 export interface MonitorOps {
   getWorkspace(): Promise<unknown>;
-  getDeploymentCollector(endpoint: string, deployment: string): Promise<{ exists: boolean; collector?: { collections?: Record<string, { dataCollectionMode?: string; dataId?: string | null } | null> } | null }>;
+  getDeploymentCollector(
+    endpoint: string,
+    deployment: string,
+  ): Promise<{
+    exists: boolean;
+    collector?: { collections?: Record<string, { dataCollectionMode?: string; dataId?: string | null } | null> } | null;
+  }>;
   getSchedule(name: string): Promise<{ properties: Record<string, any> } | undefined>;
   putSchedule(name: string, body: { properties: Record<string, any> }): Promise<unknown>;
 }
 
-export interface EnsureMonitorResult { state: 'created' | 'updated' | 'unchanged'; changes: string[]; body: { properties: Record<string, any> } }
+export interface EnsureMonitorResult {
+  state: 'created' | 'updated' | 'unchanged';
+  changes: string[];
+  body: { properties: Record<string, any> };
+}
 
-export async function ensureMonitor(i: DriftInputs, m: MonitorInputs, ops: MonitorOps, log: { info(msg: string): void }): Promise<EnsureMonitorResult> {
+export async function ensureMonitor(
+  i: DriftInputs,
+  m: MonitorInputs,
+  ops: MonitorOps,
+  log: { info(msg: string): void },
+): Promise<EnsureMonitorResult> {
   await ops.getWorkspace();
   let dataId: string | null | undefined;
   if (!i.productionData) {
     const d = await ops.getDeploymentCollector(i.endpointName!, i.deploymentName!);
-    if (!d.exists) throw new InputError('deploymentName', `deployment '${i.deploymentName}' does not exist under online endpoint '${i.endpointName}'`);
+    if (!d.exists)
+      throw new InputError(
+        'deploymentName',
+        `deployment '${i.deploymentName}' does not exist under online endpoint '${i.endpointName}'`,
+      );
     const c = d.collector?.collections?.[i.collection];
     if (!c || c.dataCollectionMode === 'Disabled') {
-      throw new InputError('deploymentName', `deployment '${i.endpointName}/${i.deploymentName}' does not collect '${i.collection}' data: enable data_collector.collections.${i.collection} on it or give productionData`);
+      throw new InputError(
+        'deploymentName',
+        `deployment '${i.endpointName}/${i.deploymentName}' does not collect '${i.collection}' data: enable data_collector.collections.${i.collection} on it or give productionData`,
+      );
     }
     dataId = c.dataId;
   }
@@ -142,7 +207,11 @@ export async function ensureMonitor(i: DriftInputs, m: MonitorInputs, ops: Monit
   const existing = await ops.getSchedule(m.monitorName);
   if (existing) {
     const action = existing.properties?.action?.actionType;
-    if (action && action !== 'CreateMonitor') throw new InputError('monitorName', `schedule '${m.monitorName}' exists with action ${action}, not a monitor: choose another name`);
+    if (action && action !== 'CreateMonitor')
+      throw new InputError(
+        'monitorName',
+        `schedule '${m.monitorName}' exists with action ${action}, not a monitor: choose another name`,
+      );
     const changes = scheduleChanges(body, existing);
     if (!changes.length) {
       log.info(`Monitor '${m.monitorName}' exists with the same definition: nothing to change`);
@@ -155,6 +224,8 @@ export async function ensureMonitor(i: DriftInputs, m: MonitorInputs, ops: Monit
     return { state: 'updated', changes, body };
   }
   await ops.putSchedule(m.monitorName, body);
-  log.info(`Monitor '${m.monitorName}' created: DataDrift of ${production} against ${i.referenceData}, ${m.frequency} at ${String(m.hour).padStart(2, '0')}:00 UTC${m.emails.length ? `, alerts to ${m.emails.join(', ')}` : ''}`);
+  log.info(
+    `Monitor '${m.monitorName}' created: DataDrift of ${production} against ${i.referenceData}, ${m.frequency} at ${String(m.hour).padStart(2, '0')}:00 UTC${m.emails.length ? `, alerts to ${m.emails.join(', ')}` : ''}`,
+  );
   return { state: 'created', changes: [], body };
 }

@@ -15,10 +15,19 @@
 // Spark (RDD.histogram, F.stddev); the ports of those are cited where they are used. test/unit/driftMetrics.test.ts
 // checks every function against values the reference code computed (test/fixtures/drift/make_reference.py).
 
-export const NUMERICAL_METRICS = ['NormalizedWassersteinDistance', 'JensenShannonDistance', 'PopulationStabilityIndex', 'TwoSampleKolmogorovSmirnovTest'] as const;
-export const CATEGORICAL_METRICS = ['JensenShannonDistance', 'PopulationStabilityIndex', 'PearsonsChiSquaredTest'] as const;
-export type NumericalMetric = typeof NUMERICAL_METRICS[number];
-export type CategoricalMetric = typeof CATEGORICAL_METRICS[number];
+export const NUMERICAL_METRICS = [
+  'NormalizedWassersteinDistance',
+  'JensenShannonDistance',
+  'PopulationStabilityIndex',
+  'TwoSampleKolmogorovSmirnovTest',
+] as const;
+export const CATEGORICAL_METRICS = [
+  'JensenShannonDistance',
+  'PopulationStabilityIndex',
+  'PearsonsChiSquaredTest',
+] as const;
+export type NumericalMetric = (typeof NUMERICAL_METRICS)[number];
+export type CategoricalMetric = (typeof CATEGORICAL_METRICS)[number];
 export type DriftMetric = NumericalMetric | CategoricalMetric;
 
 /**
@@ -36,7 +45,10 @@ export const DEFAULT_THRESHOLDS = {
  * Metrics whose value should stay ABOVE the threshold (p-values): a breach is value < threshold; every other metric
  * breaches when value > threshold (evaluate_metrics_threshold.py, Metric_Value_Should_Greater_Than_Threshold).
  */
-export const HIGHER_IS_BETTER: ReadonlySet<DriftMetric> = new Set<DriftMetric>(['TwoSampleKolmogorovSmirnovTest', 'PearsonsChiSquaredTest']);
+export const HIGHER_IS_BETTER: ReadonlySet<DriftMetric> = new Set<DriftMetric>([
+  'TwoSampleKolmogorovSmirnovTest',
+  'PearsonsChiSquaredTest',
+]);
 
 /** ks_2samp is refused at this many rows or more on either side (_ks2sample_pandas_impl DATASET_SIZE). */
 export const KS_MAX_ROWS = 10_000;
@@ -50,7 +62,8 @@ export const KS_MAX_ROWS = 10_000;
  * distance always does.
  */
 export function breaches(metric: DriftMetric, value: number, threshold: number): boolean {
-  const v = Math.fround(value), t = Math.fround(threshold);
+  const v = Math.fround(value),
+    t = Math.fround(threshold);
   if (HIGHER_IS_BETTER.has(metric)) return Number.isNaN(v) ? false : v < t;
   return Number.isNaN(v) ? true : v > t;
 }
@@ -88,11 +101,21 @@ export function dualHistogramEdges(min: number, max: number, numBins: number): n
  */
 export function sparkHistogram(values: ArrayLike<number>, edges: readonly number[]): number[] {
   const n = edges.length;
-  const minv = edges[0]!, maxv = edges[n - 1]!;
-  let even = false, inc = 0;
-  let smin = Infinity, smax = -Infinity;
-  for (let i = 0; i + 1 < n; i++) { const s = edges[i + 1]! - edges[i]!; if (s < smin) smin = s; if (s > smax) smax = s; }
-  if (smax - smin < 1e-10) { even = true; inc = (maxv - minv) / (n - 1); }
+  const minv = edges[0]!,
+    maxv = edges[n - 1]!;
+  let even = false,
+    inc = 0;
+  let smin = Infinity,
+    smax = -Infinity;
+  for (let i = 0; i + 1 < n; i++) {
+    const s = edges[i + 1]! - edges[i]!;
+    if (s < smin) smin = s;
+    if (s > smax) smax = s;
+  }
+  if (smax - smin < 1e-10) {
+    even = true;
+    inc = (maxv - minv) / (n - 1);
+  }
   const counters = new Array<number>(n).fill(0);
   for (let k = 0; k < values.length; k++) {
     const x = values[k]!;
@@ -106,23 +129,38 @@ export function sparkHistogram(values: ArrayLike<number>, edges: readonly number
 }
 
 function bisectRight(a: readonly number[], x: number): number {
-  let lo = 0, hi = a.length;
-  while (lo < hi) { const mid = (lo + hi) >>> 1; if (x < a[mid]!) hi = mid; else lo = mid + 1; }
+  let lo = 0,
+    hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (x < a[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
   return lo;
 }
 
 function minMax(a: ArrayLike<number>): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < a.length; i++) { const v = a[i]!; if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   return [lo, hi];
 }
 
-export interface DualHistogram { edges: number[]; baseline: number[]; production: number[] }
+export interface DualHistogram {
+  edges: number[];
+  baseline: number[];
+  production: number[];
+}
 
 /** The shared bins of one numerical feature and both sides' counts (what JS and PSI are computed from). */
 export function dualHistogram(baseline: ArrayLike<number>, production: ArrayLike<number>): DualHistogram {
   const bins = sturgesBins(baseline.length, production.length);
-  const [bmin, bmax] = minMax(baseline), [pmin, pmax] = minMax(production);
+  const [bmin, bmax] = minMax(baseline),
+    [pmin, pmax] = minMax(production);
   const edges = dualHistogramEdges(Math.min(bmin, pmin), Math.max(bmax, pmax), bins);
   return { edges, baseline: sparkHistogram(baseline, edges), production: sparkHistogram(production, edges) };
 }
@@ -140,10 +178,14 @@ function relEntr(x: number, y: number): number {
 
 /** scipy.spatial.distance.jensenshannon(p, q, base=2): both normalised to sum 1, sqrt((KL(p‖m) + KL(q‖m)) / 2 / ln 2). */
 export function jensenShannonDistance(p: readonly number[], q: readonly number[]): number {
-  const sp = p.reduce((s, v) => s + v, 0), sq = q.reduce((s, v) => s + v, 0);
-  let left = 0, right = 0;
+  const sp = p.reduce((s, v) => s + v, 0),
+    sq = q.reduce((s, v) => s + v, 0);
+  let left = 0,
+    right = 0;
   for (let i = 0; i < p.length; i++) {
-    const a = p[i]! / sp, b = q[i]! / sq, m = (a + b) / 2;
+    const a = p[i]! / sp,
+      b = q[i]! / sq,
+      m = (a + b) / 2;
     left += relEntr(a, m);
     right += relEntr(b, m);
   }
@@ -152,13 +194,18 @@ export function jensenShannonDistance(p: readonly number[], q: readonly number[]
 
 /** scipy.stats.wasserstein_distance(u, v) of two samples (1-D W1: the area between the empirical CDFs). */
 export function wassersteinDistance(u: ArrayLike<number>, v: ArrayLike<number>): number {
-  const us = Float64Array.from(u).sort(), vs = Float64Array.from(v).sort();
+  const us = Float64Array.from(u).sort(),
+    vs = Float64Array.from(v).sort();
   const all = new Float64Array(us.length + vs.length);
-  all.set(us); all.set(vs, us.length); all.sort();
-  let iu = 0, iv = 0, sum = 0;
+  all.set(us);
+  all.set(vs, us.length);
+  all.sort();
+  let iu = 0,
+    iv = 0,
+    sum = 0;
   for (let k = 0; k + 1 < all.length; k++) {
     const x = all[k]!;
-    while (iu < us.length && us[iu]! <= x) iu++;   // searchsorted(x, 'right')
+    while (iu < us.length && us[iu]! <= x) iu++; // searchsorted(x, 'right')
     while (iv < vs.length && vs[iv]! <= x) iv++;
     sum += Math.abs(iu / us.length - iv / vs.length) * (all[k + 1]! - x);
   }
@@ -173,15 +220,22 @@ export function sampleStdDev(a: ArrayLike<number>): number | undefined {
   for (let i = 0; i < n; i++) mean += a[i]!;
   mean /= n;
   let ss = 0;
-  for (let i = 0; i < n; i++) { const d = a[i]! - mean; ss += d * d; }
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - mean;
+    ss += d * d;
+  }
   return Math.sqrt(ss / (n - 1));
 }
 
 /** Two-sample Kolmogorov-Smirnov statistic D = max |F_b - F_p| (scipy ks_2samp with searchsorted 'right'). */
 export function ksStatistic(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const x = Float64Array.from(a).sort(), y = Float64Array.from(b).sort();
-  let i = 0, j = 0, d = 0;
-  const n1 = x.length, n2 = y.length;
+  const x = Float64Array.from(a).sort(),
+    y = Float64Array.from(b).sort();
+  let i = 0,
+    j = 0,
+    d = 0;
+  const n1 = x.length,
+    n2 = y.length;
   while (i < n1 || j < n2) {
     const v = i < n1 && (j >= n2 || x[i]! <= y[j]!) ? x[i]! : y[j]!;
     while (i < n1 && x[i]! <= v) i++;
@@ -192,7 +246,10 @@ export function ksStatistic(a: ArrayLike<number>, b: ArrayLike<number>): number 
   return d;
 }
 
-function gcd(a: number, b: number): number { while (b) [a, b] = [b, a % b]; return a; }
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
 /** numpy round: half to even */
 function roundHalfEven(x: number): number {
   const r = Math.round(x);
@@ -205,7 +262,7 @@ function probOutsideSquare(n: number, h: number): number {
   let k = Math.floor(n / h);
   while (k >= 0) {
     let p1 = 1;
-    for (let j = 0; j < h; j++) p1 = (n - k * h - j) * p1 / (n + k * h + j + 1);
+    for (let j = 0; j < h; j++) p1 = ((n - k * h - j) * p1) / (n + k * h + j + 1);
     P = p1 * (1 - P);
     k--;
   }
@@ -214,16 +271,20 @@ function probOutsideSquare(n: number, h: number): number {
 
 /** scipy/stats/_stats_pythran.py _compute_outer_prob_inside_method (Hodges; Viehmann's recursion), same commit. */
 function outerProbInside(m0: number, n0: number, g: number, h: number): number {
-  let m = m0, n = n0;
+  let m = m0,
+    n = n0;
   if (m < n) [m, n] = [n, m];
-  const mg = Math.floor(m / g), ng = Math.floor(n / g);
-  let minj = 0, maxj = Math.min(Math.ceil(h / mg), n + 1);
+  const mg = Math.floor(m / g),
+    ng = Math.floor(n / g);
+  let minj = 0,
+    maxj = Math.min(Math.ceil(h / mg), n + 1);
   let curlen = maxj - minj;
   const lenA = Math.min(2 * maxj + 2, n + 1);
   const A = new Float64Array(lenA).fill(1);
   A.fill(0, minj, maxj);
   for (let i = 1; i <= m; i++) {
-    const lastminj = minj, lastlen = curlen;
+    const lastminj = minj,
+      lastlen = curlen;
     minj = Math.max(Math.floor((ng * i - h) / mg) + 1, 0);
     minj = Math.min(minj, n);
     maxj = Math.min(Math.ceil((ng * i + h) / mg), n + 1);
@@ -253,7 +314,11 @@ function kolmogorovSf(x: number): number {
   return Math.min(1, Math.max(0, 2 * s));
 }
 
-export interface KsResult { statistic: number; pValue: number; method: 'exact' | 'asymptotic' }
+export interface KsResult {
+  statistic: number;
+  pValue: number;
+  method: 'exact' | 'asymptotic';
+}
 
 /**
  * scipy.stats.ks_2samp(a, b).pvalue, two-sided, method 'auto': below 10,000 rows per side (the only sizes the
@@ -264,7 +329,8 @@ export interface KsResult { statistic: number; pValue: number; method: 'exact' |
  * p-values are near 1, far from any threshold): `method` says which one answered.
  */
 export function ksTwoSample(a: ArrayLike<number>, b: ArrayLike<number>): KsResult {
-  const n1 = a.length, n2 = b.length;
+  const n1 = a.length,
+    n2 = b.length;
   if (!n1 || !n2) throw new RangeError('ks_2samp needs at least one value on each side');
   const d0 = ksStatistic(a, b);
   const g = gcd(n1, n2);
@@ -280,8 +346,10 @@ export function ksTwoSample(a: ArrayLike<number>, b: ArrayLike<number>): KsResul
 
 /** ln Γ(x), Lanczos (g = 7, n = 9), for x > 0. */
 function lnGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
   x -= 1;
   let s = c[0]!;
@@ -296,17 +364,29 @@ function gammaQ(a: number, x: number): number {
   if (!Number.isFinite(x)) return 0;
   const lg = lnGamma(a);
   if (x < a + 1) {
-    let sum = 1 / a, del = sum, ap = a;
-    for (let n = 0; n < 10_000; n++) { ap += 1; del *= x / ap; sum += del; if (Math.abs(del) < Math.abs(sum) * 1e-16) break; }
+    let sum = 1 / a,
+      del = sum,
+      ap = a;
+    for (let n = 0; n < 10_000; n++) {
+      ap += 1;
+      del *= x / ap;
+      sum += del;
+      if (Math.abs(del) < Math.abs(sum) * 1e-16) break;
+    }
     return 1 - sum * Math.exp(-x + a * Math.log(x) - lg);
   }
   const tiny = 1e-300;
-  let b = x + 1 - a, c = 1 / tiny, d = 1 / b, hh = d;
+  let b = x + 1 - a,
+    c = 1 / tiny,
+    d = 1 / b,
+    hh = d;
   for (let i = 1; i < 10_000; i++) {
     const an = -i * (i - a);
     b += 2;
-    d = an * d + b; if (Math.abs(d) < tiny) d = tiny;
-    c = b + an / c; if (Math.abs(c) < tiny) c = tiny;
+    d = an * d + b;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = b + an / c;
+    if (Math.abs(c) < tiny) c = tiny;
     d = 1 / d;
     const del = d * c;
     hh *= del;
@@ -326,10 +406,14 @@ export function chi2Sf(x: number, k: number): number {
  * observed count > 0 (a category production has and the baseline lacks) makes the statistic +inf and the p-value 0;
  * one category leaves no degree of freedom: NaN, as scipy.
  */
-export function chiSquareTest(observed: readonly number[], expected: readonly number[]): { statistic: number; pValue: number } {
+export function chiSquareTest(
+  observed: readonly number[],
+  expected: readonly number[],
+): { statistic: number; pValue: number } {
   let stat = 0;
   for (let i = 0; i < observed.length; i++) {
-    const o = observed[i]!, e = expected[i]!;
+    const o = observed[i]!,
+      e = expected[i]!;
     stat += e === 0 ? (o === 0 ? NaN : Infinity) : ((o - e) * (o - e)) / e;
   }
   return { statistic: stat, pValue: chi2Sf(stat, observed.length - 1) };
@@ -340,7 +424,10 @@ export function chiSquareTest(observed: readonly number[], expected: readonly nu
 
 /** numerical_data_drift_metrics._jensen_shannon_numerical: JS distance (base 2) of the two histograms' shares. */
 export function jsNumerical(h: DualHistogram, nBaseline: number, nProduction: number): number {
-  return jensenShannonDistance(h.baseline.map((c) => c / nBaseline), h.production.map((c) => c / nProduction));
+  return jensenShannonDistance(
+    h.baseline.map((c) => c / nBaseline),
+    h.production.map((c) => c / nProduction),
+  );
 }
 
 /** _normalized_wasserstein: W1 / max(stddev_samp(baseline), 0.001); 0.001 when the deviation is NULL (one row). */
@@ -374,7 +461,10 @@ function unionKeys(b: CategoryCounts, p: CategoryCounts): string[] {
 /** categorical _jensen_shannon_categorical: JS distance (base 2) of the category shares over the union of categories. */
 export function jsCategorical(b: CategoryCounts, p: CategoryCounts, nBaseline: number, nProduction: number): number {
   const keys = unionKeys(b, p);
-  return jensenShannonDistance(keys.map((k) => (b.get(k) ?? 0) / nBaseline), keys.map((k) => (p.get(k) ?? 0) / nProduction));
+  return jensenShannonDistance(
+    keys.map((k) => (b.get(k) ?? 0) / nBaseline),
+    keys.map((k) => (p.get(k) ?? 0) / nProduction),
+  );
 }
 
 /** _psi_categorical: +1 on every category of the union, shares over (rows + categories). */
@@ -390,24 +480,47 @@ export function psiCategorical(b: CategoryCounts, p: CategoryCounts, nBaseline: 
 }
 
 /** _chisquaretest: observed = production counts, expected = baseline share × production rows, over the union. */
-export function chiSquaredCategorical(b: CategoryCounts, p: CategoryCounts, nBaseline: number, nProduction: number): number {
+export function chiSquaredCategorical(
+  b: CategoryCounts,
+  p: CategoryCounts,
+  nBaseline: number,
+  nProduction: number,
+): number {
   const keys = unionKeys(b, p);
-  return chiSquareTest(keys.map((k) => p.get(k) ?? 0), keys.map((k) => ((b.get(k) ?? 0) / nBaseline) * nProduction)).pValue;
+  return chiSquareTest(
+    keys.map((k) => p.get(k) ?? 0),
+    keys.map((k) => ((b.get(k) ?? 0) / nBaseline) * nProduction),
+  ).pValue;
 }
 
-export interface NumericalFeatureResult { metric: NumericalMetric; value: number; histogram: DualHistogram; ksMethod?: KsResult['method'] }
+export interface NumericalFeatureResult {
+  metric: NumericalMetric;
+  value: number;
+  histogram: DualHistogram;
+  ksMethod?: KsResult['method'];
+}
 
 /** One numerical feature's metric (values: that feature's column after the dropna; lengths = the row counts). */
-export function numericalMetric(metric: NumericalMetric, baseline: ArrayLike<number>, production: ArrayLike<number>): NumericalFeatureResult {
-  const nb = baseline.length, np = production.length;
+export function numericalMetric(
+  metric: NumericalMetric,
+  baseline: ArrayLike<number>,
+  production: ArrayLike<number>,
+): NumericalFeatureResult {
+  const nb = baseline.length,
+    np = production.length;
   const histogram = dualHistogram(baseline, production);
   switch (metric) {
-    case 'JensenShannonDistance': return { metric, value: jsNumerical(histogram, nb, np), histogram };
-    case 'PopulationStabilityIndex': return { metric, value: psiNumerical(histogram, nb, np), histogram };
-    case 'NormalizedWassersteinDistance': return { metric, value: normalizedWasserstein(baseline, production), histogram };
+    case 'JensenShannonDistance':
+      return { metric, value: jsNumerical(histogram, nb, np), histogram };
+    case 'PopulationStabilityIndex':
+      return { metric, value: psiNumerical(histogram, nb, np), histogram };
+    case 'NormalizedWassersteinDistance':
+      return { metric, value: normalizedWasserstein(baseline, production), histogram };
     case 'TwoSampleKolmogorovSmirnovTest': {
       if (nb >= KS_MAX_ROWS || np >= KS_MAX_ROWS) {
-        throw new RangeError(`TwoSampleKolmogorovSmirnovTest is refused at ${KS_MAX_ROWS} rows or more (as Azure ML does): reference has ${nb}, production ${np}`);
+        throw new RangeError(
+          `TwoSampleKolmogorovSmirnovTest is refused at ${KS_MAX_ROWS} rows or more (as Azure ML does): reference has ${nb}, production ${np}`,
+        );
       }
       const r = ksTwoSample(baseline, production);
       return { metric, value: r.pValue, histogram, ksMethod: r.method };
@@ -415,10 +528,19 @@ export function numericalMetric(metric: NumericalMetric, baseline: ArrayLike<num
   }
 }
 
-export function categoricalMetric(metric: CategoricalMetric, b: CategoryCounts, p: CategoryCounts, nBaseline: number, nProduction: number): number {
+export function categoricalMetric(
+  metric: CategoricalMetric,
+  b: CategoryCounts,
+  p: CategoryCounts,
+  nBaseline: number,
+  nProduction: number,
+): number {
   switch (metric) {
-    case 'JensenShannonDistance': return jsCategorical(b, p, nBaseline, nProduction);
-    case 'PopulationStabilityIndex': return psiCategorical(b, p, nBaseline, nProduction);
-    case 'PearsonsChiSquaredTest': return chiSquaredCategorical(b, p, nBaseline, nProduction);
+    case 'JensenShannonDistance':
+      return jsCategorical(b, p, nBaseline, nProduction);
+    case 'PopulationStabilityIndex':
+      return psiCategorical(b, p, nBaseline, nProduction);
+    case 'PearsonsChiSquaredTest':
+      return chiSquaredCategorical(b, p, nBaseline, nProduction);
   }
 }

@@ -22,17 +22,30 @@
 import { UserError } from '../../pipeline';
 
 export const MONITOR_TAGS = {
-  monitor: 'azureml.monitor_name', signal: 'azureml.signal_name', feature: 'azureml.feature_name',
-  metric: 'azureml.metric_name', group0: 'azureml.group_0',
+  monitor: 'azureml.monitor_name',
+  signal: 'azureml.signal_name',
+  feature: 'azureml.feature_name',
+  metric: 'azureml.metric_name',
+  group0: 'azureml.group_0',
 } as const;
 /** the parent run's azureml.metric_name (run_metrics_utils._get_or_create_parent_run_id) */
 export const PARENT_METRIC_NAME = 'azureml.metrics';
 
 /** evaluate_metrics_threshold.py Metric_Value_Should_Greater_Than_Threshold (constants.py names) */
 export const VALUE_SHOULD_EXCEED_THRESHOLD: ReadonlySet<string> = new Set([
-  'TwoSampleKolmogorovSmirnovTest', 'PearsonsChiSquaredTest', 'NormalizedDiscountedCumulativeGain',
-  'AggregatedCoherencePassRate', 'AggregatedGroundednessPassRate', 'AggregatedFluencyPassRate', 'AggregatedSimilarityPassRate', 'AggregatedRelevancePassRate',
-  'AverageCoherenceScore', 'AverageGroundednessScore', 'AverageFluencyScore', 'AverageRelevanceScore', 'AverageSimilarityScore',
+  'TwoSampleKolmogorovSmirnovTest',
+  'PearsonsChiSquaredTest',
+  'NormalizedDiscountedCumulativeGain',
+  'AggregatedCoherencePassRate',
+  'AggregatedGroundednessPassRate',
+  'AggregatedFluencyPassRate',
+  'AggregatedSimilarityPassRate',
+  'AggregatedRelevancePassRate',
+  'AverageCoherenceScore',
+  'AverageGroundednessScore',
+  'AverageFluencyScore',
+  'AverageRelevanceScore',
+  'AverageSimilarityScore',
 ]);
 
 /** calculate_metrics_breach, in doubles */
@@ -40,14 +53,36 @@ export function monitorBreach(metric: string, value: number, threshold: number):
   return VALUE_SHOULD_EXCEED_THRESHOLD.has(metric) ? value < threshold : value > threshold;
 }
 
-export interface MonitorRun { runId: string; metrics: Record<string, number>; tags: Record<string, string>; startTime?: number; endTime?: number }
-export interface MonitorResult { signal: string; feature: string; metric: string; value: number; threshold?: number; drifted: boolean; runId: string }
-export interface MonitorReport { monitor: string; results: MonitorResult[]; driftDetected: boolean; driftedFeatures: string[] }
+export interface MonitorRun {
+  runId: string;
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+  startTime?: number;
+  endTime?: number;
+}
+export interface MonitorResult {
+  signal: string;
+  feature: string;
+  metric: string;
+  value: number;
+  threshold?: number;
+  drifted: boolean;
+  runId: string;
+}
+export interface MonitorReport {
+  monitor: string;
+  results: MonitorResult[];
+  driftDetected: boolean;
+  driftedFeatures: string[];
+}
 
 /** The MLflow filter that selects a monitor's (and optionally one signal's) runs, as the service writes it. */
 export function monitorFilter(monitor: string, signal?: string): string {
   const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
-  return [`tags.${MONITOR_TAGS.monitor} = ${q(monitor)}`, ...(signal ? [`tags.${MONITOR_TAGS.signal} = ${q(signal)}`] : [])].join(' and ');
+  return [
+    `tags.${MONITOR_TAGS.monitor} = ${q(monitor)}`,
+    ...(signal ? [`tags.${MONITOR_TAGS.signal} = ${q(signal)}`] : []),
+  ].join(' and ');
 }
 
 /** The monitor's runs → per (signal, feature, metric) results with the service's breach rule. */
@@ -65,12 +100,25 @@ export function monitorReport(monitor: string, runs: MonitorRun[], signal?: stri
     const feature = t[MONITOR_TAGS.feature] ?? t[MONITOR_TAGS.group0] ?? '';
     // _clean_metrics_df: rows without a threshold are not evaluated
     const drifted = threshold !== undefined && monitorBreach(metric, Number(value), Number(threshold));
-    results.push({ signal: t[MONITOR_TAGS.signal] ?? '', feature, metric, value: Number(value), ...(threshold !== undefined ? { threshold: Number(threshold) } : {}), drifted, runId: r.runId });
+    results.push({
+      signal: t[MONITOR_TAGS.signal] ?? '',
+      feature,
+      metric,
+      value: Number(value),
+      ...(threshold !== undefined ? { threshold: Number(threshold) } : {}),
+      drifted,
+      runId: r.runId,
+    });
   }
   if (!results.length) {
-    throw new UserError(`Monitor '${monitor}'${signal ? ` (signal '${signal}')` : ''} has no results in the workspace's MLflow runs (tags.${MONITOR_TAGS.monitor}${signal ? ` and ${MONITOR_TAGS.signal}` : ''}): it does not exist or has not run yet`);
+    throw new UserError(
+      `Monitor '${monitor}'${signal ? ` (signal '${signal}')` : ''} has no results in the workspace's MLflow runs (tags.${MONITOR_TAGS.monitor}${signal ? ` and ${MONITOR_TAGS.signal}` : ''}): it does not exist or has not run yet`,
+    );
   }
-  results.sort((a, b) => a.signal.localeCompare(b.signal) || a.feature.localeCompare(b.feature) || a.metric.localeCompare(b.metric));
+  results.sort(
+    (a, b) =>
+      a.signal.localeCompare(b.signal) || a.feature.localeCompare(b.feature) || a.metric.localeCompare(b.metric),
+  );
   const driftedFeatures = [...new Set(results.filter((x) => x.drifted).map((x) => x.feature || x.signal))];
   return { monitor, results, driftDetected: results.some((x) => x.drifted), driftedFeatures };
 }

@@ -23,17 +23,32 @@ class Column {
   codes: Int32Array | undefined;
   readonly categories: string[] = [];
   private readonly ids = new Map<string, number>();
-  numbers = 0; nonIntegers = 0; texts = 0; booleans = 0;
-  constructor(capacity: number) { this.nums = new Float64Array(capacity).fill(NaN); }
+  numbers = 0;
+  nonIntegers = 0;
+  texts = 0;
+  booleans = 0;
+  constructor(capacity: number) {
+    this.nums = new Float64Array(capacity).fill(NaN);
+  }
 
   grow(capacity: number): void {
     if (capacity <= this.nums.length) return;
-    const n = new Float64Array(capacity).fill(NaN); n.set(this.nums); this.nums = n;
-    if (this.codes) { const c = new Int32Array(capacity).fill(-1); c.set(this.codes); this.codes = c; }
+    const n = new Float64Array(capacity).fill(NaN);
+    n.set(this.nums);
+    this.nums = n;
+    if (this.codes) {
+      const c = new Int32Array(capacity).fill(-1);
+      c.set(this.codes);
+      this.codes = c;
+    }
   }
   code(text: string): number {
     let id = this.ids.get(text);
-    if (id === undefined) { id = this.categories.length; this.categories.push(text); this.ids.set(text, id); }
+    if (id === undefined) {
+      id = this.categories.length;
+      this.categories.push(text);
+      this.ids.set(text, id);
+    }
     return id;
   }
   setText(row: number, text: string): void {
@@ -47,7 +62,9 @@ class Column {
     return 'string'; // only missing values: Spark reads an all-null JSON column as string
   }
   /** is row r missing (null, absent)? */
-  missing(r: number): boolean { return Number.isNaN(this.nums[r]!) && (!this.codes || this.codes[r]! < 0); }
+  missing(r: number): boolean {
+    return Number.isNaN(this.nums[r]!) && (!this.codes || this.codes[r]! < 0);
+  }
   /** the value of row r as the reference's str(value) would key it (Python's repr of floats for numbers) */
   text(r: number): string {
     if (this.codes && this.codes[r]! >= 0) return this.categories[this.codes[r]!]!;
@@ -71,7 +88,10 @@ export class ColumnTable {
 
   private column(name: string): Column {
     let c = this.columns.get(name);
-    if (!c) { c = new Column(this.capacity); this.columns.set(name, c); }
+    if (!c) {
+      c = new Column(this.capacity);
+      this.columns.set(name, c);
+    }
     return c;
   }
 
@@ -83,16 +103,26 @@ export class ColumnTable {
     }
     const r = this.rows++;
     for (const [k, v] of Object.entries(obj)) {
-      if (v === null || v === undefined) { this.column(k); continue; }
+      if (v === null || v === undefined) {
+        this.column(k);
+        continue;
+      }
       const c = this.column(k);
       if (typeof v === 'number') {
-        if (!Number.isFinite(v)) { c.setText(r, String(v)); c.texts++; continue; }
-        c.nums[r] = v; c.numbers++;
+        if (!Number.isFinite(v)) {
+          c.setText(r, String(v));
+          c.texts++;
+          continue;
+        }
+        c.nums[r] = v;
+        c.numbers++;
         if (!Number.isInteger(v)) c.nonIntegers++;
       } else if (typeof v === 'boolean') {
-        c.setText(r, v ? 'True' : 'False'); c.booleans++;
+        c.setText(r, v ? 'True' : 'False');
+        c.booleans++;
       } else {
-        c.setText(r, typeof v === 'string' ? v : JSON.stringify(v)); c.texts++;
+        c.setText(r, typeof v === 'string' ? v : JSON.stringify(v));
+        c.texts++;
       }
     }
   }
@@ -103,11 +133,20 @@ export class ColumnTable {
     const doubles: string[] = [];
     header.forEach((h, i) => {
       const f = fields[i];
-      if (f === undefined || f === '') { obj[h] = null; return; }
-      if (NUMBER_TEXT.test(f)) { obj[h] = Number(f); if (!/^[+-]?\d+$/.test(f)) doubles.push(h); } else obj[h] = f;
+      if (f === undefined || f === '') {
+        obj[h] = null;
+        return;
+      }
+      if (NUMBER_TEXT.test(f)) {
+        obj[h] = Number(f);
+        if (!/^[+-]?\d+$/.test(f)) doubles.push(h);
+      } else obj[h] = f;
     });
     this.addRow(obj);
-    for (const h of doubles) { const c = this.columns.get(h)!; if (Number.isInteger(obj[h] as number)) c.nonIntegers++; }
+    for (const h of doubles) {
+      const c = this.columns.get(h)!;
+      if (Number.isInteger(obj[h] as number)) c.nonIntegers++;
+    }
   }
 
   /**
@@ -120,18 +159,28 @@ export class ColumnTable {
     const t = line.trim();
     if (!t) return;
     let v: unknown;
-    try { v = JSON.parse(t); } catch (e) { throw new TableError(`${where}: not JSON (${(e as Error).message})`); }
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TableError(`${where}: a JSON Lines row must be an object`);
+    try {
+      v = JSON.parse(t);
+    } catch (e) {
+      throw new TableError(`${where}: not JSON (${(e as Error).message})`);
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v))
+      throw new TableError(`${where}: a JSON Lines row must be an object`);
     const o = v as Record<string, unknown>;
     if (typeof o.specversion === 'string' && ('data' in o || 'dataref' in o)) {
       this.envelopes++;
       const data = o.data;
       if (data === undefined || data === null) {
-        throw new TableError(`${where}: the collector stored this payload by reference (dataref, payloads over 4 MB); reading such payloads is not supported`);
+        throw new TableError(
+          `${where}: the collector stored this payload by reference (dataref, payloads over 4 MB); reading such payloads is not supported`,
+        );
       }
       if (Array.isArray(data)) {
         for (const row of data) {
-          if (!row || typeof row !== 'object' || Array.isArray(row)) throw new TableError(`${where}: collected data is not a table (rows must be objects); payload logging of raw requests needs preprocessing first`);
+          if (!row || typeof row !== 'object' || Array.isArray(row))
+            throw new TableError(
+              `${where}: collected data is not a table (rows must be objects); payload logging of raw requests needs preprocessing first`,
+            );
           this.addRow(row as Record<string, unknown>);
         }
         return;
@@ -139,7 +188,13 @@ export class ColumnTable {
       if (typeof data === 'object') {
         // pandas "columns" orientation {col: [values]} or {col: {index: value}}
         const cols = Object.entries(data as Record<string, unknown>);
-        const asArrays = cols.map(([k, vals]) => [k, Array.isArray(vals) ? vals : vals && typeof vals === 'object' ? Object.values(vals) : undefined] as const);
+        const asArrays = cols.map(
+          ([k, vals]) =>
+            [
+              k,
+              Array.isArray(vals) ? vals : vals && typeof vals === 'object' ? Object.values(vals) : undefined,
+            ] as const,
+        );
         if (asArrays.some(([, vals]) => !vals)) throw new TableError(`${where}: collected data is not a table`);
         const n = Math.max(0, ...asArrays.map(([, vals]) => vals!.length));
         for (let i = 0; i < n; i++) this.addRow(Object.fromEntries(asArrays.map(([k, vals]) => [k, vals![i]])));
@@ -150,16 +205,23 @@ export class ColumnTable {
     this.addRow(o);
   }
 
-  has(name: string): boolean { return this.columns.has(name); }
-  type(name: string): ColumnType | undefined { return this.columns.get(name)?.type(); }
-  names(): string[] { return [...this.columns.keys()]; }
+  has(name: string): boolean {
+    return this.columns.has(name);
+  }
+  type(name: string): ColumnType | undefined {
+    return this.columns.get(name)?.type();
+  }
+  names(): string[] {
+    return [...this.columns.keys()];
+  }
 
   /** distinct values / rows (missing counts as one value), as df_utils.get_distinct_ratio over the whole column */
   distinctRatio(name: string): number {
     const c = this.columns.get(name);
     if (!c || !this.rows) return 0;
     const seen = new Set<number | string>();
-    for (let r = 0; r < this.rows; r++) seen.add(c.missing(r) ? '\u0000null' : c.codes && c.codes[r]! >= 0 ? `s${c.codes[r]}` : c.nums[r]!);
+    for (let r = 0; r < this.rows; r++)
+      seen.add(c.missing(r) ? '\u0000null' : c.codes && c.codes[r]! >= 0 ? `s${c.codes[r]}` : c.nums[r]!);
     return seen.size / this.rows;
   }
 
@@ -186,7 +248,11 @@ export class ColumnTable {
   categoryCounts(name: string, keep: Uint8Array): Map<string, number> {
     const c = this.columns.get(name)!;
     const m = new Map<string, number>();
-    for (let r = 0; r < this.rows; r++) if (keep[r]) { const k = c.text(r); m.set(k, (m.get(k) ?? 0) + 1); }
+    for (let r = 0; r < this.rows; r++)
+      if (keep[r]) {
+        const k = c.text(r);
+        m.set(k, (m.get(k) ?? 0) + 1);
+      }
     return m;
   }
 }
@@ -206,34 +272,56 @@ export class CsvLineParser {
   push(line: string): void {
     const text = this.pending !== undefined ? `${this.pending}\n${line}` : line.replace(/\r$/, '');
     const fields: string[] = [];
-    let cur = '', q = false, i = 0;
+    let cur = '',
+      q = false,
+      i = 0;
     for (; i < text.length; i++) {
       const ch = text[i]!;
       if (q) {
-        if (ch === '"') { if (text[i + 1] === '"') { cur += '"'; i++; } else q = false; } else cur += ch;
+        if (ch === '"') {
+          if (text[i + 1] === '"') {
+            cur += '"';
+            i++;
+          } else q = false;
+        } else cur += ch;
       } else if (ch === '"' && cur === '') q = true;
-      else if (ch === ',') { fields.push(cur); cur = ''; } else cur += ch;
+      else if (ch === ',') {
+        fields.push(cur);
+        cur = '';
+      } else cur += ch;
     }
-    if (q) { this.pending = text; return; }
+    if (q) {
+      this.pending = text;
+      return;
+    }
     this.pending = undefined;
     fields.push(cur);
     if (fields.length === 1 && fields[0] === '') return; // blank line
     this.onRecord(fields);
   }
-  end(where: string): void { if (this.pending !== undefined) throw new TableError(`${where}: a quoted CSV field is not closed`); }
+  end(where: string): void {
+    if (this.pending !== undefined) throw new TableError(`${where}: a quoted CSV field is not closed`);
+  }
 }
 
 export type DataFormat = 'jsonl' | 'csv';
 
 /** A sink that turns the lines of one file into rows of `table`. */
-export function lineSink(table: ColumnTable, format: DataFormat, where: string): { line(l: string): void; end(): void } {
+export function lineSink(
+  table: ColumnTable,
+  format: DataFormat,
+  where: string,
+): { line(l: string): void; end(): void } {
   if (format === 'jsonl') {
     let n = 0;
     return { line: (l) => table.addJsonLine(l, `${where} line ${++n}`), end: () => undefined };
   }
   let header: string[] | undefined;
   const p = new CsvLineParser((fields) => {
-    if (!header) { header = fields.map((h) => h.trim()); return; }
+    if (!header) {
+      header = fields.map((h) => h.trim());
+      return;
+    }
     table.addCsvRecord(header, fields);
   });
   return { line: (l) => p.push(l), end: () => p.end(where) };

@@ -31,11 +31,32 @@ import path from 'node:path';
 import type { EmulatorContext } from '../context';
 import { fail, type Req, type Res, type Router } from '../http';
 import { RP, WS, childId, requireBody, requireWorkspace, selfUrl, systemData, type WorkspaceRecord } from '../armkit';
-import { JobRunner, FAST_TIMING, DEFAULT_TIMING, JOBS_KIND, TERMINAL, servicesFor, logBlobName, missingCommandInputs, wsIdOf, type JobResource, type JobTiming, type RunnerDeps } from '../jobrunner';
+import {
+  JobRunner,
+  FAST_TIMING,
+  DEFAULT_TIMING,
+  JOBS_KIND,
+  TERMINAL,
+  servicesFor,
+  logBlobName,
+  missingCommandInputs,
+  wsIdOf,
+  type JobResource,
+  type JobTiming,
+  type RunnerDeps,
+} from '../jobrunner';
 import { MlflowStore, mlflowHttpsUri, mlflowTrackingUri, registerMlflow } from '../mlflow';
 import { assetById, assetVersion, KIND_COMPUTES } from './assets';
 import { durationMs } from './endpoints';
-import { JOBS_PATCH_API_VERSION, fireRunTerminated, notificationView, validateJobPatch, validateNotificationSetting, webhooksOf, type StoredWebhook } from '../jobWebhooks';
+import {
+  JOBS_PATCH_API_VERSION,
+  fireRunTerminated,
+  notificationView,
+  validateJobPatch,
+  validateNotificationSetting,
+  webhooksOf,
+  type StoredWebhook,
+} from '../jobWebhooks';
 
 /** the workspace's artifact container (real workspaces: `azureml` in the workspace storage account) */
 export const ARTIFACT_CONTAINER = 'azureml';
@@ -44,30 +65,46 @@ const JOB_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/;
 /** create-only properties compared on a re-PUT */
 const MUTABLE = new Set(['description', 'tags', 'properties', 'isArchived', 'status', 'services']);
 
-interface DatastoreRecord { properties: { containerName?: string } }
+interface DatastoreRecord {
+  properties: { containerName?: string };
+}
 
 const RUNNERS = new WeakMap<EmulatorContext, { runner: JobRunner; timing: JobTiming }>();
 /**
  * The box's job runner and its live timing (tests and bench may change the fields, e.g.
  * `jobRunnerOf(box.ctx)!.timing.queueMs = 2000`; the next status change uses them).
  */
-export function jobRunnerOf(ctx: EmulatorContext): { runner: JobRunner; timing: JobTiming } | undefined { return RUNNERS.get(ctx); }
+export function jobRunnerOf(ctx: EmulatorContext): { runner: JobRunner; timing: JobTiming } | undefined {
+  return RUNNERS.get(ctx);
+}
 /** when each status of a job was reached (ISO times): for measuring how fast a client notices a terminal state */
 export function jobStatusHistory(ctx: EmulatorContext, jobArmId: string): Array<{ status: string; time: string }> {
-  return (ctx.store.get<JobResource & { emulator?: { statusHistory?: Array<{ status: string; time: string }> } }>(JOBS_KIND, jobArmId)?.emulator?.statusHistory) ?? [];
+  return (
+    ctx.store.get<JobResource & { emulator?: { statusHistory?: Array<{ status: string; time: string }> } }>(
+      JOBS_KIND,
+      jobArmId,
+    )?.emulator?.statusHistory ?? []
+  );
 }
 
 export function register(router: Router, ctx: EmulatorContext): { stop(): Promise<void> } {
   const ml = new MlflowStore(ctx.store);
-  const timing: JobTiming = { ...(ctx.fastLro ? FAST_TIMING : DEFAULT_TIMING), ...parseTiming(process.env.AIB_JOB_TIMING) };
+  const timing: JobTiming = {
+    ...(ctx.fastLro ? FAST_TIMING : DEFAULT_TIMING),
+    ...parseTiming(process.env.AIB_JOB_TIMING),
+  };
   const blob = ctx.azurite.blobServiceClient();
   seedArtifactStores(ctx);
 
   const deps: RunnerDeps = {
-    store: ctx.store, blob, timing, mlflow: ml,
+    store: ctx.store,
+    blob,
+    timing,
+    mlflow: ml,
     caCertPath: path.join(ctx.stateDir, 'tls', 'ca.pem'),
     workRoot: path.join(ctx.stateDir, 'jobs'),
-    datastoreContainer: (wsId, name) => ctx.store.get<DatastoreRecord>('datastores', `${wsId}/datastores/${name}`)?.properties?.containerName,
+    datastoreContainer: (wsId, name) =>
+      ctx.store.get<DatastoreRecord>('datastores', `${wsId}/datastores/${name}`)?.properties?.containerName,
     artifactContainer: () => ARTIFACT_CONTAINER,
     trackingUri: (wsId) => mlflowHttpsUri(ctx.armUrl, wsId),
     assetVersion: (wsId, type, name, version) => assetVersion(ctx, wsId, type, name, version),
@@ -80,11 +117,15 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     },
     log: process.env.AIB_DEBUG ? (m) => process.stderr.write(`[jobs] ${m}\n`) : undefined,
     onStatus: (job, status) => {
-      const hooks = (job as JobResource & { emulator?: { webhooks?: Record<string, StoredWebhook> } }).emulator?.webhooks;
+      const hooks = (job as JobResource & { emulator?: { webhooks?: Record<string, StoredWebhook> } }).emulator
+        ?.webhooks;
       if (!TERMINAL.has(status) || !hooks || !Object.keys(hooks).length) return;
       void fireRunTerminated(hooks, status, deps.caCertPath, deps.log).then(() => {
         const cur = ctx.store.get<JobResource & { emulator?: any }>(JOBS_KIND, job.id);
-        if (cur?.emulator) { cur.emulator.webhooks = { ...(cur.emulator.webhooks ?? {}), ...hooks }; ctx.store.put(JOBS_KIND, job.id, cur); }
+        if (cur?.emulator) {
+          cur.emulator.webhooks = { ...(cur.emulator.webhooks ?? {}), ...hooks };
+          ctx.store.put(JOBS_KIND, job.id, cur);
+        }
       });
     },
   };
@@ -97,10 +138,19 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     jobInfo: (wsId, runId) => {
       const j = ctx.store.get<JobResource & { emulator?: any }>(JOBS_KIND, `${wsId}/jobs/${runId}`);
       if (!j) return undefined;
-      const children = ctx.store.list<JobResource>(JOBS_KIND, `${wsId}/jobs/`)
-        .filter((c) => c.properties.properties?.['azureml.parentRunId'] === j.name).map((c) => c.name);
-      return { status: j.properties.status, error: j.emulator?.error, startTime: j.emulator?.startTime, endTime: j.emulator?.endTime,
-        logBlob: { container: ARTIFACT_CONTAINER, name: logBlobName(j.name) }, properties: j.properties.properties ?? {}, children };
+      const children = ctx.store
+        .list<JobResource>(JOBS_KIND, `${wsId}/jobs/`)
+        .filter((c) => c.properties.properties?.['azureml.parentRunId'] === j.name)
+        .map((c) => c.name);
+      return {
+        status: j.properties.status,
+        error: j.emulator?.error,
+        startTime: j.emulator?.startTime,
+        endTime: j.emulator?.endTime,
+        logBlob: { container: ARTIFACT_CONTAINER, name: logBlobName(j.name) },
+        properties: j.properties.properties ?? {},
+        children,
+      };
     },
   });
 
@@ -108,10 +158,18 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     const { emulator: _e, ...rest } = j as JobResource & { emulator?: unknown };
     const wsId = wsIdOf(j.id);
     const out = structuredClone(rest) as JobResource;
-    out.properties.services = { ...servicesFor(j, j.name, mlflowTrackingUri(ctx.armUrl, wsId), ctx.ids.tenantId), ...(j.properties.services ?? {}) };
+    out.properties.services = {
+      ...servicesFor(j, j.name, mlflowTrackingUri(ctx.armUrl, wsId), ctx.ids.tenantId),
+      ...(j.properties.services ?? {}),
+    };
     out.properties.outputs = { ...(out.properties.outputs ?? {}) };
     if (String(j.properties.jobType).toLowerCase() !== 'pipeline') {
-      out.properties.outputs.default = { jobOutputType: 'uri_folder', mode: 'ReadWriteMount', uri: `azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.${j.name}`, description: null };
+      out.properties.outputs.default = {
+        jobOutputType: 'uri_folder',
+        mode: 'ReadWriteMount',
+        uri: `azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.${j.name}`,
+        description: null,
+      };
     }
     return out;
   };
@@ -128,14 +186,28 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     const w = requireWorkspace(ctx, req);
     const body = requireBody(req);
     const name = req.params.id;
-    if (!JOB_NAME_RE.test(name)) fail(400, 'UserError', `Job name '${name}' is invalid: it must start with a letter or digit and contain only letters, digits, '-' and '_' (at most 255 characters).`);
+    if (!JOB_NAME_RE.test(name))
+      fail(
+        400,
+        'UserError',
+        `Job name '${name}' is invalid: it must start with a letter or digit and contain only letters, digits, '-' and '_' (at most 255 characters).`,
+      );
     const p: Record<string, any> = serviceJobRewrites(ctx, w, structuredClone(body.properties ?? {}));
     const id = jobId(w, name);
     const old = ctx.store.get<JobResource>(JOBS_KIND, id);
     if (old) {
-      const changed = Object.keys({ ...old.properties, ...p }).filter((k) => !MUTABLE.has(k) && k !== 'experimentName'
-        && JSON.stringify(p[k] ?? null) !== JSON.stringify(old.properties[k] ?? null));
-      if (changed.length) fail(400, 'UserError', `A job with this ID already exists: '${name}'. Its ${changed.join(', ')} cannot be changed; submit the job under a new name.`);
+      const changed = Object.keys({ ...old.properties, ...p }).filter(
+        (k) =>
+          !MUTABLE.has(k) &&
+          k !== 'experimentName' &&
+          JSON.stringify(p[k] ?? null) !== JSON.stringify(old.properties[k] ?? null),
+      );
+      if (changed.length)
+        fail(
+          400,
+          'UserError',
+          `A job with this ID already exists: '${name}'. Its ${changed.join(', ')} cannot be changed; submit the job under a new name.`,
+        );
       for (const k of ['description', 'tags', 'properties', 'isArchived']) if (k in p) old.properties[k] = p[k];
       old.systemData = systemData(req, old.systemData as any);
       ctx.store.put(JOBS_KIND, id, old);
@@ -147,8 +219,15 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     const nsKey = Object.keys(p).find((k) => k.toLowerCase() === 'notificationsetting');
     if (nsKey) {
       const errors = validateNotificationSetting(p[nsKey]);
-      if (errors.length) fail(400, 'UserError', 'Request is invalid and/or missing fields.', { details: errors.map((message) => ({ code: 'RequestInvalid', message })) });
-      hooks = Object.fromEntries(Object.entries(webhooksOf({ properties: { notificationSetting: p[nsKey] } })).filter((e): e is [string, StoredWebhook] => e[1] !== null));
+      if (errors.length)
+        fail(400, 'UserError', 'Request is invalid and/or missing fields.', {
+          details: errors.map((message) => ({ code: 'RequestInvalid', message })),
+        });
+      hooks = Object.fromEntries(
+        Object.entries(webhooksOf({ properties: { notificationSetting: p[nsKey] } })).filter(
+          (e): e is [string, StoredWebhook] => e[1] !== null,
+        ),
+      );
       const ns = p[nsKey];
       delete p[nsKey];
       p.notificationSetting = ns === null ? null : notificationView(ns, hooks);
@@ -163,7 +242,10 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     p.tags ??= {};
     p.properties ??= {};
     const job: JobResource = { id, name, type: `${RP}/workspaces/jobs`, properties: p, systemData: systemData(req) };
-    (job as JobResource & { emulator?: unknown }).emulator = { statusHistory: [{ status: p.status, time: new Date().toISOString() }], ...(hooks && Object.keys(hooks).length ? { webhooks: hooks } : {}) };
+    (job as JobResource & { emulator?: unknown }).emulator = {
+      statusHistory: [{ status: p.status, time: new Date().toISOString() }],
+      ...(hooks && Object.keys(hooks).length ? { webhooks: hooks } : {}),
+    };
     ctx.store.put(JOBS_KIND, id, job);
     runner.start(id);
     // 201 with Location = the job's own URL (both job recordings above)
@@ -177,10 +259,13 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     const type = req.query.get('jobType')?.toLowerCase();
     const tag = req.query.get('tag');
     const lv = (req.query.get('listViewType') ?? 'ActiveOnly').toLowerCase();
-    let all = ctx.store.list<JobResource>(JOBS_KIND, childId(w, 'jobs') + '/')
+    let all = ctx.store
+      .list<JobResource>(JOBS_KIND, childId(w, 'jobs') + '/')
       .filter((j) => !j.properties.properties?.['azureml.parentRunId'])
       .filter((j) => !type || String(j.properties.jobType).toLowerCase() === type)
-      .filter((j) => (lv === 'all' ? true : lv === 'archivedonly' ? !!j.properties.isArchived : !j.properties.isArchived));
+      .filter((j) =>
+        lv === 'all' ? true : lv === 'archivedonly' ? !!j.properties.isArchived : !j.properties.isArchived,
+      );
     if (tag) {
       const i = tag.indexOf('=');
       const k = i < 0 ? tag : tag.slice(0, i);
@@ -202,13 +287,24 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
   // Jobs_Update (2023-04-01-preview): arm notification webhooks (rules and sources: ../jobWebhooks.ts)
   router.add('PATCH', `${WS}/jobs/:id`, (req) => {
     const v = req.query.get('api-version');
-    if (v !== JOBS_PATCH_API_VERSION) fail(400, 'InvalidApiVersionParameter', `The api-version '${v}' is invalid. The supported versions are '${JOBS_PATCH_API_VERSION}'.`);
+    if (v !== JOBS_PATCH_API_VERSION)
+      fail(
+        400,
+        'InvalidApiVersionParameter',
+        `The api-version '${v}' is invalid. The supported versions are '${JOBS_PATCH_API_VERSION}'.`,
+      );
     const errors = validateJobPatch(req.body);
-    if (errors.length) fail(400, 'UserError', 'Request is invalid and/or missing fields.', { details: errors.map((message) => ({ code: 'RequestInvalid', message })) });
+    if (errors.length)
+      fail(400, 'UserError', 'Request is invalid and/or missing fields.', {
+        details: errors.map((message) => ({ code: 'RequestInvalid', message })),
+      });
     const j = getJob(req) as JobResource & { emulator?: { webhooks?: Record<string, StoredWebhook> } };
     const emu = (j.emulator ??= {});
     const stored = { ...(emu.webhooks ?? {}) };
-    for (const [name, h] of Object.entries(webhooksOf(req.body))) { if (h === null) delete stored[name]; else stored[name] = h; }
+    for (const [name, h] of Object.entries(webhooksOf(req.body))) {
+      if (h === null) delete stored[name];
+      else stored[name] = h;
+    }
     emu.webhooks = stored;
     j.properties.notificationSetting = notificationView(j.properties.notificationSetting, stored);
     j.systemData = systemData(req, j.systemData as any);
@@ -220,9 +316,18 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
     const j = getJob(req);
     if (TERMINAL.has(j.properties.status)) return ctx.lro.accepted(req, { work: () => undefined });
     const op = ctx.lro.begin(req, { manual: true });
-    void runner.cancel(j.id).then(() => ctx.lro.complete(op.id, 'Succeeded'), (e) => ctx.lro.complete(op.id, 'Failed', { code: 'InternalServerError', message: String(e) }));
+    void runner.cancel(j.id).then(
+      () => ctx.lro.complete(op.id, 'Succeeded'),
+      (e) => ctx.lro.complete(op.id, 'Failed', { code: 'InternalServerError', message: String(e) }),
+    );
     // ASSUMPTION (no recording of job cancel): 202 with Location (mfeOperationResults) and the service's usual timeout header
-    return { status: 202, headers: { Location: op.headers.Location, 'x-ms-async-operation-timeout': op.headers['x-ms-async-operation-timeout'] } };
+    return {
+      status: 202,
+      headers: {
+        Location: op.headers.Location,
+        'x-ms-async-operation-timeout': op.headers['x-ms-async-operation-timeout'],
+      },
+    };
   });
 
   router.add('DELETE', `${WS}/jobs/:id`, (req) => {
@@ -263,9 +368,20 @@ export function register(router: Router, ctx: EmulatorContext): { stop(): Promis
  * ASSUMPTIONS: ComputeTargetType/ClusterName only for AmlCompute (the only kind recorded); `azureml:<name>@<label>`
  * trial environments are kept as sent (not recorded).
  */
-export function serviceJobRewrites(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string, any>): Record<string, any> {
+export function serviceJobRewrites(
+  ctx: EmulatorContext,
+  w: WorkspaceRecord,
+  p: Record<string, any>,
+): Record<string, any> {
   const type = String(p.jobType ?? '').toLowerCase();
-  const resources = (r: any) => ({ instanceCount: 1, instanceType: null, properties: null, shmSize: '2g', dockerArgs: null, ...(r ?? {}) });
+  const resources = (r: any) => ({
+    instanceCount: 1,
+    instanceType: null,
+    properties: null,
+    shmSize: '2g',
+    dockerArgs: null,
+    ...(r ?? {}),
+  });
   if (type === 'command') p.parameters ??= {};
   if (type === 'command' || type === 'sweep') {
     p.resources = resources(p.resources);
@@ -273,7 +389,11 @@ export function serviceJobRewrites(ctx: EmulatorContext, w: WorkspaceRecord, p: 
     const cname = computeRaw ? computeRaw.split('/').pop()! : '';
     const compute = cname ? ctx.store.get<any>(KIND_COMPUTES, childId(w, 'computes', cname)) : undefined;
     if (type === 'command' && String(compute?.properties?.computeType).toLowerCase() === 'amlcompute') {
-      p.properties = { ...(p.properties ?? {}), '_azureml.ComputeTargetType': 'amlctrain', '_azureml.ClusterName': cname };
+      p.properties = {
+        ...(p.properties ?? {}),
+        '_azureml.ComputeTargetType': 'amlctrain',
+        '_azureml.ClusterName': cname,
+      };
     }
   }
   if (type === 'sweep') {
@@ -283,7 +403,11 @@ export function serviceJobRewrites(ctx: EmulatorContext, w: WorkspaceRecord, p: 
       if (env) p.trial.environmentId = childId(w, 'environments', env[1], 'versions', env[2]);
     }
     const goalSent = p.objective?.goal;
-    if (p.objective && typeof goalSent === 'string') p.objective = { ...p.objective, goal: /^max/i.test(goalSent) ? 'Maximize' : /^min/i.test(goalSent) ? 'Minimize' : goalSent };
+    if (p.objective && typeof goalSent === 'string')
+      p.objective = {
+        ...p.objective,
+        goal: /^max/i.test(goalSent) ? 'Maximize' : /^min/i.test(goalSent) ? 'Minimize' : goalSent,
+      };
     if (p.samplingAlgorithm && String(p.samplingAlgorithm.samplingAlgorithmType).toLowerCase() === 'random') {
       p.samplingAlgorithm = { rule: 'Random', seed: null, ...p.samplingAlgorithm };
     }
@@ -292,7 +416,9 @@ export function serviceJobRewrites(ctx: EmulatorContext, w: WorkspaceRecord, p: 
     const metric = JSON.stringify({ name: p.objective?.primaryMetric, goal: String(goalSent ?? '').toLowerCase() });
     p.tags = {
       ...(p.tags ?? {}),
-      ...(lim.maxConcurrentTrials !== undefined ? { _aml_system_max_concurrent_jobs: String(lim.maxConcurrentTrials) } : {}),
+      ...(lim.maxConcurrentTrials !== undefined
+        ? { _aml_system_max_concurrent_jobs: String(lim.maxConcurrentTrials) }
+        : {}),
       ...(lim.maxTotalTrials !== undefined ? { _aml_system_max_total_jobs: String(lim.maxTotalTrials) } : {}),
       ...(minutes !== undefined ? { _aml_system_max_duration_minutes: String(minutes) } : {}),
       _aml_system_policy_config: JSON.stringify({ name: p.earlyTermination?.policyType ?? 'Default', properties: {} }),
@@ -302,19 +428,34 @@ export function serviceJobRewrites(ctx: EmulatorContext, w: WorkspaceRecord, p: 
       _aml_system_cancellation_requested: 'false',
       _aml_system_samples_generated_count: '0',
     };
-    p.properties = { ...(p.properties ?? {}), primary_metric_config: metric, resume_from: 'null', runTemplate: 'HyperDrive', 'azureml.runsource': 'hyperdrive', platform: 'AML' };
+    p.properties = {
+      ...(p.properties ?? {}),
+      primary_metric_config: metric,
+      resume_from: 'null',
+      runTemplate: 'HyperDrive',
+      'azureml.runsource': 'hyperdrive',
+      platform: 'AML',
+    };
   }
   return p;
 }
 
 function parseTiming(s: string | undefined): Partial<JobTiming> {
   if (!s) return {};
-  try { return JSON.parse(s) as Partial<JobTiming>; } catch { return {}; }
+  try {
+    return JSON.parse(s) as Partial<JobTiming>;
+  } catch {
+    return {};
+  }
 }
 
 function decodeSkipToken(t: string | null): number {
   if (!t) return 0;
-  try { return Math.max(0, Number(JSON.parse(Buffer.from(t, 'base64url').toString('utf8')).skip) || 0); } catch { fail(400, 'UserError', `Invalid $skipToken '${t}'.`); }
+  try {
+    return Math.max(0, Number(JSON.parse(Buffer.from(t, 'base64url').toString('utf8')).skip) || 0);
+  } catch {
+    fail(400, 'UserError', `Invalid $skipToken '${t}'.`);
+  }
 }
 
 /**
@@ -326,8 +467,12 @@ function seedArtifactStores(ctx: EmulatorContext): void {
     const id = childId(w, 'datastores', 'workspaceartifactstore');
     const blobStore = ctx.store.get<any>('datastores', childId(w, 'datastores', 'workspaceblobstore'));
     if (!blobStore) continue;
-    ctx.store.put('datastores', id, { ...structuredClone(blobStore), id, name: 'workspaceartifactstore',
-      properties: { ...structuredClone(blobStore.properties), isDefault: false, containerName: ARTIFACT_CONTAINER } });
+    ctx.store.put('datastores', id, {
+      ...structuredClone(blobStore),
+      id,
+      name: 'workspaceartifactstore',
+      properties: { ...structuredClone(blobStore.properties), isDefault: false, containerName: ARTIFACT_CONTAINER },
+    });
   }
 }
 
@@ -341,37 +486,67 @@ function computeName(ctx: EmulatorContext, w: WorkspaceRecord, computeId: string
   if (raw.startsWith('/')) {
     const m = /\/workspaces\/([^/]+)\/computes\/([^/]+)$/i.exec(raw);
     if (!m) fail(400, 'UserError', `${where}: '${computeId}' is not a compute ARM id.`);
-    if (m[1].toLowerCase() !== w.name.toLowerCase()) fail(400, 'UserError', `${where}: compute ${m[2]} belongs to workspace ${m[1]}, not ${w.name}.`);
+    if (m[1].toLowerCase() !== w.name.toLowerCase())
+      fail(400, 'UserError', `${where}: compute ${m[2]} belongs to workspace ${m[1]}, not ${w.name}.`);
     name = m[2];
   }
   const c = ctx.store.get<any>(KIND_COMPUTES, childId(w, 'computes', name));
   if (!c) fail(400, 'UserError', `Compute ${name} not found in workspace ${w.name}.`);
-  if (c.properties?.provisioningState === 'Failed') fail(400, 'UserError', `Compute ${name} is in state Failed and cannot run jobs.`);
+  if (c.properties?.provisioningState === 'Failed')
+    fail(400, 'UserError', `Compute ${name} is in state Failed and cannot run jobs.`);
 }
 
-function checkInstanceType(ctx: EmulatorContext, w: WorkspaceRecord, computeId: string | undefined, resources: any, where: string): void {
+function checkInstanceType(
+  ctx: EmulatorContext,
+  w: WorkspaceRecord,
+  computeId: string | undefined,
+  resources: any,
+  where: string,
+): void {
   const it = resources?.instanceType;
   if (!it || !computeId) return;
-  const name = String(computeId).replace(/^azureml:/i, '').split('/').pop()!;
+  const name = String(computeId)
+    .replace(/^azureml:/i, '')
+    .split('/')
+    .pop()!;
   const c = ctx.store.get<any>(KIND_COMPUTES, childId(w, 'computes', name));
   if (String(c?.properties?.computeType).toLowerCase() !== 'kubernetes') return;
   const p = c.properties.properties ?? {};
-  const types = new Set(['defaultinstancetype', String(p.defaultInstanceType ?? 'defaultinstancetype'), ...Object.keys(p.instanceTypes ?? {})].map((s) => s.toLowerCase()));
-  if (!types.has(String(it).toLowerCase())) fail(400, 'UserError', `${where}: instance type ${it} is not defined on Kubernetes compute ${name} (known: ${[...types].join(', ')}).`);
+  const types = new Set(
+    [
+      'defaultinstancetype',
+      String(p.defaultInstanceType ?? 'defaultinstancetype'),
+      ...Object.keys(p.instanceTypes ?? {}),
+    ].map((s) => s.toLowerCase()),
+  );
+  if (!types.has(String(it).toLowerCase()))
+    fail(
+      400,
+      'UserError',
+      `${where}: instance type ${it} is not defined on Kubernetes compute ${name} (known: ${[...types].join(', ')}).`,
+    );
 }
 
-function checkAssetRef(ctx: EmulatorContext, w: WorkspaceRecord, ref: string | undefined | null, kind: 'codes' | 'environments' | 'components', where: string): void {
+function checkAssetRef(
+  ctx: EmulatorContext,
+  w: WorkspaceRecord,
+  ref: string | undefined | null,
+  kind: 'codes' | 'environments' | 'components',
+  where: string,
+): void {
   if (!ref) return;
   const r = String(ref).replace(/^azureml:/i, '');
   if (/^\/\/registries\/|^azureml:\/\/registries\//i.test(String(ref)) || r.startsWith('//')) return; // registry assets
   if (r.startsWith('/')) {
     const m = new RegExp(`/workspaces/([^/]+)/${kind}/([^/]+)/versions/([^/]+)$`, 'i').exec(r);
     if (!m) fail(400, 'UserError', `${where}: '${ref}' is not a ${kind.replace(/s$/, '')} version ARM id.`);
-    if (!assetById(ctx, r)) fail(400, 'UserError', `${where}: ${kind.replace(/s$/, '')} ${m[2]}:${m[3]} not found in workspace ${m[1]}.`);
+    if (!assetById(ctx, r))
+      fail(400, 'UserError', `${where}: ${kind.replace(/s$/, '')} ${m[2]}:${m[3]} not found in workspace ${m[1]}.`);
     return;
   }
   const m = /^([^:@/]+)(?::([^:@/]+)|@([^:@/]+))$/.exec(r);
-  if (m && !assetVersion(ctx, w.id, kind, m[1], m[2] ?? m[3])) fail(400, 'UserError', `${where}: ${kind.replace(/s$/, '')} ${m[1]}:${m[2] ?? m[3]} not found.`);
+  if (m && !assetVersion(ctx, w.id, kind, m[1], m[2] ?? m[3]))
+    fail(400, 'UserError', `${where}: ${kind.replace(/s$/, '')} ${m[1]}:${m[2] ?? m[3]} not found.`);
 }
 
 function checkInputs(inputs: Record<string, any> | undefined, where: string): void {
@@ -391,17 +566,32 @@ function validateJob(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string,
     checkAssetRef(ctx, w, p.environmentId, 'environments', 'environmentId');
     checkInputs(p.inputs, 'inputs');
     const missing = missingCommandInputs(String(p.command ?? ''), p.inputs);
-    if (missing.length) fail(400, 'UserError', `The command refers to input(s) ${missing.map((m) => `'${m}'`).join(', ')} that the job does not define.`);
+    if (missing.length)
+      fail(
+        400,
+        'UserError',
+        `The command refers to input(s) ${missing.map((m) => `'${m}'`).join(', ')} that the job does not define.`,
+      );
   } else if (type === 'sweep') {
     if (p.computeId) computeName(ctx, w, p.computeId, 'computeId');
     checkAssetRef(ctx, w, p.trial?.codeId, 'codes', 'trial.codeId');
     checkAssetRef(ctx, w, p.trial?.environmentId, 'environments', 'trial.environmentId');
     checkInputs(p.inputs, 'inputs');
     const missing = missingCommandInputs(String(p.trial?.command ?? ''), p.inputs);
-    if (missing.length) fail(400, 'UserError', `The trial command refers to input(s) ${missing.map((m) => `'${m}'`).join(', ')} that the sweep job does not define.`);
+    if (missing.length)
+      fail(
+        400,
+        'UserError',
+        `The trial command refers to input(s) ${missing.map((m) => `'${m}'`).join(', ')} that the sweep job does not define.`,
+      );
     const space = p.searchSpace ?? {};
     for (const m of String(p.trial?.command ?? '').matchAll(/\$\{\{\s*search_space\.([A-Za-z0-9_]+)\s*\}\}/g)) {
-      if (!(m[1] in space)) fail(400, 'UserError', `The trial command refers to search_space.${m[1]}, which the search space does not define.`);
+      if (!(m[1] in space))
+        fail(
+          400,
+          'UserError',
+          `The trial command refers to search_space.${m[1]}, which the search space does not define.`,
+        );
     }
   } else if (type === 'pipeline') {
     const def = p.settings?.default_compute ?? p.settings?.defaultCompute ?? p.computeId;
@@ -413,11 +603,18 @@ function validateJob(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string,
       if (c) computeName(ctx, w, c, `jobs.${n}.compute`);
       if (step.componentId) checkAssetRef(ctx, w, step.componentId, 'components', `jobs.${n}.componentId`);
       if (step.codeId) checkAssetRef(ctx, w, step.codeId, 'codes', `jobs.${n}.codeId`);
-      for (const m of JSON.stringify(step.inputs ?? {}).matchAll(/\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.[A-Za-z0-9_]+\s*\}\}/g)) {
+      for (const m of JSON.stringify(step.inputs ?? {}).matchAll(
+        /\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.[A-Za-z0-9_]+\s*\}\}/g,
+      )) {
         if (!(p.jobs ?? {})[m[1]]) fail(400, 'UserError', `jobs.${n}: input binds to unknown step '${m[1]}'.`);
       }
       for (const m of JSON.stringify(step.inputs ?? {}).matchAll(/\$\{\{\s*parent\.inputs\.([A-Za-z0-9_]+)\s*\}\}/g)) {
-        if (!(p.inputs ?? {})[m[1]]) fail(400, 'UserError', `jobs.${n}: input binds to pipeline input '${m[1]}', which the pipeline does not define.`);
+        if (!(p.inputs ?? {})[m[1]])
+          fail(
+            400,
+            'UserError',
+            `jobs.${n}: input binds to pipeline input '${m[1]}', which the pipeline does not define.`,
+          );
       }
     }
   }

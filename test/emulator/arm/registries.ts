@@ -38,10 +38,26 @@
 //  - registry model version PUT: LRO 200/201 (mfe.json); answered like the workspace PUTs (lro.ts) — ASSUMPTION.
 //    Its modelUri must be a blob URL in this registry's storage or an azureml://registries/… URI (ASSUMPTION).
 import { randomUUID } from 'node:crypto';
-import { ContainerSASPermissions, generateBlobSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
+import {
+  ContainerSASPermissions,
+  generateBlobSASQueryParameters,
+  StorageSharedKeyCredential,
+} from '@azure/storage-blob';
 import type { EmulatorContext } from '../context';
 import { fail, type Req, type Res, type Router } from '../http';
-import { RP, WS, compareVersions, matchesKv, page, requireBody, requireWorkspace, systemData, wsId, type SystemData, type WorkspaceRecord } from '../armkit';
+import {
+  RP,
+  WS,
+  compareVersions,
+  matchesKv,
+  page,
+  requireBody,
+  requireWorkspace,
+  systemData,
+  wsId,
+  type SystemData,
+  type WorkspaceRecord,
+} from '../armkit';
 import { VERSIONS as WS_VERSIONS, CONTAINERS as WS_CONTAINERS } from './models';
 import { blobLocation } from './endpoints';
 
@@ -51,7 +67,10 @@ const R_VERSIONS = 'registryModelVersions';
 const REG = `/subscriptions/:sub/resourceGroups/:rg/providers/${RP}/registries/:reg`;
 
 export interface RegistryRecord {
-  id: string; name: string; subscriptionId: string; resourceGroup: string;
+  id: string;
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
   /** primary region (lower-case, no spaces) */
   location: string;
   /** every region the registry replicates to, primary first */
@@ -63,20 +82,49 @@ export interface RegistryRecord {
   /** app ids (client ids) without any permission on this registry (403 on every call that names it) */
   deny?: string[];
 }
-interface ContainerRec { id: string; name: string; registry: string; systemData: SystemData; properties: Record<string, any> }
-interface VersionRec { id: string; name: string; model: string; registry: string; seq: number; systemData: SystemData; properties: Record<string, any> }
+interface ContainerRec {
+  id: string;
+  name: string;
+  registry: string;
+  systemData: SystemData;
+  properties: Record<string, any>;
+}
+interface VersionRec {
+  id: string;
+  name: string;
+  model: string;
+  registry: string;
+  seq: number;
+  systemData: SystemData;
+  properties: Record<string, any>;
+}
 
 let seq = 0;
 
 /** 'East US' / 'eastus' / 'EastUS' → 'eastus' (ARM location names) */
-export function regionKey(r: string): string { return String(r ?? '').replace(/\s+/g, '').toLowerCase(); }
+export function regionKey(r: string): string {
+  return String(r ?? '')
+    .replace(/\s+/g, '')
+    .toLowerCase();
+}
 
 export function registryId(sub: string, rg: string, name: string): string {
   return `/subscriptions/${sub}/resourceGroups/${rg}/providers/${RP}/registries/${name}`;
 }
 
 /** Seed a registry (tests, demo): its subscription / resource group are created when missing, its storage container too. */
-export async function addRegistry(ctx: EmulatorContext, o: { name: string; location: string; regions?: string[]; subscriptionId?: string; resourceGroup?: string; tags?: Record<string, string>; deny?: string[] }): Promise<RegistryRecord> {
+export async function addRegistry(
+  ctx: EmulatorContext,
+  o: {
+    name: string;
+    location: string;
+    regions?: string[];
+    subscriptionId?: string;
+    resourceGroup?: string;
+    tags?: Record<string, string>;
+    deny?: string[];
+  },
+): Promise<RegistryRecord> {
   const sub = o.subscriptionId ?? ctx.ids.subscriptionId;
   const rg = o.resourceGroup ?? ctx.ids.resourceGroup;
   ensureScope(ctx, sub, rg, o.location);
@@ -84,36 +132,69 @@ export async function addRegistry(ctx: EmulatorContext, o: { name: string; locat
   const regions = [...new Set([o.location, ...(o.regions ?? [])].map(regionKey))];
   const container = `registry-${o.name.toLowerCase().replace(/[^a-z0-9]/g, '')}`.slice(0, 50);
   const old = ctx.store.get<RegistryRecord>(REGISTRIES, id);
-  const rec: RegistryRecord = { id, name: o.name, subscriptionId: sub, resourceGroup: rg, location: regionKey(o.location), regions, tags: o.tags ?? {}, container, principalId: old?.principalId ?? randomUUID(), ...(o.deny ? { deny: o.deny } : {}) };
+  const rec: RegistryRecord = {
+    id,
+    name: o.name,
+    subscriptionId: sub,
+    resourceGroup: rg,
+    location: regionKey(o.location),
+    regions,
+    tags: o.tags ?? {},
+    container,
+    principalId: old?.principalId ?? randomUUID(),
+    ...(o.deny ? { deny: o.deny } : {}),
+  };
   ctx.store.put(REGISTRIES, id, rec);
   await ctx.azurite.containerClient(container).createIfNotExists();
   return rec;
 }
 
 /** Seed a workspace (e.g. production in another subscription / resource group) with its workspaceblobstore. */
-export function addWorkspace(ctx: EmulatorContext, o: { name: string; location: string; subscriptionId?: string; resourceGroup?: string }): WorkspaceRecord {
+export function addWorkspace(
+  ctx: EmulatorContext,
+  o: { name: string; location: string; subscriptionId?: string; resourceGroup?: string },
+): WorkspaceRecord {
   const sub = o.subscriptionId ?? ctx.ids.subscriptionId;
   const rg = o.resourceGroup ?? ctx.ids.resourceGroup;
   ensureScope(ctx, sub, rg, o.location);
   const id = wsId(sub, rg, o.name);
   const w: WorkspaceRecord = ctx.store.get<WorkspaceRecord>('workspaces', id) ?? {
-    id, name: o.name, location: regionKey(o.location), resourceGroup: rg, subscriptionId: sub,
-    body: { workspaceId: randomUUID(), friendlyName: o.name, description: 'Azure-in-a-box workspace', createdAt: new Date().toISOString() },
+    id,
+    name: o.name,
+    location: regionKey(o.location),
+    resourceGroup: rg,
+    subscriptionId: sub,
+    body: {
+      workspaceId: randomUUID(),
+      friendlyName: o.name,
+      description: 'Azure-in-a-box workspace',
+      createdAt: new Date().toISOString(),
+    },
   };
   ctx.store.put('workspaces', id, w);
   const ds = `${id}/datastores/workspaceblobstore`;
   if (!ctx.store.get('datastores', ds)) {
     // the same default blob store as the seeded workspace's (arm/datastores.ts): one Azurite container serves both
-    const model = ctx.store.get<any>('datastores', `${wsId(ctx.ids.subscriptionId, ctx.ids.resourceGroup, ctx.ids.workspace)}/datastores/workspaceblobstore`);
+    const model = ctx.store.get<any>(
+      'datastores',
+      `${wsId(ctx.ids.subscriptionId, ctx.ids.resourceGroup, ctx.ids.workspace)}/datastores/workspaceblobstore`,
+    );
     if (model) ctx.store.put('datastores', ds, { ...model, id: ds });
   }
   return w;
 }
 
 function ensureScope(ctx: EmulatorContext, sub: string, rg: string, location: string): void {
-  if (!ctx.store.get('subscriptions', sub)) ctx.store.put('subscriptions', sub, { subscriptionId: sub, displayName: `Azure-in-a-box ${sub.slice(0, 8)}`, tenantId: ctx.ids.tenantId, state: 'Enabled' });
+  if (!ctx.store.get('subscriptions', sub))
+    ctx.store.put('subscriptions', sub, {
+      subscriptionId: sub,
+      displayName: `Azure-in-a-box ${sub.slice(0, 8)}`,
+      tenantId: ctx.ids.tenantId,
+      state: 'Enabled',
+    });
   const rgId = `/subscriptions/${sub}/resourceGroups/${rg}`;
-  if (!ctx.store.get('resourceGroups', rgId)) ctx.store.put('resourceGroups', rgId, { id: rgId, name: rg, location: regionKey(location) });
+  if (!ctx.store.get('resourceGroups', rgId))
+    ctx.store.put('resourceGroups', rgId, { id: rgId, name: rg, location: regionKey(location) });
 }
 
 /** the registry a name refers to (registry names are unique in the tenant: how-to-manage-registries.md) */
@@ -122,7 +203,12 @@ export function registryByName(ctx: EmulatorContext, name: string): RegistryReco
 }
 
 /** a registry model version by registry name / model / version, for deployments (arm/endpoints.ts) */
-export function registryModelVersion(ctx: EmulatorContext, registry: string, model: string, version: string): { reg: RegistryRecord; version?: Record<string, any> } | undefined {
+export function registryModelVersion(
+  ctx: EmulatorContext,
+  registry: string,
+  model: string,
+  version: string,
+): { reg: RegistryRecord; version?: Record<string, any> } | undefined {
   const reg = registryByName(ctx, registry);
   if (!reg) return undefined;
   const v = ctx.store.get<VersionRec>(R_VERSIONS, `${reg.id}/models/${model}/versions/${version}`);
@@ -132,14 +218,40 @@ export function registryModelVersion(ctx: EmulatorContext, registry: string, mod
 function registryBody(ctx: EmulatorContext, r: RegistryRecord): Record<string, unknown> {
   const mrg = `/subscriptions/${r.subscriptionId}/resourceGroups/azureml-rg-${r.name}_${r.principalId}`;
   return {
-    tags: r.tags, location: r.location,
+    tags: r.tags,
+    location: r.location,
     identity: { type: 'SystemAssigned', principalId: r.principalId, tenantId: ctx.ids.tenantId },
-    id: r.id, name: r.name, type: `${RP}/registries`,
+    id: r.id,
+    name: r.name,
+    type: `${RP}/registries`,
     properties: {
       regionDetails: r.regions.map((loc) => ({
         location: loc,
-        storageAccountDetails: [{ userCreatedStorageAccount: null, systemCreatedStorageAccount: { storageAccountName: ctx.azurite.account, storageAccountType: 'standard_lrs', storageAccountHnsEnabled: false, armResourceId: { resourceId: `${mrg}/providers/Microsoft.Storage/storageAccounts/${ctx.azurite.account}` } } }],
-        acrDetails: [{ userCreatedAcrAccount: null, systemCreatedAcrAccount: { acrAccountName: `cr${r.name.replace(/[^a-z0-9]/gi, '').toLowerCase()}`, acrAccountSku: 'Premium', armResourceId: { resourceId: `${mrg}/providers/Microsoft.ContainerRegistry/registries/cr${r.name.replace(/[^a-z0-9]/gi, '').toLowerCase()}` } } }],
+        storageAccountDetails: [
+          {
+            userCreatedStorageAccount: null,
+            systemCreatedStorageAccount: {
+              storageAccountName: ctx.azurite.account,
+              storageAccountType: 'standard_lrs',
+              storageAccountHnsEnabled: false,
+              armResourceId: {
+                resourceId: `${mrg}/providers/Microsoft.Storage/storageAccounts/${ctx.azurite.account}`,
+              },
+            },
+          },
+        ],
+        acrDetails: [
+          {
+            userCreatedAcrAccount: null,
+            systemCreatedAcrAccount: {
+              acrAccountName: `cr${r.name.replace(/[^a-z0-9]/gi, '').toLowerCase()}`,
+              acrAccountSku: 'Premium',
+              armResourceId: {
+                resourceId: `${mrg}/providers/Microsoft.ContainerRegistry/registries/cr${r.name.replace(/[^a-z0-9]/gi, '').toLowerCase()}`,
+              },
+            },
+          },
+        ],
       })),
       intellectualPropertyPublisher: null,
       publicNetworkAccess: 'Enabled',
@@ -153,13 +265,39 @@ function registryBody(ctx: EmulatorContext, r: RegistryRecord): Record<string, u
 }
 
 function containerView(ctx: EmulatorContext, c: ContainerRec): Record<string, unknown> {
-  const vs = versionsOf(ctx, c.registry, c.name).map((v) => v.name).sort(compareVersions);
-  const maxNum = vs.map(Number).filter((n) => Number.isInteger(n)).reduce((a, b) => Math.max(a, b), 0);
-  return { id: c.id, name: c.name, type: `${RP}/registries/models`, systemData: c.systemData, properties: { description: null, tags: {}, properties: {}, isArchived: false, ...c.properties, ...(vs.length ? { latestVersion: vs[vs.length - 1] } : {}), nextVersion: String(maxNum + 1), provisioningState: 'Succeeded' } };
+  const vs = versionsOf(ctx, c.registry, c.name)
+    .map((v) => v.name)
+    .sort(compareVersions);
+  const maxNum = vs
+    .map(Number)
+    .filter((n) => Number.isInteger(n))
+    .reduce((a, b) => Math.max(a, b), 0);
+  return {
+    id: c.id,
+    name: c.name,
+    type: `${RP}/registries/models`,
+    systemData: c.systemData,
+    properties: {
+      description: null,
+      tags: {},
+      properties: {},
+      isArchived: false,
+      ...c.properties,
+      ...(vs.length ? { latestVersion: vs[vs.length - 1] } : {}),
+      nextVersion: String(maxNum + 1),
+      provisioningState: 'Succeeded',
+    },
+  };
 }
 
 function versionView(v: VersionRec): Record<string, any> {
-  return { id: v.id, name: v.name, type: `${RP}/registries/models/versions`, systemData: v.systemData, properties: { ...v.properties, provisioningState: 'Succeeded' } };
+  return {
+    id: v.id,
+    name: v.name,
+    type: `${RP}/registries/models/versions`,
+    systemData: v.systemData,
+    properties: { ...v.properties, provisioningState: 'Succeeded' },
+  };
 }
 
 function versionsOf(ctx: EmulatorContext, regId: string, model: string): VersionRec[] {
@@ -177,23 +315,39 @@ export function register(router: Router, ctx: EmulatorContext): void {
   /** path/api-version checks for reads (writes are checked by the host's pre-handler) */
   const checkRead = (req: Req) => {
     const v = ctx.validate(req.method, req.path, req.query, undefined);
-    if (v && v.errors.length) fail(400, (v as any).code === 'InvalidApiVersionParameter' ? 'InvalidApiVersionParameter' : 'BadRequest', v.errors[0]);
+    if (v && v.errors.length)
+      fail(
+        400,
+        (v as any).code === 'InvalidApiVersionParameter' ? 'InvalidApiVersionParameter' : 'BadRequest',
+        v.errors[0],
+      );
   };
   const action = (what: string) => `${RP}/registries/${what}`;
   const requireRegistry = (req: Req, act = 'read'): RegistryRecord => {
     if (req.method === 'GET') checkRead(req);
     const { sub, rg, reg } = req.params;
-    if (!ctx.store.get('subscriptions', sub)) fail(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
-    if (!ctx.store.get('resourceGroups', `/subscriptions/${sub}/resourceGroups/${rg}`)) fail(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
+    if (!ctx.store.get('subscriptions', sub))
+      fail(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
+    if (!ctx.store.get('resourceGroups', `/subscriptions/${sub}/resourceGroups/${rg}`))
+      fail(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
     const r = ctx.store.get<RegistryRecord>(REGISTRIES, registryId(sub, rg, reg));
-    if (!r) fail(404, 'ResourceNotFound', `The Resource '${RP}/registries/${reg}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+    if (!r)
+      fail(
+        404,
+        'ResourceNotFound',
+        `The Resource '${RP}/registries/${reg}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      );
     denyCheck(req, r, action(act));
     return r;
   };
   const denyCheck = (req: Req, r: RegistryRecord, act: string) => {
     const app = req.identity;
     if (app && r.deny?.some((d) => d.toLowerCase() === app.appId.toLowerCase())) {
-      fail(403, 'AuthorizationFailed', `The client '${app.appId}' with object id '${app.oid}' does not have authorization to perform action '${act}' over scope '${r.id}' or the scope is invalid. If access was recently granted, please refresh your credentials.`);
+      fail(
+        403,
+        'AuthorizationFailed',
+        `The client '${app.appId}' with object id '${app.oid}' does not have authorization to perform action '${act}' over scope '${r.id}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      );
     }
   };
 
@@ -212,9 +366,17 @@ export function register(router: Router, ctx: EmulatorContext): void {
     return {
       status: 200,
       body: {
-        registryId: r.principalId, registryName: r.name, tenantId: ctx.ids.tenantId, primaryRegion: r.location, regions: r.regions,
-        subscriptionId: r.subscriptionId, resourceGroup: r.resourceGroup, workspaceName: null, primaryRegionResourceProviderUri: `${base}/`,
-        registryFqdns: Object.fromEntries(r.regions.map((g) => [g, { uri: base }])), intellectualPropertyPublisher: null,
+        registryId: r.principalId,
+        registryName: r.name,
+        tenantId: ctx.ids.tenantId,
+        primaryRegion: r.location,
+        regions: r.regions,
+        subscriptionId: r.subscriptionId,
+        resourceGroup: r.resourceGroup,
+        workspaceName: null,
+        primaryRegionResourceProviderUri: `${base}/`,
+        registryFqdns: Object.fromEntries(r.regions.map((g) => [g, { uri: base }])),
+        intellectualPropertyPublisher: null,
       },
     };
   });
@@ -223,21 +385,40 @@ export function register(router: Router, ctx: EmulatorContext): void {
   router.add('GET', REG, (req) => ({ status: 200, body: registryBody(ctx, requireRegistry(req)) }));
   router.add('GET', `/subscriptions/:sub/resourceGroups/:rg/providers/${RP}/registries`, (req) => {
     checkRead(req);
-    if (!ctx.store.get('resourceGroups', `/subscriptions/${req.params.sub}/resourceGroups/${req.params.rg}`)) fail(404, 'ResourceGroupNotFound', `Resource group '${req.params.rg}' could not be found.`);
-    const all = ctx.store.list<RegistryRecord>(REGISTRIES, `/subscriptions/${req.params.sub}/resourceGroups/${req.params.rg}/`).map((r) => registryBody(ctx, r));
+    if (!ctx.store.get('resourceGroups', `/subscriptions/${req.params.sub}/resourceGroups/${req.params.rg}`))
+      fail(404, 'ResourceGroupNotFound', `Resource group '${req.params.rg}' could not be found.`);
+    const all = ctx.store
+      .list<RegistryRecord>(REGISTRIES, `/subscriptions/${req.params.sub}/resourceGroups/${req.params.rg}/`)
+      .map((r) => registryBody(ctx, r));
     return { status: 200, body: page(ctx, req, all) };
   });
   router.add('GET', `/subscriptions/:sub/providers/${RP}/registries`, (req) => {
     checkRead(req);
-    if (!ctx.store.get('subscriptions', req.params.sub)) fail(404, 'SubscriptionNotFound', `The subscription '${req.params.sub}' could not be found.`);
-    const all = ctx.store.list<RegistryRecord>(REGISTRIES, `/subscriptions/${req.params.sub}/`).map((r) => registryBody(ctx, r));
+    if (!ctx.store.get('subscriptions', req.params.sub))
+      fail(404, 'SubscriptionNotFound', `The subscription '${req.params.sub}' could not be found.`);
+    const all = ctx.store
+      .list<RegistryRecord>(REGISTRIES, `/subscriptions/${req.params.sub}/`)
+      .map((r) => registryBody(ctx, r));
     return { status: 200, body: page(ctx, req, all) };
   });
 
   // ---- model containers
   const modelNotFound = (r: RegistryRecord, name: string, version?: string): never =>
-    fail(404, 'UserError', 'The specified resource was not found.', { details: [{ code: version === undefined ? 'ModelNotFound' : 'ModelVersionNotFound', message: version === undefined ? `Model container with name: ${name} not found.` : `Model ${name}:${version} not found in registry ${r.name}.`, details: [], additionalInfo: [] }] });
-  const getContainer = (r: RegistryRecord, name: string) => ctx.store.get<ContainerRec>(R_CONTAINERS, `${r.id}/models/${name}`);
+    fail(404, 'UserError', 'The specified resource was not found.', {
+      details: [
+        {
+          code: version === undefined ? 'ModelNotFound' : 'ModelVersionNotFound',
+          message:
+            version === undefined
+              ? `Model container with name: ${name} not found.`
+              : `Model ${name}:${version} not found in registry ${r.name}.`,
+          details: [],
+          additionalInfo: [],
+        },
+      ],
+    });
+  const getContainer = (r: RegistryRecord, name: string) =>
+    ctx.store.get<ContainerRec>(R_CONTAINERS, `${r.id}/models/${name}`);
 
   router.add('GET', `${REG}/models`, (req) => {
     const r = requireRegistry(req, 'assets/read');
@@ -246,7 +427,10 @@ export function register(router: Router, ctx: EmulatorContext): void {
   });
   router.add('GET', `${REG}/models/:name`, (req) => {
     const r = requireRegistry(req, 'assets/read');
-    return { status: 200, body: containerView(ctx, getContainer(r, req.params.name) ?? modelNotFound(r, req.params.name)) };
+    return {
+      status: 200,
+      body: containerView(ctx, getContainer(r, req.params.name) ?? modelNotFound(r, req.params.name)),
+    };
   });
 
   // ---- model versions
@@ -259,34 +443,77 @@ export function register(router: Router, ctx: EmulatorContext): void {
     if (view !== 'all') vs = vs.filter((v) => (view === 'archivedonly') === !!v.properties.isArchived);
     const ver = req.query.get('version');
     if (ver) vs = vs.filter((v) => v.name === ver);
-    vs = vs.filter((v) => matchesKv(req.query.get('tags'), v.properties.tags) && matchesKv(req.query.get('properties'), v.properties.properties));
+    vs = vs.filter(
+      (v) =>
+        matchesKv(req.query.get('tags'), v.properties.tags) &&
+        matchesKv(req.query.get('properties'), v.properties.properties),
+    );
     const order = (req.query.get('$orderBy') ?? '').trim().toLowerCase().replace(/\s+/g, ' ');
-    const byCreated = (a: VersionRec, b: VersionRec) => a.systemData.createdAt.localeCompare(b.systemData.createdAt) || a.seq - b.seq;
+    const byCreated = (a: VersionRec, b: VersionRec) =>
+      a.systemData.createdAt.localeCompare(b.systemData.createdAt) || a.seq - b.seq;
     const sorters: Record<string, (a: VersionRec, b: VersionRec) => number> = {
-      '': byCreated, 'createdtime': byCreated, 'createdtime asc': byCreated, 'createdtime desc': (a, b) => byCreated(b, a),
-      'version': (a, b) => compareVersions(a.name, b.name), 'version asc': (a, b) => compareVersions(a.name, b.name), 'version desc': (a, b) => compareVersions(b.name, a.name),
+      '': byCreated,
+      createdtime: byCreated,
+      'createdtime asc': byCreated,
+      'createdtime desc': (a, b) => byCreated(b, a),
+      version: (a, b) => compareVersions(a.name, b.name),
+      'version asc': (a, b) => compareVersions(a.name, b.name),
+      'version desc': (a, b) => compareVersions(b.name, a.name),
     };
-    const sorter = sorters[order] ?? fail(400, 'UserError', `Invalid $orderBy '${req.query.get('$orderBy')}'. Supported: createdtime asc|desc, version asc|desc.`);
+    const sorter =
+      sorters[order] ??
+      fail(
+        400,
+        'UserError',
+        `Invalid $orderBy '${req.query.get('$orderBy')}'. Supported: createdtime asc|desc, version asc|desc.`,
+      );
     vs.sort(sorter);
     return { status: 200, body: page(ctx, req, vs.map(versionView)) };
   });
   router.add('GET', `${REG}/models/:name/versions/:version`, (req) => {
     const r = requireRegistry(req, 'assets/read');
-    const v = ctx.store.get<VersionRec>(R_VERSIONS, `${r.id}/models/${req.params.name}/versions/${req.params.version}`) ?? modelNotFound(r, req.params.name, req.params.version);
+    const v =
+      ctx.store.get<VersionRec>(R_VERSIONS, `${r.id}/models/${req.params.name}/versions/${req.params.version}`) ??
+      modelNotFound(r, req.params.name, req.params.version);
     return { status: 200, body: versionView(v) };
   });
 
-  const createVersion = (req: Req, r: RegistryRecord, model: string, version: string, p: Record<string, any>, createdBy?: SystemData): VersionRec => {
+  const createVersion = (
+    req: Req,
+    r: RegistryRecord,
+    model: string,
+    version: string,
+    p: Record<string, any>,
+    createdBy?: SystemData,
+  ): VersionRec => {
     let c = getContainer(r, model);
     if (!c) {
-      c = { id: `${r.id}/models/${model}`, name: model, registry: r.id, systemData: createdBy ?? systemData(req), properties: { description: null, tags: {}, properties: {}, isArchived: false } };
+      c = {
+        id: `${r.id}/models/${model}`,
+        name: model,
+        registry: r.id,
+        systemData: createdBy ?? systemData(req),
+        properties: { description: null, tags: {}, properties: {}, isArchived: false },
+      };
       ctx.store.put(R_CONTAINERS, c.id, c);
     }
     const rec: VersionRec = {
-      id: `${c.id}/versions/${version}`, name: version, model: c.name, registry: r.id, seq: ++seq, systemData: createdBy ?? systemData(req),
+      id: `${c.id}/versions/${version}`,
+      name: version,
+      model: c.name,
+      registry: r.id,
+      seq: ++seq,
+      systemData: createdBy ?? systemData(req),
       properties: {
-        description: p.description ?? null, tags: p.tags ?? {}, properties: p.properties ?? {}, isAnonymous: p.isAnonymous ?? false, isArchived: p.isArchived ?? false,
-        modelType: p.modelType ?? 'custom_model', modelUri: p.modelUri, jobName: p.jobName ?? null, flavors: p.flavors ?? {},
+        description: p.description ?? null,
+        tags: p.tags ?? {},
+        properties: p.properties ?? {},
+        isAnonymous: p.isAnonymous ?? false,
+        isArchived: p.isArchived ?? false,
+        modelType: p.modelType ?? 'custom_model',
+        modelUri: p.modelUri,
+        jobName: p.jobName ?? null,
+        flavors: p.flavors ?? {},
       },
     };
     ctx.store.put(R_VERSIONS, rec.id, rec);
@@ -300,17 +527,38 @@ export function register(router: Router, ctx: EmulatorContext): void {
     const id = `${r.id}/models/${req.params.name}/versions/${req.params.version}`;
     const old = ctx.store.get<VersionRec>(R_VERSIONS, id);
     if (old) {
-      if (p.modelUri !== undefined && String(p.modelUri).replace(/\/+$/, '') !== String(old.properties.modelUri).replace(/\/+$/, '')) {
-        fail(409, 'Conflict', `Cannot change the modelUri of an existing model version: ${old.model}:${old.name} in registry ${r.name} points at '${old.properties.modelUri}'.`);
+      if (
+        p.modelUri !== undefined &&
+        String(p.modelUri).replace(/\/+$/, '') !== String(old.properties.modelUri).replace(/\/+$/, '')
+      ) {
+        fail(
+          409,
+          'Conflict',
+          `Cannot change the modelUri of an existing model version: ${old.model}:${old.name} in registry ${r.name} points at '${old.properties.modelUri}'.`,
+        );
       }
-      const rec: VersionRec = { ...old, systemData: systemData(req, old.systemData), properties: { ...old.properties, description: p.description ?? old.properties.description, tags: p.tags ?? old.properties.tags, properties: { ...old.properties.properties, ...(p.properties ?? {}) }, isArchived: p.isArchived ?? old.properties.isArchived } };
+      const rec: VersionRec = {
+        ...old,
+        systemData: systemData(req, old.systemData),
+        properties: {
+          ...old.properties,
+          description: p.description ?? old.properties.description,
+          tags: p.tags ?? old.properties.tags,
+          properties: { ...old.properties.properties, ...(p.properties ?? {}) },
+          isArchived: p.isArchived ?? old.properties.isArchived,
+        },
+      };
       ctx.store.put(R_VERSIONS, id, rec);
       return ctx.lro.respond(req, 200, versionView(rec));
     }
     const uri = String(p.modelUri ?? '');
     const base = registryBlobBase(ctx, r);
     if (!uri.startsWith(base + '/') && !/^azureml:\/\/registries\//i.test(uri)) {
-      fail(400, 'UserError', `modelUri '${uri}' is not in registry ${r.name}'s storage: upload through startPendingUpload first.`);
+      fail(
+        400,
+        'UserError',
+        `modelUri '${uri}' is not in registry ${r.name}'s storage: upload through startPendingUpload first.`,
+      );
     }
     return ctx.lro.respond(req, 201, versionView(createVersion(req, r, req.params.name, req.params.version, p)));
   });
@@ -329,14 +577,26 @@ export function register(router: Router, ctx: EmulatorContext): void {
     }
     const uploadId = String(body.pendingUploadId ?? randomUUID());
     const expiresOn = new Date(Date.now() + 8 * 3600_000);
-    const sas = generateBlobSASQueryParameters({ containerName: r.container, permissions: ContainerSASPermissions.parse('rcwl'), startsOn: new Date(Date.now() - 600_000), expiresOn },
-      new StorageSharedKeyCredential(ctx.azurite.account, ctx.azurite.key)).toString();
+    const sas = generateBlobSASQueryParameters(
+      {
+        containerName: r.container,
+        permissions: ContainerSASPermissions.parse('rcwl'),
+        startsOn: new Date(Date.now() - 600_000),
+        expiresOn,
+      },
+      new StorageSharedKeyCredential(ctx.azurite.account, ctx.azurite.key),
+    ).toString();
     const blobUri = `${registryBlobBase(ctx, r)}/${uploadId}`;
     return {
       status: 200,
       body: {
-        blobReferenceForConsumption: { blobUri, storageAccountArmId: `/subscriptions/${r.subscriptionId}/resourceGroups/azureml-rg-${r.name}_${r.principalId}/providers/Microsoft.Storage/storageAccounts/${ctx.azurite.account}`, credential: { credentialType: 'SAS', sasUri: `${blobUri}?${sas}` } },
-        pendingUploadId: uploadId, pendingUploadType: 'TemporaryBlobReference',
+        blobReferenceForConsumption: {
+          blobUri,
+          storageAccountArmId: `/subscriptions/${r.subscriptionId}/resourceGroups/azureml-rg-${r.name}_${r.principalId}/providers/Microsoft.Storage/storageAccounts/${ctx.azurite.account}`,
+          credential: { credentialType: 'SAS', sasUri: `${blobUri}?${sas}` },
+        },
+        pendingUploadId: uploadId,
+        pendingUploadType: 'TemporaryBlobReference',
       },
     };
   });
@@ -347,13 +607,36 @@ export function register(router: Router, ctx: EmulatorContext): void {
     const body = requireBody(req);
     const src = ctx.store.get<any>(WS_VERSIONS, `${w.id}/models/${req.params.name}/versions/${req.params.version}`);
     if (!src || !ctx.store.get(WS_CONTAINERS, `${w.id}/models/${req.params.name}`)) {
-      fail(404, 'UserError', 'The specified resource was not found.', { details: [{ code: 'ModelVersionNotFound', message: `Model ${req.params.name}:${req.params.version} not found in workspace ${w.name}.`, details: [], additionalInfo: [] }] });
+      fail(404, 'UserError', 'The specified resource was not found.', {
+        details: [
+          {
+            code: 'ModelVersionNotFound',
+            message: `Model ${req.params.name}:${req.params.version} not found in workspace ${w.name}.`,
+            details: [],
+            additionalInfo: [],
+          },
+        ],
+      });
     }
     const r = body.registryName ? registryByName(ctx, String(body.registryName)) : undefined;
-    if (!r) fail(404, 'UserError', `Registry '${body.registryName ?? ''}' was not found.`, { details: [{ code: 'RegistryNotFound', message: `Registry ${body.registryName ?? ''} not found.`, details: [], additionalInfo: [] }] });
+    if (!r)
+      fail(404, 'UserError', `Registry '${body.registryName ?? ''}' was not found.`, {
+        details: [
+          {
+            code: 'RegistryNotFound',
+            message: `Registry ${body.registryName ?? ''} not found.`,
+            details: [],
+            additionalInfo: [],
+          },
+        ],
+      });
     denyCheck(req, r, `${RP}/registries/assets/write`);
     if (!r.regions.includes(regionKey(w.location))) {
-      fail(400, 'UserError', `Workspace ${w.name} is in region ${w.location}, which is not one of registry ${r.name}'s regions (${r.regions.join(', ')}).`);
+      fail(
+        400,
+        'UserError',
+        `Workspace ${w.name} is in region ${w.location}, which is not one of registry ${r.name}'s regions (${r.regions.join(', ')}).`,
+      );
     }
     const destName = String(body.destinationName ?? req.params.name);
     const destVersion = String(body.destinationVersion ?? req.params.version);
@@ -383,9 +666,15 @@ export function register(router: Router, ctx: EmulatorContext): void {
           }
         }
         if (n === 0) throw new Error(`Model ${req.params.name}:${req.params.version} has no files at ${sp.modelUri}.`);
-        if (ctx.store.get(R_VERSIONS, `${r.id}/models/${destName}/versions/${destVersion}`)) throw new Error(`Model ${destName}:${destVersion} already exists in registry ${r.name}.`);
+        if (ctx.store.get(R_VERSIONS, `${r.id}/models/${destName}/versions/${destVersion}`))
+          throw new Error(`Model ${destName}:${destVersion} already exists in registry ${r.name}.`);
         createVersion(req, r, destName, destVersion, {
-          description: sp.description, tags: sp.tags, properties: sp.properties, flavors: sp.flavors, modelType: sp.modelType, jobName: sp.jobName,
+          description: sp.description,
+          tags: sp.tags,
+          properties: sp.properties,
+          flavors: sp.flavors,
+          modelType: sp.modelType,
+          jobName: sp.jobName,
           modelUri: `${registryBlobBase(ctx, r)}/${target}`,
         });
         return undefined;

@@ -16,25 +16,55 @@
 // as AzureMLDriftCheck@1 counts them; other input types read every file.
 import type { EmulatorContext } from '../context';
 import { fail, type Router } from '../http';
-import { RP, WS, childId, page, requireBody, requireWorkspace, systemData, type SystemData, type WorkspaceRecord } from '../armkit';
+import {
+  RP,
+  WS,
+  childId,
+  page,
+  requireBody,
+  requireWorkspace,
+  systemData,
+  type SystemData,
+  type WorkspaceRecord,
+} from '../armkit';
 import { assetById } from './assets';
 import { MlflowStore } from '../mlflow';
 import { publishMonitorResults, type MonitorMetricResult } from '../monitorResults';
 import { ColumnTable, lineSink } from '../../../src/tasks/drift/table';
 import { compareTables, type DriftInputs } from '../../../src/tasks/driftCheck';
-import { DEFAULT_THRESHOLDS, breaches, type CategoricalMetric, type NumericalMetric } from '../../../src/tasks/drift/metrics';
+import {
+  DEFAULT_THRESHOLDS,
+  breaches,
+  type CategoricalMetric,
+  type NumericalMetric,
+} from '../../../src/tasks/drift/metrics';
 import { partitionHour } from '../../../src/azureml/dataRead';
 import { isoDurationMs } from '../../../src/azureml/normalize';
 
 const KIND = 'schedules';
-interface ScheduleRecord { id: string; name: string; properties: Record<string, any>; systemData: SystemData; executions?: number }
+interface ScheduleRecord {
+  id: string;
+  name: string;
+  properties: Record<string, any>;
+  systemData: SystemData;
+  executions?: number;
+}
 
-const view = (s: ScheduleRecord) => ({ id: s.id, name: s.name, type: `${RP}/workspaces/schedules`, systemData: s.systemData, properties: { ...s.properties, provisioningState: 'Succeeded' } });
+const view = (s: ScheduleRecord) => ({
+  id: s.id,
+  name: s.name,
+  type: `${RP}/workspaces/schedules`,
+  systemData: s.systemData,
+  properties: { ...s.properties, provisioningState: 'Succeeded' },
+});
 
 export function register(router: Router, ctx: EmulatorContext): void {
   router.add('GET', `${WS}/schedules`, (req) => {
     const w = requireWorkspace(ctx, req);
-    return { status: 200, body: page(ctx, req, ctx.store.list<ScheduleRecord>(KIND, childId(w, 'schedules') + '/').map(view)) };
+    return {
+      status: 200,
+      body: page(ctx, req, ctx.store.list<ScheduleRecord>(KIND, childId(w, 'schedules') + '/').map(view)),
+    };
   });
   router.add('GET', `${WS}/schedules/:name`, (req) => {
     const w = requireWorkspace(ctx, req);
@@ -48,7 +78,13 @@ export function register(router: Router, ctx: EmulatorContext): void {
     const id = childId(w, 'schedules', req.params.name);
     const old = ctx.store.get<ScheduleRecord>(KIND, id);
     const { provisioningState: _p, ...props } = body.properties ?? {};
-    const rec: ScheduleRecord = { id, name: req.params.name, systemData: systemData(req, old?.systemData), properties: { isEnabled: true, ...props }, executions: old?.executions ?? 0 };
+    const rec: ScheduleRecord = {
+      id,
+      name: req.params.name,
+      systemData: systemData(req, old?.systemData),
+      properties: { isEnabled: true, ...props },
+      executions: old?.executions ?? 0,
+    };
     ctx.store.put(KIND, id, rec);
     return { status: old ? 200 : 201, body: view(rec) };
   });
@@ -62,7 +98,11 @@ export function register(router: Router, ctx: EmulatorContext): void {
 function blobPrefix(ctx: EmulatorContext, w: WorkspaceRecord, uri: string): string {
   let u = uri.trim();
   const short = /^azureml:([^:/@]+):([^:/@]+)$/.exec(u);
-  const armId = short ? childId(w, 'data', short[1]!, 'versions', short[2]!) : /\/data\/[^/]+\/versions\/[^/]+$/i.test(u) ? u.replace(/^azureml:/, '') : undefined;
+  const armId = short
+    ? childId(w, 'data', short[1]!, 'versions', short[2]!)
+    : /\/data\/[^/]+\/versions\/[^/]+$/i.test(u)
+      ? u.replace(/^azureml:/, '')
+      : undefined;
   if (armId) {
     const a = assetById(ctx, armId);
     if (!a) throw new Error(`monitor input: data asset ${u} does not exist`);
@@ -73,7 +113,11 @@ function blobPrefix(ctx: EmulatorContext, w: WorkspaceRecord, uri: string): stri
   return m[2]!.replace(/^\/+/, '');
 }
 
-async function readTable(ctx: EmulatorContext, prefix: string, window?: { start: number; end: number }): Promise<ColumnTable> {
+async function readTable(
+  ctx: EmulatorContext,
+  prefix: string,
+  window?: { start: number; end: number },
+): Promise<ColumnTable> {
   const cc = ctx.azurite.containerClient();
   const t = new ColumnTable();
   const names: string[] = [];
@@ -98,8 +142,17 @@ async function readTable(ctx: EmulatorContext, prefix: string, window?: { start:
  * Test hook: one execution of monitor schedule `name` (its DataDrift signals), results written to the workspace's
  * MLflow runs as the service writes them. Returns what was published.
  */
-export async function runMonitorSchedule(ctx: EmulatorContext, ws: { subscriptionId: string; resourceGroup: string; workspace: string }, name: string, now = new Date()): Promise<MonitorMetricResult[]> {
-  const w = ctx.store.list<WorkspaceRecord>('workspaces').find((x) => x.subscriptionId === ws.subscriptionId && x.resourceGroup === ws.resourceGroup && x.name === ws.workspace);
+export async function runMonitorSchedule(
+  ctx: EmulatorContext,
+  ws: { subscriptionId: string; resourceGroup: string; workspace: string },
+  name: string,
+  now = new Date(),
+): Promise<MonitorMetricResult[]> {
+  const w = ctx.store
+    .list<WorkspaceRecord>('workspaces')
+    .find(
+      (x) => x.subscriptionId === ws.subscriptionId && x.resourceGroup === ws.resourceGroup && x.name === ws.workspace,
+    );
   if (!w) throw new Error(`no workspace ${ws.workspace}`);
   const id = childId(w, 'schedules', name);
   const s = ctx.store.get<ScheduleRecord>(KIND, id);
@@ -117,16 +170,28 @@ export async function runMonitorSchedule(ctx: EmulatorContext, ws: { subscriptio
     }
     const ref = await readTable(ctx, blobPrefix(ctx, w, sig.referenceData.uri));
     const cur = await readTable(ctx, blobPrefix(ctx, w, prod.uri), window);
-    const th = (sig.metricThresholds ?? []) as Array<{ dataType: 'Numerical' | 'Categorical'; metric?: string; threshold?: { value?: number } }>;
-    const num = th.filter((t) => t.dataType === 'Numerical'), cat = th.filter((t) => t.dataType === 'Categorical');
+    const th = (sig.metricThresholds ?? []) as Array<{
+      dataType: 'Numerical' | 'Categorical';
+      metric?: string;
+      threshold?: { value?: number };
+    }>;
+    const num = th.filter((t) => t.dataType === 'Numerical'),
+      cat = th.filter((t) => t.dataType === 'Categorical');
     const rounds = Math.max(1, num.length, cat.length);
     for (let k = 0; k < rounds; k++) {
-      const n = num[k] ?? num[0], c = cat[k] ?? cat[0];
+      const n = num[k] ?? num[0],
+        c = cat[k] ?? cat[0];
       const inputs: DriftInputs = {
-        referenceData: 'x', collection: 'model_inputs', lookbackMs: 1,
+        referenceData: 'x',
+        collection: 'model_inputs',
+        lookbackMs: 1,
         features: sig.features?.filterType === 'FeatureSubset' ? sig.features.features : [],
-        numericalFeatures: Object.entries<string>(sig.featureDataTypeOverride ?? {}).filter(([, t]) => t === 'Numerical').map(([f]) => f),
-        categoricalFeatures: Object.entries<string>(sig.featureDataTypeOverride ?? {}).filter(([, t]) => t === 'Categorical').map(([f]) => f),
+        numericalFeatures: Object.entries<string>(sig.featureDataTypeOverride ?? {})
+          .filter(([, t]) => t === 'Numerical')
+          .map(([f]) => f),
+        categoricalFeatures: Object.entries<string>(sig.featureDataTypeOverride ?? {})
+          .filter(([, t]) => t === 'Categorical')
+          .map(([f]) => f),
         numericalMetric: (n?.metric ?? DEFAULT_THRESHOLDS.numerical.metric) as NumericalMetric,
         numericalThreshold: n?.threshold?.value ?? DEFAULT_THRESHOLDS.numerical.threshold,
         categoricalMetric: (c?.metric ?? DEFAULT_THRESHOLDS.categorical.metric) as CategoricalMetric,
@@ -135,13 +200,29 @@ export async function runMonitorSchedule(ctx: EmulatorContext, ws: { subscriptio
       };
       const rep = compareTables(ref, cur, inputs);
       for (const f of rep.features) {
-        if ((f.kind === 'numerical' && k >= Math.max(1, num.length)) || (f.kind === 'categorical' && k >= Math.max(1, cat.length))) continue;
-        results.push({ signal: signalName, feature: f.feature, metric: f.metric, value: f.value, threshold: f.threshold, breached: breaches(f.metric, f.value, f.threshold) });
+        if (
+          (f.kind === 'numerical' && k >= Math.max(1, num.length)) ||
+          (f.kind === 'categorical' && k >= Math.max(1, cat.length))
+        )
+          continue;
+        results.push({
+          signal: signalName,
+          feature: f.feature,
+          metric: f.metric,
+          value: f.value,
+          threshold: f.threshold,
+          breached: breaches(f.metric, f.value, f.threshold),
+        });
       }
     }
   }
   s.executions = (s.executions ?? 0) + 1;
   ctx.store.put(KIND, id, s);
-  publishMonitorResults(new MlflowStore(ctx.store), w.id, { monitor: name, step: s.executions, results, now: now.getTime() });
+  publishMonitorResults(new MlflowStore(ctx.store), w.id, {
+    monitor: name,
+    step: s.executions,
+    results,
+    now: now.getTime(),
+  });
   return results;
 }

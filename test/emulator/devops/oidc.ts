@@ -21,9 +21,14 @@ import { header, type Req, type Router } from '../http';
 import { requireJobToken, devopsError } from '../devopskit';
 
 const LOCATION = {
-  id: '69a319f4-28c1-4bfd-93e6-ea0ff5c6f1a2', area: 'distributedtask', resourceName: 'oidctoken',
+  id: '69a319f4-28c1-4bfd-93e6-ea0ff5c6f1a2',
+  area: 'distributedtask',
+  resourceName: 'oidctoken',
   routeTemplate: '{scopeIdentifier}/_apis/{area}/hubs/{hubName}/plans/{planId}/jobs/{jobId}/{resource}',
-  resourceVersion: 1, minVersion: '7.1', maxVersion: '7.2', releasedVersion: '7.1',
+  resourceVersion: 1,
+  minVersion: '7.1',
+  maxVersion: '7.2',
+  releasedVersion: '7.1',
 };
 
 /** api-version from the query or the Accept header (`application/json;api-version=7.2-preview.1`, what azure-devops-node-api sends) */
@@ -35,7 +40,10 @@ export function requestedApiVersion(req: Req): string | undefined {
 }
 
 /** whether the resource location serves `v` (released ≤ releasedVersion; previews up to maxVersion, resource version ≤ resourceVersion) */
-export function servesVersion(v: string, loc: { releasedVersion: string; maxVersion: string; minVersion: string; resourceVersion: number } = LOCATION): boolean {
+export function servesVersion(
+  v: string,
+  loc: { releasedVersion: string; maxVersion: string; minVersion: string; resourceVersion: number } = LOCATION,
+): boolean {
   const m = /^(\d+(?:\.\d+)?)(-preview(?:\.(\d+))?)?$/.exec(v);
   if (!m) return false;
   const n = Number(m[1]);
@@ -49,22 +57,43 @@ export function register(router: Router, ctx: EmulatorContext): void {
   router.add('POST', '/:org/:project/_apis/distributedtask/hubs/:hub/plans/:planId/jobs/:jobId/oidctoken', (req) => {
     requireJobToken(ctx, req);
     const { org, project, hub, planId, jobId } = req.params;
-    if (org.toLowerCase() !== ctx.ids.orgName.toLowerCase()) return devopsError(404, 'TF200016', `The following project does not exist: ${org}.`);
-    if (project.toLowerCase() !== ctx.ids.projectId.toLowerCase() && project.toLowerCase() !== ctx.ids.projectName.toLowerCase()) {
-      return devopsError(404, 'TF200016', `The following project does not exist: ${project}. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.`);
+    if (org.toLowerCase() !== ctx.ids.orgName.toLowerCase())
+      return devopsError(404, 'TF200016', `The following project does not exist: ${org}.`);
+    if (
+      project.toLowerCase() !== ctx.ids.projectId.toLowerCase() &&
+      project.toLowerCase() !== ctx.ids.projectName.toLowerCase()
+    ) {
+      return devopsError(
+        404,
+        'TF200016',
+        `The following project does not exist: ${project}. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.`,
+      );
     }
     const version = requestedApiVersion(req);
     if (!version) {
-      return devopsError(400, 'VssVersionNotSpecifiedException', 'No api-version was supplied for the POST request. An api-version is required, for example "api-version=7.1".');
+      return devopsError(
+        400,
+        'VssVersionNotSpecifiedException',
+        'No api-version was supplied for the POST request. An api-version is required, for example "api-version=7.1".',
+      );
     }
     if (!servesVersion(version)) {
-      return devopsError(400, 'VssVersionOutOfRangeException', `The requested REST API version of ${version} is out of range for this server. The latest REST API version this server supports is ${LOCATION.maxVersion}-preview.${LOCATION.resourceVersion}.`);
+      return devopsError(
+        400,
+        'VssVersionOutOfRangeException',
+        `The requested REST API version of ${version} is out of range for this server. The latest REST API version this server supports is ${LOCATION.maxVersion}-preview.${LOCATION.resourceVersion}.`,
+      );
     }
-    const plan = ctx.devops.plans.find((p) => p.hub.toLowerCase() === hub.toLowerCase() && p.planId.toLowerCase() === planId.toLowerCase());
-    if (!plan) return devopsError(404, 'TaskOrchestrationPlanNotFoundException', `Plan ${planId} not found in hub ${hub}.`);
-    if (plan.jobId.toLowerCase() !== jobId.toLowerCase()) return devopsError(404, 'TaskOrchestrationJobNotFoundException', `Job ${jobId} not found in plan ${planId}.`);
+    const plan = ctx.devops.plans.find(
+      (p) => p.hub.toLowerCase() === hub.toLowerCase() && p.planId.toLowerCase() === planId.toLowerCase(),
+    );
+    if (!plan)
+      return devopsError(404, 'TaskOrchestrationPlanNotFoundException', `Plan ${planId} not found in hub ${hub}.`);
+    if (plan.jobId.toLowerCase() !== jobId.toLowerCase())
+      return devopsError(404, 'TaskOrchestrationJobNotFoundException', `Job ${jobId} not found in plan ${planId}.`);
     const sc = req.query.get('serviceConnectionId') ?? req.query.get('serviceconnectionid');
-    if (!sc) return devopsError(400, 'ArgumentNullException', 'Value cannot be null.\r\nParameter name: serviceConnectionId');
+    if (!sc)
+      return devopsError(400, 'ArgumentNullException', 'Value cannot be null.\r\nParameter name: serviceConnectionId');
     return { status: 200, body: { oidcToken: ctx.issueOidcToken(sc) } };
   });
 }

@@ -69,7 +69,12 @@ const EVENTS_LOCATION = { minVersion: '2.0', maxVersion: '7.2', releasedVersion:
 /** an AzureRM service connection as the server knows it: scheme ServicePrincipal (secret; the default),
  *  WorkloadIdentityFederation, or ManagedServiceIdentity */
 export interface ServerConnection {
-  id: string; url: string; subscriptionId: string; tenantId: string; clientId: string; clientSecret?: string;
+  id: string;
+  url: string;
+  subscriptionId: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret?: string;
   scheme?: 'ServicePrincipal' | 'WorkloadIdentityFederation' | 'ManagedServiceIdentity';
 }
 
@@ -83,9 +88,21 @@ export interface ServerTaskResult {
 }
 
 export interface ServerTaskRun {
-  hub: string; planId: string; jobId: string; timelineId: string; taskInstanceId: string; accessToken: string;
+  hub: string;
+  planId: string;
+  jobId: string;
+  timelineId: string;
+  taskInstanceId: string;
+  accessToken: string;
   /** the Execute request as sent (URL, method, headers without Authorization, body) once sent */
-  sent: Promise<{ url: string; method: string; headers: Record<string, string>; body: string; status: number; response: string }>;
+  sent: Promise<{
+    url: string;
+    method: string;
+    headers: Record<string, string>;
+    body: string;
+    status: number;
+    response: string;
+  }>;
   done: Promise<ServerTaskResult>;
   /** the pipeline cancels the task */
   cancel(): Promise<ServerTaskResult>;
@@ -94,9 +111,18 @@ export interface ServerTaskRun {
   events: unknown[];
 }
 
-interface Running { run: ServerTaskRun; finish(r: Omit<ServerTaskResult, 'log' | 'timeline'> & { message?: string }): void; ended: boolean; completed?: ServerTaskResult['result'] }
+interface Running {
+  run: ServerTaskRun;
+  finish(r: Omit<ServerTaskResult, 'log' | 'timeline'> & { message?: string }): void;
+  ended: boolean;
+  completed?: ServerTaskResult['result'];
+}
 const RUNNING = new WeakMap<EmulatorContext, Map<string, Running>>();
-const running = (ctx: EmulatorContext): Map<string, Running> => { let m = RUNNING.get(ctx); if (!m) RUNNING.set(ctx, (m = new Map())); return m; };
+const running = (ctx: EmulatorContext): Map<string, Running> => {
+  let m = RUNNING.get(ctx);
+  if (!m) RUNNING.set(ctx, (m = new Map()));
+  return m;
+};
 
 /** `$(name)` macros: inputs, then variables (both case-insensitive); unknown ones stay as written */
 export function expandMacros(text: string, values: Record<string, string>): string {
@@ -110,16 +136,38 @@ export function expandMustache(text: string, values: Record<string, string>): st
 
 /** a duration as .NET's TimeSpan.ToString() writes it ([d.]hh:mm:ss[.fffffff]), as the server's timeout message has it */
 export function timeSpan(ms: number): string {
-  const d = Math.floor(ms / 86_400_000), h = Math.floor(ms / 3_600_000) % 24, m = Math.floor(ms / 60_000) % 60, s = Math.floor(ms / 1000) % 60, f = ms % 1000;
+  const d = Math.floor(ms / 86_400_000),
+    h = Math.floor(ms / 3_600_000) % 24,
+    m = Math.floor(ms / 60_000) % 60,
+    s = Math.floor(ms / 1000) % 60,
+    f = ms % 1000;
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d ? `${d}.` : ''}${p(h)}:${p(m)}:${p(s)}${f ? `.${String(f * 10_000).padStart(7, '0')}` : ''}`;
 }
 
-const REASON: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent', 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 500: 'InternalServerError' };
+const REASON: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'NoContent',
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  500: 'InternalServerError',
+};
 
-export function runServerTask(ctx: EmulatorContext, o: {
-  task: any; inputs: Record<string, string>; connections: ServerConnection[]; timeoutMs: number; hub?: string;
-}): ServerTaskRun {
+export function runServerTask(
+  ctx: EmulatorContext,
+  o: {
+    task: any;
+    inputs: Record<string, string>;
+    connections: ServerConnection[];
+    timeoutMs: number;
+    hub?: string;
+  },
+): ServerTaskRun {
   const exec = o.task?.execution?.HttpRequest;
   if (!exec?.Execute) throw new Error('runServerTask: the task has no execution.HttpRequest.Execute');
   const hub = o.hub ?? 'build';
@@ -129,26 +177,53 @@ export function runServerTask(ctx: EmulatorContext, o: {
   const log: string[] = [];
   const caPath = path.join(ctx.stateDir, 'tls', 'ca.pem');
   const variables: Record<string, string> = {
-    'system.CollectionUri': ctx.collectionUri, 'system.TeamFoundationCollectionUri': ctx.collectionUri,
-    'system.TeamProjectId': ctx.ids.projectId, 'system.TeamProject': ctx.ids.projectName, 'system.HostType': hub,
-    'system.PlanId': ids.planId, 'system.JobId': ids.jobId, 'system.TimelineId': ids.timelineId,
-    'system.TaskInstanceId': ids.taskInstanceId, 'system.AccessToken': accessToken,
+    'system.CollectionUri': ctx.collectionUri,
+    'system.TeamFoundationCollectionUri': ctx.collectionUri,
+    'system.TeamProjectId': ctx.ids.projectId,
+    'system.TeamProject': ctx.ids.projectName,
+    'system.HostType': hub,
+    'system.PlanId': ids.planId,
+    'system.JobId': ids.jobId,
+    'system.TimelineId': ids.timelineId,
+    'system.TaskInstanceId': ids.taskInstanceId,
+    'system.AccessToken': accessToken,
   };
   const inputs = new Map(Object.entries(o.inputs).map(([k, v]) => [k.toLowerCase(), v]));
   // an input given by an alias counts as the input
-  for (const i of o.task.inputs ?? []) for (const a of i.aliases ?? []) if (inputs.has(a.toLowerCase()) && !inputs.has(i.name.toLowerCase())) inputs.set(i.name.toLowerCase(), inputs.get(a.toLowerCase())!);
+  for (const i of o.task.inputs ?? [])
+    for (const a of i.aliases ?? [])
+      if (inputs.has(a.toLowerCase()) && !inputs.has(i.name.toLowerCase()))
+        inputs.set(i.name.toLowerCase(), inputs.get(a.toLowerCase())!);
   // every input not given takes its defaultValue, or '' (TaskHub.SetDefaultInputValues, decompiled TaskHub.cs)
-  for (const i of o.task.inputs ?? []) if (!inputs.has(String(i.name).toLowerCase())) inputs.set(String(i.name).toLowerCase(), String(i.defaultValue ?? '').trim());
+  for (const i of o.task.inputs ?? [])
+    if (!inputs.has(String(i.name).toLowerCase()))
+      inputs.set(String(i.name).toLowerCase(), String(i.defaultValue ?? '').trim());
 
-  const prepare = (section: any): { url: string; method: string; headers: Record<string, string>; body: string; conn?: ServerConnection } => {
+  const prepare = (
+    section: any,
+  ): { url: string; method: string; headers: Record<string, string>; body: string; conn?: ServerConnection } => {
     const idMacro = /^\$\(([^)]+)\)$/.exec(String(section.EndpointId ?? ''));
     const conn = idMacro ? o.connections.find((c) => c.id === inputs.get(idMacro[1].toLowerCase())) : undefined;
-    if (idMacro && !conn) throw new Error(`service connection ${inputs.get(idMacro[1].toLowerCase()) ?? '(none)'} not found`);
-    const values: Record<string, string> = { ...Object.fromEntries(inputs), ...variables, ...(conn ? { 'endpoint.url': conn.url } : {}) };
-    const mustache: Record<string, string> = { ...Object.fromEntries(inputs), ...(conn ? { subscriptionId: conn.subscriptionId, url: conn.url } : {}) };
+    if (idMacro && !conn)
+      throw new Error(`service connection ${inputs.get(idMacro[1].toLowerCase()) ?? '(none)'} not found`);
+    const values: Record<string, string> = {
+      ...Object.fromEntries(inputs),
+      ...variables,
+      ...(conn ? { 'endpoint.url': conn.url } : {}),
+    };
+    const mustache: Record<string, string> = {
+      ...Object.fromEntries(inputs),
+      ...(conn ? { subscriptionId: conn.subscriptionId, url: conn.url } : {}),
+    };
     const ev = (t: unknown): string => expandMustache(expandMacros(String(t ?? ''), values), mustache);
     const headersText = ev(section.Headers);
-    return { url: ev(section.EndpointUrl), method: ev(section.Method).toUpperCase(), headers: headersText.trim() ? JSON.parse(headersText) : {}, body: ev(section.Body), conn };
+    return {
+      url: ev(section.EndpointUrl),
+      method: ev(section.Method).toUpperCase(),
+      headers: headersText.trim() ? JSON.parse(headersText) : {},
+      body: ev(section.Body),
+      conn,
+    };
   };
   const authFor = async (conn: ServerConnection | undefined): Promise<Record<string, string>> => {
     if (!conn) return {};
@@ -157,25 +232,49 @@ export function runServerTask(ctx: EmulatorContext, o: {
     if (conn.scheme === 'WorkloadIdentityFederation') {
       // the server issues its own OIDC token for the connection and exchanges it at Entra ID (client assertion)
       const form = new URLSearchParams({
-        grant_type: 'client_credentials', client_id: conn.clientId, scope: `${resource.replace(/\/$/, '')}/.default`,
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: ctx.issueOidcToken(conn.id),
+        grant_type: 'client_credentials',
+        client_id: conn.clientId,
+        scope: `${resource.replace(/\/$/, '')}/.default`,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: ctx.issueOidcToken(conn.id),
       });
-      const r = await httpsRequest(`${ctx.authorityHost.replace(/\/$/, '')}/${conn.tenantId}/oauth2/v2.0/token`, 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, form.toString(), caPath);
+      const r = await httpsRequest(
+        `${ctx.authorityHost.replace(/\/$/, '')}/${conn.tenantId}/oauth2/v2.0/token`,
+        'POST',
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        form.toString(),
+        caPath,
+      );
       let j: { access_token?: string; error_description?: string } = {};
-      try { j = JSON.parse(r.text); } catch { /* not JSON */ }
-      if (r.status !== 200 || !j.access_token) throw noToken(j.error_description?.split(/\r?\n/)[0] ?? `HTTP ${r.status}`);
+      try {
+        j = JSON.parse(r.text);
+      } catch {
+        /* not JSON */
+      }
+      if (r.status !== 200 || !j.access_token)
+        throw noToken(j.error_description?.split(/\r?\n/)[0] ?? `HTTP ${r.status}`);
       return { authorization: `Bearer ${j.access_token}` };
     }
     // the server's ManagedServiceIdentity authorizer needs an OAuth token stored in the connection; a VM's identity is
     // not reachable from the server (EndpointAuthorizerFactory → AzureEndpointUserPrincipalAuthorizer)
     if (conn.scheme === 'ManagedServiceIdentity') throw noToken('Failed to obtain Json Web Token.');
-    const app = ctx.apps().find((a) => a.clientId === conn.clientId && conn.clientSecret !== undefined && a.secrets.includes(conn.clientSecret));
+    const app = ctx
+      .apps()
+      .find(
+        (a) => a.clientId === conn.clientId && conn.clientSecret !== undefined && a.secrets.includes(conn.clientSecret),
+      );
     if (!app) throw noToken('AADSTS7000215: Invalid client secret provided.');
     return { authorization: `Bearer ${ctx.issueAccessToken(app, resource)}` };
   };
   const send = async (section: any) => {
     const r = prepare(section);
-    const res = await httpsRequest(r.url, r.method, { ...r.headers, ...(await authFor(r.conn)) }, r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body, caPath);
+    const res = await httpsRequest(
+      r.url,
+      r.method,
+      { ...r.headers, ...(await authFor(r.conn)) },
+      r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body,
+      caPath,
+    );
     log.push(`${r.method} ${r.url}`, `Response Code: ${REASON[res.status] ?? res.status}`, `Response: ${res.text}`);
     return { ...r, status: res.status, response: res.text };
   };
@@ -184,23 +283,38 @@ export function runServerTask(ctx: EmulatorContext, o: {
   const done = new Promise<ServerTaskResult>((resolve) => {
     finish = ({ message, ...r }) => {
       if (entry.ended) return;
-      entry.ended = true; clearTimeout(timer);
+      entry.ended = true;
+      clearTimeout(timer);
       resolve({ ...r, timeline: { result: r.result, ...(message ? { message } : {}) }, log });
     };
   });
   let sentResolve!: (v: Awaited<ServerTaskRun['sent']>) => void;
-  const sent = new Promise<Awaited<ServerTaskRun['sent']>>((r) => { sentResolve = r; });
+  const sent = new Promise<Awaited<ServerTaskRun['sent']>>((r) => {
+    sentResolve = r;
+  });
   const sendCancel = async (): Promise<void> => {
     if (!exec.Cancel) return;
-    try { await send(exec.Cancel); } catch (e) { log.push(`Cancel request failed: ${(e as Error).message}`); }
+    try {
+      await send(exec.Cancel);
+    } catch (e) {
+      log.push(`Cancel request failed: ${(e as Error).message}`);
+    }
   };
   const run: ServerTaskRun = {
-    hub, ...ids, accessToken, sent, done, log, events: [],
+    hub,
+    ...ids,
+    accessToken,
+    sent,
+    done,
+    log,
+    events: [],
     cancel: async () => {
       if (!entry.ended) {
         await sendCancel();
         // RunServerTask3.OnCancel: a TaskCompleted event that has arrived meanwhile decides the result
-        finish(entry.completed ? { result: entry.completed, reason: 'event' } : { result: 'canceled', reason: 'canceled' });
+        finish(
+          entry.completed ? { result: entry.completed, reason: 'event' } : { result: 'canceled', reason: 'canceled' },
+        );
       }
       return done;
     },
@@ -213,7 +327,12 @@ export function runServerTask(ctx: EmulatorContext, o: {
       await sendCancel();
       // RunServerTask3.OnCancel(TaskCanceledReasonType.Timeout): Failed, with Resources.ServerTaskTimedOut
       if (entry.completed) finish({ result: entry.completed, reason: 'event' });
-      else finish({ result: 'failed', reason: 'timeout', message: `The task timed out after running for ${timeSpan(o.timeoutMs)} minutes. For more information, see https://go.microsoft.com/fwlink/?linkid=2077134` });
+      else
+        finish({
+          result: 'failed',
+          reason: 'timeout',
+          message: `The task timed out after running for ${timeSpan(o.timeoutMs)} minutes. For more information, see https://go.microsoft.com/fwlink/?linkid=2077134`,
+        });
     })();
   }, o.timeoutMs);
 
@@ -222,8 +341,16 @@ export function runServerTask(ctx: EmulatorContext, o: {
       const r = await send(exec.Execute);
       const { conn: _c, ...shown } = r;
       sentResolve(shown);
-      if (r.status < 200 || r.status >= 300) { finish({ result: 'failed', reason: 'response' }); return; }
-      if (expandMacros(String(exec.Execute.WaitForCompletion ?? 'false'), Object.fromEntries(inputs)).trim().toLowerCase() !== 'true') finish({ result: 'succeeded', reason: 'response' });
+      if (r.status < 200 || r.status >= 300) {
+        finish({ result: 'failed', reason: 'response' });
+        return;
+      }
+      if (
+        expandMacros(String(exec.Execute.WaitForCompletion ?? 'false'), Object.fromEntries(inputs))
+          .trim()
+          .toLowerCase() !== 'true'
+      )
+        finish({ result: 'succeeded', reason: 'response' });
     } catch (e) {
       log.push(`##[error]${(e as Error).message}`);
       sentResolve({ url: '', method: '', headers: {}, body: '', status: 0, response: (e as Error).message });
@@ -237,18 +364,34 @@ export function register(router: Router, ctx: EmulatorContext): void {
   router.add('POST', '/:org/:project/_apis/distributedtask/hubs/:hub/plans/:planId/events', (req: Req) => {
     requireJobToken(ctx, req);
     const { org, project, hub, planId } = req.params;
-    if (org.toLowerCase() !== ctx.ids.orgName.toLowerCase()) return devopsError(404, 'TF200016', `The following project does not exist: ${org}.`);
-    if (project.toLowerCase() !== ctx.ids.projectId.toLowerCase()) return devopsError(404, 'TF200016', `The following project does not exist: ${project}.`);
+    if (org.toLowerCase() !== ctx.ids.orgName.toLowerCase())
+      return devopsError(404, 'TF200016', `The following project does not exist: ${org}.`);
+    if (project.toLowerCase() !== ctx.ids.projectId.toLowerCase())
+      return devopsError(404, 'TF200016', `The following project does not exist: ${project}.`);
     const version = requestedApiVersion(req);
-    if (!version) return devopsError(400, 'VssVersionNotSpecifiedException', 'No api-version was supplied for the POST request. An api-version is required, for example "api-version=7.1".');
-    if (!servesVersion(version, EVENTS_LOCATION)) return devopsError(400, 'VssVersionOutOfRangeException', `The requested REST API version of ${version} is out of range for this server.`);
+    if (!version)
+      return devopsError(
+        400,
+        'VssVersionNotSpecifiedException',
+        'No api-version was supplied for the POST request. An api-version is required, for example "api-version=7.1".',
+      );
+    if (!servesVersion(version, EVENTS_LOCATION))
+      return devopsError(
+        400,
+        'VssVersionOutOfRangeException',
+        `The requested REST API version of ${version} is out of range for this server.`,
+      );
     const e = running(ctx).get(planId.toLowerCase());
-    if (!e || e.run.hub.toLowerCase() !== hub.toLowerCase()) return devopsError(404, 'TaskOrchestrationPlanNotFoundException', `Plan ${planId} not found in hub ${hub}.`);
+    if (!e || e.run.hub.toLowerCase() !== hub.toLowerCase())
+      return devopsError(404, 'TaskOrchestrationPlanNotFoundException', `Plan ${planId} not found in hub ${hub}.`);
     const b = (req.body ?? {}) as { name?: string; jobId?: string; taskId?: string; result?: string };
-    if (String(b.jobId ?? '').toLowerCase() !== e.run.jobId.toLowerCase()) return devopsError(404, 'TaskOrchestrationJobNotFoundException', `Job ${b.jobId} not found in plan ${planId}.`);
-    if (!['TaskAssigned', 'TaskStarted', 'TaskCompleted'].includes(String(b.name))) return devopsError(400, 'ArgumentException', `Event ${b.name} is not a job event this plan handles.`);
+    if (String(b.jobId ?? '').toLowerCase() !== e.run.jobId.toLowerCase())
+      return devopsError(404, 'TaskOrchestrationJobNotFoundException', `Job ${b.jobId} not found in plan ${planId}.`);
+    if (!['TaskAssigned', 'TaskStarted', 'TaskCompleted'].includes(String(b.name)))
+      return devopsError(400, 'ArgumentException', `Event ${b.name} is not a job event this plan handles.`);
     if (b.name === 'TaskCompleted') {
-      if (String(b.taskId ?? '').toLowerCase() !== e.run.taskInstanceId.toLowerCase()) return devopsError(404, 'TaskNotFoundException', `Task ${b.taskId} not found in job ${b.jobId}.`);
+      if (String(b.taskId ?? '').toLowerCase() !== e.run.taskInstanceId.toLowerCase())
+        return devopsError(404, 'TaskNotFoundException', `Task ${b.taskId} not found in job ${b.jobId}.`);
       const result = TASK_RESULTS.find((r) => r.toLowerCase() === String(b.result ?? '').toLowerCase());
       if (!result) return devopsError(400, 'ArgumentException', `Result ${b.result} is not a TaskResult.`);
       if (e.ended || e.completed) return { status: 204 };
