@@ -29,6 +29,7 @@ import {
 } from './drift/metrics';
 import { ColumnTable, lineSink, type ColumnType } from './drift/table';
 import { ONLINE_NAME_PATTERN } from '../azureml/endpoints';
+import { CHART_COLOURS, chartImage, histogramPng } from './drift/chart';
 
 export interface DriftInputs {
   referenceData: string;
@@ -390,8 +391,11 @@ function bars(counts: number[], total: number, width = 20): string[] {
 }
 
 /**
- * The summary: drifted features first, each with its distribution, reference beside production (bars of the shares
- * per bin or category), then the table of every feature.
+ * The summary. First screen: the verdict, then per drifted feature its chart (an image: the reference's share of each
+ * bin or category beside production's), then the table of every feature; the shares per bin follow as text.
+ * ASSUMPTION (unverified, no source found): the build/release summary tab renders a markdown image whose source is a
+ * `data:image/png` URI. Where it does not, the alt text still names the feature and the bin tables below carry the
+ * same numbers.
  */
 export function driftSummary(r: DriftRun): string {
   const esc = (s: string) => s.replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`);
@@ -402,8 +406,57 @@ export function driftSummary(r: DriftRun): string {
     `### Data drift: ${rep.driftDetected ? `DRIFT in ${drifted.length} of ${rep.features.length} feature(s): ${drifted.map((f) => esc(f.feature)).join(', ')}` : `no drift in ${rep.features.length} feature(s)`}`,
     '',
   );
-  for (const f of drifted) {
+  const sides = (f: FeatureResult) =>
+    f.histogram
+      ? {
+          ref: f.histogram.baseline,
+          prod: f.histogram.production,
+          what: `${f.histogram.baseline.length} bins from ${fmt(f.histogram.edges[0]!)} to ${fmt(f.histogram.edges.at(-1)!)}`,
+        }
+      : f.categories
+        ? {
+            ref: f.categories.reference.slice(0, 30),
+            prod: f.categories.production.slice(0, 30),
+            what: `categories ${f.categories.names.slice(0, 30).map(esc).join(', ')}${f.categories.names.length > 30 ? ', …' : ''}`,
+          }
+        : undefined;
+  if (drifted.length)
+    out.push(
+      `Share of rows per bin: reference ${CHART_COLOURS.reference} beside production ${CHART_COLOURS.production}.`,
+      '',
+    );
+  for (const f of drifted.slice(0, MAX_CHARTS)) {
     out.push(`#### ${esc(f.feature)}: ${f.metric} ${fmt(f.value)} (threshold ${fmt(f.threshold)})`, '');
+    const s = sides(f);
+    if (s)
+      out.push(
+        chartImage(`${f.feature}: reference beside production, share of rows per bin`, histogramPng(s.ref, s.prod)),
+        '',
+        `<sub>${s.what}</sub>`,
+        '',
+      );
+  }
+  if (drifted.length > MAX_CHARTS)
+    out.push(`(${drifted.length - MAX_CHARTS} more drifted feature(s) in the table)`, '');
+  out.push('| feature | type | metric | value | threshold | drifted |', '|---|---|---|---:|---:|---|');
+  for (const f of rep.features)
+    out.push(
+      `| ${esc(f.feature)} | ${f.kind} | ${f.metric}${f.ksMethod === 'asymptotic' ? ' (asymptotic)' : ''} | ${fmt(f.value)} | ${fmt(f.threshold)} | ${f.drifted ? '**yes**' : 'no'} |`,
+    );
+  out.push('');
+  out.push(
+    `Rows: reference ${rep.referenceKept} of ${rep.referenceRows}, production ${rep.productionKept} of ${rep.productionRows} (rows with a missing value in a compared feature are dropped, as Azure ML does).`,
+  );
+  if (rep.skipped.length)
+    out.push(
+      `Skipped (type differs between the sides, as Azure ML skips them): ${rep.skipped.map((s) => `${esc(s.feature)} (${s.reference} / ${s.production})`).join(', ')}.`,
+    );
+  out.push(
+    `Reference: ${esc(r.reference)}. Production: ${esc(r.production)}${r.window ? `, ${r.window.start.toISOString()} – ${r.window.end.toISOString()}` : ''}.`,
+  );
+  out.push('Metrics as Azure ML model monitoring computes them (azureml-assets data_drift_compute_metrics).', '');
+  for (const f of drifted) {
+    out.push(`#### ${esc(f.feature)}: share of rows per bin`, '');
     out.push('| bin | reference | | production | |', '|---|---:|---|---:|---|');
     if (f.histogram) {
       const h = f.histogram;
@@ -431,25 +484,10 @@ export function driftSummary(r: DriftRun): string {
     }
     out.push('');
   }
-  out.push('| feature | type | metric | value | threshold | drifted |', '|---|---|---|---:|---:|---|');
-  for (const f of rep.features)
-    out.push(
-      `| ${esc(f.feature)} | ${f.kind} | ${f.metric}${f.ksMethod === 'asymptotic' ? ' (asymptotic)' : ''} | ${fmt(f.value)} | ${fmt(f.threshold)} | ${f.drifted ? '**yes**' : 'no'} |`,
-    );
-  out.push('');
-  out.push(
-    `Rows: reference ${rep.referenceKept} of ${rep.referenceRows}, production ${rep.productionKept} of ${rep.productionRows} (rows with a missing value in a compared feature are dropped, as Azure ML does).`,
-  );
-  if (rep.skipped.length)
-    out.push(
-      `Skipped (type differs between the sides, as Azure ML skips them): ${rep.skipped.map((s) => `${esc(s.feature)} (${s.reference} / ${s.production})`).join(', ')}.`,
-    );
-  out.push(
-    `Reference: ${esc(r.reference)}. Production: ${esc(r.production)}${r.window ? `, ${r.window.start.toISOString()} – ${r.window.end.toISOString()}` : ''}.`,
-  );
-  out.push('Metrics as Azure ML model monitoring computes them (azureml-assets data_drift_compute_metrics).');
   return out.join('\n') + '\n';
 }
+/** charts in the summary's first screen; the table lists every feature */
+const MAX_CHARTS = 8;
 const pct = (c: number, t: number) => (t ? `${(Math.round((c / t) * 1000) / 10).toFixed(1)} %` : '–');
 
 /** An output variable name for a feature: letters, digits and '_' (others become '_'). */

@@ -191,6 +191,13 @@ describe('compareTables: what the service compares', () => {
       md.indexOf('#### shifted') < md.indexOf('| feature | type |'),
       'the drifted feature comes before the table',
     );
+    // the first screen: the drifted feature's chart (a PNG inline) before the table; the bin shares follow as text
+    const img = /!\[shifted: reference beside production[^\]]*\]\(data:image\/png;base64,([A-Za-z0-9+/=]+)\)/.exec(md);
+    assert.ok(img, md.slice(0, 400));
+    assert.ok(img.index < md.indexOf('| feature | type |'), 'the chart comes before the table');
+    assert.deepEqual([...Buffer.from(img[1]!, 'base64').subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
+    assert.ok(md.indexOf('#### shifted: share of rows per bin') > md.indexOf('| feature | type |'));
+    assert.equal((md.match(/data:image\/png/g) ?? []).length, 1, 'charts for drifted features only');
   });
 
   test('bad input: a feature one side lacks, no common column, no rows left, a dotted name', () => {
