@@ -29,6 +29,7 @@ import {
   YamlSource,
 } from './yamlSpec';
 import type { AssetKind, InlineEnvironment, KeyPath, Ref } from './yamlSpec';
+import { AUTOML_DATA_KEYS, AUTOML_KEYS, parseAutoMLTask, restDataKey, type AutoMLTask } from './automlSpec';
 
 export { SpecError } from './yamlSpec';
 export type { AssetKind, InlineEnvironment, Ref } from './yamlSpec';
@@ -179,7 +180,7 @@ export type ComponentRefSpec = { kind: 'inline'; component: ComponentSpec } | { 
 
 export interface PipelineNodeSpec {
   key: string;
-  type: 'command' | 'parallel' | 'pipeline';
+  type: 'command' | 'parallel' | 'pipeline' | 'automl';
   component: ComponentRefSpec;
   compute?: string;
   displayName?: string;
@@ -195,6 +196,8 @@ export interface PipelineNodeSpec {
   identity?: Record<string, unknown>;
   /** parallel node settings (snake_case, passed as azure-ai-ml sends them) */
   parallel?: Record<string, unknown>;
+  /** an automl step (automlSpec.ts): its task and its training/validation/test data */
+  automl?: { task: AutoMLTask; data: Record<string, InputSpec> };
 }
 
 export interface PipelineJobSpec extends JobCommon {
@@ -209,7 +212,16 @@ export interface PipelineJobSpec extends JobCommon {
   jobs: Record<string, PipelineNodeSpec>;
 }
 
-export type JobSpec = CommandJobSpec | SweepJobSpec | PipelineJobSpec;
+/** `type: automl` (automlSpec.ts): the task, its data inputs (mltable) and the job-level settings AutoMLJob has. */
+export interface AutoMLJobSpec extends JobCommon {
+  type: 'automl';
+  automl: AutoMLTask;
+  data: Record<string, InputSpec>;
+  resources?: Record<string, unknown>;
+  environmentVariables?: Record<string, string>;
+}
+
+export type JobSpec = CommandJobSpec | SweepJobSpec | PipelineJobSpec | AutoMLJobSpec;
 
 export interface ParseJobOptions {
   /** Folder relative paths are resolved against (default: the YAML file's folder). */
@@ -411,6 +423,7 @@ function parseJobSource(src: YamlSource, opts: ParseJobOptions): JobSpec {
     case 'pipeline':
       return parsePipelineJob(src, root, opts);
     case 'automl':
+      return parseAutoMLJob(src, root, opts);
     case 'spark':
     case 'import':
     case 'parallel':
@@ -775,10 +788,11 @@ function parseNode(
 ): PipelineNodeSpec {
   const tText = m.type === undefined || m.type === null ? 'command' : reqString(src, [...p, 'type'], m.type, 'type');
   const t = tText.toLowerCase();
+  if (t === 'automl') return parseAutoMLNode(src, p, key, m, warnings);
   if (t !== 'command' && t !== 'parallel' && t !== 'pipeline') {
     throw src.error(
       [...p, 'type'],
-      `pipeline step type '${tText}' is not supported by this task (supported: command, parallel, pipeline)`,
+      `pipeline step type '${tText}' is not supported by this task (supported: command, parallel, pipeline, automl)`,
     );
   }
   checkKeys(
@@ -1540,6 +1554,8 @@ function checkBindings(src: YamlSource, spec: PipelineJobSpec, base: KeyPath = [
   for (const [k, node] of Object.entries(spec.jobs)) {
     for (const [ik, inp] of Object.entries(node.inputs))
       if (inp.kind === 'binding') check(inp.value, [...base, 'jobs', k, 'inputs', ik]);
+    for (const [ik, inp] of Object.entries(node.automl?.data ?? {}))
+      if (inp.kind === 'binding') check(inp.value, [...base, 'jobs', k, ik]);
     for (const [ok, out] of Object.entries(node.outputs))
       if (out.kind === 'binding') check(out.value, [...base, 'jobs', k, 'outputs', ok]);
     if (node.parallel?.input_data && typeof node.parallel.input_data === 'string') {
@@ -1773,6 +1789,21 @@ export async function buildJobBody(spec: JobSpec, resolver: SpecResolver): Promi
         queueSettings: spec.queueSettings,
       }),
     );
+  } else if (spec.type === 'automl') {
+    props = await commonProps(rec, spec, 'AutoML');
+    const taskDetails: Record<string, unknown> = { ...spec.automl.rest };
+    for (const [k, i] of Object.entries(spec.data))
+      taskDetails[restDataKey(k as never)] = await automlData(rec, i, 'job');
+    Object.assign(
+      props,
+      stripUndef({
+        environmentVariables: spec.environmentVariables,
+        outputs: restOutputs(spec.outputs),
+        resources: spec.resources,
+        queueSettings: spec.queueSettings,
+        taskDetails,
+      }),
+    );
   } else {
     props = await commonProps(rec, spec, 'Pipeline');
     const settings: Record<string, unknown> = {};
@@ -1957,6 +1988,7 @@ async function buildNode(
   spec: PipelineJobSpec,
   node: PipelineNodeSpec,
 ): Promise<Record<string, unknown>> {
+  if (node.automl) return buildAutoMLNode(rec, node, node.automl);
   let componentId: string;
   let inlineTask: Record<string, unknown> | undefined;
   let source = 'YAML.JOB';
@@ -2046,6 +2078,119 @@ async function buildNode(
   if (node.parallel) Object.assign(rest, node.parallel);
   if (inlineTask) rest.task = inlineTask;
   return rest;
+}
+
+// ---------------------------------------------------------------------------------------------- automl (automlSpec.ts)
+
+const AUTOML_JOB_KEYS = [
+  ...COMMON_KEYS.filter((k) => k !== 'inputs'),
+  ...AUTOML_KEYS,
+  'resources',
+  'environment_variables',
+  'queue_settings',
+];
+const NODE_AUTOML_KEYS = [
+  'type',
+  'name',
+  'compute',
+  'display_name',
+  'description',
+  'tags',
+  'properties',
+  'outputs',
+  ...AUTOML_KEYS,
+];
+
+/** training/validation/test data: an mltable input (a job's) or, in a step, a `${{parent…}}` binding as well */
+function parseAutoMLData(
+  src: YamlSource,
+  p: KeyPath,
+  m: Record<string, unknown>,
+  where: 'job' | 'node',
+): Record<string, InputSpec> {
+  const given = Object.fromEntries(AUTOML_DATA_KEYS.filter((k) => m[k] != null).map((k) => [k, m[k]]));
+  const data = parseInputs(src, p, given, where);
+  for (const [k, i] of Object.entries(data))
+    if (i.kind === 'literal' || (i.kind === 'asset' && i.type !== 'mltable'))
+      throw src.error(
+        [...p, k],
+        `AutoML '${k}' must be an mltable input (type: mltable, path: …)${where === 'node' ? ' or a ${{parent…}} binding' : ''}`,
+      );
+  return data;
+}
+
+function parseAutoMLJob(src: YamlSource, root: Record<string, unknown>, opts: ParseJobOptions): AutoMLJobSpec {
+  checkKeys(src, [], root, AUTOML_JOB_KEYS, 'an AutoML job');
+  const common = parseCommon(src, root, opts, 'automl');
+  return {
+    type: 'automl',
+    ...common,
+    automl: parseAutoMLTask(src, [], root, common.warnings, parseEarlyTermination, 'job'),
+    data: parseAutoMLData(src, [], root, 'job'),
+    resources: parseResources(src, ['resources'], root.resources),
+    environmentVariables: optStringMap(src, ['environment_variables'], root.environment_variables),
+  };
+}
+
+function parseAutoMLNode(
+  src: YamlSource,
+  p: KeyPath,
+  key: string,
+  m: Record<string, unknown>,
+  warnings: string[],
+): PipelineNodeSpec {
+  checkKeys(src, p, m, NODE_AUTOML_KEYS, 'an automl pipeline step');
+  return {
+    key,
+    type: 'automl',
+    // no component: az ml sends the AutoML job itself as the step (AutoMLJob._to_dict)
+    component: { kind: 'ref', ref: { kind: 'uri', uri: 'automl' }, text: 'automl' },
+    compute: optString(src, [...p, 'compute'], m.compute),
+    displayName: optString(src, [...p, 'display_name'], m.display_name),
+    description: optString(src, [...p, 'description'], m.description),
+    tags: optStringMap(src, [...p, 'tags'], m.tags),
+    properties: optStringMap(src, [...p, 'properties'], m.properties),
+    inputs: {},
+    outputs: parseOutputs(src, [...p, 'outputs'], m.outputs, true, warnings),
+    automl: {
+      task: parseAutoMLTask(src, p, m, warnings, parseEarlyTermination, 'node'),
+      data: parseAutoMLData(src, p, m, 'node'),
+    },
+  };
+}
+
+/** MLTableJobInput of a job (`{jobInputType, uri}`, as 1.4.0 AutoMLJob._resolve_data_inputs), a step's binding text. */
+async function automlData(rec: Recorder, i: InputSpec, where: 'job' | 'node'): Promise<unknown> {
+  if (i.kind !== 'asset') return i.value;
+  const uri = await inputUri(rec, i);
+  return where === 'job' ? { jobInputType: 'mltable', uri } : { job_input_type: 'mltable', uri };
+}
+
+/**
+ * An automl step as azure-ai-ml 1.4.0 puts it in `jobs` (AutoMLJob._to_dict: YAML keys, snake_case enum values,
+ * data as binding text). Differences, decided: an mltable asset given inline is sent as `{job_input_type, uri}` (1.4.0
+ * sends the Python repr of the input dict, a defect); `compute` carries the resolved compute id (as the CLI resolves
+ * every step's compute before sending); empty `tags`/`properties` are left out.
+ */
+async function buildAutoMLNode(
+  rec: Recorder,
+  node: PipelineNodeSpec,
+  automl: NonNullable<PipelineNodeSpec['automl']>,
+): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {
+    name: node.key,
+    type: 'automl',
+    ...(node.displayName !== undefined ? { display_name: node.displayName } : {}),
+    ...(node.description !== undefined ? { description: node.description } : {}),
+    ...(node.tags ? { tags: node.tags } : {}),
+    ...(node.properties ? { properties: node.properties } : {}),
+  };
+  const compute = await resolveCompute(rec, node.compute, 'node');
+  if (compute) out.compute = compute;
+  Object.assign(out, automl.task.node);
+  for (const [k, i] of Object.entries(automl.data)) out[k] = await automlData(rec, i, 'node');
+  out.outputs = nodeOutputs(node.outputs);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------- components alone
