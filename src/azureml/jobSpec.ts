@@ -431,10 +431,10 @@ function parseJobSource(src: YamlSource, opts: ParseJobOptions): JobSpec {
     case 'distillation':
       throw src.error(
         ['type'],
-        `job type '${typeRaw}' is not supported by this task at api-version 2022-10-01 (supported: command, sweep, pipeline)`,
+        `job type '${typeRaw}' is not supported by this task (supported: command, sweep, pipeline, automl)`,
       );
     default:
-      throw src.error(['type'], `unknown job type '${typeRaw}' (supported: command, sweep, pipeline)`);
+      throw src.error(['type'], `unknown job type '${typeRaw}' (supported: command, sweep, pipeline, automl)`);
   }
 }
 
