@@ -463,9 +463,9 @@ function parseLimits(c: Ctx): void {
     return;
   }
   checkKeys(src, p, lm, allowed, `${info.family === 'tabular' ? 'tabular' : info.family} AutoML limits`);
-  // a step is an untyped map in 2024-04-01 (PipelineJob.jobs): it carries max_nodes as azure-ai-ml sends it
+  // a step is an untyped map in 2024-04-01 (PipelineJob.jobs): it carries them as azure-ai-ml sends them
   for (const k of ['max_nodes', ...(info.family === 'nlp' ? ['trial_timeout_minutes'] : [])])
-    if (lm[k] !== undefined && lm[k] !== null && (c.where === 'job' || k !== 'max_nodes'))
+    if (lm[k] !== undefined && lm[k] !== null && c.where === 'job')
       c.warnings.push(
         `${src.where([...p, k])}: 'limits.${k}' is not part of api-version 2024-04-01 (${info.taskType}) and was ignored`,
       );
@@ -475,7 +475,6 @@ function parseLimits(c: Ctx): void {
   const trialTimeout = info.family === 'tabular' ? int('trial_timeout_minutes', 0) : undefined;
   const node: Record<string, unknown> = {};
   for (const k of allowed) if (lm[k] !== undefined && lm[k] !== null) node[k] = lm[k];
-  if (info.family === 'nlp') delete node.trial_timeout_minutes;
   // NlpLimitSettings(max_nodes=1) (entities/_job/automl/nlp/nlp_limit_settings.py): always in 1.4.0's step
   if (info.family === 'nlp') node.max_nodes = optInt(src, [...p, 'max_nodes'], lm.max_nodes, 1) ?? 1;
   if (maxTrials !== undefined) node.max_trials = maxTrials;
