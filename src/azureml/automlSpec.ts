@@ -28,8 +28,12 @@ import {
   optMap,
   optNumber,
   optString,
+  optStringMap,
+  pyFloatRepr,
+  reqString,
+  secondsToIso,
 } from './yamlSpec';
-import { pyFloatRepr, reqString, secondsToIso } from './yamlSpec';
+import type { AutoMLJobSpec, InputSpec, JobCommon, OutputSpec, ParseJobOptions, PipelineNodeSpec } from './jobSpec';
 
 type Family = 'tabular' | 'image' | 'nlp';
 
@@ -981,4 +985,154 @@ export function parseAutoMLTask(
 /** The REST data member of an AutoML data key. */
 export function restDataKey(k: AutoMLDataKey): 'trainingData' | 'validationData' | 'testData' {
   return k === 'training_data' ? 'trainingData' : k === 'validation_data' ? 'validationData' : 'testData';
+}
+
+// ---------------------------------------------------------------------------------------------- jobs and steps
+
+/** What jobSpec.ts lends the parser: its common-key list and parsers (passed in: the modules do not import each other). */
+export interface AutoMLParseKit {
+  commonKeys: readonly string[];
+  parseCommon(src: YamlSource, root: Record<string, unknown>, opts: ParseJobOptions, type: string): JobCommon;
+  parseInputs(src: YamlSource, p: KeyPath, v: unknown, where: 'job' | 'pipeline' | 'node'): Record<string, InputSpec>;
+  parseOutputs(src: YamlSource, p: KeyPath, v: unknown, node: boolean, warnings?: string[]): Record<string, OutputSpec>;
+  parseResources(src: YamlSource, p: KeyPath, v: unknown): Record<string, unknown> | undefined;
+  parseEarlyTermination: EarlyTerminationParser;
+}
+
+/** What jobSpec.ts lends the builder, bound to its resolver recorder. */
+export interface AutoMLBuildKit {
+  commonProps(spec: JobCommon, jobType: string): Promise<Record<string, unknown>>;
+  inputUri(i: Extract<InputSpec, { kind: 'asset' }>): Promise<string>;
+  resolveCompute(value: string | undefined): Promise<string | undefined>;
+  restOutputs(outputs: Record<string, OutputSpec>): Record<string, unknown> | undefined;
+  nodeOutputs(outputs: Record<string, OutputSpec>): Record<string, unknown>;
+  stripUndef<T extends Record<string, unknown>>(o: T): T;
+}
+
+/** training/validation/test data: an mltable input (a job's) or, in a step, a `${{parent…}}` binding as well */
+function parseAutoMLData(
+  src: YamlSource,
+  p: KeyPath,
+  m: Record<string, unknown>,
+  where: 'job' | 'node',
+  kit: AutoMLParseKit,
+): Record<string, InputSpec> {
+  const given = Object.fromEntries(AUTOML_DATA_KEYS.filter((k) => m[k] != null).map((k) => [k, m[k]]));
+  const data = kit.parseInputs(src, p, given, where);
+  for (const [k, i] of Object.entries(data))
+    if (i.kind === 'literal' || (i.kind === 'asset' && i.type !== 'mltable'))
+      throw src.error(
+        [...p, k],
+        `AutoML '${k}' must be an mltable input (type: mltable, path: …)${where === 'node' ? ' or a ${{parent…}} binding' : ''}`,
+      );
+  return data;
+}
+
+/** A `type: automl` job file: the common job keys (no `inputs`: AutoMLJob has none) and AutoMLJob's own. */
+export function parseAutoMLJob(
+  src: YamlSource,
+  root: Record<string, unknown>,
+  opts: ParseJobOptions,
+  kit: AutoMLParseKit,
+): AutoMLJobSpec {
+  const keys = [
+    ...kit.commonKeys.filter((k) => k !== 'inputs'),
+    ...AUTOML_KEYS,
+    'resources',
+    'environment_variables',
+    'queue_settings',
+  ];
+  checkKeys(src, [], root, keys, 'an AutoML job');
+  const common = kit.parseCommon(src, root, opts, 'automl');
+  return {
+    type: 'automl',
+    ...common,
+    automl: parseAutoMLTask(src, [], root, common.warnings, kit.parseEarlyTermination, 'job'),
+    data: parseAutoMLData(src, [], root, 'job', kit),
+    resources: kit.parseResources(src, ['resources'], root.resources),
+    environmentVariables: optStringMap(src, ['environment_variables'], root.environment_variables),
+  };
+}
+
+const NODE_KEYS = ['type', 'name', 'compute', 'display_name', 'description', 'tags', 'properties', 'outputs'];
+
+/** An automl step of a pipeline (azure-ai-ml's AutoML node: no component, the AutoML job's keys). */
+export function parseAutoMLNode(
+  src: YamlSource,
+  p: KeyPath,
+  key: string,
+  m: Record<string, unknown>,
+  warnings: string[],
+  kit: AutoMLParseKit,
+): PipelineNodeSpec {
+  checkKeys(src, p, m, [...NODE_KEYS, ...AUTOML_KEYS], 'an automl pipeline step');
+  return {
+    key,
+    type: 'automl',
+    // no component: az ml sends the AutoML job itself as the step (AutoMLJob._to_dict)
+    component: { kind: 'ref', ref: { kind: 'uri', uri: 'automl' }, text: 'automl' },
+    compute: optString(src, [...p, 'compute'], m.compute),
+    displayName: optString(src, [...p, 'display_name'], m.display_name),
+    description: optString(src, [...p, 'description'], m.description),
+    tags: optStringMap(src, [...p, 'tags'], m.tags),
+    properties: optStringMap(src, [...p, 'properties'], m.properties),
+    inputs: {},
+    outputs: kit.parseOutputs(src, [...p, 'outputs'], m.outputs, true, warnings),
+    automl: {
+      task: parseAutoMLTask(src, p, m, warnings, kit.parseEarlyTermination, 'node'),
+      data: parseAutoMLData(src, p, m, 'node', kit),
+    },
+  };
+}
+
+/** MLTableJobInput of a job (`{jobInputType, uri}`, as 1.4.0 AutoMLJob._resolve_data_inputs), a step's binding text. */
+async function automlData(i: InputSpec, where: 'job' | 'node', kit: AutoMLBuildKit): Promise<unknown> {
+  if (i.kind !== 'asset') return i.value;
+  const uri = await kit.inputUri(i);
+  return where === 'job' ? { jobInputType: 'mltable', uri } : { job_input_type: 'mltable', uri };
+}
+
+/** AutoMLJob properties (JobBase's common members, then environmentVariables, outputs, resources, taskDetails). */
+export async function buildAutoMLJob(spec: AutoMLJobSpec, kit: AutoMLBuildKit): Promise<Record<string, unknown>> {
+  const props = await kit.commonProps(spec, 'AutoML');
+  const taskDetails: Record<string, unknown> = { ...spec.automl.rest };
+  for (const [k, i] of Object.entries(spec.data))
+    taskDetails[restDataKey(k as AutoMLDataKey)] = await automlData(i, 'job', kit);
+  return Object.assign(
+    props,
+    kit.stripUndef({
+      environmentVariables: spec.environmentVariables,
+      outputs: kit.restOutputs(spec.outputs),
+      resources: spec.resources,
+      queueSettings: spec.queueSettings,
+      taskDetails,
+    }),
+  );
+}
+
+/**
+ * An automl step as azure-ai-ml 1.4.0 puts it in `jobs` (AutoMLJob._to_dict: YAML keys, snake_case enum values,
+ * data as binding text). Differences, decided: an mltable asset given inline is sent as `{job_input_type, uri}` (1.4.0
+ * sends the Python repr of the input dict, a defect); `compute` carries the resolved compute id (as the CLI resolves
+ * every step's compute before sending); empty `tags`/`properties` are left out.
+ */
+export async function buildAutoMLNode(
+  node: PipelineNodeSpec,
+  automl: NonNullable<PipelineNodeSpec['automl']>,
+  kit: AutoMLBuildKit,
+): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {
+    name: node.key,
+    type: 'automl',
+    ...(node.displayName !== undefined ? { display_name: node.displayName } : {}),
+    ...(node.description !== undefined ? { description: node.description } : {}),
+    ...(node.tags ? { tags: node.tags } : {}),
+    ...(node.properties ? { properties: node.properties } : {}),
+  };
+  const compute = await kit.resolveCompute(node.compute);
+  if (compute) out.compute = compute;
+  Object.assign(out, automl.task.node);
+  for (const [k, i] of Object.entries(automl.data)) out[k] = await automlData(i, 'node', kit);
+  out.outputs = kit.nodeOutputs(node.outputs);
+  return out;
 }

@@ -29,7 +29,8 @@ import {
   YamlSource,
 } from './yamlSpec';
 import type { AssetKind, InlineEnvironment, KeyPath, Ref } from './yamlSpec';
-import { AUTOML_DATA_KEYS, AUTOML_KEYS, parseAutoMLTask, restDataKey, type AutoMLTask } from './automlSpec';
+import { buildAutoMLJob, buildAutoMLNode, parseAutoMLJob, parseAutoMLNode } from './automlSpec';
+import type { AutoMLBuildKit, AutoMLParseKit, AutoMLTask } from './automlSpec';
 
 export { SpecError } from './yamlSpec';
 export type { AssetKind, InlineEnvironment, Ref } from './yamlSpec';
@@ -123,7 +124,7 @@ export interface CommandPart {
   resources?: Record<string, unknown>; // REST shape (camelCase)
 }
 
-interface JobCommon {
+export interface JobCommon {
   file: string;
   name?: string;
   displayName?: string;
@@ -423,7 +424,7 @@ function parseJobSource(src: YamlSource, opts: ParseJobOptions): JobSpec {
     case 'pipeline':
       return parsePipelineJob(src, root, opts);
     case 'automl':
-      return parseAutoMLJob(src, root, opts);
+      return parseAutoMLJob(src, root, opts, AUTOML_PARSE_KIT);
     case 'spark':
     case 'import':
     case 'parallel':
@@ -788,7 +789,7 @@ function parseNode(
 ): PipelineNodeSpec {
   const tText = m.type === undefined || m.type === null ? 'command' : reqString(src, [...p, 'type'], m.type, 'type');
   const t = tText.toLowerCase();
-  if (t === 'automl') return parseAutoMLNode(src, p, key, m, warnings);
+  if (t === 'automl') return parseAutoMLNode(src, p, key, m, warnings, AUTOML_PARSE_KIT);
   if (t !== 'command' && t !== 'parallel' && t !== 'pipeline') {
     throw src.error(
       [...p, 'type'],
@@ -1790,20 +1791,7 @@ export async function buildJobBody(spec: JobSpec, resolver: SpecResolver): Promi
       }),
     );
   } else if (spec.type === 'automl') {
-    props = await commonProps(rec, spec, 'AutoML');
-    const taskDetails: Record<string, unknown> = { ...spec.automl.rest };
-    for (const [k, i] of Object.entries(spec.data))
-      taskDetails[restDataKey(k as never)] = await automlData(rec, i, 'job');
-    Object.assign(
-      props,
-      stripUndef({
-        environmentVariables: spec.environmentVariables,
-        outputs: restOutputs(spec.outputs),
-        resources: spec.resources,
-        queueSettings: spec.queueSettings,
-        taskDetails,
-      }),
-    );
+    props = await buildAutoMLJob(spec, automlBuildKit(rec));
   } else {
     props = await commonProps(rec, spec, 'Pipeline');
     const settings: Record<string, unknown> = {};
@@ -1988,7 +1976,7 @@ async function buildNode(
   spec: PipelineJobSpec,
   node: PipelineNodeSpec,
 ): Promise<Record<string, unknown>> {
-  if (node.automl) return buildAutoMLNode(rec, node, node.automl);
+  if (node.automl) return buildAutoMLNode(node, node.automl, automlBuildKit(rec));
   let componentId: string;
   let inlineTask: Record<string, unknown> | undefined;
   let source = 'YAML.JOB';
@@ -2082,116 +2070,23 @@ async function buildNode(
 
 // ---------------------------------------------------------------------------------------------- automl (automlSpec.ts)
 
-const AUTOML_JOB_KEYS = [
-  ...COMMON_KEYS.filter((k) => k !== 'inputs'),
-  ...AUTOML_KEYS,
-  'resources',
-  'environment_variables',
-  'queue_settings',
-];
-const NODE_AUTOML_KEYS = [
-  'type',
-  'name',
-  'compute',
-  'display_name',
-  'description',
-  'tags',
-  'properties',
-  'outputs',
-  ...AUTOML_KEYS,
-];
-
-/** training/validation/test data: an mltable input (a job's) or, in a step, a `${{parent…}}` binding as well */
-function parseAutoMLData(
-  src: YamlSource,
-  p: KeyPath,
-  m: Record<string, unknown>,
-  where: 'job' | 'node',
-): Record<string, InputSpec> {
-  const given = Object.fromEntries(AUTOML_DATA_KEYS.filter((k) => m[k] != null).map((k) => [k, m[k]]));
-  const data = parseInputs(src, p, given, where);
-  for (const [k, i] of Object.entries(data))
-    if (i.kind === 'literal' || (i.kind === 'asset' && i.type !== 'mltable'))
-      throw src.error(
-        [...p, k],
-        `AutoML '${k}' must be an mltable input (type: mltable, path: …)${where === 'node' ? ' or a ${{parent…}} binding' : ''}`,
-      );
-  return data;
-}
-
-function parseAutoMLJob(src: YamlSource, root: Record<string, unknown>, opts: ParseJobOptions): AutoMLJobSpec {
-  checkKeys(src, [], root, AUTOML_JOB_KEYS, 'an AutoML job');
-  const common = parseCommon(src, root, opts, 'automl');
-  return {
-    type: 'automl',
-    ...common,
-    automl: parseAutoMLTask(src, [], root, common.warnings, parseEarlyTermination, 'job'),
-    data: parseAutoMLData(src, [], root, 'job'),
-    resources: parseResources(src, ['resources'], root.resources),
-    environmentVariables: optStringMap(src, ['environment_variables'], root.environment_variables),
-  };
-}
-
-function parseAutoMLNode(
-  src: YamlSource,
-  p: KeyPath,
-  key: string,
-  m: Record<string, unknown>,
-  warnings: string[],
-): PipelineNodeSpec {
-  checkKeys(src, p, m, NODE_AUTOML_KEYS, 'an automl pipeline step');
-  return {
-    key,
-    type: 'automl',
-    // no component: az ml sends the AutoML job itself as the step (AutoMLJob._to_dict)
-    component: { kind: 'ref', ref: { kind: 'uri', uri: 'automl' }, text: 'automl' },
-    compute: optString(src, [...p, 'compute'], m.compute),
-    displayName: optString(src, [...p, 'display_name'], m.display_name),
-    description: optString(src, [...p, 'description'], m.description),
-    tags: optStringMap(src, [...p, 'tags'], m.tags),
-    properties: optStringMap(src, [...p, 'properties'], m.properties),
-    inputs: {},
-    outputs: parseOutputs(src, [...p, 'outputs'], m.outputs, true, warnings),
-    automl: {
-      task: parseAutoMLTask(src, p, m, warnings, parseEarlyTermination, 'node'),
-      data: parseAutoMLData(src, p, m, 'node'),
-    },
-  };
-}
-
-/** MLTableJobInput of a job (`{jobInputType, uri}`, as 1.4.0 AutoMLJob._resolve_data_inputs), a step's binding text. */
-async function automlData(rec: Recorder, i: InputSpec, where: 'job' | 'node'): Promise<unknown> {
-  if (i.kind !== 'asset') return i.value;
-  const uri = await inputUri(rec, i);
-  return where === 'job' ? { jobInputType: 'mltable', uri } : { job_input_type: 'mltable', uri };
-}
-
-/**
- * An automl step as azure-ai-ml 1.4.0 puts it in `jobs` (AutoMLJob._to_dict: YAML keys, snake_case enum values,
- * data as binding text). Differences, decided: an mltable asset given inline is sent as `{job_input_type, uri}` (1.4.0
- * sends the Python repr of the input dict, a defect); `compute` carries the resolved compute id (as the CLI resolves
- * every step's compute before sending); empty `tags`/`properties` are left out.
- */
-async function buildAutoMLNode(
-  rec: Recorder,
-  node: PipelineNodeSpec,
-  automl: NonNullable<PipelineNodeSpec['automl']>,
-): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {
-    name: node.key,
-    type: 'automl',
-    ...(node.displayName !== undefined ? { display_name: node.displayName } : {}),
-    ...(node.description !== undefined ? { description: node.description } : {}),
-    ...(node.tags ? { tags: node.tags } : {}),
-    ...(node.properties ? { properties: node.properties } : {}),
-  };
-  const compute = await resolveCompute(rec, node.compute, 'node');
-  if (compute) out.compute = compute;
-  Object.assign(out, automl.task.node);
-  for (const [k, i] of Object.entries(automl.data)) out[k] = await automlData(rec, i, 'node');
-  out.outputs = nodeOutputs(node.outputs);
-  return out;
-}
+/** what automlSpec.ts borrows from this module (passed in, so that the two modules do not import each other) */
+const AUTOML_PARSE_KIT: AutoMLParseKit = {
+  commonKeys: COMMON_KEYS,
+  parseCommon,
+  parseInputs,
+  parseOutputs,
+  parseResources,
+  parseEarlyTermination,
+};
+const automlBuildKit = (rec: Recorder): AutoMLBuildKit => ({
+  commonProps: (spec, jobType) => commonProps(rec, spec, jobType),
+  inputUri: (i) => inputUri(rec, i),
+  resolveCompute: (v) => resolveCompute(rec, v, 'node'),
+  restOutputs,
+  nodeOutputs,
+  stripUndef,
+});
 
 // ---------------------------------------------------------------------------------------------- components alone
 
