@@ -4,15 +4,18 @@
 //
 // What the stand-in does (automlTrial + jobrunner.ts runAutoML / the pipeline's automl steps): ONE child "trial" run
 // `<job>_0` that downloads the job's training (and validation / test) data and requires each to be an MLTable folder
-// (a folder with an `MLTable` file at its root — what AutoML reads, https://learn.microsoft.com/azure/machine-learning/
-// how-to-mltable: "AutoML … only accept MLTable as data input"), then writes an MLflow model folder (`MLmodel`,
-// `conda.yaml`, `model.json`) to the job's `best_model` output, logs a stand-in score for the primary metric (seeded by
-// the job name, in [0.5, 1)) on the trial and the parent, and records `best_child_run_id` (job property and MLflow tag)
-// and `score` on the parent, as the sweep parent does.
+// (a folder with an `MLTable` file at its root: 2024-04-01 types AutoMLVertical.trainingData as MLTableJobInput, and
+// every azureml-examples AutoML data folder carries one, e.g. cli/jobs/automl-standalone-jobs/
+// cli-automl-classification-task-bankmarketing/training-mltable-folder/MLTable at 085cd6ea; ASSUMPTION, unverified:
+// the service fails such a job rather than reading the folder some other way), then writes an MLflow model folder
+// (`MLmodel`, `conda.yaml`, `model.json`) to the job's `best_model` output, logs a stand-in score for the primary
+// metric (seeded by the job name, in [0.5, 1)) on the trial and the parent, and records `best_child_run_id` (job
+// property and MLflow tag) and `score` on the parent, as the sweep parent does.
 //
-// What the real service does differently (not reproduced): a `<job>_setup` run (data guardrails, featurization), many
-// trials (max_trials, up to max_concurrent_trials at a time), ensembling, explanation runs, a real model; the child
-// runs are AutoML iterations, here stored as Command children (ASSUMPTION: no caller reads a child's jobType).
+// What the real service does beyond this is not reproduced and was not observed here (no recording of an AutoML job
+// was available): it trains up to limits.max_trials models (max_concurrent_trials at a time) and, as Microsoft's AutoML
+// documentation describes, featurizes, ensembles and explains; its child runs are AutoML iterations, here stored as
+// Command children (ASSUMPTION: no caller reads a child's jobType).
 // ASSUMPTION (unverified): `best_model` is the output name of an AutoML job's best MLflow model (the name the
 // azureml-examples pipelines bind to: `${{parent.jobs.<automl step>.outputs.best_model}}`), written even when the YAML
 // declares no outputs.
@@ -83,7 +86,10 @@ export async function runAutoMLTrial(
   return score;
 }
 
-/** The metric name AutoML logs for a primary metric (REST `AUCWeighted` → `AUC_weighted`, `R2Score` → `r2_score`). */
+/**
+ * The metric name the stand-in logs for a primary metric: the YAML spelling (`R2Score` → `r2_score`), `AUC_weighted`
+ * for AUCWeighted. ASSUMPTION (unverified here): the names AutoML's own runs log.
+ */
 export function metricName(primaryMetric: string | undefined): string {
   const known: Record<string, string> = { aucweighted: 'AUC_weighted', iou: 'iou' };
   const p = String(primaryMetric ?? 'accuracy');
