@@ -4,7 +4,8 @@
 // pipeline-step branch; build: buildJobBody/buildNode).
 //
 // Every mapping rule follows azure-ai-ml 1.4.0 (Debian python3-azure 20230112+git-1, the January 2023 snapshot of
-// Azure/azure-sdk-for-python sdk/ml/azure-ai-ml), files under azure/ai/ml/:
+// Azure/azure-sdk-for-python sdk/ml/azure-ai-ml: azure/ai/ml/_version.py VERSION = "1.4.0"; Debian records no upstream
+// commit, its changelog says "New upstream version 20230112+git"), files under azure/ai/ml/:
 //   - _schema/automl/** (YAML keys, defaults: AutoMLVerticalSchema log_verbosity → info; each task schema's
 //     primary_metric load_default; enum spelling through StringTransformedEnum(casing_transform=camel_to_snake));
 //   - entities/_job/automl/** `_to_rest_object` (limits → ISO durations in minutes: utils.to_iso_duration_format_mins;
