@@ -282,3 +282,52 @@ test('the 2024-04-01 validator rejects a wrong taskDetails', async () => {
   ];
   for (const [i, e] of errs.entries()) assert.ok(e.length > 0, `mutation ${i} was accepted`);
 });
+
+test('an automl step: its own compute (resolved), an mltable asset as {job_input_type, uri}, bindings as text', async () => {
+  const file = scratchFile();
+  const text = [
+    'type: pipeline',
+    'settings: {default_compute: azureml:cpu-cluster}',
+    'inputs: {train: {type: mltable, path: azureml:train:2}}',
+    'jobs:',
+    '  fit:',
+    '    type: automl',
+    '    task: text_classification',
+    '    compute: azureml:gpu-cluster',
+    '    target_column_name: y',
+    '    training_data: ${{parent.inputs.train}}',
+    '    validation_data: {type: mltable, path: azureml:valid:1}',
+    '    limits: {max_nodes: 4, trial_timeout_minutes: 30}',
+    '    outputs: {best_model: {type: mlflow_model}}',
+    '  use:',
+    '    command: echo ${{inputs.m}}',
+    '    environment: azureml:AzureML-sklearn-1.0-ubuntu20.04-py38-cpu@latest',
+    '    inputs:',
+    '      m: ${{parent.jobs.fit.outputs.best_model}}',
+  ].join('\n');
+  const spec = parseJobYamlText(text, file);
+  const b = await buildJobBody(spec, resolver);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', b.body, AT_JOBS_API), []);
+  assert.deepEqual(b.warnings, [], 'a step carries max_nodes / trial_timeout_minutes: no warning');
+  const jobs = b.body.properties.jobs as Record<string, any>;
+  assert.deepEqual(jobs.fit, {
+    name: 'fit',
+    type: 'automl',
+    compute: `${WS}/computes/gpu-cluster`,
+    task: 'text_classification',
+    log_verbosity: 'info',
+    primary_metric: 'accuracy',
+    target_column_name: 'y',
+    limits: { max_nodes: 4, trial_timeout_minutes: 30, max_trials: 1 },
+    training_data: '${{parent.inputs.train}}',
+    validation_data: { job_input_type: 'mltable', uri: `${WS}/data/valid/versions/1` },
+    outputs: { best_model: { job_output_type: 'mlflow_model' } },
+  });
+  // the next step's anonymous component takes the automl step's output as the type it declared
+  assert.equal(jobs.use.inputs.m.value, '${{parent.jobs.fit.outputs.best_model}}');
+  // a binding to an output or input that does not exist is refused before anything is sent
+  assert.throws(
+    () => parseJobYamlText(text.replace('parent.inputs.train', 'parent.inputs.nope'), file),
+    /'jobs.fit.training_data': '\$\{\{parent.inputs.nope\}\}' names pipeline input 'nope'/,
+  );
+});
