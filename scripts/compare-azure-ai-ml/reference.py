@@ -24,7 +24,7 @@ import sys
 import yaml
 
 LOCATION = 'westeurope'
-# given where azure-ai-ml 1.4.0 requires them and the file has none (serverless compute came later; foundation-model
+# given where azure-ai-ml 1.4.0 requires them and the file has none (command, sweep and automl jobs: serverless compute came later; foundation-model
 # deployments are created with --endpoint-name and --set model=azureml://registries/…); the same values go to our side
 COMPUTE = 'azureml:cpu-cluster'
 ENDPOINT = 'my-endpoint'
@@ -120,7 +120,7 @@ def main():
                     overrides.append({'model': MODEL})
                 body = load_online_deployment(f, params_override=overrides)._to_rest_object(location=LOCATION)
             else:
-                if doc.get('type', 'command') in ('command', 'sweep') and 'compute' not in doc:
+                if doc.get('type', 'command') in ('command', 'sweep', 'automl') and 'compute' not in doc:
                     overrides.append({'compute': COMPUTE})
                 job = load_job(f, params_override=overrides)
                 if isinstance(job, BaseNode):

@@ -29,6 +29,8 @@ import {
   YamlSource,
 } from './yamlSpec';
 import type { AssetKind, InlineEnvironment, KeyPath, Ref } from './yamlSpec';
+import { buildAutoMLJob, buildAutoMLNode, parseAutoMLJob, parseAutoMLNode } from './automlSpec';
+import type { AutoMLBuildKit, AutoMLParseKit, AutoMLTask } from './automlSpec';
 
 export { SpecError } from './yamlSpec';
 export type { AssetKind, InlineEnvironment, Ref } from './yamlSpec';
@@ -122,7 +124,7 @@ export interface CommandPart {
   resources?: Record<string, unknown>; // REST shape (camelCase)
 }
 
-interface JobCommon {
+export interface JobCommon {
   file: string;
   name?: string;
   displayName?: string;
@@ -179,7 +181,7 @@ export type ComponentRefSpec = { kind: 'inline'; component: ComponentSpec } | { 
 
 export interface PipelineNodeSpec {
   key: string;
-  type: 'command' | 'parallel' | 'pipeline';
+  type: 'command' | 'parallel' | 'pipeline' | 'automl';
   component: ComponentRefSpec;
   compute?: string;
   displayName?: string;
@@ -195,6 +197,8 @@ export interface PipelineNodeSpec {
   identity?: Record<string, unknown>;
   /** parallel node settings (snake_case, passed as azure-ai-ml sends them) */
   parallel?: Record<string, unknown>;
+  /** an automl step (automlSpec.ts): its task and its training/validation/test data */
+  automl?: { task: AutoMLTask; data: Record<string, InputSpec> };
 }
 
 export interface PipelineJobSpec extends JobCommon {
@@ -209,7 +213,16 @@ export interface PipelineJobSpec extends JobCommon {
   jobs: Record<string, PipelineNodeSpec>;
 }
 
-export type JobSpec = CommandJobSpec | SweepJobSpec | PipelineJobSpec;
+/** `type: automl` (automlSpec.ts): the task, its data inputs (mltable) and the job-level settings AutoMLJob has. */
+export interface AutoMLJobSpec extends JobCommon {
+  type: 'automl';
+  automl: AutoMLTask;
+  data: Record<string, InputSpec>;
+  resources?: Record<string, unknown>;
+  environmentVariables?: Record<string, string>;
+}
+
+export type JobSpec = CommandJobSpec | SweepJobSpec | PipelineJobSpec | AutoMLJobSpec;
 
 export interface ParseJobOptions {
   /** Folder relative paths are resolved against (default: the YAML file's folder). */
@@ -411,6 +424,7 @@ function parseJobSource(src: YamlSource, opts: ParseJobOptions): JobSpec {
     case 'pipeline':
       return parsePipelineJob(src, root, opts);
     case 'automl':
+      return parseAutoMLJob(src, root, opts, AUTOML_PARSE_KIT);
     case 'spark':
     case 'import':
     case 'parallel':
@@ -418,10 +432,10 @@ function parseJobSource(src: YamlSource, opts: ParseJobOptions): JobSpec {
     case 'distillation':
       throw src.error(
         ['type'],
-        `job type '${typeRaw}' is not supported by this task at api-version 2022-10-01 (supported: command, sweep, pipeline)`,
+        `job type '${typeRaw}' is not supported by this task (supported: command, sweep, pipeline, automl)`,
       );
     default:
-      throw src.error(['type'], `unknown job type '${typeRaw}' (supported: command, sweep, pipeline)`);
+      throw src.error(['type'], `unknown job type '${typeRaw}' (supported: command, sweep, pipeline, automl)`);
   }
 }
 
@@ -775,10 +789,11 @@ function parseNode(
 ): PipelineNodeSpec {
   const tText = m.type === undefined || m.type === null ? 'command' : reqString(src, [...p, 'type'], m.type, 'type');
   const t = tText.toLowerCase();
+  if (t === 'automl') return parseAutoMLNode(src, p, key, m, warnings, AUTOML_PARSE_KIT);
   if (t !== 'command' && t !== 'parallel' && t !== 'pipeline') {
     throw src.error(
       [...p, 'type'],
-      `pipeline step type '${tText}' is not supported by this task (supported: command, parallel, pipeline)`,
+      `pipeline step type '${tText}' is not supported by this task (supported: command, parallel, pipeline, automl)`,
     );
   }
   checkKeys(
@@ -1540,6 +1555,8 @@ function checkBindings(src: YamlSource, spec: PipelineJobSpec, base: KeyPath = [
   for (const [k, node] of Object.entries(spec.jobs)) {
     for (const [ik, inp] of Object.entries(node.inputs))
       if (inp.kind === 'binding') check(inp.value, [...base, 'jobs', k, 'inputs', ik]);
+    for (const [ik, inp] of Object.entries(node.automl?.data ?? {}))
+      if (inp.kind === 'binding') check(inp.value, [...base, 'jobs', k, ik]);
     for (const [ok, out] of Object.entries(node.outputs))
       if (out.kind === 'binding') check(out.value, [...base, 'jobs', k, 'outputs', ok]);
     if (node.parallel?.input_data && typeof node.parallel.input_data === 'string') {
@@ -1773,6 +1790,8 @@ export async function buildJobBody(spec: JobSpec, resolver: SpecResolver): Promi
         queueSettings: spec.queueSettings,
       }),
     );
+  } else if (spec.type === 'automl') {
+    props = await buildAutoMLJob(spec, automlBuildKit(rec));
   } else {
     props = await commonProps(rec, spec, 'Pipeline');
     const settings: Record<string, unknown> = {};
@@ -1957,6 +1976,7 @@ async function buildNode(
   spec: PipelineJobSpec,
   node: PipelineNodeSpec,
 ): Promise<Record<string, unknown>> {
+  if (node.automl) return buildAutoMLNode(node, node.automl, automlBuildKit(rec));
   let componentId: string;
   let inlineTask: Record<string, unknown> | undefined;
   let source = 'YAML.JOB';
@@ -2047,6 +2067,26 @@ async function buildNode(
   if (inlineTask) rest.task = inlineTask;
   return rest;
 }
+
+// ---------------------------------------------------------------------------------------------- automl (automlSpec.ts)
+
+/** what automlSpec.ts borrows from this module (passed in, so that the two modules do not import each other) */
+const AUTOML_PARSE_KIT: AutoMLParseKit = {
+  commonKeys: COMMON_KEYS,
+  parseCommon,
+  parseInputs,
+  parseOutputs,
+  parseResources,
+  parseEarlyTermination,
+};
+const automlBuildKit = (rec: Recorder): AutoMLBuildKit => ({
+  commonProps: (spec, jobType) => commonProps(rec, spec, jobType),
+  inputUri: (i) => inputUri(rec, i),
+  resolveCompute: (v) => resolveCompute(rec, v, 'node'),
+  restOutputs,
+  nodeOutputs,
+  stripUndef,
+});
 
 // ---------------------------------------------------------------------------------------------- components alone
 

@@ -30,6 +30,7 @@ import type { BlobServiceClient } from '@azure/storage-blob';
 import type { Store } from './store';
 import type { MlflowStore } from './mlflow';
 import { seededRandom } from './http';
+import { AUTOML_DATA, BEST_MODEL, metricName, runAutoMLTrial } from './automlTrial';
 
 export const MAX_SWEEP_TRIALS = 6;
 export const MAX_SWEEP_CONCURRENCY = 2;
@@ -617,6 +618,7 @@ export class JobRunner {
       if (type === 'command') await this.runCommandJob(job, h, undefined);
       else if (type === 'sweep') await this.runSweep(job, h);
       else if (type === 'pipeline') await this.runPipeline(job, h);
+      else if (type === 'automl') await this.runAutoML(job, h);
       else throw new JobFailure(`Job type ${job.properties.jobType} is not executed by the emulator.`);
       this.setStatus(jobId, 'Completed');
     } catch (e) {
@@ -842,7 +844,7 @@ export class JobRunner {
       type: parent.type,
       properties: {
         ...props,
-        jobType: 'Command',
+        jobType: props.jobType ?? 'Command',
         experimentName: parent.properties.experimentName ?? 'Default',
         status: 'NotStarted',
         properties: { ...(props.properties ?? {}), 'azureml.parentRunId': parent.name },
@@ -967,21 +969,96 @@ export class JobRunner {
     this.recordOutputs(job.id, uris);
   }
 
+  // ------------------------------------------------------------ AutoML (stand-in: automlTrial.ts)
+  /** a standalone AutoML job: its taskDetails' data, best_model (and its declared outputs) at their URIs */
+  private async runAutoML(job: JobResource, h: Handle): Promise<void> {
+    const p = job.properties;
+    const t = p.taskDetails ?? {};
+    this.setStatus(job.id, 'Running');
+    const outputs: Record<string, string> = { [BEST_MODEL]: defaultOutputUri(job.name, BEST_MODEL) };
+    for (const [k, o] of Object.entries<any>(p.outputs ?? {}))
+      outputs[k] = String(o?.uri ?? defaultOutputUri(job.name, k));
+    const data = Object.fromEntries(AUTOML_DATA.filter((k) => t[k]?.uri).map((k) => [k, String(t[k].uri)]));
+    await this.runAutoMLTrials(job, h, { taskType: t.taskType, primaryMetric: t.primaryMetric, data, outputs });
+    // ASSUMPTION (automlTrial.ts): the job lists its best_model output even when the YAML declared none
+    this.setStatus(job.id, 'Finalizing', undefined, (j) => {
+      j.properties.outputs = { [BEST_MODEL]: { jobOutputType: 'mlflow_model' }, ...(j.properties.outputs ?? {}) };
+    });
+    this.recordOutputs(job.id, outputs);
+  }
+
+  /**
+   * The trials of an AutoML job (a standalone one, or an automl step's own job): one stand-in child `<job>_0`; the job
+   * gets best_child_run_id / score (property and MLflow tag, metric) as the sweep parent does. Throws when it failed.
+   */
+  private async runAutoMLTrials(
+    job: JobResource,
+    h: Handle,
+    spec: Parameters<typeof runAutoMLTrial>[4],
+  ): Promise<void> {
+    const wsId = wsIdOf(job.id);
+    const child = this.createChild(job, `${job.name}_0`, {
+      displayName: `${job.name}_0`,
+      computeId: job.properties.computeId,
+    });
+    this.handles.set(child.id.toLowerCase(), {
+      canceled: h.canceled,
+      children: new Set(),
+      childJobs: new Set(),
+      onCancel: [],
+    });
+    h.childJobs.add(child.id);
+    try {
+      this.setStatus(child.id, 'Running');
+      const work = path.join(this.deps.workRoot, safe(wsParts(wsId).ws), safe(child.name));
+      const score = await runAutoMLTrial(this.deps, wsId, child.name, work, spec);
+      if (h.canceled) throw new Canceled();
+      const metric = { key: metricName(spec.primaryMetric), value: score, timestamp: Date.now(), step: 0 };
+      this.deps.mlflow.logBatch(wsId, child.name, { metrics: [metric] });
+      this.setStatus(child.id, 'Completed');
+      const j = this.get(job.id);
+      if (j) {
+        j.properties.properties = {
+          ...(j.properties.properties ?? {}),
+          best_child_run_id: child.name,
+          score: String(score),
+        };
+        this.deps.store.put(JOBS_KIND, j.id, j);
+      }
+      this.deps.mlflow.setTag(wsId, job.name, 'best_child_run_id', child.name);
+      this.deps.mlflow.logBatch(wsId, job.name, { metrics: [metric] });
+    } catch (e) {
+      if (e instanceof Canceled || h.canceled) {
+        this.setStatus(child.id, 'Canceled');
+        throw new Canceled();
+      }
+      const msg = e instanceof Error ? e.message : String(e);
+      this.setStatus(child.id, 'Failed', msg);
+      throw new JobFailure(`The AutoML trial ${child.name} failed: ${msg}`);
+    } finally {
+      this.handles.delete(child.id.toLowerCase());
+      h.childJobs.delete(child.id);
+    }
+  }
+
   private async runPipeline(job: JobResource, h: Handle): Promise<void> {
     const p = job.properties;
     const wsId = wsIdOf(job.id);
     const steps = flattenPipelineSteps(this.deps, wsId, p.jobs ?? {});
     const names = Object.keys(steps);
-    const unsupported = names.filter((n) => stepType(this.deps, wsId, steps[n]) !== 'command');
+    const isAutoML = (n: string) => stepType(this.deps, wsId, steps[n]) === 'automl';
+    const unsupported = names.filter((n) => stepType(this.deps, wsId, steps[n]) !== 'command' && !isAutoML(n));
     if (unsupported.length)
       throw new JobFailure(
-        `The emulator runs only command steps; not executed: ${unsupported.map((n) => `${n} (${stepType(this.deps, wsId, steps[n])})`).join(', ')}.`,
+        `The emulator runs only command and automl steps; not executed: ${unsupported.map((n) => `${n} (${stepType(this.deps, wsId, steps[n])})`).join(', ')}.`,
       );
     // dependencies
     const deps = new Map<string, Set<string>>();
     for (const n of names) {
       const d = new Set<string>();
-      for (const m of JSON.stringify(steps[n]?.inputs ?? {}).matchAll(
+      // an automl step takes its data outside `inputs` (training_data, validation_data, test_data)
+      const bound = { inputs: steps[n]?.inputs, ...automlData(steps[n]) };
+      for (const m of JSON.stringify(bound).matchAll(
         /\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.[A-Za-z0-9_]+\s*\}\}/g,
       )) {
         if (!steps[m[1]]) throw new JobFailure(`Step '${n}' binds to unknown step '${m[1]}'.`);
@@ -1007,10 +1084,18 @@ export class JobRunner {
     const children = new Map<string, JobResource>();
     const specs = new Map<string, CommandSpec>();
     for (const n of order) {
+      if (isAutoML(n)) continue;
       const spec = this.stepSpec(job, n, steps[n]);
       specs.set(n, spec);
     }
     for (const n of order) {
+      if (isAutoML(n)) {
+        children.set(
+          n,
+          this.createChild(job, `${job.name}_${n}`, { ...this.stepProps(job, n, steps[n]), jobType: 'AutoML' }),
+        );
+        continue;
+      }
       const sp = specs.get(n)!;
       children.set(
         n,
@@ -1027,6 +1112,11 @@ export class JobRunner {
       const child = children.get(n)!;
       if (failed || h.canceled) {
         this.setStatus(child.id, 'Canceled');
+        continue;
+      }
+      if (isAutoML(n)) {
+        const status = await this.runAutoMLStep(job, h, child, n, steps[n], stepOutputs);
+        if (status !== 'Completed') failed = n;
         continue;
       }
       const spec = specs.get(n)!;
@@ -1062,6 +1152,57 @@ export class JobRunner {
     for (const k of Object.keys(p.outputs ?? {}))
       parentUris[k] = String(p.outputs[k]?.uri ?? defaultOutputUri(job.name, k));
     this.recordOutputs(job.id, parentUris);
+  }
+
+  /** an automl step: its data bound like inputs, its outputs (best_model at least) at their URIs, its trials run */
+  private async runAutoMLStep(
+    job: JobResource,
+    h: Handle,
+    child: JobResource,
+    n: string,
+    step: any,
+    stepOutputs: Map<string, Record<string, string>>,
+  ): Promise<'Completed' | 'Failed' | 'Canceled'> {
+    const uris: Record<string, string> = { [BEST_MODEL]: defaultOutputUri(child.name, BEST_MODEL) };
+    for (const [k, v] of Object.entries<any>(step?.outputs ?? {})) {
+      const pm = /^\$\{\{\s*parent\.outputs\.([A-Za-z0-9_]+)\s*\}\}$/.exec(bindingOf(v) ?? '');
+      uris[k] = pm
+        ? String(job.properties.outputs?.[pm[1]]?.uri ?? defaultOutputUri(job.name, pm[1]))
+        : String(v?.uri ?? defaultOutputUri(child.name, k));
+    }
+    stepOutputs.set(n, uris);
+    const ch: Handle = { canceled: h.canceled, children: new Set(), childJobs: new Set(), onCancel: [] };
+    this.handles.set(child.id.toLowerCase(), ch);
+    h.childJobs.add(child.id);
+    try {
+      const data: Record<string, string> = {};
+      for (const [k, v] of Object.entries(automlData(step))) {
+        const bound = this.bindInput(job, v, stepOutputs, n, k);
+        if (!bound?.uri) throw new JobFailure(`Step '${n}' ${k} has no data URI.`);
+        data[k === 'training_data' ? 'trainingData' : k === 'validation_data' ? 'validationData' : 'testData'] = String(
+          bound.uri,
+        );
+      }
+      this.setStatus(child.id, 'Running');
+      await this.runAutoMLTrials(child, ch, {
+        taskType: String(step.task ?? ''),
+        primaryMetric: step.primary_metric,
+        data,
+        outputs: uris,
+      });
+      this.setStatus(child.id, 'Completed');
+      return 'Completed';
+    } catch (e) {
+      if (e instanceof Canceled || ch.canceled) {
+        this.setStatus(child.id, 'Canceled');
+        return 'Canceled';
+      }
+      this.setStatus(child.id, 'Failed', e instanceof Error ? e.message : String(e));
+      return 'Failed';
+    } finally {
+      this.handles.delete(child.id.toLowerCase());
+      h.childJobs.delete(child.id);
+    }
   }
 
   private bindInput(
@@ -1191,6 +1332,14 @@ export function flattenPipelineSteps(deps: RunnerDeps, wsId: string, steps: Reco
       if (to) s.inputs[ik] = typeof iv === 'string' ? to : { ...iv, value: to };
     }
   }
+  return out;
+}
+
+/** an automl step's data (training_data, validation_data, test_data: a binding text or {job_input_type, uri}) */
+function automlData(step: any): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ['training_data', 'validation_data', 'test_data'])
+    if (step?.[k] != null) out[k] = typeof step[k] === 'string' ? { value: step[k] } : step[k];
   return out;
 }
 

@@ -593,6 +593,9 @@ function validateJob(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string,
           `The trial command refers to search_space.${m[1]}, which the search space does not define.`,
         );
     }
+  } else if (type === 'automl') {
+    // taskDetails is checked against the swagger (AutoMLVertical by taskType); the compute must exist like a command's
+    if (p.computeId) computeName(ctx, w, p.computeId, 'computeId');
   } else if (type === 'pipeline') {
     const def = p.settings?.default_compute ?? p.settings?.defaultCompute ?? p.computeId;
     if (def) computeName(ctx, w, def, 'settings.default_compute');
@@ -603,12 +606,12 @@ function validateJob(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string,
       if (c) computeName(ctx, w, c, `jobs.${n}.compute`);
       if (step.componentId) checkAssetRef(ctx, w, step.componentId, 'components', `jobs.${n}.componentId`);
       if (step.codeId) checkAssetRef(ctx, w, step.codeId, 'codes', `jobs.${n}.codeId`);
-      for (const m of JSON.stringify(step.inputs ?? {}).matchAll(
-        /\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.[A-Za-z0-9_]+\s*\}\}/g,
-      )) {
+      // an automl step binds its data outside `inputs` (azure-ai-ml's AutoML node: training_data, validation_data, test_data)
+      const bound = JSON.stringify([step.inputs ?? {}, step.training_data, step.validation_data, step.test_data]);
+      for (const m of bound.matchAll(/\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.[A-Za-z0-9_]+\s*\}\}/g)) {
         if (!(p.jobs ?? {})[m[1]]) fail(400, 'UserError', `jobs.${n}: input binds to unknown step '${m[1]}'.`);
       }
-      for (const m of JSON.stringify(step.inputs ?? {}).matchAll(/\$\{\{\s*parent\.inputs\.([A-Za-z0-9_]+)\s*\}\}/g)) {
+      for (const m of bound.matchAll(/\$\{\{\s*parent\.inputs\.([A-Za-z0-9_]+)\s*\}\}/g)) {
         if (!(p.inputs ?? {})[m[1]])
           fail(
             400,
