@@ -211,7 +211,18 @@ async function ensureMonitorMode(
   const file = getPath('monitorFile', { kind: 'file' });
   if (file) {
     // the YAML form: the monitor's data, signals, trigger and alerts come from the file, so none of those inputs
-    const both = MONITOR_FILE_EXCLUSIVE.find((n) => getString(n)?.trim());
+    // the inputs it replaces that have no default value (so a value means the user set it); a function-level list:
+    // runTask starts before the module's later constants are initialised
+    const both = [
+      'referenceData',
+      'productionData',
+      'endpointName',
+      'deploymentName',
+      'features',
+      'numericalFeatures',
+      'categoricalFeatures',
+      'alertEmails',
+    ].find((n) => getString(n)?.trim());
     if (both)
       throw new InputError(
         'monitorFile',
@@ -239,18 +250,6 @@ async function ensureMonitorMode(
   const r = await ensureMonitor(inputs, m, monitorOps(ctx), { info });
   setOutput('monitorState', r.state);
 }
-
-/** Inputs the monitor YAML replaces (those without a default value, so a value means the user set it). */
-const MONITOR_FILE_EXCLUSIVE = [
-  'referenceData',
-  'productionData',
-  'endpointName',
-  'deploymentName',
-  'features',
-  'numericalFeatures',
-  'categoricalFeatures',
-  'alertEmails',
-];
 
 function monitorOps(ctx: ReturnType<typeof createAzureMLContext>): MonitorOps {
   return {
