@@ -344,3 +344,25 @@ test('ensureMonitorFromFile: bad file or a deployment that does not collect → 
   );
   assert.ok(!nodc.calls.some((c) => c.startsWith('PUT')), 'nothing written');
 });
+
+test('ensureMonitorFromFile: a schedule of that name that is not a monitor is refused naming where the name came from', async () => {
+  const { ops, calls } = fakeOps();
+  ops.getSchedule = async (n) => {
+    calls.push(`GET ${n}`);
+    return { properties: { action: { actionType: 'CreateJob' } } };
+  };
+  const f = file('model-monitoring-with-collected-data.yaml');
+  await assert.rejects(
+    ensureMonitorFromFile(f, undefined, ops, quiet),
+    /^InputError: Input 'monitorFile': schedule 'fraud_detection_model_monitoring' exists with action CreateJob, not a monitor: choose another name$/,
+  );
+  await assert.rejects(
+    ensureMonitorFromFile(f, 'job-schedule', ops, quiet),
+    /^InputError: Input 'monitorName': schedule 'job-schedule' exists/,
+  );
+  assert.deepEqual(
+    calls,
+    ['getWorkspace', 'GET fraud_detection_model_monitoring', 'getWorkspace', 'GET job-schedule'],
+    'no deployment read, no PUT',
+  );
+});

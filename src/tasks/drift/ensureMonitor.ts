@@ -225,13 +225,14 @@ export async function applySchedule(
   ops: Pick<MonitorOps, 'getSchedule' | 'putSchedule'>,
   log: { info(msg: string): void },
   what: string,
+  nameInput = 'monitorName',
 ): Promise<EnsureMonitorResult> {
   const existing = await ops.getSchedule(name);
   if (existing) {
     const action = existing.properties?.action?.actionType;
     if (action && action !== 'CreateMonitor')
       throw new InputError(
-        'monitorName',
+        nameInput,
         `schedule '${name}' exists with action ${action}, not a monitor: choose another name`,
       );
     const changes = scheduleChanges(body, existing);
@@ -311,6 +312,7 @@ export async function ensureMonitorFromFile(
     ops,
     log,
     `${signals.map(([n, s]) => `${n} (${s.signalType})`).join(', ')} from ${y.src.displayName}`,
+    monitorName ? 'monitorName' : 'monitorFile',
   );
   return { ...r, name };
 }
