@@ -366,3 +366,107 @@ test('ensureMonitorFromFile: a schedule of that name that is not a monitor is re
     'no deployment read, no PUT',
   );
 });
+
+test('every other mapping: weekly days, Static reference, type overrides, tags/properties, alert off — valid at 2024-04-01', () => {
+  const text = [
+    'name: m',
+    'display_name: M',
+    'tags: {team: ml, tier: 1}',
+    'properties: {owner: me}',
+    'trigger:',
+    '  type: recurrence',
+    '  frequency: week',
+    '  interval: 2',
+    '  time_zone: Pacific Standard Time',
+    '  start_time: "2026-01-05T03:00:00"',
+    '  schedule: {hours: [22, 20], minutes: 30, week_days: [monday, Friday]}',
+    'create_monitor:',
+    '  compute: {instance_type: standard_e8s_v3, runtime_version: "3.4"}',
+    '  monitoring_target: {ml_task: Regression, model_id: "azureml:credit-model:3"}',
+    '  monitoring_signals:',
+    '    q:',
+    '      type: data_quality',
+    '      alert_enabled: false',
+    '      properties: {note: x}',
+    '      features: all_features',
+    '      feature_type_override: {zip: categorical, age: Numerical}',
+    '      production_data:',
+    '        input_data: {path: "azureml://datastores/workspaceblobstore/paths/p/", type: uri_folder}',
+    '        data_window: {lookback_window_size: P3D, lookback_window_offset: P1D}',
+    '      reference_data:',
+    '        input_data: {path: azureml:train:2, type: mltable}',
+    '        pre_processing_component: azureml:prep:1',
+    '        data_window: {window_start: "2026-01-01", window_end: "2026-01-31"}',
+    '      metric_thresholds:',
+    '        categorical: {null_value_rate: 0.1, data_type_error_rate: 0.2}',
+    '    p:',
+    '      type: prediction_drift',
+    '      alert_enabled: true',
+    '      production_data:',
+    '        input_data: {path: azureml:out:1}',
+    '      reference_data:',
+    '        input_data: {path: azureml:val:1}',
+    '        data_window: {lookback_window_size: default, lookback_window_offset: default}',
+    '      metric_thresholds:',
+    '        numerical: {two_sample_kolmogorov_smirnov_test: 0.05}',
+  ].join('\n');
+  const b = monitorYamlBody(readMonitorYaml('/tmp/other.yaml', text));
+  assert.deepEqual(validateBody('Schedules_CreateOrUpdate', b, AT), []);
+  assert.deepEqual(b.properties.tags, { team: 'ml', tier: '1' });
+  assert.deepEqual(b.properties.properties, { owner: 'me' });
+  assert.deepEqual(b.properties.trigger, {
+    triggerType: 'Recurrence',
+    frequency: 'Week',
+    interval: 2,
+    schedule: { hours: [22, 20], minutes: [30], weekDays: ['Monday', 'Friday'] },
+    startTime: '2026-01-05T03:00:00',
+    timeZone: 'Pacific Standard Time',
+  });
+  const def = b.properties.action.monitorDefinition;
+  assert.deepEqual(def.monitoringTarget, { taskType: 'Regression', modelId: 'azureml:credit-model:3' });
+  assert.deepEqual(def.signals.q, {
+    signalType: 'DataQuality',
+    properties: { note: 'x' },
+    productionData: {
+      inputDataType: 'Rolling',
+      jobInputType: 'uri_folder',
+      uri: 'azureml://datastores/workspaceblobstore/paths/p/',
+      windowSize: 'P3D',
+      windowOffset: 'P1D',
+    },
+    referenceData: {
+      inputDataType: 'Static',
+      jobInputType: 'mltable',
+      uri: 'azureml:train:2',
+      preprocessingComponentId: 'azureml:prep:1',
+      windowStart: '2026-01-01T00:00:00.000Z',
+      windowEnd: '2026-01-31T00:00:00.000Z',
+    },
+    features: { filterType: 'AllFeatures' },
+    featureDataTypeOverride: { zip: 'Categorical', age: 'Numerical' },
+    metricThresholds: [
+      { dataType: 'Categorical', metric: 'NullValueRate', threshold: { value: 0.1 } },
+      { dataType: 'Categorical', metric: 'DataTypeErrorRate', threshold: { value: 0.2 } },
+    ],
+  });
+  // weekly every 2 weeks: production window P14D (offset P0D), reference "default" P28D offset by P14D
+  assert.deepEqual(def.signals.p, {
+    signalType: 'PredictionDrift',
+    notificationTypes: ['AmlNotification'],
+    productionData: {
+      inputDataType: 'Rolling',
+      jobInputType: 'uri_folder',
+      uri: 'azureml:out:1',
+      windowSize: 'P14D',
+      windowOffset: 'P0D',
+    },
+    referenceData: {
+      inputDataType: 'Rolling',
+      jobInputType: 'uri_folder',
+      uri: 'azureml:val:1',
+      windowSize: 'P28D',
+      windowOffset: 'P14D',
+    },
+    metricThresholds: [{ dataType: 'Numerical', metric: 'TwoSampleKolmogorovSmirnovTest', threshold: { value: 0.05 } }],
+  });
+});
