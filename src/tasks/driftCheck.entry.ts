@@ -8,6 +8,7 @@ import {
   getBool,
   getList,
   getNumber,
+  getPath,
   getString,
   info,
   progress,
@@ -21,7 +22,13 @@ import { MlflowClient, createAzureMLContext, getWorkspace, workspaceRef } from '
 import { monitorFilter, monitorReport, type MonitorReport, type MonitorResult } from './drift/monitor';
 import { isoDurationMs } from '../azureml/normalize';
 import { getSchedule, putSchedule } from '../azureml/schedules';
-import { checkMonitorInputs, ensureMonitor, type MonitorInputs } from './drift/ensureMonitor';
+import {
+  checkMonitorInputs,
+  ensureMonitor,
+  ensureMonitorFromFile,
+  type MonitorInputs,
+  type MonitorOps,
+} from './drift/ensureMonitor';
 import type { AzureRmConnection } from '../pipeline';
 import { getDeploymentDataCollector, planData, readBlobLines } from '../azureml/dataRead';
 import {
@@ -201,6 +208,34 @@ async function ensureMonitorMode(
   ws: ReturnType<typeof workspaceRef>,
   signal: AbortSignal,
 ): Promise<void> {
+  const file = getPath('monitorFile', { kind: 'file' });
+  if (file) {
+    // the YAML form: the monitor's data, signals, trigger and alerts come from the file, so none of those inputs
+    // the inputs it replaces that have no default value (so a value means the user set it); a function-level list:
+    // runTask starts before the module's later constants are initialised
+    const both = [
+      'referenceData',
+      'productionData',
+      'endpointName',
+      'deploymentName',
+      'features',
+      'numericalFeatures',
+      'categoricalFeatures',
+      'alertEmails',
+    ].find((n) => getString(n)?.trim());
+    if (both)
+      throw new InputError(
+        'monitorFile',
+        `give either monitorFile (the monitor YAML) or the monitor inputs, not both: ${both} is also set`,
+      );
+    const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
+    info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+    const r = await ensureMonitorFromFile(file, getString('monitorName')?.trim() || undefined, monitorOps(ctx), {
+      info,
+    });
+    setOutput('monitorState', r.state);
+    return;
+  }
   const { inputs, lookbackText } = readDriftInputs();
   const m = checkMonitorInputs({
     monitorName: getString('monitorName')?.trim() ?? '',
@@ -212,18 +247,17 @@ async function ensureMonitorMode(
   });
   const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
-  const r = await ensureMonitor(
-    inputs,
-    m,
-    {
-      getWorkspace: () => getWorkspace(ctx),
-      getDeploymentCollector: (e, d) => getDeploymentDataCollector(ctx, e, d),
-      getSchedule: (n) => getSchedule(ctx, n),
-      putSchedule: (n, b) => putSchedule(ctx, n, b),
-    },
-    { info },
-  );
+  const r = await ensureMonitor(inputs, m, monitorOps(ctx), { info });
   setOutput('monitorState', r.state);
+}
+
+function monitorOps(ctx: ReturnType<typeof createAzureMLContext>): MonitorOps {
+  return {
+    getWorkspace: () => getWorkspace(ctx),
+    getDeploymentCollector: (e, d) => getDeploymentDataCollector(ctx, e, d),
+    getSchedule: (n) => getSchedule(ctx, n),
+    putSchedule: (n, b) => putSchedule(ctx, n, b),
+  };
 }
 
 function describeMonitorResult(r: MonitorResult): string {

@@ -17,6 +17,8 @@ import { MlflowStore } from '../emulator/mlflow';
 import { publishMonitorResults } from '../emulator/monitorResults';
 import { runMonitorSchedule } from '../emulator/arm/schedules';
 import { wsId as emulatorWsId } from '../emulator/armkit';
+import path from 'node:path';
+import { monitorYamlBody, readMonitorYaml } from '../../src/tasks/drift/monitorYaml';
 
 let box: AzureInABox;
 const REGIONS = ['north', 'south', 'east', 'west'];
@@ -282,6 +284,56 @@ describe('collected production data: deploy with data collection, traffic, drift
     const r = await drift({ source: 'monitor', monitorName: 'dc-monitor', failOnDrift: 'false' });
     assert.equal(r.result, 'Succeeded', explain(r));
     assert.equal(r.outputs.driftedFeatures, '2');
+  });
+
+  test('monitorFile: a monitor YAML from azureml-examples, unchanged, is created (valid at 2024-04-01); a rerun writes nothing; bad files and file + inputs refused before any write', async () => {
+    const puts = () => box.requests.filter((q) => q.method === 'PUT' && /\/schedules\//i.test(q.url)).length;
+    const writes = () => box.requests.filter((q) => q.host === 'arm' && q.method !== 'GET').length;
+    const file = path.resolve(
+      __dirname,
+      '../fixtures/third-party/azureml-examples/cli/monitoring/model-monitoring-with-collected-data.yaml',
+    );
+    const inputs = { action: 'ensureMonitor', monitorFile: file };
+    const p0 = puts();
+    const created = await drift(inputs);
+    assert.equal(created.result, 'Succeeded', explain(created));
+    assert.equal(created.outputs.monitorState, 'created');
+    assert.match(
+      created.stdout,
+      /Monitor 'fraud_detection_model_monitoring' created: advanced_data_drift \(DataDrift\), advanced_prediction_drift \(PredictionDrift\) from /,
+    );
+    assert.equal(puts(), p0 + 1);
+    const s = await arm(
+      box,
+      'GET',
+      `${wsArmPath(box, '/schedules/fraud_detection_model_monitoring')}?api-version=2024-04-01`,
+    );
+    assert.deepEqual(s.properties, {
+      ...monitorYamlBody(readMonitorYaml(file)).properties,
+      provisioningState: 'Succeeded',
+    });
+    const same = await drift(inputs);
+    assert.equal(same.result, 'Succeeded', explain(same));
+    assert.equal(same.outputs.monitorState, 'unchanged');
+    assert.equal(puts(), p0 + 1, 'a rerun does not write');
+
+    const w0 = writes();
+    const both = await drift({ ...inputs, referenceData: 'azureml:credit-train:3' });
+    assert.equal(both.result, 'Failed');
+    assert.equal(
+      both.message,
+      "Input 'monitorFile': give either monitorFile (the monitor YAML) or the monitor inputs, not both: referenceData is also set",
+    );
+    const gsq = await drift({
+      ...inputs,
+      monitorFile: file.replace('model-monitoring-with-collected-data', 'generation-safety-quality-monitoring'),
+    });
+    assert.equal(gsq.result, 'Failed');
+    assert.match(
+      gsq.message ?? '',
+      /^Input 'monitorFile': .*generation-safety-quality-monitoring\.yaml:31: 'create_monitor\.monitoring_signals\.testSignal\.type': signal 'testSignal' has type generation_safety_quality, which api-version 2024-04-01 does not have/,
+    );
+    assert.equal(writes(), w0, 'nothing written');
   });
 
   test('a deployment without data collection: one line', async () => {

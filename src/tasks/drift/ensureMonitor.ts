@@ -20,6 +20,8 @@
 import { InputError } from '../../pipeline';
 import type { DriftInputs } from '../driftCheck';
 import { collectedDataUri } from '../driftCheck';
+import { SpecError } from '../../azureml/yamlSpec';
+import { monitorYamlBody, readMonitorYaml, type CollectedData } from './monitorYaml';
 
 export interface MonitorInputs {
   monitorName: string;
@@ -204,28 +206,113 @@ export async function ensureMonitor(
   }
   const production = productionInput(i, dataId);
   const body = monitorScheduleBody(i, m, production);
-  const existing = await ops.getSchedule(m.monitorName);
+  return applySchedule(
+    m.monitorName,
+    body,
+    ops,
+    log,
+    `DataDrift of ${production} against ${i.referenceData}, ${m.frequency} at ${String(m.hour).padStart(2, '0')}:00 UTC${m.emails.length ? `, alerts to ${m.emails.join(', ')}` : ''}`,
+  );
+}
+
+/**
+ * The one write path of both forms (inputs, monitorFile): GET the schedule; refuse one that is not a monitor; unchanged
+ * → no write; changed → one PUT, the log naming each changed field; missing → one PUT.
+ */
+export async function applySchedule(
+  name: string,
+  body: { properties: Record<string, any> },
+  ops: Pick<MonitorOps, 'getSchedule' | 'putSchedule'>,
+  log: { info(msg: string): void },
+  what: string,
+  nameInput = 'monitorName',
+): Promise<EnsureMonitorResult> {
+  const existing = await ops.getSchedule(name);
   if (existing) {
     const action = existing.properties?.action?.actionType;
     if (action && action !== 'CreateMonitor')
       throw new InputError(
-        'monitorName',
-        `schedule '${m.monitorName}' exists with action ${action}, not a monitor: choose another name`,
+        nameInput,
+        `schedule '${name}' exists with action ${action}, not a monitor: choose another name`,
       );
     const changes = scheduleChanges(body, existing);
     if (!changes.length) {
-      log.info(`Monitor '${m.monitorName}' exists with the same definition: nothing to change`);
+      log.info(`Monitor '${name}' exists with the same definition: nothing to change`);
       return { state: 'unchanged', changes, body };
     }
-    log.info(`Monitor '${m.monitorName}' differs in ${changes.length} field(s):`);
+    log.info(`Monitor '${name}' differs in ${changes.length} field(s):`);
     for (const c of changes) log.info(`  ${c}`);
-    await ops.putSchedule(m.monitorName, body);
-    log.info(`Monitor '${m.monitorName}' updated`);
+    await ops.putSchedule(name, body);
+    log.info(`Monitor '${name}' updated`);
     return { state: 'updated', changes, body };
   }
-  await ops.putSchedule(m.monitorName, body);
-  log.info(
-    `Monitor '${m.monitorName}' created: DataDrift of ${production} against ${i.referenceData}, ${m.frequency} at ${String(m.hour).padStart(2, '0')}:00 UTC${m.emails.length ? `, alerts to ${m.emails.join(', ')}` : ''}`,
-  );
+  await ops.putSchedule(name, body);
+  log.info(`Monitor '${name}' created: ${what}`);
   return { state: 'created', changes: [], body };
+}
+
+/** A bad monitor YAML as one line naming the input, the file, the line and the key path. */
+function fileError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SpecError) throw new InputError('monitorFile', e.message);
+    throw e;
+  }
+}
+
+/**
+ * Input `monitorFile`: the monitor from the YAML `az ml schedule create -f` takes (src/tasks/drift/monitorYaml.ts),
+ * through the same write path as the inputs form. Every check of the YAML runs before the first call; the monitored
+ * deployment is read only when a signal takes its data from the deployment's collector (as azure-ai-ml does).
+ * The schedule's name: monitorName when given (as `--name` would), else the YAML's `name`.
+ */
+export async function ensureMonitorFromFile(
+  file: string,
+  monitorName: string | undefined,
+  ops: MonitorOps,
+  log: { info(msg: string): void },
+  text?: string,
+): Promise<EnsureMonitorResult & { name: string }> {
+  const y = fileError(() => readMonitorYaml(file, text));
+  const name = monitorName || y.name;
+  if (!name) throw new InputError('monitorFile', `${y.src.displayName}: 'name' is required (or give monitorName)`);
+  if (!NAME.test(name))
+    throw new InputError(
+      monitorName ? 'monitorName' : 'monitorFile',
+      `'${name}' is not a schedule name (letters, digits, '_' and '-', starting with a letter or digit)`,
+    );
+  // a dry run with stand-in collected data: every other mistake in the file is refused before any call
+  fileError(() => monitorYamlBody(y, { inputs: 'x', outputs: 'x' }));
+  await ops.getWorkspace();
+  let collected: CollectedData | undefined;
+  if (y.needsCollected && y.deployment) {
+    const { endpoint, deployment } = y.deployment;
+    const d = await ops.getDeploymentCollector(endpoint, deployment);
+    if (!d.exists)
+      throw new InputError(
+        'monitorFile',
+        `${y.src.where(['create_monitor', 'monitoring_target', 'endpoint_deployment_id'])}: deployment '${deployment}' does not exist under online endpoint '${endpoint}'`,
+      );
+    const uri = (c: string) => {
+      const col = d.collector?.collections?.[c];
+      return !col || col.dataCollectionMode === 'Disabled'
+        ? undefined
+        : col.dataId || collectedDataUri(endpoint, deployment, c);
+    };
+    const inputs = uri('model_inputs'),
+      outputs = uri('model_outputs');
+    collected = { ...(inputs ? { inputs } : {}), ...(outputs ? { outputs } : {}) };
+  }
+  const body = fileError(() => monitorYamlBody(y, collected));
+  const signals = Object.entries<any>(body.properties.action.monitorDefinition.signals);
+  const r = await applySchedule(
+    name,
+    body,
+    ops,
+    log,
+    `${signals.map(([n, s]) => `${n} (${s.signalType})`).join(', ')} from ${y.src.displayName}`,
+    monitorName ? 'monitorName' : 'monitorFile',
+  );
+  return { ...r, name };
 }
