@@ -395,6 +395,10 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
         { model: 'azureml://registries/mlreg-gone/models/churn/versions/1' },
         /^Input 'model': registry 'mlreg-gone' was not found/,
       ],
+      [
+        { model: 'azureml://registries/mlreg-shared/models/churn/labels/champion' },
+        /^Input 'model': '[^']+': only the label latest is supported/,
+      ],
     ];
     const from = box.requests.length;
     const bad = await Promise.all(badCases.map(([inputs]) => deploy({ model: uri, ...inputs }, cwd)));
@@ -411,7 +415,7 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
     );
 
     // the production stage of a classic release: governance tag on the registry version, model card from the registry
-    const inRelease = () =>
+    const inRelease = (model = uri) =>
       run(
         {
           resourceGroup: 'rg-prod',
@@ -427,7 +431,7 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
           smokeRequests: '2',
           healthCheckRequests: '2',
           trafficSteps: '100',
-          model: uri,
+          model,
         },
         {
           task: 'AzureMLModelDeploy',
@@ -474,9 +478,15 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
       card!,
       /\| Promoted from \| \[workspace [^,]+, churn:1\]\(https:\/\/ml\.azure\.com\/model\/churn:1\/details\?wsid=/,
     );
-    // a rerun of the stage: the tag is already there, the registry version is not written again
-    const again = await inRelease();
+    // a rerun of the stage (by label: labels/latest is pinned to version 1 before anything is written): the tag is
+    // already there, the registry version is not written again, the deployment keeps the pinned version
+    const again = await inRelease('azureml://registries/mlreg-shared/models/churn/labels/latest');
     assert.equal(again.result, 'Succeeded', explain(again));
+    assert.match(
+      again.stdout,
+      /Model azureml:\/\/registries\/mlreg-shared\/models\/churn\/labels\/latest → azureml:\/\/registries\/mlreg-shared\/models\/churn\/versions\/1: /,
+    );
+    assert.equal(again.outputs.modelId, uri);
     assert.deepEqual(
       again.writes.filter((w) => /\/registries\//.test(w)),
       [],
