@@ -70,6 +70,13 @@ runTask(async (signal) => {
   const conn = getAzureRmConnection('connection');
   // a registry model (issue 13): versions read in the registry, no workspace needed
   const registry = getString('registry')?.trim();
+  // the release artifact reads workspace models only (its registry source type is not built yet): a release pinned to a
+  // registry version would resolve it in the artifact's workspace
+  if (registry && inputs.target === 'release')
+    throw new InputError(
+      'target',
+      `a release pins the Azure ML model artifact, which reads workspace models; for registry '${registry}' use target pipeline`,
+    );
   const ws = registry ? undefined : workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const context = getPipelineContext();
   const devops = createDevOpsConnection(context, signal);

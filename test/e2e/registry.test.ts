@@ -601,6 +601,11 @@ describe('AzureMLModelEvaluate@1 and AzureMLReleaseTrigger@1 with registry model
         /^Input 'modelVersion': model 'scorer' has no version 9 in registry 'mlreg-shared'$/,
       ],
       [trigger, { registry: 'mlreg-locked' }, /^No permission on registry 'mlreg-locked': /],
+      [
+        trigger,
+        { target: 'release', releaseDefinition: 'cd' },
+        /^Input 'target': a release pins the Azure ML model artifact, which reads workspace models; for registry 'mlreg-shared' use target pipeline$/,
+      ],
     ];
     const failed = await Promise.all(bad.map(([f, inputs]) => f(inputs)));
     failed.forEach((r, i) => {
