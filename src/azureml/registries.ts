@@ -409,10 +409,12 @@ export async function checkRegistryModelForWorkspace(
   input: string,
 ): Promise<{ registry: RegistryInfo; version: RegistryModelVersion }> {
   const ref = parseRegistryModelUri(uri);
-  if (!ref || !ref.version)
+  if (!ref || (!ref.version && ref.label?.toLowerCase() !== 'latest'))
     throw new InputError(
       input,
-      `'${uri}' is not a registry model version (azureml://registries/<registry>/models/<name>/versions/<version>)`,
+      ref
+        ? `'${uri}': only the label latest is supported (…/labels/latest), or give …/versions/<version>`
+        : `'${uri}' is not a registry model version (azureml://registries/<registry>/models/<name>/versions/<version> or …/labels/latest)`,
     );
   let reg: RegistryInfo | undefined;
   let apiBase: string | undefined;
@@ -428,7 +430,12 @@ export async function checkRegistryModelForWorkspace(
     reg = await findRegistry(ctx, { subscriptionId: ctx.ws.subscriptionId, name: ref.registry }, input);
   }
   assertRegionSupported(workspace, reg, input);
-  const v = await getRegistryModelVersion(ctx, reg, ref.name, ref.version);
+  // labels/latest: the newest version that is not archived, resolved here so the deployment pins a version
+  // (azure-ai-ml passes azureml://registries/… through unresolved; whether the online-deployment service resolves a
+  // label itself is not verified, so the task does not rely on it)
+  const v = ref.version
+    ? await getRegistryModelVersion(ctx, reg, ref.name, ref.version)
+    : await resolveRegistryModelVersion(ctx, reg, ref.name, 'latest', undefined, input);
   if (!v)
     throw new InputError(input, `model '${ref.name}' version ${ref.version} was not found in registry '${reg.name}'`);
   return { registry: reg, version: v };
@@ -452,19 +459,23 @@ export async function findRegistryModelForWorkspace(
 
 /**
  * The deploy task's hook: when `model` names a registry version, read the workspace and check the registry, region and
- * version before anything is written (checkRegistryModelForWorkspace). Other model references: nothing to do.
+ * version before anything is written (checkRegistryModelForWorkspace). Returns the reference to deploy: the same, or
+ * for `…/labels/latest` the newest version's `…/versions/<v>`. Other model references: returned unchanged.
  */
 export async function preflightRegistryModel(
   ctx: AzureMLContext,
   model: string | undefined,
   input: string,
   log: (m: string) => void,
-): Promise<void> {
-  if (!model || !/^azureml:\/\/registries\//i.test(model.trim())) return;
-  const { registry, workspaceLocation } = await findRegistryModelForWorkspace(ctx, model.trim(), input);
+): Promise<string | undefined> {
+  if (!model || !/^azureml:\/\/registries\//i.test(model.trim())) return model;
+  const { registry, version, workspaceLocation } = await findRegistryModelForWorkspace(ctx, model.trim(), input);
+  const ref = parseRegistryModelUri(model)!;
+  const pinned = registryModelUri(ref.registry, ref.name, version.name);
   log(
-    `Model ${model.trim()}: registry '${registry.name}' (subscription ${registry.subscriptionId}, regions ${registry.regions.join(', ')}) serves workspace region ${regionKey(workspaceLocation)}`,
+    `Model ${model.trim()}${ref.version ? '' : ` → ${pinned}`}: registry '${registry.name}' (subscription ${registry.subscriptionId}, regions ${registry.regions.join(', ')}) serves workspace region ${regionKey(workspaceLocation)}`,
   );
+  return ref.version ? model : pinned;
 }
 
 /** A context for a connection that reaches a registry: only its ARM host, audience and credential matter (no workspace). */

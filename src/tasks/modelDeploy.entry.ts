@@ -120,7 +120,8 @@ runTask(async (signal) => {
 
   const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
-  await preflightRegistryModel(ctx, model, 'model', info); // azureml://registries/…: registry, region, version checked before any write
+  // azureml://registries/…: registry, region, version checked before any write; …/labels/latest pinned to its version
+  inputs.model = await preflightRegistryModel(ctx, model, 'model', info);
   const context = getPipelineContext();
   // in a classic release: approvals → deployment tags, model version tagged deployed.<stage>, release name gets the model version
   const governance = createReleaseGovernance({

@@ -14,15 +14,23 @@ import {
   writeTempFile,
 } from '../pipeline';
 import { createCredential } from '../auth';
-import { createAzureMLContext, workspaceRef } from '../azureml';
+import { createAzureMLContext, workspaceRef, type ModelVersion } from '../azureml';
+import {
+  findRegistry,
+  getRegistryModelVersion,
+  listRegistryModelVersions,
+  registryContext,
+} from '../azureml/registries';
 import {
   BASELINE_MODES,
   azureOps,
   evaluateModel,
   evaluationSummary,
   metricOutputs,
+  registryOfInputs,
   validateInputs,
   type EvaluateInputs,
+  type EvaluateOps,
 } from './modelEvaluate';
 
 runTask(async (signal) => {
@@ -41,12 +49,40 @@ runTask(async (signal) => {
     allowEqual: getBool('allowEqual', false),
     missingBaselineMetric: getEnum('missingBaselineMetric', ['pass', 'fail'] as const, 'pass'),
     failWhenNotBetter: getBool('failWhenNotBetter', false),
+    registry: getString('registry'),
   };
   const valid = validateInputs(inputs);
+  const registry = registryOfInputs(inputs);
 
   const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
   info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
-  const e = await evaluateModel(inputs, { ops: azureOps(ctx), log: { info, warning, debug } });
+  let ops: EvaluateOps = azureOps(ctx);
+  if (registry) {
+    // models in a registry (issue 13), found before the first workspace read; jobs, MLflow and endpoints stay in the workspace
+    const rctx = registryContext(conn, signal);
+    const reg = await findRegistry(rctx, {
+      subscriptionId: conn.subscriptionId,
+      name: registry,
+      resourceGroup: getString('registryResourceGroup'),
+    });
+    info(`Models from registry ${reg.name} (resource group ${reg.resourceGroup}, subscription ${reg.subscriptionId})`);
+    ops = {
+      ...ops,
+      registry: reg.name,
+      getModelVersion: async (n, v) => (await getRegistryModelVersion(rctx, reg, n, v)) as ModelVersion | undefined,
+      listModelVersions: async (n, o) =>
+        (await listRegistryModelVersions(rctx, reg, n, {
+          orderBy: 'createdtime desc',
+          top: o.top,
+          tags: o.tags
+            ? Object.entries(o.tags)
+                .map(([k, v]) => (v ? `${k}=${v}` : k))
+                .join(',')
+            : undefined,
+        })) as ModelVersion[],
+    };
+  }
+  const e = await evaluateModel(inputs, { ops, log: { info, warning, debug } });
 
   // the evaluation for later steps (register task's evaluationFile → the release's model card)
   const file = writeTempFile('azureml-evaluation', 'evaluation.json', JSON.stringify(e, null, 2) + '\n');

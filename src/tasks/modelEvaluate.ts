@@ -17,6 +17,7 @@ import {
 import { getJob, getRunDetails } from '../azureml/jobs';
 import { MlflowClient } from '../azureml/mlflow';
 import { deploymentInfo, endpointInfo, getDeployment, getEndpoint } from '../azureml/endpoints';
+import { parseRegistryModelUri, registryModelUri } from '../azureml/registries';
 
 // ---------------------------------------------------------------------------------------------
 // Metric rules: the `metrics` input
@@ -320,6 +321,23 @@ export interface EvaluateOps {
   listModelVersions(name: string, opts: { tags?: Record<string, string>; top: number }): Promise<ModelVersion[]>;
   getEndpoint(name: string): Promise<ProductionEndpoint | undefined>;
   getDeployment(endpoint: string, name: string): Promise<ProductionDeployment | undefined>;
+  /**
+   * Set when model versions are read in an Azure ML registry (issue 13): getModelVersion/listModelVersions read there,
+   * model ids are azureml://registries/<registry>/models/<name>/versions/<version>; jobs and endpoints stay in `ws`.
+   */
+  registry?: string;
+}
+
+/** where model versions are read, for messages */
+export function modelScope(ops: Pick<EvaluateOps, 'ws' | 'registry'>): string {
+  return ops.registry ? `registry '${ops.registry}'` : `workspace '${ops.ws.workspace}'`;
+}
+function modelIdOf(ops: EvaluateOps, name: string, version: string): string {
+  return ops.registry ? registryModelUri(ops.registry, name, version) : `azureml:${name}:${version}`;
+}
+/** the studio's registry pages: URL form not verified, so none */
+function modelStudioUrl(ops: EvaluateOps, name: string, version: string): string {
+  return ops.registry ? '' : studioUrl(ops.ws, 'model', name, version);
 }
 
 export interface EvaluateInputs {
@@ -337,6 +355,15 @@ export interface EvaluateInputs {
   allowEqual?: boolean;
   missingBaselineMetric?: MissingBaselineMetric;
   failWhenNotBetter?: boolean;
+  /** read model versions (candidate model, production by tag/latest, a registry model an endpoint serves) in this registry */
+  registry?: string;
+}
+
+/** The registry the models are read in: the `registry` input, else the one a registry candidateModel names. */
+export function registryOfInputs(i: Pick<EvaluateInputs, 'candidateType' | 'candidateModel' | 'registry'>) {
+  const given = (i.registry ?? '').trim();
+  if (given) return given;
+  return i.candidateType === 'model' ? parseRegistryModelUri(i.candidateModel ?? '')?.registry : undefined;
 }
 
 export interface ValidInputs {
@@ -354,8 +381,31 @@ export interface ValidInputs {
 const JOB_NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
 const ENDPOINT_NAME = /^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/;
 
-/** Parse `name:version`, `azureml:name:version`, `name@latest`. */
-export function parseModelRef(input: string, value: string): { name: string; version?: string; latest?: boolean } {
+/**
+ * Parse `name:version`, `azureml:name:version`, `name@latest`, and a registry model
+ * `azureml://registries/<r>/models/<name>/versions/<version>` (or `…/labels/latest`).
+ */
+export function parseModelRef(
+  input: string,
+  value: string,
+): { name: string; version?: string; latest?: boolean; registry?: string } {
+  const reg = parseRegistryModelUri(value);
+  if (reg) {
+    if (!ASSET_NAME_PATTERN.test(reg.name))
+      throw new InputError(input, `'${value}': '${reg.name}' is not a valid model name`);
+    if (reg.label !== undefined && reg.label.toLowerCase() !== 'latest')
+      throw new InputError(input, `'${value}': only the label latest is supported (or give …/versions/<version>)`);
+    if (reg.version !== undefined && !VERSION_PATTERN.test(reg.version))
+      throw new InputError(input, `'${value}': '${reg.version}' is not a valid model version`);
+    return reg.version !== undefined
+      ? { name: reg.name, version: reg.version, registry: reg.registry }
+      : { name: reg.name, latest: true, registry: reg.registry };
+  }
+  if (/^azureml:\/\//i.test(value.trim()))
+    throw new InputError(
+      input,
+      `'${value}' is not a model version: a registry model is azureml://registries/<registry>/models/<name>/versions/<version>`,
+    );
   const v = value.trim().replace(/^azureml:/i, '');
   const at = /^([^:@]+)@(.+)$/.exec(v);
   const colon = /^([^:@]+):(.+)$/.exec(v);
@@ -382,7 +432,11 @@ export function validateInputs(i: EvaluateInputs): ValidInputs {
     const m = (i.candidateModel ?? '').trim();
     if (!m)
       throw new InputError('candidateModel', 'is required when the candidate is a registered model (name:version)');
-    candidate = { kind: 'model', ...parseModelRef('candidateModel', m) };
+    const { registry, ...ref } = parseModelRef('candidateModel', m);
+    const given = (i.registry ?? '').trim();
+    if (registry && given && registry.toLowerCase() !== given.toLowerCase())
+      throw new InputError('candidateModel', `'${m}' is in registry '${registry}', not in registry '${given}'`);
+    candidate = { kind: 'model', ...ref };
   } else if (i.candidateType === 'job') {
     const j = (i.candidateJob ?? '').trim();
     if (!j) {
@@ -686,15 +740,14 @@ async function readCandidateModel(
 ): Promise<{ v: ModelVersion; version: string }> {
   if (c.latest) {
     const [v] = await r.ops.listModelVersions(c.name, { top: 1 });
-    if (!v?.name)
-      throw new InputError('candidateModel', `model '${c.name}' has no versions in workspace '${r.ops.ws.workspace}'`);
+    if (!v?.name) throw new InputError('candidateModel', `model '${c.name}' has no versions in ${modelScope(r.ops)}`);
     return { v, version: v.name };
   }
   const v = await r.ops.getModelVersion(c.name, c.version!);
   if (!v)
     throw new InputError(
       'candidateModel',
-      `model '${c.name}' version ${c.version} was not found in workspace '${r.ops.ws.workspace}'`,
+      `model '${c.name}' version ${c.version} was not found in ${modelScope(r.ops)}`,
     );
   return { v, version: c.version! };
 }
@@ -753,6 +806,9 @@ export async function evaluateModel(inputs: EvaluateInputs, deps: EvaluateDeps):
 interface Production {
   name: string;
   version: string;
+  /** azureml:<name>:<version>, or the registry model URI */
+  id: string;
+  studioUrl: string;
   v: ModelVersion;
   endpoint?: Side['endpoint'];
 }
@@ -800,11 +856,11 @@ async function candidateModel(
   };
   const side: Side = {
     label: `model ${c.name}:${version}`,
-    id: `azureml:${c.name}:${version}`,
+    id: modelIdOf(r.ops, c.name, version),
     model: {
       name: c.name,
       version,
-      studioUrl: studioUrl(ws, 'model', c.name, version),
+      studioUrl: modelStudioUrl(r.ops, c.name, version),
       createdBy: ownerOf(v),
       createdAt: createdAt(v),
     },
@@ -845,21 +901,33 @@ async function productionOfEndpoint(r: Reader, endpointName: string): Promise<{ 
   const dep = await ops.getDeployment(ep.name, depName);
   if (!dep) throw new UserError(`${of} takes ${traffic}% of the traffic but was not found`);
   if (!dep.model) throw new UserError(`${of} has no model`);
-  const ref = parseDeploymentModel(dep.model);
-  if (!ref) throw new UserError(`${of} serves '${dep.model}', which is not a model version of this workspace`);
-  if ('registry' in ref)
-    throw new UserError(
-      `${of} serves a registry model (${ref.registry}); its metrics cannot be read from the workspace`,
-    );
-  const v = await ops.getModelVersion(ref.name, ref.version);
+  const parsed = parseDeploymentModel(dep.model);
+  if (!parsed) throw new UserError(`${of} serves '${dep.model}', which is not a model version of this workspace`);
+  let ref: ModelRef;
+  let fromRegistry = false;
+  if ('registry' in parsed) {
+    const rr = parseRegistryModelUri(parsed.registry);
+    if (!rr?.version || !ops.registry || rr.registry.toLowerCase() !== ops.registry.toLowerCase())
+      throw new UserError(
+        `${of} serves a registry model (${parsed.registry}); set the registry input to ${rr ? `'${rr.registry}'` : 'its registry'} to read its metrics there`,
+      );
+    ref = { name: rr.name, version: rr.version };
+    fromRegistry = true;
+  } else ref = parsed;
+  // a workspace model version of the endpoint is read in the workspace even when the task reads models in a registry
+  const v = fromRegistry || !ops.registry ? await ops.getModelVersion(ref.name, ref.version) : undefined;
   if (!v)
     throw new UserError(
-      `${of} serves model ${ref.name}:${ref.version}, which was not found in workspace '${ws.workspace}'`,
+      ops.registry && !fromRegistry
+        ? `${of} serves workspace model ${ref.name}:${ref.version}, but the task reads models in ${modelScope(ops)}: leave the registry input empty to compare with it`
+        : `${of} serves model ${ref.name}:${ref.version}, which was not found in ${modelScope(ops)}`,
     );
   return {
     prod: {
       name: ref.name,
       version: ref.version,
+      id: modelIdOf(ops, ref.name, ref.version),
+      studioUrl: modelStudioUrl(ops, ref.name, ref.version),
       v,
       endpoint: {
         name: ep.name,
@@ -894,11 +962,19 @@ async function productionOfModel(
       skipped++;
       continue;
     }
-    return { prod: { name, version: v.name, v } };
+    return {
+      prod: {
+        name,
+        version: v.name,
+        v,
+        id: modelIdOf(r.ops, name, v.name),
+        studioUrl: modelStudioUrl(r.ops, name, v.name),
+      },
+    };
   }
   const why =
     list.length === 0 && !tagFilter
-      ? `model '${name}' has no versions in workspace '${r.ops.ws.workspace}'`
+      ? `model '${name}' has no versions in ${modelScope(r.ops)}`
       : `no version of model '${name}'${tagFilter ? ` carries the tag ${tag!.value ? `${tag!.key}=${tag!.value}` : tag!.key}` : ''}${skipped ? ' other than the candidate' : ''}`;
   return { why };
 }
@@ -963,11 +1039,11 @@ function alreadyInProduction(e: Evaluation, valid: ValidInputs, prod: Production
   const c = e.candidate;
   const side: Side = {
     label: `model ${prod.name}:${prod.version} (deployment ${prod.endpoint!.deployment} on endpoint ${prod.endpoint!.name}, ${prod.endpoint!.traffic}% of traffic)`,
-    id: `azureml:${prod.name}:${prod.version}`,
+    id: prod.id,
     model: {
       name: prod.name,
       version: prod.version,
-      studioUrl: studioUrl(deps.ops.ws, 'model', prod.name, prod.version),
+      studioUrl: prod.studioUrl,
     },
     endpoint: prod.endpoint,
     metrics: c.metrics,
@@ -1011,11 +1087,11 @@ async function compareWithProduction(
       (prod.endpoint
         ? ` (deployment ${prod.endpoint.deployment} on endpoint ${prod.endpoint.name}, ${prod.endpoint.traffic}% of traffic)`
         : ''),
-    id: `azureml:${prod.name}:${prod.version}`,
+    id: prod.id,
     model: {
       name: prod.name,
       version: prod.version,
-      studioUrl: studioUrl(ws, 'model', prod.name, prod.version),
+      studioUrl: prod.studioUrl,
       createdBy: ownerOf(prod.v),
       createdAt: createdAt(prod.v),
     },

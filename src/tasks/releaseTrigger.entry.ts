@@ -16,7 +16,13 @@ import {
   InputError,
 } from '../pipeline';
 import { createCredential } from '../auth';
-import { createAzureMLContext, getModelVersion, listModelVersions, workspaceRef } from '../azureml';
+import { createAzureMLContext, getModelVersion, listModelVersions, workspaceRef, type ModelVersion } from '../azureml';
+import {
+  findRegistry,
+  getRegistryModelVersion,
+  listRegistryModelVersions,
+  registryContext,
+} from '../azureml/registries';
 import { createDevOpsConnection } from '../devops/client';
 import {
   createModelRelease,
@@ -62,10 +68,18 @@ runTask(async (signal) => {
   };
   validateTriggerInputs(inputs);
   const conn = getAzureRmConnection('connection');
-  const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
+  // a registry model (issue 13): versions read in the registry, no workspace needed
+  const registry = getString('registry')?.trim();
+  // the release artifact reads workspace models only (its registry source type is not built yet): a release pinned to a
+  // registry version would resolve it in the artifact's workspace
+  if (registry && inputs.target === 'release')
+    throw new InputError(
+      'target',
+      `a release pins the Azure ML model artifact, which reads workspace models; for registry '${registry}' use target pipeline`,
+    );
+  const ws = registry ? undefined : workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const context = getPipelineContext();
   const devops = createDevOpsConnection(context, signal);
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
 
   const resolveTarget = async (): Promise<TriggerTarget> => {
     if (inputs.target === 'release') {
@@ -94,7 +108,7 @@ runTask(async (signal) => {
         findRunsWithParameters(
           devops,
           p,
-          expandParameters(inputs.templateParameters, inputs.modelName, v),
+          expandParameters(inputs.templateParameters, inputs.modelName, v, registry),
           inputs.modelName,
           v,
         ),
@@ -102,21 +116,49 @@ runTask(async (signal) => {
         runPipelineWithParameters(
           devops,
           p,
-          expandParameters(inputs.templateParameters, inputs.modelName, v),
+          expandParameters(inputs.templateParameters, inputs.modelName, v, registry),
           inputs.modelName,
           v,
         ),
     };
   };
 
+  let versions: {
+    list: (m: string, max: number) => Promise<ModelVersion[]>;
+    get: (m: string, v: string) => Promise<ModelVersion | undefined>;
+  };
+  let scope: string | undefined;
+  if (ws) {
+    const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
+    versions = {
+      list: (m, max) => listModelVersions(ctx, m, { orderBy: 'createdtime desc', top: max }),
+      get: (m, v) => getModelVersion(ctx, m, v),
+    };
+  } else {
+    const rctx = registryContext(conn, signal);
+    const reg = await findRegistry(rctx, {
+      subscriptionId: conn.subscriptionId,
+      name: registry!,
+      resourceGroup: getString('registryResourceGroup'),
+    });
+    info(`Registry ${reg.name} (resource group ${reg.resourceGroup}, subscription ${reg.subscriptionId})`);
+    scope = `registry '${reg.name}'`;
+    versions = {
+      list: async (m, max) =>
+        (await listRegistryModelVersions(rctx, reg, m, { orderBy: 'createdtime desc', top: max })) as ModelVersion[],
+      get: async (m, v) => (await getRegistryModelVersion(rctx, reg, m, v)) as ModelVersion | undefined,
+    };
+  }
+
   const result = await runTrigger(inputs, {
-    listVersions: async (m, max) =>
-      (await listModelVersions(ctx, m, { orderBy: 'createdtime desc', top: max })).map(versionInfo),
+    listVersions: async (m, max) => (await versions.list(m, max)).map(versionInfo),
     getVersion: async (m, v) => {
-      const mv = await getModelVersion(ctx, m, v);
+      const mv = await versions.get(m, v);
       return mv ? versionInfo(mv) : undefined;
     },
     target: resolveTarget,
+    scope,
+    strict: !!registry,
     context,
     log: { info, warning },
   });

@@ -96,13 +96,22 @@ export function validateTriggerInputs(i: TriggerInputs): void {
   if ((i.description ?? '').length > 2000) throw new InputError('description', 'is longer than 2000 characters');
 }
 
-export function expandParameters(tp: Record<string, string>, model: string, version: string): Record<string, string> {
+/** {modelId}: azureml:<name>:<version>, or azureml://registries/<registry>/models/<name>/versions/<version> for a registry model */
+export function expandParameters(
+  tp: Record<string, string>,
+  model: string,
+  version: string,
+  registry?: string,
+): Record<string, string> {
   const out: Record<string, string> = {};
+  const id = registry
+    ? `azureml://registries/${registry}/models/${model}/versions/${version}`
+    : `azureml:${model}:${version}`;
   for (const [k, v] of Object.entries(tp))
     out[k] = v
       .replace(/\{modelName\}/g, model)
       .replace(/\{modelVersion\}/g, version)
-      .replace(/\{modelId\}/g, `azureml:${model}:${version}`);
+      .replace(/\{modelId\}/g, id);
   return out;
 }
 
@@ -198,6 +207,10 @@ export interface TriggerDeps {
   getVersion(model: string, version: string): Promise<VersionInfo | undefined>;
   /** resolves the definition/pipeline (validates releaseDefinition/artifactAlias/pipeline: InputError) */
   target(): Promise<TriggerTarget>;
+  /** where the versions live, for messages: "the workspace" (default) or "registry 'shared'" */
+  scope?: string;
+  /** a registry: a model without versions is an error (a misspelled name), not "nothing to do" */
+  strict?: boolean;
   context: PipelineContext;
   log: { info(m: string): void; warning(m: string): void };
 }
@@ -236,7 +249,10 @@ export async function runTrigger(i: TriggerInputs, deps: TriggerDeps): Promise<T
     // reads first: the version exists, the target resolves, then the one write
     const v = await deps.getVersion(i.modelName, i.modelVersion!);
     if (!v)
-      throw new InputError('modelVersion', `model '${i.modelName}' has no version ${i.modelVersion} in the workspace`);
+      throw new InputError(
+        'modelVersion',
+        `model '${i.modelName}' has no version ${i.modelVersion} in ${deps.scope ?? 'the workspace'}`,
+      );
     const target = await deps.target();
     result.target = target.label;
     if (!matchesTags(v.tags, i.tagFilter)) {
@@ -266,6 +282,7 @@ export async function runTrigger(i: TriggerInputs, deps: TriggerDeps): Promise<T
   result.target = target.label;
   const versions = await deps.listVersions(i.modelName, i.maxVersions);
   if (!versions.length) {
+    if (deps.strict) throw new InputError('modelName', `model '${i.modelName}' was not found in ${deps.scope}`);
     log.info(`Model '${i.modelName}' has no versions: nothing to do.`);
     return result;
   }

@@ -22,6 +22,7 @@ import {
 import { arm, seedModelVersion, wsArmPath } from '../helpers/modelSeed';
 import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
 import { addWorkspace } from '../emulator/arm/registries';
+import { addPipeline, listRuns } from '../emulator/devops/pipelines';
 
 const TASK = 'AzureMLModelPromote';
 let box: AzureInABox;
@@ -394,6 +395,10 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
         { model: 'azureml://registries/mlreg-gone/models/churn/versions/1' },
         /^Input 'model': registry 'mlreg-gone' was not found/,
       ],
+      [
+        { model: 'azureml://registries/mlreg-shared/models/churn/labels/champion' },
+        /^Input 'model': '[^']+': only the label latest is supported/,
+      ],
     ];
     const from = box.requests.length;
     const bad = await Promise.all(badCases.map(([inputs]) => deploy({ model: uri, ...inputs }, cwd)));
@@ -410,7 +415,7 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
     );
 
     // the production stage of a classic release: governance tag on the registry version, model card from the registry
-    const inRelease = () =>
+    const inRelease = (model = uri) =>
       run(
         {
           resourceGroup: 'rg-prod',
@@ -426,7 +431,7 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
           smokeRequests: '2',
           healthCheckRequests: '2',
           trafficSteps: '100',
-          model: uri,
+          model,
         },
         {
           task: 'AzureMLModelDeploy',
@@ -473,9 +478,15 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
       card!,
       /\| Promoted from \| \[workspace [^,]+, churn:1\]\(https:\/\/ml\.azure\.com\/model\/churn:1\/details\?wsid=/,
     );
-    // a rerun of the stage: the tag is already there, the registry version is not written again
-    const again = await inRelease();
+    // a rerun of the stage (by label: labels/latest is pinned to version 1 before anything is written): the tag is
+    // already there, the registry version is not written again, the deployment keeps the pinned version
+    const again = await inRelease('azureml://registries/mlreg-shared/models/churn/labels/latest');
     assert.equal(again.result, 'Succeeded', explain(again));
+    assert.match(
+      again.stdout,
+      /Model azureml:\/\/registries\/mlreg-shared\/models\/churn\/labels\/latest → azureml:\/\/registries\/mlreg-shared\/models\/churn\/versions\/1: /,
+    );
+    assert.equal(again.outputs.modelId, uri);
     assert.deepEqual(
       again.writes.filter((w) => /\/registries\//.test(w)),
       [],
@@ -498,5 +509,117 @@ describe('AzureMLModelDeploy@1 from a registry', () => {
     });
     assert.equal(res.status, 200, await res.clone().text());
     assert.match(await res.text(), /v1/);
+  });
+});
+
+describe('AzureMLModelEvaluate@1 and AzureMLReleaseTrigger@1 with registry models', () => {
+  test('candidate and production in the registry; a pipeline run per registry version, rerun starts nothing; bad registry inputs one line each, nothing written', async () => {
+    const put = (version: string, tags: Record<string, string>) =>
+      arm(
+        box,
+        'PUT',
+        `/subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/registries/mlreg-shared/models/scorer/versions/${version}?api-version=2024-04-01`,
+        { properties: { tags, modelUri: 'azureml://registries/mlreg-shared/models/fraud/versions/3' } },
+      );
+    await put('1', { stage: 'production', 'metric.auc': '0.8' });
+    await put('2', { 'metric.auc': '0.9' });
+    const p = addPipeline(box.ctx, {
+      name: 'cd-registry',
+      parameters: [
+        { name: 'modelVersion', type: 'string' },
+        { name: 'modelRef', type: 'string' },
+      ],
+    });
+    const evaluate = (inputs: Record<string, string>) =>
+      run(
+        {
+          candidateType: 'model',
+          candidateModel: 'azureml://registries/mlreg-shared/models/scorer/versions/2',
+          baseline: 'tag',
+          baselineTag: 'stage=production',
+          metrics: 'auc higher',
+          ...inputs,
+        },
+        { task: 'AzureMLModelEvaluate' },
+      );
+    const trigger = (inputs: Record<string, string>) =>
+      run(
+        {
+          mode: 'push',
+          target: 'pipeline',
+          modelName: 'scorer',
+          modelVersion: '2',
+          pipeline: 'cd-registry',
+          templateParameters: 'modelVersion={modelVersion}\nmodelRef={modelId}',
+          registry: 'mlreg-shared',
+          resourceGroup: '',
+          workspace: '',
+          ...inputs,
+        },
+        { task: 'AzureMLReleaseTrigger' },
+      );
+    const from = box.requests.length;
+    const [ev, tr] = await Promise.all([evaluate({}), trigger({})]);
+    assert.equal(ev.result, 'Succeeded', explain(ev));
+    assert.equal(ev.outputs.verdict, 'better');
+    assert.equal(ev.outputs.candidateId, 'azureml://registries/mlreg-shared/models/scorer/versions/2');
+    assert.equal(ev.outputs.baselineModelId, 'azureml://registries/mlreg-shared/models/scorer/versions/1');
+    assert.equal(tr.result, 'Succeeded', explain(tr));
+    assert.deepEqual(
+      listRuns(box.ctx, p.id).map((x) => x.templateParameters),
+      [{ modelVersion: '2', modelRef: 'azureml://registries/mlreg-shared/models/scorer/versions/2' }],
+    );
+    const again = await trigger({});
+    assert.equal(again.result, 'Succeeded', explain(again));
+    assert.equal(again.outputs.createdCount, '0');
+
+    const bad: Array<[typeof run, Record<string, string>, RegExp]> = [
+      [
+        evaluate,
+        { registry: 'mlreg-nope', candidateModel: 'scorer:2' },
+        /^Input 'registry': registry 'mlreg-nope' was not found in subscription /,
+      ],
+      [
+        evaluate,
+        { candidateModel: 'azureml://registries/mlreg-shared/models/ghost/versions/1' },
+        /^Input 'candidateModel': model 'ghost' version 1 was not found in registry 'mlreg-shared'$/,
+      ],
+      [
+        evaluate,
+        { registry: 'mlreg-locked', candidateModel: 'scorer:2' },
+        /^No permission on registry 'mlreg-locked': /,
+      ],
+      [trigger, { registry: 'mlreg-nope' }, /^Input 'registry': registry 'mlreg-nope' was not found in subscription /],
+      [
+        trigger,
+        { mode: 'reconcile', modelVersion: '', modelName: 'ghost' },
+        /^Input 'modelName': model 'ghost' was not found in registry 'mlreg-shared'$/,
+      ],
+      [
+        trigger,
+        { modelVersion: '9' },
+        /^Input 'modelVersion': model 'scorer' has no version 9 in registry 'mlreg-shared'$/,
+      ],
+      [trigger, { registry: 'mlreg-locked' }, /^No permission on registry 'mlreg-locked': /],
+      [
+        trigger,
+        { target: 'release', releaseDefinition: 'cd' },
+        /^Input 'target': a release pins the Azure ML model artifact, which reads workspace models; for registry 'mlreg-shared' use target pipeline$/,
+      ],
+    ];
+    const failed = await Promise.all(bad.map(([f, inputs]) => f(inputs)));
+    failed.forEach((r, i) => {
+      assert.equal(r.result, 'Failed', explain(r));
+      assert.match(r.message ?? '', bad[i][2], explain(r));
+      assert.equal((r.message ?? '').split('\n').length, 1);
+    });
+    assert.equal(listRuns(box.ctx, p.id).length, 1);
+    assert.deepEqual(
+      box.requests
+        .slice(from)
+        .filter((q) => q.host === 'arm' && q.method !== 'GET')
+        .map((q) => `${q.method} ${q.url}`),
+      [],
+    );
   });
 });

@@ -15,6 +15,7 @@ import {
   parseDeploymentModel,
   parseMetricRules,
   parseModelRef,
+  registryOfInputs,
   validateInputs,
   type EvaluateInputs,
   type EvaluateOps,
@@ -60,6 +61,7 @@ function mv(
 
 class Fake implements EvaluateOps {
   ws = WS;
+  registry?: string;
   calls: string[] = [];
   jobs = new Map<string, JobInfo>();
   runs = new Map<string, RunMetrics>();
@@ -670,5 +672,93 @@ describe('evaluate', () => {
     assert.equal(e.candidate.metricsSource, 'properties/tags of model m:1 + MLflow metrics of job train');
     assert.match(l.warnings.join('\n'), /produced by job 'gone', which no longer exists/);
     assert.equal(e.verdict, 'better', 'no production value for any metric: passes with warnings');
+  });
+});
+
+describe('registry models (issue 13)', () => {
+  test('parseModelRef: registry URIs (version, labels/latest); bad ones one line', () => {
+    assert.deepEqual(parseModelRef('candidateModel', 'azureml://registries/shared/models/fraud/versions/3'), {
+      name: 'fraud',
+      version: '3',
+      registry: 'shared',
+    });
+    assert.deepEqual(parseModelRef('candidateModel', 'azureml://registries/shared/models/fraud/labels/latest'), {
+      name: 'fraud',
+      latest: true,
+      registry: 'shared',
+    });
+    assert.throws(
+      () => parseModelRef('candidateModel', 'azureml://registries/shared/models/fraud/labels/champion'),
+      inputErr('candidateModel', /only the label latest/),
+    );
+    assert.throws(
+      () => parseModelRef('candidateModel', 'azureml://registries/shared/fraud/3'),
+      inputErr('candidateModel', /azureml:\/\/registries\/<registry>\/models/),
+    );
+  });
+  test('registryOfInputs: the input wins; else the candidate URI; a different registry in both is refused', () => {
+    const uri = 'azureml://registries/shared/models/fraud/versions/3';
+    assert.equal(registryOfInputs({ candidateType: 'model', candidateModel: uri }), 'shared');
+    assert.equal(registryOfInputs({ candidateType: 'job', candidateModel: uri }), undefined);
+    assert.equal(registryOfInputs({ candidateType: 'job', registry: ' prod ' }), 'prod');
+    assert.throws(
+      () => validateInputs(base({ candidateType: 'model', candidateModel: uri, registry: 'other' })),
+      inputErr('candidateModel', /is in registry 'shared', not in registry 'other'/),
+    );
+  });
+  test('candidate and production read in the registry: registry ids, no studio URL; missing model names the registry', async () => {
+    const f = new Fake();
+    f.registry = 'shared';
+    f.model('fraud', mv('fraud', '1', { tags: { stage: 'production' }, properties: { 'metric.auc': '0.8' } }));
+    f.model('fraud', mv('fraud', '2', { properties: { 'metric.auc': '0.9' } }));
+    const e = await evaluateModel(
+      base({
+        candidateType: 'model',
+        candidateModel: 'azureml://registries/shared/models/fraud/versions/2',
+        metrics: 'auc higher',
+      }),
+      { ops: f, log: log() },
+    );
+    assert.equal(e.verdict, 'better');
+    assert.equal(e.candidate.id, 'azureml://registries/shared/models/fraud/versions/2');
+    assert.equal(e.baseline.side?.id, 'azureml://registries/shared/models/fraud/versions/1');
+    assert.equal(e.candidate.model?.studioUrl, '');
+    await assert.rejects(
+      evaluateModel(base({ candidateType: 'model', candidateModel: 'churn:1', metrics: 'auc higher' }), {
+        ops: f,
+        log: log(),
+      }),
+      inputErr(
+        'candidateModel',
+        /^Input 'candidateModel': model 'churn' version 1 was not found in registry 'shared'$/,
+      ),
+    );
+  });
+  test("an endpoint serving a version of the task's registry is production; another registry is refused in one line", async () => {
+    const f = new Fake();
+    f.registry = 'shared';
+    f.job('train-9', { auc: 0.85 });
+    f.model('fraud', mv('fraud', '1', { properties: { 'metric.auc': '0.9' } }));
+    f.endpoints.set('fraud-ep', {
+      traffic: { blue: 100 },
+      deployments: { blue: 'azureml://registries/shared/models/fraud/versions/1' },
+    });
+    const e = await evaluateModel(
+      base({ candidateJob: 'train-9', baseline: 'endpoint', endpointName: 'fraud-ep', metrics: 'auc higher' }),
+      { ops: f, log: log() },
+    );
+    assert.equal(e.verdict, 'not-better');
+    assert.equal(e.baseline.side?.id, 'azureml://registries/shared/models/fraud/versions/1');
+    f.registry = 'other';
+    await assert.rejects(
+      evaluateModel(
+        base({ candidateJob: 'train-9', baseline: 'endpoint', endpointName: 'fraud-ep', metrics: 'auc higher' }),
+        {
+          ops: f,
+          log: log(),
+        },
+      ),
+      (err: Error) => err instanceof UserError && /set the registry input to 'shared'/.test(err.message),
+    );
   });
 });

@@ -284,6 +284,29 @@ describe('runTrigger with fakes', () => {
     );
     assert.equal((await runTrigger(i, f.deps)).created.length, 0);
   });
+  test('registry (issue 13): a missing version names the registry; reconcile of a model the registry lacks fails, nothing started', async () => {
+    const f = fake([], []);
+    const deps = { ...f.deps, scope: "registry 'shared'", strict: true };
+    await assert.rejects(
+      runTrigger(base, deps),
+      (e: Error) =>
+        e instanceof UserError && e.message === "Input 'modelVersion': model 'm' has no version 1 in registry 'shared'",
+    );
+    await assert.rejects(
+      runTrigger({ ...base, mode: 'reconcile', modelVersion: undefined }, deps),
+      (e: Error) =>
+        e instanceof UserError && e.message === "Input 'modelName': model 'm' was not found in registry 'shared'",
+    );
+    assert.deepEqual(f.created, []);
+    // a workspace model without versions stays "nothing to do"
+    assert.equal((await runTrigger({ ...base, mode: 'reconcile', modelVersion: undefined }, f.deps)).created.length, 0);
+  });
+  test('registry: {modelId} is the registry model URI', () => {
+    assert.deepEqual(expandParameters({ id: '{modelId}', v: '{modelVersion}' }, 'fraud', '3', 'shared'), {
+      id: 'azureml://registries/shared/models/fraud/versions/3',
+      v: '3',
+    });
+  });
 });
 
 describe('Azure DevOps errors and retries', () => {
