@@ -593,6 +593,19 @@ function validateJob(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string,
           `The trial command refers to search_space.${m[1]}, which the search space does not define.`,
         );
     }
+  } else if (type === 'spark') {
+    // the references a Spark job makes are checked like a command job's; `args` like a command (its ${{inputs.x}})
+    if (p.computeId) computeName(ctx, w, p.computeId, 'computeId');
+    checkAssetRef(ctx, w, p.codeId, 'codes', 'codeId');
+    checkAssetRef(ctx, w, p.environmentId, 'environments', 'environmentId');
+    checkInputs(p.inputs, 'inputs');
+    const missing = missingCommandInputs(String(p.args ?? ''), p.inputs);
+    if (missing.length)
+      fail(
+        400,
+        'UserError',
+        `The args refer to input(s) ${missing.map((m) => `'${m}'`).join(', ')} that the job does not define.`,
+      );
   } else if (type === 'pipeline') {
     const def = p.settings?.default_compute ?? p.settings?.defaultCompute ?? p.computeId;
     if (def) computeName(ctx, w, def, 'settings.default_compute');
@@ -602,6 +615,8 @@ function validateJob(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string,
       const c = step.computeId ?? step.compute;
       if (c) computeName(ctx, w, c, `jobs.${n}.compute`);
       if (step.componentId) checkAssetRef(ctx, w, step.componentId, 'components', `jobs.${n}.componentId`);
+      if (step.trial?.componentId)
+        checkAssetRef(ctx, w, step.trial.componentId, 'components', `jobs.${n}.trial.componentId`);
       if (step.codeId) checkAssetRef(ctx, w, step.codeId, 'codes', `jobs.${n}.codeId`);
       for (const m of JSON.stringify(step.inputs ?? {}).matchAll(
         /\$\{\{\s*parent\.jobs\.([A-Za-z0-9_]+)\.outputs\.[A-Za-z0-9_]+\s*\}\}/g,
