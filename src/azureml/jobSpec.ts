@@ -1,4 +1,5 @@
-// `az ml job create -f` YAML (command, sweep, pipeline jobs; command/parallel components) → Azure ML 2024-04-01
+// `az ml job create -f` YAML (command, sweep, pipeline, spark jobs; command/parallel/spark components and spark/sweep
+// steps: sparkSpec.ts, sweepStep.ts) → Azure ML 2024-04-01
 // Jobs_CreateOrUpdate body. Pure translation: files are never read here except the YAML files themselves (job and
 // file-referenced components); uploads, environments, components, asset and compute lookups go through the
 // injected SpecResolver. Bodies are built by hand because the SDK serializer drops job inputs' `uri`/`mode`.

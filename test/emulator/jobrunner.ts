@@ -19,8 +19,11 @@
 //   version's componentSpec) runs as a child command job `<pipeline>_<step>` in topological order of the
 //   `${{parent.jobs.<s>.outputs.<o>}}` bindings; `${{parent.inputs.x}}` and `${{parent.outputs.x}}` are resolved.
 //   A step of type pipeline (a pipeline component) is replaced by its own steps (flattenPipelineSteps).
+//   A step of type spark runs the Spark stand-in (sparkStandIn: no Spark here; its entry is NOT executed), a step of
+//   type sweep runs as a sweep job (runSweepStep: its trial component's command, trials as children).
 //   The first failing step fails the pipeline and the steps not yet run are Canceled. Steps of other types
-//   (parallel, sweep, spark …) are not executed: the pipeline fails, naming them.
+//   (parallel, automl …) are not executed: the pipeline fails, naming them.
+// - Spark job: the same stand-in (sparkStandIn documents what the real service does and the ASSUMPTIONs).
 // Status progression (a sweep parent: Running from its PUT on, then Completed | Failed): Starting (what the PUT answers, arm/jobs.ts) → Queued → Preparing → Running → Finalizing → Completed | Failed; cancel:
 // CancelRequested → Canceled (the process group gets SIGTERM, then SIGKILL after timing.killGraceMs).
 import { spawn, type ChildProcess } from 'node:child_process';
