@@ -37,6 +37,7 @@ import {
   parseSparkResources,
   restSparkProps,
   sparkComponentFields,
+  sparkIdentity,
   sparkNodeFields,
   SPARK_PART_KEYS,
   type SparkPart,
@@ -659,6 +660,7 @@ function parseSparkJob(src: YamlSource, root: Record<string, unknown>, opts: Par
     throw src.error(['resources'], "give either 'compute' or 'resources' for a spark job, not both");
   checkDirectModes(common.inputs, common.outputs);
   checkInputRefs(src, ['args'], spark.args ?? '', common.inputs, common.outputs);
+  common.identity = sparkIdentity(common.identity, common.compute, resources);
   return { type: 'spark', ...common, spark, resources };
 }
 

@@ -248,6 +248,21 @@ function promotedWithDefaults(c: SparkConf): Record<string, number | string | bo
   return p;
 }
 
+/**
+ * The identity a Spark job or step is sent with: the one given, else (entities/_builders/spark.py Spark.identity, which
+ * a standalone `type: spark` YAML goes through too: entities/_job/job.py loads it as a Spark node, then `_to_job`)
+ * managed identity on an attached pool (`compute`), the user's identity on serverless Spark (`resources`).
+ */
+export function sparkIdentity(
+  given: Record<string, unknown> | undefined,
+  compute: string | undefined,
+  resources: Record<string, string> | undefined,
+): Record<string, unknown> | undefined {
+  if (given) return given;
+  if (compute !== undefined) return { identityType: 'Managed' };
+  return resources ? { identityType: 'UserIdentity' } : undefined;
+}
+
 /** The standalone job's `conf` (REST SparkJob.conf, values as Python str()) in SparkJob._to_rest_object's order. */
 export function restSparkConf(c: SparkConf): Record<string, string | null> {
   const p = promotedWithDefaults(c);
@@ -333,13 +348,7 @@ export function sparkNodeFields(
     if (part.files) out.files = part.files;
     if (part.archives) out.archives = part.archives;
   }
-  const identity =
-    node.identity ??
-    (node.compute !== undefined
-      ? { identityType: 'Managed' }
-      : node.resources
-        ? { identityType: 'UserIdentity' }
-        : undefined);
+  const identity = sparkIdentity(node.identity, node.compute, node.resources);
   if (identity)
     out.identity = Object.fromEntries(
       Object.entries(identity).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),

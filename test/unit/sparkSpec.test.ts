@@ -75,6 +75,12 @@ test('standalone Spark jobs: the Spark fields are azure-ai-ml 1.4.0 ones (conf a
   // the file's runtime 3.4 (1.4.0 was given 3.2: it refuses newer runtimes)
   assert.deepEqual(serverless.p.resources, { ...ref2.resources, runtimeVersion: '3.4' });
   assert.equal(serverless.p.computeId, undefined);
+  // no identity in the file: managed on an attached pool, the user's on serverless Spark, as azure-ai-ml loads a
+  // standalone spark YAML (through its Spark node's identity default; the attached file compared in the dev script)
+  const d1 = await build('jobs/spark/attached-spark-standalone-default-identity.yml', ['compute=azureml:pool']);
+  assert.deepEqual(d1.p.identity, { identityType: 'Managed' });
+  const d2 = await build('jobs/spark/serverless-spark-standalone-default-identity.yml');
+  assert.deepEqual(d2.p.identity, { identityType: 'UserIdentity' });
 });
 
 test('pipelines with Spark steps: node and component fields as azure-ai-ml 1.4.0 writes them', async () => {
