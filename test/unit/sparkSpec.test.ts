@@ -227,3 +227,36 @@ test('bad Spark YAML: one error naming the field (azure-ai-ml 1.4.0 spark_helper
       `${lines.at(-1)} → ${re}`,
     );
 });
+
+test('inline Spark step (no component file): an anonymous spark component from the step, node fields from it', async () => {
+  const file = path.join(CLI, 'jobs/spark/inline-pipeline.yml');
+  const text = [
+    'type: pipeline',
+    'inputs: {data: {type: uri_file, path: azureml://datastores/workspaceblobstore/paths/data/titanic.csv, mode: direct}}',
+    'jobs:',
+    '  prep:',
+    '    type: spark',
+    '    code: ./src',
+    '    entry: {file: titanic.py}',
+    '    py_files: [u.zip]',
+    '    conf: {spark.driver.cores: 1, spark.driver.memory: 2g, spark.executor.cores: 2, spark.executor.memory: 2g, spark.executor.instances: 2}',
+    '    args: --d ${{inputs.d}}',
+    '    inputs: {d: "${{parent.inputs.data}}"}',
+    '    resources: {instance_type: standard_e4s_v3, runtime_version: "3.4"}',
+    '',
+  ].join('\n');
+  const { r, components } = resolver();
+  const { body } = await buildJobBody(parseJobYamlText(text, file), r);
+  assert.deepEqual(validateBody('Jobs_CreateOrUpdate', body, AT_JOBS_API), []);
+  const node = (body.properties as Record<string, any>).jobs.prep;
+  assert.equal(node.type, 'spark');
+  assert.deepEqual(node.entry, { file: 'titanic.py', spark_job_entry_type: 'SparkJobPythonEntry' });
+  assert.deepEqual(node.py_files, ['u.zip']);
+  assert.equal(node.args, '--d ${{inputs.d}}');
+  assert.deepEqual(node.identity, { identity_type: 'UserIdentity' });
+  const spec = components.get(node.componentId)!;
+  assert.equal(spec.type, 'spark');
+  assert.deepEqual(spec.inputs, { d: { type: 'uri_file' } });
+  assert.match(spec.code, /\/codes\/src\/versions\/1$/);
+  assert.throws(() => parseJobYamlText(text.replace('--d ${{inputs.d}}', '--d ${{inputs.e}}'), file), /no input 'e'/);
+});
