@@ -75,7 +75,8 @@ function walk(dir: string): string[] {
     .readdirSync(dir, { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
-const firstLine = (f: string) => fs.readFileSync(f, 'utf8').split('\n')[0] ?? '';
+/** the file's text (its `$schema` line may follow a comment line, as in cli/jobs/spark) */
+const schemaText = (f: string) => fs.readFileSync(f, 'utf8');
 
 // ------------------------------------------------------------------------------------------------ reference side
 
@@ -423,7 +424,7 @@ function compare(
 
 async function main(): Promise<number> {
   const files = walk(CORPUS)
-    .filter((f) => /\.ya?ml$/.test(f) && /(Job|Endpoint|Deployment)\.schema\.json/.test(firstLine(f)))
+    .filter((f) => /\.ya?ml$/.test(f) && /^\$schema:.*(Job|Endpoint|Deployment)\.schema\.json/m.test(schemaText(f)))
     .sort();
   const rels = files.map((f) => path.relative(CORPUS, f).replace(/\\/g, '/'));
   const ref = reference(rels);

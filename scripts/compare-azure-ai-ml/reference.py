@@ -88,6 +88,11 @@ def component_specs(job, ser):
         comp = getattr(node, '_component', None)
         if name in rest_jobs and comp is not None and not isinstance(comp, str):
             rest_jobs[name]['componentId'] = comp._to_rest_object().serialize()['properties']['componentSpec']
+        # a sweep node's trial: offline the trial component's REST object; once registered the CLI sends
+        # {componentId: <its id>} (entities/_builders/sweep.py _get_trial_component_rest_obj) → the spec, as above
+        trial = (rest_jobs.get(name) or {}).get('trial')
+        if isinstance(trial, dict) and isinstance(trial.get('properties'), dict) and 'componentSpec' in trial['properties']:
+            rest_jobs[name]['trial'] = {'componentId': trial['properties']['componentSpec']}
 
 
 def main():

@@ -1,4 +1,5 @@
-// `az ml job create -f` YAML (command, sweep, pipeline jobs; command/parallel components) → Azure ML 2024-04-01
+// `az ml job create -f` YAML (command, sweep, pipeline, spark jobs; command/parallel/spark components and spark/sweep
+// steps: sparkSpec.ts, sweepStep.ts) → Azure ML 2024-04-01
 // Jobs_CreateOrUpdate body. Pure translation: files are never read here except the YAML files themselves (job and
 // file-referenced components); uploads, environments, components, asset and compute lookups go through the
 // injected SpecResolver. Bodies are built by hand because the SDK serializer drops job inputs' `uri`/`mode`.
@@ -23,6 +24,7 @@ import {
   optStringMap,
   parseInlineEnvironment,
   parseRef,
+  pyFloatRepr,
   pyStr,
   reqString,
   SpecError,
@@ -31,6 +33,18 @@ import {
 import type { AssetKind, InlineEnvironment, KeyPath, Ref } from './yamlSpec';
 import { buildAutoMLJob, buildAutoMLNode, parseAutoMLJob, parseAutoMLNode } from './automlSpec';
 import type { AutoMLBuildKit, AutoMLParseKit, AutoMLTask } from './automlSpec';
+import {
+  checkDirectModes,
+  parseSparkPart,
+  parseSparkResources,
+  restSparkProps,
+  sparkComponentFields,
+  sparkIdentity,
+  sparkNodeFields,
+  SPARK_PART_KEYS,
+  type SparkPart,
+} from './sparkSpec';
+import { parseSweepNode, sweepNodeFields, SWEEP_NODE_KEYS } from './sweepStep';
 
 export { SpecError } from './yamlSpec';
 export type { AssetKind, InlineEnvironment, Ref } from './yamlSpec';
@@ -161,7 +175,7 @@ export interface SweepJobSpec extends JobCommon {
 }
 
 export interface ComponentSpec {
-  type: 'command' | 'parallel' | 'pipeline';
+  type: 'command' | 'parallel' | 'pipeline' | 'spark';
   file?: string;
   name?: string;
   version?: string;
@@ -175,13 +189,14 @@ export interface ComponentSpec {
   parallel?: { task: Record<string, unknown>; code?: Ref; environment: EnvironmentSpec; rest: Record<string, unknown> };
   /** a pipeline component: its steps (bindings to `parent` name the component's own inputs/outputs) */
   pipeline?: { jobs: Record<string, PipelineNodeSpec>; scope: PipelineJobSpec };
+  spark?: SparkPart;
 }
 
 export type ComponentRefSpec = { kind: 'inline'; component: ComponentSpec } | { kind: 'ref'; ref: Ref; text: string };
 
 export interface PipelineNodeSpec {
   key: string;
-  type: 'command' | 'parallel' | 'pipeline' | 'automl';
+  type: 'command' | 'parallel' | 'pipeline' | 'automl' | 'spark' | 'sweep';
   component: ComponentRefSpec;
   compute?: string;
   displayName?: string;
@@ -199,6 +214,10 @@ export interface PipelineNodeSpec {
   parallel?: Record<string, unknown>;
   /** an automl step (automlSpec.ts): its task and its training/validation/test data */
   automl?: { task: AutoMLTask; data: Record<string, InputSpec> };
+  /** a spark step's serverless resources (REST shape) */
+  sparkResources?: Record<string, string>;
+  /** a sweep step's own fields (sweepStep.ts: YAML shape, as azure-ai-ml puts them in the node) */
+  sweep?: Record<string, unknown>;
 }
 
 export interface PipelineJobSpec extends JobCommon {
@@ -222,7 +241,13 @@ export interface AutoMLJobSpec extends JobCommon {
   environmentVariables?: Record<string, string>;
 }
 
-export type JobSpec = CommandJobSpec | SweepJobSpec | PipelineJobSpec | AutoMLJobSpec;
+export interface SparkJobSpec extends JobCommon {
+  type: 'spark';
+  spark: SparkPart;
+  resources?: Record<string, string>;
+}
+
+export type JobSpec = CommandJobSpec | SweepJobSpec | PipelineJobSpec | AutoMLJobSpec | SparkJobSpec;
 
 export interface ParseJobOptions {
   /** Folder relative paths are resolved against (default: the YAML file's folder). */
@@ -342,6 +367,21 @@ const PIPELINE_COMPONENT_KEYS = [
   'jobs',
   'is_deterministic',
 ];
+const NODE_SPARK_KEYS = [
+  'type',
+  'name',
+  'component',
+  'compute',
+  'display_name',
+  'description',
+  'tags',
+  'properties',
+  'inputs',
+  'outputs',
+  'resources',
+  'identity',
+  ...SPARK_PART_KEYS,
+];
 const NODE_PARALLEL_KEYS = [
   'type',
   'name',
@@ -426,16 +466,17 @@ function parseJobSource(src: YamlSource, opts: ParseJobOptions): JobSpec {
     case 'automl':
       return parseAutoMLJob(src, root, opts, AUTOML_PARSE_KIT);
     case 'spark':
+      return parseSparkJob(src, root, opts);
     case 'import':
     case 'parallel':
     case 'finetuning':
     case 'distillation':
       throw src.error(
         ['type'],
-        `job type '${typeRaw}' is not supported by this task (supported: command, sweep, pipeline, automl)`,
+        `job type '${typeRaw}' is not supported by this task (supported: command, sweep, pipeline, spark, automl)`,
       );
     default:
-      throw src.error(['type'], `unknown job type '${typeRaw}' (supported: command, sweep, pipeline, automl)`);
+      throw src.error(['type'], `unknown job type '${typeRaw}' (supported: command, sweep, pipeline, spark, automl)`);
   }
 }
 
@@ -619,6 +660,24 @@ function parseSweepJob(src: YamlSource, root: Record<string, unknown>, opts: Par
   return { type: 'sweep', ...common, trial, samplingAlgorithm, searchSpace, objective, limits, earlyTermination };
 }
 
+/** `type: spark` (sparkSpec.ts): compute (attached Synapse pool) or serverless `resources`, inputs/outputs direct. */
+function parseSparkJob(src: YamlSource, root: Record<string, unknown>, opts: ParseJobOptions): SparkJobSpec {
+  checkKeys(src, [], root, [...COMMON_KEYS, ...SPARK_PART_KEYS, 'resources', 'queue_settings'], 'a spark job');
+  const common = parseCommon(src, root, opts, 'spark');
+  const spark = parseSparkPart(src, [], root, 'a spark job', { parseCode, parseEnvironment }, { requireConf: true });
+  if (!spark.code) throw src.error(['code'], "a spark job needs 'code' (the folder holding the entry file)");
+  const resources = parseSparkResources(src, ['resources'], root.resources);
+  // spark_helpers._validate_compute_or_resources
+  if (!common.compute && !resources)
+    throw src.error(['compute'], "a spark job needs 'compute' (an attached Spark pool) or serverless 'resources'");
+  if (common.compute && resources)
+    throw src.error(['resources'], "give either 'compute' or 'resources' for a spark job, not both");
+  checkDirectModes(common.inputs, common.outputs);
+  checkInputRefs(src, ['args'], spark.args ?? '', common.inputs, common.outputs);
+  common.identity = sparkIdentity(common.identity, common.compute, resources);
+  return { type: 'spark', ...common, spark, resources };
+}
+
 const DISTRIBUTIONS: Record<string, string[]> = {
   choice: ['values'],
   randint: ['upper'],
@@ -790,17 +849,25 @@ function parseNode(
   const tText = m.type === undefined || m.type === null ? 'command' : reqString(src, [...p, 'type'], m.type, 'type');
   const t = tText.toLowerCase();
   if (t === 'automl') return parseAutoMLNode(src, p, key, m, warnings, AUTOML_PARSE_KIT);
-  if (t !== 'command' && t !== 'parallel' && t !== 'pipeline') {
+  if (t !== 'command' && t !== 'parallel' && t !== 'pipeline' && t !== 'spark' && t !== 'sweep') {
     throw src.error(
       [...p, 'type'],
-      `pipeline step type '${tText}' is not supported by this task (supported: command, parallel, pipeline, automl)`,
+      `pipeline step type '${tText}' is not supported by this task (supported: command, parallel, pipeline, spark, sweep, automl)`,
     );
   }
   checkKeys(
     src,
     p,
     m,
-    t === 'command' ? NODE_COMMAND_KEYS : t === 'pipeline' ? NODE_PIPELINE_KEYS : NODE_PARALLEL_KEYS,
+    t === 'command'
+      ? NODE_COMMAND_KEYS
+      : t === 'pipeline'
+        ? NODE_PIPELINE_KEYS
+        : t === 'spark'
+          ? NODE_SPARK_KEYS
+          : t === 'sweep'
+            ? SWEEP_NODE_KEYS
+            : NODE_PARALLEL_KEYS,
     `a ${t} pipeline step`,
   );
   const node: PipelineNodeSpec = {
@@ -815,9 +882,38 @@ function parseNode(
     inputs: parseInputs(src, [...p, 'inputs'], m.inputs, 'node'),
     outputs: parseOutputs(src, [...p, 'outputs'], m.outputs, true, warnings),
     environmentVariables: optStringMap(src, [...p, 'environment_variables'], m.environment_variables),
-    resources: parseResources(src, [...p, 'resources'], m.resources),
+    resources: t === 'spark' ? undefined : parseResources(src, [...p, 'resources'], m.resources),
     identity: parseIdentity(src, [...p, 'identity'], m.identity),
   };
+  if (t === 'sweep') {
+    // the trial: a command component (file or reference), as azure-ai-ml's SweepSchema (pipeline) takes it
+    if (m.trial === undefined || m.trial === null)
+      throw src.error([...p, 'trial'], `sweep step '${key}' needs a 'trial' (a command component)`);
+    node.component = parseComponentRef(src, [...p, 'trial'], m.trial, 'command');
+    node.sweep = parseSweepNode(src, p, m, { parseSampling, parseEarlyTermination, parseDistributionValue });
+    return node;
+  }
+  if (t === 'spark') {
+    node.sparkResources = parseSparkResources(src, [...p, 'resources'], m.resources);
+    if (m.component !== undefined && m.component !== null) {
+      for (const k of SPARK_PART_KEYS)
+        if (m[k] !== undefined)
+          throw src.error([...p, k], `'${k}' cannot be combined with 'component' (it belongs to the component)`);
+      node.component = parseComponentRef(src, [...p, 'component'], m.component, 'spark');
+    } else {
+      const part = parseSparkPart(
+        src,
+        p,
+        m,
+        `spark step '${key}'`,
+        { parseCode, parseEnvironment },
+        { requireConf: true },
+      );
+      node.component = { kind: 'inline', component: { type: 'spark', inputs: {}, outputs: {}, spark: part } };
+      checkInputRefs(src, [...p, 'args'], part.args ?? '', node.inputs, node.outputs);
+    }
+    return node;
+  }
   if (m.services !== undefined)
     warnings.push(`${src.where([...p, 'services'])}: services on pipeline steps are not supported and were ignored`);
   if (t === 'pipeline') {
@@ -957,7 +1053,7 @@ function parseComponentRef(
   src: YamlSource,
   p: KeyPath,
   v: unknown,
-  nodeType: 'command' | 'parallel' | 'pipeline',
+  nodeType: 'command' | 'parallel' | 'pipeline' | 'spark',
   warnings: string[] = [],
 ): ComponentRefSpec {
   if (isPlainObject(v))
@@ -1079,11 +1175,37 @@ function parseComponentMap(
   src: YamlSource,
   p: KeyPath,
   m: Record<string, unknown>,
-  nodeType: 'command' | 'parallel',
+  nodeType: 'command' | 'parallel' | 'spark',
 ): ComponentSpec {
   const t = (optString(src, [...p, 'type'], m.type) ?? 'command').toLowerCase();
   if (t !== nodeType)
     throw src.error([...p, 'type'], `component type '${t}' does not match the step type '${nodeType}'`);
+  if (t === 'spark') {
+    checkKeys(
+      src,
+      p,
+      m,
+      [...COMPONENT_FILE_KEYS.slice(0, 8), ...SPARK_PART_KEYS, 'is_deterministic'],
+      'a spark component',
+    );
+    const spark = parseSparkPart(
+      src,
+      p,
+      m,
+      'a spark component',
+      { parseCode, parseEnvironment },
+      { requireConf: true },
+    );
+    const comp: ComponentSpec = {
+      type: 'spark',
+      ...componentHeader(src, p, m),
+      inputs: parseIoDefinitions(src, [...p, 'inputs'], m.inputs, true),
+      outputs: parseIoDefinitions(src, [...p, 'outputs'], m.outputs, false),
+      spark,
+    };
+    checkInputRefs(src, [...p, 'args'], spark.args ?? '', comp.inputs, comp.outputs);
+    return comp;
+  }
   if (t !== 'command')
     throw src.error(
       [...p, 'type'],
@@ -1131,7 +1253,11 @@ function parseIoDefinitions(
       throw src.error([...dp, 'type'], `unknown ${inputs ? 'input' : 'output'} type '${type}' (${allowed.join(', ')})`);
     const o: Record<string, unknown> = { type };
     for (const [key, val] of Object.entries(def)) if (key !== 'type' && val !== null && val !== undefined) o[key] = val;
-    if ('default' in o && typeof o.default !== 'string')
+    // a `number` default is sent as a Python float: 0 → "0.0", 1024 → "1024.0", and "1e-3" (text to PyYAML) → "0.001"
+    // (seen in azure-ai-ml 1.4.0's componentSpec for azureml-examples pipeline_with_hyperparameter_sweep/train.yml)
+    const num = type === 'number' && 'default' in o ? Number(o.default) : NaN;
+    if (typeof o.default !== 'boolean' && o.default !== '' && Number.isFinite(num)) o.default = pyFloatRepr(num);
+    else if ('default' in o && typeof o.default !== 'string')
       o.default = pyStr(o.default as number | boolean, src.scalarSource([...dp, 'default']));
     out[k] = o;
   }
@@ -1766,6 +1892,19 @@ export async function buildJobBody(spec: JobSpec, resolver: SpecResolver): Promi
         queueSettings: spec.queueSettings,
       }),
     );
+  } else if (spec.type === 'spark') {
+    props = await commonProps(rec, spec, 'Spark');
+    const environmentId = spec.spark.environment ? await resolveEnvironment(rec, spec.spark.environment) : undefined;
+    Object.assign(
+      props,
+      restSparkProps(spec.spark, { codeId: (await resolveCode(rec, spec.spark.code))!, environmentId }),
+      stripUndef({
+        inputs: await restInputs(rec, spec.inputs),
+        outputs: restOutputs(spec.outputs),
+        resources: spec.resources,
+        queueSettings: spec.queueSettings,
+      }),
+    );
   } else if (spec.type === 'sweep') {
     props = await commonProps(rec, spec, 'Sweep');
     const t = spec.trial;
@@ -1941,6 +2080,15 @@ async function componentSpecBody(rec: Recorder, c: ComponentSpec): Promise<Recor
     // the component carries mini_batch_size as text (azure-ai-ml's ParallelComponent), the node as an integer
     if (typeof spec.mini_batch_size === 'number') spec.mini_batch_size = String(spec.mini_batch_size);
   }
+  if (c.spark) {
+    const code = await resolveCode(rec, c.spark.code);
+    if (code) spec.code = code.startsWith('/subscriptions/') ? `azureml:${code}` : code;
+    if (c.spark.environment) {
+      const env = await resolveEnvironment(rec, c.spark.environment);
+      spec.environment = env.startsWith('/subscriptions/') ? `azureml:${env}` : env;
+    }
+    Object.assign(spec, sparkComponentFields(c.spark));
+  }
   if (c.pipeline) {
     // its steps as a pipeline job's `jobs` (their own components registered first), as azure-ai-ml's
     // PipelineComponent._to_rest_object puts `jobs` in the componentSpec
@@ -1982,7 +2130,7 @@ async function buildNode(
   let source = 'YAML.JOB';
   if (node.component.kind === 'inline') {
     const comp = node.component.component;
-    if (!comp.file && (comp.command || comp.parallel)) {
+    if (!comp.file && (comp.command || comp.parallel || comp.spark)) {
       // inline step: the anonymous component's interface comes from the step's own inputs/outputs
       const inDefs: Record<string, Record<string, unknown>> = {};
       // (as azure-ai-ml's anonymous component: type and, when the step gives one, mode in the YAML spelling)
@@ -2062,9 +2210,17 @@ async function buildNode(
   if (node.distribution) rest.distribution = snake(node.distribution);
   if (node.limits?.timeout) rest.limits = { job_limits_type: 'Command', timeout: node.limits.timeout };
   if (node.environmentVariables) rest.environment_variables = node.environmentVariables;
-  if (node.identity) rest.identity = snake(node.identity);
+  if (node.identity && node.type !== 'spark') rest.identity = snake(node.identity);
   if (node.parallel) Object.assign(rest, node.parallel);
   if (inlineTask) rest.task = inlineTask;
+  if (node.type === 'spark') {
+    const part = node.component.kind === 'inline' ? node.component.component.spark : undefined;
+    Object.assign(
+      rest,
+      sparkNodeFields(part, { compute: node.compute, identity: node.identity, resources: node.sparkResources }),
+    );
+  }
+  if (node.sweep) Object.assign(rest, sweepNodeFields(node.sweep, componentId));
   return rest;
 }
 
@@ -2090,14 +2246,15 @@ const automlBuildKit = (rec: Recorder): AutoMLBuildKit => ({
 
 // ---------------------------------------------------------------------------------------------- components alone
 
-/** Parses a command component YAML file on its own (as `az ml component create -f`). */
+/** Parses a command (or spark) component YAML file on its own (as `az ml component create -f`). */
 export function parseComponentYaml(
   file: string,
   opts: { text?: string; variables?: Record<string, string> } = {},
 ): ComponentSpec {
   try {
     const src = loadYaml(file, opts);
-    const c = parseComponentMap(src, [], src.toJS() as Record<string, unknown>, 'command');
+    const root = src.toJS() as Record<string, unknown>;
+    const c = parseComponentMap(src, [], root, String(root.type).toLowerCase() === 'spark' ? 'spark' : 'command');
     c.file = src.file;
     return c;
   } catch (e) {

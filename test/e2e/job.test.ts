@@ -384,7 +384,7 @@ describe('corpus', () => {
       }
       if (!n || typeof n !== 'object') return;
       const o = n as Record<string, unknown>;
-      for (const key of ['code', 'conda_file', 'component', 'path']) {
+      for (const key of ['code', 'conda_file', 'component', 'trial', 'path']) {
         const v = o[key];
         if (isLocal(v))
           out.push({
@@ -411,7 +411,7 @@ describe('corpus', () => {
       } else if (key === 'conda_file') {
         mkdirSync(path.dirname(p), { recursive: true });
         writeFileSync(p, 'name: stub\nchannels: [conda-forge]\ndependencies:\n  - python=3.10\n  - pip\n');
-      } else if (key === 'component') {
+      } else if (key === 'component' || key === 'trial') {
         mkdirSync(path.dirname(p), { recursive: true });
         writeFileSync(
           p,
@@ -468,7 +468,7 @@ describe('corpus', () => {
     const components = new Set(
       files.flatMap((f) =>
         localRefs(parse(readFileSync(f, 'utf8')))
-          .filter((r) => r.key === 'component')
+          .filter((r) => r.key === 'component' || r.key === 'trial')
           .map((r) => path.resolve(path.dirname(f), r.ref)),
       ),
     );
@@ -478,7 +478,7 @@ describe('corpus', () => {
     const lacking = (f: string): boolean =>
       localRefs(parse(readFileSync(f, 'utf8'))).some(({ key, ref }) => {
         const p = path.resolve(path.dirname(f), ref);
-        return !existsSync(p) || (key === 'component' && lacking(p));
+        return !existsSync(p) || ((key === 'component' || key === 'trial') && lacking(p));
       });
     const incomplete = jobFiles.filter(lacking);
     assert.ok(
@@ -496,6 +496,17 @@ describe('corpus', () => {
         ...structuredClone(cpu),
         id: `${wsId}/computes/gpu-cluster`,
         name: 'gpu-cluster',
+      });
+    // the attached-Spark examples name `<ATTACHED_SPARK_POOL_NAME>`, which their setup-attached-resources.sh replaces
+    // (sed) by the Synapse Spark pool it attached, `mysparkcompute`: the same here, and the box gets that compute
+    for (const f of jobFiles.filter((x) => /<ATTACHED_SPARK_POOL_NAME>/.test(readFileSync(x, 'utf8'))))
+      writeFileSync(f, readFileSync(f, 'utf8').replace(/<ATTACHED_SPARK_POOL_NAME>/g, 'mysparkcompute'));
+    if (!box.store.get('computes', `${wsId}/computes/mysparkcompute`))
+      box.store.put('computes', `${wsId}/computes/mysparkcompute`, {
+        ...structuredClone(cpu),
+        id: `${wsId}/computes/mysparkcompute`,
+        name: 'mysparkcompute',
+        properties: { ...(cpu.properties as object), computeType: 'SynapseSpark' },
       });
     const runs: Array<{ file: string; r: TaskRunWithLeaks & { writes: string[] } }> = [];
     let next = 0;

@@ -19,8 +19,11 @@
 //   version's componentSpec) runs as a child command job `<pipeline>_<step>` in topological order of the
 //   `${{parent.jobs.<s>.outputs.<o>}}` bindings; `${{parent.inputs.x}}` and `${{parent.outputs.x}}` are resolved.
 //   A step of type pipeline (a pipeline component) is replaced by its own steps (flattenPipelineSteps).
+//   A step of type spark runs the Spark stand-in (sparkStandIn: no Spark here; its entry is NOT executed), a step of
+//   type sweep runs as a sweep job (runSweepStep: its trial component's command, trials as children).
 //   The first failing step fails the pipeline and the steps not yet run are Canceled. Steps of other types
-//   (parallel, sweep, spark …) are not executed: the pipeline fails, naming them.
+//   (parallel, automl …) are not executed: the pipeline fails, naming them.
+// - Spark job: the same stand-in (sparkStandIn documents what the real service does and the ASSUMPTIONs).
 // Status progression (a sweep parent: Running from its PUT on, then Completed | Failed): Starting (what the PUT answers, arm/jobs.ts) → Queued → Preparing → Running → Finalizing → Completed | Failed; cancel:
 // CancelRequested → Canceled (the process group gets SIGTERM, then SIGKILL after timing.killGraceMs).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -619,6 +622,7 @@ export class JobRunner {
       else if (type === 'sweep') await this.runSweep(job, h);
       else if (type === 'pipeline') await this.runPipeline(job, h);
       else if (type === 'automl') await this.runAutoML(job, h);
+      else if (type === 'spark') await this.runCommandJob(job, h, sparkStandIn(job.properties, job.properties));
       else throw new JobFailure(`Job type ${job.properties.jobType} is not executed by the emulator.`);
       this.setStatus(jobId, 'Completed');
     } catch (e) {
@@ -868,13 +872,14 @@ export class JobRunner {
     h: Handle,
     child: JobResource,
     spec: CommandSpec,
+    run: (child: JobResource, ch: Handle) => Promise<void> = (c, ch) => this.runCommandJob(c, ch, spec),
   ): Promise<'Completed' | 'Failed' | 'Canceled'> {
     const ch: Handle = { canceled: h.canceled, children: new Set(), childJobs: new Set(), onCancel: [] };
     this.handles.set(child.id.toLowerCase(), ch);
     h.childJobs.add(child.id);
     try {
       this.setStatus(child.id, 'Queued');
-      await this.runCommandJob(child, ch, spec);
+      await run(child, ch);
       this.setStatus(child.id, 'Completed');
       return 'Completed';
     } catch (e) {
@@ -1047,10 +1052,10 @@ export class JobRunner {
     const steps = flattenPipelineSteps(this.deps, wsId, p.jobs ?? {});
     const names = Object.keys(steps);
     const isAutoML = (n: string) => stepType(this.deps, wsId, steps[n]) === 'automl';
-    const unsupported = names.filter((n) => stepType(this.deps, wsId, steps[n]) !== 'command' && !isAutoML(n));
+    const unsupported = names.filter((n) => !RUN_STEP_TYPES.has(stepType(this.deps, wsId, steps[n])));
     if (unsupported.length)
       throw new JobFailure(
-        `The emulator runs only command and automl steps; not executed: ${unsupported.map((n) => `${n} (${stepType(this.deps, wsId, steps[n])})`).join(', ')}.`,
+        `The emulator runs only command, spark, sweep and automl steps; not executed: ${unsupported.map((n) => `${n} (${stepType(this.deps, wsId, steps[n])})`).join(', ')}.`,
       );
     // dependencies
     const deps = new Map<string, Set<string>>();
@@ -1135,7 +1140,13 @@ export class JobRunner {
         uris[k] = uri;
       }
       stepOutputs.set(n, uris);
-      const status = await this.runChild(h, child, { ...spec, inputs, outputs });
+      const sweep = stepType(this.deps, wsId, steps[n]) === 'sweep';
+      const status = await this.runChild(
+        h,
+        child,
+        { ...spec, inputs, outputs },
+        sweep ? (c, ch) => this.runSweepStep(c, ch, steps[n], { ...spec, inputs, outputs }) : undefined,
+      );
       if (status === 'Canceled') {
         failed = n;
         continue;
@@ -1239,10 +1250,43 @@ export class JobRunner {
     return { jobInputType: 'literal', value: text };
   }
 
+  /**
+   * A sweep step (pipeline `jobs` entry of type sweep, in the YAML shape azure-ai-ml sends: sampling_algorithm,
+   * search_space, objective, limits, trial.componentId) run as the sweep job runSweep runs: the trial command is the
+   * trial component's, with `${{inputs.<p>}}` of each search-space parameter read as `${{search_space.<p>}}` (what
+   * azure-ai-ml's Sweep._to_job does to the command, 1.4.0 entities/_builders/sweep.py).
+   */
+  private async runSweepStep(child: JobResource, ch: Handle, step: any, spec: CommandSpec): Promise<void> {
+    const space: Record<string, unknown> = step.search_space ?? {};
+    let command = spec.command;
+    for (const k of Object.keys(space))
+      command = command.replace(new RegExp(`\\$\\{\\{\\s*inputs\\.${k}\\s*\\}\\}`, 'g'), `\${{search_space.${k}}}`);
+    const sa = step.sampling_algorithm;
+    const lim = step.limits ?? {};
+    const cur = this.get(child.id)!;
+    Object.assign(cur.properties, {
+      jobType: 'Sweep',
+      trial: { command, codeId: spec.codeId, environmentVariables: spec.environmentVariables },
+      inputs: spec.inputs,
+      outputs: spec.outputs,
+      searchSpace: space,
+      samplingAlgorithm:
+        typeof sa === 'string' ? { samplingAlgorithmType: sa } : { ...sa, samplingAlgorithmType: sa?.type },
+      limits: { maxTotalTrials: lim.max_total_trials, maxConcurrentTrials: lim.max_concurrent_trials },
+      objective: { goal: step.objective?.goal, primaryMetric: step.objective?.primary_metric },
+    });
+    this.deps.store.put(JOBS_KIND, cur.id, cur);
+    await this.runSweep(cur, ch);
+  }
+
   /** the executable part of a pipeline step: inline command, or the component's spec */
   private stepSpec(job: JobResource, name: string, step: any): CommandSpec {
     const wsId = wsIdOf(job.id);
     const comp = step?.componentId ? componentSpec(this.deps, wsId, step.componentId) : undefined;
+    if (stepType(this.deps, wsId, step) === 'spark') {
+      const s = sparkStandIn({ ...comp, ...step }, { inputs: {}, outputs: { ...comp?.outputs, ...step?.outputs } });
+      step = { ...step, command: s.command };
+    }
     const command = step?.command ?? comp?.command;
     if (!command) throw new JobFailure(`Step '${name}' has no command.`);
     let codeId = step?.codeId ?? step?.code ?? comp?.code;
@@ -1341,6 +1385,55 @@ function automlData(step: any): Record<string, unknown> {
   for (const k of ['training_data', 'validation_data', 'test_data'])
     if (step?.[k] != null) out[k] = typeof step[k] === 'string' ? { value: step[k] } : step[k];
   return out;
+}
+
+/** step types the runner executes (a pipeline step is flattened into its own steps first) */
+const RUN_STEP_TYPES = new Set(['command', 'spark', 'sweep', 'automl']);
+
+/**
+ * A Spark job (or Spark pipeline step) as the runner executes it: a documented stand-in, not Spark. The real service
+ * submits the entry to a Spark pool (attached Synapse pool or serverless Spark) with the code snapshot, py_files, jars,
+ * files, archives and conf, inputs/outputs in direct mode (their URIs). Here pyspark and a Spark runtime are absent, so
+ * the stand-in: gets the code snapshot (as for a command job), fails like spark-submit when the entry file is not in it
+ * (ASSUMPTION: the service fails the job then, not the submission), prints the spark-submit it stands for (conf, the
+ * entry and its args with inputs/outputs substituted), and writes a marker into each declared output (a file output:
+ * the file; a folder output: `_SUCCESS`, as Spark writers leave one) so downstream steps have data to bind to. The
+ * entry's own code is NOT run. ASSUMPTION: the status sequence is the command job's (Queued → Preparing → Running →
+ * Finalizing → Completed); Microsoft documents no other for Spark jobs.
+ * `p`: the job (REST camelCase) or step+component (snake_case) properties.
+ */
+function sparkStandIn(p: Record<string, any>, io: { inputs?: any; outputs?: any }): CommandSpec {
+  const entry = p.entry ?? {};
+  const file: string | undefined = entry.file;
+  const cls: string | undefined = entry.className ?? entry.class_name;
+  const q = (x: string) => `'${String(x).replace(/'/g, `'\\''`)}'`;
+  const conf = Object.entries<any>(p.conf ?? {})
+    .map(([k, v]) => `--conf ${k}=${String(v)}`)
+    .join(' ');
+  const lists = ['pyFiles', 'jars', 'files', 'archives']
+    .map((k) => [k, p[k] ?? p[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)]] as const)
+    .filter(([, v]) => Array.isArray(v) && v.length)
+    .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${(v as string[]).join(',')}`)
+    .join(' ');
+  const outputs = Object.keys(io.outputs ?? p.outputs ?? {}).filter((k) => k !== 'default');
+  const lines = [
+    file
+      ? `test -f ${q(file)} || { echo "spark-submit: entry file ${file} is not in the code snapshot" >&2; exit 2; }`
+      : '',
+    `echo ${q('[Azure-in-a-box] Spark stand-in: no Spark runtime here, the entry is not executed. It stands for:')}`,
+    `echo spark-submit ${q(conf)} ${q(lists)} ${q(file ?? `--class ${cls ?? '?'}`)} ${p.args ?? ''}`,
+    ...outputs.map(
+      (k) =>
+        `if [ -d "\${{outputs.${k}}}" ]; then echo spark stand-in > "\${{outputs.${k}}}/_SUCCESS"; else echo spark stand-in > "\${{outputs.${k}}}"; fi`,
+    ),
+  ].filter(Boolean);
+  return {
+    command: lines.join('\n'),
+    codeId: p.codeId,
+    inputs: io.inputs ?? p.inputs ?? {},
+    outputs: io.outputs ?? p.outputs ?? {},
+    environmentVariables: p.environmentVariables ?? {},
+  };
 }
 
 function bindingOf(v: any): string | undefined {

@@ -75,7 +75,8 @@ const jobFiles = walk(JOBS)
       /^(\$schema:.*(Job|Component)\.schema|type:|command:|jobs:)/m.test(fs.readFileSync(f, 'utf8')),
   )
   .sort();
-const isComponent = (f: string) => /Component\.schema\.json/.test(fs.readFileSync(f, 'utf8').split('\n')[0]);
+// (the `$schema` line, which some files put after a comment line)
+const isComponent = (f: string) => /^\$schema:.*Component\.schema\.json/m.test(fs.readFileSync(f, 'utf8'));
 
 test('corpus: the jobs folder is there and has files', () => {
   assert.ok(jobFiles.length >= 20, `expected the corpus under ${JOBS}, found ${jobFiles.length} files`);
@@ -95,7 +96,10 @@ for (const file of jobFiles) {
       const { r, log } = fakeResolver();
       const { request } = await buildComponentVersion(parseComponentYaml(file), r);
       assert.deepEqual(validateBody('ComponentVersions_CreateOrUpdate', request.body), []);
-      assert.equal(request.body.properties.componentSpec.type, 'command');
+      assert.equal(
+        request.body.properties.componentSpec.type,
+        /^type:\s*spark\s*$/m.test(fs.readFileSync(file, 'utf8')) ? 'spark' : 'command',
+      );
       if (/^code:/m.test(fs.readFileSync(file, 'utf8'))) {
         assert.match(String(request.body.properties.componentSpec.code), /^azureml:\/subscriptions\/.*\/codes\//);
         assert.ok(log.some((c) => c.op === 'uploadCode'));

@@ -596,6 +596,19 @@ function validateJob(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string,
   } else if (type === 'automl') {
     // taskDetails is checked against the swagger (AutoMLVertical by taskType); the compute must exist like a command's
     if (p.computeId) computeName(ctx, w, p.computeId, 'computeId');
+  } else if (type === 'spark') {
+    // the references a Spark job makes are checked like a command job's; `args` like a command (its ${{inputs.x}})
+    if (p.computeId) computeName(ctx, w, p.computeId, 'computeId');
+    checkAssetRef(ctx, w, p.codeId, 'codes', 'codeId');
+    checkAssetRef(ctx, w, p.environmentId, 'environments', 'environmentId');
+    checkInputs(p.inputs, 'inputs');
+    const missing = missingCommandInputs(String(p.args ?? ''), p.inputs);
+    if (missing.length)
+      fail(
+        400,
+        'UserError',
+        `The args refer to input(s) ${missing.map((m) => `'${m}'`).join(', ')} that the job does not define.`,
+      );
   } else if (type === 'pipeline') {
     const def = p.settings?.default_compute ?? p.settings?.defaultCompute ?? p.computeId;
     if (def) computeName(ctx, w, def, 'settings.default_compute');
@@ -605,6 +618,8 @@ function validateJob(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string,
       const c = step.computeId ?? step.compute;
       if (c) computeName(ctx, w, c, `jobs.${n}.compute`);
       if (step.componentId) checkAssetRef(ctx, w, step.componentId, 'components', `jobs.${n}.componentId`);
+      if (step.trial?.componentId)
+        checkAssetRef(ctx, w, step.trial.componentId, 'components', `jobs.${n}.trial.componentId`);
       if (step.codeId) checkAssetRef(ctx, w, step.codeId, 'codes', `jobs.${n}.codeId`);
       // an automl step binds its data outside `inputs` (azure-ai-ml's AutoML node: training_data, validation_data, test_data)
       const bound = JSON.stringify([step.inputs ?? {}, step.training_data, step.validation_data, step.test_data]);
