@@ -461,6 +461,10 @@ const REASONS: Array<{ re: RegExp; why: string }> = [
     re: /^properties\.jobs\.\w+(\.componentId)?\._source: ours "YAML\.COMPONENT" · azure-ai-ml "YAML\.JOB"/,
     why: 'a step `component: file:./x.yml`: azure-ai-ml 1.4.0 labels it YAML.JOB (_schema/pipeline/pipeline_component.py sets YAML_JOB on every step it translates), but YAML.COMPONENT for the same step written `component: ./x.yml`; the task labels both YAML.COMPONENT (a client-side provenance label)',
   },
+  {
+    re: /^properties\.jobs\.\w+\.componentId\.jobs\.\w+\.(name|componentId\._source): ours "[^"]+" · azure-ai-ml ∅/,
+    why: 'OPEN (not resolved this session): the steps inside a pipeline component file — azure-ai-ml 1.4.0 offline sends them without `name` and their components as YAML dicts without `_source`; whether the CLI adds both when it registers the nested components was not checked',
+  },
 ];
 
 function report(rows: Row[], version: string): string {
