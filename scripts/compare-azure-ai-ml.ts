@@ -492,6 +492,17 @@ function report(rows: Row[], version: string): string {
       REASONS.find((x) => x.re.test(d))?.why ?? 'UNEXPLAINED: fix it or give its reason (REASONS in the script)';
     out.push(`- ${file}: \`${d}\` — ${why}`);
   }
+  out.push(
+    '',
+    '## Decisions on what az ml does (issue 15 §2)',
+    '',
+    '- `mini_batch_size: "10kb"`: sent as 10240 on the node (text "10240" in the component), as azure-ai-ml 1.4.0 entities/_builders/parallel.py (`^\\d+([kKmMgG][bB])*$`, ×1024 per unit): jobs/parallel/2a_iris_batch_prediction is identical.',
+    '- a local Docker build context (`environment.build.path`): uploaded and sent as a folder URI ending in `/` (azure-ai-ml 1.4.0 _artifacts/_artifact_utilities.py: `full_storage_path + "/"`); checked by test/e2e/job.test.ts on gpu_perf_job.yml.',
+    '- the code snapshot azure-ai-ml attaches to a component without `code` (entities/_component/component.py `_resolve_local_code`: a file COMPONENT_PLACEHOLDER holding "command_component: code_placeholder", "because job does not allow running component without a code" and so anonymous components are reused): OPEN, not followed yet — the task sends such components without codeId; the service\'s refusal is stated only in that SDK comment (no recording found), and the emulator accepts them. Offline azure-ai-ml leaves it out too, so the table cannot show it.',
+    '- outputs with `name`/`version` (registered as a named asset by az ml through JobOutput assetName/assetVersion): accepted with a warning and written but not registered — api-version 2024-04-01 has no such field (mfe.json AssetJobOutput: mode, uri).',
+    "- a deployment file's `endpoint_name`: replaced unread by the endpoint the task deploys to, as `az ml online-deployment create --endpoint-name` / `--set endpoint_name=` do (azure-ai-ml 1.4.0 _schema/_deployment/deployment.py: `endpoint_name = fields.Str(required=True)`, no pattern), so placeholders such as `<ENDPOINT_NAME>` are no error.",
+    '- a custom-container deployment without a model (tfserving/half-plus-two-integrated): sent without `model`, as azure-ai-ml does.',
+  );
   out.push('', '## Not compared', '');
   for (const r of rows.filter((x) => x.status === 'not compared')) out.push(`- ${r.file} (${r.kind}): ${r.note ?? ''}`);
   // what azure-ai-ml 1.4.0 (January 2023) predates: fields its schemas refuse, and what it sends in an older shape
