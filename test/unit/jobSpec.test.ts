@@ -92,6 +92,9 @@ for (const file of jobFiles) {
           /component definition/.test(e.message) &&
           e.message.includes(path.basename(file)),
       );
+      // a pipeline component is built through the pipeline that names it (the corpus job test below and the e2e
+      // corpus run); buildComponentVersion registers command and parallel components
+      if (/^type:\s*pipeline\b/m.test(fs.readFileSync(file, 'utf8'))) return;
       const { r, log } = fakeResolver();
       const { request } = await buildComponentVersion(parseComponentYaml(file), r);
       assert.deepEqual(validateBody('ComponentVersions_CreateOrUpdate', request.body), []);
