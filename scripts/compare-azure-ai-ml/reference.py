@@ -104,10 +104,14 @@ def main():
     for rel in files:
         f = os.path.join(root, rel)
         schema = open(f).readline()
-        doc = yaml.safe_load(open(f)) or {}
         overrides = []
         kind = 'job'
+        job_type = None
         try:
+            doc = yaml.safe_load(open(f)) or {}
+            if not re.search(r'Endpoint|Deployment', schema, re.I):
+                m = re.search(r'/(\w+?)Job\.schema', schema)
+                job_type = str(doc.get('type') or (m.group(1) if m else 'command')).lower()
             if re.search(r'batchEndpoint', schema, re.I):
                 kind = 'batch-endpoint'
                 body = load_batch_endpoint(f)._to_rest_batch_endpoint(LOCATION)
@@ -119,9 +123,10 @@ def main():
                 body = load_online_endpoint(f)._to_rest_online_endpoint(LOCATION)
             elif re.search(r'OnlineDeployment', schema, re.I):
                 kind = 'online-deployment'
-                if 'endpoint_name' not in doc:
-                    overrides.append({'endpoint_name': ENDPOINT})
-                if 'model' not in doc:
+                # the examples' scripts pass --endpoint-name (or --set endpoint_name=…): it replaces the file's value
+                overrides.append({'endpoint_name': ENDPOINT})
+                custom = isinstance(doc.get('environment'), dict) and 'inference_config' in doc['environment']
+                if 'model' not in doc and not custom:  # a custom container may carry its model in its image
                     overrides.append({'model': MODEL})
                 body = load_online_deployment(f, params_override=overrides)._to_rest_object(location=LOCATION)
             else:
@@ -134,10 +139,10 @@ def main():
             ser = body.serialize()
             if kind == 'job':
                 component_specs(job, ser)
-            out[rel] = {'kind': kind, 'body': ser, 'overrides': overrides}
+            out[rel] = {'kind': kind, 'jobType': job_type, 'body': ser, 'overrides': overrides}
         except Exception as e:  # noqa: BLE001 — every failure is a row of the table
             msg = re.sub(r'\s+', ' ', str(e)).strip()
-            out[rel] = {'kind': kind, 'error': f'{type(e).__name__}: {msg[:600]}', 'overrides': overrides}
+            out[rel] = {'kind': kind, 'jobType': job_type, 'error': f'{type(e).__name__}: {msg[:600]}', 'overrides': overrides}
     json.dump(out, sys.stdout, indent=1, default=str, sort_keys=True)
 
 

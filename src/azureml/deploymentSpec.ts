@@ -111,6 +111,9 @@ export interface ParseDeployOptions {
   /** Values for `{{NAME}}` placeholders (the examples' templates, e.g. ENDPOINT_NAME, ACR_NAME). */
   variables?: Record<string, string>;
   text?: string;
+  /** Replaces the deployment file's `endpoint_name` before it is read, as `az ml online-deployment create
+   *  --endpoint-name` does (azure-cli-extensions machinelearningservices online_deployment.py: params_override). */
+  endpointName?: string;
 }
 
 function derr(e: unknown): never {
@@ -319,13 +322,18 @@ const DEPLOYMENT_KEYS = [
 export function parseOnlineDeploymentYaml(file: string, opts: ParseDeployOptions = {}): OnlineDeploymentSpec {
   try {
     const { src, root, schema } = loadOnlineYaml(file, opts, 'deployment');
-    return parseDeploymentMap(src, root, schema);
+    return parseDeploymentMap(src, root, schema, opts.endpointName);
   } catch (e) {
     return derr(e);
   }
 }
 
-function parseDeploymentMap(src: YamlSource, root: Record<string, unknown>, schema: string): OnlineDeploymentSpec {
+function parseDeploymentMap(
+  src: YamlSource,
+  root: Record<string, unknown>,
+  schema: string,
+  endpointNameOverride?: string,
+): OnlineDeploymentSpec {
   const warnings: string[] = [];
   for (const key of ['startup_probe', 'instance_segment']) {
     if (root[key] !== undefined)
@@ -342,11 +350,12 @@ function parseDeploymentMap(src: YamlSource, root: Record<string, unknown>, sche
       ['name'],
       `deployment name '${name}' must start with a letter and contain only letters, digits and '-' (at most 32 characters)`,
     );
-  const ep = optString(src, ['endpoint_name'], root.endpoint_name);
+  // an override replaces the file's value unread: the examples' placeholders (<ENDPOINT_NAME>, my_endpoint) never count
+  const ep = endpointNameOverride === undefined ? optString(src, ['endpoint_name'], root.endpoint_name) : undefined;
   const spec: OnlineDeploymentSpec = {
     file: src.file,
     name,
-    endpointName: ep === undefined ? undefined : endpointName(src, ['endpoint_name'], ep),
+    endpointName: endpointNameOverride ?? (ep === undefined ? undefined : endpointName(src, ['endpoint_name'], ep)),
     kind,
     description: optString(src, ['description'], root.description),
     tags: optStringMap(src, ['tags'], root.tags),
@@ -755,6 +764,16 @@ export async function buildOnlineEndpointBody(
   return { name: spec.name, body, calls, warnings: [...spec.warnings] };
 }
 
+/**
+ * A custom-container deployment: its inline environment names the inference routes (inference_config). Its model is
+ * optional ("This field is optional for custom container deployment scenarios": learn.microsoft.com
+ * reference-yaml-deployment-managed-online, key `model`); azureml-examples
+ * cli/endpoints/online/custom-container/tfserving/half-plus-two-integrated has none (the model is in the image).
+ */
+export function isCustomContainer(spec: OnlineDeploymentSpec): boolean {
+  return spec.environment?.kind === 'inline' && !!spec.environment.env.inferenceConfig;
+}
+
 /** OnlineDeployments_CreateOrUpdate body; `endpointName` when the spec has none (or to override it). */
 export async function buildOnlineDeploymentBody(
   spec: OnlineDeploymentSpec,
@@ -768,13 +787,17 @@ export async function buildOnlineDeploymentBody(
     throw new DeploymentSpecError(
       `${where}no endpoint name: set 'endpoint_name' in the YAML or the task's endpoint name`,
     );
-  if (!spec.model) throw new DeploymentSpecError(`${where}no model: set 'model' in the YAML or the task's model input`);
+  if (!spec.model && !isCustomContainer(spec))
+    throw new DeploymentSpecError(`${where}no model: set 'model' in the YAML or the task's model input`);
   const props: Record<string, unknown> = { endpointComputeType: spec.kind };
   if (spec.description !== undefined) props.description = spec.description;
   if (spec.properties) props.properties = spec.properties;
-  // model
+  // model (none for a custom container that carries it in its image)
   const m = spec.model;
-  if (m.kind === 'inline') props.model = await call(calls, 'ensureModel', m.model.path, () => r.ensureModel(m.model));
+  if (!m) {
+    // no model property: as azure-ai-ml sends it (OnlineDeployment._to_rest_object leaves model None)
+  } else if (m.kind === 'inline')
+    props.model = await call(calls, 'ensureModel', m.model.path, () => r.ensureModel(m.model));
   else if (m.ref.kind === 'arm') props.model = m.ref.id;
   else if (m.ref.kind === 'registry') props.model = m.ref.uri;
   else if (m.ref.kind === 'asset') {

@@ -148,7 +148,9 @@ export class AzureAssetResolver implements SpecResolver {
     let buildAsset: PreparedAsset | undefined;
     if (env.build?.local) {
       buildAsset = await this.prepare(env.build.path, `build context of the environment at ${env.source}`);
-      buildContextUri = datastoreUri(this.ctx.ws, buildAsset.remotePath);
+      // a folder URI ending in '/', as az ml sends it (azure-ai-ml 1.4.0 _artifacts/_artifact_utilities.py:
+      // `environment.build.path = uploaded_artifact.full_storage_path + "/"`)
+      buildContextUri = datastoreUri(this.ctx.ws, buildAsset.remotePath).replace(/\/*$/, '/');
     }
     const v = inlineEnvironmentVersion(env, { condaFileText, buildContextUri });
     const id = `${this.wsPath}/environments/${v.name}/versions/${v.version}`;

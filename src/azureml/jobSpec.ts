@@ -1348,7 +1348,9 @@ function parseDistribution(src: YamlSource, p: KeyPath, v: unknown): Record<stri
     return stripUndef({
       distributionType: 'TensorFlow',
       workerCount: optInt(src, [...p, 'worker_count'], m.worker_count, 0),
-      parameterServerCount: optInt(src, [...p, 'parameter_server_count'], m.parameter_server_count, 0),
+      // 0 when absent, as azure-ai-ml 1.4.0 sends it (entities/_job/distribution.py TensorFlowDistribution.__init__:
+      // parameter_server_count: Optional[int] = 0)
+      parameterServerCount: optInt(src, [...p, 'parameter_server_count'], m.parameter_server_count, 0) ?? 0,
     });
   }
   throw src.error([...p, 'type'], `unknown distribution type '${String(m.type)}' (pytorch, mpi, tensorflow)`);
@@ -2139,6 +2141,9 @@ async function buildNode(
           type:
             i.kind === 'literal' ? i.literalType : i.kind === 'asset' ? i.type : (i.type ?? bindingType(spec, i.value)),
           mode: i.kind === 'literal' ? undefined : i.modeText,
+          // a literal becomes the input's default (azure-ai-ml 1.4.0 entities/_job/pipeline/_component_translatable.py
+          // _to_input: `input_variable["default"] = input` for str/bool/int/float); text, as component defaults are sent
+          default: i.kind === 'literal' && i.value !== '' ? i.value : undefined,
         });
       }
       const outDefs: Record<string, Record<string, unknown>> = {};
@@ -2148,7 +2153,9 @@ async function buildNode(
           o.kind === 'binding' ? /^\s*\$\{\{\s*parent\.outputs\.(\w+)\s*\}\}\s*$/.exec(o.value)?.[1] : undefined;
         const po = parentOut ? spec.outputs[parentOut] : undefined;
         const type = o.kind === 'asset' ? o.type : (o.type ?? (po?.kind === 'asset' ? po.type : 'uri_folder'));
-        outDefs[k] = stripUndef({ type, mode: o.modeText });
+        // …and its mode when the step gives none (azure-ai-ml 1.4.0 _component_translatable.py _to_output → the
+        // source output's type and mode, _find_source_input_output_type)
+        outDefs[k] = stripUndef({ type, mode: o.modeText ?? (po?.kind === 'asset' ? po.modeText : undefined) });
       }
       comp.inputs = inDefs;
       comp.outputs = outDefs;
@@ -2183,6 +2190,8 @@ async function buildNode(
     if (comp.file) source = 'YAML.COMPONENT';
   } else {
     const r = node.component.ref;
+    // a referenced component: azure-ai-ml 1.4.0 entities/_component/component.py _resolve_component_source_from_id
+    source = r.kind === 'registry' ? 'REMOTE.REGISTRY' : 'REMOTE.WORKSPACE.COMPONENT';
     componentId =
       r.kind === 'arm'
         ? r.id

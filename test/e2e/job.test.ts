@@ -546,6 +546,15 @@ describe('corpus', () => {
     const steps = jobOf(e2e.r.outputs.jobName!)!.properties.jobs as Record<string, { componentId?: string }>;
     for (const s of ['train_job', 'score_job', 'evaluate_job'])
       assert.match(steps[s]?.componentId ?? '', /\/components\/\w+\/versions\/\w+$/, s);
+    // gpu_perf's environment file has a local Docker build context: uploaded, and sent as a folder URI ending in '/'
+    // (azure-ai-ml 1.4.0 _artifacts/_artifact_utilities.py: full_storage_path + "/")
+    const gpu = runs.find(({ file }) => /gpu_perf_job\.yml$/.test(file))!;
+    const envId = String(jobOf(gpu.r.outputs.jobName!)!.properties.environmentId);
+    const env = box.store
+      .list<any>('environmentVersions')
+      .map((e) => e.resource ?? e)
+      .find((e) => envId.endsWith(e.id));
+    assert.match(env?.properties?.build?.contextUri ?? '', /^azureml:\/\/.*\/paths\/.+\/$/, envId);
   });
 });
 

@@ -3,13 +3,14 @@
 // test/fixtures/scoring/{ok,crash}/score.py); the box's request log proves what was (not) written.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startAzureInABox, type AzureInABox } from '../emulator';
 import { REPO_ROOT, runBundledTask, type RunOptions, type TaskRunWithLeaks } from '../helpers/agent';
 
 const FIX = path.join(REPO_ROOT, 'test', 'fixtures', 'scoring');
+const CORPUS = path.join(REPO_ROOT, 'test', 'fixtures', 'third-party', 'azureml-examples', 'cli');
 const ENV = 'azureml:AzureML-sklearn-1.5:1';
 let box: AzureInABox;
 let cwd: string;
@@ -412,6 +413,58 @@ describe('scoring code at the repository root', () => {
     const d = deploymentsOf('ep-root')[0]!;
     assert.equal(d.properties.codeConfiguration.scoringScript, 'score.py');
     assert.match(d.properties.codeConfiguration.codeId, /\/codes\/[^/]+\/versions\//);
+  });
+});
+
+describe('custom containers (azureml-examples cli/endpoints/online/custom-container)', () => {
+  test('pip-in-dockerfile as the examples run it: {{…}} filled, endpointName given, routes "/" registered; it serves', async () => {
+    // the file unchanged; the model-1 files it names (not in the corpus) are the fixture model and scoring script
+    const root = path.join(cwd, 'cc');
+    const rel =
+      'endpoints/online/custom-container/minimal/single-model/pip-in-dockerfile/minimal-single-model-pip-in-dockerfile-deployment.yml';
+    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    cpSync(path.join(CORPUS, rel), path.join(root, rel));
+    assert.match(readFileSync(path.join(root, rel), 'utf8'), /endpoint_name: \{\{ENDPOINT_NAME\}\}[\s\S]*path: \/\n/);
+    const m1 = path.join(root, 'endpoints', 'online', 'model-1');
+    mkdirSync(path.join(m1, 'onlinescoring'), { recursive: true });
+    mkdirSync(path.join(m1, 'model'), { recursive: true });
+    cpSync(path.join(FIX, 'ok', 'score.py'), path.join(m1, 'onlinescoring', 'score.py'));
+    writeFileSync(
+      path.join(m1, 'model', 'model.json'),
+      JSON.stringify({ weights: [1, 2, 3], bias: 0.5, version: 'cc' }),
+    );
+    cpSync(path.join(FIX, 'sample-request.json'), path.join(root, 'sample-request.json'));
+    const r = await deploy(
+      {
+        endpointName: 'ep-cc',
+        deploymentFile: rel,
+        yamlVariables: 'ENDPOINT_NAME=ep-cc\nACR_NAME=myacr',
+        codePath: '',
+        scoringScript: '',
+        environment: '',
+        trafficSteps: '100',
+      },
+      { cwd: root },
+    );
+    assert.equal(r.result, 'Succeeded', explain(r));
+    assert.deepEqual(trafficOf('ep-cc'), { 'pip-in-dockerfile': 100 });
+    const d = deploymentsOf('ep-cc')[0]!;
+    assert.equal(d.properties.provisioningState, 'Succeeded');
+    // the environment it registered carries the routes as written, "/" included
+    const envs = box.store
+      .list<any>('environmentVersions')
+      .map((e) => e.resource ?? e)
+      .filter((e) => d.properties.environmentId?.endsWith(e.id));
+    assert.equal(envs.length, 1, `${d.properties.environmentId}`);
+    assert.deepEqual(envs[0].properties.inferenceConfig, {
+      livenessRoute: { path: '/', port: 5001 },
+      readinessRoute: { path: '/', port: 5001 },
+      scoringRoute: { path: '/score', port: 5001 },
+    });
+    assert.equal(
+      envs[0].properties.image,
+      'myacr.azurecr.io/azureml-examples/minimal-single-model-pip-in-dockerfile:1',
+    );
   });
 });
 

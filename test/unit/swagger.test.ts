@@ -550,3 +550,27 @@ test('api-version 2024-04-01: loaded on first use, every operation validated aga
     ['properties.codeId: required', 'properties.entry: required'],
   );
 });
+
+test('an inference route path "/" is accepted (the service does not apply Route.path [a-zA-Z0-9_]); other patterns still apply', () => {
+  // the routes of azureml-examples custom-container/minimal/single-model/pip-in-dockerfile (liveness/readiness `/`)
+  const env = (p: string) => ({
+    properties: {
+      image: 'myacr.azurecr.io/azureml-examples/minimal-single-model-pip-in-dockerfile:1',
+      inferenceConfig: {
+        livenessRoute: { path: p, port: 5001 },
+        readinessRoute: { path: p, port: 5001 },
+        scoringRoute: { path: '/score', port: 5001 },
+      },
+    },
+  });
+  for (const v of ['2022-10-01', '2024-04-01']) {
+    const put = (b: unknown) => errorsOf('PUT', `${WS}/environments/minimal/versions/1`, { 'api-version': v }, b);
+    assert.deepEqual(put(env('/')), [], v);
+    assert.deepEqual(put(env('/v2/health/live')), [], v);
+    // the pattern relaxation is that one property: a code version's name keeps its path pattern
+  }
+  assert.match(
+    errorsOf('PUT', `${WS}/codes/bad name/versions/1`, Q, { properties: {} }).join('\n'),
+    /does not match pattern/,
+  );
+});

@@ -7,6 +7,7 @@ import type { EndpointKind } from '../../azureml/endpoints';
 import {
   DeploymentSpecError,
   deploymentSpecFromInputs,
+  isCustomContainer,
   parseAuthMode,
   parseOnlineDeploymentYaml,
   parseOnlineEndpointYaml,
@@ -168,7 +169,12 @@ async function deploymentFromFile(
   }
   let spec: OnlineDeploymentSpec;
   try {
-    spec = parseOnlineDeploymentYaml(path.resolve(cwd, i.deploymentFile!), { variables: i.yamlVariables });
+    // the endpoint's name (endpointName input or endpoint file) replaces the file's endpoint_name as az ml's
+    // --endpoint-name does, unread: a placeholder there (<ENDPOINT_NAME>, my_endpoint) is no error
+    spec = parseOnlineDeploymentYaml(path.resolve(cwd, i.deploymentFile!), {
+      variables: i.yamlVariables,
+      endpointName: endpointSpec.name || undefined,
+    });
   } catch (e) {
     inputErrorFromSpec('deploymentFile', e);
   }
@@ -198,6 +204,8 @@ async function deploymentFromFile(
       text: modelText,
     };
     modelSource = 'release';
+  } else if (isCustomContainer(spec)) {
+    modelSource = 'yaml'; // a custom container with its model in the image (az ml sends no model either)
   } else {
     throw new InputError(
       'model',

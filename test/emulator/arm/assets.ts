@@ -17,7 +17,8 @@
 // (properties.properties.namespace / instanceTypes / defaultInstanceType), ComputeInstance and the other swagger types.
 // Store kind 'computes' (read by arm/jobs.ts and arm/endpoints.ts). Seeded in every workspace: `cpu-cluster`
 // (AmlCompute) and `k8s-compute` (Kubernetes) — `cpu-cluster` is also the only compute the corpus jobs reference.
-// Also seeded for the corpus: the curated environment `AzureML-sklearn-1.5` (version 1, environmentType Curated) and the
+// Also seeded for the corpus: the curated environments `AzureML-sklearn-1.5` and `AzureML-lightgbm-3.3` (version 1,
+// environmentType Curated) and the
 // data asset `local-folder-example` version 1.
 import YAML from 'yaml';
 import type { EmulatorContext } from '../context';
@@ -590,6 +591,14 @@ function seedCuratedEnvironments(ctx: EmulatorContext, w: WorkspaceRecord): void
       version: '1',
       image: 'mcr.microsoft.com/azureml/curated/sklearn-1.5:1',
       description: 'Curated environment: scikit-learn 1.5 (Azure-in-a-box seed)',
+    },
+    {
+      // named by azureml-examples cli/jobs/single-step/lightgbm/iris/job-sweep.yml (azureml:AzureML-lightgbm-3.3@latest);
+      // ASSUMPTION: the image path follows the sklearn one's pattern (the real curated version's image was not looked up)
+      name: 'AzureML-lightgbm-3.3',
+      version: '1',
+      image: 'mcr.microsoft.com/azureml/curated/lightgbm-3.3:1',
+      description: 'Curated environment: LightGBM 3.3 (Azure-in-a-box seed)',
     },
   ];
   const now = new Date().toISOString();
