@@ -52,6 +52,7 @@ import {
 import { runServerTask, type ServerConnection } from '../test/emulator/devops/serverJobs';
 import { jobStatusHistory } from '../test/emulator/arm/jobs';
 import { TERMINAL_STATUSES } from '../src/azureml/jobs';
+import { addRegistry, addWorkspace } from '../test/emulator/arm/registries';
 
 export interface DemoOptions {
   /** state folder of Azure-in-a-box (kept across runs); ignored when `box` is given */
@@ -66,6 +67,8 @@ export interface DemoOptions {
   print?: (line: string) => void;
   /** key log lines shown per step (default 10) */
   maxLogLines?: number;
+  /** the registry layout (samples/pipelines/cd-registry.yml): dev trains → registry → staging and production workspaces */
+  registry?: boolean;
 }
 
 export type StepStatus = 'ok' | 'skipped' | 'failed';
@@ -132,6 +135,8 @@ interface Flow {
   prodDeployment?: string;
   prodScoringUri?: string;
   prodKey?: string;
+  /** the registry variant: the promoted version's azureml://registries/… URI */
+  registryModelUri?: string;
   cwd: string;
 }
 
@@ -1164,6 +1169,116 @@ const STEPS: StepDef[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
+// The registry variant (`npm run demo -- --registry`): samples/pipelines/cd-registry.yml on the box. The dev workspace
+// (the box's own) trains and registers as in the main demo; the version is promoted into the registry server-side;
+// staging (another resource group) and production (another subscription) deploy the registry version, never a copy.
+
+const REGISTRY = 'contoso-mlreg';
+const STAGING_WS = { resourceGroup: 'rg-ml-staging', workspace: 'mlw-staging' };
+/** the production workspace's subscription: fixed, so a rerun on the same state finds what the first run made */
+const PROD_SUBSCRIPTION = '5f3c6d1e-8a2b-4c7d-9e0f-1a2b3c4d5e6f';
+const PROD_WS = { resourceGroup: 'rg-ml-prod', workspace: 'mlw-prod' };
+
+const REGISTRY_STEPS: StepDef[] = [
+  {
+    id: 'reg-setup',
+    title: 'The layout: a registry, a staging workspace and a production workspace in another subscription',
+    async run(flow, res) {
+      const box = flow.box;
+      const dev = box.store
+        .list<{ name: string; location: string }>('workspaces')
+        .find((w) => w.name === box.workspace);
+      const location = dev?.location ?? 'eastus';
+      await addRegistry(box.ctx, { name: REGISTRY, location });
+      addWorkspace(box.ctx, { name: STAGING_WS.workspace, location, resourceGroup: STAGING_WS.resourceGroup });
+      addWorkspace(box.ctx, {
+        name: PROD_WS.workspace,
+        location,
+        resourceGroup: PROD_WS.resourceGroup,
+        subscriptionId: PROD_SUBSCRIPTION,
+      });
+      flow.print(`  ${cyan('dev')}         ${box.resourceGroup}/${box.workspace} (subscription ${box.subscriptionId})`);
+      flow.print(`  ${cyan('registry')}    ${REGISTRY} (${location})`);
+      flow.print(`  ${cyan('staging')}     ${STAGING_WS.resourceGroup}/${STAGING_WS.workspace} (same subscription)`);
+      flow.print(
+        `  ${cyan('production')}  ${PROD_WS.resourceGroup}/${PROD_WS.workspace} (subscription ${PROD_SUBSCRIPTION})`,
+      );
+      res.note = `registry ${REGISTRY}, workspaces ${STAGING_WS.workspace} and ${PROD_WS.workspace}`;
+    },
+  },
+  ...STEPS.filter((s) => ['submit', 'wait', 'register'].includes(s.id)),
+  {
+    id: 'promote',
+    title: 'Promote the dev version into the registry (server-side copy, lineage kept)',
+    task: 'AzureMLModelPromote',
+    async run(flow, res) {
+      if (!flow.modelVersion) throw new StepFailed('no model version (register did not run)');
+      const run = await runTask(flow, res, 'AzureMLModelPromote', {
+        inputs: { ...wsInputs(flow), modelName: flow.modelName, modelVersion: flow.modelVersion, registry: REGISTRY },
+      });
+      flow.registryModelUri = run.outputs.registryModelUri;
+      if (!flow.registryModelUri) throw new StepFailed('the promote task set no registryModelUri');
+      res.facts = { registryModelUri: flow.registryModelUri, promoted: run.outputs.promoted };
+      res.note = `${run.outputs.promoted === 'true' ? 'promoted' : 'already in the registry'}: ${flow.registryModelUri}`;
+    },
+  },
+  {
+    id: 'reg-staging',
+    title: 'Staging workspace: deploy the registry version to a managed online endpoint',
+    task: 'AzureMLModelDeploy',
+    async run(flow, res) {
+      const run = await runTask(flow, res, 'AzureMLModelDeploy', {
+        inputs: {
+          ...STAGING_WS,
+          endpointName: STAGING_ENDPOINT,
+          endpointType: 'managed',
+          authMode: 'key',
+          instanceType: 'Standard_DS3_v2',
+          model: flow.registryModelUri!,
+          ...SCORING,
+          smokeRequests: '5',
+          trafficSteps: '100',
+          healthCheckRequests: '3',
+          deleteOldDeployment: 'true',
+        },
+      });
+      res.facts = { deployment: run.outputs.deploymentName };
+      res.note = deployNote(run);
+    },
+  },
+  {
+    id: 'reg-prod',
+    title: 'Production workspace (another subscription): blue/green to the Kubernetes endpoint',
+    task: 'AzureMLModelDeploy',
+    async run(flow, res) {
+      flow.print(
+        `  ${dim('in the sample the stage waits for the Approvals check on environment diabetes-production (the main demo shows approvals)')}`,
+      );
+      const run = await runTask(flow, res, 'AzureMLModelDeploy', {
+        inputs: {
+          ...PROD_WS,
+          endpointName: PROD_ENDPOINT,
+          endpointType: 'kubernetes',
+          compute: 'k8s-compute',
+          instanceType: 'defaultinstancetype',
+          authMode: 'key',
+          model: flow.registryModelUri!,
+          ...SCORING,
+          smokeRequests: '5',
+          trafficSteps: '10,50,100',
+          healthCheckRequests: '3',
+          stepWaitSeconds: '0',
+          deleteOldDeployment: 'false',
+        },
+        connectionData: { subscriptionId: PROD_SUBSCRIPTION },
+      });
+      res.facts = { deployment: run.outputs.deploymentName, modelId: run.outputs.modelId };
+      res.note = deployNote(run);
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
 // The flow
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -1200,9 +1315,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     releaseVariables: {},
   };
 
+  const plan = opts.registry ? REGISTRY_STEPS : STEPS;
   const steps: StepResult[] = [];
   try {
-    for (const [i, def] of STEPS.entries()) {
+    for (const [i, def] of plan.entries()) {
       const res: StepResult = {
         id: def.id,
         title: def.title,
@@ -1218,7 +1334,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       print('');
       print(
         bold(
-          `━━ ${i + 1}/${STEPS.length} ${def.title}${def.task ? `  ·  ${def.task}@1` : ''} ${'━'.repeat(Math.max(3, 100 - def.title.length - (def.task?.length ?? 0)))}`.slice(
+          `━━ ${i + 1}/${plan.length} ${def.title}${def.task ? `  ·  ${def.task}@1` : ''} ${'━'.repeat(Math.max(3, 100 - def.title.length - (def.task?.length ?? 0)))}`.slice(
             0,
             118,
           ),
@@ -1260,7 +1376,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   }
 
   const ms = Date.now() - t0;
-  const ok = steps.every((s) => s.status !== 'failed') && steps.length === STEPS.length;
+  const ok = steps.every((s) => s.status !== 'failed') && steps.length === plan.length;
   fs.writeFileSync(
     path.join(outDir, 'demo-run.json'),
     JSON.stringify(
@@ -1313,14 +1429,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      state: { type: 'string', default: path.join(REPO_ROOT, '.azure-in-a-box', 'demo') },
+      state: { type: 'string' },
       fresh: { type: 'boolean', default: false },
       fast: { type: 'boolean', default: false },
+      registry: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm run demo [-- --state <dir>] [--fresh] [--fast]');
+    console.log('usage: npm run demo [-- --state <dir>] [--fresh] [--fast] [--registry]');
     return 0;
   }
   // Node reads NODE_EXTRA_CA_CERTS only at start: make sure this process trusts the box's CA, else re-run itself.
@@ -1332,9 +1449,12 @@ async function main(): Promise<number> {
     });
     return r.status ?? 1;
   }
-  const stateDir = path.resolve(values.state!);
+  // the registry layout keeps its own state, so the main demo's endpoints and releases stay as they were
+  const stateDir = path.resolve(
+    values.state ?? path.join(REPO_ROOT, '.azure-in-a-box', values.registry ? 'demo-registry' : 'demo'),
+  );
   if (values.fresh) fs.rmSync(stateDir, { recursive: true, force: true });
-  const r = await runDemo({ stateDir, fast: values.fast });
+  const r = await runDemo({ stateDir, fast: values.fast, registry: values.registry });
   return r.ok ? 0 : 1;
 }
 

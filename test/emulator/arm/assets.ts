@@ -408,7 +408,8 @@ const COMPUTE_TYPES = [
   'SynapseSpark',
 ];
 
-function seedComputes(ctx: EmulatorContext, w: WorkspaceRecord): void {
+/** the computes every workspace has (box start; arm/registries.ts addWorkspace for workspaces added later) */
+export function seedComputes(ctx: EmulatorContext, w: WorkspaceRecord): void {
   const now = new Date().toISOString();
   const sd: SystemData = {
     createdAt: now,

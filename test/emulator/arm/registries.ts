@@ -60,6 +60,7 @@ import {
 } from '../armkit';
 import { VERSIONS as WS_VERSIONS, CONTAINERS as WS_CONTAINERS } from './models';
 import { blobLocation } from './endpoints';
+import { seedComputes } from './assets';
 
 export const REGISTRIES = 'registries';
 const R_CONTAINERS = 'registryModels';
@@ -181,6 +182,7 @@ export function addWorkspace(
     );
     if (model) ctx.store.put('datastores', ds, { ...model, id: ds });
   }
+  seedComputes(ctx, w); // cpu-cluster and k8s-compute, as in the box's own workspace
   return w;
 }
 
