@@ -4,12 +4,16 @@
 // src/tasks/<entry>.entry.ts (naming rule in scripts/lib/tasks.mjs). Server (agentless) tasks are skipped: they have
 // no Node entry (isServerTask in scripts/lib/tasks.mjs). `npm run build` runs lint:manifest and tsc first.
 //
-//   node scripts/build.mjs [--task <Folder>]... [--metafile] [--root <repo>]
+//   node scripts/build.mjs [--task <Folder>]... [--metafile] [--root <repo>] [--typecheck]
 //   --metafile writes esbuild's metafile to dist/meta/<Folder>.json (what went into the bundle, for size analysis)
+//   --typecheck runs `tsc -p tsconfig.json` (no emit) at the same time as the bundling and fails the build when it
+//   fails (`npm run build` uses it: the two are independent, and on CI's 2 cores they no longer run one after the
+//   other: measured 2026-12-04, see docs/development.md "Suite time")
 //
 // Trap (measured on Node 20 with esbuild 0.28): @azure/storage-blob uses import.meta.url, which esbuild leaves empty in CJS without a warning,
 // and the bundle then dies at load in createRequire. The define + banner below give it the bundle's own file URL.
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { REPO_ROOT, entryPath, formatBytes, isServerTask, listTaskFolders, readTaskJson } from './lib/tasks.mjs';
@@ -65,19 +69,53 @@ async function bundleTask(root, folder, writeMetafile) {
   }
 }
 
+/** `tsc -p tsconfig.json` in <root> as a child process; resolves to its exit code, its output printed when it ends. */
+function typecheck(root) {
+  const started = Date.now();
+  const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', (e) => {
+      console.error(`build: tsc: ${e.message}`);
+      resolve(1);
+    });
+    child.on('close', (code) => {
+      if (out) process.stdout.write(out);
+      if (code === 0) console.log(`build: tsc -p tsconfig.json OK (${Date.now() - started} ms)`);
+      else console.error(`build: tsc -p tsconfig.json failed (exit ${code})`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
 async function main(argv) {
   const only = [];
   let writeMetafile = false;
+  let withTypecheck = false;
   let root = REPO_ROOT;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--task') only.push(argv[++i]);
     else if (argv[i] === '--root') root = path.resolve(argv[++i]);
     else if (argv[i] === '--metafile') writeMetafile = true;
+    else if (argv[i] === '--typecheck') withTypecheck = true;
     else {
       console.error(`build: unknown argument ${argv[i]}`);
       return 2;
     }
   }
+  const checked = withTypecheck ? typecheck(root) : Promise.resolve(0);
+  const code = await bundleAll(root, only, writeMetafile);
+  const tscCode = await checked;
+  return code || (tscCode ? 1 : 0);
+}
+
+async function bundleAll(root, only, writeMetafile) {
   const folders = listTaskFolders(root);
   const tasks = [];
   for (const { folder, hasTaskJson } of folders) {

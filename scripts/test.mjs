@@ -13,7 +13,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { REPO_ROOT } from './lib/tasks.mjs';
 
-function listTests(dir) {
+export function listTests(dir) {
   const abs = path.join(REPO_ROOT, dir);
   if (!fs.existsSync(abs)) return [];
   return fs
@@ -23,7 +23,7 @@ function listTests(dir) {
     .map((f) => path.posix.join(dir, f));
 }
 
-function ensureTestCa(env) {
+export function ensureTestCa(env) {
   const caScript = path.join(REPO_ROOT, 'test', 'emulator', 'ca.ts');
   if (!fs.existsSync(caScript)) return;
   const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
@@ -103,6 +103,8 @@ function main(argv) {
   });
 }
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

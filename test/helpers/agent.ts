@@ -39,6 +39,8 @@ export type AgentBox = Pick<
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const OUTPUT_DIR = path.join(REPO_ROOT, 'test', '.output');
+const COMPILE_CACHE_PRELOAD = path.join(__dirname, 'compile-cache.cjs');
+const COMPILE_CACHE_DIR = path.join(OUTPUT_DIR, 'compile-cache');
 
 /**
  * ENDPOINT_URL_/ENDPOINT_AUTH_/ENDPOINT_DATA_ variables for an AzureRM service connection `id`, as the agent sets them.
@@ -563,9 +565,11 @@ export async function runBundledTask(task: string, opts: RunOptions): Promise<Ta
   const env = await agentEnv(task, opts, dirs);
   const logFile = claimLogFile(task);
   const started = Date.now();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script], {
+  // the V8 code cache of the test harness (compile-cache.cjs: same bundle, same Node, ~0.15 s less CPU per spawn);
+  // its directory reaches the preload only, which removes the variable before the task starts
+  const child = spawn(process.execPath, ['--require', COMPILE_CACHE_PRELOAD, ...(opts.nodeArgs ?? []), script], {
     cwd: dirs.sources,
-    env,
+    env: { ...env, AZUREML_TEST_COMPILE_CACHE: COMPILE_CACHE_DIR },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
