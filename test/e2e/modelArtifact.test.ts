@@ -650,6 +650,7 @@ describe('registry source (issue 13)', () => {
     assert.equal(r.outputs.modelName, RMODEL);
     assert.equal(r.outputs.modelVersion, '10');
     assert.match(r.outputs.modelUri ?? '', new RegExp(`^azureml://registries/${REG}/models/${RMODEL}/versions/10$`));
+    assert.equal(r.outputs.modelId, `azureml://registries/${REG}/models/${RMODEL}/versions/10`);
     assert.match(r.stdout, /resolves the model version only .*nothing downloaded/);
     assert.equal(existsSync(dest), false, 'nothing downloaded');
     const calls = box.requests
