@@ -27,9 +27,23 @@ runTask(async (signal) => {
   // read and check every input before any network call
   const conn = getAzureRmConnection('connection');
   // a registry model (issue 13): resolved in the registry, no workspace needed; files not downloadable (registryModels.ts)
-  const registry = getString('registry')?.trim();
+  // The release artifact passes its inputs by id: `sourceType` (workspace | registry) says which of its inputs count
+  // (a definition switched from one source to the other keeps the hidden inputs' old values).
+  const sourceType = getString('sourceType')?.trim().toLowerCase();
+  if (sourceType && sourceType !== 'workspace' && sourceType !== 'registry')
+    throw new InputError('sourceType', `'${sourceType}' is not one of workspace, registry`);
+  const registry = sourceType === 'workspace' ? undefined : getString('registry')?.trim() || undefined;
+  if (sourceType === 'registry' && !registry)
+    throw new InputError('registry', 'is required when the source is a registry');
   const ws = registry ? undefined : workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
-  const download = getBool('download', true);
+  // The injected download of a registry artifact only resolves: the agent fills `download` with its default (true),
+  // and ARM gives no read SAS for registry model files, so the artifact's download step sets the variables only.
+  const resolveOnly = sourceType === 'registry';
+  const download = resolveOnly ? false : getBool('download', true);
+  if (resolveOnly)
+    info(
+      `Registry '${registry}': the release artifact resolves the model version only (files of a registry model cannot be downloaded through ARM); nothing downloaded.`,
+    );
   if (registry && download)
     throw new InputError(
       'download',

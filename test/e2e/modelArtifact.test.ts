@@ -36,6 +36,7 @@ import {
 import { arm, seedModelVersion, wsArmPath } from '../helpers/modelSeed';
 import { agentEnv, REPO_ROOT } from '../helpers/agent';
 import { CONTAINERS, VERSIONS } from '../emulator/arm/models';
+import { addRegistry } from '../emulator/arm/registries';
 
 const MODEL = 'churn-model';
 const BIG = 'big-model';
@@ -209,7 +210,17 @@ describe('artifact contribution', () => {
     );
     assert.deepEqual(
       type.inputDescriptors.map((d) => d.id),
-      ['connection', 'resourceGroup', 'workspace', 'definition', 'defaultVersionType', 'defaultVersionSpecific'],
+      [
+        'connection',
+        'sourceType',
+        'resourceGroup',
+        'workspace',
+        'registryResourceGroup',
+        'registry',
+        'definition',
+        'defaultVersionType',
+        'defaultVersionSpecific',
+      ],
     );
     assert.deepEqual(
       type.inputDescriptors.find((d) => d.id === 'defaultVersionType')!.values!.possibleValues!.map((v) => v.value),
@@ -264,7 +275,7 @@ describe('release editor', () => {
       [
         'connection',
         '',
-        'resourceGroup',
+        'resourceGroup+registryResourceGroup',
         'workspace',
         'definition',
         'workspace',
@@ -547,6 +558,113 @@ describe('release', () => {
     assert.ok(
       other.warnings.some((w) => w.includes('model/stale.txt') && w.includes('not part of churn-model:10')),
       other.warnings.join('\n'),
+    );
+  });
+});
+
+describe('registry source (issue 13)', () => {
+  const REG = 'mlreg-art';
+  const RMODEL = 'fraud';
+  const regArtifact = (): LinkedArtifact => ({
+    alias: '_fraud',
+    inputs: {
+      connection: endpoint.id,
+      sourceType: 'registry',
+      // stale values of the hidden workspace inputs (the definition was switched from Workspace): they must not count
+      resourceGroup: box.resourceGroup,
+      workspace: box.workspace,
+      registryResourceGroup: box.resourceGroup,
+      registry: REG,
+      definition: RMODEL,
+      defaultVersionType: 'latestType',
+    },
+  });
+  before(async () => {
+    await addRegistry(box.ctx, { name: REG, location: 'eastus' });
+    // created in the order 1, 2, 10: newest first is 10, 2, 1
+    for (const v of ['1', '2', '10'])
+      await arm(
+        box,
+        'PUT',
+        `/subscriptions/${box.subscriptionId}/resourceGroups/${box.resourceGroup}/providers/Microsoft.MachineLearningServices/registries/${REG}/models/${RMODEL}/versions/${v}?api-version=2024-04-01`,
+        { properties: { modelUri: `azureml://registries/${REG}/models/${RMODEL}/versions/${v}` } },
+      );
+  });
+
+  test('editor: Source = Registry hides the workspace, lists registries, registry models and versions; Add enabled', async () => {
+    const ed = new ReleaseEditor(type, server);
+    await ed.open();
+    await ed.select('connection', endpoint.name);
+    assert.equal(ed.value('sourceType'), 'workspace', 'existing definitions keep reading a workspace');
+    assert.equal(ed.visible('registry'), false);
+    await ed.select('sourceType', 'Registry');
+    assert.equal(ed.visible('workspace'), false);
+    assert.equal(ed.visible('resourceGroup'), false);
+    assert.equal(ed.visible('registry'), true);
+    assert.equal(ed.visible('registryResourceGroup'), true);
+    await ed.select('registryResourceGroup', box.resourceGroup);
+    assert.ok(
+      ed.options('registry').some((o) => o.value === REG),
+      ed
+        .options('registry')
+        .map((o) => o.value)
+        .join(','),
+    );
+    await ed.select('registry', REG);
+    assert.deepEqual(
+      ed.options('definition').map((o) => o.value),
+      [RMODEL],
+    );
+    await ed.select('definition', RMODEL);
+    await ed.select('defaultVersionType', 'Specific version');
+    assert.deepEqual(
+      ed.options('defaultVersionSpecific').map((o) => o.value),
+      ['10', '2', '1'],
+    );
+    assert.ok(ed.canAdd(), 'Add is enabled');
+  });
+
+  test('release: sourceId, variables and links name the registry; the injected download only resolves', async () => {
+    const a = regArtifact();
+    assert.equal(renderSourceId(type, a.inputs), `${endpoint.id}:registry:${box.resourceGroup}:${REG}:${RMODEL}`);
+    assert.equal(
+      renderSourceId(type, artifact.inputs),
+      `${endpoint.id}:${box.resourceGroup}:${box.workspace}:${MODEL}`,
+      'workspace artifacts keep their sourceId',
+    );
+    const v = await releaseVersion(type, a, endpoint);
+    assert.equal(v.Value, '10');
+    const vars = releaseVariables(type, a, v);
+    assert.equal(vars['Release.Artifacts._fraud.DefinitionName'], RMODEL);
+    assert.equal(vars['Release.Artifacts._fraud.BuildNumber'], '10');
+    const sd = releaseSourceData(a, v);
+    assert.equal(
+      server.link('artifactSourceVersionUrl', sd),
+      `https://ml.azure.com/registries/${REG}/models/${RMODEL}/version/10`,
+    );
+    const dest = path.join(mkdtempSync(path.join(tmpdir(), 'art-reg-')), '_fraud');
+    const from = box.requests.length;
+    const r = await runInjectedDownload(box, type, a, v, { downloadPath: dest });
+    assert.equal(r.result, 'Succeeded', `${r.message}\n${r.stdout.slice(-2000)}`);
+    assert.equal(r.inputs.download, undefined, 'the server gives the injected task no download input');
+    assert.equal(r.outputs.modelName, RMODEL);
+    assert.equal(r.outputs.modelVersion, '10');
+    assert.match(r.outputs.modelUri ?? '', new RegExp(`^azureml://registries/${REG}/models/${RMODEL}/versions/10$`));
+    assert.equal(r.outputs.modelId, `azureml://registries/${REG}/models/${RMODEL}/versions/10`);
+    assert.match(r.stdout, /resolves the model version only .*nothing downloaded/);
+    assert.equal(existsSync(dest), false, 'nothing downloaded');
+    const calls = box.requests
+      .slice(from)
+      .filter((q) => q.host === 'arm')
+      .map((q) => `${q.method} ${q.url}`);
+    assert.ok(
+      calls.some((c) => c.includes(`/registries/${REG}/models/${RMODEL}/versions`)),
+      calls.join('\n'),
+    );
+    assert.ok(!calls.some((c) => c.includes('/workspaces/')), `no workspace call:\n${calls.join('\n')}`);
+    assert.deepEqual(
+      calls.filter((c) => !c.startsWith('GET') && !/listSecrets/i.test(c)),
+      [],
     );
   });
 });

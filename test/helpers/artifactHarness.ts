@@ -50,6 +50,20 @@
 //  - Links are bare URLs on ml.azure.com (A6); sovereign-cloud studio hosts are not derived.
 //  - No dependencyInputIds on defaultVersionType (E2/E3); visibleRule in properties (E7); connection as first-party
 //    types declare it (S7/S8).
+//  - Source (issue 13): `sourceType` (workspace | registry, default workspace, limited to its values) shows either
+//    resourceGroup+workspace or registryResourceGroup+registry (E7). Those four are not isRequired: a hidden required
+//    input that is empty is invalid (E8 `invalid`), and E2 posts a dependent's query only when every dependency is
+//    valid, so a required hidden workspace would keep the registry's model picker from ever being asked. The model is
+//    still required, and its picker lists only what the chosen workspace or registry holds. The model/version
+//    bindings switch their URL with {{#equals sourceType 'registry'}} / {{#notEquals …}} (S1 helpers); a definition
+//    saved before sourceType existed has none, so it renders the workspace URL as before. Registry lists use
+//    2024-04-01 (test/fixtures/third-party/azure-rest-api-specs/2024-04-01/mfe.json: registry model list takes only
+//    $skip/listViewType, so no count=500; versions take $orderBy/$top/version like the workspace's). sourceId is
+//    unchanged for a workspace artifact; a registry one is `{conn}:registry:{rg}:{registry}:{model}`. ASSUMPTION:
+//    the server renders uniqueSourceIdentifier with the same helpers as data sources. ASSUMPTION (not verified in
+//    any source read): studio's registry model pages are ml.azure.com/registries/{r}/models/{m}/version/{v}.
+//    The injected download task receives `sourceType` as an input (R3: inputs by id) and, for registry, only
+//    resolves (ARM has no read SAS for registry model files).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { JSONPath } from 'jsonpath-plus';
