@@ -119,10 +119,9 @@ export async function runAgentlessWaitBench(opts: { quick?: boolean; report?: Re
       resourceGroup: box.resourceGroup,
       workspace: box.workspace,
       armUrl: box.armUrl,
-      scope: 'https://management.core.windows.net/.default',
       tenantId: box.tenantId,
     };
-    const ctx = createAzureMLContext(ws, cred);
+    const ctx = createAzureMLContext(ws, cred, { scope: 'https://management.core.windows.net/.default' });
     const longS = opts.quick ? 25 : 60;
     console.log(
       `  running: 3 short jobs (sleep 5) and 2 long jobs (sleep ${longS}), each watched by AzureMLJobWait@1 (emulated server) and the agent task's poller at once…`,

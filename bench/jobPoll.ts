@@ -134,10 +134,9 @@ export async function runJobPollBench(opts: { quick?: boolean; report?: Report }
       resourceGroup: box.resourceGroup,
       workspace: box.workspace,
       armUrl: box.armUrl,
-      scope: 'https://management.core.windows.net/.default',
       tenantId: box.tenantId,
     };
-    const ctx = createAzureMLContext(ws, cred);
+    const ctx = createAzureMLContext(ws, cred, { scope: 'https://management.core.windows.net/.default' });
     const longS = opts.quick ? 25 : 60;
     console.log(
       `  running: 3 short jobs (sleep 5) and 3 long jobs (sleep ${longS}, started 0/4.3/8.7 s apart), each watched by both pollers at once…`,

@@ -21,7 +21,7 @@
 // ASSUMPTION (not found in a source): the YAML's top-level sampling_rate is sent as every collection's samplingRate
 // (the REST shape has it per collection only), and `enabled` maps to dataCollectionMode Enabled/Disabled.
 import type { AzureMLContext } from './context';
-import { UserError } from '../pipeline';
+import { UserError } from '../errors';
 import { armGetOptional, armSend } from './arm';
 import { armFailure, parseArmError } from './errors';
 import { waitForOperation } from './endpoints';

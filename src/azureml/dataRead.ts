@@ -19,7 +19,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { minimatch } from 'minimatch';
 import { parse as parseYaml } from 'yaml';
 import type { ContainerClient } from '@azure/storage-blob';
-import { UserError } from '../pipeline';
+import { UserError } from '../errors';
 import type { AzureMLContext } from './context';
 import { armGetOptional, listAll } from './arm';
 import { getContainerClient, getDatastoreInfo, parseDatastoreUri, storageError, type DatastoreInfo } from './storage';

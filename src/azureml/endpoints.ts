@@ -4,7 +4,8 @@
 // because PATCH takes only tags/identity. Data plane (scoring) through core-rest-pipeline's HTTP client.
 import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
-import { UserError, setSecret, type AgentProxy } from '../pipeline';
+import { UserError } from '../errors';
+import type { AgentProxy } from '../agentProxy';
 import { proxiedSender } from '../auth';
 import { armSend } from './arm';
 import type { AzureMLContext } from './context';
@@ -551,8 +552,8 @@ export async function endpointKeys(
   } catch (err) {
     throw mapAzureError(err, `keys of online endpoint '${endpoint}'`);
   }
-  if (k.primaryKey) setSecret(k.primaryKey);
-  if (k.secondaryKey) setSecret(k.secondaryKey);
+  if (k.primaryKey) ctx.onSecret?.(k.primaryKey);
+  if (k.secondaryKey) ctx.onSecret?.(k.secondaryKey);
   if (!k.primaryKey) throw new UserError(`Online endpoint '${endpoint}' returned no key`);
   return { primaryKey: k.primaryKey, secondaryKey: k.secondaryKey ?? undefined };
 }
@@ -568,7 +569,7 @@ export async function endpointToken(ctx: AzureMLContext, endpoint: string, signa
     throw mapAzureError(err, `token of online endpoint '${endpoint}'`);
   }
   if (!t.accessToken) throw new UserError(`Online endpoint '${endpoint}' returned no token`);
-  setSecret(t.accessToken);
+  ctx.onSecret?.(t.accessToken);
   return t.accessToken;
 }
 

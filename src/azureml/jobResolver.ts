@@ -11,7 +11,7 @@
 import { promises as fsp } from 'node:fs';
 import type { AzureMLContext } from './context';
 import { armGetOptional, armRequest, listAll } from './arm';
-import { UserError } from '../pipeline';
+import { UserError } from '../errors';
 import { datastoreUri, prepareLocalAsset, uploadPreparedAsset, type PreparedAsset } from './storage';
 import { wsPath } from './workspace';
 import { environmentDifferences } from './normalize';

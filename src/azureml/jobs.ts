@@ -9,7 +9,7 @@ import { armFailure, parseArmError } from './errors';
 import { getContainerClient, getDatastoreInfo } from './storage';
 import { wsPath } from './workspace';
 import { authorizedRequest, serviceBaseUrl } from './mlflow';
-import { UserError } from '../pipeline';
+import { UserError } from '../errors';
 import { PollSchedule, parseRetryAfter, type PollScheduleOptions } from './poll';
 
 export { parseRetryAfter } from './poll';

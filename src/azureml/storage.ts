@@ -20,7 +20,7 @@ import {
   type ContainerClient,
 } from '@azure/storage-blob';
 import type { AzureBlobDatastore } from '@azure/arm-machinelearning';
-import { UserError, setSecret } from '../pipeline';
+import { UserError } from '../errors';
 import { proxyOptionsFor } from '../auth';
 import type { AzureMLContext } from './context';
 import { azureCall, oneLine } from './errors';
@@ -332,7 +332,7 @@ export async function getContainerClient(ctx: AzureMLContext, info: DatastoreInf
       ctx.client.datastores.listSecrets(ctx.ws.resourceGroup, ctx.ws.workspace, info.name, { abortSignal: ctx.signal }),
     );
     if (secrets.secretsType === 'AccountKey' && secrets.key) {
-      setSecret(secrets.key);
+      ctx.onSecret?.(secrets.key);
       service = new BlobServiceClient(
         info.accountUrl,
         new StorageSharedKeyCredential(info.accountName, secrets.key),
@@ -340,8 +340,8 @@ export async function getContainerClient(ctx: AzureMLContext, info: DatastoreInf
       );
     } else if (secrets.secretsType === 'Sas' && secrets.sasToken) {
       const sas = String(secrets.sasToken).replace(/^\?/, '');
-      setSecret(sas);
-      for (const part of sas.split('&')) if (part.startsWith('sig=')) setSecret(decodeURIComponent(part.slice(4)));
+      ctx.onSecret?.(sas);
+      for (const part of sas.split('&')) if (part.startsWith('sig=')) ctx.onSecret?.(decodeURIComponent(part.slice(4)));
       service = new BlobServiceClient(`${info.accountUrl}?${sas}`, new AnonymousCredential(), options);
     } else {
       throw new UserError(`Datastore '${info.name}' returned no usable secret (${secrets.secretsType})`);

@@ -16,8 +16,7 @@ import {
   uploadSummary,
   warning,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { MlflowClient, createAzureMLContext, getWorkspace, workspaceRef } from '../azureml';
+import { MlflowClient, getWorkspace, workspaceRef } from '../azureml';
 import { monitorFilter, monitorReport, type MonitorReport, type MonitorResult } from './drift/monitor';
 import { isoDurationMs } from '../azureml/normalize';
 import { getSchedule, putSchedule } from '../azureml/schedules';
@@ -36,6 +35,7 @@ import {
   type DriftOps,
 } from './driftCheck';
 import type { CategoricalMetric, NumericalMetric } from './drift/metrics';
+import { openWorkspace } from './openWorkspace';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -57,8 +57,7 @@ runTask(async (signal) => {
       );
     const signalName = getString('signalName')?.trim() || undefined;
     const failOnDrift = getBool('failOnDrift', true);
-    const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-    info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+    const ctx = openWorkspace(conn, ws, signal);
     const w = await getWorkspace(ctx);
     if (!w.mlFlowTrackingUri)
       throw new UserError(
@@ -104,8 +103,7 @@ runTask(async (signal) => {
   }
   const { inputs } = readDriftInputs();
 
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const ctx = openWorkspace(conn, ws, signal);
   const ops: DriftOps = {
     getWorkspace: () => getWorkspace(ctx),
     getDeploymentCollector: (e, d) => getDeploymentDataCollector(ctx, e, d),
@@ -210,8 +208,7 @@ async function ensureMonitorMode(
     emails: getList('alertEmails'),
     windowIso: lookbackText,
   });
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const ctx = openWorkspace(conn, ws, signal);
   const r = await ensureMonitor(
     inputs,
     m,

@@ -23,8 +23,7 @@ import {
   uploadSummary,
   warning,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { createAzureMLContext, workspaceRef } from '../azureml';
+import { workspaceRef } from '../azureml';
 import { lroProgressLine } from '../azureml/poll';
 import { createReleaseGovernance, parseModelId } from '../devops/governance';
 import { buildModelCard, readEvaluationFile } from './modelCard';
@@ -42,6 +41,7 @@ import {
   parseTrafficSteps,
   type DeployInputs,
 } from './modelDeploy';
+import { openWorkspace } from './openWorkspace';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -118,8 +118,7 @@ runTask(async (signal) => {
       `Model from release artifact '${inputs.releaseModel.alias}': ${inputs.releaseModel.name}:${inputs.releaseModel.version}`,
     );
 
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const ctx = openWorkspace(conn, ws, signal);
   await preflightRegistryModel(ctx, model, 'model', info); // azureml://registries/…: registry, region, version checked before any write
   const context = getPipelineContext();
   // in a classic release: approvals → deployment tags, model version tagged deployed.<stage>, release name gets the model version

@@ -13,8 +13,7 @@ import {
   warning,
   writeTempFile,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { createAzureMLContext, workspaceRef } from '../azureml';
+import { workspaceRef } from '../azureml';
 import {
   BASELINE_MODES,
   azureOps,
@@ -24,6 +23,7 @@ import {
   validateInputs,
   type EvaluateInputs,
 } from './modelEvaluate';
+import { openWorkspace } from './openWorkspace';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -44,8 +44,7 @@ runTask(async (signal) => {
   };
   const valid = validateInputs(inputs);
 
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const ctx = openWorkspace(conn, ws, signal);
   const e = await evaluateModel(inputs, { ops: azureOps(ctx), log: { info, warning, debug } });
 
   // the evaluation for later steps (register task's evaluationFile → the release's model card)

@@ -15,8 +15,7 @@ import {
   warning,
   InputError,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { createAzureMLContext, getModelVersion, listModelVersions, workspaceRef } from '../azureml';
+import { getModelVersion, listModelVersions, workspaceRef } from '../azureml';
 import { createDevOpsConnection } from '../devops/client';
 import {
   createModelRelease,
@@ -40,6 +39,7 @@ import {
   type TriggerInputs,
   type TriggerTarget,
 } from './releaseTrigger';
+import { openWorkspace } from './openWorkspace';
 
 runTask(async (signal) => {
   const mode = getEnum('mode', MODES, 'push');
@@ -65,7 +65,7 @@ runTask(async (signal) => {
   const ws = workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const context = getPipelineContext();
   const devops = createDevOpsConnection(context, signal);
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
+  const ctx = openWorkspace(conn, ws, signal, { announce: false });
 
   const resolveTarget = async (): Promise<TriggerTarget> => {
     if (inputs.target === 'release') {
