@@ -250,7 +250,7 @@ export async function putDeploymentWithCollector(
   body: Record<string, unknown>,
   o: LroWaitOptions = {},
 ): Promise<any> {
-  const c: AzureMLContext = { ...ctx, signal: o.signal ?? ctx.signal };
+  const c: AzureMLContext = { ...ctx, signal: o.abortSignal ?? ctx.signal };
   const what = `deployment '${name}' of online endpoint '${endpoint}'`;
   const url = deploymentPath(ctx.ws, endpoint, name);
   const opts = { apiVersion: DATA_COLLECTOR_API_VERSION };

@@ -215,7 +215,7 @@ async function mltableFiles(
     (l) => {
       text += `${l}\n`;
     },
-    signal,
+    { abortSignal: signal },
   );
   let doc: any;
   try {
@@ -299,8 +299,9 @@ export async function readBlobLines(
   ds: DatastoreInfo,
   blob: string,
   onLine: (line: string) => void,
-  signal?: AbortSignal,
+  options: { abortSignal?: AbortSignal } = {},
 ): Promise<number> {
+  const signal = options.abortSignal;
   let bytes: number;
   try {
     const res = await container

@@ -51,7 +51,7 @@ export class AzureDeploymentResolver implements DeploymentResolver {
       }
       let asset;
       try {
-        asset = await prepareLocalAsset(model.path, this.ctx.signal);
+        asset = await prepareLocalAsset(model.path, { abortSignal: this.ctx.signal });
       } catch (e) {
         if (e instanceof UserError) throw new UserError(`${prefix}model at ${model.source}: ${e.message}`);
         throw e;

@@ -91,7 +91,7 @@ export class AzureAssetResolver implements SpecResolver {
           throw this.err(`${what} '${localPath}' does not exist`);
         }
         try {
-          return await prepareLocalAsset(localPath, this.ctx.signal);
+          return await prepareLocalAsset(localPath, { abortSignal: this.ctx.signal });
         } catch (e) {
           if (e instanceof UserError) throw this.err(`${what}: ${e.message}`);
           throw e;

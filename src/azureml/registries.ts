@@ -321,7 +321,7 @@ export async function waitForAccepted(
         e.code,
       );
     },
-    { ...o, signal: ctx.signal },
+    { ...o, abortSignal: ctx.signal },
   );
 }
 

@@ -116,7 +116,8 @@ runTask(async (signal) => {
           label: f.label,
           size: f.size,
           format: f.format,
-          readLines: (onLine: (l: string) => void) => readBlobLines(p.container, p.datastore, f.blob, onLine, signal),
+          readLines: (onLine: (l: string) => void) =>
+            readBlobLines(p.container, p.datastore, f.blob, onLine, { abortSignal: signal }),
         })),
       };
     },

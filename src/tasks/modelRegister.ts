@@ -230,7 +230,7 @@ async function checkLocal(
   }
   let asset: PreparedAsset;
   try {
-    asset = await prepareLocalAsset(src.path, signal);
+    asset = await prepareLocalAsset(src.path, { abortSignal: signal });
   } catch (err) {
     if (err instanceof UserError) throw new InputError('modelPath', err.message.replace(/^Folder /, 'folder '));
     throw err;
