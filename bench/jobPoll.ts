@@ -14,7 +14,7 @@
 import { ClientSecretCredential } from '@azure/identity';
 import { createAzureMLContext, wsPath, type AzureMLContext, type WorkspaceRef } from '../src/azureml';
 import { createJob, readJob, TERMINAL_STATUSES } from '../src/azureml/jobs';
-import { azureJobOps, waitForJob, readsInDuration, DEFAULT_POLL, type WaitOps } from '../src/tasks/job';
+import { azureOps, waitForJob, readsInDuration, DEFAULT_POLL, type WaitOps } from '../src/tasks/job';
 import { startAzureInABox, type AzureInABox } from '../test/emulator';
 import { jobStatusHistory } from '../test/emulator/arm/jobs';
 import { Report, fmtMs, fmtRatio, median, ratio, runStandalone } from './lib';
@@ -66,7 +66,7 @@ async function oneRun(
       computeId: `${ws}/computes/cpu-cluster`,
     },
   });
-  const base = azureJobOps(ctx);
+  const base = azureOps(ctx);
   let ourReads = 0,
     logReads = 0;
   const ops: WaitOps = {

@@ -36,6 +36,7 @@ import {
 } from './driftCheck';
 import type { CategoricalMetric, NumericalMetric } from './drift/metrics';
 import { openWorkspace } from './openWorkspace';
+import { mdEscapeAll } from './markdown';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -239,7 +240,7 @@ function describeMonitorResult(r: MonitorResult): string {
 }
 
 function monitorSummary(rep: MonitorReport): string {
-  const esc = (s: string) => s.replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`);
+  const esc = mdEscapeAll;
   const out = [
     `### Monitor ${esc(rep.monitor)}: ${rep.driftDetected ? `threshold breached for ${rep.driftedFeatures.map(esc).join(', ')}` : 'no threshold breached'}`,
     '',

@@ -29,6 +29,8 @@ import {
 } from './drift/metrics';
 import { ColumnTable, lineSink, type ColumnType } from './drift/table';
 import { ONLINE_NAME_PATTERN } from '../azureml/endpoints';
+import { mdEscapeAll } from './markdown';
+import type { Log } from '../log';
 
 export interface DriftInputs {
   referenceData: string;
@@ -304,7 +306,7 @@ export interface DriftRun {
 export async function runDriftCheck(
   raw: DriftInputs,
   ops: DriftOps,
-  log: { info(m: string): void; progress?(pct: number, m: string): void },
+  log: Pick<Log, 'info'> & { progress?(pct: number, m: string): void },
   now = new Date(),
 ): Promise<DriftRun> {
   const i = checkDriftInputs(raw);
@@ -394,7 +396,7 @@ function bars(counts: number[], total: number, width = 20): string[] {
  * per bin or category), then the table of every feature.
  */
 export function driftSummary(r: DriftRun): string {
-  const esc = (s: string) => s.replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`);
+  const esc = mdEscapeAll;
   const rep = r.report;
   const drifted = rep.features.filter((f) => f.drifted);
   const out: string[] = [];

@@ -18,7 +18,7 @@ import {
   warning,
 } from '../pipeline';
 import { workspaceRef } from '../azureml';
-import { MODES, azureJobOps, jobSummary, metricVariable, runJob, validateInputs, type JobInputs } from './job';
+import { MODES, azureOps, jobSummary, metricVariable, runJob, validateInputs, type JobInputs } from './job';
 import { openWorkspace } from './openWorkspace';
 
 runTask(async (signal) => {
@@ -46,7 +46,7 @@ runTask(async (signal) => {
   const ctx = openWorkspace(conn, ws, signal);
   const log = { info, warning, debug };
   const result = await runJob(inputs, {
-    ops: azureJobOps(ctx, log),
+    ops: azureOps(ctx, log),
     log,
     progress,
     context: getPipelineContext(),

@@ -33,7 +33,7 @@ import { ALERT_RULE_CHOICES, alertRulesSummary, applyAlertRules, checkAlertInput
 import { preflightRegistryModel } from '../azureml/registries';
 import {
   RolloutFailed,
-  azureDeployOps,
+  azureOps,
   deployModel,
   deploySummary,
   modelFromRelease,
@@ -132,7 +132,7 @@ runTask(async (signal) => {
   });
   let approvals: Awaited<ReturnType<NonNullable<typeof governance>['approvals']>> = [];
   const result = await deployModel(inputs, {
-    ops: azureDeployOps(ctx, { onProgress: (p) => info(lroProgressLine(p)) }),
+    ops: azureOps(ctx, { onProgress: (p) => info(lroProgressLine(p)) }),
     log: { info, warning, debug, section },
     progress,
     context,

@@ -36,7 +36,7 @@ import { info } from '../../pipeline';
  * `lro`: how endpoint/deployment operations are waited for (poll.ts: shared back-off schedule, Retry-After, progress
  * through `onProgress` — the entry logs it; tests inject a clock).
  */
-export function azureDeployOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): DeployOps {
+export function azureOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): DeployOps {
   let location: string | undefined;
   return {
     ws: ctx.ws,

@@ -20,6 +20,7 @@
 import { InputError } from '../../pipeline';
 import type { DriftInputs } from '../driftCheck';
 import { collectedDataUri } from '../driftCheck';
+import type { Log } from '../../log';
 
 export interface MonitorInputs {
   monitorName: string;
@@ -182,7 +183,7 @@ export async function ensureMonitor(
   i: DriftInputs,
   m: MonitorInputs,
   ops: MonitorOps,
-  log: { info(msg: string): void },
+  log: Pick<Log, 'info'>,
 ): Promise<EnsureMonitorResult> {
   await ops.getWorkspace();
   let dataId: string | null | undefined;
