@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { ClientSecretCredential } from '@azure/identity';
 import { createAzureMLContext, wsPath, type AzureMLContext, type WorkspaceRef } from '../src/azureml';
 import { createJob, TERMINAL_STATUSES } from '../src/azureml/jobs';
-import { azureJobOps, waitForJob, type WaitOps } from '../src/tasks/job';
+import { azureOps, waitForJob, type WaitOps } from '../src/tasks/job';
 import { startAzureInABox, type AzureInABox } from '../test/emulator';
 import { jobStatusHistory } from '../test/emulator/arm/jobs';
 import { runServerTask } from '../test/emulator/devops/serverJobs';
@@ -67,7 +67,7 @@ async function oneRun(
     connections: [conn],
     timeoutMs: 600_000,
   });
-  const base = azureJobOps(ctx);
+  const base = azureOps(ctx);
   let pollReads = 0;
   const ops: WaitOps = {
     ...base,
@@ -119,10 +119,9 @@ export async function runAgentlessWaitBench(opts: { quick?: boolean; report?: Re
       resourceGroup: box.resourceGroup,
       workspace: box.workspace,
       armUrl: box.armUrl,
-      scope: 'https://management.core.windows.net/.default',
       tenantId: box.tenantId,
     };
-    const ctx = createAzureMLContext(ws, cred);
+    const ctx = createAzureMLContext(ws, cred, { scope: 'https://management.core.windows.net/.default' });
     const longS = opts.quick ? 25 : 60;
     console.log(
       `  running: 3 short jobs (sleep 5) and 2 long jobs (sleep ${longS}), each watched by AzureMLJobWait@1 (emulated server) and the agent task's poller at once…`,

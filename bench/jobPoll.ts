@@ -14,7 +14,7 @@
 import { ClientSecretCredential } from '@azure/identity';
 import { createAzureMLContext, wsPath, type AzureMLContext, type WorkspaceRef } from '../src/azureml';
 import { createJob, readJob, TERMINAL_STATUSES } from '../src/azureml/jobs';
-import { azureJobOps, waitForJob, readsInDuration, DEFAULT_POLL, type WaitOps } from '../src/tasks/job';
+import { azureOps, waitForJob, readsInDuration, DEFAULT_POLL, type WaitOps } from '../src/tasks/job';
 import { startAzureInABox, type AzureInABox } from '../test/emulator';
 import { jobStatusHistory } from '../test/emulator/arm/jobs';
 import { Report, fmtMs, fmtRatio, median, ratio, runStandalone } from './lib';
@@ -66,7 +66,7 @@ async function oneRun(
       computeId: `${ws}/computes/cpu-cluster`,
     },
   });
-  const base = azureJobOps(ctx);
+  const base = azureOps(ctx);
   let ourReads = 0,
     logReads = 0;
   const ops: WaitOps = {
@@ -134,10 +134,9 @@ export async function runJobPollBench(opts: { quick?: boolean; report?: Report }
       resourceGroup: box.resourceGroup,
       workspace: box.workspace,
       armUrl: box.armUrl,
-      scope: 'https://management.core.windows.net/.default',
       tenantId: box.tenantId,
     };
-    const ctx = createAzureMLContext(ws, cred);
+    const ctx = createAzureMLContext(ws, cred, { scope: 'https://management.core.windows.net/.default' });
     const longS = opts.quick ? 25 : 60;
     console.log(
       `  running: 3 short jobs (sleep 5) and 3 long jobs (sleep ${longS}, started 0/4.3/8.7 s apart), each watched by both pollers at once…`,

@@ -14,9 +14,8 @@ import {
   generateBlobSASQueryParameters,
 } from '@azure/storage-blob';
 import type { AzureInABox } from '../test/emulator';
-import { createCredential } from '../src/auth';
 import {
-  createAzureMLContext,
+  connectWorkspace,
   prepareLocalAsset,
   uploadPreparedAsset,
   workspaceRef,
@@ -96,7 +95,7 @@ function boxContext(box: AzureInABox): AzureMLContext {
     scopeLevel: 'Subscription',
     auth: { scheme: 'ServicePrincipal', clientId: box.clientId, secret: box.clientSecret },
   };
-  return createAzureMLContext(workspaceRef(conn, box.resourceGroup, box.workspace), createCredential(conn));
+  return connectWorkspace(conn, workspaceRef(conn, box.resourceGroup, box.workspace));
 }
 
 function container(box: AzureInABox) {

@@ -1,4 +1,6 @@
 // AzureRM service connection → TokenCredential (@azure/identity). Credentials live here and nowhere else.
+// No agent layer at run time (only its types): what must be masked goes to the caller's onSecret, so src/auth and
+// src/azureml load and run without azure-pipelines-task-lib (test/unit/layers.test.ts).
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import {
   ClientAssertionCredential,
@@ -8,10 +10,9 @@ import {
   type ClientSecretCredentialOptions,
 } from '@azure/identity';
 import type { AzureRmConnection } from '../pipeline/connection';
-import { UserError } from '../pipeline/errors';
-import { debug, setSecret } from '../pipeline/outputs';
+import { UserError } from '../errors';
 import { proxyClientOptions } from './proxy';
-import { oidcRequestUri, requestOidcToken } from '../devops/oidc';
+import { oidcRequestUri, requestOidcToken } from './oidc';
 export { proxyClientOptions, proxyOptionsFor, proxiedSender, devopsProxyOptions, type Sender } from './proxy';
 
 /** Entra ID authority hosts of the public and sovereign clouds; MSAL's instance discovery knows only these. */
@@ -80,11 +81,22 @@ export function authFailureDetail(err: unknown): string {
   return first.replace(/^[A-Za-z]+Credential(?: authentication failed)?:\s*/, '');
 }
 
-/** Wraps a credential: masks every token it hands out, and turns token failures into a one-line UserError. */
+/** What a credential built here reports to its caller (the agent layer: setSecret / debug in the entry). */
+export interface CredentialOptions {
+  /** the task's cancellation, for requests the credential makes itself (the WIF OIDC token request) */
+  abortSignal?: AbortSignal;
+  /** called with every secret the credential obtains (access tokens, OIDC tokens): the caller masks it */
+  onSecret?: (secret: string) => void;
+  /** diagnostic detail (the stack of an identity failure) */
+  debug?: (message: string) => void;
+}
+
+/** Wraps a credential: reports every token it hands out to onSecret, and turns token failures into a one-line UserError. */
 export class ConnectionCredential implements TokenCredential {
   constructor(
     readonly conn: AzureRmConnection,
     readonly inner: TokenCredential,
+    readonly options: CredentialOptions = {},
   ) {}
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
@@ -94,12 +106,12 @@ export class ConnectionCredential implements TokenCredential {
     } catch (err) {
       if (options?.abortSignal?.aborted) throw err;
       if (err instanceof UserError) throw err;
-      if (err instanceof Error && err.stack) debug(err.stack);
+      if (err instanceof Error && err.stack) this.options.debug?.(err.stack);
       throw new UserError(`Authentication failed for service connection '${this.conn.id}': ${authFailureDetail(err)}`, {
         cause: err,
       });
     }
-    if (token?.token) setSecret(token.token);
+    if (token?.token) this.options.onSecret?.(token.token);
     return token;
   }
 }
@@ -107,9 +119,21 @@ export class ConnectionCredential implements TokenCredential {
 /**
  * The client-assertion callback for workload identity federation: a fresh OIDC token from Azure DevOps on every call
  * (tokens live ~10 minutes; MSAL calls back whenever it needs a new access token), or the endpoint's idToken when the
- * job has neither an OIDC request URI nor its plan variables (see getAzureRmConnection). `signal` (the task's cancellation) aborts a token request that hangs.
+ * job has neither an OIDC request URI nor its plan variables (see getAzureRmConnection). `abortSignal` (the task's
+ * cancellation) aborts a token request that hangs; every token goes to `onSecret`.
+ *
+ * Why not @azure/identity's AzurePipelinesCredential (4.13.1, node_modules/@azure/identity/dist/commonjs/credentials/
+ * azurePipelinesCredential.js): its constructor takes the service connection id and the job token and throws
+ * CredentialUnavailableError unless process.env.SYSTEM_OIDCREQUESTURI is set, then POSTs
+ * `${SYSTEM_OIDCREQUESTURI}?api-version=7.1&serviceConnectionId=<id>` itself, in a request that carries no abort signal.
+ * We need more than that one path: the URI built from the job's plan like azure-arm-rest when System.OidcRequestUri
+ * is absent (oidc.ts), the endpoint's idToken as a last resort, the task's cancellation on the token request, an
+ * https-only check before the job token is sent, the agent proxy's bypass list per request (proxiedSender) and masking.
  */
-export function federatedAssertion(conn: AzureRmConnection, signal?: AbortSignal): () => Promise<string> {
+export function federatedAssertion(
+  conn: AzureRmConnection,
+  options: Pick<CredentialOptions, 'abortSignal' | 'onSecret'> = {},
+): () => Promise<string> {
   const oidc = conn.oidc;
   const idToken = conn.auth.scheme === 'WorkloadIdentityFederation' ? conn.auth.idToken : undefined;
   if (!oidc && !idToken) {
@@ -123,10 +147,10 @@ export function federatedAssertion(conn: AzureRmConnection, signal?: AbortSignal
       requestUri: oidcRequestUri(oidc),
       accessToken: oidc.accessToken,
       serviceConnectionId: conn.id,
-      abortSignal: signal,
+      abortSignal: options.abortSignal,
       proxy: conn.proxy,
     });
-    setSecret(token);
+    options.onSecret?.(token);
     return token;
   };
 }
@@ -143,8 +167,8 @@ export function credentialOptions(conn: AzureRmConnection): ClientSecretCredenti
   };
 }
 
-/** `signal`: the task's cancellation, for requests the credential makes itself (the WIF OIDC token request) */
-export function createCredential(conn: AzureRmConnection, signal?: AbortSignal): TokenCredential {
+/** The connection's credential; `options`: cancellation for the requests it makes itself, masking, debug detail. */
+export function createCredential(conn: AzureRmConnection, opts: CredentialOptions = {}): TokenCredential {
   const options = credentialOptions(conn);
   const auth = conn.auth;
   let inner: TokenCredential;
@@ -170,7 +194,7 @@ export function createCredential(conn: AzureRmConnection, signal?: AbortSignal):
       }
       break;
     case 'WorkloadIdentityFederation': {
-      inner = new ClientAssertionCredential(conn.tenantId, auth.clientId, federatedAssertion(conn, signal), options);
+      inner = new ClientAssertionCredential(conn.tenantId, auth.clientId, federatedAssertion(conn, opts), options);
       break;
     }
     case 'ManagedServiceIdentity':
@@ -181,5 +205,5 @@ export function createCredential(conn: AzureRmConnection, signal?: AbortSignal):
     default:
       throw new UserError(`Service connection '${conn.id}' uses an unsupported authorization scheme`);
   }
-  return new ConnectionCredential(conn, inner);
+  return new ConnectionCredential(conn, inner, opts);
 }

@@ -15,7 +15,7 @@ import {
   type PipelineResponse,
   type ProxySettings,
 } from '@azure/core-rest-pipeline';
-import { isProxyBypassed, proxyRefused, type AgentProxy } from '../pipeline/proxy';
+import { isProxyBypassed, proxyRefused, type AgentProxy } from '../agentProxy';
 
 /** core-rest-pipeline ProxySettings of the proxy */
 export function proxySettings(proxy: AgentProxy): ProxySettings {

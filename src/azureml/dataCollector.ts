@@ -21,7 +21,7 @@
 // ASSUMPTION (not found in a source): the YAML's top-level sampling_rate is sent as every collection's samplingRate
 // (the REST shape has it per collection only), and `enabled` maps to dataCollectionMode Enabled/Disabled.
 import type { AzureMLContext } from './context';
-import { UserError } from '../pipeline';
+import { UserError } from '../errors';
 import { armGetOptional, armSend } from './arm';
 import { armFailure, parseArmError } from './errors';
 import { waitForOperation } from './endpoints';
@@ -250,7 +250,7 @@ export async function putDeploymentWithCollector(
   body: Record<string, unknown>,
   o: LroWaitOptions = {},
 ): Promise<any> {
-  const c: AzureMLContext = { ...ctx, signal: o.signal ?? ctx.signal };
+  const c: AzureMLContext = { ...ctx, signal: o.abortSignal ?? ctx.signal };
   const what = `deployment '${name}' of online endpoint '${endpoint}'`;
   const url = deploymentPath(ctx.ws, endpoint, name);
   const opts = { apiVersion: DATA_COLLECTOR_API_VERSION };

@@ -19,7 +19,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { minimatch } from 'minimatch';
 import { parse as parseYaml } from 'yaml';
 import type { ContainerClient } from '@azure/storage-blob';
-import { UserError } from '../pipeline';
+import { UserError } from '../errors';
 import type { AzureMLContext } from './context';
 import { armGetOptional, listAll } from './arm';
 import { getContainerClient, getDatastoreInfo, parseDatastoreUri, storageError, type DatastoreInfo } from './storage';
@@ -215,7 +215,7 @@ async function mltableFiles(
     (l) => {
       text += `${l}\n`;
     },
-    signal,
+    { abortSignal: signal },
   );
   let doc: any;
   try {
@@ -299,8 +299,9 @@ export async function readBlobLines(
   ds: DatastoreInfo,
   blob: string,
   onLine: (line: string) => void,
-  signal?: AbortSignal,
+  options: { abortSignal?: AbortSignal } = {},
 ): Promise<number> {
+  const signal = options.abortSignal;
   let bytes: number;
   try {
     const res = await container

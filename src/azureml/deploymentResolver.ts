@@ -3,7 +3,7 @@
 // because content addressed), `commit()` then uploads the scoring code / inline model / build context and PUTs the code,
 // environment and model versions that do not exist yet (phase 2). Nothing is written before the whole body is known.
 import { promises as fsp } from 'node:fs';
-import { UserError } from '../pipeline';
+import { UserError } from '../errors';
 import type { AzureMLContext } from './context';
 import { armGetOptional, armRequest } from './arm';
 import { datastoreUri, prepareLocalAsset, uploadPreparedAsset } from './storage';
@@ -51,7 +51,7 @@ export class AzureDeploymentResolver implements DeploymentResolver {
       }
       let asset;
       try {
-        asset = await prepareLocalAsset(model.path, this.ctx.signal);
+        asset = await prepareLocalAsset(model.path, { abortSignal: this.ctx.signal });
       } catch (e) {
         if (e instanceof UserError) throw new UserError(`${prefix}model at ${model.source}: ${e.message}`);
         throw e;

@@ -4,7 +4,8 @@
 // because PATCH takes only tags/identity. Data plane (scoring) through core-rest-pipeline's HTTP client.
 import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
-import { UserError, setSecret, type AgentProxy } from '../pipeline';
+import { UserError } from '../errors';
+import type { AgentProxy } from '../agentProxy';
 import { proxiedSender } from '../auth';
 import { armSend } from './arm';
 import type { AzureMLContext } from './context';
@@ -158,7 +159,7 @@ export async function sdkLro<T>(
   begin: (o: SdkLroCallOptions) => Promise<SdkPoller<T>>,
   o: LroWaitOptions = {},
 ): Promise<T> {
-  const signal = o.signal ?? ctx.signal;
+  const signal = o.abortSignal ?? ctx.signal;
   let status = 'Accepted';
   let retryAfterMs: number | undefined;
   const onResponse = (raw: RawResponse) => {
@@ -175,7 +176,7 @@ export async function sdkLro<T>(
       await poller.poll({ abortSignal: signal });
       return seen();
     },
-    { ...o, signal },
+    { ...o, abortSignal: signal },
   );
   return poller.getResult() as T;
 }
@@ -183,11 +184,11 @@ export async function sdkLro<T>(
 export async function getEndpoint(
   ctx: AzureMLContext,
   name: string,
-  signal?: AbortSignal,
+  options: { abortSignal?: AbortSignal } = {},
 ): Promise<OnlineEndpoint | undefined> {
   try {
     return await ctx.client.onlineEndpoints.get(ctx.ws.resourceGroup, ctx.ws.workspace, name, {
-      abortSignal: signal ?? ctx.signal,
+      abortSignal: options.abortSignal ?? ctx.signal,
     });
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
@@ -224,7 +225,7 @@ export async function putEndpoint(
   body: OnlineEndpoint,
   o: LroWaitOptions & { conflictWaitMs?: number } = {},
 ): Promise<OnlineEndpoint> {
-  const conflict = conflictWaiter(o, o.signal ?? ctx.signal);
+  const conflict = conflictWaiter(o, o.abortSignal ?? ctx.signal);
   for (;;) {
     try {
       return await sdkLro(
@@ -258,7 +259,7 @@ export async function updateEndpoint(
   edit: (body: OnlineEndpoint) => void,
   o: LroWaitOptions = {},
 ): Promise<OnlineEndpoint> {
-  const cur = await getEndpoint(ctx, name, o.signal);
+  const cur = await getEndpoint(ctx, name, { abortSignal: o.abortSignal });
   if (!cur) throw new UserError(`Online endpoint '${name}' no longer exists`);
   const body: OnlineEndpoint = {
     location: cur.location,
@@ -314,7 +315,7 @@ export async function setMirrorTraffic(
   mirror: Record<string, number>,
   o: LroWaitOptions & { conflictWaitMs?: number } = {},
 ): Promise<Record<string, number>> {
-  const c: AzureMLContext = { ...ctx, signal: o.signal ?? ctx.signal };
+  const c: AzureMLContext = { ...ctx, signal: o.abortSignal ?? ctx.signal };
   const what = `mirror traffic of online endpoint '${name}'`;
   const url = wsPath(ctx.ws, `/onlineEndpoints/${encodeURIComponent(name)}`);
   const opts = { apiVersion: MIRROR_API_VERSION };
@@ -409,19 +410,19 @@ export async function waitForOperation(
       }
       return { done: /^succeeded$/i.test(status), status, retryAfterMs: parseRetryAfter(r.headers['retry-after']) };
     },
-    { ...o, signal: ctx.signal },
+    { ...o, abortSignal: ctx.signal },
   );
 }
 
 export async function listDeployments(
   ctx: AzureMLContext,
   endpoint: string,
-  signal?: AbortSignal,
+  options: { abortSignal?: AbortSignal } = {},
 ): Promise<OnlineDeployment[]> {
   const out: OnlineDeployment[] = [];
   try {
     for await (const d of ctx.client.onlineDeployments.list(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, {
-      abortSignal: signal ?? ctx.signal,
+      abortSignal: options.abortSignal ?? ctx.signal,
     }))
       out.push(d);
   } catch (err) {
@@ -435,11 +436,11 @@ export async function getDeployment(
   ctx: AzureMLContext,
   endpoint: string,
   name: string,
-  signal?: AbortSignal,
+  options: { abortSignal?: AbortSignal } = {},
 ): Promise<OnlineDeployment | undefined> {
   try {
     return await ctx.client.onlineDeployments.get(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, name, {
-      abortSignal: signal ?? ctx.signal,
+      abortSignal: options.abortSignal ?? ctx.signal,
     });
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
@@ -520,7 +521,7 @@ export async function getDeploymentLogs(
   ctx: AzureMLContext,
   endpoint: string,
   name: string,
-  o: { tail?: number; containerType?: 'InferenceServer' | 'StorageInitializer'; signal?: AbortSignal } = {},
+  o: { tail?: number; containerType?: 'InferenceServer' | 'StorageInitializer'; abortSignal?: AbortSignal } = {},
 ): Promise<string> {
   try {
     const r = await ctx.client.onlineDeployments.getLogs(
@@ -529,7 +530,7 @@ export async function getDeploymentLogs(
       endpoint,
       name,
       { tail: o.tail ?? 100, containerType: o.containerType ?? 'InferenceServer' },
-      { abortSignal: o.signal ?? ctx.signal },
+      { abortSignal: o.abortSignal ?? ctx.signal },
     );
     return r.content ?? '';
   } catch (err) {
@@ -541,34 +542,38 @@ export async function getDeploymentLogs(
 export async function endpointKeys(
   ctx: AzureMLContext,
   endpoint: string,
-  signal?: AbortSignal,
+  options: { abortSignal?: AbortSignal } = {},
 ): Promise<{ primaryKey: string; secondaryKey?: string }> {
   let k;
   try {
     k = await ctx.client.onlineEndpoints.listKeys(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, {
-      abortSignal: signal ?? ctx.signal,
+      abortSignal: options.abortSignal ?? ctx.signal,
     });
   } catch (err) {
     throw mapAzureError(err, `keys of online endpoint '${endpoint}'`);
   }
-  if (k.primaryKey) setSecret(k.primaryKey);
-  if (k.secondaryKey) setSecret(k.secondaryKey);
+  if (k.primaryKey) ctx.onSecret?.(k.primaryKey);
+  if (k.secondaryKey) ctx.onSecret?.(k.secondaryKey);
   if (!k.primaryKey) throw new UserError(`Online endpoint '${endpoint}' returned no key`);
   return { primaryKey: k.primaryKey, secondaryKey: k.secondaryKey ?? undefined };
 }
 
 /** An AML token for an aml_token endpoint, masked before it is returned. */
-export async function endpointToken(ctx: AzureMLContext, endpoint: string, signal?: AbortSignal): Promise<string> {
+export async function endpointToken(
+  ctx: AzureMLContext,
+  endpoint: string,
+  options: { abortSignal?: AbortSignal } = {},
+): Promise<string> {
   let t;
   try {
     t = await ctx.client.onlineEndpoints.getToken(ctx.ws.resourceGroup, ctx.ws.workspace, endpoint, {
-      abortSignal: signal ?? ctx.signal,
+      abortSignal: options.abortSignal ?? ctx.signal,
     });
   } catch (err) {
     throw mapAzureError(err, `token of online endpoint '${endpoint}'`);
   }
   if (!t.accessToken) throw new UserError(`Online endpoint '${endpoint}' returned no token`);
-  setSecret(t.accessToken);
+  ctx.onSecret?.(t.accessToken);
   return t.accessToken;
 }
 
@@ -602,7 +607,7 @@ export async function scoreOnce(
     deployment?: string;
     timeoutMs?: number;
     contentType?: string;
-    signal?: AbortSignal;
+    abortSignal?: AbortSignal;
     proxy?: AgentProxy;
   },
 ): Promise<ScoreResult> {
@@ -619,7 +624,7 @@ export async function scoreOnce(
     body,
     headers,
     timeout: o.timeoutMs ?? 30_000,
-    abortSignal: o.signal,
+    abortSignal: o.abortSignal,
   });
   const t0 = performance.now();
   try {
@@ -637,7 +642,7 @@ export async function scoreOnce(
       ...(h('ms-azureml-model-error-reason') ? { modelErrorReason: h('ms-azureml-model-error-reason') } : {}),
     };
   } catch (err) {
-    if (o.signal?.aborted) throw o.signal.reason ?? err;
+    if (o.abortSignal?.aborted) throw o.abortSignal.reason ?? err;
     return { status: 0, body: '', ms: performance.now() - t0, error: oneLine((err as Error)?.message ?? String(err)) };
   }
 }

@@ -1,6 +1,6 @@
 // Map errors from Azure SDK calls (RestError, identity errors) and raw ARM responses to one-line UserErrors.
 import { isRestError } from '@azure/core-rest-pipeline';
-import { UserError } from '../pipeline';
+import { UserError } from '../errors';
 
 /** A service refusal phrased for users, keeping the HTTP status and ARM code for callers that branch on them. */
 export class AzureError extends UserError {

@@ -11,7 +11,7 @@
 import { promises as fsp } from 'node:fs';
 import type { AzureMLContext } from './context';
 import { armGetOptional, armRequest, listAll } from './arm';
-import { UserError } from '../pipeline';
+import { UserError } from '../errors';
 import { datastoreUri, prepareLocalAsset, uploadPreparedAsset, type PreparedAsset } from './storage';
 import { wsPath } from './workspace';
 import { environmentDifferences } from './normalize';
@@ -91,7 +91,7 @@ export class AzureAssetResolver implements SpecResolver {
           throw this.err(`${what} '${localPath}' does not exist`);
         }
         try {
-          return await prepareLocalAsset(localPath, this.ctx.signal);
+          return await prepareLocalAsset(localPath, { abortSignal: this.ctx.signal });
         } catch (e) {
           if (e instanceof UserError) throw this.err(`${what}: ${e.message}`);
           throw e;

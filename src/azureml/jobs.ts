@@ -9,12 +9,14 @@ import { armFailure, parseArmError } from './errors';
 import { getContainerClient, getDatastoreInfo } from './storage';
 import { wsPath } from './workspace';
 import { authorizedRequest, serviceBaseUrl } from './mlflow';
-import { UserError } from '../pipeline';
+import { UserError } from '../errors';
 import { PollSchedule, parseRetryAfter, type PollScheduleOptions } from './poll';
+import { ASSET_NAME_PATTERN } from './models';
 
 export { parseRetryAfter } from './poll';
 
-export const JOB_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
+/** Job names follow the service's one name rule for assets and jobs (mfe.json path parameter `name`). */
+export const JOB_NAME_PATTERN = ASSET_NAME_PATTERN;
 export const TERMINAL_STATUSES = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused']);
 /** statuses in which the job's processes run (its log may grow) */
 export const RUNNING_STATUSES = new Set([

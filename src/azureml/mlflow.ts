@@ -6,7 +6,7 @@
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { AzureMLContext } from './context';
 import { mapAzureError, oneLine } from './errors';
-import { UserError } from '../pipeline';
+import { UserError } from '../errors';
 
 /** `azureml://host/…` or `https://host/…` → `https://host` */
 export function serviceBaseUrl(trackingUri: string): string {

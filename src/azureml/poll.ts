@@ -114,7 +114,8 @@ export interface LroProgress {
 }
 
 export interface LroWaitOptions {
-  signal?: AbortSignal;
+  /** the task's cancellation (the Azure SDK's name for it) */
+  abortSignal?: AbortSignal;
   clock?: Clock;
   schedule?: PollScheduleOptions;
   /**
@@ -161,10 +162,10 @@ export async function waitForLro(
     o.onProgress?.({ what, status: cur.status, elapsedMs: lastReport - started, reads, done });
   };
   const aborted = () => {
-    if (o.signal?.aborted) throw o.signal.reason ?? new Error('The operation was aborted');
+    if (o.abortSignal?.aborted) throw o.abortSignal.reason ?? new Error('The operation was aborted');
   };
   while (!cur.done) {
-    await clock.sleep(sched.nextAfter(cur.retryAfterMs), o.signal);
+    await clock.sleep(sched.nextAfter(cur.retryAfterMs), o.abortSignal);
     aborted();
     cur = await read();
     reads++;

@@ -6,10 +6,11 @@
 // takes the AzureMLContext whose credential reaches the registry (`ctx.ws` only supplies the ARM host); the registry's
 // own subscription and resource group travel in RegistryRef.
 import { AnonymousCredential, BlockBlobClient } from '@azure/storage-blob';
-import { InputError, UserError, setSecret, type AzureRmConnection } from '../pipeline';
-import { armScope, createCredential, proxyOptionsFor } from '../auth';
+import { InputError, UserError } from '../errors';
+import type { AzureRmConnection } from '../pipeline/connection';
+import { proxyOptionsFor, type CredentialOptions } from '../auth';
 import type { PreparedAsset } from './storage';
-import { createAzureMLContext, getWorkspace, type AzureMLContext } from './context';
+import { connectWorkspace, getWorkspace, type AzureMLContext } from './context';
 import { armSend, listAll } from './arm';
 import { AzureError, armFailure, oneLine, parseArmError } from './errors';
 import { parseRetryAfter, waitForLro, type LroWaitOptions } from './poll';
@@ -320,7 +321,7 @@ export async function waitForAccepted(
         e.code,
       );
     },
-    { ...o, signal: ctx.signal },
+    { ...o, abortSignal: ctx.signal },
   );
 }
 
@@ -479,21 +480,10 @@ export async function preflightRegistryModel(
 }
 
 /** A context for a connection that reaches a registry: only its ARM host, audience and credential matter (no workspace). */
-export function registryContext(conn: AzureRmConnection, signal?: AbortSignal): AzureMLContext {
+export function registryContext(conn: AzureRmConnection, options: CredentialOptions = {}): AzureMLContext {
   const armUrl = conn.armUrl.endsWith('/') ? conn.armUrl : conn.armUrl + '/';
-  return createAzureMLContext(
-    {
-      subscriptionId: conn.subscriptionId,
-      resourceGroup: '',
-      workspace: '',
-      armUrl,
-      scope: armScope(conn),
-      tenantId: conn.tenantId,
-      ...(conn.proxy ? { proxy: conn.proxy } : {}),
-    },
-    createCredential(conn, signal),
-    signal,
-  );
+  const ws = { subscriptionId: conn.subscriptionId, resourceGroup: '', workspace: '', armUrl, tenantId: conn.tenantId };
+  return connectWorkspace(conn, ws, options);
 }
 
 // ---------------------------------------------------------------------------------------------- register into a registry
@@ -524,8 +514,8 @@ export async function startPendingUpload(
   const blobUri = String(ref.blobUri ?? '');
   if (!sasUri || !blobUri) throw new UserError(`The ${what} came without a blob URI or SAS`);
   const q = new URL(sasUri).search.replace(/^\?/, '');
-  setSecret(q);
-  for (const part of q.split('&')) if (part.startsWith('sig=')) setSecret(decodeURIComponent(part.slice(4)));
+  ctx.onSecret?.(q);
+  for (const part of q.split('&')) if (part.startsWith('sig=')) ctx.onSecret?.(decodeURIComponent(part.slice(4)));
   return { blobUri: blobUri.replace(/\/+$/, ''), sasUri };
 }
 

@@ -20,7 +20,7 @@ import {
   type ContainerClient,
 } from '@azure/storage-blob';
 import type { AzureBlobDatastore } from '@azure/arm-machinelearning';
-import { UserError, setSecret } from '../pipeline';
+import { UserError } from '../errors';
 import { proxyOptionsFor } from '../auth';
 import type { AzureMLContext } from './context';
 import { azureCall, oneLine } from './errors';
@@ -179,9 +179,9 @@ async function hashDir(
 export async function getObjectHash(
   p: string,
   ignore?: IgnoreRules,
-  signal?: AbortSignal,
-  md5s?: FileMd5s,
+  options: { abortSignal?: AbortSignal; md5s?: FileMd5s } = {},
 ): Promise<string> {
+  const { abortSignal: signal, md5s } = options;
   const h = createHash('md5');
   h.update(Buffer.from(HASH_SEED, 'utf8'));
   const st = await fsp.stat(p);
@@ -232,14 +232,18 @@ async function walkFiles(
 }
 
 /** Hash and list a local file or folder (no network). Throws UserError for a missing path or an empty folder. */
-export async function prepareLocalAsset(localPath: string, signal?: AbortSignal): Promise<PreparedAsset> {
+export async function prepareLocalAsset(
+  localPath: string,
+  options: { abortSignal?: AbortSignal } = {},
+): Promise<PreparedAsset> {
+  const signal = options.abortSignal;
   const abs = path.resolve(localPath);
   const st = await statFollow(abs);
   if (!st || (!st.isFile() && !st.isDirectory())) throw new UserError(`No such file or directory: ${abs}`);
   const name = path.basename(abs);
   const md5s: FileMd5s = new Map();
   if (st.isFile()) {
-    const hash = await getObjectHash(abs, undefined, signal, md5s);
+    const hash = await getObjectHash(abs, undefined, { abortSignal: signal, md5s });
     const remotePath = `${ARTIFACT_ORIGIN}/${hash}/${name}`;
     return {
       localPath: abs,
@@ -259,7 +263,7 @@ export async function prepareLocalAsset(localPath: string, signal?: AbortSignal)
       `Folder '${abs}' is empty${ignore.active ? ` (after applying ${path.basename(ignore.file!)})` : ''}`,
     );
   }
-  const hash = await getObjectHash(abs, ignore, signal, md5s);
+  const hash = await getObjectHash(abs, ignore, { abortSignal: signal, md5s });
   const remotePath = `${ARTIFACT_ORIGIN}/${hash}/${name}`;
   // azure-ai-ml sorts the (local, blob) pairs by local path; the first blob is the indicator
   found.sort((a, b) => codePointCompare(a.local, b.local));
@@ -332,7 +336,7 @@ export async function getContainerClient(ctx: AzureMLContext, info: DatastoreInf
       ctx.client.datastores.listSecrets(ctx.ws.resourceGroup, ctx.ws.workspace, info.name, { abortSignal: ctx.signal }),
     );
     if (secrets.secretsType === 'AccountKey' && secrets.key) {
-      setSecret(secrets.key);
+      ctx.onSecret?.(secrets.key);
       service = new BlobServiceClient(
         info.accountUrl,
         new StorageSharedKeyCredential(info.accountName, secrets.key),
@@ -340,8 +344,8 @@ export async function getContainerClient(ctx: AzureMLContext, info: DatastoreInf
       );
     } else if (secrets.secretsType === 'Sas' && secrets.sasToken) {
       const sas = String(secrets.sasToken).replace(/^\?/, '');
-      setSecret(sas);
-      for (const part of sas.split('&')) if (part.startsWith('sig=')) setSecret(decodeURIComponent(part.slice(4)));
+      ctx.onSecret?.(sas);
+      for (const part of sas.split('&')) if (part.startsWith('sig=')) ctx.onSecret?.(decodeURIComponent(part.slice(4)));
       service = new BlobServiceClient(`${info.accountUrl}?${sas}`, new AnonymousCredential(), options);
     } else {
       throw new UserError(`Datastore '${info.name}' returned no usable secret (${secrets.secretsType})`);
@@ -484,7 +488,7 @@ export async function uploadLocalAsset(
   localPath: string,
   opts: UploadOptions = {},
 ): Promise<UploadResult> {
-  const asset = await prepareLocalAsset(localPath, ctx.signal);
+  const asset = await prepareLocalAsset(localPath, { abortSignal: ctx.signal });
   return uploadPreparedAsset(ctx, asset, opts);
 }
 

@@ -1,7 +1,6 @@
 // Which workspace a task talks to, and how to name things in it (ARM paths, studio links).
-import type { AgentProxy, AzureRmConnection } from '../pipeline';
-import { InputError } from '../pipeline';
-import { armScope } from '../auth';
+import type { AzureRmConnection } from '../pipeline/connection';
+import { InputError } from '../errors';
 
 export interface WorkspaceRef {
   subscriptionId: string;
@@ -9,14 +8,10 @@ export interface WorkspaceRef {
   workspace: string;
   /** ARM base URL from the service connection, always ending with '/'. */
   armUrl: string;
-  /** Token scope for ARM, e.g. https://management.core.windows.net//.default (armScope) */
-  scope: string;
   /** Tenant of the service connection (studio links carry it as `tid`). */
   tenantId?: string;
   /** Studio host for links, e.g. ml.azure.com (see studioHostFor). */
   studioHost?: string;
-  /** the agent's web proxy, from the connection: every client of this workspace goes through it */
-  proxy?: AgentProxy;
 }
 
 // Azure resource-group rule: 1-90 of letters, digits, _ ( ) - . ; not ending with '.'
@@ -83,10 +78,8 @@ export function workspaceRef(conn: AzureRmConnection, resourceGroup?: string, wo
     resourceGroup: rg,
     workspace: ws,
     armUrl,
-    scope: armScope(conn),
     tenantId: conn.tenantId,
     studioHost: studioHostFor(conn.environment),
-    ...(conn.proxy ? { proxy: conn.proxy } : {}),
   };
 }
 

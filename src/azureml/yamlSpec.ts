@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, YAMLMap } from 'yaml';
 import type { Node as YamlNode, Tags } from 'yaml';
-import { UserError } from '../pipeline/errors';
+import { UserError } from '../errors';
 
 /** A problem in a YAML spec (or an override of it). The message names the file (and line) and the key path. */
 export class SpecError extends UserError {

@@ -10,13 +10,9 @@ import {
   updateRegistryModelVersion,
 } from '../azureml/registries';
 import { createDevOpsConnection, type DevOpsConnection } from './client';
-import { releaseApprovals } from './releases';
+import { releaseApprovals, type Approval } from './releases';
+import type { Log } from '../log';
 
-export interface GovernanceApproval {
-  approver: string;
-  approvedOn: string;
-  comments?: string;
-}
 export interface GovernanceDeployedInfo {
   modelId?: string;
   endpointName: string;
@@ -24,7 +20,7 @@ export interface GovernanceDeployedInfo {
   unchanged: boolean;
 }
 export interface ReleaseGovernance {
-  approvals(): Promise<GovernanceApproval[]>;
+  approvals(): Promise<Approval[]>;
   onDeployed(info: GovernanceDeployedInfo): Promise<void>;
 }
 
@@ -33,7 +29,7 @@ export interface GovernanceDeps {
   /** Release.EnvironmentId (the release's stage instance) */
   environmentId?: string;
   azureml: AzureMLContext;
-  log: { info(m: string): void; warning(m: string): void };
+  log: Pick<Log, 'info' | 'warning'>;
   updateReleaseName(name: string): void;
   /** injected for tests; default: the job's connection */
   devops?: DevOpsConnection;

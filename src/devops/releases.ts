@@ -443,11 +443,14 @@ export async function runPipelineWithParameters(
 }
 
 // ------------------------------------------------------------------------------------------------ approvals (governance)
-export interface ApprovalInfo {
+/** An approval as the deploy task records it (deployment tags, model card): the one shape every layer uses. */
+export interface Approval {
   approver: string;
-  approverId?: string;
   approvedOn: string;
   comments?: string;
+}
+export interface ApprovalInfo extends Approval {
+  approverId?: string;
   stage: string;
   status: string;
 }

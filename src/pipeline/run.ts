@@ -3,21 +3,22 @@ import * as task from 'azure-pipelines-task-lib/task';
 import { CancelledError, UserError } from './errors';
 import { proxyFailureMessage } from './proxy';
 
-function oneLine(text: string, max = 2000): string {
+/** Line breaks folded to spaces and the length capped (unlike src/azureml/errors.ts oneLine, which keeps the first line). */
+function foldLines(text: string, max = 2000): string {
   const s = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
 
 /** The one line shown for a failure: the message of a UserError, `<code>: <message>` (HTTP status) for other errors. */
 export function describeError(err: unknown): string {
-  if (err instanceof UserError) return oneLine(err.message);
+  if (err instanceof UserError) return foldLines(err.message);
   if (err instanceof Error) {
     const e = err as Error & { code?: unknown; statusCode?: unknown };
     const code = typeof e.code === 'string' && e.code && !e.message.includes(e.code) ? `${e.code}: ` : '';
     const status = typeof e.statusCode === 'number' ? ` (HTTP ${e.statusCode})` : '';
-    return oneLine(`${code}${e.message || e.name}${status}`);
+    return foldLines(`${code}${e.message || e.name}${status}`);
   }
-  return oneLine(String(err));
+  return foldLines(String(err));
 }
 
 let running = false;

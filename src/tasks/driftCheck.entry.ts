@@ -17,8 +17,8 @@ import {
   uploadSummary,
   warning,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { MlflowClient, createAzureMLContext, getWorkspace, workspaceRef } from '../azureml';
+import { MlflowClient, getWorkspace, workspaceRef } from '../azureml';
+import type { AzureMLContext } from '../azureml/context';
 import { monitorFilter, monitorReport, type MonitorReport, type MonitorResult } from './drift/monitor';
 import { isoDurationMs } from '../azureml/normalize';
 import { getSchedule, putSchedule } from '../azureml/schedules';
@@ -43,6 +43,8 @@ import {
   type DriftOps,
 } from './driftCheck';
 import type { CategoricalMetric, NumericalMetric } from './drift/metrics';
+import { openWorkspace } from './openWorkspace';
+import { mdEscapeAll } from './markdown';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -64,8 +66,7 @@ runTask(async (signal) => {
       );
     const signalName = getString('signalName')?.trim() || undefined;
     const failOnDrift = getBool('failOnDrift', true);
-    const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-    info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+    const ctx = openWorkspace(conn, ws, signal);
     const w = await getWorkspace(ctx);
     if (!w.mlFlowTrackingUri)
       throw new UserError(
@@ -111,8 +112,7 @@ runTask(async (signal) => {
   }
   const { inputs } = readDriftInputs();
 
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const ctx = openWorkspace(conn, ws, signal);
   const ops: DriftOps = {
     getWorkspace: () => getWorkspace(ctx),
     getDeploymentCollector: (e, d) => getDeploymentDataCollector(ctx, e, d),
@@ -125,7 +125,8 @@ runTask(async (signal) => {
           label: f.label,
           size: f.size,
           format: f.format,
-          readLines: (onLine: (l: string) => void) => readBlobLines(p.container, p.datastore, f.blob, onLine, signal),
+          readLines: (onLine: (l: string) => void) =>
+            readBlobLines(p.container, p.datastore, f.blob, onLine, { abortSignal: signal }),
         })),
       };
     },
@@ -228,8 +229,7 @@ async function ensureMonitorMode(
         'monitorFile',
         `give either monitorFile (the monitor YAML) or the monitor inputs, not both: ${both} is also set`,
       );
-    const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-    info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+    const ctx = openWorkspace(conn, ws, signal);
     const r = await ensureMonitorFromFile(file, getString('monitorName')?.trim() || undefined, monitorOps(ctx), {
       info,
     });
@@ -245,13 +245,12 @@ async function ensureMonitorMode(
     emails: getList('alertEmails'),
     windowIso: lookbackText,
   });
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const ctx = openWorkspace(conn, ws, signal);
   const r = await ensureMonitor(inputs, m, monitorOps(ctx), { info });
   setOutput('monitorState', r.state);
 }
 
-function monitorOps(ctx: ReturnType<typeof createAzureMLContext>): MonitorOps {
+function monitorOps(ctx: AzureMLContext): MonitorOps {
   return {
     getWorkspace: () => getWorkspace(ctx),
     getDeploymentCollector: (e, d) => getDeploymentDataCollector(ctx, e, d),
@@ -275,7 +274,7 @@ function describeMonitorResult(r: MonitorResult): string {
 }
 
 function monitorSummary(rep: MonitorReport): string {
-  const esc = (s: string) => s.replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`);
+  const esc = mdEscapeAll;
   const out = [
     `### Monitor ${esc(rep.monitor)}: ${rep.driftDetected ? `threshold breached for ${rep.driftedFeatures.map(esc).join(', ')}` : 'no threshold breached'}`,
     '',

@@ -30,6 +30,8 @@ import {
 import { ColumnTable, lineSink, type ColumnType } from './drift/table';
 import { ONLINE_NAME_PATTERN } from '../azureml/endpoints';
 import { CHART_COLOURS, chartImage, histogramPng } from './drift/chart';
+import { mdEscapeAll } from './markdown';
+import type { Log } from '../log';
 
 export interface DriftInputs {
   referenceData: string;
@@ -305,7 +307,7 @@ export interface DriftRun {
 export async function runDriftCheck(
   raw: DriftInputs,
   ops: DriftOps,
-  log: { info(m: string): void; progress?(pct: number, m: string): void },
+  log: Pick<Log, 'info'> & { progress?(pct: number, m: string): void },
   now = new Date(),
 ): Promise<DriftRun> {
   const i = checkDriftInputs(raw);
@@ -398,7 +400,7 @@ function bars(counts: number[], total: number, width = 20): string[] {
  * same numbers.
  */
 export function driftSummary(r: DriftRun): string {
-  const esc = (s: string) => s.replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`);
+  const esc = mdEscapeAll;
   const rep = r.report;
   const drifted = rep.features.filter((f) => f.drifted);
   const out: string[] = [];

@@ -11,8 +11,7 @@ import {
   setOutput,
   uploadSummary,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { createAzureMLContext, workspaceRef } from '../azureml';
+import { workspaceRef } from '../azureml';
 import {
   DEFAULTS,
   MAX_WINDOW_MINUTES,
@@ -23,6 +22,7 @@ import {
   healthSummary,
   type HealthInputs,
 } from './endpointHealth';
+import { openWorkspace } from './openWorkspace';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -38,8 +38,7 @@ runTask(async (signal) => {
     minRequests: getInt('minRequests', { default: DEFAULTS.minRequests, min: 0 })!,
   });
 
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const ctx = openWorkspace(conn, ws, signal);
   const r = await checkEndpointHealth(inputs, ws, azureOps(ctx), { info });
   const h = r.health;
   info(`Evidence: ${describeHealth(h)}`);

@@ -19,6 +19,8 @@ import { getWorkspace, type AzureMLContext, type WorkspaceRef } from '../azureml
 import { ONLINE_NAME_PATTERN, endpointInfo, getDeployment, getEndpoint } from '../azureml/endpoints';
 import { readEndpointHealth, type EndpointHealth } from '../azureml/metrics';
 import type { Verdict } from './deploy/analysis';
+import { mdEscape } from './markdown';
+import type { Log } from '../log';
 
 export interface HealthInputs {
   endpointName: string;
@@ -109,7 +111,7 @@ export async function checkEndpointHealth(
   raw: HealthInputs,
   ws: WorkspaceRef,
   ops: HealthOps,
-  log: { info(m: string): void },
+  log: Pick<Log, 'info'>,
 ): Promise<HealthResult> {
   const i = checkInputs(raw);
   await ops.getWorkspace();
@@ -154,7 +156,7 @@ export function describeHealth(h: EndpointHealth): string {
 }
 
 export function healthSummary(r: HealthResult): string {
-  const esc = (s: string) => s.replace(/[|`*_<>[\]]/g, (c) => `\\${c}`);
+  const esc = mdEscape;
   const h = r.health,
     i = r.inputs;
   const scope = `${esc(i.endpointName)}${i.deploymentName ? ` / ${esc(i.deploymentName)}` : ''}`;

@@ -17,9 +17,9 @@ import {
   uploadSummary,
   warning,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { createAzureMLContext, workspaceRef } from '../azureml';
-import { MODES, azureJobOps, jobSummary, metricVariable, runJob, validateInputs, type JobInputs } from './job';
+import { workspaceRef } from '../azureml';
+import { MODES, azureOps, jobSummary, metricVariable, runJob, validateInputs, type JobInputs } from './job';
+import { openWorkspace } from './openWorkspace';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -43,11 +43,10 @@ runTask(async (signal) => {
   };
   validateInputs(inputs, process.cwd());
 
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const ctx = openWorkspace(conn, ws, signal);
   const log = { info, warning, debug };
   const result = await runJob(inputs, {
-    ops: azureJobOps(ctx, log),
+    ops: azureOps(ctx, log),
     log,
     progress,
     context: getPipelineContext(),

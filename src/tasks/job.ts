@@ -22,6 +22,8 @@ import {
 import { AzureAssetResolver } from '../azureml/jobResolver';
 import { MlflowClient, type RunSummary } from '../azureml/mlflow';
 import { PollSchedule, realClock, type Clock, type PollScheduleOptions } from '../azureml/poll';
+import { mdCell } from './markdown';
+import type { Log } from '../log';
 
 // the poll schedule is shared with every other status poll (src/azureml/poll.ts); re-exported for the job's tests and bench
 export {
@@ -53,11 +55,7 @@ export interface JobInputs {
   tags?: Record<string, string>;
 }
 
-export interface Log {
-  info(m: string): void;
-  warning(m: string): void;
-  debug(m: string): void;
-}
+export type { Log } from '../log';
 
 /** What waiting needs from Azure, injectable for unit tests. */
 export interface WaitOps {
@@ -114,7 +112,7 @@ export interface JobResult {
   polls: number;
 }
 
-export function azureJobOps(ctx: AzureMLContext, log?: Log): JobOps {
+export function azureOps(ctx: AzureMLContext, log?: Log): JobOps {
   let trackingUri: string | undefined;
   let mlflow: MlflowClient | undefined;
   return {
@@ -645,10 +643,7 @@ function fmtDuration(ms: number): string {
 }
 
 export function jobSummary(r: JobResult, ws: WorkspaceRef): string {
-  const esc = (s: string) =>
-    String(s)
-      .replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`)
-      .replace(/\r?\n/g, ' ');
+  const esc = mdCell;
   const icon =
     r.status === 'Completed'
       ? '✅'

@@ -7,6 +7,8 @@ import { armGetOptional, getModelVersion, studioUrl, wsPath, type AzureMLContext
 import { findRegistryModelForWorkspace, registryModelUri } from '../azureml/registries';
 import { SOURCE_PROPERTY } from './modelPromote';
 import type { PipelineContext } from '../pipeline';
+import { mdCell } from './markdown';
+import type { Approval } from '../devops/releases';
 
 export interface CardEvaluation {
   verdict?: string;
@@ -57,13 +59,10 @@ export interface ModelCardData {
   evaluation?: CardEvaluation;
   deployment?: CardDeployment;
   context: PipelineContext;
-  approvals?: Array<{ approver: string; approvedOn: string; comments?: string }>;
+  approvals?: Approval[];
 }
 
-const esc = (s: string) =>
-  String(s)
-    .replace(/[|`*_<>[\]\\]/g, (c) => `\\${c}`)
-    .replace(/\r?\n/g, ' ');
+const esc = mdCell;
 const num = (n: number | undefined, digits = 4) =>
   n === undefined || !Number.isFinite(n) ? '–' : Number(n.toPrecision(digits)).toString();
 const ms = (n?: number) => (n === undefined ? '–' : `${Math.round(n)} ms`);

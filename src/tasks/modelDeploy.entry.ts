@@ -23,8 +23,7 @@ import {
   uploadSummary,
   warning,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { createAzureMLContext, workspaceRef } from '../azureml';
+import { workspaceRef } from '../azureml';
 import { lroProgressLine } from '../azureml/poll';
 import { createReleaseGovernance, parseModelId } from '../devops/governance';
 import { buildModelCard, readEvaluationFile } from './modelCard';
@@ -34,7 +33,7 @@ import { ALERT_RULE_CHOICES, alertRulesSummary, applyAlertRules, checkAlertInput
 import { preflightRegistryModel } from '../azureml/registries';
 import {
   RolloutFailed,
-  azureDeployOps,
+  azureOps,
   deployModel,
   deploySummary,
   modelFromRelease,
@@ -42,6 +41,7 @@ import {
   parseTrafficSteps,
   type DeployInputs,
 } from './modelDeploy';
+import { openWorkspace } from './openWorkspace';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -118,8 +118,7 @@ runTask(async (signal) => {
       `Model from release artifact '${inputs.releaseModel.alias}': ${inputs.releaseModel.name}:${inputs.releaseModel.version}`,
     );
 
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const ctx = openWorkspace(conn, ws, signal);
   // azureml://registries/…: registry, region, version checked before any write; …/labels/latest pinned to its version
   inputs.model = await preflightRegistryModel(ctx, model, 'model', info);
   const context = getPipelineContext();
@@ -134,7 +133,7 @@ runTask(async (signal) => {
   });
   let approvals: Awaited<ReturnType<NonNullable<typeof governance>['approvals']>> = [];
   const result = await deployModel(inputs, {
-    ops: azureDeployOps(ctx, { onProgress: (p) => info(lroProgressLine(p)) }),
+    ops: azureOps(ctx, { onProgress: (p) => info(lroProgressLine(p)) }),
     log: { info, warning, debug, section },
     progress,
     context,

@@ -45,7 +45,7 @@ export {
 } from './deploy/inputs';
 export { defaultDeploymentName, modelOfId, deploymentDifferences, governanceTagUpdate } from './deploy/decide';
 export { deploySummary } from './deploy/report';
-export { azureDeployOps } from './deploy/azureOps';
+export { azureOps } from './deploy/azureOps';
 export { isoDurationMs } from '../azureml/normalize';
 
 export async function deployModel(inputs: DeployInputs, deps: DeployDeps): Promise<DeployResult> {

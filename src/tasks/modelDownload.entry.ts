@@ -17,11 +17,11 @@ import {
   uploadSummary,
   warning,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { createAzureMLContext, workspaceRef } from '../azureml';
-import { findRegistry, registryContext } from '../azureml/registries';
+import { workspaceRef } from '../azureml';
+import { findRegistry } from '../azureml/registries';
 import { registryDownloadOps } from './registryModels';
 import { azureOps, downloadSummary, planResolution, resolveAndDownload, type DownloadInputs } from './modelDownload';
+import { openWorkspace, openRegistryConnection } from './openWorkspace';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -70,11 +70,10 @@ runTask(async (signal) => {
 
   let ops;
   if (ws) {
-    const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-    info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+    const ctx = openWorkspace(conn, ws, signal);
     ops = azureOps(ctx);
   } else {
-    const ctx = registryContext(conn, signal);
+    const ctx = openRegistryConnection(conn, signal);
     const reg = await findRegistry(ctx, {
       subscriptionId: conn.subscriptionId,
       name: registry!,

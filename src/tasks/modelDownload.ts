@@ -21,6 +21,8 @@ import {
   type DownloadResult,
   type WorkspaceRef,
 } from '../azureml';
+import { mdEscape } from './markdown';
+import type { Log } from '../log';
 
 export const VERSION_SELECTORS = ['specific', 'latest', 'latestWithTag'] as const;
 export type VersionSelector = (typeof VERSION_SELECTORS)[number];
@@ -181,7 +183,7 @@ export interface DownloadTaskResult {
 
 export interface DownloadDeps {
   ops: DownloadOps;
-  log: { info(m: string): void; warning(m: string): void; debug(m: string): void };
+  log: Log;
   progress(percent: number, text?: string): void;
 }
 
@@ -310,7 +312,7 @@ async function filesNotIn(dir: string, keep: Set<string>): Promise<string[]> {
 
 /** Markdown for the build summary tab. */
 export function downloadSummary(r: DownloadTaskResult): string {
-  const esc = (s: string) => s.replace(/[|`*_<>[\]]/g, (c) => `\\${c}`);
+  const esc = mdEscape;
   const m = r.metadata;
   const lines = [
     `### Azure ML model ${esc(m.name)}:${esc(m.version)}`,

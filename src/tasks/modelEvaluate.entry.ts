@@ -13,14 +13,8 @@ import {
   warning,
   writeTempFile,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { createAzureMLContext, workspaceRef, type ModelVersion } from '../azureml';
-import {
-  findRegistry,
-  getRegistryModelVersion,
-  listRegistryModelVersions,
-  registryContext,
-} from '../azureml/registries';
+import { workspaceRef, type ModelVersion } from '../azureml';
+import { findRegistry, getRegistryModelVersion, listRegistryModelVersions } from '../azureml/registries';
 import {
   BASELINE_MODES,
   azureOps,
@@ -32,6 +26,7 @@ import {
   type EvaluateInputs,
   type EvaluateOps,
 } from './modelEvaluate';
+import { openRegistryConnection, openWorkspace } from './openWorkspace';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -54,12 +49,11 @@ runTask(async (signal) => {
   const valid = validateInputs(inputs);
   const registry = registryOfInputs(inputs);
 
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const ctx = openWorkspace(conn, ws, signal);
   let ops: EvaluateOps = azureOps(ctx);
   if (registry) {
     // models in a registry (issue 13), found before the first workspace read; jobs, MLflow and endpoints stay in the workspace
-    const rctx = registryContext(conn, signal);
+    const rctx = openRegistryConnection(conn, signal);
     const reg = await findRegistry(rctx, {
       subscriptionId: conn.subscriptionId,
       name: registry,

@@ -1,16 +1,15 @@
 // Agent entry of AzureMLModelPromote@1: inputs → promoteModel (publish into the registry, server-side) → outputs.
 import { getAzureRmConnection, getString, info, runTask, setOutput, uploadSummary } from '../pipeline';
-import { createCredential } from '../auth';
-import { createAzureMLContext, getModelVersion, getWorkspace, latestVersion, workspaceRef, wsPath } from '../azureml';
+import { getModelVersion, getWorkspace, latestVersion, workspaceRef, wsPath } from '../azureml';
 import { lroProgressLine } from '../azureml/poll';
 import {
   findRegistry,
   getRegistryModelVersion,
   publishModelVersion,
-  registryContext,
   updateRegistryModelVersion,
 } from '../azureml/registries';
 import { checkPromoteInputs, promoteModel, promoteSummary, type PromoteOps } from './modelPromote';
+import { openWorkspace, openRegistryConnection } from './openWorkspace';
 
 runTask(async (signal) => {
   // read and check every input before any network call
@@ -26,8 +25,8 @@ runTask(async (signal) => {
     destinationVersion: getString('destinationVersion'),
   });
 
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  const rctx = regConn === conn ? ctx : registryContext(regConn, signal);
+  const ctx = openWorkspace(conn, ws, signal, { announce: false });
+  const rctx = regConn === conn ? ctx : openRegistryConnection(regConn, signal);
   info(
     `Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId}); registry ${inputs.registry} (subscription ${regConn.subscriptionId})`,
   );

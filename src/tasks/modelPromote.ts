@@ -17,6 +17,7 @@ import {
   type RegistryModelVersion,
   type RegistryRef,
 } from '../azureml/registries';
+import type { Log } from '../log';
 
 /** registry version property naming the workspace version it was promoted from (ARM id) */
 export const SOURCE_PROPERTY = 'azureml-devops.sourceModel';
@@ -128,7 +129,7 @@ export function missingLineage(
 export async function promoteModel(
   inputs: PromoteInputs,
   ops: PromoteOps,
-  log: { info(m: string): void } = { info: () => undefined },
+  log: Pick<Log, 'info'> = { info: () => undefined },
 ): Promise<PromoteResult> {
   const i = checkPromoteInputs(inputs);
   const ws = await ops.workspace();

@@ -16,12 +16,12 @@ import {
   uploadSummary,
   warning,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { createAzureMLContext, workspaceRef } from '../azureml';
-import { findRegistry, registryContext, registryModelUri } from '../azureml/registries';
+import { workspaceRef } from '../azureml';
+import { findRegistry, registryModelUri } from '../azureml/registries';
 import { registerModel, registerSummary, validateInputs, type RegisterInputs } from './modelRegister';
 import { registryRegisterOps } from './registryModels';
 import { parseEvaluationFile } from './modelCard';
+import { openWorkspace, openRegistryConnection } from './openWorkspace';
 
 function evaluationInput(): RegisterInputs['evaluation'] {
   const f = getPath('evaluationFile', { kind: 'file' });
@@ -60,7 +60,7 @@ runTask(async (signal) => {
 
   const deps = { log: { info, warning, debug }, progress, context: getPipelineContext(), signal };
   if (!ws) {
-    const rctx = registryContext(conn, signal);
+    const rctx = openRegistryConnection(conn, signal);
     const reg = await findRegistry(rctx, {
       subscriptionId: conn.subscriptionId,
       name: registry!,
@@ -85,8 +85,7 @@ runTask(async (signal) => {
     info(`Model ${id}`);
     return;
   }
-  const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
-  info(`Workspace ${ws.workspace} (resource group ${ws.resourceGroup}, subscription ${ws.subscriptionId})`);
+  const ctx = openWorkspace(conn, ws, signal);
   const result = await registerModel(inputs, { ctx, ...deps });
 
   setOutput('modelName', result.name);

@@ -20,6 +20,7 @@ import {
   studioUrl,
   uploadPreparedAsset,
   readJob,
+  JOB_NAME_PATTERN,
   statusOf,
   type AzureMLContext,
   type PreparedAsset,
@@ -27,6 +28,8 @@ import {
   type WorkspaceRef,
 } from '../azureml';
 import { EVALUATION_PROPERTY, evaluationProperty, type CardEvaluation } from './modelCard';
+import { mdEscape } from './markdown';
+import type { Log } from '../log';
 
 export const MODEL_TYPES = ['custom_model', 'mlflow_model', 'triton_model'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
@@ -85,7 +88,7 @@ export interface RegisterOps {
 export interface RegisterDeps {
   ctx?: AzureMLContext;
   ops?: RegisterOps;
-  log: { info(m: string): void; warning(m: string): void; debug(m: string): void };
+  log: Log;
   progress(percent: number, text?: string): void;
   context: PipelineContext;
   /** base for relative local paths (default: process.cwd(), the agent's working directory) */
@@ -115,7 +118,6 @@ export function azureOps(ctx: AzureMLContext): RegisterOps {
 export type ModelSource =
   { kind: 'local'; path: string } | { kind: 'uri'; uri: string; jobName?: string; outputName?: string };
 
-const JOB_NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
 const OUTPUT_NAME = /^[a-zA-Z0-9_][a-zA-Z0-9\-_]{0,254}$/;
 
 /** Classify and syntax-check modelPath (no I/O). */
@@ -142,7 +144,7 @@ export function parseModelSource(modelPath: string, cwd: string): ModelSource {
   const rest = p.slice('azureml://'.length);
   if (/^jobs\//i.test(rest)) {
     const m = /^jobs\/([^/]+)\/outputs\/([^/]+)(?:\/paths\/(.+))?\/?$/i.exec(rest);
-    if (!m || !JOB_NAME.test(m[1]!) || !OUTPUT_NAME.test(m[2]!)) {
+    if (!m || !JOB_NAME_PATTERN.test(m[1]!) || !OUTPUT_NAME.test(m[2]!)) {
       throw new InputError(
         'modelPath',
         `'${p}' is not a job output reference: expected azureml://jobs/<job name>/outputs/<output name>[/paths/<path>]`,
@@ -230,7 +232,7 @@ async function checkLocal(
   }
   let asset: PreparedAsset;
   try {
-    asset = await prepareLocalAsset(src.path, signal);
+    asset = await prepareLocalAsset(src.path, { abortSignal: signal });
   } catch (err) {
     if (err instanceof UserError) throw new InputError('modelPath', err.message.replace(/^Folder /, 'folder '));
     throw err;
@@ -419,7 +421,7 @@ export async function registerModel(inputs: RegisterInputs, deps: RegisterDeps):
 
 /** Markdown for the build/release summary tab. */
 export function registerSummary(r: RegisterResult, ws: WorkspaceRef): string {
-  const esc = (s: string) => s.replace(/[|`*_<>[\]]/g, (c) => `\\${c}`);
+  const esc = mdEscape;
   const lines = [
     `### Azure ML model ${esc(r.name)}:${esc(r.version)}`,
     '',

@@ -15,14 +15,8 @@ import {
   warning,
   InputError,
 } from '../pipeline';
-import { createCredential } from '../auth';
-import { createAzureMLContext, getModelVersion, listModelVersions, workspaceRef, type ModelVersion } from '../azureml';
-import {
-  findRegistry,
-  getRegistryModelVersion,
-  listRegistryModelVersions,
-  registryContext,
-} from '../azureml/registries';
+import { getModelVersion, listModelVersions, workspaceRef, type ModelVersion } from '../azureml';
+import { findRegistry, getRegistryModelVersion, listRegistryModelVersions } from '../azureml/registries';
 import { createDevOpsConnection } from '../devops/client';
 import {
   createModelRelease,
@@ -46,6 +40,7 @@ import {
   type TriggerInputs,
   type TriggerTarget,
 } from './releaseTrigger';
+import { openRegistryConnection, openWorkspace } from './openWorkspace';
 
 runTask(async (signal) => {
   const mode = getEnum('mode', MODES, 'push');
@@ -80,7 +75,6 @@ runTask(async (signal) => {
   const ws = registry ? undefined : workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const context = getPipelineContext();
   const devops = createDevOpsConnection(context, signal);
-
   const resolveTarget = async (): Promise<TriggerTarget> => {
     if (inputs.target === 'release') {
       const def = await findReleaseDefinition(devops, inputs.releaseDefinition!);
@@ -129,13 +123,13 @@ runTask(async (signal) => {
   };
   let scope: string | undefined;
   if (ws) {
-    const ctx = createAzureMLContext(ws, createCredential(conn, signal), signal);
+    const ctx = openWorkspace(conn, ws, signal, { announce: false });
     versions = {
       list: (m, max) => listModelVersions(ctx, m, { orderBy: 'createdtime desc', top: max }),
       get: (m, v) => getModelVersion(ctx, m, v),
     };
   } else {
-    const rctx = registryContext(conn, signal);
+    const rctx = openRegistryConnection(conn, signal);
     const reg = await findRegistry(rctx, {
       subscriptionId: conn.subscriptionId,
       name: registry!,

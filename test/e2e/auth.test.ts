@@ -40,7 +40,7 @@ for (const scheme of ['secret', 'certificate', 'wif', 'wif-idtoken'] as AuthSche
 }
 
 // Workload identity federation in both kinds of job, with and without System.OidcRequestUri. Without it the task
-// builds the plan-scoped route from the job's variables the way azure-arm-rest does (src/devops/oidc.ts); the DevOps
+// builds the plan-scoped route from the job's variables the way azure-arm-rest does (src/auth/oidc.ts); the DevOps
 // host answers that route only for a plan of the hub named in it (test/emulator/devops/oidc.ts).
 for (const hub of ['build', 'release'] as const) {
   for (const withUri of [true, false]) {

@@ -92,10 +92,10 @@ before(async () => {
       resourceGroup: box.resourceGroup,
       workspace: box.workspace,
       armUrl: box.armUrl,
-      scope: SCOPE,
       tenantId: box.tenantId,
     },
     cred,
+    { scope: SCOPE },
   );
 
   // two real trainings: a reasonable learning rate, and one that barely moves off the initial weights

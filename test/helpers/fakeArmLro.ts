@@ -148,7 +148,6 @@ export function fakeContext(httpClient: HttpClient, signal?: AbortSignal): Azure
       resourceGroup: 'rg',
       workspace: 'ws',
       armUrl: ARM,
-      scope: `${ARM}/.default`,
       tenantId: 't',
     } as AzureMLContext['ws'],
     client,

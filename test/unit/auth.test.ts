@@ -23,8 +23,8 @@ import {
   isKnownAuthority,
   parsePem,
 } from '../../src/auth';
-import { UserError, type AzureRmConnection } from '../../src/pipeline';
-import { oidcRequestUri, oidcTokenUrl, planOidcRequestUri, requestOidcToken } from '../../src/devops/oidc';
+import { UserError, setSecret, type AzureRmConnection } from '../../src/pipeline';
+import { oidcRequestUri, oidcTokenUrl, planOidcRequestUri, requestOidcToken } from '../../src/auth/oidc';
 import { ensureCa, issueServerCert } from '../emulator/ca';
 
 function conn(auth: AzureRmConnection['auth'], over: Partial<AzureRmConnection> = {}): AzureRmConnection {
@@ -200,7 +200,8 @@ test('WIF: every assertion callback fetches a fresh OIDC token with the job toke
     { scheme: 'WorkloadIdentityFederation', clientId: 'c' },
     { id: 'sc-wif', oidc: { requestUri, accessToken: 'job-token-123456' } },
   );
-  const assertion = federatedAssertion(c);
+  // the masking callback the entry wires to the agent's setSecret (src/tasks/openWorkspace.ts agentOptions)
+  const assertion = federatedAssertion(c, { onSecret: setSecret });
   const before = issued;
   const { value, out } = await captureStdout(async () => [await assertion(), await assertion(), await assertion()]);
   assert.equal(issued - before, 3);
@@ -281,7 +282,7 @@ test("WIF: the task's AbortSignal stops a hanging OIDC token request", { timeout
   const ac = new AbortController();
   const h = hanging;
   const started = Date.now();
-  const pending = federatedAssertion(c, ac.signal)();
+  const pending = federatedAssertion(c, { abortSignal: ac.signal })();
   while (hanging === h) await new Promise((r) => setTimeout(r, 10));
   ac.abort();
   await assert.rejects(pending, (e: unknown) => (e as Error).name === 'AbortError');
@@ -289,7 +290,7 @@ test("WIF: the task's AbortSignal stops a hanging OIDC token request", { timeout
   // and through the credential the task builds: createCredential(conn, signal) → ClientAssertionCredential → callback
   const ac2 = new AbortController();
   const h2 = hanging;
-  const cred = createCredential(c, ac2.signal);
+  const cred = createCredential(c, { abortSignal: ac2.signal });
   const token = cred.getToken('https://management.core.windows.net/.default');
   const settled = token.then(
     () => 'resolved',
@@ -344,12 +345,16 @@ test('token errors become one line with the AADSTS message; tokens are masked', 
     /^the managed identity endpoint of this agent machine could not be reached/,
   );
 
-  const ok = new ConnectionCredential(c, {
-    getToken: async () => ({
-      token: 'eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJ4In0.sig-abc',
-      expiresOnTimestamp: Date.now() + 3600_000,
-    }),
-  });
+  const ok = new ConnectionCredential(
+    c,
+    {
+      getToken: async () => ({
+        token: 'eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJ4In0.sig-abc',
+        expiresOnTimestamp: Date.now() + 3600_000,
+      }),
+    },
+    { onSecret: setSecret },
+  );
   const { value, out } = await captureStdout(() => ok.getToken('s'));
   assert.equal(value?.token, 'eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJ4In0.sig-abc');
   assert.ok(out.includes('##vso[task.setsecret]eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJ4In0.sig-abc'));

@@ -8,6 +8,7 @@ import { InputError } from '../../src/pipeline';
 import {
   AzureError,
   armRequest,
+  connectWorkspace,
   listAll,
   mapAzureError,
   nextVersion,
@@ -39,7 +40,11 @@ test('workspaceRef: inputs win, connection scope data fills blanks, errors name 
   const ws = workspaceRef(conn({ resourceGroup: 'rg-c', workspace: 'ws-c' }), '', ' ');
   assert.equal(ws.resourceGroup, 'rg-c');
   assert.equal(ws.workspace, 'ws-c');
-  assert.equal(ws.scope, 'https://management.core.windows.net//.default');
+  // the token scope is held once, on the context built from the connection
+  assert.equal(
+    connectWorkspace(conn({ resourceGroup: 'rg-c', workspace: 'ws-c' }), ws).scope,
+    'https://management.core.windows.net//.default',
+  );
   assert.equal(workspaceRef(conn({ resourceGroup: 'rg-c', workspace: 'ws-c' }), 'rg-i', 'ws-i').workspace, 'ws-i');
   assert.throws(
     () => workspaceRef(conn(), '', 'ws'),

@@ -470,7 +470,6 @@ describe('helpers', () => {
       resourceGroup: 'rg',
       workspace: 'w',
       armUrl: 'https://x/',
-      scope: 'y',
     });
     assert.match(md, /Azure ML job j1: Failed/);
     assert.match(md, /\| accuracy \| 0\.912346 \|/);
@@ -488,7 +487,7 @@ describe('runJob with fakes', () => {
       ...timelineOps(clock, [[0, 'Completed']]),
       created: 0,
       committed: 0,
-      ws: { subscriptionId: 's', resourceGroup: 'rg', workspace: 'w', armUrl: 'https://x/', scope: 'y' },
+      ws: { subscriptionId: 's', resourceGroup: 'rg', workspace: 'w', armUrl: 'https://x/' },
       checkWorkspace: async () => ({}),
       newResolver: () => ({
         wsPath: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w',

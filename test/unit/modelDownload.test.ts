@@ -174,7 +174,7 @@ function fakeOps(
       systemData: { createdBy: 'me', createdAt: new Date('2026-01-01T00:00:00Z') },
     }) as ModelVersion;
   return {
-    ws: { subscriptionId: 's', resourceGroup: 'rg', workspace: 'w', armUrl: 'https://arm/', scope: 'x/.default' },
+    ws: { subscriptionId: 's', resourceGroup: 'rg', workspace: 'w', armUrl: 'https://arm/' },
     modelExists: async (n) => {
       calls.push(`exists ${n}`);
       return n === 'm';

@@ -136,7 +136,7 @@ describe('waitForLro on a virtual clock', () => {
       return op.read();
     };
     await assert.rejects(
-      waitForLro('x', { done: false, status: 'Creating' }, read, { clock, signal: ac.signal }),
+      waitForLro('x', { done: false, status: 'Creating' }, read, { clock, abortSignal: ac.signal }),
       /pipeline cancelled/,
     );
     assert.equal(op.at.length, 4);

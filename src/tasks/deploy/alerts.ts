@@ -17,6 +17,8 @@
 // Evaluated every minute (PT1M) over `alertWindowMinutes`; autoMitigate: the alert resolves when the condition clears.
 import { InputError } from '../../pipeline';
 import { ONLINE_ENDPOINT_NAMESPACE, type MetricAlertResource, type StaticCriterion } from '../../azureml/alerts';
+import { mdEscape } from '../markdown';
+import type { Log } from '../../log';
 
 export const ALERT_RULE_CHOICES = ['none', 'errorRate', 'latency', 'both'] as const;
 export type AlertRuleChoice = (typeof ALERT_RULE_CHOICES)[number];
@@ -212,7 +214,7 @@ export async function applyAlertRules(
   i: AlertInputs,
   endpoint: { id: string; name: string },
   ops: AlertRuleOps,
-  log: { info(m: string): void },
+  log: Pick<Log, 'info'>,
   signal?: AbortSignal,
 ): Promise<AlertRuleResult[]> {
   const names = desiredRules(i, endpoint).map((r) => r.name);
@@ -246,7 +248,7 @@ export async function applyAlertRules(
 }
 
 export function alertRulesSummary(rs: readonly AlertRuleResult[]): string {
-  const esc = (s: string) => s.replace(/[|`*_<>[\]]/g, (c) => `\\${c}`);
+  const esc = mdEscape;
   return [
     '### Azure Monitor alert rules',
     '',

@@ -36,7 +36,7 @@ import { info } from '../../pipeline';
  * `lro`: how endpoint/deployment operations are waited for (poll.ts: shared back-off schedule, Retry-After, progress
  * through `onProgress` — the entry logs it; tests inject a clock).
  */
-export function azureDeployOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): DeployOps {
+export function azureOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): DeployOps {
   let location: string | undefined;
   return {
     ws: ctx.ws,
@@ -60,7 +60,7 @@ export function azureDeployOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): D
       };
     },
     getEndpoint: async (name, signal) => {
-      const e = await getEndpoint(ctx, name, signal);
+      const e = await getEndpoint(ctx, name, { abortSignal: signal });
       return e ? endpointInfo(e) : undefined;
     },
     metrics: (ep, dep, w) =>
@@ -80,7 +80,8 @@ export function azureDeployOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): D
           lro,
         ),
       ),
-    listDeployments: async (ep, signal) => (await listDeployments(ctx, ep, signal)).map(deploymentInfo),
+    listDeployments: async (ep, signal) =>
+      (await listDeployments(ctx, ep, { abortSignal: signal })).map(deploymentInfo),
     getDeployment: async (ep, name) => {
       const d = await getDeployment(ctx, ep, name);
       return d ? deploymentInfo(d) : undefined;
@@ -98,12 +99,12 @@ export function azureDeployOps(ctx: AzureMLContext, lro: LroWaitOptions = {}): D
     updateDeploymentTags: async (ep, name, tags) =>
       deploymentInfo(await updateDeploymentTags(ctx, ep, name, tags, lro)),
     deleteDeployment: (ep, name) => deleteDeployment(ctx, ep, name, lro),
-    setTraffic: (ep, t, signal) => setTraffic(ctx, ep, t, { ...lro, signal }),
-    setMirrorTraffic: (ep, m, signal) => setMirrorTraffic(ctx, ep, m, { ...lro, signal }),
+    setTraffic: (ep, t, signal) => setTraffic(ctx, ep, t, { ...lro, abortSignal: signal }),
+    setMirrorTraffic: (ep, m, signal) => setMirrorTraffic(ctx, ep, m, { ...lro, abortSignal: signal }),
     credential: async (ep, authMode) =>
       authMode === 'Key' ? (await endpointKeys(ctx, ep)).primaryKey : await endpointToken(ctx, ep),
-    logs: (ep, dep, tail, signal) => getDeploymentLogs(ctx, ep, dep, { tail, signal }),
-    score: (uri, body, o) => scoreOnce(uri, body, { ...o, proxy: ctx.proxy }),
+    logs: (ep, dep, tail, signal) => getDeploymentLogs(ctx, ep, dep, { tail, abortSignal: signal }),
+    score: (uri, body, { signal, ...o }) => scoreOnce(uri, body, { ...o, abortSignal: signal, proxy: ctx.proxy }),
     resolver: (o) => new AzureDeploymentResolver(ctx, o),
   };
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describeAnalysis, describeCounts } from './analysis';
 import { fmtTraffic } from './traffic';
 import type { DeployedInfo, DeployInputs, DeployResult } from './types';
+import { mdEscape } from '../markdown';
 
 export function deployedInfo(r: DeployResult): DeployedInfo {
   return {
@@ -47,7 +48,7 @@ export async function writeReport(inputs: DeployInputs, r: DeployResult, model: 
 
 /** Markdown for the release summary. */
 export function deploySummary(r: DeployResult): string {
-  const esc = (s: string) => s.replace(/[|`*_<>[\]]/g, (c) => `\\${c}`);
+  const esc = mdEscape;
   const t = (m: Record<string, number>) => esc(fmtTraffic(m));
   const lines = [
     `### Azure ML deployment ${esc(r.endpointName)} / ${esc(r.deploymentName)}`,

@@ -9,12 +9,10 @@ import type { EndpointHealth } from '../../azureml/metrics';
 import type { LatencyProfile, ProbeAnalysis, ProductionEvidence, Verdict } from './analysis';
 import type { MirrorLogVerdict } from './mirror';
 import type { CollectorOps } from './dataCollector';
+import type { Log } from '../../log';
+import type { Approval } from '../../devops/releases';
 
-export interface Approval {
-  approver: string;
-  approvedOn: string;
-  comments?: string;
-}
+export type { Approval } from '../../devops/releases';
 export interface DeployedInfo {
   endpointName: string;
   deploymentName: string;
@@ -148,7 +146,7 @@ export interface DeployOps {
 
 export interface DeployDeps {
   ops: DeployOps;
-  log: { info(m: string): void; warning(m: string): void; debug(m: string): void; section?(t: string): void };
+  log: Log & { section?(t: string): void };
   progress(percent: number, text?: string): void;
   context: PipelineContext;
   cwd?: string;

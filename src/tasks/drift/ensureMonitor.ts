@@ -22,6 +22,7 @@ import type { DriftInputs } from '../driftCheck';
 import { collectedDataUri } from '../driftCheck';
 import { SpecError } from '../../azureml/yamlSpec';
 import { monitorYamlBody, readMonitorYaml, type CollectedData } from './monitorYaml';
+import type { Log } from '../../log';
 
 export interface MonitorInputs {
   monitorName: string;
@@ -184,7 +185,7 @@ export async function ensureMonitor(
   i: DriftInputs,
   m: MonitorInputs,
   ops: MonitorOps,
-  log: { info(msg: string): void },
+  log: Pick<Log, 'info'>,
 ): Promise<EnsureMonitorResult> {
   await ops.getWorkspace();
   let dataId: string | null | undefined;

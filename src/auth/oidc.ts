@@ -1,4 +1,5 @@
-// Azure DevOps OIDC token for a service connection (workload identity federation):
+// Azure DevOps OIDC token for a service connection (workload identity federation). It lives in src/auth, beside the
+// credential that asks for it (federatedAssertion), so auth imports nothing from src/devops:
 //   POST {collection}{projectId}/_apis/distributedtask/hubs/{hub}/plans/{planId}/jobs/{jobId}/oidctoken
 //        ?api-version=7.1&serviceConnectionId=<id>
 //   Authorization: Bearer <job access token>, Content-Type: application/json, body {} → {"oidcToken": "..."}
@@ -25,10 +26,10 @@
 //   COLLECTIONURI/SYSTEM_TEAMPROJECTID/SYSTEM_PLANID/SYSTEM_JOBID with api-version 7.1-preview.1, hub fixed to build.)
 import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import type { AbortSignalLike } from '@azure/abort-controller';
-import { UserError } from '../pipeline/errors';
-import type { AgentProxy } from '../pipeline/proxy';
-import { proxiedSender } from '../auth/proxy';
-import type { JobPlan } from '../pipeline';
+import { UserError } from '../errors';
+import type { AgentProxy } from '../agentProxy';
+import { proxiedSender } from './proxy';
+import type { JobPlan } from '../pipeline/connection';
 
 /** The job's OIDC token route built from its plan (see the header): what System.OidcRequestUri holds when present. */
 export function planOidcRequestUri(plan: JobPlan): string {
