@@ -21,6 +21,8 @@ export interface ModelArtifact {
   type: string;
   sourceId: string;
   model?: string;
+  /** the artifact's source (vss-extension.json input sourceType): a registry's name, or undefined for a workspace */
+  registry?: string;
 }
 export interface DefinitionInfo {
   id: number;
@@ -54,6 +56,10 @@ function toDefinition(d: ReleaseDefinition): DefinitionInfo {
       type: a.type ?? '',
       sourceId: a.sourceId ?? '',
       model: a.definitionReference?.definition?.id ?? a.definitionReference?.definition?.name,
+      registry:
+        a.definitionReference?.sourceType?.id === 'registry'
+          ? (a.definitionReference?.registry?.id ?? a.definitionReference?.registry?.name)
+          : undefined,
     })),
     webUrl: webUrlOf(d),
   };

@@ -67,11 +67,6 @@ runTask(async (signal) => {
   const registry = getString('registry')?.trim();
   // the release artifact reads workspace models only (its registry source type is not built yet): a release pinned to a
   // registry version would resolve it in the artifact's workspace
-  if (registry && inputs.target === 'release')
-    throw new InputError(
-      'target',
-      `a release pins the Azure ML model artifact, which reads workspace models; for registry '${registry}' use target pipeline`,
-    );
   const ws = registry ? undefined : workspaceRef(conn, getString('resourceGroup'), getString('workspace'));
   const context = getPipelineContext();
   const devops = createDevOpsConnection(context, signal);
@@ -83,6 +78,14 @@ runTask(async (signal) => {
         throw new InputError(
           'modelName',
           `artifact '${art.alias}' of release pipeline '${def.name}' is model '${art.model}', not '${inputs.modelName}'`,
+        );
+      }
+      // the artifact reads its versions where the trigger reads them: the same registry, or the workspace
+      if ((art.registry ?? '').toLowerCase() !== (registry ?? '').toLowerCase()) {
+        const where = (r?: string) => (r ? `registry '${r}'` : 'a workspace');
+        throw new InputError(
+          'registry',
+          `artifact '${art.alias}' of release pipeline '${def.name}' reads models from ${where(art.registry)}, but this task reads them from ${where(registry)}${art.registry ? `: set registry: ${art.registry}` : ''}`,
         );
       }
       info(`Release pipeline '${def.name}' (id ${def.id}), model artifact '${art.alias}'`);

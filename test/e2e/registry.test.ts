@@ -23,6 +23,7 @@ import { arm, seedModelVersion, wsArmPath } from '../helpers/modelSeed';
 import { scoringWorkspace } from '../helpers/deployAnalysisScenarios';
 import { addWorkspace } from '../emulator/arm/registries';
 import { addPipeline, listRuns } from '../emulator/devops/pipelines';
+import { addReleaseDefinition, listReleases } from '../emulator/devops/release';
 
 const TASK = 'AzureMLModelPromote';
 let box: AzureInABox;
@@ -573,6 +574,24 @@ describe('AzureMLModelEvaluate@1 and AzureMLReleaseTrigger@1 with registry model
     assert.equal(again.result, 'Succeeded', explain(again));
     assert.equal(again.outputs.createdCount, '0');
 
+    // target release: the release pipeline's model artifact reads the same registry (source Registry); the release
+    // pins the registry version; a rerun creates none
+    const regDef = addReleaseDefinition(box.ctx, {
+      name: 'cd-reg-scorer',
+      model: 'scorer',
+      registry: { name: 'mlreg-shared' },
+    });
+    addReleaseDefinition(box.ctx, { name: 'cd-ws-scorer', model: 'scorer' });
+    const rel = await trigger({ target: 'release', releaseDefinition: 'cd-reg-scorer', pipeline: '' });
+    assert.equal(rel.result, 'Succeeded', explain(rel));
+    const releases = listReleases(box.ctx, regDef.id);
+    assert.equal(releases.length, 1);
+    assert.equal((releases[0] as any).artifacts[0].definitionReference.version.id, '2');
+    const relAgain = await trigger({ target: 'release', releaseDefinition: 'cd-reg-scorer', pipeline: '' });
+    assert.equal(relAgain.result, 'Succeeded', explain(relAgain));
+    assert.equal(relAgain.outputs.createdCount, '0');
+    assert.equal(listReleases(box.ctx, regDef.id).length, 1);
+
     const bad: Array<[typeof run, Record<string, string>, RegExp]> = [
       [
         evaluate,
@@ -603,8 +622,8 @@ describe('AzureMLModelEvaluate@1 and AzureMLReleaseTrigger@1 with registry model
       [trigger, { registry: 'mlreg-locked' }, /^No permission on registry 'mlreg-locked': /],
       [
         trigger,
-        { target: 'release', releaseDefinition: 'cd' },
-        /^Input 'target': a release pins the Azure ML model artifact, which reads workspace models; for registry 'mlreg-shared' use target pipeline$/,
+        { target: 'release', releaseDefinition: 'cd-ws-scorer' },
+        /^Input 'registry': artifact '_scorer' of release pipeline 'cd-ws-scorer' reads models from a workspace, but this task reads them from registry 'mlreg-shared'$/,
       ],
     ];
     const failed = await Promise.all(bad.map(([f, inputs]) => f(inputs)));

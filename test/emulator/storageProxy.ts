@@ -59,7 +59,10 @@ export async function startStorageProxy(
   faults: Faults,
   log: RequestLogEntry[],
 ): Promise<RunningStorageProxy> {
-  const agent = new http.Agent({ keepAlive: true });
+  // A fresh upstream connection per request: with keep-alive, a request sent on a socket Azurite was just closing as
+  // idle failed with ECONNRESET and reached the client as a 502 the real storage front end would not send (seen twice
+  // under load: "reading the upload indicator failed (HTTP 502)"; Node's http docs name this race for reused sockets).
+  const agent = new http.Agent({ keepAlive: false });
   const sockets = new Set<Socket>();
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

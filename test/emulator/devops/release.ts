@@ -909,6 +909,8 @@ export function addReleaseDefinition(
     alias?: string;
     connection?: string;
     artifactType?: string;
+    /** the artifact's source is this registry (sourceType registry, vss-extension.json) instead of the workspace */
+    registry?: { name: string; resourceGroup?: string };
     environments?: Array<{ name: string; approvers?: string[] }>;
     extraArtifacts?: DefinitionArtifact[];
   },
@@ -932,12 +934,22 @@ export function addReleaseDefinition(
         type: o.artifactType ?? modelArtifactType(),
         isPrimary: true,
         isRetained: false,
-        // uniqueSourceIdentifier of the artifact type: connection + workspace + model
-        sourceId: `${conn}:${ctx.ids.resourceGroup}:${ctx.ids.workspace}:${o.model}`,
+        // uniqueSourceIdentifier of the artifact type (vss-extension.json): connection + workspace (or registry) + model
+        sourceId: o.registry
+          ? `${conn}:registry:${o.registry.resourceGroup ?? ''}:${o.registry.name}:${o.model}`
+          : `${conn}:${ctx.ids.resourceGroup}:${ctx.ids.workspace}:${o.model}`,
         definitionReference: {
           connection: { id: conn, name: 'Azure ML (Azure-in-a-box)' },
-          resourceGroup: { id: ctx.ids.resourceGroup, name: ctx.ids.resourceGroup },
-          workspace: { id: ctx.ids.workspace, name: ctx.ids.workspace },
+          ...(o.registry
+            ? {
+                sourceType: { id: 'registry', name: 'Registry' },
+                registryResourceGroup: { id: o.registry.resourceGroup ?? '', name: o.registry.resourceGroup ?? '' },
+                registry: { id: o.registry.name, name: o.registry.name },
+              }
+            : {
+                resourceGroup: { id: ctx.ids.resourceGroup, name: ctx.ids.resourceGroup },
+                workspace: { id: ctx.ids.workspace, name: ctx.ids.workspace },
+              }),
           definition: { id: o.model, name: o.model },
           defaultVersionType: { id: 'latestType', name: 'Latest' },
         },
