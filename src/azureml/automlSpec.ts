@@ -33,6 +33,7 @@ import {
   pyFloatRepr,
   reqString,
   secondsToIso,
+  SEARCH_SPACE_DISTRIBUTIONS,
 } from './yamlSpec';
 import type { AutoMLJobSpec, InputSpec, JobCommon, OutputSpec, ParseJobOptions, PipelineNodeSpec } from './jobSpec';
 
@@ -377,19 +378,6 @@ function numText(src: YamlSource, p: KeyPath, v: unknown): string {
   return isFloat ? floatToStr(v) : String(v);
 }
 
-const DIST_ARGS: Record<string, string[]> = {
-  choice: ['values'],
-  randint: ['upper'],
-  uniform: ['min_value', 'max_value'],
-  loguniform: ['min_value', 'max_value'],
-  quniform: ['min_value', 'max_value', 'q'],
-  qloguniform: ['min_value', 'max_value', 'q'],
-  normal: ['mu', 'sigma'],
-  lognormal: ['mu', 'sigma'],
-  qnormal: ['mu', 'sigma', 'q'],
-  qlognormal: ['mu', 'sigma', 'q'],
-};
-
 /** A search_space value → 1.4.0's string form (search_space_utils._convert_to_rest_object). */
 function distributionText(src: YamlSource, p: KeyPath, v: unknown): string {
   if (!isPlainObject(v)) {
@@ -398,9 +386,12 @@ function distributionText(src: YamlSource, p: KeyPath, v: unknown): string {
     return reqString(src, p, v, 'a value');
   }
   const t = reqString(src, [...p, 'type'], v.type, 'type').toLowerCase();
-  const args = DIST_ARGS[t];
+  const args = SEARCH_SPACE_DISTRIBUTIONS[t];
   if (!args)
-    throw src.error([...p, 'type'], `unknown distribution '${t}' (one of ${Object.keys(DIST_ARGS).join(', ')})`);
+    throw src.error(
+      [...p, 'type'],
+      `unknown distribution '${t}' (one of ${Object.keys(SEARCH_SPACE_DISTRIBUTIONS).join(', ')})`,
+    );
   checkKeys(src, p, v, ['type', ...args], `a ${t} distribution`);
   if (t === 'choice') {
     if (!Array.isArray(v.values) || !v.values.length)

@@ -29,6 +29,7 @@ import {
   reqString,
   SpecError,
   YamlSource,
+  SEARCH_SPACE_DISTRIBUTIONS,
 } from './yamlSpec';
 import type { AssetKind, InlineEnvironment, KeyPath, Ref } from './yamlSpec';
 import { buildAutoMLJob, buildAutoMLNode, parseAutoMLJob, parseAutoMLNode } from './automlSpec';
@@ -678,28 +679,15 @@ function parseSparkJob(src: YamlSource, root: Record<string, unknown>, opts: Par
   return { type: 'spark', ...common, spark, resources };
 }
 
-const DISTRIBUTIONS: Record<string, string[]> = {
-  choice: ['values'],
-  randint: ['upper'],
-  uniform: ['min_value', 'max_value'],
-  loguniform: ['min_value', 'max_value'],
-  quniform: ['min_value', 'max_value', 'q'],
-  qloguniform: ['min_value', 'max_value', 'q'],
-  normal: ['mu', 'sigma'],
-  lognormal: ['mu', 'sigma'],
-  qnormal: ['mu', 'sigma', 'q'],
-  qlognormal: ['mu', 'sigma', 'q'],
-};
-
 /** One search_space entry → REST list form, as azure-ai-ml's SweepDistribution._to_rest_object. */
 function parseDistributionValue(src: YamlSource, p: KeyPath, v: unknown): unknown[] {
   const m = expectMap(src, p, v, 'a distribution (type: choice/uniform/…)');
   const t = reqString(src, [...p, 'type'], m.type, 'type').toLowerCase();
-  const fields = DISTRIBUTIONS[t];
+  const fields = SEARCH_SPACE_DISTRIBUTIONS[t];
   if (!fields)
     throw src.error(
       [...p, 'type'],
-      `unknown distribution '${String(m.type)}' (one of ${Object.keys(DISTRIBUTIONS).join(', ')})`,
+      `unknown distribution '${String(m.type)}' (one of ${Object.keys(SEARCH_SPACE_DISTRIBUTIONS).join(', ')})`,
     );
   checkKeys(src, p, m, ['type', ...fields], `a ${t} distribution`);
   if (t === 'choice') {

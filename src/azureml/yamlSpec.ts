@@ -696,3 +696,20 @@ export function inlineEnvironmentVersion(
   const body = environmentVersionBody(env, { ...opts, isAnonymous: anonymous });
   return { name: env.name ?? 'CliV2AnonymousEnvironment', version: env.version ?? contentHash(body), body };
 }
+
+/**
+ * The distributions a sweep `search_space` entry may name and their arguments in YAML order (azure-ai-ml
+ * `entities/_job/sweep/search_space.py`): shared by sweep jobs/steps (jobSpec.ts) and AutoML image sweeps (automlSpec.ts).
+ */
+export const SEARCH_SPACE_DISTRIBUTIONS: Record<string, string[]> = {
+  choice: ['values'],
+  randint: ['upper'],
+  uniform: ['min_value', 'max_value'],
+  loguniform: ['min_value', 'max_value'],
+  quniform: ['min_value', 'max_value', 'q'],
+  qloguniform: ['min_value', 'max_value', 'q'],
+  normal: ['mu', 'sigma'],
+  lognormal: ['mu', 'sigma'],
+  qnormal: ['mu', 'sigma', 'q'],
+  qlognormal: ['mu', 'sigma', 'q'],
+};
