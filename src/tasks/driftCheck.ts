@@ -408,20 +408,29 @@ export function driftSummary(r: DriftRun): string {
     `### Data drift: ${rep.driftDetected ? `DRIFT in ${drifted.length} of ${rep.features.length} feature(s): ${drifted.map((f) => esc(f.feature)).join(', ')}` : `no drift in ${rep.features.length} feature(s)`}`,
     '',
   );
-  const sides = (f: FeatureResult) =>
-    f.histogram
-      ? {
-          ref: f.histogram.baseline,
-          prod: f.histogram.production,
-          what: `${f.histogram.baseline.length} bins from ${fmt(f.histogram.edges[0]!)} to ${fmt(f.histogram.edges.at(-1)!)}`,
-        }
-      : f.categories
-        ? {
-            ref: f.categories.reference.slice(0, 30),
-            prod: f.categories.production.slice(0, 30),
-            what: `categories ${f.categories.names.slice(0, 30).map(esc).join(', ')}${f.categories.names.length > 30 ? ', …' : ''}`,
-          }
-        : undefined;
+  // per bin (numerical) or category (the first 30): its label and the counts of both sides; the chart and the text
+  // table read the same rows
+  const bins = (f: FeatureResult) => {
+    if (f.histogram) {
+      const h = f.histogram;
+      return {
+        labels: h.baseline.map((_, k) => `${fmt(h.edges[k]!)} – ${fmt(h.edges[k + 1]!)}`),
+        ref: h.baseline,
+        prod: h.production,
+        more: 0,
+        what: `${h.baseline.length} bins from ${fmt(h.edges[0]!)} to ${fmt(h.edges.at(-1)!)}`,
+      };
+    }
+    if (!f.categories) return undefined;
+    const c = f.categories;
+    return {
+      labels: c.names.slice(0, MAX_CATEGORIES).map(esc),
+      ref: c.reference,
+      prod: c.production,
+      more: Math.max(0, c.names.length - MAX_CATEGORIES),
+      what: `categories ${c.names.slice(0, MAX_CATEGORIES).map(esc).join(', ')}${c.names.length > MAX_CATEGORIES ? ', …' : ''}`,
+    };
+  };
   if (drifted.length)
     out.push(
       `Share of rows per bin: reference ${CHART_COLOURS.reference} beside production ${CHART_COLOURS.production}.`,
@@ -429,12 +438,15 @@ export function driftSummary(r: DriftRun): string {
     );
   for (const f of drifted.slice(0, MAX_CHARTS)) {
     out.push(`#### ${esc(f.feature)}: ${f.metric} ${fmt(f.value)} (threshold ${fmt(f.threshold)})`, '');
-    const s = sides(f);
-    if (s)
+    const b = bins(f);
+    if (b)
       out.push(
-        chartImage(`${f.feature}: reference beside production, share of rows per bin`, histogramPng(s.ref, s.prod)),
+        chartImage(
+          `${f.feature}: reference beside production, share of rows per bin`,
+          histogramPng(b.ref.slice(0, b.labels.length), b.prod.slice(0, b.labels.length)),
+        ),
         '',
-        `<sub>${s.what}</sub>`,
+        `<sub>${b.what}</sub>`,
         '',
       );
   }
@@ -460,29 +472,16 @@ export function driftSummary(r: DriftRun): string {
   for (const f of drifted) {
     out.push(`#### ${esc(f.feature)}: share of rows per bin`, '');
     out.push('| bin | reference | | production | |', '|---|---:|---|---:|---|');
-    if (f.histogram) {
-      const h = f.histogram;
-      const tb = h.baseline.reduce((s, v) => s + v, 0),
-        tp = h.production.reduce((s, v) => s + v, 0);
-      const bb = bars(h.baseline, tb),
-        bp = bars(h.production, tp);
-      h.baseline.forEach((c, k) =>
-        out.push(
-          `| ${fmt(h.edges[k]!)} – ${fmt(h.edges[k + 1]!)} | ${pct(c, tb)} | ${bb[k]} | ${pct(h.production[k]!, tp)} | ${bp[k]} |`,
-        ),
+    const b = bins(f);
+    if (b) {
+      const tb = b.ref.reduce((a, v) => a + v, 0),
+        tp = b.prod.reduce((a, v) => a + v, 0);
+      const bb = bars(b.ref, tb),
+        bp = bars(b.prod, tp);
+      b.labels.forEach((label, k) =>
+        out.push(`| ${label} | ${pct(b.ref[k]!, tb)} | ${bb[k]} | ${pct(b.prod[k]!, tp)} | ${bp[k]} |`),
       );
-    } else if (f.categories) {
-      const c = f.categories;
-      const tb = c.reference.reduce((s, v) => s + v, 0),
-        tp = c.production.reduce((s, v) => s + v, 0);
-      const bb = bars(c.reference, tb),
-        bp = bars(c.production, tp);
-      c.names
-        .slice(0, 30)
-        .forEach((n, k) =>
-          out.push(`| ${esc(n)} | ${pct(c.reference[k]!, tb)} | ${bb[k]} | ${pct(c.production[k]!, tp)} | ${bp[k]} |`),
-        );
-      if (c.names.length > 30) out.push(`| … ${c.names.length - 30} more | | | | |`);
+      if (b.more) out.push(`| … ${b.more} more | | | | |`);
     }
     out.push('');
   }
@@ -490,6 +489,8 @@ export function driftSummary(r: DriftRun): string {
 }
 /** charts in the summary's first screen; the table lists every feature */
 const MAX_CHARTS = 8;
+/** categories shown per feature (chart and table) */
+const MAX_CATEGORIES = 30;
 const pct = (c: number, t: number) => (t ? `${(Math.round((c / t) * 1000) / 10).toFixed(1)} %` : '–');
 
 /** An output variable name for a feature: letters, digits and '_' (others become '_'). */
