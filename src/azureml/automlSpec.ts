@@ -34,6 +34,7 @@ import {
   reqString,
   secondsToIso,
   SEARCH_SPACE_DISTRIBUTIONS,
+  stripUndef,
 } from './yamlSpec';
 import type { AutoMLJobSpec, InputSpec, JobCommon, OutputSpec, ParseJobOptions, PipelineNodeSpec } from './jobSpec';
 
@@ -324,11 +325,6 @@ export interface AutoMLTask {
   rest: Record<string, unknown>;
   /** the same in azure-ai-ml's pipeline-node form (YAML keys, snake_case enum values) */
   node: Record<string, unknown>;
-}
-
-function stripUndef<T extends Record<string, unknown>>(o: T): T {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return o;
 }
 
 /** An enum value as written (any casing, snake_case or the REST spelling) → the 2024-04-01 spelling. */
@@ -998,7 +994,6 @@ export interface AutoMLBuildKit {
   resolveCompute(value: string | undefined): Promise<string | undefined>;
   restOutputs(outputs: Record<string, OutputSpec>): Record<string, unknown> | undefined;
   nodeOutputs(outputs: Record<string, OutputSpec>): Record<string, unknown>;
-  stripUndef<T extends Record<string, unknown>>(o: T): T;
 }
 
 /** training/validation/test data: an mltable input (a job's) or, in a step, a `${{parent…}}` binding as well */
@@ -1092,7 +1087,7 @@ export async function buildAutoMLJob(spec: AutoMLJobSpec, kit: AutoMLBuildKit): 
     taskDetails[restDataKey(k as AutoMLDataKey)] = await automlData(i, 'job', kit);
   return Object.assign(
     props,
-    kit.stripUndef({
+    stripUndef({
       environmentVariables: spec.environmentVariables,
       outputs: kit.restOutputs(spec.outputs),
       resources: spec.resources,

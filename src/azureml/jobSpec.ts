@@ -30,6 +30,8 @@ import {
   SpecError,
   YamlSource,
   SEARCH_SPACE_DISTRIBUTIONS,
+  snake,
+  stripUndef,
 } from './yamlSpec';
 import type { AssetKind, InlineEnvironment, KeyPath, Ref } from './yamlSpec';
 import { buildAutoMLJob, buildAutoMLNode, parseAutoMLJob, parseAutoMLNode } from './automlSpec';
@@ -1683,11 +1685,6 @@ function checkBindings(src: YamlSource, spec: PipelineJobSpec, base: KeyPath = [
   }
 }
 
-function stripUndef<T extends Record<string, unknown>>(o: T): T {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return o;
-}
-
 // ---------------------------------------------------------------------------------------------- building
 
 export interface ResolverCall {
@@ -1974,15 +1971,6 @@ function componentDistribution(d: Record<string, unknown>): Record<string, unkno
   return { type: String(distributionType).toLowerCase(), ...snake(rest) };
 }
 
-/** snake_case copy of a REST (camelCase) object, as azure-ai-ml puts node attributes in pipeline `jobs`. */
-function snake(o: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!o) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o))
-    out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = isPlainObject(v) && k !== 'properties' ? snake(v) : v;
-  return out;
-}
-
 async function nodeInputs(rec: Recorder, inputs: Record<string, InputSpec>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const [k, i] of Object.entries(inputs)) {
@@ -2238,7 +2226,6 @@ const automlBuildKit = (rec: Recorder): AutoMLBuildKit => ({
   resolveCompute: (v) => resolveCompute(rec, v, 'node'),
   restOutputs,
   nodeOutputs,
-  stripUndef,
 });
 
 // ---------------------------------------------------------------------------------------------- components alone

@@ -35,6 +35,8 @@ import {
   type KeyPath,
   type Ref,
   type YamlSource,
+  snake,
+  stripUndef,
 } from './yamlSpec';
 import type { EnvironmentSpec, InputSpec, OutputSpec } from './jobSpec';
 
@@ -349,18 +351,11 @@ export function sparkNodeFields(
     if (part.archives) out.archives = part.archives;
   }
   const identity = sparkIdentity(node.identity, node.compute, node.resources);
-  if (identity)
-    out.identity = Object.fromEntries(
-      Object.entries(identity).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
-    );
+  if (identity) out.identity = snake(identity);
   if (node.resources)
-    out.resources = stripUndefined({
+    out.resources = stripUndef({
       instance_type: node.resources.instanceType,
       runtime_version: node.resources.runtimeVersion,
     });
   return out;
-}
-
-function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }

@@ -713,3 +713,18 @@ export const SEARCH_SPACE_DISTRIBUTIONS: Record<string, string[]> = {
   qnormal: ['mu', 'sigma', 'q'],
   qlognormal: ['mu', 'sigma', 'q'],
 };
+
+/** Drops the members that are undefined (in place) and returns the object: request bodies send no undefined keys. */
+export function stripUndef<T extends Record<string, unknown>>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/** snake_case copy of a REST (camelCase) object, as azure-ai-ml puts node attributes in pipeline `jobs`. */
+export function snake(o: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!o) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o))
+    out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = isPlainObject(v) && k !== 'properties' ? snake(v) : v;
+  return out;
+}
