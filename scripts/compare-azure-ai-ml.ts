@@ -42,6 +42,7 @@ import {
 } from '../src/azureml/deploymentSpec';
 import YAML from 'yaml';
 import { validateBody } from '../test/emulator/swagger';
+import { CORPUS_TEMPLATE_VARS } from '../test/helpers/corpus';
 
 const REPO = path.resolve(__dirname, '..');
 const CORPUS = path.join(REPO, 'test/fixtures/third-party/azureml-examples/cli');
@@ -49,21 +50,6 @@ const PYTHON = '/usr/bin/python3';
 const WS =
   '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws';
 const LOCATION = 'westeurope';
-/** the values the azureml-examples scripts substitute (sed) into their template YAML (as test/unit/deploymentSpec.test.ts) */
-const TEMPLATE_VARS: Record<string, string> = {
-  ENDPOINT_NAME: 'my-endpoint',
-  ACR_NAME: 'myacr',
-  acr_name: 'myacr',
-  MODEL_VERSION: '1',
-  deployment_name: 'blue',
-  model_name: 'sklearn-diabetes',
-  environment_name: 'sklearn-mlflow-cc',
-};
-/** job types converted by modules other engineers add (issue 15 §1): until they land, listed as not compared */
-const PENDING_JOB_TYPES: Record<string, string> = {
-  automl: 'src/azureml/automlSpec.ts',
-  spark: 'src/azureml/sparkSpec.ts',
-};
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface RefResult {
@@ -113,7 +99,7 @@ function reference(files: string[]): { results: Record<string, RefResult>; copy:
   fs.cpSync(CORPUS, copy, { recursive: true });
   for (const f of walk(copy).filter((x) => /\.ya?ml$/.test(x))) {
     const t = fs.readFileSync(f, 'utf8');
-    const s = t.replace(/\{\{\s*([A-Za-z_]+)\s*\}\}/g, (m, k: string) => TEMPLATE_VARS[k] ?? m);
+    const s = t.replace(/\{\{\s*([A-Za-z_]+)\s*\}\}/g, (m, k: string) => CORPUS_TEMPLATE_VARS[k] ?? m);
     if (s !== t) fs.writeFileSync(f, s);
   }
   const r = spawnSync(PYTHON, [path.join(__dirname, 'compare-azure-ai-ml', 'reference.py'), copy, ...files], {
@@ -188,7 +174,7 @@ async function ours(
   try {
     if (kind === 'job') {
       const spec = parseJobYaml(file, {
-        variables: TEMPLATE_VARS,
+        variables: CORPUS_TEMPLATE_VARS,
         overrides: overrides.flatMap((o) => Object.entries(o).map(([k, v]) => `${k}=${v}`)),
       });
       return { body: (await buildJobBody(spec, r)).body as unknown as Json };
@@ -196,7 +182,7 @@ async function ours(
     if (kind === 'online-endpoint')
       return {
         body: (
-          await buildOnlineEndpointBody(parseOnlineEndpointYaml(file, { variables: TEMPLATE_VARS }), {
+          await buildOnlineEndpointBody(parseOnlineEndpointYaml(file, { variables: CORPUS_TEMPLATE_VARS }), {
             location: LOCATION,
             resolver: r,
           })
@@ -210,15 +196,15 @@ async function ours(
       return {
         body: (
           await buildOnlineDeploymentBody(
-            parseOnlineDeploymentYaml(file, { variables: TEMPLATE_VARS, overrides: set, endpointName: ep }),
+            parseOnlineDeploymentYaml(file, { variables: CORPUS_TEMPLATE_VARS, overrides: set, endpointName: ep }),
             { location: LOCATION, resolver: r, endpointName: ep },
           )
         ).body as Json,
       };
     }
     // batch: the deploy task refuses batch files (parseOnline… names them); show that
-    if (/endpoint/.test(kind)) parseOnlineEndpointYaml(file, { variables: TEMPLATE_VARS });
-    else parseOnlineDeploymentYaml(file, { variables: TEMPLATE_VARS });
+    if (/endpoint/.test(kind)) parseOnlineEndpointYaml(file, { variables: CORPUS_TEMPLATE_VARS });
+    else parseOnlineDeploymentYaml(file, { variables: CORPUS_TEMPLATE_VARS });
     return { error: 'accepted?' };
   } catch (e) {
     return { error: String((e as Error).message ?? e).split('\n')[0] };
@@ -576,7 +562,6 @@ async function main(): Promise<number> {
             )
             .join(', ')}`
         : undefined;
-      const pending = theirs.jobType ? PENDING_JOB_TYPES[theirs.jobType] : undefined;
       if (mine.error || theirs.error || mine.body === undefined || theirs.body === undefined) {
         rows.push({
           file: rel,
@@ -587,7 +572,6 @@ async function main(): Promise<number> {
           normalised: [],
           note: [
             note,
-            pending && mine.error && `${theirs.jobType} job: converted by ${pending} (not on this branch yet)`,
             mine.error && `ours: ${mine.error}`,
             theirs.error && `azure-ai-ml: ${theirs.error.slice(0, 200)}`,
           ]

@@ -16,6 +16,7 @@ import {
 import type { DeploymentResolver } from '../../src/azureml/deploymentSpec';
 import { environmentVersionBody, inlineEnvironmentVersion } from '../../src/azureml/yamlSpec';
 import { validateBody } from '../emulator/swagger';
+import { CORPUS_TEMPLATE_VARS } from '../helpers/corpus';
 
 const REPO = path.resolve(__dirname, '../..');
 const CORPUS = path.resolve(REPO, 'test/fixtures/third-party/azureml-examples/cli');
@@ -25,17 +26,6 @@ const FOUNDATION = path.join(CORPUS, 'foundation-models');
 const WS =
   '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws';
 const LOCATION = 'westeurope';
-/** Values the azureml-examples scripts substitute (sed) into their template YAML before `az ml … -f`. */
-// the values the examples' scripts sed into their templates (cli/deploy-custom-container-*.sh)
-const TEMPLATE_VARS = {
-  ENDPOINT_NAME: 'my-endpoint',
-  ACR_NAME: 'myacr',
-  acr_name: 'myacr',
-  MODEL_VERSION: '1',
-  deployment_name: 'blue',
-  model_name: 'sklearn-diabetes',
-  environment_name: 'sklearn-mlflow-cc',
-};
 
 function walk(dir: string): string[] {
   return fs
@@ -97,7 +87,7 @@ for (const file of online) {
     test(`corpus deployment ${rel}: body valid for OnlineDeployments_CreateOrUpdate`, async () => {
       const { r } = fakeResolver();
       // the endpoint given as the examples' scripts give it (--endpoint-name / --set endpoint_name=)
-      const spec = parseOnlineDeploymentYaml(file, { variables: TEMPLATE_VARS, endpointName: 'my-endpoint' });
+      const spec = parseOnlineDeploymentYaml(file, { variables: CORPUS_TEMPLATE_VARS, endpointName: 'my-endpoint' });
       const built = await buildOnlineDeploymentBody(spec, { location: LOCATION, resolver: r });
       assert.deepEqual(validateBody('OnlineDeployments_CreateOrUpdate', built.body), []);
       assert.equal(built.endpointName, 'my-endpoint');
@@ -215,7 +205,7 @@ test('custom container template: placeholders need values, then routes become in
       /:3: template placeholder '\{\{ENDPOINT_NAME\}\}' has no value/.test(e.message),
   );
   const { r, log } = fakeResolver();
-  const built = await buildOnlineDeploymentBody(parseOnlineDeploymentYaml(f, { variables: TEMPLATE_VARS }), {
+  const built = await buildOnlineDeploymentBody(parseOnlineDeploymentYaml(f, { variables: CORPUS_TEMPLATE_VARS }), {
     location: LOCATION,
     resolver: r,
   });

@@ -2,6 +2,7 @@
 // expected-response matching, the release artifact model, the rollout / rollback sequence, and every corpus
 // online deployment YAML going through the task's own parsing and planning.
 import { test, describe } from 'node:test';
+import { CORPUS_TEMPLATE_VARS } from '../helpers/corpus';
 import assert from 'node:assert/strict';
 import {
   cpSync,
@@ -1386,18 +1387,8 @@ describe('corpus: every online deployment YAML goes through the task (parsing, l
       const root = mkdtempSync(path.join(tmpdir(), 'deploy-corpus-'));
       cpSync(CORPUS, root, { recursive: true });
       const copy = path.join(root, rel);
-      // the values the examples' scripts sed into their templates (deploy-custom-container-*.sh)
-      const vars = {
-        ENDPOINT_NAME: 'my-endpoint',
-        ACR_NAME: 'myacr',
-        acr_name: 'myacr',
-        MODEL_VERSION: '1',
-        deployment_name: 'blue',
-        model_name: 'sklearn-diabetes',
-        environment_name: 'sklearn-mlflow-cc',
-      };
       // endpoint_name placeholders (<ENDPOINT_NAME>, <endpoint_name>) are replaced by the endpoint's name, unread
-      const spec = parseOnlineDeploymentYaml(copy, { variables: vars, endpointName: 'my-endpoint' });
+      const spec = parseOnlineDeploymentYaml(copy, { variables: CORPUS_TEMPLATE_VARS, endpointName: 'my-endpoint' });
       if (spec.code?.code.kind === 'local') {
         mkdirSync(spec.code.code.path, { recursive: true });
         writeFileSync(path.join(spec.code.code.path, spec.code.scoringScript), 'def init(): pass\n');
@@ -1424,7 +1415,7 @@ describe('corpus: every online deployment YAML goes through the task (parsing, l
           authMode: 'key',
           endpointFile,
           deploymentFile: copy,
-          yamlVariables: vars,
+          yamlVariables: CORPUS_TEMPLATE_VARS,
           sampleRequestFile: path.join(root, 'model-1', 'sample-request.json'),
           smokeRequests: 2,
           healthCheckRequests: 1,
