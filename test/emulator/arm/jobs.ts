@@ -559,19 +559,26 @@ function checkInputs(inputs: Record<string, any> | undefined, where: string): vo
 
 function validateJob(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string, any>): void {
   const type = String(p.jobType ?? '').toLowerCase();
-  if (type === 'command') {
+  // a job that runs code: its compute, code and environment exist, its inputs are well formed, and `text` (the
+  // command, or a Spark job's args) names only inputs it has
+  const checkCodeJob = (text: unknown, refers: string, computeChecks?: () => void) => {
     if (p.computeId) computeName(ctx, w, p.computeId, 'computeId');
-    checkInstanceType(ctx, w, p.computeId, p.resources, 'resources');
+    computeChecks?.();
     checkAssetRef(ctx, w, p.codeId, 'codes', 'codeId');
     checkAssetRef(ctx, w, p.environmentId, 'environments', 'environmentId');
     checkInputs(p.inputs, 'inputs');
-    const missing = missingCommandInputs(String(p.command ?? ''), p.inputs);
+    const missing = missingCommandInputs(String(text ?? ''), p.inputs);
     if (missing.length)
       fail(
         400,
         'UserError',
-        `The command refers to input(s) ${missing.map((m) => `'${m}'`).join(', ')} that the job does not define.`,
+        `${refers} to input(s) ${missing.map((m) => `'${m}'`).join(', ')} that the job does not define.`,
       );
+  };
+  if (type === 'command') {
+    checkCodeJob(p.command, 'The command refers', () =>
+      checkInstanceType(ctx, w, p.computeId, p.resources, 'resources'),
+    );
   } else if (type === 'sweep') {
     if (p.computeId) computeName(ctx, w, p.computeId, 'computeId');
     checkAssetRef(ctx, w, p.trial?.codeId, 'codes', 'trial.codeId');
@@ -598,17 +605,7 @@ function validateJob(ctx: EmulatorContext, w: WorkspaceRecord, p: Record<string,
     if (p.computeId) computeName(ctx, w, p.computeId, 'computeId');
   } else if (type === 'spark') {
     // the references a Spark job makes are checked like a command job's; `args` like a command (its ${{inputs.x}})
-    if (p.computeId) computeName(ctx, w, p.computeId, 'computeId');
-    checkAssetRef(ctx, w, p.codeId, 'codes', 'codeId');
-    checkAssetRef(ctx, w, p.environmentId, 'environments', 'environmentId');
-    checkInputs(p.inputs, 'inputs');
-    const missing = missingCommandInputs(String(p.args ?? ''), p.inputs);
-    if (missing.length)
-      fail(
-        400,
-        'UserError',
-        `The args refer to input(s) ${missing.map((m) => `'${m}'`).join(', ')} that the job does not define.`,
-      );
+    checkCodeJob(p.args, 'The args refer');
   } else if (type === 'pipeline') {
     const def = p.settings?.default_compute ?? p.settings?.defaultCompute ?? p.computeId;
     if (def) computeName(ctx, w, def, 'settings.default_compute');
